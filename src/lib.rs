@@ -1,0 +1,9 @@
+//! gcconform: checks, version by version, what CPython's garbage collector really does.
+//!
+//! Data flows one way: YAML ([`scenario`]) → validated [`scenario::Scenario`] → the Rust
+//! [`model`] or a real interpreter ([`runner`]) → [`trace::Trace`] → comparison.
+
+pub mod model;
+pub mod scenario;
+pub mod trace;
+pub mod version;

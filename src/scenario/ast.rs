@@ -1,0 +1,197 @@
+//! The validated form of a scenario: classes and statements, with source positions.
+
+use crate::version::{Version, VersionRange};
+use std::fmt;
+use std::path::PathBuf;
+
+/// A 1-based line and column in the scenario file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+/// A value a statement stores: a name's object, `None`, or an integer literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Name(String),
+    None,
+    Int(i64),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Name(n) => f.write_str(n),
+            Value::None => f.write_str("None"),
+            Value::Int(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+/// What an attribute statement acts on: a name (including `self`), or `gc.garbage[i]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Name(String),
+    GarbageItem(i64),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Name(n) => f.write_str(n),
+            Target::GarbageItem(i) => write!(f, "gc.garbage[{i}]"),
+        }
+    }
+}
+
+/// One statement of the scenario language (see `docs/scenarios.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stmt {
+    /// `x = C()`
+    New { target: String, class: String },
+    /// `x = []`, `x = [a, b]`
+    NewList { target: String, items: Vec<Value> },
+    /// `x = {}`, `x = {'k': a}`
+    NewDict {
+        target: String,
+        items: Vec<(String, Value)>,
+    },
+    /// `x = (a, b)`, `x = (a,)`, `x = ()`
+    NewTuple { target: String, items: Vec<Value> },
+    /// `x = y`, `x = None`, `x = 1`
+    Assign { target: String, value: Value },
+    /// `x.attr = VALUE`, `self.attr = VALUE`, `gc.garbage[i].attr = VALUE`
+    SetAttr {
+        obj: Target,
+        attr: String,
+        value: Value,
+    },
+    /// `x['k'] = VALUE`
+    SetItem {
+        obj: String,
+        key: String,
+        value: Value,
+    },
+    /// `x.append(VALUE)`
+    Append { obj: String, value: Value },
+    /// `del x`
+    DelName(String),
+    /// `del x.attr`
+    DelAttr { obj: Target, attr: String },
+    /// `del x['k']`
+    DelKey { obj: String, key: String },
+    /// `del x[i]`
+    DelIndex { obj: String, index: i64 },
+    /// `w = weakref.ref(x)`, `w = weakref.ref(x, callback)`
+    WeakRef {
+        target: String,
+        referent: String,
+        callback: bool,
+    },
+    /// `gc.collect()` (None) or `gc.collect(n)`
+    Collect(Option<u8>),
+    /// `gc.enable()`
+    Enable,
+    /// `gc.disable()`
+    Disable,
+    /// `gc.set_debug(gc.DEBUG_SAVEALL)` (true) or `gc.set_debug(0)` (false)
+    SetDebug { saveall: bool },
+    /// `gc.set_threshold(t0[, t1[, t2]])`
+    SetThreshold(Vec<i64>),
+    /// `gc.freeze()`
+    Freeze,
+    /// `gc.unfreeze()`
+    Unfreeze,
+    /// `del gc.garbage[:]`
+    ClearGarbage,
+    /// `gc.garbage = []`
+    RebindGarbage,
+    /// `pass`
+    Pass,
+    /// `global g, h` (only in `__del__`)
+    Global(Vec<String>),
+    /// `raise RuntimeError()` (only in `__del__`)
+    Raise,
+}
+
+/// A statement with where it stands in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub stmt: Stmt,
+    /// The statement text as written.
+    pub text: String,
+    pub pos: Pos,
+}
+
+/// A scenario class: always a new-style class with `object` as its base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassDef {
+    pub name: String,
+    /// The body of `def __del__(self)`, if the class has one.
+    pub del: Option<Vec<Step>>,
+    /// `__slots__`, if given (instances then have no `__dict__`).
+    pub slots: Option<Vec<String>>,
+    pub pos: Pos,
+}
+
+impl ClassDef {
+    /// Whether instances can be weakly referenced (no `__slots__`, or `__weakref__` among them).
+    pub fn weakrefable(&self) -> bool {
+        match &self.slots {
+            None => true,
+            Some(s) => s.iter().any(|n| n == "__weakref__"),
+        }
+    }
+    /// Whether instances carry a `__dict__` (no `__slots__`, or `__dict__` among them).
+    pub fn has_dict(&self) -> bool {
+        match &self.slots {
+            None => true,
+            Some(s) => s.iter().any(|n| n == "__dict__"),
+        }
+    }
+    /// Slot names that hold attribute values (not `__dict__`/`__weakref__`), sorted as CPython
+    /// sorts them in `type_new`.
+    pub fn value_slots(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .slots
+            .iter()
+            .flatten()
+            .filter(|n| *n != "__dict__" && *n != "__weakref__")
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// A loaded, validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its name below `scenarios/`, without `.yaml`: `seed/cycle_with_del`.
+    pub id: String,
+    pub description: String,
+    /// Empty means every version.
+    pub versions: Vec<VersionRange>,
+    pub classes: Vec<ClassDef>,
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// Whether the scenario applies to this version (its `versions:` list).
+    pub fn applies_to(&self, v: Version) -> bool {
+        self.versions.is_empty() || self.versions.iter().any(|r| r.contains(v))
+    }
+    /// The versions the scenario applies to, oldest first.
+    pub fn applicable_versions(&self) -> Vec<Version> {
+        Version::ALL
+            .into_iter()
+            .filter(|v| self.applies_to(*v))
+            .collect()
+    }
+    pub fn class(&self, name: &str) -> Option<&ClassDef> {
+        self.classes.iter().find(|c| c.name == name)
+    }
+}

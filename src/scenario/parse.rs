@@ -1,0 +1,714 @@
+//! Parsing one statement of the scenario language from its text.
+//!
+//! The grammar is a closed subset of Python (see `docs/scenarios.md`); anything outside it is
+//! rejected with the column of the offending token.
+
+use super::ast::{Stmt, Target, Value};
+
+/// A parse failure: 0-based character offset into the statement text, and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub offset: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    Ident(String),
+    Int(i64),
+    Str(String),
+    Punct(char),
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    tok: Tok,
+    offset: usize,
+}
+
+fn err(offset: usize, message: impl Into<String>) -> ParseError {
+    ParseError {
+        offset,
+        message: message.into(),
+    }
+}
+
+fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    // Offsets are in characters, so columns are right for non-ASCII text too.
+    while i < chars.len() {
+        let c = chars[i].1;
+        if c == ' ' {
+            i += 1;
+            continue;
+        }
+        if c == '\t' {
+            return Err(err(i, "tab character in a statement; use spaces"));
+        }
+        if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].1.is_ascii_alphanumeric() || chars[i].1 == '_') {
+                i += 1;
+            }
+            let s: String = chars[start..i].iter().map(|p| p.1).collect();
+            out.push(Token {
+                tok: Tok::Ident(s),
+                offset: start,
+            });
+            continue;
+        }
+        if c.is_ascii_digit() || (c == '-' && i + 1 < chars.len() && chars[i + 1].1.is_ascii_digit())
+        {
+            let start = i;
+            i += 1;
+            while i < chars.len() && chars[i].1.is_ascii_digit() {
+                i += 1;
+            }
+            let s: String = chars[start..i].iter().map(|p| p.1).collect();
+            if i < chars.len() && (chars[i].1.is_ascii_alphabetic() || chars[i].1 == '_') {
+                return Err(err(start, format!("`{s}{}…` is not an integer literal", chars[i].1)));
+            }
+            let digits = s.trim_start_matches('-');
+            if digits.len() > 1 && digits.starts_with('0') {
+                return Err(err(start, format!("`{s}`: leading zeros are not allowed in Python 3")));
+            }
+            let v: i64 = s
+                .parse()
+                .map_err(|_| err(start, format!("integer literal `{s}` is out of range")))?;
+            out.push(Token {
+                tok: Tok::Int(v),
+                offset: start,
+            });
+            continue;
+        }
+        if c == '\'' || c == '"' {
+            let start = i;
+            i += 1;
+            let mut s = String::new();
+            loop {
+                if i >= chars.len() {
+                    return Err(err(start, "unterminated string literal"));
+                }
+                let d = chars[i].1;
+                if d == c {
+                    i += 1;
+                    break;
+                }
+                if d == '\\' {
+                    return Err(err(i, "backslashes are not allowed in keys"));
+                }
+                if !(d.is_ascii_alphanumeric() || d == '_' || d == ' ' || d == '-' || d == '.') {
+                    return Err(err(
+                        i,
+                        format!("character `{d}` is not allowed in a key (use letters, digits, `_`, `-`, `.`, space)"),
+                    ));
+                }
+                s.push(d);
+                i += 1;
+            }
+            out.push(Token {
+                tok: Tok::Str(s),
+                offset: start,
+            });
+            continue;
+        }
+        if "=.()[]{},:".contains(c) {
+            out.push(Token {
+                tok: Tok::Punct(c),
+                offset: i,
+            });
+            i += 1;
+            continue;
+        }
+        return Err(err(i, format!("unexpected character `{c}`")));
+    }
+    Ok(out)
+}
+
+struct P {
+    toks: Vec<Token>,
+    i: usize,
+    len: usize,
+}
+
+impl P {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.i).map(|t| &t.tok)
+    }
+    fn peek_at(&self, k: usize) -> Option<&Tok> {
+        self.toks.get(self.i + k).map(|t| &t.tok)
+    }
+    fn offset(&self) -> usize {
+        self.toks.get(self.i).map(|t| t.offset).unwrap_or(self.len)
+    }
+    fn describe(&self) -> String {
+        match self.peek() {
+            None => "end of statement".to_string(),
+            Some(Tok::Ident(s)) => format!("`{s}`"),
+            Some(Tok::Int(v)) => format!("`{v}`"),
+            Some(Tok::Str(s)) => format!("'{s}'"),
+            Some(Tok::Punct(c)) => format!("`{c}`"),
+        }
+    }
+    fn expect_punct(&mut self, c: char) -> Result<(), ParseError> {
+        if self.peek() == Some(&Tok::Punct(c)) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(err(
+                self.offset(),
+                format!("expected `{c}`, found {}", self.describe()),
+            ))
+        }
+    }
+    fn eat_punct(&mut self, c: char) -> bool {
+        if self.peek() == Some(&Tok::Punct(c)) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn is_ident(&self, s: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Ident(x)) if x == s)
+    }
+    fn expect_ident_kw(&mut self, s: &str) -> Result<(), ParseError> {
+        if self.is_ident(s) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(err(
+                self.offset(),
+                format!("expected `{s}`, found {}", self.describe()),
+            ))
+        }
+    }
+    /// Any identifier (names are checked later, with their position).
+    fn ident(&mut self) -> Result<String, ParseError> {
+        match self.peek() {
+            Some(Tok::Ident(s)) => {
+                let s = s.clone();
+                self.i += 1;
+                Ok(s)
+            }
+            _ => Err(err(
+                self.offset(),
+                format!("expected a name, found {}", self.describe()),
+            )),
+        }
+    }
+    fn int(&mut self) -> Result<i64, ParseError> {
+        match self.peek() {
+            Some(Tok::Int(v)) => {
+                let v = *v;
+                self.i += 1;
+                Ok(v)
+            }
+            _ => Err(err(
+                self.offset(),
+                format!("expected an integer, found {}", self.describe()),
+            )),
+        }
+    }
+    fn string(&mut self) -> Result<String, ParseError> {
+        match self.peek() {
+            Some(Tok::Str(s)) => {
+                let s = s.clone();
+                self.i += 1;
+                Ok(s)
+            }
+            _ => Err(err(
+                self.offset(),
+                format!("expected a quoted key, found {}", self.describe()),
+            )),
+        }
+    }
+    /// VALUE: a name, `None` or an integer.
+    fn value(&mut self) -> Result<Value, ParseError> {
+        match self.peek() {
+            Some(Tok::Ident(s)) if s == "None" => {
+                self.i += 1;
+                Ok(Value::None)
+            }
+            Some(Tok::Ident(_)) => Ok(Value::Name(self.ident()?)),
+            Some(Tok::Int(v)) => {
+                let v = *v;
+                self.i += 1;
+                Ok(Value::Int(v))
+            }
+            _ => Err(err(
+                self.offset(),
+                format!(
+                    "expected a value (a name, None or an integer), found {}",
+                    self.describe()
+                ),
+            )),
+        }
+    }
+    fn end(&self) -> Result<(), ParseError> {
+        if self.i < self.toks.len() {
+            Err(err(
+                self.offset(),
+                format!("unexpected {} after the statement", self.describe()),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Parse one statement. Name rules (keywords, `self`, underscores) are checked by the
+/// validator, which knows where the statement stands.
+pub fn parse_stmt(text: &str) -> Result<Stmt, ParseError> {
+    let toks = tokenize(text)?;
+    if toks.is_empty() {
+        return Err(err(0, "empty statement"));
+    }
+    let mut p = P {
+        toks,
+        i: 0,
+        len: text.chars().count(),
+    };
+    let stmt = stmt(&mut p)?;
+    p.end()?;
+    Ok(stmt)
+}
+
+fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
+    if p.is_ident("pass") && p.peek_at(1).is_none() {
+        p.i += 1;
+        return Ok(Stmt::Pass);
+    }
+    if p.is_ident("global") {
+        p.i += 1;
+        let mut names = vec![p.ident()?];
+        while p.eat_punct(',') {
+            names.push(p.ident()?);
+        }
+        return Ok(Stmt::Global(names));
+    }
+    if p.is_ident("raise") {
+        p.i += 1;
+        p.expect_ident_kw("RuntimeError")?;
+        p.expect_punct('(')?;
+        p.expect_punct(')')?;
+        return Ok(Stmt::Raise);
+    }
+    if p.is_ident("del") {
+        p.i += 1;
+        return del_stmt(p);
+    }
+    if p.is_ident("gc") {
+        return gc_stmt(p);
+    }
+    // NAME ...
+    let name = p.ident()?;
+    match p.peek() {
+        Some(Tok::Punct('=')) => {
+            p.i += 1;
+            rhs(p, name)
+        }
+        Some(Tok::Punct('.')) => {
+            p.i += 1;
+            let attr_off = p.offset();
+            let attr = p.ident()?;
+            if attr == "append" && p.peek() == Some(&Tok::Punct('(')) {
+                p.i += 1;
+                let value = p.value()?;
+                p.expect_punct(')')?;
+                return Ok(Stmt::Append { obj: name, value });
+            }
+            if p.peek() == Some(&Tok::Punct('(')) {
+                return Err(err(
+                    attr_off,
+                    format!("method call `{name}.{attr}(...)` is not in the language (only `.append(VALUE)` is)"),
+                ));
+            }
+            p.expect_punct('=')?;
+            let value = p.value()?;
+            Ok(Stmt::SetAttr {
+                obj: Target::Name(name),
+                attr,
+                value,
+            })
+        }
+        Some(Tok::Punct('[')) => {
+            p.i += 1;
+            let key = p.string()?;
+            p.expect_punct(']')?;
+            p.expect_punct('=')?;
+            let value = p.value()?;
+            Ok(Stmt::SetItem {
+                obj: name,
+                key,
+                value,
+            })
+        }
+        _ => Err(err(
+            p.offset(),
+            format!(
+                "expected `=`, `.attr = …`, `['key'] = …` or `.append(…)` after `{name}`, found {}",
+                p.describe()
+            ),
+        )),
+    }
+}
+
+/// The right-hand side of `NAME = …`.
+fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
+    match p.peek().cloned() {
+        Some(Tok::Punct('[')) => {
+            p.i += 1;
+            let mut items = Vec::new();
+            if !p.eat_punct(']') {
+                loop {
+                    items.push(p.value()?);
+                    if p.eat_punct(']') {
+                        break;
+                    }
+                    p.expect_punct(',')?;
+                    if p.eat_punct(']') {
+                        break;
+                    }
+                }
+            }
+            Ok(Stmt::NewList { target, items })
+        }
+        Some(Tok::Punct('{')) => {
+            p.i += 1;
+            let mut items = Vec::new();
+            if !p.eat_punct('}') {
+                loop {
+                    let k = p.string()?;
+                    p.expect_punct(':')?;
+                    let v = p.value()?;
+                    items.push((k, v));
+                    if p.eat_punct('}') {
+                        break;
+                    }
+                    p.expect_punct(',')?;
+                    if p.eat_punct('}') {
+                        break;
+                    }
+                }
+            }
+            Ok(Stmt::NewDict { target, items })
+        }
+        Some(Tok::Punct('(')) => {
+            let open = p.offset();
+            p.i += 1;
+            let mut items = Vec::new();
+            if p.eat_punct(')') {
+                return Ok(Stmt::NewTuple { target, items });
+            }
+            items.push(p.value()?);
+            if p.eat_punct(')') {
+                return Err(err(
+                    open,
+                    "`(x)` is not a tuple; write `(x,)` for a one-item tuple",
+                ));
+            }
+            p.expect_punct(',')?;
+            loop {
+                if p.eat_punct(')') {
+                    break;
+                }
+                items.push(p.value()?);
+                if p.eat_punct(')') {
+                    break;
+                }
+                p.expect_punct(',')?;
+            }
+            Ok(Stmt::NewTuple { target, items })
+        }
+        Some(Tok::Ident(s)) if s == "weakref" => {
+            p.i += 1;
+            p.expect_punct('.')?;
+            p.expect_ident_kw("ref")?;
+            p.expect_punct('(')?;
+            let referent = p.ident()?;
+            let callback = if p.eat_punct(',') {
+                p.expect_ident_kw("callback")?;
+                true
+            } else {
+                false
+            };
+            p.expect_punct(')')?;
+            Ok(Stmt::WeakRef {
+                target,
+                referent,
+                callback,
+            })
+        }
+        Some(Tok::Ident(s))
+            if s != "None" && p.peek_at(1) == Some(&Tok::Punct('(')) =>
+        {
+            p.i += 1;
+            p.expect_punct('(')?;
+            if p.peek() != Some(&Tok::Punct(')')) {
+                return Err(err(
+                    p.offset(),
+                    format!("`{s}()` takes no arguments in the language"),
+                ));
+            }
+            p.expect_punct(')')?;
+            Ok(Stmt::New { target, class: s })
+        }
+        _ => {
+            let value = p.value()?;
+            Ok(Stmt::Assign { target, value })
+        }
+    }
+}
+
+fn del_stmt(p: &mut P) -> Result<Stmt, ParseError> {
+    if p.is_ident("gc") {
+        // del gc.garbage[:]
+        p.i += 1;
+        p.expect_punct('.')?;
+        p.expect_ident_kw("garbage")?;
+        if p.eat_punct('[') {
+            if p.eat_punct(':') {
+                p.expect_punct(']')?;
+                return Ok(Stmt::ClearGarbage);
+            }
+            let idx = p.int()?;
+            p.expect_punct(']')?;
+            p.expect_punct('.')?;
+            let attr = p.ident()?;
+            return Ok(Stmt::DelAttr {
+                obj: Target::GarbageItem(idx),
+                attr,
+            });
+        }
+        return Err(err(
+            p.offset(),
+            "only `del gc.garbage[:]` and `del gc.garbage[i].attr` are in the language",
+        ));
+    }
+    let name = p.ident()?;
+    match p.peek() {
+        None => Ok(Stmt::DelName(name)),
+        Some(Tok::Punct('.')) => {
+            p.i += 1;
+            let attr = p.ident()?;
+            Ok(Stmt::DelAttr {
+                obj: Target::Name(name),
+                attr,
+            })
+        }
+        Some(Tok::Punct('[')) => {
+            p.i += 1;
+            let st = match p.peek() {
+                Some(Tok::Str(_)) => Stmt::DelKey {
+                    obj: name,
+                    key: p.string()?,
+                },
+                Some(Tok::Int(_)) => Stmt::DelIndex {
+                    obj: name,
+                    index: p.int()?,
+                },
+                _ => {
+                    return Err(err(
+                        p.offset(),
+                        format!("expected a quoted key or an integer index, found {}", p.describe()),
+                    ));
+                }
+            };
+            p.expect_punct(']')?;
+            Ok(st)
+        }
+        _ => Err(err(
+            p.offset(),
+            format!("unexpected {} after `del {name}`", p.describe()),
+        )),
+    }
+}
+
+fn gc_stmt(p: &mut P) -> Result<Stmt, ParseError> {
+    p.expect_ident_kw("gc")?;
+    p.expect_punct('.')?;
+    let off = p.offset();
+    let f = p.ident()?;
+    match f.as_str() {
+        "garbage" => {
+            if p.eat_punct('=') {
+                p.expect_punct('[')?;
+                p.expect_punct(']')?;
+                return Ok(Stmt::RebindGarbage);
+            }
+            p.expect_punct('[')?;
+            let idx = p.int()?;
+            p.expect_punct(']')?;
+            p.expect_punct('.')?;
+            let attr = p.ident()?;
+            p.expect_punct('=')?;
+            let value = p.value()?;
+            Ok(Stmt::SetAttr {
+                obj: Target::GarbageItem(idx),
+                attr,
+                value,
+            })
+        }
+        "collect" => {
+            p.expect_punct('(')?;
+            if p.eat_punct(')') {
+                return Ok(Stmt::Collect(None));
+            }
+            let goff = p.offset();
+            let g = p.int()?;
+            if !(0..=2).contains(&g) {
+                return Err(err(goff, format!("generation must be 0, 1 or 2, not {g}")));
+            }
+            p.expect_punct(')')?;
+            Ok(Stmt::Collect(Some(g as u8)))
+        }
+        "enable" | "disable" | "freeze" | "unfreeze" => {
+            p.expect_punct('(')?;
+            p.expect_punct(')')?;
+            Ok(match f.as_str() {
+                "enable" => Stmt::Enable,
+                "disable" => Stmt::Disable,
+                "freeze" => Stmt::Freeze,
+                _ => Stmt::Unfreeze,
+            })
+        }
+        "set_debug" => {
+            p.expect_punct('(')?;
+            let st = if p.is_ident("gc") {
+                p.i += 1;
+                p.expect_punct('.')?;
+                p.expect_ident_kw("DEBUG_SAVEALL")?;
+                Stmt::SetDebug { saveall: true }
+            } else {
+                let off = p.offset();
+                let v = p.int()?;
+                if v != 0 {
+                    return Err(err(
+                        off,
+                        "only `gc.set_debug(gc.DEBUG_SAVEALL)` and `gc.set_debug(0)` are in the language",
+                    ));
+                }
+                Stmt::SetDebug { saveall: false }
+            };
+            p.expect_punct(')')?;
+            Ok(st)
+        }
+        "set_threshold" => {
+            p.expect_punct('(')?;
+            let mut ts = Vec::new();
+            loop {
+                let off = p.offset();
+                let t = p.int()?;
+                if t < 0 {
+                    return Err(err(off, "thresholds must not be negative"));
+                }
+                ts.push(t);
+                if p.eat_punct(')') {
+                    break;
+                }
+                p.expect_punct(',')?;
+                if ts.len() == 3 {
+                    return Err(err(p.offset(), "gc.set_threshold takes at most 3 thresholds"));
+                }
+            }
+            Ok(Stmt::SetThreshold(ts))
+        }
+        _ => Err(err(
+            off,
+            format!("`gc.{f}` is not in the language (collect, enable, disable, set_debug, set_threshold, freeze, unfreeze, garbage)"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> Stmt {
+        parse_stmt(s).unwrap_or_else(|e| panic!("{s}: {e:?}"))
+    }
+
+    #[test]
+    fn parses_every_statement_form() {
+        assert_eq!(
+            ok("x = C()"),
+            Stmt::New {
+                target: "x".into(),
+                class: "C".into()
+            }
+        );
+        assert_eq!(
+            ok("x = [a, 1, None]"),
+            Stmt::NewList {
+                target: "x".into(),
+                items: vec![Value::Name("a".into()), Value::Int(1), Value::None]
+            }
+        );
+        assert_eq!(
+            ok("x = {'k': a, \"j\": 2}"),
+            Stmt::NewDict {
+                target: "x".into(),
+                items: vec![("k".into(), Value::Name("a".into())), ("j".into(), Value::Int(2))]
+            }
+        );
+        assert_eq!(
+            ok("x = (a,)"),
+            Stmt::NewTuple {
+                target: "x".into(),
+                items: vec![Value::Name("a".into())]
+            }
+        );
+        assert!(parse_stmt("x = (a)").is_err());
+        assert_eq!(
+            ok("x = y"),
+            Stmt::Assign {
+                target: "x".into(),
+                value: Value::Name("y".into())
+            }
+        );
+        assert_eq!(
+            ok("gc.garbage[0].cycle = 0"),
+            Stmt::SetAttr {
+                obj: Target::GarbageItem(0),
+                attr: "cycle".into(),
+                value: Value::Int(0)
+            }
+        );
+        assert_eq!(ok("del gc.garbage[:]"), Stmt::ClearGarbage);
+        assert_eq!(ok("gc.garbage = []"), Stmt::RebindGarbage);
+        assert_eq!(ok("gc.collect(2)"), Stmt::Collect(Some(2)));
+        assert_eq!(ok("gc.collect()"), Stmt::Collect(None));
+        assert!(parse_stmt("gc.collect(3)").is_err());
+        assert_eq!(
+            ok("w = weakref.ref(a, callback)"),
+            Stmt::WeakRef {
+                target: "w".into(),
+                referent: "a".into(),
+                callback: true
+            }
+        );
+        assert_eq!(ok("del x[-1]"), Stmt::DelIndex { obj: "x".into(), index: -1 });
+        assert_eq!(ok("del x['k']"), Stmt::DelKey { obj: "x".into(), key: "k".into() });
+        assert_eq!(ok("gc.set_debug(gc.DEBUG_SAVEALL)"), Stmt::SetDebug { saveall: true });
+        assert_eq!(ok("gc.set_threshold(1, 2)"), Stmt::SetThreshold(vec![1, 2]));
+        assert_eq!(ok("global g, h"), Stmt::Global(vec!["g".into(), "h".into()]));
+        assert_eq!(ok("raise RuntimeError()"), Stmt::Raise);
+        assert_eq!(ok("pass"), Stmt::Pass);
+    }
+
+    #[test]
+    fn rejects_code_outside_the_grammar_with_offsets() {
+        let e = parse_stmt("x = C(); import os").unwrap_err();
+        assert_eq!(e.offset, 7);
+        let e = parse_stmt("x = {'a\\'': b}").unwrap_err();
+        assert!(e.message.contains("backslash"), "{e:?}");
+        let e = parse_stmt("x.f(1)").unwrap_err();
+        assert_eq!(e.offset, 2);
+        assert!(parse_stmt("x = '__import__'").is_err());
+        assert!(parse_stmt("x = {'k': 'v'}").is_err());
+        assert!(parse_stmt("gc.get_objects()").is_err());
+    }
+}

@@ -1,0 +1,182 @@
+//! Traces: the canonical, line-per-event record of what a scenario did. Both the model and the
+//! CPython runner produce one; they are compared as text.
+
+use std::fmt;
+
+/// One observable event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// `gc.collect()` or `gc.collect(n)` returned `result`.
+    Collect { generation: Option<u8>, result: i64 },
+    /// `__del__` ran on the object with this label.
+    Del(String),
+    /// `__del__` of this object raised `RuntimeError` (printed and ignored by CPython).
+    DelRaised(String),
+    /// The weakref callback ran, given the weakref with this label.
+    Callback(String),
+    /// What `gc.garbage` (the module attribute) holds, in list order.
+    Garbage(Vec<String>),
+    /// Scenario class instances still alive, in creation order.
+    Alive(Vec<String>),
+    /// The scenario's last statement has run; the final observation follows.
+    End,
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Collect {
+                generation: None,
+                result,
+            } => write!(f, "gc.collect() -> {result}"),
+            Event::Collect {
+                generation: Some(g),
+                result,
+            } => write!(f, "gc.collect({g}) -> {result}"),
+            Event::Del(l) => write!(f, "__del__ {l}"),
+            Event::DelRaised(l) => write!(f, "__del__ {l} raised RuntimeError"),
+            Event::Callback(l) => write!(f, "callback {l}"),
+            Event::Garbage(v) => write!(f, "gc.garbage: [{}]", v.join(", ")),
+            Event::Alive(v) => write!(f, "alive: [{}]", v.join(", ")),
+            Event::End => f.write_str("end"),
+        }
+    }
+}
+
+/// Error for a line that is not a trace event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a trace event: `{0}`")]
+pub struct BadEvent(pub String);
+
+fn list(s: &str) -> Option<Vec<String>> {
+    let inner = s.strip_prefix('[')?.strip_suffix(']')?;
+    if inner.is_empty() {
+        return Some(Vec::new());
+    }
+    Some(inner.split(", ").map(str::to_string).collect())
+}
+
+impl std::str::FromStr for Event {
+    type Err = BadEvent;
+    fn from_str(line: &str) -> Result<Self, BadEvent> {
+        let bad = || BadEvent(line.to_string());
+        if line == "end" {
+            return Ok(Event::End);
+        }
+        if let Some(rest) = line.strip_prefix("gc.collect(") {
+            let (g, r) = rest.split_once(") -> ").ok_or_else(bad)?;
+            let generation = if g.is_empty() {
+                None
+            } else {
+                Some(g.parse::<u8>().map_err(|_| bad())?)
+            };
+            let result = r.parse::<i64>().map_err(|_| bad())?;
+            return Ok(Event::Collect { generation, result });
+        }
+        if let Some(rest) = line.strip_prefix("__del__ ") {
+            if let Some(l) = rest.strip_suffix(" raised RuntimeError") {
+                return Ok(Event::DelRaised(l.to_string()));
+            }
+            if rest.is_empty() || rest.contains(' ') {
+                return Err(bad());
+            }
+            return Ok(Event::Del(rest.to_string()));
+        }
+        if let Some(rest) = line.strip_prefix("callback ") {
+            return Ok(Event::Callback(rest.to_string()));
+        }
+        if let Some(rest) = line.strip_prefix("gc.garbage: ") {
+            return Ok(Event::Garbage(list(rest).ok_or_else(bad)?));
+        }
+        if let Some(rest) = line.strip_prefix("alive: ") {
+            return Ok(Event::Alive(list(rest).ok_or_else(bad)?));
+        }
+        Err(bad())
+    }
+}
+
+/// A whole trace.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Trace {
+    pub events: Vec<Event>,
+}
+
+impl Trace {
+    /// Canonical text: one event per line, each line ending in `\n`.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        for e in &self.events {
+            s.push_str(&e.to_string());
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Parse canonical text (blank lines are ignored).
+    pub fn parse(text: &str) -> Result<Trace, BadEvent> {
+        let events = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.trim_end().parse())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Trace { events })
+    }
+
+    /// The `gc.collect()` results, in order.
+    pub fn collect_results(&self) -> Vec<i64> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Collect { result, .. } => Some(*result),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The length of `gc.garbage` at each observation, in order.
+    pub fn garbage_counts(&self) -> Vec<usize> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Garbage(v) => Some(v.len()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip_through_text() {
+        let t = Trace {
+            events: vec![
+                Event::Collect {
+                    generation: Some(2),
+                    result: 4,
+                },
+                Event::Collect {
+                    generation: None,
+                    result: 0,
+                },
+                Event::Del("a#2".into()),
+                Event::DelRaised("b".into()),
+                Event::Callback("w".into()),
+                Event::Garbage(vec!["a".into(), "<dict>".into()]),
+                Event::Alive(vec![]),
+                Event::End,
+            ],
+        };
+        let text = t.to_text();
+        assert_eq!(
+            text,
+            "gc.collect(2) -> 4\ngc.collect() -> 0\n__del__ a#2\n__del__ b raised RuntimeError\ncallback w\ngc.garbage: [a, <dict>]\nalive: []\nend\n"
+        );
+        assert_eq!(Trace::parse(&text).unwrap(), t);
+        assert_eq!(t.collect_results(), vec![4, 0]);
+        assert_eq!(t.garbage_counts(), vec![2]);
+        assert!(Trace::parse("Traceback (most recent call last):").is_err());
+    }
+}

@@ -1,0 +1,155 @@
+//! CPython versions gcconform knows, and version ranges as written in scenarios (`versions:`).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// One CPython minor version that gcconform models and checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Version {
+    V2_7,
+    V3_6,
+    V3_7,
+    V3_8,
+    V3_9,
+    V3_10,
+    V3_11,
+    V3_12,
+    V3_13,
+}
+
+impl Version {
+    /// Every supported version, oldest first.
+    pub const ALL: [Version; 9] = [
+        Version::V2_7,
+        Version::V3_6,
+        Version::V3_7,
+        Version::V3_8,
+        Version::V3_9,
+        Version::V3_10,
+        Version::V3_11,
+        Version::V3_12,
+        Version::V3_13,
+    ];
+
+    /// `(major, minor)`.
+    pub fn major_minor(self) -> (u32, u32) {
+        match self {
+            Version::V2_7 => (2, 7),
+            Version::V3_6 => (3, 6),
+            Version::V3_7 => (3, 7),
+            Version::V3_8 => (3, 8),
+            Version::V3_9 => (3, 9),
+            Version::V3_10 => (3, 10),
+            Version::V3_11 => (3, 11),
+            Version::V3_12 => (3, 12),
+            Version::V3_13 => (3, 13),
+        }
+    }
+
+    /// The version with this `(major, minor)`, if supported.
+    pub fn from_major_minor(major: u32, minor: u32) -> Option<Version> {
+        Version::ALL
+            .into_iter()
+            .find(|v| v.major_minor() == (major, minor))
+    }
+
+    /// The patch release of this version installed on the reference machines
+    /// (where `expected/` was blessed).
+    pub fn reference_release(self) -> &'static str {
+        match self {
+            Version::V2_7 => "2.7.18",
+            Version::V3_6 => "3.6.15",
+            Version::V3_7 => "3.7.16",
+            Version::V3_8 => "3.8.18",
+            Version::V3_9 => "3.9.18",
+            Version::V3_10 => "3.10.13",
+            Version::V3_11 => "3.11.7",
+            Version::V3_12 => "3.12.1",
+            Version::V3_13 => "3.13.0",
+        }
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (a, b) = self.major_minor();
+        write!(f, "{a}.{b}")
+    }
+}
+
+/// Error for a version string that names no supported version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown CPython version `{0}` (supported: 2.7, 3.6, 3.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13)")]
+pub struct UnknownVersion(pub String);
+
+impl FromStr for Version {
+    type Err = UnknownVersion;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let mut parts = t.split('.');
+        let (Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(UnknownVersion(s.to_string()));
+        };
+        match (a.parse::<u32>(), b.parse::<u32>()) {
+            (Ok(a), Ok(b)) => {
+                Version::from_major_minor(a, b).ok_or_else(|| UnknownVersion(s.to_string()))
+            }
+            _ => Err(UnknownVersion(s.to_string())),
+        }
+    }
+}
+
+/// One item of a scenario's `versions:` list: `3.7`, `3.7+`, or `3.6-3.10`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionRange {
+    pub lo: Version,
+    pub hi: Version,
+}
+
+impl VersionRange {
+    pub fn contains(&self, v: Version) -> bool {
+        self.lo <= v && v <= self.hi
+    }
+}
+
+impl FromStr for VersionRange {
+    type Err = UnknownVersion;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        if let Some(lo) = t.strip_suffix('+') {
+            let lo: Version = lo.parse().map_err(|_| UnknownVersion(s.to_string()))?;
+            return Ok(VersionRange {
+                lo,
+                hi: Version::V3_13,
+            });
+        }
+        if let Some((a, b)) = t.split_once('-') {
+            let lo: Version = a.parse().map_err(|_| UnknownVersion(s.to_string()))?;
+            let hi: Version = b.parse().map_err(|_| UnknownVersion(s.to_string()))?;
+            if lo > hi {
+                return Err(UnknownVersion(s.to_string()));
+            }
+            return Ok(VersionRange { lo, hi });
+        }
+        let v: Version = t.parse()?;
+        Ok(VersionRange { lo: v, hi: v })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_versions_and_ranges() {
+        assert_eq!("3.10".parse::<Version>().unwrap(), Version::V3_10);
+        assert!("3.1".parse::<Version>().is_err());
+        assert!("3.14".parse::<Version>().is_err());
+        let r: VersionRange = "3.6-3.10".parse().unwrap();
+        assert!(r.contains(Version::V3_6) && r.contains(Version::V3_10));
+        assert!(!r.contains(Version::V2_7) && !r.contains(Version::V3_11));
+        let r: VersionRange = "3.7+".parse().unwrap();
+        assert!(r.contains(Version::V3_13) && !r.contains(Version::V3_6));
+        assert!("3.10-3.6".parse::<VersionRange>().is_err());
+    }
+}
