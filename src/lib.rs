@@ -4,6 +4,7 @@
 //! [`model`] or a real interpreter ([`runner`]) → [`trace::Trace`] → comparison.
 
 pub mod model;
+pub mod runner;
 pub mod scenario;
 pub mod trace;
 pub mod version;
