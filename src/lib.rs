@@ -3,8 +3,13 @@
 //! Data flows one way: YAML ([`scenario`]) → validated [`scenario::Scenario`] → the Rust
 //! [`model`] or a real interpreter ([`runner`]) → [`trace::Trace`] → comparison.
 
+pub mod check;
+pub mod cli;
+pub mod expected;
 pub mod model;
+pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod trace;
 pub mod version;
+pub mod xfail;

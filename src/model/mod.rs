@@ -1,9 +1,25 @@
-//! The Rust model of CPython's memory management (refcounting plus the generational cyclic
-//! collector), run under a per-version profile.
+//! The Rust model of CPython's memory management (reference counting plus the generational
+//! cyclic collector), run under a per-version [`profile::Profile`].
+//!
+//! - [`heap`]: objects, reference counts, the intrusive GC lists of `gcmodule.c`;
+//! - [`machine`]: names, frames, statements, allocation (`_PyObject_GC_Alloc`) and the trace;
+//! - [`dealloc`]: `subtype_dealloc`, container deallocs, `PyObject_ClearWeakRefs`, trashcan;
+//! - [`collector`]: `collect()` / `gc_collect_main()` and its helpers;
+//! - [`profile`]: the version table;
+//! - [`dict27`]: 2.7's dict slot order.
+
+mod collector;
+mod dealloc;
+pub mod dict27;
+pub mod heap;
+pub mod machine;
+pub mod profile;
 
 use crate::scenario::Scenario;
-use crate::trace::Trace;
+use crate::trace::{Event, Trace};
 use crate::version::Version;
+use machine::Machine;
+use profile::Profile;
 
 /// A scenario the model could not run to its end (a Python exception at top level).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,6 +35,22 @@ pub struct ModelError {
 }
 
 /// Run a scenario under the model of `version` and return its trace.
-pub fn run(_scenario: &Scenario, _version: Version) -> Result<Trace, ModelError> {
-    Ok(Trace::default())
+pub fn run(scenario: &Scenario, version: Version) -> Result<Trace, ModelError> {
+    let mut m = Machine::new(scenario, Profile::for_version(version));
+    for step in &scenario.steps {
+        if let Err(e) = m.exec(step) {
+            return Err(ModelError {
+                file: scenario.path.display().to_string(),
+                line: step.pos.line,
+                col: step.pos.col,
+                text: step.text.clone(),
+                exception: e.kind.to_string(),
+                detail: e.detail,
+                version,
+            });
+        }
+    }
+    m.events.push(Event::End);
+    m.observe();
+    Ok(Trace { events: m.events })
 }

@@ -6,6 +6,7 @@ mod check;
 pub mod parse;
 
 pub use ast::{ClassDef, Pos, Scenario, Stmt, Step, Target, Value};
+pub(crate) use check::assigned_name;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,382 @@
+//! The generational cyclic collector: `collect()` (2.7–3.8 `Modules/gcmodule.c`),
+//! `gc_collect_main()` (3.9–3.12 `Modules/gcmodule.c`, 3.13 `Python/gc.c`), with the same list
+//! operations and in the same order, so that finalizer order, `gc.garbage` order and the
+//! returned count match. Version differences come from the [`Profile`](super::profile::Profile).
+
+use super::heap::{F_COLLECTING, F_FINALIZED, F_UNREACHABLE, Id, Kind, Val};
+use super::machine::Machine;
+use super::profile::Resurrection;
+
+impl Machine<'_> {
+    /// `gc.collect(generation)` (`gc_collect` / `gc_collect_impl`): a collection already in
+    /// progress (a finalizer calling `gc.collect()`) makes it return 0.
+    pub fn gc_collect_api(&mut self, generation: usize) -> i64 {
+        if self.collecting {
+            return 0;
+        }
+        self.collecting = true;
+        let n = self.collect(generation);
+        self.collecting = false;
+        n
+    }
+
+    /// `collect_generations`: the oldest generation over its threshold; a full collection only
+    /// when enough long-lived objects are pending (`long_lived_pending < long_lived_total / 4`
+    /// skips it, issue #4074).
+    pub fn collect_generations(&mut self) {
+        for i in (0..3).rev() {
+            if self.count[i] > self.threshold[i] {
+                if i == 2 && self.long_lived_pending < self.long_lived_total / 4 {
+                    continue;
+                }
+                self.collect(i);
+                break;
+            }
+        }
+    }
+
+    /// `update_refs` + `subtract_refs`: gc_refs = refcount minus references from inside `head`.
+    fn update_and_subtract(&mut self, head: Id) {
+        let members = self.heap.members(head);
+        for &id in &members {
+            let o = self.heap.get_mut(id);
+            o.gc_refs = o.refcnt;
+            o.flags |= F_COLLECTING;
+        }
+        for &id in &members {
+            for r in self.heap.referents(id) {
+                let o = self.heap.get_mut(r);
+                if o.flags & F_COLLECTING != 0 && o.list != super::heap::NIL {
+                    o.gc_refs -= 1;
+                }
+            }
+        }
+    }
+
+    /// `move_unreachable`: scan `young` in order; objects with gc_refs > 0 are reachable and
+    /// make their referents reachable (`visit_reachable`, which moves tentatively unreachable
+    /// ones back to the tail of `young`); the others move to `unreachable`.
+    fn move_unreachable(&mut self, young: Id, unreachable: Id) {
+        let mut cur = self.heap.get(young).next;
+        while cur != young {
+            if self.heap.get(cur).gc_refs > 0 {
+                for r in self.heap.referents(cur) {
+                    self.visit_reachable(r, young);
+                }
+                self.heap.get_mut(cur).flags &= !F_COLLECTING;
+                cur = self.heap.get(cur).next;
+            } else {
+                let next = self.heap.get(cur).next;
+                self.heap.move_to(cur, unreachable);
+                self.heap.get_mut(cur).flags |= F_UNREACHABLE;
+                cur = next;
+            }
+        }
+    }
+
+    fn visit_reachable(&mut self, r: Id, young: Id) {
+        let o = self.heap.get(r);
+        if o.flags & F_COLLECTING == 0 || o.list == super::heap::NIL {
+            return;
+        }
+        if o.flags & F_UNREACHABLE != 0 {
+            self.heap.move_to(r, young);
+            let o = self.heap.get_mut(r);
+            o.flags &= !F_UNREACHABLE;
+            o.gc_refs = 1;
+        } else if o.gc_refs == 0 {
+            self.heap.get_mut(r).gc_refs = 1;
+        }
+    }
+
+    /// `deduce_unreachable`: split `base` into reachable (stays) and `unreachable`.
+    fn deduce_unreachable(&mut self, base: Id, unreachable: Id) {
+        self.update_and_subtract(base);
+        self.move_unreachable(base, unreachable);
+    }
+
+    /// `untrack_tuples` (3.x; 2.7 does the same per tuple inside `move_unreachable`):
+    /// `_PyTuple_MaybeUntrack` on every reachable tuple, in list order.
+    fn untrack_tuples(&mut self, head: Id) {
+        for id in self.heap.members(head) {
+            if let Kind::Tuple(items) = &self.heap.get(id).kind {
+                if items.iter().all(|v| !self.may_be_tracked(*v)) {
+                    self.untrack(id);
+                }
+            }
+        }
+    }
+
+    /// `untrack_dicts` / `_PyDict_MaybeUntrack`: full collections only (issue #14775).
+    fn untrack_dicts(&mut self, head: Id) {
+        for id in self.heap.members(head) {
+            if id == self.globals {
+                continue;
+            }
+            if let Kind::Dict(d) = &self.heap.get(id).kind {
+                if d.values().iter().all(|v| !self.may_be_tracked(*v)) {
+                    self.untrack(id);
+                }
+            }
+        }
+    }
+
+    fn has_legacy_finalizer(&self, id: Id) -> bool {
+        match &self.heap.get(id).kind {
+            Kind::Instance(i) => self.p.del_is_legacy && self.sc.classes[i.class].del.is_some(),
+            _ => false,
+        }
+    }
+
+    fn clear_collecting(&mut self, id: Id) {
+        self.heap.get_mut(id).flags &= !(F_COLLECTING | F_UNREACHABLE);
+    }
+
+    /// Move every member of `from` to the tail of `to`, clearing the collection flags.
+    fn merge_clearing(&mut self, from: Id, to: Id) {
+        for id in self.heap.members(from) {
+            self.clear_collecting(id);
+        }
+        self.heap.merge(from, to);
+    }
+
+    /// `move_legacy_finalizers` + `move_legacy_finalizer_reachable`.
+    fn move_legacy_finalizers(&mut self, unreachable: Id, finalizers: Id) {
+        for id in self.heap.members(unreachable) {
+            self.heap.get_mut(id).flags &= !F_UNREACHABLE;
+            if self.has_legacy_finalizer(id) {
+                self.clear_collecting(id);
+                self.heap.move_to(id, finalizers);
+            }
+        }
+        let mut cur = self.heap.get(finalizers).next;
+        while cur != finalizers {
+            for r in self.heap.referents(cur) {
+                let o = self.heap.get(r);
+                if o.flags & F_COLLECTING != 0 && o.list == unreachable {
+                    self.heap.move_to(r, finalizers);
+                    self.clear_collecting(r);
+                }
+            }
+            cur = self.heap.get(cur).next;
+        }
+    }
+
+    /// `handle_weakrefs`: clear weakrefs to the trash (and, bpo-38006, trash weakrefs
+    /// themselves); call the callbacks of weakrefs that are not trash; count the weakrefs that
+    /// the callback's end frees.
+    fn handle_weakrefs(&mut self, unreachable: Id, old: Id) -> i64 {
+        let wrcb = self.heap.new_head();
+        for op in self.heap.members(unreachable) {
+            if self.p.clear_trash_weakrefs && matches!(self.heap.get(op).kind, Kind::WeakRef { .. }) {
+                self.clear_weakref_link(op);
+            }
+            loop {
+                let Some(&wr) = self.heap.get(op).weakrefs.first() else {
+                    break;
+                };
+                // _PyWeakref_ClearRef: unlink, keep the callback.
+                self.clear_weakref_link(wr);
+                let has_cb = matches!(self.heap.get(wr).kind, Kind::WeakRef { callback: true, .. });
+                if !has_cb {
+                    continue;
+                }
+                let w = self.heap.get(wr);
+                if w.flags & F_COLLECTING != 0 && w.list == unreachable {
+                    continue;
+                }
+                self.incref(Val::Obj(wr));
+                self.heap.move_to(wr, wrcb);
+            }
+        }
+        let mut num_freed = 0;
+        while let Some(wr) = self.heap.first(wrcb) {
+            self.call_callback(wr);
+            self.decref(Val::Obj(wr));
+            if self.heap.first(wrcb) == Some(wr) {
+                self.clear_collecting(wr);
+                self.heap.move_to(wr, old);
+            } else {
+                num_freed += 1;
+            }
+        }
+        num_freed
+    }
+
+    /// `finalize_garbage`: call `tp_finalize` (`__del__`) once per object, in list order.
+    fn finalize_garbage(&mut self, collectable: Id) {
+        let seen = self.heap.new_head();
+        while let Some(op) = self.heap.first(collectable) {
+            self.heap.move_to(op, seen);
+            let has_del = match &self.heap.get(op).kind {
+                Kind::Instance(i) => self.sc.classes[i.class].del.is_some(),
+                _ => false,
+            };
+            if has_del && self.heap.get(op).flags & F_FINALIZED == 0 {
+                self.heap.get_mut(op).flags |= F_FINALIZED;
+                self.incref(Val::Obj(op));
+                self.call_del(op);
+                self.decref(Val::Obj(op));
+            }
+        }
+        self.heap.merge(seen, collectable);
+    }
+
+    /// `check_garbage` (3.6–3.8): is anything in the set referenced from outside it now?
+    fn check_garbage(&mut self, collectable: Id) -> bool {
+        self.update_and_subtract(collectable);
+        self.heap
+            .members(collectable)
+            .iter()
+            .any(|id| self.heap.get(*id).gc_refs != 0)
+    }
+
+    /// `handle_resurrected_objects` (3.9+): recompute reachability inside the set; what is now
+    /// reachable (resurrected, or reachable from something resurrected) goes to `old`.
+    fn handle_resurrected_objects(&mut self, unreachable: Id, still: Id, old: Id) {
+        for id in self.heap.members(unreachable) {
+            self.clear_collecting(id);
+        }
+        self.deduce_unreachable(unreachable, still);
+        for id in self.heap.members(still) {
+            self.heap.get_mut(id).flags &= !F_UNREACHABLE;
+        }
+        self.merge_clearing(unreachable, old);
+    }
+
+    /// `tp_clear` of each type: `subtype_clear`, `_list_clear`, `dict_tp_clear`, weakref
+    /// `gc_clear`; tuples have none.
+    fn tp_clear(&mut self, id: Id) {
+        match self.heap.get(id).kind {
+            Kind::Instance(_) => self.clear_instance(id),
+            Kind::List(_) | Kind::Dict(_) => {
+                for v in self.take_items(id) {
+                    self.decref(v);
+                }
+            }
+            Kind::WeakRef { .. } => {
+                self.clear_weakref_link(id);
+                if let Kind::WeakRef { callback, .. } = &mut self.heap.get_mut(id).kind {
+                    *callback = false;
+                }
+            }
+            Kind::Tuple(_) | Kind::Head => {}
+        }
+    }
+
+    /// `delete_garbage`: break the cycles (or, under DEBUG_SAVEALL, save everything to the
+    /// collector's garbage list); whatever survives moves to `old`.
+    fn delete_garbage(&mut self, collectable: Id, old: Id) {
+        while let Some(op) = self.heap.first(collectable) {
+            if self.saveall {
+                self.garbage_append(op);
+            } else {
+                self.incref(Val::Obj(op));
+                self.tp_clear(op);
+                self.decref(Val::Obj(op));
+            }
+            if self.heap.first(collectable) == Some(op) {
+                self.clear_collecting(op);
+                self.heap.move_to(op, old);
+            }
+        }
+    }
+
+    /// `PyList_Append(garbage, op)` on the collector's own list.
+    fn garbage_append(&mut self, op: Id) {
+        self.incref(Val::Obj(op));
+        let g = self.garbage_internal;
+        if let Kind::List(items) = &mut self.heap.get_mut(g).kind {
+            items.push(Val::Obj(op));
+        }
+    }
+
+    /// `handle_legacy_finalizers`: legacy-finalizer objects (everything, under SAVEALL) go to
+    /// gc.garbage; the whole finalizers list joins the old generation.
+    fn handle_legacy_finalizers(&mut self, finalizers: Id, old: Id) {
+        for id in self.heap.members(finalizers) {
+            if self.saveall || self.has_legacy_finalizer(id) {
+                self.garbage_append(id);
+            }
+        }
+        self.merge_clearing(finalizers, old);
+    }
+
+    /// `collect()` / `gc_collect_main()` for one generation; returns collected + uncollectable.
+    pub fn collect(&mut self, generation: usize) -> i64 {
+        if generation + 1 < 3 {
+            self.count[generation + 1] += 1;
+        }
+        for i in 0..=generation {
+            self.count[i] = 0;
+        }
+        for i in 0..generation {
+            self.heap.merge(self.gens[i], self.gens[generation]);
+        }
+        let young = self.gens[generation];
+        let old = if generation < 2 {
+            self.gens[generation + 1]
+        } else {
+            young
+        };
+        let unreachable = self.heap.new_head();
+        self.deduce_unreachable(young, unreachable);
+        self.untrack_tuples(young);
+        if young != old {
+            if generation == 1 {
+                self.long_lived_pending += self.heap.len(young) as i64;
+            }
+            self.heap.merge(young, old);
+        } else {
+            self.untrack_dicts(young);
+            self.long_lived_pending = 0;
+            self.long_lived_total = self.heap.len(young) as i64;
+        }
+
+        let finalizers = self.heap.new_head();
+        self.move_legacy_finalizers(unreachable, finalizers);
+
+        let mut m: i64 = 0;
+        let res = self.p.resurrection;
+        if matches!(
+            res,
+            Resurrection::NoFinalizers | Resurrection::CountBeforeReviveAll
+        ) {
+            m += self.heap.len(unreachable) as i64;
+        }
+        m += self.handle_weakrefs(unreachable, old);
+        match res {
+            Resurrection::NoFinalizers => self.delete_garbage(unreachable, old),
+            Resurrection::CountBeforeReviveAll | Resurrection::CountAfterReviveAll => {
+                self.finalize_garbage(unreachable);
+                if self.check_garbage(unreachable) {
+                    // revive_garbage
+                    self.merge_clearing(unreachable, old);
+                } else {
+                    if res == Resurrection::CountAfterReviveAll {
+                        m += self.heap.len(unreachable) as i64;
+                    }
+                    self.delete_garbage(unreachable, old);
+                }
+            }
+            Resurrection::ReviveResurrectedOnly => {
+                self.finalize_garbage(unreachable);
+                let still = self.heap.new_head();
+                self.handle_resurrected_objects(unreachable, still, old);
+                m += self.heap.len(still) as i64;
+                self.delete_garbage(still, old);
+            }
+        }
+        let n = self.heap.len(finalizers) as i64;
+        self.handle_legacy_finalizers(finalizers, old);
+        if generation == 2 {
+            // clear_freelists
+            self.freelists.tuples.clear();
+            if self.p.full_gc_clears_container_freelists {
+                self.freelists.lists = 0;
+                self.freelists.dicts = 0;
+            }
+        }
+        n + m
+    }
+}

@@ -1,0 +1,280 @@
+//! Deallocation when a reference count reaches zero: `subtype_dealloc` (typeobject.c),
+//! `list_dealloc`, `tupledealloc`, `dict_dealloc`, `weakref_dealloc`, `PyObject_ClearWeakRefs`
+//! (weakrefobject.c) and the trashcan (`Py_TRASHCAN_BEGIN/END`, `_PyTrash_thread_destroy_chain`).
+
+use super::heap::{F_FINALIZED, Id, Kind, Val};
+use super::machine::{
+    DICT_MAXFREELIST, LIST_MAXFREELIST, Machine, TUPLE_MAXFREELIST, TUPLE_MAXSAVESIZE,
+};
+
+impl Machine<'_> {
+    /// `_Py_Dealloc`: dispatch on the type.
+    pub fn dealloc(&mut self, id: Id) {
+        match self.heap.get(id).kind {
+            Kind::Instance(_) => self.subtype_dealloc(id),
+            Kind::List(_) | Kind::Tuple(_) | Kind::Dict(_) => self.container_dealloc(id),
+            Kind::WeakRef { .. } => self.weakref_dealloc(id),
+            Kind::Head => unreachable!("list heads are never released"),
+        }
+    }
+
+    /// `Py_TRASHCAN_BEGIN` / `Py_TRASHCAN_SAFE_BEGIN`: defer the dealloc when nested too deep.
+    /// Returns false when the object was deposited on the delete-later chain.
+    fn trash_begin(&mut self, id: Id, subtype: bool) -> bool {
+        let hack = (subtype && self.p.trashcan.subtype_nesting_hack) as u32;
+        if self.trash_nesting + hack >= self.p.trashcan.unwind_level {
+            // _PyTrash_thread_deposit_object: pushed on the head of the chain.
+            self.trash_later.push(id);
+            return false;
+        }
+        self.trash_nesting += 1;
+        true
+    }
+
+    /// `Py_TRASHCAN_END`: leave one level; drain the chain when back near the top.
+    fn trash_end(&mut self, subtype: bool) {
+        let hack = (subtype && self.p.trashcan.subtype_nesting_hack) as u32;
+        self.trash_nesting -= 1;
+        if !self.trash_later.is_empty() && self.trash_nesting + hack < self.p.trashcan.drain_below {
+            self.destroy_chain();
+        }
+    }
+
+    /// The end of a trashcan-protected dealloc that is not an instance's (frames).
+    pub fn trash_end_plain(&mut self) {
+        self.trash_end(false);
+    }
+
+    /// `_PyTrash_thread_destroy_chain`: deallocate deferred objects, newest first.
+    fn destroy_chain(&mut self) {
+        while let Some(op) = self.trash_later.pop() {
+            self.trash_nesting += 1;
+            self.dealloc(op);
+            self.trash_nesting -= 1;
+        }
+    }
+
+    /// The memory of an object is released (`tp_free`), or kept on a free list.
+    fn free(&mut self, id: Id) {
+        let o = self.heap.get_mut(id);
+        o.freed = true;
+        let is_gc = o.is_gc;
+        let fl = &mut self.freelists;
+        let kept = match &o.kind {
+            Kind::List(_) if fl.lists < LIST_MAXFREELIST => {
+                fl.lists += 1;
+                true
+            }
+            Kind::Dict(_) if fl.dicts < DICT_MAXFREELIST => {
+                fl.dicts += 1;
+                true
+            }
+            Kind::Tuple(items) if !items.is_empty() && items.len() < TUPLE_MAXSAVESIZE => {
+                let n = fl.tuples.entry(items.len()).or_insert(0);
+                if *n < TUPLE_MAXFREELIST {
+                    *n += 1;
+                    true
+                } else {
+                    false
+                }
+            }
+            _ => false,
+        };
+        if is_gc && !kept {
+            self.gc_free();
+        }
+    }
+
+    /// `subtype_dealloc` for instances of scenario classes.
+    fn subtype_dealloc(&mut self, id: Id) {
+        let class = match &self.heap.get(id).kind {
+            Kind::Instance(i) => i.class,
+            _ => unreachable!(),
+        };
+        let has_del = self.sc.classes[class].del.is_some();
+        if !self.classes[class].is_gc {
+            // Non-GC heap type (≤3.7 `__slots__ = ()`): no trashcan, no slots, dict or
+            // weakrefs; the finalizer runs on every deallocation (no FINALIZED bit).
+            if has_del {
+                self.heap.get_mut(id).refcnt = 1;
+                self.call_del(id);
+                let o = self.heap.get_mut(id);
+                o.refcnt -= 1;
+                if o.refcnt > 0 {
+                    return;
+                }
+            }
+            self.free(id);
+            return;
+        }
+        self.untrack(id);
+        if !self.trash_begin(id, true) {
+            return;
+        }
+        if self.p.weakrefs_cleared_before_del {
+            // 2.7: "If we added a weaklist, we clear it. Do this *before* calling the finalizer."
+            self.clear_weakrefs(id);
+        }
+        if has_del {
+            // Re-track around the finalizer so that GC sees a consistent object, then
+            // PyObject_CallFinalizerFromDealloc / slot_tp_del: temporarily resurrect.
+            self.track(id);
+            self.heap.get_mut(id).refcnt = 1;
+            let finalized = self.heap.get(id).flags & F_FINALIZED != 0;
+            if !(self.p.finalize_once && finalized) {
+                self.call_del(id);
+                if self.p.finalize_once {
+                    self.heap.get_mut(id).flags |= F_FINALIZED;
+                }
+            }
+            let o = self.heap.get_mut(id);
+            o.refcnt -= 1;
+            if o.refcnt > 0 {
+                // Resurrected: it stays, tracked, in generation 0.
+                self.trash_end(true);
+                return;
+            }
+            self.untrack(id);
+            if self.p.weakrefs_cleared_before_del {
+                // Weakrefs made during __del__ are cleared without calling their callbacks.
+                for w in std::mem::take(&mut self.heap.get_mut(id).weakrefs) {
+                    self.clear_weakref_link(w);
+                }
+            }
+        }
+        if !self.p.weakrefs_cleared_before_del {
+            self.clear_weakrefs(id);
+        }
+        self.clear_instance(id);
+        self.free(id);
+        self.trash_end(true);
+    }
+
+    /// `clear_slots` (sorted member order), then the `__dict__` or the inline values
+    /// (`_PyObject_FreeInstanceAttributes`, key-index order). Shared by dealloc and
+    /// `subtype_clear`.
+    pub fn clear_instance(&mut self, id: Id) {
+        let nslots = match &self.heap.get(id).kind {
+            Kind::Instance(i) => i.slots.len(),
+            _ => unreachable!(),
+        };
+        for s in 0..nslots {
+            let v = match &mut self.heap.get_mut(id).kind {
+                Kind::Instance(i) => i.slots[s].take(),
+                _ => unreachable!(),
+            };
+            if let Some(v) = v {
+                self.decref(v);
+            }
+        }
+        let mut k = 0;
+        loop {
+            let v = match &mut self.heap.get_mut(id).kind {
+                Kind::Instance(i) => {
+                    if k >= i.inline.len() {
+                        break;
+                    }
+                    i.inline[k].take()
+                }
+                _ => unreachable!(),
+            };
+            if let Some(v) = v {
+                self.decref(v);
+            }
+            k += 1;
+        }
+        let d = match &mut self.heap.get_mut(id).kind {
+            Kind::Instance(i) => i.dict.take(),
+            _ => unreachable!(),
+        };
+        if let Some(d) = d {
+            self.decref(Val::Obj(d));
+        }
+    }
+
+    /// `list_dealloc`, `tupledealloc`, `dict_dealloc`: untrack, trashcan, release the items
+    /// (lists and tuples last to first, dicts in their iteration order).
+    fn container_dealloc(&mut self, id: Id) {
+        self.untrack(id);
+        if !self.trash_begin(id, false) {
+            return;
+        }
+        let items = self.take_items(id);
+        for v in items {
+            self.decref(v);
+        }
+        self.free(id);
+        self.trash_end(false);
+    }
+
+    /// Empty a container, returning its values in release order.
+    pub fn take_items(&mut self, id: Id) -> Vec<Val> {
+        match &mut self.heap.get_mut(id).kind {
+            Kind::List(items) | Kind::Tuple(items) => {
+                let mut v = std::mem::take(items);
+                v.reverse();
+                v
+            }
+            Kind::Dict(d) => d.drain(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// `weakref_dealloc`: untrack, unlink from the referent's list, free.
+    fn weakref_dealloc(&mut self, id: Id) {
+        self.untrack(id);
+        self.clear_weakref_link(id);
+        self.free(id);
+    }
+
+    /// `clear_weakref`: unlink the weakref from its referent's list; it now refers to None.
+    pub fn clear_weakref_link(&mut self, w: Id) {
+        let referent = match &mut self.heap.get_mut(w).kind {
+            Kind::WeakRef { referent, .. } => referent.take(),
+            _ => None,
+        };
+        if let Some(r) = referent {
+            self.heap.get_mut(r).weakrefs.retain(|x| *x != w);
+        }
+    }
+
+    /// `PyObject_ClearWeakRefs`: clear every weakref to `id`, then call the callbacks in list
+    /// order (a lone weakref is handled directly; several are first collected in a tuple that
+    /// holds them until all callbacks have run).
+    pub fn clear_weakrefs(&mut self, id: Id) {
+        let list = std::mem::take(&mut self.heap.get_mut(id).weakrefs);
+        if list.is_empty() {
+            return;
+        }
+        let mut calls = Vec::new();
+        for w in &list {
+            let cb = match &mut self.heap.get_mut(*w).kind {
+                Kind::WeakRef { referent, callback } => {
+                    *referent = None;
+                    std::mem::replace(callback, false)
+                }
+                _ => false,
+            };
+            calls.push((*w, cb));
+        }
+        if list.len() == 1 {
+            let (w, cb) = calls[0];
+            if cb {
+                self.call_callback(w);
+            }
+            return;
+        }
+        for (w, _) in &calls {
+            self.incref(Val::Obj(*w));
+        }
+        for (w, cb) in &calls {
+            if *cb {
+                self.call_callback(*w);
+            }
+        }
+        // Py_DECREF(tuple): tupledealloc releases its items last to first.
+        for (w, _) in calls.into_iter().rev() {
+            self.decref(Val::Obj(w));
+        }
+    }
+}

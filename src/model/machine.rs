@@ -1,0 +1,1085 @@
+//! The interpreter side of the model: names, frames, statements, allocation and the trace.
+//!
+//! Statements act as CPython's bytecode for them does: a store increfs the new value before it
+//! decrefs the old one (`insertdict`), containers maintain their tracking (`MAINTAIN_TRACKING`),
+//! and every allocation of a GC object goes through [`Machine::gc_alloc`], which counts it in
+//! generation 0 and may start an automatic collection, as `_PyObject_GC_Alloc` does.
+
+use super::heap::{DictObj, Heap, Id, Inst, Kind, NIL, Val};
+use super::dict27::Table27;
+use super::profile::{AutoGc, InstanceLayout, Profile};
+use crate::scenario::{ClassDef, Scenario, Stmt, Step, Target, Value};
+use crate::trace::Event;
+use std::collections::{HashMap, HashSet};
+
+/// A Python exception raised by a statement (its type name and a detail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exc {
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+pub type PyResult<T> = Result<T, Exc>;
+
+fn exc(kind: &'static str, detail: impl Into<String>) -> Exc {
+    Exc {
+        kind,
+        detail: detail.into(),
+    }
+}
+
+/// Per-class state that CPython keeps in the type object.
+#[derive(Debug, Clone, Default)]
+pub struct ClassState {
+    /// 3.11+ shared keys: attribute names in key-index order.
+    pub keys: Vec<String>,
+    /// `dk_usable` of the shared keys.
+    pub usable: i64,
+    /// Sorted value-slot names.
+    pub slots: Vec<String>,
+    pub has_dict: bool,
+    pub weakrefable: bool,
+    pub is_gc: bool,
+    /// Attributes go to the inline values array (3.11+ managed dict).
+    pub inline: bool,
+    /// Local names of `__del__` in `co_varnames` order (`self` first).
+    pub del_locals: Vec<String>,
+    pub del_globals: HashSet<String>,
+}
+
+/// A running `__del__` or callback.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    pub class: Option<usize>,
+    pub locals: Vec<(String, Option<Val>)>,
+}
+
+/// Container free lists (`free_list` in listobject.c/dictobject.c, per-size tuple lists).
+#[derive(Debug, Clone, Default)]
+pub struct FreeLists {
+    pub lists: usize,
+    pub dicts: usize,
+    pub tuples: HashMap<usize, usize>,
+}
+
+pub const LIST_MAXFREELIST: usize = 80;
+pub const DICT_MAXFREELIST: usize = 80;
+pub const TUPLE_MAXFREELIST: usize = 2000;
+pub const TUPLE_MAXSAVESIZE: usize = 20;
+
+/// The whole modelled interpreter state.
+pub struct Machine<'s> {
+    pub p: Profile,
+    pub sc: &'s Scenario,
+    pub heap: Heap,
+    /// Generation list heads, youngest first.
+    pub gens: [Id; 3],
+    pub permanent: Id,
+    pub count: [i64; 3],
+    pub threshold: [i64; 3],
+    pub enabled: bool,
+    pub saveall: bool,
+    pub collecting: bool,
+    pub long_lived_pending: i64,
+    pub long_lived_total: i64,
+    /// The module's globals dict.
+    pub globals: Id,
+    /// The collector's own garbage list (C static / interpreter state).
+    pub garbage_internal: Id,
+    /// What the module attribute `gc.garbage` is bound to.
+    pub garbage_attr: Id,
+    pub frames: Vec<Frame>,
+    pub classes: Vec<ClassState>,
+    pub name_counts: HashMap<String, u32>,
+    pub events: Vec<Event>,
+    pub trash_nesting: u32,
+    pub trash_later: Vec<Id>,
+    pub freelists: FreeLists,
+    /// 3.12+: a collection was scheduled and waits for the eval breaker.
+    pub gc_pending: bool,
+}
+
+impl<'s> Machine<'s> {
+    pub fn new(sc: &'s Scenario, p: Profile) -> Self {
+        let mut heap = Heap::default();
+        let gens = [heap.new_head(), heap.new_head(), heap.new_head()];
+        let permanent = heap.new_head();
+        let classes = sc.classes.iter().map(|c| class_state(c, &p)).collect();
+        let mut m = Machine {
+            p,
+            sc,
+            heap,
+            gens,
+            permanent,
+            count: [0; 3],
+            threshold: [p.thresholds.0, p.thresholds.1, p.thresholds.2],
+            enabled: false,
+            saveall: false,
+            collecting: false,
+            long_lived_pending: 0,
+            long_lived_total: 0,
+            globals: NIL,
+            garbage_internal: NIL,
+            garbage_attr: NIL,
+            frames: Vec::new(),
+            classes,
+            name_counts: HashMap::new(),
+            events: Vec::new(),
+            trash_nesting: 0,
+            trash_later: Vec::new(),
+            freelists: FreeLists::default(),
+            gc_pending: false,
+        };
+        // Interpreter start-up: the module globals and gc.garbage exist, are held from outside
+        // (the module, the C static), and sit in the oldest generation, ahead of everything
+        // the scenario creates (the runner's start-up `gc.collect()` put them there).
+        let g = m.heap.alloc(Kind::Dict(m.new_dictobj(0)), true);
+        m.heap.get_mut(g).refcnt = 1;
+        m.heap.append(g, m.gens[2]);
+        m.globals = g;
+        let gl = m.heap.alloc(Kind::List(Vec::new()), true);
+        m.heap.get_mut(gl).refcnt = 2;
+        m.heap.append(gl, m.gens[2]);
+        m.garbage_internal = gl;
+        m.garbage_attr = gl;
+        if !p.full_gc_clears_container_freelists {
+            // 2.7 keeps its list and dict free lists across collections; start-up leaves them full.
+            m.freelists.lists = LIST_MAXFREELIST;
+            m.freelists.dicts = DICT_MAXFREELIST;
+        }
+        m
+    }
+
+    pub fn new_dictobj(&self, presize: usize) -> DictObj {
+        DictObj {
+            entries: Vec::new(),
+            table27: (self.p.layout == InstanceLayout::DictHashOrder)
+                .then(|| Table27::presized(presize)),
+        }
+    }
+
+    // ----------------------------------------------------------------- refcounts, tracking
+
+    pub fn incref(&mut self, v: Val) {
+        if let Val::Obj(id) = v {
+            self.heap.get_mut(id).refcnt += 1;
+        }
+    }
+
+    /// `Py_DECREF`: deallocate at zero.
+    pub fn decref(&mut self, v: Val) {
+        if let Val::Obj(id) = v {
+            let o = self.heap.get_mut(id);
+            debug_assert!(!o.freed, "decref of a freed object");
+            o.refcnt -= 1;
+            debug_assert!(o.refcnt >= 0, "negative refcount");
+            if o.refcnt == 0 {
+                self.dealloc(id);
+            }
+        }
+    }
+
+    /// `_PyObject_GC_TRACK`: append to generation 0.
+    pub fn track(&mut self, id: Id) {
+        if !self.heap.is_tracked(id) {
+            self.heap.append(id, self.gens[0]);
+        }
+    }
+
+    /// `_PyObject_GC_UNTRACK`.
+    pub fn untrack(&mut self, id: Id) {
+        self.heap.unlink(id);
+    }
+
+    /// `_PyObject_GC_MAY_BE_TRACKED`: a GC object, and for tuples a tracked one.
+    pub fn may_be_tracked(&self, v: Val) -> bool {
+        match v {
+            Val::Obj(id) => {
+                let o = self.heap.get(id);
+                o.is_gc
+                    && match o.kind {
+                        Kind::Tuple(_) => o.list != NIL,
+                        _ => true,
+                    }
+            }
+            _ => false,
+        }
+    }
+
+    /// `MAINTAIN_TRACKING(mp, key, value)` in `insertdict`.
+    pub fn maintain_tracking(&mut self, dict: Id, v: Val) {
+        if !self.heap.is_tracked(dict) && self.may_be_tracked(v) {
+            self.track(dict);
+        }
+    }
+
+    /// `_PyObject_GC_Alloc` / `gc_alloc`: count a new GC object in generation 0 and start an
+    /// automatic collection (or schedule one, 3.12+) when the threshold is crossed.
+    pub fn gc_alloc(&mut self) {
+        self.count[0] += 1;
+        if self.count[0] > self.threshold[0]
+            && self.enabled
+            && self.threshold[0] != 0
+            && !self.collecting
+        {
+            match self.p.auto_gc {
+                AutoGc::InAllocation => {
+                    self.collecting = true;
+                    self.collect_generations();
+                    self.collecting = false;
+                }
+                AutoGc::AtEvalBreaker => self.gc_pending = true,
+            }
+        }
+    }
+
+    /// 3.12+ `_Py_HandlePending` → `_Py_RunGC`: run a scheduled collection.
+    pub fn eval_breaker(&mut self) {
+        if self.gc_pending && !self.collecting {
+            self.gc_pending = false;
+            if self.enabled {
+                self.collecting = true;
+                self.collect_generations();
+                self.collecting = false;
+            }
+        }
+    }
+
+    /// `PyObject_GC_Del`: a GC object's memory is released.
+    pub fn gc_free(&mut self) {
+        if self.count[0] > 0 {
+            self.count[0] -= 1;
+        }
+    }
+
+    fn alloc_from_freelist(&mut self, kind: &Kind) -> bool {
+        let fl = &mut self.freelists;
+        let slot = match kind {
+            Kind::List(_) => &mut fl.lists,
+            Kind::Dict(_) => &mut fl.dicts,
+            Kind::Tuple(items) if !items.is_empty() && items.len() < TUPLE_MAXSAVESIZE => {
+                fl.tuples.entry(items.len()).or_insert(0)
+            }
+            _ => return false,
+        };
+        if *slot > 0 {
+            *slot -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Allocate a container or weakref: free list or GC allocator; the object starts with
+    /// refcount 0 and untracked.
+    pub fn new_object(&mut self, kind: Kind) -> Id {
+        if !self.alloc_from_freelist(&kind) {
+            self.gc_alloc();
+        }
+        self.heap.alloc(kind, true)
+    }
+
+    // ----------------------------------------------------------------- labels and names
+
+    /// Give a newly created object its label: the name it is first bound to, `name#2` for the
+    /// second new object bound to that name, and so on.
+    pub fn label_new(&mut self, id: Id, name: &str) {
+        let n = self.name_counts.entry(name.to_string()).or_insert(0);
+        *n += 1;
+        let label = if *n == 1 {
+            name.to_string()
+        } else {
+            format!("{name}#{n}")
+        };
+        self.heap.get_mut(id).label = Some(label);
+    }
+
+    /// The label shown in traces: the object's label, or `<type>`.
+    pub fn label(&self, id: Id) -> String {
+        let o = self.heap.get(id);
+        if let Some(l) = &o.label {
+            return l.clone();
+        }
+        match &o.kind {
+            Kind::Instance(i) => format!("<{}>", self.sc.classes[i.class].name),
+            Kind::List(_) => "<list>".into(),
+            Kind::Dict(_) => "<dict>".into(),
+            Kind::Tuple(_) => "<tuple>".into(),
+            Kind::WeakRef { .. } => "<weakref>".into(),
+            Kind::Head => "<head>".into(),
+        }
+    }
+
+    fn is_local(&self, name: &str) -> bool {
+        match self.frames.last() {
+            Some(f) => match f.class {
+                Some(c) => {
+                    let cs = &self.classes[c];
+                    !cs.del_globals.contains(name) && cs.del_locals.iter().any(|l| l == name)
+                }
+                None => f.locals.iter().any(|(n, _)| n == name),
+            },
+            None => false,
+        }
+    }
+
+    pub fn load(&self, name: &str) -> PyResult<Val> {
+        if self.is_local(name) {
+            let f = self.frames.last().expect("frame");
+            return match f.locals.iter().find(|(n, _)| n == name).and_then(|(_, v)| *v) {
+                Some(v) => Ok(v),
+                None => Err(exc(
+                    "UnboundLocalError",
+                    format!("local variable '{name}' referenced before assignment"),
+                )),
+            };
+        }
+        match &self.heap.get(self.globals).kind {
+            Kind::Dict(d) => d
+                .get(name)
+                .ok_or_else(|| exc("NameError", format!("name '{name}' is not defined"))),
+            _ => unreachable!("globals is a dict"),
+        }
+    }
+
+    fn value(&self, v: &Value) -> PyResult<Val> {
+        match v {
+            Value::None => Ok(Val::None),
+            Value::Int(i) => Ok(Val::Int(*i)),
+            Value::Name(n) => self.load(n),
+        }
+    }
+
+    /// `STORE_NAME`/`STORE_FAST`/`STORE_GLOBAL`: the caller owns one reference to `v`, which
+    /// the binding takes over; the old value is released after the store.
+    pub fn store(&mut self, name: &str, v: Val) {
+        if self.is_local(name) {
+            let f = self.frames.last_mut().expect("frame");
+            let old = match f.locals.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1.replace(v),
+                None => {
+                    f.locals.push((name.to_string(), Some(v)));
+                    None
+                }
+            };
+            if let Some(o) = old {
+                self.decref(o);
+            }
+            return;
+        }
+        let g = self.globals;
+        let old = match &mut self.heap.get_mut(g).kind {
+            Kind::Dict(d) => d.set(name, v),
+            _ => unreachable!(),
+        };
+        self.maintain_tracking(g, v);
+        if let Some(o) = old {
+            self.decref(o);
+        }
+    }
+
+    fn delete_name(&mut self, name: &str) -> PyResult<()> {
+        if self.is_local(name) {
+            let f = self.frames.last_mut().expect("frame");
+            let old = f
+                .locals
+                .iter_mut()
+                .find(|(n, _)| n == name)
+                .and_then(|slot| slot.1.take());
+            return match old {
+                Some(o) => {
+                    self.decref(o);
+                    Ok(())
+                }
+                None => Err(exc("UnboundLocalError", name.to_string())),
+            };
+        }
+        let g = self.globals;
+        let old = match &mut self.heap.get_mut(g).kind {
+            Kind::Dict(d) => d.remove(name),
+            _ => unreachable!(),
+        };
+        match old {
+            Some(o) => {
+                self.decref(o);
+                Ok(())
+            }
+            None => Err(exc("NameError", format!("name '{name}' is not defined"))),
+        }
+    }
+
+    // ----------------------------------------------------------------- objects
+
+    /// `type_call` → `PyType_GenericAlloc`: a new instance, tracked at once (GC classes).
+    fn new_instance(&mut self, class: usize) -> Id {
+        let cs = &self.classes[class];
+        let is_gc = cs.is_gc;
+        let nslots = cs.slots.len();
+        if is_gc {
+            self.gc_alloc();
+        }
+        let id = self.heap.alloc(
+            Kind::Instance(Inst {
+                class,
+                dict: None,
+                inline: Vec::new(),
+                slots: vec![None; nslots],
+            }),
+            is_gc,
+        );
+        if is_gc {
+            self.track(id);
+        }
+        let cs = &mut self.classes[class];
+        if cs.inline && cs.usable > 1 {
+            // Each instance creation takes one key slot of the shared keys while more than one
+            // is free (probe p10; `_PyObject_InitInlineValues` era behaviour).
+            cs.usable -= 1;
+        }
+        id
+    }
+
+    fn tuple_is_constant(items: &[Value]) -> bool {
+        items.iter().all(|v| !matches!(v, Value::Name(_)))
+    }
+
+    /// A compile-time constant tuple: untracked, held by the code object forever.
+    fn constant_tuple(&mut self, items: &[Value]) -> PyResult<Id> {
+        let vals = items.iter().map(|v| self.value(v)).collect::<PyResult<Vec<_>>>()?;
+        let id = self.heap.alloc(Kind::Tuple(vals), true);
+        self.heap.get_mut(id).refcnt = 1;
+        Ok(id)
+    }
+
+    fn instance_of(&self, v: Val, what: &str) -> PyResult<Id> {
+        match v {
+            Val::Obj(id) if matches!(self.heap.get(id).kind, Kind::Instance(_)) => Ok(id),
+            Val::None => Err(exc(
+                "AttributeError",
+                format!("'NoneType' object has no attribute '{what}'"),
+            )),
+            Val::Int(_) => Err(exc(
+                "AttributeError",
+                format!("'int' object has no attribute '{what}'"),
+            )),
+            Val::Obj(id) => Err(exc(
+                "AttributeError",
+                format!("'{}' object has no attribute '{what}'", self.type_name(id)),
+            )),
+        }
+    }
+
+    pub fn type_name(&self, id: Id) -> String {
+        match &self.heap.get(id).kind {
+            Kind::Instance(i) => self.sc.classes[i.class].name.clone(),
+            Kind::List(_) => "list".into(),
+            Kind::Dict(_) => "dict".into(),
+            Kind::Tuple(_) => "tuple".into(),
+            Kind::WeakRef { .. } => "weakref".into(),
+            Kind::Head => "head".into(),
+        }
+    }
+
+    /// `PyObject_GenericSetAttr` (or a slot's member descriptor). Takes a new reference to `v`.
+    fn setattr(&mut self, obj: Id, attr: &str, v: Val) -> PyResult<()> {
+        let class = match &self.heap.get(obj).kind {
+            Kind::Instance(i) => i.class,
+            _ => unreachable!("checked instance"),
+        };
+        let cs = self.classes[class].clone();
+        if let Some(si) = cs.slots.iter().position(|s| s == attr) {
+            self.incref(v);
+            let old = match &mut self.heap.get_mut(obj).kind {
+                Kind::Instance(i) => i.slots[si].replace(v),
+                _ => unreachable!(),
+            };
+            if let Some(o) = old {
+                self.decref(o);
+            }
+            return Ok(());
+        }
+        if !cs.has_dict {
+            return Err(exc(
+                "AttributeError",
+                format!("'{}' object has no attribute '{attr}'", self.sc.classes[class].name),
+            ));
+        }
+        let has_dict = matches!(&self.heap.get(obj).kind, Kind::Instance(i) if i.dict.is_some());
+        if cs.inline && !has_dict {
+            // _PyObject_StoreInstanceAttribute / insert_into_dictkeys.
+            let idx = match cs.keys.iter().position(|k| k == attr) {
+                Some(i) => Some(i),
+                None if cs.usable > 0 => {
+                    let c = &mut self.classes[class];
+                    c.keys.push(attr.to_string());
+                    c.usable -= 1;
+                    Some(c.keys.len() - 1)
+                }
+                None => None,
+            };
+            if let Some(idx) = idx {
+                self.incref(v);
+                let old = match &mut self.heap.get_mut(obj).kind {
+                    Kind::Instance(i) => {
+                        if i.inline.len() <= idx {
+                            i.inline.resize(idx + 1, None);
+                        }
+                        i.inline[idx].replace(v)
+                    }
+                    _ => unreachable!(),
+                };
+                if let Some(o) = old {
+                    self.decref(o);
+                }
+                return Ok(());
+            }
+            // The shared keys are full: this instance gets a real dict holding its values
+            // (make_dict_from_instance_attributes), then the store goes to the dict.
+            self.materialize_dict(obj);
+        }
+        let d = match &self.heap.get(obj).kind {
+            Kind::Instance(i) => i.dict,
+            _ => unreachable!(),
+        };
+        let d = match d {
+            Some(d) => d,
+            None => {
+                // _PyObjectDict_SetItem: the instance dict is created on the first store.
+                let dobj = self.new_dictobj(0);
+                let d = self.new_object(Kind::Dict(dobj));
+                self.heap.get_mut(d).refcnt = 1;
+                if let Kind::Instance(i) = &mut self.heap.get_mut(obj).kind {
+                    i.dict = Some(d);
+                }
+                d
+            }
+        };
+        self.dict_set(d, attr, v);
+        Ok(())
+    }
+
+    /// 3.11+: give an inline-values instance a real `__dict__` with its current values.
+    fn materialize_dict(&mut self, obj: Id) {
+        let (class, vals) = match &mut self.heap.get_mut(obj).kind {
+            Kind::Instance(i) => (i.class, std::mem::take(&mut i.inline)),
+            _ => unreachable!(),
+        };
+        let keys = self.classes[class].keys.clone();
+        let mut dobj = self.new_dictobj(0);
+        let mut track = false;
+        for (k, v) in keys.iter().zip(vals) {
+            if let Some(v) = v {
+                track |= self.may_be_tracked(v);
+                dobj.set(k, v);
+            }
+        }
+        let d = self.new_object(Kind::Dict(dobj));
+        self.heap.get_mut(d).refcnt = 1;
+        if track {
+            self.track(d);
+        }
+        if let Kind::Instance(i) = &mut self.heap.get_mut(obj).kind {
+            i.dict = Some(d);
+        }
+    }
+
+    /// `PyDict_SetItem`: takes a new reference to `v`; tracks the dict if needed; releases the
+    /// replaced value after the store.
+    pub fn dict_set(&mut self, d: Id, key: &str, v: Val) {
+        self.incref(v);
+        let old = match &mut self.heap.get_mut(d).kind {
+            Kind::Dict(dd) => dd.set(key, v),
+            _ => unreachable!(),
+        };
+        self.maintain_tracking(d, v);
+        if let Some(o) = old {
+            self.decref(o);
+        }
+    }
+
+    fn delattr(&mut self, obj: Id, attr: &str) -> PyResult<()> {
+        let class = match &self.heap.get(obj).kind {
+            Kind::Instance(i) => i.class,
+            _ => unreachable!(),
+        };
+        let cs = self.classes[class].clone();
+        let missing = || exc("AttributeError", attr.to_string());
+        let old = if let Some(si) = cs.slots.iter().position(|s| s == attr) {
+            match &mut self.heap.get_mut(obj).kind {
+                Kind::Instance(i) => i.slots[si].take(),
+                _ => unreachable!(),
+            }
+        } else {
+            let (dict, inline_idx) = match &self.heap.get(obj).kind {
+                Kind::Instance(i) => (i.dict, cs.keys.iter().position(|k| k == attr)),
+                _ => unreachable!(),
+            };
+            match dict {
+                Some(d) => match &mut self.heap.get_mut(d).kind {
+                    Kind::Dict(dd) => dd.remove(attr),
+                    _ => unreachable!(),
+                },
+                None => match (&mut self.heap.get_mut(obj).kind, inline_idx) {
+                    (Kind::Instance(i), Some(idx)) => i.inline.get_mut(idx).and_then(|s| s.take()),
+                    _ => None,
+                },
+            }
+        };
+        match old {
+            Some(o) => {
+                self.decref(o);
+                Ok(())
+            }
+            None => Err(missing()),
+        }
+    }
+
+    fn target_obj(&self, t: &Target, attr: &str) -> PyResult<Id> {
+        match t {
+            Target::Name(n) => {
+                let v = self.load(n)?;
+                self.instance_of(v, attr)
+            }
+            Target::GarbageItem(i) => {
+                let items = match &self.heap.get(self.garbage_attr).kind {
+                    Kind::List(items) => items.clone(),
+                    _ => unreachable!(),
+                };
+                let n = items.len() as i64;
+                let idx = if *i < 0 { n + *i } else { *i };
+                if idx < 0 || idx >= n {
+                    return Err(exc("IndexError", "list index out of range"));
+                }
+                self.instance_of(items[idx as usize], attr)
+            }
+        }
+    }
+
+    /// `weakref.ref(x[, callback])` (`weakref___new__`): reuse the basic ref when there is no
+    /// callback; otherwise a new ref inserted after the basic ref (`insert_after`) or at the
+    /// head. Returns the ref with a new reference, and whether it is new.
+    fn new_weakref(&mut self, referent: Id, callback: bool) -> (Id, bool) {
+        let head = self.heap.get(referent).weakrefs.first().copied();
+        let basic = head.filter(|w| {
+            matches!(self.heap.get(*w).kind, Kind::WeakRef { callback: false, .. })
+        });
+        if !callback {
+            if let Some(b) = basic {
+                self.incref(Val::Obj(b));
+                return (b, false);
+            }
+        }
+        let w = self.new_object(Kind::WeakRef {
+            referent: Some(referent),
+            callback,
+        });
+        self.heap.get_mut(w).refcnt = 1;
+        self.track(w);
+        let list = &mut self.heap.get_mut(referent).weakrefs;
+        if !callback || basic.is_none() {
+            list.insert(0, w);
+        } else {
+            list.insert(1, w);
+        }
+        (w, true)
+    }
+
+    // ----------------------------------------------------------------- statements
+
+    /// Execute one statement.
+    pub fn exec(&mut self, step: &Step) -> PyResult<()> {
+        match &step.stmt {
+            Stmt::New { target, class } => {
+                let c = self
+                    .sc
+                    .classes
+                    .iter()
+                    .position(|k| &k.name == class)
+                    .ok_or_else(|| exc("NameError", class.clone()))?;
+                let id = self.new_instance(c);
+                self.heap.get_mut(id).refcnt = 1;
+                self.eval_breaker();
+                self.label_new(id, target);
+                self.store(target, Val::Obj(id));
+                self.eval_breaker();
+            }
+            Stmt::NewList { target, items } => {
+                let vals = items.iter().map(|v| self.value(v)).collect::<PyResult<Vec<_>>>()?;
+                for v in &vals {
+                    self.incref(*v);
+                }
+                let id = self.new_object(Kind::List(vals));
+                self.heap.get_mut(id).refcnt = 1;
+                self.track(id);
+                self.label_new(id, target);
+                self.store(target, Val::Obj(id));
+                self.eval_breaker();
+            }
+            Stmt::NewDict { target, items } => {
+                let vals = items
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), self.value(v)?)))
+                    .collect::<PyResult<Vec<_>>>()?;
+                let dobj = self.new_dictobj(items.len());
+                let id = self.new_object(Kind::Dict(dobj));
+                self.heap.get_mut(id).refcnt = 1;
+                for (k, v) in vals {
+                    self.dict_set(id, &k, v);
+                }
+                self.label_new(id, target);
+                self.store(target, Val::Obj(id));
+                self.eval_breaker();
+            }
+            Stmt::NewTuple { target, items } => {
+                if Self::tuple_is_constant(items) {
+                    let id = self.constant_tuple(items)?;
+                    self.incref(Val::Obj(id));
+                    if self.heap.get(id).label.is_none() {
+                        self.label_new(id, target);
+                    }
+                    self.store(target, Val::Obj(id));
+                } else {
+                    let vals = items.iter().map(|v| self.value(v)).collect::<PyResult<Vec<_>>>()?;
+                    for v in &vals {
+                        self.incref(*v);
+                    }
+                    let id = self.new_object(Kind::Tuple(vals));
+                    self.heap.get_mut(id).refcnt = 1;
+                    self.track(id);
+                    self.label_new(id, target);
+                    self.store(target, Val::Obj(id));
+                    self.eval_breaker();
+                }
+            }
+            Stmt::Assign { target, value } => {
+                let v = self.value(value)?;
+                self.incref(v);
+                self.store(target, v);
+            }
+            Stmt::SetAttr { obj, attr, value } => {
+                let v = self.value(value)?;
+                let o = self.target_obj(obj, attr)?;
+                // The value is held on the stack while the store happens.
+                self.incref(v);
+                self.incref(Val::Obj(o));
+                let r = self.setattr(o, attr, v);
+                self.decref(Val::Obj(o));
+                self.decref(v);
+                r?;
+            }
+            Stmt::DelAttr { obj, attr } => {
+                let o = self.target_obj(obj, attr)?;
+                self.incref(Val::Obj(o));
+                let r = self.delattr(o, attr);
+                self.decref(Val::Obj(o));
+                r?;
+            }
+            Stmt::SetItem { obj, key, value } => {
+                let v = self.value(value)?;
+                let d = self.load(obj)?;
+                let d = self.expect_kind(d, "dict")?;
+                self.dict_set(d, key, v);
+            }
+            Stmt::DelKey { obj, key } => {
+                let d = self.load(obj)?;
+                let d = self.expect_kind(d, "dict")?;
+                let old = match &mut self.heap.get_mut(d).kind {
+                    Kind::Dict(dd) => dd.remove(key),
+                    _ => unreachable!(),
+                };
+                match old {
+                    Some(o) => self.decref(o),
+                    None => return Err(exc("KeyError", key.clone())),
+                }
+            }
+            Stmt::DelIndex { obj, index } => {
+                let l = self.load(obj)?;
+                let l = self.expect_kind(l, "list")?;
+                let old = match &mut self.heap.get_mut(l).kind {
+                    Kind::List(items) => {
+                        let n = items.len() as i64;
+                        let i = if *index < 0 { n + index } else { *index };
+                        if i < 0 || i >= n {
+                            return Err(exc("IndexError", "list assignment index out of range"));
+                        }
+                        items.remove(i as usize)
+                    }
+                    _ => unreachable!(),
+                };
+                self.decref(old);
+            }
+            Stmt::Append { obj, value } => {
+                let v = self.value(value)?;
+                let l = self.load(obj)?;
+                let l = self.expect_kind(l, "list")?;
+                self.incref(v);
+                if let Kind::List(items) = &mut self.heap.get_mut(l).kind {
+                    items.push(v);
+                }
+                self.eval_breaker();
+            }
+            Stmt::DelName(n) => self.delete_name(n)?,
+            Stmt::WeakRef {
+                target,
+                referent,
+                callback,
+            } => {
+                let r = self.load(referent)?;
+                let r = match r {
+                    Val::Obj(id) if matches!(self.heap.get(id).kind, Kind::Instance(_)) => {
+                        let c = match &self.heap.get(id).kind {
+                            Kind::Instance(i) => i.class,
+                            _ => unreachable!(),
+                        };
+                        if !self.classes[c].weakrefable {
+                            return Err(exc("TypeError", "cannot create weak reference"));
+                        }
+                        id
+                    }
+                    _ => return Err(exc("TypeError", "cannot create weak reference")),
+                };
+                let (w, is_new) = self.new_weakref(r, *callback);
+                self.eval_breaker();
+                if is_new {
+                    self.label_new(w, target);
+                }
+                self.store(target, Val::Obj(w));
+                self.eval_breaker();
+            }
+            Stmt::Collect(g) => {
+                let r = self.gc_collect_api(g.unwrap_or(2) as usize);
+                self.eval_breaker();
+                self.events.push(Event::Collect {
+                    generation: *g,
+                    result: r,
+                });
+                self.observe();
+            }
+            Stmt::Enable => {
+                self.enabled = true;
+                self.eval_breaker();
+            }
+            Stmt::Disable => {
+                self.enabled = false;
+                self.eval_breaker();
+            }
+            Stmt::SetDebug { saveall } => {
+                self.saveall = *saveall;
+                self.eval_breaker();
+            }
+            Stmt::SetThreshold(ts) => {
+                for (i, t) in ts.iter().enumerate() {
+                    self.threshold[i] = *t;
+                }
+                self.eval_breaker();
+            }
+            Stmt::Freeze => {
+                // gc_freeze_impl: every generation into the permanent one; count0 = 0.
+                for i in 0..3 {
+                    self.heap.merge(self.gens[i], self.permanent);
+                }
+                self.count[0] = 0;
+                self.eval_breaker();
+            }
+            Stmt::Unfreeze => {
+                self.heap.merge(self.permanent, self.gens[2]);
+                self.eval_breaker();
+            }
+            Stmt::ClearGarbage => {
+                // list_ass_slice(a, 0, n, NULL): items released last to first.
+                let items = match &mut self.heap.get_mut(self.garbage_attr).kind {
+                    Kind::List(items) => std::mem::take(items),
+                    _ => unreachable!(),
+                };
+                for v in items.into_iter().rev() {
+                    self.decref(v);
+                }
+            }
+            Stmt::RebindGarbage => {
+                let id = self.new_object(Kind::List(Vec::new()));
+                self.heap.get_mut(id).refcnt = 1;
+                self.track(id);
+                let old = std::mem::replace(&mut self.garbage_attr, id);
+                self.decref(Val::Obj(old));
+            }
+            Stmt::Pass | Stmt::Global(_) => {}
+            Stmt::Raise => {
+                let me = self
+                    .frames
+                    .last()
+                    .and_then(|f| f.locals.first())
+                    .and_then(|(_, v)| *v)
+                    .and_then(|v| v.obj());
+                if let Some(me) = me {
+                    let l = self.label(me);
+                    self.events.push(Event::DelRaised(l));
+                }
+                return Err(exc("RuntimeError", ""));
+            }
+        }
+        Ok(())
+    }
+
+    fn expect_kind(&self, v: Val, want: &str) -> PyResult<Id> {
+        if let Val::Obj(id) = v {
+            if self.type_name(id) == want {
+                return Ok(id);
+            }
+        }
+        Err(exc("TypeError", format!("expected a {want}")))
+    }
+
+    /// Run a `__del__` body: `slot_tp_finalize`/`slot_tp_del` calling the method. Exceptions
+    /// are printed and ignored (`PyErr_WriteUnraisable`).
+    pub fn call_del(&mut self, id: Id) {
+        let class = match &self.heap.get(id).kind {
+            Kind::Instance(i) => i.class,
+            _ => return,
+        };
+        let Some(body) = self.sc.classes[class].del.as_ref() else {
+            return;
+        };
+        self.eval_breaker();
+        let label = self.label(id);
+        self.events.push(Event::Del(label));
+        self.incref(Val::Obj(id));
+        self.frames.push(Frame {
+            class: Some(class),
+            locals: vec![("self".to_string(), Some(Val::Obj(id)))],
+        });
+        for step in body {
+            if self.exec(step).is_err() {
+                break;
+            }
+        }
+        self.frame_dealloc();
+    }
+
+    /// The scenario's weakref callback: records that it ran with this weakref.
+    pub fn call_callback(&mut self, wr: Id) {
+        self.eval_breaker();
+        let label = self.label(wr);
+        self.events.push(Event::Callback(label));
+        self.incref(Val::Obj(wr));
+        self.frames.push(Frame {
+            class: None,
+            locals: vec![("wr".to_string(), Some(Val::Obj(wr)))],
+        });
+        self.frame_dealloc();
+    }
+
+    /// `frame_dealloc` (≤3.10, trashcan-protected) / `_PyFrame_ClearLocals` (3.11+): locals
+    /// are released in `co_varnames` order.
+    fn frame_dealloc(&mut self) {
+        let f = self.frames.pop().expect("frame");
+        let mut locals = f.locals;
+        if let Some(c) = f.class {
+            let order = &self.classes[c].del_locals;
+            locals.sort_by_key(|(n, _)| order.iter().position(|o| o == n).unwrap_or(usize::MAX));
+        }
+        let protected = self.p.trashcan.frames_are_objects;
+        if protected {
+            self.trash_nesting += 1;
+        }
+        for (_, v) in locals {
+            if let Some(v) = v {
+                self.decref(v);
+            }
+        }
+        if protected {
+            self.trash_end_plain();
+        }
+    }
+
+    // ----------------------------------------------------------------- observation
+
+    /// What the trace observes after each collect and at the end: the contents of the
+    /// `gc.garbage` attribute, and the scenario instances that are alive and visible (in a
+    /// collectable generation, referenced from one, or reachable from the program's names and
+    /// garbage lists; instances frozen out of sight by `gc.freeze()` are not visible).
+    pub fn observe(&mut self) {
+        let garbage = match &self.heap.get(self.garbage_attr).kind {
+            Kind::List(items) => items
+                .iter()
+                .map(|v| match v {
+                    Val::Obj(id) => self.label(*id),
+                    Val::None => "None".to_string(),
+                    Val::Int(i) => i.to_string(),
+                })
+                .collect(),
+            _ => unreachable!(),
+        };
+        self.events.push(Event::Garbage(garbage));
+        let mut seen: HashSet<Id> = HashSet::new();
+        let mut stack: Vec<Id> = Vec::new();
+        for g in self.gens {
+            for id in self.heap.members(g) {
+                seen.insert(id);
+                for r in self.heap.referents(id) {
+                    seen.insert(r);
+                }
+            }
+        }
+        let mut roots = vec![self.garbage_attr, self.garbage_internal];
+        if let Kind::Dict(d) = &self.heap.get(self.globals).kind {
+            roots.extend(d.values().into_iter().filter_map(|v| v.obj()));
+        }
+        stack.extend(roots);
+        let mut walked: HashSet<Id> = HashSet::new();
+        while let Some(id) = stack.pop() {
+            if !walked.insert(id) {
+                continue;
+            }
+            seen.insert(id);
+            stack.extend(self.heap.referents(id));
+        }
+        let mut alive: Vec<(u64, String)> = seen
+            .into_iter()
+            .filter(|id| {
+                let o = self.heap.get(*id);
+                !o.freed && matches!(o.kind, Kind::Instance(_))
+            })
+            .map(|id| (self.heap.get(id).seq, self.label(id)))
+            .collect();
+        alive.sort();
+        self.events
+            .push(Event::Alive(alive.into_iter().map(|a| a.1).collect()));
+    }
+}
+
+fn class_state(c: &ClassDef, p: &Profile) -> ClassState {
+    let slots = c.value_slots();
+    let has_dict = c.has_dict();
+    let weakrefable = c.weakrefable();
+    // type_new: a class adding no instance variables to `object` is not a GC type (≤3.7).
+    let adds_nothing = slots.is_empty() && !has_dict && !weakrefable;
+    let is_gc = p.empty_slots_are_gc || !adds_nothing;
+    let inline = has_dict
+        && p.layout == InstanceLayout::Inline
+        && (c.slots.is_none() || p.slots_dict_inline);
+    let mut del_locals = vec!["self".to_string()];
+    let mut del_globals = HashSet::new();
+    for s in c.del.iter().flatten() {
+        if let Stmt::Global(ns) = &s.stmt {
+            del_globals.extend(ns.iter().cloned());
+        }
+    }
+    for s in c.del.iter().flatten() {
+        if let Some(n) = crate::scenario::assigned_name(&s.stmt) {
+            if !del_globals.contains(&n) && !del_locals.contains(&n) {
+                del_locals.push(n);
+            }
+        }
+    }
+    ClassState {
+        keys: Vec::new(),
+        usable: p.shared_keys_usable,
+        slots,
+        has_dict,
+        weakrefable,
+        is_gc,
+        inline,
+        del_locals,
+        del_globals,
+    }
+}
