@@ -1,3 +1,5 @@
+//! The `gcconform` binary; everything lives in the library's [`gcconform::cli`].
+
 fn main() {
-    println!("gcconform");
+    gcconform::cli::main()
 }

@@ -79,7 +79,9 @@ impl fmt::Display for Version {
 
 /// Error for a version string that names no supported version.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown CPython version `{0}` (supported: 2.7, 3.6, 3.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13)")]
+#[error(
+    "unknown CPython version `{0}` (supported: 2.7, 3.6, 3.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13)"
+)]
 pub struct UnknownVersion(pub String);
 
 impl FromStr for Version {

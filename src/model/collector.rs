@@ -99,11 +99,10 @@ impl Machine<'_> {
     /// `_PyTuple_MaybeUntrack` on every reachable tuple, in list order.
     fn untrack_tuples(&mut self, head: Id) {
         for id in self.heap.members(head) {
-            if let Kind::Tuple(items) = &self.heap.get(id).kind {
-                if items.iter().all(|v| !self.may_be_tracked(*v)) {
+            if let Kind::Tuple(items) = &self.heap.get(id).kind
+                && items.iter().all(|v| !self.may_be_tracked(*v)) {
                     self.untrack(id);
                 }
-            }
         }
     }
 
@@ -113,11 +112,10 @@ impl Machine<'_> {
             if id == self.globals {
                 continue;
             }
-            if let Kind::Dict(d) = &self.heap.get(id).kind {
-                if d.values().iter().all(|v| !self.may_be_tracked(*v)) {
+            if let Kind::Dict(d) = &self.heap.get(id).kind
+                && d.values().iter().all(|v| !self.may_be_tracked(*v)) {
                     self.untrack(id);
                 }
-            }
         }
     }
 
@@ -168,13 +166,11 @@ impl Machine<'_> {
     fn handle_weakrefs(&mut self, unreachable: Id, old: Id) -> i64 {
         let wrcb = self.heap.new_head();
         for op in self.heap.members(unreachable) {
-            if self.p.clear_trash_weakrefs && matches!(self.heap.get(op).kind, Kind::WeakRef { .. }) {
+            if self.p.clear_trash_weakrefs && matches!(self.heap.get(op).kind, Kind::WeakRef { .. })
+            {
                 self.clear_weakref_link(op);
             }
-            loop {
-                let Some(&wr) = self.heap.get(op).weakrefs.first() else {
-                    break;
-                };
+            while let Some(&wr) = self.heap.get(op).weakrefs.first() {
                 // _PyWeakref_ClearRef: unlink, keep the callback.
                 self.clear_weakref_link(wr);
                 let has_cb = matches!(self.heap.get(wr).kind, Kind::WeakRef { callback: true, .. });

@@ -76,7 +76,10 @@ impl Table27 {
         let mut perturb = hash as u64;
         let mut iu = i as u64;
         loop {
-            iu = (iu << 2).wrapping_add(iu).wrapping_add(perturb).wrapping_add(1);
+            iu = (iu << 2)
+                .wrapping_add(iu)
+                .wrapping_add(perturb)
+                .wrapping_add(1);
             i = (iu as usize) & mask;
             match &self.slots[i] {
                 Slot::Empty => return freeslot.unwrap_or(i),
@@ -143,7 +146,10 @@ impl Table27 {
                 let mut iu = (hash as u64) & mask as u64;
                 let mut perturb = hash as u64;
                 while self.slots[(iu as usize) & mask] != Slot::Empty {
-                    iu = (iu << 2).wrapping_add(iu).wrapping_add(perturb).wrapping_add(1);
+                    iu = (iu << 2)
+                        .wrapping_add(iu)
+                        .wrapping_add(perturb)
+                        .wrapping_add(1);
                     perturb >>= PERTURB_SHIFT;
                 }
                 self.slots[(iu as usize) & mask] = Slot::Active { key, hash };
@@ -175,7 +181,10 @@ mod tests {
             let same = |j: u32| keys[j as usize] == *k;
             t.insert(i as u32, k, &same);
         }
-        t.order().into_iter().map(|i| keys[i as usize].to_string()).collect()
+        t.order()
+            .into_iter()
+            .map(|i| keys[i as usize].to_string())
+            .collect()
     }
 
     #[test]

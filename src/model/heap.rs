@@ -44,7 +44,8 @@ impl DictObj {
     }
 
     pub fn get(&self, key: &str) -> Option<Val> {
-        self.find(key).and_then(|i| self.entries[i].as_ref().map(|e| e.1))
+        self.find(key)
+            .and_then(|i| self.entries[i].as_ref().map(|e| e.1))
     }
 
     /// Entry indices in the order the dict visits and releases them.
@@ -125,7 +126,10 @@ pub enum Kind {
     Dict(DictObj),
     Tuple(Vec<Val>),
     /// A `weakref.ref`; `callback` says whether it carries the scenario's callback.
-    WeakRef { referent: Option<Id>, callback: bool },
+    WeakRef {
+        referent: Option<Id>,
+        callback: bool,
+    },
     /// A list head (`PyGC_Head` of a generation or a temporary list).
     Head,
 }
@@ -304,7 +308,12 @@ impl Heap {
     pub fn referents(&self, id: Id) -> Vec<Id> {
         match &self.get(id).kind {
             Kind::Instance(inst) => {
-                let mut v: Vec<Id> = inst.slots.iter().flatten().filter_map(|x| x.obj()).collect();
+                let mut v: Vec<Id> = inst
+                    .slots
+                    .iter()
+                    .flatten()
+                    .filter_map(|x| x.obj())
+                    .collect();
                 if let Some(d) = inst.dict {
                     v.push(d);
                 } else {

@@ -5,10 +5,10 @@
 //! and every allocation of a GC object goes through [`Machine::gc_alloc`], which counts it in
 //! generation 0 and may start an automatic collection, as `_PyObject_GC_Alloc` does.
 
-use super::heap::{DictObj, Heap, Id, Inst, Kind, NIL, Val};
 use super::dict27::Table27;
+use super::heap::{DictObj, Heap, Id, Inst, Kind, NIL, Val};
 use super::profile::{AutoGc, InstanceLayout, Profile};
-use crate::scenario::{ClassDef, Scenario, Stmt, Step, Target, Value};
+use crate::scenario::{ClassDef, Scenario, Step, Stmt, Target, Value};
 use crate::trace::Event;
 use std::collections::{HashMap, HashSet};
 
@@ -245,6 +245,19 @@ impl<'s> Machine<'s> {
         }
     }
 
+    /// The generated program labels each new object by calling its Python helper `_new()`
+    /// before the store, and `_observe()` starts with a call to an empty function. Returning from
+    /// such a call deallocates a frame: on ≤3.10 a trashcan-protected dealloc that drains the
+    /// deferred chain when it ends at top level (`frame_dealloc`); on 3.12+ the call checks the
+    /// eval breaker.
+    pub fn harness_call(&mut self) {
+        self.eval_breaker();
+        if self.p.trashcan.frames_are_objects {
+            self.trash_nesting += 1;
+            self.trash_end_plain();
+        }
+    }
+
     /// `PyObject_GC_Del`: a GC object's memory is released.
     pub fn gc_free(&mut self) {
         if self.count[0] > 0 {
@@ -326,7 +339,12 @@ impl<'s> Machine<'s> {
     pub fn load(&self, name: &str) -> PyResult<Val> {
         if self.is_local(name) {
             let f = self.frames.last().expect("frame");
-            return match f.locals.iter().find(|(n, _)| n == name).and_then(|(_, v)| *v) {
+            return match f
+                .locals
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, v)| *v)
+            {
                 Some(v) => Ok(v),
                 None => Err(exc(
                     "UnboundLocalError",
@@ -445,7 +463,10 @@ impl<'s> Machine<'s> {
 
     /// A compile-time constant tuple: untracked, held by the code object forever.
     fn constant_tuple(&mut self, items: &[Value]) -> PyResult<Id> {
-        let vals = items.iter().map(|v| self.value(v)).collect::<PyResult<Vec<_>>>()?;
+        let vals = items
+            .iter()
+            .map(|v| self.value(v))
+            .collect::<PyResult<Vec<_>>>()?;
         let id = self.heap.alloc(Kind::Tuple(vals), true);
         self.heap.get_mut(id).refcnt = 1;
         Ok(id)
@@ -501,7 +522,10 @@ impl<'s> Machine<'s> {
         if !cs.has_dict {
             return Err(exc(
                 "AttributeError",
-                format!("'{}' object has no attribute '{attr}'", self.sc.classes[class].name),
+                format!(
+                    "'{}' object has no attribute '{attr}'",
+                    self.sc.classes[class].name
+                ),
             ));
         }
         let has_dict = matches!(&self.heap.get(obj).kind, Kind::Instance(i) if i.dict.is_some());
@@ -661,14 +685,19 @@ impl<'s> Machine<'s> {
     fn new_weakref(&mut self, referent: Id, callback: bool) -> (Id, bool) {
         let head = self.heap.get(referent).weakrefs.first().copied();
         let basic = head.filter(|w| {
-            matches!(self.heap.get(*w).kind, Kind::WeakRef { callback: false, .. })
+            matches!(
+                self.heap.get(*w).kind,
+                Kind::WeakRef {
+                    callback: false,
+                    ..
+                }
+            )
         });
-        if !callback {
-            if let Some(b) = basic {
+        if !callback
+            && let Some(b) = basic {
                 self.incref(Val::Obj(b));
                 return (b, false);
             }
-        }
         let w = self.new_object(Kind::WeakRef {
             referent: Some(referent),
             callback,
@@ -698,13 +727,15 @@ impl<'s> Machine<'s> {
                     .ok_or_else(|| exc("NameError", class.clone()))?;
                 let id = self.new_instance(c);
                 self.heap.get_mut(id).refcnt = 1;
-                self.eval_breaker();
                 self.label_new(id, target);
+                self.harness_call();
                 self.store(target, Val::Obj(id));
-                self.eval_breaker();
             }
             Stmt::NewList { target, items } => {
-                let vals = items.iter().map(|v| self.value(v)).collect::<PyResult<Vec<_>>>()?;
+                let vals = items
+                    .iter()
+                    .map(|v| self.value(v))
+                    .collect::<PyResult<Vec<_>>>()?;
                 for v in &vals {
                     self.incref(*v);
                 }
@@ -712,8 +743,8 @@ impl<'s> Machine<'s> {
                 self.heap.get_mut(id).refcnt = 1;
                 self.track(id);
                 self.label_new(id, target);
+                self.harness_call();
                 self.store(target, Val::Obj(id));
-                self.eval_breaker();
             }
             Stmt::NewDict { target, items } => {
                 let vals = items
@@ -727,8 +758,8 @@ impl<'s> Machine<'s> {
                     self.dict_set(id, &k, v);
                 }
                 self.label_new(id, target);
+                self.harness_call();
                 self.store(target, Val::Obj(id));
-                self.eval_breaker();
             }
             Stmt::NewTuple { target, items } => {
                 if Self::tuple_is_constant(items) {
@@ -739,7 +770,10 @@ impl<'s> Machine<'s> {
                     }
                     self.store(target, Val::Obj(id));
                 } else {
-                    let vals = items.iter().map(|v| self.value(v)).collect::<PyResult<Vec<_>>>()?;
+                    let vals = items
+                        .iter()
+                        .map(|v| self.value(v))
+                        .collect::<PyResult<Vec<_>>>()?;
                     for v in &vals {
                         self.incref(*v);
                     }
@@ -747,8 +781,8 @@ impl<'s> Machine<'s> {
                     self.heap.get_mut(id).refcnt = 1;
                     self.track(id);
                     self.label_new(id, target);
+                    self.harness_call();
                     self.store(target, Val::Obj(id));
-                    self.eval_breaker();
                 }
             }
             Stmt::Assign { target, value } => {
@@ -840,11 +874,19 @@ impl<'s> Machine<'s> {
                 };
                 let (w, is_new) = self.new_weakref(r, *callback);
                 self.eval_breaker();
-                if is_new {
+                if *callback {
+                    // `w = _new(weakref.ref(x, callback), 'w')`
                     self.label_new(w, target);
+                    self.harness_call();
+                    self.store(target, Val::Obj(w));
+                } else {
+                    // `w = weakref.ref(x)` then `_new(w, 'w')` only if a ref was added.
+                    self.store(target, Val::Obj(w));
+                    if is_new {
+                        self.label_new(w, target);
+                        self.harness_call();
+                    }
                 }
-                self.store(target, Val::Obj(w));
-                self.eval_breaker();
             }
             Stmt::Collect(g) => {
                 let r = self.gc_collect_api(g.unwrap_or(2) as usize);
@@ -853,7 +895,11 @@ impl<'s> Machine<'s> {
                     generation: *g,
                     result: r,
                 });
-                self.observe();
+                if self.frames.is_empty() {
+                    // Observations are made at top level only (inside a finalizer the running
+                    // frames themselves would be visible to gc.get_objects() on some versions).
+                    self.observe();
+                }
             }
             Stmt::Enable => {
                 self.enabled = true;
@@ -921,11 +967,10 @@ impl<'s> Machine<'s> {
     }
 
     fn expect_kind(&self, v: Val, want: &str) -> PyResult<Id> {
-        if let Val::Obj(id) = v {
-            if self.type_name(id) == want {
+        if let Val::Obj(id) = v
+            && self.type_name(id) == want {
                 return Ok(id);
             }
-        }
         Err(exc("TypeError", format!("expected a {want}")))
     }
 
@@ -998,6 +1043,7 @@ impl<'s> Machine<'s> {
     /// collectable generation, referenced from one, or reachable from the program's names and
     /// garbage lists; instances frozen out of sight by `gc.freeze()` are not visible).
     pub fn observe(&mut self) {
+        self.harness_call();
         let garbage = match &self.heap.get(self.garbage_attr).kind {
             Kind::List(items) => items
                 .iter()
@@ -1065,11 +1111,10 @@ fn class_state(c: &ClassDef, p: &Profile) -> ClassState {
         }
     }
     for s in c.del.iter().flatten() {
-        if let Some(n) = crate::scenario::assigned_name(&s.stmt) {
-            if !del_globals.contains(&n) && !del_locals.contains(&n) {
+        if let Some(n) = crate::scenario::assigned_name(&s.stmt)
+            && !del_globals.contains(&n) && !del_locals.contains(&n) {
                 del_locals.push(n);
             }
-        }
     }
     ClassState {
         keys: Vec::new(),

@@ -122,7 +122,11 @@ impl Profile {
             },
             shared_keys_usable: 30,
             empty_slots_are_gc: v >= V3_8,
-            thresholds: if v >= V3_13 { (2000, 10, 10) } else { (700, 10, 10) },
+            thresholds: if v >= V3_13 {
+                (2000, 10, 10)
+            } else {
+                (700, 10, 10)
+            },
             auto_gc: if v >= V3_12 {
                 AutoGc::AtEvalBreaker
             } else {

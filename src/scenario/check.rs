@@ -1,22 +1,59 @@
 //! YAML → validated [`Scenario`]: structure (serde), statements (`parse`), then a static pass
 //! over names and kinds so that mistakes are reported with their position before anything runs.
 
-use super::ast::{ClassDef, Pos, Scenario, Stmt, Step, Target, Value};
+use super::ast::{ClassDef, Pos, Scenario, Step, Stmt, Target, Value};
 use super::parse::parse_stmt;
 use super::{Diagnostic, scenario_id};
 use crate::version::{Version, VersionRange};
-use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
 /// Python keywords of 2.7 and 3.x, plus names that would change a program's meaning.
 const RESERVED: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "exec", "finally", "for", "from",
-    "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "print",
-    "raise", "return", "try", "while", "with", "yield", "gc", "weakref", "callback", "object",
+    "False",
+    "None",
+    "True",
+    "and",
+    "as",
+    "assert",
+    "async",
+    "await",
+    "break",
+    "class",
+    "continue",
+    "def",
+    "del",
+    "elif",
+    "else",
+    "except",
+    "exec",
+    "finally",
+    "for",
+    "from",
+    "global",
+    "if",
+    "import",
+    "in",
+    "is",
+    "lambda",
+    "nonlocal",
+    "not",
+    "or",
+    "pass",
+    "print",
+    "raise",
+    "return",
+    "try",
+    "while",
+    "with",
+    "yield",
+    "gc",
+    "weakref",
+    "callback",
+    "object",
     "RuntimeError",
 ];
 
@@ -94,7 +131,11 @@ impl<'a> Locator<'a> {
         }
         let start_line = from.line.max(1);
         for (i, line) in self.lines.iter().enumerate().skip(start_line - 1) {
-            let skip = if i + 1 == start_line { from.col.max(1) - 1 } else { 0 };
+            let skip = if i + 1 == start_line {
+                from.col.max(1) - 1
+            } else {
+                0
+            };
             let chars: Vec<char> = line.chars().collect();
             if skip > chars.len() {
                 continue;
@@ -107,11 +148,24 @@ impl<'a> Locator<'a> {
         }
         None
     }
+    /// Where a statement's text stands: verbatim if it can be found, else where its first word
+    /// stands (YAML may have folded or unescaped it). The flag says whether it was verbatim.
+    fn locate(&self, text: &str, from: Pos) -> (Pos, bool) {
+        if let Some(p) = self.find(text, from) {
+            return (p, true);
+        }
+        let first: String = text.split_whitespace().next().unwrap_or("").to_string();
+        (self.find(&first, from).unwrap_or(from), false)
+    }
+
     /// The line of a top-level key (`steps:`), if present.
     fn top_key(&self, key: &str) -> Option<Pos> {
         self.lines.iter().enumerate().find_map(|(i, l)| {
             let rest = l.strip_prefix(key)?;
-            rest.trim_start().starts_with(':').then_some(Pos { line: i + 1, col: 1 })
+            rest.trim_start().starts_with(':').then_some(Pos {
+                line: i + 1,
+                col: 1,
+            })
         })
     }
 }
@@ -152,7 +206,11 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
         file: path,
         diags: Vec::new(),
     };
-    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
         ck.error(
             Pos { line: 1, col: 1 },
             "the file is empty: a scenario needs at least `steps:` with one statement",
@@ -162,14 +220,40 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
     let raw: RawScenario = match serde_yaml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
-            let pos = yaml_error_pos(&e);
+            let mut pos = yaml_error_pos(&e);
             let mut msg = e.to_string();
             // serde_yaml appends " at line L column C"; the position is already in front.
             if let Some(i) = msg.find(" at line ") {
                 msg.truncate(i);
             }
-            if text.contains('\t') && msg.contains("tab") {
-                msg.push_str(" (YAML indentation must use spaces, not tabs)");
+            let line_has_tab = text
+                .lines()
+                .nth(pos.line.saturating_sub(1))
+                .is_some_and(|l| l.contains('\t'));
+            if line_has_tab || (text.contains('\t') && msg.contains("tab")) {
+                msg.push_str(" (a tab character: YAML indentation must use spaces, not tabs)");
+            }
+            if let Some(rest) = msg.strip_prefix("duplicate field `") {
+                // serde_yaml gives no position: point at the second occurrence of the key.
+                let key = rest.trim_end_matches('`').to_string();
+                let hits: Vec<usize> = text
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, l)| {
+                        l.strip_prefix(key.as_str())
+                            .is_some_and(|r| r.trim_start().starts_with(':'))
+                    })
+                    .map(|(i, _)| i + 1)
+                    .collect();
+                if let Some(line) = hits.get(1) {
+                    pos = Pos { line: *line, col: 1 };
+                }
+                msg = format!("top-level key `{key}` appears twice (YAML keys must be unique)");
+            }
+            if msg.contains("mapping values are not allowed") {
+                msg.push_str(
+                    " (a statement that contains `: `, such as a dict display, must be quoted: - \"x = {'k': a}\")",
+                );
             }
             if msg.contains("unknown field") {
                 msg.push_str(
@@ -225,10 +309,10 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
             };
             let mut steps = Vec::new();
             for t in texts {
-                let p = loc.find(t.trim(), cursor).unwrap_or(cursor);
+                let (p, verbatim) = loc.locate(t.trim(), cursor);
                 cursor = advance(p, t.trim());
                 total_statements += 1;
-                if let Some(s) = parse_step(&mut ck, &t, p) {
+                if let Some(s) = parse_step(&mut ck, &t, p, verbatim) {
                     steps.push(s);
                 }
             }
@@ -238,13 +322,15 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
             let mut seen = HashSet::new();
             for s in slots {
                 let p = loc.find(s, pos).unwrap_or(pos);
-                if s != "__dict__" && s != "__weakref__" {
-                    if let Some(msg) = bad_name(s) {
+                if s != "__dict__" && s != "__weakref__"
+                    && let Some(msg) = bad_name(s) {
                         ck.error(p, format!("in __slots__: {msg}"));
                     }
-                }
                 if !seen.insert(s.clone()) {
-                    ck.error(p, format!("slot `{s}` is listed twice in __slots__ of `{name}`"));
+                    ck.error(
+                        p,
+                        format!("slot `{s}` is listed twice in __slots__ of `{name}`"),
+                    );
                 }
             }
         }
@@ -274,9 +360,9 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
                 total_statements += 1;
                 match item {
                     serde_yaml::Value::String(t) => {
-                        let p = loc.find(t.trim(), cursor).unwrap_or(cursor);
+                        let (p, verbatim) = loc.locate(t.trim(), cursor);
                         cursor = advance(p, t.trim());
-                        if let Some(s) = parse_step(&mut ck, &t, p) {
+                        if let Some(s) = parse_step(&mut ck, &t, p, verbatim) {
                             steps.push(s);
                         }
                     }
@@ -298,7 +384,9 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
                         let p = loc.find(&shown, cursor).unwrap_or(cursor);
                         ck.error(
                             p,
-                            format!("a step must be a statement written as a string, found `{shown}`"),
+                            format!(
+                                "a step must be a statement written as a string, found `{shown}`"
+                            ),
                         );
                     }
                 }
@@ -308,7 +396,9 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
     if total_statements > MAX_STATEMENTS {
         ck.error(
             spos.unwrap_or(Pos { line: 1, col: 1 }),
-            format!("the scenario has {total_statements} statements; the limit is {MAX_STATEMENTS}"),
+            format!(
+                "the scenario has {total_statements} statements; the limit is {MAX_STATEMENTS}"
+            ),
         );
     }
 
@@ -341,7 +431,7 @@ fn yaml_scalar(v: &serde_yaml::Value) -> String {
     }
 }
 
-fn parse_step(ck: &mut Checker, text: &str, pos: Pos) -> Option<Step> {
+fn parse_step(ck: &mut Checker, text: &str, pos: Pos, verbatim: bool) -> Option<Step> {
     let t = text.trim();
     match parse_stmt(t) {
         Ok(stmt) => Some(Step {
@@ -350,12 +440,23 @@ fn parse_step(ck: &mut Checker, text: &str, pos: Pos) -> Option<Step> {
             pos,
         }),
         Err(e) => {
+            let shown: String = if t.chars().count() > 60 {
+                format!("{}…", t.chars().take(60).collect::<String>())
+            } else {
+                t.to_string()
+            };
+            let mut msg = format!("in `{shown}`: {}", e.message);
+            if !verbatim {
+                msg.push_str(
+                    " (YAML joined or unescaped this step: check the indentation and quoting of the lines around it)",
+                );
+            }
             ck.error(
                 Pos {
                     line: pos.line,
-                    col: pos.col + e.offset,
+                    col: if verbatim { pos.col + e.offset } else { pos.col },
                 },
-                format!("in `{t}`: {}", e.message),
+                msg,
             );
             None
         }
@@ -365,7 +466,10 @@ fn parse_step(ck: &mut Checker, text: &str, pos: Pos) -> Option<Step> {
 /// Why `name` cannot be a scenario NAME, if it cannot.
 pub fn bad_name(name: &str) -> Option<String> {
     if name.is_empty()
-        || !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        || !name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
         return Some(format!("`{name}` is not a Python identifier"));
@@ -442,7 +546,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 }
             }
         }
-        let top_bound = sc.steps.iter().filter_map(|s| assigned_name(&s.stmt)).collect();
+        let top_bound = sc
+            .steps
+            .iter()
+            .filter_map(|s| assigned_name(&s.stmt))
+            .collect();
         Semantics {
             ck,
             sc,
@@ -458,7 +566,12 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 .error(Pos { line: 1, col: 1 }, "`versions:` selects no version");
         }
         let old = v.iter().any(|v| *v < Version::V3_7);
-        for s in self.sc.steps.iter().chain(self.sc.classes.iter().flat_map(|c| c.del.iter().flatten())) {
+        for s in self
+            .sc
+            .steps
+            .iter()
+            .chain(self.sc.classes.iter().flat_map(|c| c.del.iter().flatten()))
+        {
             if old && matches!(s.stmt, Stmt::Freeze | Stmt::Unfreeze) {
                 self.ck.error(
                     s.pos,
@@ -491,7 +604,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 Stmt::Global(ns) => {
                     for n in ns {
                         if locals_assigned.contains(n) {
-                            self.ck.error(s.pos, format!("`{n}` is assigned before its `global` declaration"));
+                            self.ck.error(
+                                s.pos,
+                                format!("`{n}` is assigned before its `global` declaration"),
+                            );
                         }
                         if let Some(m) = bad_name(n) {
                             self.ck.error(s.pos, m);
@@ -507,14 +623,23 @@ impl<'a, 'b> Semantics<'a, 'b> {
             }
         }
         let mut env: HashMap<String, Binding> = HashMap::new();
-        env.insert("self".into(), Binding::Bound(Kind::Inst(class.name.clone())));
+        env.insert(
+            "self".into(),
+            Binding::Bound(Kind::Inst(class.name.clone())),
+        );
         let ctx = DelCtx { globals };
         for s in body {
             self.stmt(s, &mut env, Some(&ctx));
         }
     }
 
-    fn lookup(&mut self, name: &str, pos: Pos, env: &HashMap<String, Binding>, del: Option<&DelCtx>) -> Option<Kind> {
+    fn lookup(
+        &mut self,
+        name: &str,
+        pos: Pos,
+        env: &HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) -> Option<Kind> {
         if let Some(ctx) = del {
             let is_local = env.contains_key(name) && !ctx.globals.contains(name);
             if !is_local {
@@ -522,28 +647,45 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 if self.top_bound.contains(name) || self.del_globals.contains(name) {
                     return Some(Kind::Unknown);
                 }
-                self.ck.error(pos, format!("name `{name}` is not defined: no statement binds it"));
+                self.ck.error(
+                    pos,
+                    format!("name `{name}` is not defined: no statement binds it"),
+                );
                 return None;
             }
         }
         match env.get(name) {
             Some(Binding::Bound(k)) => Some(k.clone()),
             Some(Binding::Deleted(at)) => {
-                self.ck.error(pos, format!("name `{name}` is used after `del {name}` (line {})", at.line));
+                self.ck.error(
+                    pos,
+                    format!(
+                        "name `{name}` is used after `del {name}` (line {})",
+                        at.line
+                    ),
+                );
                 None
             }
             None => {
                 if name == "self" {
-                    self.ck.error(pos, "`self` is only defined inside a `__del__` body");
+                    self.ck
+                        .error(pos, "`self` is only defined inside a `__del__` body");
                 } else {
-                    self.ck.error(pos, format!("name `{name}` is not defined here"));
+                    self.ck
+                        .error(pos, format!("name `{name}` is not defined here"));
                 }
                 None
             }
         }
     }
 
-    fn value_kind(&mut self, v: &Value, pos: Pos, env: &HashMap<String, Binding>, del: Option<&DelCtx>) -> Kind {
+    fn value_kind(
+        &mut self,
+        v: &Value,
+        pos: Pos,
+        env: &HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) -> Kind {
         match v {
             Value::None => Kind::NoneV,
             Value::Int(_) => Kind::Int,
@@ -551,27 +693,52 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
     }
 
-    fn bind(&mut self, name: &str, kind: Kind, pos: Pos, env: &mut HashMap<String, Binding>, del: Option<&DelCtx>) {
+    fn bind(
+        &mut self,
+        name: &str,
+        kind: Kind,
+        pos: Pos,
+        env: &mut HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) {
         if name == "self" && del.is_none() {
-            self.ck.error(pos, "`self` is only defined inside a `__del__` body");
+            self.ck
+                .error(pos, "`self` is only defined inside a `__del__` body");
             return;
         }
-        if name != "self" {
-            if let Some(m) = bad_name(name) {
+        if name != "self"
+            && let Some(m) = bad_name(name) {
                 self.ck.error(pos, m);
                 return;
             }
-        }
-        let kind = if del.is_none() && self.del_globals.contains(name) { Kind::Unknown } else { kind };
+        let kind = if del.is_none() && self.del_globals.contains(name) {
+            Kind::Unknown
+        } else {
+            kind
+        };
         env.insert(name.to_string(), Binding::Bound(kind));
     }
 
-    fn attr_ok(&mut self, obj: &Target, attr: &str, pos: Pos, env: &HashMap<String, Binding>, del: Option<&DelCtx>) {
+    fn attr_ok(
+        &mut self,
+        obj: &Target,
+        attr: &str,
+        pos: Pos,
+        env: &HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) {
         if attr.starts_with('_') || RESERVED.contains(&attr) || attr == "append" {
-            self.ck.error(pos, format!("attribute `{attr}` is reserved: use a plain name that does not start with `_`"));
+            self.ck.error(
+                pos,
+                format!(
+                    "attribute `{attr}` is reserved: use a plain name that does not start with `_`"
+                ),
+            );
         }
         let Target::Name(n) = obj else { return };
-        let Some(kind) = self.lookup(n, pos, env, del) else { return };
+        let Some(kind) = self.lookup(n, pos, env, del) else {
+            return;
+        };
         match kind {
             Kind::Inst(c) => {
                 let class = self.sc.class(&c).expect("checked class");
@@ -583,15 +750,41 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 }
             }
             Kind::Unknown => {}
-            Kind::NoneV => self.ck.error(pos, format!("`{n}` is None here: attribute access on None raises AttributeError")),
-            k => self.ck.error(pos, format!("`{n}` is {} here, which has no settable attributes", k.describe())),
+            Kind::NoneV => self.ck.error(
+                pos,
+                format!("`{n}` is None here: attribute access on None raises AttributeError"),
+            ),
+            k => self.ck.error(
+                pos,
+                format!(
+                    "`{n}` is {} here, which has no settable attributes",
+                    k.describe()
+                ),
+            ),
         }
     }
 
-    fn need(&mut self, name: &str, want: Kind, what: &str, pos: Pos, env: &HashMap<String, Binding>, del: Option<&DelCtx>) {
-        let Some(k) = self.lookup(name, pos, env, del) else { return };
+    fn need(
+        &mut self,
+        name: &str,
+        want: Kind,
+        what: &str,
+        pos: Pos,
+        env: &HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) {
+        let Some(k) = self.lookup(name, pos, env, del) else {
+            return;
+        };
         if k != want && k != Kind::Unknown {
-            self.ck.error(pos, format!("`{name}` is {} here; {what} needs {}", k.describe(), want.describe()));
+            self.ck.error(
+                pos,
+                format!(
+                    "`{name}` is {} here; {what} needs {}",
+                    k.describe(),
+                    want.describe()
+                ),
+            );
         }
     }
 
@@ -600,8 +793,19 @@ impl<'a, 'b> Semantics<'a, 'b> {
         match &s.stmt {
             Stmt::New { target, class } => {
                 if self.sc.class(class).is_none() {
-                    let known: Vec<&str> = self.sc.classes.iter().map(|c| c.name.as_str()).collect();
-                    self.ck.error(pos, format!("unknown class `{class}` (classes: {})", if known.is_empty() { "none".to_string() } else { known.join(", ") }));
+                    let known: Vec<&str> =
+                        self.sc.classes.iter().map(|c| c.name.as_str()).collect();
+                    self.ck.error(
+                        pos,
+                        format!(
+                            "unknown class `{class}` (classes: {})",
+                            if known.is_empty() {
+                                "none".to_string()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    );
                 }
                 self.bind(target, Kind::Inst(class.clone()), pos, env, del);
             }
@@ -609,14 +813,19 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 for v in items {
                     self.value_kind(v, pos, env, del);
                 }
-                let k = if matches!(s.stmt, Stmt::NewList { .. }) { Kind::List } else { Kind::Tuple };
+                let k = if matches!(s.stmt, Stmt::NewList { .. }) {
+                    Kind::List
+                } else {
+                    Kind::Tuple
+                };
                 self.bind(target, k, pos, env, del);
             }
             Stmt::NewDict { target, items } => {
                 let mut seen = HashSet::new();
                 for (k, v) in items {
                     if !seen.insert(k) {
-                        self.ck.error(pos, format!("key '{k}' appears twice in the dict display"));
+                        self.ck
+                            .error(pos, format!("key '{k}' appears twice in the dict display"));
                     }
                     self.value_kind(v, pos, env, del);
                 }
@@ -633,7 +842,14 @@ impl<'a, 'b> Semantics<'a, 'b> {
             Stmt::DelAttr { obj, attr } => self.attr_ok(obj, attr, pos, env, del),
             Stmt::SetItem { obj, value, .. } => {
                 self.value_kind(value, pos, env, del);
-                self.need(obj, Kind::Dict, "item assignment with a string key", pos, env, del);
+                self.need(
+                    obj,
+                    Kind::Dict,
+                    "item assignment with a string key",
+                    pos,
+                    env,
+                    del,
+                );
             }
             Stmt::DelKey { obj, .. } => self.need(obj, Kind::Dict, "`del x['k']`", pos, env, del),
             Stmt::DelIndex { obj, .. } => self.need(obj, Kind::List, "`del x[i]`", pos, env, del),
@@ -646,7 +862,9 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     env.insert(n.clone(), Binding::Deleted(pos));
                 }
             }
-            Stmt::WeakRef { target, referent, .. } => {
+            Stmt::WeakRef {
+                target, referent, ..
+            } => {
                 if let Some(k) = self.lookup(referent, pos, env, del) {
                     match &k {
                         Kind::Inst(c) => {
@@ -655,13 +873,22 @@ impl<'a, 'b> Semantics<'a, 'b> {
                             }
                         }
                         Kind::Unknown | Kind::WeakRef => {}
-                        k => self.ck.error(pos, format!("cannot create a weak reference to `{referent}`: it is {}", k.describe())),
+                        k => self.ck.error(
+                            pos,
+                            format!(
+                                "cannot create a weak reference to `{referent}`: it is {}",
+                                k.describe()
+                            ),
+                        ),
                     }
                 }
                 self.bind(target, Kind::WeakRef, pos, env, del);
             }
             Stmt::Global(_) | Stmt::Raise if del.is_none() => {
-                self.ck.error(pos, format!("`{}` is only allowed inside a `__del__` body", s.text));
+                self.ck.error(
+                    pos,
+                    format!("`{}` is only allowed inside a `__del__` body", s.text),
+                );
             }
             Stmt::Global(_) | Stmt::Raise => {}
             Stmt::Collect(_)

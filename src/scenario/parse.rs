@@ -59,7 +59,8 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
             });
             continue;
         }
-        if c.is_ascii_digit() || (c == '-' && i + 1 < chars.len() && chars[i + 1].1.is_ascii_digit())
+        if c.is_ascii_digit()
+            || (c == '-' && i + 1 < chars.len() && chars[i + 1].1.is_ascii_digit())
         {
             let start = i;
             i += 1;
@@ -68,11 +69,17 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
             }
             let s: String = chars[start..i].iter().map(|p| p.1).collect();
             if i < chars.len() && (chars[i].1.is_ascii_alphabetic() || chars[i].1 == '_') {
-                return Err(err(start, format!("`{s}{}…` is not an integer literal", chars[i].1)));
+                return Err(err(
+                    start,
+                    format!("`{s}{}…` is not an integer literal", chars[i].1),
+                ));
             }
             let digits = s.trim_start_matches('-');
             if digits.len() > 1 && digits.starts_with('0') {
-                return Err(err(start, format!("`{s}`: leading zeros are not allowed in Python 3")));
+                return Err(err(
+                    start,
+                    format!("`{s}`: leading zeros are not allowed in Python 3"),
+                ));
             }
             let v: i64 = s
                 .parse()
@@ -102,7 +109,9 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
                 if !(d.is_ascii_alphanumeric() || d == '_' || d == ' ' || d == '-' || d == '.') {
                     return Err(err(
                         i,
-                        format!("character `{d}` is not allowed in a key (use letters, digits, `_`, `-`, `.`, space)"),
+                        format!(
+                            "character `{d}` is not allowed in a key (use letters, digits, `_`, `-`, `.`, space)"
+                        ),
                     ));
                 }
                 s.push(d);
@@ -304,6 +313,18 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
         return gc_stmt(p);
     }
     // NAME ...
+    if let Some(Tok::Ident(k)) = p.peek() {
+        const KEYWORDS: &[&str] = &[
+            "import", "from", "def", "class", "if", "for", "while", "with", "try", "return",
+            "lambda", "yield", "assert", "exec", "print", "async", "await", "nonlocal",
+        ];
+        if KEYWORDS.contains(&k.as_str()) {
+            return Err(err(
+                p.offset(),
+                format!("`{k}` statements are not in the scenario language (see docs/scenarios.md)"),
+            ));
+        }
+    }
     let name = p.ident()?;
     match p.peek() {
         Some(Tok::Punct('=')) => {
@@ -323,7 +344,9 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
             if p.peek() == Some(&Tok::Punct('(')) {
                 return Err(err(
                     attr_off,
-                    format!("method call `{name}.{attr}(...)` is not in the language (only `.append(VALUE)` is)"),
+                    format!(
+                        "method call `{name}.{attr}(...)` is not in the language (only `.append(VALUE)` is)"
+                    ),
                 ));
             }
             p.expect_punct('=')?;
@@ -442,9 +465,7 @@ fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
                 callback,
             })
         }
-        Some(Tok::Ident(s))
-            if s != "None" && p.peek_at(1) == Some(&Tok::Punct('(')) =>
-        {
+        Some(Tok::Ident(s)) if s != "None" && p.peek_at(1) == Some(&Tok::Punct('(')) => {
             p.i += 1;
             p.expect_punct('(')?;
             if p.peek() != Some(&Tok::Punct(')')) {
@@ -513,7 +534,10 @@ fn del_stmt(p: &mut P) -> Result<Stmt, ParseError> {
                 _ => {
                     return Err(err(
                         p.offset(),
-                        format!("expected a quoted key or an integer index, found {}", p.describe()),
+                        format!(
+                            "expected a quoted key or an integer index, found {}",
+                            p.describe()
+                        ),
                     ));
                 }
             };
@@ -611,14 +635,19 @@ fn gc_stmt(p: &mut P) -> Result<Stmt, ParseError> {
                 }
                 p.expect_punct(',')?;
                 if ts.len() == 3 {
-                    return Err(err(p.offset(), "gc.set_threshold takes at most 3 thresholds"));
+                    return Err(err(
+                        p.offset(),
+                        "gc.set_threshold takes at most 3 thresholds",
+                    ));
                 }
             }
             Ok(Stmt::SetThreshold(ts))
         }
         _ => Err(err(
             off,
-            format!("`gc.{f}` is not in the language (collect, enable, disable, set_debug, set_threshold, freeze, unfreeze, garbage)"),
+            format!(
+                "`gc.{f}` is not in the language (collect, enable, disable, set_debug, set_threshold, freeze, unfreeze, garbage)"
+            ),
         )),
     }
 }
@@ -651,7 +680,10 @@ mod tests {
             ok("x = {'k': a, \"j\": 2}"),
             Stmt::NewDict {
                 target: "x".into(),
-                items: vec![("k".into(), Value::Name("a".into())), ("j".into(), Value::Int(2))]
+                items: vec![
+                    ("k".into(), Value::Name("a".into())),
+                    ("j".into(), Value::Int(2))
+                ]
             }
         );
         assert_eq!(
@@ -690,11 +722,29 @@ mod tests {
                 callback: true
             }
         );
-        assert_eq!(ok("del x[-1]"), Stmt::DelIndex { obj: "x".into(), index: -1 });
-        assert_eq!(ok("del x['k']"), Stmt::DelKey { obj: "x".into(), key: "k".into() });
-        assert_eq!(ok("gc.set_debug(gc.DEBUG_SAVEALL)"), Stmt::SetDebug { saveall: true });
+        assert_eq!(
+            ok("del x[-1]"),
+            Stmt::DelIndex {
+                obj: "x".into(),
+                index: -1
+            }
+        );
+        assert_eq!(
+            ok("del x['k']"),
+            Stmt::DelKey {
+                obj: "x".into(),
+                key: "k".into()
+            }
+        );
+        assert_eq!(
+            ok("gc.set_debug(gc.DEBUG_SAVEALL)"),
+            Stmt::SetDebug { saveall: true }
+        );
         assert_eq!(ok("gc.set_threshold(1, 2)"), Stmt::SetThreshold(vec![1, 2]));
-        assert_eq!(ok("global g, h"), Stmt::Global(vec!["g".into(), "h".into()]));
+        assert_eq!(
+            ok("global g, h"),
+            Stmt::Global(vec!["g".into(), "h".into()])
+        );
         assert_eq!(ok("raise RuntimeError()"), Stmt::Raise);
         assert_eq!(ok("pass"), Stmt::Pass);
     }

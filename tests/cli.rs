@@ -1,0 +1,211 @@
+//! The `gcconform` command line, run as a subprocess with no interpreter visible (an empty
+//! PATH and HOME), so only the model side runs and results do not depend on the machine.
+
+use gcconform::expected::{ExpectedFile, expected_path_for_id};
+use gcconform::version::Version;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SCENARIO: &str = "\
+description: a cycle of two plain objects
+classes:
+  B: {}
+steps:
+  - a = B()
+  - b = B()
+  - a.other = b
+  - b.other = a
+  - a = None
+  - b = None
+  - gc.collect()
+";
+
+/// A scratch directory with `scenarios/t/` in it.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let d = std::env::temp_dir().join(format!("gcconform-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("scenarios/t")).unwrap();
+        Scratch(d)
+    }
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.0.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+        let empty = self.0.join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        let mut c = Command::new(env!("CARGO_BIN_EXE_gcconform"));
+        c.args(args)
+            .current_dir(&self.0)
+            .env_clear()
+            .env("HOME", &empty)
+            .env("PATH", &empty);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = c.output().unwrap();
+        (
+            status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&stdout).into_owned(),
+            String::from_utf8_lossy(&stderr).into_owned(),
+        )
+    }
+    /// Record the model's own traces as the expected file (only a test may do this).
+    fn expect_model(&self, id: &str) -> PathBuf {
+        let s = gcconform::scenario::load(&self.0.join(format!("scenarios/{id}.yaml"))).unwrap();
+        let mut f = ExpectedFile::new(format!("scenarios/{id}.yaml"));
+        for v in s.applicable_versions() {
+            let t = gcconform::model::run(&s, v).unwrap();
+            f.set(v, t, format!("CPython {}", v.reference_release()));
+        }
+        let p = expected_path_for_id(&self.0.join("expected"), id);
+        f.write_atomic(&p).unwrap();
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn run_agrees_then_reports_a_changed_collect_result() {
+    let s = Scratch::new("agree");
+    s.write("scenarios/t/cycle.yaml", SCENARIO);
+    let p = s.expect_model("t/cycle");
+    let (code, out, err) = s.run(&["run"], &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("1 scenario, 9 checks: 9 agree, 0 disagree; missing interpreters: 2.7 3.6"),
+        "{out}"
+    );
+
+    // Change the recorded result of 3.12 only.
+    let mut f = gcconform::expected::read(&p).unwrap().unwrap();
+    let t = f.blocks[&Version::V3_12].to_text();
+    let r = f.blocks[&Version::V3_12].collect_results()[0];
+    let changed = t.replace(
+        &format!("gc.collect() -> {r}"),
+        &format!("gc.collect() -> {}", r + 10),
+    );
+    f.blocks.insert(
+        Version::V3_12,
+        gcconform::trace::Trace::parse(&changed).unwrap(),
+    );
+    f.write_atomic(&p).unwrap();
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(text.contains("\n=== 3.12\n"), "{text}");
+
+    let (code, out, _) = s.run(&["run", "scenarios"], &[]);
+    assert_eq!(code, 1, "{out}");
+    let expected_line = format!(
+        "FAIL model 3.12 t/cycle: gc.collect() results: expected [{}], got [{r}]",
+        r + 10
+    );
+    assert!(out.contains(&expected_line), "{out}");
+    assert!(out.contains("--- expected (CPython 3.12.1)"), "{out}");
+    assert!(out.contains("+++ model 3.12"), "{out}");
+    assert!(
+        out.contains("gcconform bless scenarios/t/cycle.yaml"),
+        "{out}"
+    );
+    assert!(out.contains("9 checks: 8 agree, 1 disagree"), "{out}");
+}
+
+#[test]
+fn run_reports_missing_expected_files_with_the_command_to_create_them() {
+    let s = Scratch::new("missing");
+    s.write("scenarios/t/cycle.yaml", SCENARIO);
+    let (code, out, _) = s.run(&["--expected", "exp", "run"], &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "FAIL t/cycle: no expected traces for t/cycle (exp/t/cycle.trace does not exist)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("create them from real CPython with: gcconform --expected exp bless scenarios/t/cycle.yaml"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_scenarios_are_all_reported_and_the_others_still_checked() {
+    let s = Scratch::new("bad");
+    s.write("scenarios/t/cycle.yaml", SCENARIO);
+    s.expect_model("t/cycle");
+    s.write("scenarios/t/broken.yaml", "steps:\n  - x = Nope()\n");
+    s.write("scenarios/t/unknown_key.yaml", "stepz: []\n");
+    let (code, out, err) = s.run(&["run"], &[]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("scenarios/t/broken.yaml:2:"), "{err}");
+    assert!(err.contains("scenarios/t/unknown_key.yaml:1:"), "{err}");
+    assert!(out.contains("1 scenario, 9 checks: 9 agree"), "{out}");
+    let (code, _, err) = s.run(&["run", "nowhere"], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nowhere: no such file or directory"), "{err}");
+}
+
+#[test]
+fn malformed_expected_files_are_bad_input_with_a_line_number() {
+    let s = Scratch::new("malformed");
+    s.write("scenarios/t/cycle.yaml", SCENARIO);
+    s.write(
+        "expected/t/cycle.trace",
+        "# x\n=== 3.12\ngc.collect() -> 0\nnonsense\n",
+    );
+    let (code, _, err) = s.run(&["run"], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("expected/t/cycle.trace:4: error: not a trace event: `nonsense`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bless_refuses_under_ci_and_without_interpreters() {
+    let s = Scratch::new("bless");
+    s.write("scenarios/t/cycle.yaml", SCENARIO);
+    let (code, _, err) = s.run(&["bless"], &[("CI", "true")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("refusing to bless"), "{err}");
+    let (code, _, err) = s.run(&["bless"], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no CPython interpreter found"), "{err}");
+    assert!(!s.0.join("expected").exists());
+}
+
+#[test]
+fn trace_and_interpreters() {
+    let s = Scratch::new("trace");
+    s.write("scenarios/t/cycle.yaml", SCENARIO);
+    let (code, out, err) = s.run(&["trace", "scenarios/t/cycle.yaml", "--model", "3.12"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("gc.collect() -> "), "{out}");
+    let (code, out, _) = s.run(&["trace", "scenarios/t/cycle.yaml", "--model", "all"], &[]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("=== 2.7"), "{out}");
+    let (code, _, err) = s.run(&["trace", "scenarios/t/cycle.yaml", "--model", "3.5"], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown CPython version `3.5`"), "{err}");
+    let (code, _, _) = s.run(&["trace", "missing.yaml", "--model", "3.12"], &[]);
+    assert_eq!(code, 2);
+    let (code, out, _) = s.run(&["interpreters"], &[]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("missing: 2.7 3.6 3.7 3.8 3.9 3.10 3.11 3.12 3.13"),
+        "{out}"
+    );
+    assert!(Path::new(env!("CARGO_BIN_EXE_gcconform")).exists());
+}

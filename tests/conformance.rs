@@ -1,0 +1,269 @@
+//! The conformance suite: one trial per (scenario, version), run by `cargo test`.
+//!
+//! - `model/3.12/seed/cycle_with_del`: the model's trace against `expected/` (no interpreter
+//!   needed);
+//! - `cpython/3.12/seed/cycle_with_del`: the live interpreter's trace against `expected/`
+//!   (ignored, with the reason, when that interpreter is not installed);
+//! - `load/<id>`: a scenario file that does not load;
+//! - `xfail/list`: `tests/xfail.txt` is well formed and names only existing trials.
+//!
+//! Trials listed in `tests/xfail.txt` pass while they disagree and fail once they agree.
+//! Filters work as usual: `cargo test -- 3.12`, `cargo test -- model/`, `--skip cpython/`,
+//! `--list`. Environment: `GCCONFORM_TIMEOUT` (seconds per live run, default 10).
+//! This harness never writes `expected/`; `gcconform bless` does.
+
+use gcconform::check::{self, Check};
+use gcconform::expected::{self, ExpectedError, ExpectedFile};
+use gcconform::runner::{self, Interpreter};
+use gcconform::scenario::{self, Scenario};
+use gcconform::trace::Trace;
+use gcconform::version::Version;
+use gcconform::xfail::{self, Xfail};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How failure messages name the gcconform command from a checkout.
+const PROGRAM: &str = "cargo run --release --";
+const XFAIL_FILE: &str = "tests/xfail.txt";
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let trials = build_trials(&root, !args.list);
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// What every trial of one scenario shares.
+struct Shared {
+    scenario: Scenario,
+    /// `expected/<id>.trace` as shown in messages (relative to the crate root).
+    expected_path: PathBuf,
+    /// The expected file (`Ok(None)`: it does not exist).
+    expected: Result<Option<ExpectedFile>, String>,
+    bless: String,
+}
+
+impl Shared {
+    /// Check a trace (or why there is none) against the expected block of `version`.
+    fn check(&self, version: Version, label: &str, actual: Result<&Trace, String>) -> Check {
+        match &self.expected {
+            Err(e) => Check::Missing(format!(
+                "{e}\nfix or delete the file, then record it from real CPython with: {}",
+                self.bless
+            )),
+            Ok(file) => check::against_expected(
+                &self.scenario,
+                version,
+                file.as_ref(),
+                &self.expected_path,
+                label,
+                actual,
+                &self.bless,
+            ),
+        }
+    }
+}
+
+fn display_path(root: &Path, p: &Path) -> PathBuf {
+    p.strip_prefix(root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// The interpreter of each version that live trials use (CPython only), and why a version has
+/// none.
+fn live_interpreters(notes: bool) -> (BTreeMap<Version, Interpreter>, BTreeMap<Version, String>) {
+    let discovery = match check::guarded(runner::discover) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            if notes {
+                eprintln!("note: interpreter discovery failed ({e}); cpython/ trials are ignored");
+            }
+            None
+        }
+    };
+    let mut found = BTreeMap::new();
+    let mut why_not = BTreeMap::new();
+    for v in Version::ALL {
+        match discovery.as_ref().and_then(|d| d.get(v)) {
+            Some(i) if i.implementation.eq_ignore_ascii_case("cpython") => {
+                found.insert(v, i.clone());
+            }
+            Some(i) => {
+                why_not.insert(
+                    v,
+                    format!(
+                        "the {v} interpreter found is {} {} ({}), not CPython",
+                        i.implementation,
+                        i.release,
+                        i.path.display()
+                    ),
+                );
+            }
+            None => {
+                why_not.insert(
+                    v,
+                    format!("no CPython {v} interpreter found (pyenv, PATH or GCCONFORM_PYTHONS)"),
+                );
+            }
+        }
+    }
+    if notes && discovery.is_some() && !why_not.is_empty() {
+        let vs: Vec<String> = why_not.keys().map(|v| v.to_string()).collect();
+        eprintln!(
+            "note: no CPython interpreter for {}: their cpython/ trials are ignored",
+            vs.join(" ")
+        );
+    }
+    (found, why_not)
+}
+
+fn timeout() -> Duration {
+    std::env::var("GCCONFORM_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(Duration::from_secs(10))
+}
+
+fn fail(msg: String) -> Failed {
+    Failed::from(msg)
+}
+
+fn build_trials(root: &Path, notes: bool) -> Vec<Trial> {
+    let mut trials = Vec::new();
+    let scenarios_dir = root.join("scenarios");
+    let files = match scenario::discover(std::slice::from_ref(&scenarios_dir)) {
+        Ok(f) => f,
+        Err(e) => {
+            trials.push(Trial::test("load/scenarios", move || Err(fail(e))));
+            Vec::new()
+        }
+    };
+    let xfail_path = root.join(XFAIL_FILE);
+    let (xfail, xfail_errors) = match Xfail::load(&xfail_path) {
+        Ok(x) => (x, Vec::new()),
+        Err(es) => (Xfail::default(), es),
+    };
+    let xfail = Arc::new(xfail);
+    let (interps, why_not) = live_interpreters(notes);
+    let timeout = timeout();
+    let mut names = BTreeSet::new();
+
+    // Load through paths relative to the crate root when that is the working directory (as
+    // under cargo test), so diagnostics and commands read `scenarios/...`.
+    let cwd_is_root = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .ok()
+        .zip(root.canonicalize().ok())
+        .is_some_and(|(a, b)| a == b);
+    for file in files {
+        let shown = display_path(root, &file);
+        let load_path = if cwd_is_root { &shown } else { &file };
+        let scenario = match scenario::load(load_path) {
+            Ok(s) => s,
+            Err(e) => {
+                let id = scenario::scenario_id(&file);
+                let msg = e.to_string();
+                trials.push(Trial::test(format!("load/{id}"), move || Err(fail(msg))));
+                continue;
+            }
+        };
+        let exp_abs = expected::expected_path(&root.join("expected"), &scenario);
+        let expected = expected::read(&exp_abs).map_err(|e| match e {
+            ExpectedError::Malformed { line, message, .. } => format!(
+                "{}:{line}: error: {message}",
+                display_path(root, &exp_abs).display()
+            ),
+            other => other.to_string(),
+        });
+        let shared = Arc::new(Shared {
+            bless: check::bless_command(PROGRAM, &shown, None),
+            expected_path: display_path(root, &exp_abs),
+            expected,
+            scenario,
+        });
+
+        for v in shared.scenario.applicable_versions() {
+            let id = &shared.scenario.id;
+
+            // The model against expected/.
+            let name = format!("model/{v}/{id}");
+            names.insert(name.clone());
+            let (sh, xf, n) = (shared.clone(), xfail.clone(), name.clone());
+            trials.push(Trial::test(name, move || {
+                let trace = match check::guarded(|| gcconform::model::run(&sh.scenario, v)) {
+                    Ok(Ok(t)) => Ok(t),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(p) => Err(format!("the model {p}")),
+                };
+                let c = sh.check(
+                    v,
+                    &format!("model {v}"),
+                    trace.as_ref().map_err(Clone::clone),
+                );
+                xfail::verdict(&n, XFAIL_FILE, xf.get(&n), &c).map_err(fail)
+            }));
+
+            // The live interpreter against expected/.
+            let name = format!("cpython/{v}/{id}");
+            names.insert(name.clone());
+            match interps.get(&v) {
+                Some(interp) => {
+                    let (sh, xf, n, interp) =
+                        (shared.clone(), xfail.clone(), name.clone(), interp.clone());
+                    trials.push(Trial::test(name, move || {
+                        let label = format!("{} {}", interp.implementation, interp.release);
+                        let trace = match check::guarded(|| {
+                            runner::run_scenario(&interp, &sh.scenario, timeout)
+                        }) {
+                            Ok(Ok(t)) => Ok(t),
+                            Ok(Err(e)) => Err(format!("{e} ({})", interp.path.display())),
+                            Err(p) => Err(format!("the runner {p}")),
+                        };
+                        let mut c = sh.check(v, &label, trace.as_ref().map_err(Clone::clone));
+                        if let (Check::Disagree { report, .. }, Ok(Some(f))) = (&mut c, &sh.expected)
+                            && let Some(rec) = f.releases.get(&v)
+                            && *rec != label
+                        {
+                            report.push_str(&format!(
+                                "note: expected/ was recorded from {rec}; this interpreter is {label}\n"
+                            ));
+                        }
+                        xfail::verdict(&n, XFAIL_FILE, xf.get(&n), &c).map_err(fail)
+                    }));
+                }
+                None => {
+                    let reason = why_not
+                        .get(&v)
+                        .cloned()
+                        .unwrap_or_else(|| format!("no CPython {v} interpreter"));
+                    trials.push(
+                        Trial::ignorable_test(name, move || Ok(Completion::ignored_with(reason)))
+                            .with_ignored_flag(true),
+                    );
+                }
+            }
+        }
+    }
+
+    // The expected-failure list itself.
+    let stale: Vec<String> = xfail
+        .unknown(&names)
+        .into_iter()
+        .map(|(n, line)| format!("{XFAIL_FILE}:{line}: `{n}` names no trial; remove it"))
+        .collect();
+    let problems: Vec<String> = xfail_errors.into_iter().chain(stale).collect();
+    trials.push(Trial::test("xfail/list", move || {
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(fail(problems.join("\n")))
+        }
+    }));
+    trials
+}
