@@ -6,6 +6,7 @@
 pub mod check;
 pub mod cli;
 pub mod expected;
+pub mod explain;
 pub mod model;
 pub mod report;
 pub mod runner;

@@ -23,19 +23,17 @@ fn bad_scenarios_are_rejected_with_their_exact_messages() {
         let shown = Path::new("tests/bad").join(&name);
         // Load through the shown path so messages are independent of the checkout location.
         let text = std::fs::read(f).unwrap();
-        let got = std::panic::catch_unwind(|| {
-            match String::from_utf8(text.clone()) {
-                Ok(t) => scenario::parse_scenario(&shown, &t).map(|_| ()),
-                Err(_) => {
-                    let tmp = std::env::temp_dir().join(format!("gcconform-bad-{name}"));
-                    std::fs::write(&tmp, &text).unwrap();
-                    scenario::load(&tmp).map(|_| ()).map_err(|mut e| {
-                        for d in &mut e.diagnostics {
-                            d.file = shown.clone();
-                        }
-                        e
-                    })
-                }
+        let got = std::panic::catch_unwind(|| match String::from_utf8(text.clone()) {
+            Ok(t) => scenario::parse_scenario(&shown, &t).map(|_| ()),
+            Err(_) => {
+                let tmp = std::env::temp_dir().join(format!("gcconform-bad-{name}"));
+                std::fs::write(&tmp, &text).unwrap();
+                scenario::load(&tmp).map(|_| ()).map_err(|mut e| {
+                    for d in &mut e.diagnostics {
+                        d.file = shown.clone();
+                    }
+                    e
+                })
             }
         });
         let got = match got {

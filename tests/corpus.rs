@@ -12,15 +12,23 @@ fn kind(s: &Stmt) -> &'static str {
         Stmt::NewDict { .. } => "x = {...}",
         Stmt::NewTuple { .. } => "x = (...)",
         Stmt::Assign { .. } => "x = VALUE",
-        Stmt::SetAttr { obj: scenario::Target::Name(_), .. } => "x.attr = VALUE",
-        Stmt::SetAttr { obj: scenario::Target::GarbageItem(_), .. } => "gc.garbage[i].attr = VALUE",
+        Stmt::SetAttr {
+            obj: scenario::Target::Name(_),
+            ..
+        } => "x.attr = VALUE",
+        Stmt::SetAttr {
+            obj: scenario::Target::GarbageItem(_),
+            ..
+        } => "gc.garbage[i].attr = VALUE",
         Stmt::SetItem { .. } => "x['k'] = VALUE",
         Stmt::Append { .. } => "x.append(VALUE)",
         Stmt::DelName(_) => "del x",
         Stmt::DelAttr { .. } => "del x.attr",
         Stmt::DelKey { .. } => "del x['k']",
         Stmt::DelIndex { .. } => "del x[i]",
-        Stmt::WeakRef { callback: false, .. } => "weakref.ref(x)",
+        Stmt::WeakRef {
+            callback: false, ..
+        } => "weakref.ref(x)",
         Stmt::WeakRef { callback: true, .. } => "weakref.ref(x, callback)",
         Stmt::Collect(None) => "gc.collect()",
         Stmt::Collect(Some(_)) => "gc.collect(n)",
@@ -39,23 +47,53 @@ fn kind(s: &Stmt) -> &'static str {
 }
 
 const ALL: &[&str] = &[
-    "x = C()", "x = [...]", "x = {...}", "x = (...)", "x = VALUE", "x.attr = VALUE",
-    "gc.garbage[i].attr = VALUE", "x['k'] = VALUE", "x.append(VALUE)", "del x", "del x.attr",
-    "del x['k']", "del x[i]", "weakref.ref(x)", "weakref.ref(x, callback)", "gc.collect()",
-    "gc.collect(n)", "gc.enable()", "gc.disable()", "gc.set_debug(...)",
-    "gc.set_threshold(...)", "gc.freeze()", "gc.unfreeze()", "del gc.garbage[:]",
-    "gc.garbage = []", "pass", "global g", "raise RuntimeError()",
+    "x = C()",
+    "x = [...]",
+    "x = {...}",
+    "x = (...)",
+    "x = VALUE",
+    "x.attr = VALUE",
+    "gc.garbage[i].attr = VALUE",
+    "x['k'] = VALUE",
+    "x.append(VALUE)",
+    "del x",
+    "del x.attr",
+    "del x['k']",
+    "del x[i]",
+    "weakref.ref(x)",
+    "weakref.ref(x, callback)",
+    "gc.collect()",
+    "gc.collect(n)",
+    "gc.enable()",
+    "gc.disable()",
+    "gc.set_debug(...)",
+    "gc.set_threshold(...)",
+    "gc.freeze()",
+    "gc.unfreeze()",
+    "del gc.garbage[:]",
+    "gc.garbage = []",
+    "pass",
+    "global g",
+    "raise RuntimeError()",
 ];
 
 #[test]
 fn corpus_uses_every_statement_form() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let files = scenario::discover(&[root]).expect("scenarios/ exists");
-    assert!(files.len() >= 29, "the corpus has {} scenarios", files.len());
+    assert!(
+        files.len() >= 29,
+        "the corpus has {} scenarios",
+        files.len()
+    );
     let mut used = BTreeSet::new();
     for f in &files {
         let sc = scenario::load(f).unwrap_or_else(|e| panic!("{e}"));
-        for s in sc.steps.iter().chain(sc.classes.iter().flat_map(|c| c.del.iter().flatten())) {
+        for s in sc
+            .steps
+            .iter()
+            .chain(sc.classes.iter().flat_map(|c| c.del.iter().flatten()))
+        {
             used.insert(kind(&s.stmt));
         }
     }

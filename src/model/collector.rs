@@ -4,6 +4,7 @@
 //! returned count match. Version differences come from the [`Profile`](super::profile::Profile).
 
 use super::heap::{F_COLLECTING, F_FINALIZED, F_UNREACHABLE, Id, Kind, Val};
+use super::journal::{Ctx, Note};
 use super::machine::Machine;
 use super::profile::Resurrection;
 
@@ -29,6 +30,7 @@ impl Machine<'_> {
                 if i == 2 && self.long_lived_pending < self.long_lived_total / 4 {
                     continue;
                 }
+                self.auto_collect = true;
                 self.collect(i);
                 break;
             }
@@ -100,9 +102,10 @@ impl Machine<'_> {
     fn untrack_tuples(&mut self, head: Id) {
         for id in self.heap.members(head) {
             if let Kind::Tuple(items) = &self.heap.get(id).kind
-                && items.iter().all(|v| !self.may_be_tracked(*v)) {
-                    self.untrack(id);
-                }
+                && items.iter().all(|v| !self.may_be_tracked(*v))
+            {
+                self.untrack(id);
+            }
         }
     }
 
@@ -113,9 +116,10 @@ impl Machine<'_> {
                 continue;
             }
             if let Kind::Dict(d) = &self.heap.get(id).kind
-                && d.values().iter().all(|v| !self.may_be_tracked(*v)) {
-                    self.untrack(id);
-                }
+                && d.values().iter().all(|v| !self.may_be_tracked(*v))
+            {
+                self.untrack(id);
+            }
         }
     }
 
@@ -210,9 +214,15 @@ impl Machine<'_> {
             };
             if has_del && self.heap.get(op).flags & F_FINALIZED == 0 {
                 self.heap.get_mut(op).flags |= F_FINALIZED;
+                let no = self.collect_no();
+                self.ctx_push(Ctx::Finalizer {
+                    label: self.label(op),
+                    collect: Some(no),
+                });
                 self.incref(Val::Obj(op));
                 self.call_del(op);
                 self.decref(Val::Obj(op));
+                self.ctx_pop();
             }
         }
         self.heap.merge(seen, collectable);
@@ -267,9 +277,15 @@ impl Machine<'_> {
             if self.saveall {
                 self.garbage_append(op);
             } else {
+                let no = self.collect_no();
+                self.ctx_push(Ctx::Clear {
+                    label: self.label(op),
+                    collect: no,
+                });
                 self.incref(Val::Obj(op));
                 self.tp_clear(op);
                 self.decref(Val::Obj(op));
+                self.ctx_pop();
             }
             if self.heap.first(collectable) == Some(op) {
                 self.clear_collecting(op);
@@ -280,6 +296,15 @@ impl Machine<'_> {
 
     /// `PyList_Append(garbage, op)` on the collector's own list.
     fn garbage_append(&mut self, op: Id) {
+        if matches!(self.heap.get(op).kind, Kind::Instance(_)) {
+            let no = self.collect_no();
+            let saveall = self.saveall;
+            self.note(|m| Note::SavedToGarbage {
+                no,
+                label: m.label(op),
+                saveall,
+            });
+        }
         self.incref(Val::Obj(op));
         let g = self.garbage_internal;
         if let Kind::List(items) = &mut self.heap.get_mut(g).kind {
@@ -298,8 +323,61 @@ impl Machine<'_> {
         self.merge_clearing(finalizers, old);
     }
 
+    /// The number of the collection in progress (journal).
+    fn collect_no(&self) -> usize {
+        self.journal.as_ref().map(|j| j.collections).unwrap_or(0)
+    }
+
+    /// A shortest cycle from `id` back to itself through members of `set` (labels only).
+    fn cycle_through(&self, id: Id, set: Id) -> Vec<String> {
+        use std::collections::{HashMap, VecDeque};
+        let mut parent: HashMap<Id, Id> = HashMap::new();
+        let mut queue = VecDeque::from([id]);
+        while let Some(c) = queue.pop_front() {
+            for r in self.heap.referents(c) {
+                if self.heap.get(r).list != set {
+                    continue;
+                }
+                if r == id {
+                    let mut path = vec![id];
+                    let mut cur = c;
+                    while cur != id {
+                        path.push(cur);
+                        cur = parent[&cur];
+                    }
+                    path.push(id);
+                    path.reverse();
+                    let mut labels: Vec<String> = path
+                        .into_iter()
+                        .filter(|p| self.heap.get(*p).label.is_some())
+                        .map(|p| self.label(p))
+                        .collect();
+                    labels.dedup();
+                    return labels;
+                }
+                if let std::collections::hash_map::Entry::Vacant(e) = parent.entry(r) {
+                    e.insert(c);
+                    queue.push_back(r);
+                }
+            }
+        }
+        Vec::new()
+    }
+
     /// `collect()` / `gc_collect_main()` for one generation; returns collected + uncollectable.
     pub fn collect(&mut self, generation: usize) -> i64 {
+        let automatic = std::mem::replace(&mut self.auto_collect, false);
+        if let Some(j) = &mut self.journal {
+            j.collections += 1;
+        }
+        let no = self.collect_no();
+        self.ctx_push(Ctx::Collect(no));
+        let r = self.collect_inner(generation, no, automatic);
+        self.ctx_pop();
+        r
+    }
+
+    fn collect_inner(&mut self, generation: usize, no: usize, automatic: bool) -> i64 {
         if generation + 1 < 3 {
             self.count[generation + 1] += 1;
         }
@@ -316,7 +394,17 @@ impl Machine<'_> {
             young
         };
         let unreachable = self.heap.new_head();
+        self.note(|m| Note::CollectStart {
+            no,
+            generation,
+            scanned: m.heap.len(young),
+            automatic,
+        });
         self.deduce_unreachable(young, unreachable);
+        self.note(|m| Note::Unreachable {
+            no,
+            labels: m.instance_labels(unreachable),
+        });
         self.untrack_tuples(young);
         if young != old {
             if generation == 1 {
@@ -331,6 +419,24 @@ impl Machine<'_> {
 
         let finalizers = self.heap.new_head();
         self.move_legacy_finalizers(unreachable, finalizers);
+        if self.journal.is_some() {
+            for id in self.heap.members(finalizers) {
+                if !matches!(self.heap.get(id).kind, Kind::Instance(_)) {
+                    continue;
+                }
+                let label = self.label(id);
+                let n = if self.has_legacy_finalizer(id) {
+                    Note::LegacyFinalizer {
+                        no,
+                        label,
+                        cycle: self.cycle_through(id, finalizers),
+                    }
+                } else {
+                    Note::ReachableFromFinalizer { no, label }
+                };
+                self.note(|_| n);
+            }
+        }
 
         let mut m: i64 = 0;
         let res = self.p.resurrection;
@@ -347,6 +453,10 @@ impl Machine<'_> {
                 self.finalize_garbage(unreachable);
                 if self.check_garbage(unreachable) {
                     // revive_garbage
+                    self.note(|m| Note::RevivedAll {
+                        no,
+                        labels: m.instance_labels(unreachable),
+                    });
                     self.merge_clearing(unreachable, old);
                 } else {
                     if res == Resurrection::CountAfterReviveAll {
@@ -358,13 +468,39 @@ impl Machine<'_> {
             Resurrection::ReviveResurrectedOnly => {
                 self.finalize_garbage(unreachable);
                 let still = self.heap.new_head();
-                self.handle_resurrected_objects(unreachable, still, old);
+                if self.journal.is_some() {
+                    // Which objects survive the recomputed reachability: run it on a copy of
+                    // the question by noting the set before and after.
+                    let before = self.heap.members(unreachable);
+                    self.handle_resurrected_objects(unreachable, still, old);
+                    let gone: std::collections::HashSet<Id> =
+                        self.heap.members(still).into_iter().collect();
+                    let labels: Vec<String> = before
+                        .into_iter()
+                        .filter(|id| {
+                            !gone.contains(id)
+                                && !self.heap.get(*id).freed
+                                && matches!(self.heap.get(*id).kind, Kind::Instance(_))
+                        })
+                        .map(|id| self.label(id))
+                        .collect();
+                    if !labels.is_empty() {
+                        self.note(|_| Note::Resurrected { no, labels });
+                    }
+                } else {
+                    self.handle_resurrected_objects(unreachable, still, old);
+                }
                 m += self.heap.len(still) as i64;
                 self.delete_garbage(still, old);
             }
         }
         let n = self.heap.len(finalizers) as i64;
         self.handle_legacy_finalizers(finalizers, old);
+        self.note(|_| Note::CollectEnd {
+            no,
+            collected: m,
+            uncollectable: n,
+        });
         if generation == 2 {
             // clear_freelists
             self.freelists.tuples.clear();

@@ -56,6 +56,11 @@ impl Machine<'_> {
 
     /// The memory of an object is released (`tp_free`), or kept on a free list.
     fn free(&mut self, id: Id) {
+        if self.journal.is_some() && matches!(self.heap.get(id).kind, Kind::Instance(_)) {
+            let label = self.label(id);
+            let how = self.journal.as_ref().expect("journal").how_freed(&label);
+            self.note(|_| super::journal::Note::Freed { label, how });
+        }
         let o = self.heap.get_mut(id);
         o.freed = true;
         let is_gc = o.is_gc;

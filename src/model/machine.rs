@@ -7,6 +7,7 @@
 
 use super::dict27::Table27;
 use super::heap::{DictObj, Heap, Id, Inst, Kind, NIL, Val};
+use super::journal::{AliveWhy, Ctx, Journal, Note};
 use super::profile::{AutoGc, InstanceLayout, Profile};
 use crate::scenario::{ClassDef, Scenario, Step, Stmt, Target, Value};
 use crate::trace::Event;
@@ -97,6 +98,10 @@ pub struct Machine<'s> {
     pub freelists: FreeLists,
     /// 3.12+: a collection was scheduled and waits for the eval breaker.
     pub gc_pending: bool,
+    /// The next collection is an automatic one (for the journal).
+    pub auto_collect: bool,
+    /// The model's account of its decisions, when `explain` asked for one.
+    pub journal: Option<Box<Journal>>,
 }
 
 impl<'s> Machine<'s> {
@@ -129,6 +134,8 @@ impl<'s> Machine<'s> {
             trash_later: Vec::new(),
             freelists: FreeLists::default(),
             gc_pending: false,
+            auto_collect: false,
+            journal: None,
         };
         // Interpreter start-up: the module globals and gc.garbage exist, are held from outside
         // (the module, the C static), and sit in the oldest generation, ahead of everything
@@ -290,6 +297,114 @@ impl<'s> Machine<'s> {
             self.gc_alloc();
         }
         self.heap.alloc(kind, true)
+    }
+
+    // ----------------------------------------------------------------- journal
+
+    /// Record a note (only when a journal is attached).
+    pub fn note(&mut self, n: impl FnOnce(&Self) -> Note) {
+        if self.journal.is_some() {
+            let n = n(self);
+            if let Some(j) = &mut self.journal {
+                j.notes.push(n);
+            }
+        }
+    }
+
+    pub fn ctx_push(&mut self, c: Ctx) {
+        if let Some(j) = &mut self.journal {
+            j.ctx.push(c);
+        }
+    }
+
+    pub fn ctx_pop(&mut self) {
+        if let Some(j) = &mut self.journal {
+            j.ctx.pop();
+        }
+    }
+
+    /// Labels of the instances in a GC list, in list order.
+    pub fn instance_labels(&self, head: Id) -> Vec<String> {
+        self.heap
+            .members(head)
+            .into_iter()
+            .filter(|id| matches!(self.heap.get(*id).kind, Kind::Instance(_)))
+            .map(|id| self.label(id))
+            .collect()
+    }
+
+    /// Why each live instance is alive: a path from a name or from gc.garbage, or where the
+    /// unreachable object sits.
+    fn alive_reasons(&self, alive: &[Id]) -> Vec<(String, AliveWhy)> {
+        use std::collections::{HashMap, VecDeque};
+        let mut parent: HashMap<Id, (Option<Id>, bool, String)> = HashMap::new();
+        let mut queue = VecDeque::new();
+        if let Kind::Dict(d) = &self.heap.get(self.globals).kind {
+            for (k, v) in d.entries.iter().flatten() {
+                if let Some(o) = v.obj() {
+                    if !parent.contains_key(&o) {
+                        parent.insert(o, (None, true, k.clone()));
+                        queue.push_back(o);
+                    }
+                }
+            }
+        }
+        for g in [self.garbage_internal, self.garbage_attr] {
+            parent
+                .entry(g)
+                .or_insert((None, false, "gc.garbage".to_string()));
+            queue.push_back(g);
+        }
+        while let Some(id) = queue.pop_front() {
+            let root = parent[&id].1;
+            for r in self.heap.referents(id) {
+                if !parent.contains_key(&r) {
+                    parent.insert(r, (Some(id), root, String::new()));
+                    queue.push_back(r);
+                }
+            }
+        }
+        alive
+            .iter()
+            .map(|&id| {
+                let label = self.label(id);
+                let why = match parent.get(&id) {
+                    Some(_) => {
+                        let mut path = Vec::new();
+                        let mut cur = Some(id);
+                        let mut from_name = false;
+                        while let Some(c) = cur {
+                            let (p, root, name) = &parent[&c];
+                            from_name = *root;
+                            if p.is_none() {
+                                path.push(name.clone());
+                                if name != "gc.garbage" && c != id {
+                                    path.push(self.label(c));
+                                }
+                            } else if self.heap.get(c).label.is_some() {
+                                path.push(self.label(c));
+                            }
+                            cur = *p;
+                        }
+                        path.reverse();
+                        path.dedup();
+                        if from_name {
+                            AliveWhy::FromName { path }
+                        } else {
+                            AliveWhy::FromGarbage { path }
+                        }
+                    }
+                    None => {
+                        let list = self.heap.get(id).list;
+                        match self.gens.iter().position(|g| *g == list) {
+                            Some(generation) => AliveWhy::Uncollected { generation },
+                            None => AliveWhy::Frozen,
+                        }
+                    }
+                };
+                (label, why)
+            })
+            .collect()
     }
 
     // ----------------------------------------------------------------- labels and names
@@ -693,11 +808,10 @@ impl<'s> Machine<'s> {
                 }
             )
         });
-        if !callback
-            && let Some(b) = basic {
-                self.incref(Val::Obj(b));
-                return (b, false);
-            }
+        if !callback && let Some(b) = basic {
+            self.incref(Val::Obj(b));
+            return (b, false);
+        }
         let w = self.new_object(Kind::WeakRef {
             referent: Some(referent),
             callback,
@@ -968,9 +1082,10 @@ impl<'s> Machine<'s> {
 
     fn expect_kind(&self, v: Val, want: &str) -> PyResult<Id> {
         if let Val::Obj(id) = v
-            && self.type_name(id) == want {
-                return Ok(id);
-            }
+            && self.type_name(id) == want
+        {
+            return Ok(id);
+        }
         Err(exc("TypeError", format!("expected a {want}")))
     }
 
@@ -986,7 +1101,22 @@ impl<'s> Machine<'s> {
         };
         self.eval_breaker();
         let label = self.label(id);
-        self.events.push(Event::Del(label));
+        self.events.push(Event::Del(label.clone()));
+        let from_gc = self.journal.as_ref().and_then(|j| match j.ctx.last() {
+            Some(Ctx::Finalizer { label: l, collect }) if *l == label => Some(*collect),
+            _ => None,
+        });
+        let pushed = from_gc.is_none();
+        if pushed {
+            self.ctx_push(Ctx::Finalizer {
+                label: label.clone(),
+                collect: None,
+            });
+        }
+        self.note(|_| Note::Finalized {
+            label: label.clone(),
+            collect: from_gc.flatten(),
+        });
         self.incref(Val::Obj(id));
         self.frames.push(Frame {
             class: Some(class),
@@ -998,6 +1128,9 @@ impl<'s> Machine<'s> {
             }
         }
         self.frame_dealloc();
+        if pushed {
+            self.ctx_pop();
+        }
     }
 
     /// The scenario's weakref callback: records that it ran with this weakref.
@@ -1079,15 +1212,21 @@ impl<'s> Machine<'s> {
             seen.insert(id);
             stack.extend(self.heap.referents(id));
         }
-        let mut alive: Vec<(u64, String)> = seen
+        let mut alive: Vec<(u64, String, Id)> = seen
             .into_iter()
             .filter(|id| {
                 let o = self.heap.get(*id);
                 !o.freed && matches!(o.kind, Kind::Instance(_))
             })
-            .map(|id| (self.heap.get(id).seq, self.label(id)))
+            .map(|id| (self.heap.get(id).seq, self.label(id), id))
             .collect();
         alive.sort();
+        if self.journal.is_some() {
+            let ids: Vec<Id> = alive.iter().map(|a| a.2).collect();
+            for (label, why) in self.alive_reasons(&ids) {
+                self.note(|_| Note::Alive { label, why });
+            }
+        }
         self.events
             .push(Event::Alive(alive.into_iter().map(|a| a.1).collect()));
     }
@@ -1112,9 +1251,11 @@ fn class_state(c: &ClassDef, p: &Profile) -> ClassState {
     }
     for s in c.del.iter().flatten() {
         if let Some(n) = crate::scenario::assigned_name(&s.stmt)
-            && !del_globals.contains(&n) && !del_locals.contains(&n) {
-                del_locals.push(n);
-            }
+            && !del_globals.contains(&n)
+            && !del_locals.contains(&n)
+        {
+            del_locals.push(n);
+        }
     }
     ClassState {
         keys: Vec::new(),

@@ -12,6 +12,7 @@ mod collector;
 mod dealloc;
 pub mod dict27;
 pub mod heap;
+pub mod journal;
 pub mod machine;
 pub mod profile;
 
@@ -36,9 +37,32 @@ pub struct ModelError {
 
 /// Run a scenario under the model of `version` and return its trace.
 pub fn run(scenario: &Scenario, version: Version) -> Result<Trace, ModelError> {
+    run_with(scenario, version, false).map(|r| r.0)
+}
+
+/// Run a scenario and also return the model's journal of its decisions (for `explain`).
+pub fn run_journaled(
+    scenario: &Scenario,
+    version: Version,
+) -> Result<(Trace, journal::Journal), ModelError> {
+    run_with(scenario, version, true).map(|(t, j)| (t, j.unwrap_or_default()))
+}
+
+fn run_with(
+    scenario: &Scenario,
+    version: Version,
+    journaled: bool,
+) -> Result<(Trace, Option<journal::Journal>), ModelError> {
     let mut m = Machine::new(scenario, Profile::for_version(version));
-    for step in &scenario.steps {
-        if let Err(e) = m.exec(step) {
+    if journaled {
+        m.journal = Some(Box::default());
+    }
+    for (i, step) in scenario.steps.iter().enumerate() {
+        m.note(|_| journal::Note::Step { index: i });
+        m.ctx_push(journal::Ctx::Step(i));
+        let r = m.exec(step);
+        m.ctx_pop();
+        if let Err(e) = r {
             return Err(ModelError {
                 file: scenario.path.display().to_string(),
                 line: step.pos.line,
@@ -51,6 +75,10 @@ pub fn run(scenario: &Scenario, version: Version) -> Result<Trace, ModelError> {
         }
     }
     m.events.push(Event::End);
+    m.note(|_| journal::Note::Step {
+        index: scenario.steps.len(),
+    });
     m.observe();
-    Ok(Trace { events: m.events })
+    let journal = m.journal.take().map(|j| *j);
+    Ok((Trace { events: m.events }, journal))
 }

@@ -1,0 +1,77 @@
+//! `explain` narrates the model's own decisions: check the content, not just that it runs.
+
+use gcconform::explain::explain;
+use gcconform::scenario;
+use gcconform::version::Version;
+use std::path::PathBuf;
+
+fn load(id: &str) -> scenario::Scenario {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{id}.yaml"));
+    scenario::load(&p).unwrap()
+}
+
+#[test]
+fn explains_uncollectable_cycle_in_27() {
+    let text = explain(&load("seed/cycle_with_del"), Version::V2_7).unwrap();
+    assert!(
+        text.contains("with_del is uncollectable: it defines __del__ and is in the unreachable cycle with_del → b → with_del; 2.7 never finalizes cyclic trash"),
+        "{text}"
+    );
+    assert!(
+        text.contains("b is kept with the uncollectable objects"),
+        "{text}"
+    );
+    assert!(
+        text.contains("with_del → gc.garbage (uncollectable)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("collection #1 returns 4: 0 collected + 4 uncollectable"),
+        "{text}"
+    );
+    assert!(
+        text.contains("b: held by gc.garbage → with_del → b"),
+        "{text}"
+    );
+}
+
+#[test]
+fn explains_finalizer_breaking_its_cycle() {
+    let sc = load("seed/proper_cleanup");
+    let text = explain(&sc, Version::V3_7).unwrap();
+    assert!(
+        text.contains("__del__ with_del (called by collection #1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("b freed by reference counting while collection #1 ran __del__ with_del: the finalizer broke the cycle"),
+        "{text}"
+    );
+    assert!(
+        text.contains("collection #1 returns 0: 0 collected + 0 uncollectable"),
+        "{text}"
+    );
+    // 3.6 counted the objects before the finalizer freed them.
+    let text = explain(&sc, Version::V3_6).unwrap();
+    assert!(
+        text.contains("collection #1 returns 4: 4 collected + 0 uncollectable"),
+        "{text}"
+    );
+}
+
+#[test]
+fn explains_refcount_frees_and_resurrection() {
+    let text = explain(&load("seed/no_cycle"), Version::V3_12).unwrap();
+    assert!(
+        text.contains("with_del freed by reference counting: its last reference went at line"),
+        "{text}"
+    );
+    let text = explain(&load("resurrection/resurrect_global"), Version::V3_9).unwrap();
+    assert!(
+        text.contains("resurrected (reachable again after the finalizers ran)"),
+        "{text}"
+    );
+    assert!(text.contains("r: reachable from name saved"), "{text}");
+    let text = explain(&load("resurrection/resurrect_global"), Version::V3_7).unwrap();
+    assert!(text.contains("revives the whole unreachable set"), "{text}");
+}
