@@ -79,6 +79,15 @@ pub enum Command {
     },
     /// List the interpreters found and the versions that have none.
     Interpreters,
+    /// Narrate, from the model's own decisions, what each collection did and why every object
+    /// was freed or is still alive.
+    Explain {
+        /// The scenario file.
+        file: PathBuf,
+        /// The model version to explain (`3.12`).
+        #[arg(long, value_name = "VERSION")]
+        model: Version,
+    },
 }
 
 /// Where `trace` takes its trace from.
@@ -144,6 +153,7 @@ pub fn run_cli(cli: &Cli) -> anyhow::Result<i32> {
         Command::Diff { paths } => cmd_diff(cli, paths),
         Command::Bless { paths } => cmd_bless(cli, paths),
         Command::Interpreters => cmd_interpreters(),
+        Command::Explain { file, model } => cmd_explain(file, *model),
     }
 }
 
@@ -580,6 +590,30 @@ fn cmd_translate(file: &Path) -> anyhow::Result<i32> {
             Ok(EXIT_OK)
         }
         Err(p) => anyhow::bail!("translating {}: {p}", s.path.display()),
+    }
+}
+
+fn cmd_explain(file: &Path, version: Version) -> anyhow::Result<i32> {
+    let s = match load_one(file) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    if !s.applies_to(version) {
+        eprintln!(
+            "{}: the scenario does not apply to {version} (its versions: list)",
+            file.display()
+        );
+        return Ok(EXIT_BAD_INPUT);
+    }
+    match crate::explain::explain(&s, version) {
+        Ok(text) => {
+            print!("{text}");
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(EXIT_BAD_INPUT)
+        }
     }
 }
 
