@@ -79,6 +79,9 @@ pub enum Command {
     },
     /// List the interpreters found and the versions that have none.
     Interpreters,
+    /// Scenarios × versions: whether the model and real CPython agree with expected/, and which
+    /// versions behave alike (Markdown or JSON).
+    Matrix(crate::matrix::MatrixArgs),
     /// Narrate, from the model's own decisions, what each collection did and why every object
     /// was freed or is still alive.
     Explain {
@@ -153,6 +156,7 @@ pub fn run_cli(cli: &Cli) -> anyhow::Result<i32> {
         Command::Diff { paths } => cmd_diff(cli, paths),
         Command::Bless { paths } => cmd_bless(cli, paths),
         Command::Interpreters => cmd_interpreters(),
+        Command::Matrix(args) => crate::matrix::cmd_matrix(cli, args),
         Command::Explain { file, model } => cmd_explain(file, *model),
     }
 }
@@ -161,14 +165,14 @@ pub fn run_cli(cli: &Cli) -> anyhow::Result<i32> {
 // Shared pieces
 
 /// Scenarios loaded from the command line's paths; problems were printed on stderr.
-struct Loaded {
-    scenarios: Vec<Scenario>,
-    bad_input: bool,
+pub(crate) struct Loaded {
+    pub(crate) scenarios: Vec<Scenario>,
+    pub(crate) bad_input: bool,
 }
 
 /// Load every scenario under `paths`, printing every diagnostic of every bad file and going
 /// on with the others.
-fn load_scenarios(paths: &[PathBuf]) -> Loaded {
+pub(crate) fn load_scenarios(paths: &[PathBuf]) -> Loaded {
     let mut bad_input = false;
     let mut files = Vec::new();
     for p in paths {
@@ -235,7 +239,7 @@ fn load_one(file: &Path) -> Result<Scenario, i32> {
 }
 
 /// Discover interpreters, surviving a failing discovery (then: none found).
-fn discover_interpreters() -> Discovery {
+pub(crate) fn discover_interpreters() -> Discovery {
     match guarded(runner::discover) {
         Ok(d) => d,
         Err(e) => {
@@ -251,7 +255,7 @@ fn discover_interpreters() -> Discovery {
 }
 
 /// The interpreter used for each modelled version, and the versions that have none.
-fn per_version(d: &Discovery) -> (BTreeMap<Version, Interpreter>, Vec<Version>) {
+pub(crate) fn per_version(d: &Discovery) -> (BTreeMap<Version, Interpreter>, Vec<Version>) {
     let mut found = BTreeMap::new();
     let mut missing = Vec::new();
     for v in Version::ALL {
@@ -265,11 +269,11 @@ fn per_version(d: &Discovery) -> (BTreeMap<Version, Interpreter>, Vec<Version>) 
     (found, missing)
 }
 
-fn interp_label(i: &Interpreter) -> String {
+pub(crate) fn interp_label(i: &Interpreter) -> String {
     format!("{} {}", i.implementation, i.release)
 }
 
-fn is_cpython(i: &Interpreter) -> bool {
+pub(crate) fn is_cpython(i: &Interpreter) -> bool {
     i.implementation.eq_ignore_ascii_case("cpython")
 }
 
@@ -286,7 +290,7 @@ fn missing_list(missing: &[Version]) -> String {
 }
 
 /// Run the model, turning errors and panics into messages.
-fn model_trace(s: &Scenario, v: Version) -> Result<Trace, String> {
+pub(crate) fn model_trace(s: &Scenario, v: Version) -> Result<Trace, String> {
     match guarded(|| model::run(s, v)) {
         Ok(Ok(t)) => Ok(t),
         Ok(Err(e)) => Err(e.to_string()),
@@ -295,7 +299,11 @@ fn model_trace(s: &Scenario, v: Version) -> Result<Trace, String> {
 }
 
 /// Run an interpreter, turning errors and panics into messages.
-fn python_trace(i: &Interpreter, s: &Scenario, timeout: Duration) -> Result<Trace, String> {
+pub(crate) fn python_trace(
+    i: &Interpreter,
+    s: &Scenario,
+    timeout: Duration,
+) -> Result<Trace, String> {
     match guarded(|| runner::run_scenario(i, s, timeout)) {
         Ok(Ok(t)) => Ok(t),
         Ok(Err(e)) => Err(describe_run_error(i, &e)),

@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod expected;
 pub mod explain;
+pub mod matrix;
 pub mod model;
 pub mod report;
 pub mod runner;

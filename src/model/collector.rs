@@ -504,6 +504,7 @@ impl Machine<'_> {
         if generation == 2 {
             // clear_freelists
             self.freelists.tuples.clear();
+            self.freelists.methods = 0;
             if self.p.full_gc_clears_container_freelists {
                 self.freelists.lists = 0;
                 self.freelists.dicts = 0;

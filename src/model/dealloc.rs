@@ -269,6 +269,8 @@ impl Machine<'_> {
             }
             return;
         }
+        let tuple = super::machine::Temp::Tuple(calls.len() * 2);
+        self.temp_alloc(tuple);
         for (w, _) in &calls {
             self.incref(Val::Obj(*w));
         }
@@ -281,5 +283,6 @@ impl Machine<'_> {
         for (w, _) in calls.into_iter().rev() {
             self.decref(Val::Obj(w));
         }
+        self.temp_free(tuple);
     }
 }

@@ -61,7 +61,20 @@ pub struct FreeLists {
     pub lists: usize,
     pub dicts: usize,
     pub tuples: HashMap<usize, usize>,
+    /// Bound method objects (`PyMethod` free list, 2.7/3.6 `x.append`, `__del__` lookup).
+    pub methods: usize,
 }
+
+/// A short-lived object CPython creates around a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Temp {
+    /// An argument tuple of this size (`METH_VARARGS`, type calls, 2.7 method calls).
+    Tuple(usize),
+    /// A bound method object.
+    Method,
+}
+
+pub const METHOD_MAXFREELIST: usize = 256;
 
 pub const LIST_MAXFREELIST: usize = 80;
 pub const DICT_MAXFREELIST: usize = 80;
@@ -98,6 +111,9 @@ pub struct Machine<'s> {
     pub freelists: FreeLists,
     /// 3.12+: a collection was scheduled and waits for the eval breaker.
     pub gc_pending: bool,
+    /// Code objects that already have a cached ("zombie") frame, ≤3.10: `__del__` of a class
+    /// (by class index), or the callback (`usize::MAX`).
+    pub zombie_frames: HashSet<usize>,
     /// The next collection is an automatic one (for the journal).
     pub auto_collect: bool,
     /// The model's account of its decisions, when `explain` asked for one.
@@ -134,6 +150,7 @@ impl<'s> Machine<'s> {
             trash_later: Vec::new(),
             freelists: FreeLists::default(),
             gc_pending: false,
+            zombie_frames: HashSet::new(),
             auto_collect: false,
             journal: None,
         };
@@ -252,16 +269,51 @@ impl<'s> Machine<'s> {
         }
     }
 
-    /// The generated program labels each new object by calling its Python helper `_new()`
-    /// before the store, and `_observe()` starts with a call to an empty function. Returning from
-    /// such a call deallocates a frame: on ≤3.10 a trashcan-protected dealloc that drains the
-    /// deferred chain when it ends at top level (`frame_dealloc`); on 3.12+ the call checks the
-    /// eval breaker.
-    pub fn harness_call(&mut self) {
-        self.eval_breaker();
-        if self.p.trashcan.frames_are_objects {
-            self.trash_nesting += 1;
-            self.trash_end_plain();
+    /// Allocate a temporary: from its free list when there is one there (nothing counted), else
+    /// through the GC allocator (counted in generation 0, may start a collection).
+    pub fn temp_alloc(&mut self, t: Temp) {
+        let slot = match t {
+            Temp::Tuple(0) => return,
+            Temp::Tuple(n) if n < TUPLE_MAXSAVESIZE => self.freelists.tuples.entry(n).or_insert(0),
+            Temp::Tuple(_) => {
+                self.gc_alloc();
+                return;
+            }
+            Temp::Method => &mut self.freelists.methods,
+        };
+        if *slot > 0 {
+            *slot -= 1;
+        } else {
+            self.gc_alloc();
+        }
+    }
+
+    /// Free a temporary: back onto its free list while there is room, else released.
+    pub fn temp_free(&mut self, t: Temp) {
+        let (slot, max) = match t {
+            Temp::Tuple(0) => return,
+            Temp::Tuple(n) if n < TUPLE_MAXSAVESIZE => (
+                self.freelists.tuples.entry(n).or_insert(0),
+                TUPLE_MAXFREELIST,
+            ),
+            Temp::Tuple(_) => {
+                self.gc_free();
+                return;
+            }
+            Temp::Method => (&mut self.freelists.methods, METHOD_MAXFREELIST),
+        };
+        if *slot < max {
+            *slot += 1;
+        } else {
+            self.gc_free();
+        }
+    }
+
+    /// A Python function call (≤3.10): the first call of a code object allocates its frame,
+    /// which is then kept as the code object's zombie frame (`frame_alloc`).
+    fn frame_alloc(&mut self, code: usize) {
+        if self.p.trashcan.frames_are_objects && self.zombie_frames.insert(code) {
+            self.gc_alloc();
         }
     }
 
@@ -341,11 +393,11 @@ impl<'s> Machine<'s> {
         let mut queue = VecDeque::new();
         if let Kind::Dict(d) = &self.heap.get(self.globals).kind {
             for (k, v) in d.entries.iter().flatten() {
-                if let Some(o) = v.obj() {
-                    if !parent.contains_key(&o) {
-                        parent.insert(o, (None, true, k.clone()));
-                        queue.push_back(o);
-                    }
+                if let Some(o) = v.obj()
+                    && let std::collections::hash_map::Entry::Vacant(e) = parent.entry(o)
+                {
+                    e.insert((None, true, k.clone()));
+                    queue.push_back(o);
                 }
             }
         }
@@ -358,8 +410,8 @@ impl<'s> Machine<'s> {
         while let Some(id) = queue.pop_front() {
             let root = parent[&id].1;
             for r in self.heap.referents(id) {
-                if !parent.contains_key(&r) {
-                    parent.insert(r, (Some(id), root, String::new()));
+                if let std::collections::hash_map::Entry::Vacant(e) = parent.entry(r) {
+                    e.insert((Some(id), root, String::new()));
                     queue.push_back(r);
                 }
             }
@@ -841,8 +893,9 @@ impl<'s> Machine<'s> {
                     .ok_or_else(|| exc("NameError", class.clone()))?;
                 let id = self.new_instance(c);
                 self.heap.get_mut(id).refcnt = 1;
+                // The CALL checks the eval breaker when `C()` returns (3.12+).
+                self.eval_breaker();
                 self.label_new(id, target);
-                self.harness_call();
                 self.store(target, Val::Obj(id));
             }
             Stmt::NewList { target, items } => {
@@ -857,7 +910,6 @@ impl<'s> Machine<'s> {
                 self.heap.get_mut(id).refcnt = 1;
                 self.track(id);
                 self.label_new(id, target);
-                self.harness_call();
                 self.store(target, Val::Obj(id));
             }
             Stmt::NewDict { target, items } => {
@@ -872,7 +924,6 @@ impl<'s> Machine<'s> {
                     self.dict_set(id, &k, v);
                 }
                 self.label_new(id, target);
-                self.harness_call();
                 self.store(target, Val::Obj(id));
             }
             Stmt::NewTuple { target, items } => {
@@ -895,7 +946,6 @@ impl<'s> Machine<'s> {
                     self.heap.get_mut(id).refcnt = 1;
                     self.track(id);
                     self.label_new(id, target);
-                    self.harness_call();
                     self.store(target, Val::Obj(id));
                 }
             }
@@ -960,9 +1010,16 @@ impl<'s> Machine<'s> {
                 let v = self.value(value)?;
                 let l = self.load(obj)?;
                 let l = self.expect_kind(l, "list")?;
+                if self.p.bound_method_calls {
+                    // LOAD_ATTR makes a bound method (no LOAD_METHOD before 3.7).
+                    self.temp_alloc(Temp::Method);
+                }
                 self.incref(v);
                 if let Kind::List(items) = &mut self.heap.get_mut(l).kind {
                     items.push(v);
+                }
+                if self.p.bound_method_calls {
+                    self.temp_free(Temp::Method);
                 }
                 self.eval_breaker();
             }
@@ -986,24 +1043,32 @@ impl<'s> Machine<'s> {
                     }
                     _ => return Err(exc("TypeError", "cannot create weak reference")),
                 };
+                let args = Temp::Tuple(if *callback { 2 } else { 1 });
+                self.temp_alloc(args);
                 let (w, is_new) = self.new_weakref(r, *callback);
+                self.temp_free(args);
                 self.eval_breaker();
                 if *callback {
                     // `w = _new(weakref.ref(x, callback), 'w')`
                     self.label_new(w, target);
-                    self.harness_call();
                     self.store(target, Val::Obj(w));
                 } else {
                     // `w = weakref.ref(x)` then `_new(w, 'w')` only if a ref was added.
                     self.store(target, Val::Obj(w));
                     if is_new {
                         self.label_new(w, target);
-                        self.harness_call();
                     }
                 }
             }
             Stmt::Collect(g) => {
+                let args = Temp::Tuple(usize::from(g.is_some()));
+                if self.p.varargs_gc_functions {
+                    self.temp_alloc(args);
+                }
                 let r = self.gc_collect_api(g.unwrap_or(2) as usize);
+                if self.p.varargs_gc_functions {
+                    self.temp_free(args);
+                }
                 self.eval_breaker();
                 self.events.push(Event::Collect {
                     generation: *g,
@@ -1024,10 +1089,17 @@ impl<'s> Machine<'s> {
                 self.eval_breaker();
             }
             Stmt::SetDebug { saveall } => {
+                if self.p.varargs_gc_functions {
+                    self.temp_alloc(Temp::Tuple(1));
+                    self.temp_free(Temp::Tuple(1));
+                }
                 self.saveall = *saveall;
                 self.eval_breaker();
             }
             Stmt::SetThreshold(ts) => {
+                // METH_VARARGS: an argument tuple.
+                self.temp_alloc(Temp::Tuple(ts.len()));
+                self.temp_free(Temp::Tuple(ts.len()));
                 for (i, t) in ts.iter().enumerate() {
                     self.threshold[i] = *t;
                 }
@@ -1117,6 +1189,15 @@ impl<'s> Machine<'s> {
             label: label.clone(),
             collect: from_gc.flatten(),
         });
+        // slot_tp_del (2.7) / slot_tp_finalize (3.6) look `__del__` up as a bound method; 2.7's
+        // method call builds an argument tuple holding self.
+        if self.p.bound_method_calls {
+            self.temp_alloc(Temp::Method);
+        }
+        if self.p.del_is_legacy {
+            self.temp_alloc(Temp::Tuple(1));
+        }
+        self.frame_alloc(class);
         self.incref(Val::Obj(id));
         self.frames.push(Frame {
             class: Some(class),
@@ -1128,6 +1209,12 @@ impl<'s> Machine<'s> {
             }
         }
         self.frame_dealloc();
+        if self.p.del_is_legacy {
+            self.temp_free(Temp::Tuple(1));
+        }
+        if self.p.bound_method_calls {
+            self.temp_free(Temp::Method);
+        }
         if pushed {
             self.ctx_pop();
         }
@@ -1138,12 +1225,20 @@ impl<'s> Machine<'s> {
         self.eval_breaker();
         let label = self.label(wr);
         self.events.push(Event::Callback(label));
+        // 2.7 PyObject_CallFunctionObjArgs builds an argument tuple.
+        if self.p.del_is_legacy {
+            self.temp_alloc(Temp::Tuple(1));
+        }
+        self.frame_alloc(usize::MAX);
         self.incref(Val::Obj(wr));
         self.frames.push(Frame {
             class: None,
             locals: vec![("wr".to_string(), Some(Val::Obj(wr)))],
         });
         self.frame_dealloc();
+        if self.p.del_is_legacy {
+            self.temp_free(Temp::Tuple(1));
+        }
     }
 
     /// `frame_dealloc` (≤3.10, trashcan-protected) / `_PyFrame_ClearLocals` (3.11+): locals
@@ -1176,7 +1271,6 @@ impl<'s> Machine<'s> {
     /// collectable generation, referenced from one, or reachable from the program's names and
     /// garbage lists; instances frozen out of sight by `gc.freeze()` are not visible).
     pub fn observe(&mut self) {
-        self.harness_call();
         let garbage = match &self.heap.get(self.garbage_attr).kind {
             Kind::List(items) => items
                 .iter()

@@ -93,6 +93,11 @@ pub struct Profile {
     /// list and dict free lists.
     pub full_gc_clears_container_freelists: bool,
     pub trashcan: Trashcan,
+    /// `gc.collect(n)` and `gc.set_debug(x)` are `METH_VARARGS` (an argument tuple per call).
+    pub varargs_gc_functions: bool,
+    /// `x.append(v)` and the `__del__` lookup create bound method objects (no LOAD_METHOD /
+    /// `lookup_maybe_method` before 3.7).
+    pub bound_method_calls: bool,
     /// With inline values, a class whose `__slots__` include `__dict__` keeps attributes inline
     /// too (3.11, 3.12); 3.13 gives its instances a real dict.
     pub slots_dict_inline: bool,
@@ -140,6 +145,8 @@ impl Profile {
                 drain_below: if v >= V3_13 { 9900 } else { 1 },
             },
             slots_dict_inline: v == V3_11 || v == V3_12,
+            varargs_gc_functions: v <= V3_6,
+            bound_method_calls: v <= V3_6,
         }
     }
 }

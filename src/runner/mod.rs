@@ -5,6 +5,6 @@ pub mod discover;
 pub mod process;
 pub mod program;
 
-pub use discover::{Discovery, Interpreter, discover, resolve};
-pub use process::{RunError, run_scenario};
-pub use program::translate;
+pub use discover::{Discovery, Interpreter, discover, probe, resolve};
+pub use process::{RunError, parse_output, reproducer_command, run_program, run_scenario};
+pub use program::{TRACE_BEGIN, TRACE_END, translate};

@@ -1,9 +1,19 @@
 //! Running a scenario's program under an interpreter and parsing its trace.
+//!
+//! Every run uses the same environment: the program goes in on stdin (`python -s -S -`), every
+//! `PYTHON*` variable of our environment is removed and `PYTHONHASHSEED=0` is set, and the
+//! working directory is `/`. (`-E`/`-I` are not used because they also make CPython ignore
+//! `PYTHONHASHSEED`; removing the variables gives the same isolation with a fixed hash seed.)
 
 use super::Interpreter;
+use super::program::{TRACE_BEGIN, TRACE_END, translate};
 use crate::scenario::Scenario;
 use crate::trace::Trace;
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
 
 /// Why an interpreter run produced no trace.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,7 +28,328 @@ pub enum RunError {
     BadOutput(String),
 }
 
+/// Interpreter flags used for every run: no user site-packages, no `site` import.
+pub const PYTHON_FLAGS: &[&str] = &["-s", "-S"];
+
+/// How many trailing stderr lines a [`RunError::Crashed`] keeps.
+const STDERR_TAIL_LINES: usize = 20;
+
+/// A `Command` for `python` with gcconform's flags and environment (no program argument yet).
+pub fn python_command(python: &Path) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.args(PYTHON_FLAGS);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("PYTHON") {
+            cmd.env_remove(&k);
+        }
+    }
+    cmd.env("PYTHONHASHSEED", "0");
+    cmd.current_dir("/");
+    cmd
+}
+
+/// The shell command line that reproduces a run by hand (program on stdin).
+pub fn reproducer_command(interp: &Interpreter) -> String {
+    format!(
+        "PYTHONHASHSEED=0 {} {} -",
+        shell_quote(&interp.path.display().to_string()),
+        PYTHON_FLAGS.join(" ")
+    )
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
 /// Run `scenario` under `interp`, killing it after `timeout`.
-pub fn run_scenario(_interp: &Interpreter, _scenario: &Scenario, _timeout: Duration) -> Result<Trace, RunError> {
-    unimplemented!("runner helper writes this")
+pub fn run_scenario(
+    interp: &Interpreter,
+    scenario: &Scenario,
+    timeout: Duration,
+) -> Result<Trace, RunError> {
+    let stdout = run_program(interp, &translate(scenario), timeout)?;
+    parse_output(&stdout)
+}
+
+/// Run a Python program (given on stdin) under `interp`; its stdout if it exits with status 0.
+pub fn run_program(
+    interp: &Interpreter,
+    program: &str,
+    timeout: Duration,
+) -> Result<String, RunError> {
+    let out = run_raw(python_command(&interp.path).arg("-"), program, timeout)?;
+    if !out.status.success() {
+        return Err(RunError::Crashed {
+            status: status_text(out.status),
+            stderr: tail(&out.stderr, STDERR_TAIL_LINES),
+        });
+    }
+    Ok(out.stdout)
+}
+
+/// What a finished child printed.
+pub(crate) struct Output {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Spawn `cmd` with `input` on stdin, collect stdout/stderr (threads, so no pipe can fill up
+/// and block the child), kill it after `timeout`.
+pub(crate) fn run_raw(
+    cmd: &mut Command,
+    input: &str,
+    timeout: Duration,
+) -> Result<Output, RunError> {
+    let path = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| RunError::Spawn {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.as_bytes().to_vec();
+    // The child may exit without reading everything (a broken pipe is then expected).
+    let writer = thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out_reader = reader(child.stdout.take().expect("piped stdout"));
+    let err_reader = reader(child.stderr.take().expect("piped stderr"));
+    let status = wait_with_timeout(&mut child, timeout);
+    let _ = writer.join();
+    let stdout = out_reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    match status {
+        Some(status) => Ok(Output {
+            status,
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }),
+        None => Err(RunError::Timeout(timeout)),
+    }
+}
+
+fn reader<R: Read + Send + 'static>(mut r: R) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = r.read_to_end(&mut buf);
+        buf
+    })
+}
+
+/// The exit status, or `None` after killing the child at the deadline.
+fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_micros(500);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) => {}
+            Err(_) => return child.wait().ok(),
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// `exit status 1`, `killed by signal 11 (SIGSEGV)`.
+pub fn status_text(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(code) = status.code() {
+        return format!("exit status {code}");
+    }
+    if let Some(sig) = status.signal() {
+        let core = if status.core_dumped() {
+            ", core dumped"
+        } else {
+            ""
+        };
+        return match signal_name(sig) {
+            Some(n) => format!("killed by signal {sig} ({n}{core})"),
+            None => format!("killed by signal {sig}{core}"),
+        };
+    }
+    status.to_string()
+}
+
+fn signal_name(sig: i32) -> Option<&'static str> {
+    let names: &[(i32, &str)] = &[
+        (libc::SIGHUP, "SIGHUP"),
+        (libc::SIGINT, "SIGINT"),
+        (libc::SIGQUIT, "SIGQUIT"),
+        (libc::SIGILL, "SIGILL"),
+        (libc::SIGTRAP, "SIGTRAP"),
+        (libc::SIGABRT, "SIGABRT"),
+        (libc::SIGBUS, "SIGBUS"),
+        (libc::SIGFPE, "SIGFPE"),
+        (libc::SIGKILL, "SIGKILL"),
+        (libc::SIGUSR1, "SIGUSR1"),
+        (libc::SIGSEGV, "SIGSEGV"),
+        (libc::SIGUSR2, "SIGUSR2"),
+        (libc::SIGPIPE, "SIGPIPE"),
+        (libc::SIGALRM, "SIGALRM"),
+        (libc::SIGTERM, "SIGTERM"),
+        (libc::SIGXCPU, "SIGXCPU"),
+        (libc::SIGXFSZ, "SIGXFSZ"),
+    ];
+    names.iter().find(|(n, _)| *n == sig).map(|(_, s)| *s)
+}
+
+/// The last `n` lines of `text` (a note says how many were left out).
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    if lines.len() <= n {
+        return lines.join("\n");
+    }
+    format!(
+        "[… {} earlier lines]\n{}",
+        lines.len() - n,
+        lines[lines.len() - n..].join("\n")
+    )
+}
+
+/// The trace between the markers of a program's stdout. Lines outside the markers are ignored.
+pub fn parse_output(stdout: &str) -> Result<Trace, RunError> {
+    let lines: Vec<&str> = stdout.lines().collect();
+    let begin = lines
+        .iter()
+        .position(|l| l.trim_end() == TRACE_BEGIN)
+        .ok_or_else(|| {
+            RunError::BadOutput(format!(
+                "no `{TRACE_BEGIN}` line in the output{}",
+                excerpt(stdout)
+            ))
+        })?;
+    let end = lines[begin + 1..]
+        .iter()
+        .position(|l| l.trim_end() == TRACE_END)
+        .map(|i| begin + 1 + i)
+        .ok_or_else(|| {
+            RunError::BadOutput(format!(
+                "no `{TRACE_END}` line after `{TRACE_BEGIN}` (output cut short?)"
+            ))
+        })?;
+    for (i, l) in lines[begin + 1..end].iter().enumerate() {
+        if let Err(e) = Trace::parse(l) {
+            return Err(RunError::BadOutput(format!(
+                "trace line {} (output line {}): {e}",
+                i + 1,
+                begin + 2 + i
+            )));
+        }
+    }
+    let body = lines[begin + 1..end].join("\n");
+    Trace::parse(&body).map_err(|e| RunError::BadOutput(e.to_string()))
+}
+
+fn excerpt(stdout: &str) -> String {
+    let t = stdout.trim();
+    if t.is_empty() {
+        return " (stdout was empty)".to_string();
+    }
+    format!("; stdout ends with:\n{}", tail(t, 5))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::Event;
+
+    #[test]
+    fn parses_the_trace_between_markers() {
+        let out = "noise\n#gcconform-trace-begin\ngc.collect(2) -> 4\n__del__ a#2\ngc.garbage: []\nalive: [b]\nend\ngc.garbage: []\nalive: []\n#gcconform-trace-end\n";
+        let t = parse_output(out).unwrap();
+        assert_eq!(t.events.len(), 7);
+        assert_eq!(t.events[1], Event::Del("a#2".into()));
+        assert_eq!(t.collect_results(), vec![4]);
+    }
+
+    #[test]
+    fn reports_bad_output() {
+        let e = parse_output("hello\n").unwrap_err();
+        assert!(
+            matches!(&e, RunError::BadOutput(m) if m.contains("no `#gcconform-trace-begin`") && m.contains("hello")),
+            "{e}"
+        );
+        let e = parse_output("#gcconform-trace-begin\nend\n").unwrap_err();
+        assert!(
+            matches!(&e, RunError::BadOutput(m) if m.contains("#gcconform-trace-end")),
+            "{e}"
+        );
+        let e = parse_output("#gcconform-trace-begin\nend\nTraceback (most recent call last):\n#gcconform-trace-end\n").unwrap_err();
+        assert!(
+            matches!(&e, RunError::BadOutput(m) if m.contains("trace line 2") && m.contains("Traceback")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn describes_exit_statuses_and_keeps_the_stderr_tail() {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status_text(ExitStatus::from_raw(1 << 8)), "exit status 1");
+        assert_eq!(
+            status_text(ExitStatus::from_raw(11)),
+            "killed by signal 11 (SIGSEGV)"
+        );
+        let text: String = (1..=30).map(|i| format!("l{i}\n")).collect();
+        let t = tail(&text, 20);
+        assert!(t.starts_with("[… 10 earlier lines]\nl11\n") && t.ends_with("l30"));
+        assert_eq!(tail("a\nb\n", 20), "a\nb");
+    }
+
+    #[test]
+    fn runs_processes_with_timeouts() {
+        let sh = Path::new("/bin/sh");
+        let out = run_raw(
+            Command::new(sh).args(["-c", "cat; echo err >&2; exit 3"]),
+            "input\n",
+            Duration::from_secs(10),
+        )
+        .map_err(|e| e.to_string())
+        .unwrap();
+        assert_eq!(out.stdout, "input\n");
+        assert_eq!(out.stderr, "err\n");
+        assert_eq!(out.status.code(), Some(3));
+        let start = Instant::now();
+        let e = run_raw(
+            Command::new(sh).args(["-c", "exec sleep 5"]),
+            "",
+            Duration::from_millis(200),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e, RunError::Timeout(Duration::from_millis(200)));
+        assert!(start.elapsed() < Duration::from_secs(3));
+        let e = run_raw(
+            &mut Command::new("/nonexistent/python"),
+            "",
+            Duration::from_secs(1),
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(e, RunError::Spawn { .. }));
+    }
+
+    #[test]
+    fn quotes_reproducer_commands() {
+        assert_eq!(shell_quote("/usr/bin/python3.12"), "/usr/bin/python3.12");
+        assert_eq!(shell_quote("/a b/it's"), "'/a b/it'\\''s'");
+    }
 }

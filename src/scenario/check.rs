@@ -246,7 +246,10 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
                     .map(|(i, _)| i + 1)
                     .collect();
                 if let Some(line) = hits.get(1) {
-                    pos = Pos { line: *line, col: 1 };
+                    pos = Pos {
+                        line: *line,
+                        col: 1,
+                    };
                 }
                 msg = format!("top-level key `{key}` appears twice (YAML keys must be unique)");
             }
@@ -322,10 +325,12 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
             let mut seen = HashSet::new();
             for s in slots {
                 let p = loc.find(s, pos).unwrap_or(pos);
-                if s != "__dict__" && s != "__weakref__"
-                    && let Some(msg) = bad_name(s) {
-                        ck.error(p, format!("in __slots__: {msg}"));
-                    }
+                if s != "__dict__"
+                    && s != "__weakref__"
+                    && let Some(msg) = bad_name(s)
+                {
+                    ck.error(p, format!("in __slots__: {msg}"));
+                }
                 if !seen.insert(s.clone()) {
                     ck.error(
                         p,
@@ -454,7 +459,11 @@ fn parse_step(ck: &mut Checker, text: &str, pos: Pos, verbatim: bool) -> Option<
             ck.error(
                 Pos {
                     line: pos.line,
-                    col: if verbatim { pos.col + e.offset } else { pos.col },
+                    col: if verbatim {
+                        pos.col + e.offset
+                    } else {
+                        pos.col
+                    },
                 },
                 msg,
             );
@@ -707,10 +716,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
             return;
         }
         if name != "self"
-            && let Some(m) = bad_name(name) {
-                self.ck.error(pos, m);
-                return;
-            }
+            && let Some(m) = bad_name(name)
+        {
+            self.ck.error(pos, m);
+            return;
+        }
         let kind = if del.is_none() && self.del_globals.contains(name) {
             Kind::Unknown
         } else {

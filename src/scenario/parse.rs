@@ -321,7 +321,9 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
         if KEYWORDS.contains(&k.as_str()) {
             return Err(err(
                 p.offset(),
-                format!("`{k}` statements are not in the scenario language (see docs/scenarios.md)"),
+                format!(
+                    "`{k}` statements are not in the scenario language (see docs/scenarios.md)"
+                ),
             ));
         }
     }

@@ -1,0 +1,710 @@
+//! Random valid scenarios from a seed.
+//!
+//! The generator keeps an abstract copy of the program state (what each name holds, which
+//! attributes each instance has, which keys each dict has, how long each list is) so that no
+//! statement can raise at top level: it only deletes attributes, keys and list items it knows
+//! are there, and only reads names that are bound. Finalizers can run at any time, so they only
+//! do things that cannot invalidate that knowledge: they add attributes (`self.x = None`), append
+//! to the one `keep` list (which exists before any instance and is never deleted, and which the
+//! top level never indexes), rebind the one global `saved` (which the top level never reads),
+//! raise, or call `gc.collect()`.
+//!
+//! The output is YAML text, loaded through the real validator by the caller.
+
+use super::rng::Rng;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+/// A class of a draft scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftClass {
+    pub name: String,
+    /// The `__del__` body, if any.
+    pub del: Option<Vec<String>>,
+    pub slots: Option<Vec<String>>,
+}
+
+/// A scenario before it is written as YAML: the form the shrinker edits.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Draft {
+    /// The `versions:` list (empty: every version).
+    pub versions: Vec<String>,
+    pub classes: Vec<DraftClass>,
+    pub steps: Vec<String>,
+}
+
+/// A statement as a YAML sequence item: plain when YAML reads it back unchanged, double-quoted
+/// otherwise (statements never contain `"` or `\`).
+fn yaml_item(s: &str) -> String {
+    let plain = !s.contains(": ")
+        && !s.contains(" #")
+        && !s.ends_with(':')
+        && !s.starts_with(|c: char| "[]{}#&*!|>'\"%@`-?:,".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("\"{s}\"")
+    }
+}
+
+impl Draft {
+    /// The number of statements (top level and `__del__` bodies).
+    pub fn size(&self) -> usize {
+        self.steps.len()
+            + self
+                .classes
+                .iter()
+                .map(|c| c.del.as_ref().map_or(0, Vec::len))
+                .sum::<usize>()
+    }
+
+    /// The scenario file, with `description` (may be empty) as a literal block.
+    pub fn to_yaml(&self, description: &str) -> String {
+        let mut s = String::new();
+        if !description.trim().is_empty() {
+            s.push_str("description: |\n");
+            for line in description.trim_end().lines() {
+                if line.is_empty() {
+                    s.push('\n');
+                } else {
+                    let _ = writeln!(s, "  {line}");
+                }
+            }
+        }
+        if !self.versions.is_empty() {
+            let v: Vec<String> = self.versions.iter().map(|v| format!("\"{v}\"")).collect();
+            let _ = writeln!(s, "versions: [{}]", v.join(", "));
+        }
+        if !self.classes.is_empty() {
+            s.push_str("classes:\n");
+            for c in &self.classes {
+                if c.del.is_none() && c.slots.is_none() {
+                    let _ = writeln!(s, "  {}: {{}}", c.name);
+                    continue;
+                }
+                let _ = writeln!(s, "  {}:", c.name);
+                if let Some(slots) = &c.slots {
+                    let v: Vec<String> = slots.iter().map(|x| format!("\"{x}\"")).collect();
+                    let _ = writeln!(s, "    __slots__: [{}]", v.join(", "));
+                }
+                if let Some(body) = &c.del {
+                    if body.len() == 1 {
+                        let _ = writeln!(s, "    __del__: {}", yaml_item(&body[0]));
+                    } else {
+                        s.push_str("    __del__:\n");
+                        for st in body {
+                            let _ = writeln!(s, "      - {}", yaml_item(st));
+                        }
+                    }
+                }
+            }
+        }
+        s.push_str("steps:\n");
+        for st in &self.steps {
+            let _ = writeln!(s, "  - {}", yaml_item(st));
+        }
+        s
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The abstract state
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AVal {
+    None,
+    Int(i64),
+    Obj(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AKind {
+    Inst(usize),
+    List,
+    Dict,
+    Tuple,
+    WeakRef,
+}
+
+#[derive(Debug, Clone)]
+struct AObj {
+    kind: AKind,
+    /// Instances: attributes known to be set.
+    attrs: BTreeSet<String>,
+    /// Dicts: keys present.
+    keys: BTreeSet<String>,
+    /// Lists: length.
+    len: usize,
+}
+
+#[derive(Debug, Clone)]
+struct GClass {
+    name: String,
+    del: Option<Vec<String>>,
+    slots: Option<Vec<String>>,
+    /// Attributes an instance can be given.
+    attrs: Vec<String>,
+    weakrefable: bool,
+}
+
+const INST_NAMES: &[&str] = &["a", "b", "c", "e", "f", "h"];
+const LIST_NAMES: &[&str] = &["l1", "l2"];
+const DICT_NAMES: &[&str] = &["m1", "m2"];
+const TUPLE_NAMES: &[&str] = &["t1", "t2"];
+const WEAK_NAMES: &[&str] = &["w1", "w2", "w3"];
+const ATTRS: &[&str] = &["x", "y", "z"];
+const KEYS: &[&str] = &["k1", "k2", "k3"];
+const CLASS_NAMES: &[&str] = &["A", "B", "C", "D"];
+/// The list finalizers append to (`keep.append(self)`).
+pub const KEEP: &str = "keep";
+/// The global finalizers store into (`global saved` + `saved = self`).
+pub const SAVED: &str = "saved";
+
+struct Gen<'r> {
+    rng: &'r mut Rng,
+    classes: Vec<GClass>,
+    objs: Vec<AObj>,
+    names: BTreeMap<String, AVal>,
+    steps: Vec<String>,
+    saveall: bool,
+    frozen: bool,
+    freeze_ok: bool,
+    uses_keep: bool,
+    uses_saved: bool,
+}
+
+/// Generate one draft scenario from `rng`.
+pub fn generate(rng: &mut Rng) -> Draft {
+    let freeze_ok = rng.chance(10);
+    let classes = gen_classes(rng);
+    let uses_keep = classes
+        .iter()
+        .flat_map(|c| c.del.iter().flatten())
+        .any(|s| s.starts_with("keep."));
+    let uses_saved = classes
+        .iter()
+        .flat_map(|c| c.del.iter().flatten())
+        .any(|s| s.starts_with("global "));
+    let mut g = Gen {
+        rng,
+        classes,
+        objs: Vec::new(),
+        names: BTreeMap::new(),
+        steps: Vec::new(),
+        saveall: false,
+        frozen: false,
+        freeze_ok,
+        uses_keep,
+        uses_saved,
+    };
+    if uses_keep {
+        g.new_list_named(KEEP, Vec::new());
+    }
+    let n = g.rng.range(4, 26);
+    for _ in 0..n {
+        g.step();
+    }
+    // Often end by dropping everything and collecting, so that the cycles built above become
+    // trash at the same time.
+    if g.rng.chance(65) {
+        let mut held: Vec<String> = g
+            .names
+            .iter()
+            .filter(|(n, v)| matches!(v, AVal::Obj(_)) && n.as_str() != KEEP)
+            .map(|(n, _)| n.clone())
+            .collect();
+        g.rng.shuffle(&mut held);
+        for n in held {
+            if g.rng.chance(70) {
+                g.release(&n);
+            }
+        }
+        g.collect();
+        if g.rng.chance(30) {
+            if g.uses_saved && g.rng.chance(50) {
+                g.emit(format!("{SAVED} = None"));
+            }
+            if g.rng.chance(50) {
+                g.emit("del gc.garbage[:]".to_string());
+            }
+            g.collect();
+        }
+    }
+    if g.steps.is_empty() {
+        g.collect();
+    }
+    Draft {
+        versions: if freeze_ok {
+            vec!["3.7+".to_string()]
+        } else {
+            Vec::new()
+        },
+        classes: g
+            .classes
+            .iter()
+            .map(|c| DraftClass {
+                name: c.name.clone(),
+                del: c.del.clone(),
+                slots: c.slots.clone(),
+            })
+            .collect(),
+        steps: g.steps,
+    }
+}
+
+fn gen_classes(rng: &mut Rng) -> Vec<GClass> {
+    let n = rng.range(1, 4);
+    let mut out = Vec::new();
+    for name in CLASS_NAMES.iter().take(n) {
+        let slots: Option<Vec<String>> = if rng.chance(25) {
+            let choice = rng.weighted(&[4, 3, 3, 2, 1]);
+            let v: &[&str] = match choice {
+                0 => &["x", "y"],
+                1 => &["x", "y", "__weakref__"],
+                2 => &["x", "__dict__"],
+                3 => &["x"],
+                _ => &[],
+            };
+            Some(v.iter().map(|s| s.to_string()).collect())
+        } else {
+            None
+        };
+        let has_dict = slots
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == "__dict__"));
+        let weakrefable = slots
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == "__weakref__"));
+        let attrs: Vec<String> = if has_dict {
+            ATTRS.iter().map(|s| s.to_string()).collect()
+        } else {
+            slots
+                .iter()
+                .flatten()
+                .filter(|s| !s.starts_with("__"))
+                .cloned()
+                .collect()
+        };
+        let del = rng.chance(55).then(|| gen_del_body(rng, &attrs));
+        out.push(GClass {
+            name: name.to_string(),
+            del,
+            slots,
+            attrs,
+            weakrefable,
+        });
+    }
+    out
+}
+
+/// A `__del__` body: one to three behaviours, in random order, a `raise` always last (so that
+/// what follows it is sometimes skipped).
+fn gen_del_body(rng: &mut Rng, attrs: &[String]) -> Vec<String> {
+    let mut body: Vec<Vec<String>> = Vec::new();
+    let k = rng.range(1, 3);
+    let mut raise = false;
+    for _ in 0..k {
+        match rng.weighted(&[3, 3, 3, 4, 2, 1]) {
+            0 => body.push(vec!["pass".into()]),
+            1 => body.push(vec![format!("global {SAVED}"), format!("{SAVED} = self")]),
+            2 => body.push(vec![format!("{KEEP}.append(self)")]),
+            3 if !attrs.is_empty() => {
+                let a = rng.pick(attrs).clone();
+                let v = if rng.chance(80) { "None" } else { "1" };
+                body.push(vec![format!("self.{a} = {v}")]);
+            }
+            4 => raise = true,
+            5 => body.push(vec!["gc.collect()".into()]),
+            _ => body.push(vec!["pass".into()]),
+        }
+    }
+    rng.shuffle(&mut body);
+    let mut out: Vec<String> = Vec::new();
+    // `global` must come before the assignment it declares, and before anything else uses
+    // the name: put declarations first.
+    for part in &body {
+        for s in part {
+            if s.starts_with("global ") && !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
+    }
+    for part in body {
+        for s in part {
+            if !s.starts_with("global ") {
+                out.push(s);
+            }
+        }
+    }
+    if raise {
+        // Sometimes something after the raise, which must not run.
+        if !out.is_empty() && rng.chance(50) {
+            let at = rng.range(0, out.len());
+            let at = at.max(out.iter().filter(|s| s.starts_with("global ")).count());
+            out.insert(at, "raise RuntimeError()".into());
+        } else {
+            out.push("raise RuntimeError()".into());
+        }
+    }
+    if out.is_empty() {
+        out.push("pass".into());
+    }
+    out
+}
+
+impl Gen<'_> {
+    fn emit(&mut self, s: String) {
+        self.steps.push(s);
+    }
+
+    fn new_obj(&mut self, kind: AKind) -> usize {
+        self.objs.push(AObj {
+            kind,
+            attrs: BTreeSet::new(),
+            keys: BTreeSet::new(),
+            len: 0,
+        });
+        self.objs.len() - 1
+    }
+
+    fn kind_of(&self, name: &str) -> Option<AKind> {
+        match self.names.get(name) {
+            Some(AVal::Obj(o)) => Some(self.objs[*o].kind),
+            _ => None,
+        }
+    }
+
+    /// Bound names holding objects, except `keep` (never stored anywhere, never indexed).
+    fn obj_names(&self, pred: impl Fn(AKind) -> bool) -> Vec<String> {
+        self.names
+            .iter()
+            .filter(|(n, _)| n.as_str() != KEEP && n.as_str() != SAVED)
+            .filter_map(|(n, v)| match v {
+                AVal::Obj(o) if pred(self.objs[*o].kind) => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A value to store: mostly a bound object (to make links and cycles), sometimes None or a
+    /// small integer. Returns its text and abstract value.
+    fn value(&mut self) -> (String, AVal) {
+        let names = self.obj_names(|_| true);
+        let r = self.rng.below(100);
+        if !names.is_empty() && r < 75 {
+            let n = self.rng.pick(&names).clone();
+            let v = self.names[&n];
+            return (n, v);
+        }
+        if r < 90 {
+            ("None".into(), AVal::None)
+        } else {
+            let i = *self.rng.pick(&[0i64, 1, 7, 300]);
+            (i.to_string(), AVal::Int(i))
+        }
+    }
+
+    fn bind(&mut self, name: &str, v: AVal) {
+        self.names.insert(name.to_string(), v);
+    }
+
+    fn new_list_named(&mut self, name: &str, items: Vec<String>) {
+        let o = self.new_obj(AKind::List);
+        self.objs[o].len = items.len();
+        self.emit(format!("{name} = [{}]", items.join(", ")));
+        self.bind(name, AVal::Obj(o));
+    }
+
+    fn collect(&mut self) {
+        let s = match self.rng.weighted(&[5, 2, 2, 2]) {
+            0 => "gc.collect()".to_string(),
+            1 => "gc.collect(0)".to_string(),
+            2 => "gc.collect(1)".to_string(),
+            _ => "gc.collect(2)".to_string(),
+        };
+        self.emit(s);
+    }
+
+    /// Drop what `name` holds: `name = None` or `del name`.
+    fn release(&mut self, name: &str) {
+        if self.rng.chance(50) {
+            self.emit(format!("{name} = None"));
+            self.bind(name, AVal::None);
+        } else {
+            self.emit(format!("del {name}"));
+            self.names.remove(name);
+        }
+    }
+
+    fn step(&mut self) {
+        let insts = self.obj_names(|k| matches!(k, AKind::Inst(_)));
+        let settable: Vec<String> = insts
+            .iter()
+            .filter(|n| match self.kind_of(n) {
+                Some(AKind::Inst(c)) => !self.classes[c].attrs.is_empty(),
+                _ => false,
+            })
+            .cloned()
+            .collect();
+        let lists = self.obj_names(|k| k == AKind::List);
+        let dicts = self.obj_names(|k| k == AKind::Dict);
+        let held = self.obj_names(|_| true);
+        let weakable: Vec<String> = insts
+            .iter()
+            .filter(|n| match self.kind_of(n) {
+                Some(AKind::Inst(c)) => self.classes[c].weakrefable,
+                _ => false,
+            })
+            .cloned()
+            .collect();
+        let with_attrs: Vec<String> = insts
+            .iter()
+            .filter(|n| match self.names.get(*n) {
+                Some(AVal::Obj(o)) => !self.objs[*o].attrs.is_empty(),
+                _ => false,
+            })
+            .cloned()
+            .collect();
+        let with_keys: Vec<String> = dicts
+            .iter()
+            .filter(|n| match self.names.get(*n) {
+                Some(AVal::Obj(o)) => !self.objs[*o].keys.is_empty(),
+                _ => false,
+            })
+            .cloned()
+            .collect();
+        let nonempty: Vec<String> = lists
+            .iter()
+            .filter(|n| match self.names.get(*n) {
+                Some(AVal::Obj(o)) => self.objs[*o].len > 0,
+                _ => false,
+            })
+            .cloned()
+            .collect();
+        let w = |ok: bool, w: u32| if ok { w } else { 0 };
+        let weights = [
+            20,                                          // 0 new instance
+            w(!settable.is_empty(), 22),                 // 1 set attribute
+            6,                                           // 2 new list
+            5,                                           // 3 new dict
+            4,                                           // 4 new tuple
+            w(!lists.is_empty(), 6),                     // 5 append
+            w(!dicts.is_empty(), 5),                     // 6 set item
+            w(!held.is_empty(), 14),                     // 7 release
+            w(held.len() >= 2, 3),                       // 8 rebind to another
+            w(!with_attrs.is_empty(), 3),                // 9 del attribute
+            w(!with_keys.is_empty(), 2),                 // 10 del key
+            w(!nonempty.is_empty(), 2),                  // 11 del index
+            w(!weakable.is_empty(), 6),                  // 12 weakref
+            8,                                           // 13 collect
+            2,                                           // 14 set_debug
+            2,                                           // 15 del gc.garbage[:]
+            w(self.uses_saved, 2),                       // 16 saved = None
+            w(self.uses_keep, 1),                        // 17 keep = []
+            w(self.freeze_ok, 3),                        // 18 freeze / unfreeze
+        ];
+        match self.rng.weighted(&weights) {
+            0 => {
+                let c = self.rng.below(self.classes.len() as u64) as usize;
+                let name = self.rng.pick(INST_NAMES).to_string();
+                let o = self.new_obj(AKind::Inst(c));
+                self.emit(format!("{name} = {}()", self.classes[c].name));
+                self.bind(&name, AVal::Obj(o));
+            }
+            1 => {
+                let n = self.rng.pick(&settable).clone();
+                let Some(AVal::Obj(o)) = self.names.get(&n).copied() else {
+                    unreachable!()
+                };
+                let AKind::Inst(c) = self.objs[o].kind else {
+                    unreachable!()
+                };
+                let attr = self.rng.pick(&self.classes[c].attrs).clone();
+                let (vt, _) = self.value();
+                self.emit(format!("{n}.{attr} = {vt}"));
+                self.objs[o].attrs.insert(attr);
+            }
+            2 => {
+                let k = self.rng.range(0, 3);
+                let items: Vec<String> = (0..k).map(|_| self.value().0).collect();
+                let name = self.rng.pick(LIST_NAMES).to_string();
+                self.new_list_named(&name, items);
+            }
+            3 => {
+                let k = self.rng.range(0, 2);
+                let mut keys: Vec<&str> = KEYS.to_vec();
+                self.rng.shuffle(&mut keys);
+                let mut items = Vec::new();
+                let mut set = BTreeSet::new();
+                for key in keys.into_iter().take(k) {
+                    let (vt, _) = self.value();
+                    items.push(format!("'{key}': {vt}"));
+                    set.insert(key.to_string());
+                }
+                let name = self.rng.pick(DICT_NAMES).to_string();
+                let o = self.new_obj(AKind::Dict);
+                self.objs[o].keys = set;
+                self.emit(format!("{name} = {{{}}}", items.join(", ")));
+                self.bind(&name, AVal::Obj(o));
+            }
+            4 => {
+                let name = self.rng.pick(TUPLE_NAMES).to_string();
+                let text = if self.rng.chance(10) {
+                    // A compile-time constant.
+                    "(1, 2)".to_string()
+                } else {
+                    let k = self.rng.range(1, 3);
+                    let items: Vec<String> = (0..k).map(|_| self.value().0).collect();
+                    if k == 1 {
+                        format!("({},)", items[0])
+                    } else {
+                        format!("({})", items.join(", "))
+                    }
+                };
+                let o = self.new_obj(AKind::Tuple);
+                self.emit(format!("{name} = {text}"));
+                self.bind(&name, AVal::Obj(o));
+            }
+            5 => {
+                let n = self.rng.pick(&lists).clone();
+                let (vt, _) = self.value();
+                self.emit(format!("{n}.append({vt})"));
+                if let Some(AVal::Obj(o)) = self.names.get(&n).copied() {
+                    self.objs[o].len += 1;
+                }
+            }
+            6 => {
+                let n = self.rng.pick(&dicts).clone();
+                let key = self.rng.pick(KEYS).to_string();
+                let (vt, _) = self.value();
+                self.emit(format!("{n}['{key}'] = {vt}"));
+                if let Some(AVal::Obj(o)) = self.names.get(&n).copied() {
+                    self.objs[o].keys.insert(key);
+                }
+            }
+            7 => {
+                let n = self.rng.pick(&held).clone();
+                if self.rng.chance(8) {
+                    let i = *self.rng.pick(&[0i64, 1]);
+                    self.emit(format!("{n} = {i}"));
+                    self.bind(&n, AVal::Int(i));
+                } else {
+                    self.release(&n);
+                }
+            }
+            8 => {
+                let target = self.rng.pick(&held).clone();
+                let source = self.rng.pick(&held).clone();
+                let v = self.names[&source];
+                self.emit(format!("{target} = {source}"));
+                self.bind(&target, v);
+            }
+            9 => {
+                let n = self.rng.pick(&with_attrs).clone();
+                let Some(AVal::Obj(o)) = self.names.get(&n).copied() else {
+                    unreachable!()
+                };
+                let attrs: Vec<String> = self.objs[o].attrs.iter().cloned().collect();
+                let attr = self.rng.pick(&attrs).clone();
+                self.emit(format!("del {n}.{attr}"));
+                self.objs[o].attrs.remove(&attr);
+            }
+            10 => {
+                let n = self.rng.pick(&with_keys).clone();
+                let Some(AVal::Obj(o)) = self.names.get(&n).copied() else {
+                    unreachable!()
+                };
+                let keys: Vec<String> = self.objs[o].keys.iter().cloned().collect();
+                let key = self.rng.pick(&keys).clone();
+                self.emit(format!("del {n}['{key}']"));
+                self.objs[o].keys.remove(&key);
+            }
+            11 => {
+                let n = self.rng.pick(&nonempty).clone();
+                let Some(AVal::Obj(o)) = self.names.get(&n).copied() else {
+                    unreachable!()
+                };
+                let len = self.objs[o].len as i64;
+                let i = if self.rng.chance(50) {
+                    0
+                } else {
+                    self.rng.below(len as u64) as i64 - if self.rng.chance(30) { len } else { 0 }
+                };
+                self.emit(format!("del {n}[{i}]"));
+                self.objs[o].len -= 1;
+            }
+            12 => {
+                let r = self.rng.pick(&weakable).clone();
+                let name = self.rng.pick(WEAK_NAMES).to_string();
+                let cb = if self.rng.chance(50) { ", callback" } else { "" };
+                let o = self.new_obj(AKind::WeakRef);
+                self.emit(format!("{name} = weakref.ref({r}{cb})"));
+                self.bind(&name, AVal::Obj(o));
+            }
+            13 => self.collect(),
+            14 => {
+                let on = if self.saveall {
+                    self.rng.chance(20)
+                } else {
+                    self.rng.chance(80)
+                };
+                self.saveall = on;
+                self.emit(if on {
+                    "gc.set_debug(gc.DEBUG_SAVEALL)".to_string()
+                } else {
+                    "gc.set_debug(0)".to_string()
+                });
+            }
+            15 => self.emit("del gc.garbage[:]".to_string()),
+            16 => self.emit(format!("{SAVED} = None")),
+            17 => self.new_list_named(KEEP, Vec::new()),
+            _ => {
+                let s = if self.frozen && self.rng.chance(70) {
+                    self.frozen = false;
+                    "gc.unfreeze()"
+                } else {
+                    self.frozen = true;
+                    "gc.freeze()"
+                };
+                self.emit(s.to_string());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_items_are_quoted_only_when_needed() {
+        assert_eq!(yaml_item("x = []"), "x = []");
+        assert_eq!(yaml_item("del gc.garbage[:]"), "del gc.garbage[:]");
+        assert_eq!(yaml_item("m1 = {'k1': a}"), "\"m1 = {'k1': a}\"");
+    }
+
+    #[test]
+    fn drafts_render_every_part() {
+        let d = Draft {
+            versions: vec!["3.7+".into()],
+            classes: vec![
+                DraftClass {
+                    name: "A".into(),
+                    del: Some(vec!["global saved".into(), "saved = self".into()]),
+                    slots: Some(vec!["x".into()]),
+                },
+                DraftClass {
+                    name: "B".into(),
+                    del: None,
+                    slots: None,
+                },
+            ],
+            steps: vec!["a = A()".into(), "m1 = {'k1': a}".into()],
+        };
+        assert_eq!(
+            d.to_yaml("two\nlines"),
+            "description: |\n  two\n  lines\nversions: [\"3.7+\"]\nclasses:\n  A:\n    __slots__: [\"x\"]\n    __del__:\n      - global saved\n      - saved = self\n  B: {}\nsteps:\n  - a = A()\n  - \"m1 = {'k1': a}\"\n"
+        );
+        assert_eq!(d.size(), 4);
+    }
+}

@@ -1,0 +1,364 @@
+//! Model invariants, checked after every top-level statement of a fuzz run.
+//!
+//! [`run_checked`] drives the model's public [`Machine`] statement by statement, exactly as
+//! [`model::run`](crate::model::run) does, and calls [`check_invariants`] after each statement
+//! and after the final observation:
+//!
+//! - `frames`: no `__del__` or callback frame is left once a top-level statement has finished;
+//! - `negative refcount`: no live object has a reference count below zero;
+//! - `refcount`: every live object's reference count equals the references the model can see:
+//!   from the module globals (the scenario's names), from every live container, instance,
+//!   `__dict__` and inline/slot value, plus the known external holds (the module holding the
+//!   globals dict, the collector's C static and the `gc.garbage` attribute holding the garbage
+//!   lists, the code object holding each constant tuple);
+//! - `freed while reachable`: nothing reachable from the names or the garbage lists is freed;
+//! - `dangling reference`: no live object refers to a freed one;
+//! - `finalized twice`: on versions with finalize-once semantics (3.4+, PEP 442), `__del__` never
+//!   runs twice on the same object (instances of non-GC classes, `__slots__ = ()` before 3.8,
+//!   are exempt: they have no `FINALIZED` bit).
+
+use crate::check::guarded;
+use crate::model::heap::{Id, Kind, Val};
+use crate::model::machine::Machine;
+use crate::model::profile::Profile;
+use crate::scenario::{Scenario, Stmt, Value};
+use crate::trace::{Event, Trace};
+use crate::version::Version;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+/// A broken invariant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Its short name (see the module documentation).
+    pub invariant: &'static str,
+    /// The top-level statement after which it was found (None: after the final observation).
+    pub statement: Option<String>,
+    /// The 1-based line of that statement.
+    pub line: usize,
+    pub detail: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.statement {
+            Some(s) => write!(
+                f,
+                "invariant `{}` broken after `{s}` (line {}): {}",
+                self.invariant, self.line, self.detail
+            ),
+            None => write!(
+                f,
+                "invariant `{}` broken at the end: {}",
+                self.invariant, self.detail
+            ),
+        }
+    }
+}
+
+/// Why a checked model run produced no trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelFailure {
+    /// A Python exception escaped a top-level statement.
+    Error { exception: String, message: String },
+    /// The model panicked.
+    Panic(String),
+    Invariant(Violation),
+}
+
+impl fmt::Display for ModelFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelFailure::Error { message, .. } => f.write_str(message),
+            ModelFailure::Panic(p) => write!(f, "the model {p}"),
+            ModelFailure::Invariant(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// What the checker carries from one statement to the next.
+#[derive(Debug, Default)]
+pub struct InvState {
+    /// Events already examined.
+    events_seen: usize,
+    /// Labels whose `__del__` has run (finalize-once versions).
+    finalized: HashSet<String>,
+    /// Objects held by a code object (constant tuples).
+    constants: HashSet<Id>,
+    /// Objects already examined for being a constant.
+    objs_seen: usize,
+    /// Whether the scenario has any constant-tuple statement.
+    has_constants: bool,
+}
+
+impl InvState {
+    pub fn new(sc: &Scenario) -> InvState {
+        let has_constants = sc
+            .steps
+            .iter()
+            .chain(sc.classes.iter().flat_map(|c| c.del.iter().flatten()))
+            .any(|s| {
+                matches!(&s.stmt, Stmt::NewTuple { items, .. }
+                    if items.iter().all(|v| !matches!(v, Value::Name(_))))
+            });
+        InvState {
+            has_constants,
+            ..InvState::default()
+        }
+    }
+}
+
+/// The strong references an object holds, with multiplicity.
+fn strong_refs(m: &Machine, id: Id) -> Vec<Id> {
+    let vals = |v: &[Val]| v.iter().filter_map(|x| x.obj()).collect::<Vec<_>>();
+    match &m.heap.get(id).kind {
+        Kind::Instance(i) => {
+            let mut out: Vec<Id> = i.slots.iter().flatten().filter_map(|x| x.obj()).collect();
+            out.extend(i.inline.iter().flatten().filter_map(|x| x.obj()));
+            out.extend(i.dict);
+            out
+        }
+        Kind::List(items) | Kind::Tuple(items) => vals(items),
+        Kind::Dict(d) => d
+            .entries
+            .iter()
+            .flatten()
+            .filter_map(|(_, v)| v.obj())
+            .collect(),
+        Kind::WeakRef { .. } | Kind::Head => Vec::new(),
+    }
+}
+
+fn live(m: &Machine, id: Id) -> bool {
+    let o = m.heap.get(id);
+    !o.freed && !matches!(o.kind, Kind::Head)
+}
+
+/// Check every invariant on the model's state between two top-level statements.
+pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static str, String)> {
+    if !m.frames.is_empty() {
+        return Err((
+            "frames",
+            format!("{} frame(s) still on the stack", m.frames.len()),
+        ));
+    }
+    let n = m.heap.objs.len() as Id;
+    // Nothing reachable from the roots is freed.
+    let mut stack = vec![m.globals, m.garbage_internal, m.garbage_attr];
+    let mut walked = HashSet::new();
+    while let Some(id) = stack.pop() {
+        if !walked.insert(id) {
+            continue;
+        }
+        if m.heap.get(id).freed {
+            return Err((
+                "freed while reachable",
+                format!("{} is freed but reachable from the names", m.label(id)),
+            ));
+        }
+        stack.extend(strong_refs(m, id));
+    }
+    // References the model can see.
+    let mut seen: HashMap<Id, i64> = HashMap::new();
+    for id in 0..n {
+        if !live(m, id) {
+            continue;
+        }
+        for r in strong_refs(m, id) {
+            if m.heap.get(r).freed {
+                return Err((
+                    "dangling reference",
+                    format!(
+                        "{} (live) refers to {}, which is freed",
+                        m.label(id),
+                        m.label(r)
+                    ),
+                ));
+            }
+            *seen.entry(r).or_default() += 1;
+        }
+    }
+    // Known external holds.
+    let mut external: HashMap<Id, i64> = HashMap::new();
+    *external.entry(m.globals).or_default() += 1;
+    *external.entry(m.garbage_internal).or_default() += 1;
+    *external.entry(m.garbage_attr).or_default() += 1;
+    for c in &st.constants {
+        *external.entry(*c).or_default() += 1;
+    }
+    if st.has_constants {
+        // A new tuple of literals holding one reference more than is visible is a constant
+        // held by its code object.
+        for id in (st.objs_seen as Id)..n {
+            let o = m.heap.get(id);
+            if !live(m, id) {
+                continue;
+            }
+            if let Kind::Tuple(items) = &o.kind
+                && items.iter().all(|v| v.obj().is_none())
+                && o.refcnt == seen.get(&id).copied().unwrap_or(0) + 1
+            {
+                st.constants.insert(id);
+                *external.entry(id).or_default() += 1;
+            }
+        }
+    }
+    st.objs_seen = n as usize;
+    for id in 0..n {
+        if !live(m, id) {
+            continue;
+        }
+        let o = m.heap.get(id);
+        if o.refcnt < 0 {
+            return Err((
+                "negative refcount",
+                format!("{} has refcount {}", m.label(id), o.refcnt),
+            ));
+        }
+        let visible =
+            seen.get(&id).copied().unwrap_or(0) + external.get(&id).copied().unwrap_or(0);
+        if o.refcnt != visible {
+            return Err((
+                "refcount",
+                format!(
+                    "{} ({}) has refcount {} but {} reference(s) are visible",
+                    m.label(id),
+                    m.type_name(id),
+                    o.refcnt,
+                    visible
+                ),
+            ));
+        }
+    }
+    // Finalize once.
+    let new_events = &m.events[st.events_seen.min(m.events.len())..];
+    if m.p.finalize_once {
+        let mut by_label: BTreeMap<&str, Id> = BTreeMap::new();
+        for id in 0..n {
+            if let Some(l) = &m.heap.get(id).label
+                && matches!(m.heap.get(id).kind, Kind::Instance(_))
+            {
+                by_label.insert(l.as_str(), id);
+            }
+        }
+        for e in new_events {
+            let Event::Del(label) = e else { continue };
+            let gc_class = by_label
+                .get(label.as_str())
+                .and_then(|id| match &m.heap.get(*id).kind {
+                    Kind::Instance(i) => Some(m.classes[i.class].is_gc),
+                    _ => None,
+                })
+                .unwrap_or(false);
+            if gc_class && !st.finalized.insert(label.clone()) {
+                return Err((
+                    "finalized twice",
+                    format!("__del__ ran a second time on {label}"),
+                ));
+            }
+        }
+    }
+    st.events_seen = m.events.len();
+    Ok(())
+}
+
+/// Run `sc` under the model of `version` as [`model::run`](crate::model::run) does, checking
+/// the invariants after every top-level statement and after the final observation.
+pub fn run_checked(sc: &Scenario, version: Version) -> Result<Trace, ModelFailure> {
+    match guarded(|| run_checked_inner(sc, version)) {
+        Ok(r) => r,
+        Err(p) => Err(ModelFailure::Panic(p)),
+    }
+}
+
+fn run_checked_inner(sc: &Scenario, version: Version) -> Result<Trace, ModelFailure> {
+    let mut m = Machine::new(sc, Profile::for_version(version));
+    let mut st = InvState::new(sc);
+    let violation = |inv: &'static str, detail: String, step: Option<&crate::scenario::Step>| {
+        ModelFailure::Invariant(Violation {
+            invariant: inv,
+            statement: step.map(|s| s.text.clone()),
+            line: step.map_or(0, |s| s.pos.line),
+            detail,
+        })
+    };
+    check_invariants(&m, &mut st).map_err(|(i, d)| violation(i, d, None))?;
+    for step in &sc.steps {
+        if let Err(e) = m.exec(step) {
+            return Err(ModelFailure::Error {
+                exception: e.kind.to_string(),
+                message: format!(
+                    "{}:{}:{}: `{}` raises {} under {version}: {}",
+                    sc.path.display(),
+                    step.pos.line,
+                    step.pos.col,
+                    step.text,
+                    e.kind,
+                    e.detail
+                ),
+            });
+        }
+        check_invariants(&m, &mut st).map_err(|(i, d)| violation(i, d, Some(step)))?;
+    }
+    m.events.push(Event::End);
+    m.observe();
+    check_invariants(&m, &mut st).map_err(|(i, d)| violation(i, d, None))?;
+    Ok(Trace { events: m.events })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn sc(text: &str) -> Scenario {
+        crate::scenario::parse_scenario(Path::new("fuzz/t.yaml"), text).unwrap()
+    }
+
+    #[test]
+    fn checked_runs_match_the_model_on_the_corpus_shapes() {
+        let s = sc("classes:\n  A:\n    __del__:\n      - global saved\n      - saved = self\n  B: {}\nsteps:\n  - a = A()\n  - b = B()\n  - a.x = b\n  - b.y = a\n  - t1 = (1, 2)\n  - t2 = (a,)\n  - l1 = [t1, t2, 1]\n  - del a\n  - del b\n  - gc.collect()\n  - saved = None\n  - del t2\n  - gc.collect()\n");
+        for v in Version::ALL {
+            let checked = run_checked(&s, v).unwrap_or_else(|e| panic!("{v}: {e}"));
+            assert_eq!(checked, crate::model::run(&s, v).unwrap(), "{v}");
+        }
+    }
+
+    #[test]
+    fn a_broken_refcount_is_reported() {
+        let s = sc("classes:\n  A: {}\nsteps:\n  - a = A()\n  - b = a\n");
+        let mut m = Machine::new(&s, Profile::for_version(Version::V3_12));
+        let mut st = InvState::new(&s);
+        for step in &s.steps {
+            m.exec(step).unwrap();
+        }
+        assert_eq!(check_invariants(&m, &mut st), Ok(()));
+        let a = m.heap.objs.iter().position(|o| o.label.as_deref() == Some("a")).unwrap();
+        m.heap.objs[a].refcnt += 1;
+        let e = check_invariants(&m, &mut st).unwrap_err();
+        assert_eq!(e.0, "refcount", "{e:?}");
+        m.heap.objs[a].refcnt = -1;
+        assert_eq!(check_invariants(&m, &mut st).unwrap_err().0, "negative refcount");
+        m.heap.objs[a].refcnt = 2;
+        m.heap.objs[a].freed = true;
+        assert_eq!(
+            check_invariants(&m, &mut st).unwrap_err().0,
+            "dangling reference"
+        );
+    }
+
+    #[test]
+    fn a_second_finalization_is_reported() {
+        let s = sc("classes:\n  A:\n    __del__: pass\nsteps:\n  - a = A()\n  - gc.collect()\n");
+        let mut m = Machine::new(&s, Profile::for_version(Version::V3_12));
+        let mut st = InvState::new(&s);
+        m.exec(&s.steps[0]).unwrap();
+        m.events.push(Event::Del("a".into()));
+        assert_eq!(check_invariants(&m, &mut st), Ok(()));
+        m.events.push(Event::Del("a".into()));
+        assert_eq!(
+            check_invariants(&m, &mut st).unwrap_err().0,
+            "finalized twice"
+        );
+    }
+}

@@ -1,0 +1,929 @@
+//! `gcconform matrix`: the state of conformance at a glance, scenarios × versions.
+//!
+//! For every scenario and every version it applies to (a *pair*), the matrix records:
+//!
+//! - whether the **model** agrees with `expected/` (the trace recorded from real CPython),
+//!   taking the expected-failure list (`tests/xfail.txt`, see [`crate::xfail`]) into account;
+//! - whether the **live** CPython interpreter of that version, if installed, still agrees with
+//!   `expected/` (skipped with `--no-live`);
+//! - which versions behave alike: the versions whose expected traces are identical form one
+//!   *group*, numbered 1, 2, … (shown as A, B, …) in order of their oldest version, so splits
+//!   such as `2.7 | 3.6 | 3.7-3.10 | 3.11-3.13` are visible.
+//!
+//! It is rendered as Markdown for people ([`render_markdown`]) or as JSON for tools
+//! ([`render_json`]). The JSON shape (schema 1) is stable: objects have sorted keys, and
+//! nothing in it depends on the time or the machine beyond the results themselves.
+//!
+//! ```text
+//! {
+//!   "live": false,                        // whether live interpreters were run
+//!   "scenarios": [                        // sorted by id
+//!     {
+//!       "cells": {                        // one per version the scenario applies to
+//!         "3.12": {
+//!           "cpython": "agree",           // see `Status`
+//!           "group": 2,                   // 1-based index into "groups"; null: no block
+//!           "model": "agree"
+//!         }
+//!       },
+//!       "groups": [["2.7"], ["3.6", "3.7"]],   // versions with identical expected traces
+//!       "id": "seed/cycle_with_del",
+//!       "path": "scenarios/seed/cycle_with_del.yaml"
+//!     }
+//!   ],
+//!   "schema": 1,
+//!   "summary": {                          // one entry per version in "versions"
+//!     "3.12": {"agree": 70, "cpython_agree": 0, "cpython_run": 0, "fail": 1,
+//!              "pairs": 73, "pass_rate": 95.9, "xfail": 2}
+//!   },
+//!   "total": {…},                         // the same counts over every version
+//!   "versions": ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
+//! }
+//! ```
+//!
+//! Per pair, `model` is one of `agree`, `disagree` (the model errs or its trace differs),
+//! `xfail` (disagrees and is listed as an expected failure), `xpass` (listed, but agrees: the
+//! list is stale, which is a failure) or `missing` (no expected block to compare with).
+//! `cpython` is one of the same five (live trials can be listed as `cpython/VERSION/ID`),
+//! `not-run` (`--no-live`) or `missing-interpreter`.
+//!
+//! A pair *fails* when either side is `disagree`, `xpass` or `missing`; otherwise it is an
+//! expected failure when either side is `xfail`, and it *agrees* otherwise. So
+//! `pairs = agree + xfail + fail`, and `pass_rate = 100 × agree / pairs`, rounded to one
+//! decimal (`null` when there are no pairs). `cpython_run` counts the pairs whose live
+//! interpreter was compared with `expected/`, `cpython_agree` those where it agreed.
+
+use crate::check::{self, Check};
+use crate::cli::{self, Cli, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK, parallel_map};
+use crate::expected::{self, ExpectedFile};
+use crate::report::version_list;
+use crate::runner::Interpreter;
+use crate::scenario::Scenario;
+use crate::trace::Trace;
+use crate::version::Version;
+use crate::xfail::{self, Xfail};
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The version of the JSON shape.
+pub const SCHEMA: u32 = 1;
+/// The expected-failure list read by default.
+pub const DEFAULT_XFAIL: &str = "tests/xfail.txt";
+
+/// The arguments of `gcconform matrix`.
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    /// Scenario files or directories.
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Markdown for people, or JSON (stable shape) for tools.
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: Format,
+    /// Compare only the model with expected/; run no interpreter (fast, deterministic).
+    #[arg(long)]
+    pub no_live: bool,
+    /// Write the matrix to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The expected-failure list.
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_XFAIL)]
+    pub xfail: PathBuf,
+}
+
+/// Output format of `gcconform matrix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Markdown,
+    Json,
+}
+
+/// The outcome of one side (model or live interpreter) of one pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// The trace equals the expected one.
+    Agree,
+    /// The trace differs, or there is none (the model or the interpreter failed).
+    Disagree,
+    /// Disagrees, and is listed in the expected-failure list.
+    Xfail,
+    /// Listed in the expected-failure list, but agrees: the list is stale (a failure).
+    Xpass,
+    /// No expected block to compare with (a failure).
+    Missing,
+    /// Live interpreters were not run (`--no-live`).
+    NotRun,
+    /// No CPython interpreter of this version is installed.
+    MissingInterpreter,
+}
+
+impl Status {
+    /// Whether this makes its pair fail.
+    pub fn fails(self) -> bool {
+        matches!(self, Status::Disagree | Status::Xpass | Status::Missing)
+    }
+
+    /// The status of a check of trial `name` (listed in the expected-failure list or not).
+    fn of(check: &Check, listed: bool) -> Status {
+        match (check, listed) {
+            (Check::Missing(_), _) => Status::Missing,
+            (Check::Agree, false) => Status::Agree,
+            (_, false) => Status::Disagree,
+            (Check::Agree, true) => Status::Xpass,
+            (_, true) => Status::Xfail,
+        }
+    }
+
+    /// The symbol of a model status in a Markdown cell.
+    fn symbol(self) -> &'static str {
+        match self {
+            Status::Agree => "✓",
+            Status::Disagree => "✗",
+            Status::Xfail => "x",
+            Status::Xpass => "!",
+            Status::Missing => "?",
+            Status::NotRun | Status::MissingInterpreter => "",
+        }
+    }
+}
+
+/// One (scenario, version) pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cell {
+    /// The model against `expected/`.
+    pub model: Status,
+    /// The live interpreter against `expected/`.
+    pub cpython: Status,
+    /// Which group of identical expected traces the version belongs to (1-based), if its
+    /// expected block exists.
+    pub group: Option<usize>,
+}
+
+impl Cell {
+    pub fn fails(&self) -> bool {
+        self.model.fails() || self.cpython.fails()
+    }
+    pub fn is_xfail(&self) -> bool {
+        !self.fails() && (self.model == Status::Xfail || self.cpython == Status::Xfail)
+    }
+    pub fn agrees(&self) -> bool {
+        !self.fails() && !self.is_xfail()
+    }
+    fn cpython_run(&self) -> bool {
+        !matches!(self.cpython, Status::NotRun | Status::MissingInterpreter)
+    }
+}
+
+/// One scenario's row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    /// The scenario id, `seed/cycle_with_del`.
+    pub id: String,
+    /// The scenario file as named in expected files, `scenarios/seed/cycle_with_del.yaml`.
+    pub path: String,
+    /// Versions with identical expected traces, each ascending, ordered by oldest version.
+    pub groups: Vec<Vec<String>>,
+    /// One cell per version the scenario applies to, keyed by version.
+    pub cells: BTreeMap<String, Cell>,
+}
+
+/// Counts over a set of pairs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tally {
+    pub pairs: usize,
+    pub agree: usize,
+    pub xfail: usize,
+    pub fail: usize,
+    /// `100 × agree / pairs`, rounded to one decimal; `None` without pairs.
+    pub pass_rate: Option<f64>,
+    pub cpython_run: usize,
+    pub cpython_agree: usize,
+}
+
+impl Tally {
+    fn add(&mut self, c: &Cell) {
+        self.pairs += 1;
+        if c.fails() {
+            self.fail += 1;
+        } else if c.is_xfail() {
+            self.xfail += 1;
+        } else {
+            self.agree += 1;
+        }
+        if c.cpython_run() {
+            self.cpython_run += 1;
+            if c.cpython == Status::Agree {
+                self.cpython_agree += 1;
+            }
+        }
+        self.pass_rate = Some((self.agree as f64 * 1000.0 / self.pairs as f64).round() / 10.0);
+    }
+}
+
+/// Why a pair fails or is an expected failure, for the Markdown lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// The trial name, `model/3.12/seed/cycle_with_del`; for missing expected traces, the
+    /// scenario id and the versions, `seed/cycle_with_del (3.12-3.13)`.
+    pub what: String,
+    pub status: Status,
+    /// One line: the check's summary, or the reason given in the expected-failure list.
+    pub text: String,
+}
+
+/// The whole matrix. Serializes to the JSON shape described in the module documentation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Matrix {
+    pub schema: u32,
+    /// Whether live interpreters were run.
+    pub live: bool,
+    pub versions: Vec<String>,
+    pub summary: BTreeMap<String, Tally>,
+    pub total: Tally,
+    pub scenarios: Vec<Row>,
+    /// The expected-failure list as named in the output.
+    #[serde(skip)]
+    pub xfail_file: String,
+    /// Failures and expected failures, in row order.
+    #[serde(skip)]
+    pub notes: Vec<Note>,
+}
+
+impl Matrix {
+    /// The number of pairs that fail.
+    pub fn failures(&self) -> usize {
+        self.total.fail
+    }
+}
+
+/// What [`build`] needs besides the scenarios.
+pub struct Options<'a> {
+    /// The `expected/` directory.
+    pub expected_dir: &'a Path,
+    /// The expected-failure list, and how to name it in messages.
+    pub xfail: &'a Xfail,
+    pub xfail_file: &'a str,
+    /// The CPython interpreter of each version to run live; `None`: run none (`--no-live`).
+    pub live: Option<&'a BTreeMap<Version, Interpreter>>,
+    pub timeout: Duration,
+}
+
+/// The matrix of `scenarios`, and the problems that make the input bad (expected files that
+/// cannot be read; their pairs are `missing`).
+pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>) {
+    let mut problems = Vec::new();
+    let mut order: Vec<usize> = (0..scenarios.len()).collect();
+    order.sort_by(|a, b| scenarios[*a].id.cmp(&scenarios[*b].id));
+
+    // Expected files, read once per scenario.
+    let files: Vec<(PathBuf, Result<Option<ExpectedFile>, String>)> = scenarios
+        .iter()
+        .map(|s| {
+            let p = expected::expected_path(opts.expected_dir, s);
+            let f = expected::read(&p).map_err(|e| e.to_string());
+            if let Err(e) = &f {
+                problems.push(e.clone());
+            }
+            (p, f)
+        })
+        .collect();
+    let block = |k: usize, v: Version| -> Option<&Trace> {
+        files[k].1.as_ref().ok()?.as_ref()?.blocks.get(&v)
+    };
+
+    // Run what has something to be compared with, in parallel.
+    #[derive(Clone, Copy)]
+    struct Job<'i> {
+        scenario: usize,
+        version: Version,
+        live: Option<&'i Interpreter>,
+    }
+    let mut jobs = Vec::new();
+    for (k, s) in scenarios.iter().enumerate() {
+        for v in s.applicable_versions() {
+            if block(k, v).is_none() {
+                continue;
+            }
+            jobs.push(Job {
+                scenario: k,
+                version: v,
+                live: None,
+            });
+            if let Some(i) = opts.live.and_then(|m| m.get(&v)) {
+                jobs.push(Job {
+                    scenario: k,
+                    version: v,
+                    live: Some(i),
+                });
+            }
+        }
+    }
+    let results = parallel_map(&jobs, |j| {
+        let s = &scenarios[j.scenario];
+        match j.live {
+            None => cli::model_trace(s, j.version),
+            Some(i) => cli::python_trace(i, s, opts.timeout),
+        }
+    });
+    let mut traces: BTreeMap<(usize, Version, bool), Result<Trace, String>> = BTreeMap::new();
+    for (j, r) in jobs.iter().zip(results) {
+        traces.insert((j.scenario, j.version, j.live.is_some()), r);
+    }
+
+    // How `bless` is told where expected/ is, when not the default.
+    let expected_dir_arg =
+        (opts.expected_dir != Path::new("expected")).then_some(opts.expected_dir);
+    let mut summary: BTreeMap<Version, Tally> = Version::ALL
+        .into_iter()
+        .map(|v| (v, Tally::default()))
+        .collect();
+    let mut total = Tally::default();
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    for k in order {
+        let s = &scenarios[k];
+        let (exp_path, file) = &files[k];
+        let applicable = s.applicable_versions();
+        let bless = check::bless_command("gcconform", &s.path, expected_dir_arg);
+        // Groups of identical expected traces, among the versions the scenario applies to.
+        let mut groups: Vec<(Vec<Version>, &Trace)> = Vec::new();
+        for &v in &applicable {
+            if let Some(t) = block(k, v) {
+                match groups.iter_mut().find(|(_, g)| *g == t) {
+                    Some((vs, _)) => vs.push(v),
+                    None => groups.push((vec![v], t)),
+                }
+            }
+        }
+        let mut cells = BTreeMap::new();
+        let mut missing = Vec::new();
+        for &v in &applicable {
+            let group = groups
+                .iter()
+                .position(|(vs, _)| vs.contains(&v))
+                .map(|i| i + 1);
+            let check_side = |live: Option<&Interpreter>| -> Check {
+                let label = match live {
+                    Some(i) => cli::interp_label(i),
+                    None => format!("model {v}"),
+                };
+                match file {
+                    Err(e) => Check::Missing(e.clone()),
+                    Ok(f) => {
+                        let actual = traces
+                            .get(&(k, v, live.is_some()))
+                            .cloned()
+                            .unwrap_or_else(|| Err("not run".into()));
+                        check::against_expected(
+                            s,
+                            v,
+                            f.as_ref(),
+                            exp_path,
+                            &label,
+                            actual.as_ref().map_err(Clone::clone),
+                            &bless,
+                        )
+                    }
+                }
+            };
+            let mut side = |kind: &str, live: Option<&Interpreter>| -> Status {
+                let trial = format!("{kind}/{v}/{}", s.id);
+                let entry = opts.xfail.get(&trial);
+                let c = check_side(live);
+                let status = Status::of(&c, entry.is_some());
+                let verdict = xfail::verdict(&trial, opts.xfail_file, entry, &c);
+                debug_assert_eq!(verdict.is_err(), status.fails(), "{trial}");
+                let text = match (&verdict, entry) {
+                    // A disagreement: its one-line summary, not the report's title.
+                    (Err(_), _) if status == Status::Disagree => c.summary(),
+                    // Said once per scenario, below.
+                    (Err(_), _) if status == Status::Missing => None,
+                    (Err(m), _) => Some(first_line(m)),
+                    (Ok(()), Some(e)) => Some(if e.reason.is_empty() {
+                        format!("{} line {}", opts.xfail_file, e.line)
+                    } else {
+                        format!("{} ({} line {})", e.reason, opts.xfail_file, e.line)
+                    }),
+                    (Ok(()), None) => None,
+                };
+                if let Some(text) = text {
+                    notes.push(Note {
+                        what: trial,
+                        status,
+                        text,
+                    });
+                }
+                status
+            };
+            let model = side("model", None);
+            let cpython = match opts.live {
+                None => Status::NotRun,
+                Some(m) => match m.get(&v) {
+                    None => Status::MissingInterpreter,
+                    // Without an expected block, the model's `missing` says it all.
+                    Some(_) if model == Status::Missing => Status::Missing,
+                    Some(i) => side("cpython", Some(i)),
+                },
+            };
+            let cell = Cell {
+                model,
+                cpython,
+                group,
+            };
+            if cell.model == Status::Missing {
+                missing.push(v);
+            }
+            summary.get_mut(&v).expect("every version").add(&cell);
+            total.add(&cell);
+            cells.insert(v.to_string(), cell);
+        }
+        if !missing.is_empty() {
+            let text = match file {
+                Err(e) => first_line(e),
+                Ok(None) => first_line(&check::missing_file_message(s, exp_path, &bless)),
+                Ok(Some(_)) => format!("{} has no block for them", exp_path.display()),
+            };
+            notes.push(Note {
+                what: format!("{} ({})", s.id, version_list(&missing)),
+                status: Status::Missing,
+                text: format!("{text}; record them from real CPython with `{bless}`"),
+            });
+        }
+        rows.push(Row {
+            id: s.id.clone(),
+            path: expected::source_name(&s.path),
+            groups: groups
+                .iter()
+                .map(|(vs, _)| vs.iter().map(|v| v.to_string()).collect())
+                .collect(),
+            cells,
+        });
+    }
+    let matrix = Matrix {
+        schema: SCHEMA,
+        live: opts.live.is_some(),
+        versions: Version::ALL.iter().map(|v| v.to_string()).collect(),
+        summary: summary
+            .into_iter()
+            .map(|(v, t)| (v.to_string(), t))
+            .collect(),
+        total,
+        scenarios: rows,
+        xfail_file: opts.xfail_file.to_string(),
+        notes,
+    };
+    (matrix, problems)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_string()
+}
+
+/// The matrix as JSON (schema 1): sorted keys, two-space indentation, a final newline.
+pub fn render_json(m: &Matrix) -> String {
+    // Through `Value`, whose maps are sorted, so every object's keys come out sorted.
+    let v = serde_json::to_value(m).expect("the matrix serializes");
+    let mut s = serde_json::to_string_pretty(&v).expect("a JSON value serializes");
+    s.push('\n');
+    s
+}
+
+/// A group's letter: 1 → `A`.
+fn letter(group: usize) -> char {
+    char::from(b'A' + u8::try_from((group - 1) % 26).unwrap_or(0))
+}
+
+/// The Markdown cell of one pair: the group letter, the model's symbol, and the live
+/// interpreter's symbol after `c` when it was compared and did not agree.
+pub fn cell_text(c: &Cell) -> String {
+    let mut s = String::new();
+    if let Some(g) = c.group {
+        s.push(letter(g));
+    }
+    s.push_str(c.model.symbol());
+    if c.cpython_run() && c.cpython != Status::Agree && c.cpython != Status::Missing {
+        s.push_str(" c");
+        s.push_str(c.cpython.symbol());
+    }
+    s
+}
+
+fn rate(t: &Tally) -> String {
+    match t.pass_rate {
+        Some(r) => format!("{r:.1}%"),
+        None => "–".into(),
+    }
+}
+
+/// Escape a table cell's text.
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// The matrix as Markdown: the summary table, one row per scenario, the lists of failures
+/// and expected failures, and a legend.
+pub fn render_markdown(m: &Matrix) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Conformance matrix\n");
+    let _ = writeln!(
+        s,
+        "{} scenario{} × {} CPython versions, {} (scenario, version) pairs. Each pair compares \
+         {} with the trace recorded from real CPython in `expected/`{}. Expected failures are \
+         listed in `{}`.\n",
+        m.scenarios.len(),
+        if m.scenarios.len() == 1 { "" } else { "s" },
+        m.versions.len(),
+        m.total.pairs,
+        if m.live {
+            "the model's trace, and the installed CPython interpreter's,"
+        } else {
+            "the model's trace"
+        },
+        if m.live {
+            ""
+        } else {
+            " (live interpreters not run: `--no-live`)"
+        },
+        m.xfail_file
+    );
+
+    // Summary.
+    let _ = writeln!(s, "## Summary\n");
+    let live_col = if m.live { " CPython live |" } else { "" };
+    let _ = writeln!(
+        s,
+        "| version | pairs | agree | xfail | fail | pass rate |{live_col}"
+    );
+    let _ = writeln!(
+        s,
+        "| --- | ---: | ---: | ---: | ---: | ---: |{}",
+        if m.live { " ---: |" } else { "" }
+    );
+    let line = |s: &mut String, name: &str, t: &Tally| {
+        let live = if m.live {
+            format!(" {}/{} |", t.cpython_agree, t.cpython_run)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {} | {} | {} | {} |{live}",
+            t.pairs,
+            t.agree,
+            t.xfail,
+            t.fail,
+            rate(t)
+        );
+    };
+    for v in &m.versions {
+        if let Some(t) = m.summary.get(v) {
+            line(&mut s, v, t);
+        }
+    }
+    line(&mut s, "**all**", &m.total);
+    let _ = writeln!(
+        s,
+        "\nExpected failures: {} of {} pairs ({}). Failures: {}.\n",
+        m.total.xfail,
+        m.total.pairs,
+        if m.total.pairs == 0 {
+            "–".to_string()
+        } else {
+            format!(
+                "{:.1}%",
+                m.total.xfail as f64 * 100.0 / m.total.pairs as f64
+            )
+        },
+        m.total.fail
+    );
+
+    // Scenarios.
+    let _ = writeln!(s, "## Scenarios\n");
+    let _ = writeln!(
+        s,
+        "| scenario | {} | CPython behaves alike |",
+        m.versions.join(" | ")
+    );
+    let _ = writeln!(s, "| --- |{} --- |", " :-: |".repeat(m.versions.len()));
+    for r in &m.scenarios {
+        let cells: Vec<String> = m
+            .versions
+            .iter()
+            .map(|v| r.cells.get(v).map(cell_text).unwrap_or_else(|| "–".into()))
+            .collect();
+        let splits: Vec<String> = r
+            .groups
+            .iter()
+            .map(|g| {
+                let vs: Vec<Version> = g.iter().filter_map(|v| v.parse().ok()).collect();
+                version_list(&vs)
+            })
+            .collect();
+        let splits = if splits.is_empty() {
+            "no expected traces".to_string()
+        } else {
+            md_escape(&splits.join(" | "))
+        };
+        let _ = writeln!(s, "| `{}` | {} | {splits} |", r.id, cells.join(" | "));
+    }
+    s.push('\n');
+
+    // Notes.
+    let failures: Vec<&Note> = m.notes.iter().filter(|n| n.status.fails()).collect();
+    if !failures.is_empty() {
+        let _ = writeln!(s, "## Failures\n");
+        for n in failures {
+            let what = match n.status {
+                Status::Xpass => "stale expected failure: ",
+                _ => "",
+            };
+            let _ = writeln!(s, "- `{}`: {what}{}", n.what, n.text);
+        }
+        s.push('\n');
+    }
+    let xfails: Vec<&Note> = m
+        .notes
+        .iter()
+        .filter(|n| n.status == Status::Xfail)
+        .collect();
+    if !xfails.is_empty() {
+        let _ = writeln!(s, "## Expected failures\n");
+        for n in xfails {
+            let _ = writeln!(s, "- `{}`: {}", n.what, n.text);
+        }
+        s.push('\n');
+    }
+
+    // Legend.
+    let _ = writeln!(s, "## Legend\n");
+    let _ = writeln!(
+        s,
+        "- A, B, C, …: which CPython behaviour (expected trace) the version shows within the \
+         row; versions with the same letter behave alike.\n\
+         - ✓ the model agrees with real CPython.\n\
+         - ✗ the model disagrees (or fails to run).\n\
+         - x expected failure: disagrees, listed in `{xf}`.\n\
+         - ! stale expected failure: listed in `{xf}` but agrees; remove the line (counts as \
+         a failure).\n\
+         - ? no expected trace for this version; record it with `gcconform bless`.\n\
+         - – the scenario does not apply to this version.\n\
+         - c✗, cx, c!: the live CPython interpreter disagrees with `expected/` (plain, \
+         expected, stale expected failure); shown only when it does not agree.\n\
+         - pass rate: agreeing pairs / pairs; a pair agrees when neither the model nor the \
+         live interpreter fails or is an expected failure.",
+        xf = m.xfail_file
+    );
+    s
+}
+
+/// `gcconform matrix`.
+pub fn cmd_matrix(cli: &Cli, args: &MatrixArgs) -> anyhow::Result<i32> {
+    let loaded = cli::load_scenarios(&args.paths);
+    let mut bad_input = loaded.bad_input;
+    let scenarios = loaded.scenarios;
+    if scenarios.is_empty() {
+        eprintln!("gcconform: no scenarios to put in the matrix");
+        return Ok(EXIT_BAD_INPUT);
+    }
+    let xfail = match Xfail::load(&args.xfail) {
+        Ok(x) => x,
+        Err(es) => {
+            for e in es {
+                eprintln!("gcconform: {e}");
+            }
+            bad_input = true;
+            Xfail::default()
+        }
+    };
+    let interps: Option<BTreeMap<Version, Interpreter>> = (!args.no_live).then(|| {
+        let (found, _) = cli::per_version(&cli::discover_interpreters());
+        found
+            .into_iter()
+            .filter(|(_, i)| cli::is_cpython(i))
+            .collect()
+    });
+    if let Some(found) = &interps {
+        let missing: Vec<Version> = Version::ALL
+            .into_iter()
+            .filter(|v| !found.contains_key(v))
+            .collect();
+        if !missing.is_empty() {
+            eprintln!(
+                "gcconform: no CPython interpreter for {}: not checked live",
+                version_list(&missing)
+            );
+        }
+    }
+    let xfail_file = args.xfail.to_string_lossy();
+    let opts = Options {
+        expected_dir: &cli.expected,
+        xfail: &xfail,
+        xfail_file: &xfail_file,
+        live: interps.as_ref(),
+        timeout: cli.timeout,
+    };
+    let (matrix, problems) = build(&scenarios, &opts);
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    bad_input |= !problems.is_empty();
+    let text = match args.format {
+        Format::Markdown => render_markdown(&matrix),
+        Format::Json => render_json(&matrix),
+    };
+    match &args.output {
+        Some(path) => expected::write_atomic(path, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?,
+        None => print!("{text}"),
+    }
+    let t = &matrix.total;
+    eprintln!(
+        "gcconform: matrix: {} pairs: {} agree, {} expected failures, {} fail{}",
+        t.pairs,
+        t.agree,
+        t.xfail,
+        t.fail,
+        if bad_input {
+            "; some input could not be loaded (see above)"
+        } else {
+            ""
+        }
+    );
+    Ok(if bad_input {
+        EXIT_BAD_INPUT
+    } else if matrix.failures() > 0 {
+        EXIT_DISAGREE
+    } else {
+        EXIT_OK
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn cell(model: Status, cpython: Status, group: Option<usize>) -> Cell {
+        Cell {
+            model,
+            cpython,
+            group,
+        }
+    }
+
+    #[test]
+    fn statuses_follow_the_xfail_verdict() {
+        let dis = Check::Disagree {
+            headline: "h".into(),
+            report: "r".into(),
+        };
+        let err = Check::Error("boom".into());
+        let miss = Check::Missing("no block".into());
+        assert_eq!(Status::of(&Check::Agree, false), Status::Agree);
+        assert_eq!(Status::of(&dis, false), Status::Disagree);
+        assert_eq!(Status::of(&err, false), Status::Disagree);
+        assert_eq!(Status::of(&dis, true), Status::Xfail);
+        assert_eq!(Status::of(&err, true), Status::Xfail);
+        assert_eq!(Status::of(&Check::Agree, true), Status::Xpass);
+        assert_eq!(Status::of(&miss, true), Status::Missing);
+        assert_eq!(Status::of(&miss, false), Status::Missing);
+        let entry = crate::xfail::Entry {
+            line: 1,
+            reason: String::new(),
+        };
+        for c in [&Check::Agree, &dis, &err, &miss] {
+            for listed in [false, true] {
+                let v = xfail::verdict("t", "x.txt", listed.then_some(&entry), c);
+                assert_eq!(v.is_err(), Status::of(c, listed).fails(), "{c:?} {listed}");
+            }
+        }
+        assert_eq!(
+            serde_json::to_value(Status::MissingInterpreter).unwrap(),
+            "missing-interpreter"
+        );
+        assert_eq!(serde_json::to_value(Status::NotRun).unwrap(), "not-run");
+    }
+
+    #[test]
+    fn cells_and_tallies() {
+        use Status::*;
+        assert_eq!(cell_text(&cell(Agree, NotRun, Some(1))), "A✓");
+        assert_eq!(cell_text(&cell(Disagree, Agree, Some(3))), "C✗");
+        assert_eq!(cell_text(&cell(Xfail, MissingInterpreter, Some(2))), "Bx");
+        assert_eq!(cell_text(&cell(Xpass, NotRun, Some(1))), "A!");
+        assert_eq!(cell_text(&cell(Missing, Missing, None)), "?");
+        assert_eq!(cell_text(&cell(Agree, Disagree, Some(1))), "A✓ c✗");
+        assert_eq!(cell_text(&cell(Agree, Xfail, Some(1))), "A✓ cx");
+
+        let mut t = Tally::default();
+        assert_eq!(t.pass_rate, None);
+        for c in [
+            cell(Agree, Agree, Some(1)),
+            cell(Agree, Disagree, Some(1)),
+            cell(Xfail, NotRun, Some(1)),
+            cell(Agree, Xfail, Some(1)),
+            cell(Xfail, Xpass, Some(1)),
+            cell(Agree, MissingInterpreter, Some(1)),
+        ] {
+            t.add(&c);
+        }
+        assert_eq!(
+            t,
+            Tally {
+                pairs: 6,
+                agree: 2,
+                xfail: 2,
+                fail: 2,
+                pass_rate: Some(33.3),
+                cpython_run: 4,
+                cpython_agree: 1,
+            }
+        );
+        assert_eq!(letter(1), 'A');
+        assert_eq!(letter(3), 'C');
+    }
+
+    #[test]
+    fn parses_the_subcommand() {
+        let c = Cli::try_parse_from(["gcconform", "matrix"]).unwrap();
+        let crate::cli::Command::Matrix(a) = &c.command else {
+            panic!("{c:?}")
+        };
+        assert_eq!(a.paths, [PathBuf::from("scenarios")]);
+        assert_eq!(a.format, Format::Markdown);
+        assert!(!a.no_live && a.output.is_none());
+        assert_eq!(a.xfail, PathBuf::from(DEFAULT_XFAIL));
+        let c = Cli::try_parse_from([
+            "gcconform",
+            "matrix",
+            "a",
+            "b",
+            "--format",
+            "json",
+            "--no-live",
+            "-o",
+            "m.json",
+        ])
+        .unwrap();
+        let crate::cli::Command::Matrix(a) = &c.command else {
+            panic!()
+        };
+        assert_eq!(a.paths.len(), 2);
+        assert_eq!(a.format, Format::Json);
+        assert!(a.no_live);
+        assert_eq!(a.output.as_deref(), Some(Path::new("m.json")));
+        assert!(Cli::try_parse_from(["gcconform", "matrix", "--format", "html"]).is_err());
+    }
+
+    #[test]
+    fn json_keys_are_sorted_and_the_shape_round_trips() {
+        let mut summary = BTreeMap::new();
+        summary.insert("3.12".to_string(), Tally::default());
+        let mut cells = BTreeMap::new();
+        cells.insert(
+            "3.12".to_string(),
+            cell(Status::Agree, Status::NotRun, Some(1)),
+        );
+        let m = Matrix {
+            schema: SCHEMA,
+            live: false,
+            versions: vec!["3.12".into()],
+            summary,
+            total: Tally::default(),
+            scenarios: vec![Row {
+                id: "seed/x".into(),
+                path: "scenarios/seed/x.yaml".into(),
+                groups: vec![vec!["3.12".into()]],
+                cells,
+            }],
+            xfail_file: DEFAULT_XFAIL.into(),
+            notes: Vec::new(),
+        };
+        let j = render_json(&m);
+        let keys: Vec<&str> = j
+            .lines()
+            .filter(|l| l.starts_with("  \""))
+            .map(|l| l.trim().split('"').nth(1).unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "live",
+                "scenarios",
+                "schema",
+                "summary",
+                "total",
+                "versions"
+            ]
+        );
+        assert!(j.contains(r#""cpython": "not-run","#), "{j}");
+        assert!(j.contains(r#""pass_rate": null"#), "{j}");
+        let back: Matrix = serde_json::from_str(&j).unwrap();
+        assert_eq!(back.scenarios, m.scenarios);
+        assert_eq!(back.summary, m.summary);
+    }
+}

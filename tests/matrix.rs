@@ -1,0 +1,380 @@
+//! `gcconform matrix`, run as a subprocess on a scratch tree whose expected files are derived
+//! from the model (only a test may do this), with no interpreter visible unless a test says so.
+
+use gcconform::expected::{ExpectedFile, expected_path_for_id};
+use gcconform::trace::Trace;
+use gcconform::version::Version;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A cycle of two plain objects: its `gc.collect()` result changes when attributes move
+/// inline (3.11), so the versions split into two behaviours.
+const CYCLE: &str = "\
+description: a cycle of two plain objects
+classes:
+  B: {}
+steps:
+  - a = B()
+  - b = B()
+  - a.other = b
+  - b.other = a
+  - a = None
+  - b = None
+  - gc.collect()
+";
+
+/// No cycle, and only from 3.8 on.
+const PLAIN: &str = "\
+description: an object freed by reference counting
+versions: [\"3.8+\"]
+classes:
+  B: {}
+steps:
+  - a = B()
+  - a = None
+  - gc.collect()
+";
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let d =
+            std::env::temp_dir().join(format!("gcconform-matrix-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let s = Scratch(d);
+        s.write("scenarios/t/cycle.yaml", CYCLE);
+        s.write("scenarios/t/plain.yaml", PLAIN);
+        s.expect_model("t/cycle", |_, t| t);
+        s.expect_model("t/plain", |_, t| t);
+        s
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.0.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    /// Record the model's traces (passed through `edit`) as the expected file of `id`.
+    fn expect_model(&self, id: &str, edit: impl Fn(Version, Trace) -> Trace) {
+        let s = gcconform::scenario::load(&self.0.join(format!("scenarios/{id}.yaml"))).unwrap();
+        let mut f = ExpectedFile::new(format!("scenarios/{id}.yaml"));
+        for v in s.applicable_versions() {
+            let t = gcconform::model::run(&s, v).unwrap();
+            f.set(v, edit(v, t), format!("CPython {}", v.reference_release()));
+        }
+        f.write_atomic(&expected_path_for_id(&self.0.join("expected"), id))
+            .unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let empty = self.0.join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = Command::new(env!("CARGO_BIN_EXE_gcconform"))
+            .args(args)
+            .current_dir(&self.0)
+            .env_clear()
+            .env("HOME", &empty)
+            .env("PATH", &empty)
+            .output()
+            .unwrap();
+        (
+            status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&stdout).into_owned(),
+            String::from_utf8_lossy(&stderr).into_owned(),
+        )
+    }
+
+    fn json(&self, args: &[&str]) -> (i32, Value) {
+        let mut all = vec!["matrix", "--format", "json"];
+        all.extend_from_slice(args);
+        let (code, out, err) = self.run(&all);
+        let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}\n{err}"));
+        (code, v)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A changed `gc.collect()` result: the trace real CPython would have shown if it differed.
+fn bump_collects(t: Trace) -> Trace {
+    let text: String = t
+        .to_text()
+        .lines()
+        .map(|l| match l.split_once(" -> ") {
+            Some((call, n)) if l.starts_with("gc.collect(") => {
+                format!("{call} -> {}\n", n.parse::<i64>().unwrap() + 100)
+            }
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    Trace::parse(&text).unwrap()
+}
+
+/// The Markdown row of a scenario, split into its cells (without the leading and trailing
+/// `|`).
+fn row<'a>(md: &'a str, id: &str) -> Vec<&'a str> {
+    let line = md
+        .lines()
+        .find(|l| l.starts_with(&format!("| `{id}` |")))
+        .unwrap_or_else(|| panic!("no row for {id}:\n{md}"));
+    line.trim_matches('|').split(" | ").map(str::trim).collect()
+}
+
+fn cell<'a>(v: &'a Value, id: &str, version: &str) -> &'a Value {
+    let s = v["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no scenario {id}"));
+    &s["cells"][version]
+}
+
+#[test]
+fn all_agreeing_matrix_shows_splits_and_counts() {
+    let s = Scratch::new("agree");
+    let (code, md, err) = s.run(&["matrix", "--no-live"]);
+    assert_eq!(code, 0, "{md}\n{err}");
+    // The summary comes first, then the rows, then the legend.
+    let summary = md.find("## Summary").unwrap();
+    let rows = md.find("## Scenarios").unwrap();
+    let legend = md.find("## Legend").unwrap();
+    assert!(summary < rows && rows < legend, "{md}");
+    assert!(md.contains("| 2.7 | 1 | 1 | 0 | 0 | 100.0% |"), "{md}");
+    assert!(md.contains("| 3.12 | 2 | 2 | 0 | 0 | 100.0% |"), "{md}");
+    assert!(
+        md.contains("| **all** | 15 | 15 | 0 | 0 | 100.0% |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Expected failures: 0 of 15 pairs (0.0%)"),
+        "{md}"
+    );
+
+    // The cycle's collect result changes with inline attributes in 3.11: two behaviours.
+    let r = row(&md, "t/cycle");
+    assert_eq!(
+        &r[1..10],
+        &["A✓", "A✓", "A✓", "A✓", "A✓", "A✓", "B✓", "B✓", "B✓"],
+        "{md}"
+    );
+    assert_eq!(r[10], r"2.7-3.10 \| 3.11-3.13");
+    // Not applicable before 3.8; one behaviour after.
+    let r = row(&md, "t/plain");
+    assert_eq!(
+        &r[1..10],
+        &["–", "–", "–", "A✓", "A✓", "A✓", "A✓", "A✓", "A✓"],
+        "{md}"
+    );
+    assert_eq!(r[10], "3.8-3.13");
+    assert!(!md.contains("## Failures") && !md.contains("## Expected failures"));
+    assert!(
+        err.contains("15 pairs: 15 agree, 0 expected failures, 0 fail"),
+        "{err}"
+    );
+
+    let (code, j) = s.json(&["--no-live"]);
+    assert_eq!(code, 0);
+    assert_eq!(j["schema"], 1);
+    assert_eq!(j["live"], false);
+    assert_eq!(
+        j["versions"],
+        serde_json::json!([
+            "2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"
+        ])
+    );
+    assert_eq!(j["summary"]["2.7"]["pairs"], 1);
+    assert_eq!(j["summary"]["3.8"]["pairs"], 2);
+    assert_eq!(j["summary"]["3.8"]["agree"], 2);
+    assert_eq!(j["summary"]["3.8"]["pass_rate"], 100.0);
+    assert_eq!(j["total"]["pairs"], 15);
+    assert_eq!(j["total"]["fail"], 0);
+    let ids: Vec<&str> = j["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["t/cycle", "t/plain"]);
+    let cycle = &j["scenarios"][0];
+    assert_eq!(cycle["path"], "scenarios/t/cycle.yaml");
+    assert_eq!(cycle["groups"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        cycle["groups"][1],
+        serde_json::json!(["3.11", "3.12", "3.13"])
+    );
+    assert_eq!(
+        cell(&j, "t/cycle", "3.12"),
+        &serde_json::json!({"model": "agree", "cpython": "not-run", "group": 2})
+    );
+    assert!(cell(&j, "t/plain", "3.7").is_null());
+
+    // The JSON is stable: same bytes on every run, and --output writes the same text.
+    let (_, again, _) = s.run(&["matrix", "--no-live", "--format", "json"]);
+    let (code, out, _) = s.run(&[
+        "matrix",
+        "--no-live",
+        "--format",
+        "json",
+        "--output",
+        "m.json",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.is_empty());
+    assert_eq!(std::fs::read_to_string(s.0.join("m.json")).unwrap(), again);
+    assert_eq!(serde_json::from_str::<Value>(&again).unwrap(), j);
+}
+
+#[test]
+fn xfail_entries_show_as_expected_failures_and_stale_ones_fail() {
+    let s = Scratch::new("xfail");
+    // Real CPython 3.12 (pretend) did something else: the model disagrees there.
+    s.expect_model("t/cycle", |v, t| {
+        if v == Version::V3_12 {
+            bump_collects(t)
+        } else {
+            t
+        }
+    });
+
+    // Unlisted: a failure.
+    let (code, md, _) = s.run(&["matrix", "--no-live"]);
+    assert_eq!(code, 1, "{md}");
+    let r = row(&md, "t/cycle");
+    assert_eq!(r[8], "C✗", "{md}");
+    assert_eq!(r[10], r"2.7-3.10 \| 3.11, 3.13 \| 3.12");
+    assert!(md.contains("| 3.12 | 2 | 1 | 0 | 1 | 50.0% |"), "{md}");
+    assert!(md.contains("## Failures"), "{md}");
+    assert!(
+        md.contains("- `model/3.12/t/cycle`: gc.collect() results"),
+        "{md}"
+    );
+
+    // Listed: an expected failure, and the run passes.
+    s.write(
+        "tests/xfail.txt",
+        "# known\nmodel/3.12/t/cycle  # the collect result is not modelled yet\n",
+    );
+    let (code, md, err) = s.run(&["matrix", "--no-live"]);
+    assert_eq!(code, 0, "{md}\n{err}");
+    assert_eq!(row(&md, "t/cycle")[8], "Cx");
+    assert!(md.contains("| 3.12 | 2 | 1 | 1 | 0 | 50.0% |"), "{md}");
+    assert!(
+        md.contains("Expected failures: 1 of 15 pairs (6.7%). Failures: 0."),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "- `model/3.12/t/cycle`: the collect result is not modelled yet \
+             (tests/xfail.txt line 2)"
+        ),
+        "{md}"
+    );
+    let (code, j) = s.json(&["--no-live"]);
+    assert_eq!(code, 0);
+    assert_eq!(cell(&j, "t/cycle", "3.12")["model"], "xfail");
+    assert_eq!(j["summary"]["3.12"]["xfail"], 1);
+    assert_eq!(j["summary"]["3.12"]["pass_rate"], 50.0);
+    assert_eq!(j["total"]["xfail"], 1);
+    assert_eq!(j["total"]["agree"], 14);
+
+    // A listed pair that agrees: the list is stale, a failure.
+    s.write(
+        "tests/xfail.txt",
+        "model/3.12/t/cycle  # the collect result is not modelled yet\n\
+         model/3.13/t/cycle  # fixed long ago\n",
+    );
+    let (code, md, _) = s.run(&["matrix", "--no-live"]);
+    assert_eq!(code, 1, "{md}");
+    let r = row(&md, "t/cycle");
+    assert_eq!((r[8], r[9]), ("Cx", "B!"), "{md}");
+    assert!(
+        md.contains(
+            "- `model/3.13/t/cycle`: stale expected failure: model/3.13/t/cycle now agrees"
+        ),
+        "{md}"
+    );
+    let (code, j) = s.json(&["--no-live"]);
+    assert_eq!(code, 1);
+    assert_eq!(cell(&j, "t/cycle", "3.13")["model"], "xpass");
+    assert_eq!(j["summary"]["3.13"]["fail"], 1);
+    assert_eq!(j["total"]["fail"], 1);
+
+    // Another list, named on the command line.
+    s.write("other.txt", "model/3.12/t/cycle\n");
+    let (code, j) = s.json(&["--no-live", "--xfail", "other.txt"]);
+    assert_eq!(code, 0);
+    assert_eq!(j["total"]["xfail"], 1);
+}
+
+#[test]
+fn missing_traces_bad_files_and_live_without_interpreters() {
+    let s = Scratch::new("bad");
+    std::fs::remove_file(expected_path_for_id(&s.0.join("expected"), "t/plain")).unwrap();
+    let (code, md, _) = s.run(&["matrix", "--no-live"]);
+    assert_eq!(code, 1, "{md}");
+    let r = row(&md, "t/plain");
+    assert_eq!(&r[3..6], &["–", "?", "?"], "{md}");
+    assert_eq!(r[10], "no expected traces");
+    assert!(
+        md.contains(
+            "- `t/plain (3.8-3.13)`: no expected traces for t/plain (expected/t/plain.trace does \
+             not exist); record them from real CPython with `gcconform bless "
+        ),
+        "{md}"
+    );
+
+    // A scenario that does not load: exit 2, the others still in the matrix.
+    s.write("scenarios/t/broken.yaml", "steps: [\n");
+    s.expect_model("t/plain", |_, t| t);
+    let (code, j) = s.json(&["--no-live"]);
+    assert_eq!(code, 2);
+    assert_eq!(j["scenarios"].as_array().unwrap().len(), 2);
+    assert_eq!(j["total"]["fail"], 0);
+    std::fs::remove_file(s.0.join("scenarios/t/broken.yaml")).unwrap();
+
+    // A malformed expected file: exit 2, its pairs missing.
+    s.write("expected/t/plain.trace", "=== 3.8\nnot an event\n");
+    let (code, j) = s.json(&["--no-live"]);
+    assert_eq!(code, 2);
+    assert_eq!(cell(&j, "t/plain", "3.8")["model"], "missing");
+    s.expect_model("t/plain", |_, t| t);
+
+    // A malformed expected-failure list: exit 2.
+    s.write("tests/xfail.txt", "two words\n");
+    let (code, _, err) = s.run(&["matrix", "--no-live"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("tests/xfail.txt: line 1"), "{err}");
+    std::fs::remove_file(s.0.join("tests/xfail.txt")).unwrap();
+
+    // Live, with no interpreter visible: every pair says so, and the model still counts.
+    let (code, j) = s.json(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(j["live"], true);
+    assert_eq!(cell(&j, "t/cycle", "2.7")["cpython"], "missing-interpreter");
+    assert_eq!(j["total"]["cpython_run"], 0);
+    assert_eq!(j["total"]["agree"], 15);
+    let (code, md, _) = s.run(&["matrix"]);
+    assert_eq!(code, 0);
+    assert!(
+        md.contains("| **all** | 15 | 15 | 0 | 0 | 100.0% | 0/0 |"),
+        "{md}"
+    );
+
+    // Unknown paths and formats are bad input.
+    assert_eq!(s.run(&["matrix", "--no-live", "nowhere"]).0, 2);
+    assert_eq!(s.run(&["matrix", "--format", "html"]).0, 2);
+    assert!(Path::new(env!("CARGO_BIN_EXE_gcconform")).exists());
+}

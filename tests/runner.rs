@@ -1,0 +1,937 @@
+//! Runner integration tests: translate scenarios and run them under every interpreter found.
+//! Without interpreters the tests print a note and pass.
+
+use gcconform::runner::program::{START, canonical};
+use gcconform::runner::{self, Discovery, Interpreter, RunError};
+use gcconform::scenario::{self, Scenario, Stmt};
+use gcconform::trace::{Event, Trace};
+use gcconform::version::Version;
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn discovery() -> &'static Discovery {
+    static D: OnceLock<Discovery> = OnceLock::new();
+    D.get_or_init(runner::discover)
+}
+
+/// The interpreters found, or a note saying why the test does nothing.
+fn interpreters(test: &str) -> Vec<&'static Interpreter> {
+    let d = discovery();
+    let found: Vec<&Interpreter> = d.found.iter().filter(|i| i.version.is_some()).collect();
+    if found.is_empty() {
+        eprintln!(
+            "{test}: no CPython interpreter found; skipping (set GCCONFORM_PYTHONS or install pyenv versions)"
+        );
+    } else if !d.missing.is_empty() {
+        eprintln!(
+            "{test}: no interpreter for {:?}; testing the others",
+            d.missing
+        );
+    }
+    found
+}
+
+fn seed(name: &str) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/seed")
+        .join(format!("{name}.yaml"));
+    scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn inline(id: &str, text: &str) -> Scenario {
+    scenario::parse_scenario(Path::new(&format!("scenarios/test/{id}.yaml")), text)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run(i: &Interpreter, s: &Scenario) -> Trace {
+    runner::run_scenario(i, s, TIMEOUT).unwrap_or_else(|e| {
+        panic!(
+            "{} under {} ({}): {e}\n--- program ---\n{}",
+            s.id,
+            i.release,
+            i.path.display(),
+            runner::translate(s)
+        )
+    })
+}
+
+fn lines(t: &Trace) -> Vec<String> {
+    t.events.iter().map(|e| e.to_string()).collect()
+}
+
+fn has(t: &Trace, line: &str) -> bool {
+    lines(t).iter().any(|l| l == line)
+}
+
+/// Run every applicable interpreter in parallel; (version, trace) in version order.
+fn run_all(s: &Scenario) -> Vec<(Version, Trace)> {
+    let interps: Vec<&Interpreter> = interpreters(&s.id)
+        .into_iter()
+        .filter(|i| s.applies_to(i.version.unwrap()))
+        .collect();
+    std::thread::scope(|sc| {
+        let hs: Vec<_> = interps
+            .iter()
+            .map(|i| sc.spawn(move || (i.version.unwrap(), run(i, s))))
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+#[test]
+fn dump_program() {
+    // `DUMP_SCENARIO=path cargo test --test runner dump_program -- --nocapture` prints the
+    // program for a scenario (handy when debugging a trace by hand).
+    if let Ok(p) = std::env::var("DUMP_SCENARIO") {
+        let s = scenario::load(Path::new(&p)).unwrap_or_else(|e| panic!("{e}"));
+        println!("{}", runner::translate(&s));
+    }
+}
+
+#[test]
+fn discovery_is_fast_and_consistent() {
+    let start = Instant::now();
+    let d = runner::discover();
+    let took = start.elapsed();
+    eprintln!(
+        "discovery took {took:?}: {} found, missing {:?}",
+        d.found.len(),
+        d.missing
+    );
+    for i in &d.found {
+        eprintln!(
+            "  {:?} {} {} {}",
+            i.version,
+            i.release,
+            i.implementation,
+            i.path.display()
+        );
+    }
+    for v in Version::ALL {
+        match d.get(v) {
+            Some(i) => {
+                assert!(i.release.starts_with(&format!("{v}.")), "{i:?}");
+                assert_eq!(i.implementation, "CPython");
+                assert!(i.path.is_file(), "{i:?}");
+                assert!(!d.missing.contains(&v));
+            }
+            None => assert!(d.missing.contains(&v)),
+        }
+    }
+    if !d.found.is_empty() {
+        assert!(took < Duration::from_secs(5), "discovery took {took:?}");
+    }
+}
+
+#[test]
+fn resolve_versions_and_paths() {
+    let Some(i) = discovery().found.iter().find(|i| i.version.is_some()) else {
+        eprintln!("resolve_versions_and_paths: no interpreter; skipping");
+        return;
+    };
+    let v = i.version.unwrap();
+    let r = runner::resolve(&v.to_string()).unwrap();
+    assert_eq!(r.version, Some(v));
+    let r = runner::resolve(&i.path.to_string_lossy()).unwrap();
+    assert_eq!(r.version, Some(v));
+    assert_eq!(r.release, i.release);
+    let e = runner::resolve("/nonexistent/python").unwrap_err();
+    assert!(e.contains("/nonexistent/python"), "{e}");
+    let e = runner::resolve("3.14").unwrap_err();
+    assert!(e.contains("3.14") && e.contains("supported"), "{e}");
+}
+
+#[test]
+fn seed_cycle_with_del() {
+    for (v, t) in run_all(&seed("cycle_with_del")) {
+        let l = lines(&t);
+        match v {
+            Version::V2_7 => {
+                assert!(has(&t, "gc.collect(2) -> 4"), "{v}: {l:?}");
+                assert!(has(&t, "gc.garbage: [with_del]"), "{v}: {l:?}");
+                assert!(!has(&t, "__del__ with_del"), "{v}: {l:?}");
+                assert_eq!(
+                    t.events.last(),
+                    Some(&Event::Alive(vec!["b".into(), "with_del".into()]))
+                );
+            }
+            Version::V3_6 | Version::V3_7 | Version::V3_8 | Version::V3_9 | Version::V3_10 => {
+                assert_eq!(
+                    l[..2],
+                    ["__del__ with_del", "gc.collect(2) -> 4"],
+                    "{v}: {l:?}"
+                );
+                assert!(!has(&t, "gc.garbage: [with_del]"), "{v}: {l:?}");
+            }
+            _ => {
+                assert_eq!(
+                    l[..2],
+                    ["__del__ with_del", "gc.collect(2) -> 2"],
+                    "{v}: {l:?}"
+                );
+            }
+        }
+        if v != Version::V2_7 {
+            assert_eq!(
+                l[2..],
+                [
+                    "gc.garbage: []",
+                    "alive: []",
+                    "end",
+                    "gc.garbage: []",
+                    "alive: []"
+                ],
+                "{v}"
+            );
+        }
+    }
+}
+
+#[test]
+fn seed_no_cycle() {
+    for (v, t) in run_all(&seed("no_cycle")) {
+        assert_eq!(
+            lines(&t),
+            [
+                "__del__ with_del",
+                "gc.collect(2) -> 0",
+                "gc.garbage: []",
+                "alive: []",
+                "end",
+                "gc.garbage: []",
+                "alive: []"
+            ],
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn seed_proper_cleanup() {
+    for (v, t) in run_all(&seed("proper_cleanup")) {
+        let l = lines(&t);
+        match v {
+            Version::V2_7 => {
+                assert_eq!(
+                    l[..3],
+                    [
+                        "gc.collect(2) -> 4",
+                        "gc.garbage: [with_del]",
+                        "alive: [b, with_del]"
+                    ],
+                    "{v}"
+                );
+            }
+            Version::V3_6 => assert_eq!(
+                l[..4],
+                [
+                    "__del__ with_del",
+                    "gc.collect(2) -> 4",
+                    "gc.garbage: []",
+                    "alive: []"
+                ],
+                "{v}"
+            ),
+            _ => assert_eq!(
+                l[..4],
+                [
+                    "__del__ with_del",
+                    "gc.collect(2) -> 0",
+                    "gc.garbage: []",
+                    "alive: []"
+                ],
+                "{v}"
+            ),
+        }
+    }
+}
+
+#[test]
+fn seed_manual_cleanup() {
+    let s = seed("manual_cleanup");
+    for (v, t) in run_all(&s) {
+        assert_eq!(v, Version::V2_7);
+        assert_eq!(
+            lines(&t),
+            [
+                "gc.collect(2) -> 4",
+                "gc.garbage: [with_del]",
+                "alive: [b, with_del]",
+                "gc.collect(2) -> 0",
+                "gc.garbage: []",
+                "alive: [with_del]",
+                "end",
+                "gc.garbage: []",
+                "alive: [with_del]"
+            ]
+        );
+    }
+    // On 3.x gc.garbage is empty, so `gc.garbage[0]` raises: a crash with the traceback.
+    if let Some(i) = interpreters("seed_manual_cleanup")
+        .into_iter()
+        .find(|i| i.version > Some(Version::V2_7))
+    {
+        match runner::run_scenario(i, &s, TIMEOUT) {
+            Err(RunError::Crashed { status, stderr }) => {
+                assert_eq!(status, "exit status 1");
+                assert!(stderr.contains("IndexError"), "{stderr}");
+            }
+            other => panic!("expected a crash, got {other:?}"),
+        }
+    }
+}
+
+/// Every statement form (freeze/unfreeze need 3.7+).
+const EVERY_FORM: &str = r#"
+versions: ["3.7+"]
+classes:
+  R:
+    __del__:
+      - global g, keep
+      - g.append(self)
+      - self.x = None
+      - del self.x
+      - inner = []
+      - keep = inner
+      - raise RuntimeError()
+  S:
+    __slots__: [a, __weakref__]
+  E:
+    __slots__: []
+  P: {}
+steps:
+  - g = []
+  - keep = None
+  - r = R()
+  - r.x = 1
+  - d = {}
+  - d['k'] = r
+  - del d['k']
+  - l = [r, 1, None]
+  - t = (r, l)
+  - c = (1, -2, None)
+  - e = ()
+  - s = S()
+  - s.a = s
+  - w = weakref.ref(s)
+  - w2 = weakref.ref(s)
+  - wc = weakref.ref(s, callback)
+  - es = E()
+  - "h = {'e': es, 'n': None, 'i': -3}"
+  - es = None
+  - p = P()
+  - p.self = p
+  - p = None
+  - gc.freeze()
+  - q = P()
+  - q.self = q
+  - q = None
+  - gc.collect()
+  - gc.unfreeze()
+  - gc.collect(1)
+  - l.append(r)
+  - del l[0]
+  - del l[-1]
+  - del r.x
+  - x = r
+  - del r
+  - del x
+  - t = None
+  - l = None
+  - s = None
+  - gc.collect(2)
+  - gc.enable()
+  - gc.set_threshold(5)
+  - gc.set_threshold(5, 2)
+  - gc.set_threshold(700, 10, 10)
+  - gc.disable()
+  - gc.set_debug(gc.DEBUG_SAVEALL)
+  - a = P()
+  - a.self = a
+  - a = None
+  - gc.collect()
+  - gc.garbage[0].self = None
+  - del gc.garbage[0].self
+  - gc.set_debug(0)
+  - del gc.garbage[:]
+  - gc.garbage = []
+  - gc.collect(0)
+  - pass
+"#;
+
+#[test]
+fn every_statement_form_runs() {
+    let s = inline("every_form", EVERY_FORM);
+    for (v, t) in run_all(&s) {
+        let l = lines(&t);
+        // r's __del__ runs when the last list holding it goes, resurrects r into g and raises.
+        let del = l.iter().position(|x| x == "__del__ r").expect("__del__ r");
+        assert_eq!(l[del + 1], "__del__ r raised RuntimeError", "{v}: {l:?}");
+        assert_eq!(l[del + 2], "callback wc", "{v}: {l:?}");
+        // w2 is w (no new weakref, so no label and no w#2 anywhere).
+        assert!(
+            !l.iter().any(|x| x.contains("w2") || x.contains('#')),
+            "{v}: {l:?}"
+        );
+        // SAVEALL keeps `a` (and, up to 3.10, its __dict__).
+        let saved = if v <= Version::V3_10 {
+            "gc.garbage: [a, <dict>]"
+        } else {
+            "gc.garbage: [a]"
+        };
+        assert!(has(&t, saved), "{v}: {l:?}");
+        // The instance of the empty-slots class is found (untracked up to 3.7).
+        assert!(
+            l.iter()
+                .filter(|x| x.starts_with("alive: ["))
+                .all(|x| x.contains("es")),
+            "{v}: {l:?}"
+        );
+        assert_eq!(
+            t.events.last(),
+            Some(&Event::Alive(vec!["r".into(), "es".into()])),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn every_statement_form_but_freeze_runs_on_2_7_too() {
+    let text = EVERY_FORM
+        .replace("versions: [\"3.7+\"]\n", "")
+        .replace("  - gc.freeze()\n", "")
+        .replace("  - gc.unfreeze()\n", "");
+    let s = inline("every_form_27", &text);
+    for (v, t) in run_all(&s) {
+        let l = lines(&t);
+        assert!(has(&t, "__del__ r raised RuntimeError"), "{v}: {l:?}");
+        // s is a self-cycle: its weakref callback runs inside the full collection.
+        let cb = l.iter().position(|x| x == "callback wc").expect("callback");
+        assert!(l[cb + 1].starts_with("gc.collect(2) -> "), "{v}: {l:?}");
+        assert_eq!(
+            t.events.last(),
+            Some(&Event::Alive(vec!["r".into(), "es".into()])),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn labels_count_new_objects_per_name() {
+    let s = inline(
+        "labels",
+        r#"
+classes:
+  A:
+    __del__: pass
+steps:
+  - a = A()
+  - a = A()
+  - b = a
+  - a = A()
+  - b = None
+  - a = None
+  - t = (1, None)
+  - t = ()
+  - gc.collect()
+"#,
+    );
+    for (v, t) in run_all(&s) {
+        assert_eq!(
+            lines(&t)[..4],
+            [
+                "__del__ a",
+                "__del__ a#2",
+                "__del__ a#3",
+                "gc.collect() -> 0"
+            ],
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn instance_dicts_never_take_a_dead_dicts_label() {
+    // The dict free list hands d's memory to a's __dict__ (2.7-3.10).
+    let s = inline(
+        "dict_reuse",
+        r#"
+classes:
+  P: {}
+steps:
+  - d = {}
+  - d = None
+  - gc.set_debug(gc.DEBUG_SAVEALL)
+  - a = P()
+  - a.self = a
+  - a = None
+  - gc.collect()
+"#,
+    );
+    for (v, t) in run_all(&s) {
+        let want = if v <= Version::V3_10 {
+            "gc.garbage: [a, <dict>]"
+        } else {
+            "gc.garbage: [a]"
+        };
+        assert_eq!(lines(&t)[1], want, "{v}");
+    }
+}
+
+#[test]
+fn scenario_names_may_shadow_builtins() {
+    let s = inline(
+        "shadow",
+        r#"
+classes:
+  range: {}
+  list:
+    __del__: dict = []
+  str: {}
+steps:
+  - id = range()
+  - type = list()
+  - iter = []
+  - globals = {}
+  - tuple = (id, type)
+  - os = []
+  - sys = str()
+  - len = weakref.ref(sys)
+  - type.me = type
+  - type = None
+  - tuple = None
+  - gc.collect()
+"#,
+    );
+    for (v, t) in run_all(&s) {
+        let l = lines(&t);
+        if v == Version::V2_7 {
+            assert_eq!(
+                l[1..3],
+                ["gc.garbage: [type]", "alive: [id, type, sys]"],
+                "{v}"
+            );
+        } else {
+            assert_eq!(l[0], "__del__ type", "{v}: {l:?}");
+            assert_eq!(l[2..4], ["gc.garbage: []", "alive: [id, sys]"], "{v}");
+        }
+    }
+}
+
+/// The same scenario without the harness: its statements, each followed by a gen-0 count probe.
+fn plain_program(s: &Scenario) -> String {
+    let mut p = String::from(
+        "import gc, weakref, sys\nimport sys as _sys\n_range = range\ndef callback(wr):\n    pass\n",
+    );
+    for c in &s.classes {
+        p.push_str(&format!("class {}(object):\n    pass\n", c.name));
+        if let Some(sl) = &c.slots {
+            let items: Vec<String> = sl.iter().map(|x| format!("'{x}', ")).collect();
+            p.push_str(&format!("    __slots__ = ({})\n", items.concat()));
+        }
+        if let Some(body) = &c.del {
+            p.push_str("    def __del__(self):\n        pass\n");
+            // `global` first, as in the generated program.
+            let (globals, rest): (Vec<_>, Vec<_>) = body
+                .iter()
+                .partition(|st| matches!(st.stmt, Stmt::Global(_)));
+            for st in globals.into_iter().chain(rest) {
+                p.push_str(&format!("        {}\n", canonical(&st.stmt)));
+            }
+        }
+    }
+    p.push_str("_probes = []\n_P = _probes.append\n");
+    p.push_str(START);
+    for st in &s.steps {
+        p.push_str(&canonical(&st.stmt));
+        p.push_str("\n_P(gc.get_count())\n");
+    }
+    p.push_str(PRINT_PROBES);
+    p
+}
+
+const PRINT_PROBES: &str =
+    "sys.stdout.write('#gcconform-trace-begin\\nPROBES %r\\n' % ([c[0] for c in _probes],))\n";
+
+/// The generated program with the same probes after each statement (and its harness lines).
+fn probed_program(s: &Scenario) -> String {
+    let p = runner::translate(s);
+    let (head, rest) = p.split_once("# ---- steps").unwrap();
+    let (steps, _) = rest.split_once("# ---- end").unwrap();
+    let mut out = head.replace(
+        "# 2.7: start with full list and dict free lists",
+        "_probes = []\n_P = _probes.append\n# 2.7: start with full list and dict free lists",
+    );
+    let mut first = true;
+    for l in steps.lines().skip(1) {
+        if l.starts_with("# line ") {
+            if !first {
+                out.push_str("_P(gc.get_count())\n");
+            }
+            first = false;
+        }
+        if !l.trim().is_empty() {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out.push_str("_P(gc.get_count())\n");
+    out.push_str(&PRINT_PROBES.replace("sys.", "_sys."));
+    out
+}
+
+/// The harness must not change what the collector sees: the gen-0 count after every statement
+/// is the same with and without it (this covers labelling, observations and free lists).
+#[test]
+fn the_harness_leaves_the_gen0_count_alone() {
+    let s = inline(
+        "neutral",
+        r#"
+classes:
+  A: {}
+  D:
+    __del__: pass
+steps:
+  - a = A()
+  - b = A()
+  - a.x = b
+  - b.x = a
+  - l = [a, b]
+  - "d = {'k': l}"
+  - t = (a, b)
+  - w = weakref.ref(a)
+  - w2 = weakref.ref(a)
+  - v = weakref.ref(b, callback)
+  - a = None
+  - b = None
+  - l = None
+  - d = None
+  - t = None
+  - gc.collect()
+  - l = []
+  - l2 = []
+  - d = {}
+  - t = (l, d, l2)
+  - t = None
+  - e = D()
+  - e.self = e
+  - e = None
+  - gc.collect(0)
+  - l = []
+  - m = [l]
+  - l = None
+  - m = None
+  - gc.collect(1)
+  - x = [1]
+  - "y = {'a': x}"
+  - gc.collect()
+  - gc.collect()
+  - z = []
+  - gc.set_debug(gc.DEBUG_SAVEALL)
+  - p = D()
+  - p.me = p
+  - p = None
+  - gc.collect()
+  - gc.garbage[0].me = None
+  - gc.set_debug(0)
+  - del gc.garbage[:]
+  - q = []
+"#,
+    );
+    let interps: Vec<&Interpreter> = interpreters("neutral");
+    let probes = |i: &Interpreter, prog: &str| {
+        let out = runner::run_program(i, prog, TIMEOUT).unwrap_or_else(|e| panic!("{e}\n{prog}"));
+        out.lines()
+            .find(|l| l.starts_with("PROBES"))
+            .unwrap_or_else(|| panic!("no probes in {out}"))
+            .to_string()
+    };
+    let (plain, probed) = (plain_program(&s), probed_program(&s));
+    for i in interps {
+        let a = probes(i, &plain);
+        let b = probes(i, &probed);
+        assert_eq!(a, b, "{}: plain vs generated program", i.release);
+        assert_eq!(a.matches(',').count() + 1, s.steps.len(), "{a}");
+    }
+}
+
+/// When automatic collections run (statement index, generation, collected), recorded by a
+/// `gc.callbacks` hook and a statement counter that makes no call (on 3.12+ every call can run
+/// a scheduled collection). 3.x only.
+fn timeline_program(s: &Scenario, with_harness: bool) -> String {
+    const HOOK: &str = "_stmt = [0]\n_log = []\ndef _gc_hook(phase, info):\n    if phase == 'start':\n        _log.append((_stmt[0], info['generation']))\n";
+    const PRINT: &str = "_sys.stdout.write('#gcconform-trace-begin\\nTIMELINE %r\\n' % (_log,))\n";
+    let (mut out, steps): (String, Vec<Vec<String>>) = if with_harness {
+        let p = runner::translate(s);
+        let (head, rest) = p.split_once("# ---- steps").unwrap();
+        let (steps, _) = rest.split_once("# ---- end").unwrap();
+        let mut groups: Vec<Vec<String>> = Vec::new();
+        for l in steps.lines().skip(1) {
+            if l.starts_with("# line ") {
+                groups.push(Vec::new());
+            } else if !l.trim().is_empty() {
+                groups.last_mut().unwrap().push(l.to_string());
+            }
+        }
+        (
+            head.replace(
+                "# 2.7: start with full",
+                &format!("{HOOK}# 2.7: start with full"),
+            ),
+            groups,
+        )
+    } else {
+        let plain = plain_program(s);
+        let (head, _) = plain.split_once("del gc.garbage[:]\n").unwrap();
+        let head = head.replace("_probes = []\n_P = _probes.append\n", HOOK);
+        let groups = s.steps.iter().map(|st| vec![canonical(&st.stmt)]).collect();
+        (format!("{head}del gc.garbage[:]\n"), groups)
+    };
+    if with_harness {
+        out.push_str("# ---- steps\n");
+    }
+    out.push_str("gc.callbacks.append(_gc_hook)\n");
+    for (i, g) in steps.iter().enumerate() {
+        for l in g {
+            out.push_str(l);
+            out.push('\n');
+        }
+        out.push_str(&format!("_stmt[0] = {}\n", i + 1));
+    }
+    out.push_str("gc.callbacks.remove(_gc_hook)\n");
+    out.push_str(PRINT);
+    out
+}
+
+/// With automatic collection enabled, collections run at the same statements with and without
+/// the harness (on 3.12+ they run at the next call, generator resume or loop).
+#[test]
+fn automatic_collections_run_where_they_would_without_the_harness() {
+    let s = inline(
+        "auto",
+        r#"
+classes:
+  A: {}
+  D:
+    __del__:
+      - x = []
+      - y = {}
+steps:
+  - gc.set_threshold(4, 2, 2)
+  - gc.enable()
+  - a = []
+  - b = []
+  - c = {}
+  - t = (a, b)
+  - d = D()
+  - d.self = d
+  - d = None
+  - e = []
+  - f = []
+  - g = []
+  - h = []
+  - a = A()
+  - a.x = a
+  - w = weakref.ref(a)
+  - a = None
+  - l1 = []
+  - l2 = [l1]
+  - l3 = []
+  - l3 = []
+  - l4 = []
+  - l5 = []
+  - l6 = []
+  - l6.append(l5)
+  - m1 = []
+  - m2 = []
+  - m3 = []
+  - m4 = []
+  - m5 = []
+  - m6 = []
+  - gc.collect()
+  - n1 = []
+  - n2 = []
+  - n3 = []
+  - n4 = []
+  - n5 = []
+  - n6 = []
+  - k = D()
+  - k.self = k
+  - k = None
+  - p1 = []
+  - p2 = []
+  - p3 = []
+  - p4 = []
+  - p5 = []
+  - gc.disable()
+"#,
+    );
+    let timeline = |i: &Interpreter, prog: &str| {
+        let out = runner::run_program(i, prog, TIMEOUT).unwrap_or_else(|e| panic!("{e}\n{prog}"));
+        out.lines()
+            .find(|l| l.starts_with("TIMELINE"))
+            .unwrap_or_else(|| panic!("no timeline in {out}"))
+            .to_string()
+    };
+    let (plain, harnessed) = (timeline_program(&s, false), timeline_program(&s, true));
+    for i in interpreters("auto") {
+        if i.version == Some(Version::V2_7) {
+            continue; // no gc.callbacks
+        }
+        let a = timeline(i, &plain);
+        let b = timeline(i, &harnessed);
+        assert_eq!(a, b, "{}: plain vs generated program", i.release);
+        assert!(a.len() > "TIMELINE []".len(), "{a}");
+    }
+    // The generated program itself still labels everything.
+    for (v, t) in run_all(&s) {
+        assert!(has(&t, "end"), "{v}");
+    }
+}
+
+#[test]
+fn process_errors() {
+    let Some(i) = interpreters("process_errors").into_iter().next_back() else {
+        return;
+    };
+    let e = runner::run_program(i, "while 1:\n    pass\n", Duration::from_millis(300)).unwrap_err();
+    assert_eq!(e, RunError::Timeout(Duration::from_millis(300)));
+    let e = runner::run_program(i, "import os\nos.kill(os.getpid(), 11)\n", TIMEOUT).unwrap_err();
+    match e {
+        RunError::Crashed { status, .. } => assert_eq!(status, "killed by signal 11 (SIGSEGV)"),
+        other => panic!("{other:?}"),
+    }
+    let out = runner::run_program(i, "print('hello')\n", TIMEOUT).unwrap();
+    assert!(
+        matches!(runner::parse_output(&out), Err(RunError::BadOutput(m)) if m.contains("hello"))
+    );
+    let spawn = runner::run_program(
+        &Interpreter {
+            path: "/nonexistent/python".into(),
+            version: None,
+            release: String::new(),
+            implementation: String::new(),
+        },
+        "",
+        TIMEOUT,
+    )
+    .unwrap_err();
+    assert!(matches!(spawn, RunError::Spawn { .. }));
+    // The environment is fixed: hash seed 0, no PYTHON* variables, cwd /.
+    let out = runner::run_program(
+        i,
+        "import os, sys\nsys.stdout.write('%s %s %r\\n' % (os.environ.get('PYTHONHASHSEED'), os.getcwd(), [k for k in os.environ if k.startswith('PYTHON') and k != 'PYTHONHASHSEED']))\n",
+        TIMEOUT,
+    )
+    .unwrap();
+    assert_eq!(out.trim(), "0 / []");
+}
+
+/// Every scenario of the corpus runs to a trace under every interpreter it applies to.
+#[test]
+fn the_corpus_runs_everywhere() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let files = scenario::discover(&[root]).unwrap();
+    let interps = interpreters("corpus");
+    let failures: Vec<String> = std::thread::scope(|sc| {
+        let hs: Vec<_> = files
+            .iter()
+            .map(|f| {
+                let interps = &interps;
+                sc.spawn(move || {
+                    let s = scenario::load(f).unwrap_or_else(|e| panic!("{e}"));
+                    let mut bad = Vec::new();
+                    for i in interps.iter().filter(|i| s.applies_to(i.version.unwrap())) {
+                        match runner::run_scenario(i, &s, TIMEOUT) {
+                            Ok(t) => {
+                                if t.events.iter().filter(|e| **e == Event::End).count() != 1 {
+                                    bad.push(format!("{} {}: no single `end`", s.id, i.release));
+                                }
+                            }
+                            Err(e) => bad.push(format!("{} {}: {e}", s.id, i.release)),
+                        }
+                    }
+                    bad
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Not a check: compares the gen-0 count after every statement with and without the harness
+/// for every corpus scenario and prints where they differ
+/// (`cargo test --test runner corpus_neutrality -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn corpus_neutrality() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let interps = interpreters("corpus_neutrality");
+    for f in scenario::discover(&[root]).unwrap() {
+        let s = scenario::load(&f).unwrap();
+        let (plain, probed) = (plain_program(&s), probed_program(&s));
+        let mut diff = Vec::new();
+        for i in interps.iter().filter(|i| s.applies_to(i.version.unwrap())) {
+            let a = runner::run_program(i, &plain, TIMEOUT).map(|o| {
+                o.lines()
+                    .find(|l| l.starts_with("PROBES"))
+                    .map(str::to_string)
+            });
+            let b = runner::run_program(i, &probed, TIMEOUT).map(|o| {
+                o.lines()
+                    .find(|l| l.starts_with("PROBES"))
+                    .map(str::to_string)
+            });
+            if a != b {
+                if std::env::var_os("SHOW").is_some() {
+                    eprintln!("{} {}\n  plain {:?}\n  harn  {:?}", s.id, i.release, a, b);
+                }
+                diff.push(i.release.clone());
+            }
+            let enables = s.steps.iter().any(|st| matches!(st.stmt, Stmt::Enable));
+            if enables && i.version != Some(Version::V2_7) {
+                let tl = |with: bool| {
+                    runner::run_program(i, &timeline_program(&s, with), TIMEOUT).map(|o| {
+                        o.lines()
+                            .find(|l| l.starts_with("TIMELINE"))
+                            .map(str::to_string)
+                    })
+                };
+                if tl(false) != tl(true) {
+                    diff.push(format!("{} (timeline)", i.release));
+                }
+            }
+        }
+        println!(
+            "{:45} {}",
+            s.id,
+            if diff.is_empty() {
+                "same".to_string()
+            } else {
+                format!("DIFF {}", diff.join(" "))
+            }
+        );
+    }
+}
+
+/// Not a check: prints the traces of the seed scenarios under every interpreter
+/// (`cargo test --test runner show_seed_traces -- --nocapture --ignored`).
+#[test]
+#[ignore]
+fn show_seed_traces() {
+    for name in [
+        "no_cycle",
+        "cycle_with_del",
+        "manual_cleanup",
+        "proper_cleanup",
+    ] {
+        let s = seed(name);
+        for (v, t) in run_all(&s) {
+            println!("{name} {v}: {}", lines(&t).join(" | "));
+        }
+    }
+}
