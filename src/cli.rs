@@ -79,9 +79,27 @@ pub enum Command {
     },
     /// List the interpreters found and the versions that have none.
     Interpreters,
+    /// Generate random valid scenarios from a seed, compare the model (with its invariants)
+    /// with the interpreters, and shrink and save every kind of disagreement.
+    Fuzz(crate::fuzz::FuzzArgs),
     /// Scenarios × versions: whether the model and real CPython agree with expected/, and which
     /// versions behave alike (Markdown or JSON).
     Matrix(crate::matrix::MatrixArgs),
+    /// Draw the model's heap before and after each collection (or around one statement):
+    /// objects, references, cycles, fates, and where CPython disagrees (DOT or SVG).
+    Graph(crate::graph::GraphArgs),
+    /// Benchmarks: the model's collector against CPython on the same heaps, and corpus wall time.
+    Bench {
+        /// Heap sizes (objects) for the collector table.
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+        sizes: Vec<usize>,
+        /// Repetitions per measurement (the best is reported).
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+        /// Skip the whole-corpus `run` timing.
+        #[arg(long)]
+        no_corpus: bool,
+    },
     /// Narrate, from the model's own decisions, what each collection did and why every object
     /// was freed or is still alive.
     Explain {
@@ -156,8 +174,23 @@ pub fn run_cli(cli: &Cli) -> anyhow::Result<i32> {
         Command::Diff { paths } => cmd_diff(cli, paths),
         Command::Bless { paths } => cmd_bless(cli, paths),
         Command::Interpreters => cmd_interpreters(),
+        Command::Fuzz(args) => Ok(crate::fuzz::cmd_fuzz(args, cli.timeout)),
         Command::Matrix(args) => crate::matrix::cmd_matrix(cli, args),
+        Command::Graph(args) => crate::graph::cmd_graph(cli, args),
         Command::Explain { file, model } => cmd_explain(file, *model),
+        Command::Bench {
+            sizes,
+            reps,
+            no_corpus,
+        } => {
+            println!("## Collector: one full collection\n");
+            print!("{}", crate::bench::collector_table(sizes, (*reps).max(1)));
+            if !*no_corpus {
+                println!("\n## Whole corpus\n");
+                print!("{}", crate::bench::corpus_table(&[]));
+            }
+            Ok(EXIT_OK)
+        }
     }
 }
 

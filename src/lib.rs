@@ -3,10 +3,13 @@
 //! Data flows one way: YAML ([`scenario`]) → validated [`scenario::Scenario`] → the Rust
 //! [`model`] or a real interpreter ([`runner`]) → [`trace::Trace`] → comparison.
 
+pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod expected;
+pub mod fuzz;
 pub mod explain;
+pub mod graph;
 pub mod matrix;
 pub mod model;
 pub mod report;

@@ -39,20 +39,26 @@ impl Machine<'_> {
 
     /// `update_refs` + `subtract_refs`: gc_refs = refcount minus references from inside `head`.
     fn update_and_subtract(&mut self, head: Id) {
-        let members = self.heap.members(head);
-        for &id in &members {
-            let o = self.heap.get_mut(id);
+        let mut cur = self.heap.get(head).next;
+        while cur != head {
+            let o = self.heap.get_mut(cur);
             o.gc_refs = o.refcnt;
             o.flags |= F_COLLECTING;
+            cur = o.next;
         }
-        for &id in &members {
-            for r in self.heap.referents(id) {
+        let mut buf = std::mem::take(&mut self.scratch);
+        let mut cur = self.heap.get(head).next;
+        while cur != head {
+            self.heap.referents_into(cur, &mut buf);
+            for &r in &buf {
                 let o = self.heap.get_mut(r);
                 if o.flags & F_COLLECTING != 0 && o.list != super::heap::NIL {
                     o.gc_refs -= 1;
                 }
             }
+            cur = self.heap.get(cur).next;
         }
+        self.scratch = buf;
     }
 
     /// `move_unreachable`: scan `young` in order; objects with gc_refs > 0 are reachable and
@@ -62,9 +68,12 @@ impl Machine<'_> {
         let mut cur = self.heap.get(young).next;
         while cur != young {
             if self.heap.get(cur).gc_refs > 0 {
-                for r in self.heap.referents(cur) {
+                let mut buf = std::mem::take(&mut self.scratch);
+                self.heap.referents_into(cur, &mut buf);
+                for &r in &buf {
                     self.visit_reachable(r, young);
                 }
+                self.scratch = buf;
                 self.heap.get_mut(cur).flags &= !F_COLLECTING;
                 cur = self.heap.get(cur).next;
             } else {
@@ -100,26 +109,33 @@ impl Machine<'_> {
     /// `untrack_tuples` (3.x; 2.7 does the same per tuple inside `move_unreachable`):
     /// `_PyTuple_MaybeUntrack` on every reachable tuple, in list order.
     fn untrack_tuples(&mut self, head: Id) {
-        for id in self.heap.members(head) {
+        let mut id = self.heap.get(head).next;
+        while id != head {
+            let next = self.heap.get(id).next;
             if let Kind::Tuple(items) = &self.heap.get(id).kind
                 && items.iter().all(|v| !self.may_be_tracked(*v))
             {
                 self.untrack(id);
             }
+            id = next;
         }
     }
 
     /// `untrack_dicts` / `_PyDict_MaybeUntrack`: full collections only (issue #14775).
     fn untrack_dicts(&mut self, head: Id) {
-        for id in self.heap.members(head) {
-            if id == self.globals {
-                continue;
-            }
-            if let Kind::Dict(d) = &self.heap.get(id).kind
-                && d.values().iter().all(|v| !self.may_be_tracked(*v))
+        let mut id = self.heap.get(head).next;
+        while id != head {
+            let next = self.heap.get(id).next;
+            if id != self.globals
+                && let Kind::Dict(d) = &self.heap.get(id).kind
+                && d.entries
+                    .iter()
+                    .flatten()
+                    .all(|(_, v)| !self.may_be_tracked(*v))
             {
                 self.untrack(id);
             }
+            id = next;
         }
     }
 
@@ -136,26 +152,31 @@ impl Machine<'_> {
 
     /// Move every member of `from` to the tail of `to`, clearing the collection flags.
     fn merge_clearing(&mut self, from: Id, to: Id) {
-        for id in self.heap.members(from) {
+        let mut id = self.heap.get(from).next;
+        while id != from {
             self.clear_collecting(id);
+            id = self.heap.get(id).next;
         }
         self.heap.merge(from, to);
     }
 
     /// `move_legacy_finalizers` + `move_legacy_finalizer_reachable`.
     fn move_legacy_finalizers(&mut self, unreachable: Id, finalizers: Id) {
-        for id in self.heap.members(unreachable) {
+        let mut id = self.heap.get(unreachable).next;
+        while id != unreachable {
+            let next = self.heap.get(id).next;
             self.heap.get_mut(id).flags &= !F_UNREACHABLE;
             if self.has_legacy_finalizer(id) {
                 self.clear_collecting(id);
                 self.heap.move_to(id, finalizers);
             }
+            id = next;
         }
         let mut cur = self.heap.get(finalizers).next;
         while cur != finalizers {
             for r in self.heap.referents(cur) {
                 let o = self.heap.get(r);
-                if o.flags & F_COLLECTING != 0 && o.list == unreachable {
+                if o.flags & F_COLLECTING != 0 && o.list != super::heap::NIL {
                     self.heap.move_to(r, finalizers);
                     self.clear_collecting(r);
                 }
@@ -168,6 +189,9 @@ impl Machine<'_> {
     /// themselves); call the callbacks of weakrefs that are not trash; count the weakrefs that
     /// the callback's end frees.
     fn handle_weakrefs(&mut self, unreachable: Id, old: Id) -> i64 {
+        if !self.weakrefs_exist {
+            return 0;
+        }
         let wrcb = self.heap.new_head();
         for op in self.heap.members(unreachable) {
             if self.p.clear_trash_weakrefs && matches!(self.heap.get(op).kind, Kind::WeakRef { .. })
@@ -182,7 +206,7 @@ impl Machine<'_> {
                     continue;
                 }
                 let w = self.heap.get(wr);
-                if w.flags & F_COLLECTING != 0 && w.list == unreachable {
+                if w.flags & F_COLLECTING != 0 && w.list != super::heap::NIL {
                     continue;
                 }
                 self.incref(Val::Obj(wr));
@@ -205,6 +229,10 @@ impl Machine<'_> {
 
     /// `finalize_garbage`: call `tp_finalize` (`__del__`) once per object, in list order.
     fn finalize_garbage(&mut self, collectable: Id) {
+        if !self.any_finalizer {
+            // No object can have tp_finalize: the walk would leave the list as it is.
+            return;
+        }
         let seen = self.heap.new_head();
         while let Some(op) = self.heap.first(collectable) {
             self.heap.move_to(op, seen);
@@ -331,11 +359,12 @@ impl Machine<'_> {
     /// A shortest cycle from `id` back to itself through members of `set` (labels only).
     fn cycle_through(&self, id: Id, set: Id) -> Vec<String> {
         use std::collections::{HashMap, VecDeque};
+        let members: std::collections::HashSet<Id> = self.heap.members(set).into_iter().collect();
         let mut parent: HashMap<Id, Id> = HashMap::new();
         let mut queue = VecDeque::from([id]);
         while let Some(c) = queue.pop_front() {
             for r in self.heap.referents(c) {
-                if self.heap.get(r).list != set {
+                if !members.contains(&r) {
                     continue;
                 }
                 if r == id {

@@ -159,6 +159,15 @@ impl Table27 {
         }
     }
 
+    /// Call `f` with each entry index in slot order, without allocating.
+    pub fn for_each(&self, mut f: impl FnMut(u32)) {
+        for s in &self.slots {
+            if let Slot::Active { key, .. } = s {
+                f(*key);
+            }
+        }
+    }
+
     /// Entry indices in slot order (the order 2.7 visits and releases them).
     pub fn order(&self) -> Vec<u32> {
         self.slots

@@ -149,7 +149,8 @@ pub struct Obj {
     pub is_gc: bool,
     pub prev: Id,
     pub next: Id,
-    /// The list head this object is linked into, or `NIL` when untracked.
+    /// `NIL` when untracked; otherwise the head of the list it was appended to (a merge moves
+    /// nodes without updating this, as `gc_list_merge` is O(1): use it only as "tracked").
     pub list: Id,
     pub gc_refs: i64,
     pub flags: u8,
@@ -263,11 +264,6 @@ impl Heap {
         if from == to || self.is_empty(from) {
             return;
         }
-        let mut cur = self.get(from).next;
-        while cur != from {
-            self.get_mut(cur).list = to;
-            cur = self.get(cur).next;
-        }
         let first = self.get(from).next;
         let last = self.get(from).prev;
         let tail = self.get(to).prev;
@@ -306,26 +302,37 @@ impl Heap {
     /// iteration order; instances their slots (sorted), then `__dict__` or inline values;
     /// weakrefs only their callback (not modelled as an object).
     pub fn referents(&self, id: Id) -> Vec<Id> {
+        let mut v = Vec::new();
+        self.referents_into(id, &mut v);
+        v
+    }
+
+    /// [`Heap::referents`] into a reused buffer (cleared first): the collector's hot path.
+    pub fn referents_into(&self, id: Id, out: &mut Vec<Id>) {
+        out.clear();
         match &self.get(id).kind {
             Kind::Instance(inst) => {
-                let mut v: Vec<Id> = inst
-                    .slots
-                    .iter()
-                    .flatten()
-                    .filter_map(|x| x.obj())
-                    .collect();
+                out.extend(inst.slots.iter().flatten().filter_map(|x| x.obj()));
                 if let Some(d) = inst.dict {
-                    v.push(d);
+                    out.push(d);
                 } else {
-                    v.extend(inst.inline.iter().flatten().filter_map(|x| x.obj()));
+                    out.extend(inst.inline.iter().flatten().filter_map(|x| x.obj()));
                 }
-                v
             }
             Kind::List(items) | Kind::Tuple(items) => {
-                items.iter().rev().filter_map(|x| x.obj()).collect()
+                out.extend(items.iter().rev().filter_map(|x| x.obj()));
             }
-            Kind::Dict(d) => d.values().into_iter().filter_map(|x| x.obj()).collect(),
-            Kind::WeakRef { .. } | Kind::Head => Vec::new(),
+            Kind::Dict(d) => match &d.table27 {
+                Some(t) => t.for_each(|i| {
+                    if let Some((_, v)) = &d.entries[i as usize] {
+                        if let Some(o) = v.obj() {
+                            out.push(o);
+                        }
+                    }
+                }),
+                None => out.extend(d.entries.iter().flatten().filter_map(|(_, v)| v.obj())),
+            },
+            Kind::WeakRef { .. } | Kind::Head => {}
         }
     }
 }

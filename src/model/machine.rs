@@ -111,6 +111,12 @@ pub struct Machine<'s> {
     pub freelists: FreeLists,
     /// 3.12+: a collection was scheduled and waits for the eval breaker.
     pub gc_pending: bool,
+    /// Some scenario class defines `__del__` (else `finalize_garbage` has nothing to do).
+    pub any_finalizer: bool,
+    /// A weakref object was ever created (else `handle_weakrefs` has nothing to do).
+    pub weakrefs_exist: bool,
+    /// A reused buffer for traversals (no allocation per object in the collector).
+    pub scratch: Vec<Id>,
     /// Code objects that already have a cached ("zombie") frame, ≤3.10: `__del__` of a class
     /// (by class index), or the callback (`usize::MAX`).
     pub zombie_frames: HashSet<usize>,
@@ -151,6 +157,9 @@ impl<'s> Machine<'s> {
             freelists: FreeLists::default(),
             gc_pending: false,
             zombie_frames: HashSet::new(),
+            scratch: Vec::new(),
+            any_finalizer: sc.classes.iter().any(|c| c.del.is_some()),
+            weakrefs_exist: false,
             auto_collect: false,
             journal: None,
         };
@@ -447,8 +456,11 @@ impl<'s> Machine<'s> {
                         }
                     }
                     None => {
-                        let list = self.heap.get(id).list;
-                        match self.gens.iter().position(|g| *g == list) {
+                        match self
+                            .gens
+                            .iter()
+                            .position(|g| self.heap.members(*g).contains(&id))
+                        {
                             Some(generation) => AliveWhy::Uncollected { generation },
                             None => AliveWhy::Frozen,
                         }
@@ -596,7 +608,7 @@ impl<'s> Machine<'s> {
     // ----------------------------------------------------------------- objects
 
     /// `type_call` → `PyType_GenericAlloc`: a new instance, tracked at once (GC classes).
-    fn new_instance(&mut self, class: usize) -> Id {
+    pub fn new_instance(&mut self, class: usize) -> Id {
         let cs = &self.classes[class];
         let is_gc = cs.is_gc;
         let nslots = cs.slots.len();
@@ -669,7 +681,7 @@ impl<'s> Machine<'s> {
     }
 
     /// `PyObject_GenericSetAttr` (or a slot's member descriptor). Takes a new reference to `v`.
-    fn setattr(&mut self, obj: Id, attr: &str, v: Val) -> PyResult<()> {
+    pub fn setattr(&mut self, obj: Id, attr: &str, v: Val) -> PyResult<()> {
         let class = match &self.heap.get(obj).kind {
             Kind::Instance(i) => i.class,
             _ => unreachable!("checked instance"),
@@ -864,6 +876,7 @@ impl<'s> Machine<'s> {
             self.incref(Val::Obj(b));
             return (b, false);
         }
+        self.weakrefs_exist = true;
         let w = self.new_object(Kind::WeakRef {
             referent: Some(referent),
             callback,

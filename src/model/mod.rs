@@ -37,7 +37,7 @@ pub struct ModelError {
 
 /// Run a scenario under the model of `version` and return its trace.
 pub fn run(scenario: &Scenario, version: Version) -> Result<Trace, ModelError> {
-    run_with(scenario, version, false).map(|r| r.0)
+    run_with(scenario, version, false, None).map(|r| r.0)
 }
 
 /// Run a scenario and also return the model's journal of its decisions (for `explain`).
@@ -45,13 +45,34 @@ pub fn run_journaled(
     scenario: &Scenario,
     version: Version,
 ) -> Result<(Trace, journal::Journal), ModelError> {
-    run_with(scenario, version, true).map(|(t, j)| (t, j.unwrap_or_default()))
+    run_with(scenario, version, true, None).map(|(t, j)| (t, j.unwrap_or_default()))
+}
+
+/// When [`run_inspected`] lets its inspector look at the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    /// Just before top-level statement `index` (0-based) runs.
+    Before(usize),
+    /// Just after top-level statement `index` ran (after its observation, for a collect).
+    After(usize),
+}
+
+/// Run a scenario journaled, as [`run_journaled`] does, and let `inspect` look at the machine
+/// (read-only) before and after every top-level statement (`gcconform graph` draws the heap
+/// from it). The run itself is exactly the same.
+pub fn run_inspected(
+    scenario: &Scenario,
+    version: Version,
+    inspect: &mut dyn FnMut(Moment, &Machine<'_>),
+) -> Result<(Trace, journal::Journal), ModelError> {
+    run_with(scenario, version, true, Some(inspect)).map(|(t, j)| (t, j.unwrap_or_default()))
 }
 
 fn run_with(
     scenario: &Scenario,
     version: Version,
     journaled: bool,
+    mut inspect: Option<&mut dyn FnMut(Moment, &Machine<'_>)>,
 ) -> Result<(Trace, Option<journal::Journal>), ModelError> {
     let mut m = Machine::new(scenario, Profile::for_version(version));
     if journaled {
@@ -60,8 +81,14 @@ fn run_with(
     for (i, step) in scenario.steps.iter().enumerate() {
         m.note(|_| journal::Note::Step { index: i });
         m.ctx_push(journal::Ctx::Step(i));
+        if let Some(f) = inspect.as_mut() {
+            f(Moment::Before(i), &m);
+        }
         let r = m.exec(step);
         m.ctx_pop();
+        if let Some(f) = inspect.as_mut() {
+            f(Moment::After(i), &m);
+        }
         if let Err(e) = r {
             return Err(ModelError {
                 file: scenario.path.display().to_string(),
