@@ -200,10 +200,10 @@ pub fn collector_table(sizes: &[usize], reps: usize) -> String {
                     let best = |f: &dyn Fn() -> Option<(f64, i64, Option<f64>)>| {
                         let mut best: Option<(f64, i64, Option<f64>)> = None;
                         for _ in 0..reps {
-                            if let Some(r) = f() {
-                                if best.is_none_or(|b| r.0 < b.0) {
-                                    best = Some(r);
-                                }
+                            if let Some(r) = f()
+                                && best.is_none_or(|b| r.0 < b.0)
+                            {
+                                best = Some(r);
                             }
                         }
                         best

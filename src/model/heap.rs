@@ -324,10 +324,10 @@ impl Heap {
             }
             Kind::Dict(d) => match &d.table27 {
                 Some(t) => t.for_each(|i| {
-                    if let Some((_, v)) = &d.entries[i as usize] {
-                        if let Some(o) = v.obj() {
-                            out.push(o);
-                        }
+                    if let Some((_, v)) = &d.entries[i as usize]
+                        && let Some(o) = v.obj()
+                    {
+                        out.push(o);
                     }
                 }),
                 None => out.extend(d.entries.iter().flatten().filter_map(|(_, v)| v.obj())),
