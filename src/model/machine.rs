@@ -77,6 +77,12 @@ pub enum Temp {
 pub const METHOD_MAXFREELIST: usize = 256;
 
 pub const LIST_MAXFREELIST: usize = 80;
+/// How deep `__del__` calls may nest before the call fails (CPython's recursion limit is 1000
+/// frames; the model stops earlier to keep its own stack bounded).
+pub const MAX_FRAMES: usize = 400;
+/// The most statements one run may execute, counting `__del__` bodies: a finalizer that keeps
+/// creating finalizable objects never ends (in CPython too).
+pub const MAX_EXECUTED: u64 = 5_000_000;
 pub const DICT_MAXFREELIST: usize = 80;
 pub const TUPLE_MAXFREELIST: usize = 2000;
 pub const TUPLE_MAXSAVESIZE: usize = 20;
@@ -115,6 +121,10 @@ pub struct Machine<'s> {
     pub any_finalizer: bool,
     /// A weakref object was ever created (else `handle_weakrefs` has nothing to do).
     pub weakrefs_exist: bool,
+    /// Statements executed so far (top level and finalizers).
+    pub executed: u64,
+    /// The run exceeded [`MAX_EXECUTED`]: everything fails from now on.
+    pub runaway: bool,
     /// A reused buffer for traversals (no allocation per object in the collector).
     pub scratch: Vec<Id>,
     /// Code objects that already have a cached ("zombie") frame, ≤3.10: `__del__` of a class
@@ -158,6 +168,8 @@ impl<'s> Machine<'s> {
             gc_pending: false,
             zombie_frames: HashSet::new(),
             scratch: Vec::new(),
+            executed: 0,
+            runaway: false,
             any_finalizer: sc.classes.iter().any(|c| c.del.is_some()),
             weakrefs_exist: false,
             auto_collect: false,
@@ -896,6 +908,18 @@ impl<'s> Machine<'s> {
 
     /// Execute one statement.
     pub fn exec(&mut self, step: &Step) -> PyResult<()> {
+        self.executed += 1;
+        if self.executed > MAX_EXECUTED {
+            self.runaway = true;
+        }
+        if self.runaway {
+            return Err(exc(
+                "RecursionError",
+                format!(
+                    "more than {MAX_EXECUTED} statements executed: the scenario does not terminate (finalizers that keep creating objects?)"
+                ),
+            ));
+        }
         match &step.stmt {
             Stmt::New { target, class } => {
                 let c = self
@@ -1184,6 +1208,10 @@ impl<'s> Machine<'s> {
         let Some(body) = self.sc.classes[class].del.as_ref() else {
             return;
         };
+        if self.frames.len() >= MAX_FRAMES || self.runaway {
+            // CPython raises RecursionError before running the body (printed and ignored).
+            return;
+        }
         self.eval_breaker();
         let label = self.label(id);
         self.events.push(Event::Del(label.clone()));

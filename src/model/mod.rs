@@ -57,13 +57,16 @@ pub enum Moment {
     After(usize),
 }
 
+/// What [`run_inspected`] calls: it may look at the machine, not change it.
+pub type Inspector<'f> = dyn FnMut(Moment, &Machine<'_>) + 'f;
+
 /// Run a scenario journaled, as [`run_journaled`] does, and let `inspect` look at the machine
 /// (read-only) before and after every top-level statement (`gcconform graph` draws the heap
 /// from it). The run itself is exactly the same.
 pub fn run_inspected(
     scenario: &Scenario,
     version: Version,
-    inspect: &mut dyn FnMut(Moment, &Machine<'_>),
+    inspect: &mut Inspector<'_>,
 ) -> Result<(Trace, journal::Journal), ModelError> {
     run_with(scenario, version, true, Some(inspect)).map(|(t, j)| (t, j.unwrap_or_default()))
 }
@@ -72,7 +75,7 @@ fn run_with(
     scenario: &Scenario,
     version: Version,
     journaled: bool,
-    mut inspect: Option<&mut dyn FnMut(Moment, &Machine<'_>)>,
+    mut inspect: Option<&mut Inspector<'_>>,
 ) -> Result<(Trace, Option<journal::Journal>), ModelError> {
     let mut m = Machine::new(scenario, Profile::for_version(version));
     if journaled {
@@ -84,7 +87,19 @@ fn run_with(
         if let Some(f) = inspect.as_mut() {
             f(Moment::Before(i), &m);
         }
-        let r = m.exec(step);
+        let r = m.exec(step).and_then(|()| {
+            if m.runaway {
+                Err(machine::Exc {
+                    kind: "RecursionError",
+                    detail: format!(
+                        "more than {} statements executed: the scenario does not terminate",
+                        machine::MAX_EXECUTED
+                    ),
+                })
+            } else {
+                Ok(())
+            }
+        });
         m.ctx_pop();
         if let Some(f) = inspect.as_mut() {
             f(Moment::After(i), &m);

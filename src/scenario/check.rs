@@ -751,7 +751,9 @@ impl<'a, 'b> Semantics<'a, 'b> {
         };
         match kind {
             Kind::Inst(c) => {
-                let class = self.sc.class(&c).expect("checked class");
+                let Some(class) = self.sc.class(&c) else {
+                    return;
+                };
                 if !class.has_dict() && !class.value_slots().iter().any(|s| s == attr) {
                     self.ck.error(
                         pos,
@@ -817,7 +819,12 @@ impl<'a, 'b> Semantics<'a, 'b> {
                         ),
                     );
                 }
-                self.bind(target, Kind::Inst(class.clone()), pos, env, del);
+                let kind = if self.sc.class(class).is_some() {
+                    Kind::Inst(class.clone())
+                } else {
+                    Kind::Unknown
+                };
+                self.bind(target, kind, pos, env, del);
             }
             Stmt::NewList { target, items } | Stmt::NewTuple { target, items } => {
                 for v in items {
