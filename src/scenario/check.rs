@@ -221,6 +221,14 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
         Ok(r) => r,
         Err(e) => {
             let mut pos = yaml_error_pos(&e);
+            // serde_yaml may point past the end of the text; point at the last line instead.
+            let last = text.lines().count().max(1);
+            if pos.line > last {
+                pos = Pos {
+                    line: last,
+                    col: text.lines().last().map(|l| l.chars().count() + 1).unwrap_or(1),
+                };
+            }
             let mut msg = e.to_string();
             // serde_yaml appends " at line L column C"; the position is already in front.
             if let Some(i) = msg.find(" at line ") {
