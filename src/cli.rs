@@ -64,6 +64,9 @@ pub enum Command {
         /// Scenario files or directories.
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
+        /// `text` (FAIL lines and a summary) or `json` (every check; see README).
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::output::RunFormat,
     },
     /// Compare the model with every installed interpreter directly (no expected/).
     Diff {
@@ -88,6 +91,15 @@ pub enum Command {
     /// Draw the model's heap before and after each collection (or around one statement):
     /// objects, references, cycles, fates, and where CPython disagrees (DOT or SVG).
     Graph(crate::graph::GraphArgs),
+    /// Print (or write) the JSON Schema of scenario files (docs/scenario.schema.json).
+    Schema {
+        /// Write it to FILE instead of stdout.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Write nothing: exit 1 when FILE differs from the generated schema.
+        #[arg(long, requires = "output")]
+        check: bool,
+    },
     /// Benchmarks: the model's collector against CPython on the same heaps, and corpus wall time.
     Bench {
         /// Heap sizes (objects) for the collector table.
@@ -170,13 +182,14 @@ pub fn run_cli(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Trace { file, source } => cmd_trace(cli, file, source),
         Command::Translate { file } => cmd_translate(file),
-        Command::Run { paths } => cmd_run(cli, paths),
+        Command::Run { paths, format } => cmd_run(cli, paths, *format),
         Command::Diff { paths } => cmd_diff(cli, paths),
         Command::Bless { paths } => cmd_bless(cli, paths),
         Command::Interpreters => cmd_interpreters(),
         Command::Fuzz(args) => Ok(crate::fuzz::cmd_fuzz(args, cli.timeout)),
         Command::Matrix(args) => crate::matrix::cmd_matrix(cli, args),
         Command::Graph(args) => crate::graph::cmd_graph(cli, args),
+        Command::Schema { output, check } => crate::schema::cmd_schema(output.as_deref(), *check),
         Command::Explain { file, model } => cmd_explain(file, *model),
         Command::Bench {
             sizes,
@@ -400,7 +413,7 @@ fn run_jobs(
     interps: &BTreeMap<Version, Interpreter>,
     timeout: Duration,
 ) -> Vec<Result<Trace, String>> {
-    parallel_map(jobs, |j| {
+    crate::output::parallel_map_progress("checking", jobs, |j| {
         let s = &scenarios[j.scenario];
         match j.side {
             Side::Model => model_trace(s, j.version),
@@ -429,7 +442,7 @@ fn indent(text: &str) -> String {
 /// indented (a report's own first line, which repeats the tag, is left out).
 fn print_failure(tag: &str, check: &Check) {
     if let (Some(summary), Some(message)) = (check.summary(), check.message()) {
-        println!("FAIL {tag}: {summary}");
+        println!("{} {tag}: {summary}", crate::output::fail_marker());
         let rest: Vec<&str> = message.lines().skip(1).collect();
         if !rest.is_empty() {
             println!("{}", indent(&rest.join("\n")));
@@ -685,7 +698,7 @@ fn cmd_interpreters() -> anyhow::Result<i32> {
 // ---------------------------------------------------------------------------------------------
 // run
 
-fn cmd_run(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<i32> {
+fn cmd_run(cli: &Cli, paths: &[PathBuf], format: crate::output::RunFormat) -> anyhow::Result<i32> {
     let loaded = load_scenarios(paths);
     let mut bad_input = loaded.bad_input;
     let scenarios = loaded.scenarios;
@@ -756,10 +769,25 @@ fn cmd_run(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<i32> {
     let results = run_jobs(&jobs, &scenarios, &interps, cli.timeout);
 
     let mut tally = Tally::default();
+    let json = format == crate::output::RunFormat::Json;
+    let mut report = crate::output::RunJson::default();
     let mut results = jobs.iter().zip(results).peekable();
     for (k, s) in scenarios.iter().enumerate() {
         let cmd = bless_cmd(cli, s);
         let mut missing_said = BTreeSet::new();
+        if json && expected[k].is_none() {
+            let c = if unreadable[k] {
+                Check::Error(format!("{} could not be read", exp_paths[k].display()))
+            } else {
+                Check::Missing(check::missing_file_message(s, &exp_paths[k], &cmd))
+            };
+            for v in s.applicable_versions() {
+                report.record(s, v, "model", format!("model {v}"), None, &c);
+                if let Some(i) = interps.get(&v) {
+                    report.record(s, v, "cpython", interp_label(i), None, &c);
+                }
+            }
+        }
         let Some(file) = &expected[k] else {
             // No (readable) expected file: every check of the scenario fails.
             let n = s
@@ -769,7 +797,7 @@ fn cmd_run(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<i32> {
                 .sum::<usize>();
             tally.checks += n;
             tally.disagree += n;
-            if !unreadable[k] {
+            if !unreadable[k] && !json {
                 let m = check::missing_file_message(s, &exp_paths[k], &cmd);
                 print_failure(&s.id, &Check::Missing(m));
             }
@@ -811,6 +839,16 @@ fn cmd_run(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<i32> {
                 }
             }
             tally.add(&c);
+            if json {
+                let side = if job.side == Side::Model {
+                    "model"
+                } else {
+                    "cpython"
+                };
+                let rec = file.releases.get(&job.version).cloned();
+                report.record(s, job.version, side, label, rec, &c);
+                continue;
+            }
             if let Check::Missing(_) = c {
                 // Say once per version that its block is missing, not once per side.
                 if !missing_said.insert(job.version) {
@@ -822,10 +860,18 @@ fn cmd_run(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<i32> {
             }
         }
     }
-    println!(
-        "{}",
-        summary_line(scenarios.len(), &tally, &missing, bad_input)
-    );
+    if json {
+        let labels = interps.iter().map(|(v, i)| (*v, interp_label(i))).collect();
+        print!(
+            "{}",
+            report.render(scenarios.len(), &labels, &missing, bad_input)
+        );
+    } else {
+        println!(
+            "{}",
+            summary_line(scenarios.len(), &tally, &missing, bad_input)
+        );
+    }
     Ok(exit_code(bad_input, tally.disagree > 0))
 }
 
@@ -1091,7 +1137,7 @@ mod tests {
         assert_eq!(c.expected, PathBuf::from("expected"));
         assert_eq!(c.timeout, Duration::from_secs(10));
         assert!(
-            matches!(&c.command, Command::Run { paths } if paths == &[PathBuf::from("scenarios")])
+            matches!(&c.command, Command::Run { paths, .. } if paths == &[PathBuf::from("scenarios")])
         );
 
         let c = parse(&[

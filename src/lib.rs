@@ -4,17 +4,20 @@
 //! [`model`] or a real interpreter ([`runner`]) → [`trace::Trace`] → comparison.
 
 pub mod bench;
+pub mod blessing;
 pub mod check;
 pub mod cli;
 pub mod expected;
-pub mod fuzz;
 pub mod explain;
+pub mod fuzz;
 pub mod graph;
 pub mod matrix;
 pub mod model;
+pub mod output;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod schema;
 pub mod trace;
 pub mod version;
 pub mod xfail;

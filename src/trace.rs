@@ -48,6 +48,34 @@ impl fmt::Display for Event {
 #[error("not a trace event: `{0}`")]
 pub struct BadEvent(pub String);
 
+/// The name part of a label: `a#12` → `a`.
+fn base(label: &str) -> &str {
+    label.split('#').next().unwrap_or(label)
+}
+
+/// Count labels per name part, in order of first appearance: `[a, b, a#2, c]` →
+/// `[a ×2, b, c]` (a name seen once keeps its label).
+fn group_labels(labels: &[String]) -> Vec<String> {
+    let mut order: Vec<(&str, usize, &String)> = Vec::new();
+    for l in labels {
+        let b = base(l);
+        match order.iter_mut().find(|e| e.0 == b) {
+            Some(e) => e.1 += 1,
+            None => order.push((b, 1, l)),
+        }
+    }
+    order
+        .into_iter()
+        .map(|(b, n, first)| {
+            if n == 1 {
+                first.clone()
+            } else {
+                format!("{b} ×{n}")
+            }
+        })
+        .collect()
+}
+
 fn list(s: &str) -> Option<Vec<String>> {
     let inner = s.strip_prefix('[')?.strip_suffix(']')?;
     if inner.is_empty() {
@@ -122,6 +150,49 @@ impl Trace {
         Ok(Trace { events })
     }
 
+    /// The summary form (`trace: summary` scenarios): a run of consecutive `__del__` (or
+    /// callback) events becomes one line with its length (`__del__ ×1000`), and `gc.garbage` and
+    /// `alive` lists count labels per name (`[a ×1000, b]`). Applied alike to model and CPython
+    /// traces.
+    pub fn summarized(&self) -> Trace {
+        let mut events: Vec<Event> = Vec::new();
+        let mut i = 0;
+        while i < self.events.len() {
+            match &self.events[i] {
+                e @ (Event::Del(_) | Event::Callback(_)) => {
+                    let same = |x: &Event| std::mem::discriminant(x) == std::mem::discriminant(e);
+                    let mut j = i + 1;
+                    while j < self.events.len() && same(&self.events[j]) {
+                        j += 1;
+                    }
+                    if j - i == 1 {
+                        events.push(e.clone());
+                    } else {
+                        let n = format!("×{}", j - i);
+                        events.push(match e {
+                            Event::Del(_) => Event::Del(n),
+                            _ => Event::Callback(n),
+                        });
+                    }
+                    i = j;
+                }
+                Event::Garbage(v) => {
+                    events.push(Event::Garbage(group_labels(v)));
+                    i += 1;
+                }
+                Event::Alive(v) => {
+                    events.push(Event::Alive(group_labels(v)));
+                    i += 1;
+                }
+                e => {
+                    events.push(e.clone());
+                    i += 1;
+                }
+            }
+        }
+        Trace { events }
+    }
+
     /// The `gc.collect()` results, in order.
     pub fn collect_results(&self) -> Vec<i64> {
         self.events
@@ -178,5 +249,19 @@ mod tests {
         assert_eq!(t.collect_results(), vec![4, 0]);
         assert_eq!(t.garbage_counts(), vec![2]);
         assert!(Trace::parse("Traceback (most recent call last):").is_err());
+    }
+
+    #[test]
+    fn summaries_group_runs_of_labels() {
+        let t = Trace::parse(
+            "__del__ a\n__del__ a#2\n__del__ a#3\n__del__ b\ncallback w\ncallback w#2\n__del__ a#4\ngc.collect() -> 5\nalive: [a#5, a#6, b#2, a#7]\n",
+        )
+        .unwrap();
+        let s = t.summarized();
+        assert_eq!(
+            s.to_text(),
+            "__del__ ×4\ncallback ×2\n__del__ a#4\ngc.collect() -> 5\nalive: [a ×3, b#2]\n"
+        );
+        assert_eq!(Trace::parse(&s.to_text()).unwrap(), s);
     }
 }

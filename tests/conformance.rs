@@ -10,8 +10,13 @@
 //! Trials listed in `tests/xfail.txt` pass while they disagree and fail once they agree.
 //! Filters work as usual: `cargo test -- 3.12`, `cargo test -- model/`, `--skip cpython/`,
 //! `--list`. Environment: `GCCONFORM_TIMEOUT` (seconds per live run, default 10).
-//! This harness never writes `expected/`; `gcconform bless` does.
+//! This harness never writes `expected/` unless asked: with `GCCONFORM_BLESS=1` (and `CI`
+//! unset) it first re-records, from the live CPython interpreters only, every expected block
+//! that is missing or disagrees with its selected `cpython/` trial (filters apply; trials in
+//! tests/xfail.txt are left alone), then runs the trials against the new files. With `CI` set,
+//! `GCCONFORM_BLESS` fails the run at once with a message, and nothing is written.
 
+use gcconform::blessing;
 use gcconform::check::{self, Check};
 use gcconform::expected::{self, ExpectedError, ExpectedFile};
 use gcconform::runner::{self, Interpreter};
@@ -32,8 +37,78 @@ const XFAIL_FILE: &str = "tests/xfail.txt";
 fn main() {
     let args = Arguments::from_args();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let trials = build_trials(&root, !args.list);
+    let mut live = LiveCache::new();
+    if blessing::requested() && !args.list {
+        match blessing::refusal() {
+            Some(why) => {
+                // Fail the whole run, whatever the filters select.
+                eprintln!("error: {why}");
+                std::process::exit(101);
+            }
+            None => live = bless(&root, &args),
+        }
+    }
+    let trials = build_trials(&root, !args.list, &live);
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// Live traces already taken (by the bless phase), by (scenario id, version).
+type LiveCache = BTreeMap<(String, Version), Result<Trace, String>>;
+
+/// `GCCONFORM_BLESS=1 cargo test`: before the trials are built, run every selected live trial's
+/// interpreter and re-record, from real CPython only, each expected block that is missing or
+/// disagrees (atomically). Trials listed in tests/xfail.txt and trials the command line filters
+/// out are left alone. The live traces are reused by the `cpython/` trials.
+fn bless(root: &Path, args: &Arguments) -> LiveCache {
+    let files = scenario::discover(&[root.join("scenarios")]).unwrap_or_default();
+    let scenarios: Vec<Scenario> = files
+        .iter()
+        .filter_map(|f| scenario::load(f).ok())
+        .collect();
+    let xfail = Xfail::load(&root.join(XFAIL_FILE)).unwrap_or_default();
+    let (interps, _) = live_interpreters(false);
+    if interps.is_empty() {
+        eprintln!(
+            "{}: no CPython interpreter found; nothing to record",
+            blessing::BLESS_VAR
+        );
+        return LiveCache::new();
+    }
+    let selected = |sc: &Scenario, v: Version| {
+        let name = format!("cpython/{v}/{}", sc.id);
+        if args.is_filtered_out(&Trial::test(name.clone(), || Ok(()))) {
+            return false;
+        }
+        if xfail.get(&name).is_some() {
+            eprintln!(
+                "{}: {name} is listed in {XFAIL_FILE}; not re-recorded",
+                blessing::BLESS_VAR
+            );
+            return false;
+        }
+        true
+    };
+    let run = blessing::bless_all(
+        &scenarios,
+        &root.join("expected"),
+        &interps,
+        selected,
+        timeout(),
+    );
+    let shown = |l: &str| l.replace(&format!("{}/", root.display()), "");
+    for line in &run.written {
+        eprintln!("{}: {}", blessing::BLESS_VAR, shown(line));
+    }
+    for e in &run.errors {
+        eprintln!("{}: error: {}", blessing::BLESS_VAR, shown(e));
+    }
+    eprintln!(
+        "{}: {} live run(s), {} expected file(s) re-recorded from real CPython",
+        blessing::BLESS_VAR,
+        run.live.len(),
+        run.written.len()
+    );
+    run.live
 }
 
 /// What every trial of one scenario shares.
@@ -49,6 +124,21 @@ struct Shared {
 impl Shared {
     /// Check a trace (or why there is none) against the expected block of `version`.
     fn check(&self, version: Version, label: &str, actual: Result<&Trace, String>) -> Check {
+        match self.check_expected(version, label, actual) {
+            Check::Missing(m) => Check::Missing(format!(
+                "{m}\nor, from the test suite: GCCONFORM_BLESS=1 cargo test --test conformance -- {}",
+                self.scenario.id
+            )),
+            c => c,
+        }
+    }
+
+    fn check_expected(
+        &self,
+        version: Version,
+        label: &str,
+        actual: Result<&Trace, String>,
+    ) -> Check {
         match &self.expected {
             Err(e) => Check::Missing(format!(
                 "{e}\nfix or delete the file, then record it from real CPython with: {}",
@@ -134,7 +224,7 @@ fn fail(msg: String) -> Failed {
     Failed::from(msg)
 }
 
-fn build_trials(root: &Path, notes: bool) -> Vec<Trial> {
+fn build_trials(root: &Path, notes: bool, live: &LiveCache) -> Vec<Trial> {
     let mut trials = Vec::new();
     let scenarios_dir = root.join("scenarios");
     let files = match scenario::discover(std::slice::from_ref(&scenarios_dir)) {
@@ -216,14 +306,18 @@ fn build_trials(root: &Path, notes: bool) -> Vec<Trial> {
                 Some(interp) => {
                     let (sh, xf, n, interp) =
                         (shared.clone(), xfail.clone(), name.clone(), interp.clone());
+                    let taken = live.get(&(id.clone(), v)).cloned();
                     trials.push(Trial::test(name, move || {
                         let label = format!("{} {}", interp.implementation, interp.release);
-                        let trace = match check::guarded(|| {
-                            runner::run_scenario(&interp, &sh.scenario, timeout)
-                        }) {
-                            Ok(Ok(t)) => Ok(t),
-                            Ok(Err(e)) => Err(format!("{e} ({})", interp.path.display())),
-                            Err(p) => Err(format!("the runner {p}")),
+                        let trace = match taken {
+                            Some(t) => t,
+                            None => match check::guarded(|| {
+                                runner::run_scenario(&interp, &sh.scenario, timeout)
+                            }) {
+                                Ok(Ok(t)) => Ok(t),
+                                Ok(Err(e)) => Err(format!("{e} ({})", interp.path.display())),
+                                Err(p) => Err(format!("the runner {p}")),
+                            },
                         };
                         let mut c = sh.check(v, &label, trace.as_ref().map_err(Clone::clone));
                         if let (Check::Disagree { report, .. }, Ok(Some(f))) = (&mut c, &sh.expected)

@@ -43,6 +43,7 @@ fn kind(s: &Stmt) -> &'static str {
         Stmt::Pass => "pass",
         Stmt::Global(_) => "global g",
         Stmt::Raise => "raise RuntimeError()",
+        Stmt::Repeat { .. } => "repeat: N",
     }
 }
 

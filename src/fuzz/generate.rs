@@ -200,13 +200,17 @@ pub fn generate(rng: &mut Rng) -> Draft {
     if uses_keep {
         g.new_list_named(KEEP, Vec::new());
     }
-    let n = g.rng.range(4, 26);
+    // A few instances first, so that the statements after them have something to link.
+    for _ in 0..g.rng.range(1, 3) {
+        g.new_instance();
+    }
+    let n = g.rng.range(4, 24);
     for _ in 0..n {
         g.step();
     }
     // Often end by dropping everything and collecting, so that the cycles built above become
     // trash at the same time.
-    if g.rng.chance(65) {
+    if g.rng.chance(75) {
         let mut held: Vec<String> = g
             .names
             .iter()
@@ -215,7 +219,7 @@ pub fn generate(rng: &mut Rng) -> Draft {
             .collect();
         g.rng.shuffle(&mut held);
         for n in held {
-            if g.rng.chance(70) {
+            if g.rng.chance(85) {
                 g.release(&n);
             }
         }
@@ -390,8 +394,14 @@ impl Gen<'_> {
     /// small integer. Returns its text and abstract value.
     fn value(&mut self) -> (String, AVal) {
         let names = self.obj_names(|_| true);
+        let insts = self.obj_names(|k| matches!(k, AKind::Inst(_)));
         let r = self.rng.below(100);
-        if !names.is_empty() && r < 75 {
+        if !insts.is_empty() && r < 45 {
+            let n = self.rng.pick(&insts).clone();
+            let v = self.names[&n];
+            return (n, v);
+        }
+        if !names.is_empty() && r < 80 {
             let n = self.rng.pick(&names).clone();
             let v = self.names[&n];
             return (n, v);
@@ -413,6 +423,14 @@ impl Gen<'_> {
         self.objs[o].len = items.len();
         self.emit(format!("{name} = [{}]", items.join(", ")));
         self.bind(name, AVal::Obj(o));
+    }
+
+    fn new_instance(&mut self) {
+        let c = self.rng.below(self.classes.len() as u64) as usize;
+        let name = self.rng.pick(INST_NAMES).to_string();
+        let o = self.new_obj(AKind::Inst(c));
+        self.emit(format!("{name} = {}()", self.classes[c].name));
+        self.bind(&name, AVal::Obj(o));
     }
 
     fn collect(&mut self) {
@@ -483,34 +501,30 @@ impl Gen<'_> {
             .collect();
         let w = |ok: bool, w: u32| if ok { w } else { 0 };
         let weights = [
-            20,                                          // 0 new instance
-            w(!settable.is_empty(), 22),                 // 1 set attribute
-            6,                                           // 2 new list
-            5,                                           // 3 new dict
-            4,                                           // 4 new tuple
-            w(!lists.is_empty(), 6),                     // 5 append
-            w(!dicts.is_empty(), 5),                     // 6 set item
-            w(!held.is_empty(), 14),                     // 7 release
-            w(held.len() >= 2, 3),                       // 8 rebind to another
-            w(!with_attrs.is_empty(), 3),                // 9 del attribute
-            w(!with_keys.is_empty(), 2),                 // 10 del key
-            w(!nonempty.is_empty(), 2),                  // 11 del index
-            w(!weakable.is_empty(), 6),                  // 12 weakref
-            8,                                           // 13 collect
-            2,                                           // 14 set_debug
-            2,                                           // 15 del gc.garbage[:]
-            w(self.uses_saved, 2),                       // 16 saved = None
-            w(self.uses_keep, 1),                        // 17 keep = []
-            w(self.freeze_ok, 3),                        // 18 freeze / unfreeze
+            20,                           // 0 new instance
+            w(!settable.is_empty(), 28),  // 1 set attribute
+            6,                            // 2 new list
+            5,                            // 3 new dict
+            4,                            // 4 new tuple
+            w(!lists.is_empty(), 6),      // 5 append
+            w(!dicts.is_empty(), 5),      // 6 set item
+            w(!held.is_empty(), 16),      // 7 release
+            w(held.len() >= 2, 3),        // 8 rebind to another
+            w(!with_attrs.is_empty(), 3), // 9 del attribute
+            w(!with_keys.is_empty(), 2),  // 10 del key
+            w(!nonempty.is_empty(), 2),   // 11 del index
+            w(!weakable.is_empty(), 8),   // 12 weakref
+            8,                            // 13 collect
+            2,                            // 14 set_debug
+            2,                            // 15 del gc.garbage[:]
+            w(self.uses_saved, 2),        // 16 saved = None
+            w(self.uses_keep, 1),         // 17 keep = []
+            w(self.freeze_ok, 3),         // 18 freeze / unfreeze
+            1,                            // 19 gc.garbage = []
+            w(!settable.is_empty(), 8),   // 20 a ring of instances
         ];
         match self.rng.weighted(&weights) {
-            0 => {
-                let c = self.rng.below(self.classes.len() as u64) as usize;
-                let name = self.rng.pick(INST_NAMES).to_string();
-                let o = self.new_obj(AKind::Inst(c));
-                self.emit(format!("{name} = {}()", self.classes[c].name));
-                self.bind(&name, AVal::Obj(o));
-            }
+            0 => self.new_instance(),
             1 => {
                 let n = self.rng.pick(&settable).clone();
                 let Some(AVal::Obj(o)) = self.names.get(&n).copied() else {
@@ -636,7 +650,11 @@ impl Gen<'_> {
             12 => {
                 let r = self.rng.pick(&weakable).clone();
                 let name = self.rng.pick(WEAK_NAMES).to_string();
-                let cb = if self.rng.chance(50) { ", callback" } else { "" };
+                let cb = if self.rng.chance(60) {
+                    ", callback"
+                } else {
+                    ""
+                };
                 let o = self.new_obj(AKind::WeakRef);
                 self.emit(format!("{name} = weakref.ref({r}{cb})"));
                 self.bind(&name, AVal::Obj(o));
@@ -658,6 +676,26 @@ impl Gen<'_> {
             15 => self.emit("del gc.garbage[:]".to_string()),
             16 => self.emit(format!("{SAVED} = None")),
             17 => self.new_list_named(KEEP, Vec::new()),
+            19 => self.emit("gc.garbage = []".to_string()),
+            20 => {
+                // a.x = b, b.y = c, c.z = a (or a self-loop): a cycle for sure.
+                let k = self.rng.range(1, settable.len().min(3));
+                let mut ring = settable.clone();
+                self.rng.shuffle(&mut ring);
+                ring.truncate(k);
+                for j in 0..k {
+                    let (from, to) = (ring[j].clone(), ring[(j + 1) % k].clone());
+                    let Some(AVal::Obj(o)) = self.names.get(&from).copied() else {
+                        unreachable!()
+                    };
+                    let AKind::Inst(c) = self.objs[o].kind else {
+                        unreachable!()
+                    };
+                    let attr = self.rng.pick(&self.classes[c].attrs).clone();
+                    self.emit(format!("{from}.{attr} = {to}"));
+                    self.objs[o].attrs.insert(attr);
+                }
+            }
             _ => {
                 let s = if self.frozen && self.rng.chance(70) {
                     self.frozen = false;

@@ -1,8 +1,7 @@
 //! Model invariants, checked after every top-level statement of a fuzz run.
 //!
-//! [`run_checked`] drives the model's public [`Machine`] statement by statement, exactly as
-//! [`model::run`](crate::model::run) does, and calls [`check_invariants`] after each statement
-//! and after the final observation:
+//! [`run_checked`] runs the model through [`model::run_inspected`](crate::model::run_inspected)
+//! and calls [`check_invariants`] on its [`Machine`] after every top-level statement:
 //!
 //! - `frames`: no `__del__` or callback frame is left once a top-level statement has finished;
 //! - `negative refcount`: no live object has a reference count below zero;
@@ -18,9 +17,9 @@
 //!   are exempt: they have no `FINALIZED` bit).
 
 use crate::check::guarded;
+use crate::model::Moment;
 use crate::model::heap::{Id, Kind, Val};
 use crate::model::machine::Machine;
-use crate::model::profile::Profile;
 use crate::scenario::{Scenario, Stmt, Value};
 use crate::trace::{Event, Trace};
 use crate::version::Version;
@@ -60,7 +59,10 @@ impl fmt::Display for Violation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelFailure {
     /// A Python exception escaped a top-level statement.
-    Error { exception: String, message: String },
+    Error {
+        exception: String,
+        message: String,
+    },
     /// The model panicked.
     Panic(String),
     Invariant(Violation),
@@ -215,8 +217,7 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
                 format!("{} has refcount {}", m.label(id), o.refcnt),
             ));
         }
-        let visible =
-            seen.get(&id).copied().unwrap_or(0) + external.get(&id).copied().unwrap_or(0);
+        let visible = seen.get(&id).copied().unwrap_or(0) + external.get(&id).copied().unwrap_or(0);
         if o.refcnt != visible {
             return Err((
                 "refcount",
@@ -262,8 +263,9 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
     Ok(())
 }
 
-/// Run `sc` under the model of `version` as [`model::run`](crate::model::run) does, checking
-/// the invariants after every top-level statement and after the final observation.
+/// Run `sc` under the model of `version` (through
+/// [`model::run_inspected`](crate::model::run_inspected), so the run is the model's own),
+/// checking the invariants after every top-level statement.
 pub fn run_checked(sc: &Scenario, version: Version) -> Result<Trace, ModelFailure> {
     match guarded(|| run_checked_inner(sc, version)) {
         Ok(r) => r,
@@ -272,43 +274,55 @@ pub fn run_checked(sc: &Scenario, version: Version) -> Result<Trace, ModelFailur
 }
 
 fn run_checked_inner(sc: &Scenario, version: Version) -> Result<Trace, ModelFailure> {
-    let mut m = Machine::new(sc, Profile::for_version(version));
     let mut st = InvState::new(sc);
-    let violation = |inv: &'static str, detail: String, step: Option<&crate::scenario::Step>| {
-        ModelFailure::Invariant(Violation {
-            invariant: inv,
-            statement: step.map(|s| s.text.clone()),
-            line: step.map_or(0, |s| s.pos.line),
-            detail,
-        })
-    };
-    check_invariants(&m, &mut st).map_err(|(i, d)| violation(i, d, None))?;
-    for step in &sc.steps {
-        if let Err(e) = m.exec(step) {
-            return Err(ModelFailure::Error {
-                exception: e.kind.to_string(),
-                message: format!(
-                    "{}:{}:{}: `{}` raises {} under {version}: {}",
-                    sc.path.display(),
-                    step.pos.line,
-                    step.pos.col,
-                    step.text,
-                    e.kind,
-                    e.detail
-                ),
-            });
+    // The first violation, with the index of the statement after which it was found.
+    let mut first: Option<(usize, &'static str, String)> = None;
+    let mut inspect = |moment: Moment, m: &Machine<'_>| {
+        if first.is_some() {
+            return;
         }
-        check_invariants(&m, &mut st).map_err(|(i, d)| violation(i, d, Some(step)))?;
+        let i = match moment {
+            Moment::Before(0) => 0,
+            Moment::Before(_) => return,
+            Moment::After(i) => i,
+        };
+        if let Err((inv, detail)) = check_invariants(m, &mut st) {
+            first = Some((i, inv, detail));
+        }
+    };
+    let r = crate::model::run_inspected(sc, version, &mut inspect);
+    let failed_at = match &r {
+        Ok(_) => usize::MAX,
+        Err(e) => sc
+            .steps
+            .iter()
+            .position(|s| s.pos.line == e.line && s.pos.col == e.col)
+            .unwrap_or(usize::MAX),
+    };
+    if let Some((i, invariant, detail)) = first
+        && i < failed_at
+    {
+        let step = &sc.steps[i];
+        return Err(ModelFailure::Invariant(Violation {
+            invariant,
+            statement: Some(step.text.clone()),
+            line: step.pos.line,
+            detail,
+        }));
     }
-    m.events.push(Event::End);
-    m.observe();
-    check_invariants(&m, &mut st).map_err(|(i, d)| violation(i, d, None))?;
-    Ok(Trace { events: m.events })
+    match r {
+        Ok((t, _journal)) => Ok(t),
+        Err(e) => Err(ModelFailure::Error {
+            exception: e.exception.clone(),
+            message: e.to_string(),
+        }),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::profile::Profile;
     use std::path::Path;
 
     fn sc(text: &str) -> Scenario {
@@ -317,7 +331,9 @@ mod tests {
 
     #[test]
     fn checked_runs_match_the_model_on_the_corpus_shapes() {
-        let s = sc("classes:\n  A:\n    __del__:\n      - global saved\n      - saved = self\n  B: {}\nsteps:\n  - a = A()\n  - b = B()\n  - a.x = b\n  - b.y = a\n  - t1 = (1, 2)\n  - t2 = (a,)\n  - l1 = [t1, t2, 1]\n  - del a\n  - del b\n  - gc.collect()\n  - saved = None\n  - del t2\n  - gc.collect()\n");
+        let s = sc(
+            "classes:\n  A:\n    __del__:\n      - global saved\n      - saved = self\n  B: {}\nsteps:\n  - a = A()\n  - b = B()\n  - a.x = b\n  - b.y = a\n  - t1 = (1, 2)\n  - t2 = (a,)\n  - l1 = [t1, t2, 1]\n  - del a\n  - del b\n  - gc.collect()\n  - saved = None\n  - del t2\n  - gc.collect()\n",
+        );
         for v in Version::ALL {
             let checked = run_checked(&s, v).unwrap_or_else(|e| panic!("{v}: {e}"));
             assert_eq!(checked, crate::model::run(&s, v).unwrap(), "{v}");
@@ -333,17 +349,25 @@ mod tests {
             m.exec(step).unwrap();
         }
         assert_eq!(check_invariants(&m, &mut st), Ok(()));
-        let a = m.heap.objs.iter().position(|o| o.label.as_deref() == Some("a")).unwrap();
+        let a = m
+            .heap
+            .objs
+            .iter()
+            .position(|o| o.label.as_deref() == Some("a"))
+            .unwrap();
         m.heap.objs[a].refcnt += 1;
         let e = check_invariants(&m, &mut st).unwrap_err();
         assert_eq!(e.0, "refcount", "{e:?}");
         m.heap.objs[a].refcnt = -1;
-        assert_eq!(check_invariants(&m, &mut st).unwrap_err().0, "negative refcount");
+        assert_eq!(
+            check_invariants(&m, &mut st).unwrap_err().0,
+            "negative refcount"
+        );
         m.heap.objs[a].refcnt = 2;
         m.heap.objs[a].freed = true;
         assert_eq!(
             check_invariants(&m, &mut st).unwrap_err().0,
-            "dangling reference"
+            "freed while reachable"
         );
     }
 

@@ -2,8 +2,8 @@
 //!
 //! Delta debugging (Zeller's ddmin) over the top-level statements, then one-at-a-time removal
 //! of classes, `__del__` statements, `__del__` bodies, `__slots__` and slot names, then simpler
-//! statements (fewer container items, `None` instead of a link, `gc.collect()` instead of a
-//! generation, no weakref callback), repeated until nothing more can go. Every candidate goes
+//! statements (fewer container items, `None` instead of a link or an alias, `gc.collect()`
+//! instead of a generation, no weakref callback), repeated until nothing more can go. Every candidate goes
 //! to the caller's predicate, which validates it (through the real loader) and runs it; a
 //! candidate is kept only if the predicate says it still shows the same disagreement.
 
@@ -249,6 +249,10 @@ pub fn simpler(text: &str) -> Vec<String> {
             obj: obj.clone(),
             value: Value::None,
         }),
+        Stmt::Assign { target, value } if named(value) => out.push(Stmt::Assign {
+            target: target.clone(),
+            value: Value::None,
+        }),
         Stmt::Collect(Some(_)) => out.push(Stmt::Collect(None)),
         Stmt::WeakRef {
             target,
@@ -276,6 +280,7 @@ fn target(t: &Target) -> String {
 pub fn render(s: &Stmt) -> String {
     let items = |v: &[Value]| v.iter().map(value).collect::<Vec<_>>();
     match s {
+        Stmt::Repeat { count, .. } => format!("repeat: {count}"),
         Stmt::New { target, class } => format!("{target} = {class}()"),
         Stmt::NewList { target, items: v } => format!("{target} = [{}]", items(v).join(", ")),
         Stmt::NewDict { target, items: v } => {
@@ -367,6 +372,7 @@ mod tests {
         );
         assert_eq!(simpler("t1 = (a, 1)"), vec!["t1 = (a,)".to_string()]);
         assert_eq!(simpler("a.x = b"), vec!["a.x = None".to_string()]);
+        assert_eq!(simpler("a = b"), vec!["a = None".to_string()]);
         assert!(simpler("a.x = None").is_empty());
     }
 
@@ -389,7 +395,10 @@ mod tests {
             d.steps.iter().any(|s| s == "needle") && d.steps.iter().any(|s| s.contains("a7"))
         };
         let (small, tests) = shrink(&d, DEFAULT_BUDGET, &mut pred);
-        assert_eq!(small.steps, vec!["s7 = [a7]".to_string(), "needle".to_string()]);
+        assert_eq!(
+            small.steps,
+            vec!["s7 = [a7]".to_string(), "needle".to_string()]
+        );
         assert!(small.classes.is_empty());
         assert!(small.versions.is_empty());
         assert!(tests < 200, "{tests}");

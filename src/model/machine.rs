@@ -921,6 +921,15 @@ impl<'s> Machine<'s> {
             ));
         }
         match &step.stmt {
+            Stmt::Repeat { count, body } => {
+                for _ in 0..*count {
+                    for s in body {
+                        self.exec(s)?;
+                    }
+                    // The loop's backward jump checks the eval breaker (3.12+).
+                    self.eval_breaker();
+                }
+            }
             Stmt::New { target, class } => {
                 let c = self
                     .sc

@@ -122,5 +122,11 @@ fn run_with(
     });
     m.observe();
     let journal = m.journal.take().map(|j| *j);
-    Ok((Trace { events: m.events }, journal))
+    let trace = Trace { events: m.events };
+    let trace = if scenario.summary {
+        trace.summarized()
+    } else {
+        trace
+    };
+    Ok((trace, journal))
 }

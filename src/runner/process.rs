@@ -26,6 +26,12 @@ pub enum RunError {
     Crashed { status: String, stderr: String },
     #[error("interpreter printed no valid trace: {0}")]
     BadOutput(String),
+    /// The fork server died (or hung) while running this program alone.
+    #[error("the interpreter's fork server {0}")]
+    ServerDied(String),
+    /// A gcconform bug (e.g. a scenario that cannot be translated).
+    #[error("gcconform bug: {0}")]
+    Internal(String),
 }
 
 /// Interpreter flags used for every run: no user site-packages, no `site` import.
@@ -122,6 +128,7 @@ pub(crate) fn run_raw(
     let input = input.as_bytes().to_vec();
     // The child may exit without reading everything (a broken pipe is then expected).
     let writer = thread::spawn(move || {
+        ignore_sigpipe_in_this_thread();
         let _ = stdin.write_all(&input);
     });
     let out_reader = reader(child.stdout.take().expect("piped stdout"));
@@ -137,6 +144,18 @@ pub(crate) fn run_raw(
             stderr: String::from_utf8_lossy(&stderr).into_owned(),
         }),
         None => Err(RunError::Timeout(timeout)),
+    }
+}
+
+/// Block SIGPIPE in the calling thread, so that writing to a child that has exited fails with
+/// EPIPE instead of killing gcconform (whose `main` restores SIGPIPE's default action).
+pub(crate) fn ignore_sigpipe_in_this_thread() {
+    // SAFETY: changes only the calling thread's signal mask; the sets are initialized first.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
     }
 }
 
@@ -213,7 +232,7 @@ fn signal_name(sig: i32) -> Option<&'static str> {
 }
 
 /// The last `n` lines of `text` (a note says how many were left out).
-fn tail(text: &str, n: usize) -> String {
+pub(crate) fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.trim_end().lines().collect();
     if lines.len() <= n {
         return lines.join("\n");
@@ -226,6 +245,9 @@ fn tail(text: &str, n: usize) -> String {
 }
 
 /// The trace between the markers of a program's stdout. Lines outside the markers are ignored.
+/// The line a `trace: summary` program prints before its trace.
+pub const SUMMARY_MARK: &str = "#gcconform-summary";
+
 pub fn parse_output(stdout: &str) -> Result<Trace, RunError> {
     let lines: Vec<&str> = stdout.lines().collect();
     let begin = lines
@@ -256,7 +278,13 @@ pub fn parse_output(stdout: &str) -> Result<Trace, RunError> {
         }
     }
     let body = lines[begin + 1..end].join("\n");
-    Trace::parse(&body).map_err(|e| RunError::BadOutput(e.to_string()))
+    let trace = Trace::parse(&body).map_err(|e| RunError::BadOutput(e.to_string()))?;
+    // `trace: summary` scenarios: the program says so; group labels as the model does.
+    if lines[..begin].iter().any(|l| l.trim_end() == SUMMARY_MARK) {
+        Ok(trace.summarized())
+    } else {
+        Ok(trace)
+    }
 }
 
 fn excerpt(stdout: &str) -> String {

@@ -97,6 +97,7 @@ _todo = []               # observation scratch (deep walk): objects to visit
 _todo_append = _todo.append
 _todo_extend = _todo.extend
 _todo_pop = _todo.pop
+_walk_from = []          # warm-up only: where the deep walk starts instead of every object
 
 
 def _started(g):
@@ -225,7 +226,7 @@ def _observer():
                 if k[0] != '_':
                     _todo_append(g[k])
             g = k = None
-            for o in objs:
+            for o in _walk_from or objs:
                 t = _type(o)
                 if t is _list or t is _dict or t is _tuple or _id(t) in _cls:
                     _todo_append(o)
@@ -290,6 +291,8 @@ def _observer():
 
 def _print_trace():
     out = _sys.stdout
+    if _SUMMARY:
+        out.write('#gcconform-summary\n')
     out.write('#gcconform-trace-begin\n')
     for k in _range(_evn[0]):
         out.write(_ev[k] + '\n')
@@ -330,9 +333,13 @@ _prime.x = 1
 _dictclasses[_id(_Warm)] = 1
 _own_dict(_prime)
 del _dictclasses[_id(_Warm)]
+# The warm-up's deep walks start from a sample of each kind of object they handle, not from
+# every object there is (the paths matter, not the heap; walking it all is slow).
+_walk_from.extend(([_prime], {'k': _prime}, (_prime, 0), _wrtype(_Warm), _wrtype(_prime)))
 _prime = _Warm = None
 _observe()
 _observe()
+del _walk_from[:]
 del _count['_prime']
 _lab.clear()
 _labtype.clear()
@@ -383,12 +390,23 @@ fn emit_line(expr: &str) -> String {
     format!("_ev[_evn[0]] = {expr}; _evn[0] += 1")
 }
 
-/// Every statement of the scenario: steps, then `__del__` bodies in class order.
+/// Every statement of the scenario: steps (with `repeat:` bodies), then `__del__` bodies in
+/// class order.
 fn all_statements(sc: &Scenario) -> impl Iterator<Item = &Stmt> {
-    sc.steps
-        .iter()
-        .chain(sc.classes.iter().flat_map(|c| c.del.iter().flatten()))
-        .map(|s| &s.stmt)
+    fn walk<'s>(steps: &'s [Step], out: &mut Vec<&'s Stmt>) {
+        for s in steps {
+            out.push(&s.stmt);
+            if let Stmt::Repeat { body, .. } = &s.stmt {
+                walk(body, out);
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(&sc.steps, &mut v);
+    for c in &sc.classes {
+        walk(c.del.as_deref().unwrap_or(&[]), &mut v);
+    }
+    v.into_iter()
 }
 
 /// The names that new objects are bound to, in order of first appearance.
@@ -506,6 +524,11 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         out,
         "_FREEZE = {}  # the scenario uses gc.freeze()",
         flag(freeze, "True")
+    );
+    let _ = writeln!(
+        out,
+        "_SUMMARY = {}  # `trace: summary`: gcconform groups runs of labels when it reads the trace",
+        flag(sc.summary, "True")
     );
     let _ = writeln!(
         out,
@@ -695,6 +718,24 @@ impl<'a> Body<'a> {
             self.drop_reservation(n);
         }
         match s {
+            Stmt::Repeat { count, body } => {
+                // A Python loop; reservations are bound before it and at the end of each
+                // iteration, so every iteration starts from the same state.
+                self.bind_pending();
+                self.lines.push(format!("for _r in _range({count}):"));
+                let start = self.lines.len();
+                for st in body {
+                    self.lines
+                        .push(format!("# line {}: {}", st.pos.line, canonical(&st.stmt)));
+                    self.stmt(&st.stmt);
+                }
+                self.bind_pending();
+                self.lines.push("pass".to_string());
+                for l in &mut self.lines[start..] {
+                    *l = format!("    {l}");
+                }
+                return;
+            }
             Stmt::SetAttr { obj, attr, .. } if !self.cx.value_slots.iter().any(|v| v == attr) => {
                 // The store may have created the instance's __dict__ (2.7-3.10).
                 self.lines.push(canonical(s));
@@ -976,6 +1017,7 @@ pub fn tuple_is_new(items: &[Value]) -> bool {
 /// The statement as Python source, exactly as the language spells it (canonical spacing).
 pub fn canonical(s: &Stmt) -> String {
     match s {
+        Stmt::Repeat { count, body } => format!("repeat {count} ({} statements)", body.len()),
         Stmt::New { target, class } => format!("{} = {}()", ident(target), ident(class)),
         Stmt::NewList { target, items } => {
             let v: Vec<String> = items.iter().map(value).collect();

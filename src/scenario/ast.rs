@@ -113,6 +113,8 @@ pub enum Stmt {
     Global(Vec<String>),
     /// `raise RuntimeError()` (only in `__del__`)
     Raise,
+    /// `- repeat: N` with `steps:`: run the body N times (top level only).
+    Repeat { count: u64, body: Vec<Step> },
 }
 
 /// A statement with where it stands in the file.
@@ -177,6 +179,8 @@ pub struct Scenario {
     pub versions: Vec<VersionRange>,
     pub classes: Vec<ClassDef>,
     pub steps: Vec<Step>,
+    /// `trace: summary`: traces count objects instead of listing every label.
+    pub summary: bool,
 }
 
 impl Scenario {

@@ -71,6 +71,15 @@ struct RawScenario {
     classes: Option<RawClasses>,
     #[serde(default)]
     steps: Option<Vec<serde_yaml::Value>>,
+    #[serde(default)]
+    trace: Option<TraceMode>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum TraceMode {
+    Full,
+    Summary,
 }
 
 #[derive(Deserialize, Default)]
@@ -226,7 +235,11 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
             if pos.line > last {
                 pos = Pos {
                     line: last,
-                    col: text.lines().last().map(|l| l.chars().count() + 1).unwrap_or(1),
+                    col: text
+                        .lines()
+                        .last()
+                        .map(|l| l.chars().count() + 1)
+                        .unwrap_or(1),
                 };
             }
             let mut msg = e.to_string();
@@ -268,7 +281,7 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
             }
             if msg.contains("unknown field") {
                 msg.push_str(
-                    " (top level: description, versions, classes, steps; class: __del__, __slots__)",
+                    " (top level: description, versions, trace, classes, steps; class: __del__, __slots__)",
                 );
             }
             ck.error(pos, msg);
@@ -369,42 +382,17 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
         ),
         Some(v) => {
             let mut cursor = spos.unwrap_or(Pos { line: 1, col: 1 });
-            for item in v {
-                total_statements += 1;
-                match item {
-                    serde_yaml::Value::String(t) => {
-                        let (p, verbatim) = loc.locate(t.trim(), cursor);
-                        cursor = advance(p, t.trim());
-                        if let Some(s) = parse_step(&mut ck, &t, p, verbatim) {
-                            steps.push(s);
-                        }
-                    }
-                    serde_yaml::Value::Mapping(m) if m.len() == 1 => {
-                        let (k, v) = m.into_iter().next().expect("one entry");
-                        let k = yaml_scalar(&k);
-                        let written = format!("{k}: {}", yaml_scalar(&v));
-                        let p = loc.find(&k, cursor).unwrap_or(cursor);
-                        cursor = advance(p, &k);
-                        ck.error(
-                            p,
-                            format!(
-                                "YAML read this step as a mapping (`{written}`) because it contains `: `; quote it: - \"{written}\""
-                            ),
-                        );
-                    }
-                    other => {
-                        let shown = yaml_scalar(&other);
-                        let p = loc.find(&shown, cursor).unwrap_or(cursor);
-                        ck.error(
-                            p,
-                            format!(
-                                "a step must be a statement written as a string, found `{shown}`"
-                            ),
-                        );
-                    }
-                }
-            }
+            steps = parse_steps(&mut ck, &loc, v, &mut cursor, 0, &mut total_statements);
         }
+    }
+    if unrolled(&steps) > MAX_UNROLLED {
+        ck.error(
+            spos.unwrap_or(Pos { line: 1, col: 1 }),
+            format!(
+                "with its `repeat:` blocks unrolled the scenario runs {} statements; the limit is {MAX_UNROLLED}",
+                unrolled(&steps)
+            ),
+        );
     }
     if total_statements > MAX_STATEMENTS {
         ck.error(
@@ -422,6 +410,7 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
         versions,
         classes,
         steps,
+        summary: raw.trace == Some(TraceMode::Summary),
     };
     if ck.diags.is_empty() {
         Semantics::new(&mut ck, &scenario).run();
@@ -442,6 +431,154 @@ fn yaml_scalar(v: &serde_yaml::Value) -> String {
             .trim()
             .to_string(),
     }
+}
+
+/// The largest `repeat:` count.
+pub const MAX_REPEAT: u64 = 10_000_000;
+/// How deep `repeat:` blocks may nest.
+pub const MAX_REPEAT_DEPTH: usize = 4;
+/// The most statements a scenario may execute with its repeats unrolled (finalizers aside).
+pub const MAX_UNROLLED: u64 = 50_000_000;
+
+/// A list of steps: statements (strings) and `repeat:` blocks.
+fn parse_steps(
+    ck: &mut Checker,
+    loc: &Locator,
+    items: Vec<serde_yaml::Value>,
+    cursor: &mut Pos,
+    depth: usize,
+    total: &mut usize,
+) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for item in items {
+        *total += 1;
+        match item {
+            serde_yaml::Value::String(t) => {
+                let (p, verbatim) = loc.locate(t.trim(), *cursor);
+                *cursor = advance(p, t.trim());
+                if let Some(s) = parse_step(ck, &t, p, verbatim) {
+                    steps.push(s);
+                }
+            }
+            serde_yaml::Value::Mapping(m)
+                if m.contains_key(serde_yaml::Value::String("repeat".into())) =>
+            {
+                let p = loc.find("repeat", *cursor).unwrap_or(*cursor);
+                *cursor = advance(p, "repeat");
+                if let Some(s) = parse_repeat(ck, loc, m, p, cursor, depth, total) {
+                    steps.push(s);
+                }
+            }
+            serde_yaml::Value::Mapping(m) if m.len() == 1 => {
+                let (k, v) = m.into_iter().next().expect("one entry");
+                let k = yaml_scalar(&k);
+                let written = format!("{k}: {}", yaml_scalar(&v));
+                let p = loc.find(&k, *cursor).unwrap_or(*cursor);
+                *cursor = advance(p, &k);
+                ck.error(
+                    p,
+                    format!(
+                        "YAML read this step as a mapping (`{written}`) because it contains `: `; quote it: - \"{written}\""
+                    ),
+                );
+            }
+            other => {
+                let shown = yaml_scalar(&other);
+                let p = loc.find(&shown, *cursor).unwrap_or(*cursor);
+                ck.error(
+                    p,
+                    format!(
+                        "a step must be a statement written as a string, or a `repeat:` block, found `{shown}`"
+                    ),
+                );
+            }
+        }
+    }
+    steps
+}
+
+/// `- repeat: N` with `steps: [...]`: the body runs N times.
+fn parse_repeat(
+    ck: &mut Checker,
+    loc: &Locator,
+    m: serde_yaml::Mapping,
+    pos: Pos,
+    cursor: &mut Pos,
+    depth: usize,
+    total: &mut usize,
+) -> Option<Step> {
+    let mut count = None;
+    let mut body = None;
+    for (k, v) in m {
+        match (yaml_scalar(&k).as_str(), v) {
+            ("repeat", serde_yaml::Value::Number(n)) => {
+                match n.as_u64() {
+                    Some(c) if (1..=MAX_REPEAT).contains(&c) => count = Some(c),
+                    _ => {
+                        ck.error(
+                        pos,
+                        format!("`repeat: {n}`: the count must be a whole number from 1 to {MAX_REPEAT}"),
+                    );
+                        return None;
+                    }
+                }
+            }
+            ("repeat", other) => {
+                ck.error(
+                    pos,
+                    format!(
+                        "`repeat:` takes a whole number, found `{}`",
+                        yaml_scalar(&other)
+                    ),
+                );
+                return None;
+            }
+            ("steps", serde_yaml::Value::Sequence(items)) if !items.is_empty() => {
+                body = Some(items);
+            }
+            ("steps", _) => {
+                ck.error(pos, "a `repeat:` block needs a non-empty `steps:` list");
+                return None;
+            }
+            (other, _) => {
+                ck.error(
+                    pos,
+                    format!("unknown key `{other}` in a `repeat:` block (keys: repeat, steps)"),
+                );
+                return None;
+            }
+        }
+    }
+    let Some(items) = body else {
+        ck.error(pos, "a `repeat:` block needs a non-empty `steps:` list");
+        return None;
+    };
+    if depth + 1 > MAX_REPEAT_DEPTH {
+        ck.error(
+            pos,
+            format!("`repeat:` blocks nest more than {MAX_REPEAT_DEPTH} deep"),
+        );
+        return None;
+    }
+    let body = parse_steps(ck, loc, items, cursor, depth + 1, total);
+    let count = count?;
+    let text = format!("repeat: {count}");
+    Some(Step {
+        stmt: Stmt::Repeat { count, body },
+        text,
+        pos,
+    })
+}
+
+/// Statements executed with every `repeat:` unrolled.
+fn unrolled(steps: &[Step]) -> u64 {
+    steps
+        .iter()
+        .map(|s| match &s.stmt {
+            Stmt::Repeat { count, body } => count.saturating_mul(unrolled(body)),
+            _ => 1,
+        })
+        .fold(0u64, |a, b| a.saturating_add(b))
 }
 
 fn parse_step(ck: &mut Checker, text: &str, pos: Pos, verbatim: bool) -> Option<Step> {
@@ -908,6 +1045,23 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     }
                 }
                 self.bind(target, Kind::WeakRef, pos, env, del);
+            }
+            Stmt::Repeat { body, .. } => {
+                if del.is_some() {
+                    self.ck
+                        .error(pos, "`repeat:` is only allowed at the top level");
+                    return;
+                }
+                // Twice: what one iteration deletes must not be used by the next.
+                let before = self.ck.diags.len();
+                for s in body {
+                    self.stmt(s, env, del);
+                }
+                if self.ck.diags.len() == before {
+                    for s in body {
+                        self.stmt(s, env, del);
+                    }
+                }
             }
             Stmt::Global(_) | Stmt::Raise if del.is_none() => {
                 self.ck.error(

@@ -1,0 +1,686 @@
+//! Fork-isolated batches: one long-lived interpreter (the *fork server*, `server.py`) runs many
+//! programs, each in a child it forks for it.
+//!
+//! A child runs the program exactly as `python -s -S - < program` would (see `server.py`): the
+//! same environment as [`super::process`] (every `PYTHON*` variable removed, `PYTHONHASHSEED=0`,
+//! working directory `/`), module `__main__`, file name `<stdin>`, stdin at EOF. The generated
+//! program starts with `gc.disable()`, a full collection and `del gc.garbage[:]`, so the child
+//! starts from a clean collector whatever the server did; the server itself never runs a
+//! scenario, so a leak, a resurrected object or a frozen generation in one scenario cannot
+//! change the next. The traces are the same as from a fresh process (`tests/runner.rs` checks
+//! the whole corpus both ways).
+//!
+//! Faults: a child that runs past the timeout is killed by its own `SIGALRM` timer (reported as
+//! [`RunError::Timeout`]); a child that crashes is reported with its signal or exit status and
+//! stderr, and the server goes on. If the server itself dies or stops answering, it is killed
+//! (with its process group) and restarted, and the remaining programs run on the new one; a
+//! program that was running alone when the server died gets [`RunError::ServerDied`] (when
+//! several were running, they are retried one at a time to find the culprit). Where the server
+//! cannot be used (no `os.fork`, or it does not start: not a Python, a broken interpreter), every
+//! program runs in a fresh process instead ([`super::run_program`]), so each still gets its own
+//! result or reason.
+
+use super::Interpreter;
+use super::process::{RunError, python_command, run_program, status_text, tail};
+use super::program::translate;
+use crate::scenario::Scenario;
+use crate::trace::Trace;
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, ChildStdout, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The server program (sent on stdin after [`BOOTSTRAP`]).
+pub const DRIVER: &str = include_str!("server.py");
+
+/// The `-c` program: reads a 10-digit length and then that many bytes of driver from stdin,
+/// and runs them (valid on 2.7 and 3.x).
+pub const BOOTSTRAP: &str = "import os\n\
+def _r(n):\n    b = b''\n    while len(b) < n:\n        d = os.read(0, n - len(b))\n        \
+if not d:\n            raise SystemExit(3)\n        b += d\n    return b\n\
+exec(compile(_r(int(_r(10))), '<gcconform-server>', 'exec', 0, True))\n";
+
+/// How many trailing stderr lines an error keeps (as for fresh processes).
+const STDERR_TAIL_LINES: usize = 20;
+/// How much of the server's own stderr is kept for messages.
+const SERVER_STDERR_KEEP: usize = 64 << 10;
+
+/// Counters of what a pool did (for notes and `gcconform speed`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Fork servers started successfully.
+    pub servers: usize,
+    /// Servers that died or hung while running programs (and were killed and replaced).
+    pub server_failures: usize,
+    /// Programs run in a forked child.
+    pub forked: usize,
+    /// Programs run in a fresh process.
+    pub fresh: usize,
+}
+
+/// Runs batches of programs under one interpreter, fork-isolated (see the module docs).
+pub struct Pool {
+    interp: Interpreter,
+    slots: usize,
+    server: Option<Server>,
+    /// Set once runs go to fresh processes: why.
+    fresh_reason: Option<String>,
+    stats: PoolStats,
+}
+
+impl Pool {
+    /// A pool for `interp` that runs up to one child per CPU at a time. Nothing starts until
+    /// the first batch.
+    pub fn new(interp: &Interpreter) -> Pool {
+        let cpus = thread::available_parallelism().map_or(1, |n| n.get());
+        Pool::with_slots(interp, cpus)
+    }
+
+    /// A pool that runs up to `slots` children at a time (at least one).
+    pub fn with_slots(interp: &Interpreter, slots: usize) -> Pool {
+        Pool {
+            interp: interp.clone(),
+            slots: slots.max(1),
+            server: None,
+            fresh_reason: None,
+            stats: PoolStats::default(),
+        }
+    }
+
+    /// A pool that never forks: one fresh process per program (for comparisons).
+    pub fn fresh(interp: &Interpreter, slots: usize) -> Pool {
+        let mut p = Pool::with_slots(interp, slots);
+        p.fresh_reason = Some("fresh processes requested".to_string());
+        p
+    }
+
+    pub fn interpreter(&self) -> &Interpreter {
+        &self.interp
+    }
+
+    /// Why programs run in fresh processes instead of forked children, once they do.
+    pub fn fresh_reason(&self) -> Option<&str> {
+        self.fresh_reason.as_deref()
+    }
+
+    pub fn stats(&self) -> &PoolStats {
+        &self.stats
+    }
+
+    /// Run every scenario's program; the traces (or why there is none) in the same order.
+    pub fn run_scenarios(
+        &mut self,
+        scenarios: &[&Scenario],
+        timeout: Duration,
+    ) -> Vec<Result<Trace, RunError>> {
+        let programs: Vec<Result<String, RunError>> = scenarios
+            .iter()
+            .map(|s| {
+                std::panic::catch_unwind(|| translate(s)).map_err(|p| {
+                    let msg = p
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| p.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    RunError::Internal(format!("translating {}: {msg}", s.id))
+                })
+            })
+            .collect();
+        let ok: Vec<&str> = programs
+            .iter()
+            .filter_map(|p| p.as_ref().ok().map(String::as_str))
+            .collect();
+        let mut outs = self.run_programs(&ok, timeout).into_iter();
+        programs
+            .into_iter()
+            .map(|p| match p {
+                Ok(_) => outs
+                    .next()
+                    .expect("one result per program")
+                    .and_then(|o| super::parse_output(&o)),
+                Err(e) => Err(e),
+            })
+            .collect()
+    }
+
+    /// Run every program (as `python -s -S - < program` would); each one's stdout if it
+    /// exited with status 0, in the same order.
+    pub fn run_programs(
+        &mut self,
+        programs: &[&str],
+        timeout: Duration,
+    ) -> Vec<Result<String, RunError>> {
+        let n = programs.len();
+        let mut results: Vec<Option<Result<String, RunError>>> = (0..n).map(|_| None).collect();
+        // (program index, run alone): runs that were in flight when a server died are retried
+        // alone, so that the one that kills it is found.
+        let mut queue: VecDeque<(usize, bool)> = (0..n).map(|i| (i, false)).collect();
+        let mut inflight: HashMap<u64, Flight> = HashMap::new();
+        let mut next_id: u64 = 0;
+        let grace = Duration::from_secs(2) + timeout / 4;
+        while !queue.is_empty() || !inflight.is_empty() {
+            if self.fresh_reason.is_some() {
+                let rest: Vec<usize> = queue.drain(..).map(|(i, _)| i).collect();
+                for (i, r) in rest.iter().zip(self.run_fresh(programs, &rest, timeout)) {
+                    results[*i] = Some(r);
+                }
+                break;
+            }
+            if self.server.is_none() {
+                match Server::start(&self.interp, self.slots, timeout) {
+                    Ok(s) if s.fork => {
+                        self.stats.servers += 1;
+                        self.server = Some(s);
+                    }
+                    Ok(_) => {
+                        self.fresh_reason = Some("the interpreter has no os.fork".to_string());
+                        continue;
+                    }
+                    Err(why) => {
+                        self.fresh_reason = Some(why);
+                        continue;
+                    }
+                }
+            }
+            let server = self.server.as_mut().expect("started above");
+            // Fill the free slots (a run marked alone waits for an empty server).
+            let mut sent_ok = true;
+            while inflight.len() < self.slots {
+                let Some(&(i, alone)) = queue.front() else {
+                    break;
+                };
+                if (alone && !inflight.is_empty()) || inflight.values().any(|f| f.alone) {
+                    break;
+                }
+                queue.pop_front();
+                next_id += 1;
+                let ms = timeout.as_millis().clamp(1, u64::MAX as u128) as u64;
+                let mut frame = format!("R {next_id} {ms} {}\n", programs[i].len()).into_bytes();
+                frame.extend_from_slice(programs[i].as_bytes());
+                inflight.insert(
+                    next_id,
+                    Flight {
+                        index: i,
+                        alone,
+                        deadline: Instant::now() + timeout + grace,
+                    },
+                );
+                if !server.send(frame) {
+                    sent_ok = false;
+                    break;
+                }
+            }
+            let deadline = inflight
+                .values()
+                .map(|f| f.deadline)
+                .min()
+                .expect("something is in flight");
+            let msg = if sent_ok && server.send(b"W\n".to_vec()) {
+                server.recv_until(deadline)
+            } else {
+                Msg::Gone
+            };
+            match msg {
+                Msg::Done {
+                    id,
+                    kind,
+                    value,
+                    stdout,
+                    stderr,
+                } if inflight.contains_key(&id) => {
+                    let f = inflight.remove(&id).expect("checked");
+                    self.stats.forked += 1;
+                    results[f.index] = Some(self.outcome(kind, value, &stdout, &stderr, timeout));
+                }
+                other => {
+                    // The server died, hung or broke the protocol: kill it, then blame, retry
+                    // or time out what was in flight.
+                    let mut server = self.server.take().expect("running");
+                    let hung = matches!(other, Msg::Silent);
+                    let why = server.kill_and_describe(&other);
+                    self.stats.server_failures += 1;
+                    let now = Instant::now();
+                    let mut flights: Vec<Flight> = inflight.drain().map(|(_, f)| f).collect();
+                    flights.sort_by_key(|f| std::cmp::Reverse(f.index));
+                    let single = flights.len() == 1;
+                    for f in flights {
+                        if hung && now >= f.deadline {
+                            results[f.index] = Some(Err(RunError::Timeout(timeout)));
+                        } else if hung {
+                            queue.push_front((f.index, false));
+                        } else if f.alone || single {
+                            results[f.index] = Some(Err(RunError::ServerDied(why.clone())));
+                        } else {
+                            queue.push_front((f.index, true));
+                        }
+                    }
+                }
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.expect("every program has a result"))
+            .collect()
+    }
+
+    fn outcome(
+        &self,
+        kind: u8,
+        value: i32,
+        stdout: &[u8],
+        stderr: &[u8],
+        timeout: Duration,
+    ) -> Result<String, RunError> {
+        let stderr_text = || tail(&String::from_utf8_lossy(stderr), STDERR_TAIL_LINES);
+        match (kind, value) {
+            (b'x', 0) => Ok(String::from_utf8_lossy(stdout).into_owned()),
+            (b's', libc::SIGALRM) => Err(RunError::Timeout(timeout)),
+            (b'x', code) => Err(RunError::Crashed {
+                status: format!("exit status {code}"),
+                stderr: stderr_text(),
+            }),
+            (b's', sig) => Err(RunError::Crashed {
+                status: status_text(std::process::ExitStatus::from_raw(sig & 0x7f)),
+                stderr: stderr_text(),
+            }),
+            _ => Err(RunError::Spawn {
+                path: self.interp.path.display().to_string(),
+                reason: String::from_utf8_lossy(stderr).trim().to_string(),
+            }),
+        }
+    }
+
+    /// Run `which` programs in fresh processes, `slots` at a time; results in that order.
+    fn run_fresh(
+        &mut self,
+        programs: &[&str],
+        which: &[usize],
+        timeout: Duration,
+    ) -> Vec<Result<String, RunError>> {
+        self.stats.fresh += which.len();
+        let interp = &self.interp;
+        parallel_map_n(which, self.slots, |&i| {
+            run_program(interp, programs[i], timeout)
+        })
+    }
+}
+
+/// Run scenarios under `interp` in one fork-isolated batch (see [`Pool`]).
+pub fn run_many(
+    interp: &Interpreter,
+    scenarios: &[Scenario],
+    timeout: Duration,
+) -> Vec<Result<Trace, RunError>> {
+    let refs: Vec<&Scenario> = scenarios.iter().collect();
+    Pool::new(interp).run_scenarios(&refs, timeout)
+}
+
+struct Flight {
+    index: usize,
+    alone: bool,
+    deadline: Instant,
+}
+
+/// What the reader thread got from the server.
+#[derive(Debug)]
+enum Msg {
+    Hello {
+        fork: bool,
+    },
+    Done {
+        id: u64,
+        kind: u8,
+        value: i32,
+        stdout: Vec<u8>,
+        stderr: Vec<u8>,
+    },
+    /// Its stdout closed (it died, or closed it).
+    Eof,
+    /// It wrote something that is not the protocol.
+    Garbage(String),
+    /// No answer before the deadline.
+    Silent,
+    /// It could not be written to.
+    Gone,
+}
+
+/// A running fork server.
+struct Server {
+    child: Child,
+    fork: bool,
+    to_server: Option<Sender<Vec<u8>>>,
+    from_server: Receiver<Msg>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    stderr_done: Receiver<()>,
+}
+
+impl Server {
+    /// Start the server and wait (up to `timeout`) for its greeting.
+    fn start(interp: &Interpreter, slots: usize, timeout: Duration) -> Result<Server, String> {
+        let path = interp.path.display().to_string();
+        let mut cmd = python_command(&interp.path);
+        cmd.args(["-c", BOOTSTRAP])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Its own process group, so that it can be killed with every child it forked.
+            .process_group(0);
+        let mut child = cmd.spawn().map_err(|e| {
+            RunError::Spawn {
+                path: path.clone(),
+                reason: e.to_string(),
+            }
+            .to_string()
+        })?;
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = child.stdout.take().expect("piped");
+        let stderr_pipe = child.stderr.take().expect("piped");
+        let (to_server, writer_rx) = mpsc::channel::<Vec<u8>>();
+        thread::spawn(move || writer(stdin, writer_rx));
+        let (msg_tx, from_server) = mpsc::channel();
+        thread::spawn(move || reader(stdout, msg_tx));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (done_tx, stderr_done) = mpsc::channel();
+        {
+            let stderr = stderr.clone();
+            thread::spawn(move || {
+                collect_stderr(stderr_pipe, &stderr);
+                let _ = done_tx.send(());
+            });
+        }
+        let mut server = Server {
+            child,
+            fork: false,
+            to_server: Some(to_server),
+            from_server,
+            stderr,
+            stderr_done,
+        };
+        let tmp = std::env::temp_dir();
+        let tmp = tmp.to_string_lossy();
+        let mut hello = format!("{:010}", DRIVER.len()).into_bytes();
+        hello.extend_from_slice(DRIVER.as_bytes());
+        hello.extend_from_slice(format!("C {slots} {}\n{tmp}", tmp.len()).as_bytes());
+        let msg = if server.send(hello) {
+            server.recv_until(Instant::now() + timeout)
+        } else {
+            Msg::Gone
+        };
+        match msg {
+            Msg::Hello { fork } => {
+                server.fork = fork;
+                Ok(server)
+            }
+            other => {
+                let why = server.kill_and_describe(&other);
+                Err(format!("the fork server did not start: {why}"))
+            }
+        }
+    }
+
+    fn send(&mut self, frame: Vec<u8>) -> bool {
+        self.to_server
+            .as_ref()
+            .is_some_and(|tx| tx.send(frame).is_ok())
+    }
+
+    fn recv_until(&mut self, deadline: Instant) -> Msg {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match self.from_server.recv_timeout(wait) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => Msg::Silent,
+            Err(RecvTimeoutError::Disconnected) => Msg::Eof,
+        }
+    }
+
+    /// Kill the server and everything it forked; say what happened to it.
+    fn kill_and_describe(&mut self, msg: &Msg) -> String {
+        let pid = self.child.id();
+        if matches!(msg, Msg::Eof | Msg::Gone) {
+            // It is probably exiting: give it a moment, to report how it ended.
+            let deadline = Instant::now() + Duration::from_millis(500);
+            while !exited_unreaped(pid) && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+        // SAFETY: kill(2) on the process group led by our own child, which has not been
+        // waited for yet (so the id cannot have been reused).
+        unsafe {
+            libc::kill(-(pid as i32), libc::SIGKILL);
+        }
+        let status = self.child.wait().ok();
+        self.to_server = None;
+        // Give the stderr reader a moment to see EOF.
+        let _ = self.stderr_done.recv_timeout(Duration::from_millis(500));
+        let stderr = {
+            let e = self.stderr.lock().unwrap_or_else(|p| p.into_inner());
+            tail(&String::from_utf8_lossy(&e), STDERR_TAIL_LINES)
+        };
+        let what = match (msg, status) {
+            (Msg::Silent, _) => "stopped answering (killed)".to_string(),
+            (Msg::Garbage(g), _) => format!("answered {g:?} instead of the protocol"),
+            (_, Some(s)) if s.signal() == Some(libc::SIGKILL) => {
+                "was killed by signal 9 (SIGKILL)".to_string()
+            }
+            (_, Some(s)) => format!("died ({})", status_text(s)),
+            (_, None) => "died".to_string(),
+        };
+        if stderr.trim().is_empty() {
+            what
+        } else {
+            format!("{what}; its stderr:\n{}", stderr.trim())
+        }
+    }
+}
+
+/// Whether our child `pid` has exited, without reaping it (so its id stays reserved).
+fn exited_unreaped(pid: u32) -> bool {
+    // SAFETY: waitid(2) with WNOWAIT on our own child; `info` is plain data.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let r = libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        );
+        r == 0 && info.si_pid() != 0
+    }
+}
+
+/// Map `f` over `items` on up to `workers` threads; results in input order.
+pub(crate) fn parallel_map_n<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let n = items.len();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
+    thread::scope(|scope| {
+        for _ in 0..workers.clamp(1, n.max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let r = f(&items[i]);
+                    results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(r);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every item was processed"))
+        .collect()
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // EOF on its stdin makes it kill its children and exit.
+        self.to_server = None;
+        let deadline = Instant::now() + Duration::from_millis(500);
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(_)) | Err(_) => return,
+                Ok(None) if Instant::now() >= deadline => break,
+                Ok(None) => thread::sleep(Duration::from_millis(2)),
+            }
+        }
+        // SAFETY: as in kill_and_describe: our child, not yet waited for.
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Write frames until the channel closes or the pipe breaks.
+fn writer(mut stdin: std::process::ChildStdin, frames: Receiver<Vec<u8>>) {
+    super::process::ignore_sigpipe_in_this_thread();
+    for f in frames {
+        if stdin.write_all(&f).and_then(|_| stdin.flush()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Parse the server's answers until EOF or garbage.
+fn reader(stdout: ChildStdout, tx: Sender<Msg>) {
+    let mut r = BufReader::with_capacity(1 << 16, stdout);
+    loop {
+        let mut line = Vec::new();
+        match r.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => {
+                let _ = tx.send(Msg::Eof);
+                return;
+            }
+            Ok(_) => {}
+        }
+        let msg = parse_header(&line).and_then(|h| match h {
+            Header::Hello { fork } => Some(Msg::Hello { fork }),
+            Header::Done {
+                id,
+                kind,
+                value,
+                out,
+                err,
+            } => {
+                let mut stdout = vec![0; out];
+                let mut stderr = vec![0; err];
+                r.read_exact(&mut stdout).ok()?;
+                r.read_exact(&mut stderr).ok()?;
+                Some(Msg::Done {
+                    id,
+                    kind,
+                    value,
+                    stdout,
+                    stderr,
+                })
+            }
+        });
+        match msg {
+            Some(m) => {
+                if tx.send(m).is_err() {
+                    return;
+                }
+            }
+            None => {
+                let text = String::from_utf8_lossy(&line);
+                let mut text: String = text.trim_end().chars().take(200).collect();
+                if text.is_empty() {
+                    text = "an empty line".into();
+                }
+                let _ = tx.send(Msg::Garbage(text));
+                return;
+            }
+        }
+    }
+}
+
+enum Header {
+    Hello {
+        fork: bool,
+    },
+    Done {
+        id: u64,
+        kind: u8,
+        value: i32,
+        out: usize,
+        err: usize,
+    },
+}
+
+fn parse_header(line: &[u8]) -> Option<Header> {
+    let line = std::str::from_utf8(line).ok()?.strip_suffix('\n')?;
+    let f: Vec<&str> = line.split(' ').collect();
+    match f.as_slice() {
+        ["H", _pid, fork] => Some(Header::Hello { fork: *fork == "1" }),
+        ["D", id, kind, value, out, err] if ["x", "s", "e"].contains(kind) => Some(Header::Done {
+            id: id.parse().ok()?,
+            kind: kind.as_bytes()[0],
+            value: value.parse().ok()?,
+            out: out.parse().ok()?,
+            err: err.parse().ok()?,
+        }),
+        _ => None,
+    }
+}
+
+/// Keep the last [`SERVER_STDERR_KEEP`] bytes of the server's stderr.
+fn collect_stderr(mut pipe: std::process::ChildStderr, keep: &Mutex<Vec<u8>>) {
+    let mut buf = [0u8; 8192];
+    loop {
+        match pipe.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                let mut k = keep.lock().unwrap_or_else(|p| p.into_inner());
+                k.extend_from_slice(&buf[..n]);
+                if k.len() > SERVER_STDERR_KEEP {
+                    let cut = k.len() - SERVER_STDERR_KEEP;
+                    k.drain(..cut);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_headers() {
+        assert!(matches!(
+            parse_header(b"H 12 1\n"),
+            Some(Header::Hello { fork: true })
+        ));
+        assert!(matches!(
+            parse_header(b"D 3 s 11 0 5\n"),
+            Some(Header::Done {
+                id: 3,
+                kind: b's',
+                value: 11,
+                out: 0,
+                err: 5
+            })
+        ));
+        assert!(parse_header(b"D 3 q 11 0 5\n").is_none());
+        assert!(parse_header(b"hello\n").is_none());
+        assert!(parse_header(b"H 1 1").is_none());
+    }
+
+    #[test]
+    fn the_bootstrap_frames_the_driver() {
+        assert!(BOOTSTRAP.contains("_r(int(_r(10)))"));
+        assert!(DRIVER.starts_with("# gcconform fork server"));
+    }
+}

@@ -1,0 +1,271 @@
+# gcconform fork server (see src/runner/pool.rs). Valid on CPython 2.7, 3.6+ and PyPy.
+#
+# Started as `python -s -S -c BOOTSTRAP`; the bootstrap reads this file from stdin (a 10-digit
+# length, then the text) and runs it. Then, on the saved stdin/stdout:
+#   in:  "C <slots> <len>\n" <tmpdir>       once: output files go in <tmpdir>
+#        "R <id> <timeout_ms> <len>\n" <program>
+#                                           fork a child that runs <program> (no answer)
+#        "W\n"                              wait for one child to finish, answer "D"
+#   out: "H <pid> <fork>\n"                 once, after "C"; <fork> is 0 without os.fork
+#        "D <id> <kind> <value> <outlen> <errlen>\n" <stdout> <stderr>
+#                                           kind x: exit status <value>; s: killed by signal
+#                                           <value>; e: fork failed (<stderr> says why)
+# EOF on stdin: kill the children and exit.
+#
+# The server itself never runs a scenario: each program runs in a forked child, exactly as
+# `python -s -S - < program` would run it (module `__main__`, file name `<stdin>`, stdin at
+# EOF, no inherited __future__ flags), with stdout and stderr going to files of its own and a
+# SIGALRM timer that kills it at the timeout. Nothing here touches the collector: the program
+# starts with gc.disable(), a full collection and an empty gc.garbage, as it does in a fresh
+# process.
+import os, sys
+try:
+    import _signal as _sg
+except ImportError:
+    import signal as _sg
+# What every generated program imports, loaded once here instead of once per child.
+import gc, weakref, __future__
+
+try:
+    import builtins as _builtins
+except ImportError:
+    import __builtin__ as _builtins
+# The child replaces sys.modules['__main__']; 2.7 would clear this module when it is freed.
+_server_main = sys.modules['__main__']
+
+_CAP = 16 << 20          # at most this much of a child's stdout (head) and stderr (tail)
+_IN = os.dup(0)
+_OUT = os.dup(1)
+_NULL = os.open(os.devnull, os.O_RDWR)
+# Stray writes to fd 1 must not corrupt the protocol.
+os.dup2(_NULL, 0)
+os.dup2(_NULL, 1)
+_buf = [b'']
+_free = []               # output file pairs not in use
+_all_fds = [_IN, _OUT, _NULL]
+_running = {}            # pid -> (run id, file pair)
+_ready = []              # answers owed before waiting for a child (fork failures)
+
+
+def _quit():
+    for pid in list(_running):
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+    os._exit(0)
+
+
+def _fill():
+    d = os.read(_IN, 1 << 16)
+    if not d:
+        _quit()
+    _buf[0] += d
+
+
+def _line():
+    while b'\n' not in _buf[0]:
+        _fill()
+    l, _buf[0] = _buf[0].split(b'\n', 1)
+    return l
+
+
+def _exact(n):
+    while len(_buf[0]) < n:
+        _fill()
+    d = _buf[0][:n]
+    _buf[0] = _buf[0][n:]
+    return d
+
+
+def _send(b):
+    while b:
+        b = b[os.write(_OUT, b):]
+
+
+def _answer(rid, kind, value, out, err):
+    head = 'D %d %s %d %d %d\n' % (rid, kind, value, len(out), len(err))
+    return head.encode('ascii') + out + err
+
+
+def _slurp(fd, tail):
+    n = os.fstat(fd).st_size
+    start = 0
+    if n > _CAP:
+        if tail:
+            start = n - _CAP
+        n = _CAP
+    os.lseek(fd, start, 0)
+    chunks = []
+    got = 0
+    while got < n:
+        d = os.read(fd, min(n - got, 1 << 20))
+        if not d:
+            break
+        chunks.append(d)
+        got += len(d)
+    return b''.join(chunks)
+
+
+# A generated program is a comment header, the harness (the same text in every program), then
+# a line starting with _SPLIT and the scenario's own code. The harness is compiled once here (per
+# header length, padded with newlines so line numbers stay those of the whole file); the child
+# compiles only the rest (padded the same way). Any other program is compiled whole in the child.
+_SPLIT = b'\n# ---- classes'
+_harness = {}
+
+
+def _compiled_head(prog):
+    i = prog.find(_SPLIT)
+    if i < 0:
+        return None, prog
+    k = 0
+    while prog.startswith(b'#', k):
+        k = prog.find(b'\n', k) + 1
+        if k == 0:
+            return None, prog
+    h = prog.count(b'\n', 0, k)
+    key = (h, prog[k:i + 1])
+    code = _harness.get(key)
+    if code is None:
+        try:
+            code = compile(b'\n' * h + key[1], '<stdin>', 'exec', 0, True)
+        except BaseException:
+            return None, prog
+        _harness[key] = code
+    # Only blank lines before the rest: 2.7 sets a module's first line to that of its first
+    # instruction, and a jump of 255+ lines would turn its peephole optimizer off.
+    n = prog.count(b'\n', 0, i + 1)
+    return code, b'# -*- coding: utf-8 -*-' + b'\n' * n + prog[i + 1:]
+
+
+def _future_flags(code):
+    # The __future__ features the harness turned on apply to the rest of the file too.
+    flags = 0
+    for name in __future__.all_feature_names:
+        f = getattr(__future__, name).compiler_flag
+        if code.co_flags & f:
+            flags |= f
+    return flags
+
+
+def _child(fo, fe, ms, head, prog):
+    # Never returns. A failure before the program starts exits with status 120.
+    try:
+        os.dup2(_NULL, 0)
+        os.dup2(fo, 1)
+        os.dup2(fe, 2)
+        for fd in _all_fds:
+            os.close(fd)
+        if ms > 0:
+            _sg.setitimer(_sg.ITIMER_REAL, ms / 1000.0)
+        main = type(sys)('__main__')
+        main.__dict__['__builtins__'] = _builtins
+        sys.modules['__main__'] = main
+        sys.argv = ['-']
+    except BaseException:
+        try:
+            os.write(2, b'gcconform fork server: could not set up the child\n')
+        finally:
+            os._exit(120)
+    code = 0
+    try:
+        flags = 0
+        if head is not None:
+            flags = _future_flags(head)
+            exec(head, main.__dict__)
+        exec(compile(prog, '<stdin>', 'exec', flags, True), main.__dict__)
+    except SystemExit:
+        c = sys.exc_info()[1].code
+        if c is None:
+            code = 0
+        elif isinstance(c, int):
+            code = c & 255
+        else:
+            try:
+                sys.stderr.write('%s\n' % (c,))
+            except BaseException:
+                pass
+            code = 1
+    except BaseException:
+        t, v, tb = sys.exc_info()
+        try:
+            sys.excepthook(t, v, tb.tb_next)
+        except BaseException:
+            pass
+        code = 1
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except BaseException:
+            pass
+    os._exit(code)
+
+
+def _start(rid, ms, prog):
+    head, prog = _compiled_head(prog)
+    pair = _free.pop()
+    for fd in pair:
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, 0)
+    try:
+        pid = os.fork()
+    except OSError:
+        _free.append(pair)
+        why = ('fork failed: %s' % (sys.exc_info()[1],)).encode('utf-8', 'replace')
+        _ready.append(_answer(rid, 'e', 0, b'', why))
+        return
+    if pid == 0:
+        _child(pair[0], pair[1], ms, head, prog)
+    _running[pid] = (rid, pair)
+
+
+def _wait():
+    if _ready:
+        _send(_ready.pop(0))
+        return
+    while 1:
+        try:
+            pid, status = os.wait()
+        except OSError:
+            if sys.exc_info()[1].errno == 4:  # EINTR (2.7)
+                continue
+            raise
+        if pid in _running:
+            break
+    rid, pair = _running.pop(pid)
+    if os.WIFSIGNALED(status):
+        kind, value = 's', os.WTERMSIG(status)
+    else:
+        kind, value = 'x', os.WEXITSTATUS(status)
+    msg = _answer(rid, kind, value, _slurp(pair[0], False), _slurp(pair[1], True))
+    _free.append(pair)
+    _send(msg)
+
+
+_h = _line().split()
+_slots = int(_h[1])
+_dir = _exact(int(_h[2])).decode('utf-8')
+for _i in range(_slots):
+    _pair = []
+    for _ext in ('out', 'err'):
+        _p = os.path.join(_dir, 'gcconform-server-%d-%d.%s' % (os.getpid(), _i, _ext))
+        _fd = os.open(_p, os.O_RDWR | os.O_CREAT | os.O_EXCL, 384)  # 0o600
+        os.unlink(_p)
+        _pair.append(_fd)
+        _all_fds.append(_fd)
+    _free.append(tuple(_pair))
+_send(('H %d %d\n' % (os.getpid(), int(hasattr(os, 'fork')))).encode('ascii'))
+while 1:
+    _h = _line().split()
+    if not _h:
+        continue
+    if _h[0] == b'R':
+        _p = _exact(int(_h[3]))
+        _start(int(_h[1]), int(_h[2]), _p)
+        _p = None
+    elif _h[0] == b'W':
+        _wait()
+    else:
+        _quit()

@@ -1,0 +1,203 @@
+//! `gcconform run --format json` (its documented shape and values), and colour: `FAIL` is red
+//! only on a terminal and never with `NO_COLOR`. Run as a subprocess with no interpreter
+//! visible, so only the model side runs.
+
+use gcconform::expected::{ExpectedFile, expected_path_for_id};
+use gcconform::version::Version;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+const SCENARIO: &str = "\
+classes:
+  B: {}
+steps:
+  - a = B()
+  - b = B()
+  - a.other = b
+  - b.other = a
+  - del a
+  - del b
+  - gc.collect()
+";
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let d =
+            std::env::temp_dir().join(format!("gcconform-output-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("scenarios/t")).unwrap();
+        std::fs::create_dir_all(d.join("empty")).unwrap();
+        Scratch(d)
+    }
+    fn write(&self, rel: &str, text: &str) {
+        std::fs::write(self.0.join(rel), text).unwrap();
+    }
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_gcconform"));
+        c.args(args)
+            .current_dir(&self.0)
+            .env_clear()
+            .env("HOME", self.0.join("empty"))
+            .env("PATH", self.0.join("empty"));
+        c
+    }
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.command(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+    /// The model's own traces as the expected file, with 3.12's collect result changed.
+    fn expect_model_but_312(&self, id: &str) {
+        let s = gcconform::scenario::load(&self.0.join(format!("scenarios/{id}.yaml"))).unwrap();
+        let mut f = ExpectedFile::new(format!("scenarios/{id}.yaml"));
+        for v in s.applicable_versions() {
+            let mut t = gcconform::model::run(&s, v).unwrap();
+            if v == Version::V3_12 {
+                for e in &mut t.events {
+                    if let gcconform::trace::Event::Collect { result, .. } = e {
+                        *result += 10;
+                    }
+                }
+            }
+            f.set(v, t, format!("CPython {}", v.reference_release()));
+        }
+        f.write_atomic(&expected_path_for_id(&self.0.join("expected"), id))
+            .unwrap();
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn run_json_has_the_documented_shape() {
+    let s = Scratch::new("json");
+    s.write("scenarios/t/cycle.yaml", SCENARIO);
+    s.write("scenarios/t/new.yaml", SCENARIO);
+    s.expect_model_but_312("t/cycle");
+    let (code, out, err) = s.run(&["run", "--format", "json"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "checks",
+            "interpreters",
+            "missing_interpreters",
+            "schema",
+            "summary"
+        ]
+    );
+    assert_eq!(v["schema"], 1);
+    assert_eq!(v["interpreters"], serde_json::json!({}));
+    assert_eq!(v["missing_interpreters"].as_array().unwrap().len(), 9);
+    assert_eq!(
+        v["summary"],
+        serde_json::json!({"agree": 8, "checks": 18, "disagree": 10, "load_errors": false, "scenarios": 2})
+    );
+    let checks = v["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 18);
+    // t/cycle first (sorted by path), versions oldest first.
+    let agree = &checks[0];
+    assert_eq!(
+        agree,
+        &serde_json::json!({
+            "actual": "model 2.7", "expected": "CPython 2.7.18", "message": null,
+            "scenario": "t/cycle", "side": "model", "status": "agree", "summary": null,
+            "version": "2.7"
+        })
+    );
+    let bad: Vec<&Value> = checks
+        .iter()
+        .filter(|c| c["scenario"] == "t/cycle" && c["status"] != "agree")
+        .collect();
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0]["version"], "3.12");
+    assert_eq!(bad[0]["status"], "disagree");
+    let summary = bad[0]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("gc.collect() results: expected ["),
+        "{summary}"
+    );
+    let message = bad[0]["message"].as_str().unwrap();
+    assert!(message.contains("+++ model 3.12"), "{message}");
+    assert!(
+        message.contains("gcconform bless scenarios/t/cycle.yaml"),
+        "{message}"
+    );
+    // t/new has no expected file: every check is `missing`, with the command.
+    let new: Vec<&Value> = checks.iter().filter(|c| c["scenario"] == "t/new").collect();
+    assert_eq!(new.len(), 9);
+    for c in new {
+        assert_eq!(c["status"], "missing");
+        assert_eq!(c["expected"], Value::Null);
+        assert!(
+            c["message"].as_str().unwrap().ends_with(
+                "create them from real CPython with: gcconform bless scenarios/t/new.yaml"
+            ),
+            "{c}"
+        );
+    }
+    // Nothing but the JSON on stdout.
+    assert!(out.starts_with('{') && out.ends_with("}\n"));
+}
+
+#[test]
+fn text_output_has_no_colour_off_a_terminal() {
+    let s = Scratch::new("plain");
+    s.write("scenarios/t/cycle.yaml", SCENARIO);
+    s.expect_model_but_312("t/cycle");
+    let (code, out, _) = s.run(&["run"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("FAIL model 3.12 t/cycle: "), "{out}");
+    assert!(!out.contains('\x1b'), "{out:?}");
+}
+
+/// Run under a pseudo-terminal (util-linux `script`), where colour may be used.
+fn on_terminal(s: &Scratch, no_color: Option<&str>) -> Option<String> {
+    if Command::new("script").arg("--version").output().is_err() {
+        return None;
+    }
+    let bin = env!("CARGO_BIN_EXE_gcconform");
+    let mut c = Command::new("script");
+    c.args(["-q", "-e", "-c", &format!("{bin} run"), "/dev/null"])
+        .current_dir(&s.0)
+        .env_clear()
+        .env("HOME", s.0.join("empty"))
+        .env("PATH", "/usr/bin:/bin")
+        .env("GCCONFORM_PYTHONS", "")
+        .env("TERM", "xterm");
+    if let Some(n) = no_color {
+        c.env("NO_COLOR", n);
+    }
+    let out = c.output().ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn fail_is_red_on_a_terminal_unless_no_color() {
+    let s = Scratch::new("tty");
+    s.write("scenarios/t/cycle.yaml", SCENARIO);
+    s.expect_model_but_312("t/cycle");
+    let Some(out) = on_terminal(&s, None) else {
+        eprintln!("skipping: util-linux `script` is not installed");
+        return;
+    };
+    assert!(
+        out.contains("\x1b[1;31mFAIL\x1b[0m model 3.12 t/cycle"),
+        "{out:?}"
+    );
+    let out = on_terminal(&s, Some("1")).unwrap();
+    assert!(out.contains("FAIL model 3.12 t/cycle"), "{out:?}");
+    assert!(!out.contains("\x1b[1;31m"), "{out:?}");
+}
