@@ -698,8 +698,15 @@ impl<'s> Machine<'s> {
             Kind::Instance(i) => i.class,
             _ => unreachable!("checked instance"),
         };
-        let cs = self.classes[class].clone();
-        if let Some(si) = cs.slots.iter().position(|s| s == attr) {
+        let cs = &self.classes[class];
+        let slot = cs.slots.iter().position(|s| s == attr);
+        let (cs_has_dict, cs_inline, key, usable) = (
+            cs.has_dict,
+            cs.inline,
+            cs.keys.iter().position(|k| k == attr),
+            cs.usable,
+        );
+        if let Some(si) = slot {
             self.incref(v);
             let old = match &mut self.heap.get_mut(obj).kind {
                 Kind::Instance(i) => i.slots[si].replace(v),
@@ -710,7 +717,7 @@ impl<'s> Machine<'s> {
             }
             return Ok(());
         }
-        if !cs.has_dict {
+        if !cs_has_dict {
             return Err(exc(
                 "AttributeError",
                 format!(
@@ -720,11 +727,11 @@ impl<'s> Machine<'s> {
             ));
         }
         let has_dict = matches!(&self.heap.get(obj).kind, Kind::Instance(i) if i.dict.is_some());
-        if cs.inline && !has_dict {
+        if cs_inline && !has_dict {
             // _PyObject_StoreInstanceAttribute / insert_into_dictkeys.
-            let idx = match cs.keys.iter().position(|k| k == attr) {
+            let idx = match key {
                 Some(i) => Some(i),
-                None if cs.usable > 0 => {
+                None if usable > 0 => {
                     let c = &mut self.classes[class];
                     c.keys.push(attr.to_string());
                     c.usable -= 1;
@@ -817,16 +824,18 @@ impl<'s> Machine<'s> {
             Kind::Instance(i) => i.class,
             _ => unreachable!(),
         };
-        let cs = self.classes[class].clone();
+        let cs = &self.classes[class];
+        let slot = cs.slots.iter().position(|s| s == attr);
+        let key = cs.keys.iter().position(|k| k == attr);
         let missing = || exc("AttributeError", attr.to_string());
-        let old = if let Some(si) = cs.slots.iter().position(|s| s == attr) {
+        let old = if let Some(si) = slot {
             match &mut self.heap.get_mut(obj).kind {
                 Kind::Instance(i) => i.slots[si].take(),
                 _ => unreachable!(),
             }
         } else {
             let (dict, inline_idx) = match &self.heap.get(obj).kind {
-                Kind::Instance(i) => (i.dict, cs.keys.iter().position(|k| k == attr)),
+                Kind::Instance(i) => (i.dict, key),
                 _ => unreachable!(),
             };
             match dict {
