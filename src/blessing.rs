@@ -141,10 +141,11 @@ pub fn bless_all(
             }
         }
     }
-    let results = crate::cli::parallel_map(&jobs, |(k, v)| {
-        let i = &interps[v];
-        crate::cli::python_trace(i, &scenarios[*k], timeout)
-    });
+    let pairs: Vec<(&Scenario, &Interpreter)> = jobs
+        .iter()
+        .map(|(k, v)| (&scenarios[*k], &interps[v]))
+        .collect();
+    let results = crate::cli::python_traces(&pairs, timeout);
     let mut run = BlessRun::default();
     let mut per: BTreeMap<usize, BTreeMap<Version, (String, Trace)>> = BTreeMap::new();
     for ((k, v), r) in jobs.iter().zip(results) {

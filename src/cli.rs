@@ -1,8 +1,10 @@
 //! The `gcconform` command line: a thin layer over the library.
 //!
-//! Exit codes (every subcommand): 0 everything agreed / succeeded, 1 some check disagreed or
-//! some run failed, 2 bad input (scenario files that do not load, unknown paths or versions,
-//! malformed expected files, `bless` under CI) or the job could not be done at all.
+//! Exit codes (every subcommand): 0 everything agreed / succeeded, 1 some check disagreed (or
+//! the model failed), 2 bad input (scenario files that do not load, unknown paths or versions,
+//! malformed expected files, `bless` under CI) or the job could not be done at all, 3 an
+//! interpreter failed (timed out, crashed, printed no valid trace, or was asked for explicitly
+//! and is missing). When several apply: 2, then 3, then 1.
 
 use crate::check::{self, Check, guarded};
 use crate::expected::{self, ExpectedFile};
@@ -25,6 +27,8 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_DISAGREE: i32 = 1;
 /// Bad input, or the job could not be done.
 pub const EXIT_BAD_INPUT: i32 = 2;
+/// An interpreter failed: timeout, crash, no valid trace, or missing though asked for.
+pub const EXIT_INTERPRETER: i32 = 3;
 
 /// How messages name the command that records expected traces.
 const PROGRAM: &str = "gcconform";
@@ -67,12 +71,18 @@ pub enum Command {
         /// `text` (FAIL lines and a summary) or `json` (every check; see README).
         #[arg(long, value_enum, default_value_t)]
         format: crate::output::RunFormat,
+        /// Only these interpreters: a version (`3.12`), a CPython path, or `all` (repeatable).
+        #[arg(long, value_name = "VERSION|PATH|all")]
+        python: Vec<String>,
     },
     /// Compare the model with every installed interpreter directly (no expected/).
     Diff {
         /// Scenario files or directories.
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
+        /// Only these interpreters: a version (`3.12`), a CPython path, or `all` (repeatable).
+        #[arg(long, value_name = "VERSION|PATH|all")]
+        python: Vec<String>,
     },
     /// Record expected/ from every installed CPython interpreter (never from the model).
     Bless {
@@ -182,8 +192,12 @@ pub fn run_cli(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Trace { file, source } => cmd_trace(cli, file, source),
         Command::Translate { file } => cmd_translate(file),
-        Command::Run { paths, format } => cmd_run(cli, paths, *format),
-        Command::Diff { paths } => cmd_diff(cli, paths),
+        Command::Run {
+            paths,
+            format,
+            python,
+        } => cmd_run(cli, paths, *format, python),
+        Command::Diff { paths, python } => cmd_diff(cli, paths, python),
         Command::Bless { paths } => cmd_bless(cli, paths),
         Command::Interpreters => cmd_interpreters(),
         Command::Fuzz(args) => Ok(crate::fuzz::cmd_fuzz(args, cli.timeout)),
@@ -295,6 +309,7 @@ pub(crate) fn discover_interpreters() -> Discovery {
             Discovery {
                 found: Vec::new(),
                 missing: Version::ALL.to_vec(),
+                ..Default::default()
             }
         }
     }
@@ -413,15 +428,42 @@ fn run_jobs(
     interps: &BTreeMap<Version, Interpreter>,
     timeout: Duration,
 ) -> Vec<Result<Trace, String>> {
-    crate::output::parallel_map_progress("checking", jobs, |j| {
-        let s = &scenarios[j.scenario];
-        match j.side {
-            Side::Model => model_trace(s, j.version),
-            Side::Python => match interps.get(&j.version) {
-                Some(i) => python_trace(i, s, timeout),
-                None => Err(format!("no interpreter for {}", j.version)),
-            },
-        }
+    // Live runs: one fork-isolated batch per interpreter, all under way while the model runs.
+    let mut live = Vec::new();
+    let numbered: Vec<(Option<usize>, &Job)> = jobs
+        .iter()
+        .map(|j| match interps.get(&j.version) {
+            Some(i) if j.side == Side::Python => {
+                live.push((&scenarios[j.scenario], i));
+                (Some(live.len() - 1), j)
+            }
+            _ => (None, j),
+        })
+        .collect();
+    runner::pool::with_batches(&live, timeout, |take| {
+        crate::output::parallel_map_progress("checking", &numbered, |(n, j)| {
+            let s = &scenarios[j.scenario];
+            match (j.side, n) {
+                (Side::Model, _) => model_trace(s, j.version),
+                (Side::Python, Some(n)) => {
+                    take(*n).map_err(|e| describe_run_error(&interps[&j.version], &e))
+                }
+                (Side::Python, None) => Err(format!("no interpreter for {}", j.version)),
+            }
+        })
+    })
+}
+
+/// Live traces of many (scenario, interpreter) pairs, in order: one fork-isolated batch per
+/// interpreter, the batches at once (errors as [`python_trace`] gives them).
+pub(crate) fn python_traces(
+    pairs: &[(&Scenario, &Interpreter)],
+    timeout: Duration,
+) -> Vec<Result<Trace, String>> {
+    runner::pool::with_batches(pairs, timeout, |take| {
+        (0..pairs.len())
+            .map(|k| take(k).map_err(|e| describe_run_error(pairs[k].1, &e)))
+            .collect()
     })
 }
 
@@ -441,13 +483,89 @@ fn indent(text: &str) -> String {
 /// Print a check that did not agree: `FAIL <tag>: <summary>`, then the rest of its message
 /// indented (a report's own first line, which repeats the tag, is left out).
 fn print_failure(tag: &str, check: &Check) {
+    print_failure_and(tag, check, "");
+}
+
+/// [`print_failure`], with `extra` (already indented lines) at the end of the block.
+fn print_failure_and(tag: &str, check: &Check, extra: &str) {
     if let (Some(summary), Some(message)) = (check.summary(), check.message()) {
         println!("{} {tag}: {summary}", crate::output::fail_marker());
         let rest: Vec<&str> = message.lines().skip(1).collect();
         if !rest.is_empty() {
             println!("{}", indent(&rest.join("\n")));
         }
+        print!("{extra}");
         println!();
+    }
+}
+
+/// The interpreters `run` and `diff` use (`--python`, else every one found); explicitly
+/// requested ones that are missing are reported. (interpreters, versions without one,
+/// whether one asked for is missing, whether a `--python` argument is bad input).
+fn selected_interpreters(
+    specs: &[String],
+) -> (BTreeMap<Version, Interpreter>, Vec<Version>, bool, bool) {
+    let sel = runner::select(specs, &discover_interpreters());
+    for m in sel.failed.iter().chain(&sel.bad) {
+        eprintln!("gcconform: {m}");
+    }
+    (
+        sel.interps,
+        sel.missing,
+        !sel.failed.is_empty(),
+        !sel.bad.is_empty(),
+    )
+}
+
+/// `interpreters used: 2.7 CPython 2.7.18 (/path), …` for the end of a report.
+fn interpreters_used(interps: &BTreeMap<Version, Interpreter>) -> String {
+    if interps.is_empty() {
+        return "interpreters used: none".to_string();
+    }
+    let mut s = String::from("interpreters used:");
+    for (v, i) in interps {
+        s.push_str(&format!(
+            "\n  {v:<5} {} ({})",
+            interp_label(i),
+            i.path.display()
+        ));
+    }
+    s
+}
+
+/// Write the reproducer of a failing (scenario, version) under `target/gcconform/` and
+/// return indented lines that say where it is.
+fn reproducer_lines(
+    s: &Scenario,
+    v: Version,
+    interp: Option<&Interpreter>,
+    expected: Option<&Trace>,
+    cpython: Option<&Result<Trace, String>>,
+    model: Option<&Result<Trace, String>>,
+) -> String {
+    let cpython = cpython.map(|r| r.as_ref().map_err(String::as_str));
+    let model = model.map(|r| r.as_ref().map_err(String::as_str));
+    let dir = Path::new(runner::repro::DIR);
+    match runner::repro::write(dir, s, v, interp, expected, cpython, model) {
+        Ok(w) => format!("{}\n", indent(&w.describe())),
+        Err(e) => format!(
+            "    (no reproducer: writing under {}: {e})\n",
+            dir.display()
+        ),
+    }
+}
+
+/// The exit code of `run` and `diff`: 2 bad input, else 3 an interpreter failed, else 1 a
+/// check disagreed, else 0.
+fn run_exit_code(bad_input: bool, interpreter_failed: bool, disagree: bool) -> i32 {
+    if bad_input {
+        EXIT_BAD_INPUT
+    } else if interpreter_failed {
+        EXIT_INTERPRETER
+    } else if disagree {
+        EXIT_DISAGREE
+    } else {
+        EXIT_OK
     }
 }
 
@@ -601,7 +719,7 @@ fn cmd_trace(cli: &Cli, file: &Path, source: &TraceSource) -> anyhow::Result<i32
                 eprintln!("gcconform: no interpreter for {}", version_list(&missing));
             }
             print_grouped(&traces, &labels);
-            Ok(exit_code(false, failed))
+            Ok(if failed { EXIT_INTERPRETER } else { EXIT_OK })
         }
         (None, Some(spec)) => {
             let interp = match guarded(|| runner::resolve(spec)) {
@@ -622,7 +740,7 @@ fn cmd_trace(cli: &Cli, file: &Path, source: &TraceSource) -> anyhow::Result<i32
                 }
                 Err(e) => {
                     eprintln!("gcconform: {}: {e}", interp_label(&interp));
-                    Ok(EXIT_DISAGREE)
+                    Ok(EXIT_INTERPRETER)
                 }
             }
         }
@@ -698,7 +816,12 @@ fn cmd_interpreters() -> anyhow::Result<i32> {
 // ---------------------------------------------------------------------------------------------
 // run
 
-fn cmd_run(cli: &Cli, paths: &[PathBuf], format: crate::output::RunFormat) -> anyhow::Result<i32> {
+fn cmd_run(
+    cli: &Cli,
+    paths: &[PathBuf],
+    format: crate::output::RunFormat,
+    python: &[String],
+) -> anyhow::Result<i32> {
     let loaded = load_scenarios(paths);
     let mut bad_input = loaded.bad_input;
     let scenarios = loaded.scenarios;
@@ -706,7 +829,8 @@ fn cmd_run(cli: &Cli, paths: &[PathBuf], format: crate::output::RunFormat) -> an
         eprintln!("gcconform: no scenarios to check");
         return Ok(EXIT_BAD_INPUT);
     }
-    let (interps, missing) = per_version(&discover_interpreters());
+    let (interps, missing, mut interpreter_failed, bad_python) = selected_interpreters(python);
+    bad_input |= bad_python;
 
     // Expected files, read once per scenario.
     let mut expected: Vec<Option<ExpectedFile>> = Vec::new();
@@ -767,11 +891,16 @@ fn cmd_run(cli: &Cli, paths: &[PathBuf], format: crate::output::RunFormat) -> an
         }
     }
     let results = run_jobs(&jobs, &scenarios, &interps, cli.timeout);
+    let result_of = |k: usize, v: Version, side: Side| {
+        jobs.iter()
+            .position(|j| j.scenario == k && j.version == v && j.side == side)
+            .map(|n| &results[n])
+    };
 
     let mut tally = Tally::default();
     let json = format == crate::output::RunFormat::Json;
     let mut report = crate::output::RunJson::default();
-    let mut results = jobs.iter().zip(results).peekable();
+    let mut results = jobs.iter().zip(results.iter()).peekable();
     for (k, s) in scenarios.iter().enumerate() {
         let cmd = bless_cmd(cli, s);
         let mut missing_said = BTreeSet::new();
@@ -839,6 +968,8 @@ fn cmd_run(cli: &Cli, paths: &[PathBuf], format: crate::output::RunFormat) -> an
                 }
             }
             tally.add(&c);
+            let live_failed = job.side == Side::Python && matches!(c, Check::Error(_));
+            interpreter_failed |= live_failed;
             if json {
                 let side = if job.side == Side::Model {
                     "model"
@@ -856,7 +987,19 @@ fn cmd_run(cli: &Cli, paths: &[PathBuf], format: crate::output::RunFormat) -> an
                 }
                 print_failure(&format!("{} {}", job.version, s.id), &c);
             } else {
-                print_failure(&format!("{tag} {}", s.id), &c);
+                let extra = if live_failed || matches!(c, Check::Disagree { .. }) {
+                    reproducer_lines(
+                        s,
+                        job.version,
+                        interps.get(&job.version),
+                        file.blocks.get(&job.version),
+                        result_of(k, job.version, Side::Python),
+                        result_of(k, job.version, Side::Model),
+                    )
+                } else {
+                    String::new()
+                };
+                print_failure_and(&format!("{tag} {}", s.id), &c, &extra);
             }
         }
     }
@@ -867,26 +1010,32 @@ fn cmd_run(cli: &Cli, paths: &[PathBuf], format: crate::output::RunFormat) -> an
             report.render(scenarios.len(), &labels, &missing, bad_input)
         );
     } else {
+        println!("{}", interpreters_used(&interps));
         println!(
             "{}",
             summary_line(scenarios.len(), &tally, &missing, bad_input)
         );
     }
-    Ok(exit_code(bad_input, tally.disagree > 0))
+    Ok(run_exit_code(
+        bad_input,
+        interpreter_failed,
+        tally.disagree > 0,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
 // diff
 
-fn cmd_diff(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<i32> {
+fn cmd_diff(cli: &Cli, paths: &[PathBuf], python: &[String]) -> anyhow::Result<i32> {
     let loaded = load_scenarios(paths);
-    let bad_input = loaded.bad_input;
+    let mut bad_input = loaded.bad_input;
     let scenarios = loaded.scenarios;
     if scenarios.is_empty() {
         eprintln!("gcconform: no scenarios to check");
         return Ok(EXIT_BAD_INPUT);
     }
-    let (interps, missing) = per_version(&discover_interpreters());
+    let (interps, missing, mut interpreter_failed, bad_python) = selected_interpreters(python);
+    bad_input |= bad_python;
     if interps.is_empty() {
         eprintln!(
             "gcconform: warning: no interpreters found; there is nothing to compare the model with"
@@ -933,7 +1082,13 @@ fn cmd_diff(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<i32> {
                 (Err(e), _) => Check::Error(format!("model {v} produced no trace: {e}")),
             };
             tally.add(&c);
-            print_failure(&format!("{v} {}", s.id), &c);
+            interpreter_failed |= p.is_err();
+            let extra = if c.agrees() {
+                String::new()
+            } else {
+                reproducer_lines(s, v, Some(i), None, Some(&p), Some(&m))
+            };
+            print_failure_and(&format!("{v} {}", s.id), &c, &extra);
             if let (Ok(mt), Ok(pt)) = (m, p) {
                 model_traces.insert(v, mt);
                 py_traces.insert(v, pt);
@@ -958,11 +1113,16 @@ fn cmd_diff(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<i32> {
             println!("  {m}");
         }
     }
+    println!("{}", interpreters_used(&interps));
     println!(
         "{}",
         summary_line(scenarios.len(), &tally, &missing, bad_input)
     );
-    Ok(exit_code(bad_input, tally.disagree > 0))
+    Ok(run_exit_code(
+        bad_input,
+        interpreter_failed,
+        tally.disagree > 0,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1114,7 +1274,13 @@ fn cmd_bless(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<i32> {
             version_matrix(&file.blocks)
         );
     }
-    Ok(exit_code(bad_input, run_failures))
+    Ok(if bad_input {
+        EXIT_BAD_INPUT
+    } else if run_failures {
+        EXIT_INTERPRETER
+    } else {
+        EXIT_OK
+    })
 }
 
 #[cfg(test)]
@@ -1152,7 +1318,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.timeout, Duration::from_millis(2500));
         assert_eq!(c.expected, PathBuf::from("exp"));
-        assert!(matches!(&c.command, Command::Diff { paths } if paths.len() == 2));
+        assert!(matches!(&c.command, Command::Diff { paths, .. } if paths.len() == 2));
 
         let c = parse(&["trace", "x.yaml", "--model", "3.12"]).unwrap();
         assert!(matches!(

@@ -1132,16 +1132,10 @@ pub fn render(
         // and every node of a statement above the next statement's panels.
         let _ = writeln!(
             out,
-            "  {{ rank=same; \"s{drawn}b_anchor\"; \"s{drawn}a_anchor\"; }}"
+            "  {{ rank=same; \"s{drawn}b_anchor\" -> \"s{drawn}a_anchor\" [style=invis]; }}"
         );
         for m in &previous {
-            for side in ["b", "a"] {
-                let _ = writeln!(
-                    out,
-                    "  {} -> \"s{drawn}{side}_anchor\" [style=invis];",
-                    q(m)
-                );
-            }
+            let _ = writeln!(out, "  {} -> \"s{drawn}b_anchor\" [style=invis];", q(m));
         }
         previous = members;
     }

@@ -322,13 +322,25 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
             }
         }
     }
-    let results = parallel_map(&jobs, |j| {
-        let s = &scenarios[j.scenario];
-        match j.live {
-            None => cli::model_trace(s, j.version),
-            Some(i) => cli::python_trace(i, s, opts.timeout),
-        }
+    // Live runs: one fork-isolated batch per interpreter (cli::python_traces).
+    let live: Vec<(&Scenario, &Interpreter)> = jobs
+        .iter()
+        .filter_map(|j| j.live.map(|i| (&scenarios[j.scenario], i)))
+        .collect();
+    let mut live = cli::python_traces(&live, opts.timeout).into_iter();
+    let model = parallel_map(&jobs, |j| {
+        j.live
+            .is_none()
+            .then(|| cli::model_trace(&scenarios[j.scenario], j.version))
     });
+    let results: Vec<Result<Trace, String>> = jobs
+        .iter()
+        .zip(model)
+        .map(|(j, m)| match (j.live, m) {
+            (None, Some(m)) => m,
+            _ => live.next().expect("one live result per live job"),
+        })
+        .collect();
     let mut traces: BTreeMap<(usize, Version, bool), Result<Trace, String>> = BTreeMap::new();
     for (j, r) in jobs.iter().zip(results) {
         traces.insert((j.scenario, j.version, j.live.is_some()), r);

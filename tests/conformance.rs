@@ -3,7 +3,9 @@
 //! - `model/3.12/seed/cycle_with_del`: the model's trace against `expected/` (no interpreter
 //!   needed);
 //! - `cpython/3.12/seed/cycle_with_del`: the live interpreter's trace against `expected/`
-//!   (ignored, with the reason, when that interpreter is not installed);
+//!   (ignored, with the reason, when that interpreter is not installed). Each interpreter runs
+//!   all its scenarios once, in one fork-isolated batch (`runner::Pool`), when the first of its
+//!   trials runs; the trials share the results;
 //! - `load/<id>`: a scenario file that does not load;
 //! - `xfail/list`: `tests/xfail.txt` is well formed and names only existing trials.
 //!
@@ -27,7 +29,7 @@ use gcconform::xfail::{self, Xfail};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// How failure messages name the gcconform command from a checkout.
@@ -224,6 +226,50 @@ fn fail(msg: String) -> Failed {
     Failed::from(msg)
 }
 
+/// The live runs of one interpreter: every scenario it applies to, run once, in one
+/// fork-isolated batch (`runner::Pool`), when the first of its `cpython/` trials needs it.
+struct LiveBatch {
+    interp: Interpreter,
+    timeout: Duration,
+    /// The scenarios, added while the trials are built.
+    scenarios: Mutex<Vec<Arc<Shared>>>,
+    /// Scenario id → its trace or why there is none.
+    results: OnceLock<BTreeMap<String, Result<Trace, String>>>,
+}
+
+impl LiveBatch {
+    fn new(interp: Interpreter, timeout: Duration) -> LiveBatch {
+        LiveBatch {
+            interp,
+            timeout,
+            scenarios: Mutex::new(Vec::new()),
+            results: OnceLock::new(),
+        }
+    }
+
+    fn trace(&self, id: &str) -> Result<Trace, String> {
+        let results = self.results.get_or_init(|| {
+            let shared = self.scenarios.lock().unwrap_or_else(|p| p.into_inner());
+            let scenarios: Vec<&Scenario> = shared.iter().map(|s| &s.scenario).collect();
+            let path = self.interp.path.display();
+            let traces = match check::guarded(|| {
+                runner::Pool::new(&self.interp).run_scenarios(&scenarios, self.timeout)
+            }) {
+                Ok(ts) => ts
+                    .into_iter()
+                    .map(|t| t.map_err(|e| format!("{e} ({path})")))
+                    .collect(),
+                Err(p) => vec![Err(format!("the runner {p}")); scenarios.len()],
+            };
+            scenarios.iter().map(|s| s.id.clone()).zip(traces).collect()
+        });
+        results
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| Err(format!("{id} was not in the live batch")))
+    }
+}
+
 fn build_trials(root: &Path, notes: bool, live: &LiveCache) -> Vec<Trial> {
     let mut trials = Vec::new();
     let scenarios_dir = root.join("scenarios");
@@ -242,6 +288,10 @@ fn build_trials(root: &Path, notes: bool, live: &LiveCache) -> Vec<Trial> {
     let xfail = Arc::new(xfail);
     let (interps, why_not) = live_interpreters(notes);
     let timeout = timeout();
+    let batches: BTreeMap<Version, Arc<LiveBatch>> = interps
+        .iter()
+        .map(|(v, i)| (*v, Arc::new(LiveBatch::new(i.clone(), timeout))))
+        .collect();
     let mut names = BTreeSet::new();
 
     // Load through paths relative to the crate root when that is the working directory (as
@@ -307,17 +357,19 @@ fn build_trials(root: &Path, notes: bool, live: &LiveCache) -> Vec<Trial> {
                     let (sh, xf, n, interp) =
                         (shared.clone(), xfail.clone(), name.clone(), interp.clone());
                     let taken = live.get(&(id.clone(), v)).cloned();
+                    let batch = batches[&v].clone();
+                    if taken.is_none() {
+                        batch
+                            .scenarios
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(shared.clone());
+                    }
                     trials.push(Trial::test(name, move || {
                         let label = format!("{} {}", interp.implementation, interp.release);
                         let trace = match taken {
                             Some(t) => t,
-                            None => match check::guarded(|| {
-                                runner::run_scenario(&interp, &sh.scenario, timeout)
-                            }) {
-                                Ok(Ok(t)) => Ok(t),
-                                Ok(Err(e)) => Err(format!("{e} ({})", interp.path.display())),
-                                Err(p) => Err(format!("the runner {p}")),
-                            },
+                            None => batch.trace(&sh.scenario.id),
                         };
                         let mut c = sh.check(v, &label, trace.as_ref().map_err(Clone::clone));
                         if let (Check::Disagree { report, .. }, Ok(Some(f))) = (&mut c, &sh.expected)

@@ -2,7 +2,7 @@
 //! Without interpreters the tests print a note and pass.
 
 use gcconform::runner::program::{START, canonical};
-use gcconform::runner::{self, Discovery, Interpreter, RunError};
+use gcconform::runner::{self, Discovery, Interpreter, Pool, RunError};
 use gcconform::scenario::{self, Scenario, Stmt};
 use gcconform::trace::{Event, Trace};
 use gcconform::version::Version;
@@ -79,6 +79,30 @@ fn run_all(s: &Scenario) -> Vec<(Version, Trace)> {
             .collect();
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     })
+}
+
+/// The line of `out` starting with `prefix` (or why there is none).
+fn line_with(out: &Result<String, RunError>, prefix: &str) -> Result<String, String> {
+    match out {
+        Ok(o) => o
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .map(str::to_string)
+            .ok_or_else(|| format!("no {prefix} line in {o}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Run `programs` under `i` twice: each in a fresh process, and each in a child forked by one
+/// fork server (one batch). (fresh outputs, forked outputs).
+type Outputs = Vec<Result<String, RunError>>;
+fn both_ways(i: &Interpreter, programs: &[&str]) -> (Outputs, Outputs) {
+    let fresh = Pool::fresh(i, 2).run_programs(programs, TIMEOUT);
+    let mut pool = Pool::new(i);
+    let forked = pool.run_programs(programs, TIMEOUT);
+    assert_eq!(pool.fresh_reason(), None, "{}", i.release);
+    assert_eq!(pool.stats().forked, programs.len(), "{}", i.release);
+    (fresh, forked)
 }
 
 #[test]
@@ -642,18 +666,20 @@ steps:
 "#,
     );
     let interps: Vec<&Interpreter> = interpreters("neutral");
-    let probes = |i: &Interpreter, prog: &str| {
-        let out = runner::run_program(i, prog, TIMEOUT).unwrap_or_else(|e| panic!("{e}\n{prog}"));
-        out.lines()
-            .find(|l| l.starts_with("PROBES"))
-            .unwrap_or_else(|| panic!("no probes in {out}"))
-            .to_string()
-    };
     let (plain, probed) = (plain_program(&s), probed_program(&s));
     for i in interps {
-        let a = probes(i, &plain);
-        let b = probes(i, &probed);
-        assert_eq!(a, b, "{}: plain vs generated program", i.release);
+        // In a fresh process and in a forked child alike.
+        let (fresh, forked) = both_ways(i, &[&plain, &probed]);
+        let fresh: Vec<_> = fresh.iter().map(|o| line_with(o, "PROBES")).collect();
+        let forked: Vec<_> = forked.iter().map(|o| line_with(o, "PROBES")).collect();
+        let a = fresh[0].clone().unwrap_or_else(|e| panic!("{e}\n{plain}"));
+        assert_eq!(
+            fresh[1],
+            Ok(a.clone()),
+            "{}: plain vs generated program",
+            i.release
+        );
+        assert_eq!(forked, fresh, "{}: forked vs fresh", i.release);
         assert_eq!(a.matches(',').count() + 1, s.steps.len(), "{a}");
     }
 }
@@ -769,21 +795,23 @@ steps:
   - gc.disable()
 "#,
     );
-    let timeline = |i: &Interpreter, prog: &str| {
-        let out = runner::run_program(i, prog, TIMEOUT).unwrap_or_else(|e| panic!("{e}\n{prog}"));
-        out.lines()
-            .find(|l| l.starts_with("TIMELINE"))
-            .unwrap_or_else(|| panic!("no timeline in {out}"))
-            .to_string()
-    };
     let (plain, harnessed) = (timeline_program(&s, false), timeline_program(&s, true));
     for i in interpreters("auto") {
         if i.version == Some(Version::V2_7) {
             continue; // no gc.callbacks
         }
-        let a = timeline(i, &plain);
-        let b = timeline(i, &harnessed);
-        assert_eq!(a, b, "{}: plain vs generated program", i.release);
+        // In a fresh process and in a forked child alike.
+        let (fresh, forked) = both_ways(i, &[&plain, &harnessed]);
+        let fresh: Vec<_> = fresh.iter().map(|o| line_with(o, "TIMELINE")).collect();
+        let forked: Vec<_> = forked.iter().map(|o| line_with(o, "TIMELINE")).collect();
+        let a = fresh[0].clone().unwrap_or_else(|e| panic!("{e}\n{plain}"));
+        assert_eq!(
+            fresh[1],
+            Ok(a.clone()),
+            "{}: plain vs generated program",
+            i.release
+        );
+        assert_eq!(forked, fresh, "{}: forked vs fresh", i.release);
         assert!(a.len() > "TIMELINE []".len(), "{a}");
     }
     // The generated program itself still labels everything.
@@ -830,28 +858,190 @@ fn process_errors() {
     assert_eq!(out.trim(), "0 / []");
 }
 
-/// Every scenario of the corpus runs to a trace under every interpreter it applies to.
+/// The fork server survives what its children do: a hang is killed at the timeout, a segfault
+/// and nonsense are reported, a child that kills the server gets the blame and the server is
+/// replaced, and every other program's result is kept (and equals its fresh-process result).
 #[test]
-fn the_corpus_runs_everywhere() {
+fn fork_server_faults() {
+    let Some(i) = interpreters("fork_server_faults").into_iter().next_back() else {
+        return;
+    };
+    let good = runner::translate(&seed("cycle_with_del"));
+    let expected = runner::run_scenario(i, &seed("cycle_with_del"), TIMEOUT).unwrap();
+    let hang = "while 1:\n    pass\n";
+    let segv = "import os\nos.kill(os.getpid(), 11)\n";
+    let nonsense = "print('hello')\n";
+    let exit3 = "import sys\nsys.stderr.write('bye\\n')\nsys.exit(3)\n";
+    let raise = "x = 1\nraise KeyError('boom')\n";
+    let kill_server = "import os\nos.kill(os.getppid(), 9)\n";
+    let programs = [
+        &good,
+        hang,
+        &good,
+        segv,
+        &good,
+        nonsense,
+        &good,
+        exit3,
+        &good,
+        raise,
+        &good,
+        kill_server,
+        &good,
+    ];
+    let timeout = Duration::from_millis(1500);
+    let mut pool = Pool::with_slots(i, 3);
+    let start = Instant::now();
+    let out = pool.run_programs(&programs, timeout);
+    let took = start.elapsed();
+    for (k, o) in out.iter().enumerate().filter(|(k, _)| k % 2 == 0) {
+        let t = o.as_ref().map(|o| runner::parse_output(o));
+        assert!(
+            matches!(&t, Ok(Ok(t)) if *t == expected),
+            "program {k}: {t:?}"
+        );
+    }
+    assert_eq!(out[1], Err(RunError::Timeout(timeout)));
+    assert!(
+        matches!(&out[3], Err(RunError::Crashed { status, .. }) if status == "killed by signal 11 (SIGSEGV)"),
+        "{:?}",
+        out[3]
+    );
+    let hello = out[5].as_ref().unwrap();
+    assert!(
+        matches!(runner::parse_output(hello), Err(RunError::BadOutput(m)) if m.contains("hello"))
+    );
+    assert!(
+        matches!(&out[7], Err(RunError::Crashed { status, stderr }) if status == "exit status 3" && stderr == "bye"),
+        "{:?}",
+        out[7]
+    );
+    // An uncaught exception: status 1 and the traceback as a fresh process prints it.
+    let Err(RunError::Crashed { status, stderr }) = &out[9] else {
+        panic!("{:?}", out[9]);
+    };
+    assert_eq!(status, "exit status 1");
+    assert!(
+        stderr.starts_with(
+            "Traceback (most recent call last):\n  File \"<stdin>\", line 2, in <module>"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with("KeyError: 'boom'"), "{stderr}");
+    let fresh = runner::run_program(i, raise, TIMEOUT).unwrap_err();
+    assert_eq!(out[9], Err(fresh));
+    assert!(
+        matches!(&out[11], Err(RunError::ServerDied(m)) if m.contains("SIGKILL")),
+        "{:?}",
+        out[11]
+    );
+    // The server died once with the culprit among others in flight (they were all retried,
+    // one at a time), then once more with the culprit alone, when it was blamed.
+    let stats = pool.stats().clone();
+    assert!((1..=2).contains(&stats.server_failures), "{stats:?}");
+    assert_eq!(stats.servers, stats.server_failures + 1, "{stats:?}");
+    assert_eq!(stats.fresh, 0, "{stats:?}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    // The pool goes on with the new server.
+    let again = pool.run_programs(&[&good], TIMEOUT);
+    assert!(again[0].is_ok(), "{again:?}");
+    assert_eq!(pool.stats().servers, stats.servers);
+}
+
+/// A scenario cannot change the next one: whatever a child leaves behind (a frozen heap,
+/// garbage, thresholds, debug flags, automatic collection on), the next child starts clean.
+#[test]
+fn forked_children_do_not_inherit_each_others_state() {
+    let s = seed("cycle_with_del");
+    let good = runner::translate(&s);
+    let poison = "import gc\n\
+class C(object):\n    def __del__(self):\n        pass\n\
+l = [C() for i in range(100)]\nfor c in l:\n    c.me = c\n\
+gc.garbage.append(l)\ngc.set_threshold(1, 1, 1)\ngc.set_debug(gc.DEBUG_SAVEALL)\n\
+gc.enable()\nif hasattr(gc, 'freeze'):\n    gc.freeze()\nl = None\n";
+    for i in interpreters("isolation") {
+        let expected = runner::run_scenario(i, &s, TIMEOUT).unwrap();
+        let mut pool = Pool::with_slots(i, 1);
+        let out = pool.run_programs(&[&good, poison, &good, poison, poison, &good], TIMEOUT);
+        for k in [0, 2, 5] {
+            let t = out[k].as_ref().map(|o| runner::parse_output(o));
+            assert!(
+                matches!(&t, Ok(Ok(t)) if *t == expected),
+                "{} program {k}: {t:?}",
+                i.release
+            );
+        }
+        assert!(out[1].is_ok(), "{:?}", out[1]);
+    }
+}
+
+/// Programs run in a forked child see what a fresh process sees: hash seed 0, no PYTHON*
+/// variables, working directory /, `__name__ == '__main__'`, `sys.argv == ['-']`, stdin at EOF.
+#[test]
+fn forked_children_have_the_fresh_process_environment() {
+    let prog = "import os, sys\nsys.stdout.write('%s %s %r %s %r %r\\n' % (os.environ.get('PYTHONHASHSEED'), os.getcwd(), [k for k in os.environ if k.startswith('PYTHON') and k != 'PYTHONHASHSEED'], __name__, sys.argv, sys.stdin.read()))\n";
+    for i in interpreters("environment") {
+        let (fresh, forked) = both_ways(i, &[prog]);
+        assert_eq!(forked, fresh, "{}", i.release);
+        assert_eq!(
+            forked[0].as_ref().unwrap().trim(),
+            "0 / [] __main__ ['-'] ''",
+            "{}",
+            i.release
+        );
+    }
+}
+
+/// Every scenario of the corpus runs to a trace under every interpreter it applies to, and the
+/// trace from a forked child of the fork server is byte for byte the one from a fresh process.
+#[test]
+fn the_corpus_runs_everywhere_and_forked_traces_are_fresh_ones() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let files = scenario::discover(&[root]).unwrap();
+    let scenarios: Vec<Scenario> = scenario::discover(&[root])
+        .unwrap()
+        .iter()
+        .filter_map(|f| scenario::load(f).ok())
+        .collect();
     let interps = interpreters("corpus");
     let failures: Vec<String> = std::thread::scope(|sc| {
-        let hs: Vec<_> = files
+        let hs: Vec<_> = interps
             .iter()
-            .map(|f| {
-                let interps = &interps;
+            .map(|i| {
+                let scenarios = &scenarios;
                 sc.spawn(move || {
-                    let s = scenario::load(f).unwrap_or_else(|e| panic!("{e}"));
+                    let mine: Vec<&Scenario> = scenarios
+                        .iter()
+                        .filter(|s| s.applies_to(i.version.unwrap()))
+                        .collect();
+                    let programs: Vec<String> = mine.iter().map(|s| runner::translate(s)).collect();
+                    let refs: Vec<&str> = programs.iter().map(String::as_str).collect();
+                    let (fresh, forked) = both_ways(i, &refs);
                     let mut bad = Vec::new();
-                    for i in interps.iter().filter(|i| s.applies_to(i.version.unwrap())) {
-                        match runner::run_scenario(i, &s, TIMEOUT) {
-                            Ok(t) => {
-                                if t.events.iter().filter(|e| **e == Event::End).count() != 1 {
+                    for ((s, a), b) in mine.iter().zip(fresh).zip(forked) {
+                        let a = a.and_then(|o| runner::parse_output(&o));
+                        let b = b.and_then(|o| runner::parse_output(&o));
+                        match (&a, &b) {
+                            (Ok(ta), Ok(tb)) => {
+                                if ta.to_text() != tb.to_text() {
+                                    bad.push(format!(
+                                        "{} {}: forked trace differs\n--- fresh\n{}--- forked\n{}",
+                                        s.id,
+                                        i.release,
+                                        ta.to_text(),
+                                        tb.to_text()
+                                    ));
+                                }
+                                if ta.events.iter().filter(|e| **e == Event::End).count() != 1 {
                                     bad.push(format!("{} {}: no single `end`", s.id, i.release));
                                 }
                             }
-                            Err(e) => bad.push(format!("{} {}: {e}", s.id, i.release)),
+                            _ => bad.push(format!(
+                                "{} {}: fresh {:?}, forked {:?}",
+                                s.id,
+                                i.release,
+                                a.map(|_| ()),
+                                b.map(|_| ())
+                            )),
                         }
                     }
                     bad
@@ -864,45 +1054,86 @@ fn the_corpus_runs_everywhere() {
 }
 
 /// Not a check: compares the gen-0 count after every statement with and without the harness
-/// for every corpus scenario and prints where they differ
-/// (`cargo test --test runner corpus_neutrality -- --ignored --nocapture`).
+/// for every corpus scenario, in a fresh process and in a forked child of the fork server
+/// (with and without the harness there too), and prints where they differ
+/// (`cargo test --test runner corpus_neutrality -- --ignored --nocapture`; `SHOW=1` prints the
+/// differing probes). With automatic collection enabled, the timelines of collections too.
 #[test]
 #[ignore]
 fn corpus_neutrality() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let interps = interpreters("corpus_neutrality");
-    for f in scenario::discover(&[root]).unwrap() {
-        let s = scenario::load(&f).unwrap();
-        let (plain, probed) = (plain_program(&s), probed_program(&s));
+    let scenarios: Vec<Scenario> = scenario::discover(&[root])
+        .unwrap()
+        .iter()
+        .map(|f| scenario::load(f).unwrap())
+        .collect();
+    // Per interpreter, every program of every scenario it applies to, run both ways at once.
+    let runs: Vec<Vec<(usize, Vec<String>)>> = std::thread::scope(|sc| {
+        let hs: Vec<_> = interps
+            .iter()
+            .map(|i| {
+                let scenarios = &scenarios;
+                sc.spawn(move || {
+                    let mut programs = Vec::new();
+                    let mut owner = Vec::new();
+                    for (k, s) in scenarios.iter().enumerate() {
+                        if !s.applies_to(i.version.unwrap()) {
+                            continue;
+                        }
+                        programs.push(plain_program(s));
+                        programs.push(probed_program(s));
+                        let enables = s.steps.iter().any(|st| matches!(st.stmt, Stmt::Enable));
+                        if enables && i.version != Some(Version::V2_7) {
+                            programs.push(timeline_program(s, false));
+                            programs.push(timeline_program(s, true));
+                        }
+                        owner.resize(programs.len(), k);
+                    }
+                    let refs: Vec<&str> = programs.iter().map(String::as_str).collect();
+                    let (fresh, forked) = both_ways(i, &refs);
+                    let mut per: Vec<(usize, Vec<String>)> = Vec::new();
+                    let line = |o: &Result<String, RunError>| {
+                        line_with(o, "PROBES")
+                            .or_else(|_| line_with(o, "TIMELINE"))
+                            .unwrap_or_else(|e| e)
+                    };
+                    for (j, k) in owner.iter().enumerate() {
+                        if per.last().is_none_or(|(x, _)| x != k) {
+                            per.push((*k, Vec::new()));
+                        }
+                        let v = &mut per.last_mut().unwrap().1;
+                        v.push(line(&fresh[j]));
+                        v.push(line(&forked[j]));
+                    }
+                    per
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (k, s) in scenarios.iter().enumerate() {
         let mut diff = Vec::new();
-        for i in interps.iter().filter(|i| s.applies_to(i.version.unwrap())) {
-            let a = runner::run_program(i, &plain, TIMEOUT).map(|o| {
-                o.lines()
-                    .find(|l| l.starts_with("PROBES"))
-                    .map(str::to_string)
-            });
-            let b = runner::run_program(i, &probed, TIMEOUT).map(|o| {
-                o.lines()
-                    .find(|l| l.starts_with("PROBES"))
-                    .map(str::to_string)
-            });
-            if a != b {
-                if std::env::var_os("SHOW").is_some() {
-                    eprintln!("{} {}\n  plain {:?}\n  harn  {:?}", s.id, i.release, a, b);
-                }
-                diff.push(i.release.clone());
-            }
-            let enables = s.steps.iter().any(|st| matches!(st.stmt, Stmt::Enable));
-            if enables && i.version != Some(Version::V2_7) {
-                let tl = |with: bool| {
-                    runner::run_program(i, &timeline_program(&s, with), TIMEOUT).map(|o| {
-                        o.lines()
-                            .find(|l| l.starts_with("TIMELINE"))
-                            .map(str::to_string)
-                    })
+        for (i, per) in interps.iter().zip(&runs) {
+            let Some((_, lines)) = per.iter().find(|(x, _)| *x == k) else {
+                continue;
+            };
+            // lines: [plain fresh, plain forked, probed fresh, probed forked, (timelines)]
+            for (pair, what) in lines.chunks(4).zip(["", " (timeline)"]) {
+                let [plain, plain_fork, harn, harn_fork] = pair else {
+                    continue;
                 };
-                if tl(false) != tl(true) {
-                    diff.push(format!("{} (timeline)", i.release));
+                if plain != harn {
+                    if std::env::var_os("SHOW").is_some() {
+                        eprintln!(
+                            "{} {}{what}\n  plain {plain}\n  harn  {harn}",
+                            s.id, i.release
+                        );
+                    }
+                    diff.push(format!("{}{what}", i.release));
+                }
+                if plain_fork != plain || harn_fork != harn {
+                    diff.push(format!("{}{what} (forked)", i.release));
                 }
             }
         }

@@ -358,3 +358,45 @@ print("\n".join(bad) if bad else "OK %d" % len(files))
     let n = scenario_files().len();
     assert_eq!(text, format!("OK {n}"));
 }
+
+#[test]
+fn the_schema_command_prints_writes_and_checks() {
+    let bin = env!("CARGO_BIN_EXE_gcconform");
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(bin)
+            .args(args)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = run(&["schema"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, schema_json());
+    let (code, _, err) = run(&["schema", "-o", SCHEMA_PATH, "--check"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("docs/scenario.schema.json is up to date"),
+        "{err}"
+    );
+
+    let tmp = std::env::temp_dir().join(format!("gcconform-schema-{}.json", std::process::id()));
+    std::fs::write(&tmp, "{}\n").unwrap();
+    let t = tmp.to_str().unwrap();
+    let (code, _, err) = run(&["schema", "-o", t, "--check"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("is stale; regenerate it with: {REGENERATE}")),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&tmp).unwrap(), "{}\n");
+    let (code, _, err) = run(&["schema", "-o", t]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("wrote"), "{err}");
+    assert_eq!(std::fs::read_to_string(&tmp).unwrap(), schema_json());
+    let _ = std::fs::remove_file(&tmp);
+}

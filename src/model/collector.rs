@@ -357,9 +357,8 @@ impl Machine<'_> {
     }
 
     /// A shortest cycle from `id` back to itself through members of `set` (labels only).
-    fn cycle_through(&self, id: Id, set: Id) -> Vec<String> {
+    fn cycle_through(&self, id: Id, members: &std::collections::HashSet<Id>) -> Vec<String> {
         use std::collections::{HashMap, VecDeque};
-        let members: std::collections::HashSet<Id> = self.heap.members(set).into_iter().collect();
         let mut parent: HashMap<Id, Id> = HashMap::new();
         let mut queue = VecDeque::from([id]);
         while let Some(c) = queue.pop_front() {
@@ -449,6 +448,8 @@ impl Machine<'_> {
         let finalizers = self.heap.new_head();
         self.move_legacy_finalizers(unreachable, finalizers);
         if self.journal.is_some() {
+            let members: std::collections::HashSet<Id> =
+                self.heap.members(finalizers).into_iter().collect();
             for id in self.heap.members(finalizers) {
                 if !matches!(self.heap.get(id).kind, Kind::Instance(_)) {
                     continue;
@@ -458,7 +459,7 @@ impl Machine<'_> {
                     Note::LegacyFinalizer {
                         no,
                         label,
-                        cycle: self.cycle_through(id, finalizers),
+                        cycle: self.cycle_through(id, &members),
                     }
                 } else {
                     Note::ReachableFromFinalizer { no, label }

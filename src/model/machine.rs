@@ -1342,28 +1342,45 @@ impl<'s> Machine<'s> {
             _ => unreachable!(),
         };
         self.events.push(Event::Garbage(garbage));
+        // What the program can see (the runner's `_observer`): every tracked object, and a walk
+        // from the names, both garbage lists and every tracked container or instance, through
+        // lists, dicts, tuples, instances and weakref referents. Frozen objects that nothing
+        // visible leads to, and objects waiting on the trashcan's chain, are not seen.
         let mut seen: HashSet<Id> = HashSet::new();
-        let mut stack: Vec<Id> = Vec::new();
+        let mut stack: Vec<Id> = vec![self.garbage_attr, self.garbage_internal];
+        if let Kind::Dict(d) = &self.heap.get(self.globals).kind {
+            stack.extend(d.values().into_iter().filter_map(|v| v.obj()));
+        }
         for g in self.gens {
-            for id in self.heap.members(g) {
-                seen.insert(id);
-                for r in self.heap.referents(id) {
-                    seen.insert(r);
+            let mut cur = self.heap.get(g).next;
+            while cur != g {
+                seen.insert(cur);
+                if matches!(
+                    self.heap.get(cur).kind,
+                    Kind::List(_) | Kind::Dict(_) | Kind::Tuple(_) | Kind::Instance(_)
+                ) {
+                    stack.push(cur);
                 }
+                cur = self.heap.get(cur).next;
             }
         }
-        let mut roots = vec![self.garbage_attr, self.garbage_internal];
-        if let Kind::Dict(d) = &self.heap.get(self.globals).kind {
-            roots.extend(d.values().into_iter().filter_map(|v| v.obj()));
-        }
-        stack.extend(roots);
         let mut walked: HashSet<Id> = HashSet::new();
+        let mut buf = Vec::new();
         while let Some(id) = stack.pop() {
             if !walked.insert(id) {
                 continue;
             }
             seen.insert(id);
-            stack.extend(self.heap.referents(id));
+            match &self.heap.get(id).kind {
+                Kind::WeakRef {
+                    referent: Some(r), ..
+                } => stack.push(*r),
+                Kind::List(_) | Kind::Dict(_) | Kind::Tuple(_) | Kind::Instance(_) => {
+                    self.heap.referents_into(id, &mut buf);
+                    stack.extend(buf.iter().copied());
+                }
+                _ => {}
+            }
         }
         let mut alive: Vec<(u64, String, Id)> = seen
             .into_iter()

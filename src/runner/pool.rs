@@ -21,7 +21,9 @@
 //! result or reason.
 
 use super::Interpreter;
-use super::process::{RunError, python_command, run_program, status_text, tail};
+use super::process::{
+    RunError, exited_unreaped, kill_group, python_command, run_program, status_text, tail,
+};
 use super::program::translate;
 use crate::scenario::Scenario;
 use crate::trace::Trace;
@@ -117,34 +119,47 @@ impl Pool {
         scenarios: &[&Scenario],
         timeout: Duration,
     ) -> Vec<Result<Trace, RunError>> {
-        let programs: Vec<Result<String, RunError>> = scenarios
-            .iter()
-            .map(|s| {
-                std::panic::catch_unwind(|| translate(s)).map_err(|p| {
+        let mut out: Vec<Option<Result<Trace, RunError>>> =
+            (0..scenarios.len()).map(|_| None).collect();
+        self.run_scenarios_each(scenarios, timeout, |k, r| out[k] = Some(r));
+        out.into_iter()
+            .map(|r| r.expect("every scenario has a result"))
+            .collect()
+    }
+
+    /// Like [`Pool::run_scenarios`], but hands over each result (with the scenario's index)
+    /// as soon as it is in, in no particular order.
+    pub fn run_scenarios_each(
+        &mut self,
+        scenarios: &[&Scenario],
+        timeout: Duration,
+        mut each: impl FnMut(usize, Result<Trace, RunError>),
+    ) {
+        let mut programs = Vec::new();
+        let mut index = Vec::new();
+        for (k, s) in scenarios.iter().enumerate() {
+            match std::panic::catch_unwind(|| translate(s)) {
+                Ok(p) => {
+                    programs.push(p);
+                    index.push(k);
+                }
+                Err(p) => {
                     let msg = p
                         .downcast_ref::<&str>()
                         .map(|s| s.to_string())
                         .or_else(|| p.downcast_ref::<String>().cloned())
                         .unwrap_or_else(|| "unknown panic".into());
-                    RunError::Internal(format!("translating {}: {msg}", s.id))
-                })
-            })
-            .collect();
-        let ok: Vec<&str> = programs
-            .iter()
-            .filter_map(|p| p.as_ref().ok().map(String::as_str))
-            .collect();
-        let mut outs = self.run_programs(&ok, timeout).into_iter();
-        programs
-            .into_iter()
-            .map(|p| match p {
-                Ok(_) => outs
-                    .next()
-                    .expect("one result per program")
-                    .and_then(|o| super::parse_output(&o)),
-                Err(e) => Err(e),
-            })
-            .collect()
+                    each(
+                        k,
+                        Err(RunError::Internal(format!("translating {}: {msg}", s.id))),
+                    );
+                }
+            }
+        }
+        let refs: Vec<&str> = programs.iter().map(String::as_str).collect();
+        self.run_programs_each(&refs, timeout, |i, r| {
+            each(index[i], r.and_then(|o| super::parse_output(&o)))
+        });
     }
 
     /// Run every program (as `python -s -S - < program` would); each one's stdout if it
@@ -154,8 +169,23 @@ impl Pool {
         programs: &[&str],
         timeout: Duration,
     ) -> Vec<Result<String, RunError>> {
+        let mut out: Vec<Option<Result<String, RunError>>> =
+            (0..programs.len()).map(|_| None).collect();
+        self.run_programs_each(programs, timeout, |k, r| out[k] = Some(r));
+        out.into_iter()
+            .map(|r| r.expect("every program has a result"))
+            .collect()
+    }
+
+    /// Like [`Pool::run_programs`], but hands over each result (with the program's index) as
+    /// soon as it is in, in no particular order.
+    pub fn run_programs_each(
+        &mut self,
+        programs: &[&str],
+        timeout: Duration,
+        mut each: impl FnMut(usize, Result<String, RunError>),
+    ) {
         let n = programs.len();
-        let mut results: Vec<Option<Result<String, RunError>>> = (0..n).map(|_| None).collect();
         // (program index, run alone): runs that were in flight when a server died are retried
         // alone, so that the one that kills it is found.
         let mut queue: VecDeque<(usize, bool)> = (0..n).map(|i| (i, false)).collect();
@@ -165,9 +195,7 @@ impl Pool {
         while !queue.is_empty() || !inflight.is_empty() {
             if self.fresh_reason.is_some() {
                 let rest: Vec<usize> = queue.drain(..).map(|(i, _)| i).collect();
-                for (i, r) in rest.iter().zip(self.run_fresh(programs, &rest, timeout)) {
-                    results[*i] = Some(r);
-                }
+                self.run_fresh(programs, &rest, timeout, &mut each);
                 break;
             }
             if self.server.is_none() {
@@ -234,7 +262,10 @@ impl Pool {
                 } if inflight.contains_key(&id) => {
                     let f = inflight.remove(&id).expect("checked");
                     self.stats.forked += 1;
-                    results[f.index] = Some(self.outcome(kind, value, &stdout, &stderr, timeout));
+                    each(
+                        f.index,
+                        self.outcome(kind, value, &stdout, &stderr, timeout),
+                    );
                 }
                 other => {
                     // The server died, hung or broke the protocol: kill it, then blame, retry
@@ -249,11 +280,11 @@ impl Pool {
                     let single = flights.len() == 1;
                     for f in flights {
                         if hung && now >= f.deadline {
-                            results[f.index] = Some(Err(RunError::Timeout(timeout)));
+                            each(f.index, Err(RunError::Timeout(timeout)));
                         } else if hung {
                             queue.push_front((f.index, false));
                         } else if f.alone || single {
-                            results[f.index] = Some(Err(RunError::ServerDied(why.clone())));
+                            each(f.index, Err(RunError::ServerDied(why.clone())));
                         } else {
                             queue.push_front((f.index, true));
                         }
@@ -261,10 +292,6 @@ impl Pool {
                 }
             }
         }
-        results
-            .into_iter()
-            .map(|r| r.expect("every program has a result"))
-            .collect()
     }
 
     fn outcome(
@@ -294,18 +321,40 @@ impl Pool {
         }
     }
 
-    /// Run `which` programs in fresh processes, `slots` at a time; results in that order.
+    /// Run `which` programs in fresh processes, `slots` at a time.
     fn run_fresh(
         &mut self,
         programs: &[&str],
         which: &[usize],
         timeout: Duration,
-    ) -> Vec<Result<String, RunError>> {
+        each: &mut impl FnMut(usize, Result<String, RunError>),
+    ) {
         self.stats.fresh += which.len();
         let interp = &self.interp;
-        parallel_map_n(which, self.slots, |&i| {
-            run_program(interp, programs[i], timeout)
-        })
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (tx, rx) = mpsc::channel();
+        thread::scope(|scope| {
+            for _ in 0..self.slots.min(which.len()) {
+                let tx = tx.clone();
+                let next = &next;
+                scope.spawn(move || {
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = which.get(k) else { break };
+                        if tx
+                            .send((i, run_program(interp, programs[i], timeout)))
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            for (i, r) in rx {
+                each(i, r);
+            }
+        });
     }
 }
 
@@ -317,6 +366,72 @@ pub fn run_many(
 ) -> Vec<Result<Trace, RunError>> {
     let refs: Vec<&Scenario> = scenarios.iter().collect();
     Pool::new(interp).run_scenarios(&refs, timeout)
+}
+
+/// Live runs of many (scenario, interpreter) jobs: one fork-isolated batch per interpreter,
+/// all batches at once in background threads, while `consume` runs. `consume` gets a function
+/// that waits for job `k`'s result and hands it over (once; a second call for the same job
+/// returns an internal error).
+pub fn with_batches<R>(
+    jobs: &[(&Scenario, &Interpreter)],
+    timeout: Duration,
+    consume: impl FnOnce(&(dyn Fn(usize) -> Result<Trace, RunError> + Sync)) -> R,
+) -> R {
+    type Slot = Option<Result<Trace, RunError>>;
+    // Group the jobs by interpreter, in order of first appearance.
+    let mut groups: Vec<(&Interpreter, Vec<usize>)> = Vec::new();
+    for (k, (_, i)) in jobs.iter().enumerate() {
+        match groups.iter_mut().find(|(g, _)| *g == *i) {
+            Some((_, ks)) => ks.push(k),
+            None => groups.push((i, vec![k])),
+        }
+    }
+    let slots: Mutex<Vec<Slot>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
+    let taken: Mutex<Vec<bool>> = Mutex::new(vec![false; jobs.len()]);
+    let filled = std::sync::Condvar::new();
+    let put = |k: usize, r: Result<Trace, RunError>| {
+        let mut s = slots.lock().unwrap_or_else(|p| p.into_inner());
+        if s[k].is_none() {
+            s[k] = Some(r);
+        }
+        filled.notify_all();
+    };
+    thread::scope(|scope| {
+        for (interp, ks) in &groups {
+            let put = &put;
+            scope.spawn(move || {
+                let scenarios: Vec<&Scenario> = ks.iter().map(|&k| jobs[k].0).collect();
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    Pool::new(interp).run_scenarios_each(&scenarios, timeout, |j, r| put(ks[j], r))
+                }));
+                if run.is_err() {
+                    // Nothing may wait forever: whatever has no result gets an error.
+                    for &k in ks {
+                        put(
+                            k,
+                            Err(RunError::Internal("the batch runner panicked".into())),
+                        );
+                    }
+                }
+            });
+        }
+        let take = |k: usize| -> Result<Trace, RunError> {
+            {
+                let mut t = taken.lock().unwrap_or_else(|p| p.into_inner());
+                if std::mem::replace(&mut t[k], true) {
+                    return Err(RunError::Internal(format!("job {k} taken twice")));
+                }
+            }
+            let mut s = slots.lock().unwrap_or_else(|p| p.into_inner());
+            loop {
+                if let Some(r) = s[k].take() {
+                    return r;
+                }
+                s = filled.wait(s).unwrap_or_else(|p| p.into_inner());
+            }
+        };
+        consume(&take)
+    })
 }
 
 struct Flight {
@@ -351,6 +466,8 @@ enum Msg {
 /// A running fork server.
 struct Server {
     child: Child,
+    /// Waited for: its id may have been reused, so it must not be signalled any more.
+    reaped: bool,
     fork: bool,
     to_server: Option<Sender<Vec<u8>>>,
     from_server: Receiver<Msg>,
@@ -394,6 +511,7 @@ impl Server {
         }
         let mut server = Server {
             child,
+            reaped: false,
             fork: false,
             to_server: Some(to_server),
             from_server,
@@ -447,12 +565,9 @@ impl Server {
                 thread::sleep(Duration::from_millis(1));
             }
         }
-        // SAFETY: kill(2) on the process group led by our own child, which has not been
-        // waited for yet (so the id cannot have been reused).
-        unsafe {
-            libc::kill(-(pid as i32), libc::SIGKILL);
-        }
+        kill_group(pid);
         let status = self.child.wait().ok();
+        self.reaped = true;
         self.to_server = None;
         // Give the stderr reader a moment to see EOF.
         let _ = self.stderr_done.recv_timeout(Duration::from_millis(500));
@@ -477,68 +592,19 @@ impl Server {
     }
 }
 
-/// Whether our child `pid` has exited, without reaping it (so its id stays reserved).
-fn exited_unreaped(pid: u32) -> bool {
-    // SAFETY: waitid(2) with WNOWAIT on our own child; `info` is plain data.
-    unsafe {
-        let mut info: libc::siginfo_t = std::mem::zeroed();
-        let r = libc::waitid(
-            libc::P_PID,
-            pid as libc::id_t,
-            &mut info,
-            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-        );
-        r == 0 && info.si_pid() != 0
-    }
-}
-
-/// Map `f` over `items` on up to `workers` threads; results in input order.
-pub(crate) fn parallel_map_n<T: Sync, R: Send>(
-    items: &[T],
-    workers: usize,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    let n = items.len();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
-    thread::scope(|scope| {
-        for _ in 0..workers.clamp(1, n.max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= n {
-                        break;
-                    }
-                    let r = f(&items[i]);
-                    results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(r);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .into_iter()
-        .map(|r| r.expect("every item was processed"))
-        .collect()
-}
-
 impl Drop for Server {
     fn drop(&mut self) {
+        if self.reaped {
+            return;
+        }
         // EOF on its stdin makes it kill its children and exit.
         self.to_server = None;
+        let pid = self.child.id();
         let deadline = Instant::now() + Duration::from_millis(500);
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
-                Ok(None) if Instant::now() >= deadline => break,
-                Ok(None) => thread::sleep(Duration::from_millis(2)),
-            }
+        while !exited_unreaped(pid) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(1));
         }
-        // SAFETY: as in kill_and_describe: our child, not yet waited for.
-        unsafe {
-            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
-        }
+        kill_group(pid);
         let _ = self.child.wait();
     }
 }

@@ -10,6 +10,7 @@ use super::program::{TRACE_BEGIN, TRACE_END, translate};
 use crate::scenario::Scenario;
 use crate::trace::Trace;
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
@@ -119,6 +120,9 @@ pub(crate) fn run_raw(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Its own process group: a timeout kills whatever it started too (a wrapper script's
+        // interpreter, a forked child), and nothing it leaves behind keeps our pipes open.
+        .process_group(0)
         .spawn()
         .map_err(|e| RunError::Spawn {
             path: path.clone(),
@@ -167,24 +171,47 @@ fn reader<R: Read + Send + 'static>(mut r: R) -> thread::JoinHandle<Vec<u8>> {
     })
 }
 
-/// The exit status, or `None` after killing the child at the deadline.
+/// The exit status, or `None` after killing the child at the deadline. Either way, whatever
+/// else is left in the child's process group is killed (before the child is reaped, so the
+/// group's id cannot have been reused).
 fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_micros(500);
+    let mut pause = Duration::from_micros(200);
+    let pid = child.id();
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) => {}
-            Err(_) => return child.wait().ok(),
-        }
+        let exited = exited_unreaped(pid);
         let now = Instant::now();
-        if now >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
+        if exited || now >= deadline {
+            kill_group(pid);
+            let status = child.wait().ok();
+            return if exited { status } else { None };
         }
         thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(Duration::from_millis(20));
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+/// Whether our child `pid` has exited, without reaping it (so its id stays reserved).
+pub(crate) fn exited_unreaped(pid: u32) -> bool {
+    // SAFETY: waitid(2) with WNOWAIT on our own child; `info` is plain data.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let r = libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        );
+        // ECHILD (already reaped, or not ours): nothing to wait for.
+        r != 0 || info.si_pid() != 0
+    }
+}
+
+/// SIGKILL the process group led by our child `pid`, which must not have been reaped yet.
+pub(crate) fn kill_group(pid: u32) {
+    // SAFETY: kill(2) on the group of our own unreaped child (its id cannot have been reused).
+    unsafe {
+        libc::kill(-(pid as i32), libc::SIGKILL);
     }
 }
 

@@ -53,6 +53,10 @@ pub const TRACE_END: &str = "#gcconform-trace-end";
 const HARNESS: &str = r#"from __future__ import print_function
 import gc, weakref
 import sys as _sys, os as _os
+if not hasattr(gc, 'get_count'):
+    _sys.stderr.write('gcconform: this interpreter has no gc.get_count(); the program needs '
+                      'the gc module of CPython (2.7, 3.6+)\n')
+    _os._exit(3)
 
 # ---- harness --------------------------------------------------------------------------------
 # Every harness name starts with `_` (scenario names cannot); builtins are aliased because
@@ -359,6 +363,15 @@ pub fn translate(scenario: &Scenario) -> String {
     for c in &scenario.classes {
         class_def(&mut out, c, &cx);
     }
+    for a in &cx.value_slots {
+        let ids: Vec<String> = scenario
+            .classes
+            .iter()
+            .filter(|c| c.value_slots().iter().any(|v| v == a))
+            .map(|c| format!("_id({}): 1", ident(&c.name)))
+            .collect();
+        let _ = writeln!(out, "_slots_{} = {{{}}}", ident(a), ids.join(", "));
+    }
     out.push_str("\n# ---- start ----------------------------------------------------------------------------------\n");
     setup(&mut out, scenario, &cx);
     out.push_str("\n# ---- steps ----------------------------------------------------------------------------------\n");
@@ -577,8 +590,11 @@ del gc.garbage[:]
 
 /// What statement translation needs to know about the whole scenario.
 struct Cx {
-    /// Attribute names that are value slots of some class (a store to one of them may not
-    /// create an instance dict).
+    /// Some class has instances with a `__dict__`, so an attribute store may create one
+    /// (which can reuse the address of a freed, labelled dict: its stale label is dropped).
+    dict_classes: bool,
+    /// Attribute names that are value slots of some class (`_slots_<name>` holds those
+    /// classes: a store to such a slot creates no dict).
     value_slots: Vec<String>,
     /// Names some statement binds to an object built without a call.
     built: Vec<String>,
@@ -627,7 +643,13 @@ impl Cx {
             .flat_map(|c| c.del.iter().flatten())
             .any(|s| matches!(s.stmt, Stmt::Enable));
         Cx {
-            value_slots: sc.classes.iter().flat_map(|c| c.value_slots()).collect(),
+            dict_classes: sc.classes.iter().any(|c| c.has_dict()),
+            value_slots: {
+                let mut v: Vec<String> = sc.classes.iter().flat_map(|c| c.value_slots()).collect();
+                v.sort();
+                v.dedup();
+                v
+            },
             built,
             del_global_built,
             del_enables,
@@ -736,11 +758,20 @@ impl<'a> Body<'a> {
                 }
                 return;
             }
-            Stmt::SetAttr { obj, attr, .. } if !self.cx.value_slots.iter().any(|v| v == attr) => {
-                // The store may have created the instance's __dict__ (2.7-3.10).
+            Stmt::SetAttr { obj, attr, .. } if self.cx.dict_classes => {
+                // The store may have created the instance's __dict__ (2.7-3.10), unless `attr`
+                // is a slot of the object's class (then reading __dict__ would create one).
                 self.lines.push(canonical(s));
-                self.lines
-                    .push(format!("if _OWN_DICTS: _own_dict({})", target(obj)));
+                if self.cx.value_slots.iter().any(|v| v == attr) {
+                    self.lines.push(format!(
+                        "if _OWN_DICTS and _id({o}.__class__) not in _slots_{a}: _own_dict({o})",
+                        o = target(obj),
+                        a = ident(attr)
+                    ));
+                } else {
+                    self.lines
+                        .push(format!("if _OWN_DICTS: _own_dict({})", target(obj)));
+                }
             }
             Stmt::WeakRef {
                 target,
@@ -754,6 +785,22 @@ impl<'a> Body<'a> {
                 self.lines.push(canonical(s));
                 self.lines.push(format!("if {t} is not _wh: _new_{t}({t})"));
                 self.lines.push("_wh = None".to_string());
+            }
+            Stmt::WeakRef {
+                target,
+                callback: true,
+                ..
+            } => {
+                // Label the new weakref before the store: the store may release the referent's
+                // last name, whose dealloc runs the callback with this weakref.
+                let t = ident(target);
+                self.lines.push(format!(
+                    "_w = {}; _new_{t}(_w); {t} = _w; _w = None",
+                    canonical(s)
+                        .split_once(" = ")
+                        .map(|x| x.1)
+                        .unwrap_or_default()
+                ));
             }
             Stmt::Collect(_) => {
                 let call = canonical(s);
@@ -926,10 +973,24 @@ fn header(out: &mut String, sc: &Scenario) {
     }
     out.push_str(
         "# Generated by gcconform; runs unchanged on CPython 2.7 and 3.6+ and prints the trace\n\
-         # between #gcconform-trace-begin and #gcconform-trace-end. gcconform runs it as\n\
-         #   env -u PYTHONPATH ... PYTHONHASHSEED=0 python -s -S - < this_file\n\
-         # (every PYTHON* variable removed, working directory /).\n",
+         # between #gcconform-trace-begin and #gcconform-trace-end. gcconform runs it as\n",
     );
+    out.push_str(GENERIC_COMMAND_LINE);
+    out.push_str("# (every PYTHON* variable removed, working directory /).\n");
+}
+
+/// The header line that says how the program is run, in general.
+const GENERIC_COMMAND_LINE: &str =
+    "#   env -u PYTHONPATH ... PYTHONHASHSEED=0 python -s -S - < this_file\n";
+
+/// The program of [`translate`] with the exact command that runs it in its header (in place
+/// of the general one; the rest, line numbers included, is unchanged).
+pub fn reproducer(scenario: &Scenario, command: &str) -> String {
+    translate(scenario).replacen(
+        GENERIC_COMMAND_LINE,
+        &format!("#   {}\n", comment_text(command)),
+        1,
+    )
 }
 
 /// Text safe inside a `#` comment: no line breaks or other control characters.
@@ -1222,8 +1283,8 @@ steps:
                 "w = weakref.ref(a)".into(),
                 "if w is not _wh: _new_w(w)".into(),
                 "_wh = None".into(),
-                "v = weakref.ref(a, callback)".into(),
-                "_new_v(v)".into(),
+                // Labelled before the store, which may run callbacks with it.
+                "_w = weakref.ref(a, callback); _new_v(_w); v = _w; _w = None".into(),
             ]
         );
         assert_eq!(labelled_names(&s), vec!["a", "l", "d", "t", "w", "v"]);
@@ -1436,15 +1497,18 @@ steps:
                 "_new_u(u)",
                 // `a` is a slot of U: the store creates no dict (and reading __dict__ would).
                 "u.a = 1",
+                "if _OWN_DICTS and _id(u.__class__) not in _slots_a: _own_dict(u)",
                 "u.b = 1",
                 "if _OWN_DICTS: _own_dict(u)",
                 "v = V()",
                 "_new_v(v)",
-                // `a` is a slot of some class, so v might be a U: no _own_dict.
+                // `a` is a slot of U only: v (a V) gets its dict unlabelled.
                 "v.a = u",
+                "if _OWN_DICTS and _id(v.__class__) not in _slots_a: _own_dict(v)",
             ]
         );
         assert!(p.contains("_cls[_id(U)] = 'U'\n_dictclasses[_id(U)] = 1\n"));
+        assert!(p.contains("_slots_a = {_id(U): 1}\n"));
     }
 
     #[test]

@@ -191,7 +191,11 @@ def _child(fo, fe, ms, head, prog):
     except BaseException:
         t, v, tb = sys.exc_info()
         try:
-            sys.excepthook(t, v, tb.tb_next)
+            # Leave this function's frame out, as a fresh process would not have it.
+            tb = tb.tb_next
+            if hasattr(v, '__traceback__'):
+                v.__traceback__ = tb
+            sys.excepthook(t, v, tb)
         except BaseException:
             pass
         code = 1
