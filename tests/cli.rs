@@ -209,3 +209,49 @@ fn trace_and_interpreters() {
     );
     assert!(Path::new(env!("CARGO_BIN_EXE_gcconform")).exists());
 }
+
+#[test]
+fn fuzz_json_summary_has_a_stable_shape() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gcconform"))
+        .args([
+            "fuzz",
+            "--seed",
+            "5",
+            "--count",
+            "12",
+            "--model-only",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], 1);
+    assert_eq!(v["seed"], 5);
+    assert_eq!(v["scenarios"], 12);
+    assert_eq!(v["disagree"], 0);
+    assert_eq!(v["invariant_violations"], 0);
+    assert_eq!(v["agree"], v["checks"]);
+    assert!(v["checks"].as_u64().unwrap() >= 12);
+    assert_eq!(v["versions"]["3.12"]["disagreements"], 0);
+    // The same seed gives the same scenarios, hence the same JSON.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_gcconform"))
+        .args([
+            "fuzz",
+            "--seed",
+            "5",
+            "--count",
+            "12",
+            "--model-only",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, again.stdout);
+}

@@ -50,6 +50,74 @@ pub struct FuzzArgs {
     /// How many disagreements of each kind (per version) are shrunk and written.
     #[arg(long, value_name = "N", default_value = "2")]
     pub shrink_per_kind: usize,
+    /// `text` (a summary) or `json` (the same facts, stable shape; see README).
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: FuzzFormat,
+}
+
+/// Output format of `gcconform fuzz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FuzzFormat {
+    Text,
+    Json,
+}
+
+/// The JSON summary of a campaign (`--format json`): keys sorted, no timings.
+pub fn summary_json(
+    c: &Campaign,
+    res: &CampaignResult,
+    written: &[(PathBuf, &Shrunk)],
+) -> serde_json::Value {
+    use serde_json::json;
+    let mut per_version = serde_json::Map::new();
+    for v in &c.versions {
+        let mut kinds = serde_json::Map::new();
+        let mut n = 0;
+        for f in res.findings.iter().filter(|f| f.version == *v) {
+            n += 1;
+            let k = f.kind.to_string();
+            let e = kinds.entry(k).or_insert(json!(0));
+            *e = json!(e.as_u64().unwrap_or(0) + 1);
+        }
+        per_version.insert(
+            v.to_string(),
+            json!({"disagreements": n, "kinds": serde_json::Value::Object(kinds)}),
+        );
+    }
+    let findings: Vec<serde_json::Value> = res
+        .findings
+        .iter()
+        .map(|f| json!({"scenario": f.index, "version": f.version.to_string(), "kind": f.kind.to_string()}))
+        .collect();
+    let files: Vec<serde_json::Value> = written
+        .iter()
+        .map(|(p, sh)| {
+            json!({
+                "path": p.display().to_string(),
+                "scenario": sh.finding.index,
+                "version": sh.finding.version.to_string(),
+                "kind": sh.finding.kind.to_string(),
+            })
+        })
+        .collect();
+    let invariant = res
+        .findings
+        .iter()
+        .filter(|f| matches!(f.kind, DiffKind::Invariant(_)))
+        .count();
+    json!({
+        "schema": 1,
+        "seed": c.seed,
+        "scenarios": res.scenarios,
+        "checks": res.checks,
+        "agree": res.checks - res.findings.len(),
+        "disagree": res.findings.len(),
+        "invalid": res.invalid.iter().map(|(i, e)| json!({"scenario": i, "error": e})).collect::<Vec<_>>(),
+        "invariant_violations": invariant,
+        "versions": serde_json::Value::Object(per_version),
+        "findings": findings,
+        "written": files,
+    })
 }
 
 /// The path a generated scenario pretends to come from.
@@ -626,7 +694,14 @@ pub fn cmd_fuzz(args: &FuzzArgs, timeout: Duration) -> i32 {
             return 2;
         }
     };
-    print!("{}", summary(&c, &res, &written, started.elapsed()));
+    match args.format {
+        FuzzFormat::Text => print!("{}", summary(&c, &res, &written, started.elapsed())),
+        FuzzFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&summary_json(&c, &res, &written))
+                .expect("JSON serializes")
+        ),
+    }
     if res.findings.is_empty() && res.invalid.is_empty() {
         0
     } else {

@@ -56,6 +56,7 @@ import sys as _sys, os as _os
 if not hasattr(gc, 'get_count'):
     _sys.stderr.write('gcconform: this interpreter has no gc.get_count(); the program needs '
                       'the gc module of CPython (2.7, 3.6+)\n')
+    _sys.stderr.flush()
     _os._exit(3)
 
 # ---- harness --------------------------------------------------------------------------------
