@@ -122,6 +122,9 @@ pub enum Command {
         #[arg(long)]
         no_corpus: bool,
     },
+    /// Scenario runs per second per interpreter: fork-isolated against one fresh process per
+    /// scenario (the README's performance numbers).
+    Speed(crate::runner::speed::SpeedArgs),
     /// Narrate, from the model's own decisions, what each collection did and why every object
     /// was freed or is still alive.
     Explain {
@@ -198,6 +201,7 @@ pub fn run_cli(cli: &Cli) -> anyhow::Result<i32> {
             python,
         } => cmd_run(cli, paths, *format, python),
         Command::Diff { paths, python } => cmd_diff(cli, paths, python),
+        Command::Speed(args) => Ok(crate::runner::speed::cmd_speed(args, cli.timeout)),
         Command::Bless { paths } => cmd_bless(cli, paths),
         Command::Interpreters => cmd_interpreters(),
         Command::Fuzz(args) => Ok(crate::fuzz::cmd_fuzz(args, cli.timeout)),

@@ -378,3 +378,27 @@ fn missing_traces_bad_files_and_live_without_interpreters() {
     assert_eq!(s.run(&["matrix", "--format", "html"]).0, 2);
     assert!(Path::new(env!("CARGO_BIN_EXE_gcconform")).exists());
 }
+
+/// The README quotes the matrix summary: it must be the current one.
+#[test]
+fn readme_quotes_the_current_matrix_summary() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gcconform"))
+        .current_dir(root)
+        .args(["matrix", "--no-live"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(out.stdout).unwrap();
+    let table = |s: &str| -> String {
+        let start = s.find("| version | pairs").expect("summary table");
+        let end = s[start..].find("Expected failures:").expect("totals line") + start;
+        let line_end = s[end..].find('\n').map(|i| end + i).unwrap_or(s.len());
+        s[start..line_end].to_string()
+    };
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert_eq!(
+        table(&readme),
+        table(&md),
+        "README's matrix summary is stale: run `cargo run --release -- matrix --no-live --output docs/matrix.md` and paste its summary into README.md"
+    );
+}

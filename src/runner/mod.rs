@@ -8,6 +8,7 @@ pub mod pool;
 pub mod process;
 pub mod program;
 pub mod repro;
+pub mod speed;
 
 pub use discover::{Discovery, Interpreter, Selection, discover, probe, resolve, select};
 pub use pool::{Pool, PoolStats, run_many};

@@ -749,4 +749,30 @@ mod tests {
         assert!(BOOTSTRAP.contains("_r(int(_r(10)))"));
         assert!(DRIVER.starts_with("# gcconform fork server"));
     }
+
+    #[test]
+    fn the_driver_splits_programs_where_the_scenario_part_starts() {
+        let split = format!("_SPLIT = b'\\n{}'", super::super::program::SCENARIO_PART);
+        assert!(DRIVER.contains(&split), "{split}");
+        let s = crate::scenario::parse_scenario(
+            std::path::Path::new("scenarios/t/x.yaml"),
+            "classes:\n  A: {}\nsteps:\n  - a = A()\n",
+        )
+        .unwrap();
+        let p = translate(&s);
+        let at = p.find(&format!("\n{}", super::super::program::SCENARIO_PART));
+        let at = at.expect("the marker is in every program");
+        // Everything before it but the comment header is the same in every program.
+        let body = |p: &str| {
+            let start = p.find("from __future__").unwrap();
+            p[start..p.find("\n# ---- classes").unwrap()].to_string()
+        };
+        assert!(p[at..].contains("class A(object)"));
+        let other = crate::scenario::parse_scenario(
+            std::path::Path::new("scenarios/t/y.yaml"),
+            "description: other\nsteps:\n  - gc.collect()\n",
+        )
+        .unwrap();
+        assert_eq!(body(&p), body(&translate(&other)));
+    }
 }

@@ -8,10 +8,12 @@
 //!
 //! Layout of the generated program:
 //! 1. a comment header (scenario id, description, how to run it by hand);
-//! 2. the harness and `callback`;
+//! 2. the harness and `callback`, the labelling generators and a warm-up of every harness
+//!    path: the same text in every program (the fork server compiles it once, see
+//!    [`super::pool`]; [`SCENARIO_PART`] is the line after it);
 //! 3. the scenario classes;
-//! 4. start-up: labelling generators, a warm-up of every harness path, the observation pool,
-//!    then `gc.disable()`, `gc.collect()`, `del gc.garbage[:]`;
+//! 4. start-up: the scenario's flags and labellers, the observation pool, then
+//!    `gc.disable()`, `gc.collect()`, `del gc.garbage[:]`;
 //! 5. the steps, each preceded by a `# line N: statement` comment and followed by its
 //!    labelling / observation lines;
 //! 6. `end`, a final observation, and the trace printed between [`TRACE_BEGIN`] and
@@ -42,6 +44,10 @@
 
 use crate::scenario::{ClassDef, Scenario, Step, Stmt, Target, Value};
 use std::fmt::Write as _;
+
+/// The start of the line that ends the part of the program that is the same for every scenario
+/// (after the comment header): the classes and the rest follow it.
+pub const SCENARIO_PART: &str = "# ---- classes";
 
 /// The line printed before the trace.
 pub const TRACE_BEGIN: &str = "#gcconform-trace-begin";
@@ -102,7 +108,7 @@ _todo = []               # observation scratch (deep walk): objects to visit
 _todo_append = _todo.append
 _todo_extend = _todo.extend
 _todo_pop = _todo.pop
-_walk_from = []          # warm-up only: where the deep walk starts instead of every object
+_walk_from = []          # warm-up only: the objects observations look at instead of all
 
 
 def _started(g):
@@ -210,7 +216,7 @@ def _observer():
         _evn[0] += 1
         # Every instance of a scenario class is tracked, except frozen ones (3.7+) and, on
         # 2.7-3.7, instances of classes with `__slots__ = ()`: those need the deep walk.
-        for o in objs:
+        for o in _walk_from or objs:
             i = _id(o)
             if i in _lab:
                 t = _id(o.__class__)
@@ -338,8 +344,8 @@ _prime.x = 1
 _dictclasses[_id(_Warm)] = 1
 _own_dict(_prime)
 del _dictclasses[_id(_Warm)]
-# The warm-up's deep walks start from a sample of each kind of object they handle, not from
-# every object there is (the paths matter, not the heap; walking it all is slow).
+# The warm-up's observations (and deep walks) look at a sample of each kind of object they
+# handle, not at every object there is (the paths matter, not the heap; that is slow).
 _walk_from.extend(([_prime], {'k': _prime}, (_prime, 0), _wrtype(_Warm), _wrtype(_prime)))
 _prime = _Warm = None
 _observe()
@@ -360,7 +366,14 @@ pub fn translate(scenario: &Scenario) -> String {
     let mut out = String::new();
     header(&mut out, scenario);
     out.push_str(HARNESS);
-    out.push_str("\n\n# ---- classes --------------------------------------------------------------------------------\n");
+    out.push_str("\n\n# ---- warm-up --------------------------------------------------------------------------------\n");
+    out.push_str(
+        "_label = _started(_labels())\n_own_dict = _started(_dicts())\n_observe = _started_noarg(_observer())\n",
+    );
+    out.push_str(WARM_UP);
+    out.push('\n');
+    out.push_str(SCENARIO_PART);
+    out.push_str(" --------------------------------------------------------------------------------\n");
     for c in &scenario.classes {
         class_def(&mut out, c, &cx);
     }
@@ -518,10 +531,6 @@ pub fn deep_chains_possible(sc: &Scenario) -> bool {
 
 /// State that depends on the scenario, the generators, the pool, and the initial collection.
 fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
-    out.push_str(
-        "_label = _started(_labels())\n_own_dict = _started(_dicts())\n_observe = _started_noarg(_observer())\n",
-    );
-    out.push_str(WARM_UP);
     // Instances of a class with `__slots__ = ()` are not GC objects on 2.7-3.7.
     let untracked = sc
         .classes

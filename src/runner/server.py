@@ -108,10 +108,11 @@ def _slurp(fd, tail):
     return b''.join(chunks)
 
 
-# A generated program is a comment header, the harness (the same text in every program), then
-# a line starting with _SPLIT and the scenario's own code. The harness is compiled once here (per
-# header length, padded with newlines so line numbers stay those of the whole file); the child
-# compiles only the rest (padded the same way). Any other program is compiled whole in the child.
+# A generated program is a comment header, the harness and its warm-up (the same text in every
+# program), then a line starting with _SPLIT (program.rs: SCENARIO_PART) and the scenario's own
+# code. The harness is compiled once here (per header length, padded with newlines so that line
+# numbers stay those of the whole file); the child compiles only the rest (padded the same way).
+# Any other program is compiled whole in the child.
 _SPLIT = b'\n# ---- classes'
 _harness = {}
 

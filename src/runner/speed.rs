@@ -1,0 +1,205 @@
+//! `gcconform speed`: scenario runs per second per interpreter, fork-isolated ([`Pool`]) against
+//! one fresh interpreter process per scenario, on a corpus (default `scenarios/`).
+//!
+//! Each interpreter is measured alone (one after the other), with `--slots` children or fresh
+//! processes at a time (default: one per CPU). The fork server is started (and its first
+//! child run) before the clock starts; the fresh side has no such warm-up. Every forked trace is
+//! also compared with the fresh one (the `same` column).
+
+use super::{Interpreter, Pool};
+use crate::scenario::Scenario;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Options of `gcconform speed`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SpeedArgs {
+    /// Scenario files or directories.
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Interpreters to measure: a version (`3.12`), a path, or `all` (repeatable; default all).
+    #[arg(long, value_name = "VERSION|PATH|all")]
+    pub python: Vec<String>,
+    /// How many times the fork-isolated side runs the corpus (the fresh side runs it once).
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
+    /// Children (or fresh processes) at a time per interpreter (default: one per CPU).
+    #[arg(long)]
+    pub slots: Option<usize>,
+}
+
+/// One interpreter's measurement.
+#[derive(Debug, Clone)]
+pub struct Speed {
+    pub label: String,
+    pub scenarios: usize,
+    /// Fork-isolated: runs, seconds.
+    pub forked: (usize, f64),
+    /// Fresh processes: runs, seconds.
+    pub fresh: (usize, f64),
+    /// Runs that produced no trace (either side).
+    pub errors: usize,
+    /// Scenarios whose forked and fresh traces (or errors) are identical.
+    pub same: usize,
+    /// Why the pool did not fork, if it did not.
+    pub not_forked: Option<String>,
+}
+
+impl Speed {
+    pub fn forked_per_sec(&self) -> f64 {
+        self.forked.0 as f64 / self.forked.1.max(1e-9)
+    }
+    pub fn fresh_per_sec(&self) -> f64 {
+        self.fresh.0 as f64 / self.fresh.1.max(1e-9)
+    }
+}
+
+/// Measure `interp` on the scenarios that apply to it (all of them for an interpreter of no
+/// modelled version).
+pub fn measure(
+    interp: &Interpreter,
+    scenarios: &[Scenario],
+    rounds: usize,
+    slots: usize,
+    timeout: Duration,
+) -> Speed {
+    let mine: Vec<&Scenario> = scenarios
+        .iter()
+        .filter(|s| interp.version.is_none_or(|v| s.applies_to(v)))
+        .collect();
+    let mut pool = Pool::with_slots(interp, slots);
+    // Start the server (and run one child) before the clock starts.
+    if let Some(first) = mine.first() {
+        pool.run_scenarios(&[first], timeout);
+    }
+    let start = Instant::now();
+    let mut forked = Vec::new();
+    for _ in 0..rounds.max(1) {
+        forked = pool.run_scenarios(&mine, timeout);
+    }
+    let forked_secs = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let fresh = Pool::fresh(interp, slots).run_scenarios(&mine, timeout);
+    let fresh_secs = start.elapsed().as_secs_f64();
+    let as_text = |r: &Result<crate::trace::Trace, super::RunError>| {
+        r.as_ref().map(|t| t.to_text()).map_err(|e| e.to_string())
+    };
+    Speed {
+        label: format!(
+            "{} {} ({})",
+            interp.implementation,
+            interp.release,
+            interp.path.display()
+        ),
+        scenarios: mine.len(),
+        forked: (mine.len() * rounds.max(1), forked_secs),
+        fresh: (mine.len(), fresh_secs),
+        errors: forked.iter().chain(&fresh).filter(|r| r.is_err()).count(),
+        same: forked
+            .iter()
+            .zip(&fresh)
+            .filter(|(a, b)| as_text(a) == as_text(b))
+            .count(),
+        not_forked: pool.fresh_reason().map(str::to_string),
+    }
+}
+
+/// The Markdown table of measurements.
+pub fn table(rows: &[Speed], slots: usize) -> String {
+    let mut s = format!(
+        "| interpreter | scenarios | fork-isolated runs/s | fresh-process runs/s | speed-up | same traces | errors |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.0} | {:.0} | {:.1}× | {}/{} | {} |",
+            r.label,
+            r.scenarios,
+            r.forked_per_sec(),
+            r.fresh_per_sec(),
+            r.forked_per_sec() / r.fresh_per_sec().max(1e-9),
+            r.same,
+            r.scenarios,
+            r.errors
+        );
+    }
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let _ = writeln!(
+        s,
+        "\n{slots} run(s) at a time per interpreter, {cpus} CPU(s); interpreters measured one after the other."
+    );
+    for r in rows {
+        if let Some(why) = &r.not_forked {
+            let _ = writeln!(s, "{}: not fork-isolated: {why}", r.label);
+        }
+    }
+    s
+}
+
+/// `gcconform speed`; returns the exit code.
+pub fn cmd_speed(args: &SpeedArgs, timeout: Duration) -> i32 {
+    use crate::cli::{EXIT_BAD_INPUT, EXIT_INTERPRETER, EXIT_OK};
+    let loaded = crate::cli::load_scenarios(&args.paths);
+    if loaded.bad_input || loaded.scenarios.is_empty() {
+        eprintln!("gcconform: speed: the scenarios do not load (see above)");
+        return EXIT_BAD_INPUT;
+    }
+    let d = crate::cli::discover_interpreters();
+    let mut interps: Vec<Interpreter> = Vec::new();
+    let mut failed = false;
+    let all = args.python.is_empty() || args.python.iter().any(|p| p == "all");
+    if all {
+        interps.extend(d.found.iter().filter(|i| i.version.is_some()).cloned());
+    }
+    for spec in args.python.iter().filter(|p| *p != "all") {
+        match super::resolve(spec) {
+            Ok(i) => interps.push(i),
+            Err(e) => {
+                eprintln!("gcconform: speed: --python {spec}: {e}");
+                failed = true;
+            }
+        }
+    }
+    if interps.is_empty() {
+        eprintln!("gcconform: speed: no interpreter to measure (see `gcconform interpreters`)");
+        return EXIT_BAD_INPUT;
+    }
+    let slots = args
+        .slots
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let mut rows = Vec::new();
+    for i in &interps {
+        eprintln!("speed: {} {} …", i.implementation, i.release);
+        let r = measure(i, &loaded.scenarios, args.rounds, slots, timeout);
+        failed |= r.errors > 0;
+        rows.push(r);
+    }
+    print!("{}", table(&rows, slots));
+    if failed { EXIT_INTERPRETER } else { EXIT_OK }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tabulates() {
+        let r = Speed {
+            label: "CPython 3.12.1 (/x)".into(),
+            scenarios: 80,
+            forked: (400, 0.5),
+            fresh: (80, 2.0),
+            errors: 0,
+            same: 80,
+            not_forked: None,
+        };
+        let t = table(&[r], 2);
+        assert!(
+            t.contains("| CPython 3.12.1 (/x) | 80 | 800 | 40 | 20.0× | 80/80 | 0 |"),
+            "{t}"
+        );
+    }
+}
