@@ -953,20 +953,7 @@ impl<'s> Machine<'s> {
                 self.label_new(id, target);
                 self.store(target, Val::Obj(id));
             }
-            Stmt::NewList { target, items } => {
-                let vals = items
-                    .iter()
-                    .map(|v| self.value(v))
-                    .collect::<PyResult<Vec<_>>>()?;
-                for v in &vals {
-                    self.incref(*v);
-                }
-                let id = self.new_object(Kind::List(vals));
-                self.heap.get_mut(id).refcnt = 1;
-                self.track(id);
-                self.label_new(id, target);
-                self.store(target, Val::Obj(id));
-            }
+            Stmt::NewList { target, items } => self.build_sequence(target, items, Kind::List)?,
             Stmt::NewDict { target, items } => {
                 let vals = items
                     .iter()
@@ -990,18 +977,7 @@ impl<'s> Machine<'s> {
                     }
                     self.store(target, Val::Obj(id));
                 } else {
-                    let vals = items
-                        .iter()
-                        .map(|v| self.value(v))
-                        .collect::<PyResult<Vec<_>>>()?;
-                    for v in &vals {
-                        self.incref(*v);
-                    }
-                    let id = self.new_object(Kind::Tuple(vals));
-                    self.heap.get_mut(id).refcnt = 1;
-                    self.track(id);
-                    self.label_new(id, target);
-                    self.store(target, Val::Obj(id));
+                    self.build_sequence(target, items, Kind::Tuple)?;
                 }
             }
             Stmt::Assign { target, value } => {
@@ -1204,6 +1180,29 @@ impl<'s> Machine<'s> {
                 return Err(exc("RuntimeError", ""));
             }
         }
+        Ok(())
+    }
+
+    /// `BUILD_LIST` / `BUILD_TUPLE`: the items (new references) in a new container, tracked at
+    /// creation (`PyList_New`, `PyTuple_New`), labelled and bound to `target`.
+    fn build_sequence(
+        &mut self,
+        target: &str,
+        items: &[Value],
+        make: fn(Vec<Val>) -> Kind,
+    ) -> PyResult<()> {
+        let vals = items
+            .iter()
+            .map(|v| self.value(v))
+            .collect::<PyResult<Vec<_>>>()?;
+        for v in &vals {
+            self.incref(*v);
+        }
+        let id = self.new_object(make(vals));
+        self.heap.get_mut(id).refcnt = 1;
+        self.track(id);
+        self.label_new(id, target);
+        self.store(target, Val::Obj(id));
         Ok(())
     }
 
