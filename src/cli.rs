@@ -528,6 +528,7 @@ fn interpreters_used(interps: &BTreeMap<Version, Interpreter>) -> String {
     }
     let mut s = String::from("interpreters used:");
     for (v, i) in interps {
+        let v = v.to_string();
         s.push_str(&format!(
             "\n  {v:<5} {} ({})",
             interp_label(i),

@@ -7,8 +7,9 @@
 //! program starts with `gc.disable()`, a full collection and `del gc.garbage[:]`, so the child
 //! starts from a clean collector whatever the server did; the server itself never runs a
 //! scenario, so a leak, a resurrected object or a frozen generation in one scenario cannot
-//! change the next. The traces are the same as from a fresh process (`tests/runner.rs` checks
-//! the whole corpus both ways).
+//! change the next. The traces are byte for byte those of a fresh process (`tests/runner.rs`
+//! runs the corpus both ways). A generated program's harness, the same text in every program,
+//! is compiled once per server; each child compiles only the scenario's part.
 //!
 //! Faults: a child that runs past the timeout is killed by its own `SIGALRM` timer (reported as
 //! [`RunError::Timeout`]); a child that crashes is reported with its signal or exit status and
@@ -64,6 +65,12 @@ pub struct PoolStats {
     pub fresh: usize,
 }
 
+/// How many children a pool runs at a time by default: one per CPU, plus one to cover the
+/// round trips between a child's end and the next one's start.
+pub fn default_slots() -> usize {
+    thread::available_parallelism().map_or(1, |n| n.get()) + 1
+}
+
 /// Runs batches of programs under one interpreter, fork-isolated (see the module docs).
 pub struct Pool {
     interp: Interpreter,
@@ -75,11 +82,10 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// A pool for `interp` that runs up to one child per CPU at a time. Nothing starts until
-    /// the first batch.
+    /// A pool for `interp` that runs up to [`default_slots`] children at a time. Nothing
+    /// starts until the first batch.
     pub fn new(interp: &Interpreter) -> Pool {
-        let cpus = thread::available_parallelism().map_or(1, |n| n.get());
-        Pool::with_slots(interp, cpus)
+        Pool::with_slots(interp, default_slots())
     }
 
     /// A pool that runs up to `slots` children at a time (at least one).
@@ -402,7 +408,17 @@ pub fn with_batches<R>(
             scope.spawn(move || {
                 let scenarios: Vec<&Scenario> = ks.iter().map(|&k| jobs[k].0).collect();
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    Pool::new(interp).run_scenarios_each(&scenarios, timeout, |j, r| put(ks[j], r))
+                    let mut pool = Pool::new(interp);
+                    pool.run_scenarios_each(&scenarios, timeout, |j, r| put(ks[j], r));
+                    if let Some(why) = pool.fresh_reason() {
+                        eprintln!(
+                            "gcconform: note: {} {} ({}) not fork-isolated: {why}; one fresh \
+                             process per scenario instead",
+                            interp.implementation,
+                            interp.release,
+                            interp.path.display()
+                        );
+                    }
                 }));
                 if run.is_err() {
                     // Nothing may wait forever: whatever has no result gets an error.
@@ -486,6 +502,7 @@ impl Server {
             .stderr(Stdio::piped())
             // Its own process group, so that it can be killed with every child it forked.
             .process_group(0);
+        super::process::die_with_parent(&mut cmd);
         let mut child = cmd.spawn().map_err(|e| {
             RunError::Spawn {
                 path: path.clone(),

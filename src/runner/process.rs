@@ -4,6 +4,10 @@
 //! `PYTHON*` variable of our environment is removed and `PYTHONHASHSEED=0` is set, and the
 //! working directory is `/`. (`-E`/`-I` are not used because they also make CPython ignore
 //! `PYTHONHASHSEED`; removing the variables gives the same isolation with a fixed hash seed.)
+//! Each process gets a process group of its own, killed as a whole at the timeout (and once the
+//! process has exited, so that nothing it started keeps running or holds our pipes open).
+//!
+//! This is one fresh interpreter per run; batches of scenarios use [`super::pool`] instead.
 
 use super::Interpreter;
 use super::program::{TRACE_BEGIN, TRACE_END, translate};
@@ -116,18 +120,17 @@ pub(crate) fn run_raw(
     timeout: Duration,
 ) -> Result<Output, RunError> {
     let path = cmd.get_program().to_string_lossy().into_owned();
-    let mut child = cmd
-        .stdin(Stdio::piped())
+    cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // Its own process group: a timeout kills whatever it started too (a wrapper script's
         // interpreter, a forked child), and nothing it leaves behind keeps our pipes open.
-        .process_group(0)
-        .spawn()
-        .map_err(|e| RunError::Spawn {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        .process_group(0);
+    die_with_parent(cmd);
+    let mut child = cmd.spawn().map_err(|e| RunError::Spawn {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
     let mut stdin = child.stdin.take().expect("piped stdin");
     let input = input.as_bytes().to_vec();
     // The child may exit without reading everything (a broken pipe is then expected).
@@ -188,6 +191,18 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus>
         }
         thread::sleep(pause.min(deadline - now));
         pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+/// Make the child get SIGKILL when the thread that started it goes away (gcconform killed,
+/// interrupted): in a process group of its own it does not get the terminal's Ctrl-C.
+pub(crate) fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: the closure only makes the prctl(2) system call, which is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
     }
 }
 

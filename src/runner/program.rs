@@ -373,7 +373,9 @@ pub fn translate(scenario: &Scenario) -> String {
     out.push_str(WARM_UP);
     out.push('\n');
     out.push_str(SCENARIO_PART);
-    out.push_str(" --------------------------------------------------------------------------------\n");
+    out.push_str(
+        " --------------------------------------------------------------------------------\n",
+    );
     for c in &scenario.classes {
         class_def(&mut out, c, &cx);
     }

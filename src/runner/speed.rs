@@ -2,9 +2,12 @@
 //! one fresh interpreter process per scenario, on a corpus (default `scenarios/`).
 //!
 //! Each interpreter is measured alone (one after the other), with `--slots` children or fresh
-//! processes at a time (default: one per CPU). The fork server is started (and its first
-//! child run) before the clock starts; the fresh side has no such warm-up. Every forked trace is
-//! also compared with the fresh one (the `same` column).
+//! processes at a time (default: one per CPU, plus one). Both the wall time and the CPU time (user +
+//! system, of gcconform and every process it waited for: the server and its children, or the
+//! fresh processes) are measured; the fork side's include starting the server. CPU time per run
+//! does not depend on what else the machine is doing: runs/s on an idle machine is about
+//! `CPUs × 1000 / (CPU ms per run)` when there are enough slots. Every forked trace is also
+//! compared with the fresh one (the `same` column).
 
 use super::{Interpreter, Pool};
 use crate::scenario::Scenario;
@@ -24,7 +27,7 @@ pub struct SpeedArgs {
     /// How many times the fork-isolated side runs the corpus (the fresh side runs it once).
     #[arg(long, default_value_t = 5)]
     pub rounds: usize,
-    /// Children (or fresh processes) at a time per interpreter (default: one per CPU).
+    /// Children (or fresh processes) at a time per interpreter (default: one per CPU, plus one).
     #[arg(long)]
     pub slots: Option<usize>,
 }
@@ -34,10 +37,10 @@ pub struct SpeedArgs {
 pub struct Speed {
     pub label: String,
     pub scenarios: usize,
-    /// Fork-isolated: runs, seconds.
-    pub forked: (usize, f64),
-    /// Fresh processes: runs, seconds.
-    pub fresh: (usize, f64),
+    /// Fork-isolated: runs, wall seconds, CPU seconds.
+    pub forked: (usize, f64, f64),
+    /// Fresh processes: runs, wall seconds, CPU seconds.
+    pub fresh: (usize, f64, f64),
     /// Runs that produced no trace (either side).
     pub errors: usize,
     /// Scenarios whose forked and fresh traces (or errors) are identical.
@@ -53,6 +56,26 @@ impl Speed {
     pub fn fresh_per_sec(&self) -> f64 {
         self.fresh.0 as f64 / self.fresh.1.max(1e-9)
     }
+    /// CPU milliseconds per fork-isolated run.
+    pub fn forked_cpu_ms(&self) -> f64 {
+        1000.0 * self.forked.2 / self.forked.0.max(1) as f64
+    }
+    /// CPU milliseconds per fresh-process run.
+    pub fn fresh_cpu_ms(&self) -> f64 {
+        1000.0 * self.fresh.2 / self.fresh.0.max(1) as f64
+    }
+}
+
+/// CPU seconds (user + system) used so far by this process and the children it waited for.
+fn cpu_seconds() -> f64 {
+    let secs = |who| {
+        // SAFETY: getrusage(2) fills the zeroed struct.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(who, &mut u) };
+        let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+        t(u.ru_utime) + t(u.ru_stime)
+    };
+    secs(libc::RUSAGE_SELF) + secs(libc::RUSAGE_CHILDREN)
 }
 
 /// Measure `interp` on the scenarios that apply to it (all of them for an interpreter of no
@@ -68,20 +91,22 @@ pub fn measure(
         .iter()
         .filter(|s| interp.version.is_none_or(|v| s.applies_to(v)))
         .collect();
+    // The clock includes starting the server; its CPU time is counted once it is waited for
+    // (when the pool is dropped).
+    let (cpu, start) = (cpu_seconds(), Instant::now());
     let mut pool = Pool::with_slots(interp, slots);
-    // Start the server (and run one child) before the clock starts.
-    if let Some(first) = mine.first() {
-        pool.run_scenarios(&[first], timeout);
-    }
-    let start = Instant::now();
     let mut forked = Vec::new();
     for _ in 0..rounds.max(1) {
         forked = pool.run_scenarios(&mine, timeout);
     }
     let forked_secs = start.elapsed().as_secs_f64();
-    let start = Instant::now();
+    let not_forked = pool.fresh_reason().map(str::to_string);
+    drop(pool);
+    let forked_cpu = cpu_seconds() - cpu;
+    let (cpu, start) = (cpu_seconds(), Instant::now());
     let fresh = Pool::fresh(interp, slots).run_scenarios(&mine, timeout);
     let fresh_secs = start.elapsed().as_secs_f64();
+    let fresh_cpu = cpu_seconds() - cpu;
     let as_text = |r: &Result<crate::trace::Trace, super::RunError>| {
         r.as_ref().map(|t| t.to_text()).map_err(|e| e.to_string())
     };
@@ -93,33 +118,35 @@ pub fn measure(
             interp.path.display()
         ),
         scenarios: mine.len(),
-        forked: (mine.len() * rounds.max(1), forked_secs),
-        fresh: (mine.len(), fresh_secs),
+        forked: (mine.len() * rounds.max(1), forked_secs, forked_cpu),
+        fresh: (mine.len(), fresh_secs, fresh_cpu),
         errors: forked.iter().chain(&fresh).filter(|r| r.is_err()).count(),
         same: forked
             .iter()
             .zip(&fresh)
             .filter(|(a, b)| as_text(a) == as_text(b))
             .count(),
-        not_forked: pool.fresh_reason().map(str::to_string),
+        not_forked,
     }
 }
 
 /// The Markdown table of measurements.
 pub fn table(rows: &[Speed], slots: usize) -> String {
-    let mut s = format!(
-        "| interpreter | scenarios | fork-isolated runs/s | fresh-process runs/s | speed-up | same traces | errors |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    let mut s = String::from(
+        "| interpreter | scenarios | fork-isolated runs/s | fresh-process runs/s | speed-up | CPU ms/run forked | CPU ms/run fresh | same traces | errors |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     for r in rows {
         let _ = writeln!(
             s,
-            "| {} | {} | {:.0} | {:.0} | {:.1}× | {}/{} | {} |",
+            "| {} | {} | {:.0} | {:.0} | {:.1}× | {:.2} | {:.2} | {}/{} | {} |",
             r.label,
             r.scenarios,
             r.forked_per_sec(),
             r.fresh_per_sec(),
             r.forked_per_sec() / r.fresh_per_sec().max(1e-9),
+            r.forked_cpu_ms(),
+            r.fresh_cpu_ms(),
             r.same,
             r.scenarios,
             r.errors
@@ -166,10 +193,7 @@ pub fn cmd_speed(args: &SpeedArgs, timeout: Duration) -> i32 {
         eprintln!("gcconform: speed: no interpreter to measure (see `gcconform interpreters`)");
         return EXIT_BAD_INPUT;
     }
-    let slots = args
-        .slots
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let slots = args.slots.unwrap_or_else(super::pool::default_slots).max(1);
     let mut rows = Vec::new();
     for i in &interps {
         eprintln!("speed: {} {} …", i.implementation, i.release);
@@ -190,15 +214,17 @@ mod tests {
         let r = Speed {
             label: "CPython 3.12.1 (/x)".into(),
             scenarios: 80,
-            forked: (400, 0.5),
-            fresh: (80, 2.0),
+            forked: (400, 0.5, 2.0),
+            fresh: (80, 2.0, 1.0),
             errors: 0,
             same: 80,
             not_forked: None,
         };
         let t = table(&[r], 2);
         assert!(
-            t.contains("| CPython 3.12.1 (/x) | 80 | 800 | 40 | 20.0× | 80/80 | 0 |"),
+            t.contains(
+                "| CPython 3.12.1 (/x) | 80 | 800 | 40 | 20.0× | 5.00 | 12.50 | 80/80 | 0 |"
+            ),
             "{t}"
         );
     }
