@@ -555,6 +555,10 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         "_SUMMARY = {}  # `trace: summary`: gcconform groups runs of labels when it reads the trace",
         flag(sc.summary, "True")
     );
+    if sc.classes.iter().any(|c| c.slots.is_some() && c.has_dict()) {
+        // 3.13 gives instances of `__slots__ = [..., '__dict__']` classes real dicts.
+        out.push_str("_OWN_DICTS = _OWN_DICTS or _sys.version_info >= (3, 13)\n");
+    }
     let _ = writeln!(
         out,
         "_KEEP_ALL = {}  # pending trashcan work can survive a statement",
@@ -605,6 +609,8 @@ struct Cx {
     /// Some class has instances with a `__dict__`, so an attribute store may create one
     /// (which can reuse the address of a freed, labelled dict: its stale label is dropped).
     dict_classes: bool,
+    /// Some class has `__slots__` with `__dict__` (a real dict on 3.13: `_OWN_DICTS` there too).
+    slots_dict_class: bool,
     /// Attribute names that are value slots of some class (`_slots_<name>` holds those
     /// classes: a store to such a slot creates no dict).
     value_slots: Vec<String>,
@@ -656,6 +662,7 @@ impl Cx {
             .any(|s| matches!(s.stmt, Stmt::Enable));
         Cx {
             dict_classes: sc.classes.iter().any(|c| c.has_dict()),
+            slots_dict_class: sc.classes.iter().any(|c| c.slots.is_some() && c.has_dict()),
             value_slots: {
                 let mut v: Vec<String> = sc.classes.iter().flat_map(|c| c.value_slots()).collect();
                 v.sort();
@@ -917,7 +924,20 @@ fn class_def(out: &mut String, c: &ClassDef, cx: &Cx) {
         out.push_str("    pass\n");
     }
     let _ = writeln!(out, "_cls[_id({name})] = {}", py_str(name));
-    if c.has_dict() {
+    if c.has_dict() && c.slots.is_some() {
+        // `__slots__` with `__dict__`: a real dict on 2.7-3.10 and again on 3.13 (inline on
+        // 3.11/3.12, where reading __dict__ would materialize one).
+        let _ = writeln!(
+            out,
+            "if _sys.version_info < (3, 11) or _sys.version_info >= (3, 13): _dictclasses[_id({name})] = 1"
+        );
+    } else if c.has_dict() && cx.slots_dict_class {
+        // Then _OWN_DICTS is on for 3.13 too, where this class's attributes are inline.
+        let _ = writeln!(
+            out,
+            "if _sys.version_info < (3, 11): _dictclasses[_id({name})] = 1"
+        );
+    } else if c.has_dict() {
         let _ = writeln!(out, "_dictclasses[_id({name})] = 1");
     }
     out.push('\n');
@@ -1519,7 +1539,11 @@ steps:
                 "if _OWN_DICTS and _id(v.__class__) not in _slots_a: _own_dict(v)",
             ]
         );
-        assert!(p.contains("_cls[_id(U)] = 'U'\n_dictclasses[_id(U)] = 1\n"));
+        assert!(p.contains("_cls[_id(U)] = 'U'\nif _sys.version_info < (3, 11) or _sys.version_info >= (3, 13): _dictclasses[_id(U)] = 1\n"));
+        assert!(p.contains(
+            "_cls[_id(V)] = 'V'\nif _sys.version_info < (3, 11): _dictclasses[_id(V)] = 1\n"
+        ));
+        assert!(p.contains("_OWN_DICTS = _OWN_DICTS or _sys.version_info >= (3, 13)\n"));
         assert!(p.contains("_slots_a = {_id(U): 1}\n"));
     }
 
