@@ -350,3 +350,58 @@ fn a_working_fake_selected_with_python_is_used() {
         "{out}"
     );
 }
+
+/// Ctrl-C (SIGINT) on `gcconform run` ends the run and kills its interpreter children: the
+/// hanging fake (a `sleep` it execs) is gone right after gcconform exits.
+#[test]
+fn interrupting_a_run_kills_its_interpreters() {
+    let s = Scratch::new("interrupt");
+    s.corpus();
+    let fake = s.fake("python3.12", Fault::Hang);
+    let empty = s.0.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    // A marker in the sleeping child's command line, to find it with pgrep.
+    let marker = format!("gcconform-interrupt-{}", std::process::id());
+    let script = std::fs::read_to_string(&fake).unwrap().replace(
+        "exec /bin/sleep 60",
+        &format!("exec /bin/sh -c '/bin/sleep 60; echo {marker}'"),
+    );
+    std::fs::write(&fake, script).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gcconform"))
+        .args(["run", "--timeout", "60"])
+        .current_dir(&s.0)
+        .env_clear()
+        .env("HOME", &empty)
+        .env("PATH", &empty)
+        .env("GCCONFORM_PYTHONS", &fake)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let alive = |m: &str| {
+        Command::new("pgrep")
+            .args(["-f", m])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    let start = Instant::now();
+    while !alive(&marker) && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(alive(&marker), "the fake interpreter never started");
+    // SAFETY: plain kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "gcconform should end on SIGINT");
+    let start = Instant::now();
+    while alive(&marker) && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !alive(&marker),
+        "an interpreter child survived the interrupted run"
+    );
+}
