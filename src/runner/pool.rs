@@ -125,12 +125,9 @@ impl Pool {
         scenarios: &[&Scenario],
         timeout: Duration,
     ) -> Vec<Result<Trace, RunError>> {
-        let mut out: Vec<Option<Result<Trace, RunError>>> =
-            (0..scenarios.len()).map(|_| None).collect();
-        self.run_scenarios_each(scenarios, timeout, |k, r| out[k] = Some(r));
-        out.into_iter()
-            .map(|r| r.expect("every scenario has a result"))
-            .collect()
+        in_order(scenarios.len(), |each| {
+            self.run_scenarios_each(scenarios, timeout, each)
+        })
     }
 
     /// Like [`Pool::run_scenarios`], but hands over each result (with the scenario's index)
@@ -175,12 +172,9 @@ impl Pool {
         programs: &[&str],
         timeout: Duration,
     ) -> Vec<Result<String, RunError>> {
-        let mut out: Vec<Option<Result<String, RunError>>> =
-            (0..programs.len()).map(|_| None).collect();
-        self.run_programs_each(programs, timeout, |k, r| out[k] = Some(r));
-        out.into_iter()
-            .map(|r| r.expect("every program has a result"))
-            .collect()
+        in_order(programs.len(), |each| {
+            self.run_programs_each(programs, timeout, each)
+        })
     }
 
     /// Like [`Pool::run_programs`], but hands over each result (with the program's index) as
@@ -734,6 +728,15 @@ fn collect_stderr(mut pipe: std::process::ChildStderr, keep: &Mutex<Vec<u8>>) {
             }
         }
     }
+}
+
+/// Results handed over by index, in any order, put back in index order.
+fn in_order<T>(n: usize, run: impl FnOnce(&mut dyn FnMut(usize, T))) -> Vec<T> {
+    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    run(&mut |k, r| out[k] = Some(r));
+    out.into_iter()
+        .map(|r| r.expect("every item has a result"))
+        .collect()
 }
 
 #[cfg(test)]
