@@ -109,6 +109,27 @@ pub fn explain(sc: &Scenario, version: Version) -> Result<String, ModelError> {
                     );
                 }
             },
+            Note::Callback {
+                label,
+                collect,
+                referent,
+            } => match (collect, referent) {
+                (_, Some(r)) => {
+                    let _ = writeln!(
+                        out,
+                        "    callback {label}: its referent {r} was freed by reference counting (PyObject_ClearWeakRefs)"
+                    );
+                }
+                (Some(k), None) => {
+                    let _ = writeln!(
+                        out,
+                        "    callback {label}: collection #{k} cleared the weakref to its trash referent (handle_weakrefs, before any __del__)"
+                    );
+                }
+                (None, None) => {
+                    let _ = writeln!(out, "    callback {label}");
+                }
+            },
             Note::RevivedAll { labels, .. } => {
                 let _ = writeln!(
                     out,

@@ -75,3 +75,29 @@ fn explains_refcount_frees_and_resurrection() {
     let text = explain(&load("resurrection/resurrect_global"), Version::V3_7).unwrap();
     assert!(text.contains("revives the whole unreachable set"), "{text}");
 }
+
+#[test]
+fn explains_weakref_callbacks() {
+    let text = explain(&load("weakrefs/callback_external"), Version::V3_12).unwrap();
+    assert!(
+        text.contains("callback w: collection #1 cleared the weakref to its trash referent (handle_weakrefs, before any __del__)"),
+        "{text}"
+    );
+    // 2.7 clears weakrefs before __del__ in refcount deallocation; 3.x after.
+    let text = explain(&load("weakrefs/refcount_order"), Version::V2_7).unwrap();
+    let cb = text
+        .find("callback w: its referent a was freed by reference counting")
+        .expect(&text);
+    let del = text
+        .find("__del__ a (its reference count reached zero)")
+        .expect(&text);
+    assert!(cb < del, "{text}");
+    let text = explain(&load("weakrefs/refcount_order"), Version::V3_12).unwrap();
+    let cb = text
+        .find("callback w: its referent a was freed")
+        .expect(&text);
+    let del = text
+        .find("__del__ a (its reference count reached zero)")
+        .expect(&text);
+    assert!(del < cb, "{text}");
+}

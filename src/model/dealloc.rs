@@ -262,9 +262,11 @@ impl Machine<'_> {
             };
             calls.push((*w, cb));
         }
+        let referent = self.journal.is_some().then(|| self.label(id));
         if list.len() == 1 {
             let (w, cb) = calls[0];
             if cb {
+                self.callback_referent = referent;
                 self.call_callback(w);
             }
             return;
@@ -276,6 +278,7 @@ impl Machine<'_> {
         }
         for (w, cb) in &calls {
             if *cb {
+                self.callback_referent = referent.clone();
                 self.call_callback(*w);
             }
         }

@@ -88,6 +88,13 @@ pub enum Note {
         label: String,
         saveall: bool,
     },
+    /// The callback of weakref `label` runs; `collect` is set when `handle_weakrefs` called
+    /// it, else the referent `referent` was freed by reference counting.
+    Callback {
+        label: String,
+        collect: Option<usize>,
+        referent: Option<String>,
+    },
     /// An instance was freed.
     Freed { label: String, how: Freed },
     /// Collection `no` returns `collected + uncollectable`.

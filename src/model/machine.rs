@@ -121,6 +121,8 @@ pub struct Machine<'s> {
     pub any_finalizer: bool,
     /// A weakref object was ever created (else `handle_weakrefs` has nothing to do).
     pub weakrefs_exist: bool,
+    /// For the journal: the object whose weakrefs `PyObject_ClearWeakRefs` is clearing.
+    pub callback_referent: Option<String>,
     /// Statements executed so far (top level and finalizers).
     pub executed: u64,
     /// The run exceeded [`MAX_EXECUTED`]: everything fails from now on.
@@ -169,6 +171,7 @@ impl<'s> Machine<'s> {
             zombie_frames: HashSet::new(),
             scratch: Vec::new(),
             executed: 0,
+            callback_referent: None,
             runaway: false,
             any_finalizer: sc.classes.iter().any(|c| c.del.is_some()),
             weakrefs_exist: false,
@@ -1282,7 +1285,21 @@ impl<'s> Machine<'s> {
     pub fn call_callback(&mut self, wr: Id) {
         self.eval_breaker();
         let label = self.label(wr);
-        self.events.push(Event::Callback(label));
+        self.events.push(Event::Callback(label.clone()));
+        if self.journal.is_some() {
+            let collect = self.journal.as_ref().and_then(|j| {
+                j.ctx.iter().rev().find_map(|c| match c {
+                    Ctx::Collect(no) => Some(*no),
+                    _ => None,
+                })
+            });
+            let referent = self.callback_referent.take();
+            self.note(|_| Note::Callback {
+                label,
+                collect,
+                referent,
+            });
+        }
         // 2.7 PyObject_CallFunctionObjArgs builds an argument tuple.
         if self.p.del_is_legacy {
             self.temp_alloc(Temp::Tuple(1));
