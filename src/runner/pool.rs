@@ -141,22 +141,15 @@ impl Pool {
         let mut programs = Vec::new();
         let mut index = Vec::new();
         for (k, s) in scenarios.iter().enumerate() {
-            match std::panic::catch_unwind(|| translate(s)) {
+            match crate::check::guarded(|| translate(s)) {
                 Ok(p) => {
                     programs.push(p);
                     index.push(k);
                 }
-                Err(p) => {
-                    let msg = p
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| p.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".into());
-                    each(
-                        k,
-                        Err(RunError::Internal(format!("translating {}: {msg}", s.id))),
-                    );
-                }
+                Err(msg) => each(
+                    k,
+                    Err(RunError::Internal(format!("translating {}: {msg}", s.id))),
+                ),
             }
         }
         let refs: Vec<&str> = programs.iter().map(String::as_str).collect();

@@ -835,16 +835,8 @@ impl<'a> Body<'a> {
                 }
             }
             Stmt::Raise => {
-                // Reservations of local names die with the frame.
-                let locals: Vec<String> = self
-                    .pending
-                    .iter()
-                    .filter(|n| !self.is_global(n))
-                    .cloned()
-                    .collect();
-                for n in locals {
-                    self.drop_reservation(&n);
-                }
+                // The frame ends here: reservations of local names die with it.
+                self.finish_del();
                 self.lines
                     .push(emit_line("'__del__ ' + _me + ' raised RuntimeError'"));
                 self.lines.push(canonical(s));
