@@ -651,10 +651,6 @@ impl<'s> Machine<'s> {
         id
     }
 
-    fn tuple_is_constant(items: &[Value]) -> bool {
-        items.iter().all(|v| !matches!(v, Value::Name(_)))
-    }
-
     /// A compile-time constant tuple: untracked, held by the code object forever.
     fn constant_tuple(&mut self, items: &[Value]) -> PyResult<Id> {
         let vals = items
@@ -972,7 +968,7 @@ impl<'s> Machine<'s> {
                 self.store(target, Val::Obj(id));
             }
             Stmt::NewTuple { target, items } => {
-                if Self::tuple_is_constant(items) {
+                if !crate::scenario::tuple_is_new(items) {
                     let id = self.constant_tuple(items)?;
                     self.incref(Val::Obj(id));
                     if self.heap.get(id).label.is_none() {

@@ -42,6 +42,7 @@
 //!   object's id right after the next statement that makes a call itself; events are stored
 //!   without a call; `weakref.ref(x)` is recognised as new through `x.__weakref__`.
 
+pub use crate::scenario::tuple_is_new;
 use crate::scenario::{ClassDef, Scenario, Step, Stmt, Target, Value};
 use std::fmt::Write as _;
 
@@ -1091,12 +1092,6 @@ fn tuple_text(items: &[String]) -> String {
         1 => format!("({},)", items[0]),
         _ => format!("({})", items.join(", ")),
     }
-}
-
-/// Whether `x = (...)` builds a new tuple at run time: only if an item is a name. A tuple of
-/// literals (and `()`) is a compile-time constant, the same object every time.
-pub fn tuple_is_new(items: &[Value]) -> bool {
-    items.iter().any(|v| matches!(v, Value::Name(_)))
 }
 
 /// The statement as Python source, exactly as the language spells it (canonical spacing).

@@ -29,6 +29,12 @@ impl fmt::Display for Value {
     }
 }
 
+/// Whether `x = (...)` builds a new tuple at run time: only if an item is a name. A tuple of
+/// literals (and `()`) is a compile-time constant: the same object every time, never tracked.
+pub fn tuple_is_new(items: &[Value]) -> bool {
+    items.iter().any(|v| matches!(v, Value::Name(_)))
+}
+
 /// What an attribute statement acts on: a name (including `self`), or `gc.garbage[i]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {

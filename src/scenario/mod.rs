@@ -5,7 +5,7 @@ pub mod ast;
 mod check;
 pub mod parse;
 
-pub use ast::{ClassDef, Pos, Scenario, Step, Stmt, Target, Value};
+pub use ast::{ClassDef, Pos, Scenario, Step, Stmt, Target, Value, tuple_is_new};
 pub(crate) use check::assigned_name;
 
 use std::fmt;
