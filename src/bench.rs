@@ -99,7 +99,7 @@ pub fn model_collect(spec: &HeapSpec, version: Version) -> (f64, i64, Option<f64
     let mut ids = Vec::with_capacity(spec.n);
     for _ in 0..spec.n {
         let id = m.new_instance(0);
-        m.heap.get_mut(id).refcnt = 1;
+        m.heap.hdr_mut(id).refcnt = 1;
         ids.push(id);
     }
     let mut rng = 1u64;
@@ -110,7 +110,7 @@ pub fn model_collect(spec: &HeapSpec, version: Version) -> (f64, i64, Option<f64
         }
     }
     let list = m.new_object(Kind::List(ids.iter().map(|i| Val::Obj(*i)).collect()));
-    m.heap.get_mut(list).refcnt = 1;
+    m.heap.hdr_mut(list).refcnt = 1;
     m.track(list);
     m.store("keep", Val::Obj(list));
     let rss1 = rss_bytes();

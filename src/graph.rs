@@ -21,7 +21,7 @@
 
 use crate::cli::{Cli, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
 use crate::expected;
-use crate::model::heap::{Id, Kind, NIL, Val};
+use crate::model::heap::{Id, Kind, Val};
 use crate::model::journal::{Freed, Note};
 use crate::model::machine::Machine;
 use crate::model::{self, ModelError, Moment};
@@ -265,13 +265,13 @@ fn places(m: &Machine<'_>) -> HashMap<Id, String> {
 fn place(m: &Machine<'_>, places: &HashMap<Id, String>, id: Id) -> String {
     match places.get(&id) {
         Some(p) => p.clone(),
-        None if m.heap.get(id).list == NIL => "untracked".into(),
+        None if !m.heap.is_tracked(id) => "untracked".into(),
         None => "collecting".into(),
     }
 }
 
 fn list_items(m: &Machine<'_>, id: Id) -> Vec<Val> {
-    match &m.heap.get(id).kind {
+    match m.heap.kind(id) {
         Kind::List(items) => items.clone(),
         _ => Vec::new(),
     }
@@ -280,7 +280,7 @@ fn list_items(m: &Machine<'_>, id: Id) -> Vec<Val> {
 /// The references an object holds, with where it holds them, in a stable order.
 fn out_edges(m: &Machine<'_>, id: Id) -> Vec<(String, Id, bool)> {
     let mut out = Vec::new();
-    match &m.heap.get(id).kind {
+    match m.heap.kind(id) {
         Kind::Instance(inst) => {
             let cs = &m.classes[inst.class];
             for (k, v) in inst.slots.iter().enumerate() {
@@ -332,7 +332,7 @@ fn out_edges(m: &Machine<'_>, id: Id) -> Vec<(String, Id, bool)> {
 /// Capture what a picture needs from the machine (read-only).
 fn capture(m: &Machine<'_>) -> Snap {
     let mut snap = Snap {
-        freed: m.heap.objs.iter().map(|o| o.freed).collect(),
+        freed: (0..m.heap.count()).map(|id| m.heap.is_freed(id)).collect(),
         rebound: m.garbage_attr != m.garbage_internal,
         ..Snap::default()
     };
@@ -340,7 +340,7 @@ fn capture(m: &Machine<'_>) -> Snap {
         .into_iter()
         .collect();
     let mut roots: Vec<SEdge> = Vec::new();
-    if let Kind::Dict(d) = &m.heap.get(m.globals).kind {
+    if let Kind::Dict(d) = m.heap.kind(m.globals) {
         for i in d.order() {
             if let Some((k, Val::Obj(o))) = &d.entries[i] {
                 roots.push(SEdge {
@@ -380,8 +380,7 @@ fn capture(m: &Machine<'_>) -> Snap {
     stack.extend(places.keys().copied());
     let mut seen: BTreeSet<Id> = BTreeSet::new();
     while let Some(id) = stack.pop() {
-        let o = m.heap.get(id);
-        if special.contains(&id) || o.freed || matches!(o.kind, Kind::Head) {
+        if special.contains(&id) || m.heap.is_freed(id) || matches!(m.heap.kind(id), Kind::Head) {
             continue;
         }
         if !seen.insert(id) {
@@ -390,17 +389,17 @@ fn capture(m: &Machine<'_>) -> Snap {
         stack.extend(m.heap.referents(id));
         if let Kind::WeakRef {
             referent: Some(r), ..
-        } = o.kind
+        } = m.heap.kind(id)
         {
-            stack.push(r);
+            stack.push(*r);
         }
     }
     // An instance's own __dict__, held by nothing else, is drawn as part of the instance.
     let mut folded: HashMap<Id, Id> = HashMap::new();
     for &id in &seen {
-        if let Kind::Instance(inst) = &m.heap.get(id).kind
+        if let Kind::Instance(inst) = m.heap.kind(id)
             && let Some(d) = inst.dict
-            && m.heap.get(d).refcnt == 1
+            && m.heap.hdr(d).refcnt == 1
             && !snap.in_garbage.contains(&d)
         {
             folded.insert(d, id);
@@ -410,8 +409,7 @@ fn capture(m: &Machine<'_>) -> Snap {
         if folded.contains_key(&id) {
             continue;
         }
-        let o = m.heap.get(id);
-        let (type_name, has_del, instance) = match &o.kind {
+        let (type_name, has_del, instance) = match m.heap.kind(id) {
             Kind::Instance(i) => {
                 let c = &m.sc.classes[i.class];
                 (c.name.clone(), Some(c.del.is_some()), true)

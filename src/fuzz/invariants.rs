@@ -113,7 +113,7 @@ impl InvState {
 /// The strong references an object holds, with multiplicity.
 fn strong_refs(m: &Machine, id: Id) -> Vec<Id> {
     let vals = |v: &[Val]| v.iter().filter_map(|x| x.obj()).collect::<Vec<_>>();
-    match &m.heap.get(id).kind {
+    match m.heap.kind(id) {
         Kind::Instance(i) => {
             let mut out: Vec<Id> = i.slots.iter().flatten().filter_map(|x| x.obj()).collect();
             out.extend(i.inline.iter().flatten().filter_map(|x| x.obj()));
@@ -132,8 +132,7 @@ fn strong_refs(m: &Machine, id: Id) -> Vec<Id> {
 }
 
 fn live(m: &Machine, id: Id) -> bool {
-    let o = m.heap.get(id);
-    !o.freed && !matches!(o.kind, Kind::Head)
+    !m.heap.is_freed(id) && !matches!(m.heap.kind(id), Kind::Head)
 }
 
 /// Check every invariant on the model's state between two top-level statements.
@@ -144,7 +143,7 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
             format!("{} frame(s) still on the stack", m.frames.len()),
         ));
     }
-    let n = m.heap.objs.len() as Id;
+    let n = m.heap.count();
     // Nothing reachable from the roots is freed.
     let mut stack = vec![m.globals, m.garbage_internal, m.garbage_attr];
     let mut walked = HashSet::new();
@@ -152,7 +151,7 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
         if !walked.insert(id) {
             continue;
         }
-        if m.heap.get(id).freed {
+        if m.heap.is_freed(id) {
             return Err((
                 "freed while reachable",
                 format!("{} is freed but reachable from the names", m.label(id)),
@@ -167,7 +166,7 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
             continue;
         }
         for r in strong_refs(m, id) {
-            if m.heap.get(r).freed {
+            if m.heap.is_freed(r) {
                 return Err((
                     "dangling reference",
                     format!(
@@ -192,13 +191,12 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
         // A new tuple of literals holding one reference more than is visible is a constant
         // held by its code object.
         for id in (st.objs_seen as Id)..n {
-            let o = m.heap.get(id);
             if !live(m, id) {
                 continue;
             }
-            if let Kind::Tuple(items) = &o.kind
+            if let Kind::Tuple(items) = m.heap.kind(id)
                 && items.iter().all(|v| v.obj().is_none())
-                && o.refcnt == seen.get(&id).copied().unwrap_or(0) + 1
+                && m.heap.refcnt(id) == seen.get(&id).copied().unwrap_or(0) + 1
             {
                 st.constants.insert(id);
                 *external.entry(id).or_default() += 1;
@@ -210,22 +208,22 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
         if !live(m, id) {
             continue;
         }
-        let o = m.heap.get(id);
-        if o.refcnt < 0 {
+        let refcnt = m.heap.refcnt(id);
+        if refcnt < 0 {
             return Err((
                 "negative refcount",
-                format!("{} has refcount {}", m.label(id), o.refcnt),
+                format!("{} has refcount {}", m.label(id), refcnt),
             ));
         }
         let visible = seen.get(&id).copied().unwrap_or(0) + external.get(&id).copied().unwrap_or(0);
-        if o.refcnt != visible {
+        if refcnt != visible {
             return Err((
                 "refcount",
                 format!(
                     "{} ({}) has refcount {} but {} reference(s) are visible",
                     m.label(id),
                     m.type_name(id),
-                    o.refcnt,
+                    refcnt,
                     visible
                 ),
             ));
@@ -236,17 +234,17 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
     if m.p.finalize_once {
         let mut by_label: BTreeMap<&str, Id> = BTreeMap::new();
         for id in 0..n {
-            if let Some(l) = &m.heap.get(id).label
-                && matches!(m.heap.get(id).kind, Kind::Instance(_))
+            if let Some(l) = m.heap.label_of(id)
+                && matches!(m.heap.kind(id), Kind::Instance(_))
             {
-                by_label.insert(l.as_str(), id);
+                by_label.insert(l, id);
             }
         }
         for e in new_events {
             let Event::Del(label) = e else { continue };
             let gc_class = by_label
                 .get(label.as_str())
-                .and_then(|id| match &m.heap.get(*id).kind {
+                .and_then(|id| match m.heap.kind(*id) {
                     Kind::Instance(i) => Some(m.classes[i.class].is_gc),
                     _ => None,
                 })
@@ -349,22 +347,19 @@ mod tests {
             m.exec(step).unwrap();
         }
         assert_eq!(check_invariants(&m, &mut st), Ok(()));
-        let a = m
-            .heap
-            .objs
-            .iter()
-            .position(|o| o.label.as_deref() == Some("a"))
+        let a = (0..m.heap.count())
+            .find(|id| m.heap.label_of(*id) == Some("a"))
             .unwrap();
-        m.heap.objs[a].refcnt += 1;
+        m.heap.hdr_mut(a).refcnt += 1;
         let e = check_invariants(&m, &mut st).unwrap_err();
         assert_eq!(e.0, "refcount", "{e:?}");
-        m.heap.objs[a].refcnt = -1;
+        m.heap.hdr_mut(a).refcnt = -1;
         assert_eq!(
             check_invariants(&m, &mut st).unwrap_err().0,
             "negative refcount"
         );
-        m.heap.objs[a].refcnt = 2;
-        m.heap.objs[a].freed = true;
+        m.heap.hdr_mut(a).refcnt = 2;
+        m.heap.free(a);
         assert_eq!(
             check_invariants(&m, &mut st).unwrap_err().0,
             "freed while reachable"

@@ -3,7 +3,7 @@
 //! operations and in the same order, so that finalizer order, `gc.garbage` order and the
 //! returned count match. Version differences come from the [`Profile`](super::profile::Profile).
 
-use super::heap::{F_COLLECTING, F_FINALIZED, F_UNREACHABLE, Id, Kind, Val};
+use super::heap::{F_COLLECTING, F_FINALIZED, F_TRACKED, F_UNREACHABLE, Id, Kind, Val};
 use super::journal::{Ctx, Note};
 use super::machine::Machine;
 use super::profile::Resurrection;
@@ -39,24 +39,26 @@ impl Machine<'_> {
 
     /// `update_refs` + `subtract_refs`: gc_refs = refcount minus references from inside `head`.
     fn update_and_subtract(&mut self, head: Id) {
-        let mut cur = self.heap.get(head).next;
+        // update_refs
+        let mut cur = self.heap.next(head);
         while cur != head {
-            let o = self.heap.get_mut(cur);
-            o.gc_refs = o.refcnt;
-            o.flags |= F_COLLECTING;
-            cur = o.next;
+            let h = self.heap.hdr_mut(cur);
+            h.gc_refs = h.refcnt as i32;
+            h.flags |= F_COLLECTING;
+            cur = h.next;
         }
+        // subtract_refs: visit_decref on each referent
         let mut buf = std::mem::take(&mut self.scratch);
-        let mut cur = self.heap.get(head).next;
+        let mut cur = self.heap.next(head);
         while cur != head {
             self.heap.referents_into(cur, &mut buf);
             for &r in &buf {
-                let o = self.heap.get_mut(r);
-                if o.flags & F_COLLECTING != 0 && o.list != super::heap::NIL {
-                    o.gc_refs -= 1;
+                let h = self.heap.hdr_mut(r);
+                if h.flags & (F_COLLECTING | F_TRACKED) == F_COLLECTING | F_TRACKED {
+                    h.gc_refs -= 1;
                 }
             }
-            cur = self.heap.get(cur).next;
+            cur = self.heap.next(cur);
         }
         self.scratch = buf;
     }
@@ -65,38 +67,38 @@ impl Machine<'_> {
     /// make their referents reachable (`visit_reachable`, which moves tentatively unreachable
     /// ones back to the tail of `young`); the others move to `unreachable`.
     fn move_unreachable(&mut self, young: Id, unreachable: Id) {
-        let mut cur = self.heap.get(young).next;
+        let mut cur = self.heap.next(young);
         while cur != young {
-            if self.heap.get(cur).gc_refs > 0 {
+            if self.heap.hdr(cur).gc_refs > 0 {
                 let mut buf = std::mem::take(&mut self.scratch);
                 self.heap.referents_into(cur, &mut buf);
                 for &r in &buf {
                     self.visit_reachable(r, young);
                 }
                 self.scratch = buf;
-                self.heap.get_mut(cur).flags &= !F_COLLECTING;
-                cur = self.heap.get(cur).next;
+                self.heap.hdr_mut(cur).flags &= !F_COLLECTING;
+                cur = self.heap.hdr(cur).next;
             } else {
-                let next = self.heap.get(cur).next;
+                let next = self.heap.hdr(cur).next;
                 self.heap.move_to(cur, unreachable);
-                self.heap.get_mut(cur).flags |= F_UNREACHABLE;
+                self.heap.hdr_mut(cur).flags |= F_UNREACHABLE;
                 cur = next;
             }
         }
     }
 
     fn visit_reachable(&mut self, r: Id, young: Id) {
-        let o = self.heap.get(r);
-        if o.flags & F_COLLECTING == 0 || o.list == super::heap::NIL {
+        let h = *self.heap.hdr(r);
+        if h.flags & (F_COLLECTING | F_TRACKED) != F_COLLECTING | F_TRACKED {
             return;
         }
-        if o.flags & F_UNREACHABLE != 0 {
+        if h.flags & F_UNREACHABLE != 0 {
             self.heap.move_to(r, young);
-            let o = self.heap.get_mut(r);
-            o.flags &= !F_UNREACHABLE;
-            o.gc_refs = 1;
-        } else if o.gc_refs == 0 {
-            self.heap.get_mut(r).gc_refs = 1;
+            let h = self.heap.hdr_mut(r);
+            h.flags &= !F_UNREACHABLE;
+            h.gc_refs = 1;
+        } else if h.gc_refs == 0 {
+            self.heap.hdr_mut(r).gc_refs = 1;
         }
     }
 
@@ -109,10 +111,10 @@ impl Machine<'_> {
     /// `untrack_tuples` (3.x; 2.7 does the same per tuple inside `move_unreachable`):
     /// `_PyTuple_MaybeUntrack` on every reachable tuple, in list order.
     fn untrack_tuples(&mut self, head: Id) {
-        let mut id = self.heap.get(head).next;
+        let mut id = self.heap.hdr(head).next;
         while id != head {
-            let next = self.heap.get(id).next;
-            if let Kind::Tuple(items) = &self.heap.get(id).kind
+            let next = self.heap.hdr(id).next;
+            if let Kind::Tuple(items) = self.heap.kind(id)
                 && items.iter().all(|v| !self.may_be_tracked(*v))
             {
                 self.untrack(id);
@@ -123,11 +125,11 @@ impl Machine<'_> {
 
     /// `untrack_dicts` / `_PyDict_MaybeUntrack`: full collections only (issue #14775).
     fn untrack_dicts(&mut self, head: Id) {
-        let mut id = self.heap.get(head).next;
+        let mut id = self.heap.hdr(head).next;
         while id != head {
-            let next = self.heap.get(id).next;
+            let next = self.heap.hdr(id).next;
             if id != self.globals
-                && let Kind::Dict(d) = &self.heap.get(id).kind
+                && let Kind::Dict(d) = self.heap.kind(id)
                 && d.entries
                     .iter()
                     .flatten()
@@ -140,48 +142,47 @@ impl Machine<'_> {
     }
 
     fn has_legacy_finalizer(&self, id: Id) -> bool {
-        match &self.heap.get(id).kind {
+        match self.heap.kind(id) {
             Kind::Instance(i) => self.p.del_is_legacy && self.sc.classes[i.class].del.is_some(),
             _ => false,
         }
     }
 
     fn clear_collecting(&mut self, id: Id) {
-        self.heap.get_mut(id).flags &= !(F_COLLECTING | F_UNREACHABLE);
+        self.heap.hdr_mut(id).flags &= !(F_COLLECTING | F_UNREACHABLE);
     }
 
     /// Move every member of `from` to the tail of `to`, clearing the collection flags.
     fn merge_clearing(&mut self, from: Id, to: Id) {
-        let mut id = self.heap.get(from).next;
+        let mut id = self.heap.hdr(from).next;
         while id != from {
             self.clear_collecting(id);
-            id = self.heap.get(id).next;
+            id = self.heap.hdr(id).next;
         }
         self.heap.merge(from, to);
     }
 
     /// `move_legacy_finalizers` + `move_legacy_finalizer_reachable`.
     fn move_legacy_finalizers(&mut self, unreachable: Id, finalizers: Id) {
-        let mut id = self.heap.get(unreachable).next;
+        let mut id = self.heap.hdr(unreachable).next;
         while id != unreachable {
-            let next = self.heap.get(id).next;
-            self.heap.get_mut(id).flags &= !F_UNREACHABLE;
+            let next = self.heap.hdr(id).next;
+            self.heap.hdr_mut(id).flags &= !F_UNREACHABLE;
             if self.has_legacy_finalizer(id) {
                 self.clear_collecting(id);
                 self.heap.move_to(id, finalizers);
             }
             id = next;
         }
-        let mut cur = self.heap.get(finalizers).next;
+        let mut cur = self.heap.hdr(finalizers).next;
         while cur != finalizers {
             for r in self.heap.referents(cur) {
-                let o = self.heap.get(r);
-                if o.flags & F_COLLECTING != 0 && o.list != super::heap::NIL {
+                if self.heap.hdr(r).flags & (F_COLLECTING | F_TRACKED) == F_COLLECTING | F_TRACKED {
                     self.heap.move_to(r, finalizers);
                     self.clear_collecting(r);
                 }
             }
-            cur = self.heap.get(cur).next;
+            cur = self.heap.hdr(cur).next;
         }
     }
 
@@ -194,19 +195,18 @@ impl Machine<'_> {
         }
         let wrcb = self.heap.new_head();
         for op in self.heap.members(unreachable) {
-            if self.p.clear_trash_weakrefs && matches!(self.heap.get(op).kind, Kind::WeakRef { .. })
-            {
+            if self.p.clear_trash_weakrefs && matches!(self.heap.kind(op), Kind::WeakRef { .. }) {
                 self.clear_weakref_link(op);
             }
-            while let Some(&wr) = self.heap.get(op).weakrefs.first() {
+            while let Some(&wr) = self.heap.weakrefs(op).first() {
                 // _PyWeakref_ClearRef: unlink, keep the callback.
                 self.clear_weakref_link(wr);
-                let has_cb = matches!(self.heap.get(wr).kind, Kind::WeakRef { callback: true, .. });
+                let has_cb = matches!(self.heap.kind(wr), Kind::WeakRef { callback: true, .. });
                 if !has_cb {
                     continue;
                 }
-                let w = self.heap.get(wr);
-                if w.flags & F_COLLECTING != 0 && w.list != super::heap::NIL {
+                if self.heap.hdr(wr).flags & (F_COLLECTING | F_TRACKED) == F_COLLECTING | F_TRACKED
+                {
                     continue;
                 }
                 self.incref(Val::Obj(wr));
@@ -236,12 +236,12 @@ impl Machine<'_> {
         let seen = self.heap.new_head();
         while let Some(op) = self.heap.first(collectable) {
             self.heap.move_to(op, seen);
-            let has_del = match &self.heap.get(op).kind {
+            let has_del = match self.heap.kind(op) {
                 Kind::Instance(i) => self.sc.classes[i.class].del.is_some(),
                 _ => false,
             };
-            if has_del && self.heap.get(op).flags & F_FINALIZED == 0 {
-                self.heap.get_mut(op).flags |= F_FINALIZED;
+            if has_del && self.heap.hdr(op).flags & F_FINALIZED == 0 {
+                self.heap.hdr_mut(op).flags |= F_FINALIZED;
                 let no = self.collect_no();
                 self.ctx_push(Ctx::Finalizer {
                     label: self.label(op),
@@ -262,7 +262,7 @@ impl Machine<'_> {
         self.heap
             .members(collectable)
             .iter()
-            .any(|id| self.heap.get(*id).gc_refs != 0)
+            .any(|id| self.heap.hdr(*id).gc_refs != 0)
     }
 
     /// `handle_resurrected_objects` (3.9+): recompute reachability inside the set; what is now
@@ -273,7 +273,7 @@ impl Machine<'_> {
         }
         self.deduce_unreachable(unreachable, still);
         for id in self.heap.members(still) {
-            self.heap.get_mut(id).flags &= !F_UNREACHABLE;
+            self.heap.hdr_mut(id).flags &= !F_UNREACHABLE;
         }
         self.merge_clearing(unreachable, old);
     }
@@ -281,7 +281,7 @@ impl Machine<'_> {
     /// `tp_clear` of each type: `subtype_clear`, `_list_clear`, `dict_tp_clear`, weakref
     /// `gc_clear`; tuples have none.
     fn tp_clear(&mut self, id: Id) {
-        match self.heap.get(id).kind {
+        match self.heap.kind(id) {
             Kind::Instance(_) => self.clear_instance(id),
             Kind::List(_) | Kind::Dict(_) => {
                 for v in self.take_items(id) {
@@ -290,7 +290,7 @@ impl Machine<'_> {
             }
             Kind::WeakRef { .. } => {
                 self.clear_weakref_link(id);
-                if let Kind::WeakRef { callback, .. } = &mut self.heap.get_mut(id).kind {
+                if let Kind::WeakRef { callback, .. } = self.heap.kind_mut(id) {
                     *callback = false;
                 }
             }
@@ -324,7 +324,7 @@ impl Machine<'_> {
 
     /// `PyList_Append(garbage, op)` on the collector's own list.
     fn garbage_append(&mut self, op: Id) {
-        if matches!(self.heap.get(op).kind, Kind::Instance(_)) {
+        if matches!(self.heap.kind(op), Kind::Instance(_)) {
             let no = self.collect_no();
             let saveall = self.saveall;
             self.note(|m| Note::SavedToGarbage {
@@ -335,7 +335,7 @@ impl Machine<'_> {
         }
         self.incref(Val::Obj(op));
         let g = self.garbage_internal;
-        if let Kind::List(items) = &mut self.heap.get_mut(g).kind {
+        if let Kind::List(items) = self.heap.kind_mut(g) {
             items.push(Val::Obj(op));
         }
     }
@@ -377,7 +377,7 @@ impl Machine<'_> {
                     path.reverse();
                     let mut labels: Vec<String> = path
                         .into_iter()
-                        .filter(|p| self.heap.get(*p).label.is_some())
+                        .filter(|p| self.heap.label_of(*p).is_some())
                         .map(|p| self.label(p))
                         .collect();
                     labels.dedup();
@@ -451,7 +451,7 @@ impl Machine<'_> {
             let members: std::collections::HashSet<Id> =
                 self.heap.members(finalizers).into_iter().collect();
             for id in self.heap.members(finalizers) {
-                if !matches!(self.heap.get(id).kind, Kind::Instance(_)) {
+                if !matches!(self.heap.kind(id), Kind::Instance(_)) {
                     continue;
                 }
                 let label = self.label(id);
@@ -509,8 +509,8 @@ impl Machine<'_> {
                         .into_iter()
                         .filter(|id| {
                             !gone.contains(id)
-                                && !self.heap.get(*id).freed
-                                && matches!(self.heap.get(*id).kind, Kind::Instance(_))
+                                && !self.heap.is_freed(*id)
+                                && matches!(self.heap.kind(*id), Kind::Instance(_))
                         })
                         .map(|id| self.label(id))
                         .collect();

@@ -10,7 +10,7 @@ use super::machine::{
 impl Machine<'_> {
     /// `_Py_Dealloc`: dispatch on the type.
     pub fn dealloc(&mut self, id: Id) {
-        match self.heap.get(id).kind {
+        match self.heap.kind(id) {
             Kind::Instance(_) => self.subtype_dealloc(id),
             Kind::List(_) | Kind::Tuple(_) | Kind::Dict(_) => self.container_dealloc(id),
             Kind::WeakRef { .. } => self.weakref_dealloc(id),
@@ -56,16 +56,15 @@ impl Machine<'_> {
 
     /// The memory of an object is released (`tp_free`), or kept on a free list.
     fn free(&mut self, id: Id) {
-        if self.journal.is_some() && matches!(self.heap.get(id).kind, Kind::Instance(_)) {
+        if self.journal.is_some() && matches!(self.heap.kind(id), Kind::Instance(_)) {
             let label = self.label(id);
             let how = self.journal.as_ref().expect("journal").how_freed(&label);
             self.note(|_| super::journal::Note::Freed { label, how });
         }
-        let o = self.heap.get_mut(id);
-        o.freed = true;
-        let is_gc = o.is_gc;
+        self.heap.free(id);
+        let is_gc = self.heap.is_gc(id);
         let fl = &mut self.freelists;
-        let kept = match &o.kind {
+        let kept = match self.heap.kind(id) {
             Kind::List(_) if fl.lists < LIST_MAXFREELIST => {
                 fl.lists += 1;
                 true
@@ -92,7 +91,7 @@ impl Machine<'_> {
 
     /// `subtype_dealloc` for instances of scenario classes.
     fn subtype_dealloc(&mut self, id: Id) {
-        let class = match &self.heap.get(id).kind {
+        let class = match self.heap.kind(id) {
             Kind::Instance(i) => i.class,
             _ => unreachable!(),
         };
@@ -101,11 +100,11 @@ impl Machine<'_> {
             // Non-GC heap type (≤3.7 `__slots__ = ()`): no trashcan, no slots, dict or
             // weakrefs; the finalizer runs on every deallocation (no FINALIZED bit).
             if has_del {
-                self.heap.get_mut(id).refcnt = 1;
+                self.heap.hdr_mut(id).refcnt = 1;
                 self.call_del(id);
-                let o = self.heap.get_mut(id);
-                o.refcnt -= 1;
-                if o.refcnt > 0 {
+                let h = self.heap.hdr_mut(id);
+                h.refcnt -= 1;
+                if h.refcnt > 0 {
                     return;
                 }
             }
@@ -124,17 +123,17 @@ impl Machine<'_> {
             // Re-track around the finalizer so that GC sees a consistent object, then
             // PyObject_CallFinalizerFromDealloc / slot_tp_del: temporarily resurrect.
             self.track(id);
-            self.heap.get_mut(id).refcnt = 1;
-            let finalized = self.heap.get(id).flags & F_FINALIZED != 0;
+            self.heap.hdr_mut(id).refcnt = 1;
+            let finalized = self.heap.hdr(id).flags & F_FINALIZED != 0;
             if !(self.p.finalize_once && finalized) {
                 self.call_del(id);
                 if self.p.finalize_once {
-                    self.heap.get_mut(id).flags |= F_FINALIZED;
+                    self.heap.hdr_mut(id).flags |= F_FINALIZED;
                 }
             }
-            let o = self.heap.get_mut(id);
-            o.refcnt -= 1;
-            if o.refcnt > 0 {
+            let h = self.heap.hdr_mut(id);
+            h.refcnt -= 1;
+            if h.refcnt > 0 {
                 // Resurrected: it stays, tracked, in generation 0.
                 self.trash_end(true);
                 return;
@@ -142,7 +141,7 @@ impl Machine<'_> {
             self.untrack(id);
             if self.p.weakrefs_cleared_before_del {
                 // Weakrefs made during __del__ are cleared without calling their callbacks.
-                for w in std::mem::take(&mut self.heap.get_mut(id).weakrefs) {
+                for w in self.heap.take_weakrefs(id) {
                     self.clear_weakref_link(w);
                 }
             }
@@ -159,12 +158,12 @@ impl Machine<'_> {
     /// (`_PyObject_FreeInstanceAttributes`, key-index order). Shared by dealloc and
     /// `subtype_clear`.
     pub fn clear_instance(&mut self, id: Id) {
-        let nslots = match &self.heap.get(id).kind {
+        let nslots = match self.heap.kind(id) {
             Kind::Instance(i) => i.slots.len(),
             _ => unreachable!(),
         };
         for s in 0..nslots {
-            let v = match &mut self.heap.get_mut(id).kind {
+            let v = match self.heap.kind_mut(id) {
                 Kind::Instance(i) => i.slots[s].take(),
                 _ => unreachable!(),
             };
@@ -174,7 +173,7 @@ impl Machine<'_> {
         }
         let mut k = 0;
         loop {
-            let v = match &mut self.heap.get_mut(id).kind {
+            let v = match self.heap.kind_mut(id) {
                 Kind::Instance(i) => {
                     if k >= i.inline.len() {
                         break;
@@ -188,7 +187,7 @@ impl Machine<'_> {
             }
             k += 1;
         }
-        let d = match &mut self.heap.get_mut(id).kind {
+        let d = match self.heap.kind_mut(id) {
             Kind::Instance(i) => i.dict.take(),
             _ => unreachable!(),
         };
@@ -214,7 +213,7 @@ impl Machine<'_> {
 
     /// Empty a container, returning its values in release order.
     pub fn take_items(&mut self, id: Id) -> Vec<Val> {
-        match &mut self.heap.get_mut(id).kind {
+        match self.heap.kind_mut(id) {
             Kind::List(items) | Kind::Tuple(items) => {
                 let mut v = std::mem::take(items);
                 v.reverse();
@@ -234,12 +233,12 @@ impl Machine<'_> {
 
     /// `clear_weakref`: unlink the weakref from its referent's list; it now refers to None.
     pub fn clear_weakref_link(&mut self, w: Id) {
-        let referent = match &mut self.heap.get_mut(w).kind {
+        let referent = match self.heap.kind_mut(w) {
             Kind::WeakRef { referent, .. } => referent.take(),
             _ => None,
         };
         if let Some(r) = referent {
-            self.heap.get_mut(r).weakrefs.retain(|x| *x != w);
+            self.heap.weakrefs_mut(r).retain(|x| *x != w);
         }
     }
 
@@ -247,13 +246,13 @@ impl Machine<'_> {
     /// order (a lone weakref is handled directly; several are first collected in a tuple that
     /// holds them until all callbacks have run).
     pub fn clear_weakrefs(&mut self, id: Id) {
-        let list = std::mem::take(&mut self.heap.get_mut(id).weakrefs);
+        let list = self.heap.take_weakrefs(id);
         if list.is_empty() {
             return;
         }
         let mut calls = Vec::new();
         for w in &list {
-            let cb = match &mut self.heap.get_mut(*w).kind {
+            let cb = match self.heap.kind_mut(*w) {
                 Kind::WeakRef { referent, callback } => {
                     *referent = None;
                     std::mem::replace(callback, false)

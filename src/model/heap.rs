@@ -3,6 +3,7 @@
 //! (`gc_list_append`, `gc_list_remove`, `gc_list_move`, `gc_list_merge`).
 
 use super::dict27::Table27;
+use std::collections::HashMap;
 
 /// An object's index in the arena.
 pub type Id = u32;
@@ -140,123 +141,204 @@ pub const F_COLLECTING: u8 = 1;
 pub const F_UNREACHABLE: u8 = 2;
 /// `_PyGC_FINALIZED`.
 pub const F_FINALIZED: u8 = 4;
+/// Linked into a GC list (`_PyObject_GC_IS_TRACKED`); list heads carry it too.
+pub const F_TRACKED: u8 = 8;
+/// The type is a GC type (has a `PyGC_Head`).
+pub const F_GC: u8 = 16;
+/// Deallocated: the arena slot is dead (ids are never reused, so id order is creation order).
+pub const F_FREED: u8 = 32;
+/// The object has an entry in the weak-reference side table.
+pub const F_WEAKREFS: u8 = 64;
 
-#[derive(Debug, Clone)]
-pub struct Obj {
-    pub kind: Kind,
+/// The hot part of an object, what the collector's passes read and write: `ob_refcnt` and the
+/// `PyGC_Head` (links, `gc_refs`, flag bits). 24 bytes, in a dense array of its own, so a pass
+/// over a generation streams through memory as CPython's does over its `PyGC_Head`s.
+#[derive(Debug, Clone, Copy)]
+pub struct Hdr {
     pub refcnt: i64,
-    /// Whether the type is a GC type (has a `PyGC_Head`).
-    pub is_gc: bool,
+    /// Scratch count during a collection (`gc_get_refs`); a refcount bounded by the scenario
+    /// limits fits in 32 bits.
+    pub gc_refs: i32,
     pub prev: Id,
     pub next: Id,
-    /// `NIL` when untracked; otherwise the head of the list it was appended to (a merge moves
-    /// nodes without updating this, as `gc_list_merge` is O(1): use it only as "tracked").
-    pub list: Id,
-    pub gc_refs: i64,
     pub flags: u8,
-    /// Weak references to this object, head first (`tp_weaklistoffset` list).
-    pub weakrefs: Vec<Id>,
-    pub label: Option<String>,
-    /// Creation order.
-    pub seq: u64,
-    pub freed: bool,
 }
 
-/// The arena and its lists.
+impl Hdr {
+    pub fn is_tracked(&self) -> bool {
+        self.flags & F_TRACKED != 0
+    }
+    pub fn is_gc(&self) -> bool {
+        self.flags & F_GC != 0
+    }
+    pub fn is_freed(&self) -> bool {
+        self.flags & F_FREED != 0
+    }
+}
+
+/// The arena, struct-of-arrays: headers and kinds in dense vectors indexed by [`Id`]; the rare
+/// parts (weak-reference lists, labels) in side tables.
 #[derive(Debug, Default)]
 pub struct Heap {
-    pub objs: Vec<Obj>,
-    next_seq: u64,
+    hdrs: Vec<Hdr>,
+    kinds: Vec<Kind>,
+    /// Weak references to each object, head first (`tp_weaklistoffset` list).
+    weakrefs: HashMap<Id, Vec<Id>>,
+    labels: HashMap<Id, String>,
 }
 
 impl Heap {
-    pub fn get(&self, id: Id) -> &Obj {
-        &self.objs[id as usize]
+    /// How many objects were ever allocated (ids are `0..count()`).
+    pub fn count(&self) -> Id {
+        self.hdrs.len() as Id
     }
 
-    pub fn get_mut(&mut self, id: Id) -> &mut Obj {
-        &mut self.objs[id as usize]
+    pub fn hdr(&self, id: Id) -> &Hdr {
+        &self.hdrs[id as usize]
+    }
+
+    pub fn hdr_mut(&mut self, id: Id) -> &mut Hdr {
+        &mut self.hdrs[id as usize]
+    }
+
+    pub fn kind(&self, id: Id) -> &Kind {
+        &self.kinds[id as usize]
+    }
+
+    pub fn kind_mut(&mut self, id: Id) -> &mut Kind {
+        &mut self.kinds[id as usize]
+    }
+
+    pub fn refcnt(&self, id: Id) -> i64 {
+        self.hdrs[id as usize].refcnt
+    }
+
+    pub fn is_freed(&self, id: Id) -> bool {
+        self.hdr(id).is_freed()
+    }
+
+    pub fn is_gc(&self, id: Id) -> bool {
+        self.hdr(id).is_gc()
+    }
+
+    /// The weak references to `id`, head first.
+    pub fn weakrefs(&self, id: Id) -> &[Id] {
+        if self.hdr(id).flags & F_WEAKREFS == 0 {
+            return &[];
+        }
+        self.weakrefs.get(&id).map(|v| v.as_slice()).unwrap_or(&[])
+    }
+
+    /// The weak-reference list of `id`, created empty if it has none.
+    pub fn weakrefs_mut(&mut self, id: Id) -> &mut Vec<Id> {
+        self.hdrs[id as usize].flags |= F_WEAKREFS;
+        self.weakrefs.entry(id).or_default()
+    }
+
+    /// Take the whole weak-reference list of `id` out.
+    pub fn take_weakrefs(&mut self, id: Id) -> Vec<Id> {
+        let h = &mut self.hdrs[id as usize];
+        if h.flags & F_WEAKREFS == 0 {
+            return Vec::new();
+        }
+        h.flags &= !F_WEAKREFS;
+        self.weakrefs.remove(&id).unwrap_or_default()
+    }
+
+    /// The scenario name an object was created under, if any.
+    pub fn label_of(&self, id: Id) -> Option<&str> {
+        self.labels.get(&id).map(|s| s.as_str())
+    }
+
+    pub fn set_label(&mut self, id: Id, label: String) {
+        self.labels.insert(id, label);
     }
 
     /// A new object with refcount 0, untracked.
     pub fn alloc(&mut self, kind: Kind, is_gc: bool) -> Id {
-        let id = self.objs.len() as Id;
-        self.next_seq += 1;
-        self.objs.push(Obj {
-            kind,
+        let id = self.hdrs.len() as Id;
+        assert!(id < NIL, "model heap exhausted its id space");
+        self.hdrs.push(Hdr {
             refcnt: 0,
-            is_gc,
+            gc_refs: 0,
             prev: NIL,
             next: NIL,
-            list: NIL,
-            gc_refs: 0,
-            flags: 0,
-            weakrefs: Vec::new(),
-            label: None,
-            seq: self.next_seq,
-            freed: false,
+            flags: if is_gc { F_GC } else { 0 },
         });
+        self.kinds.push(kind);
         id
+    }
+
+    /// Mark `id` deallocated and drop its contents (the id is never reused).
+    pub fn free(&mut self, id: Id) {
+        self.hdrs[id as usize].flags |= F_FREED;
     }
 
     /// A new, empty list head (`gc_list_init`).
     pub fn new_head(&mut self) -> Id {
         let id = self.alloc(Kind::Head, false);
-        let o = self.get_mut(id);
-        o.prev = id;
-        o.next = id;
-        o.list = id;
+        let h = self.hdr_mut(id);
+        h.prev = id;
+        h.next = id;
+        h.flags |= F_TRACKED;
         id
     }
 
     pub fn is_tracked(&self, id: Id) -> bool {
-        self.get(id).list != NIL
+        self.hdr(id).is_tracked()
     }
 
     /// `gc_list_append`: link `id` at the tail of `head`. `id` must be unlinked.
     pub fn append(&mut self, id: Id, head: Id) {
-        debug_assert_eq!(self.get(id).list, NIL);
-        let last = self.get(head).prev;
-        self.get_mut(last).next = id;
-        {
-            let o = self.get_mut(id);
-            o.prev = last;
-            o.next = head;
-            o.list = head;
-        }
-        self.get_mut(head).prev = id;
+        debug_assert!(!self.is_tracked(id));
+        let last = self.hdrs[head as usize].prev;
+        self.hdrs[last as usize].next = id;
+        let h = &mut self.hdrs[id as usize];
+        h.prev = last;
+        h.next = head;
+        h.flags |= F_TRACKED;
+        self.hdrs[head as usize].prev = id;
     }
 
     /// `gc_list_remove`: unlink `id` (no-op when untracked).
     pub fn unlink(&mut self, id: Id) {
-        let (p, n) = {
-            let o = self.get(id);
-            if o.list == NIL {
-                return;
-            }
-            (o.prev, o.next)
-        };
-        self.get_mut(p).next = n;
-        self.get_mut(n).prev = p;
-        let o = self.get_mut(id);
-        o.prev = NIL;
-        o.next = NIL;
-        o.list = NIL;
+        let h = self.hdrs[id as usize];
+        if !h.is_tracked() {
+            return;
+        }
+        self.hdrs[h.prev as usize].next = h.next;
+        self.hdrs[h.next as usize].prev = h.prev;
+        let h = &mut self.hdrs[id as usize];
+        h.prev = NIL;
+        h.next = NIL;
+        h.flags &= !F_TRACKED;
     }
 
     /// `gc_list_move`: unlink and append to `head`.
     pub fn move_to(&mut self, id: Id, head: Id) {
-        self.unlink(id);
-        self.append(id, head);
+        let h = self.hdrs[id as usize];
+        debug_assert!(h.is_tracked());
+        self.hdrs[h.prev as usize].next = h.next;
+        self.hdrs[h.next as usize].prev = h.prev;
+        let last = self.hdrs[head as usize].prev;
+        self.hdrs[last as usize].next = id;
+        let o = &mut self.hdrs[id as usize];
+        o.prev = last;
+        o.next = head;
+        self.hdrs[head as usize].prev = id;
+    }
+
+    pub fn next(&self, id: Id) -> Id {
+        self.hdrs[id as usize].next
     }
 
     pub fn first(&self, head: Id) -> Option<Id> {
-        let n = self.get(head).next;
+        let n = self.next(head);
         (n != head).then_some(n)
     }
 
     pub fn is_empty(&self, head: Id) -> bool {
-        self.get(head).next == head
+        self.next(head) == head
     }
 
     /// `gc_list_merge(from, to)`: append all of `from` to the tail of `to`, leaving `from` empty.
@@ -264,14 +346,14 @@ impl Heap {
         if from == to || self.is_empty(from) {
             return;
         }
-        let first = self.get(from).next;
-        let last = self.get(from).prev;
-        let tail = self.get(to).prev;
-        self.get_mut(tail).next = first;
-        self.get_mut(first).prev = tail;
-        self.get_mut(last).next = to;
-        self.get_mut(to).prev = last;
-        let h = self.get_mut(from);
+        let first = self.hdr(from).next;
+        let last = self.hdr(from).prev;
+        let tail = self.hdr(to).prev;
+        self.hdr_mut(tail).next = first;
+        self.hdr_mut(first).prev = tail;
+        self.hdr_mut(last).next = to;
+        self.hdr_mut(to).prev = last;
+        let h = self.hdr_mut(from);
         h.next = from;
         h.prev = from;
     }
@@ -279,20 +361,21 @@ impl Heap {
     /// The members of a list, head to tail (a snapshot).
     pub fn members(&self, head: Id) -> Vec<Id> {
         let mut out = Vec::new();
-        let mut cur = self.get(head).next;
+        let mut cur = self.next(head);
         while cur != head {
             out.push(cur);
-            cur = self.get(cur).next;
+            cur = self.next(cur);
         }
         out
     }
 
+    /// `gc_list_size`.
     pub fn len(&self, head: Id) -> usize {
         let mut n = 0;
-        let mut cur = self.get(head).next;
+        let mut cur = self.next(head);
         while cur != head {
             n += 1;
-            cur = self.get(cur).next;
+            cur = self.next(cur);
         }
         n
     }
@@ -310,7 +393,7 @@ impl Heap {
     /// [`Heap::referents`] into a reused buffer (cleared first): the collector's hot path.
     pub fn referents_into(&self, id: Id, out: &mut Vec<Id>) {
         out.clear();
-        match &self.get(id).kind {
+        match self.kind(id) {
             Kind::Instance(inst) => {
                 out.extend(inst.slots.iter().flatten().filter_map(|x| x.obj()));
                 if let Some(d) = inst.dict {

@@ -182,11 +182,11 @@ impl<'s> Machine<'s> {
         // (the module, the C static), and sit in the oldest generation, ahead of everything
         // the scenario creates (the runner's start-up `gc.collect()` put them there).
         let g = m.heap.alloc(Kind::Dict(m.new_dictobj(0)), true);
-        m.heap.get_mut(g).refcnt = 1;
+        m.heap.hdr_mut(g).refcnt = 1;
         m.heap.append(g, m.gens[2]);
         m.globals = g;
         let gl = m.heap.alloc(Kind::List(Vec::new()), true);
-        m.heap.get_mut(gl).refcnt = 2;
+        m.heap.hdr_mut(gl).refcnt = 2;
         m.heap.append(gl, m.gens[2]);
         m.garbage_internal = gl;
         m.garbage_attr = gl;
@@ -210,18 +210,18 @@ impl<'s> Machine<'s> {
 
     pub fn incref(&mut self, v: Val) {
         if let Val::Obj(id) = v {
-            self.heap.get_mut(id).refcnt += 1;
+            self.heap.hdr_mut(id).refcnt += 1;
         }
     }
 
     /// `Py_DECREF`: deallocate at zero.
     pub fn decref(&mut self, v: Val) {
         if let Val::Obj(id) = v {
-            let o = self.heap.get_mut(id);
-            debug_assert!(!o.freed, "decref of a freed object");
-            o.refcnt -= 1;
-            debug_assert!(o.refcnt >= 0, "negative refcount");
-            if o.refcnt == 0 {
+            let h = self.heap.hdr_mut(id);
+            debug_assert!(!h.is_freed(), "decref of a freed object");
+            h.refcnt -= 1;
+            debug_assert!(h.refcnt >= 0, "negative refcount");
+            if h.refcnt == 0 {
                 self.dealloc(id);
             }
         }
@@ -243,10 +243,10 @@ impl<'s> Machine<'s> {
     pub fn may_be_tracked(&self, v: Val) -> bool {
         match v {
             Val::Obj(id) => {
-                let o = self.heap.get(id);
-                o.is_gc
-                    && match o.kind {
-                        Kind::Tuple(_) => o.list != NIL,
+                let h = self.heap.hdr(id);
+                h.is_gc()
+                    && match self.heap.kind(id) {
+                        Kind::Tuple(_) => h.is_tracked(),
                         _ => true,
                     }
             }
@@ -404,7 +404,7 @@ impl<'s> Machine<'s> {
         self.heap
             .members(head)
             .into_iter()
-            .filter(|id| matches!(self.heap.get(*id).kind, Kind::Instance(_)))
+            .filter(|id| matches!(self.heap.kind(*id), Kind::Instance(_)))
             .map(|id| self.label(id))
             .collect()
     }
@@ -415,7 +415,7 @@ impl<'s> Machine<'s> {
         use std::collections::{HashMap, VecDeque};
         let mut parent: HashMap<Id, (Option<Id>, bool, String)> = HashMap::new();
         let mut queue = VecDeque::new();
-        if let Kind::Dict(d) = &self.heap.get(self.globals).kind {
+        if let Kind::Dict(d) = self.heap.kind(self.globals) {
             for (k, v) in d.entries.iter().flatten() {
                 if let Some(o) = v.obj()
                     && let std::collections::hash_map::Entry::Vacant(e) = parent.entry(o)
@@ -457,7 +457,7 @@ impl<'s> Machine<'s> {
                                 if name != "gc.garbage" && c != id {
                                     path.push(self.label(c));
                                 }
-                            } else if self.heap.get(c).label.is_some() {
+                            } else if self.heap.label_of(c).is_some() {
                                 path.push(self.label(c));
                             }
                             cur = *p;
@@ -498,16 +498,15 @@ impl<'s> Machine<'s> {
         } else {
             format!("{name}#{n}")
         };
-        self.heap.get_mut(id).label = Some(label);
+        self.heap.set_label(id, label);
     }
 
     /// The label shown in traces: the object's label, or `<type>`.
     pub fn label(&self, id: Id) -> String {
-        let o = self.heap.get(id);
-        if let Some(l) = &o.label {
-            return l.clone();
+        if let Some(l) = self.heap.label_of(id) {
+            return l.to_string();
         }
-        match &o.kind {
+        match self.heap.kind(id) {
             Kind::Instance(i) => format!("<{}>", self.sc.classes[i.class].name),
             Kind::List(_) => "<list>".into(),
             Kind::Dict(_) => "<dict>".into(),
@@ -546,7 +545,7 @@ impl<'s> Machine<'s> {
                 )),
             };
         }
-        match &self.heap.get(self.globals).kind {
+        match self.heap.kind(self.globals) {
             Kind::Dict(d) => d
                 .get(name)
                 .ok_or_else(|| exc("NameError", format!("name '{name}' is not defined"))),
@@ -580,7 +579,7 @@ impl<'s> Machine<'s> {
             return;
         }
         let g = self.globals;
-        let old = match &mut self.heap.get_mut(g).kind {
+        let old = match self.heap.kind_mut(g) {
             Kind::Dict(d) => d.set(name, v),
             _ => unreachable!(),
         };
@@ -607,7 +606,7 @@ impl<'s> Machine<'s> {
             };
         }
         let g = self.globals;
-        let old = match &mut self.heap.get_mut(g).kind {
+        let old = match self.heap.kind_mut(g) {
             Kind::Dict(d) => d.remove(name),
             _ => unreachable!(),
         };
@@ -658,13 +657,13 @@ impl<'s> Machine<'s> {
             .map(|v| self.value(v))
             .collect::<PyResult<Vec<_>>>()?;
         let id = self.heap.alloc(Kind::Tuple(vals), true);
-        self.heap.get_mut(id).refcnt = 1;
+        self.heap.hdr_mut(id).refcnt = 1;
         Ok(id)
     }
 
     fn instance_of(&self, v: Val, what: &str) -> PyResult<Id> {
         match v {
-            Val::Obj(id) if matches!(self.heap.get(id).kind, Kind::Instance(_)) => Ok(id),
+            Val::Obj(id) if matches!(self.heap.kind(id), Kind::Instance(_)) => Ok(id),
             Val::None => Err(exc(
                 "AttributeError",
                 format!("'NoneType' object has no attribute '{what}'"),
@@ -681,7 +680,7 @@ impl<'s> Machine<'s> {
     }
 
     pub fn type_name(&self, id: Id) -> String {
-        match &self.heap.get(id).kind {
+        match self.heap.kind(id) {
             Kind::Instance(i) => self.sc.classes[i.class].name.clone(),
             Kind::List(_) => "list".into(),
             Kind::Dict(_) => "dict".into(),
@@ -693,7 +692,7 @@ impl<'s> Machine<'s> {
 
     /// `PyObject_GenericSetAttr` (or a slot's member descriptor). Takes a new reference to `v`.
     pub fn setattr(&mut self, obj: Id, attr: &str, v: Val) -> PyResult<()> {
-        let class = match &self.heap.get(obj).kind {
+        let class = match self.heap.kind(obj) {
             Kind::Instance(i) => i.class,
             _ => unreachable!("checked instance"),
         };
@@ -707,7 +706,7 @@ impl<'s> Machine<'s> {
         );
         if let Some(si) = slot {
             self.incref(v);
-            let old = match &mut self.heap.get_mut(obj).kind {
+            let old = match self.heap.kind_mut(obj) {
                 Kind::Instance(i) => i.slots[si].replace(v),
                 _ => unreachable!(),
             };
@@ -725,7 +724,7 @@ impl<'s> Machine<'s> {
                 ),
             ));
         }
-        let has_dict = matches!(&self.heap.get(obj).kind, Kind::Instance(i) if i.dict.is_some());
+        let has_dict = matches!(self.heap.kind(obj), Kind::Instance(i) if i.dict.is_some());
         if cs_inline && !has_dict {
             // _PyObject_StoreInstanceAttribute / insert_into_dictkeys.
             let idx = match key {
@@ -740,7 +739,7 @@ impl<'s> Machine<'s> {
             };
             if let Some(idx) = idx {
                 self.incref(v);
-                let old = match &mut self.heap.get_mut(obj).kind {
+                let old = match self.heap.kind_mut(obj) {
                     Kind::Instance(i) => {
                         if i.inline.len() <= idx {
                             i.inline.resize(idx + 1, None);
@@ -758,7 +757,7 @@ impl<'s> Machine<'s> {
             // (make_dict_from_instance_attributes), then the store goes to the dict.
             self.materialize_dict(obj);
         }
-        let d = match &self.heap.get(obj).kind {
+        let d = match self.heap.kind(obj) {
             Kind::Instance(i) => i.dict,
             _ => unreachable!(),
         };
@@ -768,8 +767,8 @@ impl<'s> Machine<'s> {
                 // _PyObjectDict_SetItem: the instance dict is created on the first store.
                 let dobj = self.new_dictobj(0);
                 let d = self.new_object(Kind::Dict(dobj));
-                self.heap.get_mut(d).refcnt = 1;
-                if let Kind::Instance(i) = &mut self.heap.get_mut(obj).kind {
+                self.heap.hdr_mut(d).refcnt = 1;
+                if let Kind::Instance(i) = self.heap.kind_mut(obj) {
                     i.dict = Some(d);
                 }
                 d
@@ -781,7 +780,7 @@ impl<'s> Machine<'s> {
 
     /// 3.11+: give an inline-values instance a real `__dict__` with its current values.
     fn materialize_dict(&mut self, obj: Id) {
-        let (class, vals) = match &mut self.heap.get_mut(obj).kind {
+        let (class, vals) = match self.heap.kind_mut(obj) {
             Kind::Instance(i) => (i.class, std::mem::take(&mut i.inline)),
             _ => unreachable!(),
         };
@@ -795,11 +794,11 @@ impl<'s> Machine<'s> {
             }
         }
         let d = self.new_object(Kind::Dict(dobj));
-        self.heap.get_mut(d).refcnt = 1;
+        self.heap.hdr_mut(d).refcnt = 1;
         if track {
             self.track(d);
         }
-        if let Kind::Instance(i) = &mut self.heap.get_mut(obj).kind {
+        if let Kind::Instance(i) = self.heap.kind_mut(obj) {
             i.dict = Some(d);
         }
     }
@@ -808,7 +807,7 @@ impl<'s> Machine<'s> {
     /// replaced value after the store.
     pub fn dict_set(&mut self, d: Id, key: &str, v: Val) {
         self.incref(v);
-        let old = match &mut self.heap.get_mut(d).kind {
+        let old = match self.heap.kind_mut(d) {
             Kind::Dict(dd) => dd.set(key, v),
             _ => unreachable!(),
         };
@@ -819,7 +818,7 @@ impl<'s> Machine<'s> {
     }
 
     fn delattr(&mut self, obj: Id, attr: &str) -> PyResult<()> {
-        let class = match &self.heap.get(obj).kind {
+        let class = match self.heap.kind(obj) {
             Kind::Instance(i) => i.class,
             _ => unreachable!(),
         };
@@ -828,21 +827,21 @@ impl<'s> Machine<'s> {
         let key = cs.keys.iter().position(|k| k == attr);
         let missing = || exc("AttributeError", attr.to_string());
         let old = if let Some(si) = slot {
-            match &mut self.heap.get_mut(obj).kind {
+            match self.heap.kind_mut(obj) {
                 Kind::Instance(i) => i.slots[si].take(),
                 _ => unreachable!(),
             }
         } else {
-            let (dict, inline_idx) = match &self.heap.get(obj).kind {
+            let (dict, inline_idx) = match self.heap.kind(obj) {
                 Kind::Instance(i) => (i.dict, key),
                 _ => unreachable!(),
             };
             match dict {
-                Some(d) => match &mut self.heap.get_mut(d).kind {
+                Some(d) => match self.heap.kind_mut(d) {
                     Kind::Dict(dd) => dd.remove(attr),
                     _ => unreachable!(),
                 },
-                None => match (&mut self.heap.get_mut(obj).kind, inline_idx) {
+                None => match (self.heap.kind_mut(obj), inline_idx) {
                     (Kind::Instance(i), Some(idx)) => i.inline.get_mut(idx).and_then(|s| s.take()),
                     _ => None,
                 },
@@ -864,7 +863,7 @@ impl<'s> Machine<'s> {
                 self.instance_of(v, attr)
             }
             Target::GarbageItem(i) => {
-                let items = match &self.heap.get(self.garbage_attr).kind {
+                let items = match self.heap.kind(self.garbage_attr) {
                     Kind::List(items) => items.clone(),
                     _ => unreachable!(),
                 };
@@ -882,10 +881,10 @@ impl<'s> Machine<'s> {
     /// callback; otherwise a new ref inserted after the basic ref (`insert_after`) or at the
     /// head. Returns the ref with a new reference, and whether it is new.
     fn new_weakref(&mut self, referent: Id, callback: bool) -> (Id, bool) {
-        let head = self.heap.get(referent).weakrefs.first().copied();
+        let head = self.heap.weakrefs(referent).first().copied();
         let basic = head.filter(|w| {
             matches!(
-                self.heap.get(*w).kind,
+                self.heap.kind(*w),
                 Kind::WeakRef {
                     callback: false,
                     ..
@@ -901,9 +900,9 @@ impl<'s> Machine<'s> {
             referent: Some(referent),
             callback,
         });
-        self.heap.get_mut(w).refcnt = 1;
+        self.heap.hdr_mut(w).refcnt = 1;
         self.track(w);
-        let list = &mut self.heap.get_mut(referent).weakrefs;
+        let list = self.heap.weakrefs_mut(referent);
         if !callback || basic.is_none() {
             list.insert(0, w);
         } else {
@@ -946,7 +945,7 @@ impl<'s> Machine<'s> {
                     .position(|k| &k.name == class)
                     .ok_or_else(|| exc("NameError", class.clone()))?;
                 let id = self.new_instance(c);
-                self.heap.get_mut(id).refcnt = 1;
+                self.heap.hdr_mut(id).refcnt = 1;
                 // The CALL checks the eval breaker when `C()` returns (3.12+).
                 self.eval_breaker();
                 self.label_new(id, target);
@@ -960,7 +959,7 @@ impl<'s> Machine<'s> {
                     .collect::<PyResult<Vec<_>>>()?;
                 let dobj = self.new_dictobj(items.len());
                 let id = self.new_object(Kind::Dict(dobj));
-                self.heap.get_mut(id).refcnt = 1;
+                self.heap.hdr_mut(id).refcnt = 1;
                 for (k, v) in vals {
                     self.dict_set(id, &k, v);
                 }
@@ -971,7 +970,7 @@ impl<'s> Machine<'s> {
                 if !crate::scenario::tuple_is_new(items) {
                     let id = self.constant_tuple(items)?;
                     self.incref(Val::Obj(id));
-                    if self.heap.get(id).label.is_none() {
+                    if self.heap.label_of(id).is_none() {
                         self.label_new(id, target);
                     }
                     self.store(target, Val::Obj(id));
@@ -1011,7 +1010,7 @@ impl<'s> Machine<'s> {
             Stmt::DelKey { obj, key } => {
                 let d = self.load(obj)?;
                 let d = self.expect_kind(d, "dict")?;
-                let old = match &mut self.heap.get_mut(d).kind {
+                let old = match self.heap.kind_mut(d) {
                     Kind::Dict(dd) => dd.remove(key),
                     _ => unreachable!(),
                 };
@@ -1023,7 +1022,7 @@ impl<'s> Machine<'s> {
             Stmt::DelIndex { obj, index } => {
                 let l = self.load(obj)?;
                 let l = self.expect_kind(l, "list")?;
-                let old = match &mut self.heap.get_mut(l).kind {
+                let old = match self.heap.kind_mut(l) {
                     Kind::List(items) => {
                         let n = items.len() as i64;
                         let i = if *index < 0 { n + index } else { *index };
@@ -1045,7 +1044,7 @@ impl<'s> Machine<'s> {
                     self.temp_alloc(Temp::Method);
                 }
                 self.incref(v);
-                if let Kind::List(items) = &mut self.heap.get_mut(l).kind {
+                if let Kind::List(items) = self.heap.kind_mut(l) {
                     items.push(v);
                 }
                 if self.p.bound_method_calls {
@@ -1061,8 +1060,8 @@ impl<'s> Machine<'s> {
             } => {
                 let r = self.load(referent)?;
                 let r = match r {
-                    Val::Obj(id) if matches!(self.heap.get(id).kind, Kind::Instance(_)) => {
-                        let c = match &self.heap.get(id).kind {
+                    Val::Obj(id) if matches!(self.heap.kind(id), Kind::Instance(_)) => {
+                        let c = match self.heap.kind(id) {
                             Kind::Instance(i) => i.class,
                             _ => unreachable!(),
                         };
@@ -1149,7 +1148,7 @@ impl<'s> Machine<'s> {
             }
             Stmt::ClearGarbage => {
                 // list_ass_slice(a, 0, n, NULL): items released last to first.
-                let items = match &mut self.heap.get_mut(self.garbage_attr).kind {
+                let items = match self.heap.kind_mut(self.garbage_attr) {
                     Kind::List(items) => std::mem::take(items),
                     _ => unreachable!(),
                 };
@@ -1159,7 +1158,7 @@ impl<'s> Machine<'s> {
             }
             Stmt::RebindGarbage => {
                 let id = self.new_object(Kind::List(Vec::new()));
-                self.heap.get_mut(id).refcnt = 1;
+                self.heap.hdr_mut(id).refcnt = 1;
                 self.track(id);
                 let old = std::mem::replace(&mut self.garbage_attr, id);
                 self.decref(Val::Obj(old));
@@ -1198,7 +1197,7 @@ impl<'s> Machine<'s> {
             self.incref(*v);
         }
         let id = self.new_object(make(vals));
-        self.heap.get_mut(id).refcnt = 1;
+        self.heap.hdr_mut(id).refcnt = 1;
         self.track(id);
         self.label_new(id, target);
         self.store(target, Val::Obj(id));
@@ -1217,7 +1216,7 @@ impl<'s> Machine<'s> {
     /// Run a `__del__` body: `slot_tp_finalize`/`slot_tp_del` calling the method. Exceptions
     /// are printed and ignored (`PyErr_WriteUnraisable`).
     pub fn call_del(&mut self, id: Id) {
-        let class = match &self.heap.get(id).kind {
+        let class = match self.heap.kind(id) {
             Kind::Instance(i) => i.class,
             _ => return,
         };
@@ -1342,7 +1341,7 @@ impl<'s> Machine<'s> {
     /// collectable generation, referenced from one, or reachable from the program's names and
     /// garbage lists; instances frozen out of sight by `gc.freeze()` are not visible).
     pub fn observe(&mut self) {
-        let garbage = match &self.heap.get(self.garbage_attr).kind {
+        let garbage = match self.heap.kind(self.garbage_attr) {
             Kind::List(items) => items
                 .iter()
                 .map(|v| match v {
@@ -1360,20 +1359,20 @@ impl<'s> Machine<'s> {
         // visible leads to, and objects waiting on the trashcan's chain, are not seen.
         let mut seen: HashSet<Id> = HashSet::new();
         let mut stack: Vec<Id> = vec![self.garbage_attr, self.garbage_internal];
-        if let Kind::Dict(d) = &self.heap.get(self.globals).kind {
+        if let Kind::Dict(d) = self.heap.kind(self.globals) {
             stack.extend(d.values().into_iter().filter_map(|v| v.obj()));
         }
         for g in self.gens {
-            let mut cur = self.heap.get(g).next;
+            let mut cur = self.heap.hdr(g).next;
             while cur != g {
                 seen.insert(cur);
                 if matches!(
-                    self.heap.get(cur).kind,
+                    self.heap.kind(cur),
                     Kind::List(_) | Kind::Dict(_) | Kind::Tuple(_) | Kind::Instance(_)
                 ) {
                     stack.push(cur);
                 }
-                cur = self.heap.get(cur).next;
+                cur = self.heap.hdr(cur).next;
             }
         }
         let mut walked: HashSet<Id> = HashSet::new();
@@ -1383,7 +1382,7 @@ impl<'s> Machine<'s> {
                 continue;
             }
             seen.insert(id);
-            match &self.heap.get(id).kind {
+            match self.heap.kind(id) {
                 Kind::WeakRef {
                     referent: Some(r), ..
                 } => stack.push(*r),
@@ -1394,23 +1393,23 @@ impl<'s> Machine<'s> {
                 _ => {}
             }
         }
-        let mut alive: Vec<(u64, String, Id)> = seen
+        // Ids are never reused: id order is creation order.
+        let mut alive: Vec<Id> = seen
             .into_iter()
             .filter(|id| {
-                let o = self.heap.get(*id);
-                !o.freed && matches!(o.kind, Kind::Instance(_))
+                !self.heap.is_freed(*id) && matches!(self.heap.kind(*id), Kind::Instance(_))
             })
-            .map(|id| (self.heap.get(id).seq, self.label(id), id))
             .collect();
-        alive.sort();
+        alive.sort_unstable();
         if self.journal.is_some() {
-            let ids: Vec<Id> = alive.iter().map(|a| a.2).collect();
+            let ids = alive.clone();
             for (label, why) in self.alive_reasons(&ids) {
                 self.note(|_| Note::Alive { label, why });
             }
         }
-        self.events
-            .push(Event::Alive(alive.into_iter().map(|a| a.1).collect()));
+        self.events.push(Event::Alive(
+            alive.into_iter().map(|id| self.label(id)).collect(),
+        ));
     }
 }
 
