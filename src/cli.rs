@@ -1015,17 +1015,26 @@ fn cmd_run(
             report.render(scenarios.len(), &labels, &missing, bad_input)
         );
     } else {
-        println!("{}", interpreters_used(&interps));
-        println!(
-            "{}",
-            summary_line(scenarios.len(), &tally, &missing, bad_input)
-        );
+        print_run_summary(&interps, scenarios.len(), &tally, &missing, bad_input);
     }
     Ok(run_exit_code(
         bad_input,
         interpreter_failed,
         tally.disagree > 0,
     ))
+}
+
+/// The last lines of a `run` or `diff` text report: the interpreters used, then the summary
+/// line.
+fn print_run_summary(
+    interps: &BTreeMap<Version, Interpreter>,
+    n_scenarios: usize,
+    tally: &Tally,
+    missing: &[Version],
+    bad_input: bool,
+) {
+    println!("{}", interpreters_used(interps));
+    println!("{}", summary_line(n_scenarios, tally, missing, bad_input));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1118,11 +1127,7 @@ fn cmd_diff(cli: &Cli, paths: &[PathBuf], python: &[String]) -> anyhow::Result<i
             println!("  {m}");
         }
     }
-    println!("{}", interpreters_used(&interps));
-    println!(
-        "{}",
-        summary_line(scenarios.len(), &tally, &missing, bad_input)
-    );
+    print_run_summary(&interps, scenarios.len(), &tally, &missing, bad_input);
     Ok(run_exit_code(
         bad_input,
         interpreter_failed,

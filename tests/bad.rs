@@ -3,12 +3,14 @@
 //! would be right). `GCCONFORM_WRITE_BAD=1 cargo test --test bad` records missing `.err` files
 //! for review.
 
+mod common;
+
 use gcconform::scenario;
 use std::path::{Path, PathBuf};
 
 #[test]
 fn bad_scenarios_are_rejected_with_their_exact_messages() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/bad");
+    let dir = common::root().join("tests/bad");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/bad exists")
         .map(|e| e.expect("entry").path())
@@ -26,9 +28,11 @@ fn bad_scenarios_are_rejected_with_their_exact_messages() {
         let got = std::panic::catch_unwind(|| match String::from_utf8(text.clone()) {
             Ok(t) => scenario::parse_scenario(&shown, &t).map(|_| ()),
             Err(_) => {
-                let tmp = std::env::temp_dir().join(format!("gcconform-bad-{name}"));
+                let tmp = common::temp_path(&name);
                 std::fs::write(&tmp, &text).unwrap();
-                scenario::load(&tmp).map(|_| ()).map_err(|mut e| {
+                let loaded = scenario::load(&tmp);
+                let _ = std::fs::remove_file(&tmp);
+                loaded.map(|_| ()).map_err(|mut e| {
                     for d in &mut e.diagnostics {
                         d.file = shown.clone();
                     }

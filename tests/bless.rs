@@ -2,6 +2,9 @@
 //! only missing or disagreeing blocks are rewritten, files are written whole or not at all,
 //! and CI refuses.
 
+mod common;
+
+use common::Scratch;
 use gcconform::blessing::{self, Blessed, bless_all, bless_scenario, describe, refusal_for};
 use gcconform::check;
 use gcconform::expected::{self, ExpectedFile};
@@ -23,27 +26,19 @@ steps:
   - gc.collect()
 ";
 
-struct Scratch(PathBuf);
+/// A scratch tree with `scenarios/t/self.yaml` in it.
+fn scratch(name: &str) -> Scratch {
+    let s = Scratch::new(name);
+    s.write("scenarios/t/self.yaml", SCENARIO);
+    s
+}
 
 impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let d = std::env::temp_dir().join(format!("gcconform-bless-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(d.join("scenarios/t")).unwrap();
-        std::fs::write(d.join("scenarios/t/self.yaml"), SCENARIO).unwrap();
-        Scratch(d)
-    }
     fn scenario(&self) -> Scenario {
         scenario::load(&self.0.join("scenarios/t/self.yaml")).unwrap()
     }
     fn expected(&self) -> PathBuf {
         self.0.join("expected/t/self.trace")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -72,7 +67,7 @@ fn live(pairs: &[(Version, i64)]) -> BTreeMap<Version, (String, Trace)> {
 
 #[test]
 fn creates_a_missing_file_from_live_traces() {
-    let s = Scratch::new("create");
+    let s = scratch("create");
     let sc = s.scenario();
     let b = bless_scenario(
         &sc,
@@ -114,7 +109,7 @@ fn creates_a_missing_file_from_live_traces() {
 
 #[test]
 fn rewrites_only_the_blocks_that_disagree() {
-    let s = Scratch::new("partial");
+    let s = scratch("partial");
     let sc = s.scenario();
     let mut f = ExpectedFile::new("scenarios/t/self.yaml");
     f.set(Version::V2_7, trace(4), "CPython 2.7.18");
@@ -150,7 +145,7 @@ fn rewrites_only_the_blocks_that_disagree() {
 
 #[test]
 fn never_overwrites_a_file_it_cannot_read() {
-    let s = Scratch::new("malformed");
+    let s = scratch("malformed");
     let sc = s.scenario();
     std::fs::create_dir_all(s.expected().parent().unwrap()).unwrap();
     std::fs::write(s.expected(), "=== 3.12\nnot an event\n").unwrap();
@@ -176,7 +171,7 @@ fn ci_refuses() {
 
 #[test]
 fn a_missing_file_names_the_command_that_creates_it() {
-    let s = Scratch::new("missing");
+    let s = scratch("missing");
     let sc = s.scenario();
     let cmd = check::bless_command(
         "cargo run --release --",
@@ -201,7 +196,7 @@ fn a_missing_file_names_the_command_that_creates_it() {
 /// The whole bless phase with a real interpreter: what it records is what CPython printed.
 #[test]
 fn bless_all_records_what_cpython_prints() {
-    let d = runner::discover();
+    let d = common::discovery();
     let Some(interp) = [
         Version::V3_12,
         Version::V3_11,
@@ -216,7 +211,7 @@ fn bless_all_records_what_cpython_prints() {
         return;
     };
     let v = interp.version.unwrap();
-    let s = Scratch::new("all");
+    let s = scratch("all");
     let sc = s.scenario();
     let mut f = ExpectedFile::new("scenarios/t/self.yaml");
     f.set(v, trace(99), "CPython wrong");

@@ -1,89 +1,19 @@
 //! The `gcconform` command line, run as a subprocess with no interpreter visible (an empty
 //! PATH and HOME), so only the model side runs and results do not depend on the machine.
 
-use gcconform::expected::{ExpectedFile, expected_path_for_id};
+mod common;
+
+use common::{BIN, CYCLE, Scratch};
 use gcconform::version::Version;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const SCENARIO: &str = "\
-description: a cycle of two plain objects
-classes:
-  B: {}
-steps:
-  - a = B()
-  - b = B()
-  - a.other = b
-  - b.other = a
-  - a = None
-  - b = None
-  - gc.collect()
-";
-
-/// A scratch directory with `scenarios/t/` in it.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let d = std::env::temp_dir().join(format!("gcconform-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(d.join("scenarios/t")).unwrap();
-        Scratch(d)
-    }
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.0.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-        let empty = self.0.join("empty");
-        std::fs::create_dir_all(&empty).unwrap();
-        let mut c = Command::new(env!("CARGO_BIN_EXE_gcconform"));
-        c.args(args)
-            .current_dir(&self.0)
-            .env_clear()
-            .env("HOME", &empty)
-            .env("PATH", &empty);
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = c.output().unwrap();
-        (
-            status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&stdout).into_owned(),
-            String::from_utf8_lossy(&stderr).into_owned(),
-        )
-    }
-    /// Record the model's own traces as the expected file (only a test may do this).
-    fn expect_model(&self, id: &str) -> PathBuf {
-        let s = gcconform::scenario::load(&self.0.join(format!("scenarios/{id}.yaml"))).unwrap();
-        let mut f = ExpectedFile::new(format!("scenarios/{id}.yaml"));
-        for v in s.applicable_versions() {
-            let t = gcconform::model::run(&s, v).unwrap();
-            f.set(v, t, format!("CPython {}", v.reference_release()));
-        }
-        let p = expected_path_for_id(&self.0.join("expected"), id);
-        f.write_atomic(&p).unwrap();
-        p
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use std::path::Path;
+use std::process::Command;
 
 #[test]
 fn run_agrees_then_reports_a_changed_collect_result() {
     let s = Scratch::new("agree");
-    s.write("scenarios/t/cycle.yaml", SCENARIO);
-    let p = s.expect_model("t/cycle");
-    let (code, out, err) = s.run(&["run"], &[]);
+    s.write("scenarios/t/cycle.yaml", CYCLE);
+    let p = s.expect_model("t/cycle", |_, t| t);
+    let (code, out, err) = s.run(&["run"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
         out.contains("1 scenario, 9 checks: 9 agree, 0 disagree; missing interpreters: 2.7 3.6"),
@@ -106,7 +36,7 @@ fn run_agrees_then_reports_a_changed_collect_result() {
     let text = std::fs::read_to_string(&p).unwrap();
     assert!(text.contains("\n=== 3.12\n"), "{text}");
 
-    let (code, out, _) = s.run(&["run", "scenarios"], &[]);
+    let (code, out, _) = s.run(&["run", "scenarios"]);
     assert_eq!(code, 1, "{out}");
     let expected_line = format!(
         "FAIL model 3.12 t/cycle: gc.collect() results: expected [{}], got [{r}]",
@@ -125,8 +55,8 @@ fn run_agrees_then_reports_a_changed_collect_result() {
 #[test]
 fn run_reports_missing_expected_files_with_the_command_to_create_them() {
     let s = Scratch::new("missing");
-    s.write("scenarios/t/cycle.yaml", SCENARIO);
-    let (code, out, _) = s.run(&["--expected", "exp", "run"], &[]);
+    s.write("scenarios/t/cycle.yaml", CYCLE);
+    let (code, out, _) = s.run(&["--expected", "exp", "run"]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains(
@@ -143,16 +73,16 @@ fn run_reports_missing_expected_files_with_the_command_to_create_them() {
 #[test]
 fn bad_scenarios_are_all_reported_and_the_others_still_checked() {
     let s = Scratch::new("bad");
-    s.write("scenarios/t/cycle.yaml", SCENARIO);
-    s.expect_model("t/cycle");
+    s.write("scenarios/t/cycle.yaml", CYCLE);
+    s.expect_model("t/cycle", |_, t| t);
     s.write("scenarios/t/broken.yaml", "steps:\n  - x = Nope()\n");
     s.write("scenarios/t/unknown_key.yaml", "stepz: []\n");
-    let (code, out, err) = s.run(&["run"], &[]);
+    let (code, out, err) = s.run(&["run"]);
     assert_eq!(code, 2, "{out}\n{err}");
     assert!(err.contains("scenarios/t/broken.yaml:2:"), "{err}");
     assert!(err.contains("scenarios/t/unknown_key.yaml:1:"), "{err}");
     assert!(out.contains("1 scenario, 9 checks: 9 agree"), "{out}");
-    let (code, _, err) = s.run(&["run", "nowhere"], &[]);
+    let (code, _, err) = s.run(&["run", "nowhere"]);
     assert_eq!(code, 2);
     assert!(err.contains("nowhere: no such file or directory"), "{err}");
 }
@@ -160,12 +90,12 @@ fn bad_scenarios_are_all_reported_and_the_others_still_checked() {
 #[test]
 fn malformed_expected_files_are_bad_input_with_a_line_number() {
     let s = Scratch::new("malformed");
-    s.write("scenarios/t/cycle.yaml", SCENARIO);
+    s.write("scenarios/t/cycle.yaml", CYCLE);
     s.write(
         "expected/t/cycle.trace",
         "# x\n=== 3.12\ngc.collect() -> 0\nnonsense\n",
     );
-    let (code, _, err) = s.run(&["run"], &[]);
+    let (code, _, err) = s.run(&["run"]);
     assert_eq!(code, 2);
     assert!(
         err.contains("expected/t/cycle.trace:4: error: not a trace event: `nonsense`"),
@@ -176,11 +106,11 @@ fn malformed_expected_files_are_bad_input_with_a_line_number() {
 #[test]
 fn bless_refuses_under_ci_and_without_interpreters() {
     let s = Scratch::new("bless");
-    s.write("scenarios/t/cycle.yaml", SCENARIO);
-    let (code, _, err) = s.run(&["bless"], &[("CI", "true")]);
+    s.write("scenarios/t/cycle.yaml", CYCLE);
+    let (code, _, err) = s.run_env(&["bless"], &[("CI", "true")]);
     assert_eq!(code, 2);
     assert!(err.contains("refusing to bless"), "{err}");
-    let (code, _, err) = s.run(&["bless"], &[]);
+    let (code, _, err) = s.run(&["bless"]);
     assert_eq!(code, 2);
     assert!(err.contains("no CPython interpreter found"), "{err}");
     assert!(!s.0.join("expected").exists());
@@ -189,42 +119,45 @@ fn bless_refuses_under_ci_and_without_interpreters() {
 #[test]
 fn trace_and_interpreters() {
     let s = Scratch::new("trace");
-    s.write("scenarios/t/cycle.yaml", SCENARIO);
-    let (code, out, err) = s.run(&["trace", "scenarios/t/cycle.yaml", "--model", "3.12"], &[]);
+    s.write("scenarios/t/cycle.yaml", CYCLE);
+    let (code, out, err) = s.run(&["trace", "scenarios/t/cycle.yaml", "--model", "3.12"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("gc.collect() -> "), "{out}");
-    let (code, out, _) = s.run(&["trace", "scenarios/t/cycle.yaml", "--model", "all"], &[]);
+    let (code, out, _) = s.run(&["trace", "scenarios/t/cycle.yaml", "--model", "all"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("=== 2.7"), "{out}");
-    let (code, _, err) = s.run(&["trace", "scenarios/t/cycle.yaml", "--model", "3.5"], &[]);
+    let (code, _, err) = s.run(&["trace", "scenarios/t/cycle.yaml", "--model", "3.5"]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown CPython version `3.5`"), "{err}");
-    let (code, _, _) = s.run(&["trace", "missing.yaml", "--model", "3.12"], &[]);
+    let (code, _, _) = s.run(&["trace", "missing.yaml", "--model", "3.12"]);
     assert_eq!(code, 2);
-    let (code, out, _) = s.run(&["interpreters"], &[]);
+    let (code, out, _) = s.run(&["interpreters"]);
     assert_eq!(code, 0);
     assert!(
         out.contains("missing: 2.7 3.6 3.7 3.8 3.9 3.10 3.11 3.12 3.13"),
         "{out}"
     );
-    assert!(Path::new(env!("CARGO_BIN_EXE_gcconform")).exists());
+    assert!(Path::new(BIN).exists());
 }
 
 #[test]
 fn fuzz_json_summary_has_a_stable_shape() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gcconform"))
-        .args([
-            "fuzz",
-            "--seed",
-            "5",
-            "--count",
-            "12",
-            "--model-only",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let fuzz = || {
+        Command::new(BIN)
+            .args([
+                "fuzz",
+                "--seed",
+                "5",
+                "--count",
+                "12",
+                "--model-only",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = fuzz();
     assert!(
         out.status.success(),
         "{}",
@@ -240,18 +173,6 @@ fn fuzz_json_summary_has_a_stable_shape() {
     assert!(v["checks"].as_u64().unwrap() >= 12);
     assert_eq!(v["versions"]["3.12"]["disagreements"], 0);
     // The same seed gives the same scenarios, hence the same JSON.
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_gcconform"))
-        .args([
-            "fuzz",
-            "--seed",
-            "5",
-            "--count",
-            "12",
-            "--model-only",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let again = fuzz();
     assert_eq!(out.stdout, again.stdout);
 }

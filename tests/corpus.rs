@@ -1,9 +1,10 @@
 //! The bundled corpus must exercise the whole scenario language: every statement form appears
 //! in at least one shipped scenario (top level or a `__del__` body), and every scenario loads.
 
+mod common;
+
 use gcconform::scenario::{self, Stmt};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 fn kind(s: &Stmt) -> &'static str {
     match s {
@@ -80,8 +81,7 @@ const ALL: &[&str] = &[
 
 #[test]
 fn corpus_uses_every_statement_form() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let files = scenario::discover(&[root]).expect("scenarios/ exists");
+    let files = common::shipped_scenarios();
     assert!(
         files.len() >= 29,
         "the corpus has {} scenarios",

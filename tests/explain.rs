@@ -1,14 +1,10 @@
 //! `explain` narrates the model's own decisions: check the content, not just that it runs.
 
-use gcconform::explain::explain;
-use gcconform::scenario;
-use gcconform::version::Version;
-use std::path::PathBuf;
+mod common;
 
-fn load(id: &str) -> scenario::Scenario {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{id}.yaml"));
-    scenario::load(&p).unwrap()
-}
+use common::load;
+use gcconform::explain::explain;
+use gcconform::version::Version;
 
 #[test]
 fn explains_uncollectable_cycle_in_27() {

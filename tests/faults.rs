@@ -7,6 +7,9 @@
 //! reason and that the other scenarios' results survive. No real interpreter is needed.
 //! (Faults of children of a real fork server are in `tests/runner.rs`: `fork_server_faults`.)
 
+mod common;
+
+use common::Scratch;
 use gcconform::runner::{self, Interpreter, Pool, RunError};
 use gcconform::scenario::{self, Scenario};
 use gcconform::trace::Trace;
@@ -28,25 +31,7 @@ enum Fault {
 
 const TRACE: &str = "end\ngc.garbage: []\nalive: []\n";
 
-/// A scratch directory (removed on drop).
-struct Scratch(PathBuf);
-
 impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let d =
-            std::env::temp_dir().join(format!("gcconform-faults-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Scratch(d)
-    }
-
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let p = self.0.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-
     /// Write the fake interpreter `name` and return its path.
     fn fake(&self, name: &str, fault: Fault) -> PathBuf {
         let act = match fault {
@@ -99,28 +84,7 @@ impl Scratch {
 
     /// Run the gcconform binary here, with no interpreter but `pythons` visible.
     fn gcconform(&self, args: &[&str], pythons: &str) -> (i32, String, String) {
-        let empty = self.0.join("empty");
-        std::fs::create_dir_all(&empty).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_gcconform"))
-            .args(args)
-            .current_dir(&self.0)
-            .env_clear()
-            .env("HOME", &empty)
-            .env("PATH", &empty)
-            .env("GCCONFORM_PYTHONS", pythons)
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.run_env(args, &[("GCCONFORM_PYTHONS", pythons)])
     }
 }
 
@@ -358,8 +322,6 @@ fn interrupting_a_run_kills_its_interpreters() {
     let s = Scratch::new("interrupt");
     s.corpus();
     let fake = s.fake("python3.12", Fault::Hang);
-    let empty = s.0.join("empty");
-    std::fs::create_dir_all(&empty).unwrap();
     // A marker in the sleeping child's command line, to find it with pgrep.
     let marker = format!("gcconform-interrupt-{}", std::process::id());
     let script = std::fs::read_to_string(&fake).unwrap().replace(
@@ -367,12 +329,8 @@ fn interrupting_a_run_kills_its_interpreters() {
         &format!("exec /bin/sh -c '/bin/sleep 60; echo {marker}'"),
     );
     std::fs::write(&fake, script).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gcconform"))
-        .args(["run", "--timeout", "60"])
-        .current_dir(&s.0)
-        .env_clear()
-        .env("HOME", &empty)
-        .env("PATH", &empty)
+    let mut child = s
+        .command(&["run", "--timeout", "60"])
         .env("GCCONFORM_PYTHONS", &fake)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

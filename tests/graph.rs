@@ -2,21 +2,16 @@
 //! clusters, fate colours, marks where CPython disagrees) and, when Graphviz is installed, the
 //! SVG.
 
+mod common;
+
+use common::{BIN, Scratch, load, root};
 use gcconform::expected;
 use gcconform::graph::{At, Fate, MISMATCH_COLOR, Reference, dot_available, render, to_svg};
 use gcconform::scenario::{self, Scenario};
 use gcconform::trace::Event;
 use gcconform::version::Version;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn load(id: &str) -> Scenario {
-    scenario::load(&root().join(format!("scenarios/{id}.yaml"))).unwrap()
-}
 
 /// The trace recorded from real CPython in expected/.
 fn recorded(sc: &Scenario, v: Version) -> Reference {
@@ -357,23 +352,17 @@ fn svg_contains_the_labels() {
 }
 
 fn gcconform(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let empty = std::env::temp_dir().join(format!("gcconform-graph-home-{}", std::process::id()));
-    std::fs::create_dir_all(&empty).unwrap();
+    let home = Scratch::new("home");
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let out = Command::new(env!("CARGO_BIN_EXE_gcconform"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("HOME", &empty)
-        // Graphviz from PATH, no interpreters (no pyenv in HOME, none named by version).
-        .env("PATH", path)
-        .env("GCCONFORM_PYTHONS", "")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    common::output(
+        Command::new(BIN)
+            .args(args)
+            .current_dir(dir)
+            .env_clear()
+            .env("HOME", home.empty())
+            // Graphviz from PATH, no interpreters (no pyenv in HOME, none named by version).
+            .env("PATH", path)
+            .env("GCCONFORM_PYTHONS", ""),
     )
 }
 
@@ -419,7 +408,7 @@ fn the_command_writes_dot_and_svg() {
     assert!(err.contains("no top-level statement"), "{err}");
 
     if dot_available() {
-        let tmp = std::env::temp_dir().join(format!("gcconform-graph-{}.svg", std::process::id()));
+        let tmp = common::temp_path("out.svg");
         let (code, out, err) = gcconform(
             &dir,
             &[
@@ -444,7 +433,7 @@ fn the_command_writes_dot_and_svg() {
 
 #[test]
 fn every_shipped_scenario_draws() {
-    let files = scenario::discover(&[root().join("scenarios")]).unwrap();
+    let files = common::shipped_scenarios();
     assert!(!files.is_empty());
     for f in files {
         let sc = scenario::load(&f).unwrap();

@@ -3,15 +3,15 @@
 //! run (10 minutes) is `GCCONFORM_PROPTEST_SECS=600 cargo test --release --test loader_props --
 //! --ignored`.
 
+mod common;
+
 use gcconform::scenario;
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Valid shipped scenarios, as seeds for mutation.
 fn corpus() -> Vec<String> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut v: Vec<String> = scenario::discover(&[root])
-        .unwrap()
+    let mut v: Vec<String> = common::shipped_scenarios()
         .into_iter()
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();

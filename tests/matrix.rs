@@ -1,28 +1,14 @@
 //! `gcconform matrix`, run as a subprocess on a scratch tree whose expected files are derived
 //! from the model (only a test may do this), with no interpreter visible unless a test says so.
 
-use gcconform::expected::{ExpectedFile, expected_path_for_id};
+mod common;
+
+use common::{BIN, CYCLE, Scratch};
+use gcconform::expected::expected_path_for_id;
 use gcconform::trace::Trace;
 use gcconform::version::Version;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-/// A cycle of two plain objects: its `gc.collect()` result changes when attributes move
-/// inline (3.11), so the versions split into two behaviours.
-const CYCLE: &str = "\
-description: a cycle of two plain objects
-classes:
-  B: {}
-steps:
-  - a = B()
-  - b = B()
-  - a.other = b
-  - b.other = a
-  - a = None
-  - b = None
-  - gc.collect()
-";
+use std::path::Path;
 
 /// No cycle, and only from 3.8 on.
 const PLAIN: &str = "\
@@ -36,75 +22,23 @@ steps:
   - gc.collect()
 ";
 
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let d =
-            std::env::temp_dir().join(format!("gcconform-matrix-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        let s = Scratch(d);
-        s.write("scenarios/t/cycle.yaml", CYCLE);
-        s.write("scenarios/t/plain.yaml", PLAIN);
-        s.expect_model("t/cycle", |_, t| t);
-        s.expect_model("t/plain", |_, t| t);
-        s
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.0.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    /// Record the model's traces (passed through `edit`) as the expected file of `id`.
-    fn expect_model(&self, id: &str, edit: impl Fn(Version, Trace) -> Trace) {
-        let s = gcconform::scenario::load(&self.0.join(format!("scenarios/{id}.yaml"))).unwrap();
-        let mut f = ExpectedFile::new(format!("scenarios/{id}.yaml"));
-        for v in s.applicable_versions() {
-            let t = gcconform::model::run(&s, v).unwrap();
-            f.set(v, edit(v, t), format!("CPython {}", v.reference_release()));
-        }
-        f.write_atomic(&expected_path_for_id(&self.0.join("expected"), id))
-            .unwrap();
-    }
-
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let empty = self.0.join("empty");
-        std::fs::create_dir_all(&empty).unwrap();
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = Command::new(env!("CARGO_BIN_EXE_gcconform"))
-            .args(args)
-            .current_dir(&self.0)
-            .env_clear()
-            .env("HOME", &empty)
-            .env("PATH", &empty)
-            .output()
-            .unwrap();
-        (
-            status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&stdout).into_owned(),
-            String::from_utf8_lossy(&stderr).into_owned(),
-        )
-    }
-
-    fn json(&self, args: &[&str]) -> (i32, Value) {
-        let mut all = vec!["matrix", "--format", "json"];
-        all.extend_from_slice(args);
-        let (code, out, err) = self.run(&all);
-        let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}\n{err}"));
-        (code, v)
-    }
+/// A scratch tree with both scenarios and their expected files, derived from the model.
+fn scratch(name: &str) -> Scratch {
+    let s = Scratch::new(name);
+    s.write("scenarios/t/cycle.yaml", CYCLE);
+    s.write("scenarios/t/plain.yaml", PLAIN);
+    s.expect_model("t/cycle", |_, t| t);
+    s.expect_model("t/plain", |_, t| t);
+    s
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// `gcconform matrix --format json args`: (exit code, the JSON).
+fn json(s: &Scratch, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["matrix", "--format", "json"];
+    all.extend_from_slice(args);
+    let (code, out, err) = s.run(&all);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}\n{err}"));
+    (code, v)
 }
 
 /// A changed `gc.collect()` result: the trace real CPython would have shown if it differed.
@@ -144,7 +78,7 @@ fn cell<'a>(v: &'a Value, id: &str, version: &str) -> &'a Value {
 
 #[test]
 fn all_agreeing_matrix_shows_splits_and_counts() {
-    let s = Scratch::new("agree");
+    let s = scratch("agree");
     let (code, md, err) = s.run(&["matrix", "--no-live"]);
     assert_eq!(code, 0, "{md}\n{err}");
     // The summary comes first, then the rows, then the legend.
@@ -185,7 +119,7 @@ fn all_agreeing_matrix_shows_splits_and_counts() {
         "{err}"
     );
 
-    let (code, j) = s.json(&["--no-live"]);
+    let (code, j) = json(&s, &["--no-live"]);
     assert_eq!(code, 0);
     assert_eq!(j["schema"], 1);
     assert_eq!(j["live"], false);
@@ -239,7 +173,7 @@ fn all_agreeing_matrix_shows_splits_and_counts() {
 
 #[test]
 fn xfail_entries_show_as_expected_failures_and_stale_ones_fail() {
-    let s = Scratch::new("xfail");
+    let s = scratch("xfail");
     // Real CPython 3.12 (pretend) did something else: the model disagrees there.
     s.expect_model("t/cycle", |v, t| {
         if v == Version::V3_12 {
@@ -282,7 +216,7 @@ fn xfail_entries_show_as_expected_failures_and_stale_ones_fail() {
         ),
         "{md}"
     );
-    let (code, j) = s.json(&["--no-live"]);
+    let (code, j) = json(&s, &["--no-live"]);
     assert_eq!(code, 0);
     assert_eq!(cell(&j, "t/cycle", "3.12")["model"], "xfail");
     assert_eq!(j["summary"]["3.12"]["xfail"], 1);
@@ -306,7 +240,7 @@ fn xfail_entries_show_as_expected_failures_and_stale_ones_fail() {
         ),
         "{md}"
     );
-    let (code, j) = s.json(&["--no-live"]);
+    let (code, j) = json(&s, &["--no-live"]);
     assert_eq!(code, 1);
     assert_eq!(cell(&j, "t/cycle", "3.13")["model"], "xpass");
     assert_eq!(j["summary"]["3.13"]["fail"], 1);
@@ -314,14 +248,14 @@ fn xfail_entries_show_as_expected_failures_and_stale_ones_fail() {
 
     // Another list, named on the command line.
     s.write("other.txt", "model/3.12/t/cycle\n");
-    let (code, j) = s.json(&["--no-live", "--xfail", "other.txt"]);
+    let (code, j) = json(&s, &["--no-live", "--xfail", "other.txt"]);
     assert_eq!(code, 0);
     assert_eq!(j["total"]["xfail"], 1);
 }
 
 #[test]
 fn missing_traces_bad_files_and_live_without_interpreters() {
-    let s = Scratch::new("bad");
+    let s = scratch("bad");
     std::fs::remove_file(expected_path_for_id(&s.0.join("expected"), "t/plain")).unwrap();
     let (code, md, _) = s.run(&["matrix", "--no-live"]);
     assert_eq!(code, 1, "{md}");
@@ -339,7 +273,7 @@ fn missing_traces_bad_files_and_live_without_interpreters() {
     // A scenario that does not load: exit 2, the others still in the matrix.
     s.write("scenarios/t/broken.yaml", "steps: [\n");
     s.expect_model("t/plain", |_, t| t);
-    let (code, j) = s.json(&["--no-live"]);
+    let (code, j) = json(&s, &["--no-live"]);
     assert_eq!(code, 2);
     assert_eq!(j["scenarios"].as_array().unwrap().len(), 2);
     assert_eq!(j["total"]["fail"], 0);
@@ -347,7 +281,7 @@ fn missing_traces_bad_files_and_live_without_interpreters() {
 
     // A malformed expected file: exit 2, its pairs missing.
     s.write("expected/t/plain.trace", "=== 3.8\nnot an event\n");
-    let (code, j) = s.json(&["--no-live"]);
+    let (code, j) = json(&s, &["--no-live"]);
     assert_eq!(code, 2);
     assert_eq!(cell(&j, "t/plain", "3.8")["model"], "missing");
     s.expect_model("t/plain", |_, t| t);
@@ -360,7 +294,7 @@ fn missing_traces_bad_files_and_live_without_interpreters() {
     std::fs::remove_file(s.0.join("tests/xfail.txt")).unwrap();
 
     // Live, with no interpreter visible: every pair says so, and the model still counts.
-    let (code, j) = s.json(&[]);
+    let (code, j) = json(&s, &[]);
     assert_eq!(code, 0);
     assert_eq!(j["live"], true);
     assert_eq!(cell(&j, "t/cycle", "2.7")["cpython"], "missing-interpreter");
@@ -376,15 +310,15 @@ fn missing_traces_bad_files_and_live_without_interpreters() {
     // Unknown paths and formats are bad input.
     assert_eq!(s.run(&["matrix", "--no-live", "nowhere"]).0, 2);
     assert_eq!(s.run(&["matrix", "--format", "html"]).0, 2);
-    assert!(Path::new(env!("CARGO_BIN_EXE_gcconform")).exists());
+    assert!(Path::new(BIN).exists());
 }
 
 /// The README quotes the matrix summary: it must be the current one.
 #[test]
 fn readme_quotes_the_current_matrix_summary() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gcconform"))
-        .current_dir(root)
+    let root = common::root();
+    let out = std::process::Command::new(BIN)
+        .current_dir(&root)
         .args(["matrix", "--no-live"])
         .output()
         .unwrap();

@@ -2,10 +2,11 @@
 //! only on a terminal and never with `NO_COLOR`. Run as a subprocess with no interpreter
 //! visible, so only the model side runs.
 
-use gcconform::expected::{ExpectedFile, expected_path_for_id};
+mod common;
+
+use common::{BIN, Scratch};
 use gcconform::version::Version;
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::Command;
 
 const SCENARIO: &str = "\
@@ -21,61 +22,18 @@ steps:
   - gc.collect()
 ";
 
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let d =
-            std::env::temp_dir().join(format!("gcconform-output-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(d.join("scenarios/t")).unwrap();
-        std::fs::create_dir_all(d.join("empty")).unwrap();
-        Scratch(d)
-    }
-    fn write(&self, rel: &str, text: &str) {
-        std::fs::write(self.0.join(rel), text).unwrap();
-    }
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_gcconform"));
-        c.args(args)
-            .current_dir(&self.0)
-            .env_clear()
-            .env("HOME", self.0.join("empty"))
-            .env("PATH", self.0.join("empty"));
-        c
-    }
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = self.command(args).output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-    /// The model's own traces as the expected file, with 3.12's collect result changed.
-    fn expect_model_but_312(&self, id: &str) {
-        let s = gcconform::scenario::load(&self.0.join(format!("scenarios/{id}.yaml"))).unwrap();
-        let mut f = ExpectedFile::new(format!("scenarios/{id}.yaml"));
-        for v in s.applicable_versions() {
-            let mut t = gcconform::model::run(&s, v).unwrap();
-            if v == Version::V3_12 {
-                for e in &mut t.events {
-                    if let gcconform::trace::Event::Collect { result, .. } = e {
-                        *result += 10;
-                    }
+/// The model's own traces as the expected file, with 3.12's collect result changed.
+fn expect_model_but_312(s: &Scratch, id: &str) {
+    s.expect_model(id, |v, mut t| {
+        if v == Version::V3_12 {
+            for e in &mut t.events {
+                if let gcconform::trace::Event::Collect { result, .. } = e {
+                    *result += 10;
                 }
             }
-            f.set(v, t, format!("CPython {}", v.reference_release()));
         }
-        f.write_atomic(&expected_path_for_id(&self.0.join("expected"), id))
-            .unwrap();
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+        t
+    });
 }
 
 #[test]
@@ -83,7 +41,7 @@ fn run_json_has_the_documented_shape() {
     let s = Scratch::new("json");
     s.write("scenarios/t/cycle.yaml", SCENARIO);
     s.write("scenarios/t/new.yaml", SCENARIO);
-    s.expect_model_but_312("t/cycle");
+    expect_model_but_312(&s, "t/cycle");
     let (code, out, err) = s.run(&["run", "--format", "json"]);
     assert_eq!(code, 1, "{out}\n{err}");
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
@@ -156,7 +114,7 @@ fn run_json_has_the_documented_shape() {
 fn text_output_has_no_colour_off_a_terminal() {
     let s = Scratch::new("plain");
     s.write("scenarios/t/cycle.yaml", SCENARIO);
-    s.expect_model_but_312("t/cycle");
+    expect_model_but_312(&s, "t/cycle");
     let (code, out, _) = s.run(&["run"]);
     assert_eq!(code, 1);
     assert!(out.contains("FAIL model 3.12 t/cycle: "), "{out}");
@@ -168,12 +126,11 @@ fn on_terminal(s: &Scratch, no_color: Option<&str>) -> Option<String> {
     if Command::new("script").arg("--version").output().is_err() {
         return None;
     }
-    let bin = env!("CARGO_BIN_EXE_gcconform");
     let mut c = Command::new("script");
-    c.args(["-q", "-e", "-c", &format!("{bin} run"), "/dev/null"])
+    c.args(["-q", "-e", "-c", &format!("{BIN} run"), "/dev/null"])
         .current_dir(&s.0)
         .env_clear()
-        .env("HOME", s.0.join("empty"))
+        .env("HOME", s.empty())
         .env("PATH", "/usr/bin:/bin")
         .env("GCCONFORM_PYTHONS", "")
         .env("TERM", "xterm");
@@ -188,7 +145,7 @@ fn on_terminal(s: &Scratch, no_color: Option<&str>) -> Option<String> {
 fn fail_is_red_on_a_terminal_unless_no_color() {
     let s = Scratch::new("tty");
     s.write("scenarios/t/cycle.yaml", SCENARIO);
-    s.expect_model_but_312("t/cycle");
+    expect_model_but_312(&s, "t/cycle");
     let Some(out) = on_terminal(&s, None) else {
         eprintln!("skipping: util-linux `script` is not installed");
         return;

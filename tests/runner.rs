@@ -1,44 +1,21 @@
 //! Runner integration tests: translate scenarios and run them under every interpreter found.
 //! Without interpreters the tests print a note and pass.
 
+mod common;
+
+use common::{discovery, interpreters};
 use gcconform::runner::program::{START, canonical};
-use gcconform::runner::{self, Discovery, Interpreter, Pool, RunError};
+use gcconform::runner::{self, Interpreter, Pool, RunError};
 use gcconform::scenario::{self, Scenario, Step, Stmt};
 use gcconform::trace::{Event, Trace};
 use gcconform::version::Version;
 use std::path::Path;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-fn discovery() -> &'static Discovery {
-    static D: OnceLock<Discovery> = OnceLock::new();
-    D.get_or_init(runner::discover)
-}
-
-/// The interpreters found, or a note saying why the test does nothing.
-fn interpreters(test: &str) -> Vec<&'static Interpreter> {
-    let d = discovery();
-    let found: Vec<&Interpreter> = d.found.iter().filter(|i| i.version.is_some()).collect();
-    if found.is_empty() {
-        eprintln!(
-            "{test}: no CPython interpreter found; skipping (set GCCONFORM_PYTHONS or install pyenv versions)"
-        );
-    } else if !d.missing.is_empty() {
-        eprintln!(
-            "{test}: no interpreter for {:?}; testing the others",
-            d.missing
-        );
-    }
-    found
-}
-
 fn seed(name: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/seed")
-        .join(format!("{name}.yaml"));
-    scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    common::load(&format!("seed/{name}"))
 }
 
 fn inline(id: &str, text: &str) -> Scenario {
@@ -1039,9 +1016,7 @@ fn corpus_forked_traces_are_fresh_ones_everywhere() {
 
 /// Run the corpus forked under `interps`, and fresh too under those in `compare`.
 fn corpus_forked_and_fresh(interps: &[&Interpreter], compare: &[&Interpreter]) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let scenarios: Vec<Scenario> = scenario::discover(&[root])
-        .unwrap()
+    let scenarios: Vec<Scenario> = common::shipped_scenarios()
         .iter()
         .filter_map(|f| scenario::load(f).ok())
         .collect();
@@ -1107,10 +1082,8 @@ fn corpus_forked_and_fresh(interps: &[&Interpreter], compare: &[&Interpreter]) {
 #[test]
 #[ignore]
 fn corpus_neutrality() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let interps = interpreters("corpus_neutrality");
-    let scenarios: Vec<Scenario> = scenario::discover(&[root])
-        .unwrap()
+    let scenarios: Vec<Scenario> = common::shipped_scenarios()
         .iter()
         .map(|f| scenario::load(f).unwrap())
         .collect();

@@ -2,6 +2,9 @@
 //! its statement pattern right on every form of the language, and every scenario carrying the
 //! `# yaml-language-server: $schema=` line (which the loader ignores).
 
+mod common;
+
+use common::root;
 use gcconform::scenario;
 use gcconform::schema::{
     MAX_REPEAT, NAME_PATTERN, REGENERATE, SCHEMA_PATH, StepItem, TraceMode, VERSION_PATTERN,
@@ -9,10 +12,6 @@ use gcconform::schema::{
 };
 use regex::Regex;
 use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 #[test]
 fn checked_in_schema_is_current() {
@@ -202,7 +201,7 @@ fn version_and_name_patterns() {
 }
 
 fn scenario_files() -> Vec<PathBuf> {
-    let files = scenario::discover(&[root().join("scenarios")]).unwrap();
+    let files = common::shipped_scenarios();
     assert!(!files.is_empty());
     files
 }
@@ -361,17 +360,11 @@ print("\n".join(bad) if bad else "OK %d" % len(files))
 
 #[test]
 fn the_schema_command_prints_writes_and_checks() {
-    let bin = env!("CARGO_BIN_EXE_gcconform");
     let run = |args: &[&str]| {
-        let o = std::process::Command::new(bin)
-            .args(args)
-            .current_dir(root())
-            .output()
-            .unwrap();
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
+        common::output(
+            std::process::Command::new(common::BIN)
+                .args(args)
+                .current_dir(root()),
         )
     };
     let (code, out, _) = run(&["schema"]);
@@ -384,7 +377,7 @@ fn the_schema_command_prints_writes_and_checks() {
         "{err}"
     );
 
-    let tmp = std::env::temp_dir().join(format!("gcconform-schema-{}.json", std::process::id()));
+    let tmp = common::temp_path("out.json");
     std::fs::write(&tmp, "{}\n").unwrap();
     let t = tmp.to_str().unwrap();
     let (code, _, err) = run(&["schema", "-o", t, "--check"]);
