@@ -283,24 +283,24 @@ fn out_edges(m: &Machine<'_>, id: Id) -> Vec<(String, Id, bool)> {
     match m.heap.kind(id) {
         Kind::Instance(inst) => {
             let cs = &m.classes[inst.class];
-            for (k, v) in inst.slots.iter().enumerate() {
-                if let Some(Val::Obj(o)) = v {
+            for k in 0..inst.nslots as usize {
+                if let Some(Val::Obj(o)) = m.heap.slot(id, k) {
                     let name = cs
                         .slots
                         .get(k)
                         .cloned()
                         .unwrap_or_else(|| format!("slot{k}"));
-                    out.push((format!(".{name}"), *o, false));
+                    out.push((format!(".{name}"), o, false));
                 }
             }
-            for (k, v) in inst.inline.iter().enumerate() {
-                if let Some(Val::Obj(o)) = v {
+            for k in 0..inst.inline_cap() {
+                if let Some(Val::Obj(o)) = m.heap.inline(id, k) {
                     let name = cs
                         .keys
                         .get(k)
                         .cloned()
                         .unwrap_or_else(|| format!("attr{k}"));
-                    out.push((format!(".{name}"), *o, false));
+                    out.push((format!(".{name}"), o, false));
                 }
             }
             if let Some(d) = inst.dict {

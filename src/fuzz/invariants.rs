@@ -115,8 +115,12 @@ fn strong_refs(m: &Machine, id: Id) -> Vec<Id> {
     let vals = |v: &[Val]| v.iter().filter_map(|x| x.obj()).collect::<Vec<_>>();
     match m.heap.kind(id) {
         Kind::Instance(i) => {
-            let mut out: Vec<Id> = i.slots.iter().flatten().filter_map(|x| x.obj()).collect();
-            out.extend(i.inline.iter().flatten().filter_map(|x| x.obj()));
+            let mut out: Vec<Id> = (0..i.nslots as usize)
+                .filter_map(|k| m.heap.slot(id, k).and_then(|x| x.obj()))
+                .collect();
+            out.extend(
+                (0..i.inline_cap()).filter_map(|k| m.heap.inline(id, k).and_then(|x| x.obj())),
+            );
             out.extend(i.dict);
             out
         }

@@ -158,31 +158,19 @@ impl Machine<'_> {
     /// (`_PyObject_FreeInstanceAttributes`, key-index order). Shared by dealloc and
     /// `subtype_clear`.
     pub fn clear_instance(&mut self, id: Id) {
-        let nslots = match self.heap.kind(id) {
-            Kind::Instance(i) => i.slots.len(),
+        let (nslots, inline) = match self.heap.kind(id) {
+            Kind::Instance(i) => (i.nslots as usize, i.inline_cap()),
             _ => unreachable!(),
         };
         for s in 0..nslots {
-            let v = match self.heap.kind_mut(id) {
-                Kind::Instance(i) => i.slots[s].take(),
-                _ => unreachable!(),
-            };
-            if let Some(v) = v {
+            if let Some(v) = self.heap.set_slot(id, s, None) {
                 self.decref(v);
             }
         }
+        // A finalizer run by a decref may store new inline values: re-read the capacity.
         let mut k = 0;
-        loop {
-            let v = match self.heap.kind_mut(id) {
-                Kind::Instance(i) => {
-                    if k >= i.inline.len() {
-                        break;
-                    }
-                    i.inline[k].take()
-                }
-                _ => unreachable!(),
-            };
-            if let Some(v) = v {
+        while k < inline.max(self.inline_cap(id)) {
+            if let Some(v) = self.heap.set_inline(id, k, None) {
                 self.decref(v);
             }
             k += 1;
@@ -193,6 +181,13 @@ impl Machine<'_> {
         };
         if let Some(d) = d {
             self.decref(Val::Obj(d));
+        }
+    }
+
+    fn inline_cap(&self, id: Id) -> usize {
+        match self.heap.kind(id) {
+            Kind::Instance(i) => i.inline_cap(),
+            _ => 0,
         }
     }
 

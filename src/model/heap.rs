@@ -106,18 +106,37 @@ impl DictObj {
     }
 }
 
-/// An instance of a scenario class.
+/// An instance of a scenario class. Its `__slots__` values and 3.11+ inline values live in the
+/// heap's value arena ([`Heap::slot`], [`Heap::inline`]), `cap` of them from `base`: the
+/// `nslots` slots first (sorted slot-name order), then the inline values by shared-key index.
+/// Like CPython's object layout, an instance's values sit in one block, not behind a pointer
+/// per instance.
 #[derive(Debug, Clone, Default)]
 pub struct Inst {
     pub class: usize,
     /// The `__dict__` object, if one exists (≤3.10 after the first attribute store; 3.11+ only
     /// when the class's shared keys overflowed).
     pub dict: Option<Id>,
-    /// 3.11+ inline values, indexed by the class's shared-key index.
-    pub inline: Vec<Option<Val>>,
-    /// `__slots__` values, in sorted slot-name order.
-    pub slots: Vec<Option<Val>>,
+    pub base: u32,
+    pub nslots: u16,
+    pub cap: u16,
 }
+
+impl Inst {
+    /// How many inline-value places the instance has (unset ones read as absent).
+    pub fn inline_cap(&self) -> usize {
+        (self.cap - self.nslots) as usize
+    }
+}
+
+/// A value in the arena, packed in 8 bytes: 0 is "unset" (an empty slot, an absent inline
+/// value); otherwise the low two bits say what it is: 1 an object (id above), 2 an int that fits
+/// in 62 bits, 3 `None` (3) or an int too large for that (index above, in [`Heap`]'s side list).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Packed(u64);
+
+const PACK_UNSET: Packed = Packed(0);
+const PACK_NONE: Packed = Packed(3);
 
 /// What an object is.
 #[derive(Debug, Clone)]
@@ -185,6 +204,12 @@ pub struct Heap {
     /// Weak references to each object, head first (`tp_weaklistoffset` list).
     weakrefs: HashMap<Id, Vec<Id>>,
     labels: HashMap<Id, String>,
+    /// Instance values (slots, inline values), blocks of `cap` from `Inst::base`.
+    vals: Vec<Packed>,
+    /// Released blocks, by capacity, for reuse (an allocator's size classes).
+    free_blocks: HashMap<u16, Vec<u32>>,
+    /// Ints too large to pack.
+    big_ints: Vec<i64>,
 }
 
 impl Heap {
@@ -269,9 +294,155 @@ impl Heap {
         id
     }
 
-    /// Mark `id` deallocated and drop its contents (the id is never reused).
+    /// Mark `id` deallocated and release its instance values (the id is never reused).
     pub fn free(&mut self, id: Id) {
         self.hdrs[id as usize].flags |= F_FREED;
+        if let Kind::Instance(i) = &mut self.kinds[id as usize] {
+            let (base, cap) = (i.base, i.cap);
+            i.cap = 0;
+            i.nslots = 0;
+            self.release_block(base, cap);
+        }
+    }
+
+    fn pack(&mut self, v: Option<Val>) -> Packed {
+        match v {
+            None => PACK_UNSET,
+            Some(Val::None) => PACK_NONE,
+            Some(Val::Obj(id)) => Packed(((id as u64) << 2) | 1),
+            Some(Val::Int(i)) if (-(1i64 << 61)..(1i64 << 61)).contains(&i) => {
+                Packed(((i << 2) as u64) | 2)
+            }
+            Some(Val::Int(i)) => {
+                self.big_ints.push(i);
+                Packed(((self.big_ints.len() as u64) << 2) | 3)
+            }
+        }
+    }
+
+    fn unpack(&self, p: Packed) -> Option<Val> {
+        match p.0 & 3 {
+            _ if p == PACK_UNSET => None,
+            1 => Some(Val::Obj((p.0 >> 2) as Id)),
+            2 => Some(Val::Int((p.0 as i64) >> 2)),
+            _ if p == PACK_NONE => Some(Val::None),
+            _ => Some(Val::Int(self.big_ints[(p.0 >> 2) as usize - 1])),
+        }
+    }
+
+    /// A block of `cap` unset values (reused when one of that size was released).
+    fn alloc_block(&mut self, cap: u16) -> u32 {
+        if cap == 0 {
+            return 0;
+        }
+        if let Some(b) = self.free_blocks.get_mut(&cap).and_then(|v| v.pop()) {
+            return b;
+        }
+        let b = self.vals.len();
+        assert!(
+            b + (cap as usize) < u32::MAX as usize,
+            "model value arena is full"
+        );
+        self.vals.resize(b + cap as usize, PACK_UNSET);
+        b as u32
+    }
+
+    fn release_block(&mut self, base: u32, cap: u16) {
+        if cap > 0 {
+            self.vals[base as usize..(base + cap as u32) as usize].fill(PACK_UNSET);
+            self.free_blocks.entry(cap).or_default().push(base);
+        }
+    }
+
+    /// A new instance of `class` with `nslots` empty slots and room for `inline` inline values.
+    pub fn alloc_instance(
+        &mut self,
+        class: usize,
+        nslots: usize,
+        inline: usize,
+        is_gc: bool,
+    ) -> Id {
+        let nslots = u16::try_from(nslots).expect("slot count checked by the loader");
+        let cap = nslots.saturating_add(u16::try_from(inline).unwrap_or(u16::MAX));
+        let base = self.alloc_block(cap);
+        self.alloc(
+            Kind::Instance(Inst {
+                class,
+                dict: None,
+                base,
+                nslots,
+                cap,
+            }),
+            is_gc,
+        )
+    }
+
+    fn inst(&self, id: Id) -> &Inst {
+        match self.kind(id) {
+            Kind::Instance(i) => i,
+            _ => unreachable!("not an instance"),
+        }
+    }
+
+    /// Slot `k` of instance `id`.
+    pub fn slot(&self, id: Id, k: usize) -> Option<Val> {
+        let i = self.inst(id);
+        debug_assert!(k < i.nslots as usize);
+        self.unpack(self.vals[i.base as usize + k])
+    }
+
+    /// Store (or, with `None`, empty) slot `k`; returns what it held.
+    pub fn set_slot(&mut self, id: Id, k: usize, v: Option<Val>) -> Option<Val> {
+        let i = self.inst(id);
+        debug_assert!(k < i.nslots as usize);
+        let at = i.base as usize + k;
+        let p = self.pack(v);
+        let old = std::mem::replace(&mut self.vals[at], p);
+        self.unpack(old)
+    }
+
+    /// Inline value `k` (3.11+), absent beyond the instance's capacity.
+    pub fn inline(&self, id: Id, k: usize) -> Option<Val> {
+        let i = self.inst(id);
+        if k >= i.inline_cap() {
+            return None;
+        }
+        self.unpack(self.vals[i.base as usize + i.nslots as usize + k])
+    }
+
+    /// Store (or empty) inline value `k`, growing the instance's block when needed; returns
+    /// what it held.
+    pub fn set_inline(&mut self, id: Id, k: usize, v: Option<Val>) -> Option<Val> {
+        let (base, nslots, cap) = {
+            let i = self.inst(id);
+            (i.base, i.nslots, i.cap)
+        };
+        if k >= (cap - nslots) as usize {
+            if v.is_none() {
+                return None;
+            }
+            let want = u16::try_from(nslots as usize + k + 1).expect("inline values fit in u16");
+            let new_cap = want.max(cap.saturating_mul(2)).max(4);
+            let nb = self.alloc_block(new_cap);
+            self.vals
+                .copy_within(base as usize..(base + cap as u32) as usize, nb as usize);
+            self.release_block(base, cap);
+            if let Kind::Instance(i) = self.kind_mut(id) {
+                i.base = nb;
+                i.cap = new_cap;
+            }
+            return self.set_inline(id, k, v);
+        }
+        let at = base as usize + nslots as usize + k;
+        let p = self.pack(v);
+        let old = std::mem::replace(&mut self.vals[at], p);
+        self.unpack(old)
+    }
+
+    /// Take every inline value out (`make_dict_from_instance_attributes`), by key index.
+    pub fn take_inline(&mut self, id: Id) -> Vec<Option<Val>> {
+        let n = self.inst(id).inline_cap();
+        (0..n).map(|k| self.set_inline(id, k, None)).collect()
     }
 
     /// A new, empty list head (`gc_list_init`).
@@ -395,11 +566,16 @@ impl Heap {
         out.clear();
         match self.kind(id) {
             Kind::Instance(inst) => {
-                out.extend(inst.slots.iter().flatten().filter_map(|x| x.obj()));
+                // Packed objects have tag 1: no unpacking needed to find them.
+                let obj = |p: &Packed| (p.0 & 3 == 1).then_some((p.0 >> 2) as Id);
+                let b = inst.base as usize;
+                let slots = &self.vals[b..b + inst.nslots as usize];
+                out.extend(slots.iter().filter_map(obj));
                 if let Some(d) = inst.dict {
                     out.push(d);
                 } else {
-                    out.extend(inst.inline.iter().flatten().filter_map(|x| x.obj()));
+                    let inline = &self.vals[b + inst.nslots as usize..b + inst.cap as usize];
+                    out.extend(inline.iter().filter_map(obj));
                 }
             }
             Kind::List(items) | Kind::Tuple(items) => {

@@ -6,7 +6,7 @@
 //! generation 0 and may start an automatic collection, as `_PyObject_GC_Alloc` does.
 
 use super::dict27::Table27;
-use super::heap::{DictObj, Heap, Id, Inst, Kind, NIL, Val};
+use super::heap::{DictObj, Heap, Id, Kind, NIL, Val};
 use super::journal::{AliveWhy, Ctx, Journal, Note};
 use super::profile::{AutoGc, InstanceLayout, Profile};
 use crate::scenario::{ClassDef, Scenario, Step, Stmt, Target, Value};
@@ -629,15 +629,10 @@ impl<'s> Machine<'s> {
         if is_gc {
             self.gc_alloc();
         }
-        let id = self.heap.alloc(
-            Kind::Instance(Inst {
-                class,
-                dict: None,
-                inline: Vec::new(),
-                slots: vec![None; nslots],
-            }),
-            is_gc,
-        );
+        // Room for every key the class's shared keys hold so far (3.11+ inline values).
+        let cs = &self.classes[class];
+        let inline = if cs.inline { cs.keys.len() } else { 0 };
+        let id = self.heap.alloc_instance(class, nslots, inline, is_gc);
         if is_gc {
             self.track(id);
         }
@@ -706,10 +701,7 @@ impl<'s> Machine<'s> {
         );
         if let Some(si) = slot {
             self.incref(v);
-            let old = match self.heap.kind_mut(obj) {
-                Kind::Instance(i) => i.slots[si].replace(v),
-                _ => unreachable!(),
-            };
+            let old = self.heap.set_slot(obj, si, Some(v));
             if let Some(o) = old {
                 self.decref(o);
             }
@@ -739,15 +731,7 @@ impl<'s> Machine<'s> {
             };
             if let Some(idx) = idx {
                 self.incref(v);
-                let old = match self.heap.kind_mut(obj) {
-                    Kind::Instance(i) => {
-                        if i.inline.len() <= idx {
-                            i.inline.resize(idx + 1, None);
-                        }
-                        i.inline[idx].replace(v)
-                    }
-                    _ => unreachable!(),
-                };
+                let old = self.heap.set_inline(obj, idx, Some(v));
                 if let Some(o) = old {
                     self.decref(o);
                 }
@@ -780,10 +764,11 @@ impl<'s> Machine<'s> {
 
     /// 3.11+: give an inline-values instance a real `__dict__` with its current values.
     fn materialize_dict(&mut self, obj: Id) {
-        let (class, vals) = match self.heap.kind_mut(obj) {
-            Kind::Instance(i) => (i.class, std::mem::take(&mut i.inline)),
+        let class = match self.heap.kind(obj) {
+            Kind::Instance(i) => i.class,
             _ => unreachable!(),
         };
+        let vals = self.heap.take_inline(obj);
         let keys = self.classes[class].keys.clone();
         let mut dobj = self.new_dictobj(0);
         let mut track = false;
@@ -827,10 +812,7 @@ impl<'s> Machine<'s> {
         let key = cs.keys.iter().position(|k| k == attr);
         let missing = || exc("AttributeError", attr.to_string());
         let old = if let Some(si) = slot {
-            match self.heap.kind_mut(obj) {
-                Kind::Instance(i) => i.slots[si].take(),
-                _ => unreachable!(),
-            }
+            self.heap.set_slot(obj, si, None)
         } else {
             let (dict, inline_idx) = match self.heap.kind(obj) {
                 Kind::Instance(i) => (i.dict, key),
@@ -841,10 +823,7 @@ impl<'s> Machine<'s> {
                     Kind::Dict(dd) => dd.remove(attr),
                     _ => unreachable!(),
                 },
-                None => match (self.heap.kind_mut(obj), inline_idx) {
-                    (Kind::Instance(i), Some(idx)) => i.inline.get_mut(idx).and_then(|s| s.take()),
-                    _ => None,
-                },
+                None => inline_idx.and_then(|idx| self.heap.set_inline(obj, idx, None)),
             }
         };
         match old {
