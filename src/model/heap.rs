@@ -418,9 +418,8 @@ impl Heap {
             (i.base, i.nslots, i.cap)
         };
         if k >= (cap - nslots) as usize {
-            if v.is_none() {
-                return None;
-            }
+            // Emptying a place the block does not have: nothing was there.
+            v?;
             let want = u16::try_from(nslots as usize + k + 1).expect("inline values fit in u16");
             let new_cap = want.max(cap.saturating_mul(2)).max(4);
             let nb = self.alloc_block(new_cap);
