@@ -282,7 +282,7 @@ fn out_edges(m: &Machine<'_>, id: Id) -> Vec<(String, Id, bool)> {
     let mut out = Vec::new();
     match m.heap.kind(id) {
         Kind::Instance(inst) => {
-            let cs = &m.classes[inst.class];
+            let cs = &m.classes[inst.class()];
             for k in 0..inst.nslots as usize {
                 if let Some(Val::Obj(o)) = m.heap.slot(id, k) {
                     let name = cs
@@ -411,7 +411,7 @@ fn capture(m: &Machine<'_>) -> Snap {
         }
         let (type_name, has_del, instance) = match m.heap.kind(id) {
             Kind::Instance(i) => {
-                let c = &m.sc.classes[i.class];
+                let c = &m.sc.classes[i.class()];
                 (c.name.clone(), Some(c.del.is_some()), true)
             }
             Kind::WeakRef { referent: None, .. } => ("weakref (dead)".to_string(), None, false),

@@ -249,7 +249,7 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
             let gc_class = by_label
                 .get(label.as_str())
                 .and_then(|id| match m.heap.kind(*id) {
-                    Kind::Instance(i) => Some(m.classes[i.class].is_gc),
+                    Kind::Instance(i) => Some(m.classes[i.class()].is_gc),
                     _ => None,
                 })
                 .unwrap_or(false);

@@ -3,7 +3,9 @@
 //! operations and in the same order, so that finalizer order, `gc.garbage` order and the
 //! returned count match. Version differences come from the [`Profile`](super::profile::Profile).
 
-use super::heap::{F_COLLECTING, F_FINALIZED, F_TRACKED, F_UNREACHABLE, Id, Kind, Val};
+use super::heap::{
+    F_COLLECTING, F_DICT, F_FINALIZED, F_TRACKED, F_TUPLE, F_UNREACHABLE, Id, Kind, Val,
+};
 use super::journal::{Ctx, Note};
 use super::machine::Machine;
 use super::profile::Resurrection;
@@ -111,10 +113,12 @@ impl Machine<'_> {
     /// `untrack_tuples` (3.x; 2.7 does the same per tuple inside `move_unreachable`):
     /// `_PyTuple_MaybeUntrack` on every reachable tuple, in list order.
     fn untrack_tuples(&mut self, head: Id) {
-        let mut id = self.heap.hdr(head).next;
+        let mut id = self.heap.next(head);
         while id != head {
-            let next = self.heap.hdr(id).next;
-            if let Kind::Tuple(items) = self.heap.kind(id)
+            let h = self.heap.hdr(id);
+            let next = h.next;
+            if h.flags & F_TUPLE != 0
+                && let Kind::Tuple(items) = self.heap.kind(id)
                 && items.iter().all(|v| !self.may_be_tracked(*v))
             {
                 self.untrack(id);
@@ -125,10 +129,12 @@ impl Machine<'_> {
 
     /// `untrack_dicts` / `_PyDict_MaybeUntrack`: full collections only (issue #14775).
     fn untrack_dicts(&mut self, head: Id) {
-        let mut id = self.heap.hdr(head).next;
+        let mut id = self.heap.next(head);
         while id != head {
-            let next = self.heap.hdr(id).next;
-            if id != self.globals
+            let h = self.heap.hdr(id);
+            let next = h.next;
+            if h.flags & F_DICT != 0
+                && id != self.globals
                 && let Kind::Dict(d) = self.heap.kind(id)
                 && d.entries
                     .iter()
@@ -143,7 +149,7 @@ impl Machine<'_> {
 
     fn has_legacy_finalizer(&self, id: Id) -> bool {
         match self.heap.kind(id) {
-            Kind::Instance(i) => self.p.del_is_legacy && self.sc.classes[i.class].del.is_some(),
+            Kind::Instance(i) => self.p.del_is_legacy && self.sc.classes[i.class()].del.is_some(),
             _ => false,
         }
     }
@@ -237,14 +243,14 @@ impl Machine<'_> {
         while let Some(op) = self.heap.first(collectable) {
             self.heap.move_to(op, seen);
             let has_del = match self.heap.kind(op) {
-                Kind::Instance(i) => self.sc.classes[i.class].del.is_some(),
+                Kind::Instance(i) => self.sc.classes[i.class()].del.is_some(),
                 _ => false,
             };
             if has_del && self.heap.hdr(op).flags & F_FINALIZED == 0 {
                 self.heap.hdr_mut(op).flags |= F_FINALIZED;
                 let no = self.collect_no();
-                self.ctx_push(Ctx::Finalizer {
-                    label: self.label(op),
+                self.ctx_push(|m| Ctx::Finalizer {
+                    label: m.label(op),
                     collect: Some(no),
                 });
                 self.incref(Val::Obj(op));
@@ -268,12 +274,16 @@ impl Machine<'_> {
     /// `handle_resurrected_objects` (3.9+): recompute reachability inside the set; what is now
     /// reachable (resurrected, or reachable from something resurrected) goes to `old`.
     fn handle_resurrected_objects(&mut self, unreachable: Id, still: Id, old: Id) {
-        for id in self.heap.members(unreachable) {
+        let mut id = self.heap.next(unreachable);
+        while id != unreachable {
             self.clear_collecting(id);
+            id = self.heap.next(id);
         }
         self.deduce_unreachable(unreachable, still);
-        for id in self.heap.members(still) {
+        let mut id = self.heap.next(still);
+        while id != still {
             self.heap.hdr_mut(id).flags &= !F_UNREACHABLE;
+            id = self.heap.next(id);
         }
         self.merge_clearing(unreachable, old);
     }
@@ -306,8 +316,8 @@ impl Machine<'_> {
                 self.garbage_append(op);
             } else {
                 let no = self.collect_no();
-                self.ctx_push(Ctx::Clear {
-                    label: self.label(op),
+                self.ctx_push(|m| Ctx::Clear {
+                    label: m.label(op),
                     collect: no,
                 });
                 self.incref(Val::Obj(op));
@@ -399,7 +409,7 @@ impl Machine<'_> {
             j.collections += 1;
         }
         let no = self.collect_no();
-        self.ctx_push(Ctx::Collect(no));
+        self.ctx_push(|_| Ctx::Collect(no));
         let r = self.collect_inner(generation, no, automatic);
         self.ctx_pop();
         r

@@ -92,7 +92,7 @@ impl Machine<'_> {
     /// `subtype_dealloc` for instances of scenario classes.
     fn subtype_dealloc(&mut self, id: Id) {
         let class = match self.heap.kind(id) {
-            Kind::Instance(i) => i.class,
+            Kind::Instance(i) => i.class(),
             _ => unreachable!(),
         };
         let has_del = self.sc.classes[class].del.is_some();

@@ -106,30 +106,47 @@ impl DictObj {
     }
 }
 
-/// An instance of a scenario class. Its `__slots__` values and 3.11+ inline values live in the
-/// heap's value arena ([`Heap::slot`], [`Heap::inline`]), `cap` of them from `base`: the
-/// `nslots` slots first (sorted slot-name order), then the inline values by shared-key index.
-/// Like CPython's object layout, an instance's values sit in one block, not behind a pointer
-/// per instance.
+/// An instance of a scenario class. Its `__slots__` values and 3.11+ inline values, `cap` of
+/// them, sit in the instance itself when there are at most [`SMALL`] (as CPython keeps slots in
+/// the object), otherwise in a block of the heap's value arena: the `nslots` slots first
+/// (sorted slot-name order), then the inline values by shared-key index. Read and write them
+/// with [`Heap::slot`], [`Heap::inline`] and their setters.
 #[derive(Debug, Clone, Default)]
 pub struct Inst {
-    pub class: usize,
+    cls: u32,
     /// The `__dict__` object, if one exists (≤3.10 after the first attribute store; 3.11+ only
     /// when the class's shared keys overflowed).
     pub dict: Option<Id>,
-    pub base: u32,
     pub nslots: u16,
     pub cap: u16,
+    /// The values when `cap <= SMALL`; otherwise `small[0]` is the block's index in the arena.
+    small: [Packed; SMALL],
 }
 
+/// How many values an instance holds without a block in the arena.
+pub const SMALL: usize = 3;
+
 impl Inst {
+    /// The index of the class in the scenario.
+    pub fn class(&self) -> usize {
+        self.cls as usize
+    }
+
     /// How many inline-value places the instance has (unset ones read as absent).
     pub fn inline_cap(&self) -> usize {
         (self.cap - self.nslots) as usize
     }
+
+    fn spilled(&self) -> bool {
+        self.cap as usize > SMALL
+    }
+
+    fn block(&self) -> usize {
+        self.small[0].0 as usize
+    }
 }
 
-/// A value in the arena, packed in 8 bytes: 0 is "unset" (an empty slot, an absent inline
+/// A value in an instance, packed in 8 bytes: 0 is "unset" (an empty slot, an absent inline
 /// value); otherwise the low two bits say what it is: 1 an object (id above), 2 an int that fits
 /// in 62 bits, 3 `None` (3) or an int too large for that (index above, in [`Heap`]'s side list).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -155,19 +172,23 @@ pub enum Kind {
 }
 
 /// `_PyGC_PREV_MASK_COLLECTING` (3.8+) / `gc_refs != GC_UNTRACKED` inside a collection.
-pub const F_COLLECTING: u8 = 1;
+pub const F_COLLECTING: u16 = 1;
 /// `NEXT_MASK_UNREACHABLE` / `GC_TENTATIVELY_UNREACHABLE`.
-pub const F_UNREACHABLE: u8 = 2;
+pub const F_UNREACHABLE: u16 = 2;
 /// `_PyGC_FINALIZED`.
-pub const F_FINALIZED: u8 = 4;
+pub const F_FINALIZED: u16 = 4;
 /// Linked into a GC list (`_PyObject_GC_IS_TRACKED`); list heads carry it too.
-pub const F_TRACKED: u8 = 8;
+pub const F_TRACKED: u16 = 8;
 /// The type is a GC type (has a `PyGC_Head`).
-pub const F_GC: u8 = 16;
+pub const F_GC: u16 = 16;
 /// Deallocated: the arena slot is dead (ids are never reused, so id order is creation order).
-pub const F_FREED: u8 = 32;
+pub const F_FREED: u16 = 32;
 /// The object has an entry in the weak-reference side table.
-pub const F_WEAKREFS: u8 = 64;
+pub const F_WEAKREFS: u16 = 64;
+/// The object is a tuple (kinds never change): `untrack_tuples` reads only headers.
+pub const F_TUPLE: u16 = 128;
+/// The object is a dict: `untrack_dicts` reads only headers.
+pub const F_DICT: u16 = 256;
 
 /// The hot part of an object, what the collector's passes read and write: `ob_refcnt` and the
 /// `PyGC_Head` (links, `gc_refs`, flag bits). 24 bytes, in a dense array of its own, so a pass
@@ -180,7 +201,7 @@ pub struct Hdr {
     pub gc_refs: i32,
     pub prev: Id,
     pub next: Id,
-    pub flags: u8,
+    pub flags: u16,
 }
 
 impl Hdr {
@@ -204,10 +225,10 @@ pub struct Heap {
     /// Weak references to each object, head first (`tp_weaklistoffset` list).
     weakrefs: HashMap<Id, Vec<Id>>,
     labels: HashMap<Id, String>,
-    /// Instance values (slots, inline values), blocks of `cap` from `Inst::base`.
+    /// Values of instances with more than [`SMALL`] of them, blocks of `cap`.
     vals: Vec<Packed>,
     /// Released blocks, by capacity, for reuse (an allocator's size classes).
-    free_blocks: HashMap<u16, Vec<u32>>,
+    free_blocks: Vec<Vec<u32>>,
     /// Ints too large to pack.
     big_ints: Vec<i64>,
 }
@@ -288,7 +309,12 @@ impl Heap {
             gc_refs: 0,
             prev: NIL,
             next: NIL,
-            flags: if is_gc { F_GC } else { 0 },
+            flags: if is_gc { F_GC } else { 0 }
+                | match kind {
+                    Kind::Tuple(_) => F_TUPLE,
+                    Kind::Dict(_) => F_DICT,
+                    _ => 0,
+                },
         });
         self.kinds.push(kind);
         id
@@ -298,10 +324,13 @@ impl Heap {
     pub fn free(&mut self, id: Id) {
         self.hdrs[id as usize].flags |= F_FREED;
         if let Kind::Instance(i) = &mut self.kinds[id as usize] {
-            let (base, cap) = (i.base, i.cap);
+            let spilled = i.spilled().then(|| (i.block() as u32, i.cap));
             i.cap = 0;
             i.nslots = 0;
-            self.release_block(base, cap);
+            i.small = [PACK_UNSET; SMALL];
+            if let Some((base, cap)) = spilled {
+                self.release_block(base, cap);
+            }
         }
     }
 
@@ -335,7 +364,7 @@ impl Heap {
         if cap == 0 {
             return 0;
         }
-        if let Some(b) = self.free_blocks.get_mut(&cap).and_then(|v| v.pop()) {
+        if let Some(b) = self.free_blocks.get_mut(cap as usize).and_then(|v| v.pop()) {
             return b;
         }
         let b = self.vals.len();
@@ -350,7 +379,11 @@ impl Heap {
     fn release_block(&mut self, base: u32, cap: u16) {
         if cap > 0 {
             self.vals[base as usize..(base + cap as u32) as usize].fill(PACK_UNSET);
-            self.free_blocks.entry(cap).or_default().push(base);
+            let c = cap as usize;
+            if self.free_blocks.len() <= c {
+                self.free_blocks.resize_with(c + 1, Vec::new);
+            }
+            self.free_blocks[c].push(base);
         }
     }
 
@@ -364,14 +397,17 @@ impl Heap {
     ) -> Id {
         let nslots = u16::try_from(nslots).expect("slot count checked by the loader");
         let cap = nslots.saturating_add(u16::try_from(inline).unwrap_or(u16::MAX));
-        let base = self.alloc_block(cap);
+        let mut small = [PACK_UNSET; SMALL];
+        if cap as usize > SMALL {
+            small[0] = Packed(self.alloc_block(cap) as u64);
+        }
         self.alloc(
             Kind::Instance(Inst {
-                class,
+                cls: u32::try_from(class).expect("class count checked by the loader"),
                 dict: None,
-                base,
                 nslots,
                 cap,
+                small,
             }),
             is_gc,
         )
@@ -384,21 +420,41 @@ impl Heap {
         }
     }
 
+    /// The place of value `k` (slots first, then inline values) of instance `id`.
+    fn place(&mut self, id: Id, k: usize) -> &mut Packed {
+        match &mut self.kinds[id as usize] {
+            Kind::Instance(i) if i.spilled() => &mut self.vals[i.block() + k],
+            Kind::Instance(i) => &mut i.small[k],
+            _ => unreachable!("not an instance"),
+        }
+    }
+
+    /// Every value place of an instance, slots first.
+    fn places<'a>(&'a self, i: &'a Inst) -> &'a [Packed] {
+        if i.spilled() {
+            &self.vals[i.block()..i.block() + i.cap as usize]
+        } else {
+            &i.small[..i.cap as usize]
+        }
+    }
+
+    fn replace(&mut self, id: Id, k: usize, v: Option<Val>) -> Option<Val> {
+        let p = self.pack(v);
+        let old = std::mem::replace(self.place(id, k), p);
+        self.unpack(old)
+    }
+
     /// Slot `k` of instance `id`.
     pub fn slot(&self, id: Id, k: usize) -> Option<Val> {
         let i = self.inst(id);
         debug_assert!(k < i.nslots as usize);
-        self.unpack(self.vals[i.base as usize + k])
+        self.unpack(self.places(i)[k])
     }
 
     /// Store (or, with `None`, empty) slot `k`; returns what it held.
     pub fn set_slot(&mut self, id: Id, k: usize, v: Option<Val>) -> Option<Val> {
-        let i = self.inst(id);
-        debug_assert!(k < i.nslots as usize);
-        let at = i.base as usize + k;
-        let p = self.pack(v);
-        let old = std::mem::replace(&mut self.vals[at], p);
-        self.unpack(old)
+        debug_assert!(k < self.inst(id).nslots as usize);
+        self.replace(id, k, v)
     }
 
     /// Inline value `k` (3.11+), absent beyond the instance's capacity.
@@ -407,35 +463,39 @@ impl Heap {
         if k >= i.inline_cap() {
             return None;
         }
-        self.unpack(self.vals[i.base as usize + i.nslots as usize + k])
+        self.unpack(self.places(i)[i.nslots as usize + k])
     }
 
-    /// Store (or empty) inline value `k`, growing the instance's block when needed; returns
+    /// Store (or empty) inline value `k`, growing the instance's values when needed; returns
     /// what it held.
     pub fn set_inline(&mut self, id: Id, k: usize, v: Option<Val>) -> Option<Val> {
-        let (base, nslots, cap) = {
+        let (nslots, cap) = {
             let i = self.inst(id);
-            (i.base, i.nslots, i.cap)
+            (i.nslots, i.cap)
         };
         if k >= (cap - nslots) as usize {
-            // Emptying a place the block does not have: nothing was there.
+            // Emptying a place the instance does not have: nothing was there.
             v?;
             let want = u16::try_from(nslots as usize + k + 1).expect("inline values fit in u16");
-            let new_cap = want.max(cap.saturating_mul(2)).max(4);
+            let new_cap = want.max(cap.saturating_mul(2)).max(SMALL as u16 + 1);
             let nb = self.alloc_block(new_cap);
-            self.vals
-                .copy_within(base as usize..(base + cap as u32) as usize, nb as usize);
-            self.release_block(base, cap);
-            if let Kind::Instance(i) = self.kind_mut(id) {
-                i.base = nb;
-                i.cap = new_cap;
+            let old: Vec<Packed> = self.places(self.inst(id)).to_vec();
+            self.vals[nb as usize..nb as usize + old.len()].copy_from_slice(&old);
+            let was = match self.kind_mut(id) {
+                Kind::Instance(i) => {
+                    let was = i.spilled().then(|| (i.block() as u32, i.cap));
+                    i.small = [PACK_UNSET; SMALL];
+                    i.small[0] = Packed(nb as u64);
+                    i.cap = new_cap;
+                    was
+                }
+                _ => unreachable!(),
+            };
+            if let Some((base, cap)) = was {
+                self.release_block(base, cap);
             }
-            return self.set_inline(id, k, v);
         }
-        let at = base as usize + nslots as usize + k;
-        let p = self.pack(v);
-        let old = std::mem::replace(&mut self.vals[at], p);
-        self.unpack(old)
+        self.replace(id, nslots as usize + k, v)
     }
 
     /// Take every inline value out (`make_dict_from_instance_attributes`), by key index.
@@ -567,13 +627,12 @@ impl Heap {
             Kind::Instance(inst) => {
                 // Packed objects have tag 1: no unpacking needed to find them.
                 let obj = |p: &Packed| (p.0 & 3 == 1).then_some((p.0 >> 2) as Id);
-                let b = inst.base as usize;
-                let slots = &self.vals[b..b + inst.nslots as usize];
+                let places = self.places(inst);
+                let (slots, inline) = places.split_at(inst.nslots as usize);
                 out.extend(slots.iter().filter_map(obj));
                 if let Some(d) = inst.dict {
                     out.push(d);
                 } else {
-                    let inline = &self.vals[b + inst.nslots as usize..b + inst.cap as usize];
                     out.extend(inline.iter().filter_map(obj));
                 }
             }

@@ -387,9 +387,14 @@ impl<'s> Machine<'s> {
         }
     }
 
-    pub fn ctx_push(&mut self, c: Ctx) {
-        if let Some(j) = &mut self.journal {
-            j.ctx.push(c);
+    /// Enter a context (only when a journal is attached; `c` is not evaluated otherwise, so
+    /// labels are not formatted on the collector's hot path).
+    pub fn ctx_push(&mut self, c: impl FnOnce(&Self) -> Ctx) {
+        if self.journal.is_some() {
+            let c = c(self);
+            if let Some(j) = &mut self.journal {
+                j.ctx.push(c);
+            }
         }
     }
 
@@ -507,7 +512,7 @@ impl<'s> Machine<'s> {
             return l.to_string();
         }
         match self.heap.kind(id) {
-            Kind::Instance(i) => format!("<{}>", self.sc.classes[i.class].name),
+            Kind::Instance(i) => format!("<{}>", self.sc.classes[i.class()].name),
             Kind::List(_) => "<list>".into(),
             Kind::Dict(_) => "<dict>".into(),
             Kind::Tuple(_) => "<tuple>".into(),
@@ -676,7 +681,7 @@ impl<'s> Machine<'s> {
 
     pub fn type_name(&self, id: Id) -> String {
         match self.heap.kind(id) {
-            Kind::Instance(i) => self.sc.classes[i.class].name.clone(),
+            Kind::Instance(i) => self.sc.classes[i.class()].name.clone(),
             Kind::List(_) => "list".into(),
             Kind::Dict(_) => "dict".into(),
             Kind::Tuple(_) => "tuple".into(),
@@ -688,7 +693,7 @@ impl<'s> Machine<'s> {
     /// `PyObject_GenericSetAttr` (or a slot's member descriptor). Takes a new reference to `v`.
     pub fn setattr(&mut self, obj: Id, attr: &str, v: Val) -> PyResult<()> {
         let class = match self.heap.kind(obj) {
-            Kind::Instance(i) => i.class,
+            Kind::Instance(i) => i.class(),
             _ => unreachable!("checked instance"),
         };
         let cs = &self.classes[class];
@@ -765,7 +770,7 @@ impl<'s> Machine<'s> {
     /// 3.11+: give an inline-values instance a real `__dict__` with its current values.
     fn materialize_dict(&mut self, obj: Id) {
         let class = match self.heap.kind(obj) {
-            Kind::Instance(i) => i.class,
+            Kind::Instance(i) => i.class(),
             _ => unreachable!(),
         };
         let vals = self.heap.take_inline(obj);
@@ -804,7 +809,7 @@ impl<'s> Machine<'s> {
 
     fn delattr(&mut self, obj: Id, attr: &str) -> PyResult<()> {
         let class = match self.heap.kind(obj) {
-            Kind::Instance(i) => i.class,
+            Kind::Instance(i) => i.class(),
             _ => unreachable!(),
         };
         let cs = &self.classes[class];
@@ -1041,7 +1046,7 @@ impl<'s> Machine<'s> {
                 let r = match r {
                     Val::Obj(id) if matches!(self.heap.kind(id), Kind::Instance(_)) => {
                         let c = match self.heap.kind(id) {
-                            Kind::Instance(i) => i.class,
+                            Kind::Instance(i) => i.class(),
                             _ => unreachable!(),
                         };
                         if !self.classes[c].weakrefable {
@@ -1196,7 +1201,7 @@ impl<'s> Machine<'s> {
     /// are printed and ignored (`PyErr_WriteUnraisable`).
     pub fn call_del(&mut self, id: Id) {
         let class = match self.heap.kind(id) {
-            Kind::Instance(i) => i.class,
+            Kind::Instance(i) => i.class(),
             _ => return,
         };
         let Some(body) = self.sc.classes[class].del.as_ref() else {
@@ -1215,7 +1220,7 @@ impl<'s> Machine<'s> {
         });
         let pushed = from_gc.is_none();
         if pushed {
-            self.ctx_push(Ctx::Finalizer {
+            self.ctx_push(|_| Ctx::Finalizer {
                 label: label.clone(),
                 collect: None,
             });

@@ -83,7 +83,7 @@ fn run_with(
     }
     for (i, step) in scenario.steps.iter().enumerate() {
         m.note(|_| journal::Note::Step { index: i });
-        m.ctx_push(journal::Ctx::Step(i));
+        m.ctx_push(|_| journal::Ctx::Step(i));
         if let Some(f) = inspect.as_mut() {
             f(Moment::Before(i), &m);
         }
