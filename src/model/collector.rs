@@ -4,7 +4,7 @@
 //! returned count match. Version differences come from the [`Profile`](super::profile::Profile).
 
 use super::heap::{
-    F_COLLECTING, F_DICT, F_FINALIZED, F_TRACKED, F_TUPLE, F_UNREACHABLE, Id, Kind, Val,
+    F_COLLECTING, F_DICT, F_FINALIZED, F_TRACKED, F_TUPLE, F_UNREACHABLE, Id, Kind, Links, Val,
 };
 use super::journal::{Ctx, Note};
 use super::machine::Machine;
@@ -41,78 +41,69 @@ impl Machine<'_> {
 
     /// `update_refs` + `subtract_refs`: gc_refs = refcount minus references from inside `head`.
     fn update_and_subtract(&mut self, head: Id) {
+        let (links, objs) = self.heap.split();
         // update_refs
-        let mut cur = self.heap.next(head);
+        let mut cur = links.next(head);
         while cur != head {
-            let h = self.heap.hdr_mut(cur);
+            let h = links.get_mut(cur);
             h.gc_refs = h.refcnt as i32;
             h.flags |= F_COLLECTING;
             cur = h.next;
         }
         // subtract_refs: visit_decref on each referent
-        let mut buf = std::mem::take(&mut self.scratch);
-        let mut cur = self.heap.next(head);
+        let mut cur = links.next(head);
         while cur != head {
-            self.heap.referents_into(cur, &mut buf);
-            for &r in &buf {
-                let h = self.heap.hdr_mut(r);
+            objs.for_each_referent(cur, |r| {
+                let h = links.get_mut(r);
                 if h.flags & (F_COLLECTING | F_TRACKED) == F_COLLECTING | F_TRACKED {
                     h.gc_refs -= 1;
                 }
-            }
-            cur = self.heap.next(cur);
+            });
+            cur = links.next(cur);
         }
-        self.scratch = buf;
     }
 
     /// `move_unreachable`: scan `young` in order; objects with gc_refs > 0 are reachable and
     /// make their referents reachable (`visit_reachable`, which moves tentatively unreachable
     /// ones back to the tail of `young`); the others move to `unreachable`.
-    fn move_unreachable(&mut self, young: Id, unreachable: Id) {
-        let mut cur = self.heap.next(young);
+    /// Returns how many objects stay in `young` (each is scanned as reachable exactly once).
+    fn move_unreachable(&mut self, young: Id, unreachable: Id) -> usize {
+        let (links, objs) = self.heap.split();
+        let mut reachable = 0;
+        let mut cur = links.next(young);
         while cur != young {
-            if self.heap.hdr(cur).gc_refs > 0 {
-                let mut buf = std::mem::take(&mut self.scratch);
-                self.heap.referents_into(cur, &mut buf);
-                for &r in &buf {
-                    self.visit_reachable(r, young);
-                }
-                self.scratch = buf;
-                self.heap.hdr_mut(cur).flags &= !F_COLLECTING;
-                cur = self.heap.hdr(cur).next;
+            let h = links.get(cur);
+            let next = h.next;
+            if h.gc_refs > 0 {
+                reachable += 1;
+                objs.for_each_referent(cur, |r| visit_reachable(links, r, young));
+                links.get_mut(cur).flags &= !F_COLLECTING;
+                // visit_reachable may have appended to young: re-read the link.
+                cur = links.next(cur);
             } else {
-                let next = self.heap.hdr(cur).next;
-                self.heap.move_to(cur, unreachable);
-                self.heap.hdr_mut(cur).flags |= F_UNREACHABLE;
+                links.move_to(cur, unreachable);
+                links.get_mut(cur).flags |= F_UNREACHABLE;
                 cur = next;
             }
         }
-    }
-
-    fn visit_reachable(&mut self, r: Id, young: Id) {
-        let h = *self.heap.hdr(r);
-        if h.flags & (F_COLLECTING | F_TRACKED) != F_COLLECTING | F_TRACKED {
-            return;
-        }
-        if h.flags & F_UNREACHABLE != 0 {
-            self.heap.move_to(r, young);
-            let h = self.heap.hdr_mut(r);
-            h.flags &= !F_UNREACHABLE;
-            h.gc_refs = 1;
-        } else if h.gc_refs == 0 {
-            self.heap.hdr_mut(r).gc_refs = 1;
-        }
+        reachable
     }
 
     /// `deduce_unreachable`: split `base` into reachable (stays) and `unreachable`.
-    fn deduce_unreachable(&mut self, base: Id, unreachable: Id) {
+    /// Returns how many objects stay in `base`.
+    fn deduce_unreachable(&mut self, base: Id, unreachable: Id) -> usize {
         self.update_and_subtract(base);
-        self.move_unreachable(base, unreachable);
+        self.move_unreachable(base, unreachable)
     }
 
     /// `untrack_tuples` (3.x; 2.7 does the same per tuple inside `move_unreachable`):
     /// `_PyTuple_MaybeUntrack` on every reachable tuple, in list order.
-    fn untrack_tuples(&mut self, head: Id) {
+    /// Returns how many it untracked.
+    fn untrack_tuples(&mut self, head: Id) -> usize {
+        let mut n = 0;
+        if self.heap.links().tracked_tuples() == 0 {
+            return n;
+        }
         let mut id = self.heap.next(head);
         while id != head {
             let h = self.heap.hdr(id);
@@ -122,13 +113,22 @@ impl Machine<'_> {
                 && items.iter().all(|v| !self.may_be_tracked(*v))
             {
                 self.untrack(id);
+                n += 1;
             }
             id = next;
         }
+        n
     }
 
     /// `untrack_dicts` / `_PyDict_MaybeUntrack`: full collections only (issue #14775).
-    fn untrack_dicts(&mut self, head: Id) {
+    /// Returns how many it untracked.
+    fn untrack_dicts(&mut self, head: Id) -> usize {
+        let mut n = 0;
+        let globals_tracked = self.heap.is_tracked(self.globals) as usize;
+        if self.heap.links().tracked_dicts() == globals_tracked {
+            // No dict but the module globals (never untracked) is tracked.
+            return n;
+        }
         let mut id = self.heap.next(head);
         while id != head {
             let h = self.heap.hdr(id);
@@ -142,9 +142,11 @@ impl Machine<'_> {
                     .all(|(_, v)| !self.may_be_tracked(*v))
             {
                 self.untrack(id);
+                n += 1;
             }
             id = next;
         }
+        n
     }
 
     fn has_legacy_finalizer(&self, id: Id) -> bool {
@@ -438,21 +440,25 @@ impl Machine<'_> {
             scanned: m.heap.len(young),
             automatic,
         });
-        self.deduce_unreachable(young, unreachable);
+        // gc_list_size(young) is kept as a count instead of a walk: what move_unreachable
+        // left in young, less what untrack_tuples/untrack_dicts took out.
+        let mut young_len = self.deduce_unreachable(young, unreachable);
         self.note(|m| Note::Unreachable {
             no,
             labels: m.instance_labels(unreachable),
         });
-        self.untrack_tuples(young);
+        young_len -= self.untrack_tuples(young);
+        debug_assert_eq!(young_len, self.heap.len(young));
         if young != old {
             if generation == 1 {
-                self.long_lived_pending += self.heap.len(young) as i64;
+                self.long_lived_pending += young_len as i64;
             }
             self.heap.merge(young, old);
         } else {
-            self.untrack_dicts(young);
+            young_len -= self.untrack_dicts(young);
+            debug_assert_eq!(young_len, self.heap.len(young));
             self.long_lived_pending = 0;
-            self.long_lived_total = self.heap.len(young) as i64;
+            self.long_lived_total = young_len as i64;
         }
 
         let finalizers = self.heap.new_head();
@@ -551,5 +557,22 @@ impl Machine<'_> {
             }
         }
         n + m
+    }
+}
+
+/// `visit_reachable`: a referent of a reachable object is reachable; a tentatively unreachable
+/// one moves back to the tail of `young`, to be scanned in its turn.
+#[inline]
+fn visit_reachable(links: &mut Links, r: Id, young: Id) {
+    let h = links.get_mut(r);
+    if h.flags & (F_COLLECTING | F_TRACKED) != F_COLLECTING | F_TRACKED {
+        return;
+    }
+    if h.flags & F_UNREACHABLE != 0 {
+        h.flags &= !F_UNREACHABLE;
+        h.gc_refs = 1;
+        links.move_to(r, young);
+    } else if h.gc_refs == 0 {
+        h.gc_refs = 1;
     }
 }

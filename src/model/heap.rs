@@ -220,7 +220,7 @@ impl Hdr {
 /// parts (weak-reference lists, labels) in side tables.
 #[derive(Debug, Default)]
 pub struct Heap {
-    hdrs: Vec<Hdr>,
+    links: Links,
     kinds: Vec<Kind>,
     /// Weak references to each object, head first (`tp_weaklistoffset` list).
     weakrefs: HashMap<Id, Vec<Id>>,
@@ -236,15 +236,15 @@ pub struct Heap {
 impl Heap {
     /// How many objects were ever allocated (ids are `0..count()`).
     pub fn count(&self) -> Id {
-        self.hdrs.len() as Id
+        self.links.hdrs.len() as Id
     }
 
     pub fn hdr(&self, id: Id) -> &Hdr {
-        &self.hdrs[id as usize]
+        &self.links.hdrs[id as usize]
     }
 
     pub fn hdr_mut(&mut self, id: Id) -> &mut Hdr {
-        &mut self.hdrs[id as usize]
+        &mut self.links.hdrs[id as usize]
     }
 
     pub fn kind(&self, id: Id) -> &Kind {
@@ -256,7 +256,7 @@ impl Heap {
     }
 
     pub fn refcnt(&self, id: Id) -> i64 {
-        self.hdrs[id as usize].refcnt
+        self.links.hdrs[id as usize].refcnt
     }
 
     pub fn is_freed(&self, id: Id) -> bool {
@@ -277,13 +277,13 @@ impl Heap {
 
     /// The weak-reference list of `id`, created empty if it has none.
     pub fn weakrefs_mut(&mut self, id: Id) -> &mut Vec<Id> {
-        self.hdrs[id as usize].flags |= F_WEAKREFS;
+        self.links.hdrs[id as usize].flags |= F_WEAKREFS;
         self.weakrefs.entry(id).or_default()
     }
 
     /// Take the whole weak-reference list of `id` out.
     pub fn take_weakrefs(&mut self, id: Id) -> Vec<Id> {
-        let h = &mut self.hdrs[id as usize];
+        let h = &mut self.links.hdrs[id as usize];
         if h.flags & F_WEAKREFS == 0 {
             return Vec::new();
         }
@@ -302,9 +302,9 @@ impl Heap {
 
     /// A new object with refcount 0, untracked.
     pub fn alloc(&mut self, kind: Kind, is_gc: bool) -> Id {
-        let id = self.hdrs.len() as Id;
+        let id = self.links.hdrs.len() as Id;
         assert!(id < NIL, "model heap exhausted its id space");
-        self.hdrs.push(Hdr {
+        self.links.hdrs.push(Hdr {
             refcnt: 0,
             gc_refs: 0,
             prev: NIL,
@@ -322,7 +322,7 @@ impl Heap {
 
     /// Mark `id` deallocated and release its instance values (the id is never reused).
     pub fn free(&mut self, id: Id) {
-        self.hdrs[id as usize].flags |= F_FREED;
+        self.links.hdrs[id as usize].flags |= F_FREED;
         if let Kind::Instance(i) = &mut self.kinds[id as usize] {
             let spilled = i.spilled().then(|| (i.block() as u32, i.cap));
             i.cap = 0;
@@ -520,14 +520,133 @@ impl Heap {
 
     /// `gc_list_append`: link `id` at the tail of `head`. `id` must be unlinked.
     pub fn append(&mut self, id: Id, head: Id) {
-        debug_assert!(!self.is_tracked(id));
+        self.links.append(id, head)
+    }
+
+    /// `gc_list_remove`: unlink `id` (no-op when untracked).
+    pub fn unlink(&mut self, id: Id) {
+        self.links.unlink(id)
+    }
+
+    /// `gc_list_move`: unlink and append to `head`.
+    pub fn move_to(&mut self, id: Id, head: Id) {
+        self.links.move_to(id, head)
+    }
+
+    pub fn next(&self, id: Id) -> Id {
+        self.links.next(id)
+    }
+
+    pub fn first(&self, head: Id) -> Option<Id> {
+        self.links.first(head)
+    }
+
+    pub fn is_empty(&self, head: Id) -> bool {
+        self.links.is_empty(head)
+    }
+
+    /// `gc_list_merge(from, to)`: append all of `from` to the tail of `to`, leaving `from` empty.
+    pub fn merge(&mut self, from: Id, to: Id) {
+        self.links.merge(from, to)
+    }
+
+    /// The members of a list, head to tail (a snapshot).
+    pub fn members(&self, head: Id) -> Vec<Id> {
+        self.links.members(head)
+    }
+
+    /// `gc_list_size`.
+    pub fn len(&self, head: Id) -> usize {
+        self.links.len(head)
+    }
+
+    pub fn links(&self) -> &Links {
+        &self.links
+    }
+
+    /// The headers (mutable) and the objects' contents (read-only) at once, for the
+    /// collector's passes, which read referents while they update headers.
+    pub fn split(&mut self) -> (&mut Links, Contents<'_>) {
+        (
+            &mut self.links,
+            Contents {
+                kinds: &self.kinds,
+                vals: &self.vals,
+            },
+        )
+    }
+
+    /// `tp_traverse`: the objects `id` references, in the order CPython's traverse visits them.
+    /// Lists and tuples visit last to first (`list_traverse`, `tupletraverse`); dicts in their
+    /// iteration order; instances their slots (sorted), then `__dict__` or inline values;
+    /// weakrefs only their callback (not modelled as an object).
+    pub fn referents(&self, id: Id) -> Vec<Id> {
+        let mut v = Vec::new();
+        self.referents_into(id, &mut v);
+        v
+    }
+
+    /// [`Heap::referents`] into a reused buffer (cleared first).
+    pub fn referents_into(&self, id: Id, out: &mut Vec<Id>) {
+        out.clear();
+        Contents {
+            kinds: &self.kinds,
+            vals: &self.vals,
+        }
+        .for_each_referent(id, |r| out.push(r));
+    }
+}
+
+/// The objects' headers: reference counts and the `PyGC_Head` links, with `gcmodule.c`'s list
+/// operations.
+#[derive(Debug, Default)]
+pub struct Links {
+    hdrs: Vec<Hdr>,
+    /// How many tuples and dicts are tracked: `untrack_tuples` and `untrack_dicts` have nothing
+    /// to do when there are none, and skip their pass.
+    tracked_tuples: usize,
+    tracked_dicts: usize,
+}
+
+impl Links {
+    pub fn get(&self, id: Id) -> &Hdr {
+        &self.hdrs[id as usize]
+    }
+
+    pub fn get_mut(&mut self, id: Id) -> &mut Hdr {
+        &mut self.hdrs[id as usize]
+    }
+
+    /// `gc_list_append`: link `id` at the tail of `head`. `id` must be unlinked.
+    pub fn append(&mut self, id: Id, head: Id) {
+        debug_assert!(!self.get(id).is_tracked());
         let last = self.hdrs[head as usize].prev;
         self.hdrs[last as usize].next = id;
         let h = &mut self.hdrs[id as usize];
         h.prev = last;
         h.next = head;
         h.flags |= F_TRACKED;
+        let kind = h.flags & (F_TUPLE | F_DICT);
         self.hdrs[head as usize].prev = id;
+        self.count_kind(kind, 1);
+    }
+
+    fn count_kind(&mut self, kind: u16, delta: isize) {
+        if kind & F_TUPLE != 0 {
+            self.tracked_tuples = self.tracked_tuples.wrapping_add_signed(delta);
+        } else if kind & F_DICT != 0 {
+            self.tracked_dicts = self.tracked_dicts.wrapping_add_signed(delta);
+        }
+    }
+
+    /// How many tuples are tracked.
+    pub fn tracked_tuples(&self) -> usize {
+        self.tracked_tuples
+    }
+
+    /// How many dicts are tracked.
+    pub fn tracked_dicts(&self) -> usize {
+        self.tracked_dicts
     }
 
     /// `gc_list_remove`: unlink `id` (no-op when untracked).
@@ -542,6 +661,8 @@ impl Heap {
         h.prev = NIL;
         h.next = NIL;
         h.flags &= !F_TRACKED;
+        let kind = h.flags & (F_TUPLE | F_DICT);
+        self.count_kind(kind, -1);
     }
 
     /// `gc_list_move`: unlink and append to `head`.
@@ -576,14 +697,14 @@ impl Heap {
         if from == to || self.is_empty(from) {
             return;
         }
-        let first = self.hdr(from).next;
-        let last = self.hdr(from).prev;
-        let tail = self.hdr(to).prev;
-        self.hdr_mut(tail).next = first;
-        self.hdr_mut(first).prev = tail;
-        self.hdr_mut(last).next = to;
-        self.hdr_mut(to).prev = last;
-        let h = self.hdr_mut(from);
+        let first = self.get(from).next;
+        let last = self.get(from).prev;
+        let tail = self.get(to).prev;
+        self.get_mut(tail).next = first;
+        self.get_mut(first).prev = tail;
+        self.get_mut(last).next = to;
+        self.get_mut(to).prev = last;
+        let h = self.get_mut(from);
         h.next = from;
         h.prev = from;
     }
@@ -609,45 +730,61 @@ impl Heap {
         }
         n
     }
+}
 
-    /// `tp_traverse`: the objects `id` references, in the order CPython's traverse visits them.
-    /// Lists and tuples visit last to first (`list_traverse`, `tupletraverse`); dicts in their
-    /// iteration order; instances their slots (sorted), then `__dict__` or inline values;
-    /// weakrefs only their callback (not modelled as an object).
-    pub fn referents(&self, id: Id) -> Vec<Id> {
-        let mut v = Vec::new();
-        self.referents_into(id, &mut v);
-        v
-    }
+/// The objects' contents, read-only: what `tp_traverse` visits.
+#[derive(Clone, Copy)]
+pub struct Contents<'a> {
+    kinds: &'a [Kind],
+    vals: &'a [Packed],
+}
 
-    /// [`Heap::referents`] into a reused buffer (cleared first): the collector's hot path.
-    pub fn referents_into(&self, id: Id, out: &mut Vec<Id>) {
-        out.clear();
-        match self.kind(id) {
+impl Contents<'_> {
+    /// `tp_traverse`: call `f` on each object `id` references, in CPython's visit order (see
+    /// [`Heap::referents`]).
+    #[inline]
+    pub fn for_each_referent(&self, id: Id, mut f: impl FnMut(Id)) {
+        match &self.kinds[id as usize] {
             Kind::Instance(inst) => {
                 // Packed objects have tag 1: no unpacking needed to find them.
-                let obj = |p: &Packed| (p.0 & 3 == 1).then_some((p.0 >> 2) as Id);
-                let places = self.places(inst);
-                let (slots, inline) = places.split_at(inst.nslots as usize);
-                out.extend(slots.iter().filter_map(obj));
-                if let Some(d) = inst.dict {
-                    out.push(d);
+                let places = if inst.spilled() {
+                    &self.vals[inst.block()..inst.block() + inst.cap as usize]
                 } else {
-                    out.extend(inline.iter().filter_map(obj));
+                    &inst.small[..inst.cap as usize]
+                };
+                let (slots, inline) = places.split_at(inst.nslots as usize);
+                let mut visit = |p: &Packed| {
+                    if p.0 & 3 == 1 {
+                        f((p.0 >> 2) as Id)
+                    }
+                };
+                slots.iter().for_each(&mut visit);
+                if let Some(d) = inst.dict {
+                    f(d);
+                } else {
+                    inline.iter().for_each(visit);
                 }
             }
             Kind::List(items) | Kind::Tuple(items) => {
-                out.extend(items.iter().rev().filter_map(|x| x.obj()));
+                for x in items.iter().rev() {
+                    if let Val::Obj(o) = x {
+                        f(*o)
+                    }
+                }
             }
             Kind::Dict(d) => match &d.table27 {
                 Some(t) => t.for_each(|i| {
-                    if let Some((_, v)) = &d.entries[i as usize]
-                        && let Some(o) = v.obj()
-                    {
-                        out.push(o);
+                    if let Some((_, Val::Obj(o))) = &d.entries[i as usize] {
+                        f(*o);
                     }
                 }),
-                None => out.extend(d.entries.iter().flatten().filter_map(|(_, v)| v.obj())),
+                None => {
+                    for (_, v) in d.entries.iter().flatten() {
+                        if let Val::Obj(o) = v {
+                            f(*o)
+                        }
+                    }
+                }
             },
             Kind::WeakRef { .. } | Kind::Head => {}
         }
