@@ -160,7 +160,7 @@ const PACK_NONE: Packed = Packed(3);
 pub enum Kind {
     Instance(Inst),
     List(Vec<Val>),
-    Dict(DictObj),
+    Dict(Box<DictObj>),
     Tuple(Vec<Val>),
     /// A `weakref.ref`; `callback` says whether it carries the scenario's callback.
     WeakRef {
@@ -788,5 +788,19 @@ impl Contents<'_> {
             },
             Kind::WeakRef { .. } | Kind::Head => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The collector's passes stream headers and kinds: keep them small (a header and a
+    /// kind holding an instance with up to three values fit in 72 bytes; CPython's object with
+    /// its `PyGC_Head` and three slots takes 56-64).
+    #[test]
+    fn object_layout_stays_compact() {
+        assert_eq!(std::mem::size_of::<Hdr>(), 24);
+        assert!(std::mem::size_of::<Kind>() <= 48, "{}", std::mem::size_of::<Kind>());
     }
 }

@@ -181,7 +181,7 @@ impl<'s> Machine<'s> {
         // Interpreter start-up: the module globals and gc.garbage exist, are held from outside
         // (the module, the C static), and sit in the oldest generation, ahead of everything
         // the scenario creates (the runner's start-up `gc.collect()` put them there).
-        let g = m.heap.alloc(Kind::Dict(m.new_dictobj(0)), true);
+        let g = m.heap.alloc(Kind::Dict(Box::new(m.new_dictobj(0))), true);
         m.heap.hdr_mut(g).refcnt = 1;
         m.heap.append(g, m.gens[2]);
         m.globals = g;
@@ -755,7 +755,7 @@ impl<'s> Machine<'s> {
             None => {
                 // _PyObjectDict_SetItem: the instance dict is created on the first store.
                 let dobj = self.new_dictobj(0);
-                let d = self.new_object(Kind::Dict(dobj));
+                let d = self.new_object(Kind::Dict(Box::new(dobj)));
                 self.heap.hdr_mut(d).refcnt = 1;
                 if let Kind::Instance(i) = self.heap.kind_mut(obj) {
                     i.dict = Some(d);
@@ -783,7 +783,7 @@ impl<'s> Machine<'s> {
                 dobj.set(k, v);
             }
         }
-        let d = self.new_object(Kind::Dict(dobj));
+        let d = self.new_object(Kind::Dict(Box::new(dobj)));
         self.heap.hdr_mut(d).refcnt = 1;
         if track {
             self.track(d);
@@ -942,7 +942,7 @@ impl<'s> Machine<'s> {
                     .map(|(k, v)| Ok((k.clone(), self.value(v)?)))
                     .collect::<PyResult<Vec<_>>>()?;
                 let dobj = self.new_dictobj(items.len());
-                let id = self.new_object(Kind::Dict(dobj));
+                let id = self.new_object(Kind::Dict(Box::new(dobj)));
                 self.heap.hdr_mut(id).refcnt = 1;
                 for (k, v) in vals {
                     self.dict_set(id, &k, v);
