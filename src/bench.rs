@@ -84,18 +84,14 @@ fn bench_scenario(slots: bool) -> Scenario {
     scenario::parse_scenario(Path::new("bench.yaml"), yaml).expect("bench scenario is valid")
 }
 
-fn rss_bytes() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = s.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
-
 /// Model: build the heap, then time one full collection. Returns (seconds, collected,
-/// bytes per object).
+/// bytes per object: what the model's heap owns for the heap built, [`Heap::footprint`]).
+///
+/// [`Heap::footprint`]: crate::model::heap::Heap::footprint
 pub fn model_collect(spec: &HeapSpec, version: Version) -> (f64, i64, Option<f64>) {
     let sc = bench_scenario(spec.slots);
-    let rss0 = rss_bytes();
     let mut m = Machine::new(&sc, Profile::for_version(version));
+    let before = m.heap.footprint();
     let mut ids = Vec::with_capacity(spec.n);
     for _ in 0..spec.n {
         let id = m.new_instance(0);
@@ -113,18 +109,15 @@ pub fn model_collect(spec: &HeapSpec, version: Version) -> (f64, i64, Option<f64
     m.heap.hdr_mut(list).refcnt = 1;
     m.track(list);
     m.store("keep", Val::Obj(list));
-    let rss1 = rss_bytes();
+    let per = (m.heap.footprint() - before) as f64 / spec.n as f64;
+    drop(ids);
     if !spec.reachable {
         m.store("keep", Val::None);
     }
     let t = Instant::now();
     let n = m.gc_collect_api(2);
     let secs = t.elapsed().as_secs_f64();
-    let per = match (rss0, rss1) {
-        (Some(a), Some(b)) if b > a => Some((b - a) as f64 / spec.n as f64),
-        _ => None,
-    };
-    (secs, n, per)
+    (secs, n, Some(per))
 }
 
 /// The CPython program that builds the same heap and times `gc.collect()` inside.
@@ -250,12 +243,39 @@ pub fn collector_table(sizes: &[usize], reps: usize) -> String {
             }
         }
     }
-    out.push_str("\nTimes are the best of the repetitions, for one full `gc.collect()` (CPython: timed inside the interpreter); the count collected is in parentheses and must be equal on both sides. Bytes per object: resident-memory growth while building the heap.\n");
+    out.push_str("\nTimes are the best of the repetitions, for one full `gc.collect()` (CPython: timed inside the interpreter); the count collected is in parentheses and must be equal on both sides. Bytes per object: for the model, what its heap owns for the heap built (headers, kinds, values, the list holding them; `Heap::footprint`); for CPython, resident-memory growth while building it (objects, the list, allocator overhead).\n");
     out
 }
 
+/// Table 2: scenario runs per second per interpreter over the corpus at `paths`,
+/// fork-isolated (`rounds` times) against one fresh interpreter per scenario (once), every
+/// installed interpreter of a modelled version; the same measurement as `gcconform speed`.
+pub fn throughput_table(paths: &[std::path::PathBuf], rounds: usize, timeout: Duration) -> String {
+    let loaded = crate::cli::load_scenarios(paths);
+    if loaded.scenarios.is_empty() {
+        return "no scenarios to run\n".into();
+    }
+    let d = runner::discover();
+    let slots = runner::pool::default_slots();
+    let mut rows = Vec::new();
+    for i in d.found.iter().filter(|i| i.version.is_some()) {
+        eprintln!("bench: throughput {} {} …", i.implementation, i.release);
+        rows.push(runner::speed::measure(
+            i,
+            &loaded.scenarios,
+            rounds,
+            slots,
+            timeout,
+        ));
+    }
+    if rows.is_empty() {
+        return "no interpreter installed (see `gcconform interpreters`)\n".into();
+    }
+    runner::speed::table(&rows, slots)
+}
+
 /// Table 3: wall time of `gcconform run` over the corpus (model and every installed interpreter).
-pub fn corpus_table(paths: &[String]) -> String {
+pub fn corpus_table(paths: &[std::path::PathBuf]) -> String {
     let exe = std::env::current_exe().expect("current exe");
     let t = Instant::now();
     let out = std::process::Command::new(exe)
@@ -274,8 +294,9 @@ pub fn corpus_table(paths: &[String]) -> String {
                 .to_string()
         })
         .unwrap_or_default();
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     format!(
         "| command | wall time | result |\n|---|---:|---|\n| `gcconform run {}` | {secs:.2} s | {summary} |\n",
-        paths.join(" ")
+        shown.join(" ")
     )
 }

@@ -112,6 +112,9 @@ pub enum Command {
     },
     /// Benchmarks: the model's collector against CPython on the same heaps, and corpus wall time.
     Bench {
+        /// Scenario files or directories for the throughput and whole-corpus tables.
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
         /// Heap sizes (objects) for the collector table.
         #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
         sizes: Vec<usize>,
@@ -121,6 +124,15 @@ pub enum Command {
         /// Skip the whole-corpus `run` timing.
         #[arg(long)]
         no_corpus: bool,
+        /// Skip the cross-check throughput table (fork-isolated against fresh processes).
+        #[arg(long)]
+        no_throughput: bool,
+        /// How many times the throughput table runs the corpus fork-isolated.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Skip the collector table.
+        #[arg(long)]
+        no_collector: bool,
     },
     /// Scenario runs per second per interpreter: fork-isolated against one fresh process per
     /// scenario (the README's performance numbers).
@@ -210,15 +222,28 @@ pub fn run_cli(cli: &Cli) -> anyhow::Result<i32> {
         Command::Schema { output, check } => crate::schema::cmd_schema(output.as_deref(), *check),
         Command::Explain { file, model } => cmd_explain(file, *model),
         Command::Bench {
+            paths,
             sizes,
             reps,
             no_corpus,
+            no_throughput,
+            rounds,
+            no_collector,
         } => {
-            println!("## Collector: one full collection\n");
-            print!("{}", crate::bench::collector_table(sizes, (*reps).max(1)));
+            if !*no_collector {
+                println!("## Collector: one full collection\n");
+                print!("{}", crate::bench::collector_table(sizes, (*reps).max(1)));
+            }
+            if !*no_throughput {
+                println!("\n## Cross-check throughput: scenario runs per second\n");
+                print!(
+                    "{}",
+                    crate::bench::throughput_table(paths, (*rounds).max(1), cli.timeout)
+                );
+            }
             if !*no_corpus {
                 println!("\n## Whole corpus\n");
-                print!("{}", crate::bench::corpus_table(&[]));
+                print!("{}", crate::bench::corpus_table(paths));
             }
             Ok(EXIT_OK)
         }

@@ -47,6 +47,11 @@ impl Default for Table27 {
 }
 
 impl Table27 {
+    /// Bytes this table owns on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+    }
+
     /// `_PyDict_NewPresized(n)`: BUILD_MAP presizes when more than 5 items are coming.
     pub fn presized(n: usize) -> Self {
         let mut t = Table27::default();

@@ -560,6 +560,49 @@ impl Heap {
         self.links.len(head)
     }
 
+    /// Bytes the heap owns: headers, kinds, the value arena, what containers hold behind
+    /// pointers (list and tuple items, dict boxes, entries, keys and 2.7 tables), weak-reference
+    /// lists and labels (hash tables counted by capacity). The benchmark's model memory per
+    /// object; freed objects keep their header and kind (ids are never reused).
+    pub fn footprint(&self) -> usize {
+        use std::mem::size_of;
+        let mut n = self.links.hdrs.capacity() * size_of::<Hdr>()
+            + self.kinds.capacity() * size_of::<Kind>()
+            + self.vals.capacity() * size_of::<Packed>()
+            + self.big_ints.capacity() * size_of::<i64>()
+            + self
+                .free_blocks
+                .iter()
+                .map(|v| v.capacity() * 4)
+                .sum::<usize>();
+        for k in &self.kinds {
+            n += match k {
+                Kind::List(items) | Kind::Tuple(items) => items.capacity() * size_of::<Val>(),
+                Kind::Dict(d) => {
+                    size_of::<DictObj>()
+                        + d.entries.capacity() * size_of::<Option<(String, Val)>>()
+                        + d.entries
+                            .iter()
+                            .flatten()
+                            .map(|(k, _)| k.capacity())
+                            .sum::<usize>()
+                        + d.table27.as_ref().map_or(0, |t| t.heap_bytes())
+                }
+                _ => 0,
+            };
+        }
+        let entry = size_of::<Id>() + 8;
+        n += self.weakrefs.capacity() * (entry + size_of::<Vec<Id>>())
+            + self
+                .weakrefs
+                .values()
+                .map(|v| v.capacity() * 4)
+                .sum::<usize>();
+        n += self.labels.capacity() * (entry + size_of::<String>())
+            + self.labels.values().map(|l| l.capacity()).sum::<usize>();
+        n
+    }
+
     pub fn links(&self) -> &Links {
         &self.links
     }
@@ -801,6 +844,10 @@ mod tests {
     #[test]
     fn object_layout_stays_compact() {
         assert_eq!(std::mem::size_of::<Hdr>(), 24);
-        assert!(std::mem::size_of::<Kind>() <= 48, "{}", std::mem::size_of::<Kind>());
+        assert!(
+            std::mem::size_of::<Kind>() <= 48,
+            "{}",
+            std::mem::size_of::<Kind>()
+        );
     }
 }
