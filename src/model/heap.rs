@@ -97,11 +97,17 @@ impl DictObj {
 
     /// Take every entry out, in release order (`PyDict_Clear`, `dict_dealloc`).
     pub fn drain(&mut self) -> Vec<Val> {
+        if self.table27.is_none() {
+            // 3.x: insertion order.
+            return std::mem::take(&mut self.entries)
+                .into_iter()
+                .flatten()
+                .map(|(_, v)| v)
+                .collect();
+        }
         let vals = self.values();
         self.entries.clear();
-        if self.table27.is_some() {
-            self.table27 = Some(Table27::default());
-        }
+        self.table27 = Some(Table27::default());
         vals
     }
 }
@@ -477,6 +483,14 @@ impl Heap {
             // Emptying a place the instance does not have: nothing was there.
             v?;
             let want = u16::try_from(nslots as usize + k + 1).expect("inline values fit in u16");
+            if let Kind::Instance(i) = self.kind_mut(id)
+                && !i.spilled()
+                && want as usize <= SMALL
+            {
+                // Still fits in the instance (places beyond `cap` are unset).
+                i.cap = want;
+                return self.replace(id, nslots as usize + k, v);
+            }
             let new_cap = want.max(cap.saturating_mul(2)).max(SMALL as u16 + 1);
             let nb = self.alloc_block(new_cap);
             let old: Vec<Packed> = self.places(self.inst(id)).to_vec();
