@@ -164,6 +164,15 @@ impl Table27 {
         }
     }
 
+    /// The owner compacted its entries: entry `i` is now `map[i]`.
+    pub fn remap(&mut self, map: &[u32]) {
+        for s in &mut self.slots {
+            if let Slot::Active { key, .. } = s {
+                *key = map[*key as usize];
+            }
+        }
+    }
+
     /// Call `f` with each entry index in slot order, without allocating.
     pub fn for_each(&self, mut f: impl FnMut(u32)) {
         for s in &self.slots {

@@ -199,11 +199,9 @@ impl<'s> Machine<'s> {
     }
 
     pub fn new_dictobj(&self, presize: usize) -> DictObj {
-        DictObj {
-            entries: Vec::new(),
-            table27: (self.p.layout == InstanceLayout::DictHashOrder)
-                .then(|| Table27::presized(presize)),
-        }
+        DictObj::new(
+            (self.p.layout == InstanceLayout::DictHashOrder).then(|| Table27::presized(presize)),
+        )
     }
 
     // ----------------------------------------------------------------- refcounts, tracking
