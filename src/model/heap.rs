@@ -292,7 +292,9 @@ pub struct Heap {
     kinds: Vec<Kind>,
     /// Weak references to each object, head first (`tp_weaklistoffset` list).
     weakrefs: HashMap<Id, Vec<Id>>,
-    labels: HashMap<Id, String>,
+    /// Per id, 1 + the index of its label in `label_text` (0: none); grown on demand.
+    label_of: Vec<u32>,
+    label_text: Vec<Box<str>>,
     /// Values of instances with more than [`SMALL`] of them, blocks of `cap`.
     vals: Vec<Packed>,
     /// Released blocks, by capacity, for reuse (an allocator's size classes).
@@ -361,11 +363,24 @@ impl Heap {
 
     /// The scenario name an object was created under, if any.
     pub fn label_of(&self, id: Id) -> Option<&str> {
-        self.labels.get(&id).map(|s| s.as_str())
+        match self.label_of.get(id as usize) {
+            Some(&i) if i > 0 => Some(&self.label_text[i as usize - 1]),
+            _ => None,
+        }
     }
 
     pub fn set_label(&mut self, id: Id, label: String) {
-        self.labels.insert(id, label);
+        let at = id as usize;
+        if self.label_of.len() <= at {
+            self.label_of.resize(self.links.hdrs.len().max(at + 1), 0);
+        }
+        match self.label_of[at] {
+            0 => {
+                self.label_text.push(label.into_boxed_str());
+                self.label_of[at] = self.label_text.len() as u32;
+            }
+            i => self.label_text[i as usize - 1] = label.into_boxed_str(),
+        }
     }
 
     /// A new object with refcount 0, untracked.
@@ -674,8 +689,9 @@ impl Heap {
                 .values()
                 .map(|v| v.capacity() * 4)
                 .sum::<usize>();
-        n += self.labels.capacity() * (entry + size_of::<String>())
-            + self.labels.values().map(|l| l.capacity()).sum::<usize>();
+        n += self.label_of.capacity() * 4
+            + self.label_text.capacity() * size_of::<Box<str>>()
+            + self.label_text.iter().map(|l| l.len()).sum::<usize>();
         n
     }
 
