@@ -129,6 +129,9 @@ pub struct Machine<'s> {
     pub runaway: bool,
     /// A reused buffer for traversals (no allocation per object in the collector).
     pub scratch: Vec<Id>,
+    /// `observe`'s marks per id, and the stamp of the latest observation.
+    obs_mark: Vec<u32>,
+    obs_epoch: u32,
     /// Code objects that already have a cached ("zombie") frame, ≤3.10: `__del__` of a class
     /// (by class index), or the callback (`usize::MAX`).
     pub zombie_frames: HashSet<usize>,
@@ -170,6 +173,8 @@ impl<'s> Machine<'s> {
             gc_pending: false,
             zombie_frames: HashSet::new(),
             scratch: Vec::new(),
+            obs_mark: Vec::new(),
+            obs_epoch: 0,
             executed: 0,
             callback_referent: None,
             runaway: false,
@@ -1339,7 +1344,18 @@ impl<'s> Machine<'s> {
         // from the names, both garbage lists and every tracked container or instance, through
         // lists, dicts, tuples, instances and weakref referents. Frozen objects that nothing
         // visible leads to, and objects waiting on the trashcan's chain, are not seen.
-        let mut seen: HashSet<Id> = HashSet::new();
+        // Marks live in a buffer kept across observations, stamped with this observation's
+        // number (no hash sets, and no pass over every id ever allocated: a scenario may
+        // observe after each of a million steps): `epoch` seen, `epoch + 1` walked too.
+        if self.obs_epoch >= u32::MAX - 2 {
+            self.obs_mark.clear();
+            self.obs_epoch = 0;
+        }
+        self.obs_epoch += 2;
+        let (seen_mark, walked_mark) = (self.obs_epoch, self.obs_epoch + 1);
+        let mut mark = std::mem::take(&mut self.obs_mark);
+        mark.resize(self.heap.count() as usize, 0);
+        let mut seen: Vec<Id> = Vec::new();
         let mut stack: Vec<Id> = vec![self.garbage_attr, self.garbage_internal];
         if let Kind::Dict(d) = self.heap.kind(self.globals) {
             stack.extend(d.values().into_iter().filter_map(|v| v.obj()));
@@ -1347,7 +1363,10 @@ impl<'s> Machine<'s> {
         for g in self.gens {
             let mut cur = self.heap.hdr(g).next;
             while cur != g {
-                seen.insert(cur);
+                if mark[cur as usize] < seen_mark {
+                    mark[cur as usize] = seen_mark;
+                    seen.push(cur);
+                }
                 if matches!(
                     self.heap.kind(cur),
                     Kind::List(_) | Kind::Dict(_) | Kind::Tuple(_) | Kind::Instance(_)
@@ -1357,13 +1376,15 @@ impl<'s> Machine<'s> {
                 cur = self.heap.hdr(cur).next;
             }
         }
-        let mut walked: HashSet<Id> = HashSet::new();
         let mut buf = Vec::new();
         while let Some(id) = stack.pop() {
-            if !walked.insert(id) {
+            if mark[id as usize] == walked_mark {
                 continue;
             }
-            seen.insert(id);
+            if mark[id as usize] < seen_mark {
+                seen.push(id);
+            }
+            mark[id as usize] = walked_mark;
             match self.heap.kind(id) {
                 Kind::WeakRef {
                     referent: Some(r), ..
@@ -1376,6 +1397,7 @@ impl<'s> Machine<'s> {
             }
         }
         // Ids are never reused: id order is creation order.
+        self.obs_mark = mark;
         let mut alive: Vec<Id> = seen
             .into_iter()
             .filter(|id| {
