@@ -38,7 +38,7 @@ pub struct DictObj {
     pub entries: Vec<Option<(String, Val)>>,
     pub table27: Option<Table27>,
     /// Key → entry index, once the dict is large enough for a linear search to cost.
-    index: Option<HashMap<String, u32>>,
+    index: Option<Box<HashMap<String, u32>>>,
 }
 
 /// Entries beyond which a dict keeps a hash index (and may compact).
@@ -65,11 +65,13 @@ impl DictObj {
 
     fn reindex(&mut self) {
         self.index = (self.entries.len() > INDEX_FROM).then(|| {
-            self.entries
-                .iter()
-                .enumerate()
-                .filter_map(|(i, e)| e.as_ref().map(|(k, _)| (k.clone(), i as u32)))
-                .collect()
+            Box::new(
+                self.entries
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, e)| e.as_ref().map(|(k, _)| (k.clone(), i as u32)))
+                    .collect(),
+            )
         });
     }
 
@@ -121,6 +123,11 @@ impl DictObj {
             return Some(std::mem::replace(&mut e.1, v));
         }
         let idx = self.entries.len() as u32;
+        if self.entries.capacity() == 0 {
+            // Most dicts here hold an instance's few attributes: start with room for one, not
+            // the four a first push reserves.
+            self.entries.reserve_exact(1);
+        }
         self.entries.push(Some((key.to_string(), v)));
         match &mut self.index {
             Some(ix) => {
