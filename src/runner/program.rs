@@ -9,10 +9,12 @@
 //! Layout of the generated program:
 //! 1. a comment header (scenario id, description, how to run it by hand);
 //! 2. the harness and `callback`, the labelling generators and a warm-up of every harness
-//!    path: the same text in every program (the fork server compiles it once, see
-//!    [`super::pool`]; [`SCENARIO_PART`] is the line after it);
+//!    path: the same text in every program (the fork server runs it once, and each child
+//!    starts from there, see [`super::pool`]: so it must not read, print or exit, except
+//!    where `gc.get_count` is missing; [`SCENARIO_PART`] is the line after it);
 //! 3. the scenario classes;
-//! 4. start-up: the scenario's flags and labellers, the observation pool, then
+//! 4. start-up: [`FROZEN_OK`] if the scenario never enables, freezes or unfreezes the
+//!    collector, the scenario's flags and labellers, the observation pool, then
 //!    `gc.disable()`, `gc.collect()`, `del gc.garbage[:]`;
 //! 5. the steps, each preceded by a `# line N: statement` comment and followed by its
 //!    labelling / observation lines;
@@ -49,6 +51,11 @@ use std::fmt::Write as _;
 /// The start of the line that ends the part of the program that is the same for every scenario
 /// (after the comment header): the classes and the rest follow it.
 pub const SCENARIO_PART: &str = "# ---- classes";
+
+/// The line (in the scenario's part, see [`setup`]) of a program that never enables, freezes or
+/// unfreezes the collector: for such a program the fork server may leave its own objects (the
+/// harness included) frozen, out of the child's collections and observations (`server.py`).
+pub const FROZEN_OK: &str = "# gcconform: never enables, freezes or unfreezes the collector";
 
 /// The line printed before the trace.
 pub const TRACE_BEGIN: &str = "#gcconform-trace-begin";
@@ -540,6 +547,11 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         .iter()
         .any(|c| c.slots.as_ref().is_some_and(|s| s.is_empty()));
     let freeze = all_statements(sc).any(|s| matches!(s, Stmt::Freeze));
+    if !all_statements(sc).any(|s| matches!(s, Stmt::Enable | Stmt::Freeze | Stmt::Unfreeze)) {
+        // With automatic collection off, objects that are reachable and older than the
+        // scenario's change nothing whether a collection looks at them or not.
+        let _ = writeln!(out, "{FROZEN_OK}");
+    }
     let flag = |on: bool, expr: &'static str| if on { expr } else { "False" };
     let _ = writeln!(
         out,

@@ -15,9 +15,19 @@
 # The server itself never runs a scenario: each program runs in a forked child, exactly as
 # `python -s -S - < program` would run it (module `__main__`, file name `<stdin>`, stdin at
 # EOF, no inherited __future__ flags), with stdout and stderr going to files of its own and a
-# SIGALRM timer that kills it at the timeout. Nothing here touches the collector: the program
-# starts with gc.disable(), a full collection and an empty gc.garbage, as it does in a fresh
-# process.
+# SIGALRM timer that kills it at the timeout. The program starts with gc.disable(), a full
+# collection and an empty gc.garbage, as it does in a fresh process.
+#
+# What makes a run cheap (a forked child pays a page fault, about 3 us here, for every page it
+# writes; see README "Live runs"): the harness part of a generated program, the same in every
+# program, runs once here, in a module that each child takes as its `__main__` (see
+# _prepared_head); the server compiles the scenario's part before forking; and on 3.7+ it
+# freezes (gc.freeze) everything it has before each fork, so that the child's collections and
+# gc.get_objects() see only what the child made, as they would see only reachable start-up
+# objects besides in a fresh process. Only a program that says it never enables, freezes or
+# unfreezes the collector (program.rs: FROZEN_OK) runs on that frozen heap: for any other the
+# child first unfreezes it (automatic collections depend on the size of the oldest
+# generation; gc.get_freeze_count() and gc.unfreeze() would see the server's objects).
 import os, sys
 try:
     import _signal as _sg
@@ -110,14 +120,19 @@ def _slurp(fd, tail):
 
 # A generated program is a comment header, the harness and its warm-up (the same text in every
 # program), then a line starting with _SPLIT (program.rs: SCENARIO_PART) and the scenario's own
-# code. The harness is compiled once here (per header length, padded with newlines so that line
-# numbers stay those of the whole file); the child compiles only the rest (padded the same way).
-# Any other program is compiled whole in the child.
+# code. The harness runs here once per header length (padded with newlines so that line numbers
+# stay those of the whole file), in a module of its own named __main__, exactly as the program's
+# first part would run (it reads no input, writes nothing and does not exit; the warm-up's
+# garbage is collected at once); each child takes that module as its __main__ and runs only the
+# rest, compiled here (padded the same way, with the __future__ features the harness turned on).
+# Any other program, or one whose harness fails here, runs whole in the child.
 _SPLIT = b'\n# ---- classes'
-_harness = {}
+_FROZEN_OK = b'\n# gcconform: never enables, freezes or unfreezes the collector\n'
+_harness = {}            # (header lines, harness text) -> (module, __future__ flags) or None
+_freeze = getattr(gc, 'freeze', None)
 
 
-def _compiled_head(prog):
+def _prepared_head(prog):
     i = prog.find(_SPLIT)
     if i < 0:
         return None, prog
@@ -128,17 +143,34 @@ def _compiled_head(prog):
             return None, prog
     h = prog.count(b'\n', 0, k)
     key = (h, prog[k:i + 1])
-    code = _harness.get(key)
-    if code is None:
-        try:
-            code = compile(b'\n' * h + key[1], '<stdin>', 'exec', 0, True)
-        except BaseException:
-            return None, prog
-        _harness[key] = code
+    if key not in _harness:
+        _harness[key] = _run_head(b'\n' * h + key[1])
+    head = _harness[key]
+    if head is None:
+        return None, prog
     # Only blank lines before the rest: 2.7 sets a module's first line to that of its first
     # instruction, and a jump of 255+ lines would turn its peephole optimizer off.
     n = prog.count(b'\n', 0, i + 1)
-    return code, b'# -*- coding: utf-8 -*-' + b'\n' * n + prog[i + 1:]
+    return head, b'# -*- coding: utf-8 -*-' + b'\n' * n + prog[i + 1:]
+
+
+def _run_head(text):
+    # The harness exits at once where gc has no get_count (it says so): leave that to a child.
+    if not hasattr(gc, 'get_count'):
+        return None
+    try:
+        code = compile(text, '<stdin>', 'exec', 0, True)
+        main = type(sys)('__main__')
+        main.__dict__['__builtins__'] = _builtins
+        sys.modules['__main__'] = main
+        try:
+            exec(code, main.__dict__)
+        finally:
+            sys.modules['__main__'] = _server_main
+    except BaseException:
+        return None
+    gc.collect()
+    return main, _future_flags(code)
 
 
 def _future_flags(code):
@@ -151,9 +183,37 @@ def _future_flags(code):
     return flags
 
 
-def _child(fo, fe, ms, head, prog):
+class _Said(object):
+    said = False
+
+    def write(self, text):
+        self.said = True
+
+    def flush(self):
+        pass
+
+
+def _compiled(prog, flags):
+    # The code of `prog`, or `prog` itself if compiling it fails or warns (stderr is where a
+    # warning goes): then the child compiles it again, and fails or warns as a fresh process
+    # would.
+    said, err = _Said(), sys.stderr
+    sys.stderr = said
+    try:
+        code = compile(prog, '<stdin>', 'exec', flags, True)
+    except BaseException:
+        code = prog
+    sys.stderr = err
+    if said.said:
+        return prog
+    return code
+
+
+def _child(fo, fe, ms, main, flags, prog, unfreeze):
     # Never returns. A failure before the program starts exits with status 120.
     try:
+        if unfreeze:
+            gc.unfreeze()
         os.dup2(_NULL, 0)
         os.dup2(fo, 1)
         os.dup2(fe, 2)
@@ -161,8 +221,9 @@ def _child(fo, fe, ms, head, prog):
             os.close(fd)
         if ms > 0:
             _sg.setitimer(_sg.ITIMER_REAL, ms / 1000.0)
-        main = type(sys)('__main__')
-        main.__dict__['__builtins__'] = _builtins
+        if main is None:
+            main = type(sys)('__main__')
+            main.__dict__['__builtins__'] = _builtins
         sys.modules['__main__'] = main
         sys.argv = ['-']
     except BaseException:
@@ -172,11 +233,9 @@ def _child(fo, fe, ms, head, prog):
             os._exit(120)
     code = 0
     try:
-        flags = 0
-        if head is not None:
-            flags = _future_flags(head)
-            exec(head, main.__dict__)
-        exec(compile(prog, '<stdin>', 'exec', flags, True), main.__dict__)
+        if prog.__class__ is bytes:
+            prog = compile(prog, '<stdin>', 'exec', flags, True)
+        exec(prog, main.__dict__)
     except SystemExit:
         c = sys.exc_info()[1].code
         if c is None:
@@ -209,7 +268,15 @@ def _child(fo, fe, ms, head, prog):
 
 
 def _start(rid, ms, prog):
-    head, prog = _compiled_head(prog)
+    head, prog = _prepared_head(prog)
+    main, flags = None, 0
+    unfreeze = _freeze is not None
+    if head is not None:
+        main, flags = head
+        unfreeze = unfreeze and _FROZEN_OK not in prog
+        prog = _compiled(prog, flags)
+    if _freeze is not None:
+        _freeze()
     pair = _free.pop()
     for fd in pair:
         os.ftruncate(fd, 0)
@@ -222,7 +289,7 @@ def _start(rid, ms, prog):
         _ready.append(_answer(rid, 'e', 0, b'', why))
         return
     if pid == 0:
-        _child(pair[0], pair[1], ms, head, prog)
+        _child(pair[0], pair[1], ms, main, flags, prog, unfreeze)
     _running[pid] = (rid, pair)
 
 
