@@ -202,6 +202,8 @@ def _dicts():
 def _observer():
     # `_observe()`: record gc.garbage (the module attribute, in list order) and the scenario
     # class instances that are alive (in creation order).
+    idf = _id            # local names for the loop over every tracked object
+    lab = _lab
     yield
     while 1:
         enabled = gc.isenabled()
@@ -225,9 +227,9 @@ def _observer():
         # Every instance of a scenario class is tracked, except frozen ones (3.7+) and, on
         # 2.7-3.7, instances of classes with `__slots__ = ()`: those need the deep walk.
         for o in _walk_from or objs:
-            i = _id(o)
-            if i in _lab:
-                t = _id(o.__class__)
+            if idf(o) in lab:
+                i = idf(o)
+                t = idf(o.__class__)
                 if t in _cls and _labtype[i] == t:
                     _byseq[_labseq[i]] = _lab[i]
         deep = _DEEP or (_FREEZE and gc.get_freeze_count() > 0)

@@ -217,8 +217,7 @@ def _child(fo, fe, ms, main, flags, prog, unfreeze):
         os.dup2(_NULL, 0)
         os.dup2(fo, 1)
         os.dup2(fe, 2)
-        for fd in _all_fds:
-            os.close(fd)
+        os.closerange(3, _fd_end)  # every descriptor the server opened
         if ms > 0:
             _sg.setitimer(_sg.ITIMER_REAL, ms / 1000.0)
         if main is None:
@@ -328,6 +327,7 @@ for _i in range(_slots):
         _pair.append(_fd)
         _all_fds.append(_fd)
     _free.append(tuple(_pair))
+_fd_end = max(_all_fds) + 1
 _send(('H %d %d\n' % (os.getpid(), int(hasattr(os, 'fork')))).encode('ascii'))
 while 1:
     _h = _line().split()
