@@ -764,6 +764,40 @@ mod tests {
     }
 
     #[test]
+    fn only_programs_that_never_enable_freeze_or_unfreeze_run_on_a_frozen_heap() {
+        use super::super::program::FROZEN_OK;
+        assert!(
+            DRIVER.contains(&format!("_FROZEN_OK = b'\\n{FROZEN_OK}\\n'")),
+            "{FROZEN_OK}"
+        );
+        let program = |steps: &str| {
+            let text =
+                format!("versions: [\"3.7+\"]\nclasses:\n  A:\n    __del__: pass\nsteps:\n{steps}");
+            let s =
+                crate::scenario::parse_scenario(std::path::Path::new("scenarios/t/x.yaml"), &text)
+                    .unwrap();
+            translate(&s)
+        };
+        let frozen_ok = |p: &str| p.contains(&format!("\n{FROZEN_OK}\n"));
+        assert!(frozen_ok(&program(
+            "  - a = A()\n  - gc.collect()\n  - gc.set_threshold(1)\n"
+        )));
+        for stmt in ["gc.enable()", "gc.freeze()", "gc.unfreeze()"] {
+            assert!(
+                !frozen_ok(&program(&format!("  - a = A()\n  - {stmt}\n"))),
+                "{stmt}"
+            );
+        }
+        // In a __del__ body too.
+        let s = crate::scenario::parse_scenario(
+            std::path::Path::new("scenarios/t/y.yaml"),
+            "classes:\n  A:\n    __del__: gc.enable()\nsteps:\n  - a = A()\n",
+        )
+        .unwrap();
+        assert!(!frozen_ok(&translate(&s)));
+    }
+
+    #[test]
     fn the_driver_splits_programs_where_the_scenario_part_starts() {
         let split = format!("_SPLIT = b'\\n{}'", super::super::program::SCENARIO_PART);
         assert!(DRIVER.contains(&split), "{split}");

@@ -53,8 +53,9 @@ use std::fmt::Write as _;
 pub const SCENARIO_PART: &str = "# ---- classes";
 
 /// The line (in the scenario's part, see [`setup`]) of a program that never enables, freezes or
-/// unfreezes the collector: for such a program the fork server may leave its own objects (the
-/// harness included) frozen, out of the child's collections and observations (`server.py`).
+/// unfreezes the collector: a child of the fork server that runs such a program freezes what it
+/// inherited (the harness included) first, out of its collections and observations
+/// (`server.py`).
 pub const FROZEN_OK: &str = "# gcconform: never enables, freezes or unfreezes the collector";
 
 /// The line printed before the trace.

@@ -21,13 +21,14 @@
 # What makes a run cheap (a forked child pays a page fault, about 3 us here, for every page it
 # writes; see README "Live runs"): the harness part of a generated program, the same in every
 # program, runs once here, in a module that each child takes as its `__main__` (see
-# _prepared_head); the server compiles the scenario's part before forking; and on 3.7+ it
-# freezes (gc.freeze) everything it has before each fork, so that the child's collections and
-# gc.get_objects() see only what the child made, as they would see only reachable start-up
-# objects besides in a fresh process. Only a program that says it never enables, freezes or
-# unfreezes the collector (program.rs: FROZEN_OK) runs on that frozen heap: for any other the
-# child first unfreezes it (automatic collections depend on the size of the oldest
-# generation; gc.get_freeze_count() and gc.unfreeze() would see the server's objects).
+# _prepared_head); the server compiles the scenario's part before forking; and on 3.7+ the child
+# of a program that says it never enables, freezes or unfreezes the collector (program.rs:
+# FROZEN_OK) starts with gc.freeze(), so that its collections and gc.get_objects() see only what
+# it makes, not the server's objects (reachable, older than the scenario's: with automatic
+# collection off they change nothing). Any other program runs on the heap as the server left it
+# (automatic collections depend on the size of the oldest generation, and gc.get_freeze_count()
+# must count only what the interpreter froze at start-up, 375 tuples on 3.12, as in a fresh
+# process).
 import os, sys
 try:
     import _signal as _sg
@@ -209,11 +210,11 @@ def _compiled(prog, flags):
     return code
 
 
-def _child(fo, fe, ms, main, flags, prog, unfreeze):
+def _child(fo, fe, ms, main, flags, prog, freeze):
     # Never returns. A failure before the program starts exits with status 120.
     try:
-        if unfreeze:
-            gc.unfreeze()
+        if freeze:
+            _freeze()
         os.dup2(_NULL, 0)
         os.dup2(fo, 1)
         os.dup2(fe, 2)
@@ -268,14 +269,11 @@ def _child(fo, fe, ms, main, flags, prog, unfreeze):
 
 def _start(rid, ms, prog):
     head, prog = _prepared_head(prog)
-    main, flags = None, 0
-    unfreeze = _freeze is not None
+    main, flags, freeze = None, 0, False
     if head is not None:
         main, flags = head
-        unfreeze = unfreeze and _FROZEN_OK not in prog
+        freeze = _freeze is not None and _FROZEN_OK in prog
         prog = _compiled(prog, flags)
-    if _freeze is not None:
-        _freeze()
     pair = _free.pop()
     for fd in pair:
         os.ftruncate(fd, 0)
@@ -288,7 +286,7 @@ def _start(rid, ms, prog):
         _ready.append(_answer(rid, 'e', 0, b'', why))
         return
     if pid == 0:
-        _child(pair[0], pair[1], ms, main, flags, prog, unfreeze)
+        _child(pair[0], pair[1], ms, main, flags, prog, freeze)
     _running[pid] = (rid, pair)
 
 
