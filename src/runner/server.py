@@ -21,7 +21,9 @@
 # What makes a run cheap (a forked child pays a page fault, about 3 us here, for every page it
 # writes; see README "Live runs"): the harness part of a generated program, the same in every
 # program, runs once here, in a module that each child takes as its `__main__` (see
-# _prepared_head); the server compiles the scenario's part before forking; and on 3.7+ the child
+# _prepared_head); the scenario's part is compiled before forking (by a compiler process, see
+# _compiled: so the server's heap is that of a fresh process plus the server's own few hundred
+# objects, and the child writes no page for it); and on 3.7+ the child
 # of a program that says it never enables, freezes or unfreezes the collector (program.rs:
 # FROZEN_OK) starts with gc.freeze(), so that its collections and gc.get_objects() see only what
 # it makes, not the server's objects (reachable, older than the scenario's: with automatic
@@ -36,6 +38,7 @@ except ImportError:
     import signal as _sg
 # What every generated program imports, loaded once here instead of once per child.
 import gc, weakref, __future__
+import marshal
 
 try:
     import builtins as _builtins
@@ -62,6 +65,14 @@ def _quit():
     for pid in list(_running):
         try:
             os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+    # The compiler process ends at EOF; waiting for it counts its CPU time as the server's
+    # children's (gcconform speed measures that).
+    for pid, to, _ in _compiler:
+        try:
+            os.close(to)
             os.waitpid(pid, 0)
         except OSError:
             pass
@@ -125,8 +136,9 @@ def _slurp(fd, tail):
 # stay those of the whole file), in a module of its own named __main__, exactly as the program's
 # first part would run (it reads no input, writes nothing and does not exit; the warm-up's
 # garbage is collected at once); each child takes that module as its __main__ and runs only the
-# rest, compiled here (padded the same way, with the __future__ features the harness turned on).
-# Any other program, or one whose harness fails here, runs whole in the child.
+# rest, compiled before the fork (padded the same way, with the __future__ features the harness
+# turned on). Any other program, or one whose harness fails here, runs whole in the child
+# (compiled before the fork too).
 _SPLIT = b'\n# ---- classes'
 _FROZEN_OK = b'\n# gcconform: never enables, freezes or unfreezes the collector\n'
 _harness = {}            # (header lines, harness text) -> (module, __future__ flags) or None
@@ -159,8 +171,10 @@ def _run_head(text):
     # The harness exits at once where gc has no get_count (it says so): leave that to a child.
     if not hasattr(gc, 'get_count'):
         return None
+    code = _compiled(text, 0)
+    if code.__class__ is bytes:
+        return None
     try:
-        code = compile(text, '<stdin>', 'exec', 0, True)
         main = type(sys)('__main__')
         main.__dict__['__builtins__'] = _builtins
         sys.modules['__main__'] = main
@@ -194,20 +208,85 @@ class _Said(object):
         pass
 
 
-def _compiled(prog, flags):
-    # The code of `prog`, or `prog` itself if compiling it fails or warns (stderr is where a
-    # warning goes): then the child compiles it again, and fails or warns as a fresh process
-    # would.
-    said, err = _Said(), sys.stderr
-    sys.stderr = said
+# The server never calls compile(): the first call creates the classes of the _ast module (350
+# to 1,100 tracked objects, that a fresh `python - < program` does not have and every child
+# would inherit). A compiler process, forked before anything is compiled, does it and sends the
+# code back marshalled. (The bootstrap runs this file with exec, which makes no such objects.)
+_compiler = []           # [(pid, to its stdin, from its stdout)] while it works
+
+
+def _read_exact(fd, n):
+    chunks = []
+    while n > 0:
+        d = os.read(fd, n)
+        if not d:
+            raise EOFError()
+        chunks.append(d)
+        n -= len(d)
+    return b''.join(chunks)
+
+
+def _write_all(fd, b):
+    while b:
+        b = b[os.write(fd, b):]
+
+
+def _compile_loop(rfd, wfd):
+    # The compiler process; never returns. For each request, the marshalled code, or nothing if
+    # compiling fails or warns (stderr is where a warning goes).
     try:
-        code = compile(prog, '<stdin>', 'exec', flags, True)
-    except BaseException:
-        code = prog
-    sys.stderr = err
-    if said.said:
+        for fd in _all_fds:
+            os.close(fd)
+        while 1:
+            h = _read_exact(rfd, 22)
+            text = _read_exact(rfd, int(h[11:21]))
+            said, err = _Said(), sys.stderr
+            sys.stderr = said
+            try:
+                data = marshal.dumps(compile(text, '<stdin>', 'exec', int(h[:10]), True))
+            except BaseException:
+                data = b''
+            sys.stderr = err
+            if said.said:
+                data = b''
+            _write_all(wfd, ('%10d\n' % len(data)).encode('ascii') + data)
+    finally:
+        os._exit(0)
+
+
+def _start_compiler():
+    try:
+        a = os.pipe()
+        b = os.pipe()
+        pid = os.fork()
+    except (OSError, AttributeError):
+        return
+    if pid == 0:
+        os.close(a[1])
+        os.close(b[0])
+        _compile_loop(a[0], b[1])
+    os.close(a[0])
+    os.close(b[1])
+    _all_fds.extend((a[1], b[0]))
+    _compiler.append((pid, a[1], b[0]))
+
+
+def _compiled(prog, flags):
+    # The code of `prog` (file <stdin>), or `prog` itself if compiling it fails or warns, or if
+    # there is no compiler process: then the child compiles it, and fails or warns as a fresh
+    # process would.
+    if not _compiler:
         return prog
-    return code
+    c = _compiler[0]
+    try:
+        _write_all(c[1], ('%10d %10d\n' % (flags, len(prog))).encode('ascii') + prog)
+        n = int(_read_exact(c[2], 11))
+        if n == 0:
+            return prog
+        return marshal.loads(_read_exact(c[2], n))
+    except BaseException:
+        del _compiler[:]  # it died: children compile from now on
+        return prog
 
 
 def _child(fo, fe, ms, main, flags, prog, freeze):
@@ -273,7 +352,7 @@ def _start(rid, ms, prog):
     if head is not None:
         main, flags = head
         freeze = _freeze is not None and _FROZEN_OK in prog
-        prog = _compiled(prog, flags)
+    prog = _compiled(prog, flags)
     pair = _free.pop()
     for fd in pair:
         os.ftruncate(fd, 0)
@@ -325,6 +404,7 @@ for _i in range(_slots):
         _pair.append(_fd)
         _all_fds.append(_fd)
     _free.append(tuple(_pair))
+_start_compiler()
 _fd_end = max(_all_fds) + 1
 _send(('H %d %d\n' % (os.getpid(), int(hasattr(os, 'fork')))).encode('ascii'))
 while 1:
