@@ -233,7 +233,7 @@ def _observer():
                 t = idf(o.__class__)
                 if t in _cls and _labtype[i] == t:
                     _byseq[_labseq[i]] = _lab[i]
-        deep = _DEEP or (_FREEZE and gc.get_freeze_count() > 0)
+        deep = _DEEP or (_FREEZE and gc.get_freeze_count() > _FROZEN0)
         if deep:
             # Walk from the scenario's globals, both garbage lists and every tracked container
             # through lists, dicts, tuples, instances and weakref referents. (This frees
@@ -606,6 +606,11 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         pool_size(sc)
     );
     out.push_str(START);
+    if freeze {
+        // 3.12 freezes 375 tuples of its own at start-up: only more than that means that the
+        // scenario froze something (and the observations need the deep walk).
+        out.push_str("_FROZEN0 = gc.get_freeze_count()\n");
+    }
 }
 
 /// The last lines of start-up. 2.7's collections leave the list and dict free lists alone, so
