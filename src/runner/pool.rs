@@ -41,11 +41,12 @@ use std::time::{Duration, Instant};
 pub const DRIVER: &str = include_str!("server.py");
 
 /// The `-c` program: reads a 10-digit length and then that many bytes of driver from stdin,
-/// and runs them (valid on 2.7 and 3.x).
+/// and runs them (valid on 2.7 and 3.x; with `exec` of the text, not `compile()`, which would
+/// create the `_ast` module's classes: see `server.py`).
 pub const BOOTSTRAP: &str = "import os\n\
 def _r(n):\n    b = b''\n    while len(b) < n:\n        d = os.read(0, n - len(b))\n        \
 if not d:\n            raise SystemExit(3)\n        b += d\n    return b\n\
-exec(compile(_r(int(_r(10))), '<gcconform-server>', 'exec', 0, True))\n";
+exec(_r(int(_r(10))))\n";
 
 /// How many trailing stderr lines an error keeps (as for fresh processes).
 const STDERR_TAIL_LINES: usize = 20;
@@ -761,6 +762,40 @@ mod tests {
     fn the_bootstrap_frames_the_driver() {
         assert!(BOOTSTRAP.contains("_r(int(_r(10)))"));
         assert!(DRIVER.starts_with("# gcconform fork server"));
+    }
+
+    #[test]
+    fn only_programs_that_never_enable_freeze_or_unfreeze_run_on_a_frozen_heap() {
+        use super::super::program::FROZEN_OK;
+        assert!(
+            DRIVER.contains(&format!("_FROZEN_OK = b'\\n{FROZEN_OK}\\n'")),
+            "{FROZEN_OK}"
+        );
+        let program = |steps: &str| {
+            let text =
+                format!("versions: [\"3.7+\"]\nclasses:\n  A:\n    __del__: pass\nsteps:\n{steps}");
+            let s =
+                crate::scenario::parse_scenario(std::path::Path::new("scenarios/t/x.yaml"), &text)
+                    .unwrap();
+            translate(&s)
+        };
+        let frozen_ok = |p: &str| p.contains(&format!("\n{FROZEN_OK}\n"));
+        assert!(frozen_ok(&program(
+            "  - a = A()\n  - gc.collect()\n  - gc.set_threshold(1)\n"
+        )));
+        for stmt in ["gc.enable()", "gc.freeze()", "gc.unfreeze()"] {
+            assert!(
+                !frozen_ok(&program(&format!("  - a = A()\n  - {stmt}\n"))),
+                "{stmt}"
+            );
+        }
+        // In a __del__ body too.
+        let s = crate::scenario::parse_scenario(
+            std::path::Path::new("scenarios/t/y.yaml"),
+            "classes:\n  A:\n    __del__: gc.enable()\nsteps:\n  - a = A()\n",
+        )
+        .unwrap();
+        assert!(!frozen_ok(&translate(&s)));
     }
 
     #[test]

@@ -9,10 +9,12 @@
 //! Layout of the generated program:
 //! 1. a comment header (scenario id, description, how to run it by hand);
 //! 2. the harness and `callback`, the labelling generators and a warm-up of every harness
-//!    path: the same text in every program (the fork server compiles it once, see
-//!    [`super::pool`]; [`SCENARIO_PART`] is the line after it);
+//!    path: the same text in every program (the fork server runs it once, and each child
+//!    starts from there, see [`super::pool`]: so it must not read, print or exit, except
+//!    where `gc.get_count` is missing; [`SCENARIO_PART`] is the line after it);
 //! 3. the scenario classes;
-//! 4. start-up: the scenario's flags and labellers, the observation pool, then
+//! 4. start-up: [`FROZEN_OK`] if the scenario never enables, freezes or unfreezes the
+//!    collector, the scenario's flags and labellers, the observation pool, then
 //!    `gc.disable()`, `gc.collect()`, `del gc.garbage[:]`;
 //! 5. the steps, each preceded by a `# line N: statement` comment and followed by its
 //!    labelling / observation lines;
@@ -49,6 +51,12 @@ use std::fmt::Write as _;
 /// The start of the line that ends the part of the program that is the same for every scenario
 /// (after the comment header): the classes and the rest follow it.
 pub const SCENARIO_PART: &str = "# ---- classes";
+
+/// The line (in the scenario's part, see [`setup`]) of a program that never enables, freezes or
+/// unfreezes the collector: a child of the fork server that runs such a program freezes what it
+/// inherited (the harness included) first, out of its collections and observations
+/// (`server.py`).
+pub const FROZEN_OK: &str = "# gcconform: never enables, freezes or unfreezes the collector";
 
 /// The line printed before the trace.
 pub const TRACE_BEGIN: &str = "#gcconform-trace-begin";
@@ -195,6 +203,8 @@ def _dicts():
 def _observer():
     # `_observe()`: record gc.garbage (the module attribute, in list order) and the scenario
     # class instances that are alive (in creation order).
+    idf = _id            # local names for the loop over every tracked object
+    lab = _lab
     yield
     while 1:
         enabled = gc.isenabled()
@@ -218,12 +228,12 @@ def _observer():
         # Every instance of a scenario class is tracked, except frozen ones (3.7+) and, on
         # 2.7-3.7, instances of classes with `__slots__ = ()`: those need the deep walk.
         for o in _walk_from or objs:
-            i = _id(o)
-            if i in _lab:
-                t = _id(o.__class__)
+            if idf(o) in lab:
+                i = idf(o)
+                t = idf(o.__class__)
                 if t in _cls and _labtype[i] == t:
                     _byseq[_labseq[i]] = _lab[i]
-        deep = _DEEP or (_FREEZE and gc.get_freeze_count() > 0)
+        deep = _DEEP or (_FREEZE and gc.get_freeze_count() > _FROZEN0)
         if deep:
             # Walk from the scenario's globals, both garbage lists and every tracked container
             # through lists, dicts, tuples, instances and weakref referents. (This frees
@@ -540,6 +550,11 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         .iter()
         .any(|c| c.slots.as_ref().is_some_and(|s| s.is_empty()));
     let freeze = all_statements(sc).any(|s| matches!(s, Stmt::Freeze));
+    if !all_statements(sc).any(|s| matches!(s, Stmt::Enable | Stmt::Freeze | Stmt::Unfreeze)) {
+        // With automatic collection off, objects that are reachable and older than the
+        // scenario's change nothing whether a collection looks at them or not.
+        let _ = writeln!(out, "{FROZEN_OK}");
+    }
     let flag = |on: bool, expr: &'static str| if on { expr } else { "False" };
     let _ = writeln!(
         out,
@@ -591,6 +606,11 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         pool_size(sc)
     );
     out.push_str(START);
+    if freeze {
+        // 3.12 freezes 375 tuples of its own at start-up: only more than that means that the
+        // scenario froze something (and the observations need the deep walk).
+        out.push_str("_FROZEN0 = gc.get_freeze_count()\n");
+    }
 }
 
 /// The last lines of start-up. 2.7's collections leave the list and dict free lists alone, so

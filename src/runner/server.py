@@ -15,9 +15,22 @@
 # The server itself never runs a scenario: each program runs in a forked child, exactly as
 # `python -s -S - < program` would run it (module `__main__`, file name `<stdin>`, stdin at
 # EOF, no inherited __future__ flags), with stdout and stderr going to files of its own and a
-# SIGALRM timer that kills it at the timeout. Nothing here touches the collector: the program
-# starts with gc.disable(), a full collection and an empty gc.garbage, as it does in a fresh
-# process.
+# SIGALRM timer that kills it at the timeout. The program starts with gc.disable(), a full
+# collection and an empty gc.garbage, as it does in a fresh process.
+#
+# What makes a run cheap (a forked child pays a page fault, about 3 us here, for every page it
+# writes; see README "Live runs"): the harness part of a generated program, the same in every
+# program, runs once here, in a module that each child takes as its `__main__` (see
+# _prepared_head); the scenario's part is compiled before forking (by a compiler process, see
+# _compiled: so the server's heap is that of a fresh process plus the server's own few hundred
+# objects, and the child writes no page for it); and on 3.7+ the child
+# of a program that says it never enables, freezes or unfreezes the collector (program.rs:
+# FROZEN_OK) starts with gc.freeze(), so that its collections and gc.get_objects() see only what
+# it makes, not the server's objects (reachable, older than the scenario's: with automatic
+# collection off they change nothing). Any other program runs on the heap as the server left it
+# (automatic collections depend on the size of the oldest generation, and gc.get_freeze_count()
+# must count only what the interpreter froze at start-up, 375 tuples on 3.12, as in a fresh
+# process).
 import os, sys
 try:
     import _signal as _sg
@@ -25,6 +38,7 @@ except ImportError:
     import signal as _sg
 # What every generated program imports, loaded once here instead of once per child.
 import gc, weakref, __future__
+import marshal
 
 try:
     import builtins as _builtins
@@ -51,6 +65,14 @@ def _quit():
     for pid in list(_running):
         try:
             os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+    # The compiler process ends at EOF; waiting for it counts its CPU time as the server's
+    # children's (gcconform speed measures that).
+    for pid, to, _ in _compiler:
+        try:
+            os.close(to)
             os.waitpid(pid, 0)
         except OSError:
             pass
@@ -110,14 +132,20 @@ def _slurp(fd, tail):
 
 # A generated program is a comment header, the harness and its warm-up (the same text in every
 # program), then a line starting with _SPLIT (program.rs: SCENARIO_PART) and the scenario's own
-# code. The harness is compiled once here (per header length, padded with newlines so that line
-# numbers stay those of the whole file); the child compiles only the rest (padded the same way).
-# Any other program is compiled whole in the child.
+# code. The harness runs here once per header length (padded with newlines so that line numbers
+# stay those of the whole file), in a module of its own named __main__, exactly as the program's
+# first part would run (it reads no input, writes nothing and does not exit; the warm-up's
+# garbage is collected at once); each child takes that module as its __main__ and runs only the
+# rest, compiled before the fork (padded the same way, with the __future__ features the harness
+# turned on). Any other program, or one whose harness fails here, runs whole in the child
+# (compiled before the fork too).
 _SPLIT = b'\n# ---- classes'
-_harness = {}
+_FROZEN_OK = b'\n# gcconform: never enables, freezes or unfreezes the collector\n'
+_harness = {}            # (header lines, harness text) -> (module, __future__ flags) or None
+_freeze = getattr(gc, 'freeze', None)
 
 
-def _compiled_head(prog):
+def _prepared_head(prog):
     i = prog.find(_SPLIT)
     if i < 0:
         return None, prog
@@ -128,17 +156,36 @@ def _compiled_head(prog):
             return None, prog
     h = prog.count(b'\n', 0, k)
     key = (h, prog[k:i + 1])
-    code = _harness.get(key)
-    if code is None:
-        try:
-            code = compile(b'\n' * h + key[1], '<stdin>', 'exec', 0, True)
-        except BaseException:
-            return None, prog
-        _harness[key] = code
+    if key not in _harness:
+        _harness[key] = _run_head(b'\n' * h + key[1])
+    head = _harness[key]
+    if head is None:
+        return None, prog
     # Only blank lines before the rest: 2.7 sets a module's first line to that of its first
     # instruction, and a jump of 255+ lines would turn its peephole optimizer off.
     n = prog.count(b'\n', 0, i + 1)
-    return code, b'# -*- coding: utf-8 -*-' + b'\n' * n + prog[i + 1:]
+    return head, b'# -*- coding: utf-8 -*-' + b'\n' * n + prog[i + 1:]
+
+
+def _run_head(text):
+    # The harness exits at once where gc has no get_count (it says so): leave that to a child.
+    if not hasattr(gc, 'get_count'):
+        return None
+    code = _compiled(text, 0)
+    if code.__class__ is bytes:
+        return None
+    try:
+        main = type(sys)('__main__')
+        main.__dict__['__builtins__'] = _builtins
+        sys.modules['__main__'] = main
+        try:
+            exec(code, main.__dict__)
+        finally:
+            sys.modules['__main__'] = _server_main
+    except BaseException:
+        return None
+    gc.collect()
+    return main, _future_flags(code)
 
 
 def _future_flags(code):
@@ -151,18 +198,111 @@ def _future_flags(code):
     return flags
 
 
-def _child(fo, fe, ms, head, prog):
+class _Said(object):
+    said = False
+
+    def write(self, text):
+        self.said = True
+
+    def flush(self):
+        pass
+
+
+# The server never calls compile(): the first call creates the classes of the _ast module (350
+# to 1,100 tracked objects, that a fresh `python - < program` does not have and every child
+# would inherit). A compiler process, forked before anything is compiled, does it and sends the
+# code back marshalled. (The bootstrap runs this file with exec, which makes no such objects.)
+_compiler = []           # [(pid, to its stdin, from its stdout)] while it works
+
+
+def _read_exact(fd, n):
+    chunks = []
+    while n > 0:
+        d = os.read(fd, n)
+        if not d:
+            raise EOFError()
+        chunks.append(d)
+        n -= len(d)
+    return b''.join(chunks)
+
+
+def _write_all(fd, b):
+    while b:
+        b = b[os.write(fd, b):]
+
+
+def _compile_loop(rfd, wfd):
+    # The compiler process; never returns. For each request, the marshalled code, or nothing if
+    # compiling fails or warns (stderr is where a warning goes).
+    try:
+        for fd in _all_fds:
+            os.close(fd)
+        while 1:
+            h = _read_exact(rfd, 22)
+            text = _read_exact(rfd, int(h[11:21]))
+            said, err = _Said(), sys.stderr
+            sys.stderr = said
+            try:
+                data = marshal.dumps(compile(text, '<stdin>', 'exec', int(h[:10]), True))
+            except BaseException:
+                data = b''
+            sys.stderr = err
+            if said.said:
+                data = b''
+            _write_all(wfd, ('%10d\n' % len(data)).encode('ascii') + data)
+    finally:
+        os._exit(0)
+
+
+def _start_compiler():
+    try:
+        a = os.pipe()
+        b = os.pipe()
+        pid = os.fork()
+    except (OSError, AttributeError):
+        return
+    if pid == 0:
+        os.close(a[1])
+        os.close(b[0])
+        _compile_loop(a[0], b[1])
+    os.close(a[0])
+    os.close(b[1])
+    _all_fds.extend((a[1], b[0]))
+    _compiler.append((pid, a[1], b[0]))
+
+
+def _compiled(prog, flags):
+    # The code of `prog` (file <stdin>), or `prog` itself if compiling it fails or warns, or if
+    # there is no compiler process: then the child compiles it, and fails or warns as a fresh
+    # process would.
+    if not _compiler:
+        return prog
+    c = _compiler[0]
+    try:
+        _write_all(c[1], ('%10d %10d\n' % (flags, len(prog))).encode('ascii') + prog)
+        n = int(_read_exact(c[2], 11))
+        if n == 0:
+            return prog
+        return marshal.loads(_read_exact(c[2], n))
+    except BaseException:
+        del _compiler[:]  # it died: children compile from now on
+        return prog
+
+
+def _child(fo, fe, ms, main, flags, prog, freeze):
     # Never returns. A failure before the program starts exits with status 120.
     try:
+        if freeze:
+            _freeze()
         os.dup2(_NULL, 0)
         os.dup2(fo, 1)
         os.dup2(fe, 2)
-        for fd in _all_fds:
-            os.close(fd)
+        os.closerange(3, _fd_end)  # every descriptor the server opened
         if ms > 0:
             _sg.setitimer(_sg.ITIMER_REAL, ms / 1000.0)
-        main = type(sys)('__main__')
-        main.__dict__['__builtins__'] = _builtins
+        if main is None:
+            main = type(sys)('__main__')
+            main.__dict__['__builtins__'] = _builtins
         sys.modules['__main__'] = main
         sys.argv = ['-']
     except BaseException:
@@ -172,11 +312,9 @@ def _child(fo, fe, ms, head, prog):
             os._exit(120)
     code = 0
     try:
-        flags = 0
-        if head is not None:
-            flags = _future_flags(head)
-            exec(head, main.__dict__)
-        exec(compile(prog, '<stdin>', 'exec', flags, True), main.__dict__)
+        if prog.__class__ is bytes:
+            prog = compile(prog, '<stdin>', 'exec', flags, True)
+        exec(prog, main.__dict__)
     except SystemExit:
         c = sys.exc_info()[1].code
         if c is None:
@@ -209,7 +347,12 @@ def _child(fo, fe, ms, head, prog):
 
 
 def _start(rid, ms, prog):
-    head, prog = _compiled_head(prog)
+    head, prog = _prepared_head(prog)
+    main, flags, freeze = None, 0, False
+    if head is not None:
+        main, flags = head
+        freeze = _freeze is not None and _FROZEN_OK in prog
+    prog = _compiled(prog, flags)
     pair = _free.pop()
     for fd in pair:
         os.ftruncate(fd, 0)
@@ -222,7 +365,7 @@ def _start(rid, ms, prog):
         _ready.append(_answer(rid, 'e', 0, b'', why))
         return
     if pid == 0:
-        _child(pair[0], pair[1], ms, head, prog)
+        _child(pair[0], pair[1], ms, main, flags, prog, freeze)
     _running[pid] = (rid, pair)
 
 
@@ -261,6 +404,8 @@ for _i in range(_slots):
         _pair.append(_fd)
         _all_fds.append(_fd)
     _free.append(tuple(_pair))
+_start_compiler()
+_fd_end = max(_all_fds) + 1
 _send(('H %d %d\n' % (os.getpid(), int(hasattr(os, 'fork')))).encode('ascii'))
 while 1:
     _h = _line().split()

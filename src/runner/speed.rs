@@ -5,7 +5,8 @@
 //! processes at a time (default: one per CPU, plus one). Both the wall time and the CPU time (user +
 //! system, of gcconform and every process it waited for: the server and its children, or the
 //! fresh processes) are measured; the fork side's include starting the server. CPU time per run
-//! does not depend on what else the machine is doing: runs/s on an idle machine is about
+//! depends much less than the wall time on what else the machine is doing (under load it rises
+//! too: caches, and a virtual machine's page faults): runs/s on an idle machine is about
 //! `CPUs × 1000 / (CPU ms per run)` when there are enough slots. Every forked trace is also
 //! compared with the fresh one (the `same` column).
 
