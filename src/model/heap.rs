@@ -1,6 +1,13 @@
 //! The model's heap: objects in an arena, reference counts, and CPython's intrusive
 //! doubly-linked GC lists (`PyGC_Head`), with the same list operations as `gcmodule.c`
 //! (`gc_list_append`, `gc_list_remove`, `gc_list_move`, `gc_list_merge`).
+//!
+//! Laid out for the collector's passes, struct-of-arrays: [`Links`] holds every object's
+//! 24-byte header (refcount and `PyGC_Head`) in one dense array, the kinds (what an object is
+//! and holds, at most 48 bytes; an instance keeps up to [`SMALL`] values in itself) are another,
+//! and the rare parts (weak-reference lists, labels, values of larger instances) live in side
+//! tables. [`Heap::split`] lends the headers mutably and the contents read-only at once, which
+//! is what `update_refs`, `subtract_refs` and `move_unreachable` need.
 
 use super::dict27::Table27;
 use std::collections::HashMap;

@@ -127,8 +127,6 @@ pub struct Machine<'s> {
     pub executed: u64,
     /// The run exceeded [`MAX_EXECUTED`]: everything fails from now on.
     pub runaway: bool,
-    /// A reused buffer for traversals (no allocation per object in the collector).
-    pub scratch: Vec<Id>,
     /// `observe`'s marks per id, and the stamp of the latest observation.
     obs_mark: Vec<u32>,
     obs_epoch: u32,
@@ -172,7 +170,6 @@ impl<'s> Machine<'s> {
             freelists: FreeLists::default(),
             gc_pending: false,
             zombie_frames: HashSet::new(),
-            scratch: Vec::new(),
             obs_mark: Vec::new(),
             obs_epoch: 0,
             executed: 0,
