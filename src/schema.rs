@@ -97,7 +97,8 @@ pub struct ScenarioFile {
     #[serde(default)]
     #[schemars(schema_with = "classes_schema")]
     pub classes: Option<BTreeMap<String, Option<ClassSpec>>>,
-    /// The statements, run in order at module level, and `repeat:` blocks. Quote a statement
+    /// The statements, run in order at module level, `repeat:` and `random_edges:` blocks.
+    /// Quote a statement
     /// that contains `: ` (a dict display): - "x = {'k': a}".
     #[schemars(length(min = 1))]
     pub steps: Vec<StepItem>,
@@ -111,13 +112,42 @@ pub enum TraceMode {
     Summary,
 }
 
-/// A step: a statement, or a `repeat:` block.
+/// A step: a statement, a `repeat:` block, or a `random_edges:` block.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum StepItem {
     Statement(Statement),
     Repeat(RepeatBlock),
+    RandomEdges(RandomEdgesBlock),
 }
+
+/// `- random_edges:` with `list:`, `attrs:`, `seed:`: for each element `L[i]` of the list
+/// (its length `n` read once) and each attribute in order, advance the 64-bit LCG
+/// `x = (x * 6364136223846793005 + 1442695040888963407) mod 2^64` (starting from the seed) and
+/// set `L[i].attr = L[(x >> 33) % n]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RandomEdgesBlock {
+    pub random_edges: RandomEdges,
+}
+
+/// The settings of a `random_edges:` block.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RandomEdges {
+    /// The NAME of a list.
+    #[schemars(regex(pattern = r"^[A-Za-z][A-Za-z0-9_]*$"))]
+    pub list: String,
+    /// The attributes set on each element, in this order.
+    #[schemars(length(min = 1))]
+    pub attrs: Vec<AttrName>,
+    /// The generator's starting state: 0 to 2^64 - 1.
+    pub seed: u64,
+}
+
+/// An attribute name: an identifier that does not start with `_`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AttrName(#[schemars(regex(pattern = r"^[A-Za-z][A-Za-z0-9_]*$"))] pub String);
 
 /// `- repeat: N` with `steps:`: run the steps N times (top level only; blocks nest up to 4
 /// deep).

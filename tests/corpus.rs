@@ -45,6 +45,7 @@ fn kind(s: &Stmt) -> &'static str {
         Stmt::Global(_) => "global g",
         Stmt::Raise => "raise RuntimeError()",
         Stmt::Repeat { .. } => "repeat: N",
+        Stmt::RandomEdges { .. } => "random_edges:",
     }
 }
 
@@ -77,6 +78,8 @@ const ALL: &[&str] = &[
     "pass",
     "global g",
     "raise RuntimeError()",
+    "repeat: N",
+    "random_edges:",
 ];
 
 #[test]
@@ -90,12 +93,17 @@ fn corpus_uses_every_statement_form() {
     let mut used = BTreeSet::new();
     for f in &files {
         let sc = scenario::load(f).unwrap_or_else(|e| panic!("{e}"));
-        for s in sc
-            .steps
-            .iter()
-            .chain(sc.classes.iter().flat_map(|c| c.del.iter().flatten()))
-        {
-            used.insert(kind(&s.stmt));
+        fn walk(steps: &[scenario::Step], used: &mut BTreeSet<&'static str>) {
+            for s in steps {
+                used.insert(kind(&s.stmt));
+                if let Stmt::Repeat { body, .. } = &s.stmt {
+                    walk(body, used);
+                }
+            }
+        }
+        walk(&sc.steps, &mut used);
+        for c in &sc.classes {
+            walk(c.del.as_deref().unwrap_or(&[]), &mut used);
         }
     }
     let missing: Vec<&&str> = ALL.iter().filter(|k| !used.contains(**k)).collect();

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{discovery, interpreters};
-use gcconform::runner::program::{START, canonical};
+use gcconform::runner::program::{START, canonical, random_edges_loop};
 use gcconform::runner::{self, Interpreter, Pool, RunError};
 use gcconform::scenario::{self, Scenario, Step, Stmt};
 use gcconform::trace::{Event, Trace};
@@ -525,7 +525,7 @@ steps:
 /// The same scenario without the harness: its statements, each followed by a gen-0 count probe.
 fn plain_program(s: &Scenario) -> String {
     let mut p = String::from(
-        "import gc, weakref, sys\nimport sys as _sys\n_range = range\ndef callback(wr):\n    pass\n",
+        "import gc, weakref, sys\nimport sys as _sys\n_range = range\n_len = len\n_xrange = range if _sys.version_info[0] >= 3 else xrange\ndef _lengths():\n    r = None\n    o = None\n    while 1:\n        o = yield r\n        r = _len(o)\n        o = None\n_len_of = _lengths()\n_len_of.send(None)\n_len_of = _len_of.send\n_len_of([])\ndef callback(wr):\n    pass\n",
     );
     for c in &s.classes {
         p.push_str(&format!("class {}(object):\n    pass\n", c.name));
@@ -557,8 +557,13 @@ fn plain_program(s: &Scenario) -> String {
 fn plain_lines(steps: &[Step], indent: &str, out: &mut String) {
     for st in steps {
         match &st.stmt {
+            Stmt::RandomEdges { list, attrs, seed } => {
+                for l in random_edges_loop(list, attrs, *seed, &|_| Vec::new()) {
+                    out.push_str(&format!("{indent}{l}\n"));
+                }
+            }
             Stmt::Repeat { count, body } => {
-                out.push_str(&format!("{indent}for _r in _range({count}):\n"));
+                out.push_str(&format!("{indent}for _r in _xrange({count}):\n"));
                 plain_lines(body, &format!("{indent}    "), out);
                 out.push_str(&format!("{indent}    pass\n"));
             }

@@ -36,6 +36,10 @@ pub struct Draft {
 /// A statement as a YAML sequence item: plain when YAML reads it back unchanged, double-quoted
 /// otherwise (statements never contain `"` or `\`).
 fn yaml_item(s: &str) -> String {
+    if s.starts_with("random_edges: {") {
+        // A `random_edges:` block, in flow style (see `scenario::random_edges_text`).
+        return s.to_string();
+    }
     let plain = !s.contains(": ")
         && !s.contains(" #")
         && !s.ends_with(':')
@@ -522,6 +526,7 @@ impl Gen<'_> {
             w(self.freeze_ok, 3),         // 18 freeze / unfreeze
             1,                            // 19 gc.garbage = []
             w(!settable.is_empty(), 8),   // 20 a ring of instances
+            w(!settable.is_empty(), 3),   // 21 random_edges: over a new list of instances
         ];
         match self.rng.weighted(&weights) {
             0 => self.new_instance(),
@@ -677,6 +682,43 @@ impl Gen<'_> {
             16 => self.emit(format!("{SAVED} = None")),
             17 => self.new_list_named(KEEP, Vec::new()),
             19 => self.emit("gc.garbage = []".to_string()),
+            21 => {
+                // A new list of instances whose classes all take the drawn attributes (the
+                // finalizers never shorten it or delete attributes), then random edges on it.
+                let n = self.rng.pick(&settable).clone();
+                let Some(AKind::Inst(c)) = self.kind_of(&n) else {
+                    unreachable!()
+                };
+                let mut attrs = self.classes[c].attrs.clone();
+                self.rng.shuffle(&mut attrs);
+                let k = self.rng.range(1, attrs.len());
+                attrs.truncate(k);
+                let mut members: Vec<String> = settable
+                    .iter()
+                    .filter(|m| match self.kind_of(m) {
+                        Some(AKind::Inst(mc)) => {
+                            attrs.iter().all(|a| self.classes[mc].attrs.contains(a))
+                        }
+                        _ => false,
+                    })
+                    .cloned()
+                    .collect();
+                self.rng.shuffle(&mut members);
+                let k = self.rng.range(1, members.len());
+                members.truncate(k);
+                if self.rng.chance(30) {
+                    members.push(members[0].clone());
+                }
+                let list = self.rng.pick(LIST_NAMES).to_string();
+                self.new_list_named(&list, members.clone());
+                let seed = self.rng.below(1 << 20);
+                self.emit(crate::scenario::random_edges_text(&list, &attrs, seed));
+                for m in &members {
+                    if let Some(AVal::Obj(o)) = self.names.get(m).copied() {
+                        self.objs[o].attrs.extend(attrs.iter().cloned());
+                    }
+                }
+            }
             20 => {
                 // a.x = b, b.y = c, c.z = a (or a self-loop): a cycle for sure.
                 let k = self.rng.range(1, settable.len().min(3));

@@ -806,6 +806,21 @@ mod tests {
         assert!(distinct.len() > 45, "{}", distinct.len());
     }
 
+    /// The generator sometimes wires instances with a `random_edges:` step, and those drafts load.
+    #[test]
+    fn some_drafts_use_random_edges() {
+        let with: Vec<Draft> = (0..300)
+            .map(|i| draft(5, i))
+            .filter(|d| d.steps.iter().any(|s| s.starts_with("random_edges: {")))
+            .collect();
+        assert!(with.len() >= 20, "{} of 300", with.len());
+        for d in &with {
+            crate::scenario::parse_scenario(Path::new("fuzz.yaml"), &d.to_yaml(""))
+                .unwrap_or_else(|e| panic!("{e}\n{}", d.to_yaml("")));
+        }
+        eprintln!("random_edges in {} of 300 drafts (seed 5)", with.len());
+    }
+
     /// What seed 1 means is fixed: if this changes, the generator changed, and old seeds in
     /// notes and issues no longer name the same scenarios. Update the value only on purpose.
     #[test]
@@ -816,7 +831,7 @@ mod tests {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
         assert_eq!(
-            h, 3813674081600676097,
+            h, 5068403159974236558,
             "fingerprint of seed 1 (first 20 scenarios)"
         );
     }

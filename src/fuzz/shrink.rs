@@ -281,6 +281,9 @@ pub fn render(s: &Stmt) -> String {
     let items = |v: &[Value]| v.iter().map(value).collect::<Vec<_>>();
     match s {
         Stmt::Repeat { count, .. } => format!("repeat: {count}"),
+        Stmt::RandomEdges { list, attrs, seed } => {
+            crate::scenario::random_edges_text(list, attrs, *seed)
+        }
         Stmt::New { target, class } => format!("{target} = {class}()"),
         Stmt::NewList { target, items: v } => format!("{target} = [{}]", items(v).join(", ")),
         Stmt::NewDict { target, items: v } => {

@@ -861,6 +861,90 @@ impl<'s> Machine<'s> {
         }
     }
 
+    /// `STORE_ATTR`: the value and the owner are held on the stack while the store happens.
+    fn store_attr(&mut self, o: Id, attr: &str, v: Val) -> PyResult<()> {
+        self.incref(v);
+        self.incref(Val::Obj(o));
+        let r = self.setattr(o, attr, v);
+        self.decref(Val::Obj(o));
+        self.decref(v);
+        r
+    }
+
+    /// `len(x)` (`PyObject_Size`).
+    fn length(&self, v: Val) -> PyResult<usize> {
+        match v {
+            Val::Obj(id) => match self.heap.kind(id) {
+                Kind::List(items) | Kind::Tuple(items) => Ok(items.len()),
+                Kind::Dict(d) => Ok(d.entries.iter().flatten().count()),
+                _ => Err(exc(
+                    "TypeError",
+                    format!("object of type '{}' has no len()", self.type_name(id)),
+                )),
+            },
+            Val::None => Err(exc("TypeError", "object of type 'NoneType' has no len()")),
+            Val::Int(_) => Err(exc("TypeError", "object of type 'int' has no len()")),
+        }
+    }
+
+    /// `x[i]` with a non-negative int (`BINARY_SUBSCR`): the item, not yet increfed.
+    fn subscript(&self, v: Val, i: usize) -> PyResult<Val> {
+        match v {
+            Val::Obj(id) => match self.heap.kind(id) {
+                Kind::List(items) => items
+                    .get(i)
+                    .copied()
+                    .ok_or_else(|| exc("IndexError", "list index out of range")),
+                Kind::Tuple(items) => items
+                    .get(i)
+                    .copied()
+                    .ok_or_else(|| exc("IndexError", "tuple index out of range")),
+                Kind::Dict(_) => Err(exc("KeyError", i.to_string())),
+                _ => Err(exc(
+                    "TypeError",
+                    format!("'{}' object is not subscriptable", self.type_name(id)),
+                )),
+            },
+            Val::None => Err(exc("TypeError", "'NoneType' object is not subscriptable")),
+            Val::Int(_) => Err(exc("TypeError", "'int' object is not subscriptable")),
+        }
+    }
+
+    /// `random_edges:`, as its Python loop (`program.rs`) runs:
+    /// `_en = len(L)` through a harness generator (its resume checks the eval breaker on 3.12+
+    /// before `len` runs), then `for _ei in range(_en):` whose body has, per attribute
+    /// in order, `_ex = LCG(_ex)` and `L[_ei].attr = L[(_ex >> 33) % _en]`: the name `L` is
+    /// loaded afresh for each subscript, the value is read first, then the owner, then
+    /// `STORE_ATTR` stores through [`Machine::setattr`] exactly as `x.attr = VALUE` does (so a
+    /// list shortened by a finalizer raises IndexError, a non-instance or a slot class
+    /// without the attribute AttributeError). The loop's backward jump checks the eval
+    /// breaker after each element (3.12+); range iterators and ints are not GC objects.
+    fn random_edges(&mut self, list: &str, attrs: &[String], seed: u64) -> PyResult<()> {
+        // `_len_of(L)`: the list is on the stack while the generator resumes (RESUME checks
+        // the eval breaker before `len` runs).
+        let l = self.load(list)?;
+        self.incref(l);
+        self.eval_breaker();
+        let n = self.length(l);
+        self.decref(l);
+        let n = n?;
+        let mut x = seed;
+        for i in 0..n {
+            for a in attrs {
+                x = crate::scenario::lcg_next(x);
+                let j = crate::scenario::lcg_index(x, n as u64) as usize;
+                let l = self.load(list)?;
+                let v = self.subscript(l, j)?;
+                let l = self.load(list)?;
+                let o = self.subscript(l, i)?;
+                let o = self.instance_of(o, a)?;
+                self.store_attr(o, a, v)?;
+            }
+            self.eval_breaker();
+        }
+        Ok(())
+    }
+
     /// `weakref.ref(x[, callback])` (`weakref___new__`): reuse the basic ref when there is no
     /// callback; otherwise a new ref inserted after the basic ref (`insert_after`) or at the
     /// head. Returns the ref with a new reference, and whether it is new.
@@ -970,14 +1054,9 @@ impl<'s> Machine<'s> {
             Stmt::SetAttr { obj, attr, value } => {
                 let v = self.value(value)?;
                 let o = self.target_obj(obj, attr)?;
-                // The value is held on the stack while the store happens.
-                self.incref(v);
-                self.incref(Val::Obj(o));
-                let r = self.setattr(o, attr, v);
-                self.decref(Val::Obj(o));
-                self.decref(v);
-                r?;
+                self.store_attr(o, attr, v)?;
             }
+            Stmt::RandomEdges { list, attrs, seed } => self.random_edges(list, attrs, *seed)?,
             Stmt::DelAttr { obj, attr } => {
                 let o = self.target_obj(obj, attr)?;
                 self.incref(Val::Obj(o));

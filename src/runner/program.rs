@@ -87,6 +87,9 @@ _list = list
 _dict = dict
 _tuple = tuple
 _range = range
+_len = len
+# Loops over scenario steps: a range iterator is no GC object (2.7's range() builds a list).
+_xrange = range if _sys.version_info[0] >= 3 else xrange
 _wrtype = weakref.ref
 _ev = {}                 # the trace: event number -> text
 _evn = [0]               # how many events so far (an event: _ev[_evn[0]] = text; _evn[0] += 1)
@@ -324,6 +327,17 @@ def _print_trace():
     _os._exit(0)
 
 
+def _lengths():
+    # `_len_of(seq)`: len(seq) for `random_edges:`, through a generator resume (no frame
+    # allocated or freed; on 3.12+ a resume always checks the eval breaker).
+    r = None
+    o = None
+    while 1:
+        o = yield r
+        r = _len(o)
+        o = None
+
+
 def callback(wr):
     _ev[_evn[0]] = 'callback ' + _label(wr)
     _evn[0] += 1
@@ -348,6 +362,7 @@ _helds['_prime'] = 2
 _prime([])
 _label(_prime)
 _label(_ev)
+_len_of(_ev)
 class _Warm(object):
     pass
 _prime = _Warm()
@@ -379,7 +394,7 @@ pub fn translate(scenario: &Scenario) -> String {
     out.push_str(HARNESS);
     out.push_str("\n\n# ---- warm-up --------------------------------------------------------------------------------\n");
     out.push_str(
-        "_label = _started(_labels())\n_own_dict = _started(_dicts())\n_observe = _started_noarg(_observer())\n",
+        "_label = _started(_labels())\n_own_dict = _started(_dicts())\n_observe = _started_noarg(_observer())\n_len_of = _started(_lengths())\n",
     );
     out.push_str(WARM_UP);
     out.push('\n');
@@ -422,6 +437,41 @@ pub fn translate(scenario: &Scenario) -> String {
         out.push_str(&l);
         out.push('\n');
     }
+    out
+}
+
+/// `random_edges:` as a Python loop that allocates no GC object of its own on any version: the
+/// length is read once (`_len_of`, a generator resume), the loop runs over a range iterator
+/// (`xrange` on 2.7), the generator state and indices are ints, the list is subscripted afresh
+/// for every store, and the attribute loop is unrolled (no backward jump per attribute). Each
+/// store is followed by `after_store(attr)`'s lines; the helper names are deleted at the end.
+pub fn random_edges_loop(
+    list: &str,
+    attrs: &[String],
+    seed: u64,
+    after_store: &dyn Fn(&str) -> Vec<String>,
+) -> Vec<String> {
+    let l = ident(list);
+    let mut out = vec![
+        format!("_ex = {seed}"),
+        format!("_en = _len_of({l})"),
+        "_ei = 0".to_string(),
+        "for _ei in _xrange(_en):".to_string(),
+    ];
+    for a in attrs {
+        out.push(
+            "    _ex = (_ex * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF"
+                .to_string(),
+        );
+        out.push(format!(
+            "    {l}[_ei].{} = {l}[(_ex >> 33) % _en]",
+            ident(a)
+        ));
+        for line in after_store(a) {
+            out.push(format!("    {line}"));
+        }
+    }
+    out.push("del _ex, _en, _ei".to_string());
     out
 }
 
@@ -490,6 +540,7 @@ fn makes_a_call(s: &Stmt) -> bool {
     matches!(
         s,
         Stmt::New { .. }
+            | Stmt::RandomEdges { .. }
             | Stmt::Append { .. }
             | Stmt::WeakRef { .. }
             | Stmt::Collect(_)
@@ -784,7 +835,7 @@ impl<'a> Body<'a> {
                 // A Python loop; reservations are bound before it and at the end of each
                 // iteration, so every iteration starts from the same state.
                 self.bind_pending();
-                self.lines.push(format!("for _r in _range({count}):"));
+                self.lines.push(format!("for _r in _xrange({count}):"));
                 let start = self.lines.len();
                 for st in body {
                     self.lines
@@ -797,6 +848,28 @@ impl<'a> Body<'a> {
                     *l = format!("    {l}");
                 }
                 return;
+            }
+            Stmt::RandomEdges { list, attrs, seed } => {
+                let cx = self.cx;
+                let own_dict = |a: &str| -> Vec<String> {
+                    // As after `x.attr = VALUE`: the store may have created the element's
+                    // __dict__ (2.7-3.10). A finalizer run by the store may have shortened the
+                    // list: then the scenario itself raises at its next subscript, not here.
+                    let o = format!("{}[_ei]", ident(list));
+                    let guard = format!("_OWN_DICTS and _ei < _len({})", ident(list));
+                    if !cx.dict_classes {
+                        Vec::new()
+                    } else if cx.value_slots.iter().any(|v| v == a) {
+                        vec![format!(
+                            "if {guard} and _id({o}.__class__) not in _slots_{}: _own_dict({o})",
+                            ident(a)
+                        )]
+                    } else {
+                        vec![format!("if {guard}: _own_dict({o})")]
+                    }
+                };
+                self.lines
+                    .extend(random_edges_loop(list, attrs, *seed, &own_dict));
             }
             Stmt::SetAttr { obj, attr, .. } if self.cx.dict_classes => {
                 // The store may have created the instance's __dict__ (2.7-3.10), unless `attr`
@@ -1118,6 +1191,9 @@ fn tuple_text(items: &[String]) -> String {
 pub fn canonical(s: &Stmt) -> String {
     match s {
         Stmt::Repeat { count, body } => format!("repeat {count} ({} statements)", body.len()),
+        Stmt::RandomEdges { list, attrs, seed } => {
+            crate::scenario::random_edges_text(list, attrs, *seed)
+        }
         Stmt::New { target, class } => format!("{} = {}()", ident(target), ident(class)),
         Stmt::NewList { target, items } => {
             let v: Vec<String> = items.iter().map(value).collect();

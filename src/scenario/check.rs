@@ -469,6 +469,15 @@ fn parse_steps(
                     steps.push(s);
                 }
             }
+            serde_yaml::Value::Mapping(m)
+                if m.contains_key(serde_yaml::Value::String("random_edges".into())) =>
+            {
+                let p = loc.find("random_edges", *cursor).unwrap_or(*cursor);
+                *cursor = advance(p, "random_edges");
+                if let Some(s) = parse_random_edges(ck, loc, m, p, cursor) {
+                    steps.push(s);
+                }
+            }
             serde_yaml::Value::Mapping(m) if m.len() == 1 => {
                 let (k, v) = m.into_iter().next().expect("one entry");
                 let k = yaml_scalar(&k);
@@ -488,7 +497,7 @@ fn parse_steps(
                 ck.error(
                     p,
                     format!(
-                        "a step must be a statement written as a string, or a `repeat:` block, found `{shown}`"
+                        "a step must be a statement written as a string, a `repeat:` block or a `random_edges:` block, found `{shown}`"
                     ),
                 );
             }
@@ -568,6 +577,192 @@ fn parse_repeat(
         text,
         pos,
     })
+}
+
+/// The keys of a `random_edges:` block.
+const RANDOM_EDGES_KEYS: &str = "list, attrs, seed";
+
+/// `- random_edges:` with `list: NAME`, `attrs: [a, b]`, `seed: S` (0 to 2^64 - 1).
+fn parse_random_edges(
+    ck: &mut Checker,
+    loc: &Locator,
+    m: serde_yaml::Mapping,
+    pos: Pos,
+    cursor: &mut Pos,
+) -> Option<Step> {
+    let mut ok = true;
+    let mut spec = None;
+    for (k, v) in m {
+        match (yaml_scalar(&k).as_str(), v) {
+            ("random_edges", serde_yaml::Value::Mapping(inner)) => spec = Some(inner),
+            ("random_edges", other) => {
+                ck.error(
+                    pos,
+                    format!(
+                        "`random_edges:` takes a mapping with the keys {RANDOM_EDGES_KEYS}, found `{}`",
+                        yaml_scalar(&other)
+                    ),
+                );
+                return None;
+            }
+            (other, _) => {
+                let p = loc.find(other, pos).unwrap_or(pos);
+                ck.error(
+                    p,
+                    format!(
+                        "unknown key `{other}` next to `random_edges:` (its settings go inside it: {RANDOM_EDGES_KEYS})"
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    let spec = spec?;
+    let (mut list, mut attrs, mut seed) = (None, None, None);
+    for (k, v) in spec {
+        let key = yaml_scalar(&k);
+        let kpos = loc.find(&format!("{key}:"), pos).unwrap_or(pos);
+        match (key.as_str(), v) {
+            ("list", serde_yaml::Value::String(n)) => {
+                let p = loc.find(&n, kpos).unwrap_or(kpos);
+                *cursor = later(*cursor, advance(p, &n));
+                if let Some(msg) = bad_name(&n) {
+                    ck.error(p, format!("`random_edges:` list: {msg}"));
+                    ok = false;
+                }
+                list = Some(n);
+            }
+            ("list", other) => {
+                ck.error(
+                    kpos,
+                    format!(
+                        "`random_edges:` list: takes the NAME of a list, found `{}`",
+                        yaml_scalar(&other)
+                    ),
+                );
+                ok = false;
+            }
+            ("attrs", serde_yaml::Value::Sequence(items)) if !items.is_empty() => {
+                let mut names = Vec::new();
+                let mut from = kpos;
+                for item in items {
+                    let shown = yaml_scalar(&item);
+                    let p = loc.find(&shown, from).unwrap_or(from);
+                    from = advance(p, &shown);
+                    *cursor = later(*cursor, from);
+                    match item {
+                        serde_yaml::Value::String(a) => {
+                            if let Some(msg) = bad_attr(&a) {
+                                ck.error(p, format!("`random_edges:` attrs: {msg}"));
+                                ok = false;
+                            }
+                            names.push(a);
+                        }
+                        _ => {
+                            ck.error(
+                                p,
+                                format!(
+                                    "`random_edges:` attrs: `{shown}` is not an attribute name"
+                                ),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+                attrs = Some(names);
+            }
+            ("attrs", other) => {
+                ck.error(
+                    kpos,
+                    format!(
+                        "`random_edges:` attrs: takes a non-empty list of attribute names, found `{}`",
+                        yaml_scalar(&other)
+                    ),
+                );
+                ok = false;
+            }
+            ("seed", serde_yaml::Value::Number(n)) if n.as_u64().is_some() => {
+                seed = n.as_u64();
+            }
+            ("seed", other) => {
+                ck.error(
+                    kpos,
+                    format!(
+                        "`random_edges:` seed: takes a whole number from 0 to {}, found `{}`",
+                        u64::MAX,
+                        yaml_scalar(&other)
+                    ),
+                );
+                ok = false;
+            }
+            (other, _) => {
+                ck.error(
+                    kpos,
+                    format!(
+                        "unknown key `{other}` in a `random_edges:` block (keys: {RANDOM_EDGES_KEYS})"
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    for (key, missing) in [
+        ("list", list.is_none()),
+        ("attrs", attrs.is_none()),
+        ("seed", seed.is_none()),
+    ] {
+        if missing && ok {
+            ck.error(
+                pos,
+                format!("a `random_edges:` block needs `{key}:` (keys: {RANDOM_EDGES_KEYS})"),
+            );
+            ok = false;
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let (list, attrs, seed) = (list?, attrs?, seed?);
+    let text = random_edges_text(&list, &attrs, seed);
+    Some(Step {
+        stmt: Stmt::RandomEdges { list, attrs, seed },
+        text,
+        pos,
+    })
+}
+
+/// A `random_edges:` step as one line of YAML (flow style): its text in messages, and how the
+/// fuzzer and the shrinker write it.
+pub fn random_edges_text(list: &str, attrs: &[String], seed: u64) -> String {
+    format!(
+        "random_edges: {{list: {list}, attrs: [{}], seed: {seed}}}",
+        attrs.join(", ")
+    )
+}
+
+/// The later of two positions.
+fn later(a: Pos, b: Pos) -> Pos {
+    if (b.line, b.col) > (a.line, a.col) {
+        b
+    } else {
+        a
+    }
+}
+
+/// Why `attr` cannot be an attribute a statement sets, if it cannot.
+fn bad_attr(attr: &str) -> Option<String> {
+    if let Some(msg) = bad_name(attr)
+        && !attr.starts_with('_')
+        && !RESERVED.contains(&attr)
+    {
+        return Some(msg);
+    }
+    if attr.starts_with('_') || RESERVED.contains(&attr) || attr == "append" {
+        return Some(format!(
+            "attribute `{attr}` is reserved: use a plain name that does not start with `_`"
+        ));
+    }
+    None
 }
 
 /// Statements executed with every `repeat:` unrolled.
@@ -1062,6 +1257,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
                         self.stmt(s, env, del);
                     }
                 }
+            }
+            Stmt::RandomEdges { list, .. } => {
+                // The attributes were checked by the loader; the elements are only known at
+                // run time (a failing store raises there, as in Python).
+                self.need(list, Kind::List, "`random_edges:`", pos, env, del);
             }
             Stmt::Global(_) | Stmt::Raise if del.is_none() => {
                 self.ck.error(
