@@ -1190,3 +1190,85 @@ fn show_seed_traces() {
         }
     }
 }
+
+/// `random_edges:` failing mid-loop: the model raises what every interpreter raises, with the
+/// same message (a `__slots__` class without the attribute; a list a finalizer shortened).
+#[test]
+fn random_edges_errors_match_cpython() {
+    let cases = [
+        (
+            "edges_missing_slot",
+            r#"
+classes:
+  P:
+    __slots__: [x]
+steps:
+  - objs = []
+  - repeat: 5
+    steps:
+      - o = P()
+      - objs.append(o)
+  - del o
+  - random_edges:
+      list: objs
+      attrs: [x, y]
+      seed: 3
+"#,
+            "AttributeError",
+            "'P' object has no attribute 'y'",
+        ),
+        (
+            "edges_list_shortened",
+            r#"
+classes:
+  P: {}
+  D:
+    __del__:
+      - global objs
+      - del objs[0]
+steps:
+  - objs = []
+  - t = D()
+  - o = P()
+  - o.a = t
+  - objs.append(o)
+  - del t
+  - repeat: 3
+    steps:
+      - o = P()
+      - objs.append(o)
+  - del o
+  - random_edges:
+      list: objs
+      attrs: [a]
+      seed: 1
+"#,
+            "IndexError",
+            "list index out of range",
+        ),
+    ];
+    for (id, text, exception, message) in cases {
+        let s = inline(id, text);
+        for v in s.applicable_versions() {
+            let e = gcconform::model::run(&s, v)
+                .expect_err(&format!("{id}: the model should raise on {v}"));
+            assert_eq!(e.exception, exception, "{id} on {v}: {e:?}");
+            assert!(e.detail.contains(message), "{id} on {v}: {e:?}");
+        }
+        for i in interpreters("random_edges_errors_match_cpython") {
+            match runner::run_scenario(i, &s, TIMEOUT) {
+                Err(RunError::Crashed { stderr, .. }) => {
+                    assert!(
+                        stderr.contains(&format!("{exception}: {message}")),
+                        "{id} under {}: {stderr}",
+                        i.release
+                    );
+                }
+                other => panic!(
+                    "{id} under {}: expected {exception}, got {other:?}",
+                    i.release
+                ),
+            }
+        }
+    }
+}
