@@ -6,10 +6,12 @@
 //! - [`dealloc`]: `subtype_dealloc`, container deallocs, `PyObject_ClearWeakRefs`, trashcan;
 //! - [`collector`]: `collect()` / `gc_collect_main()` and its helpers;
 //! - [`profile`]: the version table;
+//! - [`dict`]: a dict's contents (entries, key index, compaction);
 //! - [`dict27`]: 2.7's dict slot order.
 
 mod collector;
 mod dealloc;
+pub mod dict;
 pub mod dict27;
 pub mod heap;
 pub mod journal;
