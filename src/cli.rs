@@ -115,8 +115,8 @@ pub enum Command {
         /// Scenario files or directories for the throughput and whole-corpus tables.
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
-        /// Heap sizes (objects) for the collector table.
-        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+        /// Heap sizes (objects) for the collector table, each from 10 to 50,000,000.
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000", value_parser = parse_heap_size)]
         sizes: Vec<usize>,
         /// Repetitions per measurement (the best is reported).
         #[arg(long, default_value_t = 3)]
@@ -184,6 +184,19 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
 }
 
+/// A benchmark heap size: at least one ring of 10, at most what fits in memory on both sides.
+fn parse_heap_size(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of objects"))?;
+    if !(10..=50_000_000).contains(&n) {
+        return Err(format!(
+            "a heap size is from 10 to 50000000 objects, not {n}"
+        ));
+    }
+    Ok(n)
+}
+
 /// Entry point of the binary: parse arguments, run, exit with the documented code.
 pub fn main() -> ! {
     // Behave like other command-line tools when the reader of a pipe goes away.
@@ -230,6 +243,13 @@ pub fn run_cli(cli: &Cli) -> anyhow::Result<i32> {
             rounds,
             no_collector,
         } => {
+            if (!*no_throughput || !*no_corpus) && {
+                let loaded = load_scenarios(paths);
+                loaded.bad_input || loaded.scenarios.is_empty()
+            } {
+                eprintln!("gcconform: bench: the scenarios do not load (see above)");
+                return Ok(EXIT_BAD_INPUT);
+            }
             if !*no_collector {
                 println!("## Collector: one full collection\n");
                 print!("{}", crate::bench::collector_table(sizes, (*reps).max(1)));

@@ -119,3 +119,26 @@ fn three_tables_agree_with_cpython() {
         .unwrap_or_else(|| panic!("no corpus row: {out}"));
     assert!(corpus.contains(" 0 disagree"), "{corpus}");
 }
+
+#[test]
+fn heap_sizes_out_of_range_are_refused() {
+    let s = Scratch::new("bench-sizes");
+    for bad in ["0", "5", "60000000", "ten"] {
+        let (code, out, err) = s.run(&["bench", "--sizes", bad, "--no-throughput", "--no-corpus"]);
+        assert_eq!(code, 2, "{bad}: {out}{err}");
+        assert!(err.contains("--sizes"), "{bad}: {err}");
+        assert!(err.contains(bad), "{bad}: {err}");
+        assert!(out.is_empty(), "{bad}: {out}");
+    }
+}
+
+#[test]
+fn scenarios_that_do_not_load_stop_the_bench_first() {
+    let s = Scratch::new("bench-bad");
+    s.write("scenarios/bad.yaml", "steps:\n  - x = Nope()\n");
+    let (code, out, err) = s.run(&["bench", "scenarios", "--sizes", "10", "--reps", "1"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("scenarios/bad.yaml:2:"), "{err}");
+    assert!(err.contains("Nope"), "{err}");
+    assert!(out.is_empty(), "{out}");
+}
