@@ -59,6 +59,9 @@ const RESERVED: &[&str] = &[
 
 /// The largest number of statements (top level plus `__del__` bodies) a scenario may have.
 pub const MAX_STATEMENTS: usize = 100_000;
+/// At most this many names in one class's `__slots__` (the model keeps an instance's values in
+/// 16-bit-counted blocks; CPython itself has no limit).
+pub const MAX_SLOTS: usize = 1_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -342,6 +345,17 @@ pub(super) fn check(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>
             }
             steps
         });
+        if let Some(slots) = &rc.slots
+            && slots.len() > MAX_SLOTS
+        {
+            ck.error(
+                pos,
+                format!(
+                    "class `{name}` lists {} names in __slots__; the limit is {MAX_SLOTS}",
+                    slots.len()
+                ),
+            );
+        }
         if let Some(slots) = &rc.slots {
             let mut seen = HashSet::new();
             for s in slots {
