@@ -46,7 +46,8 @@ impl Machine<'_> {
         let mut cur = links.next(head);
         while cur != head {
             let h = links.get_mut(cur);
-            h.gc_refs = h.refcnt as i32;
+            // A refcount beyond 32 bits (never within the scenario limits) stays positive.
+            h.gc_refs = h.refcnt.min(i32::MAX as i64) as i32;
             h.flags |= F_COLLECTING;
             cur = h.next;
         }
