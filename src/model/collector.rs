@@ -4,7 +4,7 @@
 //! returned count match. Version differences come from the [`Profile`](super::profile::Profile).
 
 use super::heap::{
-    F_COLLECTING, F_DICT, F_FINALIZED, F_TRACKED, F_TUPLE, F_UNREACHABLE, Id, Kind, Links, Val,
+    F_COLLECTING, F_DICT, F_FINALIZED, F_TUPLE, F_UNREACHABLE, Id, Kind, Links, Val,
 };
 use super::journal::{Ctx, Note};
 use super::machine::Machine;
@@ -56,7 +56,7 @@ impl Machine<'_> {
         while cur != head {
             objs.for_each_referent(cur, |r| {
                 let h = links.get_mut(r);
-                if h.flags & (F_COLLECTING | F_TRACKED) == F_COLLECTING | F_TRACKED {
+                if h.is_collecting() {
                     h.gc_refs -= 1;
                 }
             });
@@ -186,7 +186,7 @@ impl Machine<'_> {
         let mut cur = self.heap.hdr(finalizers).next;
         while cur != finalizers {
             for r in self.heap.referents(cur) {
-                if self.heap.hdr(r).flags & (F_COLLECTING | F_TRACKED) == F_COLLECTING | F_TRACKED {
+                if self.heap.hdr(r).is_collecting() {
                     self.heap.move_to(r, finalizers);
                     self.clear_collecting(r);
                 }
@@ -214,8 +214,7 @@ impl Machine<'_> {
                 if !has_cb {
                     continue;
                 }
-                if self.heap.hdr(wr).flags & (F_COLLECTING | F_TRACKED) == F_COLLECTING | F_TRACKED
-                {
+                if self.heap.hdr(wr).is_collecting() {
                     continue;
                 }
                 self.incref(Val::Obj(wr));
@@ -566,7 +565,7 @@ impl Machine<'_> {
 #[inline]
 fn visit_reachable(links: &mut Links, r: Id, young: Id) {
     let h = links.get_mut(r);
-    if h.flags & (F_COLLECTING | F_TRACKED) != F_COLLECTING | F_TRACKED {
+    if !h.is_collecting() {
         return;
     }
     if h.flags & F_UNREACHABLE != 0 {

@@ -158,8 +158,8 @@ impl Machine<'_> {
     /// (`_PyObject_FreeInstanceAttributes`, key-index order). Shared by dealloc and
     /// `subtype_clear`.
     pub fn clear_instance(&mut self, id: Id) {
-        let (nslots, inline) = match self.heap.kind(id) {
-            Kind::Instance(i) => (i.nslots as usize, i.inline_cap()),
+        let nslots = match self.heap.kind(id) {
+            Kind::Instance(i) => i.nslots as usize,
             _ => unreachable!(),
         };
         for s in 0..nslots {
@@ -169,7 +169,7 @@ impl Machine<'_> {
         }
         // A finalizer run by a decref may store new inline values: re-read the capacity.
         let mut k = 0;
-        while k < inline.max(self.inline_cap(id)) {
+        while k < self.heap.inline_cap(id) {
             if let Some(v) = self.heap.set_inline(id, k, None) {
                 self.decref(v);
             }
@@ -181,13 +181,6 @@ impl Machine<'_> {
         };
         if let Some(d) = d {
             self.decref(Val::Obj(d));
-        }
-    }
-
-    fn inline_cap(&self, id: Id) -> usize {
-        match self.heap.kind(id) {
-            Kind::Instance(i) => i.inline_cap(),
-            _ => 0,
         }
     }
 

@@ -143,6 +143,10 @@ impl Hdr {
     pub fn is_freed(&self) -> bool {
         self.flags & F_FREED != 0
     }
+    /// `gc_is_collecting`: in the set a collection is examining (and still linked).
+    pub fn is_collecting(&self) -> bool {
+        self.flags & (F_COLLECTING | F_TRACKED) == F_COLLECTING | F_TRACKED
+    }
 }
 
 /// The arena, struct-of-arrays: headers and kinds in dense vectors indexed by [`Id`]; the rare
@@ -375,11 +379,7 @@ impl Heap {
 
     /// Every value place of an instance, slots first.
     fn places<'a>(&'a self, i: &'a Inst) -> &'a [Packed] {
-        if i.spilled() {
-            &self.vals[i.block()..i.block() + i.cap as usize]
-        } else {
-            &i.small[..i.cap as usize]
-        }
+        places(&self.vals, i)
     }
 
     fn replace(&mut self, id: Id, k: usize, v: Option<Val>) -> Option<Val> {
@@ -399,6 +399,11 @@ impl Heap {
     pub fn set_slot(&mut self, id: Id, k: usize, v: Option<Val>) -> Option<Val> {
         debug_assert!(k < self.inst(id).nslots as usize);
         self.replace(id, k, v)
+    }
+
+    /// How many inline-value places instance `id` has now (see [`Inst::inline_cap`]).
+    pub fn inline_cap(&self, id: Id) -> usize {
+        self.inst(id).inline_cap()
     }
 
     /// Inline value `k` (3.11+), absent beyond the instance's capacity.
@@ -563,13 +568,19 @@ impl Heap {
     /// The headers (mutable) and the objects' contents (read-only) at once, for the
     /// collector's passes, which read referents while they update headers.
     pub fn split(&mut self) -> (&mut Links, Contents<'_>) {
-        (
-            &mut self.links,
-            Contents {
-                kinds: &self.kinds,
-                vals: &self.vals,
-            },
-        )
+        let contents = Contents {
+            kinds: &self.kinds,
+            vals: &self.vals,
+        };
+        (&mut self.links, contents)
+    }
+
+    /// The objects' contents, read-only.
+    pub fn contents(&self) -> Contents<'_> {
+        Contents {
+            kinds: &self.kinds,
+            vals: &self.vals,
+        }
     }
 
     /// `tp_traverse`: the objects `id` references, in the order CPython's traverse visits them.
@@ -585,11 +596,16 @@ impl Heap {
     /// [`Heap::referents`] into a reused buffer (cleared first).
     pub fn referents_into(&self, id: Id, out: &mut Vec<Id>) {
         out.clear();
-        Contents {
-            kinds: &self.kinds,
-            vals: &self.vals,
-        }
-        .for_each_referent(id, |r| out.push(r));
+        self.contents().for_each_referent(id, |r| out.push(r));
+    }
+}
+
+/// Every value place of instance `i`, slots first: in the instance, or its block of `vals`.
+fn places<'a>(vals: &'a [Packed], i: &'a Inst) -> &'a [Packed] {
+    if i.spilled() {
+        &vals[i.block()..i.block() + i.cap as usize]
+    } else {
+        &i.small[..i.cap as usize]
     }
 }
 
@@ -613,17 +629,30 @@ impl Links {
         &mut self.hdrs[id as usize]
     }
 
-    /// `gc_list_append`: link `id` at the tail of `head`. `id` must be unlinked.
-    pub fn append(&mut self, id: Id, head: Id) {
-        debug_assert!(!self.get(id).is_tracked());
+    /// Join `id`'s neighbours to each other (its own links are left as they were).
+    fn detach(&mut self, id: Id) {
+        let h = self.hdrs[id as usize];
+        self.hdrs[h.prev as usize].next = h.next;
+        self.hdrs[h.next as usize].prev = h.prev;
+    }
+
+    /// Link `id` in at the tail of `head`.
+    fn attach_tail(&mut self, id: Id, head: Id) {
         let last = self.hdrs[head as usize].prev;
         self.hdrs[last as usize].next = id;
         let h = &mut self.hdrs[id as usize];
         h.prev = last;
         h.next = head;
+        self.hdrs[head as usize].prev = id;
+    }
+
+    /// `gc_list_append`: link `id` at the tail of `head`. `id` must be unlinked.
+    pub fn append(&mut self, id: Id, head: Id) {
+        debug_assert!(!self.get(id).is_tracked());
+        self.attach_tail(id, head);
+        let h = &mut self.hdrs[id as usize];
         h.flags |= F_TRACKED;
         let kind = h.flags & (F_TUPLE | F_DICT);
-        self.hdrs[head as usize].prev = id;
         self.count_kind(kind, 1);
     }
 
@@ -647,12 +676,10 @@ impl Links {
 
     /// `gc_list_remove`: unlink `id` (no-op when untracked).
     pub fn unlink(&mut self, id: Id) {
-        let h = self.hdrs[id as usize];
-        if !h.is_tracked() {
+        if !self.get(id).is_tracked() {
             return;
         }
-        self.hdrs[h.prev as usize].next = h.next;
-        self.hdrs[h.next as usize].prev = h.prev;
+        self.detach(id);
         let h = &mut self.hdrs[id as usize];
         h.prev = NIL;
         h.next = NIL;
@@ -663,16 +690,9 @@ impl Links {
 
     /// `gc_list_move`: unlink and append to `head`.
     pub fn move_to(&mut self, id: Id, head: Id) {
-        let h = self.hdrs[id as usize];
-        debug_assert!(h.is_tracked());
-        self.hdrs[h.prev as usize].next = h.next;
-        self.hdrs[h.next as usize].prev = h.prev;
-        let last = self.hdrs[head as usize].prev;
-        self.hdrs[last as usize].next = id;
-        let o = &mut self.hdrs[id as usize];
-        o.prev = last;
-        o.next = head;
-        self.hdrs[head as usize].prev = id;
+        debug_assert!(self.get(id).is_tracked());
+        self.detach(id);
+        self.attach_tail(id, head);
     }
 
     pub fn next(&self, id: Id) -> Id {
@@ -743,12 +763,7 @@ impl Contents<'_> {
         match &self.kinds[id as usize] {
             Kind::Instance(inst) => {
                 // Packed objects have tag 1: no unpacking needed to find them.
-                let places = if inst.spilled() {
-                    &self.vals[inst.block()..inst.block() + inst.cap as usize]
-                } else {
-                    &inst.small[..inst.cap as usize]
-                };
-                let (slots, inline) = places.split_at(inst.nslots as usize);
+                let (slots, inline) = places(self.vals, inst).split_at(inst.nslots as usize);
                 let mut visit = |p: &Packed| {
                     if p.0 & 3 == 1 {
                         f((p.0 >> 2) as Id)
