@@ -247,26 +247,16 @@ pub fn collector_table(sizes: &[usize], reps: usize) -> String {
     out
 }
 
-/// Table 2: scenario runs per second per interpreter over the corpus at `paths`,
-/// fork-isolated (`rounds` times) against one fresh interpreter per scenario (once), every
-/// installed interpreter of a modelled version; the same measurement as `gcconform speed`.
-pub fn throughput_table(paths: &[std::path::PathBuf], rounds: usize, timeout: Duration) -> String {
-    let loaded = crate::cli::load_scenarios(paths);
-    if loaded.scenarios.is_empty() {
-        return "no scenarios to run\n".into();
-    }
+/// Table 2: scenario runs per second per interpreter over `scenarios`, fork-isolated
+/// (`rounds` times) against one fresh interpreter per scenario (once), every installed
+/// interpreter of a modelled version; the same measurement as `gcconform speed`.
+pub fn throughput_table(scenarios: &[Scenario], rounds: usize, timeout: Duration) -> String {
     let d = runner::discover();
     let slots = runner::pool::default_slots();
     let mut rows = Vec::new();
     for i in d.found.iter().filter(|i| i.version.is_some()) {
         eprintln!("bench: throughput {} {} …", i.implementation, i.release);
-        rows.push(runner::speed::measure(
-            i,
-            &loaded.scenarios,
-            rounds,
-            slots,
-            timeout,
-        ));
+        rows.push(runner::speed::measure(i, scenarios, rounds, slots, timeout));
     }
     if rows.is_empty() {
         return "no interpreter installed (see `gcconform interpreters`)\n".into();

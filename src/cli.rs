@@ -243,13 +243,18 @@ pub fn run_cli(cli: &Cli) -> anyhow::Result<i32> {
             rounds,
             no_collector,
         } => {
-            if (!*no_throughput || !*no_corpus) && {
+            // The scenarios are checked before anything is measured (the corpus table's `run`
+            // loads them again in its own process).
+            let scenarios = if !*no_throughput || !*no_corpus {
                 let loaded = load_scenarios(paths);
-                loaded.bad_input || loaded.scenarios.is_empty()
-            } {
-                eprintln!("gcconform: bench: the scenarios do not load (see above)");
-                return Ok(EXIT_BAD_INPUT);
-            }
+                if loaded.bad_input || loaded.scenarios.is_empty() {
+                    eprintln!("gcconform: bench: the scenarios do not load (see above)");
+                    return Ok(EXIT_BAD_INPUT);
+                }
+                loaded.scenarios
+            } else {
+                Vec::new()
+            };
             if !*no_collector {
                 println!("## Collector: one full collection\n");
                 print!("{}", crate::bench::collector_table(sizes, (*reps).max(1)));
@@ -258,7 +263,7 @@ pub fn run_cli(cli: &Cli) -> anyhow::Result<i32> {
                 println!("\n## Cross-check throughput: scenario runs per second\n");
                 print!(
                     "{}",
-                    crate::bench::throughput_table(paths, (*rounds).max(1), cli.timeout)
+                    crate::bench::throughput_table(&scenarios, (*rounds).max(1), cli.timeout)
                 );
             }
             if !*no_corpus {
