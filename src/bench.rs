@@ -7,6 +7,7 @@ use crate::model::machine::Machine;
 use crate::model::profile::Profile;
 use crate::runner::{self, Interpreter};
 use crate::scenario::{self, Scenario};
+use crate::util::lcg;
 use crate::version::Version;
 use std::fmt::Write;
 use std::path::Path;
@@ -50,12 +51,6 @@ impl HeapSpec {
     }
 }
 
-/// The generator both sides use for random edges: a 64-bit LCG (Knuth's MMIX constants).
-pub fn next_rand(x: u64) -> u64 {
-    x.wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407)
-}
-
 /// The edges of object `i`: its targets.
 fn targets(spec: &HeapSpec, i: usize, rng: &mut u64) -> Vec<usize> {
     match spec.shape {
@@ -66,8 +61,8 @@ fn targets(spec: &HeapSpec, i: usize, rng: &mut u64) -> Vec<usize> {
         }
         Shape::Random3 => (0..3)
             .map(|_| {
-                *rng = next_rand(*rng);
-                ((*rng >> 33) % spec.n as u64) as usize
+                *rng = lcg::next(*rng);
+                lcg::index(*rng, spec.n as u64) as usize
             })
             .collect(),
     }
@@ -139,9 +134,14 @@ pub fn python_program(spec: &HeapSpec) -> String {
         Shape::Rings => p.push_str(
             "for base in range(0, n, 10):\n    ln = min(10, n - base)\n    for j in range(ln):\n        objs[base + j].a = objs[base + (j + 1) % ln]\n",
         ),
-        Shape::Random3 => p.push_str(
-            "x = 1\nM = (1 << 64) - 1\nfor o in objs:\n    x = (x * 6364136223846793005 + 1442695040888963407) & M\n    o.a = objs[(x >> 33) % n]\n    x = (x * 6364136223846793005 + 1442695040888963407) & M\n    o.b = objs[(x >> 33) % n]\n    x = (x * 6364136223846793005 + 1442695040888963407) & M\n    o.c = objs[(x >> 33) % n]\n    o = None\n",
-        ),
+        Shape::Random3 => {
+            p.push_str("x = 1\nfor o in objs:\n");
+            for a in ATTRS {
+                let _ = writeln!(p, "    x = {}", lcg::python_next("x"));
+                let _ = writeln!(p, "    o.{a} = objs[{}]", lcg::python_index("x", "n"));
+            }
+            p.push_str("    o = None\n");
+        }
     }
     p.push_str("r1 = rss()\n");
     if !spec.reachable {

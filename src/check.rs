@@ -5,6 +5,7 @@ use crate::expected::ExpectedFile;
 use crate::report::{self, Mismatch};
 use crate::scenario::Scenario;
 use crate::trace::Trace;
+use crate::util::shell_quote;
 use crate::version::Version;
 use std::path::Path;
 
@@ -44,18 +45,6 @@ impl Check {
                 Some(m.lines().next().unwrap_or_default().to_string())
             }
         }
-    }
-}
-
-/// Quote a path for a shell command line when it needs it.
-pub fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./+=:,@%".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
     }
 }
 
@@ -158,21 +147,6 @@ pub fn compare(
     }
 }
 
-/// Run `f`, turning a panic into an error message (so that one failing scenario cannot take
-/// a whole run down).
-pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
-        let msg = if let Some(s) = p.downcast_ref::<&str>() {
-            (*s).to_string()
-        } else if let Some(s) = p.downcast_ref::<String>() {
-            s.clone()
-        } else {
-            "unknown panic".to_string()
-        };
-        format!("panicked: {msg}")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,15 +218,5 @@ mod tests {
             cmd,
         );
         assert!(matches!(&c, Check::Error(m) if m.contains("boom")));
-    }
-
-    #[test]
-    fn guarded_catches_panics() {
-        assert_eq!(guarded(|| 3), Ok(3));
-        let prev = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        let r = guarded(|| -> i32 { panic!("nope {}", 1) });
-        std::panic::set_hook(prev);
-        assert_eq!(r, Err("panicked: nope 1".to_string()));
     }
 }

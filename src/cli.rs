@@ -6,19 +6,19 @@
 //! interpreter failed (timed out, crashed, printed no valid trace, or was asked for explicitly
 //! and is missing). When several apply: 2, then 3, then 1.
 
-use crate::check::{self, Check, guarded};
+use crate::check::{self, Check};
 use crate::expected::{self, ExpectedFile};
 use crate::report::{version_groups, version_list, version_matrix};
 use crate::runner::{self, Discovery, Interpreter};
 use crate::scenario::{self, Scenario};
 use crate::trace::Trace;
+use crate::util::guarded;
+use crate::util::term::parallel_map;
 use crate::version::Version;
 use crate::{model, runner::RunError};
 use clap::{Args, Parser, Subcommand};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Every check agreed, every run succeeded.
@@ -430,38 +430,6 @@ fn describe_run_error(i: &Interpreter, e: &RunError) -> String {
     format!("{e} ({})", i.path.display())
 }
 
-/// Map `f` over `items` on a worker per CPU; results in input order.
-pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let n = items.len();
-    let workers = std::thread::available_parallelism()
-        .map(|w| w.get())
-        .unwrap_or(1)
-        .min(n)
-        .max(1);
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= n {
-                        break;
-                    }
-                    let r = f(&items[i]);
-                    results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(r);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .into_iter()
-        .map(|r| r.expect("every item was processed"))
-        .collect()
-}
-
 /// Which side of a comparison a job computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Side {
@@ -495,7 +463,7 @@ fn run_jobs(
         })
         .collect();
     runner::pool::with_batches(&live, timeout, |take| {
-        crate::output::parallel_map_progress("checking", &numbered, |(n, j)| {
+        crate::util::term::parallel_map_progress("checking", &numbered, |(n, j)| {
             let s = &scenarios[j.scenario];
             match (j.side, n) {
                 (Side::Model, _) => model_trace(s, j.version),
@@ -1440,16 +1408,6 @@ mod tests {
             e.to_string().contains("unknown CPython version `3.5`"),
             "{e}"
         );
-    }
-
-    #[test]
-    fn parallel_map_keeps_order() {
-        let items: Vec<u32> = (0..100).collect();
-        assert_eq!(
-            parallel_map(&items, |x| x * 2),
-            (0..100).map(|x| x * 2).collect::<Vec<_>>()
-        );
-        assert!(parallel_map(&Vec::<u32>::new(), |x| *x).is_empty());
     }
 
     #[test]

@@ -35,7 +35,7 @@ use crate::trace::{Event, Trace};
 use crate::version::Version;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// The second line of every expected file.
@@ -229,7 +229,7 @@ impl ExpectedFile {
     /// the text goes to a temporary file in the same directory, which is then renamed over
     /// `path`. Missing parent directories are created.
     pub fn write_atomic(&self, path: &Path) -> io::Result<()> {
-        write_atomic(path, self.render().as_bytes())
+        crate::util::fs::write_atomic(path, self.render().as_bytes())
     }
 }
 
@@ -254,36 +254,6 @@ pub fn read(path: &Path) -> Result<Option<ExpectedFile>, ExpectedError> {
         }
     })?;
     ExpectedFile::parse(&text, path).map(Some)
-}
-
-/// The temporary file `write_atomic` writes before renaming it over `path`.
-pub(crate) fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "expected".into());
-    path.with_file_name(format!(".{name}.tmp.{}", std::process::id()))
-}
-
-/// Write `bytes` to `path` atomically (temporary file in the same directory, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// `root/<id>.trace` for a scenario id like `seed/cycle_with_del`.
@@ -495,7 +465,7 @@ mod tests {
         let p = d.join("x.trace");
         std::fs::write(&p, "old contents\n").unwrap();
         // Make the temporary file impossible to create: a directory stands in its place.
-        std::fs::create_dir_all(temp_path(&p)).unwrap();
+        std::fs::create_dir_all(crate::util::fs::temp_path(&p)).unwrap();
         assert!(sample().write_atomic(&p).is_err());
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "old contents\n");
         let _ = std::fs::remove_dir_all(&d);

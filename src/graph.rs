@@ -1247,7 +1247,7 @@ fn reference_for(cli: &Cli, args: &GraphArgs, sc: &Scenario) -> Result<Option<Re
         })
     };
     if let Some(spec) = &args.python {
-        let i = match crate::check::guarded(|| runner::resolve(spec)) {
+        let i = match crate::util::guarded(|| runner::resolve(spec)) {
             Ok(Ok(i)) => i,
             Ok(Err(e)) => {
                 eprintln!("gcconform: --python {spec}: {e}");
@@ -1369,7 +1369,7 @@ pub fn cmd_graph(cli: &Cli, args: &GraphArgs) -> anyhow::Result<i32> {
         },
     };
     match &args.output {
-        Some(p) => expected::write_atomic(p, text.as_bytes())
+        Some(p) => crate::util::fs::write_atomic(p, text.as_bytes())
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", p.display()))?,
         None => print!("{text}"),
     }

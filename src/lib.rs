@@ -19,5 +19,6 @@ pub mod runner;
 pub mod scenario;
 pub mod schema;
 pub mod trace;
+pub mod util;
 pub mod version;
 pub mod xfail;

@@ -54,12 +54,13 @@
 //! interpreter was compared with `expected/`, `cpython_agree` those where it agreed.
 
 use crate::check::{self, Check};
-use crate::cli::{self, Cli, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK, parallel_map};
+use crate::cli::{self, Cli, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
 use crate::expected::{self, ExpectedFile};
 use crate::report::version_list;
 use crate::runner::Interpreter;
 use crate::scenario::Scenario;
 use crate::trace::Trace;
+use crate::util::term::parallel_map;
 use crate::version::Version;
 use crate::xfail::{self, Xfail};
 use clap::{Args, ValueEnum};
@@ -748,7 +749,7 @@ pub fn cmd_matrix(cli: &Cli, args: &MatrixArgs) -> anyhow::Result<i32> {
         Format::Json => render_json(&matrix),
     };
     match &args.output {
-        Some(path) => expected::write_atomic(path, text.as_bytes())
+        Some(path) => crate::util::fs::write_atomic(path, text.as_bytes())
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?,
         None => print!("{text}"),
     }

@@ -36,14 +36,11 @@
 
 use crate::check::Check;
 use crate::scenario::Scenario;
+use crate::util::term::{Stream, color, red};
 use crate::version::Version;
 use clap::ValueEnum;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 /// The version of the `run --format json` shape.
 pub const RUN_SCHEMA: u32 = 1;
@@ -58,141 +55,9 @@ pub enum RunFormat {
     Json,
 }
 
-/// Which standard stream a decision is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    Stdout,
-    Stderr,
-}
-
-fn is_terminal(s: Stream) -> bool {
-    match s {
-        Stream::Stdout => std::io::stdout().is_terminal(),
-        Stream::Stderr => std::io::stderr().is_terminal(),
-    }
-}
-
-/// Whether colour may be used, given `NO_COLOR`, `TERM` and whether the stream is a terminal
-/// (<https://no-color.org>: `NO_COLOR` set to anything but the empty string turns it off).
-pub fn color_allowed(no_color: Option<&str>, term: Option<&str>, terminal: bool) -> bool {
-    terminal && no_color.is_none_or(str::is_empty) && term != Some("dumb")
-}
-
-/// Whether to colour what goes to `s` now.
-pub fn color(s: Stream) -> bool {
-    color_allowed(
-        std::env::var("NO_COLOR").ok().as_deref(),
-        std::env::var("TERM").ok().as_deref(),
-        is_terminal(s),
-    )
-}
-
-/// `text` in bold red when `on`.
-pub fn red(text: &str, on: bool) -> String {
-    if on {
-        format!("\x1b[1;31m{text}\x1b[0m")
-    } else {
-        text.to_string()
-    }
-}
-
-/// `text` in green when `on`.
-pub fn green(text: &str, on: bool) -> String {
-    if on {
-        format!("\x1b[32m{text}\x1b[0m")
-    } else {
-        text.to_string()
-    }
-}
-
 /// The `FAIL` marker of a failure line on stdout.
 pub fn fail_marker() -> String {
     red("FAIL", color(Stream::Stdout))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Progress
-
-/// A progress line on stderr (`gcconform: checking 120/640`), drawn only when stderr is a
-/// terminal and the work takes a while, redrawn at most ten times a second, and erased when
-/// done. Safe to tick from several threads.
-pub struct Progress {
-    what: String,
-    total: usize,
-    done: AtomicUsize,
-    enabled: bool,
-    start: Instant,
-    last: Mutex<Option<Instant>>,
-}
-
-/// Wait this long before showing anything: short runs stay silent.
-const PROGRESS_DELAY: Duration = Duration::from_millis(500);
-const PROGRESS_EVERY: Duration = Duration::from_millis(100);
-
-impl Progress {
-    pub fn new(what: impl Into<String>, total: usize) -> Progress {
-        Progress {
-            what: what.into(),
-            total,
-            done: AtomicUsize::new(0),
-            enabled: is_terminal(Stream::Stderr)
-                && std::env::var("TERM").map_or(true, |t| t != "dumb"),
-            start: Instant::now(),
-            last: Mutex::new(None),
-        }
-    }
-
-    /// The line as drawn: `gcconform: checking 120/640 (18%)`.
-    pub fn line(what: &str, done: usize, total: usize) -> String {
-        let pct = (done * 100).checked_div(total).unwrap_or(100);
-        format!("gcconform: {what} {done}/{total} ({pct}%)")
-    }
-
-    /// One more item is done.
-    pub fn tick(&self) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if !self.enabled || self.start.elapsed() < PROGRESS_DELAY {
-            return;
-        }
-        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        if last.is_some_and(|t| t.elapsed() < PROGRESS_EVERY) && done < self.total {
-            return;
-        }
-        *last = Some(Instant::now());
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2K{}",
-            Progress::line(&self.what, done, self.total)
-        );
-        let _ = err.flush();
-    }
-
-    /// Erase the line (if one was drawn).
-    pub fn finish(&self) {
-        let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        if last.is_some() {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
-        }
-    }
-}
-
-/// [`crate::cli::parallel_map`] with a [`Progress`] line.
-pub fn parallel_map_progress<T: Sync, R: Send>(
-    what: &str,
-    items: &[T],
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    let p = Progress::new(what, items.len());
-    let out = crate::cli::parallel_map(items, |x| {
-        let r = f(x);
-        p.tick();
-        r
-    });
-    p.finish();
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,41 +144,5 @@ impl RunJson {
         let mut s = serde_json::to_string_pretty(&v).expect("a JSON value serializes");
         s.push('\n');
         s
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn colour_only_on_terminals_without_no_color() {
-        assert!(color_allowed(None, Some("xterm"), true));
-        assert!(color_allowed(Some(""), None, true));
-        assert!(!color_allowed(Some("1"), Some("xterm"), true));
-        assert!(!color_allowed(None, Some("xterm"), false));
-        assert!(!color_allowed(None, Some("dumb"), true));
-        assert_eq!(red("FAIL", false), "FAIL");
-        assert_eq!(red("FAIL", true), "\x1b[1;31mFAIL\x1b[0m");
-        assert_eq!(green("ok", true), "\x1b[32mok\x1b[0m");
-    }
-
-    #[test]
-    fn progress_line() {
-        assert_eq!(
-            Progress::line("checking", 120, 640),
-            "gcconform: checking 120/640 (18%)"
-        );
-        assert_eq!(
-            Progress::line("checking", 0, 0),
-            "gcconform: checking 0/0 (100%)"
-        );
-        // Not a terminal under cargo test: ticking draws nothing and does not panic.
-        let p = Progress::new("x", 3);
-        p.tick();
-        p.tick();
-        p.finish();
-        let v = parallel_map_progress("x", &[1, 2, 3], |x| x * 2);
-        assert_eq!(v, vec![2, 4, 6]);
     }
 }

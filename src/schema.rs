@@ -293,7 +293,7 @@ pub fn cmd_schema(output: Option<&Path>, check: bool) -> anyhow::Result<i32> {
         (Some(p), false) => {
             let unchanged = std::fs::read_to_string(p).is_ok_and(|c| c == text);
             if !unchanged {
-                crate::expected::write_atomic(p, text.as_bytes())
+                crate::util::fs::write_atomic(p, text.as_bytes())
                     .map_err(|e| anyhow::anyhow!("writing {}: {e}", p.display()))?;
             }
             eprintln!(

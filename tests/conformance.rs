@@ -168,7 +168,7 @@ fn display_path(root: &Path, p: &Path) -> PathBuf {
 /// The interpreter of each version that live trials use (CPython only), and why a version has
 /// none.
 fn live_interpreters(notes: bool) -> (BTreeMap<Version, Interpreter>, BTreeMap<Version, String>) {
-    let discovery = match check::guarded(runner::discover) {
+    let discovery = match gcconform::util::guarded(runner::discover) {
         Ok(d) => Some(d),
         Err(e) => {
             if notes {
@@ -252,7 +252,7 @@ impl LiveBatch {
             let shared = self.scenarios.lock().unwrap_or_else(|p| p.into_inner());
             let scenarios: Vec<&Scenario> = shared.iter().map(|s| &s.scenario).collect();
             let path = self.interp.path.display();
-            let traces = match check::guarded(|| {
+            let traces = match gcconform::util::guarded(|| {
                 runner::Pool::new(&self.interp).run_scenarios(&scenarios, self.timeout)
             }) {
                 Ok(ts) => ts
@@ -336,11 +336,12 @@ fn build_trials(root: &Path, notes: bool, live: &LiveCache) -> Vec<Trial> {
             names.insert(name.clone());
             let (sh, xf, n) = (shared.clone(), xfail.clone(), name.clone());
             trials.push(Trial::test(name, move || {
-                let trace = match check::guarded(|| gcconform::model::run(&sh.scenario, v)) {
-                    Ok(Ok(t)) => Ok(t),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(p) => Err(format!("the model {p}")),
-                };
+                let trace =
+                    match gcconform::util::guarded(|| gcconform::model::run(&sh.scenario, v)) {
+                        Ok(Ok(t)) => Ok(t),
+                        Ok(Err(e)) => Err(e.to_string()),
+                        Err(p) => Err(format!("the model {p}")),
+                    };
                 let c = sh.check(
                     v,
                     &format!("model {v}"),

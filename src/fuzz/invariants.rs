@@ -16,12 +16,12 @@
 //!   runs twice on the same object (instances of non-GC classes, `__slots__ = ()` before 3.8,
 //!   are exempt: they have no `FINALIZED` bit).
 
-use crate::check::guarded;
 use crate::model::Moment;
 use crate::model::heap::{Id, Kind, Val};
 use crate::model::machine::Machine;
 use crate::scenario::{Scenario, Stmt, Value};
 use crate::trace::{Event, Trace};
+use crate::util::guarded;
 use crate::version::Version;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;

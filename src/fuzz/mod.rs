@@ -13,12 +13,12 @@ pub mod invariants;
 pub mod rng;
 pub mod shrink;
 
-use crate::check::guarded;
-use crate::cli::parallel_map;
 use crate::report::{key_differences, version_list};
 use crate::runner::{self, Interpreter};
 use crate::scenario::{self, LoadError, Scenario};
 use crate::trace::{Event, Trace};
+use crate::util::guarded;
+use crate::util::term::parallel_map;
 use crate::version::{Version, VersionRange};
 use generate::Draft;
 use invariants::ModelFailure;

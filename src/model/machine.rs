@@ -931,8 +931,8 @@ impl<'s> Machine<'s> {
         let mut x = seed;
         for i in 0..n {
             for a in attrs {
-                x = crate::scenario::lcg_next(x);
-                let j = crate::scenario::lcg_index(x, n as u64) as usize;
+                x = crate::util::lcg::next(x);
+                let j = crate::util::lcg::index(x, n as u64) as usize;
                 let l = self.load(list)?;
                 let v = self.subscript(l, j)?;
                 let l = self.load(list)?;

@@ -142,7 +142,7 @@ impl Pool {
         let mut programs = Vec::new();
         let mut index = Vec::new();
         for (k, s) in scenarios.iter().enumerate() {
-            match crate::check::guarded(|| translate(s)) {
+            match crate::util::guarded(|| translate(s)) {
                 Ok(p) => {
                     programs.push(p);
                     index.push(k);

@@ -13,6 +13,7 @@ use super::Interpreter;
 use super::program::{TRACE_BEGIN, TRACE_END, translate};
 use crate::scenario::Scenario;
 use crate::trace::Trace;
+use crate::util::shell_quote;
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -66,17 +67,6 @@ pub fn reproducer_command(interp: &Interpreter) -> String {
         shell_quote(&interp.path.display().to_string()),
         PYTHON_FLAGS.join(" ")
     )
-}
-
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }
 
 /// Run `scenario` under `interp`, killing it after `timeout`.

@@ -46,6 +46,7 @@
 
 pub use crate::scenario::tuple_is_new;
 use crate::scenario::{ClassDef, Scenario, Step, Stmt, Target, Value};
+use crate::util::lcg;
 use std::fmt::Write as _;
 
 /// The start of the line that ends the part of the program that is the same for every scenario
@@ -459,13 +460,11 @@ pub fn random_edges_loop(
         "for _ei in _xrange(_en):".to_string(),
     ];
     for a in attrs {
-        out.push(
-            "    _ex = (_ex * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF"
-                .to_string(),
-        );
+        out.push(format!("    _ex = {}", lcg::python_next("_ex")));
         out.push(format!(
-            "    {l}[_ei].{} = {l}[(_ex >> 33) % _en]",
-            ident(a)
+            "    {l}[_ei].{} = {l}[{}]",
+            ident(a),
+            lcg::python_index("_ex", "_en")
         ));
         for line in after_store(a) {
             out.push(format!("    {line}"));

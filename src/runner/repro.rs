@@ -9,9 +9,9 @@
 use super::Interpreter;
 use super::process::PYTHON_FLAGS;
 use super::program::reproducer;
-use crate::check::shell_quote;
 use crate::scenario::Scenario;
 use crate::trace::Trace;
+use crate::util::shell_quote;
 use crate::version::Version;
 use std::path::{Path, PathBuf};
 

@@ -123,25 +123,13 @@ pub enum Stmt {
     Repeat { count: u64, body: Vec<Step> },
     /// `- random_edges: {list: L, attrs: [a, b], seed: S}` (top level or in `repeat:` blocks):
     /// for each element of the list `L` (its length read once, before the loop) and each
-    /// attribute in order, advance the LCG [`lcg_next`] from `seed` and store
+    /// attribute in order, advance the LCG [`crate::util::lcg`] from `seed` and store
     /// `L[i].attr = L[(x >> 33) % n]`, as the equivalent Python loop does.
     RandomEdges {
         list: String,
         attrs: Vec<String>,
         seed: u64,
     },
-}
-
-/// The generator of `random_edges:` (the same as `bench.rs`'s): a 64-bit LCG,
-/// `x = (x * 6364136223846793005 + 1442695040888963407) mod 2^64`.
-pub fn lcg_next(x: u64) -> u64 {
-    x.wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407)
-}
-
-/// The index `random_edges:` draws from a generator state, for a list of `n` elements.
-pub fn lcg_index(x: u64, n: u64) -> u64 {
-    (x >> 33) % n
 }
 
 /// A statement with where it stands in the file.

@@ -6,9 +6,7 @@ mod check;
 pub use check::random_edges_text;
 pub mod parse;
 
-pub use ast::{
-    ClassDef, Pos, Scenario, Step, Stmt, Target, Value, lcg_index, lcg_next, tuple_is_new,
-};
+pub use ast::{ClassDef, Pos, Scenario, Step, Stmt, Target, Value, tuple_is_new};
 pub(crate) use check::assigned_name;
 
 use std::fmt;
