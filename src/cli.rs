@@ -6,15 +6,16 @@
 //! interpreter failed (timed out, crashed, printed no valid trace, or was asked for explicitly
 //! and is missing). When several apply: 2, then 3, then 1.
 
-use crate::check::{self, Check};
+use crate::compare::check::{self, Check};
 use crate::expected::{self, ExpectedFile};
-use crate::report::{version_groups, version_list, version_matrix};
 use crate::runner::{self, Discovery, Interpreter};
 use crate::scenario::{self, Scenario};
 use crate::trace::Trace;
+use crate::trace::group::{version_groups, version_matrix};
 use crate::util::guarded;
 use crate::util::term::parallel_map;
 use crate::version::Version;
+use crate::version::version_list;
 use crate::{model, runner::RunError};
 use clap::{Args, Parser, Subcommand};
 use std::collections::{BTreeMap, BTreeSet};

@@ -29,8 +29,8 @@
 //! `=== V1 V2 ...` header followed by that trace's events, one per line. Blank lines and `#`
 //! comments inside blocks are ignored.
 
-use crate::report::version_groups;
 use crate::scenario::Scenario;
+use crate::trace::group::version_groups;
 use crate::trace::{Event, Trace};
 use crate::version::Version;
 use std::collections::BTreeMap;

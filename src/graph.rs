@@ -27,6 +27,7 @@ use crate::model::machine::Machine;
 use crate::model::{self, ModelError, Moment};
 use crate::runner;
 use crate::scenario::{self, Scenario, Stmt};
+use crate::trace::label::{base, count_named};
 use crate::trace::{Event, Trace};
 use crate::version::Version;
 use clap::{Args, ValueEnum};
@@ -565,37 +566,6 @@ impl Seen {
     }
 }
 
-/// The observations of a trace: (gc.garbage, alive) after each top-level collect, then at the
-/// end.
-fn observations(t: &Trace) -> Vec<(Vec<String>, Vec<String>)> {
-    let mut out = Vec::new();
-    let mut garbage = None;
-    for e in &t.events {
-        match e {
-            Event::Garbage(g) => garbage = Some(g.clone()),
-            Event::Alive(a) => out.push((garbage.take().unwrap_or_default(), a.clone())),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// The name part of a label: `a#12` → `a`.
-fn base(label: &str) -> &str {
-    label.split('#').next().unwrap_or(label)
-}
-
-/// How many labels named `b` a (possibly summarised: `a ×3`) list holds.
-fn count_named(list: &[String], b: &str) -> usize {
-    list.iter()
-        .map(|e| match e.split_once(" ×") {
-            Some((l, n)) if l == b => n.parse().unwrap_or(0),
-            Some(_) => 0,
-            None => usize::from(base(e) == b),
-        })
-        .sum()
-}
-
 /// What an observation says about `label`, comparably: per object (`alive`), or, for
 /// `trace: summary` scenarios, per name (`a: 3 alive, 0 in gc.garbage`).
 fn observed_fate(obs: &(Vec<String>, Vec<String>), label: &str, summary: bool) -> String {
@@ -1025,8 +995,8 @@ pub fn render(
         }
     })?;
 
-    let model_obs = observations(&trace);
-    let ref_obs = reference.map(|r| observations(&r.trace));
+    let model_obs = trace.observations();
+    let ref_obs = reference.map(|r| r.trace.observations());
 
     let mut out = String::new();
     let title = format!(

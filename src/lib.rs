@@ -5,8 +5,8 @@
 
 pub mod bench;
 pub mod blessing;
-pub mod check;
 pub mod cli;
+pub mod compare;
 pub mod expected;
 pub mod explain;
 pub mod fuzz;
@@ -14,11 +14,9 @@ pub mod graph;
 pub mod matrix;
 pub mod model;
 pub mod output;
-pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod schema;
 pub mod trace;
 pub mod util;
 pub mod version;
-pub mod xfail;

@@ -53,16 +53,16 @@
 //! decimal (`null` when there are no pairs). `cpython_run` counts the pairs whose live
 //! interpreter was compared with `expected/`, `cpython_agree` those where it agreed.
 
-use crate::check::{self, Check};
 use crate::cli::{self, Cli, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
+use crate::compare::check::{self, Check};
+use crate::compare::xfail::{self, Xfail};
 use crate::expected::{self, ExpectedFile};
-use crate::report::version_list;
 use crate::runner::Interpreter;
 use crate::scenario::Scenario;
 use crate::trace::Trace;
 use crate::util::term::parallel_map;
 use crate::version::Version;
-use crate::xfail::{self, Xfail};
+use crate::version::version_list;
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -804,7 +804,7 @@ mod tests {
         assert_eq!(Status::of(&Check::Agree, true), Status::Xpass);
         assert_eq!(Status::of(&miss, true), Status::Missing);
         assert_eq!(Status::of(&miss, false), Status::Missing);
-        let entry = crate::xfail::Entry {
+        let entry = crate::compare::xfail::Entry {
             line: 1,
             reason: String::new(),
         };

@@ -34,7 +34,7 @@
 //! `summary.disagree`. `load_errors` is true when some scenario or expected file did not load
 //! (their diagnostics go to stderr; the exit code is then 2).
 
-use crate::check::Check;
+use crate::compare::check::Check;
 use crate::scenario::Scenario;
 use crate::util::term::{Stream, color, red};
 use crate::version::Version;

@@ -138,6 +138,30 @@ impl FromStr for VersionRange {
     }
 }
 
+/// A compact list of versions: runs of consecutive versions become ranges as written in
+/// scenarios (`2.7, 3.6-3.10`).
+pub fn version_list(versions: &[Version]) -> String {
+    let idx = |v: &Version| Version::ALL.iter().position(|x| x == v).unwrap_or(0);
+    let mut sorted = versions.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i;
+        while j + 1 < sorted.len() && idx(&sorted[j + 1]) == idx(&sorted[j]) + 1 {
+            j += 1;
+        }
+        if j > i {
+            parts.push(format!("{}-{}", sorted[i], sorted[j]));
+        } else {
+            parts.push(sorted[i].to_string());
+        }
+        i = j + 1;
+    }
+    parts.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +177,21 @@ mod tests {
         let r: VersionRange = "3.7+".parse().unwrap();
         assert!(r.contains(Version::V3_13) && !r.contains(Version::V3_6));
         assert!("3.10-3.6".parse::<VersionRange>().is_err());
+    }
+
+    #[test]
+    fn lists_versions_as_ranges() {
+        assert_eq!(version_list(&[Version::V3_7]), "3.7");
+        assert_eq!(version_list(&[]), "");
+        assert_eq!(
+            version_list(&[
+                Version::V3_8,
+                Version::V2_7,
+                Version::V3_6,
+                Version::V3_7,
+                Version::V3_13
+            ]),
+            "2.7, 3.6-3.8, 3.13"
+        );
     }
 }

@@ -6,7 +6,7 @@ mod common;
 
 use common::Scratch;
 use gcconform::blessing::{self, Blessed, bless_all, bless_scenario, describe, refusal_for};
-use gcconform::check;
+use gcconform::compare::check;
 use gcconform::expected::{self, ExpectedFile};
 use gcconform::runner;
 use gcconform::scenario::{self, Scenario};

@@ -19,13 +19,13 @@
 //! `GCCONFORM_BLESS` fails the run at once with a message, and nothing is written.
 
 use gcconform::blessing;
-use gcconform::check::{self, Check};
+use gcconform::compare::check::{self, Check};
+use gcconform::compare::xfail::{self, Xfail};
 use gcconform::expected::{self, ExpectedError, ExpectedFile};
 use gcconform::runner::{self, Interpreter};
 use gcconform::scenario::{self, Scenario};
 use gcconform::trace::Trace;
 use gcconform::version::Version;
-use gcconform::xfail::{self, Xfail};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -13,12 +13,13 @@ pub mod invariants;
 pub mod rng;
 pub mod shrink;
 
-use crate::report::{key_differences, version_list};
+use crate::compare::report::key_differences;
 use crate::runner::{self, Interpreter};
 use crate::scenario::{self, LoadError, Scenario};
 use crate::trace::{Event, Trace};
 use crate::util::guarded;
 use crate::util::term::parallel_map;
+use crate::version::version_list;
 use crate::version::{Version, VersionRange};
 use generate::Draft;
 use invariants::ModelFailure;
@@ -188,17 +189,9 @@ impl fmt::Display for DiffKind {
     }
 }
 
+/// The kind of an event, or `nothing` past the end of a trace.
 fn event_kind(e: Option<&Event>) -> &'static str {
-    match e {
-        Some(Event::Collect { .. }) => "gc.collect()",
-        Some(Event::Del(_)) => "__del__",
-        Some(Event::DelRaised(_)) => "__del__ raised",
-        Some(Event::Callback(_)) => "callback",
-        Some(Event::Garbage(_)) => "gc.garbage",
-        Some(Event::Alive(_)) => "alive",
-        Some(Event::End) => "end",
-        None => "nothing",
-    }
+    e.map_or("nothing", |e| e.kind().name())
 }
 
 /// The index of the first event where two traces differ.

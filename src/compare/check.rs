@@ -1,8 +1,8 @@
 //! One check: a trace (from the model or a live interpreter) against the recorded `expected/`
 //! block for its version. Shared by the `gcconform` command line and the `cargo test` harness.
 
+use crate::compare::report::{self, Mismatch};
 use crate::expected::ExpectedFile;
-use crate::report::{self, Mismatch};
 use crate::scenario::Scenario;
 use crate::trace::Trace;
 use crate::util::shell_quote;

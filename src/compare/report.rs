@@ -8,7 +8,6 @@ use crate::scenario::{Scenario, Stmt};
 use crate::trace::{Event, Trace};
 use crate::version::Version;
 use similar::TextDiff;
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Two traces of one scenario under one version that should be equal.
@@ -144,52 +143,6 @@ pub fn mismatch_report(m: &Mismatch<'_>) -> String {
     s
 }
 
-/// Versions grouped by identical trace: each group ascending, groups ordered by their oldest
-/// version.
-pub fn version_groups(traces: &BTreeMap<Version, Trace>) -> Vec<(Vec<Version>, &Trace)> {
-    let mut groups: Vec<(Vec<Version>, &Trace)> = Vec::new();
-    for (v, t) in traces {
-        match groups.iter_mut().find(|(_, g)| *g == t) {
-            Some((vs, _)) => vs.push(*v),
-            None => groups.push((vec![*v], t)),
-        }
-    }
-    groups
-}
-
-/// A compact list of versions: runs of consecutive versions become ranges as written in
-/// scenarios (`2.7, 3.6-3.10`).
-pub fn version_list(versions: &[Version]) -> String {
-    let idx = |v: &Version| Version::ALL.iter().position(|x| x == v).unwrap_or(0);
-    let mut sorted = versions.to_vec();
-    sorted.sort();
-    sorted.dedup();
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let mut j = i;
-        while j + 1 < sorted.len() && idx(&sorted[j + 1]) == idx(&sorted[j]) + 1 {
-            j += 1;
-        }
-        if j > i {
-            parts.push(format!("{}-{}", sorted[i], sorted[j]));
-        } else {
-            parts.push(sorted[i].to_string());
-        }
-        i = j + 1;
-    }
-    parts.join(", ")
-}
-
-/// Which versions share a trace, in one line: `2.7 | 3.6-3.10 | 3.11-3.13`.
-pub fn version_matrix(traces: &BTreeMap<Version, Trace>) -> String {
-    version_groups(traces)
-        .iter()
-        .map(|(vs, _)| version_list(vs))
-        .collect::<Vec<_>>()
-        .join(" | ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,28 +227,5 @@ mod tests {
             vec!["instances alive at each observation: expected [1, 0], got [0, 0]".to_string()]
         );
         assert!(!r.contains("bless"));
-    }
-
-    #[test]
-    fn matrix_groups_versions_sharing_a_trace() {
-        let a = t("gc.collect() -> 4\n");
-        let b = t("gc.collect() -> 2\n");
-        let mut m = BTreeMap::new();
-        for v in Version::ALL {
-            m.insert(
-                v,
-                if v >= Version::V3_11 {
-                    b.clone()
-                } else {
-                    a.clone()
-                },
-            );
-        }
-        m.insert(Version::V2_7, t("gc.collect() -> 9\n"));
-        assert_eq!(version_matrix(&m), "2.7 | 3.6-3.10 | 3.11-3.13");
-        m.insert(Version::V3_12, a.clone());
-        assert_eq!(version_matrix(&m), "2.7 | 3.6-3.10, 3.12 | 3.11, 3.13");
-        assert_eq!(version_list(&[Version::V3_7]), "3.7");
-        assert_eq!(version_list(&[]), "");
     }
 }

@@ -1,7 +1,67 @@
 //! Traces: the canonical, line-per-event record of what a scenario did. Both the model and the
 //! CPython runner produce one; they are compared as text.
+//!
+//! This module is the one definition of the event vocabulary: [`Event`] (what happened),
+//! [`EventKind`] (its name, for classifying differences), and [`text`] (the text form, used by
+//! `Display`/`FromStr` here and by the Python harness, which prints the same lines). Labels
+//! (`a#2`, `a ×3`) are read by [`label`]; traces are grouped by version by [`group`].
 
+pub mod group;
+pub mod label;
+
+use label::group_labels;
 use std::fmt;
+
+/// The text form of events: what every line starts (or ends) with. The Python harness
+/// (`runner::program`) prints events with these same strings.
+pub mod text {
+    /// `gc.collect(` GENERATION `) -> ` RESULT
+    pub const COLLECT: &str = "gc.collect(";
+    /// What separates a collection's call from its result.
+    pub const RETURNS: &str = ") -> ";
+    /// `__del__ ` LABEL
+    pub const DEL: &str = "__del__ ";
+    /// `__del__ ` LABEL ` raised RuntimeError`
+    pub const RAISED: &str = " raised RuntimeError";
+    /// `callback ` LABEL
+    pub const CALLBACK: &str = "callback ";
+    /// `gc.garbage: [` LABELS `]`
+    pub const GARBAGE: &str = "gc.garbage: ";
+    /// `alive: [` LABELS `]`
+    pub const ALIVE: &str = "alive: ";
+    /// The line after the scenario's last statement.
+    pub const END: &str = "end";
+    /// What separates the labels of a list.
+    pub const LIST_SEP: &str = ", ";
+}
+
+/// What kind of event a line is: its name in reports and fuzz classifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EventKind {
+    Collect,
+    Del,
+    DelRaised,
+    Callback,
+    Garbage,
+    Alive,
+    End,
+}
+
+impl EventKind {
+    /// The name of the kind: `gc.collect()`, `__del__`, `__del__ raised`, `callback`,
+    /// `gc.garbage`, `alive`, `end`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Collect => "gc.collect()",
+            EventKind::Del => "__del__",
+            EventKind::DelRaised => "__del__ raised",
+            EventKind::Callback => "callback",
+            EventKind::Garbage => "gc.garbage",
+            EventKind::Alive => "alive",
+            EventKind::End => "end",
+        }
+    }
+}
 
 /// One observable event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,23 +82,39 @@ pub enum Event {
     End,
 }
 
+impl Event {
+    /// The kind of the event.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::Collect { .. } => EventKind::Collect,
+            Event::Del(_) => EventKind::Del,
+            Event::DelRaised(_) => EventKind::DelRaised,
+            Event::Callback(_) => EventKind::Callback,
+            Event::Garbage(_) => EventKind::Garbage,
+            Event::Alive(_) => EventKind::Alive,
+            Event::End => EventKind::End,
+        }
+    }
+}
+
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use text::*;
         match self {
             Event::Collect {
                 generation: None,
                 result,
-            } => write!(f, "gc.collect() -> {result}"),
+            } => write!(f, "{COLLECT}{RETURNS}{result}"),
             Event::Collect {
                 generation: Some(g),
                 result,
-            } => write!(f, "gc.collect({g}) -> {result}"),
-            Event::Del(l) => write!(f, "__del__ {l}"),
-            Event::DelRaised(l) => write!(f, "__del__ {l} raised RuntimeError"),
-            Event::Callback(l) => write!(f, "callback {l}"),
-            Event::Garbage(v) => write!(f, "gc.garbage: [{}]", v.join(", ")),
-            Event::Alive(v) => write!(f, "alive: [{}]", v.join(", ")),
-            Event::End => f.write_str("end"),
+            } => write!(f, "{COLLECT}{g}{RETURNS}{result}"),
+            Event::Del(l) => write!(f, "{DEL}{l}"),
+            Event::DelRaised(l) => write!(f, "{DEL}{l}{RAISED}"),
+            Event::Callback(l) => write!(f, "{CALLBACK}{l}"),
+            Event::Garbage(v) => write!(f, "{GARBAGE}[{}]", v.join(LIST_SEP)),
+            Event::Alive(v) => write!(f, "{ALIVE}[{}]", v.join(LIST_SEP)),
+            Event::End => f.write_str(END),
         }
     }
 }
@@ -48,51 +124,24 @@ impl fmt::Display for Event {
 #[error("not a trace event: `{0}`")]
 pub struct BadEvent(pub String);
 
-/// The name part of a label: `a#12` → `a`.
-fn base(label: &str) -> &str {
-    label.split('#').next().unwrap_or(label)
-}
-
-/// Count labels per name part, in order of first appearance: `[a, b, a#2, c]` →
-/// `[a ×2, b, c]` (a name seen once keeps its label).
-fn group_labels(labels: &[String]) -> Vec<String> {
-    let mut order: Vec<(&str, usize, &String)> = Vec::new();
-    for l in labels {
-        let b = base(l);
-        match order.iter_mut().find(|e| e.0 == b) {
-            Some(e) => e.1 += 1,
-            None => order.push((b, 1, l)),
-        }
-    }
-    order
-        .into_iter()
-        .map(|(b, n, first)| {
-            if n == 1 {
-                first.clone()
-            } else {
-                format!("{b} ×{n}")
-            }
-        })
-        .collect()
-}
-
 fn list(s: &str) -> Option<Vec<String>> {
     let inner = s.strip_prefix('[')?.strip_suffix(']')?;
     if inner.is_empty() {
         return Some(Vec::new());
     }
-    Some(inner.split(", ").map(str::to_string).collect())
+    Some(inner.split(text::LIST_SEP).map(str::to_string).collect())
 }
 
 impl std::str::FromStr for Event {
     type Err = BadEvent;
     fn from_str(line: &str) -> Result<Self, BadEvent> {
+        use text::*;
         let bad = || BadEvent(line.to_string());
-        if line == "end" {
+        if line == END {
             return Ok(Event::End);
         }
-        if let Some(rest) = line.strip_prefix("gc.collect(") {
-            let (g, r) = rest.split_once(") -> ").ok_or_else(bad)?;
+        if let Some(rest) = line.strip_prefix(COLLECT) {
+            let (g, r) = rest.split_once(RETURNS).ok_or_else(bad)?;
             let generation = if g.is_empty() {
                 None
             } else {
@@ -101,8 +150,8 @@ impl std::str::FromStr for Event {
             let result = r.parse::<i64>().map_err(|_| bad())?;
             return Ok(Event::Collect { generation, result });
         }
-        if let Some(rest) = line.strip_prefix("__del__ ") {
-            if let Some(l) = rest.strip_suffix(" raised RuntimeError") {
+        if let Some(rest) = line.strip_prefix(DEL) {
+            if let Some(l) = rest.strip_suffix(RAISED) {
                 return Ok(Event::DelRaised(l.to_string()));
             }
             if rest.is_empty() || rest.contains(' ') {
@@ -110,13 +159,13 @@ impl std::str::FromStr for Event {
             }
             return Ok(Event::Del(rest.to_string()));
         }
-        if let Some(rest) = line.strip_prefix("callback ") {
+        if let Some(rest) = line.strip_prefix(CALLBACK) {
             return Ok(Event::Callback(rest.to_string()));
         }
-        if let Some(rest) = line.strip_prefix("gc.garbage: ") {
+        if let Some(rest) = line.strip_prefix(GARBAGE) {
             return Ok(Event::Garbage(list(rest).ok_or_else(bad)?));
         }
-        if let Some(rest) = line.strip_prefix("alive: ") {
+        if let Some(rest) = line.strip_prefix(ALIVE) {
             return Ok(Event::Alive(list(rest).ok_or_else(bad)?));
         }
         Err(bad())
@@ -204,6 +253,21 @@ impl Trace {
             .collect()
     }
 
+    /// The observations: (`gc.garbage`, alive) after each top-level collection, then at the end
+    /// (an `alive` event closes one; a `gc.garbage` event before it belongs to it).
+    pub fn observations(&self) -> Vec<(Vec<String>, Vec<String>)> {
+        let mut out = Vec::new();
+        let mut garbage = None;
+        for e in &self.events {
+            match e {
+                Event::Garbage(g) => garbage = Some(g.clone()),
+                Event::Alive(a) => out.push((garbage.take().unwrap_or_default(), a.clone())),
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// The length of `gc.garbage` at each observation, in order.
     pub fn garbage_counts(&self) -> Vec<usize> {
         self.events
@@ -249,6 +313,34 @@ mod tests {
         assert_eq!(t.collect_results(), vec![4, 0]);
         assert_eq!(t.garbage_counts(), vec![2]);
         assert!(Trace::parse("Traceback (most recent call last):").is_err());
+        let kinds: Vec<&str> = t.events.iter().map(|e| e.kind().name()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "gc.collect()",
+                "gc.collect()",
+                "__del__",
+                "__del__ raised",
+                "callback",
+                "gc.garbage",
+                "alive",
+                "end"
+            ]
+        );
+        let obs =
+            Trace::parse("gc.collect() -> 0\ngc.garbage: [a]\nalive: [a, b]\nend\nalive: []\n")
+                .unwrap()
+                .observations();
+        assert_eq!(
+            obs,
+            vec![
+                (
+                    vec!["a".to_string()],
+                    vec!["a".to_string(), "b".to_string()]
+                ),
+                (vec![], vec![])
+            ]
+        );
     }
 
     #[test]

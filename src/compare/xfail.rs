@@ -7,7 +7,7 @@
 //! A listed trial passes while it disagrees and FAILS once it agrees (so the list cannot go
 //! stale: the fix must remove the line). A line naming no trial is also reported.
 
-use crate::check::Check;
+use crate::compare::check::Check;
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -1,0 +1,9 @@
+//! Layer 5: comparison. A trace (from the model or a live interpreter) against the block
+//! recorded in `expected/` for its version ([`check`]), the report of a disagreement
+//! ([`report`]), and the expected-failure list ([`xfail`]).
+
+pub mod check;
+pub mod report;
+pub mod xfail;
+
+pub use check::Check;
