@@ -1,4 +1,4 @@
-//! `gcconform graph`: draw the model's heap before and after each collection (or around one
+//! The pictures of `gcconform graph`: the model's heap before and after each collection (or around one
 //! statement), as Graphviz DOT or SVG.
 //!
 //! - Objects are nodes: their label, their class (and whether it defines `__del__`) or their
@@ -19,50 +19,17 @@
 //! The pictures come from the model's own state: [`crate::model::run_inspected`] hands over the
 //! machine before and after each top-level statement, and nothing is re-derived by guessing.
 
-use crate::cli::{Cli, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
-use crate::expected;
 use crate::model::heap::{Id, Kind, Val};
 use crate::model::journal::{Freed, Note};
 use crate::model::machine::Machine;
 use crate::model::{self, ModelError, Moment};
-use crate::runner;
-use crate::scenario::{self, Scenario, Stmt};
+use crate::scenario::{Scenario, Stmt};
 use crate::trace::label::{base, count_named};
 use crate::trace::{Event, Trace};
 use crate::version::Version;
-use clap::{Args, ValueEnum};
+use clap::ValueEnum;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
-
-/// The arguments of `gcconform graph`.
-#[derive(Debug, Args)]
-pub struct GraphArgs {
-    /// The scenario file.
-    pub file: PathBuf,
-    /// The model version to draw (`3.12`).
-    #[arg(long, value_name = "VERSION")]
-    pub model: Version,
-    /// Draw only around this top-level statement: its 1-based index among the steps, or
-    /// `line:N` for the statement on line N. Default: around every collection.
-    #[arg(long, value_name = "STEP|line:N")]
-    pub at: Option<At>,
-    /// `dot` (Graphviz source) or `svg` (rendered with Graphviz's `dot`). Default: `svg` when
-    /// --output ends in `.svg`, else `dot`.
-    #[arg(long, value_enum)]
-    pub format: Option<GraphFormat>,
-    /// Write the picture to FILE instead of stdout.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Mark the objects whose fate differs from this interpreter's trace (a version or a
-    /// path). Default: the installed CPython of the model's version, else the trace recorded
-    /// in expected/.
-    #[arg(long, value_name = "VERSION|PATH")]
-    pub python: Option<String>,
-    /// Run no interpreter: compare with the trace recorded in expected/ only.
-    #[arg(long, conflicts_with = "python")]
-    pub no_live: bool,
-}
 
 /// The output format of `gcconform graph`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -1202,166 +1169,4 @@ pub fn to_svg(dot: &str) -> Result<String, String> {
         ));
     }
     String::from_utf8(out.stdout).map_err(|e| format!("dot wrote invalid UTF-8: {e}"))
-}
-
-// ---------------------------------------------------------------------------------------------
-// The command
-
-fn reference_for(cli: &Cli, args: &GraphArgs, sc: &Scenario) -> Result<Option<Reference>, i32> {
-    let live = |i: &runner::Interpreter| -> Result<Reference, String> {
-        let t = crate::cli::python_trace(i, sc, cli.timeout)?;
-        Ok(Reference {
-            name: crate::cli::interp_label(i),
-            source: format!("live, {}", i.path.display()),
-            trace: t,
-        })
-    };
-    if let Some(spec) = &args.python {
-        let i = match crate::util::guarded(|| runner::resolve(spec)) {
-            Ok(Ok(i)) => i,
-            Ok(Err(e)) => {
-                eprintln!("gcconform: --python {spec}: {e}");
-                return Err(EXIT_BAD_INPUT);
-            }
-            Err(p) => {
-                eprintln!("gcconform: resolving --python {spec}: {p}");
-                return Err(EXIT_BAD_INPUT);
-            }
-        };
-        if i.version != Some(args.model) {
-            eprintln!(
-                "gcconform: warning: comparing the model of {} with {} ({})",
-                args.model,
-                crate::cli::interp_label(&i),
-                i.path.display()
-            );
-        }
-        return match live(&i) {
-            Ok(r) => Ok(Some(r)),
-            Err(e) => {
-                eprintln!("gcconform: {e}");
-                Err(EXIT_DISAGREE)
-            }
-        };
-    }
-    if !args.no_live {
-        let d = crate::cli::discover_interpreters();
-        if let Some(i) = d.get(args.model).filter(|i| crate::cli::is_cpython(i)) {
-            match live(i) {
-                Ok(r) => return Ok(Some(r)),
-                Err(e) => eprintln!("gcconform: warning: {e}; comparing with expected/ instead"),
-            }
-        }
-    }
-    let path = expected::expected_path(&cli.expected, sc);
-    match expected::read(&path) {
-        Ok(Some(f)) => Ok(f.blocks.get(&args.model).map(|t| Reference {
-            name: f
-                .releases
-                .get(&args.model)
-                .cloned()
-                .unwrap_or_else(|| format!("CPython {}", args.model)),
-            source: format!("recorded in {}", path.display()),
-            trace: t.clone(),
-        })),
-        Ok(None) => Ok(None),
-        Err(e) => {
-            eprintln!("gcconform: warning: {e}");
-            Ok(None)
-        }
-    }
-}
-
-/// `gcconform graph`.
-pub fn cmd_graph(cli: &Cli, args: &GraphArgs) -> anyhow::Result<i32> {
-    if !args.file.is_file() {
-        eprintln!("gcconform: {}: no such file", args.file.display());
-        return Ok(EXIT_BAD_INPUT);
-    }
-    let sc = match scenario::load(&args.file) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(EXIT_BAD_INPUT);
-        }
-    };
-    if !sc.applies_to(args.model) {
-        eprintln!(
-            "{}: the scenario does not apply to {} (its versions: list)",
-            args.file.display(),
-            args.model
-        );
-        return Ok(EXIT_BAD_INPUT);
-    }
-    if let Some(at) = args.at
-        && let Err(e) = at.resolve(&sc)
-    {
-        eprintln!("gcconform: {e}");
-        return Ok(EXIT_BAD_INPUT);
-    }
-    let format = args.format.unwrap_or_else(|| {
-        match args
-            .output
-            .as_deref()
-            .and_then(Path::extension)
-            .and_then(|e| e.to_str())
-        {
-            Some(e) if e.eq_ignore_ascii_case("svg") => GraphFormat::Svg,
-            _ => GraphFormat::Dot,
-        }
-    });
-    if format == GraphFormat::Svg && !dot_available() {
-        eprintln!(
-            "gcconform: --format svg needs Graphviz's `dot`, which is not installed \
-             (Debian: apt-get install graphviz); --format dot writes the DOT source"
-        );
-        return Ok(EXIT_BAD_INPUT);
-    }
-    let reference = match reference_for(cli, args, &sc) {
-        Ok(r) => r,
-        Err(code) => return Ok(code),
-    };
-    let rendered = match render(&sc, args.model, args.at, reference.as_ref()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(EXIT_BAD_INPUT);
-        }
-    };
-    let text = match format {
-        GraphFormat::Dot => rendered.dot.clone(),
-        GraphFormat::Svg => match to_svg(&rendered.dot) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("gcconform: {e}");
-                return Ok(EXIT_BAD_INPUT);
-            }
-        },
-    };
-    match &args.output {
-        Some(p) => crate::util::fs::write_atomic(p, text.as_bytes())
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", p.display()))?,
-        None => print!("{text}"),
-    }
-    for m in &rendered.mismatches {
-        eprintln!("gcconform: graph: {m}");
-    }
-    let compared = match &reference {
-        Some(r) => format!("compared with {} ({})", r.name, r.source),
-        None => "no CPython trace to compare with".to_string(),
-    };
-    eprintln!(
-        "gcconform: graph: {} statement(s) drawn{}; {compared}; {} fate(s) differ",
-        rendered.snapshots,
-        args.output
-            .as_ref()
-            .map(|p| format!(" to {}", p.display()))
-            .unwrap_or_default(),
-        rendered.mismatches.len()
-    );
-    Ok(if rendered.mismatches.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_DISAGREE
-    })
 }

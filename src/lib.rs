@@ -4,8 +4,8 @@
 //! [`model`] or a real interpreter ([`runner`]) → [`trace::Trace`] → comparison.
 
 pub mod bench;
-pub mod blessing;
 pub mod cli;
+pub mod commands;
 pub mod compare;
 pub mod expected;
 pub mod explain;
@@ -13,10 +13,10 @@ pub mod fuzz;
 pub mod graph;
 pub mod matrix;
 pub mod model;
-pub mod output;
 pub mod runner;
 pub mod scenario;
 pub mod schema;
+pub mod service;
 pub mod trace;
 pub mod util;
 pub mod version;

@@ -1,4 +1,5 @@
-//! `gcconform matrix`: the state of conformance at a glance, scenarios × versions.
+//! The conformance matrix (`gcconform matrix`): the state of conformance at a glance,
+//! scenarios × versions.
 //!
 //! For every scenario and every version it applies to (a *pair*), the matrix records:
 //!
@@ -53,54 +54,25 @@
 //! decimal (`null` when there are no pairs). `cpython_run` counts the pairs whose live
 //! interpreter was compared with `expected/`, `cpython_agree` those where it agreed.
 
-use crate::cli::{self, Cli, EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK};
 use crate::compare::check::{self, Check};
 use crate::compare::xfail::{self, Xfail};
-use crate::expected::{self, ExpectedFile};
+use crate::expected;
 use crate::runner::Interpreter;
 use crate::scenario::Scenario;
+use crate::service::engine::{Expected, Job, Results, Side, actual_label};
 use crate::trace::Trace;
-use crate::util::term::parallel_map;
 use crate::version::Version;
 use crate::version::version_list;
-use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// The version of the JSON shape.
 pub const SCHEMA: u32 = 1;
 /// The expected-failure list read by default.
 pub const DEFAULT_XFAIL: &str = "tests/xfail.txt";
-
-/// The arguments of `gcconform matrix`.
-#[derive(Debug, Args)]
-pub struct MatrixArgs {
-    /// Scenario files or directories.
-    #[arg(default_value = "scenarios")]
-    pub paths: Vec<PathBuf>,
-    /// Markdown for people, or JSON (stable shape) for tools.
-    #[arg(long, value_enum, default_value = "markdown")]
-    pub format: Format,
-    /// Compare only the model with expected/; run no interpreter (fast, deterministic).
-    #[arg(long)]
-    pub no_live: bool,
-    /// Write the matrix to FILE instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// The expected-failure list.
-    #[arg(long, value_name = "FILE", default_value = DEFAULT_XFAIL)]
-    pub xfail: PathBuf,
-}
-
-/// Output format of `gcconform matrix`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Markdown,
-    Json,
-}
 
 /// The outcome of one side (model or live interpreter) of one pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -281,71 +253,38 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
     order.sort_by(|a, b| scenarios[*a].id.cmp(&scenarios[*b].id));
 
     // Expected files, read once per scenario.
-    let files: Vec<(PathBuf, Result<Option<ExpectedFile>, String>)> = scenarios
-        .iter()
-        .map(|s| {
-            let p = expected::expected_path(opts.expected_dir, s);
-            let f = expected::read(&p).map_err(|e| e.to_string());
-            if let Err(e) = &f {
-                problems.push(e.clone());
-            }
-            (p, f)
-        })
-        .collect();
-    let block = |k: usize, v: Version| -> Option<&Trace> {
-        files[k].1.as_ref().ok()?.as_ref()?.blocks.get(&v)
-    };
-
-    // Run what has something to be compared with, in parallel.
-    #[derive(Clone, Copy)]
-    struct Job<'i> {
-        scenario: usize,
-        version: Version,
-        live: Option<&'i Interpreter>,
+    let files = Expected::read_all(opts.expected_dir, scenarios);
+    for f in &files {
+        if let Err(e) = &f.file {
+            problems.push(e.to_string());
+        }
     }
+
+    // Run what has something to be compared with: the model in parallel, live interpreters in
+    // fork-isolated batches.
+    let none = BTreeMap::new();
+    let live = opts.live.unwrap_or(&none);
     let mut jobs = Vec::new();
     for (k, s) in scenarios.iter().enumerate() {
         for v in s.applicable_versions() {
-            if block(k, v).is_none() {
+            if files[k].block(v).is_none() {
                 continue;
             }
             jobs.push(Job {
                 scenario: k,
                 version: v,
-                live: None,
+                side: Side::Model,
             });
-            if let Some(i) = opts.live.and_then(|m| m.get(&v)) {
+            if live.contains_key(&v) {
                 jobs.push(Job {
                     scenario: k,
                     version: v,
-                    live: Some(i),
+                    side: Side::Python,
                 });
             }
         }
     }
-    // Live runs: one fork-isolated batch per interpreter (cli::python_traces).
-    let live: Vec<(&Scenario, &Interpreter)> = jobs
-        .iter()
-        .filter_map(|j| j.live.map(|i| (&scenarios[j.scenario], i)))
-        .collect();
-    let mut live = cli::python_traces(&live, opts.timeout).into_iter();
-    let model = parallel_map(&jobs, |j| {
-        j.live
-            .is_none()
-            .then(|| cli::model_trace(&scenarios[j.scenario], j.version))
-    });
-    let results: Vec<Result<Trace, String>> = jobs
-        .iter()
-        .zip(model)
-        .map(|(j, m)| match (j.live, m) {
-            (None, Some(m)) => m,
-            _ => live.next().expect("one live result per live job"),
-        })
-        .collect();
-    let mut traces: BTreeMap<(usize, Version, bool), Result<Trace, String>> = BTreeMap::new();
-    for (j, r) in jobs.iter().zip(results) {
-        traces.insert((j.scenario, j.version, j.live.is_some()), r);
-    }
+    let traces = Results::run(&jobs, scenarios, live, opts.timeout, "matrix");
 
     // How `bless` is told where expected/ is, when not the default.
     let expected_dir_arg =
@@ -359,13 +298,14 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
     let mut notes = Vec::new();
     for k in order {
         let s = &scenarios[k];
-        let (exp_path, file) = &files[k];
+        let exp = &files[k];
+        let exp_path = &exp.path;
         let applicable = s.applicable_versions();
         let bless = check::bless_command("gcconform", &s.path, expected_dir_arg);
         // Groups of identical expected traces, among the versions the scenario applies to.
         let mut groups: Vec<(Vec<Version>, &Trace)> = Vec::new();
         for &v in &applicable {
-            if let Some(t) = block(k, v) {
+            if let Some(t) = exp.block(v) {
                 match groups.iter_mut().find(|(_, g)| *g == t) {
                     Some((vs, _)) => vs.push(v),
                     None => groups.push((vec![v], t)),
@@ -380,28 +320,17 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
                 .position(|(vs, _)| vs.contains(&v))
                 .map(|i| i + 1);
             let check_side = |live: Option<&Interpreter>| -> Check {
-                let label = match live {
-                    Some(i) => cli::interp_label(i),
-                    None => format!("model {v}"),
+                let side = if live.is_some() {
+                    Side::Python
+                } else {
+                    Side::Model
                 };
-                match file {
-                    Err(e) => Check::Missing(e.clone()),
-                    Ok(f) => {
-                        let actual = traces
-                            .get(&(k, v, live.is_some()))
-                            .cloned()
-                            .unwrap_or_else(|| Err("not run".into()));
-                        check::against_expected(
-                            s,
-                            v,
-                            f.as_ref(),
-                            exp_path,
-                            &label,
-                            actual.as_ref().map_err(Clone::clone),
-                            &bless,
-                        )
-                    }
-                }
+                let actual = traces
+                    .get(k, v, side)
+                    .cloned()
+                    .unwrap_or_else(|| Err("not run".into()));
+                let label = actual_label(side, v, live);
+                exp.check(s, v, &label, actual.as_ref().map_err(Clone::clone), &bless)
             };
             let mut side = |kind: &str, live: Option<&Interpreter>| -> Status {
                 let trial = format!("{kind}/{v}/{}", s.id);
@@ -455,8 +384,8 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
             cells.insert(v.to_string(), cell);
         }
         if !missing.is_empty() {
-            let text = match file {
-                Err(e) => first_line(e),
+            let text = match &exp.file {
+                Err(e) => first_line(&e.to_string()),
                 Ok(None) => first_line(&check::missing_file_message(s, exp_path, &bless)),
                 Ok(Some(_)) => format!("{} has no block for them", exp_path.display()),
             };
@@ -693,92 +622,9 @@ pub fn render_markdown(m: &Matrix) -> String {
     s
 }
 
-/// `gcconform matrix`.
-pub fn cmd_matrix(cli: &Cli, args: &MatrixArgs) -> anyhow::Result<i32> {
-    let loaded = cli::load_scenarios(&args.paths);
-    let mut bad_input = loaded.bad_input;
-    let scenarios = loaded.scenarios;
-    if scenarios.is_empty() {
-        eprintln!("gcconform: no scenarios to put in the matrix");
-        return Ok(EXIT_BAD_INPUT);
-    }
-    let xfail = match Xfail::load(&args.xfail) {
-        Ok(x) => x,
-        Err(es) => {
-            for e in es {
-                eprintln!("gcconform: {e}");
-            }
-            bad_input = true;
-            Xfail::default()
-        }
-    };
-    let interps: Option<BTreeMap<Version, Interpreter>> = (!args.no_live).then(|| {
-        let (found, _) = cli::per_version(&cli::discover_interpreters());
-        found
-            .into_iter()
-            .filter(|(_, i)| cli::is_cpython(i))
-            .collect()
-    });
-    if let Some(found) = &interps {
-        let missing: Vec<Version> = Version::ALL
-            .into_iter()
-            .filter(|v| !found.contains_key(v))
-            .collect();
-        if !missing.is_empty() {
-            eprintln!(
-                "gcconform: no CPython interpreter for {}: not checked live",
-                version_list(&missing)
-            );
-        }
-    }
-    let xfail_file = args.xfail.to_string_lossy();
-    let opts = Options {
-        expected_dir: &cli.expected,
-        xfail: &xfail,
-        xfail_file: &xfail_file,
-        live: interps.as_ref(),
-        timeout: cli.timeout,
-    };
-    let (matrix, problems) = build(&scenarios, &opts);
-    for p in &problems {
-        eprintln!("{p}");
-    }
-    bad_input |= !problems.is_empty();
-    let text = match args.format {
-        Format::Markdown => render_markdown(&matrix),
-        Format::Json => render_json(&matrix),
-    };
-    match &args.output {
-        Some(path) => crate::util::fs::write_atomic(path, text.as_bytes())
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?,
-        None => print!("{text}"),
-    }
-    let t = &matrix.total;
-    eprintln!(
-        "gcconform: matrix: {} pairs: {} agree, {} expected failures, {} fail{}",
-        t.pairs,
-        t.agree,
-        t.xfail,
-        t.fail,
-        if bad_input {
-            "; some input could not be loaded (see above)"
-        } else {
-            ""
-        }
-    );
-    Ok(if bad_input {
-        EXIT_BAD_INPUT
-    } else if matrix.failures() > 0 {
-        EXIT_DISAGREE
-    } else {
-        EXIT_OK
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     fn cell(model: Status, cpython: Status, group: Option<usize>) -> Cell {
         Cell {
@@ -858,38 +704,6 @@ mod tests {
         );
         assert_eq!(letter(1), 'A');
         assert_eq!(letter(3), 'C');
-    }
-
-    #[test]
-    fn parses_the_subcommand() {
-        let c = Cli::try_parse_from(["gcconform", "matrix"]).unwrap();
-        let crate::cli::Command::Matrix(a) = &c.command else {
-            panic!("{c:?}")
-        };
-        assert_eq!(a.paths, [PathBuf::from("scenarios")]);
-        assert_eq!(a.format, Format::Markdown);
-        assert!(!a.no_live && a.output.is_none());
-        assert_eq!(a.xfail, PathBuf::from(DEFAULT_XFAIL));
-        let c = Cli::try_parse_from([
-            "gcconform",
-            "matrix",
-            "a",
-            "b",
-            "--format",
-            "json",
-            "--no-live",
-            "-o",
-            "m.json",
-        ])
-        .unwrap();
-        let crate::cli::Command::Matrix(a) = &c.command else {
-            panic!()
-        };
-        assert_eq!(a.paths.len(), 2);
-        assert_eq!(a.format, Format::Json);
-        assert!(a.no_live);
-        assert_eq!(a.output.as_deref(), Some(Path::new("m.json")));
-        assert!(Cli::try_parse_from(["gcconform", "matrix", "--format", "html"]).is_err());
     }
 
     #[test]

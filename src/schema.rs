@@ -19,7 +19,6 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings, js
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// Where the schema is checked in, relative to the crate root.
 pub const SCHEMA_PATH: &str = "docs/scenario.schema.json";
@@ -271,42 +270,4 @@ fn unwrap_descriptions(v: &mut serde_json::Value) {
 /// [`crate::scenario::load`]).
 pub fn parse_shape(text: &str) -> Result<ScenarioFile, serde_yaml::Error> {
     serde_yaml::from_str(text)
-}
-
-/// `gcconform schema [--output FILE] [--check]`.
-pub fn cmd_schema(output: Option<&Path>, check: bool) -> anyhow::Result<i32> {
-    let text = schema_json();
-    match (output, check) {
-        (Some(p), true) => {
-            let current = std::fs::read_to_string(p).unwrap_or_default();
-            if current == text {
-                eprintln!("gcconform: {} is up to date", p.display());
-                Ok(crate::cli::EXIT_OK)
-            } else {
-                eprintln!(
-                    "gcconform: {} is stale; regenerate it with: {REGENERATE}",
-                    p.display()
-                );
-                Ok(crate::cli::EXIT_DISAGREE)
-            }
-        }
-        (Some(p), false) => {
-            let unchanged = std::fs::read_to_string(p).is_ok_and(|c| c == text);
-            if !unchanged {
-                crate::util::fs::write_atomic(p, text.as_bytes())
-                    .map_err(|e| anyhow::anyhow!("writing {}: {e}", p.display()))?;
-            }
-            eprintln!(
-                "gcconform: {} {}",
-                if unchanged { "unchanged:" } else { "wrote" },
-                p.display()
-            );
-            Ok(crate::cli::EXIT_OK)
-        }
-        (None, true) => anyhow::bail!("--check needs --output FILE (the file to compare)"),
-        (None, false) => {
-            print!("{text}");
-            Ok(crate::cli::EXIT_OK)
-        }
-    }
 }

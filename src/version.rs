@@ -162,6 +162,25 @@ pub fn version_list(versions: &[Version]) -> String {
     parts.join(", ")
 }
 
+/// Parse a version selection: `all` (`None`), or a comma-separated list of versions and
+/// ranges (`2.7, 3.12-3.13`, `3.7+`).
+pub fn parse_versions(spec: &str) -> Result<Option<Vec<Version>>, String> {
+    if spec.trim() == "all" {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let r: VersionRange = part.parse().map_err(|e| format!("{e}"))?;
+        out.extend(Version::ALL.into_iter().filter(|v| r.contains(*v)));
+    }
+    out.sort();
+    out.dedup();
+    if out.is_empty() {
+        return Err(format!("`{spec}` selects no version"));
+    }
+    Ok(Some(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +212,16 @@ mod tests {
             ]),
             "2.7-3.8, 3.13"
         );
+    }
+
+    #[test]
+    fn versions_argument() {
+        assert_eq!(parse_versions("all").unwrap(), None);
+        assert_eq!(
+            parse_versions("2.7, 3.12-3.13").unwrap(),
+            Some(vec![Version::V2_7, Version::V3_12, Version::V3_13])
+        );
+        assert!(parse_versions("3.5").is_err());
+        assert!(parse_versions(",").is_err());
     }
 }

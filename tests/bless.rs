@@ -5,11 +5,11 @@
 mod common;
 
 use common::Scratch;
-use gcconform::blessing::{self, Blessed, bless_all, bless_scenario, describe, refusal_for};
 use gcconform::compare::check;
 use gcconform::expected::{self, ExpectedFile};
 use gcconform::runner;
 use gcconform::scenario::{self, Scenario};
+use gcconform::service::bless::{self, Blessed, bless_all, bless_scenario, describe, refusal_for};
 use gcconform::trace::{Event, Trace};
 use gcconform::version::Version;
 use std::collections::BTreeMap;
@@ -82,7 +82,10 @@ fn creates_a_missing_file_from_live_traces() {
                 (Version::V3_11, "CPython 3.11.9".into()),
                 (Version::V3_12, "CPython 3.12.9".into())
             ],
-            created: true
+            dropped: vec![],
+            created: true,
+            written: true,
+            empty: false,
         }
     );
     let text = std::fs::read_to_string(s.expected()).unwrap();
@@ -139,8 +142,40 @@ fn rewrites_only_the_blocks_that_disagree() {
     // Everything agrees now: nothing is written.
     let before = std::fs::read_to_string(s.expected()).unwrap();
     let b = bless_scenario(&sc, &s.expected(), &live(&[(Version::V3_12, 2)])).unwrap();
-    assert!(b.changed.is_empty());
+    assert!(b.changed.is_empty() && !b.written);
     assert_eq!(std::fs::read_to_string(s.expected()).unwrap(), before);
+    assert_eq!(
+        describe(Path::new("expected/t/self.trace"), &b),
+        "expected/t/self.trace unchanged"
+    );
+}
+
+#[test]
+fn drops_the_blocks_of_versions_the_scenario_no_longer_applies_to() {
+    let s = scratch("drop");
+    s.write(
+        "scenarios/t/self.yaml",
+        &format!("versions: [\"3.11+\"]\n{SCENARIO}"),
+    );
+    let sc = s.scenario();
+    let mut f = ExpectedFile::new("scenarios/t/self.yaml");
+    f.set(Version::V2_7, trace(4), "CPython 2.7.18");
+    f.set(Version::V3_12, trace(2), "CPython 3.12.0");
+    f.write_atomic(&s.expected()).unwrap();
+    // No live trace for 2.7 is needed to drop its block; 3.12 agrees and keeps its release.
+    let b = bless_scenario(&sc, &s.expected(), &live(&[(Version::V3_12, 2)])).unwrap();
+    assert_eq!(b.dropped, vec![Version::V2_7]);
+    assert!(b.changed.is_empty() && b.written && !b.created);
+    let after = expected::read(&s.expected()).unwrap().unwrap();
+    assert_eq!(
+        after.blocks.keys().copied().collect::<Vec<_>>(),
+        [Version::V3_12]
+    );
+    assert_eq!(after.releases[&Version::V3_12], "CPython 3.12.0");
+    assert_eq!(
+        describe(Path::new("expected/t/self.trace"), &b),
+        "expected/t/self.trace: dropped 2.7 (the scenario does not apply to it)"
+    );
 }
 
 #[test]
@@ -161,12 +196,12 @@ fn never_overwrites_a_file_it_cannot_read() {
 fn ci_refuses() {
     let why = refusal_for(true).unwrap();
     assert!(
-        why.contains("GCCONFORM_BLESS is set, but so is CI"),
+        why.contains("refusing to bless: the CI environment variable is set"),
         "{why}"
     );
     assert!(why.contains("never rewritten by CI"), "{why}");
     assert_eq!(refusal_for(false), None);
-    assert_eq!(blessing::BLESS_VAR, "GCCONFORM_BLESS");
+    assert_eq!(bless::BLESS_VAR, "GCCONFORM_BLESS");
 }
 
 #[test]
@@ -224,13 +259,17 @@ fn bless_all_records_what_cpython_prints() {
         |_, _| true,
         Duration::from_secs(20),
     );
-    assert!(run.errors.is_empty(), "{:?}", run.errors);
+    assert!(
+        run.errors(std::slice::from_ref(&sc)).is_empty(),
+        "{:?}",
+        run.errors(std::slice::from_ref(&sc))
+    );
     let live = runner::run_scenario(&interp, &sc, Duration::from_secs(20)).unwrap();
     assert_eq!(run.live[&(sc.id.clone(), v)], Ok(live.clone()));
     let after = expected::read(&s.expected()).unwrap().unwrap();
     assert_eq!(after.blocks[&v], live);
     assert_eq!(after.releases[&v], format!("CPython {}", interp.release));
-    assert_eq!(run.written.len(), 1, "{:?}", run.written);
+    assert_eq!(run.written().len(), 1, "{:?}", run.written());
     // A second run finds nothing to change; unselected pairs are not run.
     let again = bless_all(
         std::slice::from_ref(&sc),
@@ -239,7 +278,7 @@ fn bless_all_records_what_cpython_prints() {
         |_, _| true,
         Duration::from_secs(20),
     );
-    assert!(again.written.is_empty());
+    assert!(again.written().is_empty());
     let none = bless_all(
         std::slice::from_ref(&sc),
         &s.0.join("expected"),
@@ -247,5 +286,5 @@ fn bless_all_records_what_cpython_prints() {
         |_, _| false,
         Duration::from_secs(20),
     );
-    assert!(none.live.is_empty() && none.written.is_empty());
+    assert!(none.live.is_empty() && none.written().is_empty());
 }

@@ -14,13 +14,14 @@ pub mod rng;
 pub mod shrink;
 
 use crate::compare::report::key_differences;
-use crate::runner::{self, Interpreter};
+use crate::runner::Interpreter;
 use crate::scenario::{self, LoadError, Scenario};
+use crate::service::engine::{python_trace, with_live};
 use crate::trace::{Event, Trace};
 use crate::util::guarded;
 use crate::util::term::parallel_map;
+use crate::version::Version;
 use crate::version::version_list;
-use crate::version::{Version, VersionRange};
 use generate::Draft;
 use invariants::ModelFailure;
 use std::collections::{BTreeMap, HashMap};
@@ -28,40 +29,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-/// `gcconform fuzz`'s arguments.
-#[derive(Debug, Clone, clap::Args)]
-pub struct FuzzArgs {
-    /// The seed: the same seed always generates the same scenarios.
-    #[arg(long, default_value = "0")]
-    pub seed: u64,
-    /// How many scenarios to generate.
-    #[arg(long, default_value = "100")]
-    pub count: usize,
-    /// Versions to check: `all` installed interpreters, or a comma-separated list of versions
-    /// and ranges (`3.12`, `3.6-3.10`, `3.7+`).
-    #[arg(long, value_name = "VERSIONS|all", default_value = "all")]
-    pub python: String,
-    /// Where shrunk scenarios and their traces are written.
-    #[arg(long, value_name = "DIR", default_value = "target/gcconform/fuzz")]
-    pub out: PathBuf,
-    /// Run only the model (and its invariants), no interpreter.
-    #[arg(long)]
-    pub model_only: bool,
-    /// How many disagreements of each kind (per version) are shrunk and written.
-    #[arg(long, value_name = "N", default_value = "2")]
-    pub shrink_per_kind: usize,
-    /// `text` (a summary) or `json` (the same facts, stable shape; see README).
-    #[arg(long, value_name = "FORMAT", default_value = "text")]
-    pub format: FuzzFormat,
-}
-
-/// Output format of `gcconform fuzz`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FuzzFormat {
-    Text,
-    Json,
-}
 
 /// The JSON summary of a campaign (`--format json`): keys sorted, no timings.
 pub fn summary_json(
@@ -280,11 +247,7 @@ pub fn evaluate(
     {
         drift = plain != *t;
     }
-    let python = interp.map(|i| match guarded(|| runner::run_scenario(i, sc, timeout)) {
-        Ok(Ok(t)) => Ok(t),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(p) => Err(format!("the runner {p}")),
-    });
+    let python = interp.map(|i| python_trace(i, sc, timeout));
     Outcome {
         model,
         python,
@@ -378,21 +341,39 @@ impl Campaign {
         let done = AtomicUsize::new(0);
         let started = Instant::now();
         let step = (jobs.len() / 10).max(1);
-        let outcomes = parallel_map(&jobs, |(i, v)| {
-            let sc = loaded[*i]
+        let scenario = |i: usize| {
+            loaded[i]
                 .1
                 .as_ref()
-                .expect("only valid scenarios have jobs");
-            let o = evaluate(sc, *v, self.interp(*v), self.timeout);
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n.is_multiple_of(step) && n < jobs.len() {
-                progress(&format!(
-                    "{n}/{} checks ({:.0?})",
-                    jobs.len(),
-                    started.elapsed()
-                ));
-            }
-            o
+                .expect("only valid scenarios have jobs")
+        };
+        // The live runs: one fork-isolated batch per interpreter, under way while the model
+        // runs with its invariants.
+        let mut live = Vec::new();
+        let numbered: Vec<(Option<usize>, (usize, Version))> = jobs
+            .iter()
+            .map(|&(i, v)| match self.interp(v) {
+                Some(interp) => {
+                    live.push((scenario(i), interp));
+                    (Some(live.len() - 1), (i, v))
+                }
+                None => (None, (i, v)),
+            })
+            .collect();
+        let outcomes = with_live(&live, self.timeout, |take| {
+            parallel_map(&numbered, |(n, (i, v))| {
+                let mut o = evaluate(scenario(*i), *v, None, self.timeout);
+                o.python = n.map(take);
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if n.is_multiple_of(step) && n < jobs.len() {
+                    progress(&format!(
+                        "{n}/{} checks ({:.0?})",
+                        jobs.len(),
+                        started.elapsed()
+                    ));
+                }
+                o
+            })
         });
         for ((i, v), o) in jobs.iter().zip(&outcomes) {
             if o.drift {
@@ -601,107 +582,6 @@ pub fn write_shrunk<'a>(
     Ok(out)
 }
 
-// ---------------------------------------------------------------------------------------------
-// The command
-
-/// Parse `--python`: `all`, or a comma-separated list of versions and ranges.
-pub fn parse_versions(spec: &str) -> Result<Option<Vec<Version>>, String> {
-    if spec.trim() == "all" {
-        return Ok(None);
-    }
-    let mut out = Vec::new();
-    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let r: VersionRange = part.parse().map_err(|e| format!("{e}"))?;
-        out.extend(Version::ALL.into_iter().filter(|v| r.contains(*v)));
-    }
-    out.sort();
-    out.dedup();
-    if out.is_empty() {
-        return Err(format!("`{spec}` selects no version"));
-    }
-    Ok(Some(out))
-}
-
-/// `gcconform fuzz`: returns the exit code (0 no disagreement, 1 some, 2 bad arguments).
-pub fn cmd_fuzz(args: &FuzzArgs, timeout: Duration) -> i32 {
-    let wanted = match parse_versions(&args.python) {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("gcconform: --python: {e}");
-            return 2;
-        }
-    };
-    let mut interps = BTreeMap::new();
-    let versions: Vec<Version> = if args.model_only {
-        wanted.unwrap_or_else(|| Version::ALL.to_vec())
-    } else {
-        let found = guarded(runner::discover)
-            .map(|d| d.found)
-            .unwrap_or_default();
-        for v in wanted.clone().unwrap_or_else(|| Version::ALL.to_vec()) {
-            if let Some(i) = found.iter().find(|i| i.version == Some(v)) {
-                interps.insert(v, i.clone());
-            } else if wanted.is_some() {
-                eprintln!("gcconform: no interpreter for {v}; it is not checked");
-            }
-        }
-        if interps.is_empty() {
-            eprintln!(
-                "gcconform: no interpreter for the selected versions (see `gcconform \
-                 interpreters`); use --model-only to check the model's invariants alone"
-            );
-            return 2;
-        }
-        interps.keys().copied().collect()
-    };
-    let c = Campaign {
-        seed: args.seed,
-        count: args.count,
-        versions,
-        interps,
-        timeout,
-        shrink_per_kind: args.shrink_per_kind,
-        shrink_budget: shrink::DEFAULT_BUDGET,
-    };
-    let what = if c.interps.is_empty() {
-        "model with invariants".to_string()
-    } else {
-        "model with invariants against CPython".to_string()
-    };
-    eprintln!(
-        "fuzz: seed {}, {} scenarios, versions {}: {what}",
-        c.seed,
-        c.count,
-        version_list(&c.versions)
-    );
-    // Panics are caught and reported as findings; keep the default hook from printing each.
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let started = Instant::now();
-    let res = c.run(&|m| eprintln!("fuzz: {m}"));
-    std::panic::set_hook(hook);
-    let written = match write_shrunk(&c, &res.shrunk, &args.out) {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("gcconform: writing to {}: {e}", args.out.display());
-            return 2;
-        }
-    };
-    match args.format {
-        FuzzFormat::Text => print!("{}", summary(&c, &res, &written, started.elapsed())),
-        FuzzFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&summary_json(&c, &res, &written))
-                .expect("JSON serializes")
-        ),
-    }
-    if res.findings.is_empty() && res.invalid.is_empty() {
-        0
-    } else {
-        1
-    }
-}
-
 /// The summary a campaign prints.
 pub fn summary(
     c: &Campaign,
@@ -867,17 +747,6 @@ mod tests {
         let text = summary(&c, &r, &[], Duration::from_secs(1));
         assert!(text.contains("20 scenarios (seed 9)"), "{text}");
         assert!(text.contains("model invariant violations: 0"), "{text}");
-    }
-
-    #[test]
-    fn versions_argument() {
-        assert_eq!(parse_versions("all").unwrap(), None);
-        assert_eq!(
-            parse_versions("2.7, 3.12-3.13").unwrap(),
-            Some(vec![Version::V2_7, Version::V3_12, Version::V3_13])
-        );
-        assert!(parse_versions("3.5").is_err());
-        assert!(parse_versions(",").is_err());
     }
 
     #[test]

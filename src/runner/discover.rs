@@ -11,7 +11,7 @@
 
 use super::process::{python_command, run_raw};
 use crate::version::Version;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
@@ -38,6 +38,18 @@ pub struct Discovery {
     /// Paths listed in `GCCONFORM_PYTHONS` that are not a runnable interpreter, and why (an
     /// interpreter asked for explicitly and missing is a failure, not just a missing version).
     pub failed: Vec<(PathBuf, String)>,
+}
+
+impl Interpreter {
+    /// `CPython 3.12.1`: how reports name an interpreter.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.implementation, self.release)
+    }
+
+    /// Whether the interpreter is CPython (the only source of expected traces).
+    pub fn is_cpython(&self) -> bool {
+        self.implementation.eq_ignore_ascii_case("cpython")
+    }
 }
 
 impl Discovery {
@@ -147,85 +159,6 @@ pub fn resolve(spec: &str) -> Result<Interpreter, String> {
         })?
     };
     probe(&path).map_err(|e| format!("`{spec}` is not a runnable Python interpreter: {e}"))
-}
-
-/// The interpreters `run`/`diff` use: discovered ones, or the ones `--python` asks for.
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    /// One interpreter per modelled version.
-    pub interps: BTreeMap<Version, Interpreter>,
-    /// Versions without an interpreter that were not asked for explicitly (a note).
-    pub missing: Vec<Version>,
-    /// Interpreters asked for explicitly (`--python`, `GCCONFORM_PYTHONS`) that are missing or
-    /// not runnable, with the reason (a failure: exit status 3).
-    pub failed: Vec<String>,
-    /// `--python` arguments that cannot name an interpreter to check (bad input: status 2).
-    pub bad: Vec<String>,
-}
-
-/// Which interpreters to use, given `--python` arguments (none, or `all`: every interpreter
-/// discovery finds; otherwise each is a version, `3.12`, or an interpreter path or command,
-/// which must be a CPython of a modelled version and replaces the one found for it).
-pub fn select(specs: &[String], discovery: &Discovery) -> Selection {
-    let mut sel = Selection::default();
-    for (p, why) in &discovery.failed {
-        sel.failed.push(format!(
-            "{} (from ${PYTHONS_ENV}) is not a runnable interpreter: {why}",
-            p.display()
-        ));
-    }
-    let all = specs.is_empty() || specs.iter().any(|s| s == "all");
-    if all {
-        for i in &discovery.found {
-            if let Some(v) = i.version {
-                sel.interps.entry(v).or_insert_with(|| i.clone());
-            }
-        }
-        sel.missing = Version::ALL
-            .into_iter()
-            .filter(|v| !sel.interps.contains_key(v))
-            .collect();
-    }
-    for spec in specs.iter().filter(|s| *s != "all") {
-        if let Ok(v) = spec.parse::<Version>() {
-            match discovery.get(v) {
-                Some(i) => {
-                    sel.interps.insert(v, i.clone());
-                }
-                None => sel.failed.push(format!(
-                    "--python {spec}: no CPython {v} interpreter found; searched: {}",
-                    searched_description(v)
-                )),
-            }
-            continue;
-        }
-        let looks_like_version = spec
-            .split('.')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-        if looks_like_version {
-            sel.bad.push(format!(
-                "--python {spec}: not a supported version (2.7, 3.6 … 3.13)"
-            ));
-            continue;
-        }
-        match resolve(spec) {
-            Ok(i) => match i.version {
-                Some(v) => {
-                    sel.interps.insert(v, i);
-                }
-                None => sel.bad.push(format!(
-                    "--python {spec}: {} {} ({}) is not a CPython version gcconform models; \
-                     `gcconform trace FILE --python {spec}` runs a scenario under it",
-                    i.implementation,
-                    i.release,
-                    i.path.display()
-                )),
-            },
-            Err(e) => sel.failed.push(format!("--python {spec}: {e}")),
-        }
-    }
-    sel.missing.retain(|v| !sel.interps.contains_key(v));
-    sel
 }
 
 /// What discovery looks at for `v`, for error messages.

@@ -8,9 +8,10 @@ pub mod pool;
 pub mod process;
 pub mod program;
 pub mod repro;
-pub mod speed;
 
-pub use discover::{Discovery, Interpreter, Selection, discover, probe, resolve, select};
+pub use discover::{
+    Discovery, Interpreter, PYTHONS_ENV, discover, probe, resolve, searched_description,
+};
 pub use pool::{Pool, PoolStats, run_many};
 pub use process::{RunError, parse_output, reproducer_command, run_program, run_scenario};
 pub use program::{TRACE_BEGIN, TRACE_END, translate};

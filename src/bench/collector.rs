@@ -1,6 +1,6 @@
-//! `gcconform bench`: the model's collector against CPython's, measured in the same run on the
-//! same heaps (rings of 10 and a seeded random graph with 3 out-edges per object, with and
-//! without `__dict__`s), reachable and garbage; plus the whole-corpus wall time of `run`.
+//! The collector table of `gcconform bench`: the model's collector against CPython's, measured
+//! in the same run on the same heaps (rings of 10 and a seeded random graph with 3 out-edges
+//! per object, with and without `__dict__`s), reachable and garbage.
 
 use crate::model::heap::{Kind, Val};
 use crate::model::machine::Machine;
@@ -171,7 +171,7 @@ fn fmt_ms(s: f64) -> String {
 
 /// Table 1: the collector on large heaps.
 pub fn collector_table(sizes: &[usize], reps: usize) -> String {
-    let d = runner::discover();
+    let d = crate::service::select::discover();
     let py312 = d.get(Version::V3_12).cloned();
     let py27 = d.get(Version::V2_7).cloned();
     let mut out = String::new();
@@ -245,48 +245,4 @@ pub fn collector_table(sizes: &[usize], reps: usize) -> String {
     }
     out.push_str("\nTimes are the best of the repetitions, for one full `gc.collect()` (CPython: timed inside the interpreter); the count collected is in parentheses and must be equal on both sides. Bytes per object: for the model, what its heap owns for the heap built (headers, kinds, values, the list holding them; `Heap::footprint`); for CPython, resident-memory growth while building it (objects, the list, allocator overhead).\n");
     out
-}
-
-/// Table 2: scenario runs per second per interpreter over `scenarios`, fork-isolated
-/// (`rounds` times) against one fresh interpreter per scenario (once), every installed
-/// interpreter of a modelled version; the same measurement as `gcconform speed`.
-pub fn throughput_table(scenarios: &[Scenario], rounds: usize, timeout: Duration) -> String {
-    let d = runner::discover();
-    let slots = runner::pool::default_slots();
-    let mut rows = Vec::new();
-    for i in d.found.iter().filter(|i| i.version.is_some()) {
-        eprintln!("bench: throughput {} {} …", i.implementation, i.release);
-        rows.push(runner::speed::measure(i, scenarios, rounds, slots, timeout));
-    }
-    if rows.is_empty() {
-        return "no interpreter installed (see `gcconform interpreters`)\n".into();
-    }
-    runner::speed::table(&rows, slots)
-}
-
-/// Table 3: wall time of `gcconform run` over the corpus (model and every installed interpreter).
-pub fn corpus_table(paths: &[std::path::PathBuf]) -> String {
-    let exe = std::env::current_exe().expect("current exe");
-    let t = Instant::now();
-    let out = std::process::Command::new(exe)
-        .arg("run")
-        .args(paths)
-        .output();
-    let secs = t.elapsed().as_secs_f64();
-    let summary = out
-        .ok()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .rev()
-                .find(|l| l.contains("checks"))
-                .unwrap_or("")
-                .to_string()
-        })
-        .unwrap_or_default();
-    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    format!(
-        "| command | wall time | result |\n|---|---:|---|\n| `gcconform run {}` | {secs:.2} s | {summary} |\n",
-        shown.join(" ")
-    )
 }

@@ -1,4 +1,5 @@
-//! `gcconform speed`: scenario runs per second per interpreter, fork-isolated ([`Pool`]) against
+//! Cross-check throughput (`gcconform speed`, and the second table of `gcconform bench`):
+//! scenario runs per second per interpreter, fork-isolated ([`Pool`]) against
 //! one fresh interpreter process per scenario, on a corpus (default `scenarios/`).
 //!
 //! Each interpreter is measured alone (one after the other), with `--slots` children or fresh
@@ -10,28 +11,10 @@
 //! `CPUs × 1000 / (CPU ms per run)` when there are enough slots. Every forked trace is also
 //! compared with the fresh one (the `same` column).
 
-use super::{Interpreter, Pool};
+use crate::runner::{Interpreter, Pool};
 use crate::scenario::Scenario;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// Options of `gcconform speed`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct SpeedArgs {
-    /// Scenario files or directories.
-    #[arg(default_value = "scenarios")]
-    pub paths: Vec<PathBuf>,
-    /// Interpreters to measure: a version (`3.12`), a path, or `all` (repeatable; default all).
-    #[arg(long, value_name = "VERSION|PATH|all")]
-    pub python: Vec<String>,
-    /// How many times the fork-isolated side runs the corpus (the fresh side runs it once).
-    #[arg(long, default_value_t = 5)]
-    pub rounds: usize,
-    /// Children (or fresh processes) at a time per interpreter (default: one per CPU, plus one).
-    #[arg(long)]
-    pub slots: Option<usize>,
-}
 
 /// One interpreter's measurement.
 #[derive(Debug, Clone)]
@@ -108,7 +91,7 @@ pub fn measure(
     let fresh = Pool::fresh(interp, slots).run_scenarios(&mine, timeout);
     let fresh_secs = start.elapsed().as_secs_f64();
     let fresh_cpu = cpu_seconds() - cpu;
-    let as_text = |r: &Result<crate::trace::Trace, super::RunError>| {
+    let as_text = |r: &Result<crate::trace::Trace, crate::runner::RunError>| {
         r.as_ref().map(|t| t.to_text()).map_err(|e| e.to_string())
     };
     Speed {
@@ -164,46 +147,6 @@ pub fn table(rows: &[Speed], slots: usize) -> String {
         }
     }
     s
-}
-
-/// `gcconform speed`; returns the exit code.
-pub fn cmd_speed(args: &SpeedArgs, timeout: Duration) -> i32 {
-    use crate::cli::{EXIT_BAD_INPUT, EXIT_INTERPRETER, EXIT_OK};
-    let loaded = crate::cli::load_scenarios(&args.paths);
-    if loaded.bad_input || loaded.scenarios.is_empty() {
-        eprintln!("gcconform: speed: the scenarios do not load (see above)");
-        return EXIT_BAD_INPUT;
-    }
-    let d = crate::cli::discover_interpreters();
-    let mut interps: Vec<Interpreter> = Vec::new();
-    let mut failed = false;
-    let all = args.python.is_empty() || args.python.iter().any(|p| p == "all");
-    if all {
-        interps.extend(d.found.iter().filter(|i| i.version.is_some()).cloned());
-    }
-    for spec in args.python.iter().filter(|p| *p != "all") {
-        match super::resolve(spec) {
-            Ok(i) => interps.push(i),
-            Err(e) => {
-                eprintln!("gcconform: speed: --python {spec}: {e}");
-                failed = true;
-            }
-        }
-    }
-    if interps.is_empty() {
-        eprintln!("gcconform: speed: no interpreter to measure (see `gcconform interpreters`)");
-        return EXIT_BAD_INPUT;
-    }
-    let slots = args.slots.unwrap_or_else(super::pool::default_slots).max(1);
-    let mut rows = Vec::new();
-    for i in &interps {
-        eprintln!("speed: {} {} …", i.implementation, i.release);
-        let r = measure(i, &loaded.scenarios, args.rounds, slots, timeout);
-        failed |= r.errors > 0;
-        rows.push(r);
-    }
-    print!("{}", table(&rows, slots));
-    if failed { EXIT_INTERPRETER } else { EXIT_OK }
 }
 
 #[cfg(test)]

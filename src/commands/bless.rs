@@ -1,0 +1,110 @@
+//! `gcconform bless`: record `expected/` from every installed CPython (never from the model),
+//! through the one bless policy ([`crate::service::bless`]).
+
+use crate::service::bless::{bless_all, describe, refusal};
+use crate::service::load::load_scenarios;
+use crate::service::select::{discover, select};
+use crate::service::{Context, ExitStatus};
+use crate::version::version_list;
+use clap::Args;
+use std::path::PathBuf;
+
+/// The arguments of `gcconform bless`.
+#[derive(Debug, Args)]
+pub struct BlessArgs {
+    /// Scenario files or directories.
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `gcconform bless`.
+pub fn exec(ctx: &Context, args: &BlessArgs) -> anyhow::Result<ExitStatus> {
+    if let Some(why) = refusal() {
+        eprintln!("gcconform: {why}");
+        return Ok(ExitStatus::BadInput);
+    }
+    let loaded = load_scenarios(&args.paths);
+    let mut status = ExitStatus::BadInput.when(loaded.bad_input);
+    let scenarios = loaded.scenarios;
+    if scenarios.is_empty() {
+        eprintln!("gcconform: no scenarios to bless");
+        return Ok(ExitStatus::BadInput);
+    }
+    let mut sel = select(&[], &discover());
+    sel.report_problems();
+    status |= ExitStatus::Interpreter.when(!sel.failed.is_empty());
+    for (v, i) in sel.cpython_only() {
+        eprintln!(
+            "bless: {} ({}) is not CPython; expected/ is recorded from CPython only, so {v} \
+             counts as missing",
+            i.label(),
+            i.path.display()
+        );
+    }
+    if sel.interps.is_empty() {
+        eprintln!(
+            "bless: no CPython interpreter found; nothing can be recorded (see `gcconform interpreters`)"
+        );
+        return Ok(ExitStatus::BadInput);
+    }
+    for v in &sel.missing {
+        eprintln!(
+            "bless: no interpreter for {v}: keeping the {v} blocks already in {}",
+            ctx.expected.display()
+        );
+    }
+
+    let run = bless_all(
+        &scenarios,
+        &ctx.expected,
+        &sel.interps,
+        |_, _| true,
+        ctx.timeout,
+    );
+    let mut blessed = run.scenarios.iter().peekable();
+    for (k, s) in scenarios.iter().enumerate() {
+        let Some(b) = blessed.next_if(|b| b.index == k) else {
+            eprintln!(
+                "bless: {}: no interpreter for any version it applies to; {} left as it is",
+                s.id,
+                ctx.expected_path(s).display()
+            );
+            continue;
+        };
+        for (v, label, e) in &b.failures {
+            eprintln!("bless: {} under {label}: {e}", s.id);
+            if b.unrecorded.contains(v) {
+                eprintln!("bless: {}: no {v} block recorded", b.path.display());
+            } else {
+                eprintln!("bless: {}: keeping its old {v} block", b.path.display());
+            }
+            status |= ExitStatus::Interpreter;
+        }
+        let unrecorded: Vec<_> = b
+            .unrecorded
+            .iter()
+            .copied()
+            .filter(|v| !b.failures.iter().any(|f| f.0 == *v))
+            .collect();
+        if !unrecorded.is_empty() {
+            eprintln!(
+                "bless: {}: no block for {} (no interpreter to record it)",
+                s.id,
+                version_list(&unrecorded)
+            );
+        }
+        match &b.outcome {
+            Err(e) => {
+                eprintln!("{e}");
+                status |= ExitStatus::BadInput;
+            }
+            Ok(o) if o.empty => eprintln!(
+                "bless: {}: nothing recorded; {} not written",
+                s.id,
+                b.path.display()
+            ),
+            Ok(o) => println!("{}: {}", s.id, describe(&b.path, o)),
+        }
+    }
+    Ok(status)
+}

@@ -1,0 +1,118 @@
+//! `gcconform fuzz`: random valid scenarios from a seed, the model (with its invariants)
+//! against the interpreters, disagreements shrunk and saved (the campaign is [`crate::fuzz`]).
+
+use crate::fuzz::{Campaign, shrink, summary, summary_json, write_shrunk};
+use crate::service::select::discover;
+use crate::service::{Context, ExitStatus};
+use crate::version::{Version, parse_versions, version_list};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// `gcconform fuzz`'s arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FuzzArgs {
+    /// The seed: the same seed always generates the same scenarios.
+    #[arg(long, default_value = "0")]
+    pub seed: u64,
+    /// How many scenarios to generate.
+    #[arg(long, default_value = "100")]
+    pub count: usize,
+    /// Versions to check: `all` installed interpreters, or a comma-separated list of versions
+    /// and ranges (`3.12`, `3.6-3.10`, `3.7+`).
+    #[arg(long, value_name = "VERSIONS|all", default_value = "all")]
+    pub python: String,
+    /// Where shrunk scenarios and their traces are written.
+    #[arg(long, value_name = "DIR", default_value = "target/gcconform/fuzz")]
+    pub out: PathBuf,
+    /// Run only the model (and its invariants), no interpreter.
+    #[arg(long)]
+    pub model_only: bool,
+    /// How many disagreements of each kind (per version) are shrunk and written.
+    #[arg(long, value_name = "N", default_value = "2")]
+    pub shrink_per_kind: usize,
+    /// `text` (a summary) or `json` (the same facts, stable shape; see README).
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: FuzzFormat,
+}
+
+/// Output format of `gcconform fuzz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FuzzFormat {
+    Text,
+    Json,
+}
+
+/// `gcconform fuzz`: exit status 1 when something disagreed, 2 for bad arguments.
+pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
+    let wanted = match parse_versions(&args.python) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("gcconform: --python: {e}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    let mut interps = BTreeMap::new();
+    let versions: Vec<Version> = if args.model_only {
+        wanted.unwrap_or_else(|| Version::ALL.to_vec())
+    } else {
+        let d = discover();
+        for v in wanted.clone().unwrap_or_else(|| Version::ALL.to_vec()) {
+            if let Some(i) = d.get(v) {
+                interps.insert(v, i.clone());
+            } else if wanted.is_some() {
+                eprintln!("gcconform: no interpreter for {v}; it is not checked");
+            }
+        }
+        if interps.is_empty() {
+            eprintln!(
+                "gcconform: no interpreter for the selected versions (see `gcconform \
+                 interpreters`); use --model-only to check the model's invariants alone"
+            );
+            return Ok(ExitStatus::BadInput);
+        }
+        interps.keys().copied().collect()
+    };
+    let c = Campaign {
+        seed: args.seed,
+        count: args.count,
+        versions,
+        interps,
+        timeout: ctx.timeout,
+        shrink_per_kind: args.shrink_per_kind,
+        shrink_budget: shrink::DEFAULT_BUDGET,
+    };
+    let what = if c.interps.is_empty() {
+        "model with invariants".to_string()
+    } else {
+        "model with invariants against CPython".to_string()
+    };
+    eprintln!(
+        "fuzz: seed {}, {} scenarios, versions {}: {what}",
+        c.seed,
+        c.count,
+        version_list(&c.versions)
+    );
+    // Panics are caught and reported as findings; keep the default hook from printing each.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let started = Instant::now();
+    let res = c.run(&|m| eprintln!("fuzz: {m}"));
+    std::panic::set_hook(hook);
+    let written = match write_shrunk(&c, &res.shrunk, &args.out) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("gcconform: writing to {}: {e}", args.out.display());
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    match args.format {
+        FuzzFormat::Text => print!("{}", summary(&c, &res, &written, started.elapsed())),
+        FuzzFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&summary_json(&c, &res, &written))
+                .expect("JSON serializes")
+        ),
+    }
+    Ok(ExitStatus::Disagree.when(!res.findings.is_empty() || !res.invalid.is_empty()))
+}

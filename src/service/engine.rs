@@ -1,0 +1,216 @@
+//! The one check engine: every (scenario, version, side) job of a command, the model's in
+//! parallel and the live interpreters' in one fork-isolated batch per interpreter, all under
+//! way at once. Errors and panics become messages: one failing scenario never takes a run
+//! down.
+//!
+//! Commands build the jobs they need (`run`: the model and each installed interpreter against
+//! `expected/`; `diff`: both sides for versions with an interpreter; `bless` and the matrix:
+//! their own subsets) and read the results back by job.
+
+use crate::compare::check::{self, Check};
+use crate::expected::{self, ExpectedError, ExpectedFile};
+use crate::model;
+use crate::runner::{self, Interpreter, RunError};
+use crate::scenario::Scenario;
+use crate::trace::Trace;
+use crate::util::guarded;
+use crate::util::term::parallel_map_progress;
+use crate::version::Version;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Which side of a comparison a job computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Side {
+    /// The Rust model of the version.
+    Model,
+    /// The live interpreter of the version.
+    Python,
+}
+
+impl Side {
+    /// `model` or `cpython`, as JSON reports and trial names say.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Model => "model",
+            Side::Python => "cpython",
+        }
+    }
+}
+
+/// One trace to take: a scenario (an index into the command's scenarios) under a version, on
+/// one side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Job {
+    pub scenario: usize,
+    pub version: Version,
+    pub side: Side,
+}
+
+/// A trace, or why there is none.
+pub type TraceResult = Result<Trace, String>;
+
+/// Run the model, turning errors and panics into messages.
+pub fn model_trace(s: &Scenario, v: Version) -> TraceResult {
+    match guarded(|| model::run(s, v)) {
+        Ok(Ok(t)) => Ok(t),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(p) => Err(format!("the model {p}")),
+    }
+}
+
+/// Run one scenario on an interpreter in a fresh process, turning errors and panics into
+/// messages.
+pub fn python_trace(i: &Interpreter, s: &Scenario, timeout: Duration) -> TraceResult {
+    match guarded(|| runner::run_scenario(i, s, timeout)) {
+        Ok(Ok(t)) => Ok(t),
+        Ok(Err(e)) => Err(describe_run_error(i, &e)),
+        Err(p) => Err(format!("the runner {p}")),
+    }
+}
+
+fn describe_run_error(i: &Interpreter, e: &RunError) -> String {
+    format!("{e} ({})", i.path.display())
+}
+
+/// Start one fork-isolated batch per interpreter for `pairs`, all at once, and hand `consume`
+/// a function that takes the trace of pair `k` (waiting for it). The batches run while
+/// `consume` does other work (the model's runs).
+pub fn with_live<R>(
+    pairs: &[(&Scenario, &Interpreter)],
+    timeout: Duration,
+    consume: impl FnOnce(&(dyn Fn(usize) -> TraceResult + Sync)) -> R,
+) -> R {
+    runner::pool::with_batches(pairs, timeout, |take| {
+        consume(&|k| take(k).map_err(|e| describe_run_error(pairs[k].1, &e)))
+    })
+}
+
+/// Live traces of many (scenario, interpreter) pairs, in order (one batch per interpreter).
+pub fn python_traces(pairs: &[(&Scenario, &Interpreter)], timeout: Duration) -> Vec<TraceResult> {
+    with_live(pairs, timeout, |take| (0..pairs.len()).map(take).collect())
+}
+
+/// The traces of `jobs`, in order: the model's in parallel (with a progress line named
+/// `progress` on a terminal), the live ones in batches meanwhile. A `Python` job whose version
+/// has no interpreter in `interps` gets an error.
+pub fn run_jobs(
+    jobs: &[Job],
+    scenarios: &[Scenario],
+    interps: &BTreeMap<Version, Interpreter>,
+    timeout: Duration,
+    progress: &str,
+) -> Vec<TraceResult> {
+    let mut live = Vec::new();
+    let numbered: Vec<(Option<usize>, &Job)> = jobs
+        .iter()
+        .map(|j| match interps.get(&j.version) {
+            Some(i) if j.side == Side::Python => {
+                live.push((&scenarios[j.scenario], i));
+                (Some(live.len() - 1), j)
+            }
+            _ => (None, j),
+        })
+        .collect();
+    with_live(&live, timeout, |take| {
+        parallel_map_progress(progress, &numbered, |(n, j)| match (j.side, n) {
+            (Side::Model, _) => model_trace(&scenarios[j.scenario], j.version),
+            (Side::Python, Some(n)) => take(*n),
+            (Side::Python, None) => Err(format!("no interpreter for {}", j.version)),
+        })
+    })
+}
+
+/// The results of [`run_jobs`], looked up by job.
+pub struct Results {
+    by_job: BTreeMap<(usize, Version, Side), TraceResult>,
+}
+
+impl Results {
+    /// Run `jobs` ([`run_jobs`]) and index the results.
+    pub fn run(
+        jobs: &[Job],
+        scenarios: &[Scenario],
+        interps: &BTreeMap<Version, Interpreter>,
+        timeout: Duration,
+        progress: &str,
+    ) -> Results {
+        let results = run_jobs(jobs, scenarios, interps, timeout, progress);
+        Results {
+            by_job: jobs
+                .iter()
+                .zip(results)
+                .map(|(j, r)| ((j.scenario, j.version, j.side), r))
+                .collect(),
+        }
+    }
+
+    /// The result of a job, if it was run.
+    pub fn get(&self, scenario: usize, version: Version, side: Side) -> Option<&TraceResult> {
+        self.by_job.get(&(scenario, version, side))
+    }
+
+    /// Take the result of a job out.
+    pub fn take(&mut self, scenario: usize, version: Version, side: Side) -> Option<TraceResult> {
+        self.by_job.remove(&(scenario, version, side))
+    }
+}
+
+/// A scenario's expected file, read once.
+pub struct Expected {
+    /// `expected/<id>.trace`.
+    pub path: PathBuf,
+    /// The file (`Ok(None)`: it does not exist).
+    pub file: Result<Option<ExpectedFile>, ExpectedError>,
+}
+
+impl Expected {
+    /// Read the expected file of every scenario, in order.
+    pub fn read_all(root: &Path, scenarios: &[Scenario]) -> Vec<Expected> {
+        scenarios
+            .iter()
+            .map(|s| {
+                let path = expected::expected_path(root, s);
+                let file = expected::read(&path);
+                Expected { path, file }
+            })
+            .collect()
+    }
+
+    /// The block recorded for `v`, if the file was read and has one.
+    pub fn block(&self, v: Version) -> Option<&Trace> {
+        self.file.as_ref().ok()?.as_ref()?.blocks.get(&v)
+    }
+
+    /// The release a version's block was recorded from.
+    pub fn release(&self, v: Version) -> Option<&String> {
+        self.file.as_ref().ok()?.as_ref()?.releases.get(&v)
+    }
+
+    /// Check a trace (labelled `actual`, or why there is none) against the block of `v`; an
+    /// unreadable file is `Missing` with its error and `unreadable`'s advice.
+    pub fn check(
+        &self,
+        s: &Scenario,
+        v: Version,
+        actual_label: &str,
+        actual: Result<&Trace, String>,
+        bless: &str,
+    ) -> Check {
+        match &self.file {
+            Err(e) => Check::Missing(e.to_string()),
+            Ok(f) => {
+                check::against_expected(s, v, f.as_ref(), &self.path, actual_label, actual, bless)
+            }
+        }
+    }
+}
+
+/// How a job's actual side is named in reports: `model 3.12`, `CPython 3.12.1`.
+pub fn actual_label(side: Side, v: Version, interp: Option<&Interpreter>) -> String {
+    match (side, interp) {
+        (Side::Python, Some(i)) => i.label(),
+        _ => format!("model {v}"),
+    }
+}
