@@ -40,13 +40,11 @@ use std::time::{Duration, Instant};
 /// The server program (sent on stdin after [`BOOTSTRAP`]).
 pub const DRIVER: &str = include_str!("server.py");
 
-/// The `-c` program: reads a 10-digit length and then that many bytes of driver from stdin,
-/// and runs them (valid on 2.7 and 3.x; with `exec` of the text, not `compile()`, which would
-/// create the `_ast` module's classes: see `server.py`).
-pub const BOOTSTRAP: &str = "import os\n\
-def _r(n):\n    b = b''\n    while len(b) < n:\n        d = os.read(0, n - len(b))\n        \
-if not d:\n            raise SystemExit(3)\n        b += d\n    return b\n\
-exec(_r(int(_r(10))))\n";
+/// The `-c` program (`bootstrap.py`, passed unchanged, so without a comment of its own):
+/// reads a 10-digit length and then that many bytes of driver from stdin, and runs them (valid
+/// on 2.7 and 3.x; with `exec` of the text, not `compile()`, which would create the `_ast`
+/// module's classes: see `server.py`).
+pub const BOOTSTRAP: &str = include_str!("bootstrap.py");
 
 /// How many trailing stderr lines an error keeps (as for fresh processes).
 const STDERR_TAIL_LINES: usize = 20;

@@ -6,16 +6,24 @@
 //! `id()`. It is built so that the collector sees what the scenario alone would give it; a
 //! test runs every statement with and without the harness and compares `gc.get_count()`.
 //!
+//! The Python that is the same in every program is kept in real files under `harness/`,
+//! pulled in with `include_str!` and pasted unchanged (no substitution): `harness.py` (the
+//! harness), `warm_up.py` (the warm-up) and `start.py` (the end of start-up, [`START`]). Their
+//! text is the program's text, byte for byte, so what each file is and where it goes is
+//! documented here and on its constant, not in a comment of its own. Everything that depends
+//! on the scenario is rendered here.
+//!
 //! Layout of the generated program:
 //! 1. a comment header (scenario id, description, how to run it by hand);
-//! 2. the harness and `callback`, the labelling generators and a warm-up of every harness
-//!    path: the same text in every program (the fork server runs it once, and each child
-//!    starts from there, see [`super::pool`]: so it must not read, print or exit, except
-//!    where `gc.get_count` is missing; [`SCENARIO_PART`] is the line after it);
+//! 2. the harness and `callback` (`harness/harness.py`), then the start of the labelling
+//!    generators and a warm-up of every harness path (`harness/warm_up.py`): the same text in
+//!    every program (the fork server runs it once, and each child starts from there, see
+//!    [`super::pool`]: so it must not read, print or exit, except where `gc.get_count` is
+//!    missing; [`SCENARIO_PART`] is the line after it);
 //! 3. the scenario classes;
 //! 4. start-up: [`FROZEN_OK`] if the scenario never enables, freezes or unfreezes the
-//!    collector, the scenario's flags and labellers, the observation pool, then
-//!    `gc.disable()`, `gc.collect()`, `del gc.garbage[:]`;
+//!    collector, the scenario's flags and labellers, the observation pool, then [`START`]
+//!    (`harness/start.py`: `gc.disable()`, `gc.collect()`, `del gc.garbage[:]`);
 //! 5. the steps, each preceded by a `# line N: statement` comment and followed by its
 //!    labelling / observation lines;
 //! 6. `end`, a final observation, and the trace printed between [`TRACE_BEGIN`] and
@@ -64,328 +72,19 @@ pub const TRACE_BEGIN: &str = "#gcconform-trace-begin";
 /// The line printed after the trace.
 pub const TRACE_END: &str = "#gcconform-trace-end";
 
-/// The harness: everything the program needs besides the scenario's classes and steps.
-/// It must stay valid Python 2.7 and 3.6+ (no f-strings, no `nonlocal`, print as a function).
-const HARNESS: &str = r#"from __future__ import print_function
-import gc, weakref
-import sys as _sys, os as _os
-if not hasattr(gc, 'get_count'):
-    _sys.stderr.write('gcconform: this interpreter has no gc.get_count(); the program needs '
-                      'the gc module of CPython (2.7, 3.6+)\n')
-    _sys.stderr.flush()
-    _os._exit(3)
+/// The harness: everything the program needs besides the scenario's classes and steps, from
+/// `from __future__ import print_function` to the end of `callback` (the comment header comes
+/// before it, the warm-up after it). It must stay valid Python 2.7 and 3.6+ (no f-strings, no
+/// `nonlocal`, print as a function). `harness/harness.py` is pasted into every program byte
+/// for byte, so what it is is said here rather than in a comment every program would carry.
+const HARNESS: &str = include_str!("harness/harness.py");
 
-# ---- harness --------------------------------------------------------------------------------
-# Every harness name starts with `_` (scenario names cannot); builtins are aliased because
-# scenario names may shadow them. Between statements the harness calls no Python function,
-# allocates no GC object that survives and keeps no reference to a scenario object: labels
-# live in side tables keyed by id(), with id(type(obj)) to guard against a reused id.
-_id = id
-_type = type
-_iter = iter
-_globals = globals
-_list = list
-_dict = dict
-_tuple = tuple
-_range = range
-_len = len
-# Loops over scenario steps: a range iterator is no GC object (2.7's range() builds a list).
-_xrange = range if _sys.version_info[0] >= 3 else xrange
-_wrtype = weakref.ref
-_ev = {}                 # the trace: event number -> text
-_evn = [0]               # how many events so far (an event: _ev[_evn[0]] = text; _evn[0] += 1)
-_lab = {}                # id(obj) -> label
-_labtype = {}            # id(obj) -> id(type(obj)) when it was labelled
-_labseq = {}             # id(obj) -> creation sequence number
-_count = {}              # name -> how many new objects have been bound to that name
-_sq = [0]                # creation sequence number of the last new object
-_heldn = {}              # name -> label number reserved for an object labelled later
-_helds = {}              # name -> its creation sequence number
-_cls = {}                # id(scenario class) -> class name
-_dictclasses = {}        # id(scenario class whose instances have a __dict__) -> 1
-_OWN_DICTS = _sys.version_info < (3, 11)
-_garbage0 = gc.garbage   # the collector's own list, even after `gc.garbage = []`
-_kept = []               # what observations allocated, kept (emptied) instead of freed
-_keep = _kept.append
-_pool = []               # freeing one of these lowers the gen-0 count by one
-_pool_append = _pool.append
-_pool_pop = _pool.pop
-_byseq = {}              # observation scratch: creation seq -> label of a live instance
-_byseq_clear = _byseq.clear
-_alive = []              # observation scratch: sorted creation seqs
-_alive_append = _alive.append
-_alive_sort = _alive.sort
-_seen = {}               # observation scratch (deep walk): ids visited
-_seen_clear = _seen.clear
-_todo = []               # observation scratch (deep walk): objects to visit
-_todo_append = _todo.append
-_todo_extend = _todo.extend
-_todo_pop = _todo.pop
-_walk_from = []          # warm-up only: the objects observations look at instead of all
-
-
-def _started(g):
-    # Run a generator to its first `yield`; calling the result resumes it with a value.
-    g.send(None)
-    return g.send
-
-
-def _started_noarg(g):
-    g.send(None)
-    if _sys.version_info[0] == 2:
-        return g.next
-    return g.__next__
-
-
-def _labeller(name):
-    # `_new_<name>(obj)`: label a new object bound to `name`: name, then name#2, name#3, ...
-    o = None
-    while 1:
-        o = yield
-        _count[name] += 1
-        _sq[0] += 1
-        n = _count[name]
-        i = _id(o)
-        if n == 1:
-            _lab[i] = name
-        else:
-            _lab[i] = name + '#%d' % n
-        _labtype[i] = _id(o.__class__)
-        _labseq[i] = _sq[0]
-        o = None
-
-
-def _binder(name):
-    # `_bind_<name>(obj)`: label obj with the number and sequence reserved for `name`.
-    o = None
-    while 1:
-        o = yield
-        n = _heldn[name]
-        i = _id(o)
-        if n == 1:
-            _lab[i] = name
-        else:
-            _lab[i] = name + '#%d' % n
-        _labtype[i] = _id(o.__class__)
-        _labseq[i] = _helds[name]
-        del _heldn[name]
-        del _helds[name]
-        o = None
-
-
-def _labels():
-    # `_label(obj)`: its label, or <typename> for an object no statement created.
-    r = None
-    o = None
-    while 1:
-        o = yield r
-        i = _id(o)
-        t = o.__class__
-        if i in _lab and _labtype[i] == _id(t):
-            r = _lab[i]
-        else:
-            r = '<' + t.__name__ + '>'
-        o = t = None
-
-
-def _dicts():
-    # `_own_dict(obj)` after an attribute store: on 2.7-3.10 obj's __dict__ exists now and may
-    # have just been created where a labelled dict once lived; an instance dict is unlabelled.
-    # (Reading __dict__ creates nothing once it exists; on 3.11+ it would materialize one.)
-    o = None
-    while 1:
-        o = yield
-        if _id(o.__class__) in _dictclasses:
-            i = _id(o.__dict__)
-            if i in _lab:
-                del _lab[i]
-                del _labtype[i]
-                del _labseq[i]
-        o = None
-
-
-def _observer():
-    # `_observe()`: record gc.garbage (the module attribute, in list order) and the scenario
-    # class instances that are alive (in creation order).
-    idf = _id            # local names for the loop over every tracked object
-    lab = _lab
-    yield
-    while 1:
-        enabled = gc.isenabled()
-        gc.disable()
-        # The only GC objects this allocates and does not free by itself: gc.get_objects()'s
-        # list and gc.get_count()'s tuples. The counts tell which of them were fresh (they
-        # raised the gen-0 count) and which came from a free list.
-        t0 = gc.get_count()
-        objs = gc.get_objects()
-        t1 = gc.get_count()
-        t2 = gc.get_count()
-        tf = t2[0] - t1[0]                # 1: the 3-tuple free list was empty
-        lf = t1[0] - t0[0] - tf           # 1: the list was fresh
-        text = ''
-        for o in gc.garbage:
-            if text:
-                text = text + ', '
-            text = text + _label(o)
-        _ev[_evn[0]] = 'gc.garbage: [' + text + ']'
-        _evn[0] += 1
-        # Every instance of a scenario class is tracked, except frozen ones (3.7+) and, on
-        # 2.7-3.7, instances of classes with `__slots__ = ()`: those need the deep walk.
-        for o in _walk_from or objs:
-            if idf(o) in lab:
-                i = idf(o)
-                t = idf(o.__class__)
-                if t in _cls and _labtype[i] == t:
-                    _byseq[_labseq[i]] = _lab[i]
-        deep = _DEEP or (_FREEZE and gc.get_freeze_count() > _FROZEN0)
-        if deep:
-            # Walk from the scenario's globals, both garbage lists and every tracked container
-            # through lists, dicts, tuples, instances and weakref referents. (This frees
-            # temporary lists: free lists and pending trashcan work are not preserved here.)
-            c = gc.get_count()
-            _keep(c)
-            c0 = c[0]
-            _todo_append(gc.garbage)
-            _todo_append(_garbage0)
-            g = _globals()
-            for k in g:
-                if k[0] != '_':
-                    _todo_append(g[k])
-            g = k = None
-            for o in _walk_from or objs:
-                t = _type(o)
-                if t is _list or t is _dict or t is _tuple or _id(t) in _cls:
-                    _todo_append(o)
-            while _todo:
-                o = _todo_pop()
-                i = _id(o)
-                if i in _seen:
-                    continue
-                _seen[i] = 1
-                t = _type(o)
-                if _id(t) in _cls:
-                    if i in _lab and _labtype[i] == _id(t):
-                        _byseq[_labseq[i]] = _lab[i]
-                elif t is _wrtype:
-                    o = o()
-                    if o is not None:
-                        _todo_append(o)
-                    continue
-                elif t is not _list and t is not _dict and t is not _tuple:
-                    continue
-                _todo_extend(gc.get_referents(o))
-            _seen_clear()
-            o = t = None
-            c = gc.get_count()
-            _keep(c)
-            deep = c[0] - c0 + 1
-            c = None
-        del objs[:]
-        o = None
-        for i in _byseq:
-            _alive_append(i)
-        _alive_sort()
-        text = ''
-        for i in _alive:
-            if text:
-                text = text + ', '
-            text = text + _byseq[i]
-        _ev[_evn[0]] = 'alive: [' + text + ']'
-        _evn[0] += 1
-        del _alive[:]
-        _byseq_clear()
-        # Fresh objects are kept (emptied) and their gen-0 count given back by freeing pool
-        # objects; recycled ones go back to their free list, except when freeing a list or
-        # tuple could run pending trashcan deallocations early (2.7-3.7, deep chains).
-        n = deep
-        if lf or _KEEP_ALL:
-            _keep(objs)
-            n = n + lf
-        if tf or _KEEP_ALL:
-            _keep(t0)
-            _keep(t1)
-            _keep(t2)
-            n = n + 3 * tf
-        objs = t0 = t1 = t2 = None
-        while n > 0 and _pool:
-            _pool_pop()
-            n = n - 1
-        if enabled:
-            gc.enable()
-        yield
-
-
-def _print_trace():
-    out = _sys.stdout
-    if _SUMMARY:
-        out.write('#gcconform-summary\n')
-    out.write('#gcconform-trace-begin\n')
-    for k in _range(_evn[0]):
-        out.write(_ev[k] + '\n')
-    out.write('#gcconform-trace-end\n')
-    out.flush()
-    _sys.stderr.flush()
-    _os._exit(0)
-
-
-def _lengths():
-    # `_len_of(seq)`: len(seq) for `random_edges:`, through a generator resume (no frame
-    # allocated or freed; on 3.12+ a resume always checks the eval breaker).
-    r = None
-    o = None
-    while 1:
-        o = yield r
-        r = _len(o)
-        o = None
-
-
-def callback(wr):
-    _ev[_evn[0]] = 'callback ' + _label(wr)
-    _evn[0] += 1
-"#;
-
-/// Runs every harness path once before the initial collection, so that one-time lazy
-/// allocations happen now and not during the scenario.
-const WARM_UP: &str = r#"# Warm-up: run every harness path once, so one-time lazy allocations happen now.
-_DEEP = True
-_FREEZE = False
-_KEEP_ALL = False
-_count['_prime'] = 0
-_prime = _started(_labeller('_prime'))
-_prime([])
-_prime([])
-_prime = _started(_binder('_prime'))
-_heldn['_prime'] = 1
-_helds['_prime'] = 1
-_prime([])
-_heldn['_prime'] = 2
-_helds['_prime'] = 2
-_prime([])
-_label(_prime)
-_label(_ev)
-_len_of(_ev)
-class _Warm(object):
-    pass
-_prime = _Warm()
-_prime.x = 1
-_dictclasses[_id(_Warm)] = 1
-_own_dict(_prime)
-del _dictclasses[_id(_Warm)]
-# The warm-up's observations (and deep walks) look at a sample of each kind of object they
-# handle, not at every object there is (the paths matter, not the heap; that is slow).
-_walk_from.extend(([_prime], {'k': _prime}, (_prime, 0), _wrtype(_Warm), _wrtype(_prime)))
-_prime = _Warm = None
-_observe()
-_observe()
-del _walk_from[:]
-del _count['_prime']
-_lab.clear()
-_labtype.clear()
-_labseq.clear()
-_sq[0] = 0
-_ev.clear()
-_evn[0] = 0
-"#;
+/// The warm-up section, pasted byte for byte after [`HARNESS`] and two blank lines: its
+/// `# ---- warm-up` line, the start of the labelling and observing generators, then every
+/// harness path run once before the initial collection, so that one-time lazy allocations
+/// happen now and not during the scenario (`harness/warm_up.py`; its comments are the
+/// program's).
+const WARM_UP: &str = include_str!("harness/warm_up.py");
 
 /// The Python program that stands for `scenario`.
 pub fn translate(scenario: &Scenario) -> String {
@@ -393,10 +92,7 @@ pub fn translate(scenario: &Scenario) -> String {
     let mut out = String::new();
     header(&mut out, scenario);
     out.push_str(HARNESS);
-    out.push_str("\n\n# ---- warm-up --------------------------------------------------------------------------------\n");
-    out.push_str(
-        "_label = _started(_labels())\n_own_dict = _started(_dicts())\n_observe = _started_noarg(_observer())\n_len_of = _started(_lengths())\n",
-    );
+    out.push_str("\n\n");
     out.push_str(WARM_UP);
     out.push('\n');
     out.push_str(SCENARIO_PART);
@@ -663,17 +359,11 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
     }
 }
 
-/// The last lines of start-up. 2.7's collections leave the list and dict free lists alone, so
-/// they are filled to a known state (full); 3.x's full collection empties every free list.
-pub const START: &str = "# 2.7: start with full list and dict free lists (80 each).
-if _sys.version_info[0] == 2:
-    _i = [[] for _i in _range(100)], [{} for _i in _range(100)]
-_i = None
-# Automatic collection off; nothing left over from start-up.
-gc.disable()
-gc.collect()
-del gc.garbage[:]
-";
+/// The last lines of start-up (`harness/start.py`, pasted byte for byte at the end of the
+/// `# ---- start` section, after the scenario's flags, labellers and pool). 2.7's collections
+/// leave the list and dict free lists alone, so they are filled to a known state (full); 3.x's
+/// full collection empties every free list.
+pub const START: &str = include_str!("harness/start.py");
 
 /// What statement translation needs to know about the whole scenario.
 struct Cx {

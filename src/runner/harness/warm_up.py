@@ -1,0 +1,44 @@
+# ---- warm-up --------------------------------------------------------------------------------
+_label = _started(_labels())
+_own_dict = _started(_dicts())
+_observe = _started_noarg(_observer())
+_len_of = _started(_lengths())
+# Warm-up: run every harness path once, so one-time lazy allocations happen now.
+_DEEP = True
+_FREEZE = False
+_KEEP_ALL = False
+_count['_prime'] = 0
+_prime = _started(_labeller('_prime'))
+_prime([])
+_prime([])
+_prime = _started(_binder('_prime'))
+_heldn['_prime'] = 1
+_helds['_prime'] = 1
+_prime([])
+_heldn['_prime'] = 2
+_helds['_prime'] = 2
+_prime([])
+_label(_prime)
+_label(_ev)
+_len_of(_ev)
+class _Warm(object):
+    pass
+_prime = _Warm()
+_prime.x = 1
+_dictclasses[_id(_Warm)] = 1
+_own_dict(_prime)
+del _dictclasses[_id(_Warm)]
+# The warm-up's observations (and deep walks) look at a sample of each kind of object they
+# handle, not at every object there is (the paths matter, not the heap; that is slow).
+_walk_from.extend(([_prime], {'k': _prime}, (_prime, 0), _wrtype(_Warm), _wrtype(_prime)))
+_prime = _Warm = None
+_observe()
+_observe()
+del _walk_from[:]
+del _count['_prime']
+_lab.clear()
+_labtype.clear()
+_labseq.clear()
+_sq[0] = 0
+_ev.clear()
+_evn[0] = 0
