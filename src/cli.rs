@@ -246,4 +246,24 @@ mod tests {
         assert_eq!(a.output.as_deref(), Some(std::path::Path::new("m.json")));
         assert!(Cli::try_parse_from(["gcconform", "matrix", "--format", "html"]).is_err());
     }
+
+    #[test]
+    fn parses_the_fuzz_subcommand() {
+        let c = Cli::try_parse_from([
+            "gcconform",
+            "fuzz",
+            "--seed",
+            "3",
+            "--count",
+            "5",
+            "--model-only",
+        ])
+        .unwrap();
+        let Command::Fuzz(a) = c.command else {
+            panic!("not fuzz")
+        };
+        assert_eq!((a.seed, a.count, a.model_only), (3, 5, true));
+        assert_eq!(a.python, "all");
+        assert_eq!(a.out, PathBuf::from("target/gcconform/fuzz"));
+    }
 }

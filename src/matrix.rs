@@ -4,7 +4,7 @@
 //! For every scenario and every version it applies to (a *pair*), the matrix records:
 //!
 //! - whether the **model** agrees with `expected/` (the trace recorded from real CPython),
-//!   taking the expected-failure list (`tests/xfail.txt`, see [`crate::xfail`]) into account;
+//!   taking the expected-failure list (`tests/xfail.txt`, see [`crate::compare::xfail`]) into account;
 //! - whether the **live** CPython interpreter of that version, if installed, still agrees with
 //!   `expected/` (skipped with `--no-live`);
 //! - which versions behave alike: the versions whose expected traces are identical form one

@@ -710,27 +710,6 @@ mod tests {
     }
 
     #[test]
-    fn command_line() {
-        use clap::Parser;
-        let c = crate::cli::Cli::try_parse_from([
-            "gcconform",
-            "fuzz",
-            "--seed",
-            "3",
-            "--count",
-            "5",
-            "--model-only",
-        ])
-        .unwrap();
-        let crate::cli::Command::Fuzz(a) = c.command else {
-            panic!("not fuzz")
-        };
-        assert_eq!((a.seed, a.count, a.model_only), (3, 5, true));
-        assert_eq!(a.python, "all");
-        assert_eq!(a.out, PathBuf::from("target/gcconform/fuzz"));
-    }
-
-    #[test]
     fn a_small_model_only_campaign_finds_nothing() {
         let c = Campaign {
             seed: 9,
