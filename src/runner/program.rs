@@ -54,6 +54,7 @@
 
 pub use crate::scenario::tuple_is_new;
 use crate::scenario::{ClassDef, Scenario, Step, Stmt, Target, Value};
+use crate::trace::text;
 use crate::util::lcg;
 use std::fmt::Write as _;
 
@@ -123,7 +124,7 @@ pub fn translate(scenario: &Scenario) -> String {
     let mut lines = body.lines;
     lines.push(String::new());
     lines.push("# ---- end ------------------------------------------------------------------------------------".to_string());
-    lines.push(emit_line("'end'"));
+    lines.push(emit_line(&py_str(text::END)));
     let mut end = Body::new(&cx, Scope::Top);
     end.pending = body.pending;
     end.bind_pending();
@@ -608,7 +609,10 @@ impl<'a> Body<'a> {
                 let call = canonical(s);
                 self.lines.push(emit_line(&format!(
                     "{} % {call}",
-                    py_str(&format!("{call} -> %d"))
+                    py_str(&format!(
+                        "{call}{}%d",
+                        text::RETURNS.trim_start_matches(')')
+                    ))
                 )));
                 // After the call: label what was built since the last call, then observe
                 // (only at top level: inside `__del__` the collect's result alone is traced).
@@ -620,8 +624,11 @@ impl<'a> Body<'a> {
             Stmt::Raise => {
                 // The frame ends here: reservations of local names die with it.
                 self.finish_del();
-                self.lines
-                    .push(emit_line("'__del__ ' + _me + ' raised RuntimeError'"));
+                self.lines.push(emit_line(&format!(
+                    "{} + _me + {}",
+                    py_str(text::DEL),
+                    py_str(text::RAISED)
+                )));
                 self.lines.push(canonical(s));
             }
             _ => {
@@ -740,7 +747,7 @@ fn del_body(body: &[Step], cx: &Cx) -> Vec<String> {
         "_me = _lab[_id(self)] if _id(self) in _lab and _labtype[_id(self)] == _id(self.__class__) else '<' + self.__class__.__name__ + '>'"
             .to_string(),
     );
-    lines.push(emit_line("'__del__ ' + _me"));
+    lines.push(emit_line(&format!("{} + _me", py_str(text::DEL))));
     let mut b = Body::new(cx, Scope::Del(&globals));
     for s in body {
         if !matches!(s.stmt, Stmt::Global(_)) {
@@ -1098,6 +1105,31 @@ steps:
         assert!(!p.contains("_new_c") && !p.contains("_new_e") && !p.contains("'c': 0"));
         // The second object bound to a name is `name#2` (one counter per name, in `_count`;
         // creations in __del__ bodies count too).
+        // The harness prints these events with the text forms of `trace::text`.
+        for (text, what) in [
+            (
+                format!("{} + '[' + text + ']'", py_str(text::GARBAGE)),
+                "gc.garbage",
+            ),
+            (
+                format!("{} + '[' + text + ']'", py_str(text::ALIVE)),
+                "alive",
+            ),
+            (
+                format!("{} + _label(wr)", py_str(text::CALLBACK)),
+                "callback",
+            ),
+        ] {
+            assert!(
+                HARNESS.contains(&text),
+                "harness.py prints {what} as `{text}`"
+            );
+        }
+        assert!(
+            HARNESS.contains(&format!("text = text + {}", py_str(text::LIST_SEP))),
+            "harness.py separates labels with `{}`",
+            text::LIST_SEP
+        );
         assert!(HARNESS.contains("_lab[i] = name + '#%d' % n"));
         assert!(tuple_is_new(&[Value::Int(1), Value::Name("a".into())]));
         assert!(!tuple_is_new(&[Value::Int(1), Value::None]));
