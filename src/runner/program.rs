@@ -1105,31 +1105,6 @@ steps:
         assert!(!p.contains("_new_c") && !p.contains("_new_e") && !p.contains("'c': 0"));
         // The second object bound to a name is `name#2` (one counter per name, in `_count`;
         // creations in __del__ bodies count too).
-        // The harness prints these events with the text forms of `trace::text`.
-        for (text, what) in [
-            (
-                format!("{} + '[' + text + ']'", py_str(text::GARBAGE)),
-                "gc.garbage",
-            ),
-            (
-                format!("{} + '[' + text + ']'", py_str(text::ALIVE)),
-                "alive",
-            ),
-            (
-                format!("{} + _label(wr)", py_str(text::CALLBACK)),
-                "callback",
-            ),
-        ] {
-            assert!(
-                HARNESS.contains(&text),
-                "harness.py prints {what} as `{text}`"
-            );
-        }
-        assert!(
-            HARNESS.contains(&format!("text = text + {}", py_str(text::LIST_SEP))),
-            "harness.py separates labels with `{}`",
-            text::LIST_SEP
-        );
         assert!(HARNESS.contains("_lab[i] = name + '#%d' % n"));
         assert!(tuple_is_new(&[Value::Int(1), Value::Name("a".into())]));
         assert!(!tuple_is_new(&[Value::Int(1), Value::None]));
@@ -1389,5 +1364,27 @@ steps:
         let mut s = sc("steps:\n  - pass\n");
         s.steps[0].stmt = Stmt::DelName("x; import os".into());
         translate(&s);
+    }
+
+    #[test]
+    fn the_harness_prints_events_as_trace_text_reads_them() {
+        let list = |kind: &str| format!("{} + text + ']'", py_str(&format!("{kind}[")));
+        for (line, what) in [
+            (list(text::GARBAGE), "gc.garbage"),
+            (list(text::ALIVE), "alive"),
+            (
+                format!("{} + _label(wr)", py_str(text::CALLBACK)),
+                "callback",
+            ),
+            (
+                format!("text = text + {}", py_str(text::LIST_SEP)),
+                "the label separator",
+            ),
+        ] {
+            assert!(
+                HARNESS.contains(&line),
+                "harness.py prints {what} as `{line}`"
+            );
+        }
     }
 }
