@@ -119,8 +119,7 @@ pub fn run_cli(cli: &Cli) -> anyhow::Result<ExitStatus> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::trace::{ModelSpec, TraceArgs, TraceSource};
-    use crate::version::Version;
+    use crate::commands::trace::{TraceArgs, TraceSource};
     use clap::CommandFactory;
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
@@ -137,7 +136,9 @@ mod tests {
         let c = parse(&["run"]).unwrap();
         assert_eq!(c.expected, PathBuf::from("expected"));
         assert_eq!(c.timeout, Duration::from_secs(10));
-        assert!(matches!(&c.command, Command::Run(a) if a.paths == [PathBuf::from("scenarios")]));
+        assert!(
+            matches!(&c.command, Command::Run(a) if a.select.scenarios.paths == [PathBuf::from("scenarios")])
+        );
 
         let c = parse(&[
             "diff",
@@ -151,33 +152,27 @@ mod tests {
         .unwrap();
         assert_eq!(c.timeout, Duration::from_millis(2500));
         assert_eq!(c.expected, PathBuf::from("exp"));
-        assert!(matches!(&c.command, Command::Diff(a) if a.paths.len() == 2));
+        assert!(matches!(&c.command, Command::Diff(a) if a.select.scenarios.paths.len() == 2));
 
         let c = parse(&["trace", "x.yaml", "--model", "3.12"]).unwrap();
         assert!(matches!(
             &c.command,
             Command::Trace(TraceArgs {
-                source: TraceSource {
-                    model: Some(ModelSpec::One(Version::V3_12)),
-                    python: None
-                },
+                source: TraceSource { model, python },
                 ..
-            })
+            }) if model == &["3.12"] && python.is_empty()
         ));
         let c = parse(&["trace", "x.yaml", "--model", "all"]).unwrap();
         assert!(matches!(
             &c.command,
             Command::Trace(TraceArgs {
-                source: TraceSource {
-                    model: Some(ModelSpec::All),
-                    ..
-                },
+                source: TraceSource { model, .. },
                 ..
-            })
+            }) if model == &["all"]
         ));
         let c = parse(&["trace", "x.yaml", "--python", "/usr/bin/pypy3"]).unwrap();
         assert!(
-            matches!(&c.command, Command::Trace(TraceArgs { source: TraceSource { python: Some(p), .. }, .. }) if p == "/usr/bin/pypy3")
+            matches!(&c.command, Command::Trace(TraceArgs { source: TraceSource { python, .. }, .. }) if python == &["/usr/bin/pypy3"])
         );
         assert!(matches!(
             parse(&["bless"]).unwrap().command,
@@ -198,7 +193,6 @@ mod tests {
         for args in [
             vec!["trace", "x.yaml"],
             vec!["trace", "x.yaml", "--model", "3.12", "--python", "3.12"],
-            vec!["trace", "x.yaml", "--model", "3.5"],
             vec!["run", "--timeout", "0"],
             vec!["run", "--timeout", "-1"],
             vec!["run", "--timeout", "soon"],
@@ -208,11 +202,6 @@ mod tests {
             let e = parse(&args).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{args:?}: {e}");
         }
-        let e = parse(&["trace", "x.yaml", "--model", "3.5"]).unwrap_err();
-        assert!(
-            e.to_string().contains("unknown CPython version `3.5`"),
-            "{e}"
-        );
     }
 
     #[test]
@@ -221,7 +210,7 @@ mod tests {
         let Command::Matrix(a) = &c.command else {
             panic!("{c:?}")
         };
-        assert_eq!(a.paths, [PathBuf::from("scenarios")]);
+        assert_eq!(a.select.scenarios.paths, [PathBuf::from("scenarios")]);
         assert_eq!(a.format, crate::commands::matrix::Format::Markdown);
         assert!(!a.no_live && a.output.is_none());
         assert_eq!(a.xfail, PathBuf::from(crate::matrix::DEFAULT_XFAIL));
@@ -240,7 +229,7 @@ mod tests {
         let Command::Matrix(a) = &c.command else {
             panic!()
         };
-        assert_eq!(a.paths.len(), 2);
+        assert_eq!(a.select.scenarios.paths.len(), 2);
         assert_eq!(a.format, crate::commands::matrix::Format::Json);
         assert!(a.no_live);
         assert_eq!(a.output.as_deref(), Some(std::path::Path::new("m.json")));
@@ -263,7 +252,7 @@ mod tests {
             panic!("not fuzz")
         };
         assert_eq!((a.seed, a.count, a.model_only), (3, 5, true));
-        assert_eq!(a.python, "all");
+        assert!(a.python.is_empty());
         assert_eq!(a.out, PathBuf::from("target/gcconform/fuzz"));
     }
 }

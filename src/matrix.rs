@@ -237,6 +237,8 @@ impl Matrix {
 pub struct Options<'a> {
     /// The `expected/` directory.
     pub expected_dir: &'a Path,
+    /// The versions (columns) to include, oldest first.
+    pub versions: &'a [Version],
     /// The expected-failure list, and how to name it in messages.
     pub xfail: &'a Xfail,
     pub xfail_file: &'a str,
@@ -267,7 +269,7 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
     let mut jobs = Vec::new();
     for (k, s) in scenarios.iter().enumerate() {
         for v in s.applicable_versions() {
-            if files[k].block(v).is_none() {
+            if !opts.versions.contains(&v) || files[k].block(v).is_none() {
                 continue;
             }
             jobs.push(Job {
@@ -289,9 +291,10 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
     // How `bless` is told where expected/ is, when not the default.
     let expected_dir_arg =
         (opts.expected_dir != Path::new("expected")).then_some(opts.expected_dir);
-    let mut summary: BTreeMap<Version, Tally> = Version::ALL
-        .into_iter()
-        .map(|v| (v, Tally::default()))
+    let mut summary: BTreeMap<Version, Tally> = opts
+        .versions
+        .iter()
+        .map(|v| (*v, Tally::default()))
         .collect();
     let mut total = Tally::default();
     let mut rows = Vec::new();
@@ -300,7 +303,11 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
         let s = &scenarios[k];
         let exp = &files[k];
         let exp_path = &exp.path;
-        let applicable = s.applicable_versions();
+        let applicable: Vec<Version> = s
+            .applicable_versions()
+            .into_iter()
+            .filter(|v| opts.versions.contains(v))
+            .collect();
         let bless = check::bless_command("gcconform", &s.path, expected_dir_arg);
         // Groups of identical expected traces, among the versions the scenario applies to.
         let mut groups: Vec<(Vec<Version>, &Trace)> = Vec::new();
@@ -408,7 +415,7 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
     let matrix = Matrix {
         schema: SCHEMA,
         live: opts.live.is_some(),
-        versions: Version::ALL.iter().map(|v| v.to_string()).collect(),
+        versions: opts.versions.iter().map(|v| v.to_string()).collect(),
         summary: summary
             .into_iter()
             .map(|(v, t)| (v.to_string(), t))

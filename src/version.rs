@@ -162,23 +162,104 @@ pub fn version_list(versions: &[Version]) -> String {
     parts.join(", ")
 }
 
-/// Parse a version selection: `all` (`None`), or a comma-separated list of versions and
-/// ranges (`2.7, 3.12-3.13`, `3.7+`).
-pub fn parse_versions(spec: &str) -> Result<Option<Vec<Version>>, String> {
-    if spec.trim() == "all" {
-        return Ok(None);
+/// What `--python` and `--model` arguments select: every command parses them with
+/// [`VersionSelection::parse`], so they all accept the same syntax: repeated flags, comma
+/// lists, versions (`3.12`), ranges (`3.8-3.11`, `3.11+`), `all`, `none`, and (for `--python`)
+/// interpreter paths or commands (`/usr/bin/python3.12`, `pypy3`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionSelection {
+    /// `all` was given, or nothing at all.
+    pub all: bool,
+    /// `none` was given (and nothing else): the side is off.
+    pub none: bool,
+    /// The versions named, by themselves or in ranges, oldest first.
+    pub versions: Vec<Version>,
+    /// Interpreter paths or commands, as given.
+    pub paths: Vec<String>,
+}
+
+impl VersionSelection {
+    /// Parse the values of a repeatable flag (each may be a comma list). No value at all means
+    /// `all`. An unknown or unmodelled version is an error that lists the modelled ones; so is a
+    /// path where `paths` is false.
+    pub fn parse(values: &[String], paths: bool) -> Result<VersionSelection, String> {
+        let mut sel = VersionSelection::default();
+        let mut any = false;
+        for part in values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            any = true;
+            match part {
+                "all" => sel.all = true,
+                "none" => sel.none = true,
+                _ if looks_like_versions(part) => {
+                    let r: VersionRange = part.parse().map_err(|_| {
+                        format!(
+                            "`{part}` is not a modelled CPython version or range; the modelled \
+                             versions are {}{}",
+                            Version::ALL.map(|v| v.to_string()).join(", "),
+                            if paths {
+                                " (an interpreter of another version is named by its path)"
+                            } else {
+                                ""
+                            }
+                        )
+                    })?;
+                    sel.versions
+                        .extend(Version::ALL.into_iter().filter(|v| r.contains(*v)));
+                }
+                _ if paths => sel.paths.push(part.to_string()),
+                _ => {
+                    return Err(format!(
+                        "`{part}` is not a version, a range (`3.8-3.11`, `3.11+`), `all` or `none`"
+                    ));
+                }
+            }
+        }
+        if !any {
+            if values.is_empty() {
+                sel.all = true;
+            } else {
+                return Err("an empty version list selects nothing; use `none`".into());
+            }
+        }
+        if sel.none && (sel.all || !sel.versions.is_empty() || !sel.paths.is_empty()) {
+            return Err("`none` cannot be combined with other versions".into());
+        }
+        sel.versions.sort();
+        sel.versions.dedup();
+        Ok(sel)
     }
-    let mut out = Vec::new();
-    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let r: VersionRange = part.parse().map_err(|e| format!("{e}"))?;
-        out.extend(Version::ALL.into_iter().filter(|v| r.contains(*v)));
+
+    /// Whether the selection takes version `v` (for the model side: paths do not count).
+    pub fn includes(&self, v: Version) -> bool {
+        !self.none && (self.all || self.versions.contains(&v))
     }
-    out.sort();
-    out.dedup();
-    if out.is_empty() {
-        return Err(format!("`{spec}` selects no version"));
+
+    /// The versions selected, oldest first (every version for `all`).
+    pub fn selected(&self) -> Vec<Version> {
+        Version::ALL
+            .into_iter()
+            .filter(|v| self.includes(*v))
+            .collect()
     }
-    Ok(Some(out))
+
+    /// Whether versions were named one by one (not `all`): missing interpreters for them are
+    /// failures, not notes.
+    pub fn explicit(&self) -> bool {
+        !self.all
+    }
+}
+
+/// Whether a `--python`/`--model` item is meant as a version or range (digits, dots, `-`,
+/// `+`), as opposed to an interpreter path or command.
+fn looks_like_versions(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | ' '))
 }
 
 #[cfg(test)]
@@ -215,13 +296,43 @@ mod tests {
     }
 
     #[test]
-    fn versions_argument() {
-        assert_eq!(parse_versions("all").unwrap(), None);
+    fn one_syntax_for_version_selections() {
+        let p = |v: &[&str], paths: bool| {
+            VersionSelection::parse(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>(), paths)
+        };
+        let all = p(&[], true).unwrap();
+        assert!(all.all && all.includes(Version::V2_7) && all.selected().len() == 9);
+        let s = p(&["3.12,3.13", "2.7"], true).unwrap();
+        assert_eq!(s.versions, [Version::V2_7, Version::V3_12, Version::V3_13]);
+        assert!(!s.all && s.explicit() && !s.includes(Version::V3_6));
+        let s = p(&["3.8-3.10", "3.12+"], false).unwrap();
         assert_eq!(
-            parse_versions("2.7, 3.12-3.13").unwrap(),
-            Some(vec![Version::V2_7, Version::V3_12, Version::V3_13])
+            s.versions,
+            [
+                Version::V3_8,
+                Version::V3_9,
+                Version::V3_10,
+                Version::V3_12,
+                Version::V3_13
+            ]
         );
-        assert!(parse_versions("3.5").is_err());
-        assert!(parse_versions(",").is_err());
+        let s = p(&["all", "/usr/bin/pypy3", "python3.12"], true).unwrap();
+        assert!(s.all);
+        assert_eq!(s.paths, ["/usr/bin/pypy3", "python3.12"]);
+        let s = p(&["none"], true).unwrap();
+        assert!(s.none && !s.includes(Version::V3_12) && s.selected().is_empty());
+        let e = p(&["3.14"], true).unwrap_err();
+        assert!(
+            e.contains("`3.14` is not a modelled CPython version"),
+            "{e}"
+        );
+        assert!(
+            e.contains("2.7, 3.6, 3.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13"),
+            "{e}"
+        );
+        assert!(p(&["3.5"], false).is_err());
+        assert!(p(&["pypy3"], false).unwrap_err().contains("not a version"));
+        assert!(p(&[","], true).is_err());
+        assert!(p(&["none,3.12"], true).is_err());
     }
 }

@@ -1,20 +1,23 @@
 //! `gcconform bless`: record `expected/` from every installed CPython (never from the model),
 //! through the one bless policy ([`crate::service::bless`]).
 
+use crate::commands::ScenarioSelect;
 use crate::service::bless::{bless_all, describe, refusal};
-use crate::service::load::load_scenarios;
-use crate::service::select::{discover, select};
+use crate::service::select::select_python;
 use crate::service::{Context, ExitStatus};
 use crate::version::version_list;
 use clap::Args;
-use std::path::PathBuf;
 
 /// The arguments of `gcconform bless`.
 #[derive(Debug, Args)]
 pub struct BlessArgs {
-    /// Scenario files or directories.
-    #[arg(default_value = "scenarios")]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub scenarios: ScenarioSelect,
+    /// The CPython interpreters to record from: versions (`3.12`), ranges (`3.8-3.11`,
+    /// `3.11+`), `all` (default), or an interpreter's path; repeatable or comma-separated.
+    /// Versions not selected keep their blocks.
+    #[arg(long, value_name = "VERSIONS|PATH")]
+    pub python: Vec<String>,
 }
 
 /// `gcconform bless`.
@@ -23,16 +26,18 @@ pub fn exec(ctx: &Context, args: &BlessArgs) -> anyhow::Result<ExitStatus> {
         eprintln!("gcconform: {why}");
         return Ok(ExitStatus::BadInput);
     }
-    let loaded = load_scenarios(&args.paths);
+    let loaded = args.scenarios.load();
     let mut status = ExitStatus::BadInput.when(loaded.bad_input);
     let scenarios = loaded.scenarios;
     if scenarios.is_empty() {
         eprintln!("gcconform: no scenarios to bless");
         return Ok(ExitStatus::BadInput);
     }
-    let mut sel = select(&[], &discover());
-    sel.report_problems();
-    status |= ExitStatus::Interpreter.when(!sel.failed.is_empty());
+    let mut sel = match select_python(&args.python) {
+        Ok(s) => s,
+        Err(status) => return Ok(status),
+    };
+    status |= ExitStatus::Interpreter.when(sel.failures());
     for (v, i) in sel.cpython_only() {
         eprintln!(
             "bless: {} ({}) is not CPython; expected/ is recorded from CPython only, so {v} \

@@ -1,40 +1,49 @@
 //! `gcconform diff`: the model against every installed interpreter directly, without
-//! `expected/`: how a new scenario is checked before it is blessed.
+//! `expected/`: how a new scenario is checked before it is blessed. It prints what CPython did,
+//! grouped by identical behaviour, with the model's agreement per version, then the
+//! disagreements.
 
+use crate::commands::Selectors;
 use crate::compare::check::{self, Check};
-use crate::compare::output::{Tally, print_failure_and, print_run_summary, reproducer_lines};
+use crate::compare::output::{
+    Tally, fail_marker, failure_block, print_grouped, print_run_summary, reproducer_lines,
+};
 use crate::service::engine::{Job, Results, Side};
-use crate::service::load::load_scenarios;
-use crate::service::select::{discover, select};
+use crate::service::select::{select_model, select_python};
 use crate::service::{Context, ExitStatus};
 use crate::trace::group::version_matrix;
+use crate::version::Version;
 use clap::Args;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// The arguments of `gcconform diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// Scenario files or directories.
-    #[arg(default_value = "scenarios")]
-    pub paths: Vec<PathBuf>,
-    /// Only these interpreters: a version (`3.12`), a CPython path, or `all` (repeatable).
-    #[arg(long, value_name = "VERSION|PATH|all")]
-    pub python: Vec<String>,
+    #[command(flatten)]
+    pub select: Selectors,
+    /// Stop at the first scenario where the model and CPython differ.
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 /// `gcconform diff`.
 pub fn exec(ctx: &Context, args: &DiffArgs) -> anyhow::Result<ExitStatus> {
-    let loaded = load_scenarios(&args.paths);
+    let loaded = args.select.load();
     let mut bad_input = loaded.bad_input;
     let scenarios = loaded.scenarios;
     if scenarios.is_empty() {
         eprintln!("gcconform: no scenarios to check");
         return Ok(ExitStatus::BadInput);
     }
-    let sel = select(&args.python, &discover());
-    sel.report_problems();
-    let mut interpreter_failed = !sel.failed.is_empty();
+    let models = match select_model(&args.select.model) {
+        Ok(m) => m,
+        Err(status) => return Ok(status),
+    };
+    let sel = match select_python(&args.select.python) {
+        Ok(s) => s,
+        Err(status) => return Ok(status),
+    };
+    let mut interpreter_failed = sel.failures();
     bad_input |= !sel.bad.is_empty();
     let interps = &sel.interps;
     if interps.is_empty() {
@@ -45,7 +54,7 @@ pub fn exec(ctx: &Context, args: &DiffArgs) -> anyhow::Result<ExitStatus> {
     let mut jobs = Vec::new();
     for (k, s) in scenarios.iter().enumerate() {
         for v in s.applicable_versions() {
-            if interps.contains_key(&v) {
+            if interps.contains_key(&v) && models.includes(v) {
                 for side in [Side::Model, Side::Python] {
                     jobs.push(Job {
                         scenario: k,
@@ -60,9 +69,10 @@ pub fn exec(ctx: &Context, args: &DiffArgs) -> anyhow::Result<ExitStatus> {
 
     let mut tally = Tally::default();
     let mut matrices = Vec::new();
-    for (k, s) in scenarios.iter().enumerate() {
+    'scenarios: for (k, s) in scenarios.iter().enumerate() {
         let mut py_traces = BTreeMap::new();
         let mut model_traces = BTreeMap::new();
+        let mut failures = Vec::new();
         for v in s.applicable_versions() {
             let (Some(m), Some(p)) = (
                 results.take(k, v, Side::Model),
@@ -80,15 +90,43 @@ pub fn exec(ctx: &Context, args: &DiffArgs) -> anyhow::Result<ExitStatus> {
             };
             tally.add(&c);
             interpreter_failed |= p.is_err();
-            let extra = if c.agrees() {
-                String::new()
-            } else {
-                reproducer_lines(s, v, Some(i), None, Some(&p), Some(&m))
-            };
-            print_failure_and(&format!("{v} {}", s.id), &c, &extra);
-            if let (Ok(mt), Ok(pt)) = (m, p) {
-                model_traces.insert(v, mt);
+            if !c.agrees() {
+                let extra = reproducer_lines(s, v, Some(i), None, Some(&p), Some(&m));
+                failures.push(failure_block(
+                    &format!("{} {v} {}", fail_marker(), s.id),
+                    &c,
+                    &extra,
+                ));
+            }
+            if let Ok(pt) = p {
                 py_traces.insert(v, pt);
+            }
+            if let Ok(mt) = m {
+                model_traces.insert(v, mt);
+            }
+        }
+        // What CPython did, grouped by identical behaviour, and whether the model agrees.
+        if !py_traces.is_empty() {
+            let labels: BTreeMap<Version, String> = py_traces
+                .iter()
+                .map(|(v, t)| {
+                    let model = match model_traces.get(v) {
+                        Some(m) if m == t => "the model agrees",
+                        Some(_) => "the model differs, see below",
+                        None => "the model produced no trace",
+                    };
+                    (*v, format!("{} ({model})", interps[v].label()))
+                })
+                .collect();
+            println!("--- {} ({})", s.id, s.path.display());
+            print_grouped(&py_traces, &labels);
+            println!();
+        }
+        for f in &failures {
+            print!("{f}");
+            if args.fail_fast {
+                println!("stopped at the first failure (--fail-fast)");
+                break 'scenarios;
             }
         }
         if !py_traces.is_empty() {
@@ -113,5 +151,5 @@ pub fn exec(ctx: &Context, args: &DiffArgs) -> anyhow::Result<ExitStatus> {
     print_run_summary(interps, scenarios.len(), &tally, &sel.missing, bad_input);
     Ok(ExitStatus::BadInput.when(bad_input)
         | ExitStatus::Interpreter.when(interpreter_failed)
-        | ExitStatus::Disagree.when(tally.disagree > 0))
+        | ExitStatus::Disagree.when(tally.failures() > 0))
 }

@@ -2,6 +2,7 @@
 //! why every object was freed or is still alive.
 
 use crate::service::load::load_one;
+use crate::service::select::select_model;
 use crate::service::{Context, ExitStatus};
 use crate::version::Version;
 use clap::Args;
@@ -12,9 +13,10 @@ use std::path::PathBuf;
 pub struct ExplainArgs {
     /// The scenario file.
     pub file: PathBuf,
-    /// The model version to explain (`3.12`).
-    #[arg(long, value_name = "VERSION")]
-    pub model: Version,
+    /// The model versions to explain: a version (`3.12`), ranges (`3.8-3.11`, `3.11+`) or
+    /// `all` applicable ones; repeatable or comma-separated.
+    #[arg(long, value_name = "VERSIONS", required = true)]
+    pub model: Vec<String>,
 }
 
 /// `gcconform explain`.
@@ -23,22 +25,40 @@ pub fn exec(_: &Context, args: &ExplainArgs) -> anyhow::Result<ExitStatus> {
         Ok(s) => s,
         Err(status) => return Ok(status),
     };
-    let version = args.model;
-    if !s.applies_to(version) {
-        eprintln!(
-            "{}: the scenario does not apply to {version} (its versions: list)",
-            args.file.display()
-        );
-        return Ok(ExitStatus::BadInput);
-    }
-    match crate::explain::explain(&s, version) {
-        Ok(text) => {
-            print!("{text}");
-            Ok(ExitStatus::Ok)
+    let models = match select_model(&args.model) {
+        Ok(m) => m,
+        Err(status) => return Ok(status),
+    };
+    let versions: Vec<Version> = if models.all {
+        s.applicable_versions()
+    } else {
+        models.versions.clone()
+    };
+    let mut status = ExitStatus::Ok;
+    for (i, &version) in versions.iter().enumerate() {
+        if !s.applies_to(version) {
+            eprintln!(
+                "{}: the scenario does not apply to {version} (its versions: list)",
+                args.file.display()
+            );
+            status |= ExitStatus::BadInput;
+            continue;
         }
-        Err(e) => {
-            eprintln!("{e}");
-            Ok(ExitStatus::BadInput)
+        match crate::explain::explain(&s, version) {
+            Ok(text) => {
+                if versions.len() > 1 {
+                    if i > 0 {
+                        println!();
+                    }
+                    println!("=== {version}");
+                }
+                print!("{text}");
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                status |= ExitStatus::BadInput;
+            }
         }
     }
+    Ok(status)
 }

@@ -2,9 +2,9 @@
 //! against the interpreters, disagreements shrunk and saved (the campaign is [`crate::fuzz`]).
 
 use crate::fuzz::{Campaign, shrink, summary, summary_json, write_shrunk};
-use crate::service::select::discover;
+use crate::service::select::{discover, select};
 use crate::service::{Context, ExitStatus};
-use crate::version::{Version, parse_versions, version_list};
+use crate::version::{Version, VersionSelection, version_list};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -18,10 +18,11 @@ pub struct FuzzArgs {
     /// How many scenarios to generate.
     #[arg(long, default_value = "100")]
     pub count: usize,
-    /// Versions to check: `all` installed interpreters, or a comma-separated list of versions
-    /// and ranges (`3.12`, `3.6-3.10`, `3.7+`).
-    #[arg(long, value_name = "VERSIONS|all", default_value = "all")]
-    pub python: String,
+    /// Interpreters to check against: versions (`3.12`), ranges (`3.6-3.10`, `3.7+`), `all`
+    /// (default), `none` (the model alone), or an interpreter's path; repeatable or
+    /// comma-separated.
+    #[arg(long, value_name = "VERSIONS|PATH")]
+    pub python: Vec<String>,
     /// Where shrunk scenarios and their traces are written.
     #[arg(long, value_name = "DIR", default_value = "target/gcconform/fuzz")]
     pub out: PathBuf,
@@ -45,25 +46,26 @@ pub enum FuzzFormat {
 
 /// `gcconform fuzz`: exit status 1 when something disagreed, 2 for bad arguments.
 pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
-    let wanted = match parse_versions(&args.python) {
+    let wanted = match VersionSelection::parse(&args.python, true) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("gcconform: --python: {e}");
             return Ok(ExitStatus::BadInput);
         }
     };
+    let mut status = ExitStatus::Ok;
     let mut interps = BTreeMap::new();
-    let versions: Vec<Version> = if args.model_only {
-        wanted.unwrap_or_else(|| Version::ALL.to_vec())
-    } else {
-        let d = discover();
-        for v in wanted.clone().unwrap_or_else(|| Version::ALL.to_vec()) {
-            if let Some(i) = d.get(v) {
-                interps.insert(v, i.clone());
-            } else if wanted.is_some() {
-                eprintln!("gcconform: no interpreter for {v}; it is not checked");
-            }
+    let versions: Vec<Version> = if args.model_only || wanted.none {
+        if wanted.all || wanted.none {
+            Version::ALL.to_vec()
+        } else {
+            wanted.versions.clone()
         }
+    } else {
+        let sel = select(&wanted, &discover());
+        sel.report_problems();
+        status |= ExitStatus::Interpreter.when(sel.failures());
+        interps = sel.interps;
         if interps.is_empty() {
             eprintln!(
                 "gcconform: no interpreter for the selected versions (see `gcconform \
@@ -114,5 +116,5 @@ pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
                 .expect("JSON serializes")
         ),
     }
-    Ok(ExitStatus::Disagree.when(!res.findings.is_empty() || !res.invalid.is_empty()))
+    Ok(status | ExitStatus::Disagree.when(!res.findings.is_empty() || !res.invalid.is_empty()))
 }

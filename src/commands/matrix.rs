@@ -1,13 +1,13 @@
 //! `gcconform matrix`: scenarios × versions, whether the model and real CPython agree with
 //! `expected/`, and which versions behave alike (the work is in [`crate::matrix`]).
 
+use crate::commands::Selectors;
 use crate::compare::xfail::Xfail;
 use crate::matrix::{DEFAULT_XFAIL, Options, build, render_json, render_markdown};
 use crate::runner::Interpreter;
-use crate::service::load::load_scenarios;
-use crate::service::select::{discover, select};
+use crate::service::select::{select_model, select_python};
 use crate::service::{Context, ExitStatus};
-use crate::version::{Version, version_list};
+use crate::version::{Version, VersionSelection, version_list};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,13 +15,13 @@ use std::path::PathBuf;
 /// The arguments of `gcconform matrix`.
 #[derive(Debug, Args)]
 pub struct MatrixArgs {
-    /// Scenario files or directories.
-    #[arg(default_value = "scenarios")]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub select: Selectors,
     /// Markdown for people, or JSON (stable shape) for tools.
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: Format,
-    /// Compare only the model with expected/; run no interpreter (fast, deterministic).
+    /// Compare only the model with expected/; run no interpreter (fast, deterministic; the
+    /// same as `--python none`).
     #[arg(long)]
     pub no_live: bool,
     /// Write the matrix to FILE instead of standard output.
@@ -41,7 +41,7 @@ pub enum Format {
 
 /// `gcconform matrix`.
 pub fn exec(ctx: &Context, args: &MatrixArgs) -> anyhow::Result<ExitStatus> {
-    let loaded = load_scenarios(&args.paths);
+    let loaded = args.select.load();
     let mut bad_input = loaded.bad_input;
     let scenarios = loaded.scenarios;
     if scenarios.is_empty() {
@@ -58,23 +58,41 @@ pub fn exec(ctx: &Context, args: &MatrixArgs) -> anyhow::Result<ExitStatus> {
             Xfail::default()
         }
     };
+    let models = match select_model(&args.select.model) {
+        Ok(m) => m,
+        Err(status) => return Ok(status),
+    };
+    let versions = models.selected();
+    let live_off =
+        args.no_live || VersionSelection::parse(&args.select.python, true).is_ok_and(|p| p.none);
     let mut interpreter_failed = false;
-    let interps: Option<BTreeMap<Version, Interpreter>> = (!args.no_live).then(|| {
-        let mut sel = select(&[], &discover());
-        sel.report_problems();
-        interpreter_failed = !sel.failed.is_empty();
+    let interps: Option<BTreeMap<Version, Interpreter>> = if live_off {
+        None
+    } else {
+        let mut sel = match select_python(&args.select.python) {
+            Ok(s) => s,
+            Err(status) => return Ok(status),
+        };
+        interpreter_failed = sel.failures();
         sel.cpython_only();
-        if !sel.missing.is_empty() {
+        let missing: Vec<Version> = sel
+            .missing
+            .iter()
+            .copied()
+            .filter(|v| versions.contains(v))
+            .collect();
+        if !missing.is_empty() {
             eprintln!(
                 "gcconform: no CPython interpreter for {}: not checked live",
-                version_list(&sel.missing)
+                version_list(&missing)
             );
         }
-        sel.interps
-    });
+        Some(sel.interps)
+    };
     let xfail_file = args.xfail.to_string_lossy();
     let opts = Options {
         expected_dir: &ctx.expected,
+        versions: &versions,
         xfail: &xfail,
         xfail_file: &xfail_file,
         live: interps.as_ref(),

@@ -16,3 +16,84 @@ pub mod schema;
 pub mod speed;
 pub mod trace;
 pub mod translate;
+
+use crate::scenario::Scenario;
+use crate::service::load::{Loaded, load_scenarios};
+use clap::Args;
+use std::path::PathBuf;
+
+/// The scenarios a command works on: paths and `-k` patterns.
+#[derive(Debug, Args)]
+pub struct ScenarioSelect {
+    /// Scenario files or directories.
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Only the scenarios whose id matches GLOB (`finalizers/*`, `*cycle*`); repeatable.
+    #[arg(short = 'k', long = "filter", value_name = "GLOB")]
+    pub filter: Vec<String>,
+}
+
+impl ScenarioSelect {
+    /// Load the scenarios under the paths and keep those `-k` selects; a bad pattern, or one
+    /// that selects nothing, is bad input.
+    pub fn load(&self) -> Loaded {
+        let mut loaded = load_scenarios(&self.paths);
+        match filter_scenarios(std::mem::take(&mut loaded.scenarios), &self.filter) {
+            Ok(kept) => loaded.scenarios = kept,
+            Err(e) => {
+                eprintln!("gcconform: {e}");
+                loaded.bad_input = true;
+            }
+        }
+        loaded
+    }
+}
+
+/// What `run`, `diff` and `matrix` select with, the same everywhere: the scenarios (paths and
+/// `-k`), the interpreters (`--python`) and the model's versions (`--model`), in the one
+/// version syntax of [`crate::version::VersionSelection`].
+#[derive(Debug, Args)]
+pub struct Selectors {
+    #[command(flatten)]
+    pub scenarios: ScenarioSelect,
+    /// Interpreters: versions (`3.12`), ranges (`3.8-3.11`, `3.11+`), `all` (default), `none`,
+    /// or an interpreter's path; repeatable or comma-separated.
+    #[arg(long, value_name = "VERSIONS|PATH")]
+    pub python: Vec<String>,
+    /// Model versions, in the same syntax (`3.12`, `3.8-3.11`, `all`, `none`).
+    #[arg(long, value_name = "VERSIONS")]
+    pub model: Vec<String>,
+}
+
+impl Selectors {
+    /// [`ScenarioSelect::load`].
+    pub fn load(&self) -> Loaded {
+        self.scenarios.load()
+    }
+}
+
+/// The scenarios whose id matches one of `globs` (all of them when there is none).
+pub fn filter_scenarios(
+    scenarios: Vec<Scenario>,
+    globs: &[String],
+) -> Result<Vec<Scenario>, String> {
+    if globs.is_empty() {
+        return Ok(scenarios);
+    }
+    let patterns = globs
+        .iter()
+        .map(|g| glob::Pattern::new(g).map_err(|e| format!("-k {g}: not a glob pattern: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let n = scenarios.len();
+    let kept: Vec<Scenario> = scenarios
+        .into_iter()
+        .filter(|s| patterns.iter().any(|p| p.matches(&s.id)))
+        .collect();
+    if kept.is_empty() && n > 0 {
+        return Err(format!(
+            "-k {}: no scenario id matches (ids look like `seed/cycle_with_del`)",
+            globs.join(" -k ")
+        ));
+    }
+    Ok(kept)
+}

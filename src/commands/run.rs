@@ -1,45 +1,50 @@
 //! `gcconform run`: the model and every installed interpreter against `expected/`.
 
+use crate::commands::Selectors;
 use crate::compare::check::{self, Check};
 use crate::compare::output::{
-    RunFormat, RunJson, Tally, print_failure, print_failure_and, print_run_summary,
+    RunFormat, RunJson, Tally, fail_marker, failure_block, failure_block_with, print_run_summary,
     reproducer_lines,
 };
+use crate::compare::verdict::{self, Verdict};
 use crate::service::engine::{Expected, Job, Results, Side, actual_label};
-use crate::service::load::load_scenarios;
-use crate::service::select::{Selection, discover, select};
+use crate::service::select::{select_model, select_python};
 use crate::service::{Context, ExitStatus};
 use crate::version::{Version, version_list};
 use clap::Args;
-use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The arguments of `gcconform run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Scenario files or directories.
-    #[arg(default_value = "scenarios")]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub select: Selectors,
     /// `text` (FAIL lines and a summary) or `json` (every check; see README).
     #[arg(long, value_enum, default_value_t)]
     pub format: RunFormat,
-    /// Only these interpreters: a version (`3.12`), a CPython path, or `all` (repeatable).
-    #[arg(long, value_name = "VERSION|PATH|all")]
-    pub python: Vec<String>,
+    /// Stop at the first check that does not agree.
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 /// `gcconform run`.
 pub fn exec(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
-    let loaded = load_scenarios(&args.paths);
+    let loaded = args.select.load();
     let mut bad_input = loaded.bad_input;
     let scenarios = loaded.scenarios;
     if scenarios.is_empty() {
         eprintln!("gcconform: no scenarios to check");
         return Ok(ExitStatus::BadInput);
     }
-    let sel: Selection = select(&args.python, &discover());
-    sel.report_problems();
-    let mut interpreter_failed = !sel.failed.is_empty();
+    let models = match select_model(&args.select.model) {
+        Ok(m) => m,
+        Err(status) => return Ok(status),
+    };
+    let sel = match select_python(&args.select.python) {
+        Ok(s) => s,
+        Err(status) => return Ok(status),
+    };
+    let mut interpreter_failed = sel.failures();
     bad_input |= !sel.bad.is_empty();
     let interps = &sel.interps;
 
@@ -79,11 +84,13 @@ pub fn exec(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
             continue;
         }
         for v in s.applicable_versions() {
-            jobs.push(Job {
-                scenario: k,
-                version: v,
-                side: Side::Model,
-            });
+            if models.includes(v) {
+                jobs.push(Job {
+                    scenario: k,
+                    version: v,
+                    side: Side::Model,
+                });
+            }
             if interps.contains_key(&v) {
                 jobs.push(Job {
                     scenario: k,
@@ -95,49 +102,32 @@ pub fn exec(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
     }
     let results = Results::run(&jobs, &scenarios, interps, ctx.timeout, "checking");
 
-    let mut tally = Tally::default();
-    let json = args.format == RunFormat::Json;
-    let mut report = RunJson::default();
+    // Every check, in order: scenario, version, side.
+    let mut checks: Vec<Entry> = Vec::new();
     let mut jobs = jobs.iter().peekable();
     for (k, s) in scenarios.iter().enumerate() {
         let cmd = ctx.bless_command(s);
         let exp = &expected[k];
-        let mut missing_said = BTreeSet::new();
-        let file = match &exp.file {
-            Ok(Some(f)) => f,
-            unread => {
-                // No (readable) expected file: every check of the scenario fails.
-                let c = match unread {
-                    Err(_) => Check::Error(format!("{} could not be read", exp.path.display())),
-                    _ => Check::Missing(check::missing_file_message(s, &exp.path, &cmd)),
-                };
-                for v in s.applicable_versions() {
-                    let mut sides = vec![(Side::Model, None)];
-                    if let Some(i) = interps.get(&v) {
-                        sides.push((Side::Python, Some(i)));
-                    }
-                    for (side, i) in sides {
-                        tally.checks += 1;
-                        tally.disagree += 1;
-                        if json {
-                            report.record(s, v, side.name(), actual_label(side, v, i), None, &c);
-                        }
-                    }
+        let Ok(Some(file)) = &exp.file else {
+            // No (readable) expected file: every check of the scenario fails alike.
+            let c = match &exp.file {
+                Err(_) => Check::Error(format!("{} could not be read", exp.path.display())),
+                _ => Check::Missing(check::missing_file_message(s, &exp.path, &cmd)),
+            };
+            for v in s.applicable_versions() {
+                if models.includes(v) {
+                    checks.push(Entry::new(k, v, Side::Model, None, c.clone()));
                 }
-                if unread.is_ok() && !json {
-                    print_failure(&s.id, &c);
+                if let Some(i) = interps.get(&v) {
+                    checks.push(Entry::new(k, v, Side::Python, Some(i), c.clone()));
                 }
-                continue;
             }
+            continue;
         };
         while let Some(job) = jobs.next_if(|j| j.scenario == k) {
             let v = job.version;
             let interp = interps.get(&v).filter(|_| job.side == Side::Python);
             let label = actual_label(job.side, v, interp);
-            let tag = match job.side {
-                Side::Model => format!("model {v}"),
-                Side::Python => format!("cpython {v}"),
-            };
             let result = results.get(k, v, job.side).expect("every job was run");
             let mut c = exp.check(s, v, &label, result.as_ref().map_err(Clone::clone), &cmd);
             if let (Some(i), Check::Disagree { report, .. }) = (interp, &mut c)
@@ -149,46 +139,252 @@ pub fn exec(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
                     i.label()
                 ));
             }
-            tally.add(&c);
-            let live_failed = job.side == Side::Python && matches!(c, Check::Error(_));
-            interpreter_failed |= live_failed;
-            if json {
-                let rec = file.releases.get(&v).cloned();
-                report.record(s, v, job.side.name(), label, rec, &c);
-                continue;
-            }
-            if let Check::Missing(_) = c {
-                // Say once per version that its block is missing, not once per side.
-                if missing_said.insert(v) {
-                    print_failure(&format!("{v} {}", s.id), &c);
-                }
-            } else {
-                let extra = if live_failed || matches!(c, Check::Disagree { .. }) {
-                    reproducer_lines(
-                        s,
-                        v,
-                        interps.get(&v),
-                        file.blocks.get(&v),
-                        results.get(k, v, Side::Python),
-                        results.get(k, v, Side::Model),
-                    )
-                } else {
-                    String::new()
-                };
-                print_failure_and(&format!("{tag} {}", s.id), &c, &extra);
-            }
+            interpreter_failed |= job.side == Side::Python && matches!(c, Check::Error(_));
+            checks.push(Entry::new(k, v, job.side, interp, c));
         }
     }
-    if json {
+    let verdict = |e: &Entry| -> Option<Verdict> {
+        let block = expected[e.scenario].block(e.version)?;
+        let ok = |side| results.get(e.scenario, e.version, side)?.as_ref().ok();
+        Verdict::of(block, ok(Side::Model), ok(Side::Python))
+    };
+
+    let mut tally = Tally::default();
+    for e in &checks {
+        tally.add(&e.check);
+    }
+    if args.format == RunFormat::Json {
+        let mut report = RunJson::default();
+        for e in &checks {
+            let s = &scenarios[e.scenario];
+            let rec = expected[e.scenario].release(e.version).cloned();
+            let v = (!e.check.agrees()).then(|| verdict(e)).flatten();
+            report
+                .record(s, e.version, e.side.name(), e.label.clone(), rec, &e.check)
+                .verdict = v.map(Verdict::name);
+        }
         let labels = interps.iter().map(|(v, i)| (*v, i.label())).collect();
         print!(
             "{}",
             report.render(scenarios.len(), &labels, &sel.missing, bad_input)
         );
     } else {
+        let mut shown = 0;
+        'scenarios: for (k, s) in scenarios.iter().enumerate() {
+            let failing: Vec<&Entry> = checks
+                .iter()
+                .filter(|e| e.scenario == k && !e.check.agrees())
+                .collect();
+            for report in
+                group_failures(ctx, s, &expected[k], &failing, &verdict, &results, interps)
+            {
+                print!("{report}");
+                shown += 1;
+                if args.fail_fast {
+                    break 'scenarios;
+                }
+            }
+        }
+        if args.fail_fast && shown > 0 {
+            println!("stopped at the first failure (--fail-fast)");
+        }
         print_run_summary(interps, scenarios.len(), &tally, &sel.missing, bad_input);
     }
     Ok(ExitStatus::BadInput.when(bad_input)
         | ExitStatus::Interpreter.when(interpreter_failed)
-        | ExitStatus::Disagree.when(tally.disagree > 0))
+        | ExitStatus::Disagree.when(tally.failures() > 0))
+}
+
+/// One check of `run`.
+struct Entry {
+    scenario: usize,
+    version: Version,
+    side: Side,
+    /// What ran: `model 3.12`, `CPython 3.12.1`.
+    label: String,
+    check: Check,
+}
+
+impl Entry {
+    fn new(
+        scenario: usize,
+        version: Version,
+        side: Side,
+        interp: Option<&crate::runner::Interpreter>,
+        check: Check,
+    ) -> Entry {
+        Entry {
+            scenario,
+            version,
+            side,
+            label: actual_label(side, version, interp),
+            check,
+        }
+    }
+}
+
+/// The failure reports of one scenario, each a `FAIL` block ready to print: a missing or
+/// unreadable expected file once; missing blocks once, for all their versions; each error
+/// alone; disagreements grouped, one report per identical (expected, actual) pair of traces
+/// and verdict, naming every version and side it covers and leading with the verdict.
+fn group_failures(
+    ctx: &Context,
+    s: &crate::scenario::Scenario,
+    exp: &Expected,
+    failing: &[&Entry],
+    verdict: &dyn Fn(&Entry) -> Option<Verdict>,
+    results: &Results,
+    interps: &BTreeMap<Version, crate::runner::Interpreter>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let marker = fail_marker();
+    if !matches!(exp.file, Ok(Some(_))) {
+        // The file is missing (or unreadable: its error was printed when it was read).
+        if let (Ok(None), Some(e)) = (&exp.file, failing.first()) {
+            out.push(failure_block(&format!("{marker} {}", s.id), &e.check, ""));
+        }
+        return out;
+    }
+    let missing: Vec<Version> = failing
+        .iter()
+        .filter(|e| matches!(e.check, Check::Missing(_)))
+        .map(|e| e.version)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !missing.is_empty() {
+        out.push(format!(
+            "{marker} {}: {} has no block for {}\n    record {} from real CPython with: {}\n\n",
+            s.id,
+            exp.path.display(),
+            version_list(&missing),
+            if missing.len() == 1 { "it" } else { "them" },
+            ctx.bless_command(s)
+        ));
+    }
+    // Disagreements with identical traces and verdict form one group, in order of appearance.
+    let mut groups: Vec<(Option<Verdict>, String, Vec<&Entry>)> = Vec::new();
+    for e in failing {
+        match &e.check {
+            Check::Missing(_) => {}
+            Check::Error(_) => {
+                let extra = reproducer(e.scenario, s, e.version, exp, results, interps);
+                out.push(failure_block(
+                    &format!("{marker} {} {} {}", e.side.name(), e.version, s.id),
+                    &e.check,
+                    &extra,
+                ));
+            }
+            Check::Agree => {}
+            Check::Disagree { .. } => {
+                let actual = results
+                    .get(e.scenario, e.version, e.side)
+                    .and_then(|r| r.as_ref().ok())
+                    .map(|t| t.to_text())
+                    .unwrap_or_default();
+                let block = exp
+                    .block(e.version)
+                    .map(|t| t.to_text())
+                    .unwrap_or_default();
+                let key = format!("{block}\0{actual}");
+                let v = verdict(e);
+                match groups.iter_mut().find(|g| g.0 == v && g.1 == key) {
+                    Some(g) => g.2.push(e),
+                    None => groups.push((v, key, vec![e])),
+                }
+            }
+        }
+    }
+    for (v, _, entries) in groups {
+        let first = entries[0];
+        let versions: Vec<Version> = entries
+            .iter()
+            .map(|e| e.version)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let sides: BTreeSet<Side> = entries.iter().map(|e| e.side).collect();
+        let sides = match (sides.contains(&Side::Model), sides.contains(&Side::Python)) {
+            (true, true) => "model and CPython",
+            (true, false) => "model",
+            _ => "CPython",
+        };
+        let live: Vec<String> = versions
+            .iter()
+            .filter_map(|v| interps.get(v).map(|i| i.label()))
+            .collect();
+        let live = if live.is_empty() {
+            "CPython".to_string()
+        } else {
+            live.join(", ")
+        };
+        let mut text = String::new();
+        if let Some(v) = v {
+            let model_trace = results
+                .get(first.scenario, first.version, Side::Model)
+                .and_then(|r| r.as_ref().ok());
+            let traces = exp.block(first.version).zip(model_trace);
+            let list = version_list(&versions);
+            let path = exp.path.display().to_string();
+            let bless = ctx.bless_command(s);
+            let first_version = first.version.to_string();
+            let cx = verdict::Context {
+                scenario: s,
+                versions: &list,
+                live: &live,
+                recorded: exp.release(first.version).map(String::as_str),
+                expected_path: &path,
+                bless: &bless,
+                program: &ctx.program,
+                traces,
+                first_version: &first_version,
+            };
+            text.push_str(&verdict::text(v, &cx));
+            text.push('\n');
+        }
+        if entries.len() > 1 {
+            let covered: Vec<&str> = entries.iter().map(|e| e.label.as_str()).collect();
+            text.push_str(&format!("covers: {}\n", covered.join(", ")));
+        }
+        let mut extra = String::new();
+        for (n, v) in versions.iter().enumerate() {
+            let r = reproducer(first.scenario, s, *v, exp, results, interps);
+            if n == 0 {
+                extra.push_str(&r);
+            }
+        }
+        if versions.len() > 1 {
+            let others: Vec<String> = versions[1..]
+                .iter()
+                .map(|v| format!("{}/{}/{v}.py", crate::runner::repro::DIR, s.id))
+                .collect();
+            extra.push_str(&format!("    other reproducers: {}\n", others.join(" ")));
+        }
+        let title = format!(
+            "{marker} {} under {} ({sides})",
+            s.id,
+            version_list(&versions)
+        );
+        out.push(failure_block_with(&title, &first.check, &text, &extra));
+    }
+    out
+}
+
+/// The reproducer of one version (see [`reproducer_lines`]).
+fn reproducer(
+    k: usize,
+    s: &crate::scenario::Scenario,
+    v: Version,
+    exp: &Expected,
+    results: &Results,
+    interps: &BTreeMap<Version, crate::runner::Interpreter>,
+) -> String {
+    reproducer_lines(
+        s,
+        v,
+        interps.get(&v),
+        exp.block(v),
+        results.get(k, v, Side::Python),
+        results.get(k, v, Side::Model),
+    )
 }

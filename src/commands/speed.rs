@@ -6,6 +6,7 @@ use crate::runner::{self, Interpreter};
 use crate::service::load::load_scenarios;
 use crate::service::select::discover;
 use crate::service::{Context, ExitStatus};
+use crate::version::VersionSelection;
 use std::path::PathBuf;
 
 /// Options of `gcconform speed`.
@@ -14,8 +15,9 @@ pub struct SpeedArgs {
     /// Scenario files or directories.
     #[arg(default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
-    /// Interpreters to measure: a version (`3.12`), a path, or `all` (repeatable; default all).
-    #[arg(long, value_name = "VERSION|PATH|all")]
+    /// Interpreters to measure: versions (`3.12`), ranges (`3.8-3.11`, `3.11+`), `all`
+    /// (default), or any interpreter's path; repeatable or comma-separated.
+    #[arg(long, value_name = "VERSIONS|PATH")]
     pub python: Vec<String>,
     /// How many times the fork-isolated side runs the corpus (the fresh side runs it once).
     #[arg(long, default_value_t = 5)]
@@ -32,14 +34,28 @@ pub fn exec(ctx: &Context, args: &SpeedArgs) -> anyhow::Result<ExitStatus> {
         eprintln!("gcconform: speed: the scenarios do not load (see above)");
         return Ok(ExitStatus::BadInput);
     }
+    let wanted = match VersionSelection::parse(&args.python, true) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("gcconform: --python: {e}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
     let d = discover();
     let mut interps: Vec<Interpreter> = Vec::new();
     let mut failed = false;
-    let all = args.python.is_empty() || args.python.iter().any(|p| p == "all");
-    if all {
-        interps.extend(d.found.iter().filter(|i| i.version.is_some()).cloned());
+    for v in wanted.selected() {
+        match d.get(v) {
+            Some(i) => interps.push(i.clone()),
+            None if wanted.explicit() => {
+                eprintln!("gcconform: speed: --python {v}: no CPython {v} interpreter found");
+                failed = true;
+            }
+            None => {}
+        }
     }
-    for spec in args.python.iter().filter(|p| *p != "all") {
+    // A path may name any interpreter, modelled or not.
+    for spec in &wanted.paths {
         match runner::resolve(spec) {
             Ok(i) => interps.push(i),
             Err(e) => {

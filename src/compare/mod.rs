@@ -6,6 +6,7 @@
 pub mod check;
 pub mod output;
 pub mod report;
+pub mod verdict;
 pub mod xfail;
 
 pub use check::Check;

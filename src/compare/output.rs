@@ -18,13 +18,17 @@
 //!       "side": "model",                   // "model" or "cpython"
 //!       "status": "agree",                 // "agree" | "disagree" | "missing" | "error"
 //!       "summary": null,                   // its first line / headline, when not "agree"
+//!       "verdict": null,                   // when it disagrees: "stale" | "model-bug" |
+//!                                          // "interpreter-differs" | "all-differ" |
+//!                                          // "no-live" | "no-model" (see compare::verdict)
 //!       "version": "3.12"
 //!     }
 //!   ],
 //!   "interpreters": {"3.12": "CPython 3.12.1"},   // the live interpreter used per version
 //!   "missing_interpreters": ["3.6"],
 //!   "schema": 1,
-//!   "summary": {"agree": 631, "checks": 632, "disagree": 1, "load_errors": false,
+//!   "summary": {"agree": 631, "checks": 632, "disagree": 1, "errors": 0, "load_errors": false,
+//!               "missing": 0,
 //!               "scenarios": 36}
 //! }
 //! ```
@@ -36,6 +40,7 @@
 //! (their diagnostics go to stderr; the exit code is then 2).
 
 use crate::compare::check::Check;
+use crate::compare::report::REBLESS_ADVICE;
 use crate::runner::{self, Interpreter};
 use crate::scenario::Scenario;
 use crate::trace::Trace;
@@ -79,23 +84,49 @@ pub fn indent(text: &str) -> String {
         .join("\n")
 }
 
-/// Print a check that did not agree: `FAIL <tag>: <summary>`, then the rest of its message
-/// indented (a report's own first line, which repeats the tag, is left out).
+/// Print a check that did not agree ([`failure_block`]).
 pub fn print_failure(tag: &str, check: &Check) {
     print_failure_and(tag, check, "");
 }
 
 /// [`print_failure`], with `extra` (already indented lines) at the end of the block.
 pub fn print_failure_and(tag: &str, check: &Check, extra: &str) {
-    if let (Some(summary), Some(message)) = (check.summary(), check.message()) {
-        println!("{} {tag}: {summary}", fail_marker());
-        let rest: Vec<&str> = message.lines().skip(1).collect();
-        if !rest.is_empty() {
-            println!("{}", indent(&rest.join("\n")));
-        }
-        print!("{extra}");
-        println!();
+    print!(
+        "{}",
+        failure_block(&format!("{} {tag}", fail_marker()), check, extra)
+    );
+}
+
+/// The block of a check that did not agree: `<title>: <summary>`, then the rest of its message
+/// indented (a report's own first line, which repeats the title, is left out), then `extra`
+/// (already indented lines), then a blank line. Empty for a check that agrees.
+pub fn failure_block(title: &str, check: &Check, extra: &str) -> String {
+    failure_block_with(title, check, "", extra)
+}
+
+/// [`failure_block`] with `lead` (lines, not yet indented) before the message: the verdict.
+pub fn failure_block_with(title: &str, check: &Check, lead: &str, extra: &str) -> String {
+    let (Some(summary), Some(message)) = (check.summary(), check.message()) else {
+        return String::new();
+    };
+    let mut out = format!("{title}: {summary}\n");
+    if !lead.is_empty() {
+        out.push_str(&indent(lead));
+        out.push('\n');
     }
+    // With a verdict leading, the report's own re-recording advice would repeat it.
+    let rest: Vec<&str> = message
+        .lines()
+        .skip(1)
+        .filter(|l| lead.is_empty() || !l.starts_with(REBLESS_ADVICE))
+        .collect();
+    if !rest.is_empty() {
+        out.push_str(&indent(&rest.join("\n")));
+        out.push('\n');
+    }
+    out.push_str(extra);
+    out.push('\n');
+    out
 }
 
 /// `interpreters used: 2.7 CPython 2.7.18 (/path), …` for the end of a report.
@@ -138,21 +169,34 @@ pub fn reproducer_lines(
 pub struct Tally {
     pub checks: usize,
     pub agree: usize,
+    /// The traces differ.
     pub disagree: usize,
+    /// No expected file or block to compare with.
+    pub missing: usize,
+    /// The model or the interpreter produced no trace.
+    pub errors: usize,
 }
 
 impl Tally {
     pub fn add(&mut self, c: &Check) {
         self.checks += 1;
-        if c.agrees() {
-            self.agree += 1;
-        } else {
-            self.disagree += 1;
+        match c {
+            Check::Agree => self.agree += 1,
+            Check::Disagree { .. } => self.disagree += 1,
+            Check::Missing(_) => self.missing += 1,
+            Check::Error(_) => self.errors += 1,
         }
+    }
+
+    /// Checks that did not agree.
+    pub fn failures(&self) -> usize {
+        self.checks - self.agree
     }
 }
 
-/// `4 scenarios, 72 checks: 70 agree, 2 disagree; missing interpreters: 3.6 3.7`.
+/// `4 scenarios, 72 checks: 70 agree, 2 disagree; missing interpreters: 3.6 3.7`, with the
+/// checks that have nothing to compare with (`18 missing`) and those that produced no trace
+/// (`1 error`) when there are any.
 pub fn summary_line(
     n_scenarios: usize,
     t: &Tally,
@@ -160,15 +204,31 @@ pub fn summary_line(
     load_failures: bool,
 ) -> String {
     let mut s = format!(
-        "{} scenario{}, {} check{}: {} agree, {} disagree; missing interpreters: {}",
+        "{} scenario{}, {} check{}: {} agree, {} disagree",
         n_scenarios,
         if n_scenarios == 1 { "" } else { "s" },
         t.checks,
         if t.checks == 1 { "" } else { "s" },
         t.agree,
         t.disagree,
-        missing_list(missing)
     );
+    if t.missing > 0 {
+        s.push_str(&format!(
+            ", {} missing (record with: gcconform bless)",
+            t.missing
+        ));
+    }
+    if t.errors > 0 {
+        s.push_str(&format!(
+            ", {} error{}",
+            t.errors,
+            if t.errors == 1 { "" } else { "s" }
+        ));
+    }
+    s.push_str(&format!(
+        "; missing interpreters: {}",
+        missing_list(missing)
+    ));
     if load_failures {
         s.push_str("; some input could not be loaded (see above)");
     }
@@ -233,6 +293,8 @@ pub struct CheckJson {
     pub expected: Option<String>,
     pub summary: Option<String>,
     pub message: Option<String>,
+    /// What the evidence says when the check does not agree (see `compare::verdict`).
+    pub verdict: Option<&'static str>,
 }
 
 /// The status word of a check.
@@ -253,7 +315,7 @@ pub struct RunJson {
 
 impl RunJson {
     /// Record a check: `side` is `model` or `cpython`, `actual` what ran (`model 3.12`,
-    /// `CPython 3.12.1`), `expected` the recorded release.
+    /// `CPython 3.12.1`), `expected` the recorded release; the caller may add its verdict.
     pub fn record(
         &mut self,
         s: &Scenario,
@@ -262,8 +324,9 @@ impl RunJson {
         actual: String,
         expected: Option<String>,
         c: &Check,
-    ) {
+    ) -> &mut CheckJson {
         self.checks.push(CheckJson {
+            verdict: None,
             scenario: s.id.clone(),
             version: version.to_string(),
             side,
@@ -273,6 +336,7 @@ impl RunJson {
             summary: c.summary(),
             message: c.message(),
         });
+        self.checks.last_mut().expect("just pushed")
     }
 
     /// The JSON text (pretty, keys sorted, final newline).
@@ -297,6 +361,8 @@ impl RunJson {
                 "checks": self.checks.len(),
                 "agree": agree,
                 "disagree": self.checks.len() - agree,
+                "missing": self.checks.iter().filter(|c| c.status == "missing").count(),
+                "errors": self.checks.iter().filter(|c| c.status == "error").count(),
                 "load_errors": load_errors,
             },
         });
@@ -316,11 +382,24 @@ mod tests {
             checks: 72,
             agree: 70,
             disagree: 2,
+            ..Tally::default()
         };
         assert_eq!(
             summary_line(4, &t, &[Version::V3_6, Version::V3_7], false),
             "4 scenarios, 72 checks: 70 agree, 2 disagree; missing interpreters: 3.6 3.7"
         );
+        let t = Tally {
+            checks: 3,
+            agree: 0,
+            disagree: 0,
+            missing: 2,
+            errors: 1,
+        };
+        assert_eq!(
+            summary_line(2, &t, &[], false),
+            "2 scenarios, 3 checks: 0 agree, 0 disagree, 2 missing (record with: gcconform bless), 1 error; missing interpreters: none"
+        );
+        assert_eq!(t.failures(), 3);
         assert!(summary_line(1, &Tally::default(), &[], true).ends_with(
             "1 scenario, 0 checks: 0 agree, 0 disagree; missing interpreters: none; some input could not be loaded (see above)"
         ));

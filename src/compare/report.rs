@@ -10,6 +10,11 @@ use crate::version::Version;
 use similar::TextDiff;
 use std::fmt::Write;
 
+/// The start of a report's last line, which names the command that re-records `expected/`
+/// (a grouped report whose verdict gives that advice itself leaves the line out).
+pub const REBLESS_ADVICE: &str =
+    "If CPython itself changed and expected/ is stale, re-record it from real CPython: ";
+
 /// Two traces of one scenario under one version that should be equal.
 #[derive(Debug, Clone)]
 pub struct Mismatch<'a> {
@@ -135,10 +140,7 @@ pub fn mismatch_report(m: &Mismatch<'_>) -> String {
         m.actual,
     ));
     if let Some(cmd) = &m.rebless {
-        let _ = writeln!(
-            s,
-            "If CPython itself changed and expected/ is stale, re-record it from real CPython: {cmd}"
-        );
+        let _ = writeln!(s, "{REBLESS_ADVICE}{cmd}");
     }
     s
 }

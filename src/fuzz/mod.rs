@@ -161,12 +161,6 @@ fn event_kind(e: Option<&Event>) -> &'static str {
     e.map_or("nothing", |e| e.kind().name())
 }
 
-/// The index of the first event where two traces differ.
-pub fn first_difference(a: &Trace, b: &Trace) -> Option<usize> {
-    let n = a.events.len().max(b.events.len());
-    (0..n).find(|i| a.events.get(*i) != b.events.get(*i))
-}
-
 fn sorted_labels(t: &Trace, pick: fn(&Event) -> Option<&String>) -> Vec<String> {
     let mut v: Vec<String> = t.events.iter().filter_map(pick).cloned().collect();
     v.sort();
@@ -175,7 +169,7 @@ fn sorted_labels(t: &Trace, pick: fn(&Event) -> Option<&String>) -> Vec<String> 
 
 /// The category of the first difference between CPython's and the model's trace.
 pub fn trace_category(python: &Trace, model: &Trace) -> Option<String> {
-    let i = first_difference(python, model)?;
+    let i = python.first_difference(model)?;
     let (p, m) = (python.events.get(i), model.events.get(i));
     let (kp, km) = (event_kind(p), event_kind(m));
     if kp != km {
@@ -513,7 +507,7 @@ pub fn describe(c: &Campaign, s: &Shrunk) -> String {
                     line.trim()
                 ));
             }
-            if let Some(i) = first_difference(p, m) {
+            if let Some(i) = p.first_difference(m) {
                 let show = |t: &Trace| {
                     t.events
                         .get(i)

@@ -7,9 +7,10 @@
 //! CPython only ([`Selection::cpython_only`]): another implementation found for a version
 //! counts as missing there.
 
+use super::ExitStatus;
 use crate::runner::{self, Discovery, Interpreter, PYTHONS_ENV, searched_description};
 use crate::util::guarded;
-use crate::version::Version;
+use crate::version::{Version, VersionSelection};
 use std::collections::BTreeMap;
 
 /// Discover interpreters, surviving a failing discovery (then: none found, and a note).
@@ -58,10 +59,11 @@ pub struct Selection {
     pub bad: Vec<String>,
 }
 
-/// Which interpreters to use, given `--python` arguments (none, or `all`: every interpreter
-/// discovery finds; otherwise each is a version, `3.12`, or an interpreter path or command,
-/// which must be a CPython of a modelled version and replaces the one found for it).
-pub fn select(specs: &[String], discovery: &Discovery) -> Selection {
+/// Which interpreters to use, given what `--python` selects ([`VersionSelection`]): `all`
+/// (the default) takes every interpreter discovery found; each version takes the one found for
+/// it (missing: a failure, it was asked for); each path or command must be a CPython of a
+/// modelled version and replaces the one found for its version; `none` takes none.
+pub fn select(wanted: &VersionSelection, discovery: &Discovery) -> Selection {
     let mut sel = Selection::default();
     for (p, why) in &discovery.failed {
         sel.failed.push(format!(
@@ -69,8 +71,7 @@ pub fn select(specs: &[String], discovery: &Discovery) -> Selection {
             p.display()
         ));
     }
-    let all = specs.is_empty() || specs.iter().any(|s| s == "all");
-    if all {
+    if wanted.all {
         for i in &discovery.found {
             if let Some(v) = i.version {
                 sel.interps.entry(v).or_insert_with(|| i.clone());
@@ -81,28 +82,18 @@ pub fn select(specs: &[String], discovery: &Discovery) -> Selection {
             .filter(|v| !sel.interps.contains_key(v))
             .collect();
     }
-    for spec in specs.iter().filter(|s| *s != "all") {
-        if let Ok(v) = spec.parse::<Version>() {
-            match discovery.get(v) {
-                Some(i) => {
-                    sel.interps.insert(v, i.clone());
-                }
-                None => sel.failed.push(format!(
-                    "--python {spec}: no CPython {v} interpreter found; searched: {}",
-                    searched_description(v)
-                )),
+    for &v in &wanted.versions {
+        match discovery.get(v) {
+            Some(i) => {
+                sel.interps.insert(v, i.clone());
             }
-            continue;
+            None => sel.failed.push(format!(
+                "--python {v}: no CPython {v} interpreter found; searched: {}",
+                searched_description(v)
+            )),
         }
-        let looks_like_version = spec
-            .split('.')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-        if looks_like_version {
-            sel.bad.push(format!(
-                "--python {spec}: not a supported version (2.7, 3.6 … 3.13)"
-            ));
-            continue;
-        }
+    }
+    for spec in &wanted.paths {
         match runner::resolve(spec) {
             Ok(i) => match i.version {
                 Some(v) => {
@@ -123,10 +114,38 @@ pub fn select(specs: &[String], discovery: &Discovery) -> Selection {
     sel
 }
 
+/// Parse `--python` values and select the interpreters; a bad value is printed and is the
+/// error (exit status 2).
+pub fn select_python(values: &[String]) -> Result<Selection, ExitStatus> {
+    let wanted = VersionSelection::parse(values, true).map_err(|e| {
+        eprintln!("gcconform: --python: {e}");
+        ExitStatus::BadInput
+    })?;
+    let sel = select(&wanted, &discover());
+    sel.report_problems();
+    Ok(sel)
+}
+
+/// Parse `--model` values (versions only); a bad value is printed and is the error.
+pub fn select_model(values: &[String]) -> Result<VersionSelection, ExitStatus> {
+    VersionSelection::parse(values, false).map_err(|e| {
+        eprintln!("gcconform: --model: {e}");
+        ExitStatus::BadInput
+    })
+}
+
 impl Selection {
     /// Every interpreter discovery finds (no `--python`).
     pub fn all() -> Selection {
-        select(&[], &discover())
+        select(
+            &VersionSelection::parse(&[], true).expect("no value means all"),
+            &discover(),
+        )
+    }
+
+    /// Whether some interpreter asked for is missing or not runnable (exit status 3).
+    pub fn failures(&self) -> bool {
+        !self.failed.is_empty()
     }
 
     /// Keep CPython only: the other interpreters are returned, and their versions count as

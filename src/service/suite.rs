@@ -27,7 +27,7 @@
 
 use super::bless::{self, BLESS_VAR};
 use super::engine::{model_trace, python_traces};
-use super::select::{discover, select};
+use super::select::Selection;
 use crate::compare::check::{self, Check};
 use crate::compare::xfail::{self, Xfail};
 use crate::expected::{self, ExpectedError, ExpectedFile};
@@ -185,7 +185,7 @@ fn display_path(root: &Path, p: &Path) -> PathBuf {
 pub fn live_interpreters(
     notes: bool,
 ) -> (BTreeMap<Version, Interpreter>, BTreeMap<Version, String>) {
-    let mut sel = select(&[], &discover());
+    let mut sel = Selection::all();
     let mut why_not = BTreeMap::new();
     for (v, i) in sel.cpython_only() {
         why_not.insert(

@@ -268,6 +268,12 @@ impl Trace {
         out
     }
 
+    /// The index of the first event where two traces differ (one may be a prefix of the other).
+    pub fn first_difference(&self, other: &Trace) -> Option<usize> {
+        let n = self.events.len().max(other.events.len());
+        (0..n).find(|i| self.events.get(*i) != other.events.get(*i))
+    }
+
     /// The length of `gc.garbage` at each observation, in order.
     pub fn garbage_counts(&self) -> Vec<usize> {
         self.events
