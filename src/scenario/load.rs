@@ -6,7 +6,7 @@
 use super::ast::{ClassDef, Pos, Scenario};
 use super::check::{bad_class_name, bad_name, semantics};
 use super::pos::{Locator, advance, yaml_error_pos};
-use super::raw::{RawScenario, StrOrList, TraceMode};
+use super::raw::{RawScenario, TraceMode};
 use super::steps::{parse_step, parse_steps, unrolled};
 use super::{Checker, Diagnostic, LoadError};
 use crate::version::VersionRange;
@@ -131,6 +131,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
     let vpos = loc.top_key("versions").unwrap_or(Pos { line: 1, col: 1 });
     let mut cursor = vpos;
     for v in raw.versions.unwrap_or_default() {
+        let v = v.0;
         let pos = loc.find(&v, cursor).unwrap_or(cursor);
         cursor = advance(pos, &v);
         match v.parse::<VersionRange>() {
@@ -150,6 +151,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
     let mut cursor = cpos;
     let mut total_statements = 0usize;
     for (name, rc) in raw.classes.map(|c| c.0).unwrap_or_default() {
+        let rc = rc.unwrap_or_default();
         let pos = loc
             .find(&format!("{name}:"), cursor)
             .or_else(|| loc.find(&name, cursor))
@@ -163,10 +165,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
             continue;
         }
         let del = rc.del.map(|d| {
-            let texts = match d {
-                StrOrList::One(s) => vec![s],
-                StrOrList::Many(v) => v,
-            };
+            let texts = d.into_texts();
             let mut steps = Vec::new();
             for t in texts {
                 let (p, verbatim) = loc.locate(t.trim(), cursor);

@@ -2,7 +2,9 @@
 //! line and column of every problem.
 //!
 //! One job per file:
-//! - `raw.rs`: the serde types of the file's shape;
+//! - `raw.rs`: the serde types of the file's shape, the one copy (the JSON Schema derives from
+//!   them);
+//! - `schema.rs`: the JSON Schema of scenario files, generated from the raw types;
 //! - `pos.rs`: finding values again in the YAML text, for positions;
 //! - `parse.rs`: one statement's text → [`Stmt`];
 //! - `steps.rs`: the `steps:` list and its `repeat:` / `random_edges:` blocks → [`Step`]s;
@@ -15,7 +17,8 @@ mod check;
 mod load;
 pub mod parse;
 mod pos;
-mod raw;
+pub mod raw;
+pub mod schema;
 mod steps;
 
 pub use ast::{ClassDef, Pos, Scenario, Step, Stmt, Target, Value, tuple_is_new};

@@ -1,13 +1,15 @@
 //! The `steps:` list and `__del__` bodies: YAML values → positioned [`Step`]s. Statements go
 //! through the statement parser (`parse.rs`); `repeat:` and `random_edges:` blocks are read here
 //! by hand, key by key, rather than by serde, so that each mistake in a step is reported at its
-//! own line and column and the other steps are still checked.
+//! own line and column and the other steps are still checked. The typed form of the same shape
+//! is [`super::raw::StepItem`], from which the JSON Schema is derived.
 
 use super::Checker;
 use super::ast::{Pos, Step, Stmt};
 use super::check::{RESERVED, bad_name};
 use super::parse::parse_stmt;
 use super::pos::{Locator, advance, later};
+use super::raw::MAX_REPEAT;
 
 /// A YAML value as it would be written (for messages and for finding it in the text).
 fn yaml_scalar(v: &serde_yaml::Value) -> String {
@@ -21,8 +23,6 @@ fn yaml_scalar(v: &serde_yaml::Value) -> String {
     }
 }
 
-/// The largest `repeat:` count.
-pub const MAX_REPEAT: u64 = 10_000_000;
 /// How deep `repeat:` blocks may nest.
 pub const MAX_REPEAT_DEPTH: usize = 4;
 

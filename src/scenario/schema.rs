@@ -1,0 +1,164 @@
+//! The JSON Schema of scenario files (`docs/scenario.schema.json`), derived with `schemars` from
+//! the raw types the loader reads (`raw.rs`): their doc comments are its descriptions, their
+//! serde attributes its keys. What the types cannot say is written here: the patterns of a
+//! NAME, of a version (built from [`Version::ALL`]) and of a statement, and the schemas of the
+//! two string types that carry them. Kept apart from the types so that the types read as the
+//! file's shape and the regular expressions sit in one place.
+//!
+//! Editors that run yaml-language-server (VS Code's YAML extension, Neovim, Helix, …) complete
+//! and check a scenario that starts with
+//!
+//! ```yaml
+//! # yaml-language-server: $schema=../../docs/scenario.schema.json
+//! ```
+//!
+//! The schema checks the shape, the version syntax and, with one regular expression, the
+//! syntax of each statement; what needs the whole scenario (names defined before use, classes
+//! that exist, `versions:` that a statement needs) is left to the loader, which reports it with
+//! its line and column.
+
+use super::raw::{RawClass, ScenarioFile, Statement, VersionSpec};
+use crate::version::Version;
+use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings, json_schema};
+use std::borrow::Cow;
+
+/// A NAME: an identifier that does not start with `_` (keywords are rejected by the loader).
+pub const NAME_PATTERN: &str = "^[A-Za-z][A-Za-z0-9_]*$";
+
+/// An item of `versions:`: a version, a range or an open range of [`Version::ALL`]
+/// (`^ *(2\.7|3\.(6|7|…|13))( *- *(…)|\+)? *$`).
+pub fn version_pattern() -> String {
+    // One alternative per major version: `2\.7`, `3\.(6|7|…|13)`.
+    let mut majors: Vec<(u32, Vec<u32>)> = Vec::new();
+    for v in Version::ALL {
+        let (major, minor) = v.major_minor();
+        match majors.last_mut() {
+            Some((m, minors)) if *m == major => minors.push(minor),
+            _ => majors.push((major, vec![minor])),
+        }
+    }
+    let version = majors
+        .iter()
+        .map(|(major, minors)| match minors.as_slice() {
+            [minor] => format!(r"{major}\.{minor}"),
+            _ => {
+                let minors: Vec<String> = minors.iter().map(u32::to_string).collect();
+                format!(r"{major}\.({})", minors.join("|"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("|");
+    format!(r"^ *({version})( *- *({version})|\+)? *$")
+}
+
+/// The syntax of one statement of the scenario language (`docs/scenarios.md`), as one regular
+/// expression (ECMA-262 and Rust `regex` alike).
+pub fn statement_pattern() -> String {
+    let s = " *";
+    let name = "[A-Za-z][A-Za-z0-9_]*";
+    let int = "-?(0|[1-9][0-9]*)";
+    let value = format!("({name}|{int})");
+    let key = r#"('[A-Za-z0-9_ .-]*'|"[A-Za-z0-9_ .-]*")"#;
+    let values = format!("{value}({s},{s}{value})*");
+    let list = format!(r"\[{s}({values}{s},?{s})?\]");
+    let pair = format!("{key}{s}:{s}{value}");
+    let dict = format!(r"\{{{s}({pair}({s},{s}{pair})*{s},?{s})?\}}");
+    let tuple = format!(r"\({s}({value}{s},({s}{values}{s},?)?{s})?\)");
+    let new = format!(r"{name}{s}\({s}\)");
+    let weakref = format!(r"weakref{s}\.{s}ref{s}\({s}{name}{s}(,{s}callback{s})?\)");
+    let garbage_item = format!(r"gc{s}\.{s}garbage{s}\[{s}{int}{s}\]");
+    let gc_call = format!(
+        r"gc{s}\.{s}(collect{s}\({s}([012]{s})?\)|(enable|disable|freeze|unfreeze){s}\({s}\)|set_debug{s}\({s}(gc{s}\.{s}DEBUG_SAVEALL|0){s}\)|set_threshold{s}\({s}{int}{s}(,{s}{int}{s}){{0,2}}\))"
+    );
+    let alternatives = [
+        // x = C(), [..], {..}, (..), weakref.ref(..), VALUE
+        format!("{name}{s}={s}({new}|{list}|{dict}|{tuple}|{weakref}|{value})"),
+        // x.attr = VALUE, gc.garbage[i].attr = VALUE
+        format!(r"({name}|{garbage_item}){s}\.{s}{name}{s}={s}{value}"),
+        // x['k'] = VALUE
+        format!(r"{name}{s}\[{s}{key}{s}\]{s}={s}{value}"),
+        // x.append(VALUE)
+        format!(r"{name}{s}\.{s}append{s}\({s}{value}{s}\)"),
+        // del x, del x.attr, del x['k'], del x[i], del gc.garbage[:], del gc.garbage[i].attr
+        format!(
+            r"del +({name}({s}\.{s}{name}|{s}\[{s}({key}|{int}){s}\])?|gc{s}\.{s}garbage{s}\[{s}:{s}\]|{garbage_item}{s}\.{s}{name})"
+        ),
+        gc_call,
+        // gc.garbage = []
+        format!(r"gc{s}\.{s}garbage{s}={s}\[{s}\]"),
+        "pass".to_string(),
+        format!("global +{name}({s},{s}{name})*"),
+        format!(r"raise +RuntimeError{s}\({s}\)"),
+    ];
+    format!("^{s}({}){s}$", alternatives.join("|"))
+}
+
+impl JsonSchema for Statement {
+    fn schema_name() -> Cow<'static, str> {
+        "Statement".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "One statement (docs/scenarios.md). NAME: an identifier not starting with `_`; VALUE: a NAME, None or an integer; KEY: a quoted string of letters, digits, `_`, `-`, `.`, spaces. Forms: `x = C()`, `x = [a, 1]`, `x = {'k': a}`, `x = (a, b)`, `x = VALUE`, `x.attr = VALUE`, `x['k'] = VALUE`, `x.append(VALUE)`, `del x`, `del x.attr`, `del x['k']`, `del x[i]`, `w = weakref.ref(x)`, `w = weakref.ref(x, callback)`, `gc.collect()`, `gc.collect(0|1|2)`, `gc.enable()`, `gc.disable()`, `gc.set_debug(gc.DEBUG_SAVEALL)`, `gc.set_debug(0)`, `gc.set_threshold(t0[, t1[, t2]])`, `gc.freeze()`, `gc.unfreeze()` (3.7+), `del gc.garbage[:]`, `gc.garbage = []`, `gc.garbage[i].attr = VALUE`, `del gc.garbage[i].attr`, `pass`; in `__del__` also `global g` and `raise RuntimeError()`.",
+            "pattern": statement_pattern(),
+            "examples": ["b = B()", "b.cycle = with_del", "del b", "gc.collect()", "w = weakref.ref(a, callback)"]
+        })
+    }
+}
+
+impl JsonSchema for VersionSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "VersionSpec".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A CPython version (`3.12`), a range (`3.6-3.10`) or an open range (`3.7+`), from 2.7, 3.6 … 3.13. Quote it in YAML (\"3.10\"), or YAML reads a number.",
+            "pattern": version_pattern(),
+            "examples": ["3.12", "3.6-3.10", "3.7+"]
+        })
+    }
+}
+
+/// `classes:`: a mapping from NAMEs to class specs (or nothing), or nothing. Written here because
+/// [`super::raw::RawClasses`] is read by hand (in file order, keeping duplicates for the loader
+/// to report).
+pub(super) fn classes_schema(g: &mut SchemaGenerator) -> Schema {
+    let spec = g.subschema_for::<RawClass>();
+    json_schema!({
+        "type": ["object", "null"],
+        "propertyNames": { "pattern": NAME_PATTERN },
+        "additionalProperties": { "anyOf": [spec, { "type": "null" }] }
+    })
+}
+
+/// The schema, as pretty-printed JSON with a final newline (what is checked in).
+pub fn schema_json() -> String {
+    let generator = SchemaSettings::draft07().into_generator();
+    let schema = generator.into_root_schema_for::<ScenarioFile>();
+    let mut value = schema.to_value();
+    unwrap_descriptions(&mut value);
+    let mut text = serde_json::to_string_pretty(&value).expect("a schema serializes");
+    text.push('\n');
+    text
+}
+
+/// Doc comments are wrapped at 100 columns; editors show descriptions as running text.
+fn unwrap_descriptions(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k == "description"
+                    && let serde_json::Value::String(s) = x
+                {
+                    *s = s.replace('\n', " ");
+                } else {
+                    unwrap_descriptions(x);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
+}
