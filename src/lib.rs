@@ -12,9 +12,10 @@
 //! 1. [`util`]: atomic writes, the panic guard, shell quoting, the LCG, the terminal;
 //! 2. [`version`]: the modelled versions and version ranges;
 //! 3. [`trace`]: the event vocabulary, its text form, labels, grouping by version;
-//! 4. [`scenario`]: the scenario language (raw YAML shape, positions, statements, checks);
-//! 5. [`model`] (the Rust model of CPython's collector), [`runner`] (real interpreters),
-//!    [`expected`] (the recorded traces) and [`schema`] (the JSON Schema of scenario files);
+//! 4. [`scenario`]: the scenario language (raw YAML shape and the JSON Schema derived from it,
+//!    positions, statements, checks, loading);
+//! 5. [`model`] (the Rust model of CPython's collector), [`runner`] (real interpreters) and
+//!    [`expected`] (the recorded traces);
 //! 6. [`compare`] (checks, reports, the expected-failure list, how checks are shown),
 //!    [`explain`] and [`graph`] (views of the model's run);
 //! 7. [`service`]: loading, interpreter selection, the check engine, the bless policy, the exit
@@ -37,7 +38,6 @@ pub mod matrix;
 pub mod model;
 pub mod runner;
 pub mod scenario;
-pub mod schema;
 pub mod service;
 pub mod trace;
 pub mod util;

@@ -6,10 +6,9 @@ mod common;
 
 use common::root;
 use gcconform::scenario;
-use gcconform::schema::{
-    MAX_REPEAT, NAME_PATTERN, REGENERATE, SCHEMA_PATH, StepItem, TraceMode, VERSION_PATTERN,
-    parse_shape, schema_json, statement_pattern,
-};
+use gcconform::scenario::raw::{MAX_REPEAT, StepItem, StrOrList, TraceMode, parse_shape};
+use gcconform::scenario::schema::{NAME_PATTERN, schema_json, statement_pattern, version_pattern};
+use gcconform::scenario::schema::{REGENERATE, SCHEMA_PATH};
 use regex::Regex;
 use std::path::{Path, PathBuf};
 
@@ -54,7 +53,7 @@ fn schema_describes_the_file_shape() {
     let d = defs["Statement"]["description"].as_str().unwrap();
     assert!(d.contains("`w = weakref.ref(x, callback)`"), "{d}");
     assert!(!d.contains('\n'), "{d}");
-    assert_eq!(defs["VersionSpec"]["pattern"], VERSION_PATTERN);
+    assert_eq!(defs["VersionSpec"]["pattern"], version_pattern());
     // `__del__`: one statement or a list of them.
     let body = serde_json::to_string(&defs["DelBody"]).unwrap();
     assert!(body.contains("#/definitions/Statement"), "{body}");
@@ -188,7 +187,7 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
 
 #[test]
 fn version_and_name_patterns() {
-    let v = full(VERSION_PATTERN);
+    let v = full(&version_pattern());
     for s in ["2.7", "3.6", "3.13", "3.6-3.10", "3.7+", "2.7 - 3.8"] {
         assert!(v.is_match(s), "{s}");
     }
@@ -209,7 +208,7 @@ fn scenario_files() -> Vec<PathBuf> {
 #[test]
 fn every_shipped_scenario_fits_the_schema() {
     let stmt = full(&statement_pattern());
-    let version = full(VERSION_PATTERN);
+    let version = full(&version_pattern());
     let name = full(NAME_PATTERN);
     for f in scenario_files() {
         let text = std::fs::read_to_string(&f).unwrap();
@@ -235,8 +234,8 @@ fn every_shipped_scenario_fits_the_schema() {
         for (class, spec) in shape.classes.iter().flatten() {
             assert!(name.is_match(class), "{}: class `{class}`", f.display());
             let body = match spec.as_ref().and_then(|s| s.del.as_ref()) {
-                Some(gcconform::schema::DelBody::One(s)) => vec![s.clone()],
-                Some(gcconform::schema::DelBody::Many(v)) => v.clone(),
+                Some(StrOrList::One(s)) => vec![s.clone()],
+                Some(StrOrList::Many(v)) => v.clone(),
                 None => Vec::new(),
             };
             for s in body {

@@ -1,6 +1,6 @@
 //! `gcconform schema`: print, write or check the JSON Schema of scenario files.
 
-use crate::schema::{REGENERATE, schema_json};
+use crate::scenario::schema::{REGENERATE, schema_json};
 use crate::service::{Context, ExitStatus};
 use clap::Args;
 use std::path::PathBuf;

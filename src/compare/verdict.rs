@@ -256,7 +256,7 @@ mod tests {
             ),
             "{d}"
         );
-        assert!(d.contains("lines 7-10 (up to `gc.collect()`)"), "{d}");
+        assert!(d.contains("lines 5-8 (up to `gc.collect()`)"), "{d}");
         let m2 = t(
             "__del__ a\ngc.collect() -> 2\ngc.garbage: []\nalive: []\nend\ngc.garbage: []\nalive: []\n",
         );
@@ -265,6 +265,6 @@ mod tests {
             d.contains("event 5: expected `__del__ b`, got `end`"),
             "{d}"
         );
-        assert!(d.contains("lines 11-12 (up to `del b`)"), "{d}");
+        assert!(d.contains("lines 9-10 (up to `del b`)"), "{d}");
     }
 }

@@ -1,7 +1,9 @@
-//! The JSON Schema of scenario files (`docs/scenario.schema.json`), generated with `schemars`
-//! from [`ScenarioFile`], a serde type that describes the YAML shape the loader accepts
-//! (it mirrors the loader's own raw types in `scenario/check.rs`; the tests load every shipped
-//! scenario through both).
+//! The JSON Schema of scenario files (`docs/scenario.schema.json`), derived with `schemars` from
+//! the raw types the loader reads (`raw.rs`): their doc comments are its descriptions, their
+//! serde attributes its keys. What the types cannot say is written here: the patterns of a
+//! NAME, of a version (built from [`Version::ALL`]) and of a statement, and the schemas of the
+//! two string types that carry them. Kept apart from the types so that the types read as the
+//! file's shape and the regular expressions sit in one place.
 //!
 //! Editors that run yaml-language-server (VS Code's YAML extension, Neovim, Helix, …) complete
 //! and check a scenario that starts with
@@ -15,10 +17,10 @@
 //! that exist, `versions:` that a statement needs) is left to the loader, which reports it with
 //! its line and column.
 
+use super::raw::{RawClass, ScenarioFile, Statement, VersionSpec};
+use crate::version::Version;
 use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings, json_schema};
-use serde::Deserialize;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 /// Where the schema is checked in, relative to the crate root.
 pub const SCHEMA_PATH: &str = "docs/scenario.schema.json";
@@ -28,9 +30,31 @@ pub const REGENERATE: &str = "cargo run -- schema --output docs/scenario.schema.
 /// A NAME: an identifier that does not start with `_` (keywords are rejected by the loader).
 pub const NAME_PATTERN: &str = "^[A-Za-z][A-Za-z0-9_]*$";
 
-/// An item of `versions:`.
-pub const VERSION_PATTERN: &str =
-    r"^ *(2\.7|3\.(6|7|8|9|10|11|12|13))( *- *(2\.7|3\.(6|7|8|9|10|11|12|13))|\+)? *$";
+/// An item of `versions:`: a version, a range or an open range of [`Version::ALL`]
+/// (`^ *(2\.7|3\.(6|7|…|13))( *- *(…)|\+)? *$`).
+pub fn version_pattern() -> String {
+    // One alternative per major version: `2\.7`, `3\.(6|7|…|13)`.
+    let mut majors: Vec<(u32, Vec<u32>)> = Vec::new();
+    for v in Version::ALL {
+        let (major, minor) = v.major_minor();
+        match majors.last_mut() {
+            Some((m, minors)) if *m == major => minors.push(minor),
+            _ => majors.push((major, vec![minor])),
+        }
+    }
+    let version = majors
+        .iter()
+        .map(|(major, minors)| match minors.as_slice() {
+            [minor] => format!(r"{major}\.{minor}"),
+            _ => {
+                let minors: Vec<String> = minors.iter().map(u32::to_string).collect();
+                format!(r"{major}\.({})", minors.join("|"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("|");
+    format!(r"^ *({version})( *- *({version})|\+)? *$")
+}
 
 /// The syntax of one statement of the scenario language (`docs/scenarios.md`), as one regular
 /// expression (ECMA-262 and Rust `regex` alike).
@@ -74,126 +98,6 @@ pub fn statement_pattern() -> String {
     format!("^{s}({}){s}$", alternatives.join("|"))
 }
 
-/// A scenario file: a tiny straight-line Python program whose garbage-collection behaviour
-/// gcconform checks against real CPython, version by version (docs/scenarios.md).
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "gcconform scenario")]
-pub struct ScenarioFile {
-    /// Free text: what the scenario shows, and what each CPython version really does.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// The versions the scenario applies to (default: all of 2.7, 3.6 … 3.13): a version
-    /// (`3.12`), a range (`3.6-3.10`) or an open range (`3.7+`).
-    #[serde(default)]
-    pub versions: Option<Vec<VersionSpec>>,
-    /// `full` (default): traces list every label. `summary`: runs of labels that share a
-    /// name collapse (`__del__ a ×1000`, `alive: [a ×3, b]`), for scenarios with many objects.
-    #[serde(default)]
-    pub trace: Option<TraceMode>,
-    /// The classes, by name; every class derives from `object`. `B: {}` (or `B:`) is a plain
-    /// class.
-    #[serde(default)]
-    #[schemars(schema_with = "classes_schema")]
-    pub classes: Option<BTreeMap<String, Option<ClassSpec>>>,
-    /// The statements, run in order at module level, `repeat:` and `random_edges:` blocks.
-    /// Quote a statement
-    /// that contains `: ` (a dict display): - "x = {'k': a}".
-    #[schemars(length(min = 1))]
-    pub steps: Vec<StepItem>,
-}
-
-/// `trace:`: how traces show labels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TraceMode {
-    Full,
-    Summary,
-}
-
-/// A step: a statement, a `repeat:` block, or a `random_edges:` block.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum StepItem {
-    Statement(Statement),
-    Repeat(RepeatBlock),
-    RandomEdges(RandomEdgesBlock),
-}
-
-/// `- random_edges:` with `list:`, `attrs:`, `seed:`: for each element `L[i]` of the list
-/// (its length `n` read once) and each attribute in order, advance the 64-bit LCG
-/// `x = (x * 6364136223846793005 + 1442695040888963407) mod 2^64` (starting from the seed) and
-/// set `L[i].attr = L[(x >> 33) % n]`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RandomEdgesBlock {
-    pub random_edges: RandomEdges,
-}
-
-/// The settings of a `random_edges:` block.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RandomEdges {
-    /// The NAME of a list.
-    #[schemars(regex(pattern = r"^[A-Za-z][A-Za-z0-9_]*$"))]
-    pub list: String,
-    /// The attributes set on each element, in this order.
-    #[schemars(length(min = 1))]
-    pub attrs: Vec<AttrName>,
-    /// The generator's starting state: 0 to 2^64 - 1.
-    pub seed: u64,
-}
-
-/// An attribute name: an identifier that does not start with `_`.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct AttrName(#[schemars(regex(pattern = r"^[A-Za-z][A-Za-z0-9_]*$"))] pub String);
-
-/// `- repeat: N` with `steps:`: run the steps N times (top level only; blocks nest up to 4
-/// deep).
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RepeatBlock {
-    /// How many times: 1 to 10,000,000.
-    #[schemars(range(min = 1, max = MAX_REPEAT))]
-    pub repeat: u64,
-    /// The statements (and `repeat:` blocks) to repeat.
-    #[schemars(length(min = 1))]
-    pub steps: Vec<StepItem>,
-}
-
-/// The largest `repeat:` count the loader accepts.
-pub const MAX_REPEAT: u64 = 10_000_000;
-
-/// One class of the scenario.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClassSpec {
-    /// The body of `def __del__(self)`: one statement or a list of them. Inside it `self`
-    /// is a name, and `global g`, `g.append(self)`, `self.attr = VALUE`, `del self.attr` and
-    /// `raise RuntimeError()` are also allowed. Absent: the class has no finalizer.
-    #[serde(rename = "__del__", default)]
-    pub del: Option<DelBody>,
-    /// `__slots__`: instances get these slots and no `__dict__` (unless `__dict__` is listed);
-    /// `__weakref__` makes them weakly referenceable; `[]` gives a class that adds nothing to
-    /// `object` (not a GC type before 3.8).
-    #[serde(rename = "__slots__", default)]
-    #[schemars(inner(pattern(r"^([A-Za-z][A-Za-z0-9_]*|__dict__|__weakref__)$")))]
-    pub slots: Option<Vec<String>>,
-}
-
-/// The body of `__del__`: one statement or a list of them.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum DelBody {
-    One(Statement),
-    Many(#[schemars(length(min = 1))] Vec<Statement>),
-}
-
-/// One statement of the scenario language.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(transparent)]
-pub struct Statement(pub String);
-
 impl JsonSchema for Statement {
     fn schema_name() -> Cow<'static, str> {
         "Statement".into()
@@ -208,11 +112,6 @@ impl JsonSchema for Statement {
     }
 }
 
-/// An item of `versions:`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(transparent)]
-pub struct VersionSpec(pub String);
-
 impl JsonSchema for VersionSpec {
     fn schema_name() -> Cow<'static, str> {
         "VersionSpec".into()
@@ -221,14 +120,17 @@ impl JsonSchema for VersionSpec {
         json_schema!({
             "type": "string",
             "description": "A CPython version (`3.12`), a range (`3.6-3.10`) or an open range (`3.7+`), from 2.7, 3.6 … 3.13. Quote it in YAML (\"3.10\"), or YAML reads a number.",
-            "pattern": VERSION_PATTERN,
+            "pattern": version_pattern(),
             "examples": ["3.12", "3.6-3.10", "3.7+"]
         })
     }
 }
 
-fn classes_schema(g: &mut SchemaGenerator) -> Schema {
-    let spec = g.subschema_for::<ClassSpec>();
+/// `classes:`: a mapping from NAMEs to class specs (or nothing), or nothing. Written here because
+/// [`super::raw::RawClasses`] is read by hand (in file order, keeping duplicates for the loader
+/// to report).
+pub(super) fn classes_schema(g: &mut SchemaGenerator) -> Schema {
+    let spec = g.subschema_for::<RawClass>();
     json_schema!({
         "type": ["object", "null"],
         "propertyNames": { "pattern": NAME_PATTERN },
@@ -264,10 +166,4 @@ fn unwrap_descriptions(v: &mut serde_json::Value) {
         serde_json::Value::Array(a) => a.iter_mut().for_each(unwrap_descriptions),
         _ => {}
     }
-}
-
-/// Read a scenario file's text into its raw shape (for tests and tools; the loader is
-/// [`crate::scenario::load`]).
-pub fn parse_shape(text: &str) -> Result<ScenarioFile, serde_yaml::Error> {
-    serde_yaml::from_str(text)
 }

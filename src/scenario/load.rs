@@ -1,0 +1,330 @@
+//! Loading: finding scenario files, reading one, and turning its text into a validated
+//! [`Scenario`] or diagnostics. The text goes through serde into the raw types (`raw.rs`), whose
+//! errors are reworded and placed here; versions and classes are read here, the steps by
+//! `steps.rs`; the semantic checks (`check.rs`) run last, only on a file with no other mistake.
+
+use super::ast::{ClassDef, Pos, Scenario};
+use super::check::{bad_class_name, bad_name, semantics};
+use super::pos::{Locator, advance, yaml_error_pos};
+use super::raw::{RawScenario, TraceMode};
+use super::steps::{parse_step, parse_steps, unrolled};
+use super::{Checker, Diagnostic, LoadError};
+use crate::version::VersionRange;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// The largest number of statements (top level plus `__del__` bodies) a scenario may have.
+pub const MAX_STATEMENTS: usize = 100_000;
+/// At most this many names in one class's `__slots__` (the model keeps an instance's values in
+/// 16-bit-counted blocks; CPython itself has no limit).
+pub const MAX_SLOTS: usize = 1_000;
+/// The most statements a scenario may execute with its repeats unrolled (finalizers aside).
+pub const MAX_UNROLLED: u64 = 50_000_000;
+
+/// The scenario id for a path: the part below the last `scenarios/` folder, without `.yaml`
+/// (`scenarios/seed/cycle_with_del.yaml` → `seed/cycle_with_del`); otherwise the file stem.
+pub fn scenario_id(path: &Path) -> String {
+    let comps: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let tail: Vec<String> = match comps.iter().rposition(|c| c == "scenarios") {
+        Some(i) if i + 1 < comps.len() => comps[i + 1..].to_vec(),
+        _ => vec![comps.last().cloned().unwrap_or_default()],
+    };
+    let mut id = tail.join("/");
+    for ext in [".yaml", ".yml"] {
+        if let Some(s) = id.strip_suffix(ext) {
+            id = s.to_string();
+        }
+    }
+    id
+}
+
+/// Read and validate a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    let bytes = std::fs::read(path).map_err(|e| LoadError {
+        diagnostics: vec![Diagnostic {
+            file: path.to_path_buf(),
+            pos: Pos { line: 0, col: 0 },
+            message: format!("cannot read the file: {e}"),
+        }],
+    })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+            let col = good.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            return Err(LoadError {
+                diagnostics: vec![Diagnostic {
+                    file: path.to_path_buf(),
+                    pos: Pos { line, col },
+                    message: "the file is not valid UTF-8".to_string(),
+                }],
+            });
+        }
+    };
+    parse_scenario(path, &text)
+}
+
+/// Validate scenario text as if read from `path`.
+pub fn parse_scenario(path: &Path, text: &str) -> Result<Scenario, LoadError> {
+    from_text(path, text).map_err(|diagnostics| LoadError { diagnostics })
+}
+
+/// Every `.yaml`/`.yml` file under the given paths (files are taken as they are), sorted.
+/// A path that does not exist is an error.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_file() {
+            out.push(p.clone());
+            continue;
+        }
+        if !p.is_dir() {
+            return Err(format!("{}: no such file or directory", p.display()));
+        }
+        for ext in ["yaml", "yml"] {
+            let pattern = format!("{}/**/*.{ext}", glob::Pattern::escape(&p.to_string_lossy()));
+            let entries = glob::glob(&pattern).map_err(|e| format!("{}: {e}", p.display()))?;
+            for entry in entries {
+                out.push(entry.map_err(|e| format!("{e}"))?);
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Scenario text read from `path` → a validated [`Scenario`], or every problem found (the
+/// semantic checks run only when there is no other).
+fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
+    let mut ck = Checker {
+        file: path,
+        diags: Vec::new(),
+    };
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        ck.error(
+            Pos { line: 1, col: 1 },
+            "the file is empty: a scenario needs at least `steps:` with one statement",
+        );
+        return Err(ck.diags);
+    }
+    let raw: RawScenario = match serde_yaml::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            let (pos, msg) = yaml_error(text, &e);
+            ck.error(pos, msg);
+            return Err(ck.diags);
+        }
+    };
+    let loc = Locator::new(text);
+
+    // versions
+    let mut versions = Vec::new();
+    let vpos = loc.top_key("versions").unwrap_or(Pos { line: 1, col: 1 });
+    let mut cursor = vpos;
+    for v in raw.versions.unwrap_or_default() {
+        let v = v.0;
+        let pos = loc.find(&v, cursor).unwrap_or(cursor);
+        cursor = advance(pos, &v);
+        match v.parse::<VersionRange>() {
+            Ok(r) => versions.push(r),
+            Err(_) => ck.error(
+                pos,
+                format!(
+                    "unknown version `{v}` in versions: write a version (`3.12`), a range (`3.6-3.10`) or an open range (`3.7+`), from 2.7, 3.6 … 3.13"
+                ),
+            ),
+        }
+    }
+
+    // classes
+    let cpos = loc.top_key("classes").unwrap_or(Pos { line: 1, col: 1 });
+    let mut classes: Vec<ClassDef> = Vec::new();
+    let mut cursor = cpos;
+    let mut total_statements = 0usize;
+    for (name, rc) in raw.classes.map(|c| c.0).unwrap_or_default() {
+        let rc = rc.unwrap_or_default();
+        let pos = loc
+            .find(&format!("{name}:"), cursor)
+            .or_else(|| loc.find(&name, cursor))
+            .unwrap_or(cursor);
+        cursor = advance(pos, &name);
+        if let Some(msg) = bad_class_name(&name) {
+            ck.error(pos, msg);
+        }
+        if classes.iter().any(|c| c.name == name) {
+            ck.error(pos, format!("class `{name}` is defined twice"));
+            continue;
+        }
+        let del = rc.del.map(|d| {
+            let texts = d.into_texts();
+            let mut steps = Vec::new();
+            for t in texts {
+                let (p, verbatim) = loc.locate(t.trim(), cursor);
+                cursor = advance(p, t.trim());
+                total_statements += 1;
+                if let Some(s) = parse_step(&mut ck, &t, p, verbatim) {
+                    steps.push(s);
+                }
+            }
+            steps
+        });
+        if let Some(slots) = &rc.slots
+            && slots.len() > MAX_SLOTS
+        {
+            ck.error(
+                pos,
+                format!(
+                    "class `{name}` lists {} names in __slots__; the limit is {MAX_SLOTS}",
+                    slots.len()
+                ),
+            );
+        }
+        if let Some(slots) = &rc.slots {
+            let mut seen = HashSet::new();
+            for s in slots {
+                let p = loc.find(s, pos).unwrap_or(pos);
+                if s != "__dict__"
+                    && s != "__weakref__"
+                    && let Some(msg) = bad_name(s)
+                {
+                    ck.error(p, format!("in __slots__: {msg}"));
+                }
+                if !seen.insert(s.clone()) {
+                    ck.error(
+                        p,
+                        format!("slot `{s}` is listed twice in __slots__ of `{name}`"),
+                    );
+                }
+            }
+        }
+        classes.push(ClassDef {
+            name,
+            del,
+            slots: rc.slots,
+            pos,
+        });
+    }
+
+    // steps
+    let spos = loc.top_key("steps");
+    let mut steps = Vec::new();
+    match raw.steps {
+        None => ck.error(
+            Pos { line: 1, col: 1 },
+            "missing `steps:`: a scenario needs a non-empty list of statements",
+        ),
+        Some(v) if v.is_empty() => ck.error(
+            spos.unwrap_or(Pos { line: 1, col: 1 }),
+            "`steps:` is empty: a scenario needs at least one statement",
+        ),
+        Some(v) => {
+            let mut cursor = spos.unwrap_or(Pos { line: 1, col: 1 });
+            steps = parse_steps(&mut ck, &loc, v, &mut cursor, 0, &mut total_statements);
+        }
+    }
+    if unrolled(&steps) > MAX_UNROLLED {
+        ck.error(
+            spos.unwrap_or(Pos { line: 1, col: 1 }),
+            format!(
+                "with its `repeat:` blocks unrolled the scenario runs {} statements; the limit is {MAX_UNROLLED}",
+                unrolled(&steps)
+            ),
+        );
+    }
+    if total_statements > MAX_STATEMENTS {
+        ck.error(
+            spos.unwrap_or(Pos { line: 1, col: 1 }),
+            format!(
+                "the scenario has {total_statements} statements; the limit is {MAX_STATEMENTS}"
+            ),
+        );
+    }
+
+    let scenario = Scenario {
+        path: path.to_path_buf(),
+        id: scenario_id(path),
+        description: raw.description.unwrap_or_default(),
+        versions,
+        classes,
+        steps,
+        summary: raw.trace == Some(TraceMode::Summary),
+    };
+    if ck.diags.is_empty() {
+        semantics(&mut ck, &scenario);
+    }
+    if ck.diags.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(ck.diags)
+    }
+}
+
+/// A serde_yaml error as a diagnostic: its position (inside the text) and its message, with
+/// the hint that fits the usual cause.
+fn yaml_error(text: &str, e: &serde_yaml::Error) -> (Pos, String) {
+    let mut pos = yaml_error_pos(e);
+    // serde_yaml may point past the end of the text; point at the last line instead.
+    let last = text.lines().count().max(1);
+    if pos.line > last {
+        pos = Pos {
+            line: last,
+            col: text
+                .lines()
+                .last()
+                .map(|l| l.chars().count() + 1)
+                .unwrap_or(1),
+        };
+    }
+    let mut msg = e.to_string();
+    // serde_yaml appends " at line L column C"; the position is already in front.
+    if let Some(i) = msg.find(" at line ") {
+        msg.truncate(i);
+    }
+    let line_has_tab = text
+        .lines()
+        .nth(pos.line.saturating_sub(1))
+        .is_some_and(|l| l.contains('\t'));
+    if line_has_tab || (text.contains('\t') && msg.contains("tab")) {
+        msg.push_str(" (a tab character: YAML indentation must use spaces, not tabs)");
+    }
+    if let Some(rest) = msg.strip_prefix("duplicate field `") {
+        // serde_yaml gives no position: point at the second occurrence of the key.
+        let key = rest.trim_end_matches('`').to_string();
+        let hits: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| {
+                l.strip_prefix(key.as_str())
+                    .is_some_and(|r| r.trim_start().starts_with(':'))
+            })
+            .map(|(i, _)| i + 1)
+            .collect();
+        if let Some(line) = hits.get(1) {
+            pos = Pos {
+                line: *line,
+                col: 1,
+            };
+        }
+        msg = format!("top-level key `{key}` appears twice (YAML keys must be unique)");
+    }
+    if msg.contains("mapping values are not allowed") {
+        msg.push_str(
+            " (a statement that contains `: `, such as a dict display, must be quoted: - \"x = {'k': a}\")",
+        );
+    }
+    if msg.contains("unknown field") {
+        msg.push_str(
+            " (top level: description, versions, trace, classes, steps; class: __del__, __slots__)",
+        );
+    }
+    (pos, msg)
+}

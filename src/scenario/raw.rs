@@ -1,0 +1,199 @@
+//! The shape of a scenario file as serde reads it: the one copy of the file's raw types.
+//!
+//! The loader (`load.rs`) deserializes a file into [`RawScenario`] and then checks what serde
+//! cannot (positions, statements, names); the JSON Schema (`schema.rs`) is derived from the same
+//! types, whose doc comments are its descriptions, so the schema cannot drift from what the
+//! loader accepts. The Rust names are the ones serde shows in its messages (`expected struct
+//! RawClass`); the schema names (`ClassSpec`, `DelBody`) are set with `#[schemars(rename)]`.
+//!
+//! The loader reads `steps:` as plain YAML values and checks them by hand (`steps.rs`), so that
+//! every mistake in a step gets its own line and column; [`StepItem`] and the block types below
+//! are the typed form of the same shape, which the schema describes and [`parse_shape`] reads.
+//! [`RawScenario`] takes the step type as a parameter to serve both.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use std::fmt;
+
+/// A scenario file: a tiny straight-line Python program whose garbage-collection behaviour
+/// gcconform checks against real CPython, version by version (docs/scenarios.md).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "gcconform scenario")]
+pub struct RawScenario<S = Option<Vec<serde_yaml::Value>>> {
+    /// Free text: what the scenario shows, and what each CPython version really does.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The versions the scenario applies to (default: all of 2.7, 3.6 … 3.13): a version
+    /// (`3.12`), a range (`3.6-3.10`) or an open range (`3.7+`).
+    #[serde(default)]
+    pub versions: Option<Vec<VersionSpec>>,
+    /// The classes, by name; every class derives from `object`. `B: {}` (or `B:`) is a plain
+    /// class.
+    #[serde(default)]
+    #[schemars(schema_with = "super::schema::classes_schema")]
+    pub classes: Option<RawClasses>,
+    /// The statements, run in order at module level, `repeat:` and `random_edges:` blocks.
+    /// Quote a statement that contains `: ` (a dict display): - "x = {'k': a}".
+    //
+    // No `#[serde(default)]`: a missing `steps:` reads as `None` for the loader (which reports
+    // it with its own message), fails `parse_shape`, and is required by the schema.
+    #[schemars(length(min = 1))]
+    pub steps: S,
+    /// `full` (default): traces list every label. `summary`: runs of labels that share a
+    /// name collapse (`__del__ a ×1000`, `alive: [a ×3, b]`), for scenarios with many objects.
+    #[serde(default)]
+    pub trace: Option<TraceMode>,
+}
+
+/// A scenario file with its steps read into their typed form (see [`parse_shape`]).
+pub type ScenarioFile = RawScenario<Vec<StepItem>>;
+
+/// Read a scenario file's text into its typed raw shape (for tests and tools; the loader is
+/// [`crate::scenario::load`]).
+pub fn parse_shape(text: &str) -> Result<ScenarioFile, serde_yaml::Error> {
+    serde_yaml::from_str(text)
+}
+
+/// `trace:`: how traces show labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TraceMode {
+    Full,
+    Summary,
+}
+
+/// An item of `versions:` (its schema is written in `schema.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct VersionSpec(pub String);
+
+/// One statement of the scenario language (its schema is written in `schema.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Statement(pub String);
+
+/// `classes:`, in file order; duplicate names are kept so the checker can report them. `B:`
+/// with nothing after it is `None`.
+#[derive(Debug)]
+pub struct RawClasses(pub Vec<(String, Option<RawClass>)>);
+
+impl<'a> IntoIterator for &'a RawClasses {
+    type Item = &'a (String, Option<RawClass>);
+    type IntoIter = std::slice::Iter<'a, (String, Option<RawClass>)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<'de> Deserialize<'de> for RawClasses {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawClasses;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping of class names to class specs")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<RawClasses, A::Error> {
+                let mut v = Vec::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    let spec: Option<RawClass> = m.next_value()?;
+                    v.push((k, spec));
+                }
+                Ok(RawClasses(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// One class of the scenario.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ClassSpec")]
+pub struct RawClass {
+    /// The body of `def __del__(self)`: one statement or a list of them. Inside it `self`
+    /// is a name, and `global g`, `g.append(self)`, `self.attr = VALUE`, `del self.attr` and
+    /// `raise RuntimeError()` are also allowed. Absent: the class has no finalizer.
+    #[serde(rename = "__del__", default)]
+    pub del: Option<StrOrList>,
+    /// `__slots__`: instances get these slots and no `__dict__` (unless `__dict__` is listed);
+    /// `__weakref__` makes them weakly referenceable; `[]` gives a class that adds nothing to
+    /// `object` (not a GC type before 3.8).
+    #[serde(rename = "__slots__", default)]
+    #[schemars(inner(pattern(r"^([A-Za-z][A-Za-z0-9_]*|__dict__|__weakref__)$")))]
+    pub slots: Option<Vec<String>>,
+}
+
+/// The body of `__del__`: one statement or a list of them.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "DelBody")]
+pub enum StrOrList {
+    One(Statement),
+    Many(#[schemars(length(min = 1))] Vec<Statement>),
+}
+
+impl StrOrList {
+    /// The statements' texts, in order.
+    pub fn into_texts(self) -> Vec<String> {
+        match self {
+            StrOrList::One(s) => vec![s.0],
+            StrOrList::Many(v) => v.into_iter().map(|s| s.0).collect(),
+        }
+    }
+}
+
+/// The largest `repeat:` count.
+pub const MAX_REPEAT: u64 = 10_000_000;
+
+/// A step: a statement, a `repeat:` block, or a `random_edges:` block.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum StepItem {
+    Statement(Statement),
+    Repeat(RepeatBlock),
+    RandomEdges(RandomEdgesBlock),
+}
+
+/// `- repeat: N` with `steps:`: run the steps N times (top level only; blocks nest up to 4
+/// deep).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatBlock {
+    /// How many times: 1 to 10,000,000.
+    #[schemars(range(min = 1, max = MAX_REPEAT))]
+    pub repeat: u64,
+    /// The statements (and `repeat:` blocks) to repeat.
+    #[schemars(length(min = 1))]
+    pub steps: Vec<StepItem>,
+}
+
+/// `- random_edges:` with `list:`, `attrs:`, `seed:`: for each element `L[i]` of the list
+/// (its length `n` read once) and each attribute in order, advance the 64-bit LCG
+/// `x = (x * 6364136223846793005 + 1442695040888963407) mod 2^64` (starting from the seed) and
+/// set `L[i].attr = L[(x >> 33) % n]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RandomEdgesBlock {
+    pub random_edges: RandomEdges,
+}
+
+/// The settings of a `random_edges:` block.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RandomEdges {
+    /// The NAME of a list.
+    #[schemars(regex(pattern = super::schema::NAME_PATTERN))]
+    pub list: String,
+    /// The attributes set on each element, in this order.
+    #[schemars(length(min = 1))]
+    pub attrs: Vec<AttrName>,
+    /// The generator's starting state: 0 to 2^64 - 1.
+    pub seed: u64,
+}
+
+/// An attribute name: an identifier that does not start with `_`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AttrName(#[schemars(regex(pattern = super::schema::NAME_PATTERN))] pub String);
