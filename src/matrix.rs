@@ -432,6 +432,59 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or_default().to_string()
 }
 
+/// The matrix as JUnit XML: one test case per scenario × version × side (`model 3.12`,
+/// `cpython 3.12`, classed by scenario id). An expected failure, a side not run and a missing
+/// interpreter are skipped cases (with the reason); `disagree`, `xpass` and `missing` fail.
+pub fn render_junit(m: &Matrix) -> String {
+    use crate::compare::junit::{Case, Outcome, render};
+    let note = |what: &str| {
+        m.notes
+            .iter()
+            .find(|n| n.what == what)
+            .map(|n| n.text.clone())
+            .unwrap_or_default()
+    };
+    let mut cases = Vec::new();
+    for row in &m.scenarios {
+        for (v, cell) in &row.cells {
+            for (side, status) in [("model", cell.model), ("cpython", cell.cpython)] {
+                let text = note(&format!("{side}/{v}/{}", row.id));
+                let fail = |kind| Outcome::Fail {
+                    kind,
+                    message: text.clone(),
+                    text: text.clone(),
+                };
+                let skip = |kind, message: &str| Outcome::Skipped {
+                    kind,
+                    message: message.to_string(),
+                };
+                let outcome = match status {
+                    Status::Agree => Outcome::Pass,
+                    Status::Disagree => fail("disagree"),
+                    Status::Xpass => fail("xpass"),
+                    Status::Missing => Outcome::Fail {
+                        kind: "missing",
+                        message: "no expected block to compare with".into(),
+                        text: "record it from real CPython with `gcconform bless`".into(),
+                    },
+                    Status::Xfail => skip("xfail", &text),
+                    Status::NotRun => skip("not-run", "live interpreters were not run"),
+                    Status::MissingInterpreter => skip(
+                        "missing-interpreter",
+                        "no CPython interpreter of this version",
+                    ),
+                };
+                cases.push(Case {
+                    class: row.id.clone(),
+                    name: format!("{side} {v}"),
+                    outcome,
+                });
+            }
+        }
+    }
+    render("gcconform matrix", &cases)
+}
+
 /// The matrix as JSON (schema 1): sorted keys, two-space indentation, a final newline.
 pub fn render_json(m: &Matrix) -> String {
     // Through `Value`, whose maps are sorted, so every object's keys come out sorted.

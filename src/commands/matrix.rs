@@ -3,7 +3,7 @@
 
 use crate::commands::Selectors;
 use crate::compare::xfail::Xfail;
-use crate::matrix::{DEFAULT_XFAIL, Options, build, render_json, render_markdown};
+use crate::matrix::{DEFAULT_XFAIL, Options, build, render_json, render_junit, render_markdown};
 use crate::runner::Interpreter;
 use crate::service::select::{select_model, select_python};
 use crate::service::{Context, ExitStatus};
@@ -17,7 +17,7 @@ use std::path::PathBuf;
 pub struct MatrixArgs {
     #[command(flatten)]
     pub select: Selectors,
-    /// Markdown for people, or JSON (stable shape) for tools.
+    /// Markdown for people, JSON (stable shape) for tools, or JUnit XML for CI systems.
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: Format,
     /// Compare only the model with expected/; run no interpreter (fast, deterministic; the
@@ -37,6 +37,8 @@ pub struct MatrixArgs {
 pub enum Format {
     Markdown,
     Json,
+    /// JUnit XML, one test case per scenario × version × side.
+    Junit,
 }
 
 /// `gcconform matrix`.
@@ -106,6 +108,7 @@ pub fn exec(ctx: &Context, args: &MatrixArgs) -> anyhow::Result<ExitStatus> {
     let text = match args.format {
         Format::Markdown => render_markdown(&matrix),
         Format::Json => render_json(&matrix),
+        Format::Junit => render_junit(&matrix),
     };
     match &args.output {
         Some(path) => crate::util::fs::write_atomic(path, text.as_bytes())

@@ -2,6 +2,7 @@
 
 use crate::commands::Selectors;
 use crate::compare::check::{self, Check};
+use crate::compare::junit::{self, Case, Outcome};
 use crate::compare::output::{
     RunFormat, RunJson, Tally, fail_marker, failure_block, failure_block_with, print_run_summary,
     reproducer_lines,
@@ -19,7 +20,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct RunArgs {
     #[command(flatten)]
     pub select: Selectors,
-    /// `text` (FAIL lines and a summary) or `json` (every check; see README).
+    /// `text` (FAIL lines and a summary), `json` (every check; see docs/formats.md) or
+    /// `junit` (JUnit XML for CI systems).
     #[arg(long, value_enum, default_value_t)]
     pub format: RunFormat,
     /// Stop at the first check that does not agree.
@@ -153,7 +155,17 @@ pub fn exec(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
     for e in &checks {
         tally.add(&e.check);
     }
-    if args.format == RunFormat::Json {
+    if args.format == RunFormat::Junit {
+        let cases: Vec<Case> = checks
+            .iter()
+            .map(|e| Case {
+                class: scenarios[e.scenario].id.clone(),
+                name: format!("{} {}", e.side.name(), e.version),
+                outcome: Outcome::of(&e.check),
+            })
+            .collect();
+        print!("{}", junit::render("gcconform run", &cases));
+    } else if args.format == RunFormat::Json {
         let mut report = RunJson::default();
         for e in &checks {
             let s = &scenarios[e.scenario];

@@ -4,6 +4,7 @@
 //! ([`output`]).
 
 pub mod check;
+pub mod junit;
 pub mod output;
 pub mod report;
 pub mod verdict;

@@ -63,6 +63,8 @@ pub enum RunFormat {
     Text,
     /// One JSON object (schema 1, see the module documentation).
     Json,
+    /// JUnit XML: one test case per scenario × version × side.
+    Junit,
 }
 
 /// The `FAIL` marker of a failure line on stdout.
