@@ -1,11 +1,15 @@
 //! `gcconform fuzz`: random valid scenarios from a seed, the model (with its invariants)
 //! against the interpreters, disagreements shrunk and saved (the campaign is [`crate::fuzz`]).
 
-use crate::fuzz::{Campaign, shrink, summary, summary_json, write_shrunk};
+use crate::fuzz::{
+    Campaign, classify, draft, evaluate, load_draft, scenario_path, shrink, summary, summary_json,
+    write_shrunk,
+};
 use crate::service::select::{discover, select};
 use crate::service::{Context, ExitStatus};
 use crate::version::{Version, VersionSelection, version_list};
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -32,7 +36,15 @@ pub struct FuzzArgs {
     /// How many disagreements of each kind (per version) are shrunk and written.
     #[arg(long, value_name = "N", default_value = "2")]
     pub shrink_per_kind: usize,
-    /// `text` (a summary) or `json` (the same facts, stable shape; see README).
+    /// Print the generated scenario SEED:INDEX (the seed and the scenario's number in its
+    /// campaign) instead of running a campaign; with --run, also check it.
+    #[arg(long, value_name = "SEED:INDEX")]
+    pub replay: Option<String>,
+    /// With --replay: check the scenario (model with invariants against the interpreters).
+    #[arg(long, requires = "replay")]
+    pub run: bool,
+    /// `text` (a summary) or `json` (every check and the summary, stable shape; see
+    /// docs/formats.md).
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: FuzzFormat,
 }
@@ -75,6 +87,9 @@ pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
         }
         interps.keys().copied().collect()
     };
+    if let Some(spec) = &args.replay {
+        return replay(spec, args.run, versions, &interps, ctx);
+    }
     let c = Campaign {
         seed: args.seed,
         count: args.count,
@@ -89,17 +104,25 @@ pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
     } else {
         "model with invariants against CPython".to_string()
     };
-    eprintln!(
-        "fuzz: seed {}, {} scenarios, versions {}: {what}",
-        c.seed,
-        c.count,
-        version_list(&c.versions)
-    );
+    // Progress (and this header) only on a terminal, like `run`'s progress line.
+    let show = std::io::stderr().is_terminal();
+    if show {
+        eprintln!(
+            "fuzz: seed {}, {} scenarios, versions {}: {what}",
+            c.seed,
+            c.count,
+            version_list(&c.versions)
+        );
+    }
     // Panics are caught and reported as findings; keep the default hook from printing each.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let started = Instant::now();
-    let res = c.run(&|m| eprintln!("fuzz: {m}"));
+    let res = c.run(&|m| {
+        if show {
+            eprintln!("fuzz: {m}");
+        }
+    });
     std::panic::set_hook(hook);
     let written = match write_shrunk(&c, &res.shrunk, &args.out) {
         Ok(w) => w,
@@ -117,4 +140,54 @@ pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
         ),
     }
     Ok(status | ExitStatus::Disagree.when(!res.findings.is_empty() || !res.invalid.is_empty()))
+}
+
+/// `--replay SEED:INDEX [--run]`: print one generated scenario, and with `--run` check it on
+/// every selected version (its classification per version; exit 1 if any disagrees).
+fn replay(
+    spec: &str,
+    run: bool,
+    versions: Vec<Version>,
+    interps: &BTreeMap<Version, crate::runner::Interpreter>,
+    ctx: &Context,
+) -> anyhow::Result<ExitStatus> {
+    let parsed = spec.split_once(':').and_then(|(s, i)| {
+        Some((
+            s.trim().parse::<u64>().ok()?,
+            i.trim().parse::<usize>().ok()?,
+        ))
+    });
+    let Some((seed, index)) = parsed else {
+        eprintln!("gcconform: --replay {spec}: expected SEED:INDEX, two numbers (`7:12`)");
+        return Ok(ExitStatus::BadInput);
+    };
+    let d = draft(seed, index);
+    print!(
+        "{}",
+        d.to_yaml(&format!("gcconform fuzz --seed {seed}: scenario {index}"))
+    );
+    if !run {
+        return Ok(ExitStatus::Ok);
+    }
+    let sc = match load_draft(&d, &scenario_path(seed, index)) {
+        Ok(sc) => sc,
+        Err(e) => {
+            eprintln!("gcconform: the generated scenario does not load (a generator bug): {e}");
+            return Ok(ExitStatus::Disagree);
+        }
+    };
+    let mut status = ExitStatus::Ok;
+    for v in versions.into_iter().filter(|v| sc.applies_to(*v)) {
+        let o = evaluate(&sc, v, interps.get(&v), ctx.timeout);
+        let verdict = match classify(&o) {
+            None if o.python.is_none() => "model invariants hold".to_string(),
+            None => "agree".to_string(),
+            Some(k) => {
+                status |= ExitStatus::Disagree;
+                k.to_string()
+            }
+        };
+        eprintln!("fuzz: {seed}:{index} under {v}: {verdict}");
+    }
+    Ok(status)
 }

@@ -84,6 +84,15 @@ pub fn summary_json(
         "invariant_violations": invariant,
         "versions": serde_json::Value::Object(per_version),
         "findings": findings,
+        "cases": res
+            .cases
+            .iter()
+            .map(|(i, v, k)| json!({
+                "scenario": i,
+                "version": v.to_string(),
+                "status": k.as_ref().map_or("agree".to_string(), |k| k.to_string()),
+            }))
+            .collect::<Vec<_>>(),
         "written": files,
     })
 }
@@ -296,6 +305,8 @@ pub struct CampaignResult {
     pub invalid: Vec<(usize, String)>,
     pub checks: usize,
     pub findings: Vec<Finding>,
+    /// Every check, in order: (scenario index, version, its disagreement if any).
+    pub cases: Vec<(usize, Version, Option<DiffKind>)>,
     /// Checks where the checked model run drifted from `model::run`.
     pub drift: usize,
     pub shrunk: Vec<Shrunk>,
@@ -373,7 +384,9 @@ impl Campaign {
             if o.drift {
                 res.drift += 1;
             }
-            if let Some(kind) = classify(o) {
+            let kind = classify(o);
+            res.cases.push((*i, *v, kind.clone()));
+            if let Some(kind) = kind {
                 res.findings.push(Finding {
                     index: *i,
                     version: *v,
