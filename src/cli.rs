@@ -8,13 +8,12 @@
 //! asked for explicitly and is missing). When several apply: 2, then 3, then 1.
 
 use crate::commands::{
-    bench, bless, diff, explain, fuzz, graph, interpreters, matrix, run, schema, speed, trace,
+    bench, bless, diff, explain, fuzz, graph, interpreters, matrix, new, run, schema, speed, trace,
     translate,
 };
 use crate::service::context::DEFAULT_EXPECTED;
 use crate::service::{Context, ExitStatus};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// Checks, version by version, what CPython's garbage collector does: a Rust model and real
@@ -22,61 +21,77 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(name = "gcconform", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// Directory of recorded traces.
-    #[arg(long, global = true, value_name = "DIR", default_value = DEFAULT_EXPECTED)]
-    pub expected: PathBuf,
-    /// Seconds an interpreter may run one scenario before it is killed.
-    #[arg(long, global = true, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
-    pub timeout: Duration,
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// The subcommands, in the order `--help` lists them.
+/// The subcommands, in the order `--help` lists them: the workflow first.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print a scenario's trace, from the model or from a real interpreter.
-    Trace(trace::TraceArgs),
-    /// Print the Python program that stands for a scenario.
-    Translate(translate::TranslateArgs),
     /// Check the model and every installed interpreter against expected/.
     Run(run::RunArgs),
-    /// Compare the model with every installed interpreter directly (no expected/).
+    /// Write a new scenario file to start from.
+    New(new::NewArgs),
+    /// Compare the model with every installed interpreter directly (no expected/), and show
+    /// what each CPython version does.
     Diff(diff::DiffArgs),
     /// Record expected/ from every installed CPython interpreter (never from the model).
     Bless(bless::BlessArgs),
-    /// List the interpreters found and the versions that have none.
-    Interpreters,
-    /// Generate random valid scenarios from a seed, compare the model (with its invariants)
-    /// with the interpreters, and shrink and save every kind of disagreement.
-    Fuzz(fuzz::FuzzArgs),
-    /// Scenarios × versions: whether the model and real CPython agree with expected/, and which
-    /// versions behave alike (Markdown or JSON).
-    Matrix(matrix::MatrixArgs),
-    /// Draw the model's heap before and after each collection (or around one statement):
-    /// objects, references, cycles, fates, and where CPython disagrees (DOT or SVG).
-    Graph(graph::GraphArgs),
-    /// Print (or write) the JSON Schema of scenario files (docs/scenario.schema.json).
-    Schema(schema::SchemaArgs),
-    /// Benchmarks: the model's collector against CPython on the same heaps, and corpus wall time.
-    Bench(bench::BenchArgs),
-    /// Scenario runs per second per interpreter: fork-isolated against one fresh process per
-    /// scenario (the README's performance numbers).
-    Speed(speed::SpeedArgs),
+    /// Print a scenario's trace, from the model or from a real interpreter.
+    Trace(trace::TraceArgs),
     /// Narrate, from the model's own decisions, what each collection did and why every object
     /// was freed or is still alive.
     Explain(explain::ExplainArgs),
+    /// Draw the model's heap before and after each collection (or around one statement):
+    /// objects, references, cycles, fates, and where CPython disagrees (DOT or SVG).
+    Graph(graph::GraphArgs),
+    /// Scenarios × versions: whether the model and real CPython agree with expected/, and which
+    /// versions behave alike (Markdown, JSON or JUnit).
+    Matrix(matrix::MatrixArgs),
+    /// Generate random valid scenarios from a seed, compare the model (with its invariants)
+    /// with the interpreters, and shrink and save every kind of disagreement.
+    Fuzz(fuzz::FuzzArgs),
+    /// Print the Python program that stands for a scenario.
+    Translate(translate::TranslateArgs),
+    /// List the interpreters found and the versions that have none.
+    Interpreters,
+    /// Benchmarks: the model's collector against CPython on the same heaps, and corpus wall time.
+    Bench(bench::BenchArgs),
+    /// Scenario runs per second per interpreter: fork-isolated against one fresh process per
+    /// scenario.
+    Speed(speed::SpeedArgs),
+    /// Print (or write) the JSON Schema of scenario files (docs/scenario.schema.json).
+    Schema(schema::SchemaArgs),
 }
 
-fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
-    if secs.is_nan() || secs <= 0.0 {
-        return Err(format!("the timeout must be positive, not {s}"));
+impl Command {
+    /// The context the command runs in: its `--expected` and `--timeout`, where it has them.
+    pub fn context(&self) -> Context {
+        let (expected, timeout) = match self {
+            Command::Run(a) => (Some(&a.expected), Some(&a.timeout)),
+            Command::Bless(a) => (Some(&a.expected), Some(&a.timeout)),
+            Command::Matrix(a) => (Some(&a.expected), Some(&a.timeout)),
+            Command::Graph(a) => (Some(&a.expected), Some(&a.timeout)),
+            Command::Diff(a) => (None, Some(&a.timeout)),
+            Command::Trace(a) => (None, Some(&a.timeout)),
+            Command::Fuzz(a) => (None, Some(&a.timeout)),
+            Command::Speed(a) => (None, Some(&a.timeout)),
+            Command::Bench(a) => (None, Some(&a.timeout)),
+            Command::New(_)
+            | Command::Explain(_)
+            | Command::Translate(_)
+            | Command::Interpreters
+            | Command::Schema(_) => (None, None),
+        };
+        Context::cli(
+            expected.map_or_else(|| DEFAULT_EXPECTED.into(), |e| e.expected.clone()),
+            timeout.map_or(DEFAULT_TIMEOUT, |t| t.timeout),
+        )
     }
-    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
 }
+
+/// The timeout of commands that have no `--timeout`.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Entry point of the binary: parse arguments, run, exit with the documented code.
 pub fn main() -> ! {
@@ -98,8 +113,9 @@ pub fn main() -> ! {
 
 /// Run a parsed command line.
 pub fn run_cli(cli: &Cli) -> anyhow::Result<ExitStatus> {
-    let ctx = Context::cli(cli.expected.clone(), cli.timeout);
+    let ctx = cli.command.context();
     match &cli.command {
+        Command::New(a) => new::exec(&ctx, a),
         Command::Trace(a) => trace::exec(&ctx, a),
         Command::Translate(a) => translate::exec(&ctx, a),
         Command::Run(a) => run::exec(&ctx, a),
@@ -121,6 +137,7 @@ mod tests {
     use super::*;
     use crate::commands::trace::{TraceArgs, TraceSource};
     use clap::CommandFactory;
+    use std::path::PathBuf;
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("gcconform").chain(args.iter().copied()))
@@ -134,24 +151,14 @@ mod tests {
     #[test]
     fn parses_subcommands_and_defaults() {
         let c = parse(&["run"]).unwrap();
-        assert_eq!(c.expected, PathBuf::from("expected"));
-        assert_eq!(c.timeout, Duration::from_secs(10));
+        assert_eq!(c.command.context().expected, PathBuf::from("expected"));
+        assert_eq!(c.command.context().timeout, Duration::from_secs(10));
         assert!(
             matches!(&c.command, Command::Run(a) if a.select.scenarios.paths == [PathBuf::from("scenarios")])
         );
 
-        let c = parse(&[
-            "diff",
-            "a.yaml",
-            "dir",
-            "--timeout",
-            "2.5",
-            "--expected",
-            "exp",
-        ])
-        .unwrap();
-        assert_eq!(c.timeout, Duration::from_millis(2500));
-        assert_eq!(c.expected, PathBuf::from("exp"));
+        let c = parse(&["diff", "a.yaml", "dir", "--timeout", "2.5"]).unwrap();
+        assert_eq!(c.command.context().timeout, Duration::from_millis(2500));
         assert!(matches!(&c.command, Command::Diff(a) if a.select.scenarios.paths.len() == 2));
 
         let c = parse(&["trace", "x.yaml", "--model", "3.12"]).unwrap();

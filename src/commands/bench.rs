@@ -1,6 +1,7 @@
 //! `gcconform bench`: the three benchmark tables ([`crate::bench`]).
 
 use crate::bench::{collector_table, corpus_table, throughput_table};
+use crate::commands::Timeout;
 use crate::service::load::load_scenarios;
 use crate::service::{Context, ExitStatus};
 use clap::Args;
@@ -30,6 +31,8 @@ pub struct BenchArgs {
     /// Skip the collector table.
     #[arg(long)]
     pub no_collector: bool,
+    #[command(flatten)]
+    pub timeout: Timeout,
 }
 
 /// A benchmark heap size: at least one ring of 10, at most what fits in memory on both sides.

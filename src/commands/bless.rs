@@ -2,6 +2,7 @@
 //! through the one bless policy ([`crate::service::bless`]).
 
 use crate::commands::ScenarioSelect;
+use crate::commands::{ExpectedDir, Timeout};
 use crate::service::bless::{bless_all, describe, refusal};
 use crate::service::select::select_python;
 use crate::service::{Context, ExitStatus};
@@ -18,6 +19,10 @@ pub struct BlessArgs {
     /// Versions not selected keep their blocks.
     #[arg(long, value_name = "VERSIONS|PATH")]
     pub python: Vec<String>,
+    #[command(flatten)]
+    pub expected: ExpectedDir,
+    #[command(flatten)]
+    pub timeout: Timeout,
 }
 
 /// `gcconform bless`.

@@ -4,6 +4,7 @@
 //! disagreements.
 
 use crate::commands::Selectors;
+use crate::commands::Timeout;
 use crate::compare::check::{self, Check};
 use crate::compare::output::{
     Tally, fail_marker, failure_block, print_grouped, print_run_summary, reproducer_lines,
@@ -24,6 +25,8 @@ pub struct DiffArgs {
     /// Stop at the first scenario where the model and CPython differ.
     #[arg(long)]
     pub fail_fast: bool,
+    #[command(flatten)]
+    pub timeout: Timeout,
 }
 
 /// `gcconform diff`.

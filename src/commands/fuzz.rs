@@ -1,6 +1,7 @@
 //! `gcconform fuzz`: random valid scenarios from a seed, the model (with its invariants)
 //! against the interpreters, disagreements shrunk and saved (the campaign is [`crate::fuzz`]).
 
+use crate::commands::Timeout;
 use crate::fuzz::{
     Campaign, classify, draft, evaluate, load_draft, scenario_path, shrink, summary, summary_json,
     write_shrunk,
@@ -47,6 +48,8 @@ pub struct FuzzArgs {
     /// docs/formats.md).
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: FuzzFormat,
+    #[command(flatten)]
+    pub timeout: Timeout,
 }
 
 /// Output format of `gcconform fuzz`.

@@ -2,6 +2,7 @@
 //! statement), as Graphviz DOT or SVG, marking where CPython disagrees (the pictures are made by
 //! [`crate::graph`]).
 
+use crate::commands::{ExpectedDir, Timeout};
 use crate::expected;
 use crate::graph::{At, GraphFormat, Reference, dot_available, render, to_svg};
 use crate::runner;
@@ -41,6 +42,10 @@ pub struct GraphArgs {
     /// Run no interpreter: compare with the trace recorded in expected/ only.
     #[arg(long, conflicts_with = "python")]
     pub no_live: bool,
+    #[command(flatten)]
+    pub expected: ExpectedDir,
+    #[command(flatten)]
+    pub timeout: Timeout,
 }
 
 fn reference_for(

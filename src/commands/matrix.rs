@@ -2,6 +2,7 @@
 //! `expected/`, and which versions behave alike (the work is in [`crate::matrix`]).
 
 use crate::commands::Selectors;
+use crate::commands::{ExpectedDir, Timeout};
 use crate::compare::xfail::Xfail;
 use crate::matrix::{DEFAULT_XFAIL, Options, build, render_json, render_junit, render_markdown};
 use crate::runner::Interpreter;
@@ -30,6 +31,10 @@ pub struct MatrixArgs {
     /// The expected-failure list.
     #[arg(long, value_name = "FILE", default_value = DEFAULT_XFAIL)]
     pub xfail: PathBuf,
+    #[command(flatten)]
+    pub expected: ExpectedDir,
+    #[command(flatten)]
+    pub timeout: Timeout,
 }
 
 /// Output format of `gcconform matrix`.

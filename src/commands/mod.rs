@@ -11,6 +11,7 @@ pub mod fuzz;
 pub mod graph;
 pub mod interpreters;
 pub mod matrix;
+pub mod new;
 pub mod run;
 pub mod schema;
 pub mod speed;
@@ -18,9 +19,11 @@ pub mod trace;
 pub mod translate;
 
 use crate::scenario::Scenario;
+use crate::service::context::DEFAULT_EXPECTED;
 use crate::service::load::{Loaded, load_scenarios};
 use clap::Args;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The scenarios a command works on: paths and `-k` patterns.
 #[derive(Debug, Args)]
@@ -96,4 +99,31 @@ pub fn filter_scenarios(
         ));
     }
     Ok(kept)
+}
+
+/// `--expected DIR`, on the commands that read or write `expected/`.
+#[derive(Debug, Clone, Args)]
+pub struct ExpectedDir {
+    /// Directory of recorded traces.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_EXPECTED)]
+    pub expected: PathBuf,
+}
+
+/// `--timeout SECS`, on the commands that run interpreters.
+#[derive(Debug, Clone, Args)]
+pub struct Timeout {
+    /// Seconds an interpreter may run one scenario before it is killed.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
+    pub timeout: Duration,
+}
+
+/// A positive number of seconds.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err(format!("the timeout must be positive, not {s}"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
 }

@@ -1,6 +1,7 @@
 //! `gcconform run`: the model and every installed interpreter against `expected/`.
 
 use crate::commands::Selectors;
+use crate::commands::{ExpectedDir, Timeout};
 use crate::compare::check::{self, Check};
 use crate::compare::junit::{self, Case, Outcome};
 use crate::compare::output::{
@@ -27,6 +28,10 @@ pub struct RunArgs {
     /// Stop at the first check that does not agree.
     #[arg(long)]
     pub fail_fast: bool,
+    #[command(flatten)]
+    pub expected: ExpectedDir,
+    #[command(flatten)]
+    pub timeout: Timeout,
 }
 
 /// `gcconform run`.

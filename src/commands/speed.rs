@@ -2,6 +2,7 @@
 //! fresh process per scenario (measured by [`crate::bench::throughput`]).
 
 use crate::bench::throughput::{measure, table};
+use crate::commands::Timeout;
 use crate::runner::{self, Interpreter};
 use crate::service::load::load_scenarios;
 use crate::service::select::discover;
@@ -25,6 +26,8 @@ pub struct SpeedArgs {
     /// Children (or fresh processes) at a time per interpreter (default: one per CPU, plus one).
     #[arg(long)]
     pub slots: Option<usize>,
+    #[command(flatten)]
+    pub timeout: Timeout,
 }
 
 /// `gcconform speed`.

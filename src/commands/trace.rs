@@ -1,5 +1,6 @@
 //! `gcconform trace`: a scenario's trace, from the model or from a real interpreter.
 
+use crate::commands::Timeout;
 use crate::compare::output::print_grouped;
 use crate::runner::{self, Interpreter};
 use crate::scenario::Scenario;
@@ -21,6 +22,8 @@ pub struct TraceArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub source: TraceSource,
+    #[command(flatten)]
+    pub timeout: Timeout,
 }
 
 /// Where `trace` takes its trace from.

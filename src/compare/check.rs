@@ -52,12 +52,12 @@ impl Check {
 /// `gcconform bless scenarios/seed/x.yaml`. `program` is how gcconform is invoked
 /// (`gcconform`, `cargo run --release --`); `expected_dir` is given when not the default.
 pub fn bless_command(program: &str, scenario_path: &Path, expected_dir: Option<&Path>) -> String {
-    let mut cmd = program.to_string();
+    let mut cmd = format!("{program} bless");
     if let Some(d) = expected_dir {
         cmd.push_str(" --expected ");
         cmd.push_str(&shell_quote(&d.to_string_lossy()));
     }
-    cmd.push_str(" bless ");
+    cmd.push(' ');
     cmd.push_str(&shell_quote(&scenario_path.to_string_lossy()));
     cmd
 }
@@ -171,7 +171,7 @@ mod tests {
                 Path::new("my scenarios/it's.yaml"),
                 Some(Path::new("exp"))
             ),
-            r"gcconform --expected exp bless 'my scenarios/it'\''s.yaml'"
+            r"gcconform bless --expected exp 'my scenarios/it'\''s.yaml'"
         );
     }
 
