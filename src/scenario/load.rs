@@ -270,6 +270,29 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
 
 /// A serde_yaml error as a diagnostic: its position (inside the text) and its message, with
 /// the hint that fits the usual cause.
+/// For libyaml's "while parsing a flow sequence/mapping at line L column C": where the `[` or
+/// `{` was opened, and the bracket that would close it.
+fn unclosed_flow(msg: &str) -> Option<(Pos, char)> {
+    let (what, rest) = msg.split_once(", while parsing a flow ")?;
+    if !what.starts_with("did not find expected") {
+        return None;
+    }
+    let (kind, at) = rest.split_once(" at line ")?;
+    let close = match kind {
+        "sequence" => ']',
+        "mapping" => '}',
+        _ => return None,
+    };
+    let (line, col) = at.split_once(" column ")?;
+    let line = line.trim().parse().ok()?;
+    let col = col
+        .trim()
+        .trim_end_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .ok()?;
+    Some((Pos { line, col }, close))
+}
+
 fn yaml_error(text: &str, e: &serde_yaml::Error) -> (Pos, String) {
     let mut pos = yaml_error_pos(e);
     // serde_yaml may point past the end of the text; point at the last line instead.
@@ -285,6 +308,21 @@ fn yaml_error(text: &str, e: &serde_yaml::Error) -> (Pos, String) {
         };
     }
     let mut msg = e.to_string();
+    // An unclosed `[` or `{`: libyaml notices it where the list or mapping should have ended
+    // ("did not find expected ',' or ']' at line 7 column 17, while parsing a flow sequence at
+    // line 6 column 16"); point at the bracket that was opened, in words a user knows.
+    if let Some((opened, close)) = unclosed_flow(&msg) {
+        let gave_up = pos;
+        pos = opened;
+        msg = format!(
+            "this `{}` is never closed: add the `{close}` that ends it (or a `,` between its items); \
+             the YAML parser gave up at line {}, column {}",
+            if close == ']' { '[' } else { '{' },
+            gave_up.line,
+            gave_up.col
+        );
+        return (pos, msg);
+    }
     // serde_yaml appends " at line L column C"; the position is already in front.
     if let Some(i) = msg.find(" at line ") {
         msg.truncate(i);
@@ -321,10 +359,17 @@ fn yaml_error(text: &str, e: &serde_yaml::Error) -> (Pos, String) {
             " (a statement that contains `: `, such as a dict display, must be quoted: - \"x = {'k': a}\")",
         );
     }
-    if msg.contains("unknown field") {
-        msg.push_str(
-            " (top level: description, versions, trace, classes, steps; class: __del__, __slots__)",
-        );
+    if let Some((before, rest)) = msg.split_once("unknown field `") {
+        // serde: "[classes.A: ]unknown field `clases`, expected one of `description`, …" (or
+        // "expected `__del__` or `__slots__`"): the valid keys once, and the closest one.
+        if let Some((key, expected)) = rest.split_once("`, expected ") {
+            let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            msg = format!(
+                "{before}unknown key `{key}`{}; the keys here are: {}",
+                crate::util::suggestion(key, &valid),
+                valid.join(", ")
+            );
+        }
     }
     (pos, msg)
 }

@@ -4,6 +4,10 @@
 //! rejected with the column of the offending token.
 
 use super::ast::{Stmt, Target, Value};
+use crate::util::suggestion;
+
+/// The words a statement can start with besides a name (for "did you mean `del`?").
+const KEYWORDS: &[&str] = &["del", "pass", "global", "raise", "gc", "weakref"];
 
 /// A parse failure: 0-based character offset into the statement text, and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -347,7 +351,8 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
                 return Err(err(
                     attr_off,
                     format!(
-                        "method call `{name}.{attr}(...)` is not in the language (only `.append(VALUE)` is)"
+                        "method call `{name}.{attr}(...)` is not in the language (only `.append(VALUE)` is){}",
+                        suggestion(&attr, &["append"])
                     ),
                 ));
             }
@@ -374,8 +379,9 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
         _ => Err(err(
             p.offset(),
             format!(
-                "expected `=`, `.attr = …`, `['key'] = …` or `.append(…)` after `{name}`, found {}",
-                p.describe()
+                "expected `=`, `.attr = …`, `['key'] = …` or `.append(…)` after `{name}`, found {}{}",
+                p.describe(),
+                suggestion(&name, KEYWORDS)
             ),
         )),
     }
@@ -648,7 +654,20 @@ fn gc_stmt(p: &mut P) -> Result<Stmt, ParseError> {
         _ => Err(err(
             off,
             format!(
-                "`gc.{f}` is not in the language (collect, enable, disable, set_debug, set_threshold, freeze, unfreeze, garbage)"
+                "`gc.{f}` is not in the language{}; the gc names it has are: collect, enable, disable, set_debug, set_threshold, freeze, unfreeze, garbage",
+                suggestion(
+                    &f,
+                    &[
+                        "collect",
+                        "enable",
+                        "disable",
+                        "set_debug",
+                        "set_threshold",
+                        "freeze",
+                        "unfreeze",
+                        "garbage"
+                    ]
+                )
             ),
         )),
     }

@@ -25,6 +25,24 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+/// The candidate closest to `word`, if one is close enough to be what was meant (a typo: edit
+/// distance at most 2, and less than half the word), for "did you mean `classes`?".
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .filter(|(d, c)| *d > 0 && *d <= 2 && *d * 2 < word.len().max(c.len()))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// ` (did you mean `x`?)` when [`did_you_mean`] finds one, else nothing.
+pub fn suggestion(word: &str, candidates: &[&str]) -> String {
+    did_you_mean(word, candidates)
+        .map(|c| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}
+
 /// Quote a word (a path, an argument) for a POSIX shell command line when it needs it.
 pub fn shell_quote(s: &str) -> String {
     let plain = !s.is_empty()
@@ -49,6 +67,21 @@ mod tests {
         let r = guarded(|| -> i32 { panic!("nope {}", 1) });
         std::panic::set_hook(prev);
         assert_eq!(r, Err("panicked: nope 1".to_string()));
+    }
+
+    #[test]
+    fn suggests_close_words_only() {
+        let keys = ["description", "versions", "trace", "classes", "steps"];
+        assert_eq!(did_you_mean("clases", &keys), Some("classes"));
+        assert_eq!(did_you_mean("step", &keys), Some("steps"));
+        assert_eq!(did_you_mean("verisons", &keys), Some("versions"));
+        assert_eq!(did_you_mean("foo", &keys), None);
+        assert_eq!(did_you_mean("classes", &keys), None);
+        assert_eq!(
+            suggestion("colect", &["collect", "enable"]),
+            " (did you mean `collect`?)"
+        );
+        assert_eq!(suggestion("x", &["collect"]), "");
     }
 
     #[test]
