@@ -1,8 +1,6 @@
-//! Setup shared by the integration tests (`mod common;` in each): the checkout's paths and
+//! Setup shared by the integration tests (`crate::common`): the checkout's paths and
 //! shipped scenarios, scratch directories, running the `gcconform` binary and capturing what it
 //! printed, expected files derived from the model, and the interpreters found on this machine.
-//! Each test file uses only some of it.
-#![allow(dead_code)]
 
 use gcconform::expected::{ExpectedFile, expected_path_for_id};
 use gcconform::runner::{self, Discovery, Interpreter};
@@ -12,6 +10,7 @@ use gcconform::version::Version;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A scenario: a cycle of two plain objects. Its `gc.collect()` result changes when attributes
 /// move inline (3.11), so the versions split into two behaviours.
@@ -47,13 +46,16 @@ pub fn shipped_scenarios() -> Vec<PathBuf> {
     scenario::discover(&[root().join("scenarios")]).expect("scenarios/ exists")
 }
 
-/// `gcconform-<test file>-<pid>-<name>` in the temporary directory: a path of this test
-/// process's own, ending as `name` does.
+/// `gcconform-it-<pid>-<n>-<name>` in the temporary directory: a path of this test process's
+/// own, new at every call (tests of different modules run in one process and may use the same
+/// name), ending as `name` does.
 pub fn temp_path(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
     std::env::temp_dir().join(format!(
-        "gcconform-{}-{}-{name}",
+        "gcconform-{}-{}-{}-{name}",
         env!("CARGO_CRATE_NAME"),
-        std::process::id()
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
     ))
 }
 

@@ -2,9 +2,7 @@
 //! only missing or disagreeing blocks are rewritten, files are written whole or not at all,
 //! and CI refuses.
 
-mod common;
-
-use common::Scratch;
+use crate::common::Scratch;
 use gcconform::compare::check;
 use gcconform::expected::{self, ExpectedFile};
 use gcconform::runner;
@@ -65,7 +63,6 @@ fn live(pairs: &[(Version, i64)]) -> BTreeMap<Version, (String, Trace)> {
         .collect()
 }
 
-#[test]
 fn creates_a_missing_file_from_live_traces() {
     let s = scratch("create");
     let sc = s.scenario();
@@ -110,7 +107,6 @@ fn creates_a_missing_file_from_live_traces() {
     assert_eq!(names, ["self.trace"]);
 }
 
-#[test]
 fn rewrites_only_the_blocks_that_disagree() {
     let s = scratch("partial");
     let sc = s.scenario();
@@ -150,7 +146,6 @@ fn rewrites_only_the_blocks_that_disagree() {
     );
 }
 
-#[test]
 fn drops_the_blocks_of_versions_the_scenario_no_longer_applies_to() {
     let s = scratch("drop");
     s.write(
@@ -178,7 +173,6 @@ fn drops_the_blocks_of_versions_the_scenario_no_longer_applies_to() {
     );
 }
 
-#[test]
 fn never_overwrites_a_file_it_cannot_read() {
     let s = scratch("malformed");
     let sc = s.scenario();
@@ -192,7 +186,6 @@ fn never_overwrites_a_file_it_cannot_read() {
     );
 }
 
-#[test]
 fn ci_refuses() {
     let why = refusal_for(true).unwrap();
     assert!(
@@ -204,7 +197,6 @@ fn ci_refuses() {
     assert_eq!(bless::BLESS_VAR, "GCCONFORM_BLESS");
 }
 
-#[test]
 fn a_missing_file_names_the_command_that_creates_it() {
     let s = scratch("missing");
     let sc = s.scenario();
@@ -229,9 +221,8 @@ fn a_missing_file_names_the_command_that_creates_it() {
 }
 
 /// The whole bless phase with a real interpreter: what it records is what CPython printed.
-#[test]
 fn bless_all_records_what_cpython_prints() {
-    let d = common::discovery();
+    let d = crate::common::discovery();
     let Some(interp) = [
         Version::V3_12,
         Version::V3_11,
@@ -287,4 +278,14 @@ fn bless_all_records_what_cpython_prints() {
         Duration::from_secs(20),
     );
     assert!(none.live.is_empty() && none.written().is_empty());
+}
+
+crate::harness::tests! {
+    creates_a_missing_file_from_live_traces,
+    rewrites_only_the_blocks_that_disagree,
+    drops_the_blocks_of_versions_the_scenario_no_longer_applies_to,
+    never_overwrites_a_file_it_cannot_read,
+    ci_refuses,
+    a_missing_file_names_the_command_that_creates_it,
+    bless_all_records_what_cpython_prints,
 }

@@ -1,9 +1,7 @@
 //! Runner integration tests: translate scenarios and run them under every interpreter found.
 //! Without interpreters the tests print a note and pass.
 
-mod common;
-
-use common::{discovery, interpreters};
+use crate::common::{discovery, interpreters};
 use gcconform::runner::program::{START, canonical, random_edges_loop};
 use gcconform::runner::{self, Interpreter, Pool, RunError};
 use gcconform::scenario::{self, Scenario, Step, Stmt};
@@ -15,7 +13,7 @@ use std::time::{Duration, Instant};
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 fn seed(name: &str) -> Scenario {
-    common::load(&format!("seed/{name}"))
+    crate::common::load(&format!("seed/{name}"))
 }
 
 fn inline(id: &str, text: &str) -> Scenario {
@@ -82,9 +80,8 @@ fn both_ways(i: &Interpreter, programs: &[&str]) -> (Outputs, Outputs) {
     (fresh, forked)
 }
 
-#[test]
 fn dump_program() {
-    // `DUMP_SCENARIO=path cargo test --test runner dump_program -- --nocapture` prints the
+    // `DUMP_SCENARIO=path cargo test --test it -- runner::dump_program --nocapture` prints the
     // program for a scenario (handy when debugging a trace by hand).
     if let Ok(p) = std::env::var("DUMP_SCENARIO") {
         let s = scenario::load(Path::new(&p)).unwrap_or_else(|e| panic!("{e}"));
@@ -92,7 +89,6 @@ fn dump_program() {
     }
 }
 
-#[test]
 fn discovery_is_fast_and_consistent() {
     let start = Instant::now();
     let d = runner::discover();
@@ -127,7 +123,6 @@ fn discovery_is_fast_and_consistent() {
     }
 }
 
-#[test]
 fn resolve_versions_and_paths() {
     let Some(i) = discovery().found.iter().find(|i| i.version.is_some()) else {
         eprintln!("resolve_versions_and_paths: no interpreter; skipping");
@@ -145,7 +140,6 @@ fn resolve_versions_and_paths() {
     assert!(e.contains("3.14") && e.contains("supported"), "{e}");
 }
 
-#[test]
 fn seed_cycle_with_del() {
     for (v, t) in run_all(&seed("cycle_with_del")) {
         let l = lines(&t);
@@ -191,7 +185,6 @@ fn seed_cycle_with_del() {
     }
 }
 
-#[test]
 fn seed_no_cycle() {
     for (v, t) in run_all(&seed("no_cycle")) {
         assert_eq!(
@@ -210,7 +203,6 @@ fn seed_no_cycle() {
     }
 }
 
-#[test]
 fn seed_proper_cleanup() {
     for (v, t) in run_all(&seed("proper_cleanup")) {
         let l = lines(&t);
@@ -250,7 +242,6 @@ fn seed_proper_cleanup() {
     }
 }
 
-#[test]
 fn seed_manual_cleanup() {
     let s = seed("manual_cleanup");
     for (v, t) in run_all(&s) {
@@ -363,7 +354,6 @@ steps:
   - pass
 "#;
 
-#[test]
 fn every_statement_form_runs() {
     let s = inline("every_form", EVERY_FORM);
     for (v, t) in run_all(&s) {
@@ -399,7 +389,6 @@ fn every_statement_form_runs() {
     }
 }
 
-#[test]
 fn every_statement_form_but_freeze_runs_on_2_7_too() {
     let text = EVERY_FORM
         .replace("versions: [\"3.7+\"]\n", "")
@@ -420,7 +409,6 @@ fn every_statement_form_but_freeze_runs_on_2_7_too() {
     }
 }
 
-#[test]
 fn labels_count_new_objects_per_name() {
     let s = inline(
         "labels",
@@ -454,7 +442,6 @@ steps:
     }
 }
 
-#[test]
 fn instance_dicts_never_take_a_dead_dicts_label() {
     // The dict free list hands d's memory to a's __dict__ (2.7-3.10).
     let s = inline(
@@ -482,7 +469,6 @@ steps:
     }
 }
 
-#[test]
 fn scenario_names_may_shadow_builtins() {
     let s = inline(
         "shadow",
@@ -604,7 +590,6 @@ fn probed_program(s: &Scenario) -> String {
 
 /// The harness must not change what the collector sees: the gen-0 count after every statement
 /// is the same with and without it (this covers labelling, observations and free lists).
-#[test]
 fn the_harness_leaves_the_gen0_count_alone() {
     let s = inline(
         "neutral",
@@ -737,7 +722,6 @@ fn timeline_program(s: &Scenario, with_harness: bool) -> String {
 
 /// With automatic collection enabled, collections run at the same statements with and without
 /// the harness (on 3.12+ they run at the next call, generator resume or loop).
-#[test]
 fn automatic_collections_run_where_they_would_without_the_harness() {
     let s = inline(
         "auto",
@@ -823,7 +807,6 @@ steps:
     }
 }
 
-#[test]
 fn process_errors() {
     let Some(i) = interpreters("process_errors").into_iter().next_back() else {
         return;
@@ -864,7 +847,6 @@ fn process_errors() {
 /// The fork server survives what its children do: a hang is killed at the timeout, a segfault
 /// and nonsense are reported, a child that kills the server gets the blame and the server is
 /// replaced, and every other program's result is kept (and equals its fresh-process result).
-#[test]
 fn fork_server_faults() {
     let Some(i) = interpreters("fork_server_faults").into_iter().next_back() else {
         return;
@@ -953,7 +935,6 @@ fn fork_server_faults() {
 
 /// A scenario cannot change the next one: whatever a child leaves behind (a frozen heap,
 /// garbage, thresholds, debug flags, automatic collection on), the next child starts clean.
-#[test]
 fn forked_children_do_not_inherit_each_others_state() {
     let s = seed("cycle_with_del");
     let good = runner::translate(&s);
@@ -980,7 +961,6 @@ gc.enable()\nif hasattr(gc, 'freeze'):\n    gc.freeze()\nl = None\n";
 
 /// Programs run in a forked child see what a fresh process sees: hash seed 0, no PYTHON*
 /// variables, working directory /, `__name__ == '__main__'`, `sys.argv == ['-']`, stdin at EOF.
-#[test]
 fn forked_children_have_the_fresh_process_environment() {
     let prog = "import os, sys\nsys.stdout.write('%s %s %r %s %r %r\\n' % (os.environ.get('PYTHONHASHSEED'), os.getcwd(), [k for k in os.environ if k.startswith('PYTHON') and k != 'PYTHONHASHSEED'], __name__, sys.argv, sys.stdin.read()))\n";
     for i in interpreters("environment") {
@@ -1000,8 +980,7 @@ fn forked_children_have_the_fresh_process_environment() {
 /// oldest and the newest interpreter (fresh processes are slow; the `cpython/` trials of
 /// tests/conformance.rs check every forked trace against expected/, which bless recorded from
 /// fresh processes); for all of them with
-/// `cargo test --test runner -- --ignored corpus_forked_traces_are_fresh_ones_everywhere`.
-#[test]
+/// `cargo test --test it -- --ignored runner::corpus_forked_traces_are_fresh_ones_everywhere`.
 fn the_corpus_runs_everywhere_and_forked_traces_are_fresh_ones() {
     let interps = interpreters("corpus");
     let compared: Vec<&Interpreter> = [interps.first(), interps.last()]
@@ -1012,8 +991,6 @@ fn the_corpus_runs_everywhere_and_forked_traces_are_fresh_ones() {
     corpus_forked_and_fresh(&interps, &compared);
 }
 
-#[test]
-#[ignore]
 fn corpus_forked_traces_are_fresh_ones_everywhere() {
     let interps = interpreters("corpus");
     corpus_forked_and_fresh(&interps, &interps);
@@ -1021,7 +998,7 @@ fn corpus_forked_traces_are_fresh_ones_everywhere() {
 
 /// Run the corpus forked under `interps`, and fresh too under those in `compare`.
 fn corpus_forked_and_fresh(interps: &[&Interpreter], compare: &[&Interpreter]) {
-    let scenarios: Vec<Scenario> = common::shipped_scenarios()
+    let scenarios: Vec<Scenario> = crate::common::shipped_scenarios()
         .iter()
         .filter_map(|f| scenario::load(f).ok())
         .collect();
@@ -1082,13 +1059,11 @@ fn corpus_forked_and_fresh(interps: &[&Interpreter], compare: &[&Interpreter]) {
 /// Not a check: compares the gen-0 count after every statement with and without the harness
 /// for every corpus scenario, in a fresh process and in a forked child of the fork server
 /// (with and without the harness there too), and prints where they differ
-/// (`cargo test --test runner corpus_neutrality -- --ignored --nocapture`; `SHOW=1` prints the
+/// (`cargo test --test it -- runner::corpus_neutrality --ignored --nocapture`; `SHOW=1` prints the
 /// differing probes). With automatic collection enabled, the timelines of collections too.
-#[test]
-#[ignore]
 fn corpus_neutrality() {
     let interps = interpreters("corpus_neutrality");
-    let scenarios: Vec<Scenario> = common::shipped_scenarios()
+    let scenarios: Vec<Scenario> = crate::common::shipped_scenarios()
         .iter()
         .map(|f| scenario::load(f).unwrap())
         .collect();
@@ -1174,9 +1149,7 @@ fn corpus_neutrality() {
 }
 
 /// Not a check: prints the traces of the seed scenarios under every interpreter
-/// (`cargo test --test runner show_seed_traces -- --nocapture --ignored`).
-#[test]
-#[ignore]
+/// (`cargo test --test it -- runner::show_seed_traces --nocapture --ignored`).
 fn show_seed_traces() {
     for name in [
         "no_cycle",
@@ -1193,7 +1166,6 @@ fn show_seed_traces() {
 
 /// `random_edges:` failing mid-loop: the model raises what every interpreter raises, with the
 /// same message (a `__slots__` class without the attribute; a list a finalizer shortened).
-#[test]
 fn random_edges_errors_match_cpython() {
     let cases = [
         (
@@ -1271,4 +1243,36 @@ steps:
             }
         }
     }
+}
+
+crate::harness::tests! {
+    dump_program,
+    discovery_is_fast_and_consistent,
+    resolve_versions_and_paths,
+    seed_cycle_with_del,
+    seed_no_cycle,
+    seed_proper_cleanup,
+    seed_manual_cleanup,
+    every_statement_form_runs,
+    every_statement_form_but_freeze_runs_on_2_7_too,
+    labels_count_new_objects_per_name,
+    instance_dicts_never_take_a_dead_dicts_label,
+    scenario_names_may_shadow_builtins,
+    the_harness_leaves_the_gen0_count_alone,
+    automatic_collections_run_where_they_would_without_the_harness,
+    process_errors,
+    fork_server_faults,
+    forked_children_do_not_inherit_each_others_state,
+    #[slow]
+    forked_children_have_the_fresh_process_environment,
+    #[slow]
+    the_corpus_runs_everywhere_and_forked_traces_are_fresh_ones,
+    #[ignore = "slow: fresh processes for the whole corpus under every interpreter"]
+    corpus_forked_traces_are_fresh_ones_everywhere,
+    #[ignore = "not a check: prints where the harness changes the gen-0 count (--nocapture)"]
+    corpus_neutrality,
+    #[ignore = "not a check: prints the seed scenarios' traces (--nocapture)"]
+    show_seed_traces,
+    #[slow]
+    random_edges_errors_match_cpython,
 }
