@@ -3,6 +3,7 @@
 //! SVG.
 
 use crate::common::{BIN, Scratch, load, root};
+use crate::harness::{Outcome, Skip};
 use gcconform::expected;
 use gcconform::graph::{At, Fate, MISMATCH_COLOR, Reference, dot_available, render, to_svg};
 use gcconform::scenario::{self, Scenario};
@@ -319,13 +320,19 @@ fn draws_automatic_collections_weakrefs_and_gc_garbage_containers() {
     assert!(wa.contains("weakref (dead)"), "{wa}");
 }
 
-fn svg_contains_the_labels() {
-    if !dot_available() {
-        eprintln!(
-            "skipping svg_contains_the_labels: Graphviz's `dot` is not installed (Debian: apt-get install graphviz)"
-        );
-        return;
+/// Why the SVG tests cannot run, if they cannot.
+fn no_dot() -> Outcome {
+    if dot_available() {
+        Ok(())
+    } else {
+        Err(Skip::missing(
+            "Graphviz's `dot` is not installed (Debian: apt-get install graphviz)",
+        ))
     }
+}
+
+fn svg_contains_the_labels() -> Outcome {
+    no_dot()?;
     let sc = load("seed/cycle_with_del");
     let r = render(&sc, Version::V2_7, None, None).unwrap();
     let svg = to_svg(&r.dot).unwrap();
@@ -341,6 +348,7 @@ fn svg_contains_the_labels() {
     ] {
         assert!(svg.contains(text), "no `{text}` in the SVG:\n{svg}");
     }
+    Ok(())
 }
 
 fn gcconform(dir: &Path, args: &[&str]) -> (i32, String, String) {
@@ -358,7 +366,7 @@ fn gcconform(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn the_command_writes_dot_and_svg() {
+fn the_command_writes_dot() {
     let dir = root();
     let (code, out, err) = gcconform(
         &dir,
@@ -397,29 +405,31 @@ fn the_command_writes_dot_and_svg() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("no top-level statement"), "{err}");
+}
 
-    if dot_available() {
-        let tmp = crate::common::temp_path("out.svg");
-        let (code, out, err) = gcconform(
-            &dir,
-            &[
-                "graph",
-                "scenarios/seed/cycle_with_del.yaml",
-                "--model",
-                "2.7",
-                "--no-live",
-                "-o",
-                tmp.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(code, 0, "{err}");
-        assert!(out.is_empty());
-        let svg = std::fs::read_to_string(&tmp).unwrap();
-        let _ = std::fs::remove_file(&tmp);
-        assert!(svg.contains("<svg") && svg.contains("with_del"), "{svg}");
-    } else {
-        eprintln!("skipping the SVG part: Graphviz's `dot` is not installed");
-    }
+/// The SVG part of [`the_command_writes_dot`] (it needs Graphviz).
+fn the_command_writes_svg() -> Outcome {
+    no_dot()?;
+    let dir = root();
+    let tmp = crate::common::temp_path("out.svg");
+    let (code, out, err) = gcconform(
+        &dir,
+        &[
+            "graph",
+            "scenarios/seed/cycle_with_del.yaml",
+            "--model",
+            "2.7",
+            "--no-live",
+            "-o",
+            tmp.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty());
+    let svg = std::fs::read_to_string(&tmp).unwrap();
+    let _ = std::fs::remove_file(&tmp);
+    assert!(svg.contains("<svg") && svg.contains("with_del"), "{svg}");
+    Ok(())
 }
 
 fn every_shipped_scenario_draws() {
@@ -501,7 +511,8 @@ crate::harness::tests! {
     draws_one_statement_with_at,
     draws_automatic_collections_weakrefs_and_gc_garbage_containers,
     svg_contains_the_labels,
-    the_command_writes_dot_and_svg,
+    the_command_writes_dot,
+    the_command_writes_svg,
     #[slow]
     every_shipped_scenario_draws,
     summary_scenarios_compare_by_name_and_big_heaps_are_cut,

@@ -4,6 +4,12 @@
 //!   tests say why when they are not run (`#[ignore = "why"]`).
 //! - A test body runs under `catch_unwind`: a failed `assert!` is a failed trial, with the
 //!   panic's message and location.
+//! - A test that needs what the machine may lack (an interpreter, Graphviz, util-linux
+//!   `script`, Python's `jsonschema`) returns an [`Outcome`]: `Err(Skip)` reports it as
+//!   ignored with the reason, instead of passing without having checked anything. A missing
+//!   interpreter ([`Skip::no_interpreter`]) is a failure instead when
+//!   `GCCONFORM_REQUIRE_INTERPRETERS` is set (not empty, not `0`), as for the `cpython/` trials
+//!   of `tests/conformance.rs`.
 //! - Trials run on `--test-threads` threads (default: the available parallelism, as libtest),
 //!   the ones marked `#[slow]` first.
 //! - Output: libtest hid what a passing test printed. Here the process's standard error (test
@@ -11,6 +17,7 @@
 //!   is shown after the summary only when a trial failed; `--nocapture` shows it as it comes.
 //!   Standard output is the report (and what a test prints on purpose, as with `--nocapture`).
 
+use gcconform::service::suite::{REQUIRE_VAR, interpreters_required};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -18,12 +25,70 @@ use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 
+/// Why a test could not check what it is for: something this machine lacks. The trial is
+/// reported as ignored, with the reason; for a missing interpreter, as a failure when
+/// `GCCONFORM_REQUIRE_INTERPRETERS` is set (`.ci/run` sets it where the interpreters must be).
+#[derive(Debug)]
+pub struct Skip {
+    reason: String,
+    interpreter: bool,
+}
+
+impl Skip {
+    /// No (suitable) CPython interpreter: ignored, or a failure when interpreters are required.
+    pub fn no_interpreter(reason: impl Into<String>) -> Skip {
+        Skip {
+            reason: reason.into(),
+            interpreter: true,
+        }
+    }
+
+    /// Something else is missing (a tool, a Python module, a setting the test needs): ignored.
+    pub fn missing(reason: impl Into<String>) -> Skip {
+        Skip {
+            reason: reason.into(),
+            interpreter: false,
+        }
+    }
+
+    fn verdict(self) -> Result<Completion, Failed> {
+        if self.interpreter && interpreters_required() {
+            Err(Failed::from(format!(
+                "{}, and {REQUIRE_VAR} is set",
+                self.reason
+            )))
+        } else {
+            Ok(Completion::ignored_with(self.reason))
+        }
+    }
+}
+
+/// What a test that may be skipped returns.
+pub type Outcome = Result<(), Skip>;
+
+/// A test body returns `()` or an [`Outcome`].
+pub trait Body {
+    fn finish(self) -> Outcome;
+}
+
+impl Body for () {
+    fn finish(self) -> Outcome {
+        Ok(())
+    }
+}
+
+impl Body for Outcome {
+    fn finish(self) -> Outcome {
+        self
+    }
+}
+
 /// One test of a module, as [`tests!`] lists it.
 pub struct Test {
     /// `module_path!()` of the module (`it::runner`).
     pub module: &'static str,
     pub name: &'static str,
-    pub body: fn(),
+    pub body: fn() -> Outcome,
     /// Ignored unless asked for (`--ignored`, `--include-ignored`), and why.
     pub ignored: Option<&'static str>,
     /// Takes seconds: started before the others.
@@ -31,7 +96,7 @@ pub struct Test {
 }
 
 impl Test {
-    pub fn new(module: &'static str, name: &'static str, body: fn()) -> Test {
+    pub fn new(module: &'static str, name: &'static str, body: fn() -> Outcome) -> Test {
         Test {
             module,
             name,
@@ -69,7 +134,11 @@ macro_rules! tests {
         pub fn trials() -> Vec<$crate::harness::Test> {
             vec![$({
                 #[allow(unused_mut)]
-                let mut t = $crate::harness::Test::new(module_path!(), stringify!($name), $name);
+                let mut t = $crate::harness::Test::new(
+                    module_path!(),
+                    stringify!($name),
+                    || $crate::harness::Body::finish($name()),
+                );
                 $(t.attribute(stringify!($attr), None $(.or(Some($value)))?);)*
                 t
             }),*]
@@ -104,14 +173,15 @@ fn install_panic_hook() {
 }
 
 /// Run one test body on this thread.
-fn run(name: String, body: fn()) -> Result<Completion, Failed> {
+fn run(name: String, body: fn() -> Outcome) -> Result<Completion, Failed> {
     TRIAL.with(|t| *t.borrow_mut() = Some(name));
     PANIC.with(|p| p.borrow_mut().take());
     let r = std::panic::catch_unwind(body);
     TRIAL.with(|t| t.borrow_mut().take());
     let panic = PANIC.with(|p| p.borrow_mut().take());
     match r {
-        Ok(()) => Ok(Completion::Completed),
+        Ok(Ok(())) => Ok(Completion::Completed),
+        Ok(Err(skip)) => skip.verdict(),
         Err(payload) => Err(Failed::from(panic.unwrap_or_else(|| {
             let msg = payload
                 .downcast_ref::<String>()

@@ -3,6 +3,7 @@
 //! visible, so only the model side runs.
 
 use crate::common::{BIN, Scratch};
+use crate::harness::{Outcome, Skip};
 use gcconform::version::Version;
 use serde_json::Value;
 use std::process::Command;
@@ -137,13 +138,12 @@ fn on_terminal(s: &Scratch, no_color: Option<&str>) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn fail_is_red_on_a_terminal_unless_no_color() {
+fn fail_is_red_on_a_terminal_unless_no_color() -> Outcome {
     let s = Scratch::new("tty");
     s.write("scenarios/t/cycle.yaml", SCENARIO);
     expect_model_but_312(&s, "t/cycle");
     let Some(out) = on_terminal(&s, None) else {
-        eprintln!("skipping: util-linux `script` is not installed");
-        return;
+        return Err(Skip::missing("util-linux `script` is not installed"));
     };
     assert!(
         out.contains("\x1b[1;31mFAIL\x1b[0m model 3.12 t/cycle"),
@@ -152,6 +152,7 @@ fn fail_is_red_on_a_terminal_unless_no_color() {
     let out = on_terminal(&s, Some("1")).unwrap();
     assert!(out.contains("FAIL model 3.12 t/cycle"), "{out:?}");
     assert!(!out.contains("\x1b[1;31m"), "{out:?}");
+    Ok(())
 }
 
 crate::harness::tests! {

@@ -3,6 +3,7 @@
 //! `# yaml-language-server: $schema=` line (which the loader ignores).
 
 use crate::common::root;
+use crate::harness::{Outcome, Skip};
 use gcconform::scenario;
 use gcconform::schema::{
     MAX_REPEAT, NAME_PATTERN, REGENERATE, SCHEMA_PATH, StepItem, TraceMode, VERSION_PATTERN,
@@ -301,7 +302,7 @@ fn every_scenario_carries_the_schema_line() {
 
 /// An independent validator, when one is installed: Python's `jsonschema` (with PyYAML) checks
 /// every shipped scenario against the checked-in schema, and rejects broken ones.
-fn an_independent_validator_accepts_the_scenarios() {
+fn an_independent_validator_accepts_the_scenarios() -> Outcome {
     const SCRIPT: &str = r#"
 import glob, json, sys
 try:
@@ -335,17 +336,16 @@ print("\n".join(bad) if bad else "OK %d" % len(files))
         .output();
     let text = match out {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        _ => {
-            eprintln!("skipping: no python3 to run jsonschema");
-            return;
-        }
+        _ => return Err(Skip::missing("no python3 to run jsonschema")),
     };
     if text == "SKIP" {
-        eprintln!("skipping: python3 has no jsonschema/yaml modules");
-        return;
+        return Err(Skip::missing(
+            "python3 has no jsonschema/yaml modules (pip install jsonschema pyyaml)",
+        ));
     }
     let n = scenario_files().len();
     assert_eq!(text, format!("OK {n}"));
+    Ok(())
 }
 
 fn the_schema_command_prints_writes_and_checks() {

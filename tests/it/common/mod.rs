@@ -2,11 +2,13 @@
 //! shipped scenarios, scratch directories, running the `gcconform` binary and capturing what it
 //! printed, expected files derived from the model, and the interpreters found on this machine.
 
+use crate::harness::Skip;
 use gcconform::expected::{ExpectedFile, expected_path_for_id};
 use gcconform::runner::{self, Discovery, Interpreter};
 use gcconform::scenario::{self, Scenario};
+use gcconform::service::suite::interpreters_required;
 use gcconform::trace::Trace;
-use gcconform::version::Version;
+use gcconform::version::{Version, version_list};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -147,19 +149,35 @@ pub fn discovery() -> &'static Discovery {
     D.get_or_init(runner::discover)
 }
 
-/// The interpreters found, or a note saying why the test does nothing.
-pub fn interpreters(test: &str) -> Vec<&'static Interpreter> {
+/// The CPython interpreters found on this machine, one per modelled version, oldest first;
+/// perhaps none.
+pub fn found_interpreters() -> Vec<&'static Interpreter> {
+    discovery()
+        .found
+        .iter()
+        .filter(|i| i.version.is_some())
+        .collect()
+}
+
+/// The interpreters found, for a test that needs them: a skip when there is none (a failure
+/// when `GCCONFORM_REQUIRE_INTERPRETERS` is set, and then also when some version has none);
+/// otherwise a note for the versions missing, and the test runs with the others.
+pub fn interpreters() -> Result<Vec<&'static Interpreter>, Skip> {
     let d = discovery();
-    let found: Vec<&Interpreter> = d.found.iter().filter(|i| i.version.is_some()).collect();
+    let found = found_interpreters();
     if found.is_empty() {
-        eprintln!(
-            "{test}: no CPython interpreter found; skipping (set GCCONFORM_PYTHONS or install pyenv versions)"
-        );
-    } else if !d.missing.is_empty() {
-        eprintln!(
-            "{test}: no interpreter for {:?}; testing the others",
-            d.missing
-        );
+        return Err(Skip::no_interpreter(
+            "no CPython interpreter found (set GCCONFORM_PYTHONS or install pyenv versions)",
+        ));
     }
-    found
+    if !d.missing.is_empty() {
+        let missing = version_list(&d.missing);
+        if interpreters_required() {
+            return Err(Skip::no_interpreter(format!(
+                "no CPython interpreter for {missing}"
+            )));
+        }
+        eprintln!("note: no CPython interpreter for {missing}; testing the others");
+    }
+    Ok(found)
 }
