@@ -14,7 +14,8 @@
 //!   the ones marked `#[slow]` first.
 //! - Output: libtest hid what a passing test printed. Here the process's standard error (test
 //!   notes, library notes, panic messages) goes to a temporary file while the trials run, and
-//!   is shown after the summary only when a trial failed; `--nocapture` shows it as it comes.
+//!   is shown after the summary only when a trial failed (or with `--show-output`);
+//!   `--nocapture` shows it as it comes.
 //!   Standard output is the report (and what a test prints on purpose, as with `--nocapture`).
 
 use gcconform::service::suite::{REQUIRE_VAR, interpreters_required};
@@ -281,7 +282,7 @@ pub fn main(modules: &[fn() -> Vec<Test>]) -> ! {
     };
     let conclusion = libtest_mimic::run(&args, trials);
     if let Some(c) = capture {
-        c.finish(conclusion.has_failed());
+        c.finish(conclusion.has_failed() || args.show_output);
     }
     conclusion.exit()
 }
