@@ -6,7 +6,7 @@
 //!
 //! # The layer rule
 //!
-//! Each module imports only modules of lower layers (and its own submodules); `tests/layers.rs`
+//! Each module imports only modules of lower layers (and its own submodules); `tests/it/layers.rs`
 //! enforces it, so no import circle can come back. Lowest first:
 //!
 //! 1. [`util`]: atomic writes, the panic guard, shell quoting, the LCG, the terminal;

@@ -7,7 +7,7 @@
 //! program starts with `gc.disable()`, a full collection and `del gc.garbage[:]`, so the child
 //! starts from a clean collector whatever the server did; the server itself never runs a
 //! scenario, so a leak, a resurrected object or a frozen generation in one scenario cannot
-//! change the next. The traces are byte for byte those of a fresh process (`tests/runner.rs`
+//! change the next. The traces are byte for byte those of a fresh process (`tests/it/runner.rs`
 //! runs the corpus both ways). A generated program's harness, the same text in every program,
 //! is compiled once per server; each child compiles only the scenario's part.
 //!

@@ -1,12 +1,9 @@
 //! `explain` narrates the model's own decisions: check the content, not just that it runs.
 
-mod common;
-
-use common::load;
+use crate::common::load;
 use gcconform::explain::explain;
 use gcconform::version::Version;
 
-#[test]
 fn explains_uncollectable_cycle_in_27() {
     let text = explain(&load("seed/cycle_with_del"), Version::V2_7).unwrap();
     assert!(
@@ -31,7 +28,6 @@ fn explains_uncollectable_cycle_in_27() {
     );
 }
 
-#[test]
 fn explains_finalizer_breaking_its_cycle() {
     let sc = load("seed/proper_cleanup");
     let text = explain(&sc, Version::V3_7).unwrap();
@@ -55,7 +51,6 @@ fn explains_finalizer_breaking_its_cycle() {
     );
 }
 
-#[test]
 fn explains_refcount_frees_and_resurrection() {
     let text = explain(&load("seed/no_cycle"), Version::V3_12).unwrap();
     assert!(
@@ -72,7 +67,6 @@ fn explains_refcount_frees_and_resurrection() {
     assert!(text.contains("revives the whole unreachable set"), "{text}");
 }
 
-#[test]
 fn explains_weakref_callbacks() {
     let text = explain(&load("weakrefs/callback_external"), Version::V3_12).unwrap();
     assert!(
@@ -96,4 +90,11 @@ fn explains_weakref_callbacks() {
         .find("__del__ a (its reference count reached zero)")
         .expect(&text);
     assert!(del < cb, "{text}");
+}
+
+crate::harness::tests! {
+    explains_uncollectable_cycle_in_27,
+    explains_finalizer_breaking_its_cycle,
+    explains_refcount_frees_and_resurrection,
+    explains_weakref_callbacks,
 }

@@ -2,9 +2,8 @@
 //! clusters, fate colours, marks where CPython disagrees) and, when Graphviz is installed, the
 //! SVG.
 
-mod common;
-
-use common::{BIN, Scratch, load, root};
+use crate::common::{BIN, Scratch, load, root};
+use crate::harness::{Outcome, Skip};
 use gcconform::expected;
 use gcconform::graph::{At, Fate, MISMATCH_COLOR, Reference, dot_available, render, to_svg};
 use gcconform::scenario::{self, Scenario};
@@ -69,7 +68,6 @@ fn fill(f: Fate) -> String {
     format!("fillcolor=\"{}\"", f.color())
 }
 
-#[test]
 fn draws_objects_references_cycles_and_fates_in_27() {
     let sc = load("seed/cycle_with_del");
     let r = render(
@@ -154,7 +152,6 @@ fn draws_objects_references_cycles_and_fates_in_27() {
     );
 }
 
-#[test]
 fn colours_collected_and_resurrected_objects() {
     let sc = load("seed/cycle_with_del");
     let r = render(
@@ -207,7 +204,6 @@ fn colours_collected_and_resurrected_objects() {
     assert!(line.contains(&fill(Fate::Collected)), "{line}");
 }
 
-#[test]
 fn marks_objects_whose_fate_differs_from_cpython() {
     let sc = load("seed/cycle_with_del");
     // A made-up CPython that keeps both objects alive.
@@ -253,7 +249,6 @@ fn marks_objects_whose_fate_differs_from_cpython() {
     assert!(r.dot.contains("(no CPython trace to compare with)"));
 }
 
-#[test]
 fn draws_one_statement_with_at() {
     let sc = load("seed/no_cycle");
     let line = sc.steps[3].pos.line;
@@ -295,7 +290,6 @@ fn draws_one_statement_with_at() {
     assert!("0".parse::<At>().is_err() && "line:x".parse::<At>().is_err());
 }
 
-#[test]
 fn draws_automatic_collections_weakrefs_and_gc_garbage_containers() {
     // No explicit collect until the end: the statements that set off automatic collections
     // are drawn too.
@@ -326,14 +320,19 @@ fn draws_automatic_collections_weakrefs_and_gc_garbage_containers() {
     assert!(wa.contains("weakref (dead)"), "{wa}");
 }
 
-#[test]
-fn svg_contains_the_labels() {
-    if !dot_available() {
-        eprintln!(
-            "skipping svg_contains_the_labels: Graphviz's `dot` is not installed (Debian: apt-get install graphviz)"
-        );
-        return;
+/// Why the SVG tests cannot run, if they cannot.
+fn no_dot() -> Outcome {
+    if dot_available() {
+        Ok(())
+    } else {
+        Err(Skip::missing(
+            "Graphviz's `dot` is not installed (Debian: apt-get install graphviz)",
+        ))
     }
+}
+
+fn svg_contains_the_labels() -> Outcome {
+    no_dot()?;
     let sc = load("seed/cycle_with_del");
     let r = render(&sc, Version::V2_7, None, None).unwrap();
     let svg = to_svg(&r.dot).unwrap();
@@ -349,12 +348,13 @@ fn svg_contains_the_labels() {
     ] {
         assert!(svg.contains(text), "no `{text}` in the SVG:\n{svg}");
     }
+    Ok(())
 }
 
 fn gcconform(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let home = Scratch::new("home");
     let path = std::env::var_os("PATH").unwrap_or_default();
-    common::output(
+    crate::common::output(
         Command::new(BIN)
             .args(args)
             .current_dir(dir)
@@ -366,8 +366,7 @@ fn gcconform(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-#[test]
-fn the_command_writes_dot_and_svg() {
+fn the_command_writes_dot() {
     let dir = root();
     let (code, out, err) = gcconform(
         &dir,
@@ -406,34 +405,35 @@ fn the_command_writes_dot_and_svg() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("no top-level statement"), "{err}");
-
-    if dot_available() {
-        let tmp = common::temp_path("out.svg");
-        let (code, out, err) = gcconform(
-            &dir,
-            &[
-                "graph",
-                "scenarios/seed/cycle_with_del.yaml",
-                "--model",
-                "2.7",
-                "--no-live",
-                "-o",
-                tmp.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(code, 0, "{err}");
-        assert!(out.is_empty());
-        let svg = std::fs::read_to_string(&tmp).unwrap();
-        let _ = std::fs::remove_file(&tmp);
-        assert!(svg.contains("<svg") && svg.contains("with_del"), "{svg}");
-    } else {
-        eprintln!("skipping the SVG part: Graphviz's `dot` is not installed");
-    }
 }
 
-#[test]
+/// The SVG part of [`the_command_writes_dot`] (it needs Graphviz).
+fn the_command_writes_svg() -> Outcome {
+    no_dot()?;
+    let dir = root();
+    let tmp = crate::common::temp_path("out.svg");
+    let (code, out, err) = gcconform(
+        &dir,
+        &[
+            "graph",
+            "scenarios/seed/cycle_with_del.yaml",
+            "--model",
+            "2.7",
+            "--no-live",
+            "-o",
+            tmp.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty());
+    let svg = std::fs::read_to_string(&tmp).unwrap();
+    let _ = std::fs::remove_file(&tmp);
+    assert!(svg.contains("<svg") && svg.contains("with_del"), "{svg}");
+    Ok(())
+}
+
 fn every_shipped_scenario_draws() {
-    let files = common::shipped_scenarios();
+    let files = crate::common::shipped_scenarios();
     assert!(!files.is_empty());
     for f in files {
         let sc = scenario::load(&f).unwrap();
@@ -460,7 +460,6 @@ fn every_shipped_scenario_draws() {
     }
 }
 
-#[test]
 fn summary_scenarios_compare_by_name_and_big_heaps_are_cut() {
     let text = "trace: summary\nclasses:\n  B: {}\nsteps:\n  - keep = []\n  - repeat: 400\n    steps:\n      - a = B()\n      - keep.append(a)\n  - gc.collect()\n";
     let sc = scenario::parse_scenario(Path::new("scenarios/t/many.yaml"), text).unwrap();
@@ -503,4 +502,18 @@ fn summary_scenarios_compare_by_name_and_big_heaps_are_cut() {
         "{:?}",
         r.mismatches
     );
+}
+
+crate::harness::tests! {
+    draws_objects_references_cycles_and_fates_in_27,
+    colours_collected_and_resurrected_objects,
+    marks_objects_whose_fate_differs_from_cpython,
+    draws_one_statement_with_at,
+    draws_automatic_collections_weakrefs_and_gc_garbage_containers,
+    svg_contains_the_labels,
+    the_command_writes_dot,
+    the_command_writes_svg,
+    #[slow]
+    every_shipped_scenario_draws,
+    summary_scenarios_compare_by_name_and_big_heaps_are_cut,
 }

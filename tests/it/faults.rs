@@ -5,11 +5,9 @@
 //! scenario) and when it runs scenario `t/bad`; for any other scenario it prints a valid trace
 //! (the model's trace of a scenario that does nothing), so the tests show both the reported
 //! reason and that the other scenarios' results survive. No real interpreter is needed.
-//! (Faults of children of a real fork server are in `tests/runner.rs`: `fork_server_faults`.)
+//! (Faults of children of a real fork server are in `tests/it/runner.rs`: `fork_server_faults`.)
 
-mod common;
-
-use common::Scratch;
+use crate::common::Scratch;
 use gcconform::runner::{self, Interpreter, Pool, RunError};
 use gcconform::scenario::{self, Scenario};
 use gcconform::trace::Trace;
@@ -108,7 +106,6 @@ fn assert_survivors(results: &[Result<Trace, RunError>]) {
     assert_eq!(results[2].as_ref().ok(), Some(&good), "{:?}", results[2]);
 }
 
-#[test]
 fn a_hanging_interpreter_times_out_and_the_others_survive() {
     let s = Scratch::new("hang");
     let fake = s.fake("python3.12", Fault::Hang);
@@ -129,7 +126,6 @@ fn a_hanging_interpreter_times_out_and_the_others_survive() {
     );
 }
 
-#[test]
 fn a_segfaulting_interpreter_is_reported_and_the_others_survive() {
     let s = Scratch::new("segv");
     let fake = s.fake("python3.12", Fault::Segfault);
@@ -144,7 +140,6 @@ fn a_segfaulting_interpreter_is_reported_and_the_others_survive() {
     assert!(why.contains("SIGSEGV"), "{why}");
 }
 
-#[test]
 fn an_interpreter_printing_nonsense_is_reported_and_the_others_survive() {
     let s = Scratch::new("nonsense");
     let fake = s.fake("python3.12", Fault::Nonsense);
@@ -159,7 +154,6 @@ fn an_interpreter_printing_nonsense_is_reported_and_the_others_survive() {
     assert!(why.contains("Hello from a broken interpreter"), "{why}");
 }
 
-#[test]
 fn a_missing_interpreter_is_reported_for_every_scenario() {
     let s = Scratch::new("missing");
     let corpus = s.corpus();
@@ -184,7 +178,6 @@ fn a_missing_interpreter_is_reported_for_every_scenario() {
 
 // ---- the command line: exit codes and reports ------------------------------------------------
 
-#[test]
 fn run_exit_codes_say_which_fault_happened() {
     for (fault, reason) in [
         (Fault::Hang, "timed out after 1s"),
@@ -230,7 +223,6 @@ fn run_exit_codes_say_which_fault_happened() {
     }
 }
 
-#[test]
 fn run_exit_code_1_for_a_disagreement_writes_a_reproducer() {
     let s = Scratch::new("cli-differs");
     s.corpus();
@@ -274,7 +266,6 @@ fn run_exit_code_1_for_a_disagreement_writes_a_reproducer() {
     assert!(err.contains("not fork-isolated"), "{err}");
 }
 
-#[test]
 fn missing_interpreters_asked_for_are_failures() {
     let s = Scratch::new("cli-missing");
     s.corpus();
@@ -302,7 +293,6 @@ fn missing_interpreters_asked_for_are_failures() {
     assert!(out.contains("interpreters used: none"), "{out}");
 }
 
-#[test]
 fn a_working_fake_selected_with_python_is_used() {
     let s = Scratch::new("cli-select");
     s.corpus();
@@ -317,7 +307,6 @@ fn a_working_fake_selected_with_python_is_used() {
 
 /// Ctrl-C (SIGINT) on `gcconform run` ends the run and kills its interpreter children: the
 /// hanging fake (a `sleep` it execs) is gone right after gcconform exits.
-#[test]
 fn interrupting_a_run_kills_its_interpreters() {
     let s = Scratch::new("interrupt");
     s.corpus();
@@ -362,4 +351,18 @@ fn interrupting_a_run_kills_its_interpreters() {
         !alive(&marker),
         "an interpreter child survived the interrupted run"
     );
+}
+
+crate::harness::tests! {
+    #[slow]
+    a_hanging_interpreter_times_out_and_the_others_survive,
+    a_segfaulting_interpreter_is_reported_and_the_others_survive,
+    an_interpreter_printing_nonsense_is_reported_and_the_others_survive,
+    a_missing_interpreter_is_reported_for_every_scenario,
+    #[slow]
+    run_exit_codes_say_which_fault_happened,
+    run_exit_code_1_for_a_disagreement_writes_a_reproducer,
+    missing_interpreters_asked_for_are_failures,
+    a_working_fake_selected_with_python_is_used,
+    interrupting_a_run_kills_its_interpreters,
 }

@@ -1,9 +1,7 @@
 //! `gcconform matrix`, run as a subprocess on a scratch tree whose expected files are derived
 //! from the model (only a test may do this), with no interpreter visible unless a test says so.
 
-mod common;
-
-use common::{BIN, CYCLE, Scratch};
+use crate::common::{BIN, CYCLE, Scratch};
 use gcconform::expected::expected_path_for_id;
 use gcconform::trace::Trace;
 use gcconform::version::Version;
@@ -76,7 +74,6 @@ fn cell<'a>(v: &'a Value, id: &str, version: &str) -> &'a Value {
     &s["cells"][version]
 }
 
-#[test]
 fn all_agreeing_matrix_shows_splits_and_counts() {
     let s = scratch("agree");
     let (code, md, err) = s.run(&["matrix", "--no-live"]);
@@ -171,7 +168,6 @@ fn all_agreeing_matrix_shows_splits_and_counts() {
     assert_eq!(serde_json::from_str::<Value>(&again).unwrap(), j);
 }
 
-#[test]
 fn xfail_entries_show_as_expected_failures_and_stale_ones_fail() {
     let s = scratch("xfail");
     // Real CPython 3.12 (pretend) did something else: the model disagrees there.
@@ -253,7 +249,6 @@ fn xfail_entries_show_as_expected_failures_and_stale_ones_fail() {
     assert_eq!(j["total"]["xfail"], 1);
 }
 
-#[test]
 fn missing_traces_bad_files_and_live_without_interpreters() {
     let s = scratch("bad");
     std::fs::remove_file(expected_path_for_id(&s.0.join("expected"), "t/plain")).unwrap();
@@ -314,9 +309,8 @@ fn missing_traces_bad_files_and_live_without_interpreters() {
 }
 
 /// The README quotes the matrix summary: it must be the current one.
-#[test]
 fn readme_quotes_the_current_matrix_summary() {
-    let root = common::root();
+    let root = crate::common::root();
     let out = std::process::Command::new(BIN)
         .current_dir(&root)
         .args(["matrix", "--no-live"])
@@ -335,4 +329,12 @@ fn readme_quotes_the_current_matrix_summary() {
         table(&md),
         "README's matrix summary is stale: run `cargo run --release -- matrix --no-live --output docs/matrix.md` and paste its summary into README.md"
     );
+}
+
+crate::harness::tests! {
+    all_agreeing_matrix_shows_splits_and_counts,
+    xfail_entries_show_as_expected_failures_and_stale_ones_fail,
+    missing_traces_bad_files_and_live_without_interpreters,
+    #[slow]
+    readme_quotes_the_current_matrix_summary,
 }

@@ -1,14 +1,11 @@
 //! The `gcconform` command line, run as a subprocess with no interpreter visible (an empty
 //! PATH and HOME), so only the model side runs and results do not depend on the machine.
 
-mod common;
-
-use common::{BIN, CYCLE, Scratch};
+use crate::common::{BIN, CYCLE, Scratch};
 use gcconform::version::Version;
 use std::path::Path;
 use std::process::Command;
 
-#[test]
 fn run_agrees_then_reports_a_changed_collect_result() {
     let s = Scratch::new("agree");
     s.write("scenarios/t/cycle.yaml", CYCLE);
@@ -52,7 +49,6 @@ fn run_agrees_then_reports_a_changed_collect_result() {
     assert!(out.contains("9 checks: 8 agree, 1 disagree"), "{out}");
 }
 
-#[test]
 fn run_reports_missing_expected_files_with_the_command_to_create_them() {
     let s = Scratch::new("missing");
     s.write("scenarios/t/cycle.yaml", CYCLE);
@@ -70,7 +66,6 @@ fn run_reports_missing_expected_files_with_the_command_to_create_them() {
     );
 }
 
-#[test]
 fn bad_scenarios_are_all_reported_and_the_others_still_checked() {
     let s = Scratch::new("bad");
     s.write("scenarios/t/cycle.yaml", CYCLE);
@@ -87,7 +82,6 @@ fn bad_scenarios_are_all_reported_and_the_others_still_checked() {
     assert!(err.contains("nowhere: no such file or directory"), "{err}");
 }
 
-#[test]
 fn malformed_expected_files_are_bad_input_with_a_line_number() {
     let s = Scratch::new("malformed");
     s.write("scenarios/t/cycle.yaml", CYCLE);
@@ -103,7 +97,6 @@ fn malformed_expected_files_are_bad_input_with_a_line_number() {
     );
 }
 
-#[test]
 fn bless_refuses_under_ci_and_without_interpreters() {
     let s = Scratch::new("bless");
     s.write("scenarios/t/cycle.yaml", CYCLE);
@@ -116,7 +109,6 @@ fn bless_refuses_under_ci_and_without_interpreters() {
     assert!(!s.0.join("expected").exists());
 }
 
-#[test]
 fn trace_and_interpreters() {
     let s = Scratch::new("trace");
     s.write("scenarios/t/cycle.yaml", CYCLE);
@@ -140,7 +132,6 @@ fn trace_and_interpreters() {
     assert!(Path::new(BIN).exists());
 }
 
-#[test]
 fn fuzz_json_summary_has_a_stable_shape() {
     let fuzz = || {
         Command::new(BIN)
@@ -175,4 +166,14 @@ fn fuzz_json_summary_has_a_stable_shape() {
     // The same seed gives the same scenarios, hence the same JSON.
     let again = fuzz();
     assert_eq!(out.stdout, again.stdout);
+}
+
+crate::harness::tests! {
+    run_agrees_then_reports_a_changed_collect_result,
+    run_reports_missing_expected_files_with_the_command_to_create_them,
+    bad_scenarios_are_all_reported_and_the_others_still_checked,
+    malformed_expected_files_are_bad_input_with_a_line_number,
+    bless_refuses_under_ci_and_without_interpreters,
+    trace_and_interpreters,
+    fuzz_json_summary_has_a_stable_shape,
 }

@@ -69,7 +69,6 @@ fn crate_refs(text: &str) -> Vec<String> {
     out
 }
 
-#[test]
 fn modules_import_only_lower_layers() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
@@ -129,10 +128,14 @@ fn modules_import_only_lower_layers() {
     }
 }
 
-#[test]
 fn the_reference_finder_sees_every_form() {
     assert_eq!(
         crate_refs("use crate::a::b;\nlet x = crate::c::d();\nuse crate::{e, f::g};\n$crate::h"),
         ["a", "c", "e", "f"]
     );
+}
+
+crate::harness::tests! {
+    modules_import_only_lower_layers,
+    the_reference_finder_sees_every_form,
 }

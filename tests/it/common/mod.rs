@@ -1,17 +1,18 @@
-//! Setup shared by the integration tests (`mod common;` in each): the checkout's paths and
+//! Setup shared by the integration tests (`crate::common`): the checkout's paths and
 //! shipped scenarios, scratch directories, running the `gcconform` binary and capturing what it
 //! printed, expected files derived from the model, and the interpreters found on this machine.
-//! Each test file uses only some of it.
-#![allow(dead_code)]
 
+use crate::harness::Skip;
 use gcconform::expected::{ExpectedFile, expected_path_for_id};
 use gcconform::runner::{self, Discovery, Interpreter};
 use gcconform::scenario::{self, Scenario};
+use gcconform::service::suite::interpreters_required;
 use gcconform::trace::Trace;
-use gcconform::version::Version;
+use gcconform::version::{Version, version_list};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A scenario: a cycle of two plain objects. Its `gc.collect()` result changes when attributes
 /// move inline (3.11), so the versions split into two behaviours.
@@ -47,13 +48,16 @@ pub fn shipped_scenarios() -> Vec<PathBuf> {
     scenario::discover(&[root().join("scenarios")]).expect("scenarios/ exists")
 }
 
-/// `gcconform-<test file>-<pid>-<name>` in the temporary directory: a path of this test
-/// process's own, ending as `name` does.
+/// `gcconform-it-<pid>-<n>-<name>` in the temporary directory: a path of this test process's
+/// own, new at every call (tests of different modules run in one process and may use the same
+/// name), ending as `name` does.
 pub fn temp_path(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
     std::env::temp_dir().join(format!(
-        "gcconform-{}-{}-{name}",
+        "gcconform-{}-{}-{}-{name}",
         env!("CARGO_CRATE_NAME"),
-        std::process::id()
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
     ))
 }
 
@@ -145,19 +149,35 @@ pub fn discovery() -> &'static Discovery {
     D.get_or_init(runner::discover)
 }
 
-/// The interpreters found, or a note saying why the test does nothing.
-pub fn interpreters(test: &str) -> Vec<&'static Interpreter> {
+/// The CPython interpreters found on this machine, one per modelled version, oldest first;
+/// perhaps none.
+pub fn found_interpreters() -> Vec<&'static Interpreter> {
+    discovery()
+        .found
+        .iter()
+        .filter(|i| i.version.is_some())
+        .collect()
+}
+
+/// The interpreters found, for a test that needs them: a skip when there is none (a failure
+/// when `GCCONFORM_REQUIRE_INTERPRETERS` is set, and then also when some version has none);
+/// otherwise a note for the versions missing, and the test runs with the others.
+pub fn interpreters() -> Result<Vec<&'static Interpreter>, Skip> {
     let d = discovery();
-    let found: Vec<&Interpreter> = d.found.iter().filter(|i| i.version.is_some()).collect();
+    let found = found_interpreters();
     if found.is_empty() {
-        eprintln!(
-            "{test}: no CPython interpreter found; skipping (set GCCONFORM_PYTHONS or install pyenv versions)"
-        );
-    } else if !d.missing.is_empty() {
-        eprintln!(
-            "{test}: no interpreter for {:?}; testing the others",
-            d.missing
-        );
+        return Err(Skip::no_interpreter(
+            "no CPython interpreter found (set GCCONFORM_PYTHONS or install pyenv versions)",
+        ));
     }
-    found
+    if !d.missing.is_empty() {
+        let missing = version_list(&d.missing);
+        if interpreters_required() {
+            return Err(Skip::no_interpreter(format!(
+                "no CPython interpreter for {missing}"
+            )));
+        }
+        eprintln!("note: no CPython interpreter for {missing}; testing the others");
+    }
+    Ok(found)
 }

@@ -1,16 +1,13 @@
 //! Every file in `tests/bad/` is a broken scenario. Each must be rejected, without a panic, with
 //! exactly the diagnostics in its `.err` file (file, line, column, the offending text and what
-//! would be right). `GCCONFORM_WRITE_BAD=1 cargo test --test bad` records missing `.err` files
+//! would be right). `GCCONFORM_WRITE_BAD=1 cargo test --test it -- bad::` records missing `.err` files
 //! for review.
-
-mod common;
 
 use gcconform::scenario;
 use std::path::{Path, PathBuf};
 
-#[test]
 fn bad_scenarios_are_rejected_with_their_exact_messages() {
-    let dir = common::root().join("tests/bad");
+    let dir = crate::common::root().join("tests/bad");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/bad exists")
         .map(|e| e.expect("entry").path())
@@ -28,7 +25,7 @@ fn bad_scenarios_are_rejected_with_their_exact_messages() {
         let got = std::panic::catch_unwind(|| match String::from_utf8(text.clone()) {
             Ok(t) => scenario::parse_scenario(&shown, &t).map(|_| ()),
             Err(_) => {
-                let tmp = common::temp_path(&name);
+                let tmp = crate::common::temp_path(&name);
                 std::fs::write(&tmp, &text).unwrap();
                 let loaded = scenario::load(&tmp);
                 let _ = std::fs::remove_file(&tmp);
@@ -60,4 +57,8 @@ fn bad_scenarios_are_rejected_with_their_exact_messages() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+crate::harness::tests! {
+    bad_scenarios_are_rejected_with_their_exact_messages,
 }

@@ -2,9 +2,8 @@
 //! only on a terminal and never with `NO_COLOR`. Run as a subprocess with no interpreter
 //! visible, so only the model side runs.
 
-mod common;
-
-use common::{BIN, Scratch};
+use crate::common::{BIN, Scratch};
+use crate::harness::{Outcome, Skip};
 use gcconform::version::Version;
 use serde_json::Value;
 use std::process::Command;
@@ -36,7 +35,6 @@ fn expect_model_but_312(s: &Scratch, id: &str) {
     });
 }
 
-#[test]
 fn run_json_has_the_documented_shape() {
     let s = Scratch::new("json");
     s.write("scenarios/t/cycle.yaml", SCENARIO);
@@ -110,7 +108,6 @@ fn run_json_has_the_documented_shape() {
     assert!(out.starts_with('{') && out.ends_with("}\n"));
 }
 
-#[test]
 fn text_output_has_no_colour_off_a_terminal() {
     let s = Scratch::new("plain");
     s.write("scenarios/t/cycle.yaml", SCENARIO);
@@ -141,14 +138,12 @@ fn on_terminal(s: &Scratch, no_color: Option<&str>) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-#[test]
-fn fail_is_red_on_a_terminal_unless_no_color() {
+fn fail_is_red_on_a_terminal_unless_no_color() -> Outcome {
     let s = Scratch::new("tty");
     s.write("scenarios/t/cycle.yaml", SCENARIO);
     expect_model_but_312(&s, "t/cycle");
     let Some(out) = on_terminal(&s, None) else {
-        eprintln!("skipping: util-linux `script` is not installed");
-        return;
+        return Err(Skip::missing("util-linux `script` is not installed"));
     };
     assert!(
         out.contains("\x1b[1;31mFAIL\x1b[0m model 3.12 t/cycle"),
@@ -157,4 +152,11 @@ fn fail_is_red_on_a_terminal_unless_no_color() {
     let out = on_terminal(&s, Some("1")).unwrap();
     assert!(out.contains("FAIL model 3.12 t/cycle"), "{out:?}");
     assert!(!out.contains("\x1b[1;31m"), "{out:?}");
+    Ok(())
+}
+
+crate::harness::tests! {
+    run_json_has_the_documented_shape,
+    text_output_has_no_colour_off_a_terminal,
+    fail_is_red_on_a_terminal_unless_no_color,
 }

@@ -2,9 +2,8 @@
 //! its statement pattern right on every form of the language, and every scenario carrying the
 //! `# yaml-language-server: $schema=` line (which the loader ignores).
 
-mod common;
-
-use common::root;
+use crate::common::root;
+use crate::harness::{Outcome, Skip};
 use gcconform::scenario;
 use gcconform::scenario::raw::{MAX_REPEAT, StepItem, StrOrList, TraceMode, parse_shape};
 use gcconform::scenario::schema::{NAME_PATTERN, schema_json, statement_pattern, version_pattern};
@@ -12,7 +11,6 @@ use gcconform::scenario::schema::{REGENERATE, SCHEMA_PATH};
 use regex::Regex;
 use std::path::{Path, PathBuf};
 
-#[test]
 fn checked_in_schema_is_current() {
     let path = root().join(SCHEMA_PATH);
     let current = std::fs::read_to_string(&path).unwrap_or_default();
@@ -22,7 +20,6 @@ fn checked_in_schema_is_current() {
     );
 }
 
-#[test]
 fn schema_describes_the_file_shape() {
     let v: serde_json::Value = serde_json::from_str(&schema_json()).unwrap();
     assert_eq!(v["$schema"], "http://json-schema.org/draft-07/schema#");
@@ -77,7 +74,6 @@ fn schema_describes_the_file_shape() {
     );
 }
 
-#[test]
 fn repeat_and_trace_keys_match_the_loader() {
     let ok = "trace: summary\nclasses:\n  B: {}\nsteps:\n  - repeat: 3\n    steps:\n      - a = B()\n      - repeat: 2\n        steps: [pass]\n  - gc.collect()\n";
     let path = Path::new("scenarios/t/x.yaml");
@@ -103,7 +99,6 @@ fn full(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap()
 }
 
-#[test]
 fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
     let re = full(&statement_pattern());
     let good = [
@@ -185,7 +180,6 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
     }
 }
 
-#[test]
 fn version_and_name_patterns() {
     let v = full(&version_pattern());
     for s in ["2.7", "3.6", "3.13", "3.6-3.10", "3.7+", "2.7 - 3.8"] {
@@ -200,12 +194,11 @@ fn version_and_name_patterns() {
 }
 
 fn scenario_files() -> Vec<PathBuf> {
-    let files = common::shipped_scenarios();
+    let files = crate::common::shipped_scenarios();
     assert!(!files.is_empty());
     files
 }
 
-#[test]
 fn every_shipped_scenario_fits_the_schema() {
     let stmt = full(&statement_pattern());
     let version = full(&version_pattern());
@@ -245,7 +238,6 @@ fn every_shipped_scenario_fits_the_schema() {
     }
 }
 
-#[test]
 fn the_shape_rejects_what_the_loader_rejects() {
     for text in [
         "steps: [pass]\nextra: 1\n",
@@ -262,7 +254,6 @@ fn the_shape_rejects_what_the_loader_rejects() {
 
 const MODELINE: &str = "# yaml-language-server: $schema=../../docs/scenario.schema.json";
 
-#[test]
 fn the_loader_accepts_files_with_and_without_the_schema_line() {
     let body =
         "classes:\n  B: {}\nsteps:\n  - b = B()\n  - b.me = b\n  - del b\n  - gc.collect()\n";
@@ -282,7 +273,6 @@ fn the_loader_accepts_files_with_and_without_the_schema_line() {
     assert_eq!(e.diagnostics[0].pos.line, 3, "{e}");
 }
 
-#[test]
 fn every_scenario_carries_the_schema_line() {
     let schema = root().join(SCHEMA_PATH).canonicalize().unwrap();
     let mut missing = Vec::new();
@@ -311,8 +301,7 @@ fn every_scenario_carries_the_schema_line() {
 
 /// An independent validator, when one is installed: Python's `jsonschema` (with PyYAML) checks
 /// every shipped scenario against the checked-in schema, and rejects broken ones.
-#[test]
-fn an_independent_validator_accepts_the_scenarios() {
+fn an_independent_validator_accepts_the_scenarios() -> Outcome {
     const SCRIPT: &str = r#"
 import glob, json, sys
 try:
@@ -346,24 +335,22 @@ print("\n".join(bad) if bad else "OK %d" % len(files))
         .output();
     let text = match out {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        _ => {
-            eprintln!("skipping: no python3 to run jsonschema");
-            return;
-        }
+        _ => return Err(Skip::missing("no python3 to run jsonschema")),
     };
     if text == "SKIP" {
-        eprintln!("skipping: python3 has no jsonschema/yaml modules");
-        return;
+        return Err(Skip::missing(
+            "python3 has no jsonschema/yaml modules (pip install jsonschema pyyaml)",
+        ));
     }
     let n = scenario_files().len();
     assert_eq!(text, format!("OK {n}"));
+    Ok(())
 }
 
-#[test]
 fn the_schema_command_prints_writes_and_checks() {
     let run = |args: &[&str]| {
-        common::output(
-            std::process::Command::new(common::BIN)
+        crate::common::output(
+            std::process::Command::new(crate::common::BIN)
                 .args(args)
                 .current_dir(root()),
         )
@@ -378,7 +365,7 @@ fn the_schema_command_prints_writes_and_checks() {
         "{err}"
     );
 
-    let tmp = common::temp_path("out.json");
+    let tmp = crate::common::temp_path("out.json");
     std::fs::write(&tmp, "{}\n").unwrap();
     let t = tmp.to_str().unwrap();
     let (code, _, err) = run(&["schema", "-o", t, "--check"]);
@@ -393,4 +380,18 @@ fn the_schema_command_prints_writes_and_checks() {
     assert!(err.contains("wrote"), "{err}");
     assert_eq!(std::fs::read_to_string(&tmp).unwrap(), schema_json());
     let _ = std::fs::remove_file(&tmp);
+}
+
+crate::harness::tests! {
+    checked_in_schema_is_current,
+    schema_describes_the_file_shape,
+    repeat_and_trace_keys_match_the_loader,
+    statement_pattern_accepts_the_language_and_rejects_the_rest,
+    version_and_name_patterns,
+    every_shipped_scenario_fits_the_schema,
+    the_shape_rejects_what_the_loader_rejects,
+    the_loader_accepts_files_with_and_without_the_schema_line,
+    every_scenario_carries_the_schema_line,
+    an_independent_validator_accepts_the_scenarios,
+    the_schema_command_prints_writes_and_checks,
 }

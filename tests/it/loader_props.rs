@@ -1,17 +1,16 @@
 //! Property tests over the scenario loader: whatever the bytes, loading never panics, and every
 //! rejection is a diagnostic with a position inside the file. The default run is short; the long
-//! run (10 minutes) is `GCCONFORM_PROPTEST_SECS=600 cargo test --release --test loader_props --
-//! --ignored`.
+//! run (10 minutes) is `GCCONFORM_PROPTEST_SECS=600 cargo test --release --test it -- --ignored
+//! loader_props::long_run`.
 
-mod common;
-
+use crate::harness::{Outcome, Skip};
 use gcconform::scenario;
 use proptest::prelude::*;
 use std::path::Path;
 
 /// Valid shipped scenarios, as seeds for mutation.
 fn corpus() -> Vec<String> {
-    let mut v: Vec<String> = common::shipped_scenarios()
+    let mut v: Vec<String> = crate::common::shipped_scenarios()
         .into_iter()
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
@@ -169,12 +168,10 @@ fn deadline() -> Option<std::time::Instant> {
 proptest! {
     #![proptest_config(config(300))]
 
-    #[test]
     fn arbitrary_text_never_panics(text in ".{0,400}") {
         check(&text);
     }
 
-    #[test]
     fn mutated_scenarios_never_panic(
         seed in 0usize..1000,
         ops in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<usize>()), 1..6),
@@ -186,12 +183,9 @@ proptest! {
 }
 
 /// The long run: mutate the corpus until the time is up (`GCCONFORM_PROPTEST_SECS`).
-#[test]
-#[ignore]
-fn long_run_over_the_loader() {
+fn long_run_over_the_loader() -> Outcome {
     let Some(end) = deadline() else {
-        eprintln!("set GCCONFORM_PROPTEST_SECS to run this");
-        return;
+        return Err(Skip::missing("set GCCONFORM_PROPTEST_SECS to run this"));
     };
     let c = corpus();
     let mut x: u64 = 0x9E3779B97F4A7C15;
@@ -209,4 +203,13 @@ fn long_run_over_the_loader() {
         n += 1;
     }
     eprintln!("{n} mutated scenarios loaded without a panic");
+    Ok(())
+}
+
+crate::harness::tests! {
+    arbitrary_text_never_panics,
+    #[slow]
+    mutated_scenarios_never_panic,
+    #[ignore = "the long run, for GCCONFORM_PROPTEST_SECS seconds"]
+    long_run_over_the_loader,
 }

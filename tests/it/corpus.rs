@@ -1,8 +1,6 @@
 //! The bundled corpus must exercise the whole scenario language: every statement form appears
 //! in at least one shipped scenario (top level or a `__del__` body), and every scenario loads.
 
-mod common;
-
 use gcconform::scenario::{self, Stmt};
 use std::collections::BTreeSet;
 
@@ -82,9 +80,8 @@ const ALL: &[&str] = &[
     "random_edges:",
 ];
 
-#[test]
 fn corpus_uses_every_statement_form() {
-    let files = common::shipped_scenarios();
+    let files = crate::common::shipped_scenarios();
     assert!(
         files.len() >= 29,
         "the corpus has {} scenarios",
@@ -108,4 +105,8 @@ fn corpus_uses_every_statement_form() {
     }
     let missing: Vec<&&str> = ALL.iter().filter(|k| !used.contains(**k)).collect();
     assert!(missing.is_empty(), "no shipped scenario uses: {missing:?}");
+}
+
+crate::harness::tests! {
+    corpus_uses_every_statement_form,
 }

@@ -1,0 +1,43 @@
+//! The integration tests: one test binary (one link of the crate), a libtest-mimic harness
+//! ([`harness`]). Each module is one former test file and lists its tests at its end
+//! (`harness::tests!`); a trial is named `module::test`, so the usual filters work:
+//! `cargo test --test it -- runner::`, `-- --ignored`, `-- --list`, `-- --exact
+//! bless::ci_refuses`. The conformance suite over `scenarios/` is the other harness,
+//! `tests/conformance.rs`.
+
+mod common;
+mod harness;
+
+mod bad;
+mod bench;
+mod bless;
+mod cli;
+mod corpus;
+mod explain;
+mod faults;
+mod graph;
+mod layers;
+mod loader_props;
+mod matrix;
+mod output;
+mod runner;
+mod schema;
+
+fn main() {
+    harness::main(&[
+        bad::trials,
+        bench::trials,
+        bless::trials,
+        cli::trials,
+        corpus::trials,
+        explain::trials,
+        faults::trials,
+        graph::trials,
+        layers::trials,
+        loader_props::trials,
+        matrix::trials,
+        output::trials,
+        runner::trials,
+        schema::trials,
+    ])
+}
