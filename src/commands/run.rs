@@ -382,7 +382,15 @@ fn group_failures(
             s.id,
             version_list(&versions)
         );
-        out.push(failure_block_with(&title, &first.check, &text, &extra));
+        // A stale file's verdict says how to re-record it; a model bug must not be re-recorded.
+        let drop_rebless = matches!(v, Some(Verdict::Stale | Verdict::ModelBug));
+        out.push(failure_block_with(
+            &title,
+            &first.check,
+            &text,
+            &extra,
+            drop_rebless,
+        ));
     }
     out
 }

@@ -103,11 +103,19 @@ pub fn print_failure_and(tag: &str, check: &Check, extra: &str) {
 /// indented (a report's own first line, which repeats the title, is left out), then `extra`
 /// (already indented lines), then a blank line. Empty for a check that agrees.
 pub fn failure_block(title: &str, check: &Check, extra: &str) -> String {
-    failure_block_with(title, check, "", extra)
+    failure_block_with(title, check, "", extra, false)
 }
 
 /// [`failure_block`] with `lead` (lines, not yet indented) before the message: the verdict.
-pub fn failure_block_with(title: &str, check: &Check, lead: &str, extra: &str) -> String {
+/// With `drop_rebless`, the report's own advice to re-record `expected/` is left out (a verdict
+/// that says whether to re-record).
+pub fn failure_block_with(
+    title: &str,
+    check: &Check,
+    lead: &str,
+    extra: &str,
+    drop_rebless: bool,
+) -> String {
     let (Some(summary), Some(message)) = (check.summary(), check.message()) else {
         return String::new();
     };
@@ -116,11 +124,10 @@ pub fn failure_block_with(title: &str, check: &Check, lead: &str, extra: &str) -
         out.push_str(&indent(lead));
         out.push('\n');
     }
-    // With a verdict leading, the report's own re-recording advice would repeat it.
     let rest: Vec<&str> = message
         .lines()
         .skip(1)
-        .filter(|l| lead.is_empty() || !l.starts_with(REBLESS_ADVICE))
+        .filter(|l| !(drop_rebless && l.starts_with(REBLESS_ADVICE)))
         .collect();
     if !rest.is_empty() {
         out.push_str(&indent(&rest.join("\n")));

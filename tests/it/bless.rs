@@ -377,7 +377,7 @@ fn assert_recorded_the_fake(s: &Scratch) {
     // So the model now disagrees with expected/.
     let (code, out, _) = s.run(&["run"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("FAIL model 3.12 t/self: "), "{out}");
+    assert!(out.contains("FAIL t/self under 3.12 (model): "), "{out}");
 }
 
 fn the_command_records_the_interpreters_trace_not_the_models() {

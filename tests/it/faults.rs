@@ -189,7 +189,7 @@ fn run_exit_codes_say_which_fault_happened() {
         let fake = s.fake("python3.12", fault);
         for cmd in ["run", "diff"] {
             let (code, out, err) =
-                s.gcconform(&["--timeout", "1", cmd], &fake.display().to_string());
+                s.gcconform(&[cmd, "--timeout", "1"], &fake.display().to_string());
             assert_eq!(code, 3, "{fault:?} {cmd}\n{out}\n{err}");
             // The failure, with its reason and a reproducer, for t/bad only.
             assert!(
@@ -229,7 +229,14 @@ fn run_exit_code_1_for_a_disagreement_writes_a_reproducer() {
     let fake = s.fake("python3.12", Fault::Differs);
     let (code, out, err) = s.gcconform(&["run"], &fake.display().to_string());
     assert_eq!(code, 1, "{out}\n{err}");
-    assert!(out.contains("cpython 3.12 t/bad"), "{out}");
+    assert!(out.contains("FAIL t/bad under 3.12 (CPython): "), "{out}");
+    // The model agrees with expected/ and this interpreter does not: the report says so.
+    assert!(
+        out.contains(
+            "    verdict: this interpreter behaves differently from the one that recorded expected/"
+        ),
+        "{out}"
+    );
     let dir = s.0.join("target/gcconform/t/bad");
     for f in [
         "3.12.py",

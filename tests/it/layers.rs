@@ -10,10 +10,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("versions", &["version"]),
     ("traces", &["trace"]),
     ("scenarios", &["scenario"]),
-    (
-        "model and runner",
-        &["model", "runner", "expected", "schema"],
-    ),
+    ("model and runner", &["model", "runner", "expected"]),
     ("comparison and views", &["compare", "explain", "graph"]),
     ("services", &["service"]),
     ("campaigns and reports", &["matrix", "fuzz", "bench"]),
