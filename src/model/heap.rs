@@ -498,10 +498,6 @@ impl Heap {
         self.links.first(head)
     }
 
-    pub fn is_empty(&self, head: Id) -> bool {
-        self.links.is_empty(head)
-    }
-
     /// `gc_list_merge(from, to)`: append all of `from` to the tail of `to`, leaving `from` empty.
     pub fn merge(&mut self, from: Id, to: Id) {
         self.links.merge(from, to)

@@ -89,54 +89,54 @@ pub const TUPLE_MAXSAVESIZE: usize = 20;
 
 /// The whole modelled interpreter state.
 pub struct Machine<'s> {
-    pub p: Profile,
-    pub sc: &'s Scenario,
-    pub heap: Heap,
+    pub(super) p: Profile,
+    pub(super) sc: &'s Scenario,
+    pub(super) heap: Heap,
     /// Generation list heads, youngest first.
-    pub gens: [Id; 3],
-    pub permanent: Id,
-    pub count: [i64; 3],
-    pub threshold: [i64; 3],
-    pub enabled: bool,
-    pub saveall: bool,
-    pub collecting: bool,
-    pub long_lived_pending: i64,
-    pub long_lived_total: i64,
+    pub(super) gens: [Id; 3],
+    pub(super) permanent: Id,
+    pub(super) count: [i64; 3],
+    pub(super) threshold: [i64; 3],
+    pub(super) enabled: bool,
+    pub(super) saveall: bool,
+    pub(super) collecting: bool,
+    pub(super) long_lived_pending: i64,
+    pub(super) long_lived_total: i64,
     /// The module's globals dict.
-    pub globals: Id,
+    pub(super) globals: Id,
     /// The collector's own garbage list (C static / interpreter state).
-    pub garbage_internal: Id,
+    pub(super) garbage_internal: Id,
     /// What the module attribute `gc.garbage` is bound to.
-    pub garbage_attr: Id,
-    pub frames: Vec<Frame>,
-    pub classes: Vec<ClassState>,
-    pub name_counts: HashMap<String, u32>,
-    pub events: Vec<Event>,
-    pub trash_nesting: u32,
-    pub trash_later: Vec<Id>,
-    pub freelists: FreeLists,
+    pub(super) garbage_attr: Id,
+    pub(super) frames: Vec<Frame>,
+    pub(super) classes: Vec<ClassState>,
+    name_counts: HashMap<String, u32>,
+    pub(super) events: Vec<Event>,
+    pub(super) trash_nesting: u32,
+    pub(super) trash_later: Vec<Id>,
+    pub(super) freelists: FreeLists,
     /// 3.12+: a collection was scheduled and waits for the eval breaker.
-    pub gc_pending: bool,
+    gc_pending: bool,
     /// Some scenario class defines `__del__` (else `finalize_garbage` has nothing to do).
-    pub any_finalizer: bool,
+    pub(super) any_finalizer: bool,
     /// A weakref object was ever created (else `handle_weakrefs` has nothing to do).
-    pub weakrefs_exist: bool,
+    pub(super) weakrefs_exist: bool,
     /// For the journal: the object whose weakrefs `PyObject_ClearWeakRefs` is clearing.
-    pub callback_referent: Option<String>,
+    pub(super) callback_referent: Option<String>,
     /// Statements executed so far (top level and finalizers).
-    pub executed: u64,
+    executed: u64,
     /// The run exceeded [`MAX_EXECUTED`]: everything fails from now on.
-    pub runaway: bool,
+    pub(super) runaway: bool,
     /// `observe`'s marks per id, and the stamp of the latest observation.
     obs_mark: Vec<u32>,
     obs_epoch: u32,
     /// Code objects that already have a cached ("zombie") frame, ≤3.10: `__del__` of a class
     /// (by class index), or the callback (`usize::MAX`).
-    pub zombie_frames: HashSet<usize>,
+    zombie_frames: HashSet<usize>,
     /// The next collection is an automatic one (for the journal).
-    pub auto_collect: bool,
+    pub(super) auto_collect: bool,
     /// The model's account of its decisions, when `explain` asked for one.
-    pub journal: Option<Box<Journal>>,
+    pub(super) journal: Option<Box<Journal>>,
 }
 
 impl<'s> Machine<'s> {
