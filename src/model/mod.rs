@@ -2,10 +2,18 @@
 //! cyclic collector), run under a per-version [`profile::Profile`].
 //!
 //! - `heap`: objects, reference counts, the intrusive GC lists of `gcmodule.c`;
-//! - `machine`: names, frames, statements, allocation (`_PyObject_GC_Alloc`) and the trace;
+//! - `machine`: the interpreter state, reference counting, tracking, allocation
+//!   (`_PyObject_GC_Alloc`), free lists, labels and the journal hooks;
+//! - `statements`: `Machine::exec` and one function per statement family, each
+//!   as CPython's bytecode for it behaves;
+//! - `objects`: instances, attributes (slots, `__dict__`, 3.11+ inline values), dict stores,
+//!   weak references;
+//! - `frames`: names (`LOAD_NAME`/`STORE_FAST`/...), `__del__` and callback frames;
+//! - `gc_module`: the `gc` module's functions (`gc.collect`, `gc.freeze`, ...) and `gc.garbage`;
+//! - `observe`: what the trace observes after a collect and at the end;
 //! - `dealloc`: `subtype_dealloc`, container deallocs, `PyObject_ClearWeakRefs`, trashcan;
 //! - `collector`: `collect()` / `gc_collect_main()` and its helpers;
-//! - [`profile`]: the version table;
+//! - [`profile`]: the version table (the only place that asks which version runs);
 //! - `dict`: a dict's contents (entries, key index, compaction);
 //! - `dict27`: 2.7's dict slot order;
 //! - [`journal`]: the model's account of its decisions (`gcconform explain`);
@@ -20,10 +28,15 @@ mod collector;
 mod dealloc;
 mod dict;
 mod dict27;
+mod frames;
+mod gc_module;
 mod heap;
 pub mod journal;
 mod machine;
+mod objects;
+mod observe;
 pub mod profile;
+mod statements;
 pub mod view;
 
 pub use heap::Id;
@@ -108,7 +121,7 @@ fn run_with(
                     kind: "RecursionError",
                     detail: format!(
                         "more than {} statements executed: the scenario does not terminate",
-                        machine::MAX_EXECUTED
+                        statements::MAX_EXECUTED
                     ),
                 })
             } else {
