@@ -7,7 +7,7 @@ use super::heap::{
     F_COLLECTING, F_DICT, F_FINALIZED, F_TUPLE, F_UNREACHABLE, Id, Kind, Links, Val,
 };
 use super::journal::{Ctx, Note};
-use super::machine::Machine;
+use super::machine::{Machine, NUM_GENERATIONS};
 use super::profile::Resurrection;
 
 impl Machine<'_> {
@@ -23,13 +23,15 @@ impl Machine<'_> {
         n
     }
 
-    /// `collect_generations`: the oldest generation over its threshold; a full collection only
-    /// when enough long-lived objects are pending (`long_lived_pending < long_lived_total / 4`
-    /// skips it, issue #4074).
+    /// `collect_generations` (2.7–3.9) / `gc_collect_generations` (3.10–3.12) /
+    /// `gc_select_generation` (3.13): the oldest generation over its threshold; a full
+    /// collection only when enough long-lived objects are pending (`long_lived_pending <
+    /// long_lived_total / 4` skips it, issue #4074: the 4 is that literal in the C source, in
+    /// every modelled version).
     pub(super) fn collect_generations(&mut self) {
-        for i in (0..3).rev() {
+        for i in (0..NUM_GENERATIONS).rev() {
             if self.count[i] > self.threshold[i] {
-                if i == 2 && self.long_lived_pending < self.long_lived_total / 4 {
+                if i == NUM_GENERATIONS - 1 && self.long_lived_pending < self.long_lived_total / 4 {
                     continue;
                 }
                 self.auto_collect = true;
@@ -424,7 +426,7 @@ impl Machine<'_> {
     /// younger ones, merge the younger generations in, find the unreachable set, and deal with
     /// finalizers, weakrefs, resurrection and `gc.garbage` per the profile.
     fn collect_inner(&mut self, generation: usize, no: usize, automatic: bool) -> i64 {
-        if generation + 1 < 3 {
+        if generation + 1 < NUM_GENERATIONS {
             self.count[generation + 1] += 1;
         }
         for i in 0..=generation {

@@ -83,11 +83,39 @@ pub enum Temp {
     Method,
 }
 
+/// `NUM_GENERATIONS`: three generations in every modelled version (`Modules/gcmodule.c` 2.7,
+/// 3.6; `Include/internal/mem.h` 3.7; `Include/internal/pycore_pymem.h` 3.8;
+/// `Include/internal/pycore_gc.h` 3.9+). The permanent generation of `gc.freeze()` is apart.
+pub const NUM_GENERATIONS: usize = 3;
+
+/// `PyMethod_MAXFREELIST` (`Objects/classobject.c`, 256 in 2.7–3.8; the bound-method free list
+/// is gone in 3.9): bound method objects kept for reuse. The model creates bound methods only
+/// where [`Profile::bound_method_calls`] says so (2.7, 3.6), with this one free list (2.7–3.8
+/// also keep a separate free list of builtin-method `PyCFunction` objects, not modelled).
 pub const METHOD_MAXFREELIST: usize = 256;
 
+/// `PyList_MAXFREELIST`: emptied list objects kept for reuse, 80 in every modelled version
+/// (`Objects/listobject.c` 2.7–3.9; `Include/internal/pycore_interp.h` 3.10;
+/// `Include/internal/pycore_list.h` 3.11–3.12; `Include/internal/pycore_freelist.h` 3.13).
 pub const LIST_MAXFREELIST: usize = 80;
+
+/// `PyDict_MAXFREELIST`: emptied dict objects kept for reuse, 80 in every modelled version
+/// (`Objects/dictobject.c` 2.7–3.9; `Include/internal/pycore_interp.h` 3.10;
+/// `Include/internal/pycore_dict.h` 3.11; `Include/internal/pycore_dict_state.h` 3.12;
+/// `Include/internal/pycore_freelist.h` 3.13).
 pub const DICT_MAXFREELIST: usize = 80;
+
+/// `PyTuple_MAXFREELIST`: tuples kept per size, 2000 in every modelled version
+/// (`Objects/tupleobject.c` 2.7–3.9; `Include/internal/pycore_interp.h` 3.10;
+/// `Include/internal/pycore_tuple.h` 3.11–3.12; `Include/internal/pycore_freelist.h` 3.13).
 pub const TUPLE_MAXFREELIST: usize = 2000;
+
+/// `PyTuple_MAXSAVESIZE` (20, same files as [`TUPLE_MAXFREELIST`]): the model keeps free lists
+/// for tuples of 1 to 19 items, the rule of 2.7–3.10 (`size < PyTuple_MAXSAVESIZE` in
+/// `PyTuple_New` and `tupledealloc`). Later versions differ at exactly 20 items: 3.11's
+/// `maybe_freelist_push` also saves 20-item tuples (its pop still takes only `size < 20`), and
+/// 3.12–3.13 save and reuse 1 to 20 (`size <= PyTuple_MAXSAVESIZE`). No scenario of the corpus
+/// builds a 20-item tuple (nor does the fuzzer, whose tuples have 1 or 2 items).
 pub const TUPLE_MAXSAVESIZE: usize = 20;
 
 /// The whole modelled interpreter state.
@@ -96,10 +124,10 @@ pub struct Machine<'s> {
     pub(super) sc: &'s Scenario,
     pub(super) heap: Heap,
     /// Generation list heads, youngest first.
-    pub(super) gens: [Id; 3],
+    pub(super) gens: [Id; NUM_GENERATIONS],
     pub(super) permanent: Id,
-    pub(super) count: [i64; 3],
-    pub(super) threshold: [i64; 3],
+    pub(super) count: [i64; NUM_GENERATIONS],
+    pub(super) threshold: [i64; NUM_GENERATIONS],
     pub(super) enabled: bool,
     pub(super) saveall: bool,
     pub(super) collecting: bool,
@@ -158,7 +186,7 @@ impl<'s> Machine<'s> {
             heap,
             gens,
             permanent,
-            count: [0; 3],
+            count: [0; NUM_GENERATIONS],
             threshold: [p.thresholds.0, p.thresholds.1, p.thresholds.2],
             enabled: false,
             saveall: false,

@@ -17,9 +17,10 @@ use crate::trace::Event;
 /// The most statements one run may execute, counting `__del__` bodies: a finalizer that keeps
 /// creating finalizable objects never ends (in CPython too).
 ///
-/// A safety limit of the model itself, not a CPython constant: a run that reaches it fails
-/// with a `RecursionError` saying the scenario does not terminate. The scenario loader's size
-/// limits keep every terminating scenario far below it.
+/// A safety limit of the model itself, not a CPython constant: a run that goes past it fails
+/// with a `RecursionError` saying the scenario does not terminate. It is lower than the
+/// loader's `MAX_UNROLLED` (50,000,000 statements with `repeat:` blocks unrolled), so a
+/// terminating scenario of more than 5,000,000 executed statements is also stopped here.
 pub const MAX_EXECUTED: u64 = 5_000_000;
 
 impl Machine<'_> {
