@@ -226,8 +226,9 @@ mod tests {
     fn matches_python27_hash_order() {
         // `hash('a')` on 2.7 (64-bit) is 12416037344.
         assert_eq!(string_hash27("a"), 12416037344);
-        // Probe p23 (2.7): attributes z, b, m are released in the order m, z, b; keys k1, k2, k3
-        // in the order k3, k2, k1.
+        // Measured on 2.7.18 (scenarios dealloc/attribute_release_order and
+        // dealloc/container_release_order): attributes z, b, m are released in the order m, z,
+        // b; keys k1, k2, k3 in the order k3, k2, k1.
         assert_eq!(order_of(&["z", "b", "m"]), vec!["m", "z", "b"]);
         assert_eq!(order_of(&["k1", "k2", "k3"]), vec!["k3", "k2", "k1"]);
     }

@@ -21,7 +21,7 @@ use crate::trace::Event;
 /// would call them beyond about 50 levels (measured: 49 nested `__del__` at once on 2.7–3.7, 50
 /// on 3.8–3.12). Only on 3.13, whose trashcan allows about 9948 levels, does the limit decide,
 /// and there CPython allows 999 nested `__del__` (the recursion limit less the module's frame)
-/// where the model stops at 400; no scenario nests that deep.
+/// where the model stops at 400; no scenario nests that deep (`docs/cpython-gc-facts.md` §15).
 pub const MAX_FRAMES: usize = 400;
 
 impl Machine<'_> {

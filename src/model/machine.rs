@@ -115,7 +115,8 @@ pub const TUPLE_MAXFREELIST: usize = 2000;
 /// `PyTuple_New` and `tupledealloc`). Later versions differ at exactly 20 items: 3.11's
 /// `maybe_freelist_push` also saves 20-item tuples (its pop still takes only `size < 20`), and
 /// 3.12–3.13 save and reuse 1 to 20 (`size <= PyTuple_MAXSAVESIZE`). No scenario of the corpus
-/// builds a 20-item tuple (nor does the fuzzer, whose tuples have 1 or 2 items).
+/// builds a 20-item tuple (nor does the fuzzer, whose tuples have 1 or 2 items); see "Known
+/// differences" in `docs/cpython-gc-facts.md`.
 pub const TUPLE_MAXSAVESIZE: usize = 20;
 
 /// The whole modelled interpreter state.

@@ -26,7 +26,8 @@ impl Machine<'_> {
         let cs = &mut self.classes[class];
         if cs.inline && cs.usable > 1 {
             // Each instance creation takes one key slot of the shared keys while more than one
-            // is free (probe p10; `_PyObject_InitInlineValues` era behaviour).
+            // is free (`init_inline_values` 3.11–3.12, `_PyObject_InitInlineValues` 3.13:
+            // `if (keys->dk_usable > 1) keys->dk_usable--`; docs/cpython-gc-facts.md §7).
             cs.usable -= 1;
         }
         id

@@ -2,8 +2,9 @@
 //! per version. The collector and the dealloc paths read these fields; nothing else in the model
 //! asks which version it is.
 //!
-//! Sources: `../shared/cpython-gc-facts.md` (probes run on all nine interpreters) and the C
-//! functions named on each field.
+//! Sources: `docs/cpython-gc-facts.md`, which has one section per field of [`Profile`] (what
+//! each version does, the C function that does it, the scenarios whose recorded traces show it)
+//! and a table of the model's constants; and the C functions named on each field.
 
 use crate::version::Version;
 
@@ -50,7 +51,7 @@ pub const PY_TRASHCAN_HEADROOM: u32 = 50;
 /// matching the measurement on 3.13.0 (a chain of trashcan-protected deallocs from module level
 /// of a fresh process: 9948 levels run, the 9949th is deferred). It holds for a program run at
 /// module level in a fresh process; every further C frame below it (an `exec()` costs 3 units)
-/// lowers it.
+/// lowers it (`docs/cpython-gc-facts.md` §14).
 pub const TRASHCAN_3_13_DEPOSIT_DEPTH: u32 =
     PY_C_RECURSION_LIMIT - PY_EVAL_C_STACK_UNITS - PY_TRASHCAN_HEADROOM;
 
@@ -102,7 +103,8 @@ pub enum InstanceLayout {
     Inline,
 }
 
-/// The trashcan mechanism that bounds recursion in deallocation of nested containers.
+/// The trashcan mechanism that bounds recursion in deallocation of nested containers
+/// (`docs/cpython-gc-facts.md` §14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trashcan {
     /// The nesting at which a trashcan-protected dealloc is deferred instead of run:
@@ -114,7 +116,8 @@ pub struct Trashcan {
     /// tuple or frame dealloc does.
     pub subtype_nesting_hack: bool,
     /// Whether frame objects exist and are freed through a trashcan-protected dealloc
-    /// (`frame_dealloc`, ≤3.10).
+    /// (`frame_dealloc`, ≤3.10); their first allocation per code object is counted in
+    /// generation 0 (facts §13).
     pub frames_are_objects: bool,
     /// The deferred chain is destroyed when a trashcan-protected dealloc ends with the nesting
     /// below this: 1 up to 3.12 (back at top level: `_PyTrash_end` / `Py_TRASHCAN_SAFE_END`
@@ -123,43 +126,51 @@ pub struct Trashcan {
     pub drain_below: u32,
 }
 
-/// One CPython version's behaviour.
+/// One CPython version's behaviour. "Facts §N" below is section N of
+/// `docs/cpython-gc-facts.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Profile {
     pub version: Version,
     /// A Python-level `__del__` is a legacy finalizer (`tp_del`, 2.7 `has_finalizer`): cyclic
-    /// trash holding one is uncollectable and goes to `gc.garbage`. 3.4+ uses `tp_finalize`.
+    /// trash holding one is uncollectable and goes to `gc.garbage`. 3.4+ uses `tp_finalize`
+    /// (facts §1).
     pub del_is_legacy: bool,
-    /// `tp_finalize` runs at most once per GC object (`_PyGC_FINALIZED` bit, 3.4+).
+    /// `tp_finalize` runs at most once per GC object (`_PyGC_FINALIZED` bit, 3.4+; facts §2).
     pub finalize_once: bool,
+    /// What a collection counts and what a resurrection does (facts §3).
     pub resurrection: Resurrection,
     /// Refcount dealloc clears weakrefs (and runs callbacks) before `__del__` (2.7
-    /// `subtype_dealloc`); 3.x calls the finalizer first.
+    /// `subtype_dealloc`); 3.x calls the finalizer first (facts §4).
     pub weakrefs_cleared_before_del: bool,
-    /// `handle_weakrefs` also clears weakref objects that are themselves trash (bpo-38006).
+    /// `handle_weakrefs` also clears weakref objects that are themselves trash (bpo-38006,
+    /// 3.8+; facts §5).
     pub clear_trash_weakrefs: bool,
+    /// Where instance attributes live (facts §6).
     pub layout: InstanceLayout,
     /// Free key slots of a class's shared keys at creation (3.11+ inline values):
-    /// [`SHARED_KEYS_MAX_SIZE`].
+    /// [`SHARED_KEYS_MAX_SIZE`] (facts §7).
     pub shared_keys_usable: i64,
     /// Instances of a class with `__slots__ = ()` (no dict, no weakref slot) are GC objects
-    /// (3.8+: heap-type instances always are, bpo-35810).
+    /// (3.8+: heap-type instances always are, bpo-35810; facts §9).
     pub empty_slots_are_gc: bool,
     /// Default `(threshold0, threshold1, threshold2)`: [`DEFAULT_THRESHOLDS`], or
-    /// [`DEFAULT_THRESHOLDS_3_13`].
+    /// [`DEFAULT_THRESHOLDS_3_13`] (facts §10).
     pub thresholds: (i64, i64, i64),
+    /// When an automatic collection runs (facts §11).
     pub auto_gc: AutoGc,
     /// Full collections clear the list/dict/tuple free lists (3.x `clear_freelists`); 2.7 keeps
-    /// list and dict free lists.
+    /// list and dict free lists (facts §12).
     pub full_gc_clears_container_freelists: bool,
+    /// The trashcan (facts §14).
     pub trashcan: Trashcan,
-    /// `gc.collect(n)` and `gc.set_debug(x)` are `METH_VARARGS` (an argument tuple per call).
+    /// `gc.collect(n)` and `gc.set_debug(x)` are `METH_VARARGS` (an argument tuple per call;
+    /// facts §13).
     pub varargs_gc_functions: bool,
     /// `x.append(v)` and the `__del__` lookup create bound method objects (no LOAD_METHOD /
-    /// `lookup_maybe_method` before 3.7).
+    /// `lookup_maybe_method` before 3.7; facts §13).
     pub bound_method_calls: bool,
     /// With inline values, a class whose `__slots__` include `__dict__` keeps attributes inline
-    /// too (3.11, 3.12); 3.13 gives its instances a real dict.
+    /// too (3.11, 3.12); 3.13 gives its instances a real dict (facts §8).
     pub slots_dict_inline: bool,
 }
 
