@@ -1,5 +1,5 @@
 //! The `gc` module's functions as scenarios call them (`Modules/gcmodule.c`: `gc_collect` /
-//! `gc_collect_impl`, `gc_enable_impl`, `gc_set_debug_impl`, `gc_set_thresh`,
+//! `gc_collect_impl`, `gc_enable_impl`, `gc_set_debug_impl`, `gc_set_thresh` / `gc_set_threshold`,
 //! `gc_freeze_impl`, `gc_unfreeze_impl`), and the two things a scenario does to `gc.garbage`.
 //!
 //! Each call is a Python call: an argument tuple where the function is `METH_VARARGS`
@@ -60,8 +60,8 @@ impl Machine<'_> {
         self.eval_breaker();
     }
 
-    /// `gc.set_threshold(t0[, t1[, t2]])` (`gc_set_thresh`, `METH_VARARGS` in every version: an
-    /// argument tuple of the call's arity).
+    /// `gc.set_threshold(t0[, t1[, t2]])` (`gc_set_thresh` 2.7–3.7, `gc_set_threshold` 3.8+;
+    /// `METH_VARARGS` in every version: an argument tuple of the call's arity).
     pub(super) fn gc_set_threshold(&mut self, ts: &[i64]) {
         // METH_VARARGS: an argument tuple.
         self.temp_alloc(Temp::Tuple(ts.len()));
