@@ -19,10 +19,8 @@
 //! The pictures come from the model's own state: [`crate::model::run_inspected`] hands over the
 //! machine before and after each top-level statement, and nothing is re-derived by guessing.
 
-use crate::model::heap::{Id, Kind, Val};
 use crate::model::journal::{Freed, Note};
-use crate::model::machine::Machine;
-use crate::model::{self, ModelError, Moment};
+use crate::model::{self, Id, ModelError, Moment, ObjKind, View};
 use crate::scenario::{Scenario, Stmt};
 use crate::trace::label::{base, count_named};
 use crate::trace::{Event, Trace};
@@ -217,128 +215,72 @@ impl Snap {
 
 /// Where each tracked object sits: `gen 0`..`gen 2` or `frozen` (from the lists themselves:
 /// an object's `list` field only says whether it is tracked).
-fn places(m: &Machine<'_>) -> HashMap<Id, String> {
+fn places(m: View<'_>) -> HashMap<Id, String> {
     let mut out = HashMap::new();
-    for (g, head) in m.gens.iter().enumerate() {
-        for id in m.heap.members(*head) {
+    for g in 0..3 {
+        for id in m.generation(g) {
             out.insert(id, format!("gen {g}"));
         }
     }
-    for id in m.heap.members(m.permanent) {
+    for id in m.permanent() {
         out.insert(id, "frozen".to_string());
     }
     out
 }
 
-fn place(m: &Machine<'_>, places: &HashMap<Id, String>, id: Id) -> String {
+fn place(m: View<'_>, places: &HashMap<Id, String>, id: Id) -> String {
     match places.get(&id) {
         Some(p) => p.clone(),
-        None if !m.heap.is_tracked(id) => "untracked".into(),
+        None if !m.is_tracked(id) => "untracked".into(),
         None => "collecting".into(),
     }
 }
 
-fn list_items(m: &Machine<'_>, id: Id) -> Vec<Val> {
-    match m.heap.kind(id) {
-        Kind::List(items) => items.clone(),
-        _ => Vec::new(),
-    }
-}
-
 /// The references an object holds, with where it holds them, in a stable order.
-fn out_edges(m: &Machine<'_>, id: Id) -> Vec<(String, Id, bool)> {
-    let mut out = Vec::new();
-    match m.heap.kind(id) {
-        Kind::Instance(inst) => {
-            let cs = &m.classes[inst.class()];
-            for k in 0..inst.nslots as usize {
-                if let Some(Val::Obj(o)) = m.heap.slot(id, k) {
-                    let name = cs
-                        .slots
-                        .get(k)
-                        .cloned()
-                        .unwrap_or_else(|| format!("slot{k}"));
-                    out.push((format!(".{name}"), o, false));
-                }
-            }
-            for k in 0..inst.inline_cap() {
-                if let Some(Val::Obj(o)) = m.heap.inline(id, k) {
-                    let name = cs
-                        .keys
-                        .get(k)
-                        .cloned()
-                        .unwrap_or_else(|| format!("attr{k}"));
-                    out.push((format!(".{name}"), o, false));
-                }
-            }
-            if let Some(d) = inst.dict {
-                out.push(("__dict__".into(), d, false));
-            }
-        }
-        Kind::List(items) | Kind::Tuple(items) => {
-            for (k, v) in items.iter().enumerate() {
-                if let Val::Obj(o) = v {
-                    out.push((format!("[{k}]"), *o, false));
-                }
-            }
-        }
-        Kind::Dict(d) => {
-            for i in d.order() {
-                if let Some((k, Val::Obj(o))) = &d.entries[i] {
-                    out.push((format!("['{k}']"), *o, false));
-                }
-            }
-        }
-        Kind::WeakRef {
-            referent: Some(r), ..
-        } => out.push(("weakref".into(), *r, true)),
-        Kind::WeakRef { referent: None, .. } | Kind::Head => {}
-    }
-    out
+fn out_edges(m: View<'_>, id: Id) -> Vec<(String, Id, bool)> {
+    m.edges(id)
+        .into_iter()
+        .map(|e| (e.label, e.to, e.weak))
+        .collect()
 }
 
 /// Capture what a picture needs from the machine (read-only).
-fn capture(m: &Machine<'_>) -> Snap {
+fn capture(m: View<'_>) -> Snap {
     let mut snap = Snap {
-        freed: (0..m.heap.count()).map(|id| m.heap.is_freed(id)).collect(),
-        rebound: m.garbage_attr != m.garbage_internal,
+        freed: m.ids().map(|id| m.is_freed(id)).collect(),
+        rebound: m.garbage() != m.collector_garbage(),
         ..Snap::default()
     };
-    let special: HashSet<Id> = [m.globals, m.garbage_internal, m.garbage_attr]
+    let special: HashSet<Id> = [m.globals(), m.collector_garbage(), m.garbage()]
         .into_iter()
         .collect();
     let mut roots: Vec<SEdge> = Vec::new();
-    if let Kind::Dict(d) = m.heap.kind(m.globals) {
-        for i in d.order() {
-            if let Some((k, Val::Obj(o))) = &d.entries[i] {
-                roots.push(SEdge {
-                    from: Src::Name(k.clone()),
-                    to: *o,
-                    label: String::new(),
-                    weak: false,
-                });
-            }
-        }
+    for (k, o) in m.names() {
+        roots.push(SEdge {
+            from: Src::Name(k),
+            to: o,
+            label: String::new(),
+            weak: false,
+        });
     }
     let lists = if snap.rebound {
         vec![
-            (Src::Garbage, m.garbage_attr),
-            (Src::Collector, m.garbage_internal),
+            (Src::Garbage, m.garbage()),
+            (Src::Collector, m.collector_garbage()),
         ]
     } else {
-        vec![(Src::Garbage, m.garbage_attr)]
+        vec![(Src::Garbage, m.garbage())]
     };
     for (src, list) in lists {
-        for (k, v) in list_items(m, list).into_iter().enumerate() {
-            if let Val::Obj(o) = v {
-                snap.in_garbage.insert(o);
-                roots.push(SEdge {
-                    from: src.clone(),
-                    to: o,
-                    label: format!("[{k}]"),
-                    weak: false,
-                });
-            }
+        // A garbage list's items, labelled `[k]` by position.
+        for e in m.edges(list) {
+            snap.in_garbage.insert(e.to);
+            roots.push(SEdge {
+                from: src.clone(),
+                to: e.to,
+                label: e.label,
+                weak: false,
+            });
         }
     }
     // Every object the program or the collector can reach: the roots, everything in a
@@ -348,26 +290,25 @@ fn capture(m: &Machine<'_>) -> Snap {
     stack.extend(places.keys().copied());
     let mut seen: BTreeSet<Id> = BTreeSet::new();
     while let Some(id) = stack.pop() {
-        if special.contains(&id) || m.heap.is_freed(id) || matches!(m.heap.kind(id), Kind::Head) {
+        if special.contains(&id) || m.is_freed(id) || m.kind(id).is_none() {
             continue;
         }
         if !seen.insert(id) {
             continue;
         }
-        stack.extend(m.heap.referents(id));
-        if let Kind::WeakRef {
+        stack.extend(m.referents(id));
+        if let Some(ObjKind::WeakRef {
             referent: Some(r), ..
-        } = m.heap.kind(id)
+        }) = m.kind(id)
         {
-            stack.push(*r);
+            stack.push(r);
         }
     }
     // An instance's own __dict__, held by nothing else, is drawn as part of the instance.
     let mut folded: HashMap<Id, Id> = HashMap::new();
     for &id in &seen {
-        if let Kind::Instance(inst) = m.heap.kind(id)
-            && let Some(d) = inst.dict
-            && m.heap.hdr(d).refcnt == 1
+        if let Some(d) = m.instance_dict(id)
+            && m.refcnt(d) == 1
             && !snap.in_garbage.contains(&d)
         {
             folded.insert(d, id);
@@ -377,12 +318,14 @@ fn capture(m: &Machine<'_>) -> Snap {
         if folded.contains_key(&id) {
             continue;
         }
-        let (type_name, has_del, instance) = match m.heap.kind(id) {
-            Kind::Instance(i) => {
-                let c = &m.sc.classes[i.class()];
+        let (type_name, has_del, instance) = match m.kind(id) {
+            Some(ObjKind::Instance { class }) => {
+                let c = &m.scenario().classes[class];
                 (c.name.clone(), Some(c.del.is_some()), true)
             }
-            Kind::WeakRef { referent: None, .. } => ("weakref (dead)".to_string(), None, false),
+            Some(ObjKind::WeakRef { referent: None, .. }) => {
+                ("weakref (dead)".to_string(), None, false)
+            }
             _ => (m.type_name(id), None, false),
         };
         snap.nodes.insert(
@@ -933,7 +876,7 @@ pub fn render(
     // among the trace's observations.
     let mut obs_index: HashMap<usize, usize> = HashMap::new();
     let (mut scanned, mut observed, mut observed_before) = (0, 0, 0);
-    let collections = |m: &Machine<'_>| m.journal.as_ref().map_or(0, |j| j.collections);
+    let collections = |m: View<'_>| m.collections();
     let (trace, journal) = model::run_inspected(sc, version, &mut |moment, m| match moment {
         Moment::Before(i) => {
             observed_before = observed;
@@ -941,11 +884,11 @@ pub fn render(
             pending = wanted.is_none_or(|w| w == i).then(|| capture(m));
         }
         Moment::After(i) => {
-            observed += m.events[scanned..]
+            observed += m.events()[scanned..]
                 .iter()
                 .filter(|e| matches!(e, Event::Alive(_)))
                 .count();
-            scanned = m.events.len();
+            scanned = m.events().len();
             if observed > observed_before {
                 obs_index.insert(i, observed - 1);
             }

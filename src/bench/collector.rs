@@ -2,9 +2,7 @@
 //! in the same run on the same heaps (rings of 10 and a seeded random graph with 3 out-edges
 //! per object, with and without `__dict__`s), reachable and garbage.
 
-use crate::model::heap::{Kind, Val};
-use crate::model::machine::Machine;
-use crate::model::profile::Profile;
+use crate::model::HeapBuilder;
 use crate::runner::{self, Interpreter};
 use crate::scenario::{self, Scenario};
 use crate::util::lcg;
@@ -80,37 +78,34 @@ fn bench_scenario(slots: bool) -> Scenario {
 }
 
 /// Model: build the heap, then time one full collection. Returns (seconds, collected,
-/// bytes per object: what the model's heap owns for the heap built, [`Heap::footprint`]).
-///
-/// [`Heap::footprint`]: crate::model::heap::Heap::footprint
+/// bytes per object: what the model's heap owns for the heap built,
+/// [`HeapBuilder::footprint`]). The heap is built as the Python program builds it, through the
+/// model's [`HeapBuilder`] (no statements run).
 pub fn model_collect(spec: &HeapSpec, version: Version) -> (f64, i64, Option<f64>) {
     let sc = bench_scenario(spec.slots);
-    let mut m = Machine::new(&sc, Profile::for_version(version));
-    let before = m.heap.footprint();
+    let mut m = HeapBuilder::new(&sc, version);
+    let before = m.footprint();
     let mut ids = Vec::with_capacity(spec.n);
     for _ in 0..spec.n {
-        let id = m.new_instance(0);
-        m.heap.hdr_mut(id).refcnt = 1;
-        ids.push(id);
+        ids.push(m.new_instance(0));
     }
     let mut rng = 1u64;
     for i in 0..spec.n {
         for (k, t) in targets(spec, i, &mut rng).into_iter().enumerate() {
-            m.setattr(ids[i], ATTRS[k], Val::Obj(ids[t]))
+            m.set_attr(ids[i], ATTRS[k], ids[t])
                 .expect("bench attributes exist");
         }
     }
-    let list = m.new_object(Kind::List(ids.iter().map(|i| Val::Obj(*i)).collect()));
-    m.heap.hdr_mut(list).refcnt = 1;
-    m.track(list);
-    m.store("keep", Val::Obj(list));
-    let per = (m.heap.footprint() - before) as f64 / spec.n as f64;
+    // `objs = [...]`: the list takes over the references to the instances.
+    let list = m.new_list(&ids);
+    m.bind("keep", Some(list));
+    let per = (m.footprint() - before) as f64 / spec.n as f64;
     drop(ids);
     if !spec.reachable {
-        m.store("keep", Val::None);
+        m.bind("keep", None);
     }
     let t = Instant::now();
-    let n = m.gc_collect_api(2);
+    let n = m.collect(2);
     let secs = t.elapsed().as_secs_f64();
     (secs, n, Some(per))
 }

@@ -1,7 +1,7 @@
 //! Model invariants, checked after every top-level statement of a fuzz run.
 //!
 //! [`run_checked`] runs the model through [`model::run_inspected`](crate::model::run_inspected)
-//! and calls [`check_invariants`] on its [`Machine`] after every top-level statement:
+//! and calls [`check_invariants`] on its [`View`] of the machine after every top-level statement:
 //!
 //! - `frames`: no `__del__` or callback frame is left once a top-level statement has finished;
 //! - `negative refcount`: no live object has a reference count below zero;
@@ -16,9 +16,7 @@
 //!   runs twice on the same object (instances of non-GC classes, `__slots__ = ()` before 3.8,
 //!   are exempt: they have no `FINALIZED` bit).
 
-use crate::model::Moment;
-use crate::model::heap::{Id, Kind, Val};
-use crate::model::machine::Machine;
+use crate::model::{Id, Moment, ObjKind, View};
 use crate::scenario::{Scenario, Stmt, Value};
 use crate::trace::{Event, Trace};
 use crate::util::guarded;
@@ -110,52 +108,34 @@ impl InvState {
     }
 }
 
-/// The strong references an object holds, with multiplicity.
-fn strong_refs(m: &Machine, id: Id) -> Vec<Id> {
-    let vals = |v: &[Val]| v.iter().filter_map(|x| x.obj()).collect::<Vec<_>>();
-    match m.heap.kind(id) {
-        Kind::Instance(i) => {
-            let mut out: Vec<Id> = (0..i.nslots as usize)
-                .filter_map(|k| m.heap.slot(id, k).and_then(|x| x.obj()))
-                .collect();
-            out.extend(
-                (0..i.inline_cap()).filter_map(|k| m.heap.inline(id, k).and_then(|x| x.obj())),
-            );
-            out.extend(i.dict);
-            out
-        }
-        Kind::List(items) | Kind::Tuple(items) => vals(items),
-        Kind::Dict(d) => d
-            .entries
-            .iter()
-            .flatten()
-            .filter_map(|(_, v)| v.obj())
-            .collect(),
-        Kind::WeakRef { .. } | Kind::Head => Vec::new(),
-    }
+/// The strong references an object holds, with multiplicity (every place the model stores
+/// one, not only what `tp_traverse` visits).
+fn strong_refs(m: View<'_>, id: Id) -> Vec<Id> {
+    m.references(id)
 }
 
-fn live(m: &Machine, id: Id) -> bool {
-    !m.heap.is_freed(id) && !matches!(m.heap.kind(id), Kind::Head)
+/// A Python object (not one of the model's list heads) that is not freed.
+fn live(m: View<'_>, id: Id) -> bool {
+    !m.is_freed(id) && m.kind(id).is_some()
 }
 
 /// Check every invariant on the model's state between two top-level statements.
-pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static str, String)> {
-    if !m.frames.is_empty() {
+pub fn check_invariants(m: View<'_>, st: &mut InvState) -> Result<(), (&'static str, String)> {
+    if m.frame_depth() != 0 {
         return Err((
             "frames",
-            format!("{} frame(s) still on the stack", m.frames.len()),
+            format!("{} frame(s) still on the stack", m.frame_depth()),
         ));
     }
-    let n = m.heap.count();
+    let n = m.ids().end;
     // Nothing reachable from the roots is freed.
-    let mut stack = vec![m.globals, m.garbage_internal, m.garbage_attr];
+    let mut stack = vec![m.globals(), m.collector_garbage(), m.garbage()];
     let mut walked = HashSet::new();
     while let Some(id) = stack.pop() {
         if !walked.insert(id) {
             continue;
         }
-        if m.heap.is_freed(id) {
+        if m.is_freed(id) {
             return Err((
                 "freed while reachable",
                 format!("{} is freed but reachable from the names", m.label(id)),
@@ -170,7 +150,7 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
             continue;
         }
         for r in strong_refs(m, id) {
-            if m.heap.is_freed(r) {
+            if m.is_freed(r) {
                 return Err((
                     "dangling reference",
                     format!(
@@ -185,9 +165,9 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
     }
     // Known external holds.
     let mut external: HashMap<Id, i64> = HashMap::new();
-    *external.entry(m.globals).or_default() += 1;
-    *external.entry(m.garbage_internal).or_default() += 1;
-    *external.entry(m.garbage_attr).or_default() += 1;
+    *external.entry(m.globals()).or_default() += 1;
+    *external.entry(m.collector_garbage()).or_default() += 1;
+    *external.entry(m.garbage()).or_default() += 1;
     for c in &st.constants {
         *external.entry(*c).or_default() += 1;
     }
@@ -198,9 +178,9 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
             if !live(m, id) {
                 continue;
             }
-            if let Kind::Tuple(items) = m.heap.kind(id)
-                && items.iter().all(|v| v.obj().is_none())
-                && m.heap.refcnt(id) == seen.get(&id).copied().unwrap_or(0) + 1
+            if m.kind(id) == Some(ObjKind::Tuple)
+                && strong_refs(m, id).is_empty()
+                && m.refcnt(id) == seen.get(&id).copied().unwrap_or(0) + 1
             {
                 st.constants.insert(id);
                 *external.entry(id).or_default() += 1;
@@ -212,7 +192,7 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
         if !live(m, id) {
             continue;
         }
-        let refcnt = m.heap.refcnt(id);
+        let refcnt = m.refcnt(id);
         if refcnt < 0 {
             return Err((
                 "negative refcount",
@@ -234,25 +214,21 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
         }
     }
     // Finalize once.
-    let new_events = &m.events[st.events_seen.min(m.events.len())..];
-    if m.p.finalize_once {
+    let events = m.events();
+    let new_events = &events[st.events_seen.min(events.len())..];
+    if m.profile().finalize_once {
         let mut by_label: BTreeMap<&str, Id> = BTreeMap::new();
         for id in 0..n {
-            if let Some(l) = m.heap.label_of(id)
-                && matches!(m.heap.kind(id), Kind::Instance(_))
+            if let Some(l) = m.given_label(id)
+                && matches!(m.kind(id), Some(ObjKind::Instance { .. }))
             {
                 by_label.insert(l, id);
             }
         }
         for e in new_events {
             let Event::Del(label) = e else { continue };
-            let gc_class = by_label
-                .get(label.as_str())
-                .and_then(|id| match m.heap.kind(*id) {
-                    Kind::Instance(i) => Some(m.classes[i.class()].is_gc),
-                    _ => None,
-                })
-                .unwrap_or(false);
+            // Instances of a GC class are GC objects (`PyObject_IS_GC`).
+            let gc_class = by_label.get(label.as_str()).is_some_and(|id| m.is_gc(*id));
             if gc_class && !st.finalized.insert(label.clone()) {
                 return Err((
                     "finalized twice",
@@ -261,7 +237,7 @@ pub fn check_invariants(m: &Machine, st: &mut InvState) -> Result<(), (&'static 
             }
         }
     }
-    st.events_seen = m.events.len();
+    st.events_seen = events.len();
     Ok(())
 }
 
@@ -279,7 +255,7 @@ fn run_checked_inner(sc: &Scenario, version: Version) -> Result<Trace, ModelFail
     let mut st = InvState::new(sc);
     // The first violation, with the index of the statement after which it was found.
     let mut first: Option<(usize, &'static str, String)> = None;
-    let mut inspect = |moment: Moment, m: &Machine<'_>| {
+    let mut inspect = |moment: Moment, m: View<'_>| {
         if first.is_some() {
             return;
         }
@@ -324,7 +300,7 @@ fn run_checked_inner(sc: &Scenario, version: Version) -> Result<Trace, ModelFail
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::profile::Profile;
+    use crate::model::view::Lab;
     use std::path::Path;
 
     fn sc(text: &str) -> Scenario {
@@ -345,27 +321,29 @@ mod tests {
     #[test]
     fn a_broken_refcount_is_reported() {
         let s = sc("classes:\n  A: {}\nsteps:\n  - a = A()\n  - b = a\n");
-        let mut m = Machine::new(&s, Profile::for_version(Version::V3_12));
+        let mut m = Lab::new(&s, Version::V3_12);
         let mut st = InvState::new(&s);
         for step in &s.steps {
             m.exec(step).unwrap();
         }
-        assert_eq!(check_invariants(&m, &mut st), Ok(()));
-        let a = (0..m.heap.count())
-            .find(|id| m.heap.label_of(*id) == Some("a"))
+        assert_eq!(check_invariants(m.view(), &mut st), Ok(()));
+        let a = m
+            .view()
+            .ids()
+            .find(|id| m.view().given_label(*id) == Some("a"))
             .unwrap();
-        m.heap.hdr_mut(a).refcnt += 1;
-        let e = check_invariants(&m, &mut st).unwrap_err();
+        m.set_refcnt(a, m.view().refcnt(a) + 1);
+        let e = check_invariants(m.view(), &mut st).unwrap_err();
         assert_eq!(e.0, "refcount", "{e:?}");
-        m.heap.hdr_mut(a).refcnt = -1;
+        m.set_refcnt(a, -1);
         assert_eq!(
-            check_invariants(&m, &mut st).unwrap_err().0,
+            check_invariants(m.view(), &mut st).unwrap_err().0,
             "negative refcount"
         );
-        m.heap.hdr_mut(a).refcnt = 2;
-        m.heap.free(a);
+        m.set_refcnt(a, 2);
+        m.mark_freed(a);
         assert_eq!(
-            check_invariants(&m, &mut st).unwrap_err().0,
+            check_invariants(m.view(), &mut st).unwrap_err().0,
             "freed while reachable"
         );
     }
@@ -373,14 +351,14 @@ mod tests {
     #[test]
     fn a_second_finalization_is_reported() {
         let s = sc("classes:\n  A:\n    __del__: pass\nsteps:\n  - a = A()\n  - gc.collect()\n");
-        let mut m = Machine::new(&s, Profile::for_version(Version::V3_12));
+        let mut m = Lab::new(&s, Version::V3_12);
         let mut st = InvState::new(&s);
         m.exec(&s.steps[0]).unwrap();
-        m.events.push(Event::Del("a".into()));
-        assert_eq!(check_invariants(&m, &mut st), Ok(()));
-        m.events.push(Event::Del("a".into()));
+        m.push_event(Event::Del("a".into()));
+        assert_eq!(check_invariants(m.view(), &mut st), Ok(()));
+        m.push_event(Event::Del("a".into()));
         assert_eq!(
-            check_invariants(&m, &mut st).unwrap_err().0,
+            check_invariants(m.view(), &mut st).unwrap_err().0,
             "finalized twice"
         );
     }

@@ -7,13 +7,13 @@ use super::heap::{
     F_COLLECTING, F_DICT, F_FINALIZED, F_TUPLE, F_UNREACHABLE, Id, Kind, Links, Val,
 };
 use super::journal::{Ctx, Note};
-use super::machine::Machine;
+use super::machine::{Machine, NUM_GENERATIONS};
 use super::profile::Resurrection;
 
 impl Machine<'_> {
     /// `gc.collect(generation)` (`gc_collect` / `gc_collect_impl`): a collection already in
     /// progress (a finalizer calling `gc.collect()`) makes it return 0.
-    pub fn gc_collect_api(&mut self, generation: usize) -> i64 {
+    pub(super) fn gc_collect_api(&mut self, generation: usize) -> i64 {
         if self.collecting {
             return 0;
         }
@@ -23,13 +23,15 @@ impl Machine<'_> {
         n
     }
 
-    /// `collect_generations`: the oldest generation over its threshold; a full collection only
-    /// when enough long-lived objects are pending (`long_lived_pending < long_lived_total / 4`
-    /// skips it, issue #4074).
-    pub fn collect_generations(&mut self) {
-        for i in (0..3).rev() {
+    /// `collect_generations` (2.7–3.9) / `gc_collect_generations` (3.10–3.12) /
+    /// `gc_select_generation` (3.13): the oldest generation over its threshold; a full
+    /// collection only when enough long-lived objects are pending (`long_lived_pending <
+    /// long_lived_total / 4` skips it, issue #4074: the 4 is that literal in the C source, in
+    /// every modelled version).
+    pub(super) fn collect_generations(&mut self) {
+        for i in (0..NUM_GENERATIONS).rev() {
             if self.count[i] > self.threshold[i] {
-                if i == 2 && self.long_lived_pending < self.long_lived_total / 4 {
+                if i == NUM_GENERATIONS - 1 && self.long_lived_pending < self.long_lived_total / 4 {
                     continue;
                 }
                 self.auto_collect = true;
@@ -150,6 +152,8 @@ impl Machine<'_> {
         n
     }
 
+    /// `has_legacy_finalizer` (2.7 `has_finalizer`): a Python-level `__del__` is a legacy
+    /// finalizer (`tp_del`) only in 2.7.
     fn has_legacy_finalizer(&self, id: Id) -> bool {
         match self.heap.kind(id) {
             Kind::Instance(i) => self.p.del_is_legacy && self.sc.classes[i.class()].del.is_some(),
@@ -157,6 +161,7 @@ impl Machine<'_> {
         }
     }
 
+    /// `gc_clear_collecting`: drop the collection flags (`PREV_MASK_COLLECTING`, `NEXT_MASK_UNREACHABLE`).
     fn clear_collecting(&mut self, id: Id) {
         self.heap.hdr_mut(id).flags &= !(F_COLLECTING | F_UNREACHABLE);
     }
@@ -405,7 +410,7 @@ impl Machine<'_> {
     }
 
     /// `collect()` / `gc_collect_main()` for one generation; returns collected + uncollectable.
-    pub fn collect(&mut self, generation: usize) -> i64 {
+    pub(super) fn collect(&mut self, generation: usize) -> i64 {
         let automatic = std::mem::replace(&mut self.auto_collect, false);
         if let Some(j) = &mut self.journal {
             j.collections += 1;
@@ -417,8 +422,11 @@ impl Machine<'_> {
         r
     }
 
+    /// The body of `collect()` / `gc_collect_main()`: bump the next generation's count, reset the
+    /// younger ones, merge the younger generations in, find the unreachable set, and deal with
+    /// finalizers, weakrefs, resurrection and `gc.garbage` per the profile.
     fn collect_inner(&mut self, generation: usize, no: usize, automatic: bool) -> i64 {
-        if generation + 1 < 3 {
+        if generation + 1 < NUM_GENERATIONS {
             self.count[generation + 1] += 1;
         }
         for i in 0..=generation {

@@ -9,7 +9,7 @@ use super::machine::{
 
 impl Machine<'_> {
     /// `_Py_Dealloc`: dispatch on the type.
-    pub fn dealloc(&mut self, id: Id) {
+    pub(super) fn dealloc(&mut self, id: Id) {
         match self.heap.kind(id) {
             Kind::Instance(_) => self.subtype_dealloc(id),
             Kind::List(_) | Kind::Tuple(_) | Kind::Dict(_) => self.container_dealloc(id),
@@ -41,7 +41,7 @@ impl Machine<'_> {
     }
 
     /// The end of a trashcan-protected dealloc that is not an instance's (frames).
-    pub fn trash_end_plain(&mut self) {
+    pub(super) fn trash_end_plain(&mut self) {
         self.trash_end(false);
     }
 
@@ -157,7 +157,7 @@ impl Machine<'_> {
     /// `clear_slots` (sorted member order), then the `__dict__` or the inline values
     /// (`_PyObject_FreeInstanceAttributes`, key-index order). Shared by dealloc and
     /// `subtype_clear`.
-    pub fn clear_instance(&mut self, id: Id) {
+    pub(super) fn clear_instance(&mut self, id: Id) {
         let nslots = match self.heap.kind(id) {
             Kind::Instance(i) => i.nslots as usize,
             _ => unreachable!(),
@@ -200,7 +200,7 @@ impl Machine<'_> {
     }
 
     /// Empty a container, returning its values in release order.
-    pub fn take_items(&mut self, id: Id) -> Vec<Val> {
+    pub(super) fn take_items(&mut self, id: Id) -> Vec<Val> {
         match self.heap.kind_mut(id) {
             Kind::List(items) | Kind::Tuple(items) => {
                 let mut v = std::mem::take(items);
@@ -220,7 +220,7 @@ impl Machine<'_> {
     }
 
     /// `clear_weakref`: unlink the weakref from its referent's list; it now refers to None.
-    pub fn clear_weakref_link(&mut self, w: Id) {
+    pub(super) fn clear_weakref_link(&mut self, w: Id) {
         let referent = match self.heap.kind_mut(w) {
             Kind::WeakRef { referent, .. } => referent.take(),
             _ => None,
@@ -233,7 +233,7 @@ impl Machine<'_> {
     /// `PyObject_ClearWeakRefs`: clear every weakref to `id`, then call the callbacks in list
     /// order (a lone weakref is handled directly; several are first collected in a tuple that
     /// holds them until all callbacks have run).
-    pub fn clear_weakrefs(&mut self, id: Id) {
+    pub(super) fn clear_weakrefs(&mut self, id: Id) {
         let list = self.heap.take_weakrefs(id);
         if list.is_empty() {
             return;

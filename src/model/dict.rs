@@ -22,7 +22,9 @@ pub struct DictObj {
     index: Option<Box<HashMap<String, u32>>>,
 }
 
-/// Entries beyond which a dict keeps a hash index (and may compact).
+/// Entries beyond which a dict keeps a hash index (and may compact). A performance choice of
+/// the model (not a CPython number): below it a linear search is cheaper; nothing observable
+/// depends on it.
 const INDEX_FROM: usize = 8;
 
 impl DictObj {

@@ -52,7 +52,9 @@ pub struct Inst {
     small: [Packed; SMALL],
 }
 
-/// How many values an instance holds without a block in the arena.
+/// How many values an instance holds without a block in the arena. A layout choice of the
+/// model (not a CPython number): three values keep [`Kind`] within 48 bytes (see the
+/// `object_layout_stays_compact` test) and cover the common small instance.
 pub const SMALL: usize = 3;
 
 impl Inst {
@@ -99,6 +101,9 @@ pub enum Kind {
     /// A list head (`PyGC_Head` of a generation or a temporary list).
     Head,
 }
+
+// The flag bits of [`Hdr::flags`]: the model's own encoding (CPython keeps these states in the
+// low bits of `_gc_prev`/`_gc_next` 3.8+, or in `gc_refs` ≤3.7); each names its counterpart.
 
 /// `_PyGC_PREV_MASK_COLLECTING` (3.8+) / `gc_refs != GC_UNTRACKED` inside a collection.
 pub const F_COLLECTING: u16 = 1;
@@ -496,10 +501,6 @@ impl Heap {
 
     pub fn first(&self, head: Id) -> Option<Id> {
         self.links.first(head)
-    }
-
-    pub fn is_empty(&self, head: Id) -> bool {
-        self.links.is_empty(head)
     }
 
     /// `gc_list_merge(from, to)`: append all of `from` to the tail of `to`, leaving `from` empty.

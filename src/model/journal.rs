@@ -2,8 +2,8 @@
 //! object, what each collection found unreachable, what it could not collect and why, what was
 //! resurrected, and why each live object is still alive. `gcconform explain` renders it.
 //!
-//! Recording is off unless a journal is attached to the [`Machine`](super::machine::Machine),
-//! so plain runs pay nothing for it.
+//! Recording is off unless a journal is attached to the machine (as
+//! [`run_journaled`](super::run_journaled) does), so plain runs pay nothing for it.
 
 /// Where the model is when something happens (innermost last).
 #[derive(Debug, Clone, PartialEq, Eq)]

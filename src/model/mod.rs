@@ -1,22 +1,47 @@
 //! The Rust model of CPython's memory management (reference counting plus the generational
 //! cyclic collector), run under a per-version [`profile::Profile`].
 //!
-//! - [`heap`]: objects, reference counts, the intrusive GC lists of `gcmodule.c`;
-//! - [`machine`]: names, frames, statements, allocation (`_PyObject_GC_Alloc`) and the trace;
-//! - [`dealloc`]: `subtype_dealloc`, container deallocs, `PyObject_ClearWeakRefs`, trashcan;
-//! - [`collector`]: `collect()` / `gc_collect_main()` and its helpers;
-//! - [`profile`]: the version table;
-//! - [`dict`]: a dict's contents (entries, key index, compaction);
-//! - [`dict27`]: 2.7's dict slot order.
+//! - `heap`: objects, reference counts, the intrusive GC lists of `gcmodule.c`;
+//! - `machine`: the interpreter state, reference counting, tracking, allocation
+//!   (`_PyObject_GC_Alloc`), free lists, labels and the journal hooks;
+//! - `statements`: `Machine::exec` and one function per statement family, each
+//!   as CPython's bytecode for it behaves;
+//! - `objects`: instances, attributes (slots, `__dict__`, 3.11+ inline values), dict stores,
+//!   weak references;
+//! - `frames`: names (`LOAD_NAME`/`STORE_FAST`/...), `__del__` and callback frames;
+//! - `gc_module`: the `gc` module's functions (`gc.collect`, `gc.freeze`, ...) and `gc.garbage`;
+//! - `observe`: what the trace observes after a collect and at the end;
+//! - `dealloc`: `subtype_dealloc`, container deallocs, `PyObject_ClearWeakRefs`, trashcan;
+//! - `collector`: `collect()` / `gc_collect_main()` and its helpers;
+//! - [`profile`]: the version table (the only place that asks which version runs);
+//! - `dict`: a dict's contents (entries, key index, compaction);
+//! - `dict27`: 2.7's dict slot order;
+//! - [`journal`]: the model's account of its decisions (`gcconform explain`);
+//! - [`view`]: the public surface for looking at a run ([`View`]) and building a heap without
+//!   statements ([`HeapBuilder`]).
+//!
+//! Outside the model, the interpreter state is reached only through [`run`], [`run_journaled`],
+//! [`run_inspected`] (which hands a read-only [`View`] to its inspector) and [`HeapBuilder`]:
+//! the machine, the heap and the dict internals are private to this module.
 
 mod collector;
 mod dealloc;
-pub mod dict;
-pub mod dict27;
-pub mod heap;
+mod dict;
+mod dict27;
+mod frames;
+mod gc_module;
+mod heap;
 pub mod journal;
-pub mod machine;
+mod machine;
+mod objects;
+mod observe;
 pub mod profile;
+mod statements;
+pub mod view;
+
+pub use heap::Id;
+pub use machine::Exc;
+pub use view::{Edge, HeapBuilder, ObjKind, View};
 
 use crate::scenario::Scenario;
 use crate::trace::{Event, Trace};
@@ -59,12 +84,13 @@ pub enum Moment {
     After(usize),
 }
 
-/// What [`run_inspected`] calls: it may look at the machine, not change it.
-pub type Inspector<'f> = dyn FnMut(Moment, &Machine<'_>) + 'f;
+/// What [`run_inspected`] calls: it may look at the machine through a [`View`], not change it.
+pub type Inspector<'f> = dyn FnMut(Moment, View<'_>) + 'f;
 
 /// Run a scenario journaled, as [`run_journaled`] does, and let `inspect` look at the machine
-/// (read-only) before and after every top-level statement (`gcconform graph` draws the heap
-/// from it). The run itself is exactly the same.
+/// through a read-only [`View`] before and after every top-level statement (`gcconform graph`
+/// draws the heap from it; the fuzzer checks its invariants). The run itself is exactly the
+/// same.
 pub fn run_inspected(
     scenario: &Scenario,
     version: Version,
@@ -87,7 +113,7 @@ fn run_with(
         m.note(|_| journal::Note::Step { index: i });
         m.ctx_push(|_| journal::Ctx::Step(i));
         if let Some(f) = inspect.as_mut() {
-            f(Moment::Before(i), &m);
+            f(Moment::Before(i), View::new(&m));
         }
         let r = m.exec(step).and_then(|()| {
             if m.runaway {
@@ -95,7 +121,7 @@ fn run_with(
                     kind: "RecursionError",
                     detail: format!(
                         "more than {} statements executed: the scenario does not terminate",
-                        machine::MAX_EXECUTED
+                        statements::MAX_EXECUTED
                     ),
                 })
             } else {
@@ -104,7 +130,7 @@ fn run_with(
         });
         m.ctx_pop();
         if let Some(f) = inspect.as_mut() {
-            f(Moment::After(i), &m);
+            f(Moment::After(i), View::new(&m));
         }
         if let Err(e) = r {
             return Err(ModelError {

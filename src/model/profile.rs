@@ -2,10 +2,65 @@
 //! per version. The collector and the dealloc paths read these fields; nothing else in the model
 //! asks which version it is.
 //!
-//! Sources: `../shared/cpython-gc-facts.md` (probes run on all nine interpreters) and the C
-//! functions named on each field.
+//! Sources: `docs/cpython-gc-facts.md`, which has one section per field of [`Profile`] (what
+//! each version does, the C function that does it, the scenarios whose recorded traces show it)
+//! and a table of the model's constants; and the C functions named on each field.
 
 use crate::version::Version;
+
+// ------------------------------------------------------------------ the numbers in the table
+
+/// Default `(threshold0, threshold1, threshold2)` of 2.7–3.12: the `generations[]` initializer
+/// in `Modules/gcmodule.c` (2.7, 3.6), `_PyGC_Initialize` (3.7, 3.8), `_PyGC_InitState` (3.9,
+/// 3.10) and `_PyInterpreterState_INIT` in `Include/internal/pycore_runtime_init.h` (3.11, 3.12):
+/// 700, 10, 10.
+pub const DEFAULT_THRESHOLDS: (i64, i64, i64) = (700, 10, 10);
+
+/// Default thresholds of 3.13: `_PyInterpreterState_INIT` in
+/// `Include/internal/pycore_runtime_init.h` raises threshold0 to 2000 (10 and 10 unchanged).
+pub const DEFAULT_THRESHOLDS_3_13: (i64, i64, i64) = (2000, 10, 10);
+
+/// `SHARED_KEYS_MAX_SIZE` (`Include/internal/pycore_dict.h`, 30 in 3.11–3.13): the usable key
+/// slots `_PyDict_NewKeysForClass` gives a class's shared keys (`dk_usable`). Only the inline
+/// layout (3.11+) uses it.
+pub const SHARED_KEYS_MAX_SIZE: i64 = 30;
+
+/// `PyTrash_UNWIND_LEVEL` (`Include/object.h` 2.7–3.8, `Include/cpython/object.h` 3.9–3.10) /
+/// `_PyTrash_UNWIND_LEVEL` (`Objects/object.c` 3.11–3.12): 50 nested trashcan-protected
+/// deallocs run, the next one is deposited on the delete-later chain (`_PyTrash_begin`,
+/// `Py_TRASHCAN_SAFE_BEGIN`: `delete_nesting >= 50` deposits).
+pub const PY_TRASH_UNWIND_LEVEL: u32 = 50;
+
+/// `Py_C_RECURSION_LIMIT` of a Linux release build of 3.13 (`Include/cpython/pystate.h`; 500 in a
+/// debug build, 3000–5000 on Windows, Android, WASI and with ASan): the C recursion budget a
+/// thread starts with (`tstate->c_recursion_remaining`, `Python/pystate.c`).
+pub const PY_C_RECURSION_LIMIT: u32 = 10_000;
+
+/// `PY_EVAL_C_STACK_UNITS` (`Python/ceval.c`, 3.13): what entering `_PyEval_EvalFrameDefault`
+/// takes from the C budget; the running module's own frame holds this much at top level.
+pub const PY_EVAL_C_STACK_UNITS: u32 = 2;
+
+/// `Py_TRASHCAN_HEADROOM` (`Include/cpython/object.h`, 3.13): `Py_TRASHCAN_BEGIN` deposits an
+/// object when `c_recursion_remaining <= 50`; `Py_TRASHCAN_END` destroys the chain once
+/// `c_recursion_remaining > 2 * 50`.
+pub const PY_TRASHCAN_HEADROOM: u32 = 50;
+
+/// 3.13: how many trashcan-protected deallocs nest from the top level of a program before the
+/// next is deposited: the budget left at module level (`PY_C_RECURSION_LIMIT` −
+/// `PY_EVAL_C_STACK_UNITS` = 9998) less the headroom, 9948. Derived from the C rule above and
+/// matching the measurement on 3.13.0 (a chain of trashcan-protected deallocs from module level
+/// of a fresh process: 9948 levels run, the 9949th is deferred). It holds for a program run at
+/// module level in a fresh process; every further C frame below it (an `exec()` costs 3 units)
+/// lowers it (`docs/cpython-gc-facts.md` §14).
+pub const TRASHCAN_3_13_DEPOSIT_DEPTH: u32 =
+    PY_C_RECURSION_LIMIT - PY_EVAL_C_STACK_UNITS - PY_TRASHCAN_HEADROOM;
+
+/// 3.13: the deferred chain is destroyed when a trashcan-protected dealloc ends with the nesting
+/// below this. Fitted, not derived: measured on 3.13.0, chains freed from module level show no
+/// visible reordering below about 9900 levels. The C rule (`c_recursion_remaining > 2 *
+/// Py_TRASHCAN_HEADROOM` at `Py_TRASHCAN_END`) would give 9898 (9998 − 100) from module level;
+/// no scenario nests deep enough to tell the two apart.
+pub const TRASHCAN_3_13_DRAIN_BELOW: u32 = 9900;
 
 /// How `collect()` computes "collected" (`m`) and handles objects resurrected by finalizers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,58 +103,74 @@ pub enum InstanceLayout {
     Inline,
 }
 
-/// The trashcan mechanism that bounds recursion in deallocation of nested containers.
+/// The trashcan mechanism that bounds recursion in deallocation of nested containers
+/// (`docs/cpython-gc-facts.md` §14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trashcan {
-    /// `PyTrash_UNWIND_LEVEL` (50); for 3.13 the C recursion budget from top level.
+    /// The nesting at which a trashcan-protected dealloc is deferred instead of run:
+    /// [`PY_TRASH_UNWIND_LEVEL`] (50) up to 3.12; for 3.13 the C recursion budget from top
+    /// level, [`TRASHCAN_3_13_DEPOSIT_DEPTH`] (9948).
     pub unwind_level: u32,
     /// 2.7–3.7 `subtype_dealloc` raises the nesting around `Py_TRASHCAN_SAFE_BEGIN/END`, so an
     /// instance deallocated at top level never drains the deferred chain; a top-level list, dict,
     /// tuple or frame dealloc does.
     pub subtype_nesting_hack: bool,
     /// Whether frame objects exist and are freed through a trashcan-protected dealloc
-    /// (`frame_dealloc`, ≤3.10).
+    /// (`frame_dealloc`, ≤3.10); their first allocation per code object is counted in
+    /// generation 0 (facts §13).
     pub frames_are_objects: bool,
     /// The deferred chain is destroyed when a trashcan-protected dealloc ends with the nesting
-    /// below this (1: back at top level, `_PyTrash_end`; 3.13 drains once 50 levels unwound).
+    /// below this: 1 up to 3.12 (back at top level: `_PyTrash_end` / `Py_TRASHCAN_SAFE_END`
+    /// destroy the chain when `--delete_nesting <= 0`); for 3.13
+    /// [`TRASHCAN_3_13_DRAIN_BELOW`] (9900, once about 50 levels have unwound).
     pub drain_below: u32,
 }
 
-/// One CPython version's behaviour.
+/// One CPython version's behaviour. "Facts §N" below is section N of
+/// `docs/cpython-gc-facts.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Profile {
     pub version: Version,
     /// A Python-level `__del__` is a legacy finalizer (`tp_del`, 2.7 `has_finalizer`): cyclic
-    /// trash holding one is uncollectable and goes to `gc.garbage`. 3.4+ uses `tp_finalize`.
+    /// trash holding one is uncollectable and goes to `gc.garbage`. 3.4+ uses `tp_finalize`
+    /// (facts §1).
     pub del_is_legacy: bool,
-    /// `tp_finalize` runs at most once per GC object (`_PyGC_FINALIZED` bit, 3.4+).
+    /// `tp_finalize` runs at most once per GC object (`_PyGC_FINALIZED` bit, 3.4+; facts §2).
     pub finalize_once: bool,
+    /// What a collection counts and what a resurrection does (facts §3).
     pub resurrection: Resurrection,
     /// Refcount dealloc clears weakrefs (and runs callbacks) before `__del__` (2.7
-    /// `subtype_dealloc`); 3.x calls the finalizer first.
+    /// `subtype_dealloc`); 3.x calls the finalizer first (facts §4).
     pub weakrefs_cleared_before_del: bool,
-    /// `handle_weakrefs` also clears weakref objects that are themselves trash (bpo-38006).
+    /// `handle_weakrefs` also clears weakref objects that are themselves trash (bpo-38006,
+    /// 3.8+; facts §5).
     pub clear_trash_weakrefs: bool,
+    /// Where instance attributes live (facts §6).
     pub layout: InstanceLayout,
-    /// Free key slots of a class's shared keys at creation (3.11+ inline values).
+    /// Free key slots of a class's shared keys at creation (3.11+ inline values):
+    /// [`SHARED_KEYS_MAX_SIZE`] (facts §7).
     pub shared_keys_usable: i64,
     /// Instances of a class with `__slots__ = ()` (no dict, no weakref slot) are GC objects
-    /// (3.8+: heap-type instances always are, bpo-35810).
+    /// (3.8+: heap-type instances always are, bpo-35810; facts §9).
     pub empty_slots_are_gc: bool,
-    /// Default `(threshold0, threshold1, threshold2)`.
+    /// Default `(threshold0, threshold1, threshold2)`: [`DEFAULT_THRESHOLDS`], or
+    /// [`DEFAULT_THRESHOLDS_3_13`] (facts §10).
     pub thresholds: (i64, i64, i64),
+    /// When an automatic collection runs (facts §11).
     pub auto_gc: AutoGc,
     /// Full collections clear the list/dict/tuple free lists (3.x `clear_freelists`); 2.7 keeps
-    /// list and dict free lists.
+    /// list and dict free lists (facts §12).
     pub full_gc_clears_container_freelists: bool,
+    /// The trashcan (facts §14).
     pub trashcan: Trashcan,
-    /// `gc.collect(n)` and `gc.set_debug(x)` are `METH_VARARGS` (an argument tuple per call).
+    /// `gc.collect(n)` and `gc.set_debug(x)` are `METH_VARARGS` (an argument tuple per call;
+    /// facts §13).
     pub varargs_gc_functions: bool,
     /// `x.append(v)` and the `__del__` lookup create bound method objects (no LOAD_METHOD /
-    /// `lookup_maybe_method` before 3.7).
+    /// `lookup_maybe_method` before 3.7; facts §13).
     pub bound_method_calls: bool,
     /// With inline values, a class whose `__slots__` include `__dict__` keeps attributes inline
-    /// too (3.11, 3.12); 3.13 gives its instances a real dict.
+    /// too (3.11, 3.12); 3.13 gives its instances a real dict (facts §8).
     pub slots_dict_inline: bool,
 }
 
@@ -125,12 +196,12 @@ impl Profile {
                 V3_6 | V3_7 | V3_8 | V3_9 | V3_10 => InstanceLayout::DictInsertionOrder,
                 _ => InstanceLayout::Inline,
             },
-            shared_keys_usable: 30,
+            shared_keys_usable: SHARED_KEYS_MAX_SIZE,
             empty_slots_are_gc: v >= V3_8,
             thresholds: if v >= V3_13 {
-                (2000, 10, 10)
+                DEFAULT_THRESHOLDS_3_13
             } else {
-                (700, 10, 10)
+                DEFAULT_THRESHOLDS
             },
             auto_gc: if v >= V3_12 {
                 AutoGc::AtEvalBreaker
@@ -139,14 +210,42 @@ impl Profile {
             },
             full_gc_clears_container_freelists: v >= V3_6,
             trashcan: Trashcan {
-                unwind_level: if v >= V3_13 { 9948 } else { 50 },
+                unwind_level: if v >= V3_13 {
+                    TRASHCAN_3_13_DEPOSIT_DEPTH
+                } else {
+                    PY_TRASH_UNWIND_LEVEL
+                },
                 subtype_nesting_hack: v <= V3_7,
                 frames_are_objects: v <= V3_10,
-                drain_below: if v >= V3_13 { 9900 } else { 1 },
+                drain_below: if v >= V3_13 {
+                    TRASHCAN_3_13_DRAIN_BELOW
+                } else {
+                    1
+                },
             },
             slots_dict_inline: v == V3_11 || v == V3_12,
             varargs_gc_functions: v <= V3_6,
             bound_method_calls: v <= V3_6,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The derived constants keep the values the profile table had as literals.
+    #[test]
+    fn derived_constants_keep_their_values() {
+        assert_eq!(TRASHCAN_3_13_DEPOSIT_DEPTH, 9948);
+        let p313 = Profile::for_version(Version::V3_13);
+        assert_eq!(p313.trashcan.unwind_level, 9948);
+        assert_eq!(p313.trashcan.drain_below, 9900);
+        assert_eq!(p313.thresholds, (2000, 10, 10));
+        let p312 = Profile::for_version(Version::V3_12);
+        assert_eq!(p312.trashcan.unwind_level, 50);
+        assert_eq!(p312.trashcan.drain_below, 1);
+        assert_eq!(p312.thresholds, (700, 10, 10));
+        assert_eq!(p312.shared_keys_usable, 30);
     }
 }

@@ -1,0 +1,347 @@
+//! Objects: instances (`type_call` → `PyType_GenericAlloc`), attributes
+//! (`PyObject_GenericSetAttr`, member descriptors for `__slots__`, 3.11+ inline values and shared
+//! keys), dict stores (`PyDict_SetItem`), weak references (`weakref___new__`), and the small
+//! lookups statements need (`len`, subscripts, type checks).
+
+use super::heap::{Id, Kind, Val};
+use super::machine::{Machine, PyResult, exc};
+use crate::scenario::{Target, Value};
+
+impl Machine<'_> {
+    /// `type_call` → `PyType_GenericAlloc`: a new instance, tracked at once (GC classes).
+    pub(super) fn new_instance(&mut self, class: usize) -> Id {
+        let cs = &self.classes[class];
+        let is_gc = cs.is_gc;
+        let nslots = cs.slots.len();
+        if is_gc {
+            self.gc_alloc();
+        }
+        // Room for every key the class's shared keys hold so far (3.11+ inline values).
+        let cs = &self.classes[class];
+        let inline = if cs.inline { cs.keys.len() } else { 0 };
+        let id = self.heap.alloc_instance(class, nslots, inline, is_gc);
+        if is_gc {
+            self.track(id);
+        }
+        let cs = &mut self.classes[class];
+        if cs.inline && cs.usable > 1 {
+            // Each instance creation takes one key slot of the shared keys while more than one
+            // is free (`init_inline_values` 3.11–3.12, `_PyObject_InitInlineValues` 3.13:
+            // `if (keys->dk_usable > 1) keys->dk_usable--`; docs/cpython-gc-facts.md §7).
+            cs.usable -= 1;
+        }
+        id
+    }
+
+    /// A compile-time constant tuple: untracked, held by the code object forever.
+    pub(super) fn constant_tuple(&mut self, items: &[Value]) -> PyResult<Id> {
+        let vals = items
+            .iter()
+            .map(|v| self.value(v))
+            .collect::<PyResult<Vec<_>>>()?;
+        let id = self.heap.alloc(Kind::Tuple(vals), true);
+        self.heap.hdr_mut(id).refcnt = 1;
+        Ok(id)
+    }
+
+    /// The owner of an attribute access must be a scenario instance; anything else raises the
+    /// `AttributeError` CPython's `PyObject_GetAttr` would (ints, `None`, containers have no
+    /// scenario attributes).
+    pub(super) fn instance_of(&self, v: Val, what: &str) -> PyResult<Id> {
+        match v {
+            Val::Obj(id) if matches!(self.heap.kind(id), Kind::Instance(_)) => Ok(id),
+            Val::None => Err(exc(
+                "AttributeError",
+                format!("'NoneType' object has no attribute '{what}'"),
+            )),
+            Val::Int(_) => Err(exc(
+                "AttributeError",
+                format!("'int' object has no attribute '{what}'"),
+            )),
+            Val::Obj(id) => Err(exc(
+                "AttributeError",
+                format!("'{}' object has no attribute '{what}'", self.type_name(id)),
+            )),
+        }
+    }
+
+    /// `Py_TYPE(x)->tp_name`: the scenario class name, `list`, `dict`, `tuple`, `weakref`.
+    pub(super) fn type_name(&self, id: Id) -> String {
+        match self.heap.kind(id) {
+            Kind::Instance(i) => self.sc.classes[i.class()].name.clone(),
+            Kind::List(_) => "list".into(),
+            Kind::Dict(_) => "dict".into(),
+            Kind::Tuple(_) => "tuple".into(),
+            Kind::WeakRef { .. } => "weakref".into(),
+            Kind::Head => "head".into(),
+        }
+    }
+
+    /// `PyObject_GenericSetAttr` (or a slot's member descriptor). Takes a new reference to `v`.
+    pub(super) fn setattr(&mut self, obj: Id, attr: &str, v: Val) -> PyResult<()> {
+        let class = match self.heap.kind(obj) {
+            Kind::Instance(i) => i.class(),
+            _ => unreachable!("checked instance"),
+        };
+        let cs = &self.classes[class];
+        let slot = cs.slots.iter().position(|s| s == attr);
+        let (cs_has_dict, cs_inline, key, usable) = (
+            cs.has_dict,
+            cs.inline,
+            cs.keys.iter().position(|k| k == attr),
+            cs.usable,
+        );
+        if let Some(si) = slot {
+            self.incref(v);
+            let old = self.heap.set_slot(obj, si, Some(v));
+            if let Some(o) = old {
+                self.decref(o);
+            }
+            return Ok(());
+        }
+        if !cs_has_dict {
+            return Err(exc(
+                "AttributeError",
+                format!(
+                    "'{}' object has no attribute '{attr}'",
+                    self.sc.classes[class].name
+                ),
+            ));
+        }
+        let has_dict = matches!(self.heap.kind(obj), Kind::Instance(i) if i.dict.is_some());
+        if cs_inline && !has_dict {
+            // _PyObject_StoreInstanceAttribute / insert_into_dictkeys.
+            let idx = match key {
+                Some(i) => Some(i),
+                None if usable > 0 => {
+                    let c = &mut self.classes[class];
+                    c.keys.push(attr.to_string());
+                    c.usable -= 1;
+                    Some(c.keys.len() - 1)
+                }
+                None => None,
+            };
+            if let Some(idx) = idx {
+                self.incref(v);
+                let old = self.heap.set_inline(obj, idx, Some(v));
+                if let Some(o) = old {
+                    self.decref(o);
+                }
+                return Ok(());
+            }
+            // The shared keys are full: this instance gets a real dict holding its values
+            // (make_dict_from_instance_attributes), then the store goes to the dict.
+            self.materialize_dict(obj);
+        }
+        let d = match self.heap.kind(obj) {
+            Kind::Instance(i) => i.dict,
+            _ => unreachable!(),
+        };
+        let d = match d {
+            Some(d) => d,
+            None => {
+                // _PyObjectDict_SetItem: the instance dict is created on the first store.
+                let dobj = self.new_dictobj(0);
+                let d = self.new_object(Kind::Dict(Box::new(dobj)));
+                self.heap.hdr_mut(d).refcnt = 1;
+                if let Kind::Instance(i) = self.heap.kind_mut(obj) {
+                    i.dict = Some(d);
+                }
+                d
+            }
+        };
+        self.dict_set(d, attr, v);
+        Ok(())
+    }
+
+    /// 3.11+: give an inline-values instance a real `__dict__` with its current values.
+    fn materialize_dict(&mut self, obj: Id) {
+        let class = match self.heap.kind(obj) {
+            Kind::Instance(i) => i.class(),
+            _ => unreachable!(),
+        };
+        let vals = self.heap.take_inline(obj);
+        let keys = self.classes[class].keys.clone();
+        let mut dobj = self.new_dictobj(0);
+        let mut track = false;
+        for (k, v) in keys.iter().zip(vals) {
+            if let Some(v) = v {
+                track |= self.may_be_tracked(v);
+                dobj.set(k, v);
+            }
+        }
+        let d = self.new_object(Kind::Dict(Box::new(dobj)));
+        self.heap.hdr_mut(d).refcnt = 1;
+        if track {
+            self.track(d);
+        }
+        if let Kind::Instance(i) = self.heap.kind_mut(obj) {
+            i.dict = Some(d);
+        }
+    }
+
+    /// `PyDict_SetItem`: takes a new reference to `v`; tracks the dict if needed; releases the
+    /// replaced value after the store.
+    pub(super) fn dict_set(&mut self, d: Id, key: &str, v: Val) {
+        self.incref(v);
+        let old = match self.heap.kind_mut(d) {
+            Kind::Dict(dd) => dd.set(key, v),
+            _ => unreachable!(),
+        };
+        self.maintain_tracking(d, v);
+        if let Some(o) = old {
+            self.decref(o);
+        }
+    }
+
+    /// `PyObject_GenericSetAttr(obj, attr, NULL)` (`del x.attr`): empty the slot, the inline
+    /// value or the `__dict__` entry, then release the value; `AttributeError` when it is unset.
+    pub(super) fn delattr(&mut self, obj: Id, attr: &str) -> PyResult<()> {
+        let class = match self.heap.kind(obj) {
+            Kind::Instance(i) => i.class(),
+            _ => unreachable!(),
+        };
+        let cs = &self.classes[class];
+        let slot = cs.slots.iter().position(|s| s == attr);
+        let key = cs.keys.iter().position(|k| k == attr);
+        let missing = || exc("AttributeError", attr.to_string());
+        let old = if let Some(si) = slot {
+            self.heap.set_slot(obj, si, None)
+        } else {
+            let (dict, inline_idx) = match self.heap.kind(obj) {
+                Kind::Instance(i) => (i.dict, key),
+                _ => unreachable!(),
+            };
+            match dict {
+                Some(d) => match self.heap.kind_mut(d) {
+                    Kind::Dict(dd) => dd.remove(attr),
+                    _ => unreachable!(),
+                },
+                None => inline_idx.and_then(|idx| self.heap.set_inline(obj, idx, None)),
+            }
+        };
+        match old {
+            Some(o) => {
+                self.decref(o);
+                Ok(())
+            }
+            None => Err(missing()),
+        }
+    }
+
+    /// The owner of `x.attr` or `gc.garbage[i].attr` (`BINARY_SUBSCR` on the `gc.garbage` list,
+    /// negative indices from the end).
+    pub(super) fn target_obj(&self, t: &Target, attr: &str) -> PyResult<Id> {
+        match t {
+            Target::Name(n) => {
+                let v = self.load(n)?;
+                self.instance_of(v, attr)
+            }
+            Target::GarbageItem(i) => {
+                let items = match self.heap.kind(self.garbage_attr) {
+                    Kind::List(items) => items.clone(),
+                    _ => unreachable!(),
+                };
+                let n = items.len() as i64;
+                let idx = if *i < 0 { n + *i } else { *i };
+                if idx < 0 || idx >= n {
+                    return Err(exc("IndexError", "list index out of range"));
+                }
+                self.instance_of(items[idx as usize], attr)
+            }
+        }
+    }
+
+    /// `STORE_ATTR`: the value and the owner are held on the stack while the store happens.
+    pub(super) fn store_attr(&mut self, o: Id, attr: &str, v: Val) -> PyResult<()> {
+        self.incref(v);
+        self.incref(Val::Obj(o));
+        let r = self.setattr(o, attr, v);
+        self.decref(Val::Obj(o));
+        self.decref(v);
+        r
+    }
+
+    /// `len(x)` (`PyObject_Size`).
+    pub(super) fn length(&self, v: Val) -> PyResult<usize> {
+        match v {
+            Val::Obj(id) => match self.heap.kind(id) {
+                Kind::List(items) | Kind::Tuple(items) => Ok(items.len()),
+                Kind::Dict(d) => Ok(d.entries.iter().flatten().count()),
+                _ => Err(exc(
+                    "TypeError",
+                    format!("object of type '{}' has no len()", self.type_name(id)),
+                )),
+            },
+            Val::None => Err(exc("TypeError", "object of type 'NoneType' has no len()")),
+            Val::Int(_) => Err(exc("TypeError", "object of type 'int' has no len()")),
+        }
+    }
+
+    /// `x[i]` with a non-negative int (`BINARY_SUBSCR`): the item, not yet increfed.
+    pub(super) fn subscript(&self, v: Val, i: usize) -> PyResult<Val> {
+        match v {
+            Val::Obj(id) => match self.heap.kind(id) {
+                Kind::List(items) => items
+                    .get(i)
+                    .copied()
+                    .ok_or_else(|| exc("IndexError", "list index out of range")),
+                Kind::Tuple(items) => items
+                    .get(i)
+                    .copied()
+                    .ok_or_else(|| exc("IndexError", "tuple index out of range")),
+                Kind::Dict(_) => Err(exc("KeyError", i.to_string())),
+                _ => Err(exc(
+                    "TypeError",
+                    format!("'{}' object is not subscriptable", self.type_name(id)),
+                )),
+            },
+            Val::None => Err(exc("TypeError", "'NoneType' object is not subscriptable")),
+            Val::Int(_) => Err(exc("TypeError", "'int' object is not subscriptable")),
+        }
+    }
+
+    /// `weakref.ref(x[, callback])` (`weakref___new__`): reuse the basic ref when there is no
+    /// callback; otherwise a new ref inserted after the basic ref (`insert_after`) or at the
+    /// head. Returns the ref with a new reference, and whether it is new.
+    pub(super) fn new_weakref(&mut self, referent: Id, callback: bool) -> (Id, bool) {
+        let head = self.heap.weakrefs(referent).first().copied();
+        let basic = head.filter(|w| {
+            matches!(
+                self.heap.kind(*w),
+                Kind::WeakRef {
+                    callback: false,
+                    ..
+                }
+            )
+        });
+        if !callback && let Some(b) = basic {
+            self.incref(Val::Obj(b));
+            return (b, false);
+        }
+        self.weakrefs_exist = true;
+        let w = self.new_object(Kind::WeakRef {
+            referent: Some(referent),
+            callback,
+        });
+        self.heap.hdr_mut(w).refcnt = 1;
+        self.track(w);
+        let list = self.heap.weakrefs_mut(referent);
+        if !callback || basic.is_none() {
+            list.insert(0, w);
+        } else {
+            list.insert(1, w);
+        }
+        (w, true)
+    }
+
+    /// The container a subscript or `append` statement names must be of type `want`.
+    pub(super) fn expect_kind(&self, v: Val, want: &str) -> PyResult<Id> {
+        if let Val::Obj(id) = v
+            && self.type_name(id) == want
+        {
+            return Ok(id);
+        }
+        Err(exc("TypeError", format!("expected a {want}")))
+    }
+}

@@ -1,0 +1,387 @@
+//! Statements: [`Machine::exec`] dispatches each scenario statement to the function that does
+//! what CPython's bytecode for it does, one per statement family: creating objects (`C()`,
+//! `BUILD_LIST`/`BUILD_MAP`/`BUILD_TUPLE`, `weakref.ref`), binding names (`STORE_NAME`,
+//! `DELETE_NAME`), attributes (`STORE_ATTR`, `DELETE_ATTR`, the `random_edges` loop), container
+//! items (`STORE_SUBSCR`, `DELETE_SUBSCR`, `list.append`), control (`repeat`, `pass`, `raise`).
+//! Calls of the `gc` module are in `gc_module.rs`.
+//!
+//! Python 3.12+ checks the eval breaker (and so runs a scheduled collection) where the bytecode
+//! would: after a call returns, at a loop's backward jump, when a generator resumes; earlier
+//! versions collect inside the allocation ([`Machine::gc_alloc`]), so those checks do nothing.
+
+use super::heap::{Kind, Val};
+use super::machine::{Machine, PyResult, Temp, exc};
+use crate::scenario::{Step, Stmt, Target, Value};
+use crate::trace::Event;
+
+/// The most statements one run may execute, counting `__del__` bodies: a finalizer that keeps
+/// creating finalizable objects never ends (in CPython too).
+///
+/// A safety limit of the model itself, not a CPython constant: a run that goes past it fails
+/// with a `RecursionError` saying the scenario does not terminate. It is lower than the
+/// loader's `MAX_UNROLLED` (50,000,000 statements with `repeat:` blocks unrolled), so a
+/// terminating scenario of more than 5,000,000 executed statements is also stopped here.
+pub const MAX_EXECUTED: u64 = 5_000_000;
+
+impl Machine<'_> {
+    /// Execute one statement (top level, in a `repeat:` body or in a `__del__` body). Counts it
+    /// against [`MAX_EXECUTED`]; once over, this and every later statement fails.
+    pub(super) fn exec(&mut self, step: &Step) -> PyResult<()> {
+        self.executed += 1;
+        if self.executed > MAX_EXECUTED {
+            self.runaway = true;
+        }
+        if self.runaway {
+            return Err(exc(
+                "RecursionError",
+                format!(
+                    "more than {MAX_EXECUTED} statements executed: the scenario does not terminate (finalizers that keep creating objects?)"
+                ),
+            ));
+        }
+        match &step.stmt {
+            // Control.
+            Stmt::Repeat { count, body } => self.exec_repeat(*count, body),
+            Stmt::Pass | Stmt::Global(_) => Ok(()),
+            Stmt::Raise => self.exec_raise(),
+            // Creating objects.
+            Stmt::New { target, class } => self.exec_new_instance(target, class),
+            Stmt::NewList { target, items } => self.build_sequence(target, items, Kind::List),
+            Stmt::NewDict { target, items } => self.exec_new_dict(target, items),
+            Stmt::NewTuple { target, items } => self.exec_new_tuple(target, items),
+            Stmt::WeakRef {
+                target,
+                referent,
+                callback,
+            } => self.exec_weakref(target, referent, *callback),
+            // Names.
+            Stmt::Assign { target, value } => self.exec_assign(target, value),
+            Stmt::DelName(n) => self.delete_name(n),
+            // Attributes.
+            Stmt::SetAttr { obj, attr, value } => self.exec_set_attr(obj, attr, value),
+            Stmt::DelAttr { obj, attr } => self.exec_del_attr(obj, attr),
+            Stmt::RandomEdges { list, attrs, seed } => self.random_edges(list, attrs, *seed),
+            // Container items.
+            Stmt::SetItem { obj, key, value } => self.exec_set_item(obj, key, value),
+            Stmt::DelKey { obj, key } => self.exec_del_key(obj, key),
+            Stmt::DelIndex { obj, index } => self.exec_del_index(obj, *index),
+            Stmt::Append { obj, value } => self.exec_append(obj, value),
+            // The gc module (gc_module.rs).
+            Stmt::Collect(g) => {
+                self.gc_collect_stmt(*g);
+                Ok(())
+            }
+            Stmt::Enable => {
+                self.gc_enable();
+                Ok(())
+            }
+            Stmt::Disable => {
+                self.gc_disable();
+                Ok(())
+            }
+            Stmt::SetDebug { saveall } => {
+                self.gc_set_debug(*saveall);
+                Ok(())
+            }
+            Stmt::SetThreshold(ts) => {
+                self.gc_set_threshold(ts);
+                Ok(())
+            }
+            Stmt::Freeze => {
+                self.gc_freeze();
+                Ok(())
+            }
+            Stmt::Unfreeze => {
+                self.gc_unfreeze();
+                Ok(())
+            }
+            Stmt::ClearGarbage => {
+                self.gc_garbage_clear();
+                Ok(())
+            }
+            Stmt::RebindGarbage => {
+                self.gc_garbage_rebind();
+                Ok(())
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------- control
+
+    /// `repeat: N` (`for _ in range(N):` in the generated program): the body N times; the
+    /// loop's backward jump (`JUMP_BACKWARD`) checks the eval breaker after each pass (3.12+).
+    fn exec_repeat(&mut self, count: u64, body: &[Step]) -> PyResult<()> {
+        for _ in 0..count {
+            for s in body {
+                self.exec(s)?;
+            }
+            // The loop's backward jump checks the eval breaker (3.12+).
+            self.eval_breaker();
+        }
+        Ok(())
+    }
+
+    /// `raise RuntimeError()` in a `__del__` body (`RAISE_VARARGS`): the trace records that
+    /// the finalizer of `self` raised; the exception ends the body, and [`Machine::call_del`]
+    /// ignores it as `PyErr_WriteUnraisable` does.
+    fn exec_raise(&mut self) -> PyResult<()> {
+        let me = self
+            .frames
+            .last()
+            .and_then(|f| f.locals.first())
+            .and_then(|(_, v)| *v)
+            .and_then(|v| v.obj());
+        if let Some(me) = me {
+            let l = self.label(me);
+            self.events.push(Event::DelRaised(l));
+        }
+        Err(exc("RuntimeError", ""))
+    }
+
+    // ----------------------------------------------------------------- creating objects
+
+    /// `x = C()`: `type_call` → `PyType_GenericAlloc` ([`Machine::new_instance`]); the
+    /// `CALL` checks the eval breaker when `C()` returns (3.12+), then `STORE_NAME`.
+    fn exec_new_instance(&mut self, target: &str, class: &str) -> PyResult<()> {
+        let c = self
+            .sc
+            .classes
+            .iter()
+            .position(|k| k.name == class)
+            .ok_or_else(|| exc("NameError", class.to_string()))?;
+        let id = self.new_instance(c);
+        self.heap.hdr_mut(id).refcnt = 1;
+        // The CALL checks the eval breaker when `C()` returns (3.12+).
+        self.eval_breaker();
+        self.label_new(id, target);
+        self.store(target, Val::Obj(id));
+        Ok(())
+    }
+
+    /// `x = {'k': v, ...}` (`BUILD_MAP` → `_PyDict_NewPresized` + `PyDict_SetItem` per
+    /// entry): a new dict, untracked until an entry may be tracked (`MAINTAIN_TRACKING`).
+    fn exec_new_dict(&mut self, target: &str, items: &[(String, Value)]) -> PyResult<()> {
+        let vals = items
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), self.value(v)?)))
+            .collect::<PyResult<Vec<_>>>()?;
+        let dobj = self.new_dictobj(items.len());
+        let id = self.new_object(Kind::Dict(Box::new(dobj)));
+        self.heap.hdr_mut(id).refcnt = 1;
+        for (k, v) in vals {
+            self.dict_set(id, &k, v);
+        }
+        self.label_new(id, target);
+        self.store(target, Val::Obj(id));
+        Ok(())
+    }
+
+    /// `x = (a, b)`: a tuple of constants only is a compile-time constant (`LOAD_CONST` of a
+    /// tuple the compiler folded; untracked, held by the code object); one naming a variable is
+    /// built at run time (`BUILD_TUPLE`, [`Machine::build_sequence`]).
+    fn exec_new_tuple(&mut self, target: &str, items: &[Value]) -> PyResult<()> {
+        if !crate::scenario::tuple_is_new(items) {
+            let id = self.constant_tuple(items)?;
+            self.incref(Val::Obj(id));
+            if self.heap.label_of(id).is_none() {
+                self.label_new(id, target);
+            }
+            self.store(target, Val::Obj(id));
+        } else {
+            self.build_sequence(target, items, Kind::Tuple)?;
+        }
+        Ok(())
+    }
+
+    /// `BUILD_LIST` / `BUILD_TUPLE`: the items (new references) in a new container, tracked at
+    /// creation (`PyList_New`, `PyTuple_New`), labelled and bound to `target`.
+    fn build_sequence(
+        &mut self,
+        target: &str,
+        items: &[Value],
+        make: fn(Vec<Val>) -> Kind,
+    ) -> PyResult<()> {
+        let vals = items
+            .iter()
+            .map(|v| self.value(v))
+            .collect::<PyResult<Vec<_>>>()?;
+        for v in &vals {
+            self.incref(*v);
+        }
+        let id = self.new_object(make(vals));
+        self.heap.hdr_mut(id).refcnt = 1;
+        self.track(id);
+        self.label_new(id, target);
+        self.store(target, Val::Obj(id));
+        Ok(())
+    }
+
+    /// `w = weakref.ref(x[, callback])`: the call's argument tuple, `weakref___new__`
+    /// ([`Machine::new_weakref`]), the eval-breaker check when the call returns (3.12+), then
+    /// the store. A ref reused without a callback is not relabelled.
+    fn exec_weakref(&mut self, target: &str, referent: &str, callback: bool) -> PyResult<()> {
+        let r = self.load(referent)?;
+        let r = match r {
+            Val::Obj(id) if matches!(self.heap.kind(id), Kind::Instance(_)) => {
+                let c = match self.heap.kind(id) {
+                    Kind::Instance(i) => i.class(),
+                    _ => unreachable!(),
+                };
+                if !self.classes[c].weakrefable {
+                    return Err(exc("TypeError", "cannot create weak reference"));
+                }
+                id
+            }
+            _ => return Err(exc("TypeError", "cannot create weak reference")),
+        };
+        let args = Temp::Tuple(if callback { 2 } else { 1 });
+        self.temp_alloc(args);
+        let (w, is_new) = self.new_weakref(r, callback);
+        self.temp_free(args);
+        self.eval_breaker();
+        if callback {
+            // `w = _new(weakref.ref(x, callback), 'w')`
+            self.label_new(w, target);
+            self.store(target, Val::Obj(w));
+        } else {
+            // `w = weakref.ref(x)` then `_new(w, 'w')` only if a ref was added.
+            self.store(target, Val::Obj(w));
+            if is_new {
+                self.label_new(w, target);
+            }
+        }
+        Ok(())
+    }
+
+    // ----------------------------------------------------------------- names
+
+    /// `x = y` (`LOAD_NAME` + `STORE_NAME`): a new reference for the binding, then the store.
+    fn exec_assign(&mut self, target: &str, value: &Value) -> PyResult<()> {
+        let v = self.value(value)?;
+        self.incref(v);
+        self.store(target, v);
+        Ok(())
+    }
+
+    // ----------------------------------------------------------------- attributes
+
+    /// `x.attr = v` (`STORE_ATTR`): the value is evaluated first, then the owner.
+    fn exec_set_attr(&mut self, obj: &Target, attr: &str, value: &Value) -> PyResult<()> {
+        let v = self.value(value)?;
+        let o = self.target_obj(obj, attr)?;
+        self.store_attr(o, attr, v)
+    }
+
+    /// `del x.attr` (`DELETE_ATTR`): the owner is held on the stack while the attribute goes.
+    fn exec_del_attr(&mut self, obj: &Target, attr: &str) -> PyResult<()> {
+        let o = self.target_obj(obj, attr)?;
+        self.incref(Val::Obj(o));
+        let r = self.delattr(o, attr);
+        self.decref(Val::Obj(o));
+        r
+    }
+
+    /// `random_edges:`, as its Python loop (`program.rs`) runs:
+    /// `_en = len(L)` through a harness generator (its resume checks the eval breaker on 3.12+
+    /// before `len` runs), then `for _ei in range(_en):` whose body has, per attribute
+    /// in order, `_ex = LCG(_ex)` and `L[_ei].attr = L[(_ex >> 33) % _en]`: the name `L` is
+    /// loaded afresh for each subscript, the value is read first, then the owner, then
+    /// `STORE_ATTR` stores through [`Machine::setattr`] exactly as `x.attr = VALUE` does (so a
+    /// list shortened by a finalizer raises IndexError, a non-instance or a slot class
+    /// without the attribute AttributeError). The loop's backward jump checks the eval
+    /// breaker after each element (3.12+); range iterators and ints are not GC objects.
+    fn random_edges(&mut self, list: &str, attrs: &[String], seed: u64) -> PyResult<()> {
+        // `_len_of(L)`: the list is on the stack while the generator resumes (RESUME checks
+        // the eval breaker before `len` runs).
+        let l = self.load(list)?;
+        self.incref(l);
+        self.eval_breaker();
+        let n = self.length(l);
+        self.decref(l);
+        let n = n?;
+        let mut x = seed;
+        for i in 0..n {
+            for a in attrs {
+                x = crate::util::lcg::next(x);
+                let j = crate::util::lcg::index(x, n as u64) as usize;
+                let l = self.load(list)?;
+                let v = self.subscript(l, j)?;
+                let l = self.load(list)?;
+                let o = self.subscript(l, i)?;
+                let o = self.instance_of(o, a)?;
+                self.store_attr(o, a, v)?;
+            }
+            self.eval_breaker();
+        }
+        Ok(())
+    }
+
+    // ----------------------------------------------------------------- container items
+
+    /// `d['k'] = v` (`STORE_SUBSCR` → `PyDict_SetItem`).
+    fn exec_set_item(&mut self, obj: &str, key: &str, value: &Value) -> PyResult<()> {
+        let v = self.value(value)?;
+        let d = self.load(obj)?;
+        let d = self.expect_kind(d, "dict")?;
+        self.dict_set(d, key, v);
+        Ok(())
+    }
+
+    /// `del d['k']` (`DELETE_SUBSCR` → `PyDict_DelItem`): the entry goes, then its value is
+    /// released.
+    fn exec_del_key(&mut self, obj: &str, key: &str) -> PyResult<()> {
+        let d = self.load(obj)?;
+        let d = self.expect_kind(d, "dict")?;
+        let old = match self.heap.kind_mut(d) {
+            Kind::Dict(dd) => dd.remove(key),
+            _ => unreachable!(),
+        };
+        match old {
+            Some(o) => self.decref(o),
+            None => return Err(exc("KeyError", key.to_string())),
+        }
+        Ok(())
+    }
+
+    /// `del l[i]` (`DELETE_SUBSCR` → `list_ass_slice`): the item leaves the list, then it is
+    /// released.
+    fn exec_del_index(&mut self, obj: &str, index: i64) -> PyResult<()> {
+        let l = self.load(obj)?;
+        let l = self.expect_kind(l, "list")?;
+        let old = match self.heap.kind_mut(l) {
+            Kind::List(items) => {
+                let n = items.len() as i64;
+                let i = if index < 0 { n + index } else { index };
+                if i < 0 || i >= n {
+                    return Err(exc("IndexError", "list assignment index out of range"));
+                }
+                items.remove(i as usize)
+            }
+            _ => unreachable!(),
+        };
+        self.decref(old);
+        Ok(())
+    }
+
+    /// `l.append(v)` (`list_append`): ≤3.6 `LOAD_ATTR` makes a bound method object first (no
+    /// `LOAD_METHOD`, [`Profile::bound_method_calls`](super::profile::Profile::bound_method_calls)); the call checks the eval breaker when it
+    /// returns (3.12+).
+    fn exec_append(&mut self, obj: &str, value: &Value) -> PyResult<()> {
+        let v = self.value(value)?;
+        let l = self.load(obj)?;
+        let l = self.expect_kind(l, "list")?;
+        if self.p.bound_method_calls {
+            // LOAD_ATTR makes a bound method (no LOAD_METHOD before 3.7).
+            self.temp_alloc(Temp::Method);
+        }
+        self.incref(v);
+        if let Kind::List(items) = self.heap.kind_mut(l) {
+            items.push(v);
+        }
+        if self.p.bound_method_calls {
+            self.temp_free(Temp::Method);
+        }
+        self.eval_breaker();
+        Ok(())
+    }
+}

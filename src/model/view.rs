@@ -1,0 +1,413 @@
+//! The model's public surface for looking at a run: a read-only [`View`] of the modelled
+//! interpreter between two top-level statements (what `gcconform graph` draws and the fuzzer's
+//! invariants check), and a [`HeapBuilder`] that builds a heap directly, without statements
+//! (what `gcconform bench` collects).
+//!
+//! The interpreter state itself (`Machine`) is private to the model: other modules see objects
+//! only as [`Id`]s, and ask the view what CPython's `gc` module and C API would answer
+//! (`gc.get_objects(generation)`, `gc.get_referents`, `gc.get_count`, `Py_REFCNT`, ...), plus
+//! the model's own bookkeeping (labels, the trace so far).
+
+use super::heap::{Id, Kind, Val};
+use super::machine::{Exc, Machine};
+use super::profile::Profile;
+use crate::scenario::Scenario;
+use crate::trace::Event;
+use crate::version::Version;
+
+/// What kind of object an id is (as its type would say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjKind {
+    /// An instance of scenario class number `class` (an index into `Scenario::classes`).
+    Instance {
+        class: usize,
+    },
+    List,
+    Dict,
+    Tuple,
+    /// A `weakref.ref`: its referent (None once cleared), and whether it carries the scenario's
+    /// callback.
+    WeakRef {
+        referent: Option<Id>,
+        callback: bool,
+    },
+}
+
+/// A reference an object holds, named by where it holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    /// `.attr` (a slot or an attribute value), `__dict__`, `[i]` (a list or tuple item),
+    /// `['key']` (a dict entry) or `weakref` (a weak reference's referent).
+    pub label: String,
+    pub to: Id,
+    /// A weak reference (not counted in the referent's reference count).
+    pub weak: bool,
+}
+
+/// A read-only look at the model between statements. Cheap to copy; it borrows the run.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    m: &'a Machine<'a>,
+}
+
+impl<'a> View<'a> {
+    pub(super) fn new(m: &'a Machine<'a>) -> View<'a> {
+        View { m }
+    }
+
+    // ------------------------------------------------------------ the run
+
+    /// The version profile the model runs under.
+    pub fn profile(&self) -> &'a Profile {
+        &self.m.p
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &'a Scenario {
+        self.m.sc
+    }
+
+    /// The trace so far (the final `End` and observation come after the last statement).
+    pub fn events(&self) -> &'a [Event] {
+        &self.m.events
+    }
+
+    /// How many collections have run so far (explicit and automatic); 0 when the run keeps no
+    /// journal (only journaled runs count them).
+    pub fn collections(&self) -> usize {
+        self.m.journal.as_ref().map_or(0, |j| j.collections)
+    }
+
+    /// How many `__del__` or callback frames are running (0 between top-level statements).
+    pub fn frame_depth(&self) -> usize {
+        self.m.frames.len()
+    }
+
+    // ------------------------------------------------------------ the gc module's state
+
+    /// `gc.get_count()`: the allocation count of generation 0 and the collection counts of
+    /// generations 1 and 2.
+    pub fn count(&self) -> [i64; 3] {
+        self.m.count
+    }
+
+    /// `gc.get_threshold()`.
+    pub fn threshold(&self) -> [i64; 3] {
+        self.m.threshold
+    }
+
+    /// `gc.isenabled()`.
+    pub fn isenabled(&self) -> bool {
+        self.m.enabled
+    }
+
+    /// `gc.get_objects(generation)` (3.8+), in list order: the objects linked in generation
+    /// `generation` (0, 1 or 2; list order is the collector's scan order).
+    pub fn generation(&self, generation: usize) -> Vec<Id> {
+        self.m.heap.members(self.m.gens[generation])
+    }
+
+    /// The permanent generation (`gc.freeze()`), in list order.
+    pub fn permanent(&self) -> Vec<Id> {
+        self.m.heap.members(self.m.permanent)
+    }
+
+    // ------------------------------------------------------------ roots
+
+    /// The module's globals dict (held once by the module itself).
+    pub fn globals(&self) -> Id {
+        self.m.globals
+    }
+
+    /// The global names bound to objects, in the globals dict's iteration order.
+    pub fn names(&self) -> Vec<(String, Id)> {
+        let mut out = Vec::new();
+        if let Kind::Dict(d) = self.m.heap.kind(self.m.globals) {
+            for i in d.order() {
+                if let Some((k, Val::Obj(o))) = &d.entries[i] {
+                    out.push((k.clone(), *o));
+                }
+            }
+        }
+        out
+    }
+
+    /// The list the module attribute `gc.garbage` is bound to (held once by the attribute).
+    pub fn garbage(&self) -> Id {
+        self.m.garbage_attr
+    }
+
+    /// The collector's own garbage list (held once by the C static, or the interpreter state);
+    /// the same list as [`View::garbage`] unless the scenario rebound `gc.garbage`.
+    pub fn collector_garbage(&self) -> Id {
+        self.m.garbage_internal
+    }
+
+    // ------------------------------------------------------------ objects
+
+    /// Every id ever allocated, in creation order (ids are never reused). Some are list heads
+    /// ([`View::kind`] is None) and some are freed.
+    pub fn ids(&self) -> std::ops::Range<Id> {
+        0..self.m.heap.count()
+    }
+
+    /// What `id` is; None for the model's list heads (generation and temporary list heads,
+    /// which are not Python objects). A freed object keeps its kind.
+    pub fn kind(&self, id: Id) -> Option<ObjKind> {
+        Some(match self.m.heap.kind(id) {
+            Kind::Instance(i) => ObjKind::Instance { class: i.class() },
+            Kind::List(_) => ObjKind::List,
+            Kind::Dict(_) => ObjKind::Dict,
+            Kind::Tuple(_) => ObjKind::Tuple,
+            Kind::WeakRef { referent, callback } => ObjKind::WeakRef {
+                referent: *referent,
+                callback: *callback,
+            },
+            Kind::Head => return None,
+        })
+    }
+
+    /// The object was deallocated.
+    pub fn is_freed(&self, id: Id) -> bool {
+        self.m.heap.is_freed(id)
+    }
+
+    /// `Py_REFCNT`.
+    pub fn refcnt(&self, id: Id) -> i64 {
+        self.m.heap.refcnt(id)
+    }
+
+    /// `_PyObject_GC_IS_TRACKED`: linked into a generation (or a collection's working list).
+    pub fn is_tracked(&self, id: Id) -> bool {
+        self.m.heap.is_tracked(id)
+    }
+
+    /// `PyObject_IS_GC`: the object's type is a GC type (it has a `PyGC_Head`).
+    pub fn is_gc(&self, id: Id) -> bool {
+        self.m.heap.is_gc(id)
+    }
+
+    /// The label traces show: the object's label, or `<type>`.
+    pub fn label(&self, id: Id) -> String {
+        self.m.label(id)
+    }
+
+    /// The label the object was given when first bound to a name (None for objects never
+    /// bound, which traces show as `<type>`).
+    pub fn given_label(&self, id: Id) -> Option<&'a str> {
+        self.m.heap.label_of(id)
+    }
+
+    /// `type(x).__name__`: the scenario class name, `list`, `dict`, `tuple`, `weakref`.
+    pub fn type_name(&self, id: Id) -> String {
+        self.m.type_name(id)
+    }
+
+    /// The `__dict__` object of an instance, if it has one (≤3.10 after its first attribute
+    /// store; 3.11+ only when its class's shared keys overflowed).
+    pub fn instance_dict(&self, id: Id) -> Option<Id> {
+        match self.m.heap.kind(id) {
+            Kind::Instance(i) => i.dict,
+            _ => None,
+        }
+    }
+
+    /// `gc.get_referents(x)` (`tp_traverse`): the objects `id` references, in CPython's visit
+    /// order (lists and tuples last to first; an instance's `__dict__` instead of its inline
+    /// values); weak references visit nothing.
+    pub fn referents(&self, id: Id) -> Vec<Id> {
+        self.m.heap.referents(id)
+    }
+
+    /// Every strong reference the object stores, with multiplicity, read from where the model
+    /// keeps it rather than through `tp_traverse` (slots, inline values *and* `__dict__` of an
+    /// instance; items; dict values): what the object's references add to reference counts.
+    pub fn references(&self, id: Id) -> Vec<Id> {
+        let heap = &self.m.heap;
+        let vals = |v: &[Val]| v.iter().filter_map(|x| x.obj()).collect::<Vec<_>>();
+        match heap.kind(id) {
+            Kind::Instance(i) => {
+                let mut out: Vec<Id> = (0..i.nslots as usize)
+                    .filter_map(|k| heap.slot(id, k).and_then(|x| x.obj()))
+                    .collect();
+                out.extend(
+                    (0..i.inline_cap()).filter_map(|k| heap.inline(id, k).and_then(|x| x.obj())),
+                );
+                out.extend(i.dict);
+                out
+            }
+            Kind::List(items) | Kind::Tuple(items) => vals(items),
+            Kind::Dict(d) => d
+                .entries
+                .iter()
+                .flatten()
+                .filter_map(|(_, v)| v.obj())
+                .collect(),
+            Kind::WeakRef { .. } | Kind::Head => Vec::new(),
+        }
+    }
+
+    /// The references an object holds, named by where it holds them, in a stable order: an
+    /// instance's slots (sorted), its inline values (by shared-key index), its `__dict__`; a
+    /// list's or tuple's items first to last; a dict's entries in iteration order; a weakref's
+    /// referent (weak).
+    pub fn edges(&self, id: Id) -> Vec<Edge> {
+        let (m, heap) = (self.m, &self.m.heap);
+        let mut out = Vec::new();
+        let mut push = |label: String, to: Id, weak: bool| out.push(Edge { label, to, weak });
+        match heap.kind(id) {
+            Kind::Instance(inst) => {
+                let cs = &m.classes[inst.class()];
+                for k in 0..inst.nslots as usize {
+                    if let Some(Val::Obj(o)) = heap.slot(id, k) {
+                        let name = cs
+                            .slots
+                            .get(k)
+                            .cloned()
+                            .unwrap_or_else(|| format!("slot{k}"));
+                        push(format!(".{name}"), o, false);
+                    }
+                }
+                for k in 0..inst.inline_cap() {
+                    if let Some(Val::Obj(o)) = heap.inline(id, k) {
+                        let name = cs
+                            .keys
+                            .get(k)
+                            .cloned()
+                            .unwrap_or_else(|| format!("attr{k}"));
+                        push(format!(".{name}"), o, false);
+                    }
+                }
+                if let Some(d) = inst.dict {
+                    push("__dict__".into(), d, false);
+                }
+            }
+            Kind::List(items) | Kind::Tuple(items) => {
+                for (k, v) in items.iter().enumerate() {
+                    if let Val::Obj(o) = v {
+                        push(format!("[{k}]"), *o, false);
+                    }
+                }
+            }
+            Kind::Dict(d) => {
+                for i in d.order() {
+                    if let Some((k, Val::Obj(o))) = &d.entries[i] {
+                        push(format!("['{k}']"), *o, false);
+                    }
+                }
+            }
+            Kind::WeakRef {
+                referent: Some(r), ..
+            } => push("weakref".into(), *r, true),
+            Kind::WeakRef { referent: None, .. } | Kind::Head => {}
+        }
+        out
+    }
+}
+
+/// Builds a heap directly, without scenario statements: `gcconform bench` makes heaps of
+/// millions of objects with it, then times one collection. Each operation is what the C API
+/// call it names does in the model (allocation counts, tracking, reference counts), but no
+/// statement runs: no eval-breaker checks, no labels, no trace.
+pub struct HeapBuilder<'s> {
+    m: Machine<'s>,
+}
+
+impl<'s> HeapBuilder<'s> {
+    /// A fresh interpreter of `version` that knows `scenario`'s classes (its steps are not run).
+    pub fn new(scenario: &'s Scenario, version: Version) -> HeapBuilder<'s> {
+        HeapBuilder {
+            m: Machine::new(scenario, Profile::for_version(version)),
+        }
+    }
+
+    /// `PyObject_CallNoArgs(cls)` for scenario class number `class`: a new instance (counted by
+    /// `_PyObject_GC_Alloc`, tracked at once for GC classes); the caller owns its one reference.
+    pub fn new_instance(&mut self, class: usize) -> Id {
+        let id = self.m.new_instance(class);
+        self.m.heap.hdr_mut(id).refcnt = 1;
+        id
+    }
+
+    /// `PyObject_SetAttrString(obj, attr, value)` on an instance: the attribute takes a new
+    /// reference to `value` (the caller keeps its own); fails as Python would (an attribute
+    /// `__slots__` do not allow).
+    pub fn set_attr(&mut self, obj: Id, attr: &str, value: Id) -> Result<(), Exc> {
+        self.m.setattr(obj, attr, Val::Obj(value))
+    }
+
+    /// `PyList_New(n)` then `PyList_SET_ITEM` for each item: a new tracked list that steals the
+    /// caller's references to `items`; the caller owns the list's one reference.
+    pub fn new_list(&mut self, items: &[Id]) -> Id {
+        let list = self
+            .m
+            .new_object(Kind::List(items.iter().map(|i| Val::Obj(*i)).collect()));
+        self.m.heap.hdr_mut(list).refcnt = 1;
+        self.m.track(list);
+        list
+    }
+
+    /// `PyDict_SetItemString(globals, name, value)` stealing the caller's reference to `value`
+    /// (None binds `None`): the module-level name now refers to it; what the name held before
+    /// is released, and may be deallocated.
+    pub fn bind(&mut self, name: &str, value: Option<Id>) {
+        self.m.store(name, value.map_or(Val::None, Val::Obj));
+    }
+
+    /// `gc.collect(generation)`: run a collection; returns the number of unreachable objects
+    /// found (collected plus uncollectable).
+    pub fn collect(&mut self, generation: usize) -> i64 {
+        self.m.gc_collect_api(generation)
+    }
+
+    /// Bytes the model's heap owns now (headers, kinds, values, container contents, weak
+    /// reference lists, labels): the benchmark's model memory per object.
+    pub fn footprint(&self) -> usize {
+        self.m.heap.footprint()
+    }
+
+    /// A read-only view of what was built.
+    pub fn view(&self) -> View<'_> {
+        View::new(&self.m)
+    }
+}
+
+/// Test support: a machine stepped by hand and damaged on purpose, so that the fuzzer's
+/// invariant checks can be shown to catch each kind of corruption.
+#[cfg(test)]
+pub(crate) struct Lab<'s> {
+    m: Machine<'s>,
+}
+
+#[cfg(test)]
+impl<'s> Lab<'s> {
+    pub(crate) fn new(scenario: &'s Scenario, version: Version) -> Lab<'s> {
+        Lab {
+            m: Machine::new(scenario, Profile::for_version(version)),
+        }
+    }
+
+    /// Execute one statement.
+    pub(crate) fn exec(&mut self, step: &crate::scenario::Step) -> Result<(), Exc> {
+        self.m.exec(step)
+    }
+
+    pub(crate) fn view(&self) -> View<'_> {
+        View::new(&self.m)
+    }
+
+    /// Overwrite an object's reference count.
+    pub(crate) fn set_refcnt(&mut self, id: Id, refcnt: i64) {
+        self.m.heap.hdr_mut(id).refcnt = refcnt;
+    }
+
+    /// Mark an object freed without deallocating anything it holds.
+    pub(crate) fn mark_freed(&mut self, id: Id) {
+        self.m.heap.free(id);
+    }
+
+    /// Append an event to the trace.
+    pub(crate) fn push_event(&mut self, e: Event) {
+        self.m.events.push(e);
+    }
+}
