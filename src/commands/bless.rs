@@ -74,11 +74,6 @@ pub fn exec(ctx: &Context, args: &BlessArgs) -> anyhow::Result<ExitStatus> {
     let mut blessed = run.scenarios.iter().peekable();
     for (k, s) in scenarios.iter().enumerate() {
         let Some(b) = blessed.next_if(|b| b.index == k) else {
-            eprintln!(
-                "bless: {}: no interpreter for any version it applies to; {} left as it is",
-                s.id,
-                ctx.expected_path(s).display()
-            );
             continue;
         };
         for (v, label, e) in &b.failures {

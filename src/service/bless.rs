@@ -196,8 +196,9 @@ impl BlessRun {
 }
 
 /// Run every selected (scenario, version) on its live CPython interpreter and apply the
-/// policy ([`bless_scenario`]) to each scenario with something selected. Interpreters that are
-/// not CPython are never run. The caller checks [`refusal`] first.
+/// policy ([`bless_scenario`]) to each scenario with some version selected (even when no
+/// interpreter can record it: its stale blocks are still dropped). Interpreters that are not
+/// CPython are never run. The caller checks [`refusal`] first.
 pub fn bless_all(
     scenarios: &[Scenario],
     expected_root: &Path,
@@ -205,13 +206,22 @@ pub fn bless_all(
     selected: impl Fn(&Scenario, Version) -> bool,
     timeout: Duration,
 ) -> BlessRun {
+    // A scenario is in scope when some version it applies to is selected, whether or not an
+    // interpreter can record it: the policy still drops its stale blocks.
+    let mut scope = Vec::new();
     let mut jobs = Vec::new();
     for (k, sc) in scenarios.iter().enumerate() {
-        for v in sc.applicable_versions() {
-            if let Some(i) = interps.get(&v)
-                && i.is_cpython()
-                && selected(sc, v)
-            {
+        let chosen: Vec<Version> = sc
+            .applicable_versions()
+            .into_iter()
+            .filter(|v| selected(sc, *v))
+            .collect();
+        if chosen.is_empty() {
+            continue;
+        }
+        scope.push(k);
+        for v in chosen {
+            if interps.get(&v).is_some_and(Interpreter::is_cpython) {
                 jobs.push((k, v));
             }
         }
@@ -222,7 +232,8 @@ pub fn bless_all(
         .collect();
     let results = python_traces(&pairs, timeout);
     let mut run = BlessRun::default();
-    let mut per: BTreeMap<usize, BTreeMap<Version, Result<Trace, String>>> = BTreeMap::new();
+    let mut per: BTreeMap<usize, BTreeMap<Version, Result<Trace, String>>> =
+        scope.into_iter().map(|k| (k, BTreeMap::new())).collect();
     for ((k, v), r) in jobs.iter().zip(results) {
         run.live.insert((scenarios[*k].id.clone(), *v), r.clone());
         per.entry(*k).or_default().insert(*v, r);

@@ -527,6 +527,8 @@ fn the_command_and_the_cargo_test_bless_phase_write_the_same_tree() {
         "t/stale: expected/t/stale.trace: dropped 2.7 (the scenario does not apply to it)",
         "t/differs: expected/t/differs.trace: re-recorded 3.12 (CPython 3.12.1)",
         "t/relabel: expected/t/relabel.trace unchanged",
+        // No interpreter can record 2.7 here, but its stale 3.12 block still goes.
+        "t/old: expected/t/old.trace: dropped 3.12 (the scenario does not apply to it)",
     ] {
         assert!(out.lines().any(|l| l == line), "no `{line}` in\n{out}");
     }
@@ -548,6 +550,12 @@ fn the_command_and_the_cargo_test_bless_phase_write_the_same_tree() {
     let relabel = Path::new("t/relabel.trace");
     assert_eq!(after[relabel], before[relabel]);
     assert_eq!(read("relabel").releases[&Version::V3_12], "CPython 3.12.0");
+    let old = read("old");
+    assert_eq!(
+        old.blocks.keys().copied().collect::<Vec<_>>(),
+        [Version::V2_7]
+    );
+    assert_eq!(old.blocks[&Version::V2_7], trace(4));
     assert_ne!(after, before);
 }
 
