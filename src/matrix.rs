@@ -166,7 +166,7 @@ pub struct Row {
 
 /// Counts over a set of pairs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Tally {
+pub struct PairCounts {
     pub pairs: usize,
     pub agree: usize,
     pub xfail: usize,
@@ -177,7 +177,7 @@ pub struct Tally {
     pub cpython_agree: usize,
 }
 
-impl Tally {
+impl PairCounts {
     fn add(&mut self, c: &Cell) {
         self.pairs += 1;
         if c.fails() {
@@ -215,8 +215,8 @@ pub struct Matrix {
     /// Whether live interpreters were run.
     pub live: bool,
     pub versions: Vec<String>,
-    pub summary: BTreeMap<String, Tally>,
-    pub total: Tally,
+    pub summary: BTreeMap<String, PairCounts>,
+    pub total: PairCounts,
     pub scenarios: Vec<Row>,
     /// The expected-failure list as named in the output.
     #[serde(skip)]
@@ -291,12 +291,12 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
     // How `bless` is told where expected/ is, when not the default.
     let expected_dir_arg =
         (opts.expected_dir != Path::new("expected")).then_some(opts.expected_dir);
-    let mut summary: BTreeMap<Version, Tally> = opts
+    let mut summary: BTreeMap<Version, PairCounts> = opts
         .versions
         .iter()
-        .map(|v| (*v, Tally::default()))
+        .map(|v| (*v, PairCounts::default()))
         .collect();
-    let mut total = Tally::default();
+    let mut total = PairCounts::default();
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     for k in order {
@@ -514,7 +514,7 @@ pub fn cell_text(c: &Cell) -> String {
     s
 }
 
-fn rate(t: &Tally) -> String {
+fn rate(t: &PairCounts) -> String {
     match t.pass_rate {
         Some(r) => format!("{r:.1}%"),
         None => "–".into(),
@@ -565,7 +565,7 @@ pub fn render_markdown(m: &Matrix) -> String {
         "| --- | ---: | ---: | ---: | ---: | ---: |{}",
         if m.live { " ---: |" } else { "" }
     );
-    let line = |s: &mut String, name: &str, t: &Tally| {
+    let line = |s: &mut String, name: &str, t: &PairCounts| {
         let live = if m.live {
             format!(" {}/{} |", t.cpython_agree, t.cpython_run)
         } else {
@@ -738,7 +738,7 @@ mod tests {
         assert_eq!(cell_text(&cell(Agree, Disagree, Some(1))), "A✓ c✗");
         assert_eq!(cell_text(&cell(Agree, Xfail, Some(1))), "A✓ cx");
 
-        let mut t = Tally::default();
+        let mut t = PairCounts::default();
         assert_eq!(t.pass_rate, None);
         for c in [
             cell(Agree, Agree, Some(1)),
@@ -752,7 +752,7 @@ mod tests {
         }
         assert_eq!(
             t,
-            Tally {
+            PairCounts {
                 pairs: 6,
                 agree: 2,
                 xfail: 2,
@@ -769,7 +769,7 @@ mod tests {
     #[test]
     fn json_keys_are_sorted_and_the_shape_round_trips() {
         let mut summary = BTreeMap::new();
-        summary.insert("3.12".to_string(), Tally::default());
+        summary.insert("3.12".to_string(), PairCounts::default());
         let mut cells = BTreeMap::new();
         cells.insert(
             "3.12".to_string(),
@@ -780,7 +780,7 @@ mod tests {
             live: false,
             versions: vec!["3.12".into()],
             summary,
-            total: Tally::default(),
+            total: PairCounts::default(),
             scenarios: vec![Row {
                 id: "seed/x".into(),
                 path: "scenarios/seed/x.yaml".into(),

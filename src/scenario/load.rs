@@ -1,10 +1,10 @@
 //! Loading: finding scenario files, reading one, and turning its text into a validated
 //! [`Scenario`] or diagnostics. The text goes through serde into the raw types (`raw.rs`), whose
 //! errors are reworded and placed here; versions and classes are read here, the steps by
-//! `steps.rs`; the semantic checks (`check.rs`) run last, only on a file with no other mistake.
+//! `steps.rs`; the semantic checks (`semantics.rs`) run last, only on a file with no other mistake.
 
 use super::ast::{ClassDef, Pos, Scenario};
-use super::check::{bad_class_name, bad_name, semantics};
+use super::semantics::{bad_class_name, bad_name, semantics};
 use super::pos::{Locator, advance, yaml_error_pos};
 use super::raw::{RawScenario, TraceMode};
 use super::steps::{parse_step, parse_steps, unrolled};

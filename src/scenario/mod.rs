@@ -8,12 +8,12 @@
 //! - `pos.rs`: finding values again in the YAML text, for positions;
 //! - `parse.rs`: one statement's text → [`Stmt`];
 //! - `steps.rs`: the `steps:` list and its `repeat:` / `random_edges:` blocks → [`Step`]s;
-//! - `check.rs`: the semantic checks over a structurally valid scenario, and the name rules;
+//! - `semantics.rs`: the semantic checks over a structurally valid scenario, and the name rules;
 //! - `load.rs`: discovering files, loading one, and the pass that ties the others together;
 //! - `ast.rs`: the validated form, [`Scenario`].
 
 pub mod ast;
-mod check;
+mod semantics;
 mod load;
 pub mod parse;
 mod pos;
@@ -22,7 +22,7 @@ pub mod schema;
 mod steps;
 
 pub use ast::{ClassDef, Pos, Scenario, Step, Stmt, Target, Value, tuple_is_new};
-pub(crate) use check::assigned_name;
+pub(crate) use semantics::assigned_name;
 pub use load::{discover, load, parse_scenario, scenario_id};
 pub use steps::random_edges_text;
 

@@ -6,7 +6,7 @@
 
 use super::Checker;
 use super::ast::{Pos, Step, Stmt};
-use super::check::{RESERVED, bad_name};
+use super::semantics::{RESERVED, bad_name};
 use super::parse::parse_stmt;
 use super::pos::{Locator, advance, later};
 use super::raw::MAX_REPEAT;
