@@ -749,7 +749,9 @@ fn write_panel(out: &mut String, p: &Panel<'_>) -> Vec<String> {
     for e in &p.snap.edges {
         let mut attrs = Vec::new();
         if !e.label.is_empty() {
-            attrs.push(format!("label={}", q(&e.label)));
+            // Padded, so that the labels of two edges drawn side by side (a two-object cycle)
+            // do not run into each other.
+            attrs.push(format!("label={}", q(&format!(" {} ", e.label))));
         }
         if e.weak {
             attrs.push("style=dashed".into());
@@ -920,7 +922,7 @@ pub fn render(
     let _ = writeln!(out, "digraph {} {{", q(&sc.id));
     let _ = writeln!(
         out,
-        "  graph [label={}, labelloc=t, fontname=\"Helvetica\", newrank=true, nodesep=0.3];",
+        "  graph [label={}, labelloc=t, fontname=\"Helvetica\", newrank=true, nodesep=0.6];",
         q(&title)
     );
     let _ = writeln!(
@@ -1051,6 +1053,32 @@ pub fn render(
             q(MISMATCH_COLOR)
         );
     }
+    // The roots and the two kinds of edge, drawn as the panels draw them.
+    let _ = writeln!(
+        out,
+        "    legend_name [label=\"x\", shape=plaintext, style=\"\", fontcolor=\"#444444\"];"
+    );
+    let _ = writeln!(
+        out,
+        "    legend_named [label=\"a name (x) and\\nwhat it refers to\", fillcolor=\"#ffffff\"];"
+    );
+    let _ = writeln!(out, "    legend_name -> legend_named [color=\"#777777\"];");
+    let _ = writeln!(
+        out,
+        "    legend_garbage [label=\"gc.garbage\\n(or the collector's own list,\\nonce gc.garbage is rebound)\", shape=box3d, style=\"\", fontcolor=\"#444444\"];"
+    );
+    let _ = writeln!(
+        out,
+        "    legend_from [label=\"object\", fillcolor=\"#ffffff\"]; legend_to [label=\"object\", fillcolor=\"#ffffff\"]; legend_weak [label=\"object\", fillcolor=\"#ffffff\"];"
+    );
+    let _ = writeln!(
+        out,
+        "    legend_from -> legend_to [label=\" .attr, ['key'], [i]: a reference \"];"
+    );
+    let _ = writeln!(
+        out,
+        "    legend_to -> legend_weak [label=\" a weak reference \", style=dashed];"
+    );
     // Left to right in this order.
     let mut keys: Vec<String> = Fate::ALL
         .iter()
@@ -1059,6 +1087,7 @@ pub fn render(
     if reference.is_some() {
         keys.push("legend_differs".into());
     }
+    keys.extend(["legend_name", "legend_garbage", "legend_from"].map(String::from));
     let _ = writeln!(out, "    {{ rank=same; {}; }}", keys.join("; "));
     let _ = writeln!(out, "    {} [style=invis];", keys.join(" -> "));
     let _ = writeln!(out, "  }}");

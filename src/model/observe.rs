@@ -7,6 +7,11 @@ use super::journal::{AliveWhy, Note};
 use super::machine::Machine;
 use crate::trace::Event;
 
+/// How `explain` names `gc.garbage` as a root.
+const GARBAGE_ATTR: &str = "gc.garbage";
+/// How it names the collector's own list once `gc.garbage` was rebound (`gc.garbage = []`).
+const GARBAGE_INTERNAL: &str = "the collector's own garbage list (gc.garbage was rebound)";
+
 impl Machine<'_> {
     /// What the trace observes after each collect and at the end: the contents of the
     /// `gc.garbage` attribute, and the scenario instances that are alive and visible (in a
@@ -101,7 +106,7 @@ impl Machine<'_> {
         ));
     }
 
-    /// Why each live instance is alive: a path from a name or from gc.garbage, or where the
+    /// Why each live instance is alive (explain's "held by …"): a path from a name or from gc.garbage, or where the
     /// unreachable object sits.
     fn alive_reasons(&self, alive: &[Id]) -> Vec<(String, AliveWhy)> {
         use std::collections::{HashMap, VecDeque};
@@ -117,10 +122,13 @@ impl Machine<'_> {
                 }
             }
         }
-        for g in [self.garbage_internal, self.garbage_attr] {
-            parent
-                .entry(g)
-                .or_insert((None, false, "gc.garbage".to_string()));
+        // The module attribute first; after `gc.garbage = []` the collector's own list is
+        // another object, and says so.
+        for (g, name) in [
+            (self.garbage_attr, GARBAGE_ATTR),
+            (self.garbage_internal, GARBAGE_INTERNAL),
+        ] {
+            parent.entry(g).or_insert((None, false, name.to_string()));
             queue.push_back(g);
         }
         while let Some(id) = queue.pop_front() {
@@ -146,7 +154,7 @@ impl Machine<'_> {
                             from_name = *root;
                             if p.is_none() {
                                 path.push(name.clone());
-                                if name != "gc.garbage" && c != id {
+                                if name != GARBAGE_ATTR && name != GARBAGE_INTERNAL && c != id {
                                     path.push(self.label(c));
                                 }
                             } else if self.heap.label_of(c).is_some() {

@@ -4,9 +4,9 @@
 //! `steps.rs`; the semantic checks (`semantics.rs`) run last, only on a file with no other mistake.
 
 use super::ast::{ClassDef, Pos, Scenario};
-use super::semantics::{bad_class_name, bad_name, semantics};
 use super::pos::{Locator, advance, yaml_error_pos};
 use super::raw::{RawScenario, TraceMode};
+use super::semantics::{bad_class_name, bad_name, semantics};
 use super::steps::{parse_step, parse_steps, unrolled};
 use super::{Checker, Diagnostic, LoadError};
 use crate::version::VersionRange;

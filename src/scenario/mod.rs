@@ -13,17 +13,17 @@
 //! - `ast.rs`: the validated form, [`Scenario`].
 
 pub mod ast;
-mod semantics;
 mod load;
 pub mod parse;
 mod pos;
 pub mod raw;
 pub mod schema;
+mod semantics;
 mod steps;
 
 pub use ast::{ClassDef, Pos, Scenario, Step, Stmt, Target, Value, tuple_is_new};
-pub(crate) use semantics::assigned_name;
 pub use load::{discover, load, parse_scenario, scenario_id};
+pub(crate) use semantics::assigned_name;
 pub use steps::random_edges_text;
 
 use std::fmt;

@@ -6,10 +6,10 @@
 
 use super::Checker;
 use super::ast::{Pos, Step, Stmt};
-use super::semantics::{RESERVED, bad_name};
 use super::parse::parse_stmt;
 use super::pos::{Locator, advance, later};
 use super::raw::MAX_REPEAT;
+use super::semantics::{RESERVED, bad_name};
 
 /// A YAML value as it would be written (for messages and for finding it in the text).
 fn yaml_scalar(v: &serde_yaml::Value) -> String {

@@ -28,6 +28,22 @@ fn explains_uncollectable_cycle_in_27() {
     );
 }
 
+fn names_the_collectors_own_list_after_gc_garbage_is_rebound() {
+    let text = explain(&load("seed/manual_cleanup"), Version::V2_7).unwrap();
+    // Before `gc.garbage = []`, the module attribute holds it…
+    assert!(
+        text.contains("with_del: held by gc.garbage → with_del"),
+        "{text}"
+    );
+    // …after it, the collector's own list does, and the narration says which.
+    assert!(
+        text.contains(
+            "with_del: held by the collector's own garbage list (gc.garbage was rebound) → with_del"
+        ),
+        "{text}"
+    );
+}
+
 fn explains_finalizer_breaking_its_cycle() {
     let sc = load("seed/proper_cleanup");
     let text = explain(&sc, Version::V3_7).unwrap();
@@ -95,6 +111,7 @@ fn explains_weakref_callbacks() {
 crate::harness::tests! {
     explains_uncollectable_cycle_in_27,
     explains_finalizer_breaking_its_cycle,
+    names_the_collectors_own_list_after_gc_garbage_is_rebound,
     explains_refcount_frees_and_resurrection,
     explains_weakref_callbacks,
 }
