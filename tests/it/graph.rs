@@ -108,14 +108,15 @@ fn draws_objects_references_cycles_and_fates_in_27() {
         "{bline}"
     );
     assert!(bline.contains(&fill(Fate::Kept)), "{bline}");
-    // References, labelled with the attribute (the instances' __dict__s are folded in).
+    // References, labelled with the attribute (the instances' __dict__s are folded in); the
+    // label is padded so that the two edges of a two-object cycle keep their labels apart.
     let edges = before.join("\n");
     assert!(
-        edges.contains(&format!("\"{b}\" -> \"{w}\" [label=\".cycle\"];")),
+        edges.contains(&format!("\"{b}\" -> \"{w}\" [label=\" .cycle \"];")),
         "{edges}"
     );
     assert!(
-        edges.contains(&format!("\"{w}\" -> \"{b}\" [label=\".cycle\"];")),
+        edges.contains(&format!("\"{w}\" -> \"{b}\" [label=\" .cycle \"];")),
         "{edges}"
     );
     assert!(!edges.contains("__dict__"), "{edges}");
@@ -138,7 +139,7 @@ fn draws_objects_references_cycles_and_fates_in_27() {
         "{after_text}"
     );
     assert!(
-        after_text.contains(&format!("\"s1a_garbage\" -> \"{wa}\" [label=\"[0]\"")),
+        after_text.contains(&format!("\"s1a_garbage\" -> \"{wa}\" [label=\" [0] \"")),
         "{after_text}"
     );
     // The legend names every fate and the mismatch mark.
@@ -150,6 +151,21 @@ fn draws_objects_references_cycles_and_fates_in_27() {
         legend.contains("fate differs from CPython 2.7.18"),
         "{legend}"
     );
+    // …and the roots and edges as the panels draw them: a name, gc.garbage, a reference, a
+    // weak reference (dashed).
+    for part in [
+        "legend_name [label=\"x\", shape=plaintext",
+        "legend_name -> legend_named",
+        "legend_garbage [label=\"gc.garbage",
+        "shape=box3d",
+        "legend_from -> legend_to [label=\" .attr, ['key'], [i]: a reference \"]",
+        "legend_to -> legend_weak [label=\" a weak reference \", style=dashed]",
+    ] {
+        assert!(
+            legend.contains(part),
+            "no `{part}` in the legend:\n{legend}"
+        );
+    }
 }
 
 fn colours_collected_and_resurrected_objects() {
@@ -306,7 +322,7 @@ fn draws_automatic_collections_weakrefs_and_gc_garbage_containers() {
     let text = before.join("\n");
     assert!(
         text.contains(&format!(
-            "\"{w}\" -> \"{a}\" [label=\"weakref\", style=dashed"
+            "\"{w}\" -> \"{a}\" [label=\" weakref \", style=dashed"
         )),
         "{text}"
     );

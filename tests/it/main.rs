@@ -22,6 +22,7 @@ mod matrix;
 mod output;
 mod runner;
 mod schema;
+mod workflow;
 
 fn main() {
     harness::main(&[
@@ -39,5 +40,6 @@ fn main() {
         output::trials,
         runner::trials,
         schema::trials,
+        workflow::trials,
     ])
 }

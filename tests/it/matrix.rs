@@ -308,33 +308,8 @@ fn missing_traces_bad_files_and_live_without_interpreters() {
     assert!(Path::new(BIN).exists());
 }
 
-/// The README quotes the matrix summary: it must be the current one.
-fn readme_quotes_the_current_matrix_summary() {
-    let root = crate::common::root();
-    let out = std::process::Command::new(BIN)
-        .current_dir(&root)
-        .args(["matrix", "--no-live"])
-        .output()
-        .unwrap();
-    let md = String::from_utf8(out.stdout).unwrap();
-    let table = |s: &str| -> String {
-        let start = s.find("| version | pairs").expect("summary table");
-        let end = s[start..].find("Expected failures:").expect("totals line") + start;
-        let line_end = s[end..].find('\n').map(|i| end + i).unwrap_or(s.len());
-        s[start..line_end].to_string()
-    };
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    assert_eq!(
-        table(&readme),
-        table(&md),
-        "README's matrix summary is stale: run `cargo run --release -- matrix --no-live --output docs/matrix.md` and paste its summary into README.md"
-    );
-}
-
 crate::harness::tests! {
     all_agreeing_matrix_shows_splits_and_counts,
     xfail_entries_show_as_expected_failures_and_stale_ones_fail,
     missing_traces_bad_files_and_live_without_interpreters,
-    #[slow]
-    readme_quotes_the_current_matrix_summary,
 }
