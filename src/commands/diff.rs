@@ -151,7 +151,14 @@ pub fn exec(ctx: &Context, args: &DiffArgs) -> anyhow::Result<ExitStatus> {
             println!("  {m}");
         }
     }
-    print_run_summary(interps, scenarios.len(), &tally, &sel.missing, bad_input);
+    print_run_summary(
+        interps,
+        scenarios.len(),
+        &tally,
+        &sel.missing,
+        bad_input,
+        "",
+    );
     Ok(ExitStatus::BadInput.when(bad_input)
         | ExitStatus::Interpreter.when(interpreter_failed)
         | ExitStatus::Disagree.when(tally.failures() > 0))

@@ -6,6 +6,7 @@ use crate::fuzz::{
     Campaign, classify, draft, evaluate, load_draft, scenario_path, shrink, summary, summary_json,
     write_shrunk,
 };
+use crate::scenario::schema::modeline;
 use crate::service::select::{discover, select};
 use crate::service::{Context, ExitStatus};
 use crate::version::{Version, VersionSelection, version_list};
@@ -166,7 +167,8 @@ fn replay(
     };
     let d = draft(seed, index);
     print!(
-        "{}",
+        "{}{}",
+        modeline(2),
         d.to_yaml(&format!("gcconform fuzz --seed {seed}: scenario {index}"))
     );
     if !run {

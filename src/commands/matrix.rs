@@ -18,7 +18,8 @@ use std::path::PathBuf;
 pub struct MatrixArgs {
     #[command(flatten)]
     pub select: Selectors,
-    /// Markdown for people, JSON (stable shape) for tools, or JUnit XML for CI systems.
+    /// `markdown` for people, `json` (stable shape; see docs/formats.md) for tools, or `junit`
+    /// (JUnit XML, one test case per scenario × version × side) for CI systems.
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: Format,
     /// Compare only the model with expected/; run no interpreter (fast, deterministic; the
@@ -42,7 +43,6 @@ pub struct MatrixArgs {
 pub enum Format {
     Markdown,
     Json,
-    /// JUnit XML, one test case per scenario × version × side.
     Junit,
 }
 
@@ -70,6 +70,13 @@ pub fn exec(ctx: &Context, args: &MatrixArgs) -> anyhow::Result<ExitStatus> {
         Err(status) => return Ok(status),
     };
     let versions = models.selected();
+    if versions.is_empty() {
+        eprintln!(
+            "gcconform: matrix: --model none leaves nothing to show (the matrix compares the model \
+             with expected/; --no-live or --python none leaves out the interpreters instead)"
+        );
+        return Ok(ExitStatus::BadInput);
+    }
     let live_off =
         args.no_live || VersionSelection::parse(&args.select.python, true).is_ok_and(|p| p.none);
     let mut interpreter_failed = false;
@@ -122,8 +129,9 @@ pub fn exec(ctx: &Context, args: &MatrixArgs) -> anyhow::Result<ExitStatus> {
     }
     let t = &matrix.total;
     eprintln!(
-        "gcconform: matrix: {} pairs: {} agree, {} expected failures, {} fail{}",
+        "gcconform: matrix: {} pair{}: {} agree, {} expected failures, {} fail{}",
         t.pairs,
+        if t.pairs == 1 { "" } else { "s" },
         t.agree,
         t.xfail,
         t.fail,

@@ -3,7 +3,7 @@
 //! overwrites a file, and the skeleton loads as it is.
 
 use crate::scenario;
-use crate::scenario::schema::SCHEMA_PATH;
+use crate::scenario::schema::modeline;
 use crate::service::{Context, ExitStatus};
 use clap::Args;
 use std::path::{Component, Path, PathBuf};
@@ -18,9 +18,9 @@ pub struct NewArgs {
 /// `gcconform new`.
 pub fn exec(_: &Context, args: &NewArgs) -> anyhow::Result<ExitStatus> {
     let file = &args.file;
-    if file.extension().is_none_or(|e| e != "yaml") {
+    if file.extension().is_none_or(|e| e != "yaml" && e != "yml") {
         eprintln!(
-            "gcconform: {}: a scenario file's name ends in .yaml",
+            "gcconform: {}: a scenario file's name ends in .yaml (or .yml)",
             file.display()
         );
         return Ok(ExitStatus::BadInput);
@@ -32,7 +32,7 @@ pub fn exec(_: &Context, args: &NewArgs) -> anyhow::Result<ExitStatus> {
         );
         return Ok(ExitStatus::BadInput);
     }
-    let text = skeleton(&schema_path_from(file));
+    let text = skeleton(depth_of(file));
     // The skeleton is checked by the loader before it is written.
     if let Err(e) = scenario::parse_scenario(file, &text) {
         anyhow::bail!("the skeleton does not load (a bug): {e}");
@@ -59,25 +59,22 @@ pub fn exec(_: &Context, args: &NewArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Ok)
 }
 
-/// The path from the new file's directory to `docs/scenario.schema.json` of the checkout the
-/// command runs in (`../../docs/scenario.schema.json` for `scenarios/x/y.yaml`).
-fn schema_path_from(file: &Path) -> String {
-    let depth = file
-        .parent()
+/// How deep the new file's directory is below the checkout the command runs in (2 for
+/// `scenarios/x/y.yaml`): its schema line climbs that many levels to `docs/`.
+fn depth_of(file: &Path) -> usize {
+    file.parent()
         .map(|d| {
             d.components()
                 .filter(|c| matches!(c, Component::Normal(_)))
                 .count()
         })
-        .unwrap_or(0);
-    format!("{}{SCHEMA_PATH}", "../".repeat(depth))
+        .unwrap_or(0)
 }
 
-/// The skeleton's text.
-fn skeleton(schema: &str) -> String {
+/// The skeleton's text, for a file `depth` levels below the checkout.
+fn skeleton(depth: usize) -> String {
     format!(
-        "# yaml-language-server: $schema={schema}
-description: |
+        "{}description: |
   What this scenario shows, and what each version does (fill in after `gcconform diff`).
 classes:
   WithDel:
@@ -91,7 +88,8 @@ steps:
   - del a
   - del b
   - gc.collect()
-"
+",
+        modeline(depth)
     )
 }
 
@@ -101,15 +99,13 @@ mod tests {
 
     #[test]
     fn the_skeleton_loads_and_points_at_the_schema() {
-        assert_eq!(
-            schema_path_from(Path::new("scenarios/mine/first.yaml")),
-            "../../docs/scenario.schema.json"
+        assert_eq!(depth_of(Path::new("scenarios/mine/first.yaml")), 2);
+        assert_eq!(depth_of(Path::new("x.yaml")), 0);
+        let text = skeleton(2);
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=../../docs/scenario.schema.json\n"),
+            "{text}"
         );
-        assert_eq!(
-            schema_path_from(Path::new("x.yaml")),
-            "docs/scenario.schema.json"
-        );
-        let text = skeleton("../../docs/scenario.schema.json");
         let s = scenario::parse_scenario(Path::new("scenarios/mine/first.yaml"), &text).unwrap();
         assert_eq!(s.id, "mine/first");
         assert_eq!(s.classes.len(), 2);

@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct RunArgs {
     #[command(flatten)]
     pub select: Selectors,
-    /// `text` (FAIL lines and a summary), `json` (every check; see docs/formats.md) or
-    /// `junit` (JUnit XML for CI systems).
+    /// `text` (FAIL reports and a summary), `json` (every check; see docs/formats.md) or
+    /// `junit` (JUnit XML, one test case per scenario × version × side, for CI systems).
     #[arg(long, value_enum, default_value_t)]
     pub format: RunFormat,
     /// Stop at the first check that does not agree.
@@ -85,71 +85,94 @@ pub fn exec(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
         }
     }
 
-    let mut jobs = Vec::new();
-    for (k, s) in scenarios.iter().enumerate() {
-        if !matches!(expected[k].file, Ok(Some(_))) {
-            continue;
-        }
-        for v in s.applicable_versions() {
-            if models.includes(v) {
-                jobs.push(Job {
-                    scenario: k,
-                    version: v,
-                    side: Side::Model,
-                });
-            }
-            if interps.contains_key(&v) {
-                jobs.push(Job {
-                    scenario: k,
-                    version: v,
-                    side: Side::Python,
-                });
-            }
-        }
-    }
-    let results = Results::run(&jobs, &scenarios, interps, ctx.timeout, "checking");
-
-    // Every check, in order: scenario, version, side.
+    // With --fail-fast, one scenario at a time, stopping after the first that fails (the live
+    // runs lose the batch's start-up sharing); otherwise everything at once.
+    let all: Vec<usize> = (0..scenarios.len()).collect();
+    let chunks: Vec<&[usize]> = if args.fail_fast {
+        all.chunks(1).collect()
+    } else {
+        vec![&all[..]]
+    };
+    let mut results = Results::default();
     let mut checks: Vec<Entry> = Vec::new();
-    let mut jobs = jobs.iter().peekable();
-    for (k, s) in scenarios.iter().enumerate() {
-        let cmd = ctx.bless_command(s);
-        let exp = &expected[k];
-        let Ok(Some(file)) = &exp.file else {
-            // No (readable) expected file: every check of the scenario fails alike.
-            let c = match &exp.file {
-                Err(_) => Check::Error(format!("{} could not be read", exp.path.display())),
-                _ => Check::Missing(check::missing_file_message(s, &exp.path, &cmd)),
-            };
-            for v in s.applicable_versions() {
+    let mut checked = 0;
+    for chunk in chunks {
+        let mut jobs = Vec::new();
+        for &k in chunk {
+            if !matches!(expected[k].file, Ok(Some(_))) {
+                continue;
+            }
+            for v in scenarios[k].applicable_versions() {
                 if models.includes(v) {
-                    checks.push(Entry::new(k, v, Side::Model, None, c.clone()));
+                    jobs.push(Job {
+                        scenario: k,
+                        version: v,
+                        side: Side::Model,
+                    });
                 }
-                if let Some(i) = interps.get(&v) {
-                    checks.push(Entry::new(k, v, Side::Python, Some(i), c.clone()));
+                if interps.contains_key(&v) {
+                    jobs.push(Job {
+                        scenario: k,
+                        version: v,
+                        side: Side::Python,
+                    });
                 }
             }
-            continue;
-        };
-        while let Some(job) = jobs.next_if(|j| j.scenario == k) {
-            let v = job.version;
-            let interp = interps.get(&v).filter(|_| job.side == Side::Python);
-            let label = actual_label(job.side, v, interp);
-            let result = results.get(k, v, job.side).expect("every job was run");
-            let mut c = exp.check(s, v, &label, result.as_ref().map_err(Clone::clone), &cmd);
-            if let (Some(i), Check::Disagree { report, .. }) = (interp, &mut c)
-                && let Some(rec) = file.releases.get(&v)
-                && *rec != i.label()
-            {
-                report.push_str(&format!(
-                    "note: expected/ was recorded from {rec}; this interpreter is {}\n",
-                    i.label()
-                ));
+        }
+        results.merge(Results::run(
+            &jobs,
+            &scenarios,
+            interps,
+            ctx.timeout,
+            "checking",
+        ));
+        // Every check, in order: scenario, version, side.
+        let mut jobs = jobs.iter().peekable();
+        for &k in chunk {
+            let s = &scenarios[k];
+            let cmd = ctx.bless_command(s);
+            let exp = &expected[k];
+            let Ok(Some(file)) = &exp.file else {
+                // No (readable) expected file: every check of the scenario fails alike.
+                let c = match &exp.file {
+                    Err(_) => Check::Error(format!("{} could not be read", exp.path.display())),
+                    _ => Check::Missing(check::missing_file_message(s, &exp.path, &cmd)),
+                };
+                for v in s.applicable_versions() {
+                    if models.includes(v) {
+                        checks.push(Entry::new(k, v, Side::Model, None, c.clone()));
+                    }
+                    if let Some(i) = interps.get(&v) {
+                        checks.push(Entry::new(k, v, Side::Python, Some(i), c.clone()));
+                    }
+                }
+                continue;
+            };
+            while let Some(job) = jobs.next_if(|j| j.scenario == k) {
+                let v = job.version;
+                let interp = interps.get(&v).filter(|_| job.side == Side::Python);
+                let label = actual_label(job.side, v, interp);
+                let result = results.get(k, v, job.side).expect("every job was run");
+                let mut c = exp.check(s, v, &label, result.as_ref().map_err(Clone::clone), &cmd);
+                if let (Some(i), Check::Disagree { report, .. }) = (interp, &mut c)
+                    && let Some(rec) = file.releases.get(&v)
+                    && *rec != i.label()
+                {
+                    report.push_str(&format!(
+                        "note: expected/ was recorded from {rec}; this interpreter is {}\n",
+                        i.label()
+                    ));
+                }
+                interpreter_failed |= job.side == Side::Python && matches!(c, Check::Error(_));
+                checks.push(Entry::new(k, v, job.side, interp, c));
             }
-            interpreter_failed |= job.side == Side::Python && matches!(c, Check::Error(_));
-            checks.push(Entry::new(k, v, job.side, interp, c));
+        }
+        checked += chunk.len();
+        if args.fail_fast && checks.iter().any(|e| !e.check.agrees()) {
+            break;
         }
     }
+    let stopped = checked < scenarios.len();
     let verdict = |e: &Entry| -> Option<Verdict> {
         let block = expected[e.scenario].block(e.version)?;
         let ok = |side| results.get(e.scenario, e.version, side)?.as_ref().ok();
@@ -183,11 +206,10 @@ pub fn exec(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
         let labels = interps.iter().map(|(v, i)| (*v, i.label())).collect();
         print!(
             "{}",
-            report.render(scenarios.len(), &labels, &sel.missing, bad_input)
+            report.render(checked, &labels, &sel.missing, bad_input)
         );
     } else {
-        let mut shown = 0;
-        'scenarios: for (k, s) in scenarios.iter().enumerate() {
+        'scenarios: for (k, s) in scenarios.iter().enumerate().take(checked) {
             let failing: Vec<&Entry> = checks
                 .iter()
                 .filter(|e| e.scenario == k && !e.check.agrees())
@@ -196,16 +218,29 @@ pub fn exec(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
                 group_failures(ctx, s, &expected[k], &failing, &verdict, &results, interps)
             {
                 print!("{report}");
-                shown += 1;
                 if args.fail_fast {
                     break 'scenarios;
                 }
             }
         }
-        if args.fail_fast && shown > 0 {
-            println!("stopped at the first failure (--fail-fast)");
+        if stopped {
+            println!(
+                "stopped at the first failure (--fail-fast): {} of {} scenarios checked",
+                checked,
+                scenarios.len()
+            );
         }
-        print_run_summary(interps, scenarios.len(), &tally, &sel.missing, bad_input);
+        // One scenario to record: its own command; several: bless them all.
+        let missing_in: BTreeSet<usize> = checks
+            .iter()
+            .filter(|e| matches!(e.check, Check::Missing(_)))
+            .map(|e| e.scenario)
+            .collect();
+        let record = match missing_in.iter().next() {
+            Some(&k) if missing_in.len() == 1 => ctx.bless_command(&scenarios[k]),
+            _ => format!("{} bless{}", ctx.program, ctx.expected_option()),
+        };
+        print_run_summary(interps, checked, &tally, &sel.missing, bad_input, &record);
     }
     Ok(ExitStatus::BadInput.when(bad_input)
         | ExitStatus::Interpreter.when(interpreter_failed)
@@ -345,6 +380,7 @@ fn group_failures(
             let path = exp.path.display().to_string();
             let bless = ctx.bless_command(s);
             let first_version = first.version.to_string();
+            let run_options = ctx.expected_option();
             let cx = verdict::Context {
                 scenario: s,
                 versions: &list,
@@ -355,6 +391,7 @@ fn group_failures(
                 program: &ctx.program,
                 traces,
                 first_version: &first_version,
+                run_options: &run_options,
             };
             text.push_str(&verdict::text(v, &cx));
             text.push('\n');

@@ -58,12 +58,11 @@ pub const RUN_SCHEMA: u32 = 1;
 /// `--format` of `gcconform run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum RunFormat {
-    /// `FAIL` lines with their reports, then a summary line.
+    // The values are described on `--format` itself: doc comments here would give `run --help`
+    // another layout than the other commands'.
     #[default]
     Text,
-    /// One JSON object (schema 1, see the module documentation).
     Json,
-    /// JUnit XML: one test case per scenario × version × side.
     Junit,
 }
 
@@ -124,9 +123,11 @@ pub fn failure_block_with(
         out.push_str(&indent(lead));
         out.push('\n');
     }
+    // The title line already says the summary; the report's own copy of it is left out.
     let rest: Vec<&str> = message
         .lines()
         .skip(1)
+        .filter(|l| *l != summary)
         .filter(|l| !(drop_rebless && l.starts_with(REBLESS_ADVICE)))
         .collect();
     if !rest.is_empty() {
@@ -211,6 +212,7 @@ pub fn summary_line(
     t: &Tally,
     missing: &[Version],
     load_failures: bool,
+    record: &str,
 ) -> String {
     let mut s = format!(
         "{} scenario{}, {} check{}: {} agree, {} disagree",
@@ -222,10 +224,7 @@ pub fn summary_line(
         t.disagree,
     );
     if t.missing > 0 {
-        s.push_str(&format!(
-            ", {} missing (record with: gcconform bless)",
-            t.missing
-        ));
+        s.push_str(&format!(", {} missing (record with: {record})", t.missing));
     }
     if t.errors > 0 {
         s.push_str(&format!(
@@ -258,16 +257,20 @@ pub fn missing_list(missing: &[Version]) -> String {
 }
 
 /// The last lines of a `run` or `diff` text report: the interpreters used, then the summary
-/// line.
+/// line (`record`: the command that records what is missing).
 pub fn print_run_summary(
     interps: &BTreeMap<Version, Interpreter>,
     n_scenarios: usize,
     tally: &Tally,
     missing: &[Version],
     bad_input: bool,
+    record: &str,
 ) {
     println!("{}", interpreters_used(interps));
-    println!("{}", summary_line(n_scenarios, tally, missing, bad_input));
+    println!(
+        "{}",
+        summary_line(n_scenarios, tally, missing, bad_input, record)
+    );
 }
 
 /// Print traces grouped by identical behaviour: `=== 3.6 3.7`, a `# 3.6: CPython 3.6.15` line
@@ -394,7 +397,7 @@ mod tests {
             ..Tally::default()
         };
         assert_eq!(
-            summary_line(4, &t, &[Version::V3_6, Version::V3_7], false),
+            summary_line(4, &t, &[Version::V3_6, Version::V3_7], false, ""),
             "4 scenarios, 72 checks: 70 agree, 2 disagree; missing interpreters: 3.6 3.7"
         );
         let t = Tally {
@@ -405,11 +408,11 @@ mod tests {
             errors: 1,
         };
         assert_eq!(
-            summary_line(2, &t, &[], false),
+            summary_line(2, &t, &[], false, "gcconform bless"),
             "2 scenarios, 3 checks: 0 agree, 0 disagree, 2 missing (record with: gcconform bless), 1 error; missing interpreters: none"
         );
         assert_eq!(t.failures(), 3);
-        assert!(summary_line(1, &Tally::default(), &[], true).ends_with(
+        assert!(summary_line(1, &Tally::default(), &[], true, "").ends_with(
             "1 scenario, 0 checks: 0 agree, 0 disagree; missing interpreters: none; some input could not be loaded (see above)"
         ));
         assert_eq!(indent("a\n\nb"), "    a\n\n    b");

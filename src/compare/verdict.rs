@@ -81,6 +81,8 @@ pub struct Context<'a> {
     pub traces: Option<(&'a Trace, &'a Trace)>,
     /// The first version covered (for commands that take one).
     pub first_version: &'a str,
+    /// Options `run` needs to find the same expected/ (` --expected DIR`, or nothing).
+    pub run_options: &'a str,
 }
 
 /// The verdict as the first lines of a report.
@@ -128,10 +130,11 @@ pub fn text(v: Verdict, cx: &Context<'_>) -> String {
         Verdict::NoLive => format!(
             "verdict: undecided: no CPython {versions} ran here, so this cannot tell a model bug \
              (CPython still agrees with expected/) from a stale expected file (CPython changed); \
-             run it where that interpreter is installed: {program} run {file} --python {v}",
+             run it where that interpreter is installed: {program} run {file} --python {v}{opts}",
             versions = cx.versions,
             program = cx.program,
-            v = cx.first_version
+            v = cx.first_version,
+            opts = cx.run_options
         ),
         Verdict::NoModel => format!(
             "verdict: {live} differs from expected/ (recorded from {rec}); the model of {versions} \

@@ -15,6 +15,7 @@ pub mod shrink;
 
 use crate::compare::report::key_differences;
 use crate::runner::Interpreter;
+use crate::scenario::schema::modeline;
 use crate::scenario::{self, LoadError, Scenario};
 use crate::service::engine::{python_trace, with_live};
 use crate::trace::{Event, Trace};
@@ -573,7 +574,11 @@ pub fn write_shrunk<'a>(
         let (maj, min) = f.version.major_minor();
         let stem = format!("fuzz_s{}_{}_v{maj}_{min}", c.seed, f.index);
         let yaml = dir.join(format!("{stem}.yaml"));
-        std::fs::write(&yaml, s.draft.to_yaml(&describe(c, s)))?;
+        // Ready to move under scenarios/<dir>/, schema line included.
+        std::fs::write(
+            &yaml,
+            format!("{}{}", modeline(2), s.draft.to_yaml(&describe(c, s))),
+        )?;
         let model = s.outcome.model.as_ref().map_err(|e| e.to_string()).cloned();
         std::fs::write(
             dir.join(format!("{stem}.model.trace")),

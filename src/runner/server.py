@@ -19,7 +19,7 @@
 # collection and an empty gc.garbage, as it does in a fresh process.
 #
 # What makes a run cheap (a forked child pays a page fault, about 3 us here, for every page it
-# writes; see README "Live runs"): the harness part of a generated program, the same in every
+# writes; see docs/benchmarks.md, "Live runs"): the harness part of a generated program, the same in every
 # program, runs once here, in a module that each child takes as its `__main__` (see
 # _prepared_head); the scenario's part is compiled before forking (by a compiler process, see
 # _compiled: so the server's heap is that of a fresh process plus the server's own few hundred

@@ -27,6 +27,15 @@ pub const SCHEMA_PATH: &str = "docs/scenario.schema.json";
 /// The command that regenerates it.
 pub const REGENERATE: &str = "cargo run -- schema --output docs/scenario.schema.json";
 
+/// The first line that lets editors check a scenario against the schema, for a file whose
+/// directory is `depth` levels below the checkout (2 for `scenarios/dir/file.yaml`).
+pub fn modeline(depth: usize) -> String {
+    format!(
+        "# yaml-language-server: $schema={}{SCHEMA_PATH}\n",
+        "../".repeat(depth)
+    )
+}
+
 /// A NAME: an identifier that does not start with `_` (keywords are rejected by the loader).
 pub const NAME_PATTERN: &str = "^[A-Za-z][A-Za-z0-9_]*$";
 

@@ -3,6 +3,7 @@
 
 use crate::compare::check;
 use crate::scenario::Scenario;
+use crate::util::shell_quote;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -39,6 +40,14 @@ impl Context {
     /// The `--expected DIR` to repeat in a suggested command, when not the default.
     pub fn expected_arg(&self) -> Option<&Path> {
         (self.expected != Path::new(DEFAULT_EXPECTED)).then_some(self.expected.as_path())
+    }
+
+    /// ` --expected DIR` (quoted for a shell) when not the default, else nothing: what a
+    /// suggested command repeats to find the same `expected/`.
+    pub fn expected_option(&self) -> String {
+        self.expected_arg()
+            .map(|d| format!(" --expected {}", shell_quote(&d.to_string_lossy())))
+            .unwrap_or_default()
     }
 
     /// The command that records a scenario's expected traces from real CPython.

@@ -123,6 +123,7 @@ pub fn run_jobs(
 }
 
 /// The results of [`run_jobs`], looked up by job.
+#[derive(Default)]
 pub struct Results {
     by_job: BTreeMap<(usize, Version, Side), TraceResult>,
 }
@@ -144,6 +145,11 @@ impl Results {
                 .map(|(j, r)| ((j.scenario, j.version, j.side), r))
                 .collect(),
         }
+    }
+
+    /// Add the results of another run (of other jobs).
+    pub fn merge(&mut self, other: Results) {
+        self.by_job.extend(other.by_job);
     }
 
     /// The result of a job, if it was run.

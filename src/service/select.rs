@@ -87,10 +87,13 @@ pub fn select(wanted: &VersionSelection, discovery: &Discovery) -> Selection {
             Some(i) => {
                 sel.interps.insert(v, i.clone());
             }
-            None => sel.failed.push(format!(
-                "--python {v}: no CPython {v} interpreter found; searched: {}",
-                searched_description(v)
-            )),
+            None => {
+                sel.failed.push(format!(
+                    "--python {v}: no CPython {v} interpreter found; searched: {}",
+                    searched_description(v)
+                ));
+                sel.missing.push(v);
+            }
         }
     }
     for spec in &wanted.paths {
@@ -111,6 +114,8 @@ pub fn select(wanted: &VersionSelection, discovery: &Discovery) -> Selection {
         }
     }
     sel.missing.retain(|v| !sel.interps.contains_key(v));
+    sel.missing.sort();
+    sel.missing.dedup();
     sel
 }
 
