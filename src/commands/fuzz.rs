@@ -69,6 +69,10 @@ pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::BadInput);
         }
     };
+    // Printing a generated scenario needs no interpreter.
+    if let (Some(spec), false) = (&args.replay, args.run) {
+        return replay(spec, false, Vec::new(), &BTreeMap::new(), ctx);
+    }
     let mut status = ExitStatus::Ok;
     let mut interps = BTreeMap::new();
     let versions: Vec<Version> = if args.model_only || wanted.none {

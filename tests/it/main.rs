@@ -23,6 +23,7 @@ mod output;
 mod runner;
 mod schema;
 mod workflow;
+mod workflow_cli;
 
 fn main() {
     harness::main(&[
@@ -41,5 +42,6 @@ fn main() {
         runner::trials,
         schema::trials,
         workflow::trials,
+        workflow_cli::trials,
     ])
 }
