@@ -4,7 +4,7 @@
 //! last one, `cargo test`, included. Reading the block from the README means the documented
 //! workflow and this test cannot drift apart.
 //!
-//! It builds and tests the copy (minutes on two cores the first time), so it is ignored by default;
+//! It builds and tests the copy (about a minute on two cores), so it is ignored by default;
 //! `.ci/run` runs it. The copy's `cargo test` runs this test too: there it is skipped (the
 //! variable below), or it would never end.
 
@@ -57,6 +57,30 @@ fn copy_checkout(root: &Path, to: &Path) {
     }
 }
 
+/// Start the copy's target directory from the checkout's own build (its artifacts have the same
+/// names and its dependencies the same fingerprints), so that only the crate itself is built
+/// again: `cp -a` of everything but the incremental caches.
+fn seed_target(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).unwrap();
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return; // nothing built there (another target directory): build from scratch
+    };
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.file_name().is_some_and(|n| n == "incremental") {
+            continue;
+        }
+        let ok = Command::new("cp")
+            .arg("-a")
+            .arg(&p)
+            .arg(to)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "cp -a {} {}", p.display(), to.display());
+    }
+}
+
 fn the_readme_workflow_works_as_written() -> Outcome {
     if std::env::var_os(NESTED).is_some() {
         return Err(Skip::missing(
@@ -77,13 +101,14 @@ fn the_readme_workflow_works_as_written() -> Outcome {
             && steps.last().is_some_and(|s| s == "cargo test"),
         "the README's workflow changed shape: {steps:?}"
     );
-    // Fixed places inside the target directory, so the copy's build is incremental from one
-    // run to the next. The copy builds into a target directory of its own: its artifacts have
-    // the same names as the checkout's and would replace them under a running test.
+    // Fixed places inside the target directory. The copy builds into a target directory of its
+    // own (its artifacts have the same names as the checkout's and would replace them under a
+    // running test), seeded from the checkout's build.
     let under = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
     let copy = under.join("workflow-checkout");
     let target = under.join("workflow-target");
     copy_checkout(&root, &copy);
+    seed_target(&under.join("debug"), &target.join("debug"));
     for step in &steps {
         let words: Vec<&str> = step.split_whitespace().collect();
         let mut cmd = match words[0] {
