@@ -25,7 +25,9 @@
 //! ```
 //!
 //! Lines before the first `===` header are comments (`#`) or blank; a comment of the form
-//! `# VERSION: RELEASE` records the exact release blessed for that version. A block is a
+//! `# VERSION: RELEASE` records the exact release blessed for that version, and
+//! `# VERSION start-up heap: N` the start-up heap measured in that run (only for scenarios
+//! that can enable automatic collection; see [`Trace::startup_heap`]). A block is a
 //! `=== V1 V2 ...` header followed by that trace's events, one per line. Blank lines and `#`
 //! comments inside blocks are ignored.
 
@@ -37,6 +39,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+
+/// What separates a version from its start-up heap in a header line: `# 3.12 start-up heap: 5350`.
+const STARTUP_LABEL: &str = " start-up heap: ";
 
 /// The second line of every expected file.
 pub const NOTICE: &str = "Recorded from real CPython by `gcconform bless`; do not edit by hand.";
@@ -103,6 +108,11 @@ impl ExpectedFile {
         for (v, r) in &self.releases {
             s.push_str(&format!("# {v}: {r}\n"));
         }
+        for (v, t) in &self.blocks {
+            if let Some(n) = t.startup_heap {
+                s.push_str(&format!("# {v}{STARTUP_LABEL}{n}\n"));
+            }
+        }
         for (versions, trace) in self.groups() {
             s.push('\n');
             s.push_str("===");
@@ -130,13 +140,18 @@ impl ExpectedFile {
         let mut current: Option<(Vec<Version>, Vec<Event>)> = None;
         let mut last_line = 0;
 
-        let finish = |file: &mut ExpectedFile, current: Option<(Vec<Version>, Vec<Event>)>| {
+        // The start-up heap of each version (header lines before the blocks).
+        let mut startup: BTreeMap<Version, u64> = BTreeMap::new();
+        let finish = |file: &mut ExpectedFile,
+                      startup: &BTreeMap<Version, u64>,
+                      current: Option<(Vec<Version>, Vec<Event>)>| {
             if let Some((versions, events)) = current {
                 for v in versions {
                     file.blocks.insert(
                         v,
                         Trace {
                             events: events.clone(),
+                            startup_heap: startup.get(&v).copied(),
                         },
                     );
                 }
@@ -154,7 +169,7 @@ impl ExpectedFile {
                         format!("malformed block header `{line}` (expected `=== VERSION ...`)"),
                     ));
                 }
-                finish(&mut file, current.take());
+                finish(&mut file, &startup, current.take());
                 let mut versions = Vec::new();
                 for word in rest.split_whitespace() {
                     let v: Version = word.parse().map_err(|e| err(n, format!("{e}")))?;
@@ -184,6 +199,13 @@ impl ExpectedFile {
                     let comment = comment.trim();
                     if let Some(src) = comment.strip_prefix("gcconform expected traces for ") {
                         file.source = src.trim().to_string();
+                    } else if let Some((v, count)) = comment.split_once(STARTUP_LABEL)
+                        && let Ok(v) = v.parse::<Version>()
+                    {
+                        let count: u64 = count.trim().parse().map_err(|_| {
+                            err(n, format!("`{}` is not a number of objects", count.trim()))
+                        })?;
+                        startup.insert(v, count);
                     } else if let Some((v, release)) = comment.split_once(": ")
                         && let Ok(v) = v.parse::<Version>()
                     {
@@ -215,7 +237,7 @@ impl ExpectedFile {
                 }
             }
         }
-        finish(&mut file, current);
+        finish(&mut file, &startup, current);
         if file.blocks.is_empty() {
             return Err(err(
                 last_line.max(1),
@@ -367,11 +389,17 @@ mod tests {
             Version::V3_13,
             Trace {
                 events: vec![Event::End],
+                startup_heap: Some(5536),
             },
             "CPython 3.13.0",
         );
-        let back = ExpectedFile::parse(&f.render(), Path::new("x")).unwrap();
+        let text = f.render();
+        assert!(text.contains("\n# 3.13 start-up heap: 5536\n"), "{text}");
+        let back = ExpectedFile::parse(&text, Path::new("x")).unwrap();
         assert_eq!(back, f);
+        // Trace equality leaves the start-up heap out; the file keeps it.
+        assert_eq!(back.blocks[&Version::V3_13].startup_heap, Some(5536));
+        assert_eq!(back.blocks[&Version::V3_12].startup_heap, None);
     }
 
     #[test]

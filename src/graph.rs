@@ -879,33 +879,36 @@ pub fn render(
     let mut obs_index: HashMap<usize, usize> = HashMap::new();
     let (mut scanned, mut observed, mut observed_before) = (0, 0, 0);
     let collections = |m: View<'_>| m.collections();
-    let (trace, journal) = model::run_inspected(sc, version, &mut |moment, m| match moment {
-        Moment::Before(i) => {
-            observed_before = observed;
-            collections_before = collections(m);
-            pending = wanted.is_none_or(|w| w == i).then(|| capture(m));
-        }
-        Moment::After(i) => {
-            observed += m.events()[scanned..]
-                .iter()
-                .filter(|e| matches!(e, Event::Alive(_)))
-                .count();
-            scanned = m.events().len();
-            if observed > observed_before {
-                obs_index.insert(i, observed - 1);
+    // The model starts from the start-up heap of the trace it is compared with.
+    let startup_heap = reference.and_then(|r| r.trace.startup_heap);
+    let (trace, journal) =
+        model::run_inspected(sc, version, startup_heap, &mut |moment, m| match moment {
+            Moment::Before(i) => {
+                observed_before = observed;
+                collections_before = collections(m);
+                pending = wanted.is_none_or(|w| w == i).then(|| capture(m));
             }
-            let keep = match wanted {
-                Some(w) => w == i,
-                None => {
-                    collections(m) > collections_before
-                        || matches!(sc.steps[i].stmt, Stmt::Collect(_))
+            Moment::After(i) => {
+                observed += m.events()[scanned..]
+                    .iter()
+                    .filter(|e| matches!(e, Event::Alive(_)))
+                    .count();
+                scanned = m.events().len();
+                if observed > observed_before {
+                    obs_index.insert(i, observed - 1);
                 }
-            };
-            if keep && let Some(before) = pending.take() {
-                snaps.insert(i, (before, capture(m)));
+                let keep = match wanted {
+                    Some(w) => w == i,
+                    None => {
+                        collections(m) > collections_before
+                            || matches!(sc.steps[i].stmt, Stmt::Collect(_))
+                    }
+                };
+                if keep && let Some(before) = pending.take() {
+                    snaps.insert(i, (before, capture(m)));
+                }
             }
-        }
-    })?;
+        })?;
 
     let model_obs = trace.observations();
     let ref_obs = reference.map(|r| r.trace.observations());

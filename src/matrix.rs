@@ -59,7 +59,7 @@ use crate::compare::xfail::{self, Xfail};
 use crate::expected;
 use crate::runner::Interpreter;
 use crate::scenario::Scenario;
-use crate::service::engine::{Expected, Job, Results, Side, actual_label};
+use crate::service::engine::{Expected, Job, Results, Side, Startup, actual_label};
 use crate::trace::Trace;
 use crate::version::Version;
 use crate::version::version_list;
@@ -286,7 +286,15 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
             }
         }
     }
-    let traces = Results::run(&jobs, scenarios, live, opts.timeout, "matrix");
+    let recorded = |k: usize, v: Version| files[k].block(v)?.startup_heap;
+    let traces = Results::run(
+        &jobs,
+        scenarios,
+        live,
+        opts.timeout,
+        "matrix",
+        Startup::Recorded(&recorded),
+    );
 
     // How `bless` is told where expected/ is, when not the default.
     let expected_dir_arg =

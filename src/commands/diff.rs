@@ -9,7 +9,7 @@ use crate::compare::check::{self, Check};
 use crate::compare::output::{
     Tally, fail_marker, failure_block, print_grouped, print_run_summary, reproducer_lines,
 };
-use crate::service::engine::{Job, Results, Side};
+use crate::service::engine::{Job, Results, Side, Startup};
 use crate::service::select::{select_model, select_python};
 use crate::service::{Context, ExitStatus};
 use crate::trace::group::version_matrix;
@@ -68,7 +68,15 @@ pub fn exec(ctx: &Context, args: &DiffArgs) -> anyhow::Result<ExitStatus> {
             }
         }
     }
-    let mut results = Results::run(&jobs, &scenarios, interps, ctx.timeout, "checking");
+    // The model starts from the start-up heap the live run measured.
+    let mut results = Results::run(
+        &jobs,
+        &scenarios,
+        interps,
+        ctx.timeout,
+        "checking",
+        Startup::Live,
+    );
 
     let mut tally = Tally::default();
     let mut matrices = Vec::new();

@@ -153,8 +153,12 @@ pub fn exec(ctx: &Context, args: &TraceArgs) -> anyhow::Result<ExitStatus> {
     for ((v, i), r) in runs.iter().zip(results) {
         match r {
             Ok(t) => {
+                let label = match t.startup_heap {
+                    Some(n) => format!("{}; start-up heap {n}", i.label()),
+                    None => i.label(),
+                };
                 traces.insert(*v, t);
-                labels.insert(*v, i.label());
+                labels.insert(*v, label);
             }
             Err(e) => {
                 eprintln!("gcconform: {v}: {e}");
@@ -178,6 +182,9 @@ pub fn exec(ctx: &Context, args: &TraceArgs) -> anyhow::Result<ExitStatus> {
 fn print_one(interp: &Interpreter, s: &Scenario, ctx: &Context) -> ExitStatus {
     match python_trace(interp, s, ctx.timeout) {
         Ok(t) => {
+            if let Some(n) = t.startup_heap {
+                eprintln!("gcconform: {}: start-up heap {n} objects", interp.label());
+            }
             print!("{}", t.to_text());
             ExitStatus::Ok
         }

@@ -244,14 +244,22 @@ pub fn check_invariants(m: View<'_>, st: &mut InvState) -> Result<(), (&'static 
 /// Run `sc` under the model of `version` (through
 /// [`model::run_inspected`](crate::model::run_inspected), so the run is the model's own),
 /// checking the invariants after every top-level statement.
-pub fn run_checked(sc: &Scenario, version: Version) -> Result<Trace, ModelFailure> {
-    match guarded(|| run_checked_inner(sc, version)) {
+pub fn run_checked(
+    sc: &Scenario,
+    version: Version,
+    startup_heap: Option<u64>,
+) -> Result<Trace, ModelFailure> {
+    match guarded(|| run_checked_inner(sc, version, startup_heap)) {
         Ok(r) => r,
         Err(p) => Err(ModelFailure::Panic(p)),
     }
 }
 
-fn run_checked_inner(sc: &Scenario, version: Version) -> Result<Trace, ModelFailure> {
+fn run_checked_inner(
+    sc: &Scenario,
+    version: Version,
+    startup_heap: Option<u64>,
+) -> Result<Trace, ModelFailure> {
     let mut st = InvState::new(sc);
     // The first violation, with the index of the statement after which it was found.
     let mut first: Option<(usize, &'static str, String)> = None;
@@ -268,7 +276,7 @@ fn run_checked_inner(sc: &Scenario, version: Version) -> Result<Trace, ModelFail
             first = Some((i, inv, detail));
         }
     };
-    let r = crate::model::run_inspected(sc, version, &mut inspect);
+    let r = crate::model::run_inspected(sc, version, startup_heap, &mut inspect);
     let failed_at = match &r {
         Ok(_) => usize::MAX,
         Err(e) => sc
@@ -313,7 +321,7 @@ mod tests {
             "classes:\n  A:\n    __del__:\n      - global saved\n      - saved = self\n  B: {}\nsteps:\n  - a = A()\n  - b = B()\n  - a.x = b\n  - b.y = a\n  - t1 = (1, 2)\n  - t2 = (a,)\n  - l1 = [t1, t2, 1]\n  - del a\n  - del b\n  - gc.collect()\n  - saved = None\n  - del t2\n  - gc.collect()\n",
         );
         for v in Version::ALL {
-            let checked = run_checked(&s, v).unwrap_or_else(|e| panic!("{v}: {e}"));
+            let checked = run_checked(&s, v, None).unwrap_or_else(|e| panic!("{v}: {e}"));
             assert_eq!(checked, crate::model::run(&s, v).unwrap(), "{v}");
         }
     }

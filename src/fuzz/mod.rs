@@ -236,22 +236,29 @@ pub fn classify(o: &Outcome) -> Option<DiffKind> {
     }
 }
 
-/// Run one check: the model with invariants (and, as a guard against drift, plain
-/// `model::run`), and the interpreter if one is given.
+/// Run one check: the interpreter if one is given, then the model from the start-up heap it
+/// measured, with invariants (and, as a guard against drift, plain `model::run_from`).
 pub fn evaluate(
     sc: &Scenario,
     v: Version,
     interp: Option<&Interpreter>,
     timeout: Duration,
 ) -> Outcome {
-    let model = invariants::run_checked(sc, v);
+    let python = interp.map(|i| python_trace(i, sc, timeout));
+    evaluate_model(sc, v, python)
+}
+
+/// The model's side of [`evaluate`], given the live result (if any) whose start-up heap it
+/// starts from.
+pub fn evaluate_model(sc: &Scenario, v: Version, python: Option<Result<Trace, String>>) -> Outcome {
+    let heap = python.as_ref().and_then(|p| p.as_ref().ok()?.startup_heap);
+    let model = invariants::run_checked(sc, v, heap);
     let mut drift = false;
     if let Ok(t) = &model
-        && let Ok(Ok(plain)) = guarded(|| crate::model::run(sc, v))
+        && let Ok(Ok(plain)) = guarded(|| crate::model::run_from(sc, v, heap))
     {
         drift = plain != *t;
     }
-    let python = interp.map(|i| python_trace(i, sc, timeout));
     Outcome {
         model,
         python,
@@ -368,8 +375,8 @@ impl Campaign {
             .collect();
         let outcomes = with_live(&live, self.timeout, |take| {
             parallel_map(&numbered, |(n, (i, v))| {
-                let mut o = evaluate(scenario(*i), *v, None, self.timeout);
-                o.python = n.map(take);
+                // The live trace first: the model starts from the start-up heap it measured.
+                let o = evaluate_model(scenario(*i), *v, n.map(take));
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_multiple_of(step) && n < jobs.len() {
                     progress(&format!(

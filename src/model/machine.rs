@@ -238,6 +238,15 @@ impl<'s> Machine<'s> {
 
     /// A new dict's contents (`PyDict_New` / `_PyDict_NewPresized`): 2.7 dicts get a slot table
     /// presized for `presize` entries.
+    /// Begin as CPython's collector does after the harness's start-up collection: the oldest
+    /// generation holds `startup_heap` objects of the interpreter's own (not modelled one by
+    /// one), which the full-collection heuristic of `collect_generations` weighs new
+    /// survivors against (`long_lived_total`; `long_lived_pending` is 0).
+    pub(super) fn start_from(&mut self, startup_heap: u64) {
+        self.long_lived_total = i64::try_from(startup_heap).unwrap_or(i64::MAX);
+        self.long_lived_pending = 0;
+    }
+
     pub(super) fn new_dictobj(&self, presize: usize) -> DictObj {
         DictObj::new(
             (self.p.layout == InstanceLayout::DictHashOrder).then(|| Table27::presized(presize)),

@@ -62,9 +62,21 @@ pub struct ModelError {
     pub version: Version,
 }
 
-/// Run a scenario under the model of `version` and return its trace.
+/// Run a scenario under the model of `version` and return its trace (starting from the
+/// version's reference start-up heap, [`Profile::startup_heap`]).
 pub fn run(scenario: &Scenario, version: Version) -> Result<Trace, ModelError> {
-    run_with(scenario, version, false, None).map(|r| r.0)
+    run_from(scenario, version, None)
+}
+
+/// [`run`], starting from a given start-up heap: the number of objects the interpreter's oldest
+/// generation held when the scenario began (`long_lived_total`), as the runner measured it and
+/// `expected/` recorded it. `None`: the version's reference value.
+pub fn run_from(
+    scenario: &Scenario,
+    version: Version,
+    startup_heap: Option<u64>,
+) -> Result<Trace, ModelError> {
+    run_with(scenario, version, startup_heap, false, None).map(|r| r.0)
 }
 
 /// Run a scenario and also return the model's journal of its decisions (for `explain`).
@@ -72,7 +84,7 @@ pub fn run_journaled(
     scenario: &Scenario,
     version: Version,
 ) -> Result<(Trace, journal::Journal), ModelError> {
-    run_with(scenario, version, true, None).map(|(t, j)| (t, j.unwrap_or_default()))
+    run_with(scenario, version, None, true, None).map(|(t, j)| (t, j.unwrap_or_default()))
 }
 
 /// When [`run_inspected`] lets its inspector look at the machine.
@@ -90,22 +102,27 @@ pub type Inspector<'f> = dyn FnMut(Moment, View<'_>) + 'f;
 /// Run a scenario journaled, as [`run_journaled`] does, and let `inspect` look at the machine
 /// through a read-only [`View`] before and after every top-level statement (`gcconform graph`
 /// draws the heap from it; the fuzzer checks its invariants). The run itself is exactly the
-/// same.
+/// same; `startup_heap` as for [`run_from`].
 pub fn run_inspected(
     scenario: &Scenario,
     version: Version,
+    startup_heap: Option<u64>,
     inspect: &mut Inspector<'_>,
 ) -> Result<(Trace, journal::Journal), ModelError> {
-    run_with(scenario, version, true, Some(inspect)).map(|(t, j)| (t, j.unwrap_or_default()))
+    run_with(scenario, version, startup_heap, true, Some(inspect))
+        .map(|(t, j)| (t, j.unwrap_or_default()))
 }
 
 fn run_with(
     scenario: &Scenario,
     version: Version,
+    startup_heap: Option<u64>,
     journaled: bool,
     mut inspect: Option<&mut Inspector<'_>>,
 ) -> Result<(Trace, Option<journal::Journal>), ModelError> {
-    let mut m = Machine::new(scenario, Profile::for_version(version));
+    let p = Profile::for_version(version);
+    let mut m = Machine::new(scenario, p);
+    m.start_from(startup_heap.unwrap_or(p.startup_heap));
     if journaled {
         m.journal = Some(Box::default());
     }
@@ -150,7 +167,10 @@ fn run_with(
     });
     m.observe();
     let journal = m.journal.take().map(|j| *j);
-    let trace = Trace { events: m.events };
+    let trace = Trace {
+        events: m.events,
+        startup_heap,
+    };
     let trace = if scenario.summary {
         trace.summarized()
     } else {

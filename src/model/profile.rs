@@ -131,6 +131,15 @@ pub struct Trashcan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Profile {
     pub version: Version,
+    /// The start-up heap the model assumes when none was measured for the run it predicts:
+    /// how many objects the oldest generation holds when a scenario begins (CPython's
+    /// `long_lived_total` after the harness's start-up collection; `collect_generations` skips a
+    /// full collection while `long_lived_pending < long_lived_total / 4`). It depends on the
+    /// build, the patch release, the harness and the scenario's own classes, so the runner
+    /// measures it in every run that can enable collection and `expected/` records it; this
+    /// value is the measurement on the reference release of a scenario with no class, run
+    /// fork-isolated as `gcconform` runs it (facts §"The start-up heap").
+    pub startup_heap: u64,
     /// A Python-level `__del__` is a legacy finalizer (`tp_del`, 2.7 `has_finalizer`): cyclic
     /// trash holding one is uncollectable and goes to `gc.garbage`. 3.4+ uses `tp_finalize`
     /// (facts §1).
@@ -181,6 +190,19 @@ impl Profile {
         let v = version;
         Profile {
             version: v,
+            // Measured 2026-12-06: `gcconform bless` of `steps: [gc.enable(), gc.disable()]`
+            // (the numbers in its expected file), twice, equal both times.
+            startup_heap: match v {
+                V2_7 => 3419,
+                V3_6 => 5912,
+                V3_7 => 4718,
+                V3_8 => 4842,
+                V3_9 => 5016,
+                V3_10 => 5121,
+                V3_11 => 5182,
+                V3_12 => 5478,
+                V3_13 => 5536,
+            },
             del_is_legacy: v == V2_7,
             finalize_once: v >= V3_6,
             resurrection: match v {

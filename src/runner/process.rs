@@ -12,7 +12,7 @@
 use super::Interpreter;
 use super::program::{TRACE_BEGIN, TRACE_END, translate};
 use crate::scenario::Scenario;
-use crate::trace::Trace;
+use crate::trace::{STARTUP_HEAP_MARK, Trace};
 use crate::util::shell_quote;
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
@@ -310,7 +310,10 @@ pub fn parse_output(stdout: &str) -> Result<Trace, RunError> {
         }
     }
     let body = lines[begin + 1..end].join("\n");
-    let trace = Trace::parse(&body).map_err(|e| RunError::BadOutput(e.to_string()))?;
+    let mut trace = Trace::parse(&body).map_err(|e| RunError::BadOutput(e.to_string()))?;
+    trace.startup_heap = lines[..begin]
+        .iter()
+        .find_map(|l| l.trim_end().strip_prefix(STARTUP_HEAP_MARK)?.parse().ok());
     // `trace: summary` scenarios: the program says so; group labels as the model does.
     if lines[..begin].iter().any(|l| l.trim_end() == SUMMARY_MARK) {
         Ok(trace.summarized())

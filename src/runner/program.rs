@@ -353,12 +353,32 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         pool_size(sc)
     );
     out.push_str(START);
+    if cx.any_enable {
+        out.push_str(STARTUP_HEAP);
+    }
     if freeze {
         // 3.12 freezes 375 tuples of its own at start-up: only more than that means that the
         // scenario froze something (and the observations need the deep walk).
         out.push_str("_FROZEN0 = gc.get_freeze_count()\n");
     }
 }
+
+/// For a scenario that can enable automatic collection, after [`START`]: measure the start-up
+/// heap, what the oldest generation holds after the start-up collection (CPython's
+/// `long_lived_total`, which the full-collection heuristic weighs survivors against; `len(
+/// gc.get_objects())` equals it then on 2.7-3.7, which have no generation argument), and
+/// collect again so that counts and free lists are as that collection left them. It is
+/// measured after a second collection: the first can leave a tuple tracked whose contents it
+/// untracked only after looking at it. Under the fork server it can still differ by an object
+/// or two between batches (the server's own buffers at the fork), which is why `run` notes only
+/// larger differences. The harness prints it before the trace ([`crate::trace::STARTUP_HEAP_MARK`]).
+pub const STARTUP_HEAP: &str = "\
+gc.collect()
+_i = gc.get_objects(2) if _sys.version_info >= (3, 8) else gc.get_objects()
+_STARTUP = _len(_i)
+_i = None
+gc.collect()
+";
 
 /// The last lines of start-up (`harness/start.py`, pasted byte for byte at the end of the
 /// `# ---- start` section, after the scenario's flags, labellers and pool). 2.7's collections

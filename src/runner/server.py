@@ -292,6 +292,15 @@ def _compiled(prog, flags):
 def _child(fo, fe, ms, main, flags, prog, freeze):
     # Never returns. A failure before the program starts exits with status 120.
     try:
+        # The harness modules of other programs (one per header length) and the bookkeeping of
+        # other children are the server's, not this program's: let go of them, so that what the
+        # child's heap holds does not depend on which programs the server ran before it or how
+        # many run beside it (the program's start-up collection frees them; the start-up heap
+        # it measures is then the same in every batch).
+        _harness.clear()
+        _running.clear()
+        del _ready[:]
+        del _free[:]
         if freeze:
             _freeze()
         os.dup2(_NULL, 0)

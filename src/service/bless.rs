@@ -5,8 +5,9 @@
 //!   takes its traces from the live interpreters it is given (CPython only), and
 //!   [`bless_scenario`] cannot be given anything but live traces;
 //! - blocks of versions the scenario no longer applies to are dropped;
-//! - only what is missing or differs is re-recorded: a block that equals the live trace is left
-//!   alone, its recorded release too, and versions without a live trace keep their blocks;
+//! - only what is missing or differs is re-recorded: a block that equals the live trace (events
+//!   and start-up heap) is left alone, its recorded release too, and versions without a live
+//!   trace keep their blocks;
 //!   what changed is said ([`describe`]);
 //! - a file is written atomically (temporary file, then rename), only when its text changes,
 //!   and an expected file that does not parse is never overwritten (its other blocks would be
@@ -89,7 +90,13 @@ pub fn bless_scenario(
         }
     }
     for (v, (label, trace)) in live {
-        if sc.applies_to(*v) && file.blocks.get(v) != Some(trace) {
+        // A block is re-recorded when its events differ, or the start-up heap it was recorded
+        // from (which the model starts from) does.
+        let same = file
+            .blocks
+            .get(v)
+            .is_some_and(|old| old == trace && old.startup_heap == trace.startup_heap);
+        if sc.applies_to(*v) && !same {
             file.set(*v, trace.clone(), label.clone());
             b.changed.push((*v, label.clone()));
         }

@@ -53,7 +53,13 @@ pub type TraceResult = Result<Trace, String>;
 
 /// Run the model, turning errors and panics into messages.
 pub fn model_trace(s: &Scenario, v: Version) -> TraceResult {
-    match guarded(|| model::run(s, v)) {
+    model_trace_from(s, v, None)
+}
+
+/// [`model_trace`] from a start-up heap (the one recorded with the trace it is compared with,
+/// or measured in the live run beside it; `None`: the version's reference value).
+pub fn model_trace_from(s: &Scenario, v: Version, startup_heap: Option<u64>) -> TraceResult {
+    match guarded(|| model::run_from(s, v, startup_heap)) {
         Ok(Ok(t)) => Ok(t),
         Ok(Err(e)) => Err(e.to_string()),
         Err(p) => Err(format!("the model {p}")),
@@ -92,15 +98,29 @@ pub fn python_traces(pairs: &[(&Scenario, &Interpreter)], timeout: Duration) -> 
     with_live(pairs, timeout, |take| (0..pairs.len()).map(take).collect())
 }
 
+/// Where the model of a job starts: the start-up heap to give it.
+#[derive(Clone, Copy)]
+pub enum Startup<'a> {
+    /// The version's reference value.
+    Reference,
+    /// Recorded for (scenario, version), e.g. in `expected/` (`None`: not recorded).
+    Recorded(&'a (dyn Fn(usize, Version) -> Option<u64> + Sync)),
+    /// Measured by the live run of the same (scenario, version), when there is one: the model
+    /// job waits for it.
+    Live,
+}
+
 /// The traces of `jobs`, in order: the model's in parallel (with a progress line named
 /// `progress` on a terminal), the live ones in batches meanwhile. A `Python` job whose version
-/// has no interpreter in `interps` gets an error.
+/// has no interpreter in `interps` gets an error. `startup` says which start-up heap each
+/// model job starts from.
 pub fn run_jobs(
     jobs: &[Job],
     scenarios: &[Scenario],
     interps: &BTreeMap<Version, Interpreter>,
     timeout: Duration,
     progress: &str,
+    startup: Startup<'_>,
 ) -> Vec<TraceResult> {
     let mut live = Vec::new();
     let numbered: Vec<(Option<usize>, &Job)> = jobs
@@ -113,10 +133,30 @@ pub fn run_jobs(
             _ => (None, j),
         })
         .collect();
+    // The live job of each (scenario, version), for model jobs that start where it did.
+    let live_of: BTreeMap<(usize, Version), usize> = numbered
+        .iter()
+        .filter_map(|(n, j)| Some(((j.scenario, j.version), (*n)?)))
+        .collect();
     with_live(&live, timeout, |take| {
+        // A live result may be wanted twice (its job, and the model job that starts from its
+        // start-up heap): taken once, kept.
+        let kept: Vec<std::sync::OnceLock<TraceResult>> = (0..live.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
+        let get = |n: usize| kept[n].get_or_init(|| take(n)).clone();
         parallel_map_progress(progress, &numbered, |(n, j)| match (j.side, n) {
-            (Side::Model, _) => model_trace(&scenarios[j.scenario], j.version),
-            (Side::Python, Some(n)) => take(*n),
+            (Side::Model, _) => {
+                let heap = match startup {
+                    Startup::Reference => None,
+                    Startup::Recorded(f) => f(j.scenario, j.version),
+                    Startup::Live => live_of
+                        .get(&(j.scenario, j.version))
+                        .and_then(|n| get(*n).ok()?.startup_heap),
+                };
+                model_trace_from(&scenarios[j.scenario], j.version, heap)
+            }
+            (Side::Python, Some(n)) => get(*n),
             (Side::Python, None) => Err(format!("no interpreter for {}", j.version)),
         })
     })
@@ -136,8 +176,9 @@ impl Results {
         interps: &BTreeMap<Version, Interpreter>,
         timeout: Duration,
         progress: &str,
+        startup: Startup<'_>,
     ) -> Results {
-        let results = run_jobs(jobs, scenarios, interps, timeout, progress);
+        let results = run_jobs(jobs, scenarios, interps, timeout, progress, startup);
         Results {
             by_job: jobs
                 .iter()

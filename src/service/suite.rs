@@ -26,7 +26,7 @@
 //! machines that are meant to have them, so that a vanished interpreter cannot pass silently.
 
 use super::bless::{self, BLESS_VAR};
-use super::engine::{model_trace, python_traces};
+use super::engine::{model_trace_from, python_traces};
 use super::select::Selection;
 use crate::compare::check::{self, Check};
 use crate::compare::xfail::{self, Xfail};
@@ -345,7 +345,12 @@ pub fn build_trials(root: &Path, notes: bool, live: &LiveCache) -> Vec<Trial> {
             names.insert(name.clone());
             let (sh, xf, n) = (shared.clone(), xfail.clone(), name.clone());
             trials.push(Trial::test(name, move || {
-                let trace = model_trace(&sh.scenario, v);
+                // From the start-up heap recorded with the expected trace.
+                let heap = match &sh.expected {
+                    Ok(Some(f)) => f.blocks.get(&v).and_then(|t| t.startup_heap),
+                    _ => None,
+                };
+                let trace = model_trace_from(&sh.scenario, v, heap);
                 let c = sh.check(
                     v,
                     &format!("model {v}"),

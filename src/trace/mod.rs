@@ -172,11 +172,30 @@ impl std::str::FromStr for Event {
     }
 }
 
-/// A whole trace.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A whole trace: the events, and what the run started from.
+///
+/// Two traces are equal when their events are: the start-up heap is a fact about the
+/// interpreter build the trace came from, not behaviour to compare.
+#[derive(Debug, Clone, Default)]
 pub struct Trace {
     pub events: Vec<Event>,
+    /// The start-up heap: how many objects the interpreter's oldest generation held when the
+    /// scenario began (its `long_lived_total`, which the full-collection heuristic weighs new
+    /// survivors against). Measured by the harness, recorded in `expected/`, given to the
+    /// model; only for scenarios that can enable automatic collection (`None` otherwise).
+    pub startup_heap: Option<u64>,
 }
+
+impl PartialEq for Trace {
+    fn eq(&self, other: &Trace) -> bool {
+        self.events == other.events
+    }
+}
+
+impl Eq for Trace {}
+
+/// The line the harness prints before a trace to give the start-up heap.
+pub const STARTUP_HEAP_MARK: &str = "#gcconform-startup-heap ";
 
 impl Trace {
     /// Canonical text: one event per line, each line ending in `\n`.
@@ -196,7 +215,10 @@ impl Trace {
             .filter(|l| !l.trim().is_empty())
             .map(|l| l.trim_end().parse())
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Trace { events })
+        Ok(Trace {
+            events,
+            startup_heap: None,
+        })
     }
 
     /// The summary form (`trace: summary` scenarios): a run of consecutive `__del__` (or
@@ -239,7 +261,10 @@ impl Trace {
                 }
             }
         }
-        Trace { events }
+        Trace {
+            events,
+            startup_heap: self.startup_heap,
+        }
     }
 
     /// The `gc.collect()` results, in order.
@@ -309,13 +334,16 @@ mod tests {
                 Event::Alive(vec![]),
                 Event::End,
             ],
+            startup_heap: Some(5000),
         };
         let text = t.to_text();
         assert_eq!(
             text,
             "gc.collect(2) -> 4\ngc.collect() -> 0\n__del__ a#2\n__del__ b raised RuntimeError\ncallback w\ngc.garbage: [a, <dict>]\nalive: []\nend\n"
         );
+        // Equal as behaviour: the start-up heap is not an event.
         assert_eq!(Trace::parse(&text).unwrap(), t);
+        assert_eq!(Trace::parse(&text).unwrap().startup_heap, None);
         assert_eq!(t.collect_results(), vec![4, 0]);
         assert_eq!(t.garbage_counts(), vec![2]);
         assert!(Trace::parse("Traceback (most recent call last):").is_err());

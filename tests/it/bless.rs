@@ -59,6 +59,7 @@ fn trace(collected: i64) -> Trace {
             Event::Garbage(vec![]),
             Event::Alive(vec![]),
         ],
+        ..Trace::default()
     }
 }
 

@@ -22,6 +22,7 @@ mod matrix;
 mod output;
 mod runner;
 mod schema;
+mod startup;
 mod workflow;
 mod workflow_cli;
 
@@ -41,6 +42,7 @@ fn main() {
         output::trials,
         runner::trials,
         schema::trials,
+        startup::trials,
         workflow::trials,
         workflow_cli::trials,
     ])

@@ -247,10 +247,15 @@ def _observer():
         yield
 
 
+_STARTUP = None  # the start-up heap, measured when the scenario can enable collection
+
+
 def _print_trace():
     out = _sys.stdout
     if _SUMMARY:
         out.write('#gcconform-summary\n')
+    if _STARTUP is not None:
+        out.write('#gcconform-startup-heap %d\n' % _STARTUP)
     out.write('#gcconform-trace-begin\n')
     for k in _range(_evn[0]):
         out.write(_ev[k] + '\n')
