@@ -138,7 +138,7 @@ pub struct Profile {
     /// build, the patch release, the harness and the scenario's own classes, so the runner
     /// measures it in every run that can enable collection and `expected/` records it; this
     /// value is the measurement on the reference release of a scenario with no class, run
-    /// fork-isolated as `gcconform` runs it (facts §"The start-up heap").
+    /// fork-isolated as `gcconform` runs it (docs/cpython-gc-facts.md, "The start-up heap").
     pub startup_heap: u64,
     /// A Python-level `__del__` is a legacy finalizer (`tp_del`, 2.7 `has_finalizer`): cyclic
     /// trash holding one is uncollectable and goes to `gc.garbage`. 3.4+ uses `tp_finalize`
