@@ -5,15 +5,15 @@
 //!
 //! - [`rng`]: the seeded PRNG (SplitMix64): same seed, same scenarios, everywhere;
 //! - [`generate`]: the scenario generator ([`generate::Draft`]: a scenario before it is YAML);
-//! - [`invariants`]: [`invariants::run_checked`], the model run with invariant checks;
+//! - the model runs with its invariants checked ([`crate::model::invariants`]);
 //! - [`shrink`]: delta debugging over drafts.
 
 pub mod generate;
-pub mod invariants;
 pub mod rng;
 pub mod shrink;
 
 use crate::compare::report::key_differences;
+use crate::model::invariants::{self, ModelFailure};
 use crate::runner::Interpreter;
 use crate::scenario::schema::modeline;
 use crate::scenario::{self, LoadError, Scenario};
@@ -24,7 +24,6 @@ use crate::util::term::parallel_map;
 use crate::version::Version;
 use crate::version::version_list;
 use generate::Draft;
-use invariants::ModelFailure;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};

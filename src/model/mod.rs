@@ -31,6 +31,7 @@ mod dict27;
 mod frames;
 mod gc_module;
 mod heap;
+pub mod invariants;
 pub mod journal;
 mod machine;
 mod objects;

@@ -3,7 +3,8 @@
 //! policy as the command line.
 //!
 //! - `model/3.12/seed/cycle_with_del`: the model's trace against `expected/` (no interpreter
-//!   needed);
+//!   needed), with the model's invariants ([`crate::model::invariants`]) checked after every
+//!   top-level statement: a broken one fails the trial;
 //! - `cpython/3.12/seed/cycle_with_del`: the live interpreter's trace against `expected/`
 //!   (ignored, with the reason, when that interpreter is not installed). Each interpreter runs
 //!   all its scenarios once, in one fork-isolated batch (`runner::Pool`), when the first of its
@@ -26,14 +27,16 @@
 //! machines that are meant to have them, so that a vanished interpreter cannot pass silently.
 
 use super::bless::{self, BLESS_VAR};
-use super::engine::{model_trace_from, python_traces};
+use super::engine::python_traces;
 use super::select::Selection;
 use crate::compare::check::{self, Check};
 use crate::compare::xfail::{self, Xfail};
 use crate::expected::{self, ExpectedError, ExpectedFile};
+use crate::model::invariants::{ModelFailure, run_checked};
 use crate::runner::Interpreter;
 use crate::scenario::{self, Scenario};
 use crate::trace::Trace;
+use crate::util::guarded;
 use crate::version::Version;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::collections::{BTreeMap, BTreeSet};
@@ -350,7 +353,15 @@ pub fn build_trials(root: &Path, notes: bool, live: &LiveCache) -> Vec<Trial> {
                     Ok(Some(f)) => f.blocks.get(&v).and_then(|t| t.startup_heap),
                     _ => None,
                 };
-                let trace = model_trace_from(&sh.scenario, v, heap);
+                // With the model's invariants checked after every top-level statement.
+                let trace = match guarded(|| run_checked(&sh.scenario, v, heap)) {
+                    Ok(Ok(t)) => Ok(t),
+                    Ok(Err(ModelFailure::Invariant(e))) => {
+                        return Err(fail(format!("the model broke an invariant: {e}")));
+                    }
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(p) => Err(format!("the model {p}")),
+                };
                 let c = sh.check(
                     v,
                     &format!("model {v}"),

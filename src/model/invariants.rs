@@ -1,6 +1,7 @@
-//! Model invariants, checked after every top-level statement of a fuzz run.
+//! Model invariants, checked after every top-level statement: of every conformance trial of the
+//! model (`cargo test`) and of every fuzz run.
 //!
-//! [`run_checked`] runs the model through [`model::run_inspected`](crate::model::run_inspected)
+//! [`run_checked`] runs the model through [`model::run_inspected`](super::run_inspected)
 //! and calls [`check_invariants`] on its [`View`] of the machine after every top-level statement:
 //!
 //! - `frames`: no `__del__` or callback frame is left once a top-level statement has finished;
@@ -14,9 +15,16 @@
 //! - `dangling reference`: no live object refers to a freed one;
 //! - `finalized twice`: on versions with finalize-once semantics (3.4+, PEP 442), `__del__` never
 //!   runs twice on the same object (instances of non-GC classes, `__slots__ = ()` before 3.8,
-//!   are exempt: they have no `FINALIZED` bit).
+//!   are exempt: they have no `FINALIZED` bit);
+//! - `generations`: every tracked live object is in exactly one generation list (0, 1, 2 or the
+//!   permanent one of `gc.freeze()`), no untracked or freed object is in any, and no count is
+//!   negative.
+//!
+//! The constant tuples a code object holds (one reference more than the heap shows) are known
+//! from the scenario's statements: a tuple of literals bound to a name (`t = (1, 2)`), never from
+//! the model's own reference counts.
 
-use crate::model::{Id, Moment, ObjKind, View};
+use super::{Id, Moment, ObjKind, View};
 use crate::scenario::{Scenario, Stmt, Value};
 use crate::trace::{Event, Trace};
 use crate::util::guarded;
@@ -83,28 +91,50 @@ pub struct InvState {
     events_seen: usize,
     /// Labels whose `__del__` has run (finalize-once versions).
     finalized: HashSet<String>,
-    /// Objects held by a code object (constant tuples).
-    constants: HashSet<Id>,
-    /// Objects already examined for being a constant.
-    objs_seen: usize,
-    /// Whether the scenario has any constant-tuple statement.
-    has_constants: bool,
+    /// The names that some statement binds to a tuple of literals: a constant of the code
+    /// object, which holds one reference to it.
+    constant_names: HashSet<String>,
 }
 
 impl InvState {
     pub fn new(sc: &Scenario) -> InvState {
-        let has_constants = sc
-            .steps
-            .iter()
-            .chain(sc.classes.iter().flat_map(|c| c.del.iter().flatten()))
-            .any(|s| {
-                matches!(&s.stmt, Stmt::NewTuple { items, .. }
-                    if items.iter().all(|v| !matches!(v, Value::Name(_))))
-            });
+        fn walk<'a>(steps: &'a [crate::scenario::Step], out: &mut Vec<&'a Stmt>) {
+            for s in steps {
+                out.push(&s.stmt);
+                if let Stmt::Repeat { body, .. } = &s.stmt {
+                    walk(body, out);
+                }
+            }
+        }
+        let mut stmts = Vec::new();
+        walk(&sc.steps, &mut stmts);
+        for c in &sc.classes {
+            walk(c.del.as_deref().unwrap_or_default(), &mut stmts);
+        }
+        let constant_names = stmts
+            .into_iter()
+            .filter_map(|s| match s {
+                Stmt::NewTuple { target, items }
+                    if items.iter().all(|v| !matches!(v, Value::Name(_))) =>
+                {
+                    Some(target.clone())
+                }
+                _ => None,
+            })
+            .collect();
         InvState {
-            has_constants,
+            constant_names,
             ..InvState::default()
         }
+    }
+
+    /// Whether `id` is a constant tuple of the code object: a tuple of literals (it refers to
+    /// nothing) bound by one of the constant-tuple statements (its label names it).
+    fn is_constant(&self, m: View<'_>, id: Id) -> bool {
+        m.kind(id) == Some(ObjKind::Tuple)
+            && m.references(id).is_empty()
+            && m.given_label(id)
+                .is_some_and(|l| self.constant_names.contains(crate::trace::label::base(l)))
     }
 }
 
@@ -168,26 +198,11 @@ pub fn check_invariants(m: View<'_>, st: &mut InvState) -> Result<(), (&'static 
     *external.entry(m.globals()).or_default() += 1;
     *external.entry(m.collector_garbage()).or_default() += 1;
     *external.entry(m.garbage()).or_default() += 1;
-    for c in &st.constants {
-        *external.entry(*c).or_default() += 1;
-    }
-    if st.has_constants {
-        // A new tuple of literals holding one reference more than is visible is a constant
-        // held by its code object.
-        for id in (st.objs_seen as Id)..n {
-            if !live(m, id) {
-                continue;
-            }
-            if m.kind(id) == Some(ObjKind::Tuple)
-                && strong_refs(m, id).is_empty()
-                && m.refcnt(id) == seen.get(&id).copied().unwrap_or(0) + 1
-            {
-                st.constants.insert(id);
-                *external.entry(id).or_default() += 1;
-            }
+    for id in 0..n {
+        if live(m, id) && st.is_constant(m, id) {
+            *external.entry(id).or_default() += 1;
         }
     }
-    st.objs_seen = n as usize;
     for id in 0..n {
         if !live(m, id) {
             continue;
@@ -212,6 +227,38 @@ pub fn check_invariants(m: View<'_>, st: &mut InvState) -> Result<(), (&'static 
                 ),
             ));
         }
+    }
+    // Generation bookkeeping: each tracked object in exactly one list.
+    let mut lists: HashMap<Id, usize> = HashMap::new();
+    for members in (0..3).map(|g| m.generation(g)).chain([m.permanent()]) {
+        for id in members {
+            *lists.entry(id).or_default() += 1;
+        }
+    }
+    for id in 0..n {
+        let k = lists.get(&id).copied().unwrap_or(0);
+        let should = usize::from(live(m, id) && m.is_tracked(id));
+        if k != should {
+            return Err((
+                "generations",
+                format!(
+                    "{} ({}{}) is in {k} generation list(s)",
+                    m.label(id),
+                    if m.is_freed(id) { "freed" } else { "live" },
+                    if m.is_tracked(id) {
+                        ", tracked"
+                    } else {
+                        ", untracked"
+                    }
+                ),
+            ));
+        }
+    }
+    if let Some(g) = (0..3).find(|g| m.count()[*g] < 0) {
+        return Err((
+            "generations",
+            format!("the count of generation {g} is {}", m.count()[g]),
+        ));
     }
     // Finalize once.
     let events = m.events();
@@ -242,7 +289,7 @@ pub fn check_invariants(m: View<'_>, st: &mut InvState) -> Result<(), (&'static 
 }
 
 /// Run `sc` under the model of `version` (through
-/// [`model::run_inspected`](crate::model::run_inspected), so the run is the model's own),
+/// [`model::run_inspected`](super::run_inspected), so the run is the model's own),
 /// checking the invariants after every top-level statement.
 pub fn run_checked(
     sc: &Scenario,
@@ -276,7 +323,7 @@ fn run_checked_inner(
             first = Some((i, inv, detail));
         }
     };
-    let r = crate::model::run_inspected(sc, version, startup_heap, &mut inspect);
+    let r = super::run_inspected(sc, version, startup_heap, &mut inspect);
     let failed_at = match &r {
         Ok(_) => usize::MAX,
         Err(e) => sc
