@@ -16,6 +16,9 @@ use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use std::fmt;
 
+/// A NAME: an identifier that does not start with `_` (keywords are rejected by the loader).
+pub const NAME_PATTERN: &str = "^[A-Za-z][A-Za-z0-9_]*$";
+
 /// A scenario file: a tiny straight-line Python program whose garbage-collection behaviour
 /// gcconform checks against real CPython, version by version (docs/scenarios.md).
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -185,7 +188,7 @@ pub struct RandomEdgesBlock {
 #[serde(deny_unknown_fields)]
 pub struct RandomEdges {
     /// The NAME of a list.
-    #[schemars(regex(pattern = super::schema::NAME_PATTERN))]
+    #[schemars(regex(pattern = NAME_PATTERN))]
     pub list: String,
     /// The attributes set on each element, in this order.
     #[schemars(length(min = 1))]
@@ -196,4 +199,4 @@ pub struct RandomEdges {
 
 /// An attribute name: an identifier that does not start with `_`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct AttrName(#[schemars(regex(pattern = super::schema::NAME_PATTERN))] pub String);
+pub struct AttrName(#[schemars(regex(pattern = NAME_PATTERN))] pub String);

@@ -36,8 +36,7 @@ pub fn modeline(depth: usize) -> String {
     )
 }
 
-/// A NAME: an identifier that does not start with `_` (keywords are rejected by the loader).
-pub const NAME_PATTERN: &str = "^[A-Za-z][A-Za-z0-9_]*$";
+pub use super::raw::NAME_PATTERN;
 
 /// An item of `versions:`: a version, a range or an open range of [`Version::ALL`]
 /// (`^ *(2\.7|3\.(6|7|…|13))( *- *(…)|\+)? *$`).
