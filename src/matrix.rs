@@ -268,23 +268,13 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
     let live = opts.live.unwrap_or(&none);
     let mut jobs = Vec::new();
     for (k, s) in scenarios.iter().enumerate() {
-        for v in s.applicable_versions() {
-            if !opts.versions.contains(&v) || files[k].block(v).is_none() {
-                continue;
-            }
-            jobs.push(Job {
-                scenario: k,
-                version: v,
-                side: Side::Model,
-            });
-            if live.contains_key(&v) {
-                jobs.push(Job {
-                    scenario: k,
-                    version: v,
-                    side: Side::Python,
-                });
-            }
-        }
+        let compared = |v: Version| opts.versions.contains(&v) && files[k].block(v).is_some();
+        jobs.extend(Job::for_scenario(
+            k,
+            s.applicable_versions(),
+            compared,
+            |v| compared(v) && live.contains_key(&v),
+        ));
     }
     let recorded = |k: usize, v: Version| files[k].block(v)?.startup_heap;
     let traces = Results::run(

@@ -3,14 +3,13 @@
 //! grouped by identical behaviour, with the model's agreement per version, then the
 //! disagreements.
 
-use crate::commands::Selectors;
 use crate::commands::Timeout;
+use crate::commands::{Selected, Selectors};
 use crate::compare::check::{self, Check};
 use crate::compare::output::{
     Tally, fail_marker, failure_block, print_grouped, print_run_summary, reproducer_lines,
 };
 use crate::service::engine::{Job, Results, Side, Startup};
-use crate::service::select::{select_model, select_python};
 use crate::service::{Context, ExitStatus};
 use crate::trace::group::version_matrix;
 use crate::version::Version;
@@ -31,43 +30,27 @@ pub struct DiffArgs {
 
 /// `gcconform diff`.
 pub fn exec(ctx: &Context, args: &DiffArgs) -> anyhow::Result<ExitStatus> {
-    let loaded = args.select.load();
-    let mut bad_input = loaded.bad_input;
-    let scenarios = loaded.scenarios;
-    if scenarios.is_empty() {
-        eprintln!("gcconform: no scenarios to check");
-        return Ok(ExitStatus::BadInput);
-    }
-    let models = match select_model(&args.select.model) {
-        Ok(m) => m,
-        Err(status) => return Ok(status),
-    };
-    let sel = match select_python(&args.select.python) {
+    let Selected {
+        scenarios,
+        models,
+        python: sel,
+        bad_input,
+        mut interpreter_failed,
+    } = match args.select.resolve() {
         Ok(s) => s,
         Err(status) => return Ok(status),
     };
-    let mut interpreter_failed = sel.failures();
-    bad_input |= !sel.bad.is_empty();
     let interps = &sel.interps;
     if interps.is_empty() {
         eprintln!(
             "gcconform: warning: no interpreters found; there is nothing to compare the model with"
         );
     }
-    let mut jobs = Vec::new();
-    for (k, s) in scenarios.iter().enumerate() {
-        for v in s.applicable_versions() {
-            if interps.contains_key(&v) && models.includes(v) {
-                for side in [Side::Model, Side::Python] {
-                    jobs.push(Job {
-                        scenario: k,
-                        version: v,
-                        side,
-                    });
-                }
-            }
-        }
-    }
+    // Both sides, for the versions that have an interpreter and a model selected.
+    let both = |v: Version| interps.contains_key(&v) && models.includes(v);
+    let jobs: Vec<Job> = (0..scenarios.len())
+        .flat_map(|k| Job::for_scenario(k, scenarios[k].applicable_versions(), both, both))
+        .collect();
     // The model starts from the start-up heap the live run measured.
     let mut results = Results::run(
         &jobs,

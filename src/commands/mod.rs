@@ -19,8 +19,11 @@ pub mod trace;
 pub mod translate;
 
 use crate::scenario::Scenario;
+use crate::service::ExitStatus;
 use crate::service::context::DEFAULT_EXPECTED;
 use crate::service::load::{Loaded, load_scenarios};
+use crate::service::select::{Selection, select_model, select_python};
+use crate::version::VersionSelection;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -73,6 +76,38 @@ impl Selectors {
     pub fn load(&self) -> Loaded {
         self.scenarios.load()
     }
+
+    /// Load the scenarios and read `--model` and `--python` (selecting the interpreters); what
+    /// went wrong is printed, and the error is the status to exit with.
+    pub fn resolve(&self) -> Result<Selected, ExitStatus> {
+        let loaded = self.load();
+        if loaded.scenarios.is_empty() {
+            eprintln!("gcconform: no scenarios to check");
+            return Err(ExitStatus::BadInput);
+        }
+        let models = select_model(&self.model)?;
+        let python = select_python(&self.python)?;
+        Ok(Selected {
+            bad_input: loaded.bad_input || !python.bad.is_empty(),
+            interpreter_failed: python.failures(),
+            scenarios: loaded.scenarios,
+            models,
+            python,
+        })
+    }
+}
+
+/// What [`Selectors::resolve`] found.
+pub struct Selected {
+    pub scenarios: Vec<Scenario>,
+    /// The model's versions.
+    pub models: VersionSelection,
+    /// The interpreters.
+    pub python: Selection,
+    /// Some scenario or `--python` argument was bad input (exit status 2).
+    pub bad_input: bool,
+    /// An interpreter asked for is missing or not runnable (exit status 3).
+    pub interpreter_failed: bool,
 }
 
 /// The scenarios whose id matches one of `globs` (all of them when there is none).

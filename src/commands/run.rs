@@ -1,7 +1,7 @@
 //! `gcconform run`: the model and every installed interpreter against `expected/`.
 
-use crate::commands::Selectors;
 use crate::commands::{ExpectedDir, Timeout};
+use crate::commands::{Selected, Selectors};
 use crate::compare::check::{self, Check};
 use crate::compare::junit::{self, Case, Outcome};
 use crate::compare::output::{
@@ -10,7 +10,6 @@ use crate::compare::output::{
 };
 use crate::compare::verdict::{self, Verdict};
 use crate::service::engine::{Expected, Job, Results, Side, Startup, actual_label};
-use crate::service::select::{select_model, select_python};
 use crate::service::{Context, ExitStatus};
 use crate::version::{Version, version_list};
 use clap::Args;
@@ -36,23 +35,16 @@ pub struct RunArgs {
 
 /// `gcconform run`.
 pub fn exec(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
-    let loaded = args.select.load();
-    let mut bad_input = loaded.bad_input;
-    let scenarios = loaded.scenarios;
-    if scenarios.is_empty() {
-        eprintln!("gcconform: no scenarios to check");
-        return Ok(ExitStatus::BadInput);
-    }
-    let models = match select_model(&args.select.model) {
-        Ok(m) => m,
-        Err(status) => return Ok(status),
-    };
-    let sel = match select_python(&args.select.python) {
+    let Selected {
+        scenarios,
+        models,
+        python: sel,
+        mut bad_input,
+        mut interpreter_failed,
+    } = match args.select.resolve() {
         Ok(s) => s,
         Err(status) => return Ok(status),
     };
-    let mut interpreter_failed = sel.failures();
-    bad_input |= !sel.bad.is_empty();
     let interps = &sel.interps;
 
     // Expected files, read once per scenario.
@@ -103,22 +95,12 @@ pub fn exec(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
             if !matches!(expected[k].file, Ok(Some(_))) {
                 continue;
             }
-            for v in scenarios[k].applicable_versions() {
-                if models.includes(v) {
-                    jobs.push(Job {
-                        scenario: k,
-                        version: v,
-                        side: Side::Model,
-                    });
-                }
-                if interps.contains_key(&v) {
-                    jobs.push(Job {
-                        scenario: k,
-                        version: v,
-                        side: Side::Python,
-                    });
-                }
-            }
+            jobs.extend(Job::for_scenario(
+                k,
+                scenarios[k].applicable_versions(),
+                |v| models.includes(v),
+                |v| interps.contains_key(&v),
+            ));
         }
         // The model starts from the start-up heap recorded with the expected trace.
         let recorded = |k: usize, v: Version| expected[k].block(v)?.startup_heap;

@@ -48,6 +48,34 @@ pub struct Job {
     pub side: Side,
 }
 
+impl Job {
+    /// The jobs of scenario `scenario` under `versions`: the model's where `model(v)`, the live
+    /// interpreter's where `python(v)`, in that order for each version.
+    pub fn for_scenario(
+        scenario: usize,
+        versions: impl IntoIterator<Item = Version>,
+        model: impl Fn(Version) -> bool,
+        python: impl Fn(Version) -> bool,
+    ) -> Vec<Job> {
+        let mut jobs = Vec::new();
+        for version in versions {
+            for (side, wanted) in [
+                (Side::Model, model(version)),
+                (Side::Python, python(version)),
+            ] {
+                if wanted {
+                    jobs.push(Job {
+                        scenario,
+                        version,
+                        side,
+                    });
+                }
+            }
+        }
+        jobs
+    }
+}
+
 /// A trace, or why there is none.
 pub type TraceResult = Result<Trace, String>;
 
