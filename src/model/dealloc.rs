@@ -56,6 +56,17 @@ impl Machine<'_> {
 
     /// The memory of an object is released (`tp_free`), or kept on a free list.
     fn free(&mut self, id: Id) {
+        let size = match self.heap.kind(id) {
+            Kind::Tuple(items) => items.len(),
+            _ => 0,
+        };
+        self.free_sized(id, size);
+    }
+
+    /// [`Machine::free`] for an object whose items were already released: a tuple of `size`
+    /// items goes to the free list of its size (`tupledealloc` decides by `Py_SIZE(op)`, which
+    /// releasing the items does not change).
+    fn free_sized(&mut self, id: Id, size: usize) {
         if self.journal.is_some() && matches!(self.heap.kind(id), Kind::Instance(_)) {
             let label = self.label(id);
             let how = self.journal.as_ref().expect("journal").how_freed(&label);
@@ -73,8 +84,8 @@ impl Machine<'_> {
                 fl.dicts += 1;
                 true
             }
-            Kind::Tuple(items) if !items.is_empty() && items.len() < TUPLE_MAXSAVESIZE => {
-                let n = fl.tuples.entry(items.len()).or_insert(0);
+            Kind::Tuple(_) if size > 0 && size < TUPLE_MAXSAVESIZE => {
+                let n = fl.tuples.entry(size).or_insert(0);
                 if *n < TUPLE_MAXFREELIST {
                     *n += 1;
                     true
@@ -191,11 +202,15 @@ impl Machine<'_> {
         if !self.trash_begin(id, false) {
             return;
         }
+        let size = match self.heap.kind(id) {
+            Kind::Tuple(items) => items.len(),
+            _ => 0,
+        };
         let items = self.take_items(id);
         for v in items {
             self.decref(v);
         }
-        self.free(id);
+        self.free_sized(id, size);
         self.trash_end(false);
     }
 
