@@ -45,6 +45,17 @@ impl Machine<'_> {
         self.trash_end(false);
     }
 
+    /// `tupledealloc` of a tuple of `n` items the model keeps no object for (an argument tuple,
+    /// [`Temp::Tuple`](super::machine::Temp::Tuple)) released by a statement at the top level:
+    /// inside `Py_TRASHCAN_BEGIN`/`END` (nothing is deposited at that nesting, and the end may
+    /// run the deferred chain), back to its free list or freed.
+    pub(super) fn temp_tuple_dealloc(&mut self, n: usize) {
+        debug_assert!(self.trash_nesting < self.p.trashcan.unwind_level);
+        self.trash_nesting += 1;
+        self.temp_free(super::machine::Temp::Tuple(n));
+        self.trash_end(false);
+    }
+
     /// `_PyTrash_thread_destroy_chain`: deallocate deferred objects, newest first.
     fn destroy_chain(&mut self) {
         while let Some(op) = self.trash_later.pop() {

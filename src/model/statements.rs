@@ -108,11 +108,13 @@ impl Machine<'_> {
 
     // ----------------------------------------------------------------- control
 
-    /// `repeat: N` (`for _ in range(N):` in the generated program): the body N times; the
-    /// loop's backward jump (`JUMP_BACKWARD`) checks the eval breaker after each pass (3.12+).
+    /// `repeat: N` (`for _ in range(N):` in the generated program): the `range` call
+    /// ([`Machine::range_call`]), then the body N times; the loop's backward jump
+    /// (`JUMP_BACKWARD`) checks the eval breaker after each pass (3.12+).
     fn exec_repeat(&mut self, count: u64, body: &[Step]) -> PyResult<()> {
         for _ in 0..count {
             for s in body {
+        self.range_call();
                 self.exec(s)?;
             }
             // The loop's backward jump checks the eval breaker (3.12+).
@@ -139,6 +141,18 @@ impl Machine<'_> {
     }
 
     // ----------------------------------------------------------------- creating objects
+
+    /// `range(n)` (2.7 `xrange(n)`), the call a `repeat:` or `random_edges:` loop starts with:
+    /// on 2.7–3.8 its argument tuple ([`Profile::range_args_tuple`](super::profile::Profile::range_args_tuple)),
+    /// released when the call returns, through `tupledealloc`'s trashcan
+    /// ([`Machine::temp_tuple_dealloc`]); then the eval-breaker check of the `CALL` (3.12+).
+    fn range_call(&mut self) {
+        if self.p.range_args_tuple {
+            self.temp_alloc(Temp::Tuple(1));
+            self.temp_tuple_dealloc(1);
+        }
+        self.eval_breaker();
+    }
 
     /// `x = C()`: `type_call` → `PyType_GenericAlloc` ([`Machine::new_instance`]); the
     /// `CALL` checks the eval breaker when `C()` returns (3.12+), then `STORE_NAME`.
@@ -283,7 +297,8 @@ impl Machine<'_> {
 
     /// `random_edges:`, as its Python loop (`program.rs`) runs:
     /// `_en = len(L)` through a harness generator (its resume checks the eval breaker on 3.12+
-    /// before `len` runs), then `for _ei in range(_en):` whose body has, per attribute
+    /// before `len` runs), then `for _ei in range(_en):` ([`Machine::range_call`]) whose body
+    /// has, per attribute
     /// in order, `_ex = LCG(_ex)` and `L[_ei].attr = L[(_ex >> 33) % _en]`: the name `L` is
     /// loaded afresh for each subscript, the value is read first, then the owner, then
     /// `STORE_ATTR` stores through [`Machine::setattr`] exactly as `x.attr = VALUE` does (so a
@@ -301,6 +316,7 @@ impl Machine<'_> {
         let n = n?;
         let mut x = seed;
         for i in 0..n {
+        self.range_call();
             for a in attrs {
                 x = crate::util::lcg::next(x);
                 let j = crate::util::lcg::index(x, n as u64) as usize;
