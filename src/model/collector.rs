@@ -555,6 +555,10 @@ impl Machine<'_> {
             collected: m,
             uncollectable: n,
         });
+        // "Update stats" (3.4+; 2.7 keeps none).
+        self.stats.collections[generation] += 1;
+        self.stats.collected[generation] += m;
+        self.stats.uncollectable[generation] += n;
         if generation == 2 {
             // clear_freelists
             self.freelists.tuples.clear();

@@ -134,6 +134,9 @@ pub struct Machine<'s> {
     pub(super) collecting: bool,
     pub(super) long_lived_pending: i64,
     pub(super) long_lived_total: i64,
+    /// `generation_stats` / `gcstate->generation_stats`: per generation, the collections run
+    /// and what they collected and found uncollectable (`gc.get_stats()`, 3.4+).
+    pub(super) stats: crate::trace::Stats,
     /// The module's globals dict.
     pub(super) globals: Id,
     /// The collector's own garbage list (C static / interpreter state).
@@ -194,6 +197,7 @@ impl<'s> Machine<'s> {
             collecting: false,
             long_lived_pending: 0,
             long_lived_total: 0,
+            stats: crate::trace::Stats::default(),
             globals: NIL,
             garbage_internal: NIL,
             garbage_attr: NIL,

@@ -3,7 +3,7 @@
 //! `BUILD_LIST`/`BUILD_MAP`/`BUILD_TUPLE`, `weakref.ref`), binding names (`STORE_NAME`,
 //! `DELETE_NAME`), attributes (`STORE_ATTR`, `DELETE_ATTR`, the `random_edges` loop), container
 //! items (`STORE_SUBSCR`, `DELETE_SUBSCR`, `list.append`), control (`repeat`, `pass`, `raise`).
-//! Calls of the `gc` module are in `gc_module.rs`.
+//! Calls of the `gc` module are in `gc_module.rs`, its observations in `query.rs`.
 //!
 //! Python 3.12+ checks the eval breaker (and so runs a scheduled collection) where the bytecode
 //! would: after a call returns, at a loop's backward jump, when a generator resumes; earlier
@@ -103,6 +103,8 @@ impl Machine<'_> {
                 self.gc_garbage_rebind();
                 Ok(())
             }
+            // The gc module's observations (query.rs).
+            Stmt::Query(q) => self.gc_query(q),
         }
     }
 
@@ -112,9 +114,9 @@ impl Machine<'_> {
     /// ([`Machine::range_call`]), then the body N times; the loop's backward jump
     /// (`JUMP_BACKWARD`) checks the eval breaker after each pass (3.12+).
     fn exec_repeat(&mut self, count: u64, body: &[Step]) -> PyResult<()> {
+        self.range_call();
         for _ in 0..count {
             for s in body {
-        self.range_call();
                 self.exec(s)?;
             }
             // The loop's backward jump checks the eval breaker (3.12+).
@@ -140,8 +142,6 @@ impl Machine<'_> {
         Err(exc("RuntimeError", ""))
     }
 
-    // ----------------------------------------------------------------- creating objects
-
     /// `range(n)` (2.7 `xrange(n)`), the call a `repeat:` or `random_edges:` loop starts with:
     /// on 2.7–3.8 its argument tuple ([`Profile::range_args_tuple`](super::profile::Profile::range_args_tuple)),
     /// released when the call returns, through `tupledealloc`'s trashcan
@@ -153,6 +153,8 @@ impl Machine<'_> {
         }
         self.eval_breaker();
     }
+
+    // ----------------------------------------------------------------- creating objects
 
     /// `x = C()`: `type_call` → `PyType_GenericAlloc` ([`Machine::new_instance`]); the
     /// `CALL` checks the eval breaker when `C()` returns (3.12+), then `STORE_NAME`.
@@ -314,9 +316,9 @@ impl Machine<'_> {
         let n = self.length(l);
         self.decref(l);
         let n = n?;
+        self.range_call();
         let mut x = seed;
         for i in 0..n {
-        self.range_call();
             for a in attrs {
                 x = crate::util::lcg::next(x);
                 let j = crate::util::lcg::index(x, n as u64) as usize;

@@ -53,7 +53,7 @@
 //!   without a call; `weakref.ref(x)` is recognised as new through `x.__weakref__`.
 
 pub use crate::scenario::tuple_is_new;
-use crate::scenario::{ClassDef, Scenario, Step, Stmt, Target, Value};
+use crate::scenario::{ClassDef, Query, Scenario, Step, Stmt, Target, Value};
 use crate::trace::text;
 use crate::util::lcg;
 use std::fmt::Write as _;
@@ -246,6 +246,7 @@ fn makes_a_call(s: &Stmt) -> bool {
             | Stmt::SetThreshold(_)
             | Stmt::Freeze
             | Stmt::Unfreeze
+            | Stmt::Query(_)
     )
 }
 
@@ -297,9 +298,19 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         .iter()
         .any(|c| c.slots.as_ref().is_some_and(|s| s.is_empty()));
     let freeze = all_statements(sc).any(|s| matches!(s, Stmt::Freeze));
-    if !all_statements(sc).any(|s| matches!(s, Stmt::Enable | Stmt::Freeze | Stmt::Unfreeze)) {
+    if !all_statements(sc).any(|s| {
+        matches!(
+            s,
+            Stmt::Enable
+                | Stmt::Freeze
+                | Stmt::Unfreeze
+                | Stmt::Query(Query::IsTracked(_) | Query::FreezeCount)
+        )
+    }) {
         // With automatic collection off, objects that are reachable and older than the
-        // scenario's change nothing whether a collection looks at them or not.
+        // scenario's change nothing whether a collection looks at them or not. (Unless the
+        // scenario looks at tracking, or at the permanent generation: the constant tuples of
+        // its own code, made before the server's freeze, would stay tracked.)
         let _ = writeln!(out, "{FROZEN_OK}");
     }
     let flag = |on: bool, expr: &'static str| if on { expr } else { "False" };
@@ -352,11 +363,65 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         "for _i in _range({}):\n    _pool_append(_iter(()))",
         pool_size(sc)
     );
+    if cx.stats {
+        // gc.get_stats(): its result while it is read, the text read from it, and the
+        // statistics at the end of start-up (collections, collected, uncollectable, per
+        // generation), which the scenario's are counted from.
+        out.push_str("_sl = [None, None]\n_sb = [0] * 9\n");
+    }
+    if cx.freeze_count {
+        // gc.get_freeze_count(): the count read; whether the scenario's last gc.freeze() or
+        // gc.unfreeze() was a freeze; then how many objects it froze that are not the
+        // scenario's (what start-up left, less the pool, and the observations' kept objects);
+        // a loop index.
+        out.push_str("_fz = [0, 0, 0, 0]\n");
+    }
     out.push_str(START);
-    if freeze {
+    if freeze || cx.freeze_count {
         // 3.12 freezes 375 tuples of its own at start-up: only more than that means that the
         // scenario froze something (and the observations need the deep walk).
         out.push_str("_FROZEN0 = gc.get_freeze_count()\n");
+    }
+    if cx.freeze_count && freeze {
+        // What a gc.freeze() of the scenario freezes besides the scenario's objects: every
+        // tracked object start-up left (the pool's included: those it frees later are
+        // subtracted then), on top of what was frozen already; and the objects observations
+        // keep from now on (the warm-up's are start-up's). A full collection untracks a tuple
+        // whose items are all untracked, so nested tuples lose their tracking one level per
+        // collection: collect until one untracks nothing, so that the scenario's collections
+        // cannot untrack any of what start-up left.
+        let _ = writeln!(
+            out,
+            "_G0 = _len(gc.get_objects())\n\
+             gc.collect()\n\
+             while _G0 != _len(gc.get_objects()):\n    \
+             _G0 = _len(gc.get_objects())\n    \
+             gc.collect()\n\
+             _FZ0 = _FROZEN0 + _G0 - {}\n\
+             _KEPT0 = _len(_kept)",
+            pool_size(sc)
+        );
+    }
+    if cx.stats {
+        out.push_str("_sl[0] = gc.get_stats()\n");
+        for (r, key) in text::STATS_KEYS.iter().enumerate() {
+            for g in 0..3 {
+                // The gc.collect() below is one more collection of generation 2.
+                let plus = if r == 0 && g == 2 { " + 1" } else { "" };
+                let _ = writeln!(
+                    out,
+                    "_sb[{}] = _sl[0][{g}][{}]{plus}",
+                    3 * r + g,
+                    py_str(key)
+                );
+            }
+        }
+        out.push_str("_sl[0] = None\n");
+    }
+    if cx.stats || (cx.freeze_count && freeze) {
+        // The lines above allocated (a list, dicts): back to the state START left (counts,
+        // free lists; nothing new survives, so the oldest generation is the same).
+        out.push_str("gc.collect()\n");
     }
 }
 
@@ -385,6 +450,10 @@ struct Cx {
     del_enables: bool,
     /// Some statement runs `gc.enable()`.
     any_enable: bool,
+    /// Some statement is `gc.get_stats()`.
+    stats: bool,
+    /// Some statement is `gc.get_freeze_count()`.
+    freeze_count: bool,
 }
 
 impl Cx {
@@ -435,6 +504,8 @@ impl Cx {
             del_global_built,
             del_enables,
             any_enable: all_statements(sc).any(|s| matches!(s, Stmt::Enable)),
+            stats: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::Stats))),
+            freeze_count: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::FreezeCount))),
         }
     }
 }
@@ -621,6 +692,22 @@ impl<'a> Body<'a> {
                     self.lines.push("_observe()".to_string());
                 }
             }
+            Stmt::Query(q) => self.query(q),
+            Stmt::Freeze | Stmt::Unfreeze if self.cx.freeze_count => {
+                self.lines.push(canonical(s));
+                if matches!(s, Stmt::Freeze) {
+                    // What this froze that is not the scenario's: start-up's objects (the pool
+                    // as it is now) and the tracked objects observations kept since.
+                    self.lines.extend([
+                        "_fz[1] = 1; _fz[2] = _FZ0; _fz[3] = _KEPT0".to_string(),
+                        "while _fz[3] < _len(_kept):".to_string(),
+                        "    if gc.is_tracked(_kept[_fz[3]]): _fz[2] += 1".to_string(),
+                        "    _fz[3] += 1".to_string(),
+                    ]);
+                } else {
+                    self.lines.push("_fz[1] = 0".to_string());
+                }
+            }
             Stmt::Raise => {
                 // The frame ends here: reservations of local names die with it.
                 self.finish_del();
@@ -658,6 +745,73 @@ impl<'a> Body<'a> {
             Stmt::Enable if self.scope == Scope::Top => self.maybe_enabled = true,
             Stmt::Disable if self.scope == Scope::Top => self.maybe_enabled = self.cx.del_enables,
             _ => {}
+        }
+    }
+
+    /// A query: the call, and its value stored as an event, with no other call and no GC
+    /// allocation (see the module docs). Each value is as the scenario sees it: counted from
+    /// its start where start-up would show (`gc.get_stats()`, `gc.get_freeze_count()`).
+    fn query(&mut self, q: &Query) {
+        let call = q.to_string();
+        match q {
+            Query::Count | Query::Threshold => {
+                // The tuple is released by `%`, before the event is stored.
+                let prefix = match q {
+                    Query::Count => text::GET_COUNT,
+                    _ => text::GET_THRESHOLD,
+                };
+                self.lines.push(emit_line(&format!(
+                    "{} % {call}",
+                    py_str(&format!("{prefix}(%d, %d, %d)"))
+                )));
+            }
+            Query::IsTracked(n) | Query::IsFinalized(n) => {
+                let prefix = match q {
+                    Query::IsTracked(_) => text::IS_TRACKED,
+                    _ => text::IS_FINALIZED,
+                };
+                self.lines.push(emit_line(&format!(
+                    "{} + ({} if {call} else {})",
+                    py_str(&format!("{prefix}{}{}", ident(n), text::RETURNS)),
+                    py_str(text::TRUE),
+                    py_str(text::FALSE)
+                )));
+            }
+            Query::FreezeCount => {
+                // Frozen by the scenario's own gc.freeze(): all but what `_fz[2]` says froze
+                // of the rest, less the pool objects the observations freed since. Otherwise
+                // only what start-up froze can be frozen (3.12: immortal objects that a
+                // collection moves back after gc.unfreeze()), which is not the scenario's.
+                self.lines.push(format!("_fz[0] = {call}"));
+                self.lines.push(emit_line(&format!(
+                    "{} % (_fz[0] - _fz[2] - _len(_pool) if _fz[1] else (_fz[0] - _FROZEN0 if _fz[0] > _FROZEN0 else 0))",
+                    py_str(&format!("{}%d", text::GET_FREEZE_COUNT))
+                )));
+            }
+            Query::Stats => {
+                // The list is read, released (as the statement releases it), then the text
+                // becomes the event.
+                self.lines.push(format!("_sl[0] = {call}"));
+                let mut parts = vec![py_str(text::GET_STATS)];
+                for (r, key) in text::STATS_KEYS.iter().enumerate() {
+                    let sep = if r == 0 { "" } else { text::LIST_SEP };
+                    parts.push(py_str(&format!("{sep}{key} (")));
+                    for g in 0..3 {
+                        if g > 0 {
+                            parts.push(py_str(", "));
+                        }
+                        parts.push(format!(
+                            "'%d' % (_sl[0][{g}][{}] - _sb[{}])",
+                            py_str(key),
+                            3 * r + g
+                        ));
+                    }
+                    parts.push(py_str(")"));
+                }
+                self.lines.push(format!("_sl[1] = {}", parts.join(" + ")));
+                self.lines.push("_sl[0] = None".to_string());
+                self.lines.push(emit_line("_sl[1]"));
+            }
         }
     }
 
@@ -950,6 +1104,7 @@ pub fn canonical(s: &Stmt) -> String {
             format!("global {}", v.join(", "))
         }
         Stmt::Raise => "raise RuntimeError()".to_string(),
+        Stmt::Query(q) => q.to_string(),
     }
 }
 
