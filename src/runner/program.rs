@@ -127,6 +127,7 @@ pub fn translate(scenario: &Scenario) -> String {
     lines.push(emit_line(&py_str(text::END)));
     let mut end = Body::new(&cx, Scope::Top);
     end.pending = body.pending;
+    end.pending_dicts = body.pending_dicts;
     end.bind_pending();
     lines.extend(end.lines);
     lines.push("_observe()".to_string());
@@ -450,6 +451,11 @@ struct Cx {
     del_enables: bool,
     /// Some statement runs `gc.enable()`.
     any_enable: bool,
+    /// The program may both enable automatic collection (then `_QUIET` on 3.12+) and store
+    /// to instances whose `__dict__` is a real dict on 3.13 (`__slots__` with `__dict__`):
+    /// there `_own_dict` (a generator resume, so an eval-breaker check) may not run between
+    /// statements, and runs at the next binding point instead (top level only).
+    quiet_dicts: bool,
     /// Some statement is `gc.get_stats()`.
     stats: bool,
     /// Some statement is `gc.get_freeze_count()`.
@@ -504,6 +510,8 @@ impl Cx {
             del_global_built,
             del_enables,
             any_enable: all_statements(sc).any(|s| matches!(s, Stmt::Enable)),
+            quiet_dicts: all_statements(sc).any(|s| matches!(s, Stmt::Enable))
+                && sc.classes.iter().any(|c| c.slots.is_some() && c.has_dict()),
             stats: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::Stats))),
             freeze_count: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::FreezeCount))),
         }
@@ -525,6 +533,9 @@ struct Body<'a> {
     lines: Vec<String>,
     /// Names whose object may hold a reservation (in order).
     pending: Vec<String>,
+    /// The names and attributes of stores to instances while `_QUIET` kept `_own_dict` from
+    /// running ([`Cx::quiet_dicts`]; top level only), in order.
+    pending_dicts: Vec<(String, String)>,
     /// Whether automatic collection may be enabled here (then, on 3.12+, labels of objects
     /// built without a call are bound only after the next statement that makes a call).
     maybe_enabled: bool,
@@ -545,6 +556,7 @@ impl<'a> Body<'a> {
             scope,
             lines: Vec::new(),
             pending,
+            pending_dicts: Vec::new(),
             maybe_enabled,
         }
     }
@@ -581,9 +593,25 @@ impl<'a> Body<'a> {
         if self.scope == Scope::Top {
             self.pending = self.cx.del_global_built.clone();
         }
+        for (n, a) in std::mem::take(&mut self.pending_dicts) {
+            let slot = if self.cx.value_slots.contains(&a) {
+                format!(" and _id({n}.__class__) not in _slots_{a}")
+            } else {
+                String::new()
+            };
+            self.lines.push(format!(
+                "if _QUIET and {} in _globals(){slot}: _own_dict({n})",
+                py_str(&n)
+            ));
+        }
     }
 
     fn stmt(&mut self, s: &Stmt) {
+        if let Some(n) = rebound_name(s) {
+            // Its object may no longer be the one stored to (and reading a new instance's
+            // __dict__ would create one): that dict keeps whatever label its address had.
+            self.pending_dicts.retain(|(m, _)| m != n);
+        }
         let built = built_without_call(s);
         if let Some(n) = rebound_name(s)
             && self.is_pending(n)
@@ -617,7 +645,8 @@ impl<'a> Body<'a> {
                     // __dict__ (2.7-3.10). A finalizer run by the store may have shortened the
                     // list: then the scenario itself raises at its next subscript, not here.
                     let o = format!("{}[_ei]", ident(list));
-                    let guard = format!("_OWN_DICTS and _ei < _len({})", ident(list));
+                    let quiet = if cx.quiet_dicts { " and not _QUIET" } else { "" };
+                    let guard = format!("_OWN_DICTS{quiet} and _ei < _len({})", ident(list));
                     if !cx.dict_classes {
                         Vec::new()
                     } else if cx.value_slots.iter().any(|v| v == a) {
@@ -636,15 +665,28 @@ impl<'a> Body<'a> {
                 // The store may have created the instance's __dict__ (2.7-3.10), unless `attr`
                 // is a slot of the object's class (then reading __dict__ would create one).
                 self.lines.push(canonical(s));
+                let quiet = if self.cx.quiet_dicts {
+                    if let (Scope::Top, Target::Name(n)) = (self.scope, obj) {
+                        let p = (n.clone(), attr.clone());
+                        if !self.pending_dicts.contains(&p) {
+                            self.pending_dicts.push(p);
+                        }
+                    }
+                    " and not _QUIET"
+                } else {
+                    ""
+                };
                 if self.cx.value_slots.iter().any(|v| v == attr) {
                     self.lines.push(format!(
-                        "if _OWN_DICTS and _id({o}.__class__) not in _slots_{a}: _own_dict({o})",
+                        "if _OWN_DICTS{quiet} and _id({o}.__class__) not in _slots_{a}: _own_dict({o})",
                         o = target(obj),
                         a = ident(attr)
                     ));
                 } else {
-                    self.lines
-                        .push(format!("if _OWN_DICTS: _own_dict({})", target(obj)));
+                    self.lines.push(format!(
+                        "if _OWN_DICTS{quiet}: _own_dict({})",
+                        target(obj)
+                    ));
                 }
             }
             Stmt::WeakRef {
