@@ -716,7 +716,7 @@ mod tests {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
         assert_eq!(
-            h, 5068403159974236558,
+            h, 11127451597801987908,
             "fingerprint of seed 1 (first 20 scenarios)"
         );
     }
@@ -734,7 +734,8 @@ mod tests {
         };
         let r = c.run(&|_| {});
         assert!(r.invalid.is_empty() && r.findings.is_empty() && r.drift == 0);
-        assert!(r.checks >= 20 * 8, "{}", r.checks);
+        // Every scenario is checked on all nine versions, or on the 3.7+ or 3.9+ ones.
+        assert!(r.checks >= 20 * 7, "{}", r.checks);
         let text = summary(&c, &r, &[], Duration::from_secs(1));
         assert!(text.contains("20 scenarios (seed 9)"), "{text}");
         assert!(text.contains("model invariant violations: 0"), "{text}");
@@ -780,7 +781,7 @@ mod tests {
                 }
             }
         }
-        assert!(checks > 1700, "{checks}");
+        assert!(checks > 1600, "{checks}");
         assert!(
             failures.is_empty(),
             "{} of {checks} checks failed:\n{}",
