@@ -70,8 +70,10 @@ pub struct FreeLists {
     pub lists: usize,
     pub dicts: usize,
     pub tuples: HashMap<usize, usize>,
-    /// Bound method objects (`PyMethod` free list, 2.7/3.6 `x.append`, `__del__` lookup).
+    /// Bound method objects (`PyMethod` free list: 2.7/3.6 `__del__` lookup).
     pub methods: usize,
+    /// Builtin methods bound to their object (`PyCFunction` free list: 2.7/3.6 `x.append`).
+    pub builtin_methods: usize,
 }
 
 /// A short-lived object CPython creates around a call.
@@ -79,8 +81,11 @@ pub struct FreeLists {
 pub enum Temp {
     /// An argument tuple of this size (`METH_VARARGS`, type calls, 2.7 method calls).
     Tuple(usize),
-    /// A bound method object.
+    /// A bound method object (`PyMethod_New`: a Python function bound to an instance).
     Method,
+    /// A builtin method bound to its object (`PyCFunction_NewEx` with `self`, as
+    /// `LOAD_ATTR` makes for `x.append`).
+    BuiltinMethod,
 }
 
 /// `NUM_GENERATIONS`: three generations in every modelled version (`Modules/gcmodule.c` 2.7,
@@ -90,9 +95,13 @@ pub const NUM_GENERATIONS: usize = 3;
 
 /// `PyMethod_MAXFREELIST` (`Objects/classobject.c`, 256 in 2.7–3.8; the bound-method free list
 /// is gone in 3.9): bound method objects kept for reuse. The model creates bound methods only
-/// where [`Profile::bound_method_calls`] says so (2.7, 3.6), with this one free list (2.7–3.8
-/// also keep a separate free list of builtin-method `PyCFunction` objects, not modelled).
+/// where [`Profile::bound_method_calls`] says so (2.7, 3.6).
 pub const METHOD_MAXFREELIST: usize = 256;
+
+/// `PyCFunction_MAXFREELIST` (`Objects/methodobject.c`, 256 in 2.7–3.8): builtin-method
+/// objects kept for reuse, a free list apart from the bound methods' (`x.append` on 2.7 and
+/// 3.6 takes from this one, a `__del__` lookup from the other).
+pub const CFUNCTION_MAXFREELIST: usize = 256;
 
 /// `PyList_MAXFREELIST`: emptied list objects kept for reuse, 80 in every modelled version
 /// (`Objects/listobject.c` 2.7–3.9; `Include/internal/pycore_interp.h` 3.10;
@@ -347,6 +356,7 @@ impl<'s> Machine<'s> {
                 return;
             }
             Temp::Method => &mut self.freelists.methods,
+            Temp::BuiltinMethod => &mut self.freelists.builtin_methods,
         };
         if *slot > 0 {
             *slot -= 1;
@@ -368,6 +378,7 @@ impl<'s> Machine<'s> {
                 return;
             }
             Temp::Method => (&mut self.freelists.methods, METHOD_MAXFREELIST),
+            Temp::BuiltinMethod => (&mut self.freelists.builtin_methods, CFUNCTION_MAXFREELIST),
         };
         if *slot < max {
             *slot += 1;

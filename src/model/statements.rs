@@ -381,7 +381,7 @@ impl Machine<'_> {
         Ok(())
     }
 
-    /// `l.append(v)` (`list_append`): ≤3.6 `LOAD_ATTR` makes a bound method object first (no
+    /// `l.append(v)` (`list_append`): ≤3.6 `LOAD_ATTR` makes a builtin-method object first (no
     /// `LOAD_METHOD`, [`Profile::bound_method_calls`](super::profile::Profile::bound_method_calls)); the call checks the eval breaker when it
     /// returns (3.12+).
     fn exec_append(&mut self, obj: &str, value: &Value) -> PyResult<()> {
@@ -390,14 +390,14 @@ impl Machine<'_> {
         let l = self.expect_kind(l, "list")?;
         if self.p.bound_method_calls {
             // LOAD_ATTR makes a bound method (no LOAD_METHOD before 3.7).
-            self.temp_alloc(Temp::Method);
+            self.temp_alloc(Temp::BuiltinMethod);
         }
         self.incref(v);
         if let Kind::List(items) = self.heap.kind_mut(l) {
             items.push(v);
         }
         if self.p.bound_method_calls {
-            self.temp_free(Temp::Method);
+            self.temp_free(Temp::BuiltinMethod);
         }
         self.eval_breaker();
         Ok(())
