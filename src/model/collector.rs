@@ -563,10 +563,12 @@ impl Machine<'_> {
             // clear_freelists (`_PyGC_ClearAllFreeLists` 3.12+): every object on them is freed
             // through `PyObject_GC_Del`, which lowers count0 (never below 0).
             let fl = &mut self.freelists;
-            let mut freed = fl.tuples.values().sum::<usize>() + fl.methods + fl.builtin_methods;
+            let mut freed =
+                fl.tuples.values().sum::<usize>() + fl.methods + fl.builtin_methods + fl.frames;
             fl.tuples.clear();
             fl.methods = 0;
             fl.builtin_methods = 0;
+            fl.frames = 0;
             if self.p.full_gc_clears_container_freelists {
                 freed += fl.lists + fl.dicts;
                 fl.lists = 0;

@@ -74,6 +74,8 @@ pub struct FreeLists {
     pub methods: usize,
     /// Builtin methods bound to their object (`PyCFunction` free list: 2.7/3.6 `x.append`).
     pub builtin_methods: usize,
+    /// Frame objects (≤3.10 `free_list` in `Objects/frameobject.c`).
+    pub frames: usize,
 }
 
 /// A short-lived object CPython creates around a call.
@@ -174,8 +176,8 @@ pub struct Machine<'s> {
     /// `observe`'s marks per id, and the stamp of the latest observation.
     pub(super) obs_mark: Vec<u32>,
     pub(super) obs_epoch: u32,
-    /// Code objects that already have a cached ("zombie") frame, ≤3.10: `__del__` of a class
-    /// (by class index), or the callback (`usize::MAX`).
+    /// Code objects that have a cached ("zombie") frame now, ≤3.10: `__del__` of a class (by
+    /// class index), or the callback (`usize::MAX`); a running call holds it.
     pub(super) zombie_frames: HashSet<usize>,
     /// The next collection is an automatic one (for the journal).
     pub(super) auto_collect: bool,
