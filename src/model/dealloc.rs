@@ -257,8 +257,10 @@ impl Machine<'_> {
     }
 
     /// `PyObject_ClearWeakRefs`: clear every weakref to `id`, then call the callbacks in list
-    /// order (a lone weakref is handled directly; several are first collected in a tuple that
-    /// holds them until all callbacks have run).
+    /// order. "Remove the callback-less basic and proxy references" first (the head of the
+    /// list: up to two on ≤3.12, every basic ref or proxy on 3.13; a scenario object has at most
+    /// one, its basic ref); of the others, a lone weakref is handled directly, several are first
+    /// collected in a tuple that holds them until all callbacks have run.
     pub(super) fn clear_weakrefs(&mut self, id: Id) {
         let list = self.heap.take_weakrefs(id);
         if list.is_empty() {
@@ -275,8 +277,13 @@ impl Machine<'_> {
             };
             calls.push((*w, cb));
         }
+        let basic = calls.iter().take(2).take_while(|(_, cb)| !cb).count();
+        calls.drain(..basic);
+        if calls.is_empty() {
+            return;
+        }
         let referent = self.journal.is_some().then(|| self.label(id));
-        if list.len() == 1 {
+        if calls.len() == 1 {
             let (w, cb) = calls[0];
             if cb {
                 self.callback_referent = referent;
