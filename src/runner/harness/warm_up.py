@@ -14,10 +14,6 @@ _spare_append(gc.get_count())
 _spare_append(gc.get_count())
 _spare_append(gc.get_count())
 _spare1_append((_evn[0],))
-# The observations' spare tuples (two 3-tuples, one 1-tuple).
-_spare_append(gc.get_count())
-_spare_append(gc.get_count())
-_spare1_append((_ev,))
 _count['_prime'] = 0
 _prime = _started(_labeller('_prime'))
 _prime([])
