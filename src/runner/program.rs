@@ -645,7 +645,11 @@ impl<'a> Body<'a> {
                     // __dict__ (2.7-3.10). A finalizer run by the store may have shortened the
                     // list: then the scenario itself raises at its next subscript, not here.
                     let o = format!("{}[_ei]", ident(list));
-                    let quiet = if cx.quiet_dicts { " and not _QUIET" } else { "" };
+                    let quiet = if cx.quiet_dicts {
+                        " and not _QUIET"
+                    } else {
+                        ""
+                    };
                     let guard = format!("_OWN_DICTS{quiet} and _ei < _len({})", ident(list));
                     if !cx.dict_classes {
                         Vec::new()
@@ -683,10 +687,8 @@ impl<'a> Body<'a> {
                         a = ident(attr)
                     ));
                 } else {
-                    self.lines.push(format!(
-                        "if _OWN_DICTS{quiet}: _own_dict({})",
-                        target(obj)
-                    ));
+                    self.lines
+                        .push(format!("if _OWN_DICTS{quiet}: _own_dict({})", target(obj)));
                 }
             }
             Stmt::WeakRef {
@@ -739,12 +741,18 @@ impl<'a> Body<'a> {
                 self.lines.push(canonical(s));
                 if matches!(s, Stmt::Freeze) {
                     // What this froze that is not the scenario's: start-up's objects (the pool
-                    // as it is now) and the tracked objects observations kept since.
+                    // as it is now), the tracked objects observations kept since, and their
+                    // spare tuples that no collection has untracked yet.
                     self.lines.extend([
                         "_fz[1] = 1; _fz[2] = _FZ0; _fz[3] = _KEPT0".to_string(),
                         "while _fz[3] < _len(_kept):".to_string(),
                         "    if gc.is_tracked(_kept[_fz[3]]): _fz[2] += 1".to_string(),
                         "    _fz[3] += 1".to_string(),
+                        "_fz[3] = 0".to_string(),
+                        "while _fz[3] < _len(_spare):".to_string(),
+                        "    if gc.is_tracked(_spare[_fz[3]]): _fz[2] += 1".to_string(),
+                        "    _fz[3] += 1".to_string(),
+                        "if gc.is_tracked(_spare1[0]): _fz[2] += 1".to_string(),
                     ]);
                 } else {
                     self.lines.push("_fz[1] = 0".to_string());
