@@ -472,6 +472,10 @@ fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
             }
             Ok(Stmt::NewTuple { target, items })
         }
+        Some(Tok::Ident(s)) if s == "gc" && p.peek_at(1) == Some(&Tok::Punct('.')) => Err(err(
+            p.offset(),
+            "a `gc` call is a statement of its own (the trace records its value): write it as a step, not on the right of `=`",
+        )),
         Some(Tok::Ident(s)) if s == "weakref" => {
             p.i += 1;
             p.expect_punct('.')?;
