@@ -216,6 +216,14 @@ pub fn trace_category(python: &Trace, model: &Trace) -> Option<String> {
                     "callback calls"
                 }
             }
+            Some(
+                e @ (Event::GetCount(_)
+                | Event::GetThreshold(_)
+                | Event::IsTracked { .. }
+                | Event::IsFinalized { .. }
+                | Event::GetFreezeCount(_)
+                | Event::GetStats(_)),
+            ) => return Some(format!("{} value", e.kind().name())),
             _ => "other events",
         }
         .to_string(),
@@ -757,6 +765,14 @@ mod tests {
         assert_eq!(
             trace_category(&p, &t("__del__ a\ngc.collect() -> 4\nend\n")).unwrap(),
             "CPython has __del__ where the model has gc.collect()"
+        );
+        assert_eq!(
+            trace_category(
+                &t("gc.get_count() -> (1, 0, 0)\n"),
+                &t("gc.get_count() -> (2, 0, 0)\n")
+            )
+            .unwrap(),
+            "gc.get_count() value"
         );
     }
 

@@ -1492,6 +1492,69 @@ steps:
     }
 
     #[test]
+    fn queries_store_their_value_without_another_call() {
+        let s = sc(r#"
+versions: ["3.9+"]
+classes:
+  A: {}
+steps:
+  - a = A()
+  - gc.get_count()
+  - gc.get_threshold()
+  - gc.is_tracked(a)
+  - gc.is_finalized(a)
+  - gc.get_stats()
+  - gc.freeze()
+  - gc.get_freeze_count()
+  - gc.unfreeze()
+"#);
+        let p = translate(&s);
+        let steps = steps_of(&p);
+        assert_eq!(
+            steps[2..6],
+            [
+                "_ev[_evn[0]] = 'gc.get_count() -> (%d, %d, %d)' % gc.get_count(); _evn[0] += 1",
+                "_ev[_evn[0]] = 'gc.get_threshold() -> (%d, %d, %d)' % gc.get_threshold(); _evn[0] += 1",
+                "_ev[_evn[0]] = 'gc.is_tracked(a) -> ' + ('True' if gc.is_tracked(a) else 'False'); _evn[0] += 1",
+                "_ev[_evn[0]] = 'gc.is_finalized(a) -> ' + ('True' if gc.is_finalized(a) else 'False'); _evn[0] += 1",
+            ]
+        );
+        // get_stats: read, released, then stored; counted from the start-up baseline.
+        assert_eq!(steps[6], "_sl[0] = gc.get_stats()");
+        assert!(steps[7].starts_with("_sl[1] = 'gc.get_stats() -> ' + 'collections (' + '%d' % (_sl[0][0]['collections'] - _sb[0])"), "{}", steps[7]);
+        assert_eq!(
+            steps[8..10],
+            ["_sl[0] = None", "_ev[_evn[0]] = _sl[1]; _evn[0] += 1"]
+        );
+        // The freeze marks what it froze of the harness; unfreeze clears the mark.
+        assert_eq!(steps[10], "gc.freeze()");
+        assert_eq!(steps[11], "_fz[1] = 1; _fz[2] = _FZ0; _fz[3] = _KEPT0");
+        assert!(steps.contains(&"_fz[0] = gc.get_freeze_count()".to_string()));
+        assert_eq!(steps[steps.len() - 2..], ["gc.unfreeze()", "_fz[1] = 0"]);
+        let start = section(&p, "# ---- start", "# ---- steps");
+        assert!(!start.contains(FROZEN_OK));
+        for line in [
+            "_sl = [None, None]\n_sb = [0] * 9\n_fz = [0, 0, 0, 0]\n",
+            "_FROZEN0 = gc.get_freeze_count()\n",
+            "_sb[2] = _sl[0][2]['collections'] + 1\n",
+            "_FZ0 = _FROZEN0 + _G0 - 32\n_KEPT0 = _len(_kept)\n",
+        ] {
+            assert!(start.contains(line), "{line}");
+        }
+        assert!(
+            start.trim_end().ends_with("_sl[0] = None\ngc.collect()"),
+            "{start}"
+        );
+        // Only looking at tracking or the permanent generation keeps the fork server from
+        // freezing what the program inherits.
+        let plain = sc("steps:\n  - gc.get_count()\n  - gc.get_threshold()\n");
+        assert!(translate(&plain).contains(FROZEN_OK));
+        let tracked = sc("steps:\n  - x = []\n  - gc.is_tracked(x)\n");
+        assert!(!translate(&tracked).contains(FROZEN_OK));
+        assert!(!translate(&tracked).contains("_sl = "));
+    }
+
+    #[test]
     fn stores_that_may_create_an_instance_dict_unlabel_it() {
         let s = sc(r#"
 classes:
