@@ -571,6 +571,7 @@ impl Gen<'_> {
         let w = |ok: bool, w: u32| if ok { w } else { 0 };
         let auto = self.flavor == Flavor::Automatic;
         let names: Vec<String> = self.names.keys().cloned().collect();
+        let finalized_ok = !names.is_empty() && self.since >= Version::V3_9;
         let weights = [
             20,                           // 0 new instance
             w(!settable.is_empty(), 28),  // 1 set attribute
@@ -597,7 +598,7 @@ impl Gen<'_> {
             4,                            // 22 gc.get_count()
             1,                            // 23 gc.get_threshold()
             w(!names.is_empty(), 3),      // 24 gc.is_tracked(x)
-            w(!names.is_empty() && self.since >= Version::V3_9, 2), // 25 gc.is_finalized(x)
+            w(finalized_ok, 2),           // 25 gc.is_finalized(x)
             w(self.freeze_ok, 2),         // 26 gc.get_freeze_count()
             w(self.freeze_ok, 2),         // 27 gc.get_stats()
             w(auto, 2),                   // 28 gc.set_threshold(...)

@@ -633,7 +633,10 @@ fn may_enable(s: &Scenario) -> bool {
             _ => false,
         })
     }
-    walk(&s.steps) || s.classes.iter().any(|c| walk(c.del.as_deref().unwrap_or(&[])))
+    walk(&s.steps)
+        || s.classes
+            .iter()
+            .any(|c| walk(c.del.as_deref().unwrap_or(&[])))
 }
 
 /// Where the harness is not neutral, for each scenario under each installed interpreter it
@@ -871,7 +874,10 @@ fn generated_neutrality() -> Outcome {
         let dir = crate::common::temp_path("neutrality");
         std::fs::create_dir_all(&dir).unwrap();
         for (s, d) in scenarios.iter().zip(&drafts) {
-            if failures.iter().any(|f| f.starts_with(&format!("{} ", s.id))) {
+            if failures
+                .iter()
+                .any(|f| f.starts_with(&format!("{} ", s.id)))
+            {
                 let name = s.id.rsplit('/').next().unwrap();
                 std::fs::write(dir.join(format!("{name}.yaml")), d.to_yaml("")).unwrap();
             }
