@@ -9,9 +9,15 @@
 //! top level never indexes), rebind the one global `saved` (which the top level never reads),
 //! raise, or call `gc.collect()`.
 //!
+//! Some scenarios apply to 3.7+ (they may freeze, and observe the freeze count and the
+//! statistics) or 3.9+ (also `gc.is_finalized`); every scenario may observe counts, thresholds
+//! and tracking, at the top level and in finalizers. [`Flavor::Automatic`] scenarios run with
+//! automatic collection on and low thresholds.
+//!
 //! The output is YAML text, loaded through the real validator by the caller.
 
 use super::rng::Rng;
+use crate::version::Version;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -164,8 +170,28 @@ pub const KEEP: &str = "keep";
 /// The global finalizers store into (`global saved` + `saved = self`).
 pub const SAVED: &str = "saved";
 
+/// What kind of scenarios [`generate_with`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flavor {
+    /// Automatic collection off, as every scenario starts: collections run where a statement
+    /// asks for one (what `gcconform fuzz` generates).
+    #[default]
+    Explicit,
+    /// Automatic collection on from the first statement, under low thresholds (0 and 1
+    /// among them), sometimes changed, switched off and on again: collections run wherever an
+    /// allocation crosses a threshold. Finalizers do not raise: printing the ignored exception
+    /// allocates objects of CPython's own the first time (how many depends on the locale, and
+    /// on 3.12 on the program's text), which would move automatic collections.
+    Automatic,
+}
+
 struct Gen<'r> {
     rng: &'r mut Rng,
+    /// The oldest version the scenario applies to.
+    since: Version,
+    flavor: Flavor,
+    /// Automatic collection is on.
+    enabled: bool,
     classes: Vec<GClass>,
     objs: Vec<AObj>,
     names: BTreeMap<String, AVal>,
@@ -177,10 +203,20 @@ struct Gen<'r> {
     uses_saved: bool,
 }
 
-/// Generate one draft scenario from `rng`.
+/// Generate one draft scenario from `rng` ([`Flavor::Explicit`]).
 pub fn generate(rng: &mut Rng) -> Draft {
-    let freeze_ok = rng.chance(10);
-    let classes = gen_classes(rng);
+    generate_with(rng, Flavor::Explicit)
+}
+
+/// Generate one draft scenario of this flavour from `rng`.
+pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
+    let since = match rng.weighted(&[80, 8, 12]) {
+        0 => Version::V2_7,
+        1 => Version::V3_7,
+        _ => Version::V3_9,
+    };
+    let freeze_ok = since >= Version::V3_7;
+    let classes = gen_classes(rng, since, flavor == Flavor::Explicit);
     let uses_keep = classes
         .iter()
         .flat_map(|c| c.del.iter().flatten())
@@ -191,6 +227,9 @@ pub fn generate(rng: &mut Rng) -> Draft {
         .any(|s| s.starts_with("global "));
     let mut g = Gen {
         rng,
+        since,
+        flavor,
+        enabled: false,
         classes,
         objs: Vec::new(),
         names: BTreeMap::new(),
@@ -203,6 +242,11 @@ pub fn generate(rng: &mut Rng) -> Draft {
     };
     if uses_keep {
         g.new_list_named(KEEP, Vec::new());
+    }
+    if flavor == Flavor::Automatic {
+        g.set_threshold();
+        g.emit("gc.enable()".to_string());
+        g.enabled = true;
     }
     // A few instances first, so that the statements after them have something to link.
     for _ in 0..g.rng.range(1, 3) {
@@ -242,8 +286,8 @@ pub fn generate(rng: &mut Rng) -> Draft {
         g.collect();
     }
     Draft {
-        versions: if freeze_ok {
-            vec!["3.7+".to_string()]
+        versions: if since > Version::V2_7 {
+            vec![format!("{since}+")]
         } else {
             Vec::new()
         },
@@ -260,7 +304,7 @@ pub fn generate(rng: &mut Rng) -> Draft {
     }
 }
 
-fn gen_classes(rng: &mut Rng) -> Vec<GClass> {
+fn gen_classes(rng: &mut Rng, since: Version, raise_ok: bool) -> Vec<GClass> {
     let n = rng.range(1, 4);
     let mut out = Vec::new();
     for name in CLASS_NAMES.iter().take(n) {
@@ -293,7 +337,9 @@ fn gen_classes(rng: &mut Rng) -> Vec<GClass> {
                 .cloned()
                 .collect()
         };
-        let del = rng.chance(55).then(|| gen_del_body(rng, &attrs));
+        let del = rng
+            .chance(55)
+            .then(|| gen_del_body(rng, &attrs, since, raise_ok));
         out.push(GClass {
             name: name.to_string(),
             del,
@@ -307,12 +353,17 @@ fn gen_classes(rng: &mut Rng) -> Vec<GClass> {
 
 /// A `__del__` body: one to three behaviours, in random order, a `raise` always last (so that
 /// what follows it is sometimes skipped).
-fn gen_del_body(rng: &mut Rng, attrs: &[String]) -> Vec<String> {
+fn gen_del_body(rng: &mut Rng, attrs: &[String], since: Version, raise_ok: bool) -> Vec<String> {
     let mut body: Vec<Vec<String>> = Vec::new();
     let k = rng.range(1, 3);
     let mut raise = false;
     for _ in 0..k {
-        match rng.weighted(&[3, 3, 3, 4, 2, 1]) {
+        match rng.weighted(&[3, 3, 3, 4, 2, 1, 2]) {
+            6 => body.push(vec![match rng.below(3) {
+                0 => "gc.get_count()".into(),
+                1 if since >= Version::V3_9 => "gc.is_finalized(self)".into(),
+                _ => "gc.is_tracked(self)".into(),
+            }]),
             0 => body.push(vec!["pass".into()]),
             1 => body.push(vec![format!("global {SAVED}"), format!("{SAVED} = self")]),
             2 => body.push(vec![format!("{KEEP}.append(self)")]),
@@ -321,7 +372,7 @@ fn gen_del_body(rng: &mut Rng, attrs: &[String]) -> Vec<String> {
                 let v = if rng.chance(80) { "None" } else { "1" };
                 body.push(vec![format!("self.{a} = {v}")]);
             }
-            4 => raise = true,
+            4 => raise = raise_ok,
             5 => body.push(vec!["gc.collect()".into()]),
             _ => body.push(vec!["pass".into()]),
         }
@@ -437,6 +488,20 @@ impl Gen<'_> {
         self.bind(&name, AVal::Obj(o));
     }
 
+    /// `gc.set_threshold(...)`: low thresholds mostly (0 turns automatic collection off, 1
+    /// collects at almost every allocation), sometimes the defaults.
+    fn set_threshold(&mut self) {
+        let t0 = *self.rng.pick(&[0i64, 1, 1, 2, 3, 5, 8, 700]);
+        let t1 = *self.rng.pick(&[0i64, 1, 2, 3, 10]);
+        let t2 = *self.rng.pick(&[0i64, 1, 2, 10]);
+        let s = match self.rng.below(3) {
+            0 => format!("gc.set_threshold({t0})"),
+            1 => format!("gc.set_threshold({t0}, {t1})"),
+            _ => format!("gc.set_threshold({t0}, {t1}, {t2})"),
+        };
+        self.emit(s);
+    }
+
     fn collect(&mut self) {
         let s = match self.rng.weighted(&[5, 2, 2, 2]) {
             0 => "gc.collect()".to_string(),
@@ -504,6 +569,9 @@ impl Gen<'_> {
             .cloned()
             .collect();
         let w = |ok: bool, w: u32| if ok { w } else { 0 };
+        let auto = self.flavor == Flavor::Automatic;
+        let names: Vec<String> = self.names.keys().cloned().collect();
+        let finalized_ok = !names.is_empty() && self.since >= Version::V3_9;
         let weights = [
             20,                           // 0 new instance
             w(!settable.is_empty(), 28),  // 1 set attribute
@@ -527,8 +595,17 @@ impl Gen<'_> {
             1,                            // 19 gc.garbage = []
             w(!settable.is_empty(), 8),   // 20 a ring of instances
             w(!settable.is_empty(), 3),   // 21 random_edges: over a new list of instances
+            4,                            // 22 gc.get_count()
+            1,                            // 23 gc.get_threshold()
+            w(!names.is_empty(), 3),      // 24 gc.is_tracked(x)
+            w(finalized_ok, 2),           // 25 gc.is_finalized(x)
+            w(self.freeze_ok, 2),         // 26 gc.get_freeze_count()
+            w(self.freeze_ok, 2),         // 27 gc.get_stats()
+            w(auto, 2),                   // 28 gc.set_threshold(...)
+            w(auto, 2),                   // 29 gc.enable() / gc.disable()
         ];
-        match self.rng.weighted(&weights) {
+        let choice = self.rng.weighted(&weights);
+        match choice {
             0 => self.new_instance(),
             1 => {
                 let n = self.rng.pick(&settable).clone();
@@ -682,6 +759,28 @@ impl Gen<'_> {
             16 => self.emit(format!("{SAVED} = None")),
             17 => self.new_list_named(KEEP, Vec::new()),
             19 => self.emit("gc.garbage = []".to_string()),
+            22 => self.emit("gc.get_count()".to_string()),
+            23 => self.emit("gc.get_threshold()".to_string()),
+            24 | 25 => {
+                let n = self.rng.pick(&names).clone();
+                let f = if choice == 24 {
+                    "is_tracked"
+                } else {
+                    "is_finalized"
+                };
+                self.emit(format!("gc.{f}({n})"));
+            }
+            26 => self.emit("gc.get_freeze_count()".to_string()),
+            27 => self.emit("gc.get_stats()".to_string()),
+            28 => self.set_threshold(),
+            29 => {
+                self.enabled = !self.enabled;
+                self.emit(if self.enabled {
+                    "gc.enable()".to_string()
+                } else {
+                    "gc.disable()".to_string()
+                });
+            }
             21 => {
                 // A new list of instances whose classes all take the drawn attributes (the
                 // finalizers never shorten it or delete attributes), then random edges on it.

@@ -215,6 +215,14 @@ pub fn trace_category(python: &Trace, model: &Trace) -> Option<String> {
                     "callback calls"
                 }
             }
+            Some(
+                e @ (Event::GetCount(_)
+                | Event::GetThreshold(_)
+                | Event::IsTracked { .. }
+                | Event::IsFinalized { .. }
+                | Event::GetFreezeCount(_)
+                | Event::GetStats(_)),
+            ) => return Some(format!("{} value", e.kind().name())),
             _ => "other events",
         }
         .to_string(),
@@ -722,7 +730,7 @@ mod tests {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
         assert_eq!(
-            h, 5068403159974236558,
+            h, 11127451597801987908,
             "fingerprint of seed 1 (first 20 scenarios)"
         );
     }
@@ -740,7 +748,8 @@ mod tests {
         };
         let r = c.run(&|_| {});
         assert!(r.invalid.is_empty() && r.findings.is_empty() && r.drift == 0);
-        assert!(r.checks >= 20 * 8, "{}", r.checks);
+        // Every scenario is checked on all nine versions, or on the 3.7+ or 3.9+ ones.
+        assert!(r.checks >= 20 * 7, "{}", r.checks);
         let text = summary(&c, &r, &[], Duration::from_secs(1));
         assert!(text.contains("20 scenarios (seed 9)"), "{text}");
         assert!(text.contains("model invariant violations: 0"), "{text}");
@@ -762,6 +771,14 @@ mod tests {
         assert_eq!(
             trace_category(&p, &t("__del__ a\ngc.collect() -> 4\nend\n")).unwrap(),
             "CPython has __del__ where the model has gc.collect()"
+        );
+        assert_eq!(
+            trace_category(
+                &t("gc.get_count() -> (1, 0, 0)\n"),
+                &t("gc.get_count() -> (2, 0, 0)\n")
+            )
+            .unwrap(),
+            "gc.get_count() value"
         );
     }
 
@@ -786,7 +803,7 @@ mod tests {
                 }
             }
         }
-        assert!(checks > 1700, "{checks}");
+        assert!(checks > 1600, "{checks}");
         assert!(
             failures.is_empty(),
             "{} of {checks} checks failed:\n{}",

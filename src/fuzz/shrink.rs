@@ -335,6 +335,7 @@ pub fn render(s: &Stmt) -> String {
         Stmt::Pass => "pass".into(),
         Stmt::Global(ns) => format!("global {}", ns.join(", ")),
         Stmt::Raise => "raise RuntimeError()".into(),
+        Stmt::Query(q) => q.to_string(),
     }
 }
 

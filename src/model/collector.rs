@@ -555,14 +555,26 @@ impl Machine<'_> {
             collected: m,
             uncollectable: n,
         });
+        // "Update stats" (3.4+; 2.7 keeps none).
+        self.stats.collections[generation] += 1;
+        self.stats.collected[generation] += m;
+        self.stats.uncollectable[generation] += n;
         if generation == 2 {
-            // clear_freelists
-            self.freelists.tuples.clear();
-            self.freelists.methods = 0;
+            // clear_freelists (`_PyGC_ClearAllFreeLists` 3.12+): every object on them is freed
+            // through `PyObject_GC_Del`, which lowers count0 (never below 0).
+            let fl = &mut self.freelists;
+            let mut freed =
+                fl.tuples.values().sum::<usize>() + fl.methods + fl.builtin_methods + fl.frames;
+            fl.tuples.clear();
+            fl.methods = 0;
+            fl.builtin_methods = 0;
+            fl.frames = 0;
             if self.p.full_gc_clears_container_freelists {
-                self.freelists.lists = 0;
-                self.freelists.dicts = 0;
+                freed += fl.lists + fl.dicts;
+                fl.lists = 0;
+                fl.dicts = 0;
             }
+            self.count[0] = (self.count[0] - freed as i64).max(0);
         }
         n + m
     }

@@ -45,6 +45,17 @@ impl Machine<'_> {
         self.trash_end(false);
     }
 
+    /// `tupledealloc` of a tuple of `n` items the model keeps no object for (an argument tuple,
+    /// [`Temp::Tuple`](super::machine::Temp::Tuple)) released by a statement at the top level:
+    /// inside `Py_TRASHCAN_BEGIN`/`END` (nothing is deposited at that nesting, and the end may
+    /// run the deferred chain), back to its free list or freed.
+    pub(super) fn temp_tuple_dealloc(&mut self, n: usize) {
+        debug_assert!(self.trash_nesting < self.p.trashcan.unwind_level);
+        self.trash_nesting += 1;
+        self.temp_free(super::machine::Temp::Tuple(n));
+        self.trash_end(false);
+    }
+
     /// `_PyTrash_thread_destroy_chain`: deallocate deferred objects, newest first.
     fn destroy_chain(&mut self) {
         while let Some(op) = self.trash_later.pop() {
@@ -56,6 +67,17 @@ impl Machine<'_> {
 
     /// The memory of an object is released (`tp_free`), or kept on a free list.
     fn free(&mut self, id: Id) {
+        let size = match self.heap.kind(id) {
+            Kind::Tuple(items) => items.len(),
+            _ => 0,
+        };
+        self.free_sized(id, size);
+    }
+
+    /// [`Machine::free`] for an object whose items were already released: a tuple of `size`
+    /// items goes to the free list of its size (`tupledealloc` decides by `Py_SIZE(op)`, which
+    /// releasing the items does not change).
+    fn free_sized(&mut self, id: Id, size: usize) {
         if self.journal.is_some() && matches!(self.heap.kind(id), Kind::Instance(_)) {
             let label = self.label(id);
             let how = self.journal.as_ref().expect("journal").how_freed(&label);
@@ -73,8 +95,8 @@ impl Machine<'_> {
                 fl.dicts += 1;
                 true
             }
-            Kind::Tuple(items) if !items.is_empty() && items.len() < TUPLE_MAXSAVESIZE => {
-                let n = fl.tuples.entry(items.len()).or_insert(0);
+            Kind::Tuple(_) if size > 0 && size < TUPLE_MAXSAVESIZE => {
+                let n = fl.tuples.entry(size).or_insert(0);
                 if *n < TUPLE_MAXFREELIST {
                     *n += 1;
                     true
@@ -191,11 +213,15 @@ impl Machine<'_> {
         if !self.trash_begin(id, false) {
             return;
         }
+        let size = match self.heap.kind(id) {
+            Kind::Tuple(items) => items.len(),
+            _ => 0,
+        };
         let items = self.take_items(id);
         for v in items {
             self.decref(v);
         }
-        self.free(id);
+        self.free_sized(id, size);
         self.trash_end(false);
     }
 
@@ -231,8 +257,10 @@ impl Machine<'_> {
     }
 
     /// `PyObject_ClearWeakRefs`: clear every weakref to `id`, then call the callbacks in list
-    /// order (a lone weakref is handled directly; several are first collected in a tuple that
-    /// holds them until all callbacks have run).
+    /// order. "Remove the callback-less basic and proxy references" first (the head of the
+    /// list: up to two on ≤3.12, every basic ref or proxy on 3.13; a scenario object has at most
+    /// one, its basic ref); of the others, a lone weakref is handled directly, several are first
+    /// collected in a tuple that holds them until all callbacks have run.
     pub(super) fn clear_weakrefs(&mut self, id: Id) {
         let list = self.heap.take_weakrefs(id);
         if list.is_empty() {
@@ -249,8 +277,13 @@ impl Machine<'_> {
             };
             calls.push((*w, cb));
         }
+        let basic = calls.iter().take(2).take_while(|(_, cb)| !cb).count();
+        calls.drain(..basic);
+        if calls.is_empty() {
+            return;
+        }
         let referent = self.journal.is_some().then(|| self.label(id));
-        if list.len() == 1 {
+        if calls.len() == 1 {
             let (w, cb) = calls[0];
             if cb {
                 self.callback_referent = referent;

@@ -24,6 +24,14 @@ use crate::trace::Event;
 /// where the model stops at 400; no scenario nests that deep (`docs/cpython-gc-facts.md` §15).
 pub const MAX_FRAMES: usize = 400;
 
+/// `PyFrame_MAXFREELIST` (`Objects/frameobject.c`, 200 in 2.7–3.10; 3.11 has no frame
+/// objects per call): frames kept for reuse once their code object has a zombie frame.
+pub const FRAME_MAXFREELIST: usize = 200;
+
+/// The code object of the scenario's weakref callback, as [`Machine::frame_alloc`] names code
+/// objects (a `__del__` is named by its class's index).
+const CALLBACK_CODE: usize = usize::MAX;
+
 impl Machine<'_> {
     /// The compiler's scope decision: inside a `__del__` body a name is local unless declared
     /// `global` (`STORE_FAST`/`LOAD_FAST`), inside the callback its argument is; at top level every
@@ -136,11 +144,31 @@ impl Machine<'_> {
         }
     }
 
-    /// A Python function call (≤3.10): the first call of a code object allocates its frame,
-    /// which is then kept as the code object's zombie frame (`frame_alloc`).
+    /// A Python function call (≤3.10, `PyFrame_New` / `_PyFrame_New_NoTrack`): the code
+    /// object's zombie frame if it has one (taken: a nested call of the same code needs
+    /// another), else one from the frame free list, else a new one (counted).
     fn frame_alloc(&mut self, code: usize) {
-        if self.p.trashcan.frames_are_objects && self.zombie_frames.insert(code) {
+        if !self.p.trashcan.frames_are_objects || self.zombie_frames.remove(&code) {
+            return;
+        }
+        if self.freelists.frames > 0 {
+            self.freelists.frames -= 1;
+        } else {
             self.gc_alloc();
+        }
+    }
+
+    /// Where `frame_dealloc` (≤3.10) puts the frame of a returning call of `code`: it becomes the
+    /// code object's zombie frame if it has none, else goes to the frame free list while there
+    /// is room, else is freed (`PyObject_GC_Del`).
+    fn frame_release(&mut self, code: usize) {
+        if !self.p.trashcan.frames_are_objects || self.zombie_frames.insert(code) {
+            return;
+        }
+        if self.freelists.frames < FRAME_MAXFREELIST {
+            self.freelists.frames += 1;
+        } else {
+            self.gc_free();
         }
     }
 
@@ -230,7 +258,7 @@ impl Machine<'_> {
         if self.p.del_is_legacy {
             self.temp_alloc(Temp::Tuple(1));
         }
-        self.frame_alloc(usize::MAX);
+        self.frame_alloc(CALLBACK_CODE);
         self.incref(Val::Obj(wr));
         self.frames.push(Frame {
             class: None,
@@ -260,6 +288,7 @@ impl Machine<'_> {
                 self.decref(v);
             }
         }
+        self.frame_release(f.class.unwrap_or(CALLBACK_CODE));
         if protected {
             self.trash_end_plain();
         }

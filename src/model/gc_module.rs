@@ -72,18 +72,19 @@ impl Machine<'_> {
         self.eval_breaker();
     }
 
-    /// `gc.freeze()` (`gc_freeze_impl`, 3.7+): every generation merged into the permanent one,
-    /// and generation 0's count reset.
+    /// `gc.freeze()` (`gc_freeze_impl` 3.7–3.12, `_PyGC_Freeze` 3.13): every generation merged
+    /// into the permanent one, and every generation's count reset (`generations[i].count = 0`
+    /// in the same loop).
     pub(super) fn gc_freeze(&mut self) {
-        // gc_freeze_impl: every generation into the permanent one; count0 = 0.
         for i in 0..3 {
             self.heap.merge(self.gens[i], self.permanent);
+            self.count[i] = 0;
         }
-        self.count[0] = 0;
         self.eval_breaker();
     }
 
-    /// `gc.unfreeze()` (`gc_unfreeze_impl`): the permanent generation merged into the oldest.
+    /// `gc.unfreeze()` (`gc_unfreeze_impl`, `_PyGC_Unfreeze` 3.13): the permanent generation
+    /// merged into the oldest; the counts stay as they are.
     pub(super) fn gc_unfreeze(&mut self) {
         self.heap.merge(self.permanent, self.gens[2]);
         self.eval_breaker();

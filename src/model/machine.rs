@@ -70,8 +70,12 @@ pub struct FreeLists {
     pub lists: usize,
     pub dicts: usize,
     pub tuples: HashMap<usize, usize>,
-    /// Bound method objects (`PyMethod` free list, 2.7/3.6 `x.append`, `__del__` lookup).
+    /// Bound method objects (`PyMethod` free list: 2.7/3.6 `__del__` lookup).
     pub methods: usize,
+    /// Builtin methods bound to their object (`PyCFunction` free list: 2.7/3.6 `x.append`).
+    pub builtin_methods: usize,
+    /// Frame objects (≤3.10 `free_list` in `Objects/frameobject.c`).
+    pub frames: usize,
 }
 
 /// A short-lived object CPython creates around a call.
@@ -79,8 +83,11 @@ pub struct FreeLists {
 pub enum Temp {
     /// An argument tuple of this size (`METH_VARARGS`, type calls, 2.7 method calls).
     Tuple(usize),
-    /// A bound method object.
+    /// A bound method object (`PyMethod_New`: a Python function bound to an instance).
     Method,
+    /// A builtin method bound to its object (`PyCFunction_NewEx` with `self`, as
+    /// `LOAD_ATTR` makes for `x.append`).
+    BuiltinMethod,
 }
 
 /// `NUM_GENERATIONS`: three generations in every modelled version (`Modules/gcmodule.c` 2.7,
@@ -90,9 +97,13 @@ pub const NUM_GENERATIONS: usize = 3;
 
 /// `PyMethod_MAXFREELIST` (`Objects/classobject.c`, 256 in 2.7–3.8; the bound-method free list
 /// is gone in 3.9): bound method objects kept for reuse. The model creates bound methods only
-/// where [`Profile::bound_method_calls`] says so (2.7, 3.6), with this one free list (2.7–3.8
-/// also keep a separate free list of builtin-method `PyCFunction` objects, not modelled).
+/// where [`Profile::bound_method_calls`] says so (2.7, 3.6).
 pub const METHOD_MAXFREELIST: usize = 256;
+
+/// `PyCFunction_MAXFREELIST` (`Objects/methodobject.c`, 256 in 2.7–3.8): builtin-method
+/// objects kept for reuse, a free list apart from the bound methods' (`x.append` on 2.7 and
+/// 3.6 takes from this one, a `__del__` lookup from the other).
+pub const CFUNCTION_MAXFREELIST: usize = 256;
 
 /// `PyList_MAXFREELIST`: emptied list objects kept for reuse, 80 in every modelled version
 /// (`Objects/listobject.c` 2.7–3.9; `Include/internal/pycore_interp.h` 3.10;
@@ -134,6 +145,9 @@ pub struct Machine<'s> {
     pub(super) collecting: bool,
     pub(super) long_lived_pending: i64,
     pub(super) long_lived_total: i64,
+    /// `generation_stats` / `gcstate->generation_stats`: per generation, the collections run
+    /// and what they collected and found uncollectable (`gc.get_stats()`, 3.4+).
+    pub(super) stats: crate::trace::Stats,
     /// The module's globals dict.
     pub(super) globals: Id,
     /// The collector's own garbage list (C static / interpreter state).
@@ -162,8 +176,8 @@ pub struct Machine<'s> {
     /// `observe`'s marks per id, and the stamp of the latest observation.
     pub(super) obs_mark: Vec<u32>,
     pub(super) obs_epoch: u32,
-    /// Code objects that already have a cached ("zombie") frame, ≤3.10: `__del__` of a class
-    /// (by class index), or the callback (`usize::MAX`).
+    /// Code objects that have a cached ("zombie") frame now, ≤3.10: `__del__` of a class (by
+    /// class index), or the callback (`usize::MAX`); a running call holds it.
     pub(super) zombie_frames: HashSet<usize>,
     /// The next collection is an automatic one (for the journal).
     pub(super) auto_collect: bool,
@@ -194,6 +208,7 @@ impl<'s> Machine<'s> {
             collecting: false,
             long_lived_pending: 0,
             long_lived_total: 0,
+            stats: crate::trace::Stats::default(),
             globals: NIL,
             garbage_internal: NIL,
             garbage_attr: NIL,
@@ -352,6 +367,7 @@ impl<'s> Machine<'s> {
                 return;
             }
             Temp::Method => &mut self.freelists.methods,
+            Temp::BuiltinMethod => &mut self.freelists.builtin_methods,
         };
         if *slot > 0 {
             *slot -= 1;
@@ -373,6 +389,7 @@ impl<'s> Machine<'s> {
                 return;
             }
             Temp::Method => (&mut self.freelists.methods, METHOD_MAXFREELIST),
+            Temp::BuiltinMethod => (&mut self.freelists.builtin_methods, CFUNCTION_MAXFREELIST),
         };
         if *slot < max {
             *slot += 1;

@@ -10,6 +10,8 @@
 //!   weak references;
 //! - `frames`: names (`LOAD_NAME`/`STORE_FAST`/...), `__del__` and callback frames;
 //! - `gc_module`: the `gc` module's functions (`gc.collect`, `gc.freeze`, ...) and `gc.garbage`;
+//! - `query`: the `gc` module's observations (`gc.get_count()`, `gc.is_tracked(x)`, ...), their
+//!   values and what they allocate;
 //! - `observe`: what the trace observes after a collect and at the end;
 //! - `dealloc`: `subtype_dealloc`, container deallocs, `PyObject_ClearWeakRefs`, trashcan;
 //! - `collector`: `collect()` / `gc_collect_main()` and its helpers;
@@ -37,6 +39,7 @@ mod machine;
 mod objects;
 mod observe;
 pub mod profile;
+mod query;
 mod statements;
 pub mod view;
 

@@ -181,6 +181,12 @@ pub struct Profile {
     /// With inline values, a class whose `__slots__` include `__dict__` keeps attributes inline
     /// too (3.11, 3.12); 3.13 gives its instances a real dict (facts §8).
     pub slots_dict_inline: bool,
+    /// Calling `range(n)` (2.7: `xrange(n)`), as every `repeat:` and `random_edges:` loop
+    /// starts, packs the argument into a 1-tuple: a type without a vectorcall is called
+    /// through `PyObject_Call` (2.7 `do_call` → `load_args`; 3.6/3.7 `_PyObject_FastCallDict` →
+    /// `_PyStack_AsTuple`; 3.8 `_PyObject_MakeTpCall`). 3.9 gave range `range_vectorcall`
+    /// (bpo-37207): no tuple. The range object and its iterator are no GC objects.
+    pub range_args_tuple: bool,
 }
 
 impl Profile {
@@ -247,6 +253,7 @@ impl Profile {
             },
             slots_dict_inline: v == V3_11 || v == V3_12,
             varargs_gc_functions: v <= V3_6,
+            range_args_tuple: v <= V3_8,
             bound_method_calls: v <= V3_6,
         }
     }

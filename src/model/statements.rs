@@ -3,7 +3,7 @@
 //! `BUILD_LIST`/`BUILD_MAP`/`BUILD_TUPLE`, `weakref.ref`), binding names (`STORE_NAME`,
 //! `DELETE_NAME`), attributes (`STORE_ATTR`, `DELETE_ATTR`, the `random_edges` loop), container
 //! items (`STORE_SUBSCR`, `DELETE_SUBSCR`, `list.append`), control (`repeat`, `pass`, `raise`).
-//! Calls of the `gc` module are in `gc_module.rs`.
+//! Calls of the `gc` module are in `gc_module.rs`, its observations in `query.rs`.
 //!
 //! Python 3.12+ checks the eval breaker (and so runs a scheduled collection) where the bytecode
 //! would: after a call returns, at a loop's backward jump, when a generator resumes; earlier
@@ -103,14 +103,18 @@ impl Machine<'_> {
                 self.gc_garbage_rebind();
                 Ok(())
             }
+            // The gc module's observations (query.rs).
+            Stmt::Query(q) => self.gc_query(q),
         }
     }
 
     // ----------------------------------------------------------------- control
 
-    /// `repeat: N` (`for _ in range(N):` in the generated program): the body N times; the
-    /// loop's backward jump (`JUMP_BACKWARD`) checks the eval breaker after each pass (3.12+).
+    /// `repeat: N` (`for _ in range(N):` in the generated program): the `range` call
+    /// ([`Machine::range_call`]), then the body N times; the loop's backward jump
+    /// (`JUMP_BACKWARD`) checks the eval breaker after each pass (3.12+).
     fn exec_repeat(&mut self, count: u64, body: &[Step]) -> PyResult<()> {
+        self.range_call();
         for _ in 0..count {
             for s in body {
                 self.exec(s)?;
@@ -136,6 +140,18 @@ impl Machine<'_> {
             self.events.push(Event::DelRaised(l));
         }
         Err(exc("RuntimeError", ""))
+    }
+
+    /// `range(n)` (2.7 `xrange(n)`), the call a `repeat:` or `random_edges:` loop starts with:
+    /// on 2.7–3.8 its argument tuple ([`Profile::range_args_tuple`](super::profile::Profile::range_args_tuple)),
+    /// released when the call returns, through `tupledealloc`'s trashcan
+    /// ([`Machine::temp_tuple_dealloc`]); then the eval-breaker check of the `CALL` (3.12+).
+    fn range_call(&mut self) {
+        if self.p.range_args_tuple {
+            self.temp_alloc(Temp::Tuple(1));
+            self.temp_tuple_dealloc(1);
+        }
+        self.eval_breaker();
     }
 
     // ----------------------------------------------------------------- creating objects
@@ -283,7 +299,8 @@ impl Machine<'_> {
 
     /// `random_edges:`, as its Python loop (`program.rs`) runs:
     /// `_en = len(L)` through a harness generator (its resume checks the eval breaker on 3.12+
-    /// before `len` runs), then `for _ei in range(_en):` whose body has, per attribute
+    /// before `len` runs), then `for _ei in range(_en):` ([`Machine::range_call`]) whose body
+    /// has, per attribute
     /// in order, `_ex = LCG(_ex)` and `L[_ei].attr = L[(_ex >> 33) % _en]`: the name `L` is
     /// loaded afresh for each subscript, the value is read first, then the owner, then
     /// `STORE_ATTR` stores through [`Machine::setattr`] exactly as `x.attr = VALUE` does (so a
@@ -299,6 +316,7 @@ impl Machine<'_> {
         let n = self.length(l);
         self.decref(l);
         let n = n?;
+        self.range_call();
         let mut x = seed;
         for i in 0..n {
             for a in attrs {
@@ -363,7 +381,7 @@ impl Machine<'_> {
         Ok(())
     }
 
-    /// `l.append(v)` (`list_append`): ≤3.6 `LOAD_ATTR` makes a bound method object first (no
+    /// `l.append(v)` (`list_append`): ≤3.6 `LOAD_ATTR` makes a builtin-method object first (no
     /// `LOAD_METHOD`, [`Profile::bound_method_calls`](super::profile::Profile::bound_method_calls)); the call checks the eval breaker when it
     /// returns (3.12+).
     fn exec_append(&mut self, obj: &str, value: &Value) -> PyResult<()> {
@@ -372,14 +390,14 @@ impl Machine<'_> {
         let l = self.expect_kind(l, "list")?;
         if self.p.bound_method_calls {
             // LOAD_ATTR makes a bound method (no LOAD_METHOD before 3.7).
-            self.temp_alloc(Temp::Method);
+            self.temp_alloc(Temp::BuiltinMethod);
         }
         self.incref(v);
         if let Kind::List(items) = self.heap.kind_mut(l) {
             items.push(v);
         }
         if self.p.bound_method_calls {
-            self.temp_free(Temp::Method);
+            self.temp_free(Temp::BuiltinMethod);
         }
         self.eval_breaker();
         Ok(())

@@ -53,7 +53,7 @@
 //!   without a call; `weakref.ref(x)` is recognised as new through `x.__weakref__`.
 
 pub use crate::scenario::tuple_is_new;
-use crate::scenario::{ClassDef, Scenario, Step, Stmt, Target, Value};
+use crate::scenario::{ClassDef, Query, Scenario, Step, Stmt, Target, Value};
 use crate::trace::text;
 use crate::util::lcg;
 use std::fmt::Write as _;
@@ -127,6 +127,7 @@ pub fn translate(scenario: &Scenario) -> String {
     lines.push(emit_line(&py_str(text::END)));
     let mut end = Body::new(&cx, Scope::Top);
     end.pending = body.pending;
+    end.pending_dicts = body.pending_dicts;
     end.bind_pending();
     lines.extend(end.lines);
     lines.push("_observe()".to_string());
@@ -246,6 +247,7 @@ fn makes_a_call(s: &Stmt) -> bool {
             | Stmt::SetThreshold(_)
             | Stmt::Freeze
             | Stmt::Unfreeze
+            | Stmt::Query(_)
     )
 }
 
@@ -297,9 +299,19 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         .iter()
         .any(|c| c.slots.as_ref().is_some_and(|s| s.is_empty()));
     let freeze = all_statements(sc).any(|s| matches!(s, Stmt::Freeze));
-    if !all_statements(sc).any(|s| matches!(s, Stmt::Enable | Stmt::Freeze | Stmt::Unfreeze)) {
+    if !all_statements(sc).any(|s| {
+        matches!(
+            s,
+            Stmt::Enable
+                | Stmt::Freeze
+                | Stmt::Unfreeze
+                | Stmt::Query(Query::IsTracked(_) | Query::FreezeCount)
+        )
+    }) {
         // With automatic collection off, objects that are reachable and older than the
-        // scenario's change nothing whether a collection looks at them or not.
+        // scenario's change nothing whether a collection looks at them or not. (Unless the
+        // scenario looks at tracking, or at the permanent generation: the constant tuples of
+        // its own code, made before the server's freeze, would stay tracked.)
         let _ = writeln!(out, "{FROZEN_OK}");
     }
     let flag = |on: bool, expr: &'static str| if on { expr } else { "False" };
@@ -352,14 +364,68 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         "for _i in _range({}):\n    _pool_append(_iter(()))",
         pool_size(sc)
     );
+    if cx.stats {
+        // gc.get_stats(): its result while it is read, the text read from it, and the
+        // statistics at the end of start-up (collections, collected, uncollectable, per
+        // generation), which the scenario's are counted from.
+        out.push_str("_sl = [None, None]\n_sb = [0] * 9\n");
+    }
+    if cx.freeze_count {
+        // gc.get_freeze_count(): the count read; whether the scenario's last gc.freeze() or
+        // gc.unfreeze() was a freeze; then how many objects it froze that are not the
+        // scenario's (what start-up left, less the pool, and the observations' kept objects);
+        // a loop index.
+        out.push_str("_fz = [0, 0, 0, 0]\n");
+    }
     out.push_str(START);
     if cx.any_enable {
         out.push_str(STARTUP_HEAP);
     }
-    if freeze {
+    if freeze || cx.freeze_count {
         // 3.12 freezes 375 tuples of its own at start-up: only more than that means that the
         // scenario froze something (and the observations need the deep walk).
         out.push_str("_FROZEN0 = gc.get_freeze_count()\n");
+    }
+    if cx.freeze_count && freeze {
+        // What a gc.freeze() of the scenario freezes besides the scenario's objects: every
+        // tracked object start-up left (the pool's included: those it frees later are
+        // subtracted then), on top of what was frozen already; and the objects observations
+        // keep from now on (the warm-up's are start-up's). A full collection untracks a tuple
+        // whose items are all untracked, so nested tuples lose their tracking one level per
+        // collection: collect until one untracks nothing, so that the scenario's collections
+        // cannot untrack any of what start-up left.
+        let _ = writeln!(
+            out,
+            "_G0 = _len(gc.get_objects())\n\
+             gc.collect()\n\
+             while _G0 != _len(gc.get_objects()):\n    \
+             _G0 = _len(gc.get_objects())\n    \
+             gc.collect()\n\
+             _FZ0 = _FROZEN0 + _G0 - {}\n\
+             _KEPT0 = _len(_kept)",
+            pool_size(sc)
+        );
+    }
+    if cx.stats {
+        out.push_str("_sl[0] = gc.get_stats()\n");
+        for (r, key) in text::STATS_KEYS.iter().enumerate() {
+            for g in 0..3 {
+                // The gc.collect() below is one more collection of generation 2.
+                let plus = if r == 0 && g == 2 { " + 1" } else { "" };
+                let _ = writeln!(
+                    out,
+                    "_sb[{}] = _sl[0][{g}][{}]{plus}",
+                    3 * r + g,
+                    py_str(key)
+                );
+            }
+        }
+        out.push_str("_sl[0] = None\n");
+    }
+    if cx.stats || (cx.freeze_count && freeze) {
+        // The lines above allocated (a list, dicts): back to the state START left (counts,
+        // free lists; nothing new survives, so the oldest generation is the same).
+        out.push_str("gc.collect()\n");
     }
 }
 
@@ -405,6 +471,15 @@ struct Cx {
     del_enables: bool,
     /// Some statement runs `gc.enable()`.
     any_enable: bool,
+    /// The program may both enable automatic collection (then `_QUIET` on 3.12+) and store
+    /// to instances whose `__dict__` is a real dict on 3.13 (`__slots__` with `__dict__`):
+    /// there `_own_dict` (a generator resume, so an eval-breaker check) may not run between
+    /// statements, and runs at the next binding point instead (top level only).
+    quiet_dicts: bool,
+    /// Some statement is `gc.get_stats()`.
+    stats: bool,
+    /// Some statement is `gc.get_freeze_count()`.
+    freeze_count: bool,
 }
 
 impl Cx {
@@ -455,6 +530,10 @@ impl Cx {
             del_global_built,
             del_enables,
             any_enable: all_statements(sc).any(|s| matches!(s, Stmt::Enable)),
+            quiet_dicts: all_statements(sc).any(|s| matches!(s, Stmt::Enable))
+                && sc.classes.iter().any(|c| c.slots.is_some() && c.has_dict()),
+            stats: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::Stats))),
+            freeze_count: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::FreezeCount))),
         }
     }
 }
@@ -474,6 +553,9 @@ struct Body<'a> {
     lines: Vec<String>,
     /// Names whose object may hold a reservation (in order).
     pending: Vec<String>,
+    /// The names and attributes of stores to instances while `_QUIET` kept `_own_dict` from
+    /// running ([`Cx::quiet_dicts`]; top level only), in order.
+    pending_dicts: Vec<(String, String)>,
     /// Whether automatic collection may be enabled here (then, on 3.12+, labels of objects
     /// built without a call are bound only after the next statement that makes a call).
     maybe_enabled: bool,
@@ -494,6 +576,7 @@ impl<'a> Body<'a> {
             scope,
             lines: Vec::new(),
             pending,
+            pending_dicts: Vec::new(),
             maybe_enabled,
         }
     }
@@ -530,9 +613,25 @@ impl<'a> Body<'a> {
         if self.scope == Scope::Top {
             self.pending = self.cx.del_global_built.clone();
         }
+        for (n, a) in std::mem::take(&mut self.pending_dicts) {
+            let slot = if self.cx.value_slots.contains(&a) {
+                format!(" and _id({n}.__class__) not in _slots_{a}")
+            } else {
+                String::new()
+            };
+            self.lines.push(format!(
+                "if _QUIET and {} in _globals(){slot}: _own_dict({n})",
+                py_str(&n)
+            ));
+        }
     }
 
     fn stmt(&mut self, s: &Stmt) {
+        if let Some(n) = rebound_name(s) {
+            // Its object may no longer be the one stored to (and reading a new instance's
+            // __dict__ would create one): that dict keeps whatever label its address had.
+            self.pending_dicts.retain(|(m, _)| m != n);
+        }
         let built = built_without_call(s);
         if let Some(n) = rebound_name(s)
             && self.is_pending(n)
@@ -566,7 +665,12 @@ impl<'a> Body<'a> {
                     // __dict__ (2.7-3.10). A finalizer run by the store may have shortened the
                     // list: then the scenario itself raises at its next subscript, not here.
                     let o = format!("{}[_ei]", ident(list));
-                    let guard = format!("_OWN_DICTS and _ei < _len({})", ident(list));
+                    let quiet = if cx.quiet_dicts {
+                        " and not _QUIET"
+                    } else {
+                        ""
+                    };
+                    let guard = format!("_OWN_DICTS{quiet} and _ei < _len({})", ident(list));
                     if !cx.dict_classes {
                         Vec::new()
                     } else if cx.value_slots.iter().any(|v| v == a) {
@@ -585,15 +689,26 @@ impl<'a> Body<'a> {
                 // The store may have created the instance's __dict__ (2.7-3.10), unless `attr`
                 // is a slot of the object's class (then reading __dict__ would create one).
                 self.lines.push(canonical(s));
+                let quiet = if self.cx.quiet_dicts {
+                    if let (Scope::Top, Target::Name(n)) = (self.scope, obj) {
+                        let p = (n.clone(), attr.clone());
+                        if !self.pending_dicts.contains(&p) {
+                            self.pending_dicts.push(p);
+                        }
+                    }
+                    " and not _QUIET"
+                } else {
+                    ""
+                };
                 if self.cx.value_slots.iter().any(|v| v == attr) {
                     self.lines.push(format!(
-                        "if _OWN_DICTS and _id({o}.__class__) not in _slots_{a}: _own_dict({o})",
+                        "if _OWN_DICTS{quiet} and _id({o}.__class__) not in _slots_{a}: _own_dict({o})",
                         o = target(obj),
                         a = ident(attr)
                     ));
                 } else {
                     self.lines
-                        .push(format!("if _OWN_DICTS: _own_dict({})", target(obj)));
+                        .push(format!("if _OWN_DICTS{quiet}: _own_dict({})", target(obj)));
                 }
             }
             Stmt::WeakRef {
@@ -641,6 +756,28 @@ impl<'a> Body<'a> {
                     self.lines.push("_observe()".to_string());
                 }
             }
+            Stmt::Query(q) => self.query(q),
+            Stmt::Freeze | Stmt::Unfreeze if self.cx.freeze_count => {
+                self.lines.push(canonical(s));
+                if matches!(s, Stmt::Freeze) {
+                    // What this froze that is not the scenario's: start-up's objects (the pool
+                    // as it is now), the tracked objects observations kept since, and their
+                    // spare tuples that no collection has untracked yet.
+                    self.lines.extend([
+                        "_fz[1] = 1; _fz[2] = _FZ0; _fz[3] = _KEPT0".to_string(),
+                        "while _fz[3] < _len(_kept):".to_string(),
+                        "    if gc.is_tracked(_kept[_fz[3]]): _fz[2] += 1".to_string(),
+                        "    _fz[3] += 1".to_string(),
+                        "_fz[3] = 0".to_string(),
+                        "while _fz[3] < _len(_spare):".to_string(),
+                        "    if gc.is_tracked(_spare[_fz[3]]): _fz[2] += 1".to_string(),
+                        "    _fz[3] += 1".to_string(),
+                        "if gc.is_tracked(_spare1[0]): _fz[2] += 1".to_string(),
+                    ]);
+                } else {
+                    self.lines.push("_fz[1] = 0".to_string());
+                }
+            }
             Stmt::Raise => {
                 // The frame ends here: reservations of local names die with it.
                 self.finish_del();
@@ -678,6 +815,73 @@ impl<'a> Body<'a> {
             Stmt::Enable if self.scope == Scope::Top => self.maybe_enabled = true,
             Stmt::Disable if self.scope == Scope::Top => self.maybe_enabled = self.cx.del_enables,
             _ => {}
+        }
+    }
+
+    /// A query: the call, and its value stored as an event, with no other call and no GC
+    /// allocation (see the module docs). Each value is as the scenario sees it: counted from
+    /// its start where start-up would show (`gc.get_stats()`, `gc.get_freeze_count()`).
+    fn query(&mut self, q: &Query) {
+        let call = q.to_string();
+        match q {
+            Query::Count | Query::Threshold => {
+                // The tuple is released by `%`, before the event is stored.
+                let prefix = match q {
+                    Query::Count => text::GET_COUNT,
+                    _ => text::GET_THRESHOLD,
+                };
+                self.lines.push(emit_line(&format!(
+                    "{} % {call}",
+                    py_str(&format!("{prefix}(%d, %d, %d)"))
+                )));
+            }
+            Query::IsTracked(n) | Query::IsFinalized(n) => {
+                let prefix = match q {
+                    Query::IsTracked(_) => text::IS_TRACKED,
+                    _ => text::IS_FINALIZED,
+                };
+                self.lines.push(emit_line(&format!(
+                    "{} + ({} if {call} else {})",
+                    py_str(&format!("{prefix}{}{}", ident(n), text::RETURNS)),
+                    py_str(text::TRUE),
+                    py_str(text::FALSE)
+                )));
+            }
+            Query::FreezeCount => {
+                // Frozen by the scenario's own gc.freeze(): all but what `_fz[2]` says froze
+                // of the rest, less the pool objects the observations freed since. Otherwise
+                // only what start-up froze can be frozen (3.12: immortal objects that a
+                // collection moves back after gc.unfreeze()), which is not the scenario's.
+                self.lines.push(format!("_fz[0] = {call}"));
+                self.lines.push(emit_line(&format!(
+                    "{} % (_fz[0] - _fz[2] - _len(_pool) if _fz[1] else (_fz[0] - _FROZEN0 if _fz[0] > _FROZEN0 else 0))",
+                    py_str(&format!("{}%d", text::GET_FREEZE_COUNT))
+                )));
+            }
+            Query::Stats => {
+                // The list is read, released (as the statement releases it), then the text
+                // becomes the event.
+                self.lines.push(format!("_sl[0] = {call}"));
+                let mut parts = vec![py_str(text::GET_STATS)];
+                for (r, key) in text::STATS_KEYS.iter().enumerate() {
+                    let sep = if r == 0 { "" } else { text::LIST_SEP };
+                    parts.push(py_str(&format!("{sep}{key} (")));
+                    for g in 0..3 {
+                        if g > 0 {
+                            parts.push(py_str(", "));
+                        }
+                        parts.push(format!(
+                            "'%d' % (_sl[0][{g}][{}] - _sb[{}])",
+                            py_str(key),
+                            3 * r + g
+                        ));
+                    }
+                    parts.push(py_str(")"));
+                }
+                self.lines.push(format!("_sl[1] = {}", parts.join(" + ")));
+                self.lines.push("_sl[0] = None".to_string());
+                self.lines.push(emit_line("_sl[1]"));
+            }
         }
     }
 
@@ -970,6 +1174,7 @@ pub fn canonical(s: &Stmt) -> String {
             format!("global {}", v.join(", "))
         }
         Stmt::Raise => "raise RuntimeError()".to_string(),
+        Stmt::Query(q) => q.to_string(),
     }
 }
 
@@ -1304,6 +1509,69 @@ steps:
                 "pass".into(),
             ]
         );
+    }
+
+    #[test]
+    fn queries_store_their_value_without_another_call() {
+        let s = sc(r#"
+versions: ["3.9+"]
+classes:
+  A: {}
+steps:
+  - a = A()
+  - gc.get_count()
+  - gc.get_threshold()
+  - gc.is_tracked(a)
+  - gc.is_finalized(a)
+  - gc.get_stats()
+  - gc.freeze()
+  - gc.get_freeze_count()
+  - gc.unfreeze()
+"#);
+        let p = translate(&s);
+        let steps = steps_of(&p);
+        assert_eq!(
+            steps[2..6],
+            [
+                "_ev[_evn[0]] = 'gc.get_count() -> (%d, %d, %d)' % gc.get_count(); _evn[0] += 1",
+                "_ev[_evn[0]] = 'gc.get_threshold() -> (%d, %d, %d)' % gc.get_threshold(); _evn[0] += 1",
+                "_ev[_evn[0]] = 'gc.is_tracked(a) -> ' + ('True' if gc.is_tracked(a) else 'False'); _evn[0] += 1",
+                "_ev[_evn[0]] = 'gc.is_finalized(a) -> ' + ('True' if gc.is_finalized(a) else 'False'); _evn[0] += 1",
+            ]
+        );
+        // get_stats: read, released, then stored; counted from the start-up baseline.
+        assert_eq!(steps[6], "_sl[0] = gc.get_stats()");
+        assert!(steps[7].starts_with("_sl[1] = 'gc.get_stats() -> ' + 'collections (' + '%d' % (_sl[0][0]['collections'] - _sb[0])"), "{}", steps[7]);
+        assert_eq!(
+            steps[8..10],
+            ["_sl[0] = None", "_ev[_evn[0]] = _sl[1]; _evn[0] += 1"]
+        );
+        // The freeze marks what it froze of the harness; unfreeze clears the mark.
+        assert_eq!(steps[10], "gc.freeze()");
+        assert_eq!(steps[11], "_fz[1] = 1; _fz[2] = _FZ0; _fz[3] = _KEPT0");
+        assert!(steps.contains(&"_fz[0] = gc.get_freeze_count()".to_string()));
+        assert_eq!(steps[steps.len() - 2..], ["gc.unfreeze()", "_fz[1] = 0"]);
+        let start = section(&p, "# ---- start", "# ---- steps");
+        assert!(!start.contains(FROZEN_OK));
+        for line in [
+            "_sl = [None, None]\n_sb = [0] * 9\n_fz = [0, 0, 0, 0]\n",
+            "_FROZEN0 = gc.get_freeze_count()\n",
+            "_sb[2] = _sl[0][2]['collections'] + 1\n",
+            "_FZ0 = _FROZEN0 + _G0 - 32\n_KEPT0 = _len(_kept)\n",
+        ] {
+            assert!(start.contains(line), "{line}");
+        }
+        assert!(
+            start.trim_end().ends_with("_sl[0] = None\ngc.collect()"),
+            "{start}"
+        );
+        // Only looking at tracking or the permanent generation keeps the fork server from
+        // freezing what the program inherits.
+        let plain = sc("steps:\n  - gc.get_count()\n  - gc.get_threshold()\n");
+        assert!(translate(&plain).contains(FROZEN_OK));
+        let tracked = sc("steps:\n  - x = []\n  - gc.is_tracked(x)\n");
+        assert!(!translate(&tracked).contains(FROZEN_OK));
+        assert!(!translate(&tracked).contains("_sl = "));
     }
 
     #[test]

@@ -51,6 +51,69 @@ impl fmt::Display for Target {
     }
 }
 
+/// A call of the `gc` module whose value the trace records: the statement is the call itself
+/// (`gc.get_count()`), written as Python writes it; its value becomes an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// `gc.get_count()`
+    Count,
+    /// `gc.get_threshold()`
+    Threshold,
+    /// `gc.is_tracked(NAME)`
+    IsTracked(String),
+    /// `gc.is_finalized(NAME)` (3.9+)
+    IsFinalized(String),
+    /// `gc.get_freeze_count()` (3.7+)
+    FreezeCount,
+    /// `gc.get_stats()` (3.4+; here 3.6+)
+    Stats,
+}
+
+impl Query {
+    /// The `gc` function it calls (`get_count`).
+    pub fn function(&self) -> &'static str {
+        match self {
+            Query::Count => "get_count",
+            Query::Threshold => "get_threshold",
+            Query::IsTracked(_) => "is_tracked",
+            Query::IsFinalized(_) => "is_finalized",
+            Query::FreezeCount => "get_freeze_count",
+            Query::Stats => "get_stats",
+        }
+    }
+
+    /// The name it passes, if any.
+    pub fn argument(&self) -> Option<&str> {
+        match self {
+            Query::IsTracked(n) | Query::IsFinalized(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The oldest modelled version whose `gc` module has the function: `gc.get_stats()` came
+    /// in 3.4 (3.6 here), `gc.get_freeze_count()` in 3.7, `gc.is_finalized()` in 3.9.
+    pub fn since(&self) -> Version {
+        match self {
+            Query::Count | Query::Threshold | Query::IsTracked(_) => Version::V2_7,
+            Query::Stats => Version::V3_6,
+            Query::FreezeCount => Version::V3_7,
+            Query::IsFinalized(_) => Version::V3_9,
+        }
+    }
+}
+
+impl fmt::Display for Query {
+    /// The call as Python writes it: `gc.get_count()`, `gc.is_tracked(a)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "gc.{}({})",
+            self.function(),
+            self.argument().unwrap_or_default()
+        )
+    }
+}
+
 /// One statement of the scenario language (see `docs/scenarios.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stmt {
@@ -109,6 +172,8 @@ pub enum Stmt {
     Freeze,
     /// `gc.unfreeze()`
     Unfreeze,
+    /// `gc.get_count()`, `gc.is_tracked(x)`, …: a call whose value the trace records.
+    Query(Query),
     /// `del gc.garbage[:]`
     ClearGarbage,
     /// `gc.garbage = []`
@@ -196,6 +261,19 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// `trace: summary`: traces count objects instead of listing every label.
     pub summary: bool,
+}
+
+impl Stmt {
+    /// The oldest modelled version that has what the statement calls (`gc.freeze()` and
+    /// `gc.unfreeze()` 3.7; the queries per [`Query::since`]); `None` for statements every
+    /// version has.
+    pub fn since(&self) -> Option<Version> {
+        match self {
+            Stmt::Freeze | Stmt::Unfreeze => Some(Version::V3_7),
+            Stmt::Query(q) if q.since() > Version::V2_7 => Some(q.since()),
+            _ => None,
+        }
+    }
 }
 
 impl Scenario {

@@ -3,8 +3,26 @@
 //! The grammar is a closed subset of Python (see `docs/scenarios.md`); anything outside it is
 //! rejected with the column of the offending token.
 
-use super::ast::{Stmt, Target, Value};
+use super::ast::{Query, Stmt, Target, Value};
 use crate::util::suggestion;
+
+/// The `gc` names the language has (for "did you mean `collect`?" and the list of them).
+const GC_NAMES: &[&str] = &[
+    "collect",
+    "enable",
+    "disable",
+    "set_debug",
+    "set_threshold",
+    "freeze",
+    "unfreeze",
+    "garbage",
+    "get_count",
+    "get_threshold",
+    "is_tracked",
+    "is_finalized",
+    "get_freeze_count",
+    "get_stats",
+];
 
 /// The words a statement can start with besides a name (for "did you mean `del`?").
 const KEYWORDS: &[&str] = &["del", "pass", "global", "raise", "gc", "weakref"];
@@ -454,6 +472,10 @@ fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
             }
             Ok(Stmt::NewTuple { target, items })
         }
+        Some(Tok::Ident(s)) if s == "gc" && p.peek_at(1) == Some(&Tok::Punct('.')) => Err(err(
+            p.offset(),
+            "a `gc` call is a statement of its own (the trace records its value): write it as a step, not on the right of `=`",
+        )),
         Some(Tok::Ident(s)) if s == "weakref" => {
             p.i += 1;
             p.expect_punct('.')?;
@@ -651,23 +673,42 @@ fn gc_stmt(p: &mut P) -> Result<Stmt, ParseError> {
             }
             Ok(Stmt::SetThreshold(ts))
         }
+        "get_count" | "get_threshold" | "get_freeze_count" | "get_stats" => {
+            p.expect_punct('(')?;
+            if !p.eat_punct(')') {
+                return Err(err(p.offset(), format!("`gc.{f}()` takes no arguments")));
+            }
+            Ok(Stmt::Query(match f.as_str() {
+                "get_count" => Query::Count,
+                "get_threshold" => Query::Threshold,
+                "get_freeze_count" => Query::FreezeCount,
+                _ => Query::Stats,
+            }))
+        }
+        "is_tracked" | "is_finalized" => {
+            p.expect_punct('(')?;
+            let name = match p.peek() {
+                Some(Tok::Ident(_)) if !p.is_ident("None") => p.ident()?,
+                _ => {
+                    return Err(err(
+                        p.offset(),
+                        format!("`gc.{f}(...)` takes one NAME here, found {}", p.describe()),
+                    ));
+                }
+            };
+            p.expect_punct(')')?;
+            Ok(Stmt::Query(if f == "is_tracked" {
+                Query::IsTracked(name)
+            } else {
+                Query::IsFinalized(name)
+            }))
+        }
         _ => Err(err(
             off,
             format!(
-                "`gc.{f}` is not in the language{}; the gc names it has are: collect, enable, disable, set_debug, set_threshold, freeze, unfreeze, garbage",
-                suggestion(
-                    &f,
-                    &[
-                        "collect",
-                        "enable",
-                        "disable",
-                        "set_debug",
-                        "set_threshold",
-                        "freeze",
-                        "unfreeze",
-                        "garbage"
-                    ]
-                )
+                "`gc.{f}` is not in the language{}; the gc names it has are: {}",
+                suggestion(&f, GC_NAMES),
+                GC_NAMES.join(", ")
             ),
         )),
     }
@@ -768,6 +809,25 @@ mod tests {
         );
         assert_eq!(ok("raise RuntimeError()"), Stmt::Raise);
         assert_eq!(ok("pass"), Stmt::Pass);
+        assert_eq!(ok("gc.get_count()"), Stmt::Query(Query::Count));
+        assert_eq!(ok("gc.get_threshold( )"), Stmt::Query(Query::Threshold));
+        assert_eq!(ok("gc.get_freeze_count()"), Stmt::Query(Query::FreezeCount));
+        assert_eq!(ok("gc.get_stats()"), Stmt::Query(Query::Stats));
+        assert_eq!(
+            ok("gc.is_tracked(a)"),
+            Stmt::Query(Query::IsTracked("a".into()))
+        );
+        assert_eq!(
+            ok("gc.is_finalized(self)"),
+            Stmt::Query(Query::IsFinalized("self".into()))
+        );
+        for (q, text) in [
+            (Query::Count, "gc.get_count()"),
+            (Query::IsTracked("a".into()), "gc.is_tracked(a)"),
+            (Query::Stats, "gc.get_stats()"),
+        ] {
+            assert_eq!(q.to_string(), text);
+        }
     }
 
     #[test]
@@ -781,5 +841,16 @@ mod tests {
         assert!(parse_stmt("x = '__import__'").is_err());
         assert!(parse_stmt("x = {'k': 'v'}").is_err());
         assert!(parse_stmt("gc.get_objects()").is_err());
+        let e = parse_stmt("gc.get_count(0)").unwrap_err();
+        assert_eq!(e.offset, 13);
+        assert!(e.message.contains("takes no arguments"), "{e:?}");
+        let e = parse_stmt("gc.is_tracked(1)").unwrap_err();
+        assert!(e.message.contains("one NAME"), "{e:?}");
+        assert!(parse_stmt("gc.is_tracked(None)").is_err());
+        assert!(parse_stmt("gc.is_tracked()").is_err());
+        assert!(parse_stmt("gc.is_tracked(a, b)").is_err());
+        assert!(parse_stmt("x = gc.get_count()").is_err());
+        let e = parse_stmt("gc.get_cuont()").unwrap_err();
+        assert!(e.message.contains("did you mean `get_count`"), "{e:?}");
     }
 }

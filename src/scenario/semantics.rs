@@ -5,8 +5,8 @@
 //! run only when the file itself had no mistakes.
 
 use super::Checker;
-use super::ast::{ClassDef, Pos, Scenario, Step, Stmt, Target, Value};
-use crate::version::Version;
+use super::ast::{ClassDef, Pos, Query, Scenario, Step, Stmt, Target, Value};
+use crate::version::{Version, version_list};
 use std::collections::{HashMap, HashSet};
 
 /// Python keywords of 2.7 and 3.x, plus names that would change a program's meaning.
@@ -162,17 +162,34 @@ impl<'a, 'b> Semantics<'a, 'b> {
             self.ck
                 .error(Pos { line: 1, col: 1 }, "`versions:` selects no version");
         }
-        let old = v.iter().any(|v| *v < Version::V3_7);
-        for s in self
-            .sc
-            .steps
-            .iter()
-            .chain(self.sc.classes.iter().flat_map(|c| c.del.iter().flatten()))
-        {
-            if old && matches!(s.stmt, Stmt::Freeze | Stmt::Unfreeze) {
+        // Statements that only some versions have: refuse the others, naming both.
+        fn walk<'s>(steps: &'s [Step], out: &mut Vec<&'s Step>) {
+            for s in steps {
+                out.push(s);
+                if let Stmt::Repeat { body, .. } = &s.stmt {
+                    walk(body, out);
+                }
+            }
+        }
+        let mut all = Vec::new();
+        walk(&self.sc.steps, &mut all);
+        for c in &self.sc.classes {
+            walk(c.del.as_deref().unwrap_or(&[]), &mut all);
+        }
+        for s in all {
+            let Some(since) = s.stmt.since() else {
+                continue;
+            };
+            let without: Vec<Version> = v.iter().copied().filter(|x| *x < since).collect();
+            if !without.is_empty() {
                 self.ck.error(
                     s.pos,
-                    format!("`{}` needs CPython 3.7+, but the scenario applies to {}; add `versions: [\"3.7+\"]`", s.text, v[0]),
+                    format!(
+                        "`{}` needs CPython {since}+ (it exists in {}), but the scenario applies to {}, where it does not; add `versions: [\"{since}+\"]`",
+                        s.text,
+                        version_list(&Version::ALL.into_iter().filter(|x| *x >= since).collect::<Vec<_>>()),
+                        version_list(&without),
+                    ),
                 );
             }
         }
@@ -528,6 +545,20 @@ impl<'a, 'b> Semantics<'a, 'b> {
             | Stmt::ClearGarbage
             | Stmt::RebindGarbage
             | Stmt::Pass => {}
+            Stmt::Query(q) => {
+                if let Some(n) = q.argument() {
+                    self.lookup(n, pos, env, del);
+                }
+                if matches!(q, Query::FreezeCount) && del.is_some() {
+                    self.ck.error(
+                        pos,
+                        format!(
+                            "`{}` is only allowed at the top level (up to 3.10 a `__del__` runs in a frame object, which a `gc.freeze()` inside it would count)",
+                            s.text
+                        ),
+                    );
+                }
+            }
         }
     }
 }

@@ -33,6 +33,25 @@ pub mod text {
     pub const END: &str = "end";
     /// What separates the labels of a list.
     pub const LIST_SEP: &str = ", ";
+    /// `gc.get_count() -> (` C0 `, ` C1 `, ` C2 `)`
+    pub const GET_COUNT: &str = "gc.get_count() -> ";
+    /// `gc.get_threshold() -> (` T0 `, ` T1 `, ` T2 `)`
+    pub const GET_THRESHOLD: &str = "gc.get_threshold() -> ";
+    /// `gc.is_tracked(` NAME `) -> ` `True` or `False`
+    pub const IS_TRACKED: &str = "gc.is_tracked(";
+    /// `gc.is_finalized(` NAME `) -> ` `True` or `False`
+    pub const IS_FINALIZED: &str = "gc.is_finalized(";
+    /// `gc.get_freeze_count() -> ` N
+    pub const GET_FREEZE_COUNT: &str = "gc.get_freeze_count() -> ";
+    /// `gc.get_stats() -> collections (` A `, ` B `, ` C `), collected (`…`), uncollectable (`…`)`
+    pub const GET_STATS: &str = "gc.get_stats() -> ";
+    /// The names of `gc.get_stats()`'s three statistics, in the order the event shows them
+    /// (the keys of each generation's dict).
+    pub const STATS_KEYS: [&str; 3] = ["collections", "collected", "uncollectable"];
+    /// Python's `True`.
+    pub const TRUE: &str = "True";
+    /// Python's `False`.
+    pub const FALSE: &str = "False";
 }
 
 /// What kind of event a line is: its name in reports and fuzz classifications.
@@ -45,11 +64,19 @@ pub enum EventKind {
     Garbage,
     Alive,
     End,
+    GetCount,
+    GetThreshold,
+    IsTracked,
+    IsFinalized,
+    GetFreezeCount,
+    GetStats,
 }
 
 impl EventKind {
     /// The name of the kind: `gc.collect()`, `__del__`, `__del__ raised`, `callback`,
-    /// `gc.garbage`, `alive`, `end`.
+    /// `gc.garbage`, `alive`, `end`, and the observations `gc.get_count()`,
+    /// `gc.get_threshold()`, `gc.is_tracked()`, `gc.is_finalized()`, `gc.get_freeze_count()`,
+    /// `gc.get_stats()`.
     pub fn name(self) -> &'static str {
         match self {
             EventKind::Collect => "gc.collect()",
@@ -59,6 +86,12 @@ impl EventKind {
             EventKind::Garbage => "gc.garbage",
             EventKind::Alive => "alive",
             EventKind::End => "end",
+            EventKind::GetCount => "gc.get_count()",
+            EventKind::GetThreshold => "gc.get_threshold()",
+            EventKind::IsTracked => "gc.is_tracked()",
+            EventKind::IsFinalized => "gc.is_finalized()",
+            EventKind::GetFreezeCount => "gc.get_freeze_count()",
+            EventKind::GetStats => "gc.get_stats()",
         }
     }
 }
@@ -80,6 +113,111 @@ pub enum Event {
     Alive(Vec<String>),
     /// The scenario's last statement has run; the final observation follows.
     End,
+    /// `gc.get_count()` returned these generation counts.
+    GetCount([i64; 3]),
+    /// `gc.get_threshold()` returned these thresholds.
+    GetThreshold([i64; 3]),
+    /// `gc.is_tracked(name)` returned `tracked` (`name` as the statement writes it).
+    IsTracked { name: String, tracked: bool },
+    /// `gc.is_finalized(name)` returned `finalized` (3.9+).
+    IsFinalized { name: String, finalized: bool },
+    /// `gc.get_freeze_count()`, counted from the scenario's start: the objects in the permanent
+    /// generation that the scenario made (what the interpreter and the harness held at the end
+    /// of start-up is not counted, even when a `gc.freeze()` froze it too).
+    GetFreezeCount(i64),
+    /// `gc.get_stats()`, counted from the scenario's start: per generation (youngest first),
+    /// the collections run and the objects they collected and found uncollectable.
+    GetStats(Stats),
+}
+
+/// What `gc.get_stats()` reports, per generation (youngest first): the `collections`,
+/// `collected` and `uncollectable` of each generation's dict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    pub collections: [i64; 3],
+    pub collected: [i64; 3],
+    pub uncollectable: [i64; 3],
+}
+
+impl Stats {
+    /// The three statistics in [`text::STATS_KEYS`] order.
+    pub fn rows(&self) -> [[i64; 3]; 3] {
+        [self.collections, self.collected, self.uncollectable]
+    }
+}
+
+/// `(a, b, c)`, as Python prints a tuple of three ints.
+fn triple(v: &[i64; 3]) -> String {
+    format!("({}, {}, {})", v[0], v[1], v[2])
+}
+
+/// Read `(a, b, c)`.
+fn parse_triple(s: &str) -> Option<[i64; 3]> {
+    let inner = s.strip_prefix('(')?.strip_suffix(')')?;
+    let v: Vec<i64> = inner
+        .split(", ")
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    v.try_into().ok()
+}
+
+/// Read `True` / `False`.
+fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        text::TRUE => Some(true),
+        text::FALSE => Some(false),
+        _ => None,
+    }
+}
+
+/// Read `NAME) -> True`: the name and the result of `gc.is_tracked(` / `gc.is_finalized(`.
+fn parse_name_bool(rest: &str) -> Option<(String, bool)> {
+    let (name, r) = rest.split_once(text::RETURNS)?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    Some((name.to_string(), parse_bool(r)?))
+}
+
+impl fmt::Display for Stats {
+    /// `collections (1, 0, 0), collected (4, 0, 0), uncollectable (0, 0, 0)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (k, v)) in text::STATS_KEYS.iter().zip(self.rows()).enumerate() {
+            if i > 0 {
+                f.write_str(text::LIST_SEP)?;
+            }
+            write!(f, "{k} {}", triple(&v))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for Stats {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Stats, ()> {
+        let mut rows = [[0; 3]; 3];
+        let mut rest = s;
+        for (i, k) in text::STATS_KEYS.iter().enumerate() {
+            if i > 0 {
+                rest = rest.strip_prefix(text::LIST_SEP).ok_or(())?;
+            }
+            rest = rest
+                .strip_prefix(k)
+                .and_then(|r| r.strip_prefix(' '))
+                .ok_or(())?;
+            let end = rest.find(')').ok_or(())? + 1;
+            rows[i] = parse_triple(&rest[..end]).ok_or(())?;
+            rest = &rest[end..];
+        }
+        if !rest.is_empty() {
+            return Err(());
+        }
+        Ok(Stats {
+            collections: rows[0],
+            collected: rows[1],
+            uncollectable: rows[2],
+        })
+    }
 }
 
 impl Event {
@@ -93,6 +231,12 @@ impl Event {
             Event::Garbage(_) => EventKind::Garbage,
             Event::Alive(_) => EventKind::Alive,
             Event::End => EventKind::End,
+            Event::GetCount(_) => EventKind::GetCount,
+            Event::GetThreshold(_) => EventKind::GetThreshold,
+            Event::IsTracked { .. } => EventKind::IsTracked,
+            Event::IsFinalized { .. } => EventKind::IsFinalized,
+            Event::GetFreezeCount(_) => EventKind::GetFreezeCount,
+            Event::GetStats(_) => EventKind::GetStats,
         }
     }
 }
@@ -115,6 +259,20 @@ impl fmt::Display for Event {
             Event::Garbage(v) => write!(f, "{GARBAGE}[{}]", v.join(LIST_SEP)),
             Event::Alive(v) => write!(f, "{ALIVE}[{}]", v.join(LIST_SEP)),
             Event::End => f.write_str(END),
+            Event::GetCount(v) => write!(f, "{GET_COUNT}{}", triple(v)),
+            Event::GetThreshold(v) => write!(f, "{GET_THRESHOLD}{}", triple(v)),
+            Event::IsTracked { name, tracked } => write!(
+                f,
+                "{IS_TRACKED}{name}{RETURNS}{}",
+                if *tracked { TRUE } else { FALSE }
+            ),
+            Event::IsFinalized { name, finalized } => write!(
+                f,
+                "{IS_FINALIZED}{name}{RETURNS}{}",
+                if *finalized { TRUE } else { FALSE }
+            ),
+            Event::GetFreezeCount(n) => write!(f, "{GET_FREEZE_COUNT}{n}"),
+            Event::GetStats(s) => write!(f, "{GET_STATS}{s}"),
         }
     }
 }
@@ -149,6 +307,26 @@ impl std::str::FromStr for Event {
             };
             let result = r.parse::<i64>().map_err(|_| bad())?;
             return Ok(Event::Collect { generation, result });
+        }
+        if let Some(rest) = line.strip_prefix(GET_COUNT) {
+            return Ok(Event::GetCount(parse_triple(rest).ok_or_else(bad)?));
+        }
+        if let Some(rest) = line.strip_prefix(GET_THRESHOLD) {
+            return Ok(Event::GetThreshold(parse_triple(rest).ok_or_else(bad)?));
+        }
+        if let Some(rest) = line.strip_prefix(IS_TRACKED) {
+            let (name, tracked) = parse_name_bool(rest).ok_or_else(bad)?;
+            return Ok(Event::IsTracked { name, tracked });
+        }
+        if let Some(rest) = line.strip_prefix(IS_FINALIZED) {
+            let (name, finalized) = parse_name_bool(rest).ok_or_else(bad)?;
+            return Ok(Event::IsFinalized { name, finalized });
+        }
+        if let Some(rest) = line.strip_prefix(GET_FREEZE_COUNT) {
+            return Ok(Event::GetFreezeCount(rest.parse().map_err(|_| bad())?));
+        }
+        if let Some(rest) = line.strip_prefix(GET_STATS) {
+            return Ok(Event::GetStats(rest.parse().map_err(|_| bad())?));
         }
         if let Some(rest) = line.strip_prefix(DEL) {
             if let Some(l) = rest.strip_suffix(RAISED) {
@@ -333,13 +511,31 @@ mod tests {
                 Event::Garbage(vec!["a".into(), "<dict>".into()]),
                 Event::Alive(vec![]),
                 Event::End,
+                Event::GetCount([3, 1, 0]),
+                Event::GetThreshold([700, 10, 10]),
+                Event::IsTracked {
+                    name: "a".into(),
+                    tracked: true,
+                },
+                Event::IsFinalized {
+                    name: "self".into(),
+                    finalized: false,
+                },
+                Event::GetFreezeCount(-2),
+                Event::GetStats(Stats {
+                    collections: [1, 0, 2],
+                    collected: [4, 0, 0],
+                    uncollectable: [0, 0, 1],
+                }),
             ],
             startup_heap: Some(5000),
         };
         let text = t.to_text();
         assert_eq!(
             text,
-            "gc.collect(2) -> 4\ngc.collect() -> 0\n__del__ a#2\n__del__ b raised RuntimeError\ncallback w\ngc.garbage: [a, <dict>]\nalive: []\nend\n"
+            "gc.collect(2) -> 4\ngc.collect() -> 0\n__del__ a#2\n__del__ b raised RuntimeError\ncallback w\ngc.garbage: [a, <dict>]\nalive: []\nend\n\
+             gc.get_count() -> (3, 1, 0)\ngc.get_threshold() -> (700, 10, 10)\ngc.is_tracked(a) -> True\ngc.is_finalized(self) -> False\ngc.get_freeze_count() -> -2\n\
+             gc.get_stats() -> collections (1, 0, 2), collected (4, 0, 0), uncollectable (0, 0, 1)\n"
         );
         // Equal as behaviour: the start-up heap is not an event.
         assert_eq!(Trace::parse(&text).unwrap(), t);
@@ -358,9 +554,26 @@ mod tests {
                 "callback",
                 "gc.garbage",
                 "alive",
-                "end"
+                "end",
+                "gc.get_count()",
+                "gc.get_threshold()",
+                "gc.is_tracked()",
+                "gc.is_finalized()",
+                "gc.get_freeze_count()",
+                "gc.get_stats()",
             ]
         );
+        for bad in [
+            "gc.get_count() -> (1, 2)",
+            "gc.get_count() -> 1, 2, 3",
+            "gc.is_tracked(a) -> 1",
+            "gc.is_tracked() -> True",
+            "gc.get_freeze_count() -> x",
+            "gc.get_stats() -> collections (1, 0, 0)",
+            "gc.get_stats() -> collections (1, 0, 0), collected (0, 0, 0), uncollectable (0, 0, 0), x",
+        ] {
+            assert!(Trace::parse(bad).is_err(), "{bad}");
+        }
         let obs =
             Trace::parse("gc.collect() -> 0\ngc.garbage: [a]\nalive: [a, b]\nend\nalive: []\n")
                 .unwrap()

@@ -44,6 +44,12 @@ fn kind(s: &Stmt) -> &'static str {
         Stmt::Raise => "raise RuntimeError()",
         Stmt::Repeat { .. } => "repeat: N",
         Stmt::RandomEdges { .. } => "random_edges:",
+        Stmt::Query(scenario::Query::Count) => "gc.get_count()",
+        Stmt::Query(scenario::Query::Threshold) => "gc.get_threshold()",
+        Stmt::Query(scenario::Query::IsTracked(_)) => "gc.is_tracked(x)",
+        Stmt::Query(scenario::Query::IsFinalized(_)) => "gc.is_finalized(x)",
+        Stmt::Query(scenario::Query::FreezeCount) => "gc.get_freeze_count()",
+        Stmt::Query(scenario::Query::Stats) => "gc.get_stats()",
     }
 }
 
@@ -78,6 +84,12 @@ const ALL: &[&str] = &[
     "raise RuntimeError()",
     "repeat: N",
     "random_edges:",
+    "gc.get_count()",
+    "gc.get_threshold()",
+    "gc.is_tracked(x)",
+    "gc.is_finalized(x)",
+    "gc.get_freeze_count()",
+    "gc.get_stats()",
 ];
 
 fn corpus_uses_every_statement_form() {

@@ -84,10 +84,29 @@ fn both_ways(i: &Interpreter, programs: &[&str]) -> (Outputs, Outputs) {
 
 fn dump_program() -> Outcome {
     // `DUMP_SCENARIO=path cargo test --test it -- runner::dump_program --nocapture` prints the
-    // program for a scenario (handy when debugging a trace by hand).
+    // program for a scenario (handy when debugging a trace by hand); with `DUMP_NEUTRALITY=dir`
+    // it writes the neutrality tests' programs there instead (plain.py, probed.py and, for
+    // 2.7 and 3.x, timeline-*.py).
     if let Ok(p) = std::env::var("DUMP_SCENARIO") {
         let s = scenario::load(Path::new(&p)).unwrap_or_else(|e| panic!("{e}"));
-        println!("{}", runner::translate(&s));
+        match std::env::var("DUMP_NEUTRALITY") {
+            Ok(dir) => {
+                let dir = Path::new(&dir);
+                std::fs::create_dir_all(dir).unwrap();
+                std::fs::write(dir.join("plain.py"), plain_program(&s)).unwrap();
+                std::fs::write(dir.join("probed.py"), probed_program(&s)).unwrap();
+                for (v, name) in [(Version::V2_7, "2.7"), (Version::V3_13, "3.x")] {
+                    for (h, what) in [(false, "plain"), (true, "harness")] {
+                        std::fs::write(
+                            dir.join(format!("timeline-{name}-{what}.py")),
+                            timeline_program(&s, h, v),
+                        )
+                        .unwrap();
+                    }
+                }
+            }
+            Err(_) => println!("{}", runner::translate(&s)),
+        }
         Ok(())
     } else {
         Err(Skip::missing(
@@ -524,7 +543,7 @@ steps:
     Ok(())
 }
 
-/// The same scenario without the harness: its statements, each followed by a gen-0 count probe.
+/// The same scenario without the harness: its statements, each followed by a count probe.
 fn plain_program(s: &Scenario) -> String {
     let mut p = String::from(
         "import gc, weakref, sys\nimport sys as _sys\n_range = range\n_len = len\n_xrange = range if _sys.version_info[0] >= 3 else xrange\ndef _lengths():\n    r = None\n    o = None\n    while 1:\n        o = yield r\n        r = _len(o)\n        o = None\n_len_of = _lengths()\n_len_of.send(None)\n_len_of = _len_of.send\n_len_of([])\ndef callback(wr):\n    pass\n",
@@ -574,8 +593,9 @@ fn plain_lines(steps: &[Step], indent: &str, out: &mut String) {
     }
 }
 
+/// The probes: `gc.get_count()` after each statement, the whole tuple.
 const PRINT_PROBES: &str =
-    "sys.stdout.write('#gcconform-trace-begin\\nPROBES %r\\n' % ([c[0] for c in _probes],))\n";
+    "sys.stdout.write('#gcconform-trace-begin\\nPROBES %r\\n' % (_probes,))\n";
 
 /// The generated program with the same probes after each statement (and its harness lines).
 fn probed_program(s: &Scenario) -> String {
@@ -604,17 +624,163 @@ fn probed_program(s: &Scenario) -> String {
     out
 }
 
-/// The harness must not change what the collector sees: the gen-0 count after every statement
-/// is the same with and without it (this covers labelling, observations and free lists).
-fn the_harness_leaves_the_gen0_count_alone() -> Outcome {
+/// Whether a scenario may turn automatic collection on (anywhere, `__del__` bodies included).
+fn may_enable(s: &Scenario) -> bool {
+    fn walk(steps: &[Step]) -> bool {
+        steps.iter().any(|st| match &st.stmt {
+            Stmt::Enable => true,
+            Stmt::Repeat { body, .. } => walk(body),
+            _ => false,
+        })
+    }
+    walk(&s.steps)
+        || s.classes
+            .iter()
+            .any(|c| walk(c.del.as_deref().unwrap_or(&[])))
+}
+
+/// Where the harness is not neutral, for each scenario under each installed interpreter it
+/// applies to: `gc.get_count()` (the whole tuple) after every top-level statement must be the
+/// same with the harness (the generated program) as without it (the statements alone, see
+/// [`plain_program`]); when the scenario may enable automatic collection, the collections
+/// (generation, collected, uncollectable) must run at the same statements too
+/// ([`timeline_program`]); and each program must print the same in a fresh process as in a
+/// forked child of the fork server. One line per difference.
+fn neutrality_failures(interps: &[&Interpreter], scenarios: &[Scenario]) -> Vec<String> {
+    std::thread::scope(|sc| {
+        let hs: Vec<_> = interps
+            .iter()
+            .map(|i| {
+                sc.spawn(move || {
+                    let v = i.version.unwrap();
+                    // (scenario, what, plain program, harnessed program)
+                    let mut pairs: Vec<(&Scenario, &str, String, String)> = Vec::new();
+                    for s in scenarios.iter().filter(|s| s.applies_to(v)) {
+                        pairs.push((s, "counts", plain_program(s), probed_program(s)));
+                        if may_enable(s) {
+                            pairs.push((
+                                s,
+                                "collections",
+                                timeline_program(s, false, v),
+                                timeline_program(s, true, v),
+                            ));
+                        }
+                    }
+                    let programs: Vec<&str> = pairs
+                        .iter()
+                        .flat_map(|(_, _, a, b)| [a.as_str(), b.as_str()])
+                        .collect();
+                    let (fresh, forked) = both_ways(i, &programs);
+                    let line = |o: &Result<String, RunError>, what: &str| {
+                        line_with(o, if what == "counts" { "PROBES" } else { "TIMELINE" })
+                    };
+                    let mut bad = Vec::new();
+                    for (k, (s, what, ..)) in pairs.iter().enumerate() {
+                        let [plain, harn] = [2 * k, 2 * k + 1].map(|j| line(&fresh[j], what));
+                        let [plain_f, harn_f] = [2 * k, 2 * k + 1].map(|j| line(&forked[j], what));
+                        let at = format!("{} under {}", s.id, i.release);
+                        match (&plain, &harn) {
+                            (Ok(p), Ok(h)) if p == h => {}
+                            (Ok(p), Ok(h)) => {
+                                let (p, h) = (printed_items(p), printed_items(h));
+                                let k = p.iter().zip(&h).take_while(|(x, y)| x == y).count();
+                                let where_ = match (*what, s.steps.get(k)) {
+                                    ("counts", Some(st)) => {
+                                        format!("after statement {} (line {}: `{}`)", k + 1, st.pos.line, st.text)
+                                    }
+                                    _ => format!("at item {} of {}", k + 1, p.len().max(h.len())),
+                                };
+                                bad.push(format!(
+                                    "{at}: the {what} differ with the harness, first {where_}: without {:?}, with {:?}",
+                                    p.get(k),
+                                    h.get(k)
+                                ));
+                            }
+                            (p, h) => bad.push(format!("{at}: {what}: {p:?} / {h:?}")),
+                        }
+                        if *what == "counts"
+                            && let Ok(p) = &plain
+                            && printed_items(p).len() != s.steps.len()
+                        {
+                            bad.push(format!(
+                                "{at}: {} probes for {} statements",
+                                printed_items(p).len(),
+                                s.steps.len()
+                            ));
+                        }
+                        if plain_f != plain || harn_f != harn {
+                            bad.push(format!(
+                                "{at}: the {what} differ in a forked child\n  fresh  {plain:?} {harn:?}\n  forked {plain_f:?} {harn_f:?}"
+                            ));
+                        }
+                    }
+                    bad
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// The items of a printed Python list (`PROBES [(0, 0, 0), (1, 0, 0)]` → `(0, 0, 0)`,
+/// `(1, 0, 0)`): split at the commas outside brackets and quotes.
+fn printed_items(line: &str) -> Vec<String> {
+    let Some(list) = line.split_once(' ').map(|x| x.1) else {
+        return Vec::new();
+    };
+    let inner = list.trim().trim_start_matches('[').trim_end_matches(']');
+    let (mut out, mut cur, mut depth, mut quote) = (Vec::new(), String::new(), 0, None);
+    for c in inner.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[') => depth += 1,
+            (None, ')' | ']') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                out.push(cur.trim().to_string());
+                cur.clear();
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
+}
+
+/// Assert that the harness is neutral for these scenarios (see [`neutrality_failures`]).
+fn assert_neutral(scenarios: &[Scenario]) -> Outcome {
+    let interps = interpreters()?;
+    let failures = neutrality_failures(&interps, scenarios);
+    assert!(
+        failures.is_empty(),
+        "{} difference(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    Ok(())
+}
+
+/// The harness must not change what the collector sees: the counts after every statement are
+/// the same with and without it (this covers labelling, observations, the queries and free
+/// lists), here for a hand-written scenario that uses every kind of statement the harness
+/// labels or observes; the corpus and generated scenarios are [`corpus_neutrality`] and
+/// [`generated_neutrality`].
+fn the_harness_leaves_the_counts_alone() -> Outcome {
     let s = inline(
         "neutral",
         r#"
 classes:
   A: {}
   D:
-    __del__: pass
+    __del__:
+      - gc.get_count()
+      - gc.is_tracked(self)
 steps:
+  - gc.get_count()
   - a = A()
   - b = A()
   - a.x = b
@@ -625,21 +791,27 @@ steps:
   - w = weakref.ref(a)
   - w2 = weakref.ref(a)
   - v = weakref.ref(b, callback)
+  - gc.is_tracked(t)
   - a = None
   - b = None
   - l = None
   - d = None
   - t = None
   - gc.collect()
+  - gc.get_count()
+  - gc.get_count()
   - l = []
   - l2 = []
   - d = {}
+  - gc.is_tracked(d)
   - t = (l, d, l2)
   - t = None
+  - gc.get_threshold()
   - e = D()
   - e.self = e
   - e = None
   - gc.collect(0)
+  - gc.get_count()
   - l = []
   - m = [l]
   - l = None
@@ -659,34 +831,90 @@ steps:
   - gc.set_debug(0)
   - del gc.garbage[:]
   - q = []
+  - gc.get_count()
 "#,
     );
-    let interps: Vec<&Interpreter> = interpreters()?;
-    let (plain, probed) = (plain_program(&s), probed_program(&s));
-    for i in interps {
-        // In a fresh process and in a forked child alike.
-        let (fresh, forked) = both_ways(i, &[&plain, &probed]);
-        let fresh: Vec<_> = fresh.iter().map(|o| line_with(o, "PROBES")).collect();
-        let forked: Vec<_> = forked.iter().map(|o| line_with(o, "PROBES")).collect();
-        let a = fresh[0].clone().unwrap_or_else(|e| panic!("{e}\n{plain}"));
-        assert_eq!(
-            fresh[1],
-            Ok(a.clone()),
-            "{}: plain vs generated program",
-            i.release
+    assert_neutral(&[s])
+}
+
+/// Every scenario of the corpus (`scenarios/`) leaves the counts after every statement, and the
+/// collections it runs, as they are without the harness, under every installed interpreter.
+fn corpus_neutrality() -> Outcome {
+    let scenarios: Vec<Scenario> = crate::common::shipped_scenarios()
+        .iter()
+        .map(|f| scenario::load(f).unwrap())
+        .collect();
+    assert_neutral(&scenarios)
+}
+
+/// So do generated scenarios, with automatic collection on under low thresholds
+/// ([`Flavor::Automatic`](gcconform::fuzz::generate::Flavor::Automatic)), observing counts,
+/// thresholds, tracking, statistics and the freeze count.
+/// A failure names the scenario (`s13_20`: seed 13, number 20), whose file is written to a
+/// temporary directory that the message names.
+fn generated_neutrality() -> Outcome {
+    use gcconform::fuzz::{generate, load_draft, rng::Rng, scenario_path};
+    const SEED: u64 = 13;
+    let drafts: Vec<generate::Draft> = (0..60)
+        .map(|i| {
+            generate::generate_with(
+                &mut Rng::for_scenario(SEED, i as u64),
+                generate::Flavor::Automatic,
+            )
+        })
+        .collect();
+    let scenarios: Vec<Scenario> = drafts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| load_draft(d, &scenario_path(SEED, i)).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    let interps = interpreters()?;
+    let failures = neutrality_failures(&interps, &scenarios);
+    if !failures.is_empty() {
+        let dir = crate::common::temp_path("neutrality");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (s, d) in scenarios.iter().zip(&drafts) {
+            if failures
+                .iter()
+                .any(|f| f.starts_with(&format!("{} ", s.id)))
+            {
+                let name = s.id.rsplit('/').next().unwrap();
+                std::fs::write(dir.join(format!("{name}.yaml")), d.to_yaml("")).unwrap();
+            }
+        }
+        panic!(
+            "{} difference(s) (the scenarios are in {}):\n{}",
+            failures.len(),
+            dir.display(),
+            failures.join("\n")
         );
-        assert_eq!(forked, fresh, "{}: forked vs fresh", i.release);
-        assert_eq!(a.matches(',').count() + 1, s.steps.len(), "{a}");
     }
     Ok(())
 }
 
-/// When automatic collections run (statement index, generation, collected), recorded by a
-/// `gc.callbacks` hook and a statement counter that makes no call (on 3.12+ every call can run
-/// a scheduled collection). 3.x only.
-fn timeline_program(s: &Scenario, with_harness: bool) -> String {
-    const HOOK: &str = "_stmt = [0]\n_log = []\ndef _gc_hook(phase, info):\n    if phase == 'start':\n        _log.append((_stmt[0], info['generation']))\n";
-    const PRINT: &str = "_sys.stdout.write('#gcconform-trace-begin\\nTIMELINE %r\\n' % (_log,))\n";
+/// When automatic collections run, without calls between statements (on 3.12+ every call can
+/// run a scheduled collection). On 3.x a `gc.callbacks` hook records (statement index,
+/// generation, collected, uncollectable) at each collection's end, with a statement counter
+/// stored without a call. 2.7 has no callbacks: `gc.set_debug(gc.DEBUG_STATS)` (count-neutral
+/// while `sys.stderr` is the original file) writes every collection to standard error, here a
+/// file, read at the end (generation, unreachable, uncollectable, in order: the statements
+/// they ran in are not recorded); the scenario's own `gc.set_debug` keeps `DEBUG_STATS` on.
+fn timeline_program(s: &Scenario, with_harness: bool, v: Version) -> String {
+    let (hook, start, stop, print) = if v == Version::V2_7 {
+        (
+            "import os as _os\n_tl_path = '/tmp/gcconform-timeline-%d' % _os.getpid()\n_tl = _os.open(_tl_path, _os.O_RDWR | _os.O_CREAT | _os.O_TRUNC, 384)\n_os.unlink(_tl_path)\n_os.dup2(_tl, 2)\n",
+            "gc.set_debug(gc.DEBUG_STATS)\n",
+            "",
+            "_os.lseek(_tl, 0, 0)\n_tl_text = _os.read(_tl, 1 << 24)\n_log = [l.rsplit(', ', 1)[0] for l in _tl_text.split('\\n') if l.startswith('gc: collecting') or l.startswith('gc: done')]\n_sys.stdout.write('#gcconform-trace-begin\\nTIMELINE %r\\n' % (_log,))\n",
+        )
+    } else {
+        (
+            "_stmt = [0]\n_log = []\ndef _gc_hook(phase, info):\n    if phase == 'stop':\n        _log.append((_stmt[0], info['generation'], info['collected'], info['uncollectable']))\n",
+            "gc.callbacks.append(_gc_hook)\n",
+            "gc.callbacks.remove(_gc_hook)\n",
+            "_sys.stdout.write('#gcconform-trace-begin\\nTIMELINE %r\\n' % (_log,))\n",
+        )
+    };
     let (mut out, steps): (String, Vec<Vec<String>>) = if with_harness {
         let p = runner::translate(s);
         let (head, rest) = p.split_once("# ---- steps").unwrap();
@@ -702,14 +930,14 @@ fn timeline_program(s: &Scenario, with_harness: bool) -> String {
         (
             head.replace(
                 "# 2.7: start with full",
-                &format!("{HOOK}# 2.7: start with full"),
+                &format!("{hook}# 2.7: start with full"),
             ),
             groups,
         )
     } else {
         let plain = plain_program(s);
         let (head, _) = plain.split_once("del gc.garbage[:]\n").unwrap();
-        let head = head.replace("_probes = []\n_P = _probes.append\n", HOOK);
+        let head = head.replace("_probes = []\n_P = _probes.append\n", hook);
         let groups = s
             .steps
             .iter()
@@ -724,16 +952,27 @@ fn timeline_program(s: &Scenario, with_harness: bool) -> String {
     if with_harness {
         out.push_str("# ---- steps\n");
     }
-    out.push_str("gc.callbacks.append(_gc_hook)\n");
+    out.push_str(start);
     for (i, g) in steps.iter().enumerate() {
         for l in g {
-            out.push_str(l);
+            let l = if v == Version::V2_7 {
+                l.replace(
+                    "gc.set_debug(gc.DEBUG_SAVEALL)",
+                    "gc.set_debug(gc.DEBUG_SAVEALL | gc.DEBUG_STATS)",
+                )
+                .replace("gc.set_debug(0)", "gc.set_debug(gc.DEBUG_STATS)")
+            } else {
+                l.clone()
+            };
+            out.push_str(&l);
             out.push('\n');
         }
-        out.push_str(&format!("_stmt[0] = {}\n", i + 1));
+        if v != Version::V2_7 {
+            out.push_str(&format!("_stmt[0] = {}\n", i + 1));
+        }
     }
-    out.push_str("gc.callbacks.remove(_gc_hook)\n");
-    out.push_str(PRINT);
+    out.push_str(stop);
+    out.push_str(print);
     out
 }
 
@@ -761,6 +1000,7 @@ steps:
   - d = None
   - e = []
   - f = []
+  - gc.get_count()
   - g = []
   - h = []
   - a = A()
@@ -769,6 +1009,7 @@ steps:
   - a = None
   - l1 = []
   - l2 = [l1]
+  - gc.is_tracked(l2)
   - l3 = []
   - l3 = []
   - l4 = []
@@ -776,6 +1017,7 @@ steps:
   - l6 = []
   - l6.append(l5)
   - m1 = []
+  - gc.get_threshold()
   - m2 = []
   - m3 = []
   - m4 = []
@@ -799,25 +1041,15 @@ steps:
   - gc.disable()
 "#,
     );
-    let (plain, harnessed) = (timeline_program(&s, false), timeline_program(&s, true));
-    for i in interpreters()? {
-        if i.version == Some(Version::V2_7) {
-            continue; // no gc.callbacks
-        }
-        // In a fresh process and in a forked child alike.
-        let (fresh, forked) = both_ways(i, &[&plain, &harnessed]);
-        let fresh: Vec<_> = fresh.iter().map(|o| line_with(o, "TIMELINE")).collect();
-        let forked: Vec<_> = forked.iter().map(|o| line_with(o, "TIMELINE")).collect();
-        let a = fresh[0].clone().unwrap_or_else(|e| panic!("{e}\n{plain}"));
-        assert_eq!(
-            fresh[1],
-            Ok(a.clone()),
-            "{}: plain vs generated program",
-            i.release
-        );
-        assert_eq!(forked, fresh, "{}: forked vs fresh", i.release);
-        assert!(a.len() > "TIMELINE []".len(), "{a}");
+    let interps = interpreters()?;
+    for i in &interps {
+        let plain = timeline_program(&s, false, i.version.unwrap());
+        let (fresh, _) = both_ways(i, &[&plain]);
+        let a = line_with(&fresh[0], "TIMELINE").unwrap_or_else(|e| panic!("{e}\n{plain}"));
+        assert!(a.len() > "TIMELINE []".len(), "{}: {a}", i.release);
     }
+    let failures = neutrality_failures(&interps, std::slice::from_ref(&s));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
     // The generated program itself still labels everything.
     for (v, t) in run_all(&s)? {
         assert!(has(&t, "end"), "{v}");
@@ -1080,99 +1312,6 @@ fn corpus_forked_and_fresh(interps: &[&Interpreter], compare: &[&Interpreter]) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Not a check: compares the gen-0 count after every statement with and without the harness
-/// for every corpus scenario, in a fresh process and in a forked child of the fork server
-/// (with and without the harness there too), and prints where they differ
-/// (`cargo test --test it -- runner::corpus_neutrality --ignored --nocapture`; `SHOW=1` prints the
-/// differing probes). With automatic collection enabled, the timelines of collections too.
-fn corpus_neutrality() -> Outcome {
-    let interps = interpreters()?;
-    let scenarios: Vec<Scenario> = crate::common::shipped_scenarios()
-        .iter()
-        .map(|f| scenario::load(f).unwrap())
-        .collect();
-    // Per interpreter, every program of every scenario it applies to, run both ways at once.
-    let runs: Vec<Vec<(usize, Vec<String>)>> = std::thread::scope(|sc| {
-        let hs: Vec<_> = interps
-            .iter()
-            .map(|i| {
-                let scenarios = &scenarios;
-                sc.spawn(move || {
-                    let mut programs = Vec::new();
-                    let mut owner = Vec::new();
-                    for (k, s) in scenarios.iter().enumerate() {
-                        if !s.applies_to(i.version.unwrap()) {
-                            continue;
-                        }
-                        programs.push(plain_program(s));
-                        programs.push(probed_program(s));
-                        let enables = s.steps.iter().any(|st| matches!(st.stmt, Stmt::Enable));
-                        if enables && i.version != Some(Version::V2_7) {
-                            programs.push(timeline_program(s, false));
-                            programs.push(timeline_program(s, true));
-                        }
-                        owner.resize(programs.len(), k);
-                    }
-                    let refs: Vec<&str> = programs.iter().map(String::as_str).collect();
-                    let (fresh, forked) = both_ways(i, &refs);
-                    let mut per: Vec<(usize, Vec<String>)> = Vec::new();
-                    let line = |o: &Result<String, RunError>| {
-                        line_with(o, "PROBES")
-                            .or_else(|_| line_with(o, "TIMELINE"))
-                            .unwrap_or_else(|e| e)
-                    };
-                    for (j, k) in owner.iter().enumerate() {
-                        if per.last().is_none_or(|(x, _)| x != k) {
-                            per.push((*k, Vec::new()));
-                        }
-                        let v = &mut per.last_mut().unwrap().1;
-                        v.push(line(&fresh[j]));
-                        v.push(line(&forked[j]));
-                    }
-                    per
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    for (k, s) in scenarios.iter().enumerate() {
-        let mut diff = Vec::new();
-        for (i, per) in interps.iter().zip(&runs) {
-            let Some((_, lines)) = per.iter().find(|(x, _)| *x == k) else {
-                continue;
-            };
-            // lines: [plain fresh, plain forked, probed fresh, probed forked, (timelines)]
-            for (pair, what) in lines.chunks(4).zip(["", " (timeline)"]) {
-                let [plain, plain_fork, harn, harn_fork] = pair else {
-                    continue;
-                };
-                if plain != harn {
-                    if std::env::var_os("SHOW").is_some() {
-                        eprintln!(
-                            "{} {}{what}\n  plain {plain}\n  harn  {harn}",
-                            s.id, i.release
-                        );
-                    }
-                    diff.push(format!("{}{what}", i.release));
-                }
-                if plain_fork != plain || harn_fork != harn {
-                    diff.push(format!("{}{what} (forked)", i.release));
-                }
-            }
-        }
-        println!(
-            "{:45} {}",
-            s.id,
-            if diff.is_empty() {
-                "same".to_string()
-            } else {
-                format!("DIFF {}", diff.join(" "))
-            }
-        );
-    }
-    Ok(())
-}
-
 /// Not a check: prints the traces of the seed scenarios under every interpreter
 /// (`cargo test --test it -- runner::show_seed_traces --nocapture --ignored`).
 fn show_seed_traces() -> Outcome {
@@ -1287,7 +1426,7 @@ crate::harness::tests! {
     labels_count_new_objects_per_name,
     instance_dicts_never_take_a_dead_dicts_label,
     scenario_names_may_shadow_builtins,
-    the_harness_leaves_the_gen0_count_alone,
+    the_harness_leaves_the_counts_alone,
     automatic_collections_run_where_they_would_without_the_harness,
     process_errors,
     fork_server_faults,
@@ -1298,8 +1437,10 @@ crate::harness::tests! {
     the_corpus_runs_everywhere_and_forked_traces_are_fresh_ones,
     #[ignore = "slow: fresh processes for the whole corpus under every interpreter"]
     corpus_forked_traces_are_fresh_ones_everywhere,
-    #[ignore = "not a check: prints where the harness changes the gen-0 count (--nocapture)"]
+    #[slow]
     corpus_neutrality,
+    #[slow]
+    generated_neutrality,
     #[ignore = "not a check: prints the seed scenarios' traces (--nocapture)"]
     show_seed_traces,
     #[slow]

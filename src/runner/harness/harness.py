@@ -42,6 +42,12 @@ _keep = _kept.append
 _pool = []               # freeing one of these lowers the gen-0 count by one
 _pool_append = _pool.append
 _pool_pop = _pool.pop
+_spare = []              # 3-tuples that observations free for their count readings to reuse
+_spare_append = _spare.append
+_spare_pop = _spare.pop
+_spare1 = []             # a 1-tuple, likewise for the argument tuples of a deep walk's calls
+_spare1_append = _spare1.append
+_spare1_pop = _spare1.pop
 _byseq = {}              # observation scratch: creation seq -> label of a live instance
 _byseq_clear = _byseq.clear
 _alive = []              # observation scratch: sorted creation seqs
@@ -146,13 +152,28 @@ def _observer():
         enabled = gc.isenabled()
         gc.disable()
         # The only GC objects this allocates and does not free by itself: gc.get_objects()'s
-        # list and gc.get_count()'s tuples. The counts tell which of them were fresh (they
-        # raised the gen-0 count) and which came from a free list.
+        # list and gc.get_count()'s tuples. The spares are freed first (before that list refers
+        # to them), so every count reading takes one of them back from the 3-tuple free list,
+        # and the free list ends as it was; the counts then tell whether the list was fresh.
+        # Freeing could run pending trashcan work (2.7-3.7, deep chains): then the tuples are
+        # kept instead, and a third reading tells whether they were fresh (as long as the
+        # 3-tuple free list held none, or at least three).
+        if not _KEEP_ALL:
+            while _spare:
+                s = _spare_pop()
+                s = None
+            s = _spare1_pop()
+            s = None
         t0 = gc.get_count()
         objs = gc.get_objects()
         t1 = gc.get_count()
-        t2 = gc.get_count()
-        tf = t2[0] - t1[0]                # 1: the 3-tuple free list was empty
+        tf = 0
+        if _KEEP_ALL:
+            t2 = gc.get_count()
+            tf = t2[0] - t1[0]            # 1: the 3-tuple free list was empty
+        else:
+            _spare_append(t0)
+            _spare_append(t1)
         lf = t1[0] - t0[0] - tf           # 1: the list was fresh
         text = ''
         for o in gc.garbage:
@@ -172,11 +193,19 @@ def _observer():
         deep = _DEEP or (_FREEZE and gc.get_freeze_count() > _FROZEN0)
         if deep:
             # Walk from the scenario's globals, both garbage lists and every tracked container
-            # through lists, dicts, tuples, instances and weakref referents. (This frees
-            # temporary lists: free lists and pending trashcan work are not preserved here.)
+            # through lists, dicts, tuples, instances and weakref referents. Its calls' argument
+            # tuples (gc.get_referents; type() up to 3.9) all reuse the 1-tuple the spare left.
+            # The lists of referents are freed one by one: only the first can be fresh, and
+            # then one more list stays on their free list, which is taken off and kept. (With
+            # deep chains possible, 2.7-3.7, freeing them may run pending trashcan work: not
+            # preserved here.)
             c = gc.get_count()
-            _keep(c)
             c0 = c[0]
+            if _KEEP_ALL:
+                _keep(c)
+            else:
+                _spare_append(c)
+            c = None
             _todo_append(gc.garbage)
             _todo_append(_garbage0)
             g = _globals()
@@ -209,8 +238,16 @@ def _observer():
             _seen_clear()
             o = t = None
             c = gc.get_count()
-            _keep(c)
-            deep = c[0] - c0 + 1
+            if _KEEP_ALL:
+                _keep(c)
+                deep = c[0] - c0 + 1
+            else:
+                _spare_append(c)
+                deep = c[0] - c0
+                i = deep
+                while i > 0:
+                    _keep([])
+                    i = i - 1
             c = None
         del objs[:]
         o = None
@@ -233,11 +270,16 @@ def _observer():
         if lf or _KEEP_ALL:
             _keep(objs)
             n = n + lf
-        if tf or _KEEP_ALL:
+        if _KEEP_ALL:
             _keep(t0)
             _keep(t1)
             _keep(t2)
             n = n + 3 * tf
+        else:
+            # Take back what the readings left of the spares on the free lists.
+            while _len(_spare) < 4:
+                _spare_append(gc.get_count())
+            _spare1_append((_evn[0],))
         objs = t0 = t1 = t2 = None
         while n > 0 and _pool:
             _pool_pop()

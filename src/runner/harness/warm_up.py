@@ -7,6 +7,13 @@ _len_of = _started(_lengths())
 _DEEP = True
 _FREEZE = False
 _KEEP_ALL = False
+# The observations' spares: four 3-tuples and a 1-tuple, of ints only (so that a collection
+# untracks them).
+_spare_append(gc.get_count())
+_spare_append(gc.get_count())
+_spare_append(gc.get_count())
+_spare_append(gc.get_count())
+_spare1_append((_evn[0],))
 _count['_prime'] = 0
 _prime = _started(_labeller('_prime'))
 _prime([])
