@@ -158,6 +158,18 @@ impl Machine<'_> {
             // CPython raises RecursionError before running the body (printed and ignored).
             return;
         }
+        // Before the body's first line runs (which records the `__del__` event), the call
+        // allocates: slot_tp_del (2.7) / slot_tp_finalize (3.6) look `__del__` up as a bound
+        // method, 2.7's method call builds an argument tuple holding self, and ≤3.10 the first
+        // call of the code object makes its frame; then 3.12+'s RESUME checks the eval breaker.
+        // An automatic collection any of them starts runs before the event.
+        if self.p.bound_method_calls {
+            self.temp_alloc(Temp::Method);
+        }
+        if self.p.del_is_legacy {
+            self.temp_alloc(Temp::Tuple(1));
+        }
+        self.frame_alloc(class);
         self.eval_breaker();
         let label = self.label(id);
         self.events.push(Event::Del(label.clone()));
@@ -176,15 +188,6 @@ impl Machine<'_> {
             label: label.clone(),
             collect: from_gc.flatten(),
         });
-        // slot_tp_del (2.7) / slot_tp_finalize (3.6) look `__del__` up as a bound method; 2.7's
-        // method call builds an argument tuple holding self.
-        if self.p.bound_method_calls {
-            self.temp_alloc(Temp::Method);
-        }
-        if self.p.del_is_legacy {
-            self.temp_alloc(Temp::Tuple(1));
-        }
-        self.frame_alloc(class);
         self.incref(Val::Obj(id));
         self.frames.push(Frame {
             class: Some(class),
@@ -209,6 +212,13 @@ impl Machine<'_> {
 
     /// The scenario's weakref callback: records that it ran with this weakref.
     pub(super) fn call_callback(&mut self, wr: Id) {
+        // 2.7 PyObject_CallFunctionObjArgs builds an argument tuple; ≤3.10 the first call makes
+        // the callback's frame; 3.12+'s RESUME checks the eval breaker: all before the body
+        // records the event.
+        if self.p.del_is_legacy {
+            self.temp_alloc(Temp::Tuple(1));
+        }
+        self.frame_alloc(usize::MAX);
         self.eval_breaker();
         let label = self.label(wr);
         self.events.push(Event::Callback(label.clone()));
@@ -226,11 +236,6 @@ impl Machine<'_> {
                 referent,
             });
         }
-        // 2.7 PyObject_CallFunctionObjArgs builds an argument tuple.
-        if self.p.del_is_legacy {
-            self.temp_alloc(Temp::Tuple(1));
-        }
-        self.frame_alloc(usize::MAX);
         self.incref(Val::Obj(wr));
         self.frames.push(Frame {
             class: None,

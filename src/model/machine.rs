@@ -165,6 +165,9 @@ pub struct Machine<'s> {
     /// Code objects that already have a cached ("zombie") frame, ≤3.10: `__del__` of a class
     /// (by class index), or the callback (`usize::MAX`).
     pub(super) zombie_frames: HashSet<usize>,
+    /// Call sites (statements, by address) that have run once: 3.12+ specialises them from
+    /// their second execution on (`list.append`, see `exec_append`).
+    pub(super) call_sites: HashSet<usize>,
     /// The next collection is an automatic one (for the journal).
     pub(super) auto_collect: bool,
     /// The model's account of its decisions, when `explain` asked for one.
@@ -206,6 +209,7 @@ impl<'s> Machine<'s> {
             freelists: FreeLists::default(),
             gc_pending: false,
             zombie_frames: HashSet::new(),
+            call_sites: HashSet::new(),
             obs_mark: Vec::new(),
             obs_epoch: 0,
             executed: 0,
@@ -315,21 +319,34 @@ impl<'s> Machine<'s> {
                     self.collect_generations();
                     self.collecting = false;
                 }
-                AutoGc::AtEvalBreaker => self.gc_pending = true,
+                AutoGc::AtEvalBreaker(_) => self.gc_pending = true,
             }
         }
     }
 
-    /// 3.12+ `_Py_HandlePending` → `_Py_RunGC`: run a scheduled collection.
+    /// 3.12+ eval-breaker check (`_Py_HandlePending`): a scheduled collection's request is
+    /// cleared, then `_Py_RunGC` runs it. It returns at once while the collector is disabled
+    /// where [`RunGc::honours_disable`](super::profile::RunGc::honours_disable) (3.12.3+, 3.13). During another collection, 3.12 runs it
+    /// nested and leaves `collecting` at 0 when it ends
+    /// ([`RunGc::nests`](super::profile::RunGc::nests)); 3.13's
+    /// `gc_collect_main` finds a collection in progress and does nothing (the request is lost).
     pub(super) fn eval_breaker(&mut self) {
-        if self.gc_pending && !self.collecting {
-            self.gc_pending = false;
-            if self.enabled {
-                self.collecting = true;
-                self.collect_generations();
-                self.collecting = false;
-            }
+        if !self.gc_pending {
+            return;
         }
+        let AutoGc::AtEvalBreaker(run) = self.p.auto_gc else {
+            return;
+        };
+        self.gc_pending = false;
+        if !self.enabled && run.honours_disable {
+            return;
+        }
+        if self.collecting && !run.nests {
+            return;
+        }
+        self.collecting = true;
+        self.collect_generations();
+        self.collecting = false;
     }
 
     /// Allocate a temporary: from its free list when there is one there (nothing counted), else

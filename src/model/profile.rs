@@ -85,8 +85,25 @@ pub enum AutoGc {
     /// ≤3.11 `_PyObject_GC_Alloc`/`gc_alloc`: inside the allocation, before the object exists.
     InAllocation,
     /// 3.12+ `_Py_ScheduleGC`: the allocation sets the eval breaker; the collection runs at the
-    /// next eval-breaker check (after a call returns, at a function's start).
-    AtEvalBreaker,
+    /// next eval-breaker check (after a call returns, at a function's start, at a loop's
+    /// backward jump), where `_Py_HandlePending` clears the request and calls `_Py_RunGC`.
+    AtEvalBreaker(RunGc),
+}
+
+/// What `_Py_RunGC` (3.12+) does with a scheduled collection when the eval breaker runs it
+/// (facts §11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunGc {
+    /// `_Py_RunGC` returns at once while the collector is disabled: the `if
+    /// (!gcstate->enabled) return;` that gh-116604 added (python/cpython#116653, first released
+    /// in 3.12.3; 3.13 has it from the start). 3.12.0–3.12.2 collect after `gc.disable()`.
+    pub honours_disable: bool,
+    /// 3.12 `_Py_RunGC` sets `collecting = 1`, collects and sets it back to 0 without looking
+    /// at it first, so a check met *during* another collection (a `__del__`'s `RESUME`) runs a
+    /// nested automatic collection, which also ends the outer one's `collecting`. 3.13 runs it
+    /// through `gc_collect_main`, whose compare-exchange on `collecting` fails: the request,
+    /// already cleared, is lost.
+    pub nests: bool,
 }
 
 /// Where instance attributes live.
@@ -131,6 +148,10 @@ pub struct Trashcan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Profile {
     pub version: Version,
+    /// The patch release the row describes (`1` for 3.12.1): [`Profile::for_version`] describes
+    /// the release `expected/` is recorded from (`Version::reference_release`); fields that
+    /// changed within a minor version follow it ([`Profile::for_release`]).
+    pub patch: u32,
     /// A Python-level `__del__` is a legacy finalizer (`tp_del`, 2.7 `has_finalizer`): cyclic
     /// trash holding one is uncollectable and goes to `gc.garbage`. 3.4+ uses `tp_finalize`
     /// (facts §1).
@@ -158,6 +179,16 @@ pub struct Profile {
     pub thresholds: (i64, i64, i64),
     /// When an automatic collection runs (facts §11).
     pub auto_gc: AutoGc,
+    /// `CALL` specialises a `list.append` call site on its second execution
+    /// (`ADAPTIVE_WARMUP_VALUE` 1, `_Py_Specialize_Call`), and the specialised instruction
+    /// (`CALL_NO_KW_LIST_APPEND` 3.12, `CALL_LIST_APPEND` 3.13) does not check the eval breaker,
+    /// which the generic `CALL` does when the call returns (3.12+; facts §11).
+    pub append_specializes: bool,
+    /// Calling `range` (`xrange` on 2.7) builds an argument tuple: the type is called through
+    /// `tp_call` (2.7 `load_args`, `_PyStack_AsTuple` 3.6–3.7, `_PyObject_MakeTpCall` 3.8);
+    /// 3.9 added `range_vectorcall` (bpo-37207). The generated program's `repeat:` and
+    /// `random_edges:` loops call it (facts §13).
+    pub range_args_tuple: bool,
     /// Full collections clear the list/dict/tuple free lists (3.x `clear_freelists`); 2.7 keeps
     /// list and dict free lists (facts §12).
     pub full_gc_clears_container_freelists: bool,
@@ -175,12 +206,40 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// The profile table: one row per version.
+    /// The profile of the release `expected/` is recorded from (`Version::reference_release`).
     pub fn for_version(version: Version) -> Profile {
+        Profile::for_release(version, reference_patch(version))
+    }
+
+    /// `3.12.1`: the release the row describes.
+    pub fn release(&self) -> String {
+        let (a, b) = self.version.major_minor();
+        format!("{a}.{b}.{}", self.patch)
+    }
+
+    /// The fields in which `self` and `other` (two releases of one version) differ, each named
+    /// with the C change behind it; empty when they behave alike as far as the model knows.
+    pub fn differences(&self, other: &Profile) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if let (AutoGc::AtEvalBreaker(a), AutoGc::AtEvalBreaker(b)) = (self.auto_gc, other.auto_gc)
+            && a.honours_disable != b.honours_disable
+        {
+            out.push(
+                "whether a scheduled automatic collection still runs after gc.disable() \
+                 (_Py_RunGC, gh-116604, fixed in 3.12.3)",
+            );
+        }
+        out
+    }
+
+    /// The profile table: one row per version; `patch` selects the release where behaviour
+    /// changed within a minor version.
+    pub fn for_release(version: Version, patch: u32) -> Profile {
         use Version::*;
         let v = version;
         Profile {
             version: v,
+            patch,
             del_is_legacy: v == V2_7,
             finalize_once: v >= V3_6,
             resurrection: match v {
@@ -204,10 +263,15 @@ impl Profile {
                 DEFAULT_THRESHOLDS
             },
             auto_gc: if v >= V3_12 {
-                AutoGc::AtEvalBreaker
+                AutoGc::AtEvalBreaker(RunGc {
+                    honours_disable: v >= V3_13 || patch >= 3,
+                    nests: v == V3_12,
+                })
             } else {
                 AutoGc::InAllocation
             },
+            append_specializes: v >= V3_12,
+            range_args_tuple: v <= V3_8,
             full_gc_clears_container_freelists: v >= V3_6,
             trashcan: Trashcan {
                 unwind_level: if v >= V3_13 {
@@ -228,6 +292,15 @@ impl Profile {
             bound_method_calls: v <= V3_6,
         }
     }
+}
+
+/// The patch number of the release `expected/` is recorded from (`13` for 3.10.13).
+fn reference_patch(v: Version) -> u32 {
+    v.reference_release()
+        .rsplit('.')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("reference releases are major.minor.patch")
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ impl Machine<'_> {
             Stmt::SetItem { obj, key, value } => self.exec_set_item(obj, key, value),
             Stmt::DelKey { obj, key } => self.exec_del_key(obj, key),
             Stmt::DelIndex { obj, index } => self.exec_del_index(obj, *index),
-            Stmt::Append { obj, value } => self.exec_append(obj, value),
+            Stmt::Append { obj, value } => self.exec_append(step, obj, value),
             // The gc module (gc_module.rs).
             Stmt::Collect(g) => {
                 self.gc_collect_stmt(*g);
@@ -108,9 +108,11 @@ impl Machine<'_> {
 
     // ----------------------------------------------------------------- control
 
-    /// `repeat: N` (`for _ in range(N):` in the generated program): the body N times; the
-    /// loop's backward jump (`JUMP_BACKWARD`) checks the eval breaker after each pass (3.12+).
+    /// `repeat: N` (`for _r in range(N):` in the generated program, `xrange` on 2.7): the
+    /// `range` call ([`Machine::range_call`]), then the body N times; the loop's backward jump
+    /// (`JUMP_BACKWARD`) checks the eval breaker after each pass (3.12+).
     fn exec_repeat(&mut self, count: u64, body: &[Step]) -> PyResult<()> {
+        self.range_call();
         for _ in 0..count {
             for s in body {
                 self.exec(s)?;
@@ -119,6 +121,20 @@ impl Machine<'_> {
             self.eval_breaker();
         }
         Ok(())
+    }
+
+    /// `range(n)` (`xrange(n)` on 2.7) as the generated loops call it: on 2.7–3.8 an argument
+    /// tuple ([`Profile::range_args_tuple`](super::profile::Profile::range_args_tuple)), taken
+    /// from the 1-tuple free list when it has one (after a full collection it is empty: the
+    /// tuple is a new GC object, counted in generation 0, which may start a collection) and
+    /// put back there when the call returns; the range object and its iterator are not GC
+    /// objects. The `CALL` checks the eval breaker when it returns (3.12+).
+    fn range_call(&mut self) {
+        if self.p.range_args_tuple {
+            self.temp_alloc(Temp::Tuple(1));
+            self.temp_free(Temp::Tuple(1));
+        }
+        self.eval_breaker();
     }
 
     /// `raise RuntimeError()` in a `__del__` body (`RAISE_VARARGS`): the trace records that
@@ -299,6 +315,8 @@ impl Machine<'_> {
         let n = self.length(l);
         self.decref(l);
         let n = n?;
+        // `for _ei in _xrange(_en):`
+        self.range_call();
         let mut x = seed;
         for i in 0..n {
             for a in attrs {
@@ -364,9 +382,12 @@ impl Machine<'_> {
     }
 
     /// `l.append(v)` (`list_append`): ≤3.6 `LOAD_ATTR` makes a bound method object first (no
-    /// `LOAD_METHOD`, [`Profile::bound_method_calls`](super::profile::Profile::bound_method_calls)); the call checks the eval breaker when it
-    /// returns (3.12+).
-    fn exec_append(&mut self, obj: &str, value: &Value) -> PyResult<()> {
+    /// `LOAD_METHOD`, [`Profile::bound_method_calls`](super::profile::Profile::bound_method_calls));
+    /// the generic `CALL` checks the eval breaker when it returns (3.12+), but from its second
+    /// execution on, a call site (`step`: a statement of a `repeat:` body or of a `__del__`
+    /// body runs many times) is the specialised `CALL_NO_KW_LIST_APPEND` / `CALL_LIST_APPEND`,
+    /// which does not ([`Profile::append_specializes`](super::profile::Profile::append_specializes)).
+    fn exec_append(&mut self, step: &Step, obj: &str, value: &Value) -> PyResult<()> {
         let v = self.value(value)?;
         let l = self.load(obj)?;
         let l = self.expect_kind(l, "list")?;
@@ -381,7 +402,10 @@ impl Machine<'_> {
         if self.p.bound_method_calls {
             self.temp_free(Temp::Method);
         }
-        self.eval_breaker();
+        let first = self.call_sites.insert(std::ptr::from_ref(step) as usize);
+        if first || !self.p.append_specializes {
+            self.eval_breaker();
+        }
         Ok(())
     }
 }
