@@ -277,21 +277,30 @@ fn pool_size(sc: &Scenario) -> usize {
 
 /// Whether the scenario can build a deallocation chain deep enough (about 50 trashcan-protected
 /// deallocations, i.e. 25 instances with a dict) to leave deallocations pending on 2.7-3.7.
-/// Each creating statement makes at most two such objects (an instance and its dict); a
-/// statement in a `__del__` body may run many times.
+/// Each creation makes at most two such objects (an instance and its dict: the dicts a
+/// `random_edges:` store creates belong to elements counted where they were created); a
+/// statement in a `repeat:` body runs as many times as the loop says, one in a `__del__` body
+/// may run many times.
 pub fn deep_chains_possible(sc: &Scenario) -> bool {
-    let top = sc
-        .steps
-        .iter()
-        .filter(|s| creation_target(&s.stmt).is_some())
-        .count();
+    let top = creations(&sc.steps);
     let in_del = sc
         .classes
         .iter()
-        .flat_map(|c| c.del.iter().flatten())
-        .filter(|s| creation_target(&s.stmt).is_some())
-        .count();
-    top + 10 * in_del > 20
+        .map(|c| creations(c.del.as_deref().unwrap_or(&[])))
+        .fold(0, u64::saturating_add);
+    top.saturating_add(in_del.saturating_mul(10)) > 20
+}
+
+/// How many creating statements `steps` execute, `repeat:` bodies as often as they run.
+fn creations(steps: &[Step]) -> u64 {
+    steps
+        .iter()
+        .map(|s| match &s.stmt {
+            Stmt::Repeat { count, body } => count.saturating_mul(creations(body)),
+            st if creation_target(st).is_some() => 1,
+            _ => 0,
+        })
+        .fold(0, u64::saturating_add)
 }
 
 /// State that depends on the scenario, the generators, the pool, and the initial collection.
@@ -1344,6 +1353,14 @@ steps:
         let s = sc(&text);
         assert!(deep_chains_possible(&s));
         assert!(translate(&s).contains("_KEEP_ALL = _sys.version_info < (3, 8)"));
+        // A creation in a repeat: body counts as often as the loop runs.
+        let loop_of = |n: u32| {
+            format!(
+                "classes:\n  A: {{}}\nsteps:\n  - repeat: {n}\n    steps:\n      - a = A()\n      - b = a\n"
+            )
+        };
+        assert!(!deep_chains_possible(&sc(&loop_of(20))));
+        assert!(deep_chains_possible(&sc(&loop_of(21))));
         // A creation inside __del__ counts ten times (it may run once per instance).
         let mut text = String::from("classes:\n  D:\n    __del__: x = []\nsteps:\n");
         for i in 0..11 {
