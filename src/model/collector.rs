@@ -559,6 +559,7 @@ impl Machine<'_> {
             // clear_freelists
             self.freelists.tuples.clear();
             self.freelists.methods = 0;
+            self.frame_free = 0;
             if self.p.full_gc_clears_container_freelists {
                 self.freelists.lists = 0;
                 self.freelists.dicts = 0;

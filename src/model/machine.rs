@@ -16,7 +16,7 @@
 use super::dict27::Table27;
 use super::heap::{DictObj, Heap, Id, Kind, NIL, Val};
 use super::journal::{Ctx, Journal, Note};
-use super::profile::{AutoGc, InstanceLayout, Profile};
+use super::profile::{AutoGc, InstanceLayout, PROGRAM_C_UNITS, Profile};
 use crate::scenario::{ClassDef, Scenario, Stmt};
 use crate::trace::Event;
 use std::collections::{HashMap, HashSet};
@@ -62,6 +62,32 @@ pub struct ClassState {
 pub struct Frame {
     pub class: Option<usize>,
     pub locals: Vec<(String, Option<Val>)>,
+    /// ≤3.10: its frame object, an index into [`Machine::frame_objs`].
+    pub obj: Option<usize>,
+}
+
+/// A frame object (≤3.10, `PyFrameObject`) of a `__del__` or callback call, from the call
+/// until `frame_dealloc` has released it. It holds its locals once the call returned, and a
+/// reference to the frame it was called from (`f_back`), if that is a `__del__` or callback
+/// frame too (the program's module frame is never freed).
+#[derive(Debug, Clone, Default)]
+pub struct FrameObj {
+    /// The code object: a class's `__del__` (class index) or the callback (`usize::MAX`).
+    pub code: usize,
+    /// The locals to release, in `co_varnames` order (set when the call returns).
+    pub locals: Vec<Val>,
+    /// `f_back`.
+    pub back: Option<usize>,
+    /// References: the running call's, and one per frame whose `f_back` this is.
+    pub refcnt: u32,
+}
+
+/// What the trashcan deferred (`_PyTrash_thread_deposit_object`): an object, or (≤3.10) a
+/// frame object with its locals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deferred {
+    Object(Id),
+    Frame(usize),
 }
 
 /// Container free lists (`free_list` in listobject.c/dictobject.c, per-size tuple lists).
@@ -144,8 +170,19 @@ pub struct Machine<'s> {
     pub(super) classes: Vec<ClassState>,
     name_counts: HashMap<String, u32>,
     pub(super) events: Vec<Event>,
+    /// The trashcan's nesting (≤3.12, [`TrashcanLimit::Nesting`](super::profile::TrashcanLimit)).
     pub(super) trash_nesting: u32,
-    pub(super) trash_later: Vec<Id>,
+    /// 3.13: `tstate->c_recursion_remaining` ([`Profile::c_recursion`]).
+    pub(super) c_remaining: i64,
+    /// The trashcan's delete-later chain, newest last.
+    pub(super) trash_later: Vec<Deferred>,
+    /// ≤3.10: frame objects of calls not yet released (freed slots are `None`).
+    pub(super) frame_objs: Vec<Option<FrameObj>>,
+    /// ≤3.10: frames on the frame free list (`PyFrame_MAXFREELIST`).
+    pub(super) frame_free: usize,
+    /// Exceptions raised in `__del__` bodies (or by their calls) that CPython prints and
+    /// ignores (`PyErr_WriteUnraisable`), by type, in order of first occurrence.
+    pub(super) ignored: Vec<(&'static str, u64)>,
     pub(super) freelists: FreeLists,
     /// 3.12+: a collection was scheduled and waits for the eval breaker.
     gc_pending: bool,
@@ -162,8 +199,9 @@ pub struct Machine<'s> {
     /// `observe`'s marks per id, and the stamp of the latest observation.
     pub(super) obs_mark: Vec<u32>,
     pub(super) obs_epoch: u32,
-    /// Code objects that already have a cached ("zombie") frame, ≤3.10: `__del__` of a class
-    /// (by class index), or the callback (`usize::MAX`).
+    /// Code objects whose cached ("zombie") frame is free to use, ≤3.10 (`co_zombieframe`):
+    /// `__del__` of a class (by class index), or the callback (`usize::MAX`). A call takes it;
+    /// the first frame released while the slot is empty fills it again.
     pub(super) zombie_frames: HashSet<usize>,
     /// Call sites (statements, by address) that have run once: 3.12+ specialises them from
     /// their second execution on (`list.append`, see `exec_append`).
@@ -205,7 +243,13 @@ impl<'s> Machine<'s> {
             name_counts: HashMap::new(),
             events: Vec::new(),
             trash_nesting: 0,
+            c_remaining: p
+                .c_recursion
+                .map_or(0, |c| i64::from(c.limit) - i64::from(PROGRAM_C_UNITS)),
             trash_later: Vec::new(),
+            frame_objs: Vec::new(),
+            frame_free: 0,
+            ignored: Vec::new(),
             freelists: FreeLists::default(),
             gc_pending: false,
             zombie_frames: HashSet::new(),

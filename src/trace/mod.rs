@@ -31,6 +31,10 @@ pub mod text {
     pub const ALIVE: &str = "alive: ";
     /// The line after the scenario's last statement.
     pub const END: &str = "end";
+    /// `exceptions ignored: ` TYPE ` ×` COUNT, … (the last line, when there were any)
+    pub const IGNORED: &str = "exceptions ignored: ";
+    /// What separates an exception type from its count.
+    pub const TIMES: &str = " ×";
     /// What separates the labels of a list.
     pub const LIST_SEP: &str = ", ";
 }
@@ -45,11 +49,12 @@ pub enum EventKind {
     Garbage,
     Alive,
     End,
+    Ignored,
 }
 
 impl EventKind {
     /// The name of the kind: `gc.collect()`, `__del__`, `__del__ raised`, `callback`,
-    /// `gc.garbage`, `alive`, `end`.
+    /// `gc.garbage`, `alive`, `end`, `exceptions ignored`.
     pub fn name(self) -> &'static str {
         match self {
             EventKind::Collect => "gc.collect()",
@@ -59,6 +64,7 @@ impl EventKind {
             EventKind::Garbage => "gc.garbage",
             EventKind::Alive => "alive",
             EventKind::End => "end",
+            EventKind::Ignored => "exceptions ignored",
         }
     }
 }
@@ -80,6 +86,13 @@ pub enum Event {
     Alive(Vec<String>),
     /// The scenario's last statement has run; the final observation follows.
     End,
+    /// The exceptions CPython printed and ignored during the run (`PyErr_WriteUnraisable`: an
+    /// exception raised by a `__del__` body, or a `__del__` call that failed on the recursion
+    /// limit before its body ran), by type, in order of first occurrence, with how many of
+    /// each. Only the type and the count are observable (the runner reads them from stderr,
+    /// which has no labels and is not ordered with the other events), so this comes last, after
+    /// the final observation, and only when there was one.
+    Ignored(Vec<(String, u64)>),
 }
 
 impl Event {
@@ -93,6 +106,7 @@ impl Event {
             Event::Garbage(_) => EventKind::Garbage,
             Event::Alive(_) => EventKind::Alive,
             Event::End => EventKind::End,
+            Event::Ignored(_) => EventKind::Ignored,
         }
     }
 }
@@ -115,6 +129,10 @@ impl fmt::Display for Event {
             Event::Garbage(v) => write!(f, "{GARBAGE}[{}]", v.join(LIST_SEP)),
             Event::Alive(v) => write!(f, "{ALIVE}[{}]", v.join(LIST_SEP)),
             Event::End => f.write_str(END),
+            Event::Ignored(v) => {
+                let parts: Vec<String> = v.iter().map(|(t, n)| format!("{t}{TIMES}{n}")).collect();
+                write!(f, "{IGNORED}{}", parts.join(LIST_SEP))
+            }
         }
     }
 }
@@ -167,6 +185,23 @@ impl std::str::FromStr for Event {
         }
         if let Some(rest) = line.strip_prefix(ALIVE) {
             return Ok(Event::Alive(list(rest).ok_or_else(bad)?));
+        }
+        if let Some(rest) = line.strip_prefix(IGNORED) {
+            let v = rest
+                .split(LIST_SEP)
+                .map(|p| {
+                    let (t, n) = p.split_once(TIMES)?;
+                    let ok = !t.is_empty()
+                        && t.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+                    Some((
+                        t.to_string(),
+                        n.parse::<u64>().ok().filter(|n| ok && *n > 0)?,
+                    ))
+                })
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(bad)?;
+            return Ok(Event::Ignored(v));
         }
         Err(bad())
     }
@@ -308,13 +343,25 @@ mod tests {
                 Event::Garbage(vec!["a".into(), "<dict>".into()]),
                 Event::Alive(vec![]),
                 Event::End,
+                Event::Ignored(vec![
+                    ("RecursionError".into(), 105),
+                    ("RuntimeError".into(), 1),
+                ]),
             ],
         };
         let text = t.to_text();
         assert_eq!(
             text,
-            "gc.collect(2) -> 4\ngc.collect() -> 0\n__del__ a#2\n__del__ b raised RuntimeError\ncallback w\ngc.garbage: [a, <dict>]\nalive: []\nend\n"
+            "gc.collect(2) -> 4\ngc.collect() -> 0\n__del__ a#2\n__del__ b raised RuntimeError\ncallback w\ngc.garbage: [a, <dict>]\nalive: []\nend\nexceptions ignored: RecursionError ×105, RuntimeError ×1\n"
         );
+        for bad in [
+            "exceptions ignored: ",
+            "exceptions ignored: X ×0",
+            "exceptions ignored: X",
+            "exceptions ignored: a b ×2",
+        ] {
+            assert!(Trace::parse(bad).is_err(), "{bad}");
+        }
         assert_eq!(Trace::parse(&text).unwrap(), t);
         assert_eq!(t.collect_results(), vec![4, 0]);
         assert_eq!(t.garbage_counts(), vec![2]);
@@ -330,7 +377,8 @@ mod tests {
                 "callback",
                 "gc.garbage",
                 "alive",
-                "end"
+                "end",
+                "exceptions ignored"
             ]
         );
         let obs =
