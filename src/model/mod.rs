@@ -189,3 +189,29 @@ fn run_on_this_thread(
     };
     Ok((trace, journal))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::parse_scenario;
+    use std::path::Path;
+
+    /// A model run recurses as deep as CPython's limits let it (here 3.13: thousands of nested
+    /// list deallocs, each several Rust frames), whatever the stack of the thread that asks for
+    /// it: rayon's workers have 2 MiB, this one 256 kiB.
+    #[test]
+    fn deep_nesting_runs_on_the_models_own_stack() {
+        let sc = parse_scenario(
+            Path::new("scenarios/t/deep.yaml"),
+            "classes:\n  F:\n    __del__: pass\nsteps:\n  - f = F()\n  - l = [f]\n  - del f\n  - repeat: 12000\n    steps:\n      - l = [l]\n  - del l\n",
+        )
+        .unwrap();
+        let t = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || run(&sc, Version::V3_13).map(|t| t.to_text()))
+            .unwrap()
+            .join()
+            .expect("no overflow");
+        assert!(t.unwrap().starts_with("__del__ f\nend\n"));
+    }
+}
