@@ -9,6 +9,7 @@ use crate::compare::check::{self, Check};
 use crate::compare::output::{
     Tally, fail_marker, failure_block, print_grouped, print_run_summary, reproducer_lines,
 };
+use crate::compare::verdict::release_differences;
 use crate::service::engine::{Job, Results, Side, Startup};
 use crate::service::{Context, ExitStatus};
 use crate::trace::group::version_matrix;
@@ -85,7 +86,15 @@ pub fn exec(ctx: &Context, args: &DiffArgs) -> anyhow::Result<ExitStatus> {
             tally.add(&c);
             interpreter_failed |= p.is_err();
             if !c.agrees() {
-                let extra = reproducer_lines(s, v, Some(i), None, Some(&p), Some(&m));
+                let mut extra = reproducer_lines(s, v, Some(i), None, Some(&p), Some(&m));
+                if let Some(d) = release_differences(v, v.reference_release(), &i.release) {
+                    extra.push_str(&format!(
+                        "    note: the model describes CPython {} (the release expected/ is \
+                         recorded from); {} differs from it in {d}\n",
+                        v.reference_release(),
+                        i.label()
+                    ));
+                }
                 failures.push(failure_block(
                     &format!("{} {v} {}", fail_marker(), s.id),
                     &c,

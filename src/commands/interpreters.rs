@@ -1,6 +1,7 @@
 //! `gcconform interpreters`: the interpreters found, and the versions that have none.
 
 use crate::compare::output::missing_list;
+use crate::compare::verdict::release_differences;
 use crate::runner::Interpreter;
 use crate::service::select::{discover, per_version};
 use crate::service::{Context, ExitStatus};
@@ -23,6 +24,23 @@ pub fn exec(_: &Context) -> anyhow::Result<ExitStatus> {
             i.release,
             i.implementation,
             i.path.display()
+        );
+    }
+    // expected/ and the model's version table describe one release per version: say where an
+    // interpreter is another one, and what the model knows to differ between the two.
+    for i in d.found.iter().filter(|i| i.is_cpython()) {
+        let Some(v) = i.version else { continue };
+        if i.release == v.reference_release() {
+            continue;
+        }
+        let what = match release_differences(v, v.reference_release(), &i.release) {
+            Some(d) => format!("the two differ in {d}"),
+            None => "the model knows no difference between the two".to_string(),
+        };
+        println!(
+            "note: {v} is CPython {}; expected/ is recorded from CPython {} ({what})",
+            i.release,
+            v.reference_release()
         );
     }
     let (_, missing) = per_version(&d);

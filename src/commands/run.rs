@@ -118,7 +118,7 @@ pub fn exec(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
             let s = &scenarios[k];
             let cmd = ctx.bless_command(s);
             let exp = &expected[k];
-            let Ok(Some(file)) = &exp.file else {
+            let Ok(Some(_)) = &exp.file else {
                 // No (readable) expected file: every check of the scenario fails alike.
                 let c = match &exp.file {
                     Err(_) => Check::Error(format!("{} could not be read", exp.path.display())),
@@ -140,15 +140,6 @@ pub fn exec(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
                 let label = actual_label(job.side, v, interp);
                 let result = results.get(k, v, job.side).expect("every job was run");
                 let mut c = exp.check(s, v, &label, result.as_ref().map_err(Clone::clone), &cmd);
-                if let (Some(i), Check::Disagree { report, .. }) = (interp, &mut c)
-                    && let Some(rec) = file.releases.get(&v)
-                    && *rec != i.label()
-                {
-                    report.push_str(&format!(
-                        "note: expected/ was recorded from {rec}; this interpreter is {}\n",
-                        i.label()
-                    ));
-                }
                 // The start-up heap the interpreter began from, against the recorded one (the
                 // model starts from the recorded one).
                 if let (Some(i), Ok(live)) = (interp, result)
@@ -415,6 +406,21 @@ fn group_failures(
             };
             text.push_str(&verdict::text(v, &cx));
             text.push('\n');
+        }
+        // A live interpreter that differs from expected/ and is not the release that recorded
+        // it: say so (and what the model knows to differ between the two), whatever the
+        // verdict, since this group holds its trace.
+        for e in entries.iter().filter(|e| e.side == Side::Python) {
+            if let Some(i) = interps.get(&e.version)
+                && let Some(note) = verdict::release_note(
+                    e.version,
+                    exp.release(e.version).map(String::as_str),
+                    &i.label(),
+                )
+            {
+                text.push_str(&note);
+                text.push('\n');
+            }
         }
         if entries.len() > 1 {
             let covered: Vec<&str> = entries.iter().map(|e| e.label.as_str()).collect();

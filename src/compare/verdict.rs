@@ -11,8 +11,10 @@
 //! | differs | not run | — | [`Verdict::NoLive`]: cannot tell a model bug from a stale file |
 //! | not run | differs | — | [`Verdict::NoModel`] |
 
+use crate::model::profile::Profile;
 use crate::scenario::{Scenario, Stmt};
 use crate::trace::{Event, Trace};
+use crate::version::Version;
 
 /// The conclusion the traces of one (scenario, version) support.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -60,6 +62,48 @@ impl Verdict {
             (None, Some(false)) => Verdict::NoModel,
         })
     }
+}
+
+/// The patch number of a release string (`3.12.5` → 5; `3.13.0rc1` → 0), if it has one.
+pub fn patch_of(release: &str) -> Option<u32> {
+    let p = release.split('.').nth(2)?;
+    let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// What the model's version table says about running a `version` interpreter of release
+/// `live` (`3.12.5`) where `reference` (`3.12.1`) is what expected/ and the model's row
+/// describe: the behaviours the two releases' profiles differ in (`Profile::differences`),
+/// or `None` when they are the same release or the model knows no difference.
+pub fn release_differences(version: Version, reference: &str, live: &str) -> Option<String> {
+    if reference == live {
+        return None;
+    }
+    let (Some(a), Some(b)) = (patch_of(reference), patch_of(live)) else {
+        return None;
+    };
+    let d = Profile::for_release(version, a).differences(&Profile::for_release(version, b));
+    (!d.is_empty()).then(|| d.join("; "))
+}
+
+/// The note a report carries when a live interpreter is not the release `expected/` was
+/// recorded from (`recorded`, `CPython 3.12.1`): which releases, and what the model knows to
+/// differ between them.
+pub fn release_note(version: Version, recorded: Option<&str>, live_label: &str) -> Option<String> {
+    let rec = recorded?;
+    if rec == live_label {
+        return None;
+    }
+    let mut s =
+        format!("note: expected/ was recorded from {rec}; this interpreter is {live_label}");
+    let release = |l: &str| l.rsplit(' ').next().unwrap_or_default().to_string();
+    match release_differences(version, &release(rec), &release(live_label)) {
+        Some(d) => s.push_str(&format!(
+            ", and the two releases differ in {d}: expect a different trace"
+        )),
+        None => s.push_str(" (the model knows no difference between the two releases)"),
+    }
+    Some(s)
 }
 
 /// What a verdict's text needs to name.
@@ -237,6 +281,28 @@ mod tests {
         assert_eq!(Verdict::of(&e, Some(&x), None), Some(Verdict::NoLive));
         assert_eq!(Verdict::of(&e, None, Some(&x)), Some(Verdict::NoModel));
         assert_eq!(Verdict::of(&e, Some(&e), None), None);
+    }
+
+    #[test]
+    fn release_notes_say_what_differs_between_patch_releases() {
+        assert_eq!(patch_of("3.12.5"), Some(5));
+        assert_eq!(patch_of("3.13.0rc1"), Some(0));
+        assert_eq!(patch_of("3.12"), None);
+        assert_eq!(
+            release_note(Version::V3_12, Some("CPython 3.12.1"), "CPython 3.12.1"),
+            None
+        );
+        let n = release_note(Version::V3_12, Some("CPython 3.12.1"), "CPython 3.12.5").unwrap();
+        assert!(n.starts_with("note: expected/ was recorded from CPython 3.12.1; this interpreter is CPython 3.12.5, and the two releases differ in whether a scheduled automatic collection still runs after gc.disable()"), "{n}");
+        assert_eq!(
+            release_differences(Version::V3_12, "3.12.0", "3.12.2"),
+            None
+        );
+        let n = release_note(Version::V3_11, Some("CPython 3.11.7"), "CPython 3.11.9").unwrap();
+        assert!(
+            n.ends_with("(the model knows no difference between the two releases)"),
+            "{n}"
+        );
     }
 
     #[test]

@@ -4,8 +4,9 @@
 
 use super::heap::{F_FINALIZED, Id, Kind, Val};
 use super::machine::{
-    DICT_MAXFREELIST, LIST_MAXFREELIST, Machine, TUPLE_MAXFREELIST, TUPLE_MAXSAVESIZE,
+    DICT_MAXFREELIST, Deferred, LIST_MAXFREELIST, Machine, TUPLE_MAXFREELIST, TUPLE_MAXSAVESIZE,
 };
+use super::profile::TrashcanLimit;
 
 impl Machine<'_> {
     /// `_Py_Dealloc`: dispatch on the type.
@@ -18,50 +19,90 @@ impl Machine<'_> {
         }
     }
 
-    /// `Py_TRASHCAN_BEGIN` / `Py_TRASHCAN_SAFE_BEGIN`: defer the dealloc when nested too deep.
-    /// Returns false when the object was deposited on the delete-later chain.
+    /// `Py_TRASHCAN_BEGIN` / `Py_TRASHCAN_SAFE_BEGIN` for an object: defer its dealloc when
+    /// nested too deep. Returns false when it was deposited on the delete-later chain.
     fn trash_begin(&mut self, id: Id, subtype: bool) -> bool {
-        let hack = (subtype && self.p.trashcan.subtype_nesting_hack) as u32;
-        if self.trash_nesting + hack >= self.p.trashcan.unwind_level {
+        if !self.trash_enter(subtype) {
             // _PyTrash_thread_deposit_object: pushed on the head of the chain.
-            self.trash_later.push(id);
+            self.trash_later.push(Deferred::Object(id));
             return false;
         }
-        self.trash_nesting += 1;
         true
     }
 
-    /// `Py_TRASHCAN_END`: leave one level; drain the chain when back near the top.
-    fn trash_end(&mut self, subtype: bool) {
-        let hack = (subtype && self.p.trashcan.subtype_nesting_hack) as u32;
-        self.trash_nesting -= 1;
-        if !self.trash_later.is_empty() && self.trash_nesting + hack < self.p.trashcan.drain_below {
+    /// The test of `Py_TRASHCAN_BEGIN`: true (and one level taken) when the dealloc may run
+    /// now, false when it must be deposited. ≤3.12 count the deallocs in progress
+    /// (`_PyTrash_begin`: deposit at `delete_nesting >= 50`; 2.7–3.7 `subtype_dealloc` tests
+    /// one level deeper than it runs); 3.13 looks at the C recursion budget (deposit at
+    /// `c_recursion_remaining <= Py_TRASHCAN_HEADROOM`, else take a unit).
+    pub(super) fn trash_enter(&mut self, subtype: bool) -> bool {
+        match self.p.trashcan.limit {
+            TrashcanLimit::Nesting(level) => {
+                let hack = (subtype && self.p.trashcan.subtype_nesting_hack) as u32;
+                if self.trash_nesting + hack >= level {
+                    return false;
+                }
+                self.trash_nesting += 1;
+            }
+            TrashcanLimit::CBudget { headroom } => {
+                if self.c_remaining <= i64::from(headroom) {
+                    return false;
+                }
+                self.c_remaining -= 1;
+            }
+        }
+        true
+    }
+
+    /// `Py_TRASHCAN_END`: give the level back; destroy the chain when back at the top (≤3.12:
+    /// `--delete_nesting <= 0`) or, 3.13, once more than twice the headroom is left.
+    pub(super) fn trash_end(&mut self, subtype: bool) {
+        let drain = match self.p.trashcan.limit {
+            TrashcanLimit::Nesting(_) => {
+                let hack = (subtype && self.p.trashcan.subtype_nesting_hack) as u32;
+                self.trash_nesting -= 1;
+                self.trash_nesting + hack < 1
+            }
+            TrashcanLimit::CBudget { headroom } => {
+                self.c_remaining += 1;
+                self.c_remaining > 2 * i64::from(headroom)
+            }
+        };
+        if drain && !self.trash_later.is_empty() {
             self.destroy_chain();
         }
     }
 
-    /// The end of a trashcan-protected dealloc that is not an instance's (frames).
-    pub(super) fn trash_end_plain(&mut self) {
-        self.trash_end(false);
-    }
-
     /// `tupledealloc` of a tuple of `n` items the model keeps no object for (an argument tuple,
     /// [`Temp::Tuple`](super::machine::Temp::Tuple)) released by a statement at the top level:
-    /// inside `Py_TRASHCAN_BEGIN`/`END` (nothing is deposited at that nesting, and the end may
+    /// inside `Py_TRASHCAN_BEGIN`/`END` (nothing is deposited at that depth, and the end may
     /// run the deferred chain), back to its free list or freed.
     pub(super) fn temp_tuple_dealloc(&mut self, n: usize) {
-        debug_assert!(self.trash_nesting < self.p.trashcan.unwind_level);
-        self.trash_nesting += 1;
+        let entered = self.trash_enter(false);
+        debug_assert!(entered, "a top-level statement's tuple is never deposited");
         self.temp_free(super::machine::Temp::Tuple(n));
-        self.trash_end(false);
+        if entered {
+            self.trash_end(false);
+        }
     }
 
-    /// `_PyTrash_thread_destroy_chain`: deallocate deferred objects, newest first.
+    /// `_PyTrash_thread_destroy_chain`: deallocate deferred objects and frames, newest first,
+    /// one level deeper (≤3.12 `++delete_nesting`, 3.13 `c_recursion_remaining--`) so that it
+    /// is not entered again from inside.
     fn destroy_chain(&mut self) {
-        while let Some(op) = self.trash_later.pop() {
-            self.trash_nesting += 1;
-            self.dealloc(op);
-            self.trash_nesting -= 1;
+        match self.p.trashcan.limit {
+            TrashcanLimit::Nesting(_) => self.trash_nesting += 1,
+            TrashcanLimit::CBudget { .. } => self.c_remaining -= 1,
+        }
+        while let Some(d) = self.trash_later.pop() {
+            match d {
+                Deferred::Object(op) => self.dealloc(op),
+                Deferred::Frame(f) => self.frame_object_dealloc(f),
+            }
+        }
+        match self.p.trashcan.limit {
+            TrashcanLimit::Nesting(_) => self.trash_nesting -= 1,
+            TrashcanLimit::CBudget { .. } => self.c_remaining += 1,
         }
     }
 

@@ -5,32 +5,15 @@
 
 use super::heap::{Id, Kind, Val};
 use super::journal::{Ctx, Note};
-use super::machine::{Frame, Machine, PyResult, Temp, exc};
+use super::machine::{Deferred, Frame, FrameObj, Machine, PyResult, Temp, exc};
+use super::profile::PROGRAM_PY_FRAMES;
 use crate::scenario::Value;
 use crate::trace::Event;
 
-/// How deep `__del__` calls may nest before the call fails: when a `__del__` would be the
-/// 401st running frame, its body is skipped, as CPython skips a body whose frame would pass the
-/// recursion limit (`RecursionError`, printed by `PyErr_WriteUnraisable`).
-///
-/// A safety limit of the model itself, to keep the model's own (Rust) stack bounded; it is not
-/// CPython's number. CPython's limit is `Py_DEFAULT_RECURSION_LIMIT`, 1000 frames counting the
-/// module's (`Python/ceval.c` 2.7–3.10, `Include/internal/pycore_ceval.h` 3.11+), but on
-/// 2.7–3.12 nested `__del__` calls never get near it: the trashcan
-/// ([`PY_TRASH_UNWIND_LEVEL`](super::profile::PY_TRASH_UNWIND_LEVEL)) defers the deallocs that
-/// would call them beyond about 50 levels (measured: 49 nested `__del__` at once on 2.7–3.7, 50
-/// on 3.8–3.12). Only on 3.13, whose trashcan allows about 9948 levels, does the limit decide,
-/// and there CPython allows 999 nested `__del__` (the recursion limit less the module's frame)
-/// where the model stops at 400; no scenario nests that deep (`docs/cpython-gc-facts.md` §15).
-pub const MAX_FRAMES: usize = 400;
-
-/// `PyFrame_MAXFREELIST` (`Objects/frameobject.c`, 200 in 2.7–3.10; 3.11 has no frame
-/// objects per call): frames kept for reuse once their code object has a zombie frame.
-pub const FRAME_MAXFREELIST: usize = 200;
-
-/// The code object of the scenario's weakref callback, as [`Machine::frame_alloc`] names code
-/// objects (a `__del__` is named by its class's index).
-const CALLBACK_CODE: usize = usize::MAX;
+/// `PyFrame_MAXFREELIST` (`Objects/frameobject.c`, 200 in 2.7–3.10; frame objects are gone from
+/// calls in 3.11): freed frames kept for reuse. Full collections empty the list
+/// (`clear_freelists` → `PyFrame_ClearFreeList`).
+pub const PY_FRAME_MAXFREELIST: usize = 200;
 
 impl Machine<'_> {
     /// The compiler's scope decision: inside a `__del__` body a name is local unless declared
@@ -144,36 +127,121 @@ impl Machine<'_> {
         }
     }
 
-    /// A Python function call (≤3.10, `PyFrame_New` / `_PyFrame_New_NoTrack`): the code
-    /// object's zombie frame if it has one (taken: a nested call of the same code needs
-    /// another), else one from the frame free list, else a new one (counted).
-    fn frame_alloc(&mut self, code: usize) {
-        if !self.p.trashcan.frames_are_objects || self.zombie_frames.remove(&code) {
-            return;
+    /// The frame object of a call (≤3.10, `PyFrame_New`): the code object's zombie frame when
+    /// it has one (`co_zombieframe`, taken for the call), else one from the frame free list,
+    /// else a new GC object (counted in generation 0); it holds a reference to the frame it is
+    /// called from (`f_back`) when that is a `__del__` or callback frame.
+    fn frame_object_new(&mut self, code: usize) -> Option<usize> {
+        if !self.p.trashcan.frames_are_objects {
+            return None;
         }
-        if self.freelists.frames > 0 {
-            self.freelists.frames -= 1;
-        } else {
-            self.gc_alloc();
+        if !self.zombie_frames.remove(&code) {
+            if self.freelists.frames > 0 {
+                self.freelists.frames -= 1;
+            } else {
+                self.gc_alloc();
+            }
+        }
+        let back = self.frames.last().and_then(|f| f.obj);
+        if let Some(b) = back {
+            self.frame_obj_mut(b).refcnt += 1;
+        }
+        let f = FrameObj {
+            code,
+            locals: Vec::new(),
+            back,
+            refcnt: 1,
+        };
+        let slot = self.frame_objs.len();
+        self.frame_objs.push(Some(f));
+        Some(slot)
+    }
+
+    fn frame_obj_mut(&mut self, f: usize) -> &mut FrameObj {
+        self.frame_objs[f].as_mut().expect("a live frame object")
+    }
+
+    /// `Py_DECREF` of a frame object: `frame_dealloc` when nothing holds it any more.
+    fn frame_object_decref(&mut self, f: usize) {
+        let o = self.frame_obj_mut(f);
+        o.refcnt -= 1;
+        if o.refcnt == 0 {
+            self.frame_object_dealloc(f);
         }
     }
 
-    /// Where `frame_dealloc` (≤3.10) puts the frame of a returning call of `code`: it becomes the
-    /// code object's zombie frame if it has none, else goes to the frame free list while there
-    /// is room, else is freed (`PyObject_GC_Del`).
-    fn frame_release(&mut self, code: usize) {
-        if !self.p.trashcan.frames_are_objects || self.zombie_frames.insert(code) {
+    /// `frame_dealloc` (≤3.10): trashcan-protected (`Py_TRASHCAN_SAFE_BEGIN` 2.7–3.7,
+    /// `Py_TRASHCAN_BEGIN` 3.8–3.10), so a frame freed at the nesting limit is deposited with
+    /// its locals and its `f_back`, which stay alive until the chain is destroyed (a
+    /// `__del__`'s `self`, and its callers' frames with theirs). Otherwise: the locals in
+    /// `co_varnames` order, then `f_back`, then the frame becomes its code object's zombie
+    /// frame if that slot is empty, else goes to the free list (`PyFrame_MAXFREELIST`), else is
+    /// freed.
+    pub(super) fn frame_object_dealloc(&mut self, f: usize) {
+        if !self.trash_enter(false) {
+            self.trash_later.push(Deferred::Frame(f));
             return;
         }
-        if self.freelists.frames < FRAME_MAXFREELIST {
+        let o = self.frame_objs[f].take().expect("a live frame object");
+        for v in o.locals {
+            self.decref(v);
+        }
+        if let Some(b) = o.back {
+            self.frame_object_decref(b);
+        }
+        if !self.zombie_frames.contains(&o.code) {
+            self.zombie_frames.insert(o.code);
+        } else if self.freelists.frames < PY_FRAME_MAXFREELIST {
             self.freelists.frames += 1;
         } else {
             self.gc_free();
         }
+        self.trash_end(false);
+    }
+
+    /// Enter a Python function called from C (a `__del__`, the callback): the eval entry's
+    /// recursion checks, then (≤3.10) its frame object. False when the call fails with a
+    /// recursion error before its body runs: 3.13's C budget (`_Py_EnterRecursiveCallTstate` in
+    /// `_PyEval_EvalFrameDefault`: fails when less than one unit is left) or the Python
+    /// recursion limit (`_Py_EnterRecursivePy` 3.11+, `Py_EnterRecursiveCall` ≤3.10: the frames
+    /// below the program, [`PROGRAM_PY_FRAMES`], and the running `__del__`/callback frames
+    /// count; on 2.7–3.12 the 50-level trashcan keeps nested calls far from it).
+    fn enter_call(&mut self, code: usize) -> Option<Option<usize>> {
+        if let Some(c) = self.p.c_recursion {
+            if self.c_remaining < 1 {
+                return None;
+            }
+            self.c_remaining -= i64::from(c.eval_units);
+        }
+        let depth = PROGRAM_PY_FRAMES as usize + self.frames.len();
+        if depth >= self.p.recursion_limit as usize {
+            if let Some(c) = self.p.c_recursion {
+                self.c_remaining += i64::from(c.eval_units);
+            }
+            return None;
+        }
+        Some(self.frame_object_new(code))
+    }
+
+    /// The eval entry returns: its C units come back (3.13), after its frame's locals were
+    /// released (`_PyEval_FrameClearAndPop` runs before the entry frame's exit).
+    fn leave_call(&mut self) {
+        if let Some(c) = self.p.c_recursion {
+            self.c_remaining += i64::from(c.eval_units);
+        }
+    }
+
+    /// An exception CPython prints and ignores (`PyErr_WriteUnraisable`): counted by type.
+    pub(super) fn unraisable(&mut self, kind: &'static str) {
+        match self.ignored.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => self.ignored.push((kind, 1)),
+        }
     }
 
     /// Run a `__del__` body: `slot_tp_finalize`/`slot_tp_del` calling the method. Exceptions
-    /// are printed and ignored (`PyErr_WriteUnraisable`).
+    /// are printed and ignored (`PyErr_WriteUnraisable`), and so is a call that fails on a
+    /// recursion limit ([`Machine::enter_call`]): its body does not run.
     pub(super) fn call_del(&mut self, id: Id) {
         let class = match self.heap.kind(id) {
             Kind::Instance(i) => i.class(),
@@ -182,96 +250,116 @@ impl Machine<'_> {
         let Some(body) = self.sc.classes[class].del.as_ref() else {
             return;
         };
-        if self.frames.len() >= MAX_FRAMES || self.runaway {
-            // CPython raises RecursionError before running the body (printed and ignored).
+        if self.runaway {
             return;
         }
-        self.eval_breaker();
-        let label = self.label(id);
-        self.events.push(Event::Del(label.clone()));
-        let from_gc = self.journal.as_ref().and_then(|j| match j.ctx.last() {
-            Some(Ctx::Finalizer { label: l, collect }) if *l == label => Some(*collect),
-            _ => None,
-        });
-        let pushed = from_gc.is_none();
-        if pushed {
-            self.ctx_push(|_| Ctx::Finalizer {
-                label: label.clone(),
-                collect: None,
-            });
-        }
-        self.note(|_| Note::Finalized {
-            label: label.clone(),
-            collect: from_gc.flatten(),
-        });
-        // slot_tp_del (2.7) / slot_tp_finalize (3.6) look `__del__` up as a bound method; 2.7's
-        // method call builds an argument tuple holding self.
+        // Before the body's first line runs (which records the `__del__` event), the call
+        // allocates: slot_tp_del (2.7) / slot_tp_finalize (3.6) look `__del__` up as a bound
+        // method, 2.7's method call builds an argument tuple holding self, and ≤3.10 the call
+        // takes or makes its frame; then 3.12+'s RESUME checks the eval breaker. An automatic
+        // collection any of them starts runs before the event.
         if self.p.bound_method_calls {
             self.temp_alloc(Temp::Method);
         }
         if self.p.del_is_legacy {
             self.temp_alloc(Temp::Tuple(1));
         }
-        self.frame_alloc(class);
-        self.incref(Val::Obj(id));
-        self.frames.push(Frame {
-            class: Some(class),
-            locals: vec![("self".to_string(), Some(Val::Obj(id)))],
-        });
-        for step in body {
-            if self.exec(step).is_err() {
-                break;
+        match self.enter_call(class) {
+            None => self.unraisable(self.p.recursion_error),
+            Some(obj) => {
+                self.eval_breaker();
+                let label = self.label(id);
+                self.events.push(Event::Del(label.clone()));
+                let from_gc = self.journal.as_ref().and_then(|j| match j.ctx.last() {
+                    Some(Ctx::Finalizer { label: l, collect }) if *l == label => Some(*collect),
+                    _ => None,
+                });
+                let pushed = from_gc.is_none();
+                if pushed {
+                    self.ctx_push(|_| Ctx::Finalizer {
+                        label: label.clone(),
+                        collect: None,
+                    });
+                }
+                self.note(|_| Note::Finalized {
+                    label: label.clone(),
+                    collect: from_gc.flatten(),
+                });
+                self.incref(Val::Obj(id));
+                self.frames.push(Frame {
+                    class: Some(class),
+                    locals: vec![("self".to_string(), Some(Val::Obj(id)))],
+                    obj,
+                });
+                for step in body {
+                    if let Err(e) = self.exec(step) {
+                        if !self.runaway {
+                            self.unraisable(e.kind);
+                        }
+                        break;
+                    }
+                }
+                self.frame_dealloc();
+                self.leave_call();
+                if pushed {
+                    self.ctx_pop();
+                }
             }
         }
-        self.frame_dealloc();
         if self.p.del_is_legacy {
             self.temp_free(Temp::Tuple(1));
         }
         if self.p.bound_method_calls {
             self.temp_free(Temp::Method);
         }
-        if pushed {
-            self.ctx_pop();
-        }
     }
 
     /// The scenario's weakref callback: records that it ran with this weakref.
     pub(super) fn call_callback(&mut self, wr: Id) {
-        self.eval_breaker();
-        let label = self.label(wr);
-        self.events.push(Event::Callback(label.clone()));
-        if self.journal.is_some() {
-            let collect = self.journal.as_ref().and_then(|j| {
-                j.ctx.iter().rev().find_map(|c| match c {
-                    Ctx::Collect(no) => Some(*no),
-                    _ => None,
-                })
-            });
-            let referent = self.callback_referent.take();
-            self.note(|_| Note::Callback {
-                label,
-                collect,
-                referent,
-            });
-        }
-        // 2.7 PyObject_CallFunctionObjArgs builds an argument tuple.
+        // 2.7 PyObject_CallFunctionObjArgs builds an argument tuple; the call enters a frame
+        // (≤3.10 a frame object); 3.12+'s RESUME checks the eval breaker: all before the body
+        // records the event.
         if self.p.del_is_legacy {
             self.temp_alloc(Temp::Tuple(1));
         }
-        self.frame_alloc(CALLBACK_CODE);
-        self.incref(Val::Obj(wr));
-        self.frames.push(Frame {
-            class: None,
-            locals: vec![("wr".to_string(), Some(Val::Obj(wr)))],
-        });
-        self.frame_dealloc();
+        match self.enter_call(usize::MAX) {
+            None => self.unraisable(self.p.recursion_error),
+            Some(obj) => {
+                self.eval_breaker();
+                let label = self.label(wr);
+                self.events.push(Event::Callback(label.clone()));
+                if self.journal.is_some() {
+                    let collect = self.journal.as_ref().and_then(|j| {
+                        j.ctx.iter().rev().find_map(|c| match c {
+                            Ctx::Collect(no) => Some(*no),
+                            _ => None,
+                        })
+                    });
+                    let referent = self.callback_referent.take();
+                    self.note(|_| Note::Callback {
+                        label,
+                        collect,
+                        referent,
+                    });
+                }
+                self.incref(Val::Obj(wr));
+                self.frames.push(Frame {
+                    class: None,
+                    locals: vec![("wr".to_string(), Some(Val::Obj(wr)))],
+                    obj,
+                });
+                self.frame_dealloc();
+                self.leave_call();
+            }
+        }
         if self.p.del_is_legacy {
             self.temp_free(Temp::Tuple(1));
         }
     }
 
-    /// `frame_dealloc` (≤3.10, trashcan-protected) / `_PyFrame_ClearLocals` (3.11+): locals
-    /// are released in `co_varnames` order.
+    /// The call returns: its frame leaves the stack and its locals are released in
+    /// `co_varnames` order, by `frame_dealloc` (≤3.10, [`Machine::frame_object_dealloc`]; not
+    /// while a deposited frame's `f_back` still holds it) or `_PyFrame_ClearLocals` (3.11+).
     fn frame_dealloc(&mut self) {
         let f = self.frames.pop().expect("frame");
         let mut locals = f.locals;
@@ -279,18 +367,17 @@ impl Machine<'_> {
             let order = &self.classes[c].del_locals;
             locals.sort_by_key(|(n, _)| order.iter().position(|o| o == n).unwrap_or(usize::MAX));
         }
-        let protected = self.p.trashcan.frames_are_objects;
-        if protected {
-            self.trash_nesting += 1;
-        }
-        for (_, v) in locals {
-            if let Some(v) = v {
-                self.decref(v);
+        let locals: Vec<Val> = locals.into_iter().filter_map(|(_, v)| v).collect();
+        match f.obj {
+            Some(o) => {
+                self.frame_obj_mut(o).locals = locals;
+                self.frame_object_decref(o);
             }
-        }
-        self.frame_release(f.class.unwrap_or(CALLBACK_CODE));
-        if protected {
-            self.trash_end_plain();
+            None => {
+                for v in locals {
+                    self.decref(v);
+                }
+            }
         }
     }
 }

@@ -16,7 +16,7 @@
 use super::dict27::Table27;
 use super::heap::{DictObj, Heap, Id, Kind, NIL, Val};
 use super::journal::{Ctx, Journal, Note};
-use super::profile::{AutoGc, InstanceLayout, Profile};
+use super::profile::{AutoGc, InstanceLayout, PROGRAM_C_UNITS, Profile};
 use crate::scenario::{ClassDef, Scenario, Stmt};
 use crate::trace::Event;
 use std::collections::{HashMap, HashSet};
@@ -62,6 +62,32 @@ pub struct ClassState {
 pub struct Frame {
     pub class: Option<usize>,
     pub locals: Vec<(String, Option<Val>)>,
+    /// ≤3.10: its frame object, an index into [`Machine::frame_objs`].
+    pub obj: Option<usize>,
+}
+
+/// A frame object (≤3.10, `PyFrameObject`) of a `__del__` or callback call, from the call
+/// until `frame_dealloc` has released it. It holds its locals once the call returned, and a
+/// reference to the frame it was called from (`f_back`), if that is a `__del__` or callback
+/// frame too (the program's module frame is never freed).
+#[derive(Debug, Clone, Default)]
+pub struct FrameObj {
+    /// The code object: a class's `__del__` (class index) or the callback (`usize::MAX`).
+    pub code: usize,
+    /// The locals to release, in `co_varnames` order (set when the call returns).
+    pub locals: Vec<Val>,
+    /// `f_back`.
+    pub back: Option<usize>,
+    /// References: the running call's, and one per frame whose `f_back` this is.
+    pub refcnt: u32,
+}
+
+/// What the trashcan deferred (`_PyTrash_thread_deposit_object`): an object, or (≤3.10) a
+/// frame object with its locals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deferred {
+    Object(Id),
+    Frame(usize),
 }
 
 /// Container free lists (`free_list` in listobject.c/dictobject.c, per-size tuple lists).
@@ -158,8 +184,17 @@ pub struct Machine<'s> {
     pub(super) classes: Vec<ClassState>,
     name_counts: HashMap<String, u32>,
     pub(super) events: Vec<Event>,
+    /// The trashcan's nesting (≤3.12, [`TrashcanLimit::Nesting`](super::profile::TrashcanLimit)).
     pub(super) trash_nesting: u32,
-    pub(super) trash_later: Vec<Id>,
+    /// 3.13: `tstate->c_recursion_remaining` ([`Profile::c_recursion`]).
+    pub(super) c_remaining: i64,
+    /// The trashcan's delete-later chain, newest last.
+    pub(super) trash_later: Vec<Deferred>,
+    /// ≤3.10: frame objects of calls not yet released (freed slots are `None`).
+    pub(super) frame_objs: Vec<Option<FrameObj>>,
+    /// Exceptions raised in `__del__` bodies (or by their calls) that CPython prints and
+    /// ignores (`PyErr_WriteUnraisable`), by type, in order of first occurrence.
+    pub(super) ignored: Vec<(&'static str, u64)>,
     pub(super) freelists: FreeLists,
     /// 3.12+: a collection was scheduled and waits for the eval breaker.
     gc_pending: bool,
@@ -176,9 +211,13 @@ pub struct Machine<'s> {
     /// `observe`'s marks per id, and the stamp of the latest observation.
     pub(super) obs_mark: Vec<u32>,
     pub(super) obs_epoch: u32,
-    /// Code objects that have a cached ("zombie") frame now, ≤3.10: `__del__` of a class (by
-    /// class index), or the callback (`usize::MAX`); a running call holds it.
+    /// Code objects whose cached ("zombie") frame is free to use, ≤3.10 (`co_zombieframe`):
+    /// `__del__` of a class (by class index), or the callback (`usize::MAX`). A call takes it;
+    /// the first frame released while the slot is empty fills it again.
     pub(super) zombie_frames: HashSet<usize>,
+    /// Call sites (statements, by address) that have run once: 3.12+ specialises them from
+    /// their second execution on (`list.append`, see `exec_append`).
+    pub(super) call_sites: HashSet<usize>,
     /// The next collection is an automatic one (for the journal).
     pub(super) auto_collect: bool,
     /// The model's account of its decisions, when `explain` asked for one.
@@ -217,10 +256,16 @@ impl<'s> Machine<'s> {
             name_counts: HashMap::new(),
             events: Vec::new(),
             trash_nesting: 0,
+            c_remaining: p
+                .c_recursion
+                .map_or(0, |c| i64::from(c.limit) - i64::from(PROGRAM_C_UNITS)),
             trash_later: Vec::new(),
+            frame_objs: Vec::new(),
+            ignored: Vec::new(),
             freelists: FreeLists::default(),
             gc_pending: false,
             zombie_frames: HashSet::new(),
+            call_sites: HashSet::new(),
             obs_mark: Vec::new(),
             obs_epoch: 0,
             executed: 0,
@@ -339,21 +384,34 @@ impl<'s> Machine<'s> {
                     self.collect_generations();
                     self.collecting = false;
                 }
-                AutoGc::AtEvalBreaker => self.gc_pending = true,
+                AutoGc::AtEvalBreaker(_) => self.gc_pending = true,
             }
         }
     }
 
-    /// 3.12+ `_Py_HandlePending` → `_Py_RunGC`: run a scheduled collection.
+    /// 3.12+ eval-breaker check (`_Py_HandlePending`): a scheduled collection's request is
+    /// cleared, then `_Py_RunGC` runs it. It returns at once while the collector is disabled
+    /// where [`RunGc::honours_disable`](super::profile::RunGc::honours_disable) (3.12.3+, 3.13). During another collection, 3.12 runs it
+    /// nested and leaves `collecting` at 0 when it ends
+    /// ([`RunGc::nests`](super::profile::RunGc::nests)); 3.13's
+    /// `gc_collect_main` finds a collection in progress and does nothing (the request is lost).
     pub(super) fn eval_breaker(&mut self) {
-        if self.gc_pending && !self.collecting {
-            self.gc_pending = false;
-            if self.enabled {
-                self.collecting = true;
-                self.collect_generations();
-                self.collecting = false;
-            }
+        if !self.gc_pending {
+            return;
         }
+        let AutoGc::AtEvalBreaker(run) = self.p.auto_gc else {
+            return;
+        };
+        self.gc_pending = false;
+        if !self.enabled && run.honours_disable {
+            return;
+        }
+        if self.collecting && !run.nests {
+            return;
+        }
+        self.collecting = true;
+        self.collect_generations();
+        self.collecting = false;
     }
 
     /// Allocate a temporary: from its free list when there is one there (nothing counted), else

@@ -37,30 +37,37 @@ pub const PY_TRASH_UNWIND_LEVEL: u32 = 50;
 pub const PY_C_RECURSION_LIMIT: u32 = 10_000;
 
 /// `PY_EVAL_C_STACK_UNITS` (`Python/ceval.c`, 3.13): what entering `_PyEval_EvalFrameDefault`
-/// takes from the C budget; the running module's own frame holds this much at top level.
+/// takes from the C budget (`c_recursion_remaining -= PY_EVAL_C_STACK_UNITS - 1`, then
+/// `_Py_EnterRecursiveCallTstate` takes one more and fails when the budget was already below 1),
+/// given back when it returns: every C→Python call (the program's module, a `__del__`, the
+/// weakref callback, `exec`) costs this much.
 pub const PY_EVAL_C_STACK_UNITS: u32 = 2;
 
 /// `Py_TRASHCAN_HEADROOM` (`Include/cpython/object.h`, 3.13): `Py_TRASHCAN_BEGIN` deposits an
-/// object when `c_recursion_remaining <= 50`; `Py_TRASHCAN_END` destroys the chain once
-/// `c_recursion_remaining > 2 * 50`.
+/// object when `c_recursion_remaining <= 50` (and otherwise takes one unit until
+/// `Py_TRASHCAN_END`); `Py_TRASHCAN_END` destroys the chain once it is `> 2 * 50`.
 pub const PY_TRASHCAN_HEADROOM: u32 = 50;
 
-/// 3.13: how many trashcan-protected deallocs nest from the top level of a program before the
-/// next is deposited: the budget left at module level (`PY_C_RECURSION_LIMIT` −
-/// `PY_EVAL_C_STACK_UNITS` = 9998) less the headroom, 9948. Derived from the C rule above and
-/// matching the measurement on 3.13.0 (a chain of trashcan-protected deallocs from module level
-/// of a fresh process: 9948 levels run, the 9949th is deferred). It holds for a program run at
-/// module level in a fresh process; every further C frame below it (an `exec()` costs 3 units)
-/// lowers it (`docs/cpython-gc-facts.md` §14).
-pub const TRASHCAN_3_13_DEPOSIT_DEPTH: u32 =
-    PY_C_RECURSION_LIMIT - PY_EVAL_C_STACK_UNITS - PY_TRASHCAN_HEADROOM;
+/// `Py_DEFAULT_RECURSION_LIMIT` (`Python/ceval.c` 2.7–3.10, `Include/internal/pycore_ceval.h`
+/// 3.11+): `sys.getrecursionlimit()` of a fresh interpreter, 1000 in every modelled version.
+/// 3.11+ count Python frames against it (`py_recursion_remaining`, `_Py_EnterRecursivePy`);
+/// ≤3.10 count every `Py_EnterRecursiveCall` (each eval entry, and C calls such as 2.7's
+/// `PyObject_Call`).
+pub const PY_DEFAULT_RECURSION_LIMIT: u32 = 1000;
 
-/// 3.13: the deferred chain is destroyed when a trashcan-protected dealloc ends with the nesting
-/// below this. Fitted, not derived: measured on 3.13.0, chains freed from module level show no
-/// visible reordering below about 9900 levels. The C rule (`c_recursion_remaining > 2 *
-/// Py_TRASHCAN_HEADROOM` at `Py_TRASHCAN_END`) would give 9898 (9998 − 100) from module level;
-/// no scenario nests deep enough to tell the two apart.
-pub const TRASHCAN_3_13_DRAIN_BELOW: u32 = 9900;
+/// Python frames below the scenario's statements when the runner runs a program: the fork
+/// server's bootstrap (`python -c`, `runner/bootstrap.py`), the server module it `exec`s
+/// (`runner/server.py`), `_start` (or `_run_alone`, where no child is forked), `_child`, and
+/// the program's module, which `_child` `exec`s. Every run goes through them, in a forked child
+/// or not, so that limits counted in frames are the same in both run modes.
+pub const PROGRAM_PY_FRAMES: u32 = 5;
+
+/// 3.13: what the same stack takes from the C recursion budget before the first statement runs:
+/// the bootstrap's module ([`PY_EVAL_C_STACK_UNITS`]) and two `exec` calls of 3 units each (the
+/// builtin's `_Py_EnterRecursiveCall`, then the eval entry of the code it runs); Python→Python
+/// calls take nothing (3.11+ inline them in one `_PyEval_EvalFrameDefault`). Measured on
+/// 3.13.0: one `exec` lowers what is left at module level by 3.
+pub const PROGRAM_C_UNITS: u32 = PY_EVAL_C_STACK_UNITS + 2 * (PY_EVAL_C_STACK_UNITS + 1);
 
 /// How `collect()` computes "collected" (`m`) and handles objects resurrected by finalizers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,8 +92,25 @@ pub enum AutoGc {
     /// ≤3.11 `_PyObject_GC_Alloc`/`gc_alloc`: inside the allocation, before the object exists.
     InAllocation,
     /// 3.12+ `_Py_ScheduleGC`: the allocation sets the eval breaker; the collection runs at the
-    /// next eval-breaker check (after a call returns, at a function's start).
-    AtEvalBreaker,
+    /// next eval-breaker check (after a call returns, at a function's start, at a loop's
+    /// backward jump), where `_Py_HandlePending` clears the request and calls `_Py_RunGC`.
+    AtEvalBreaker(RunGc),
+}
+
+/// What `_Py_RunGC` (3.12+) does with a scheduled collection when the eval breaker runs it
+/// (facts §11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunGc {
+    /// `_Py_RunGC` returns at once while the collector is disabled: the `if
+    /// (!gcstate->enabled) return;` that gh-116604 added (python/cpython#116653, first released
+    /// in 3.12.3; 3.13 has it from the start). 3.12.0–3.12.2 collect after `gc.disable()`.
+    pub honours_disable: bool,
+    /// 3.12 `_Py_RunGC` sets `collecting = 1`, collects and sets it back to 0 without looking
+    /// at it first, so a check met *during* another collection (a `__del__`'s `RESUME`) runs a
+    /// nested automatic collection, which also ends the outer one's `collecting`. 3.13 runs it
+    /// through `gc_collect_main`, whose compare-exchange on `collecting` fails: the request,
+    /// already cleared, is lost.
+    pub nests: bool,
 }
 
 /// Where instance attributes live.
@@ -103,27 +127,46 @@ pub enum InstanceLayout {
     Inline,
 }
 
+/// When a trashcan-protected dealloc is deferred (`docs/cpython-gc-facts.md` §14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrashcanLimit {
+    /// ≤3.12: a nesting counter (`_PyTrash_delete_nesting` 2.7–3.7, `_PyTrash_begin` /
+    /// `_PyTrash_end` 3.8–3.12): a dealloc is deposited when this many are in progress
+    /// ([`PY_TRASH_UNWIND_LEVEL`]); the chain is destroyed when the outermost ends (`--nesting
+    /// <= 0`).
+    Nesting(u32),
+    /// 3.13: the C recursion budget ([`Profile::c_recursion`]): `Py_TRASHCAN_BEGIN` deposits
+    /// when `c_recursion_remaining <= headroom` and otherwise takes a unit until
+    /// `Py_TRASHCAN_END`, which destroys the chain once more than `2 * headroom` are left
+    /// ([`PY_TRASHCAN_HEADROOM`]).
+    CBudget { headroom: u32 },
+}
+
 /// The trashcan mechanism that bounds recursion in deallocation of nested containers
 /// (`docs/cpython-gc-facts.md` §14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trashcan {
-    /// The nesting at which a trashcan-protected dealloc is deferred instead of run:
-    /// [`PY_TRASH_UNWIND_LEVEL`] (50) up to 3.12; for 3.13 the C recursion budget from top
-    /// level, [`TRASHCAN_3_13_DEPOSIT_DEPTH`] (9948).
-    pub unwind_level: u32,
+    /// When a dealloc is deferred, and when the deferred chain is destroyed.
+    pub limit: TrashcanLimit,
     /// 2.7–3.7 `subtype_dealloc` raises the nesting around `Py_TRASHCAN_SAFE_BEGIN/END`, so an
     /// instance deallocated at top level never drains the deferred chain; a top-level list, dict,
     /// tuple or frame dealloc does.
     pub subtype_nesting_hack: bool,
     /// Whether frame objects exist and are freed through a trashcan-protected dealloc
-    /// (`frame_dealloc`, ≤3.10); their first allocation per code object is counted in
-    /// generation 0 (facts §13).
+    /// (`frame_dealloc`, ≤3.10): their first allocation per code object is counted in
+    /// generation 0 (facts §13), and a frame freed at the nesting limit is deposited with its
+    /// locals (a `__del__`'s `self` stays alive until the chain is destroyed).
     pub frames_are_objects: bool,
-    /// The deferred chain is destroyed when a trashcan-protected dealloc ends with the nesting
-    /// below this: 1 up to 3.12 (back at top level: `_PyTrash_end` / `Py_TRASHCAN_SAFE_END`
-    /// destroy the chain when `--delete_nesting <= 0`); for 3.13
-    /// [`TRASHCAN_3_13_DRAIN_BELOW`] (9900, once about 50 levels have unwound).
-    pub drain_below: u32,
+}
+
+/// The C recursion budget of 3.13 (`tstate->c_recursion_remaining`, `Include/cpython/pystate.h`,
+/// `Python/ceval.c`): the trashcan and every eval entry take from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CRecursion {
+    /// `Py_C_RECURSION_LIMIT`: what a thread starts with ([`PY_C_RECURSION_LIMIT`]).
+    pub limit: u32,
+    /// What an eval entry takes ([`PY_EVAL_C_STACK_UNITS`]).
+    pub eval_units: u32,
 }
 
 /// One CPython version's behaviour. "Facts §N" below is section N of
@@ -140,6 +183,10 @@ pub struct Profile {
     /// value is the measurement on the reference release of a scenario with no class, run
     /// fork-isolated as `gcconform` runs it (docs/cpython-gc-facts.md, "The start-up heap").
     pub startup_heap: u64,
+    /// The patch release the row describes (`1` for 3.12.1): [`Profile::for_version`] describes
+    /// the release `expected/` is recorded from (`Version::reference_release`); fields that
+    /// changed within a minor version follow it ([`Profile::for_release`]).
+    pub patch: u32,
     /// A Python-level `__del__` is a legacy finalizer (`tp_del`, 2.7 `has_finalizer`): cyclic
     /// trash holding one is uncollectable and goes to `gc.garbage`. 3.4+ uses `tp_finalize`
     /// (facts §1).
@@ -167,11 +214,32 @@ pub struct Profile {
     pub thresholds: (i64, i64, i64),
     /// When an automatic collection runs (facts §11).
     pub auto_gc: AutoGc,
+    /// `CALL` specialises a `list.append` call site on its second execution
+    /// (`ADAPTIVE_WARMUP_VALUE` 1, `_Py_Specialize_Call`), and the specialised instruction
+    /// (`CALL_NO_KW_LIST_APPEND` 3.12, `CALL_LIST_APPEND` 3.13) does not check the eval breaker,
+    /// which the generic `CALL` does when the call returns (3.12+; facts §11).
+    pub append_specializes: bool,
+    /// Calling `range` (`xrange` on 2.7) builds an argument tuple: the type is called through
+    /// `tp_call` (2.7 `load_args`, `_PyStack_AsTuple` 3.6–3.7, `_PyObject_MakeTpCall` 3.8);
+    /// 3.9 added `range_vectorcall` (bpo-37207). The generated program's `repeat:` and
+    /// `random_edges:` loops call it (facts §13).
+    pub range_args_tuple: bool,
     /// Full collections clear the list/dict/tuple free lists (3.x `clear_freelists`); 2.7 keeps
     /// list and dict free lists (facts §12).
     pub full_gc_clears_container_freelists: bool,
     /// The trashcan (facts §14).
     pub trashcan: Trashcan,
+    /// The Python recursion limit: a `__del__` (or callback) called when that many frames are
+    /// running fails with `RecursionError` (`RuntimeError` on 2.7) before its body runs,
+    /// printed by `PyErr_WriteUnraisable` ([`PY_DEFAULT_RECURSION_LIMIT`]; facts §15).
+    pub recursion_limit: u32,
+    /// 3.13's C recursion budget, which the trashcan works on; `None` where the trashcan
+    /// counts its own nesting (≤3.12: 3.12's `C_RECURSION_LIMIT` exists, 1500 in 3.12.1, but
+    /// the 50-level trashcan keeps nested deallocation and `__del__` calls far from it).
+    pub c_recursion: Option<CRecursion>,
+    /// What a `__del__` that fails on the recursion limit raises: `RecursionError` (3.5+), a
+    /// `RuntimeError` on 2.7.
+    pub recursion_error: &'static str,
     /// `gc.collect(n)` and `gc.set_debug(x)` are `METH_VARARGS` (an argument tuple per call;
     /// facts §13).
     pub varargs_gc_functions: bool,
@@ -181,17 +249,38 @@ pub struct Profile {
     /// With inline values, a class whose `__slots__` include `__dict__` keeps attributes inline
     /// too (3.11, 3.12); 3.13 gives its instances a real dict (facts §8).
     pub slots_dict_inline: bool,
-    /// Calling `range(n)` (2.7: `xrange(n)`), as every `repeat:` and `random_edges:` loop
-    /// starts, packs the argument into a 1-tuple: a type without a vectorcall is called
-    /// through `PyObject_Call` (2.7 `do_call` → `load_args`; 3.6/3.7 `_PyObject_FastCallDict` →
-    /// `_PyStack_AsTuple`; 3.8 `_PyObject_MakeTpCall`). 3.9 gave range `range_vectorcall`
-    /// (bpo-37207): no tuple. The range object and its iterator are no GC objects.
-    pub range_args_tuple: bool,
 }
 
 impl Profile {
-    /// The profile table: one row per version.
+    /// The profile of the release `expected/` is recorded from (`Version::reference_release`).
     pub fn for_version(version: Version) -> Profile {
+        Profile::for_release(version, reference_patch(version))
+    }
+
+    /// `3.12.1`: the release the row describes.
+    pub fn release(&self) -> String {
+        let (a, b) = self.version.major_minor();
+        format!("{a}.{b}.{}", self.patch)
+    }
+
+    /// The fields in which `self` and `other` (two releases of one version) differ, each named
+    /// with the C change behind it; empty when they behave alike as far as the model knows.
+    pub fn differences(&self, other: &Profile) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if let (AutoGc::AtEvalBreaker(a), AutoGc::AtEvalBreaker(b)) = (self.auto_gc, other.auto_gc)
+            && a.honours_disable != b.honours_disable
+        {
+            out.push(
+                "whether a scheduled automatic collection still runs after gc.disable() \
+                 (_Py_RunGC, gh-116604, fixed in 3.12.3)",
+            );
+        }
+        out
+    }
+
+    /// The profile table: one row per version; `patch` selects the release where behaviour
+    /// changed within a minor version.
+    pub fn for_release(version: Version, patch: u32) -> Profile {
         use Version::*;
         let v = version;
         Profile {
@@ -209,6 +298,7 @@ impl Profile {
                 V3_12 => 5478,
                 V3_13 => 5536,
             },
+            patch,
             del_is_legacy: v == V2_7,
             finalize_once: v >= V3_6,
             resurrection: match v {
@@ -232,49 +322,74 @@ impl Profile {
                 DEFAULT_THRESHOLDS
             },
             auto_gc: if v >= V3_12 {
-                AutoGc::AtEvalBreaker
+                AutoGc::AtEvalBreaker(RunGc {
+                    honours_disable: v >= V3_13 || patch >= 3,
+                    nests: v == V3_12,
+                })
             } else {
                 AutoGc::InAllocation
             },
+            append_specializes: v >= V3_12,
+            range_args_tuple: v <= V3_8,
             full_gc_clears_container_freelists: v >= V3_6,
             trashcan: Trashcan {
-                unwind_level: if v >= V3_13 {
-                    TRASHCAN_3_13_DEPOSIT_DEPTH
+                limit: if v >= V3_13 {
+                    TrashcanLimit::CBudget {
+                        headroom: PY_TRASHCAN_HEADROOM,
+                    }
                 } else {
-                    PY_TRASH_UNWIND_LEVEL
+                    TrashcanLimit::Nesting(PY_TRASH_UNWIND_LEVEL)
                 },
                 subtype_nesting_hack: v <= V3_7,
                 frames_are_objects: v <= V3_10,
-                drain_below: if v >= V3_13 {
-                    TRASHCAN_3_13_DRAIN_BELOW
-                } else {
-                    1
-                },
+            },
+            recursion_limit: PY_DEFAULT_RECURSION_LIMIT,
+            c_recursion: (v >= V3_13).then_some(CRecursion {
+                limit: PY_C_RECURSION_LIMIT,
+                eval_units: PY_EVAL_C_STACK_UNITS,
+            }),
+            recursion_error: if v == V2_7 {
+                "RuntimeError"
+            } else {
+                "RecursionError"
             },
             slots_dict_inline: v == V3_11 || v == V3_12,
             varargs_gc_functions: v <= V3_6,
-            range_args_tuple: v <= V3_8,
             bound_method_calls: v <= V3_6,
         }
     }
+}
+
+/// The patch number of the release `expected/` is recorded from (`13` for 3.10.13).
+fn reference_patch(v: Version) -> u32 {
+    v.reference_release()
+        .rsplit('.')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("reference releases are major.minor.patch")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The derived constants keep the values the profile table had as literals.
+    /// The derived constants keep their values.
     #[test]
     fn derived_constants_keep_their_values() {
-        assert_eq!(TRASHCAN_3_13_DEPOSIT_DEPTH, 9948);
+        assert_eq!(PROGRAM_C_UNITS, 8);
         let p313 = Profile::for_version(Version::V3_13);
-        assert_eq!(p313.trashcan.unwind_level, 9948);
-        assert_eq!(p313.trashcan.drain_below, 9900);
+        assert_eq!(p313.trashcan.limit, TrashcanLimit::CBudget { headroom: 50 });
+        assert_eq!(p313.c_recursion.map(|c| c.limit), Some(10_000));
         assert_eq!(p313.thresholds, (2000, 10, 10));
         let p312 = Profile::for_version(Version::V3_12);
-        assert_eq!(p312.trashcan.unwind_level, 50);
-        assert_eq!(p312.trashcan.drain_below, 1);
+        assert_eq!(p312.trashcan.limit, TrashcanLimit::Nesting(50));
+        assert_eq!(p312.c_recursion, None);
         assert_eq!(p312.thresholds, (700, 10, 10));
         assert_eq!(p312.shared_keys_usable, 30);
+        assert_eq!(p312.patch, 1);
+        assert_eq!(p312.release(), "3.12.1");
+        let later = Profile::for_release(Version::V3_12, 3);
+        assert_ne!(later, p312);
+        assert_eq!(later.differences(&p312).len(), 1);
     }
 }

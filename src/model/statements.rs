@@ -65,7 +65,7 @@ impl Machine<'_> {
             Stmt::SetItem { obj, key, value } => self.exec_set_item(obj, key, value),
             Stmt::DelKey { obj, key } => self.exec_del_key(obj, key),
             Stmt::DelIndex { obj, index } => self.exec_del_index(obj, *index),
-            Stmt::Append { obj, value } => self.exec_append(obj, value),
+            Stmt::Append { obj, value } => self.exec_append(step, obj, value),
             // The gc module (gc_module.rs).
             Stmt::Collect(g) => {
                 self.gc_collect_stmt(*g);
@@ -110,8 +110,8 @@ impl Machine<'_> {
 
     // ----------------------------------------------------------------- control
 
-    /// `repeat: N` (`for _ in range(N):` in the generated program): the `range` call
-    /// ([`Machine::range_call`]), then the body N times; the loop's backward jump
+    /// `repeat: N` (`for _r in range(N):` in the generated program, `xrange` on 2.7): the
+    /// `range` call ([`Machine::range_call`]), then the body N times; the loop's backward jump
     /// (`JUMP_BACKWARD`) checks the eval breaker after each pass (3.12+).
     fn exec_repeat(&mut self, count: u64, body: &[Step]) -> PyResult<()> {
         self.range_call();
@@ -316,6 +316,7 @@ impl Machine<'_> {
         let n = self.length(l);
         self.decref(l);
         let n = n?;
+        // `for _ei in _xrange(_en):`
         self.range_call();
         let mut x = seed;
         for i in 0..n {
@@ -382,9 +383,12 @@ impl Machine<'_> {
     }
 
     /// `l.append(v)` (`list_append`): ≤3.6 `LOAD_ATTR` makes a builtin-method object first (no
-    /// `LOAD_METHOD`, [`Profile::bound_method_calls`](super::profile::Profile::bound_method_calls)); the call checks the eval breaker when it
-    /// returns (3.12+).
-    fn exec_append(&mut self, obj: &str, value: &Value) -> PyResult<()> {
+    /// `LOAD_METHOD`, [`Profile::bound_method_calls`](super::profile::Profile::bound_method_calls));
+    /// the generic `CALL` checks the eval breaker when it returns (3.12+), but from its second
+    /// execution on, a call site (`step`: a statement of a `repeat:` body or of a `__del__`
+    /// body runs many times) is the specialised `CALL_NO_KW_LIST_APPEND` / `CALL_LIST_APPEND`,
+    /// which does not ([`Profile::append_specializes`](super::profile::Profile::append_specializes)).
+    fn exec_append(&mut self, step: &Step, obj: &str, value: &Value) -> PyResult<()> {
         let v = self.value(value)?;
         let l = self.load(obj)?;
         let l = self.expect_kind(l, "list")?;
@@ -399,7 +403,10 @@ impl Machine<'_> {
         if self.p.bound_method_calls {
             self.temp_free(Temp::BuiltinMethod);
         }
-        self.eval_breaker();
+        let first = self.call_sites.insert(std::ptr::from_ref(step) as usize);
+        if first || !self.p.append_specializes {
+            self.eval_breaker();
+        }
         Ok(())
     }
 }

@@ -23,7 +23,7 @@
 
 use super::Interpreter;
 use super::process::{
-    RunError, exited_unreaped, kill_group, python_command, run_program, status_text, tail,
+    Ran, RunError, exited_unreaped, kill_group, python_command, run_program_ran, status_text, tail,
 };
 use super::program::translate;
 use crate::scenario::Scenario;
@@ -152,8 +152,8 @@ impl Pool {
             }
         }
         let refs: Vec<&str> = programs.iter().map(String::as_str).collect();
-        self.run_programs_each(&refs, timeout, |i, r| {
-            each(index[i], r.and_then(|o| super::parse_output(&o)))
+        self.run_programs_ran_each(&refs, timeout, |i, r| {
+            each(index[i], r.and_then(|o| super::process::parse_run(&o)))
         });
     }
 
@@ -176,6 +176,16 @@ impl Pool {
         programs: &[&str],
         timeout: Duration,
         mut each: impl FnMut(usize, Result<String, RunError>),
+    ) {
+        self.run_programs_ran_each(programs, timeout, |i, r| each(i, r.map(|r| r.stdout)));
+    }
+
+    /// Like [`Pool::run_programs_each`], with each program's stderr too.
+    pub fn run_programs_ran_each(
+        &mut self,
+        programs: &[&str],
+        timeout: Duration,
+        mut each: impl FnMut(usize, Result<Ran, RunError>),
     ) {
         let n = programs.len();
         // (program index, run alone): runs that were in flight when a server died are retried
@@ -293,10 +303,13 @@ impl Pool {
         stdout: &[u8],
         stderr: &[u8],
         timeout: Duration,
-    ) -> Result<String, RunError> {
+    ) -> Result<Ran, RunError> {
         let stderr_text = || tail(&String::from_utf8_lossy(stderr), STDERR_TAIL_LINES);
         match (kind, value) {
-            (b'x', 0) => Ok(String::from_utf8_lossy(stdout).into_owned()),
+            (b'x', 0) => Ok(Ran {
+                stdout: String::from_utf8_lossy(stdout).into_owned(),
+                stderr: String::from_utf8_lossy(stderr).into_owned(),
+            }),
             (b's', libc::SIGALRM) => Err(RunError::Timeout(timeout)),
             (b'x', code) => Err(RunError::Crashed {
                 status: format!("exit status {code}"),
@@ -319,7 +332,7 @@ impl Pool {
         programs: &[&str],
         which: &[usize],
         timeout: Duration,
-        each: &mut impl FnMut(usize, Result<String, RunError>),
+        each: &mut impl FnMut(usize, Result<Ran, RunError>),
     ) {
         self.stats.fresh += which.len();
         let interp = &self.interp;
@@ -334,7 +347,7 @@ impl Pool {
                         let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(&i) = which.get(k) else { break };
                         if tx
-                            .send((i, run_program(interp, programs[i], timeout)))
+                            .send((i, run_program_ran(interp, programs[i], timeout)))
                             .is_err()
                         {
                             break;

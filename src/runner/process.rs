@@ -1,7 +1,8 @@
 //! Running a scenario's program under an interpreter and parsing its trace.
 //!
-//! Every run uses the same environment: the program goes in on stdin (`python -s -S -`), every
-//! `PYTHON*` variable of our environment is removed and `PYTHONHASHSEED=0` is set, and the
+//! Every run uses the same environment: the program goes in on stdin (`python -s -S -`, inside a
+//! launcher that runs it through the fork server's code without forking, see [`run_program`]),
+//! every `PYTHON*` variable of our environment is removed and `PYTHONHASHSEED=0` is set, and the
 //! working directory is `/`. (`-E`/`-I` are not used because they also make CPython ignore
 //! `PYTHONHASHSEED`; removing the variables gives the same isolation with a fixed hash seed.)
 //! Each process gets a process group of its own, killed as a whole at the timeout (and once the
@@ -12,7 +13,7 @@
 use super::Interpreter;
 use super::program::{TRACE_BEGIN, TRACE_END, translate};
 use crate::scenario::Scenario;
-use crate::trace::{STARTUP_HEAP_MARK, Trace};
+use crate::trace::{Event, STARTUP_HEAP_MARK, Trace};
 use crate::util::shell_quote;
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
@@ -75,24 +76,80 @@ pub fn run_scenario(
     scenario: &Scenario,
     timeout: Duration,
 ) -> Result<Trace, RunError> {
-    let stdout = run_program(interp, &translate(scenario), timeout)?;
-    parse_output(&stdout)
+    let ran = run_program_ran(interp, &translate(scenario), timeout)?;
+    parse_run(&ran)
 }
 
-/// Run a Python program (given on stdin) under `interp`; its stdout if it exits with status 0.
+/// What a program that exited with status 0 printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ran {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run a Python program under `interp` in a fresh process; its stdout if it exits with status 0.
+///
+/// The program runs as a fork server's child runs it, through the fork server's code without
+/// forking ([`launcher`]): as `python -s -S - < program` would run it (module `__main__`, file
+/// `<stdin>`), but with the same frames below it as in a forked child, so that a scenario near
+/// the recursion limit or 3.13's C recursion budget gives the same trace both ways.
 pub fn run_program(
     interp: &Interpreter,
     program: &str,
     timeout: Duration,
 ) -> Result<String, RunError> {
-    let out = run_raw(python_command(&interp.path).arg("-"), program, timeout)?;
+    run_program_ran(interp, program, timeout).map(|r| r.stdout)
+}
+
+/// What `python -s -S -` is given for a fresh-process run of `program`: at module level (as
+/// the fork server's bootstrap, `python -c`), `_ALONE` set to the program, then the fork server
+/// (`server.py`) run with `exec`, which sees `_ALONE` and runs the program in this process
+/// (`_run_alone`) through the frames a forked child runs it through. Both texts are bytes
+/// literals that escape only what must be (the program's own text stays readable in it).
+pub fn launcher(program: &str) -> String {
+    fn literal(s: &str) -> String {
+        let mut out = String::from("b'");
+        for b in s.bytes() {
+            match b {
+                b'\\' => out.push_str("\\\\"),
+                b'\'' => out.push_str("\\'"),
+                b'\n' => out.push_str("\\n"),
+                0x20..=0x7e => out.push(b as char),
+                _ => out.push_str(&format!("\\x{b:02x}")),
+            }
+        }
+        out.push('\'');
+        out
+    }
+    format!(
+        "# gcconform: runs the program in _ALONE as the fork server's child would, without forking\n\
+         import os\n_ALONE = {}\nexec({})\n",
+        literal(program),
+        literal(super::pool::DRIVER)
+    )
+}
+
+/// [`run_program`], with what the program printed on stderr too.
+pub fn run_program_ran(
+    interp: &Interpreter,
+    program: &str,
+    timeout: Duration,
+) -> Result<Ran, RunError> {
+    let out = run_raw(
+        python_command(&interp.path).arg("-"),
+        &launcher(program),
+        timeout,
+    )?;
     if !out.status.success() {
         return Err(RunError::Crashed {
             status: status_text(out.status),
             stderr: tail(&out.stderr, STDERR_TAIL_LINES),
         });
     }
-    Ok(out.stdout)
+    Ok(Ran {
+        stdout: out.stdout,
+        stderr: out.stderr,
+    })
 }
 
 /// What a finished child printed.
@@ -276,10 +333,60 @@ pub(crate) fn tail(text: &str, n: usize) -> String {
     )
 }
 
-/// The trace between the markers of a program's stdout. Lines outside the markers are ignored.
 /// The line a `trace: summary` program prints before its trace.
 pub const SUMMARY_MARK: &str = "#gcconform-summary";
 
+/// The trace of a scenario's run: [`parse_output`] of its stdout, then, when its stderr
+/// reports exceptions that CPython printed and ignored ([`ignored_exceptions`]), the
+/// [`Event::Ignored`] line that says which and how many.
+pub fn parse_run(ran: &Ran) -> Result<Trace, RunError> {
+    let mut trace = parse_output(&ran.stdout)?;
+    let ignored = ignored_exceptions(&ran.stderr);
+    if !ignored.is_empty() {
+        trace.events.push(Event::Ignored(ignored));
+    }
+    Ok(trace)
+}
+
+/// The exceptions that `PyErr_WriteUnraisable` reported on stderr, by type, in order of first
+/// report: 3.x prints `Exception ignored in: OBJECT`, a traceback (indented, after a
+/// `Traceback (most recent call last):` line) and the exception (`TYPE: message` or `TYPE`);
+/// 2.7 prints one line, `Exception TYPE: VALUE in OBJECT ignored` (or without `: VALUE`).
+pub fn ignored_exceptions(stderr: &str) -> Vec<(String, u64)> {
+    let mut out: Vec<(String, u64)> = Vec::new();
+    let mut add = |t: &str| match out.iter_mut().find(|(k, _)| k == t) {
+        Some((_, n)) => *n += 1,
+        None => out.push((t.to_string(), 1)),
+    };
+    let type_of = |l: &str| -> String {
+        l.split([':', ' '])
+            .next()
+            .unwrap_or_default()
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut lines = stderr.lines();
+    while let Some(l) = lines.next() {
+        if l.starts_with("Exception ignored in") {
+            for m in lines.by_ref() {
+                if m.starts_with(' ') || m.starts_with("Traceback (most recent call last)") {
+                    continue;
+                }
+                add(&type_of(m));
+                break;
+            }
+        } else if let Some(rest) = l.strip_prefix("Exception ")
+            && l.ends_with(" ignored")
+        {
+            add(&type_of(rest));
+        }
+    }
+    out
+}
+
+/// The trace between the markers of a program's stdout. Lines outside the markers are ignored.
 pub fn parse_output(stdout: &str) -> Result<Trace, RunError> {
     let lines: Vec<&str> = stdout.lines().collect();
     let begin = lines
@@ -334,6 +441,43 @@ fn excerpt(stdout: &str) -> String {
 mod tests {
     use super::*;
     use crate::trace::Event;
+
+    #[test]
+    fn counts_the_exceptions_stderr_reports_as_ignored() {
+        let err = "\
+Exception ignored in: <function N.__del__ at 0x7f2e8ea3f740>
+Traceback (most recent call last):
+  File \"<stdin>\", line 346, in __del__
+RecursionError: maximum recursion depth exceeded
+Exception ignored in: <bound method E.__del__ of <__main__.E object at 0x7f>>
+Traceback (most recent call last):
+  File \"<stdin>\", line 12, in __del__
+RuntimeError
+Exception ignored in: <function N.__del__ at 0x7f2e8ea3f740>
+RecursionError: maximum recursion depth exceeded
+Exception RuntimeError: RuntimeError() in <bound method E.__del__ of <__main__.E object at 0x7f>> ignored
+Exception exceptions.AttributeError: 'nxt' in <bound method N.__del__ of <__main__.N object at 0x7f>> ignored
+";
+        assert_eq!(
+            ignored_exceptions(err),
+            vec![
+                ("RecursionError".to_string(), 2),
+                ("RuntimeError".to_string(), 2),
+                ("AttributeError".to_string(), 1)
+            ]
+        );
+        assert!(ignored_exceptions("gc: collecting generation 0...\n").is_empty());
+        let ran = Ran {
+            stdout:
+                "#gcconform-trace-begin\nend\ngc.garbage: []\nalive: []\n#gcconform-trace-end\n"
+                    .into(),
+            stderr: err.lines().take(4).collect::<Vec<_>>().join("\n"),
+        };
+        assert_eq!(
+            parse_run(&ran).unwrap().events.last(),
+            Some(&Event::Ignored(vec![("RecursionError".into(), 1)]))
+        );
+    }
 
     #[test]
     fn parses_the_trace_between_markers() {

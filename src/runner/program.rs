@@ -49,7 +49,8 @@
 //!   (even `id()` or `'%d' % n`), generator resume or loop. When the scenario can enable
 //!   automatic collection (`_QUIET`), the harness adds no such check between statements: a
 //!   `[]`/`{}`/`(a,)` creation reserves its label number without a call and binds it to the
-//!   object's id right after the next statement that makes a call itself; events are stored
+//!   object's id right after the next statement whose own call checks the eval breaker (not
+//!   `x.append(v)`, which 3.12+ specialise into a call that does not); events are stored
 //!   without a call; `weakref.ref(x)` is recognised as new through `x.__weakref__`.
 
 pub use crate::scenario::tuple_is_new;
@@ -139,7 +140,8 @@ pub fn translate(scenario: &Scenario) -> String {
     out
 }
 
-/// `random_edges:` as a Python loop that allocates no GC object of its own on any version: the
+/// `random_edges:` as a Python loop that allocates no GC object of its own but the `range()`
+/// call's argument tuple on 2.7–3.8 (as a `repeat:` loop does, and as the model counts): the
 /// length is read once (`_len_of`, a generator resume), the loop runs over a range iterator
 /// (`xrange` on 2.7), the generator state and indices are ints, the list is subscripted afresh
 /// for every store, and the attribute loop is unrolled (no backward jump per attribute). Each
@@ -231,14 +233,17 @@ fn built_without_call(s: &Stmt) -> Option<&str> {
     }
 }
 
-/// Whether the statement calls something (and so, on 3.12+, runs a scheduled collection
-/// itself when the call returns).
+/// Whether the statement always checks the eval breaker itself (a call that checks when it
+/// returns, or a generator resume), and so, on 3.12+, runs a scheduled collection: then binding
+/// labels right after it (a call too) adds no check of its own. `x.append(v)` calls, but from
+/// its second execution on (a loop, a `__del__` body) 3.12+ run it as the specialised
+/// `CALL_NO_KW_LIST_APPEND` / `CALL_LIST_APPEND`, which does not check: a binding after it
+/// would run a collection the scenario alone would run later.
 fn makes_a_call(s: &Stmt) -> bool {
     matches!(
         s,
         Stmt::New { .. }
             | Stmt::RandomEdges { .. }
-            | Stmt::Append { .. }
             | Stmt::WeakRef { .. }
             | Stmt::Collect(_)
             | Stmt::Enable
@@ -274,21 +279,30 @@ fn pool_size(sc: &Scenario) -> usize {
 
 /// Whether the scenario can build a deallocation chain deep enough (about 50 trashcan-protected
 /// deallocations, i.e. 25 instances with a dict) to leave deallocations pending on 2.7-3.7.
-/// Each creating statement makes at most two such objects (an instance and its dict); a
-/// statement in a `__del__` body may run many times.
+/// Each creation makes at most two such objects (an instance and its dict: the dicts a
+/// `random_edges:` store creates belong to elements counted where they were created); a
+/// statement in a `repeat:` body runs as many times as the loop says, one in a `__del__` body
+/// may run many times.
 pub fn deep_chains_possible(sc: &Scenario) -> bool {
-    let top = sc
-        .steps
-        .iter()
-        .filter(|s| creation_target(&s.stmt).is_some())
-        .count();
+    let top = creations(&sc.steps);
     let in_del = sc
         .classes
         .iter()
-        .flat_map(|c| c.del.iter().flatten())
-        .filter(|s| creation_target(&s.stmt).is_some())
-        .count();
-    top + 10 * in_del > 20
+        .map(|c| creations(c.del.as_deref().unwrap_or(&[])))
+        .fold(0, u64::saturating_add);
+    top.saturating_add(in_del.saturating_mul(10)) > 20
+}
+
+/// How many creating statements `steps` execute, `repeat:` bodies as often as they run.
+fn creations(steps: &[Step]) -> u64 {
+    steps
+        .iter()
+        .map(|s| match &s.stmt {
+            Stmt::Repeat { count, body } => count.saturating_mul(creations(body)),
+            st if creation_target(st).is_some() => 1,
+            _ => 0,
+        })
+        .fold(0, u64::saturating_add)
 }
 
 /// State that depends on the scenario, the generators, the pool, and the initial collection.
@@ -1371,12 +1385,14 @@ steps:
                 // Rebound before any call: the reservation is dropped (no label on 3.12+).
                 "if 'd' in _heldn: del _heldn['d']; del _helds['d']".into(),
                 "d = None".into(),
+                // A list append is no binding point: from its second execution on, 3.12+
+                // run it specialised, without an eval-breaker check.
                 "m.append(m)".into(),
-                "if 'm' in _heldn: _bind_m(m)".into(),
                 "n = []".into(),
                 reserve("n"),
                 "if not _QUIET: _bind_n(n)".into(),
                 "_ev[_evn[0]] = 'gc.collect() -> %d' % gc.collect(); _evn[0] += 1".into(),
+                "if 'm' in _heldn: _bind_m(m)".into(),
                 "if 'n' in _heldn: _bind_n(n)".into(),
                 "_observe()".into(),
                 "gc.disable()".into(),
@@ -1625,6 +1641,14 @@ steps:
         let s = sc(&text);
         assert!(deep_chains_possible(&s));
         assert!(translate(&s).contains("_KEEP_ALL = _sys.version_info < (3, 8)"));
+        // A creation in a repeat: body counts as often as the loop runs.
+        let loop_of = |n: u32| {
+            format!(
+                "classes:\n  A: {{}}\nsteps:\n  - repeat: {n}\n    steps:\n      - a = A()\n      - b = a\n"
+            )
+        };
+        assert!(!deep_chains_possible(&sc(&loop_of(20))));
+        assert!(deep_chains_possible(&sc(&loop_of(21))));
         // A creation inside __del__ counts ten times (it may run once per instance).
         let mut text = String::from("classes:\n  D:\n    __del__: x = []\nsteps:\n");
         for i in 0..11 {

@@ -12,6 +12,11 @@
 #                                           <value>; e: fork failed (<stderr> says why)
 # EOF on stdin: kill the children and exit.
 #
+# gcconform's fresh-process runs use this file too, without the protocol: a launcher program
+# (runner/process.rs, `launcher`), given to `python -s -S -` on stdin, sets _ALONE to a program
+# and runs this text with exec, as the bootstrap does; then the program runs in this process
+# (_run_alone), on its stdout and stderr, and the process exits with the program's status.
+#
 # The server itself never runs a scenario: each program runs in a forked child, exactly as
 # `python -s -S - < program` would run it (module `__main__`, file name `<stdin>`, stdin at
 # EOF, no inherited __future__ flags), with stdout and stderr going to files of its own and a
@@ -401,6 +406,17 @@ def _wait():
     _send(msg)
 
 
+def _run_alone(prog):
+    # A program that runs in this process, not in a forked child: through the same frames as a
+    # child's (this function stands for _start, then _child and its exec), so that what counts
+    # frames or C recursion units (the recursion limit, 3.13's trashcan) sees the same stack in
+    # a fresh process and in a forked child.
+    _child(_OUT, 2, 0, None, 0, prog, False)
+
+
+if '_ALONE' in globals():
+    _fd_end = max(_all_fds) + 1
+    _run_alone(_ALONE)
 _h = _line().split()
 _slots = int(_h[1])
 _dir = _exact(int(_h[2])).decode('utf-8')

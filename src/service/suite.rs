@@ -392,13 +392,16 @@ pub fn build_trials(root: &Path, notes: bool, live: &LiveCache) -> Vec<Trial> {
                             None => batch.trace(&sh.scenario.id),
                         };
                         let mut c = sh.check(v, &label, trace.as_ref().map_err(Clone::clone));
-                        if let (Check::Disagree { report, .. }, Ok(Some(f))) = (&mut c, &sh.expected)
-                            && let Some(rec) = f.releases.get(&v)
-                            && *rec != label
+                        if let (Check::Disagree { report, .. }, Ok(Some(f))) =
+                            (&mut c, &sh.expected)
+                            && let Some(note) = crate::compare::verdict::release_note(
+                                v,
+                                f.releases.get(&v).map(String::as_str),
+                                &label,
+                            )
                         {
-                            report.push_str(&format!(
-                                "note: expected/ was recorded from {rec}; this interpreter is {label}\n"
-                            ));
+                            report.push_str(&note);
+                            report.push('\n');
                         }
                         xfail::verdict(&n, XFAIL_FILE, xf.get(&n), &c).map_err(fail)
                     }));

@@ -31,6 +31,10 @@ pub mod text {
     pub const ALIVE: &str = "alive: ";
     /// The line after the scenario's last statement.
     pub const END: &str = "end";
+    /// `exceptions ignored: ` TYPE ` ×` COUNT, … (the last line, when there were any)
+    pub const IGNORED: &str = "exceptions ignored: ";
+    /// What separates an exception type from its count.
+    pub const TIMES: &str = " ×";
     /// What separates the labels of a list.
     pub const LIST_SEP: &str = ", ";
     /// `gc.get_count() -> (` C0 `, ` C1 `, ` C2 `)`
@@ -70,11 +74,12 @@ pub enum EventKind {
     IsFinalized,
     GetFreezeCount,
     GetStats,
+    Ignored,
 }
 
 impl EventKind {
     /// The name of the kind: `gc.collect()`, `__del__`, `__del__ raised`, `callback`,
-    /// `gc.garbage`, `alive`, `end`, and the observations `gc.get_count()`,
+    /// `gc.garbage`, `alive`, `end`, `exceptions ignored`, and the observations `gc.get_count()`,
     /// `gc.get_threshold()`, `gc.is_tracked()`, `gc.is_finalized()`, `gc.get_freeze_count()`,
     /// `gc.get_stats()`.
     pub fn name(self) -> &'static str {
@@ -92,6 +97,7 @@ impl EventKind {
             EventKind::IsFinalized => "gc.is_finalized()",
             EventKind::GetFreezeCount => "gc.get_freeze_count()",
             EventKind::GetStats => "gc.get_stats()",
+            EventKind::Ignored => "exceptions ignored",
         }
     }
 }
@@ -128,6 +134,13 @@ pub enum Event {
     /// `gc.get_stats()`, counted from the scenario's start: per generation (youngest first),
     /// the collections run and the objects they collected and found uncollectable.
     GetStats(Stats),
+    /// The exceptions CPython printed and ignored during the run (`PyErr_WriteUnraisable`: an
+    /// exception raised by a `__del__` body, or a `__del__` call that failed on the recursion
+    /// limit before its body ran), by type, in order of first occurrence, with how many of
+    /// each. Only the type and the count are observable (the runner reads them from stderr,
+    /// which has no labels and is not ordered with the other events), so this comes last, after
+    /// the final observation, and only when there was one.
+    Ignored(Vec<(String, u64)>),
 }
 
 /// What `gc.get_stats()` reports, per generation (youngest first): the `collections`,
@@ -237,6 +250,7 @@ impl Event {
             Event::IsFinalized { .. } => EventKind::IsFinalized,
             Event::GetFreezeCount(_) => EventKind::GetFreezeCount,
             Event::GetStats(_) => EventKind::GetStats,
+            Event::Ignored(_) => EventKind::Ignored,
         }
     }
 }
@@ -273,6 +287,10 @@ impl fmt::Display for Event {
             ),
             Event::GetFreezeCount(n) => write!(f, "{GET_FREEZE_COUNT}{n}"),
             Event::GetStats(s) => write!(f, "{GET_STATS}{s}"),
+            Event::Ignored(v) => {
+                let parts: Vec<String> = v.iter().map(|(t, n)| format!("{t}{TIMES}{n}")).collect();
+                write!(f, "{IGNORED}{}", parts.join(LIST_SEP))
+            }
         }
     }
 }
@@ -345,6 +363,23 @@ impl std::str::FromStr for Event {
         }
         if let Some(rest) = line.strip_prefix(ALIVE) {
             return Ok(Event::Alive(list(rest).ok_or_else(bad)?));
+        }
+        if let Some(rest) = line.strip_prefix(IGNORED) {
+            let v = rest
+                .split(LIST_SEP)
+                .map(|p| {
+                    let (t, n) = p.split_once(TIMES)?;
+                    let ok = !t.is_empty()
+                        && t.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+                    Some((
+                        t.to_string(),
+                        n.parse::<u64>().ok().filter(|n| ok && *n > 0)?,
+                    ))
+                })
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(bad)?;
+            return Ok(Event::Ignored(v));
         }
         Err(bad())
     }
@@ -527,6 +562,10 @@ mod tests {
                     collected: [4, 0, 0],
                     uncollectable: [0, 0, 1],
                 }),
+                Event::Ignored(vec![
+                    ("RecursionError".into(), 105),
+                    ("RuntimeError".into(), 1),
+                ]),
             ],
             startup_heap: Some(5000),
         };
@@ -535,8 +574,17 @@ mod tests {
             text,
             "gc.collect(2) -> 4\ngc.collect() -> 0\n__del__ a#2\n__del__ b raised RuntimeError\ncallback w\ngc.garbage: [a, <dict>]\nalive: []\nend\n\
              gc.get_count() -> (3, 1, 0)\ngc.get_threshold() -> (700, 10, 10)\ngc.is_tracked(a) -> True\ngc.is_finalized(self) -> False\ngc.get_freeze_count() -> -2\n\
-             gc.get_stats() -> collections (1, 0, 2), collected (4, 0, 0), uncollectable (0, 0, 1)\n"
+             gc.get_stats() -> collections (1, 0, 2), collected (4, 0, 0), uncollectable (0, 0, 1)\n\
+             exceptions ignored: RecursionError ×105, RuntimeError ×1\n"
         );
+        for bad in [
+            "exceptions ignored: ",
+            "exceptions ignored: X ×0",
+            "exceptions ignored: X",
+            "exceptions ignored: a b ×2",
+        ] {
+            assert!(Trace::parse(bad).is_err(), "{bad}");
+        }
         // Equal as behaviour: the start-up heap is not an event.
         assert_eq!(Trace::parse(&text).unwrap(), t);
         assert_eq!(Trace::parse(&text).unwrap().startup_heap, None);
@@ -561,6 +609,7 @@ mod tests {
                 "gc.is_finalized()",
                 "gc.get_freeze_count()",
                 "gc.get_stats()",
+                "exceptions ignored",
             ]
         );
         for bad in [

@@ -1,6 +1,6 @@
 //! `gcconform run --format json` (its documented shape and values), and colour: `FAIL` is red
 //! only on a terminal and never with `NO_COLOR`. Run as a subprocess with no interpreter
-//! visible, so only the model side runs.
+//! visible, so only the model side runs (but for the release note, which needs CPython 3.12.1).
 
 use crate::common::{BIN, Scratch};
 use crate::harness::{Outcome, Skip};
@@ -21,8 +21,8 @@ steps:
   - gc.collect()
 ";
 
-/// The model's own traces as the expected file, with 3.12's collect result changed.
-fn expect_model_but_312(s: &Scratch, id: &str) {
+/// The model's own traces as the expected file, with 3.12's collect result changed; its path.
+fn expect_model_but_312(s: &Scratch, id: &str) -> std::path::PathBuf {
     s.expect_model(id, |v, mut t| {
         if v == Version::V3_12 {
             for e in &mut t.events {
@@ -32,7 +32,7 @@ fn expect_model_but_312(s: &Scratch, id: &str) {
             }
         }
         t
-    });
+    })
 }
 
 fn run_json_has_the_documented_shape() {
@@ -157,7 +157,41 @@ fn fail_is_red_on_a_terminal_unless_no_color() -> Outcome {
     Ok(())
 }
 
+/// A live interpreter that disagrees with `expected/` and is not the release that recorded it:
+/// the report says so whatever the verdict, here a stale file (the model and CPython agree
+/// with each other; the report's first check is the model's), and names what the model's
+/// profiles of the two releases differ in (3.12.1 against 3.12.4: gh-116604).
+fn reports_name_the_release_expected_was_recorded_from() -> Outcome {
+    let i = crate::common::interpreters()?
+        .into_iter()
+        .find(|i| i.version == Some(Version::V3_12) && i.release == "3.12.1")
+        .ok_or_else(|| Skip::no_interpreter("no CPython 3.12.1"))?;
+    let s = Scratch::new("release-note");
+    s.write("scenarios/t/cycle.yaml", SCENARIO);
+    let p = expect_model_but_312(&s, "t/cycle");
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(
+        &p,
+        text.replace("# 3.12: CPython 3.12.1", "# 3.12: CPython 3.12.4"),
+    )
+    .unwrap();
+    let path = i.path.display().to_string();
+    let (code, out, err) = s.run_env(&["run", "--python", &path], &[("GCCONFORM_PYTHONS", &path)]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("verdict: expected/ is stale"), "{out}");
+    assert!(
+        out.contains(
+            "note: expected/ was recorded from CPython 3.12.4; this interpreter is CPython \
+             3.12.1, and the two releases differ in whether a scheduled automatic collection \
+             still runs after gc.disable()"
+        ),
+        "{out}"
+    );
+    Ok(())
+}
+
 crate::harness::tests! {
+    reports_name_the_release_expected_was_recorded_from,
     run_json_has_the_documented_shape,
     text_output_has_no_colour_off_a_terminal,
     fail_is_red_on_a_terminal_unless_no_color,
