@@ -367,6 +367,13 @@ def _start(rid, ms, prog):
         main, flags = head
         freeze = _freeze is not None and _FROZEN_OK in prog
     prog = _compiled(prog, flags)
+    if freeze and prog.__class__ is not bytes:
+        # A fresh process compiles the program before its start-up collection, which untracks
+        # the code's constant tuples of untracked items; a frozen child's start-up collection
+        # would not see them (gc.freeze() keeps them tracked for good). Collect the young
+        # generation, which holds the freshly loaded code (the server runs with automatic
+        # collection off), before the fork.
+        gc.collect(0)
     pair = _free.pop()
     for fd in pair:
         os.ftruncate(fd, 0)
