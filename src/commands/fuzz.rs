@@ -3,8 +3,8 @@
 
 use crate::commands::Timeout;
 use crate::fuzz::{
-    Campaign, classify, draft, evaluate, load_draft, scenario_path, shrink, summary, summary_json,
-    write_shrunk,
+    Campaign, Mix, classify, draft, evaluate, load_draft, scenario_path, shrink, summary,
+    summary_json, write_shrunk,
 };
 use crate::scenario::schema::modeline;
 use crate::service::select::{discover, select};
@@ -24,6 +24,11 @@ pub struct FuzzArgs {
     /// How many scenarios to generate.
     #[arg(long, default_value = "100")]
     pub count: usize,
+    /// Which scenarios: `explicit` (automatic collection off, collections where a statement
+    /// asks), `automatic` (automatic collection on under low and changing thresholds), or
+    /// `mixed` (alternately one and the other).
+    #[arg(long, value_name = "FLAVOR", default_value = "mixed")]
+    pub flavor: FuzzFlavor,
     /// Interpreters to check against: versions (`3.12`), ranges (`3.6-3.10`, `3.7+`), `all`
     /// (default), `none` (the model alone), or an interpreter's path; repeatable or
     /// comma-separated.
@@ -53,6 +58,24 @@ pub struct FuzzArgs {
     pub timeout: Timeout,
 }
 
+/// `--flavor`: which scenarios a campaign generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FuzzFlavor {
+    Explicit,
+    Automatic,
+    Mixed,
+}
+
+impl From<FuzzFlavor> for Mix {
+    fn from(f: FuzzFlavor) -> Mix {
+        match f {
+            FuzzFlavor::Explicit => Mix::Explicit,
+            FuzzFlavor::Automatic => Mix::Automatic,
+            FuzzFlavor::Mixed => Mix::Mixed,
+        }
+    }
+}
+
 /// Output format of `gcconform fuzz`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FuzzFormat {
@@ -71,7 +94,14 @@ pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
     };
     // Printing a generated scenario needs no interpreter.
     if let (Some(spec), false) = (&args.replay, args.run) {
-        return replay(spec, false, Vec::new(), &BTreeMap::new(), ctx);
+        return replay(
+            spec,
+            args.flavor.into(),
+            false,
+            Vec::new(),
+            &BTreeMap::new(),
+            ctx,
+        );
     }
     let mut status = ExitStatus::Ok;
     let mut interps = BTreeMap::new();
@@ -96,11 +126,12 @@ pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
         interps.keys().copied().collect()
     };
     if let Some(spec) = &args.replay {
-        return replay(spec, args.run, versions, &interps, ctx);
+        return replay(spec, args.flavor.into(), args.run, versions, &interps, ctx);
     }
     let c = Campaign {
         seed: args.seed,
         count: args.count,
+        mix: args.flavor.into(),
         versions,
         interps,
         timeout: ctx.timeout,
@@ -116,9 +147,10 @@ pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
     let show = std::io::stderr().is_terminal();
     if show {
         eprintln!(
-            "fuzz: seed {}, {} scenarios, versions {}: {what}",
+            "fuzz: seed {}, {} {} scenarios, versions {}: {what}",
             c.seed,
             c.count,
+            c.mix.name(),
             version_list(&c.versions)
         );
     }
@@ -154,6 +186,7 @@ pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
 /// every selected version (its classification per version; exit 1 if any disagrees).
 fn replay(
     spec: &str,
+    mix: Mix,
     run: bool,
     versions: Vec<Version>,
     interps: &BTreeMap<Version, crate::runner::Interpreter>,
@@ -169,11 +202,14 @@ fn replay(
         eprintln!("gcconform: --replay {spec}: expected SEED:INDEX, two numbers (`7:12`)");
         return Ok(ExitStatus::BadInput);
     };
-    let d = draft(seed, index);
+    let d = draft(seed, index, mix);
     print!(
         "{}{}",
         modeline(2),
-        d.to_yaml(&format!("gcconform fuzz --seed {seed}: scenario {index}"))
+        d.to_yaml(&format!(
+            "gcconform fuzz --seed {seed} --flavor {}: scenario {index}",
+            mix.name()
+        ))
     );
     if !run {
         return Ok(ExitStatus::Ok);

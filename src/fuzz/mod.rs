@@ -76,6 +76,7 @@ pub fn summary_json(
     json!({
         "schema": 1,
         "seed": c.seed,
+        "flavor": c.mix.name(),
         "scenarios": res.scenarios,
         "checks": res.checks,
         "agree": res.checks - res.findings.len(),
@@ -102,9 +103,45 @@ pub fn scenario_path(seed: u64, index: usize) -> PathBuf {
     PathBuf::from(format!("fuzz/s{seed}_{index}.yaml"))
 }
 
-/// The draft scenario number `index` of `seed`.
-pub fn draft(seed: u64, index: usize) -> Draft {
-    generate::generate(&mut rng::Rng::for_scenario(seed, index as u64))
+/// Which flavours of scenario a campaign generates ([`generate::Flavor`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mix {
+    /// Automatic collection off: collections run where a statement asks for one.
+    Explicit,
+    /// Automatic collection on, low and changing thresholds.
+    Automatic,
+    /// Both, alternating: even scenario numbers explicit, odd ones automatic.
+    #[default]
+    Mixed,
+}
+
+impl Mix {
+    /// The flavour of scenario number `index`.
+    pub fn flavor(self, index: usize) -> generate::Flavor {
+        match self {
+            Mix::Explicit => generate::Flavor::Explicit,
+            Mix::Automatic => generate::Flavor::Automatic,
+            Mix::Mixed if index % 2 == 1 => generate::Flavor::Automatic,
+            Mix::Mixed => generate::Flavor::Explicit,
+        }
+    }
+
+    /// The `--flavor` value that selects this mix.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mix::Explicit => "explicit",
+            Mix::Automatic => "automatic",
+            Mix::Mixed => "mixed",
+        }
+    }
+}
+
+/// The draft scenario number `index` of `seed` in a campaign of this mix.
+pub fn draft(seed: u64, index: usize, mix: Mix) -> Draft {
+    generate::generate_with(
+        &mut rng::Rng::for_scenario(seed, index as u64),
+        mix.flavor(index),
+    )
 }
 
 /// Load a draft through the real validator (a validator panic counts as a rejection).
@@ -281,6 +318,8 @@ pub fn evaluate_model(sc: &Scenario, v: Version, python: Option<Result<Trace, St
 pub struct Campaign {
     pub seed: u64,
     pub count: usize,
+    /// Which flavours of scenario are generated.
+    pub mix: Mix,
     /// Versions to check, oldest first.
     pub versions: Vec<Version>,
     /// The interpreter for each version (empty: model only).
@@ -340,7 +379,7 @@ impl Campaign {
         };
         let indices: Vec<usize> = (0..self.count).collect();
         let loaded: Vec<(Draft, Result<Scenario, String>)> = parallel_map(&indices, |i| {
-            let d = draft(self.seed, *i);
+            let d = draft(self.seed, *i, self.mix);
             let s = load_draft(&d, &scenario_path(self.seed, *i));
             (d, s)
         });
@@ -509,10 +548,11 @@ fn python_label(interps: &BTreeMap<Version, Interpreter>, v: Version) -> String 
 pub fn describe(c: &Campaign, s: &Shrunk) -> String {
     let f = &s.finding;
     let mut d = format!(
-        "Found by `gcconform fuzz --seed {} --count {}`: scenario {}, shrunk from {} to {} \
-         statements.\n",
+        "Found by `gcconform fuzz --seed {} --count {} --flavor {}`: scenario {}, shrunk from {} \
+         to {} statements.\n",
         c.seed,
         c.count,
+        c.mix.name(),
         f.index,
         s.original_size,
         s.draft.size()
@@ -619,9 +659,10 @@ pub fn summary(
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} scenarios (seed {}), {} checks in {:.1?}: {} agree, {} disagree",
+        "{} scenarios (seed {}, {}), {} checks in {:.1?}: {} agree, {} disagree",
         res.scenarios,
         c.seed,
+        c.mix.name(),
         res.checks,
         elapsed,
         res.checks - res.findings.len(),
@@ -695,10 +736,16 @@ mod tests {
 
     #[test]
     fn same_seed_same_scenarios() {
-        let a: Vec<String> = (0..50).map(|i| draft(7, i).to_yaml("")).collect();
-        let b: Vec<String> = (0..50).map(|i| draft(7, i).to_yaml("")).collect();
+        let a: Vec<String> = (0..50)
+            .map(|i| draft(7, i, Mix::Mixed).to_yaml(""))
+            .collect();
+        let b: Vec<String> = (0..50)
+            .map(|i| draft(7, i, Mix::Mixed).to_yaml(""))
+            .collect();
         assert_eq!(a, b);
-        let c: Vec<String> = (0..50).map(|i| draft(8, i).to_yaml("")).collect();
+        let c: Vec<String> = (0..50)
+            .map(|i| draft(8, i, Mix::Mixed).to_yaml(""))
+            .collect();
         assert_ne!(a, c);
         // Scenarios differ from one another.
         let distinct: std::collections::HashSet<&String> = a.iter().collect();
@@ -709,7 +756,7 @@ mod tests {
     #[test]
     fn some_drafts_use_random_edges() {
         let with: Vec<Draft> = (0..300)
-            .map(|i| draft(5, i))
+            .map(|i| draft(5, i, Mix::Mixed))
             .filter(|d| d.steps.iter().any(|s| s.starts_with("random_edges: {")))
             .collect();
         assert!(with.len() >= 20, "{} of 300", with.len());
@@ -724,20 +771,23 @@ mod tests {
     /// notes and issues no longer name the same scenarios. Update the value only on purpose.
     #[test]
     fn seed_one_is_stable() {
-        let text: String = (0..20).map(|i| draft(1, i).to_yaml("")).collect();
+        let text: String = (0..20)
+            .map(|i| draft(1, i, Mix::Explicit).to_yaml(""))
+            .collect();
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in text.bytes() {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
         assert_eq!(
             h, 11127451597801987908,
-            "fingerprint of seed 1 (first 20 scenarios)"
+            "fingerprint of seed 1 (first 20 explicit scenarios)"
         );
     }
 
     #[test]
     fn a_small_model_only_campaign_finds_nothing() {
         let c = Campaign {
+            mix: Mix::Mixed,
             seed: 9,
             count: 20,
             versions: Version::ALL.to_vec(),
@@ -751,7 +801,7 @@ mod tests {
         // Every scenario is checked on all nine versions, or on the 3.7+ or 3.9+ ones.
         assert!(r.checks >= 20 * 7, "{}", r.checks);
         let text = summary(&c, &r, &[], Duration::from_secs(1));
-        assert!(text.contains("20 scenarios (seed 9)"), "{text}");
+        assert!(text.contains("20 scenarios (seed 9, mixed)"), "{text}");
         assert!(text.contains("model invariant violations: 0"), "{text}");
     }
 
@@ -789,7 +839,7 @@ mod tests {
         let mut failures = Vec::new();
         let mut checks = 0;
         for i in 0..200 {
-            let d = draft(2024, i);
+            let d = draft(2024, i, Mix::Mixed);
             let path = scenario_path(2024, i);
             let sc = load_draft(&d, &path)
                 .unwrap_or_else(|e| panic!("generated scenario {i} does not load: {e}"));

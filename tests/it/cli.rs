@@ -169,6 +169,7 @@ fn fuzz_json_summary_has_a_stable_shape() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["schema"], 1);
     assert_eq!(v["seed"], 5);
+    assert_eq!(v["flavor"], "mixed");
     assert_eq!(v["scenarios"], 12);
     assert_eq!(v["disagree"], 0);
     assert_eq!(v["invariant_violations"], 0);
@@ -180,7 +181,52 @@ fn fuzz_json_summary_has_a_stable_shape() {
     assert_eq!(out.stdout, again.stdout);
 }
 
+/// `--flavor` chooses the generator: automatic scenarios enable collection first, explicit ones
+/// never do, mixed ones alternate by scenario number; a replay takes the same flag.
+fn fuzz_flavors_choose_automatic_or_explicit_scenarios() {
+    let replay = |spec: &str, flavor: &str| {
+        let out = Command::new(BIN)
+            .args(["fuzz", "--replay", spec, "--flavor", flavor])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for i in 0..6 {
+        let spec = format!("3:{i}");
+        let auto = replay(&spec, "automatic");
+        let explicit = replay(&spec, "explicit");
+        assert!(auto.contains("- gc.enable()"), "{auto}");
+        assert!(!explicit.contains("gc.enable()"), "{explicit}");
+        assert!(auto.contains("--flavor automatic: scenario"), "{auto}");
+        let mixed = replay(&spec, "mixed");
+        let same_as = if i % 2 == 1 { &auto } else { &explicit };
+        assert_eq!(
+            mixed.replace("--flavor mixed", ""),
+            same_as
+                .replace("--flavor automatic", "")
+                .replace("--flavor explicit", ""),
+            "scenario {i}"
+        );
+    }
+    let out = Command::new(BIN)
+        .args(["fuzz", "--flavor", "sometimes", "--model-only"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sometimes") && err.contains("automatic"),
+        "{err}"
+    );
+}
+
 crate::harness::tests! {
+    fuzz_flavors_choose_automatic_or_explicit_scenarios,
     run_agrees_then_reports_a_changed_collect_result,
     run_reports_missing_expected_files_with_the_command_to_create_them,
     bad_scenarios_are_all_reported_and_the_others_still_checked,
