@@ -179,7 +179,7 @@ pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
                 .expect("JSON serializes")
         ),
     }
-    Ok(status | ExitStatus::Disagree.when(!res.findings.is_empty() || !res.invalid.is_empty()))
+    Ok(status | ExitStatus::Disagree.when(res.unexplained() > 0 || !res.invalid.is_empty()))
 }
 
 /// `--replay SEED:INDEX [--run]`: print one generated scenario, and with `--run` check it on
@@ -224,11 +224,11 @@ fn replay(
     let mut status = ExitStatus::Ok;
     for v in versions.into_iter().filter(|v| sc.applies_to(*v)) {
         let o = evaluate(&sc, v, interps.get(&v), ctx.timeout);
-        let verdict = match classify(&o) {
+        let verdict = match classify(&sc, &o) {
             None if o.python.is_none() => "model invariants hold".to_string(),
             None => "agree".to_string(),
             Some(k) => {
-                status |= ExitStatus::Disagree;
+                status |= ExitStatus::Disagree.when(!k.is_known());
                 k.to_string()
             }
         };

@@ -465,8 +465,15 @@ impl Machine<'_> {
         } else {
             young_len -= self.untrack_dicts(young);
             debug_assert_eq!(young_len, self.heap.len(young));
+            // "long_lived_total = gc_list_size(young)": what survived the full collection, the
+            // interpreter's own objects among them, unless they are frozen.
             self.long_lived_pending = 0;
-            self.long_lived_total = young_len as i64;
+            self.long_lived_total = young_len as i64
+                + if self.unmodelled_frozen {
+                    0
+                } else {
+                    self.unmodelled_old
+                };
         }
 
         let finalizers = self.heap.new_head();

@@ -300,8 +300,11 @@ impl Machine<'_> {
     /// `PyObject_ClearWeakRefs`: clear every weakref to `id`, then call the callbacks in list
     /// order. "Remove the callback-less basic and proxy references" first (the head of the
     /// list: up to two on ≤3.12, every basic ref or proxy on 3.13; a scenario object has at most
-    /// one, its basic ref); of the others, a lone weakref is handled directly, several are first
-    /// collected in a tuple that holds them until all callbacks have run.
+    /// one, its basic ref); of the others, a lone weakref is handled directly on ≤3.12, while
+    /// several (and on 3.13 any number,
+    /// [`Profile::weakrefs_always_in_tuple`](super::profile::Profile::weakrefs_always_in_tuple))
+    /// are first collected with their callbacks in a tuple that holds them until all callbacks
+    /// have run.
     pub(super) fn clear_weakrefs(&mut self, id: Id) {
         let list = self.heap.take_weakrefs(id);
         if list.is_empty() {
@@ -324,7 +327,7 @@ impl Machine<'_> {
             return;
         }
         let referent = self.journal.is_some().then(|| self.label(id));
-        if calls.len() == 1 {
+        if calls.len() == 1 && !self.p.weakrefs_always_in_tuple {
             let (w, cb) = calls[0];
             if cb {
                 self.callback_referent = referent;

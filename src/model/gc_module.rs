@@ -80,6 +80,8 @@ impl Machine<'_> {
             self.heap.merge(self.gens[i], self.permanent);
             self.count[i] = 0;
         }
+        // The interpreter's own objects go with them.
+        self.unmodelled_frozen = true;
         self.eval_breaker();
     }
 
@@ -87,6 +89,7 @@ impl Machine<'_> {
     /// merged into the oldest; the counts stay as they are.
     pub(super) fn gc_unfreeze(&mut self) {
         self.heap.merge(self.permanent, self.gens[2]);
+        self.unmodelled_frozen = false;
         self.eval_breaker();
     }
 

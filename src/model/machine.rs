@@ -171,6 +171,13 @@ pub struct Machine<'s> {
     pub(super) collecting: bool,
     pub(super) long_lived_pending: i64,
     pub(super) long_lived_total: i64,
+    /// The interpreter's own objects (and the harness's) that live in the oldest generation:
+    /// the start-up heap, not modelled one by one. A full collection counts them in
+    /// `long_lived_total`; `gc.freeze()` moves them to the permanent generation and
+    /// `gc.unfreeze()` back.
+    pub(super) unmodelled_old: i64,
+    /// The start-up heap is in the permanent generation (after `gc.freeze()`).
+    pub(super) unmodelled_frozen: bool,
     /// `generation_stats` / `gcstate->generation_stats`: per generation, the collections run
     /// and what they collected and found uncollectable (`gc.get_stats()`, 3.4+).
     pub(super) stats: crate::trace::Stats,
@@ -247,6 +254,8 @@ impl<'s> Machine<'s> {
             collecting: false,
             long_lived_pending: 0,
             long_lived_total: 0,
+            unmodelled_old: 0,
+            unmodelled_frozen: false,
             stats: crate::trace::Stats::default(),
             globals: NIL,
             garbage_internal: NIL,
@@ -303,7 +312,8 @@ impl<'s> Machine<'s> {
     /// one), which the full-collection heuristic of `collect_generations` weighs new
     /// survivors against (`long_lived_total`; `long_lived_pending` is 0).
     pub(super) fn start_from(&mut self, startup_heap: u64) {
-        self.long_lived_total = i64::try_from(startup_heap).unwrap_or(i64::MAX);
+        self.unmodelled_old = i64::try_from(startup_heap).unwrap_or(i64::MAX);
+        self.long_lived_total = self.unmodelled_old;
         self.long_lived_pending = 0;
     }
 

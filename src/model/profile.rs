@@ -246,6 +246,11 @@ pub struct Profile {
     /// `x.append(v)` and the `__del__` lookup create bound method objects (no LOAD_METHOD /
     /// `lookup_maybe_method` before 3.7; facts §13).
     pub bound_method_calls: bool,
+    /// `PyObject_ClearWeakRefs` puts the weakrefs left after the callback-less basic ones, with
+    /// their callbacks, in a tuple of twice their number even when there is one (3.13, rewritten
+    /// for free threading, gh-111926); 2.7-3.12 handle a lone weakref directly
+    /// (`if (count == 1)`) and build the tuple only for several (facts §13).
+    pub weakrefs_always_in_tuple: bool,
     /// With inline values, a class whose `__slots__` include `__dict__` keeps attributes inline
     /// too (3.11, 3.12); 3.13 gives its instances a real dict (facts §8).
     pub slots_dict_inline: bool,
@@ -356,6 +361,7 @@ impl Profile {
             slots_dict_inline: v == V3_11 || v == V3_12,
             varargs_gc_functions: v <= V3_6,
             bound_method_calls: v <= V3_6,
+            weakrefs_always_in_tuple: v >= V3_13,
         }
     }
 }

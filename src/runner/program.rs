@@ -182,20 +182,7 @@ fn emit_line(expr: &str) -> String {
 /// Every statement of the scenario: steps (with `repeat:` bodies), then `__del__` bodies in
 /// class order.
 fn all_statements(sc: &Scenario) -> impl Iterator<Item = &Stmt> {
-    fn walk<'s>(steps: &'s [Step], out: &mut Vec<&'s Stmt>) {
-        for s in steps {
-            out.push(&s.stmt);
-            if let Stmt::Repeat { body, .. } = &s.stmt {
-                walk(body, out);
-            }
-        }
-    }
-    let mut v = Vec::new();
-    walk(&sc.steps, &mut v);
-    for c in &sc.classes {
-        walk(c.del.as_deref().unwrap_or(&[]), &mut v);
-    }
-    v.into_iter()
+    sc.statements()
 }
 
 /// The names that new objects are bound to, in order of first appearance.

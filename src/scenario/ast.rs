@@ -291,4 +291,28 @@ impl Scenario {
     pub fn class(&self, name: &str) -> Option<&ClassDef> {
         self.classes.iter().find(|c| c.name == name)
     }
+
+    /// Every statement of the scenario: the steps (with the bodies of `repeat:` blocks) in
+    /// order, then the `__del__` bodies class by class.
+    pub fn statements(&self) -> impl Iterator<Item = &Stmt> {
+        fn walk<'s>(steps: &'s [Step], out: &mut Vec<&'s Stmt>) {
+            for s in steps {
+                out.push(&s.stmt);
+                if let Stmt::Repeat { body, .. } = &s.stmt {
+                    walk(body, out);
+                }
+            }
+        }
+        let mut v = Vec::new();
+        walk(&self.steps, &mut v);
+        for c in &self.classes {
+            walk(c.del.as_deref().unwrap_or(&[]), &mut v);
+        }
+        v.into_iter()
+    }
+
+    /// Whether some statement turns automatic collection on (`gc.enable()`).
+    pub fn can_enable(&self) -> bool {
+        self.statements().any(|s| matches!(s, Stmt::Enable))
+    }
 }
