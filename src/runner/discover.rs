@@ -1,13 +1,20 @@
-//! Finding CPython interpreters: pyenv versions, PATH, `GCCONFORM_PYTHONS`, explicit paths.
+//! Finding interpreters: `GCCONFORM_PYTHONS`, the version managers' install directories
+//! (pyenv, uv, mise, asdf), conda environments, PATH, explicit paths.
 //!
-//! For each modelled version the first candidate that answers with the right `major.minor`
-//! and the CPython implementation wins, in this order:
+//! For each modelled version the first candidate that answers with the right `major.minor`,
+//! the CPython implementation and a default build (not free-threaded, not debug) wins, in this
+//! order:
 //! 1. paths listed in `GCCONFORM_PYTHONS` (PATH-style list; the user's explicit choice);
-//! 2. `$PYENV_ROOT/versions/X.Y.N/bin/python` (default root `~/.pyenv`), the reference
-//!    release first, then the highest patch release;
-//! 3. `pythonX.Y` on `PATH` (only probed for versions still missing).
+//! 2. the managers' installs whose directory names the release ([`Manager`]): the reference
+//!    release first (whichever manager has it), then by manager (pyenv, uv, mise, asdf), then
+//!    the highest patch release;
+//! 3. the Pythons of conda environments (their directories do not name a release: each is
+//!    probed);
+//! 4. `pythonX.Y` on `PATH` (only probed for versions still missing).
 //!
 //! Every candidate is probed (run with a tiny program) in parallel; nothing is cached.
+//! [`discover_all`] lists every interpreter of every place, modelled or not, for
+//! `gcconform interpreters`.
 
 use super::process::{python_command, run_raw};
 use crate::version::Version;
@@ -17,7 +24,7 @@ use std::thread;
 use std::time::Duration;
 
 /// One interpreter that was found and asked for its version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Interpreter {
     pub path: PathBuf,
     /// The modelled version it corresponds to (major.minor), if any.
@@ -26,6 +33,10 @@ pub struct Interpreter {
     pub release: String,
     /// `CPython`, `PyPy`, …
     pub implementation: String,
+    /// A free-threaded build (`Py_GIL_DISABLED`, 3.13+): its collector has no generations.
+    pub free_threaded: bool,
+    /// A debug build (`sys.gettotalrefcount`): it holds other objects than a release build.
+    pub debug: bool,
 }
 
 /// What discovery found, and which modelled versions have no interpreter.
@@ -50,6 +61,16 @@ impl Interpreter {
     pub fn is_cpython(&self) -> bool {
         self.implementation.eq_ignore_ascii_case("cpython")
     }
+
+    /// `free-threaded`, `debug`, `free-threaded debug` or `default`.
+    pub fn build(&self) -> &'static str {
+        match (self.free_threaded, self.debug) {
+            (false, false) => "default",
+            (true, false) => "free-threaded",
+            (false, true) => "debug",
+            (true, true) => "free-threaded debug",
+        }
+    }
 }
 
 impl Discovery {
@@ -65,10 +86,14 @@ pub const PYTHONS_ENV: &str = "GCCONFORM_PYTHONS";
 /// How long a probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Prints `major minor release implementation executable`; valid on 2.7 and 3.x.
+/// Prints `major minor release implementation executable`, then `free-threaded debug` (two
+/// 0/1 flags); valid on 2.7 and 3.x.
 const PROBE_PROGRAM: &str = "import sys, platform\n\
 sys.stdout.write('%d %d %s %s %s\\n' % (sys.version_info[0], sys.version_info[1], \
-sys.version.split()[0], platform.python_implementation(), sys.executable))\n";
+sys.version.split()[0], platform.python_implementation(), sys.executable))\n\
+try:\n    import sysconfig\n    ft = sysconfig.get_config_var('Py_GIL_DISABLED')\n\
+except Exception:\n    ft = 0\n\
+sys.stdout.write('%d %d\\n' % (ft and 1 or 0, hasattr(sys, 'gettotalrefcount') and 1 or 0))\n";
 
 /// Find one interpreter per modelled version.
 pub fn discover() -> Discovery {
@@ -80,8 +105,9 @@ fn discover_versions(versions: &[Version], extras: bool) -> Discovery {
     let explicit = explicit_candidates();
     let mut first: Vec<PathBuf> = explicit.clone();
     for v in versions {
-        first.extend(pyenv_candidates(*v));
+        first.extend(managed_candidates(*v));
     }
+    first.extend(conda_candidates());
     let probed = probe_all(&first);
     let mut chosen: Vec<(Version, Interpreter)> = Vec::new();
     let pick = |chosen: &mut Vec<(Version, Interpreter)>,
@@ -168,11 +194,22 @@ pub fn searched_description(v: Version) -> String {
         Some(s) if !s.is_empty() => format!("${PYTHONS_ENV} ({})", s.to_string_lossy()),
         _ => format!("${PYTHONS_ENV} (not set)"),
     };
-    let pyenv = match pyenv_root() {
-        Some(r) => format!("{}/versions/{a}.{b}.*/bin/python", r.display()),
-        None => "pyenv (no $PYENV_ROOT or $HOME)".to_string(),
-    };
-    format!("{env}, {pyenv}, python{a}.{b} on PATH")
+    let mut places = vec![env];
+    for m in Manager::ALL {
+        match m.root() {
+            Some(r) => places.push(format!("{} ({})", m.name(), m.pattern(&r, a, b))),
+            None => places.push(format!("{} (no home directory)", m.name())),
+        }
+    }
+    let conda = conda_roots();
+    if conda.is_empty() {
+        places.push("conda (no installation found)".to_string());
+    } else {
+        let roots: Vec<String> = conda.iter().map(|r| r.display().to_string()).collect();
+        places.push(format!("conda environments under {}", roots.join(", ")));
+    }
+    places.push(format!("python{a}.{b} on PATH"));
+    places.join(", ")
 }
 
 /// Ask the interpreter at `path` what it is.
@@ -212,7 +249,16 @@ fn parse_probe(path: &Path, stdout: &str) -> Result<Interpreter, String> {
     let release = parts.next().ok_or_else(bad)?.to_string();
     let implementation = parts.next().ok_or_else(bad)?.to_string();
     let exe = parts.next().unwrap_or("").trim();
-    let version = if implementation == "CPython" {
+    // The build flags (absent from an older or a hand-written answer: a default build).
+    let flags: Vec<bool> = stdout
+        .lines()
+        .nth(1)
+        .map(|l| l.split_whitespace().map(|f| f == "1").collect())
+        .unwrap_or_default();
+    let free_threaded = flags.first().copied().unwrap_or(false);
+    let debug = flags.get(1).copied().unwrap_or(false);
+    // Only a default CPython build is what a modelled version describes.
+    let version = if implementation == "CPython" && !free_threaded && !debug {
         Version::from_major_minor(major, minor)
     } else {
         None
@@ -229,6 +275,8 @@ fn parse_probe(path: &Path, stdout: &str) -> Result<Interpreter, String> {
         version,
         release,
         implementation,
+        free_threaded,
+        debug,
     })
 }
 
@@ -267,42 +315,261 @@ fn explicit_candidates() -> Vec<PathBuf> {
     }
 }
 
-fn pyenv_root() -> Option<PathBuf> {
-    if let Some(r) = std::env::var_os("PYENV_ROOT").filter(|r| !r.is_empty()) {
-        return Some(PathBuf::from(r));
-    }
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(|h| PathBuf::from(h).join(".pyenv"))
+/// A version manager that installs each release in a directory named after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Manager {
+    /// `$PYENV_ROOT/versions/X.Y.N/bin/python` (default root `~/.pyenv`).
+    Pyenv,
+    /// uv's managed Pythons: `$UV_PYTHON_INSTALL_DIR` or `$XDG_DATA_HOME/uv/python` (default
+    /// `~/.local/share/uv/python`), `cpython-X.Y.N-<platform>/bin/python3`.
+    Uv,
+    /// `$MISE_DATA_DIR` or `$XDG_DATA_HOME/mise` (default `~/.local/share/mise`),
+    /// `installs/python/X.Y.N/bin/python`.
+    Mise,
+    /// `$ASDF_DATA_DIR` (default `~/.asdf`), `installs/python/X.Y.N/bin/python`.
+    Asdf,
 }
 
-/// `versions/X.Y.N/bin/python` under the pyenv root: the reference release first, then the
-/// other patch releases, highest first. Names with suffixes (`3.13.0t`, `3.12-dev`) are skipped.
-fn pyenv_candidates(v: Version) -> Vec<PathBuf> {
-    let Some(root) = pyenv_root() else {
-        return Vec::new();
-    };
-    let Ok(entries) = std::fs::read_dir(root.join("versions")) else {
-        return Vec::new();
-    };
-    let (a, b) = v.major_minor();
-    let prefix = format!("{a}.{b}.");
-    let mut found: Vec<(bool, u32, PathBuf)> = Vec::new();
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some(patch) = name
-            .strip_prefix(&prefix)
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let exe = e.path().join("bin").join("python");
-        if exe.is_file() {
-            found.push((name == v.reference_release(), patch, exe));
+impl Manager {
+    /// In the order discovery prefers them.
+    pub const ALL: [Manager; 4] = [Manager::Pyenv, Manager::Uv, Manager::Mise, Manager::Asdf];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Manager::Pyenv => "pyenv",
+            Manager::Uv => "uv",
+            Manager::Mise => "mise",
+            Manager::Asdf => "asdf",
         }
     }
-    found.sort_by_key(|x| std::cmp::Reverse((x.0, x.1)));
-    found.into_iter().map(|(_, _, p)| p).collect()
+
+    /// The directory that holds one directory per installed release.
+    fn root(self) -> Option<PathBuf> {
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        let home = env("HOME");
+        let data = env("XDG_DATA_HOME").or_else(|| home.as_ref().map(|h| h.join(".local/share")));
+        match self {
+            Manager::Pyenv => env("PYENV_ROOT")
+                .or_else(|| home.map(|h| h.join(".pyenv")))
+                .map(|r| r.join("versions")),
+            Manager::Uv => {
+                env("UV_PYTHON_INSTALL_DIR").or_else(|| data.map(|d| d.join("uv/python")))
+            }
+            Manager::Mise => env("MISE_DATA_DIR")
+                .or_else(|| data.map(|d| d.join("mise")))
+                .map(|r| r.join("installs/python")),
+            Manager::Asdf => env("ASDF_DATA_DIR")
+                .or_else(|| home.map(|h| h.join(".asdf")))
+                .map(|r| r.join("installs/python")),
+        }
+    }
+
+    /// What a release's directory is called: `3.12.1`, or uv's `cpython-3.12.1-<platform>`.
+    /// (The patch number of X.Y's default CPython build; None for other names: other
+    /// implementations, free-threaded `3.13.0t` / `+freethreaded`, `-dev`, `-debug`.)
+    fn release_in(self, name: &str, a: u32, b: u32) -> Option<u32> {
+        let rest = match self {
+            Manager::Uv => name.strip_prefix("cpython-")?,
+            _ => name,
+        };
+        let rest = rest.strip_prefix(&format!("{a}.{b}."))?;
+        let (patch, tail) = match rest.find(|c: char| !c.is_ascii_digit()) {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        let ok_tail = match self {
+            Manager::Uv => tail.starts_with('-') && !tail.contains("debug"),
+            _ => tail.is_empty(),
+        };
+        if ok_tail { patch.parse().ok() } else { None }
+    }
+
+    /// The executable inside a release's directory.
+    fn executable(self, dir: &Path) -> Option<PathBuf> {
+        ["bin/python", "bin/python3"]
+            .iter()
+            .map(|e| dir.join(e))
+            .find(|p| p.is_file())
+    }
+
+    /// How `searched_description` shows where X.Y would be.
+    fn pattern(self, root: &Path, a: u32, b: u32) -> String {
+        let d = match self {
+            Manager::Uv => format!("cpython-{a}.{b}.*-*"),
+            _ => format!("{a}.{b}.*"),
+        };
+        format!("{}/{d}/bin/python", root.display())
+    }
+
+    /// Every installed release directory, whatever it holds (for `discover_all`).
+    fn all_executables(self) -> Vec<PathBuf> {
+        let Some(root) = self.root() else {
+            return Vec::new();
+        };
+        let Ok(entries) = std::fs::read_dir(root) else {
+            return Vec::new();
+        };
+        let mut v: Vec<PathBuf> = entries
+            .flatten()
+            .filter_map(|e| self.executable(&e.path()))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// X.Y's installs under every manager: the reference release first (pyenv's, then uv's, …),
+/// then manager by manager, the highest patch release first.
+fn managed_candidates(v: Version) -> Vec<PathBuf> {
+    let (a, b) = v.major_minor();
+    let reference: u32 = v
+        .reference_release()
+        .rsplit('.')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(u32::MAX);
+    let mut found: Vec<(bool, usize, u32, PathBuf)> = Vec::new();
+    for (rank, m) in Manager::ALL.iter().enumerate() {
+        let Some(root) = m.root() else { continue };
+        let Ok(entries) = std::fs::read_dir(&root) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(patch) = m.release_in(&name, a, b) else {
+                continue;
+            };
+            if let Some(exe) = m.executable(&e.path()) {
+                found.push((patch != reference, rank, u32::MAX - patch, exe));
+            }
+        }
+    }
+    found.sort();
+    found.into_iter().map(|(.., p)| p).collect()
+}
+
+/// Where conda keeps its installations: the active environment's root (`$CONDA_PREFIX`, or
+/// the base of `$CONDA_EXE`) and the usual installation directories in the home directory.
+fn conda_roots() -> Vec<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let mut roots = Vec::new();
+    if let Some(p) = env("CONDA_PREFIX") {
+        // An environment's prefix is `<root>/envs/<name>`; the base's is the root itself.
+        match p.parent() {
+            Some(envs) if envs.file_name().is_some_and(|n| n == "envs") => {
+                roots.extend(envs.parent().map(Path::to_path_buf));
+            }
+            _ => roots.push(p),
+        }
+    }
+    if let Some(exe) = env("CONDA_EXE") {
+        roots.extend(exe.parent().and_then(Path::parent).map(Path::to_path_buf));
+    }
+    if let Some(home) = env("HOME") {
+        for d in [
+            "miniconda3",
+            "anaconda3",
+            "miniforge3",
+            "mambaforge",
+            ".conda",
+        ] {
+            roots.push(home.join(d));
+        }
+    }
+    let mut seen = HashSet::new();
+    roots.retain(|r| r.is_dir() && seen.insert(r.clone()));
+    roots
+}
+
+/// The Python of every conda environment (the base and `envs/*`).
+fn conda_candidates() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for root in conda_roots() {
+        out.push(root.join("bin/python"));
+        if let Ok(entries) = std::fs::read_dir(root.join("envs")) {
+            let mut envs: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path().join("bin/python"))
+                .collect();
+            envs.sort();
+            out.extend(envs);
+        }
+    }
+    out.retain(|p| p.is_file());
+    out
+}
+
+/// [`discover_all`]'s answer: each interpreter with where it was found (`pyenv`, `uv`, `mise`,
+/// `asdf`, `conda`, `PATH`, `$GCCONFORM_PYTHONS`), and the paths of `GCCONFORM_PYTHONS` that are
+/// not runnable interpreters, with why.
+pub type Everything = (Vec<(String, Interpreter)>, Vec<(PathBuf, String)>);
+
+/// Every interpreter in every place discovery looks, modelled or not (other releases, other
+/// builds, other implementations), each once, with where it was found; and the paths in
+/// `GCCONFORM_PYTHONS` that are not runnable interpreters.
+pub fn discover_all() -> Everything {
+    let mut places: Vec<(String, PathBuf)> = Vec::new();
+    for p in explicit_candidates() {
+        places.push((format!("${PYTHONS_ENV}"), p));
+    }
+    for m in Manager::ALL {
+        for p in m.all_executables() {
+            places.push((m.name().to_string(), p));
+        }
+    }
+    for p in conda_candidates() {
+        places.push(("conda".to_string(), p));
+    }
+    for v in Version::ALL {
+        if let Some(p) = path_candidate(v) {
+            places.push(("PATH".to_string(), p));
+        }
+    }
+    for name in ["python3", "python", "pypy3", "pypy"] {
+        if let Some(p) = find_on_path(name) {
+            places.push(("PATH".to_string(), p));
+        }
+    }
+    let paths: Vec<PathBuf> = places.iter().map(|(_, p)| p.clone()).collect();
+    let probed = probe_all(&paths);
+    let explicit: HashSet<PathBuf> = explicit_candidates().into_iter().collect();
+    let mut found: Vec<(String, Interpreter)> = Vec::new();
+    let mut failed = Vec::new();
+    for (p, r) in probed {
+        let from = places
+            .iter()
+            .find(|(_, q)| *q == p)
+            .map(|(w, _)| w.clone())
+            .unwrap_or_default();
+        match r {
+            Ok(i) => {
+                if !found.iter().any(|(_, f)| same_file(&f.path, &i.path)) {
+                    found.push((from, i));
+                }
+            }
+            Err(e) if explicit.contains(&p) => failed.push((p, e)),
+            Err(_) => {}
+        }
+    }
+    (found, failed)
+}
+
+/// Whether two paths name the same executable (through symbolic links: `bin/python` and
+/// `bin/python3.12` of one installation).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
 }
 
 /// `pythonX.Y` on PATH.
@@ -342,6 +609,14 @@ mod tests {
         assert_eq!(i.version, None);
         let i = parse_probe(Path::new("/x/p"), "3 14 3.14.0 CPython \n").unwrap();
         assert_eq!(i.version, None);
+        // The build flags: free-threaded and debug builds are no modelled version.
+        let i = parse_probe(Path::new("/x/p"), "3 13 3.13.0 CPython /x/p\n1 0\n").unwrap();
+        assert!(i.free_threaded && !i.debug && i.version.is_none());
+        assert_eq!(i.build(), "free-threaded");
+        let i = parse_probe(Path::new("/x/p"), "3 12 3.12.1 CPython /x/p\n0 1\n").unwrap();
+        assert!(i.debug && i.version.is_none());
+        let i = parse_probe(Path::new("/x/p"), "3 12 3.12.1 CPython /x/p\n0 0\n").unwrap();
+        assert_eq!((i.version, i.build()), (Some(Version::V3_12), "default"));
         assert!(parse_probe(Path::new("/x/p"), "Python 3.12\n").is_err());
         assert!(parse_probe(Path::new("/x/p"), "").is_err());
     }

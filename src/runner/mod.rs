@@ -10,7 +10,8 @@ pub mod program;
 pub mod repro;
 
 pub use discover::{
-    Discovery, Interpreter, PYTHONS_ENV, discover, probe, resolve, searched_description,
+    Discovery, Interpreter, Manager, PYTHONS_ENV, discover, discover_all, probe, resolve,
+    searched_description,
 };
 pub use pool::{Pool, PoolStats, run_many};
 pub use process::{RunError, parse_output, reproducer_command, run_program, run_scenario};

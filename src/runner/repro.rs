@@ -146,6 +146,7 @@ mod tests {
             version: Some(Version::V3_12),
             release: "3.12.1".into(),
             implementation: "CPython".into(),
+            ..Default::default()
         };
         std::fs::create_dir_all(dir.join("t/x")).unwrap();
         std::fs::write(dir.join("t/x/3.12.cpython.error"), "old").unwrap();

@@ -163,6 +163,7 @@ fn a_missing_interpreter_is_reported_for_every_scenario() {
         version: Some(Version::V3_12),
         release: "3.12.1".into(),
         implementation: "CPython".into(),
+        ..Default::default()
     };
     let results = Pool::new(&gone).run_scenarios(&refs, TIMEOUT);
     for r in &results {

@@ -13,6 +13,7 @@ mod bench;
 mod bless;
 mod cli;
 mod corpus;
+mod discovery;
 mod explain;
 mod faults;
 mod graph;
@@ -33,6 +34,7 @@ fn main() {
         bless::trials,
         cli::trials,
         corpus::trials,
+        discovery::trials,
         explain::trials,
         faults::trials,
         graph::trials,

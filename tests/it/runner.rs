@@ -1088,6 +1088,7 @@ fn process_errors() -> Outcome {
             version: None,
             release: String::new(),
             implementation: String::new(),
+            ..Default::default()
         },
         "",
         TIMEOUT,
