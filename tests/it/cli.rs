@@ -170,6 +170,7 @@ fn fuzz_json_summary_has_a_stable_shape() {
     assert_eq!(v["schema"], 1);
     assert_eq!(v["seed"], 5);
     assert_eq!(v["flavor"], "mixed");
+    assert_eq!(v["known"], 0);
     assert_eq!(v["scenarios"], 12);
     assert_eq!(v["disagree"], 0);
     assert_eq!(v["invariant_violations"], 0);
