@@ -3,8 +3,8 @@
 
 use crate::commands::Timeout;
 use crate::fuzz::{
-    Campaign, Mix, classify, draft, evaluate, load_draft, scenario_path, shrink, summary,
-    summary_json, write_shrunk,
+    Campaign, Mix, Shard, classify, draft, evaluate, load_draft, merge, merged_summary,
+    scenario_path, shrink, summary, summary_json, write_shrunk,
 };
 use crate::scenario::schema::modeline;
 use crate::service::select::{discover, select};
@@ -17,7 +17,10 @@ use std::time::Instant;
 
 /// `gcconform fuzz`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct FuzzArgs {
+    #[command(subcommand)]
+    pub action: Option<FuzzAction>,
     /// The seed: the same seed always generates the same scenarios.
     #[arg(long, default_value = "0")]
     pub seed: u64,
@@ -29,6 +32,10 @@ pub struct FuzzArgs {
     /// `mixed` (alternately one and the other).
     #[arg(long, value_name = "FLAVOR", default_value = "mixed")]
     pub flavor: FuzzFlavor,
+    /// Check only shard K of N of the campaign (the scenarios whose number is K-1 modulo N),
+    /// for one job of a CI matrix; `gcconform fuzz merge` combines the shards' JSON results.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
     /// Interpreters to check against: versions (`3.12`), ranges (`3.6-3.10`, `3.7+`), `all`
     /// (default), `none` (the model alone), or an interpreter's path; repeatable or
     /// comma-separated.
@@ -58,6 +65,21 @@ pub struct FuzzArgs {
     pub timeout: Timeout,
 }
 
+/// `gcconform fuzz merge`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum FuzzAction {
+    /// Combine the JSON results (`--format json`) of every shard of one campaign
+    /// (`--shard K/N`, same seed, flavour and count) into one result.
+    Merge {
+        /// The shards' JSON results, one file each.
+        #[arg(required = true, value_name = "RESULTS")]
+        files: Vec<PathBuf>,
+        /// `text` (a summary) or `json` (the combined result, the shape of one run's).
+        #[arg(long, value_name = "FORMAT", default_value = "text")]
+        format: FuzzFormat,
+    },
+}
+
 /// `--flavor`: which scenarios a campaign generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FuzzFlavor {
@@ -85,6 +107,9 @@ pub enum FuzzFormat {
 
 /// `gcconform fuzz`: exit status 1 when something disagreed, 2 for bad arguments.
 pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
+    if let Some(FuzzAction::Merge { files, format }) = &args.action {
+        return merge_results(files, *format);
+    }
     let wanted = match VersionSelection::parse(&args.python, true) {
         Ok(w) => w,
         Err(e) => {
@@ -131,6 +156,7 @@ pub fn exec(ctx: &Context, args: &FuzzArgs) -> anyhow::Result<ExitStatus> {
     let c = Campaign {
         seed: args.seed,
         count: args.count,
+        shard: args.shard,
         mix: args.flavor.into(),
         versions,
         interps,
@@ -235,4 +261,49 @@ fn replay(
         eprintln!("fuzz: {seed}:{index} under {v}: {verdict}");
     }
     Ok(status)
+}
+
+/// `gcconform fuzz merge RESULTS…`: exit 1 when the combined campaign has a disagreement no
+/// known difference explains (or a generator bug), 2 when the files are not the shards of one
+/// campaign.
+fn merge_results(files: &[PathBuf], format: FuzzFormat) -> anyhow::Result<ExitStatus> {
+    let mut results = Vec::new();
+    for f in files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("gcconform: {}: {e}", f.display());
+                return Ok(ExitStatus::BadInput);
+            }
+        };
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) => results.push((f.display().to_string(), v)),
+            Err(e) => {
+                eprintln!(
+                    "gcconform: {}:{}:{}: not JSON: {e}",
+                    f.display(),
+                    e.line(),
+                    e.column()
+                );
+                return Ok(ExitStatus::BadInput);
+            }
+        }
+    }
+    let merged = match merge(&results) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("gcconform: fuzz merge: {e}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    match format {
+        FuzzFormat::Text => print!("{}", merged_summary(&merged)),
+        FuzzFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&merged).expect("JSON serializes")
+        ),
+    }
+    let bad = merged["disagree"].as_u64().unwrap_or(0) > 0
+        || merged["invalid"].as_array().is_some_and(|v| !v.is_empty());
+    Ok(ExitStatus::Disagree.when(bad))
 }

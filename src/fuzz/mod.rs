@@ -77,6 +77,8 @@ pub fn summary_json(
         "schema": 1,
         "seed": c.seed,
         "flavor": c.mix.name(),
+        "count": c.count,
+        "shard": c.shard.map(|s| s.to_string()),
         "scenarios": res.scenarios,
         "checks": res.checks,
         "agree": res.checks - res.findings.len(),
@@ -102,6 +104,44 @@ pub fn summary_json(
 /// The path a generated scenario pretends to come from.
 pub fn scenario_path(seed: u64, index: usize) -> PathBuf {
     PathBuf::from(format!("fuzz/s{seed}_{index}.yaml"))
+}
+
+/// One part of a campaign split for several machines: shard `k` of `n` (1 ≤ k ≤ n) checks the
+/// scenarios whose number is `k - 1` modulo `n`, so the shards of one campaign are disjoint,
+/// cover it, and each is as long as the others to within one scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub k: usize,
+    pub n: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("`{s}`: expected K/N, two numbers with 1 <= K <= N (`2/8`)");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (k, n): (usize, usize) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if k == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
+impl Shard {
+    /// Whether scenario number `i` belongs to this shard.
+    pub fn has(self, i: usize) -> bool {
+        i % self.n == self.k - 1
+    }
 }
 
 /// Which flavours of scenario a campaign generates ([`generate::Flavor`]).
@@ -375,6 +415,8 @@ pub fn evaluate_model(sc: &Scenario, v: Version, python: Option<Result<Trace, St
 pub struct Campaign {
     pub seed: u64,
     pub count: usize,
+    /// `--shard K/N`: only the scenarios whose number is K-1 modulo N (K counts from 1).
+    pub shard: Option<Shard>,
     /// Which flavours of scenario are generated.
     pub mix: Mix,
     /// Versions to check, oldest first.
@@ -437,11 +479,13 @@ impl Campaign {
 
     /// Generate, check, classify and shrink. `progress` receives one-line status messages.
     pub fn run(&self, progress: &(dyn Fn(&str) + Sync)) -> CampaignResult {
+        let indices: Vec<usize> = (0..self.count)
+            .filter(|i| self.shard.is_none_or(|s| s.has(*i)))
+            .collect();
         let mut res = CampaignResult {
-            scenarios: self.count,
+            scenarios: indices.len(),
             ..CampaignResult::default()
         };
-        let indices: Vec<usize> = (0..self.count).collect();
         let loaded: Vec<(Draft, Result<Scenario, String>)> = parallel_map(&indices, |i| {
             let d = draft(self.seed, *i, self.mix);
             let s = load_draft(&d, &scenario_path(self.seed, *i));
@@ -457,7 +501,7 @@ impl Campaign {
                         }
                     }
                 }
-                Err(e) => res.invalid.push((i, e.clone())),
+                Err(e) => res.invalid.push((indices[i], e.clone())),
             }
         }
         res.checks = jobs.len();
@@ -503,10 +547,10 @@ impl Campaign {
                 res.drift += 1;
             }
             let kind = classify(scenario(*i), o);
-            res.cases.push((*i, *v, kind.clone()));
+            res.cases.push((indices[*i], *v, kind.clone()));
             if let Some(kind) = kind {
                 res.findings.push(Finding {
-                    index: *i,
+                    index: indices[*i],
                     version: *v,
                     kind,
                 });
@@ -529,7 +573,14 @@ impl Campaign {
                 res.findings.len()
             ));
         }
-        let shrunk = parallel_map(&chosen, |f| self.shrink_one(f, &loaded[f.index].0));
+        let position = |index: usize| {
+            indices
+                .binary_search(&index)
+                .expect("a scenario of the shard")
+        };
+        let shrunk = parallel_map(&chosen, |f| {
+            self.shrink_one(f, &loaded[position(f.index)].0)
+        });
         res.shrunk = shrunk.into_iter().flatten().collect();
         res
     }
@@ -723,10 +774,13 @@ pub fn summary(
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} scenarios (seed {}, {}), {} checks in {:.1?}: {} agree, {} disagree{}",
+        "{} scenarios (seed {}, {}{}), {} checks in {:.1?}: {} agree, {} disagree{}",
         res.scenarios,
         c.seed,
         c.mix.name(),
+        c.shard
+            .map(|s| format!(", shard {s} of {}", c.count))
+            .unwrap_or_default(),
         res.checks,
         elapsed,
         res.checks - res.findings.len(),
@@ -798,6 +852,174 @@ pub fn summary(
     s
 }
 
+/// `gcconform fuzz merge`: the JSON results of the shards of one campaign (`--shard K/N`, the
+/// same seed, flavour and count, every K from 1 to N once) combined into the JSON one unsharded
+/// run would print (with `"shards": N`), but for the order of `cases`, `findings` and
+/// `written` (by scenario, then as each shard listed them).
+pub fn merge(results: &[(String, serde_json::Value)]) -> Result<serde_json::Value, String> {
+    use serde_json::{Value, json};
+    let (first_name, first) = results.first().ok_or("no results to merge")?;
+    let same = |key: &str| -> Result<Value, String> {
+        let want = &first[key];
+        for (name, r) in results {
+            if r["schema"] != 1 {
+                return Err(format!(
+                    "{name}: not a `gcconform fuzz --format json` result"
+                ));
+            }
+            if &r[key] != want {
+                return Err(format!(
+                    "{name} has {key} {}, {first_name} has {want}: not shards of one campaign",
+                    r[key]
+                ));
+            }
+        }
+        Ok(want.clone())
+    };
+    let seed = same("seed")?;
+    let flavor = same("flavor")?;
+    let count = same("count")?;
+    let mut shards: Vec<Shard> = Vec::new();
+    for (name, r) in results {
+        let s: Shard = r["shard"]
+            .as_str()
+            .ok_or_else(|| format!("{name}: not a shard (run with --shard K/N)"))?
+            .parse()?;
+        if let Some(o) = shards.first()
+            && o.n != s.n
+        {
+            return Err(format!("{name} is shard {s}, another is of {}", o.n));
+        }
+        if shards.contains(&s) {
+            return Err(format!("{name}: shard {s} given twice"));
+        }
+        shards.push(s);
+    }
+    let n = shards[0].n;
+    let absent: Vec<String> = (1..=n)
+        .filter(|k| !shards.iter().any(|s| s.k == *k))
+        .map(|k| format!("{k}/{n}"))
+        .collect();
+    if !absent.is_empty() {
+        return Err(format!("missing shard(s): {}", absent.join(", ")));
+    }
+    let sum = |key: &str| -> u64 {
+        results
+            .iter()
+            .map(|(_, r)| r[key].as_u64().unwrap_or(0))
+            .sum()
+    };
+    let cat = |key: &str| -> Vec<Value> {
+        let mut v: Vec<Value> = results
+            .iter()
+            .flat_map(|(_, r)| r[key].as_array().cloned().unwrap_or_default())
+            .collect();
+        v.sort_by_key(|x| x["scenario"].as_u64().unwrap_or(u64::MAX));
+        v
+    };
+    let mut versions = serde_json::Map::new();
+    for (_, r) in results {
+        for (v, per) in r["versions"].as_object().into_iter().flatten() {
+            let e = versions
+                .entry(v.clone())
+                .or_insert_with(|| json!({"disagreements": 0, "kinds": {}}));
+            e["disagreements"] = json!(
+                e["disagreements"].as_u64().unwrap_or(0)
+                    + per["disagreements"].as_u64().unwrap_or(0)
+            );
+            for (k, m) in per["kinds"].as_object().into_iter().flatten() {
+                let kinds = e["kinds"].as_object_mut().expect("an object");
+                let old = kinds.get(k).and_then(Value::as_u64).unwrap_or(0);
+                kinds.insert(k.clone(), json!(old + m.as_u64().unwrap_or(0)));
+            }
+        }
+    }
+    Ok(json!({
+        "schema": 1,
+        "seed": seed,
+        "flavor": flavor,
+        "count": count,
+        "shard": Value::Null,
+        "shards": n,
+        "scenarios": sum("scenarios"),
+        "checks": sum("checks"),
+        "agree": sum("agree"),
+        "disagree": sum("disagree"),
+        "known": sum("known"),
+        "invalid": cat("invalid"),
+        "invariant_violations": sum("invariant_violations"),
+        "versions": Value::Object(versions),
+        "findings": cat("findings"),
+        "cases": cat("cases"),
+        "written": cat("written"),
+    }))
+}
+
+/// The text summary of a merged result ([`merge`]).
+pub fn merged_summary(m: &serde_json::Value) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} scenarios (seed {}, {}, {} shards merged), {} checks: {} agree, {} disagree{}",
+        m["scenarios"],
+        m["seed"],
+        m["flavor"].as_str().unwrap_or(""),
+        m["shards"],
+        m["checks"],
+        m["agree"],
+        m["disagree"],
+        match m["known"].as_u64().unwrap_or(0) {
+            0 => String::new(),
+            n => format!(", {n} known differences"),
+        }
+    );
+    for i in m["invalid"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "generator bug: scenario {} does not load: {}",
+            i["scenario"], i["error"]
+        );
+    }
+    let _ = writeln!(s, "disagreements per version:");
+    let mut rows: Vec<(&String, &serde_json::Value)> =
+        m["versions"].as_object().into_iter().flatten().collect();
+    rows.sort_by_key(|(v, _)| v.parse::<Version>().ok());
+    for (v, per) in rows {
+        let kinds: Vec<String> = per["kinds"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, n)| format!("{k}: {n}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  {v:<5} {:>5}{}",
+            per["disagreements"],
+            if kinds.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", kinds.join("; "))
+            }
+        );
+    }
+    let _ = writeln!(
+        s,
+        "model invariant violations: {}",
+        m["invariant_violations"]
+    );
+    for w in m["written"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "  {}  {}: {}",
+            w["path"].as_str().unwrap_or(""),
+            w["version"].as_str().unwrap_or(""),
+            w["kind"].as_str().unwrap_or("")
+        );
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -856,6 +1078,7 @@ mod tests {
     fn a_small_model_only_campaign_finds_nothing() {
         let c = Campaign {
             mix: Mix::Mixed,
+            shard: None,
             seed: 9,
             count: 20,
             versions: Version::ALL.to_vec(),

@@ -226,7 +226,95 @@ fn fuzz_flavors_choose_automatic_or_explicit_scenarios() {
     );
 }
 
+/// `--shard K/N` splits a campaign into disjoint parts that cover it; `fuzz merge` of every
+/// shard's JSON gives the JSON of the whole run (plus `shards`); a missing, repeated or foreign
+/// shard is refused with exit 2.
+fn fuzz_shards_merge_into_the_whole_campaign() {
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "fuzz",
+            "--seed",
+            "4",
+            "--count",
+            "17",
+            "--model-only",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let whole = json(&[]);
+    let dir = std::env::temp_dir().join(format!("gcconform-shards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    let mut scenarios = 0;
+    for k in 1..=3 {
+        let part = json(&["--shard", &format!("{k}/3")]);
+        assert_eq!(part["shard"], format!("{k}/3"));
+        scenarios += part["scenarios"].as_u64().unwrap();
+        for c in part["cases"].as_array().unwrap() {
+            assert_eq!(c["scenario"].as_u64().unwrap() % 3, k - 1);
+        }
+        let f = dir.join(format!("{k}.json"));
+        std::fs::write(&f, part.to_string()).unwrap();
+        files.push(f.display().to_string());
+    }
+    assert_eq!(scenarios, 17);
+    let merge = |names: &[&str], format: &str| {
+        let out = Command::new(BIN)
+            .args(["fuzz", "merge", "--format", format])
+            .args(names)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let names: Vec<&str> = files.iter().map(String::as_str).collect();
+    let (code, out, err) = merge(&[names[2], names[0], names[1]], "json");
+    assert_eq!(code, Some(0), "{err}");
+    let mut merged: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(merged["shards"], 3);
+    merged.as_object_mut().unwrap().remove("shards");
+    assert_eq!(merged, whole);
+    let (code, out, _) = merge(&names, "text");
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("17 scenarios (seed 4, mixed, 3 shards merged)"),
+        "{out}"
+    );
+    let (code, _, err) = merge(&[names[0], names[2]], "text");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("missing shard(s): 2/3"), "{err}");
+    let (code, _, err) = merge(&[names[0], names[0], names[1], names[2]], "text");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("given twice"), "{err}");
+    let other = json(&["--shard", "2/3", "--flavor", "explicit"]);
+    let f = dir.join("other.json");
+    std::fs::write(&f, other.to_string()).unwrap();
+    let (code, _, err) = merge(&[names[0], f.to_str().unwrap(), names[2]], "text");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("not shards of one campaign"), "{err}");
+    let out = Command::new(BIN)
+        .args(["fuzz", "--shard", "0/3", "--model-only"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("K/N"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 crate::harness::tests! {
+    fuzz_shards_merge_into_the_whole_campaign,
     fuzz_flavors_choose_automatic_or_explicit_scenarios,
     run_agrees_then_reports_a_changed_collect_result,
     run_reports_missing_expected_files_with_the_command_to_create_them,
