@@ -257,11 +257,11 @@ pub fn simpler(text: &str) -> Vec<String> {
         Stmt::WeakRef {
             target,
             referent,
-            callback: true,
+            callback: Some(_),
         } => out.push(Stmt::WeakRef {
             target: target.clone(),
             referent: referent.clone(),
-            callback: false,
+            callback: None,
         }),
         _ => {}
     }
@@ -316,8 +316,13 @@ pub fn render(s: &Stmt) -> String {
             callback,
         } => format!(
             "{target} = weakref.ref({referent}{})",
-            if *callback { ", callback" } else { "" }
+            callback
+                .as_ref()
+                .map(|c| format!(", {c}"))
+                .unwrap_or_default()
         ),
+        Stmt::GarbageAppend(v) => format!("gc.garbage.append({})", value(v)),
+        Stmt::FromGarbage { target, index } => format!("{target} = gc.garbage[{index}]"),
         Stmt::Collect(None) => "gc.collect()".into(),
         Stmt::Collect(Some(g)) => format!("gc.collect({g})"),
         Stmt::Enable => "gc.enable()".into(),

@@ -104,6 +104,9 @@ pub fn translate(scenario: &Scenario) -> String {
     for c in &scenario.classes {
         class_def(&mut out, c, &cx);
     }
+    for c in &scenario.callbacks {
+        callback_def(&mut out, c, &cx);
+    }
     for a in &cx.value_slots {
         let ids: Vec<String> = scenario
             .classes
@@ -180,7 +183,7 @@ fn emit_line(expr: &str) -> String {
 }
 
 /// Every statement of the scenario: steps (with `repeat:` bodies), then `__del__` bodies in
-/// class order.
+/// class order, then callback bodies.
 fn all_statements(sc: &Scenario) -> impl Iterator<Item = &Stmt> {
     fn walk<'s>(steps: &'s [Step], out: &mut Vec<&'s Stmt>) {
         for s in steps {
@@ -192,8 +195,8 @@ fn all_statements(sc: &Scenario) -> impl Iterator<Item = &Stmt> {
     }
     let mut v = Vec::new();
     walk(&sc.steps, &mut v);
-    for c in &sc.classes {
-        walk(c.del.as_deref().unwrap_or(&[]), &mut v);
+    for body in sc.bodies() {
+        walk(body, &mut v);
     }
     v.into_iter()
 }
@@ -286,9 +289,8 @@ fn pool_size(sc: &Scenario) -> usize {
 pub fn deep_chains_possible(sc: &Scenario) -> bool {
     let top = creations(&sc.steps);
     let in_del = sc
-        .classes
-        .iter()
-        .map(|c| creations(c.del.as_deref().unwrap_or(&[])))
+        .bodies()
+        .map(creations)
         .fold(0, u64::saturating_add);
     top.saturating_add(in_del.saturating_mul(10)) > 20
 }
@@ -507,8 +509,8 @@ impl Cx {
             }
         }
         let mut del_global_built: Vec<String> = Vec::new();
-        for c in &sc.classes {
-            let body = c.del.iter().flatten();
+        for body in sc.bodies() {
+            let body = body.iter();
             let globals: Vec<&String> = body
                 .clone()
                 .filter_map(|s| match &s.stmt {
@@ -527,9 +529,8 @@ impl Cx {
             }
         }
         let del_enables = sc
-            .classes
-            .iter()
-            .flat_map(|c| c.del.iter().flatten())
+            .bodies()
+            .flatten()
             .any(|s| matches!(s.stmt, Stmt::Enable));
         Cx {
             dict_classes: sc.classes.iter().any(|c| c.has_dict()),
@@ -557,6 +558,8 @@ enum Scope<'a> {
     Top,
     /// A `__del__` body, with the names it declares `global`.
     Del(&'a [String]),
+    /// A callback body (`callbacks:`), with the names it declares `global`.
+    Callback(&'a [String]),
 }
 
 /// Translates a sequence of statements (the steps, or one `__del__` body), keeping track of
@@ -583,7 +586,7 @@ impl<'a> Body<'a> {
         }
         let maybe_enabled = match scope {
             Scope::Top => cx.del_enables,
-            Scope::Del(_) => cx.any_enable,
+            Scope::Del(_) | Scope::Callback(_) => cx.any_enable,
         };
         Body {
             cx,
@@ -728,7 +731,7 @@ impl<'a> Body<'a> {
             Stmt::WeakRef {
                 target,
                 referent,
-                callback: false,
+                callback: None,
             } => {
                 // weakref.ref(x) returns x's basic weakref if it has one, which CPython keeps
                 // at the head of x's weakref list: the result is new unless it is that head.
@@ -740,7 +743,7 @@ impl<'a> Body<'a> {
             }
             Stmt::WeakRef {
                 target,
-                callback: true,
+                callback: Some(_),
                 ..
             } => {
                 // Label the new weakref before the store: the store may release the referent's
@@ -791,6 +794,12 @@ impl<'a> Body<'a> {
                 } else {
                     self.lines.push("_fz[1] = 0".to_string());
                 }
+            }
+            Stmt::Raise if matches!(self.scope, Scope::Callback(_)) => {
+                // The frame ends here; a callback's raise is traced only as an ignored
+                // exception (stderr).
+                self.finish_del();
+                self.lines.push(canonical(s));
             }
             Stmt::Raise => {
                 // The frame ends here: reservations of local names die with it.
@@ -902,7 +911,7 @@ impl<'a> Body<'a> {
     fn is_global(&self, n: &str) -> bool {
         match self.scope {
             Scope::Top => true,
-            Scope::Del(globals) => globals.iter().any(|g| g == n),
+            Scope::Del(globals) | Scope::Callback(globals) => globals.iter().any(|g| g == n),
         }
     }
 
@@ -995,6 +1004,40 @@ fn del_body(body: &[Step], cx: &Cx) -> Vec<String> {
     b.finish_del();
     lines.extend(b.lines);
     lines
+}
+
+/// A `callbacks:` function: `def NAME(wr):` whose first line records the call as the harness's
+/// `callback` does, then the body (its `global` declarations hoisted, as in [`del_body`]).
+fn callback_def(out: &mut String, c: &crate::scenario::CallbackDef, cx: &Cx) {
+    let globals: Vec<String> = c
+        .body
+        .iter()
+        .filter_map(|s| match &s.stmt {
+            Stmt::Global(ns) => Some(ns.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let _ = writeln!(out, "def {}(wr):", ident(&c.name));
+    let mut lines = Vec::new();
+    for s in &c.body {
+        if let Stmt::Global(_) = &s.stmt {
+            lines.push(canonical(&s.stmt));
+        }
+    }
+    lines.push(emit_line(&format!("{} + _label(wr)", py_str(text::CALLBACK))));
+    let mut b = Body::new(cx, Scope::Callback(&globals));
+    for s in &c.body {
+        if !matches!(s.stmt, Stmt::Global(_)) {
+            b.stmt(&s.stmt);
+        }
+    }
+    b.finish_del();
+    lines.extend(b.lines);
+    for l in lines {
+        let _ = writeln!(out, "    {l}");
+    }
+    out.push('\n');
 }
 
 /// The comment header: scenario id, description, how to run the file by hand.
@@ -1166,8 +1209,13 @@ pub fn canonical(s: &Stmt) -> String {
             "{} = weakref.ref({}{})",
             ident(target),
             ident(referent),
-            if *callback { ", callback" } else { "" }
+            callback
+                .as_ref()
+                .map(|c| format!(", {}", ident(c)))
+                .unwrap_or_default()
         ),
+        Stmt::GarbageAppend(v) => format!("gc.garbage.append({})", value(v)),
+        Stmt::FromGarbage { target, index } => format!("{} = gc.garbage[{index}]", ident(target)),
         Stmt::Collect(None) => "gc.collect()".to_string(),
         Stmt::Collect(Some(g)) => format!("gc.collect({g})"),
         Stmt::Enable => "gc.enable()".to_string(),
