@@ -318,7 +318,11 @@ impl Machine<'_> {
             };
             calls.push((*w, cb));
         }
-        let basic = calls.iter().take(2).take_while(|(_, cb)| cb.is_none()).count();
+        let basic = calls
+            .iter()
+            .take(2)
+            .take_while(|(_, cb)| cb.is_none())
+            .count();
         calls.drain(..basic);
         if calls.is_empty() {
             return;

@@ -306,15 +306,8 @@ impl Machine<'_> {
     /// head. Returns the ref with a new reference, and whether it is new.
     pub(super) fn new_weakref(&mut self, referent: Id, callback: Option<usize>) -> (Id, bool) {
         let head = self.heap.weakrefs(referent).first().copied();
-        let basic = head.filter(|w| {
-            matches!(
-                self.heap.kind(*w),
-                Kind::WeakRef {
-                    callback: None,
-                    ..
-                }
-            )
-        });
+        let basic =
+            head.filter(|w| matches!(self.heap.kind(*w), Kind::WeakRef { callback: None, .. }));
         if callback.is_none()
             && let Some(b) = basic
         {

@@ -288,10 +288,7 @@ fn pool_size(sc: &Scenario) -> usize {
 /// may run many times.
 pub fn deep_chains_possible(sc: &Scenario) -> bool {
     let top = creations(&sc.steps);
-    let in_del = sc
-        .bodies()
-        .map(creations)
-        .fold(0, u64::saturating_add);
+    let in_del = sc.bodies().map(creations).fold(0, u64::saturating_add);
     top.saturating_add(in_del.saturating_mul(10)) > 20
 }
 
@@ -1025,7 +1022,10 @@ fn callback_def(out: &mut String, c: &crate::scenario::CallbackDef, cx: &Cx) {
             lines.push(canonical(&s.stmt));
         }
     }
-    lines.push(emit_line(&format!("{} + _label(wr)", py_str(text::CALLBACK))));
+    lines.push(emit_line(&format!(
+        "{} + _label(wr)",
+        py_str(text::CALLBACK)
+    )));
     let mut b = Body::new(cx, Scope::Callback(&globals));
     for s in &c.body {
         if !matches!(s.stmt, Stmt::Global(_)) {

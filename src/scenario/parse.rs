@@ -801,6 +801,27 @@ mod tests {
             }
         );
         assert_eq!(ok("del gc.garbage[:]"), Stmt::ClearGarbage);
+        assert_eq!(
+            ok("gc.garbage.append(a)"),
+            Stmt::GarbageAppend(Value::Name("a".into()))
+        );
+        assert_eq!(
+            ok("x = gc.garbage[-1]"),
+            Stmt::FromGarbage {
+                target: "x".into(),
+                index: -1
+            }
+        );
+        assert!(parse_stmt("gc.garbage.pop()").is_err());
+        assert!(parse_stmt("x = gc.garbage").is_err());
+        assert_eq!(
+            ok("w = weakref.ref(a, on_clear)"),
+            Stmt::WeakRef {
+                target: "w".into(),
+                referent: "a".into(),
+                callback: Some("on_clear".into())
+            }
+        );
         assert_eq!(ok("gc.garbage = []"), Stmt::RebindGarbage);
         assert_eq!(ok("gc.collect(2)"), Stmt::Collect(Some(2)));
         assert_eq!(ok("gc.collect()"), Stmt::Collect(None));

@@ -284,6 +284,13 @@ impl<'a, 'b> Semantics<'a, 'b> {
             );
             return None;
         }
+        if name == "self" && del.is_some_and(|d| !d.is_del) {
+            self.ck.error(
+                pos,
+                "`self` is only defined inside a `__del__` body; a callback's parameter is `wr` (its weakref)",
+            );
+            return None;
+        }
         if let Some(ctx) = del {
             let is_local = env.contains_key(name) && !ctx.globals.contains(name);
             if !is_local {
