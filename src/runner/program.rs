@@ -1022,8 +1022,11 @@ fn callback_def(out: &mut String, c: &crate::scenario::CallbackDef, cx: &Cx) {
             lines.push(canonical(&s.stmt));
         }
     }
+    // The label is computed inline, as `_me` in a `__del__` (not through `_label`, a generator:
+    // resumed at the recursion limit it would die of the RecursionError, and every later
+    // label with it).
     lines.push(emit_line(&format!(
-        "{} + _label(wr)",
+        "{} + (_lab[_id(wr)] if _id(wr) in _lab and _labtype[_id(wr)] == _id(wr.__class__) else '<' + wr.__class__.__name__ + '>')",
         py_str(text::CALLBACK)
     )));
     let mut b = Body::new(cx, Scope::Callback(&globals));
