@@ -1736,7 +1736,7 @@ steps:
             (list(text::GARBAGE), "gc.garbage"),
             (list(text::ALIVE), "alive"),
             (
-                format!("{} + _label(wr)", py_str(text::CALLBACK)),
+                format!("{} + (_lab[_id(wr)]", py_str(text::CALLBACK)),
                 "callback",
             ),
             (
