@@ -1368,9 +1368,10 @@ fn show_seed_traces() -> Outcome {
     Ok(())
 }
 
-/// `random_edges:` failing mid-loop: the model raises what every interpreter raises, with the
-/// same message (a `__slots__` class without the attribute; a list a finalizer shortened).
-fn random_edges_errors_match_cpython() -> Outcome {
+/// Statements that raise at top level: the model raises what every interpreter raises, with
+/// the same message (`random_edges:` failing mid-loop on a `__slots__` class without the
+/// attribute or on a list a finalizer shortened; `x = gc.garbage[i]` out of range).
+fn run_time_errors_match_cpython() -> Outcome {
     let cases = [
         (
             "edges_missing_slot",
@@ -1418,6 +1419,20 @@ steps:
       list: objs
       attrs: [a]
       seed: 1
+"#,
+            "IndexError",
+            "list index out of range",
+        ),
+        (
+            "garbage_index_out_of_range",
+            r#"
+classes:
+  P: {}
+steps:
+  - p = P()
+  - gc.garbage.append(p)
+  - x = gc.garbage[-1]
+  - y = gc.garbage[-2]
 "#,
             "IndexError",
             "list index out of range",
@@ -1483,5 +1498,5 @@ crate::harness::tests! {
     #[ignore = "not a check: prints the seed scenarios' traces (--nocapture)"]
     show_seed_traces,
     #[slow]
-    random_edges_errors_match_cpython,
+    run_time_errors_match_cpython,
 }
