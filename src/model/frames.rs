@@ -1,6 +1,7 @@
 //! Names and frames: name lookup and binding (`LOAD_NAME`/`LOAD_FAST`, `STORE_NAME`/`STORE_FAST`/
 //! `STORE_GLOBAL`, `DELETE_NAME`/`DELETE_FAST`), and the Python frames the model runs: a
-//! `__del__` body (`slot_tp_finalize` / `slot_tp_del`) and the weakref callback, with their
+//! `__del__` body (`slot_tp_finalize` / `slot_tp_del`) and weakref callbacks (the harness's
+//! `callback` and the functions of `callbacks:`, each a code object of its own), with their
 //! frame objects (≤3.10 `frame_alloc`, `frame_dealloc`) and locals.
 
 use super::heap::{Id, Kind, Val};
@@ -35,9 +36,10 @@ pub const fn callback_index(code: usize) -> Option<usize> {
 }
 
 impl Machine<'_> {
-    /// The compiler's scope decision: inside a `__del__` body a name is local unless declared
-    /// `global` (`STORE_FAST`/`LOAD_FAST`), inside the callback its argument is; at top level every
-    /// name is a global (`STORE_NAME`).
+    /// The compiler's scope decision: inside a `__del__` or `callbacks:` body a name is local
+    /// (`STORE_FAST`/`LOAD_FAST`) if it is the parameter or the body assigns it without
+    /// declaring it `global`; inside the harness's callback only its argument is; at top level
+    /// every name is a global (`STORE_NAME`).
     fn is_local(&self, name: &str) -> bool {
         match self.frames.last() {
             Some(f) => match (f.class, f.callback) {
