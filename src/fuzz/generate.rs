@@ -36,6 +36,8 @@ pub struct Draft {
     /// The `versions:` list (empty: every version).
     pub versions: Vec<String>,
     pub classes: Vec<DraftClass>,
+    /// `callbacks:`: each function's name and body.
+    pub callbacks: Vec<(String, Vec<String>)>,
     pub steps: Vec<String>,
 }
 
@@ -58,7 +60,7 @@ fn yaml_item(s: &str) -> String {
 }
 
 impl Draft {
-    /// The number of statements (top level and `__del__` bodies).
+    /// The number of statements (top level, `__del__` and callback bodies).
     pub fn size(&self) -> usize {
         self.steps.len()
             + self
@@ -66,6 +68,7 @@ impl Draft {
                 .iter()
                 .map(|c| c.del.as_ref().map_or(0, Vec::len))
                 .sum::<usize>()
+            + self.callbacks.iter().map(|(_, b)| b.len()).sum::<usize>()
     }
 
     /// The scenario file, with `description` (may be empty) as a literal block.
@@ -106,6 +109,15 @@ impl Draft {
                             let _ = writeln!(s, "      - {}", yaml_item(st));
                         }
                     }
+                }
+            }
+        }
+        if !self.callbacks.is_empty() {
+            s.push_str("callbacks:\n");
+            for (name, body) in &self.callbacks {
+                let _ = writeln!(s, "  {name}:");
+                for st in body {
+                    let _ = writeln!(s, "    - {}", yaml_item(st));
                 }
             }
         }
@@ -169,6 +181,8 @@ const CLASS_NAMES: &[&str] = &["A", "B", "C", "D"];
 pub const KEEP: &str = "keep";
 /// The global finalizers store into (`global saved` + `saved = self`).
 pub const SAVED: &str = "saved";
+/// The name of the generated weakref callback with a body (`callbacks:`).
+pub const ON_CLEAR: &str = "on_clear";
 
 /// What kind of scenarios [`generate_with`] makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -193,6 +207,9 @@ struct Gen<'r> {
     /// Automatic collection is on.
     enabled: bool,
     classes: Vec<GClass>,
+    /// The scenario has the callback [`ON_CLEAR`]: the side stream that decides where it is
+    /// used.
+    on_clear: Option<Rng>,
     objs: Vec<AObj>,
     names: BTreeMap<String, AVal>,
     steps: Vec<String>,
@@ -217,13 +234,22 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
     };
     let freeze_ok = since >= Version::V3_7;
     let classes = gen_classes(rng, since, flavor == Flavor::Explicit);
+    // A weakref callback with a body, from the finalizers' repertoire with `wr` for `self`.
+    // Drawn from a side stream (as is where it is used), so that the rest of a seed's
+    // scenario is what it was before callbacks had bodies.
+    let mut side = rng.side(0xca11_bac5);
+    let on_clear = side
+        .chance(25)
+        .then(|| gen_del_body(&mut side, &[], since, flavor == Flavor::Explicit, "wr"));
     let uses_keep = classes
         .iter()
         .flat_map(|c| c.del.iter().flatten())
+        .chain(on_clear.iter().flatten())
         .any(|s| s.starts_with("keep."));
     let uses_saved = classes
         .iter()
         .flat_map(|c| c.del.iter().flatten())
+        .chain(on_clear.iter().flatten())
         .any(|s| s.starts_with("global "));
     let mut g = Gen {
         rng,
@@ -231,6 +257,7 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         flavor,
         enabled: false,
         classes,
+        on_clear: on_clear.is_some().then_some(side),
         objs: Vec::new(),
         names: BTreeMap::new(),
         steps: Vec::new(),
@@ -300,6 +327,9 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
                 slots: c.slots.clone(),
             })
             .collect(),
+        callbacks: on_clear
+            .map(|b| vec![(ON_CLEAR.to_string(), b)])
+            .unwrap_or_default(),
         steps: g.steps,
     }
 }
@@ -339,7 +369,7 @@ fn gen_classes(rng: &mut Rng, since: Version, raise_ok: bool) -> Vec<GClass> {
         };
         let del = rng
             .chance(55)
-            .then(|| gen_del_body(rng, &attrs, since, raise_ok));
+            .then(|| gen_del_body(rng, &attrs, since, raise_ok, "self"));
         out.push(GClass {
             name: name.to_string(),
             del,
@@ -351,9 +381,16 @@ fn gen_classes(rng: &mut Rng, since: Version, raise_ok: bool) -> Vec<GClass> {
     out
 }
 
-/// A `__del__` body: one to three behaviours, in random order, a `raise` always last (so that
-/// what follows it is sometimes skipped).
-fn gen_del_body(rng: &mut Rng, attrs: &[String], since: Version, raise_ok: bool) -> Vec<String> {
+/// A `__del__` body (`me` is `self`), or a callback body (`me` is `wr`, `attrs` empty): one to
+/// three behaviours, in random order, a `raise` always last (so that what follows it is
+/// sometimes skipped).
+fn gen_del_body(
+    rng: &mut Rng,
+    attrs: &[String],
+    since: Version,
+    raise_ok: bool,
+    me: &str,
+) -> Vec<String> {
     let mut body: Vec<Vec<String>> = Vec::new();
     let k = rng.range(1, 3);
     let mut raise = false;
@@ -361,12 +398,12 @@ fn gen_del_body(rng: &mut Rng, attrs: &[String], since: Version, raise_ok: bool)
         match rng.weighted(&[3, 3, 3, 4, 2, 1, 2]) {
             6 => body.push(vec![match rng.below(3) {
                 0 => "gc.get_count()".into(),
-                1 if since >= Version::V3_9 => "gc.is_finalized(self)".into(),
-                _ => "gc.is_tracked(self)".into(),
+                1 if since >= Version::V3_9 => format!("gc.is_finalized({me})"),
+                _ => format!("gc.is_tracked({me})"),
             }]),
             0 => body.push(vec!["pass".into()]),
-            1 => body.push(vec![format!("global {SAVED}"), format!("{SAVED} = self")]),
-            2 => body.push(vec![format!("{KEEP}.append(self)")]),
+            1 => body.push(vec![format!("global {SAVED}"), format!("{SAVED} = {me}")]),
+            2 => body.push(vec![format!("{KEEP}.append({me})")]),
             3 if !attrs.is_empty() => {
                 let a = rng.pick(attrs).clone();
                 let v = if rng.chance(80) { "None" } else { "1" };
@@ -733,7 +770,11 @@ impl Gen<'_> {
                 let r = self.rng.pick(&weakable).clone();
                 let name = self.rng.pick(WEAK_NAMES).to_string();
                 let cb = if self.rng.chance(60) {
-                    ", callback"
+                    if self.on_clear.as_mut().is_some_and(|s| s.chance(50)) {
+                        ", on_clear"
+                    } else {
+                        ", callback"
+                    }
                 } else {
                     ""
                 };
@@ -878,12 +919,13 @@ mod tests {
                     slots: None,
                 },
             ],
+            callbacks: vec![("on_clear".into(), vec!["keep.append(wr)".into()])],
             steps: vec!["a = A()".into(), "m1 = {'k1': a}".into()],
         };
         assert_eq!(
             d.to_yaml("two\nlines"),
-            "description: |\n  two\n  lines\nversions: [\"3.7+\"]\nclasses:\n  A:\n    __slots__: [\"x\"]\n    __del__:\n      - global saved\n      - saved = self\n  B: {}\nsteps:\n  - a = A()\n  - \"m1 = {'k1': a}\"\n"
+            "description: |\n  two\n  lines\nversions: [\"3.7+\"]\nclasses:\n  A:\n    __slots__: [\"x\"]\n    __del__:\n      - global saved\n      - saved = self\n  B: {}\ncallbacks:\n  on_clear:\n    - keep.append(wr)\nsteps:\n  - a = A()\n  - \"m1 = {'k1': a}\"\n"
         );
-        assert_eq!(d.size(), 4);
+        assert_eq!(d.size(), 5);
     }
 }

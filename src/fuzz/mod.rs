@@ -1058,7 +1058,8 @@ mod tests {
     }
 
     /// What seed 1 means is fixed: if this changes, the generator changed, and old seeds in
-    /// notes and issues no longer name the same scenarios. Update the value only on purpose.
+    /// notes and issues no longer name the same scenarios. Update the value only on purpose
+    /// (callback bodies, drawn from a side stream, changed it: only by adding `callbacks:`).
     #[test]
     fn seed_one_is_stable() {
         let text: String = (0..20)
@@ -1069,7 +1070,7 @@ mod tests {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
         assert_eq!(
-            h, 11127451597801987908,
+            h, 18325069387835613528,
             "fingerprint of seed 1 (first 20 explicit scenarios)"
         );
     }

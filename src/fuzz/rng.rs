@@ -27,6 +27,13 @@ impl Rng {
         Rng::new(mix(seed ^ mix(index.wrapping_add(GAMMA))))
     }
 
+    /// An independent generator derived from this one's state, without advancing it: draws
+    /// added to the generator later take from such a stream, so that what the main stream
+    /// decides (and so what an old seed names) stays as it was.
+    pub fn side(&self, salt: u64) -> Rng {
+        Rng::new(mix(self.state ^ mix(salt)))
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(GAMMA);
         mix(self.state)

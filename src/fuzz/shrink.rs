@@ -1,7 +1,8 @@
 //! Shrinking a failing draft scenario to a small one that still fails the same way.
 //!
 //! Delta debugging (Zeller's ddmin) over the top-level statements, then one-at-a-time removal
-//! of classes, `__del__` statements, `__del__` bodies, `__slots__` and slot names, then simpler
+//! of classes, `__del__` statements, `__del__` bodies, `__slots__` and slot names, callbacks
+//! and their statements, then simpler
 //! statements (fewer container items, `None` instead of a link or an alias, `gc.collect()`
 //! instead of a generation, no weakref callback), repeated until nothing more can go. Every candidate goes
 //! to the caller's predicate, which validates it (through the real loader) and runs it; a
@@ -50,6 +51,7 @@ pub fn shrink(
     loop {
         let mut progress = ddmin_steps(&mut s, &mut cur);
         progress |= shrink_classes(&mut s, &mut cur);
+        progress |= shrink_callbacks(&mut s, &mut cur);
         progress |= simplify_steps(&mut s, &mut cur);
         if !cur.versions.is_empty() {
             let mut c = cur.clone();
@@ -170,6 +172,45 @@ fn shrink_classes(s: &mut Shrinker, cur: &mut Draft) -> bool {
     progress
 }
 
+/// Whole callbacks (the loader rejects the candidate if one is still used), then the
+/// statements of each body one by one (a last one becomes `pass`).
+fn shrink_callbacks(s: &mut Shrinker, cur: &mut Draft) -> bool {
+    let mut progress = false;
+    let mut i = 0;
+    while i < cur.callbacks.len() {
+        let mut c = cur.clone();
+        c.callbacks.remove(i);
+        if s.test(&c) {
+            *cur = c;
+            progress = true;
+        } else {
+            i += 1;
+        }
+    }
+    for i in 0..cur.callbacks.len() {
+        let mut j = 0;
+        while j < cur.callbacks[i].1.len() {
+            let mut c = cur.clone();
+            let body = &mut c.callbacks[i].1;
+            if body.len() == 1 {
+                if body[0] == "pass" {
+                    break;
+                }
+                body[0] = "pass".to_string();
+            } else {
+                body.remove(j);
+            }
+            if s.test(&c) {
+                *cur = c;
+                progress = true;
+            } else {
+                j += 1;
+            }
+        }
+    }
+    progress
+}
+
 fn simplify_steps(s: &mut Shrinker, cur: &mut Draft) -> bool {
     let mut progress = false;
     let mut i = 0;
@@ -257,11 +298,11 @@ pub fn simpler(text: &str) -> Vec<String> {
         Stmt::WeakRef {
             target,
             referent,
-            callback: true,
+            callback: Some(_),
         } => out.push(Stmt::WeakRef {
             target: target.clone(),
             referent: referent.clone(),
-            callback: false,
+            callback: None,
         }),
         _ => {}
     }
@@ -316,8 +357,13 @@ pub fn render(s: &Stmt) -> String {
             callback,
         } => format!(
             "{target} = weakref.ref({referent}{})",
-            if *callback { ", callback" } else { "" }
+            callback
+                .as_ref()
+                .map(|c| format!(", {c}"))
+                .unwrap_or_default()
         ),
+        Stmt::GarbageAppend(v) => format!("gc.garbage.append({})", value(v)),
+        Stmt::FromGarbage { target, index } => format!("{target} = gc.garbage[{index}]"),
         Stmt::Collect(None) => "gc.collect()".into(),
         Stmt::Collect(Some(g)) => format!("gc.collect({g})"),
         Stmt::Enable => "gc.enable()".into(),
@@ -389,6 +435,7 @@ mod tests {
                 del: Some(vec!["pass".into(), "raise RuntimeError()".into()]),
                 slots: Some(vec!["x".into()]),
             }],
+            callbacks: Vec::new(),
             steps: (0..20)
                 .map(|i| format!("s{i} = [a{i}, b]"))
                 .chain(["needle".to_string()])

@@ -215,7 +215,13 @@ impl Machine<'_> {
             while let Some(&wr) = self.heap.weakrefs(op).first() {
                 // _PyWeakref_ClearRef: unlink, keep the callback.
                 self.clear_weakref_link(wr);
-                let has_cb = matches!(self.heap.kind(wr), Kind::WeakRef { callback: true, .. });
+                let has_cb = matches!(
+                    self.heap.kind(wr),
+                    Kind::WeakRef {
+                        callback: Some(_),
+                        ..
+                    }
+                );
                 if !has_cb {
                     continue;
                 }
@@ -228,7 +234,15 @@ impl Machine<'_> {
         }
         let mut num_freed = 0;
         while let Some(wr) = self.heap.first(wrcb) {
-            self.call_callback(wr);
+            // `PyObject_CallOneArg(wr->wr_callback, wr)` (2.7 `PyObject_CallFunctionObjArgs`):
+            // the weakref keeps its callback (`_PyWeakref_ClearRef` left it).
+            let code = match self.heap.kind(wr) {
+                Kind::WeakRef { callback, .. } => *callback,
+                _ => None,
+            };
+            if let Some(code) = code {
+                self.call_callback(wr, code);
+            }
             self.decref(Val::Obj(wr));
             if self.heap.first(wrcb) == Some(wr) {
                 self.clear_collecting(wr);
@@ -308,7 +322,7 @@ impl Machine<'_> {
             Kind::WeakRef { .. } => {
                 self.clear_weakref_link(id);
                 if let Kind::WeakRef { callback, .. } = self.heap.kind_mut(id) {
-                    *callback = false;
+                    *callback = None;
                 }
             }
             Kind::Tuple(_) | Kind::Head => {}

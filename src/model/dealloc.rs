@@ -315,13 +315,17 @@ impl Machine<'_> {
             let cb = match self.heap.kind_mut(*w) {
                 Kind::WeakRef { referent, callback } => {
                     *referent = None;
-                    std::mem::replace(callback, false)
+                    callback.take()
                 }
-                _ => false,
+                _ => None,
             };
             calls.push((*w, cb));
         }
-        let basic = calls.iter().take(2).take_while(|(_, cb)| !cb).count();
+        let basic = calls
+            .iter()
+            .take(2)
+            .take_while(|(_, cb)| cb.is_none())
+            .count();
         calls.drain(..basic);
         if calls.is_empty() {
             return;
@@ -329,9 +333,9 @@ impl Machine<'_> {
         let referent = self.journal.is_some().then(|| self.label(id));
         if calls.len() == 1 && !self.p.weakrefs_always_in_tuple {
             let (w, cb) = calls[0];
-            if cb {
+            if let Some(code) = cb {
                 self.callback_referent = referent;
-                self.call_callback(w);
+                self.call_callback(w, code);
             }
             return;
         }
@@ -341,9 +345,9 @@ impl Machine<'_> {
             self.incref(Val::Obj(*w));
         }
         for (w, cb) in &calls {
-            if *cb {
+            if let Some(code) = cb {
                 self.callback_referent = referent.clone();
-                self.call_callback(*w);
+                self.call_callback(*w, *code);
             }
         }
         // Py_DECREF(tuple): tupledealloc releases its items last to first.

@@ -1,6 +1,7 @@
 //! Names and frames: name lookup and binding (`LOAD_NAME`/`LOAD_FAST`, `STORE_NAME`/`STORE_FAST`/
 //! `STORE_GLOBAL`, `DELETE_NAME`/`DELETE_FAST`), and the Python frames the model runs: a
-//! `__del__` body (`slot_tp_finalize` / `slot_tp_del`) and the weakref callback, with their
+//! `__del__` body (`slot_tp_finalize` / `slot_tp_del`) and weakref callbacks (the harness's
+//! `callback` and the functions of `callbacks:`, each a code object of its own), with their
 //! frame objects (≤3.10 `frame_alloc`, `frame_dealloc`) and locals.
 
 use super::heap::{Id, Kind, Val};
@@ -15,18 +16,42 @@ use crate::trace::Event;
 /// (`clear_freelists` → `PyFrame_ClearFreeList`).
 pub const PY_FRAME_MAXFREELIST: usize = 200;
 
+/// The code id (see [`super::machine::FrameObj::code`]) of the harness's `callback`: one code
+/// object, as each `__del__` is one (class ids count up from 0).
+pub const BUILTIN_CALLBACK_CODE: usize = usize::MAX;
+
+/// The code id of the `callbacks:` function with this index: each is a code object of its own,
+/// with its own zombie frame (≤3.10).
+pub const fn callback_code(index: usize) -> usize {
+    usize::MAX - 1 - index
+}
+
+/// The `callbacks:` index of a code id that [`callback_code`] made, `None` for the harness's.
+pub const fn callback_index(code: usize) -> Option<usize> {
+    if code == BUILTIN_CALLBACK_CODE {
+        None
+    } else {
+        Some(usize::MAX - 1 - code)
+    }
+}
+
 impl Machine<'_> {
-    /// The compiler's scope decision: inside a `__del__` body a name is local unless declared
-    /// `global` (`STORE_FAST`/`LOAD_FAST`), inside the callback its argument is; at top level every
-    /// name is a global (`STORE_NAME`).
+    /// The compiler's scope decision: inside a `__del__` or `callbacks:` body a name is local
+    /// (`STORE_FAST`/`LOAD_FAST`) if it is the parameter or the body assigns it without
+    /// declaring it `global`; inside the harness's callback only its argument is; at top level
+    /// every name is a global (`STORE_NAME`).
     fn is_local(&self, name: &str) -> bool {
         match self.frames.last() {
-            Some(f) => match f.class {
-                Some(c) => {
+            Some(f) => match (f.class, f.callback) {
+                (Some(c), _) => {
                     let cs = &self.classes[c];
                     !cs.del_globals.contains(name) && cs.del_locals.iter().any(|l| l == name)
                 }
-                None => f.locals.iter().any(|(n, _)| n == name),
+                (None, Some(i)) => {
+                    let s = &self.callback_scopes[i];
+                    !s.globals.contains(name) && s.locals.iter().any(|l| l == name)
+                }
+                (None, None) => f.locals.iter().any(|(n, _)| n == name),
             },
             None => false,
         }
@@ -288,6 +313,7 @@ impl Machine<'_> {
                 self.incref(Val::Obj(id));
                 self.frames.push(Frame {
                     class: Some(class),
+                    callback: None,
                     locals: vec![("self".to_string(), Some(Val::Obj(id)))],
                     obj,
                 });
@@ -314,15 +340,31 @@ impl Machine<'_> {
         }
     }
 
-    /// The scenario's weakref callback: records that it ran with this weakref.
-    pub(super) fn call_callback(&mut self, wr: Id) {
+    /// The `callbacks:` index of function `name` as its code id ([`callback_code`]), or the
+    /// harness's `callback` ([`BUILTIN_CALLBACK_CODE`]).
+    pub(super) fn callback_code_of(&self, name: &str) -> usize {
+        self.sc
+            .callback_index(name)
+            .map_or(BUILTIN_CALLBACK_CODE, callback_code)
+    }
+
+    /// A weakref callback called with weakref `wr` (`handle_callback` in
+    /// `Objects/weakrefobject.c`, or `handle_weakrefs` in the collector): its first line
+    /// records that it ran; a `callbacks:` function then runs its body. Exceptions are printed
+    /// and ignored (`PyErr_WriteUnraisable(callback)`), and so is a call that fails on a
+    /// recursion limit ([`Machine::enter_call`]).
+    pub(super) fn call_callback(&mut self, wr: Id, code: usize) {
+        if self.runaway {
+            return;
+        }
+        let index = callback_index(code);
         // 2.7 PyObject_CallFunctionObjArgs builds an argument tuple; the call enters a frame
         // (≤3.10 a frame object); 3.12+'s RESUME checks the eval breaker: all before the body
         // records the event.
         if self.p.del_is_legacy {
             self.temp_alloc(Temp::Tuple(1));
         }
-        match self.enter_call(usize::MAX) {
+        match self.enter_call(code) {
             None => self.unraisable(self.p.recursion_error),
             Some(obj) => {
                 self.eval_breaker();
@@ -345,9 +387,20 @@ impl Machine<'_> {
                 self.incref(Val::Obj(wr));
                 self.frames.push(Frame {
                     class: None,
+                    callback: index,
                     locals: vec![("wr".to_string(), Some(Val::Obj(wr)))],
                     obj,
                 });
+                if let Some(i) = index {
+                    for step in &self.sc.callbacks[i].body {
+                        if let Err(e) = self.exec(step) {
+                            if !self.runaway {
+                                self.unraisable(e.kind);
+                            }
+                            break;
+                        }
+                    }
+                }
                 self.frame_dealloc();
                 self.leave_call();
             }
@@ -363,8 +416,12 @@ impl Machine<'_> {
     fn frame_dealloc(&mut self) {
         let f = self.frames.pop().expect("frame");
         let mut locals = f.locals;
-        if let Some(c) = f.class {
-            let order = &self.classes[c].del_locals;
+        let order = match (f.class, f.callback) {
+            (Some(c), _) => Some(&self.classes[c].del_locals),
+            (None, Some(i)) => Some(&self.callback_scopes[i].locals),
+            (None, None) => None,
+        };
+        if let Some(order) = order {
             locals.sort_by_key(|(n, _)| order.iter().position(|o| o == n).unwrap_or(usize::MAX));
         }
         let locals: Vec<Val> = locals.into_iter().filter_map(|(_, v)| v).collect();

@@ -93,10 +93,12 @@ pub enum Kind {
     List(Vec<Val>),
     Dict(Box<DictObj>),
     Tuple(Vec<Val>),
-    /// A `weakref.ref`; `callback` says whether it carries the scenario's callback.
+    /// A `weakref.ref`; `callback` is the code of its callback (`wr_callback`), if it has
+    /// one: [`super::frames::BUILTIN_CALLBACK_CODE`] for the harness's `callback`, or a
+    /// function of `callbacks:` ([`super::frames::callback_code`]).
     WeakRef {
         referent: Option<Id>,
-        callback: bool,
+        callback: Option<usize>,
     },
     /// A list head (`PyGC_Head` of a generation or a temporary list).
     Head,

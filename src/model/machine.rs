@@ -57,10 +57,41 @@ pub struct ClassState {
     pub del_globals: HashSet<String>,
 }
 
+/// The compiler's scope decision for a function body (`__del__` or a callback): its local
+/// names in `co_varnames` order (the parameter first), and the names it declares `global`.
+#[derive(Debug, Clone, Default)]
+pub struct BodyScope {
+    pub locals: Vec<String>,
+    pub globals: HashSet<String>,
+}
+
+/// `body`'s scope, `param` its one parameter (`self`, `wr`).
+pub(super) fn body_scope(param: &str, body: &[crate::scenario::Step]) -> BodyScope {
+    let mut locals = vec![param.to_string()];
+    let mut globals = HashSet::new();
+    for s in body {
+        if let Stmt::Global(ns) = &s.stmt {
+            globals.extend(ns.iter().cloned());
+        }
+    }
+    for s in body {
+        if let Some(n) = crate::scenario::assigned_name(&s.stmt)
+            && !globals.contains(&n)
+            && !locals.contains(&n)
+        {
+            locals.push(n);
+        }
+    }
+    BodyScope { locals, globals }
+}
+
 /// A running `__del__` or callback.
 #[derive(Debug, Clone, Default)]
 pub struct Frame {
+    /// A `__del__` of this class.
     pub class: Option<usize>,
+    /// A callback of `callbacks:` (by index); neither: the harness's `callback`.
+    pub callback: Option<usize>,
     pub locals: Vec<(String, Option<Val>)>,
     /// ≤3.10: its frame object, an index into [`Machine::frame_objs`].
     pub obj: Option<usize>,
@@ -72,7 +103,9 @@ pub struct Frame {
 /// frame too (the program's module frame is never freed).
 #[derive(Debug, Clone, Default)]
 pub struct FrameObj {
-    /// The code object: a class's `__del__` (class index) or the callback (`usize::MAX`).
+    /// The code object: a class's `__del__` (class index), the harness's callback
+    /// ([`super::frames::BUILTIN_CALLBACK_CODE`]) or a function of `callbacks:`
+    /// ([`super::frames::callback_code`]).
     pub code: usize,
     /// The locals to release, in `co_varnames` order (set when the call returns).
     pub locals: Vec<Val>,
@@ -189,6 +222,8 @@ pub struct Machine<'s> {
     pub(super) garbage_attr: Id,
     pub(super) frames: Vec<Frame>,
     pub(super) classes: Vec<ClassState>,
+    /// The scopes of the `callbacks:` functions, by index.
+    pub(super) callback_scopes: Vec<BodyScope>,
     name_counts: HashMap<String, u32>,
     pub(super) events: Vec<Event>,
     /// The trashcan's nesting (≤3.12, [`TrashcanLimit::Nesting`](super::profile::TrashcanLimit)).
@@ -241,6 +276,11 @@ impl<'s> Machine<'s> {
         let gens = [heap.new_head(), heap.new_head(), heap.new_head()];
         let permanent = heap.new_head();
         let classes = sc.classes.iter().map(|c| class_state(c, &p)).collect();
+        let callback_scopes = sc
+            .callbacks
+            .iter()
+            .map(|c| body_scope("wr", &c.body))
+            .collect();
         let mut m = Machine {
             p,
             sc,
@@ -262,6 +302,7 @@ impl<'s> Machine<'s> {
             garbage_attr: NIL,
             frames: Vec::new(),
             classes,
+            callback_scopes,
             name_counts: HashMap::new(),
             events: Vec::new(),
             trash_nesting: 0,
@@ -586,21 +627,10 @@ fn class_state(c: &ClassDef, p: &Profile) -> ClassState {
     let inline = has_dict
         && p.layout == InstanceLayout::Inline
         && (c.slots.is_none() || p.slots_dict_inline);
-    let mut del_locals = vec!["self".to_string()];
-    let mut del_globals = HashSet::new();
-    for s in c.del.iter().flatten() {
-        if let Stmt::Global(ns) = &s.stmt {
-            del_globals.extend(ns.iter().cloned());
-        }
-    }
-    for s in c.del.iter().flatten() {
-        if let Some(n) = crate::scenario::assigned_name(&s.stmt)
-            && !del_globals.contains(&n)
-            && !del_locals.contains(&n)
-        {
-            del_locals.push(n);
-        }
-    }
+    let BodyScope {
+        locals: del_locals,
+        globals: del_globals,
+    } = body_scope("self", c.del.as_deref().unwrap_or(&[]));
     ClassState {
         keys: Vec::new(),
         usable: p.shared_keys_usable,

@@ -304,18 +304,13 @@ impl Machine<'_> {
     /// `weakref.ref(x[, callback])` (`weakref___new__`): reuse the basic ref when there is no
     /// callback; otherwise a new ref inserted after the basic ref (`insert_after`) or at the
     /// head. Returns the ref with a new reference, and whether it is new.
-    pub(super) fn new_weakref(&mut self, referent: Id, callback: bool) -> (Id, bool) {
+    pub(super) fn new_weakref(&mut self, referent: Id, callback: Option<usize>) -> (Id, bool) {
         let head = self.heap.weakrefs(referent).first().copied();
-        let basic = head.filter(|w| {
-            matches!(
-                self.heap.kind(*w),
-                Kind::WeakRef {
-                    callback: false,
-                    ..
-                }
-            )
-        });
-        if !callback && let Some(b) = basic {
+        let basic =
+            head.filter(|w| matches!(self.heap.kind(*w), Kind::WeakRef { callback: None, .. }));
+        if callback.is_none()
+            && let Some(b) = basic
+        {
             self.incref(Val::Obj(b));
             return (b, false);
         }
@@ -327,7 +322,7 @@ impl Machine<'_> {
         self.heap.hdr_mut(w).refcnt = 1;
         self.track(w);
         let list = self.heap.weakrefs_mut(referent);
-        if !callback || basic.is_none() {
+        if callback.is_none() || basic.is_none() {
             list.insert(0, w);
         } else {
             list.insert(1, w);

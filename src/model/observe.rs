@@ -76,9 +76,11 @@ impl Machine<'_> {
             }
             mark[id as usize] = walked_mark;
             match self.heap.kind(id) {
+                // Not to an object whose last reference is gone, which waits on the trashcan's
+                // chain (untracked, so not among the tracked objects the program sees either).
                 Kind::WeakRef {
                     referent: Some(r), ..
-                } => stack.push(*r),
+                } if self.heap.hdr(*r).refcnt > 0 => stack.push(*r),
                 Kind::List(_) | Kind::Dict(_) | Kind::Tuple(_) | Kind::Instance(_) => {
                     self.heap.referents_into(id, &mut buf);
                     stack.extend(buf.iter().copied());

@@ -53,7 +53,9 @@ impl Machine<'_> {
                 target,
                 referent,
                 callback,
-            } => self.exec_weakref(target, referent, *callback),
+            } => self.exec_weakref(target, referent, callback.as_deref()),
+            Stmt::GarbageAppend(value) => self.exec_garbage_append(step, value),
+            Stmt::FromGarbage { target, index } => self.exec_from_garbage(target, *index),
             // Names.
             Stmt::Assign { target, value } => self.exec_assign(target, value),
             Stmt::DelName(n) => self.delete_name(n),
@@ -129,9 +131,11 @@ impl Machine<'_> {
     /// the finalizer of `self` raised; the exception ends the body, and [`Machine::call_del`]
     /// ignores it as `PyErr_WriteUnraisable` does.
     fn exec_raise(&mut self) -> PyResult<()> {
+        // A callback's raise is traced only as an ignored exception (its first local is `wr`).
         let me = self
             .frames
             .last()
+            .filter(|f| f.class.is_some())
             .and_then(|f| f.locals.first())
             .and_then(|(_, v)| *v)
             .and_then(|v| v.obj());
@@ -235,7 +239,13 @@ impl Machine<'_> {
     /// `w = weakref.ref(x[, callback])`: the call's argument tuple, `weakref___new__`
     /// ([`Machine::new_weakref`]), the eval-breaker check when the call returns (3.12+), then
     /// the store. A ref reused without a callback is not relabelled.
-    fn exec_weakref(&mut self, target: &str, referent: &str, callback: bool) -> PyResult<()> {
+    fn exec_weakref(
+        &mut self,
+        target: &str,
+        referent: &str,
+        callback: Option<&str>,
+    ) -> PyResult<()> {
+        let code = callback.map(|n| self.callback_code_of(n));
         let r = self.load(referent)?;
         let r = match r {
             Val::Obj(id) if matches!(self.heap.kind(id), Kind::Instance(_)) => {
@@ -250,12 +260,12 @@ impl Machine<'_> {
             }
             _ => return Err(exc("TypeError", "cannot create weak reference")),
         };
-        let args = Temp::Tuple(if callback { 2 } else { 1 });
+        let args = Temp::Tuple(if code.is_some() { 2 } else { 1 });
         self.temp_alloc(args);
-        let (w, is_new) = self.new_weakref(r, callback);
+        let (w, is_new) = self.new_weakref(r, code);
         self.temp_free(args);
         self.eval_breaker();
-        if callback {
+        if code.is_some() {
             // `w = _new(weakref.ref(x, callback), 'w')`
             self.label_new(w, target);
             self.store(target, Val::Obj(w));
@@ -392,6 +402,41 @@ impl Machine<'_> {
         let v = self.value(value)?;
         let l = self.load(obj)?;
         let l = self.expect_kind(l, "list")?;
+        self.list_append_call(step, l, v);
+        Ok(())
+    }
+
+    /// `gc.garbage.append(v)`: `LOAD_NAME gc`, `LOAD_ATTR garbage` (the list the module
+    /// attribute holds now, not necessarily the collector's own), then the call as
+    /// `l.append(v)` makes it.
+    fn exec_garbage_append(&mut self, step: &Step, value: &Value) -> PyResult<()> {
+        let v = self.value(value)?;
+        let l = self.garbage_attr;
+        self.list_append_call(step, l, v);
+        Ok(())
+    }
+
+    /// `x = gc.garbage[i]` (`BINARY_SUBSCR` → `list_subscript`: a negative index counts from
+    /// the end; out of range raises IndexError), then the store.
+    fn exec_from_garbage(&mut self, target: &str, index: i64) -> PyResult<()> {
+        let v = match self.heap.kind(self.garbage_attr) {
+            Kind::List(items) => {
+                let n = items.len() as i64;
+                let i = if index < 0 { n + index } else { index };
+                if i < 0 || i >= n {
+                    return Err(exc("IndexError", "list index out of range"));
+                }
+                items[i as usize]
+            }
+            _ => unreachable!("gc.garbage is a list"),
+        };
+        self.incref(v);
+        self.store(target, v);
+        Ok(())
+    }
+
+    /// The call `l.append(v)` on list `l`, `v` loaded (no reference taken yet).
+    fn list_append_call(&mut self, step: &Step, l: super::heap::Id, v: Val) {
         if self.p.bound_method_calls {
             // LOAD_ATTR makes a bound method (no LOAD_METHOD before 3.7).
             self.temp_alloc(Temp::BuiltinMethod);
@@ -407,6 +452,5 @@ impl Machine<'_> {
         if first || !self.p.append_specializes {
             self.eval_breaker();
         }
-        Ok(())
     }
 }

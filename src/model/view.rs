@@ -161,7 +161,7 @@ impl<'a> View<'a> {
             Kind::Tuple(_) => ObjKind::Tuple,
             Kind::WeakRef { referent, callback } => ObjKind::WeakRef {
                 referent: *referent,
-                callback: *callback,
+                callback: callback.is_some(),
             },
             Kind::Head => return None,
         })

@@ -104,6 +104,9 @@ pub fn translate(scenario: &Scenario) -> String {
     for c in &scenario.classes {
         class_def(&mut out, c, &cx);
     }
+    for c in &scenario.callbacks {
+        callback_def(&mut out, c, &cx);
+    }
     for a in &cx.value_slots {
         let ids: Vec<String> = scenario
             .classes
@@ -184,7 +187,7 @@ fn emit_line(expr: &str) -> String {
 }
 
 /// Every statement of the scenario: steps (with `repeat:` bodies), then `__del__` bodies in
-/// class order.
+/// class order, then callback bodies.
 fn all_statements(sc: &Scenario) -> impl Iterator<Item = &Stmt> {
     sc.statements()
 }
@@ -276,11 +279,7 @@ fn pool_size(sc: &Scenario) -> usize {
 /// may run many times.
 pub fn deep_chains_possible(sc: &Scenario) -> bool {
     let top = creations(&sc.steps);
-    let in_del = sc
-        .classes
-        .iter()
-        .map(|c| creations(c.del.as_deref().unwrap_or(&[])))
-        .fold(0, u64::saturating_add);
+    let in_del = sc.bodies().map(creations).fold(0, u64::saturating_add);
     top.saturating_add(in_del.saturating_mul(10)) > 20
 }
 
@@ -498,8 +497,8 @@ impl Cx {
             }
         }
         let mut del_global_built: Vec<String> = Vec::new();
-        for c in &sc.classes {
-            let body = c.del.iter().flatten();
+        for body in sc.bodies() {
+            let body = body.iter();
             let globals: Vec<&String> = body
                 .clone()
                 .filter_map(|s| match &s.stmt {
@@ -518,9 +517,8 @@ impl Cx {
             }
         }
         let del_enables = sc
-            .classes
-            .iter()
-            .flat_map(|c| c.del.iter().flatten())
+            .bodies()
+            .flatten()
             .any(|s| matches!(s.stmt, Stmt::Enable));
         Cx {
             dict_classes: sc.classes.iter().any(|c| c.has_dict()),
@@ -548,6 +546,8 @@ enum Scope<'a> {
     Top,
     /// A `__del__` body, with the names it declares `global`.
     Del(&'a [String]),
+    /// A callback body (`callbacks:`), with the names it declares `global`.
+    Callback(&'a [String]),
 }
 
 /// Translates a sequence of statements (the steps, or one `__del__` body), keeping track of
@@ -574,7 +574,7 @@ impl<'a> Body<'a> {
         }
         let maybe_enabled = match scope {
             Scope::Top => cx.del_enables,
-            Scope::Del(_) => cx.any_enable,
+            Scope::Del(_) | Scope::Callback(_) => cx.any_enable,
         };
         Body {
             cx,
@@ -719,7 +719,7 @@ impl<'a> Body<'a> {
             Stmt::WeakRef {
                 target,
                 referent,
-                callback: false,
+                callback: None,
             } => {
                 // weakref.ref(x) returns x's basic weakref if it has one, which CPython keeps
                 // at the head of x's weakref list: the result is new unless it is that head.
@@ -731,7 +731,7 @@ impl<'a> Body<'a> {
             }
             Stmt::WeakRef {
                 target,
-                callback: true,
+                callback: Some(_),
                 ..
             } => {
                 // Label the new weakref before the store: the store may release the referent's
@@ -782,6 +782,12 @@ impl<'a> Body<'a> {
                 } else {
                     self.lines.push("_fz[1] = 0".to_string());
                 }
+            }
+            Stmt::Raise if matches!(self.scope, Scope::Callback(_)) => {
+                // The frame ends here; a callback's raise is traced only as an ignored
+                // exception (stderr).
+                self.finish_del();
+                self.lines.push(canonical(s));
             }
             Stmt::Raise => {
                 // The frame ends here: reservations of local names die with it.
@@ -893,7 +899,7 @@ impl<'a> Body<'a> {
     fn is_global(&self, n: &str) -> bool {
         match self.scope {
             Scope::Top => true,
-            Scope::Del(globals) => globals.iter().any(|g| g == n),
+            Scope::Del(globals) | Scope::Callback(globals) => globals.iter().any(|g| g == n),
         }
     }
 
@@ -986,6 +992,46 @@ fn del_body(body: &[Step], cx: &Cx) -> Vec<String> {
     b.finish_del();
     lines.extend(b.lines);
     lines
+}
+
+/// A `callbacks:` function: `def NAME(wr):` whose first line records the call as the harness's
+/// `callback` does, then the body (its `global` declarations hoisted, as in [`del_body`]).
+fn callback_def(out: &mut String, c: &crate::scenario::CallbackDef, cx: &Cx) {
+    let globals: Vec<String> = c
+        .body
+        .iter()
+        .filter_map(|s| match &s.stmt {
+            Stmt::Global(ns) => Some(ns.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let _ = writeln!(out, "def {}(wr):", ident(&c.name));
+    let mut lines = Vec::new();
+    for s in &c.body {
+        if let Stmt::Global(_) = &s.stmt {
+            lines.push(canonical(&s.stmt));
+        }
+    }
+    // The label is computed inline, as `_me` in a `__del__` (not through `_label`, a generator:
+    // resumed at the recursion limit it would die of the RecursionError, and every later
+    // label with it).
+    lines.push(emit_line(&format!(
+        "{} + (_lab[_id(wr)] if _id(wr) in _lab and _labtype[_id(wr)] == _id(wr.__class__) else '<' + wr.__class__.__name__ + '>')",
+        py_str(text::CALLBACK)
+    )));
+    let mut b = Body::new(cx, Scope::Callback(&globals));
+    for s in &c.body {
+        if !matches!(s.stmt, Stmt::Global(_)) {
+            b.stmt(&s.stmt);
+        }
+    }
+    b.finish_del();
+    lines.extend(b.lines);
+    for l in lines {
+        let _ = writeln!(out, "    {l}");
+    }
+    out.push('\n');
 }
 
 /// The comment header: scenario id, description, how to run the file by hand.
@@ -1157,8 +1203,13 @@ pub fn canonical(s: &Stmt) -> String {
             "{} = weakref.ref({}{})",
             ident(target),
             ident(referent),
-            if *callback { ", callback" } else { "" }
+            callback
+                .as_ref()
+                .map(|c| format!(", {}", ident(c)))
+                .unwrap_or_default()
         ),
+        Stmt::GarbageAppend(v) => format!("gc.garbage.append({})", value(v)),
+        Stmt::FromGarbage { target, index } => format!("{} = gc.garbage[{index}]", ident(target)),
         Stmt::Collect(None) => "gc.collect()".to_string(),
         Stmt::Collect(Some(g)) => format!("gc.collect({g})"),
         Stmt::Enable => "gc.enable()".to_string(),
@@ -1678,7 +1729,7 @@ steps:
             (list(text::GARBAGE), "gc.garbage"),
             (list(text::ALIVE), "alive"),
             (
-                format!("{} + _label(wr)", py_str(text::CALLBACK)),
+                format!("{} + (_lab[_id(wr)]", py_str(text::CALLBACK)),
                 "callback",
             ),
             (

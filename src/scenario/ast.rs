@@ -152,12 +152,18 @@ pub enum Stmt {
     DelKey { obj: String, key: String },
     /// `del x[i]`
     DelIndex { obj: String, index: i64 },
-    /// `w = weakref.ref(x)`, `w = weakref.ref(x, callback)`
+    /// `w = weakref.ref(x)`, `w = weakref.ref(x, callback)` (the harness's callback, which only
+    /// records its call: `Some("callback")`), `w = weakref.ref(x, NAME)` (a function of
+    /// `callbacks:`)
     WeakRef {
         target: String,
         referent: String,
-        callback: bool,
+        callback: Option<String>,
     },
+    /// `gc.garbage.append(VALUE)`: append to the list the module attribute holds
+    GarbageAppend(Value),
+    /// `x = gc.garbage[i]`: bind an item of the list the module attribute holds
+    FromGarbage { target: String, index: i64 },
     /// `gc.collect()` (None) or `gc.collect(n)`
     Collect(Option<u8>),
     /// `gc.enable()`
@@ -180,9 +186,9 @@ pub enum Stmt {
     RebindGarbage,
     /// `pass`
     Pass,
-    /// `global g, h` (only in `__del__`)
+    /// `global g, h` (only in `__del__` and callback bodies)
     Global(Vec<String>),
-    /// `raise RuntimeError()` (only in `__del__`)
+    /// `raise RuntimeError()` (only in `__del__` and callback bodies)
     Raise,
     /// `- repeat: N` with `steps:`: run the body N times (top level only).
     Repeat { count: u64, body: Vec<Step> },
@@ -247,6 +253,19 @@ impl ClassDef {
     }
 }
 
+/// The name of the harness's own weakref callback (`weakref.ref(x, callback)`), which only
+/// records that it ran.
+pub const BUILTIN_CALLBACK: &str = "callback";
+
+/// A function of `callbacks:`: `def NAME(wr):` with a body, for `weakref.ref(x, NAME)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackDef {
+    pub name: String,
+    /// The body; `wr` is its parameter (the weakref).
+    pub body: Vec<Step>,
+    pub pos: Pos,
+}
+
 /// A loaded, validated scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -258,6 +277,8 @@ pub struct Scenario {
     /// Empty means every version.
     pub versions: Vec<VersionRange>,
     pub classes: Vec<ClassDef>,
+    /// `callbacks:`, in file order.
+    pub callbacks: Vec<CallbackDef>,
     pub steps: Vec<Step>,
     /// `trace: summary`: traces count objects instead of listing every label.
     pub summary: bool,
@@ -291,9 +312,21 @@ impl Scenario {
     pub fn class(&self, name: &str) -> Option<&ClassDef> {
         self.classes.iter().find(|c| c.name == name)
     }
+    /// The index of the `callbacks:` function `name`.
+    pub fn callback_index(&self, name: &str) -> Option<usize> {
+        self.callbacks.iter().position(|c| c.name == name)
+    }
+    /// Every body: `__del__` bodies in class order, then callback bodies.
+    pub fn bodies(&self) -> impl Iterator<Item = &[Step]> {
+        self.classes
+            .iter()
+            .filter_map(|c| c.del.as_deref())
+            .chain(self.callbacks.iter().map(|c| c.body.as_slice()))
+    }
 
     /// Every statement of the scenario: the steps (with the bodies of `repeat:` blocks) in
-    /// order, then the `__del__` bodies class by class.
+    /// order, then the bodies ([`Scenario::bodies`]: `__del__` bodies class by class, then
+    /// callback bodies).
     pub fn statements(&self) -> impl Iterator<Item = &Stmt> {
         fn walk<'s>(steps: &'s [Step], out: &mut Vec<&'s Stmt>) {
             for s in steps {
@@ -305,8 +338,8 @@ impl Scenario {
         }
         let mut v = Vec::new();
         walk(&self.steps, &mut v);
-        for c in &self.classes {
-            walk(c.del.as_deref().unwrap_or(&[]), &mut v);
+        for body in self.bodies() {
+            walk(body, &mut v);
         }
         v.into_iter()
     }

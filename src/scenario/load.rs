@@ -3,10 +3,10 @@
 //! errors are reworded and placed here; versions and classes are read here, the steps by
 //! `steps.rs`; the semantic checks (`semantics.rs`) run last, only on a file with no other mistake.
 
-use super::ast::{ClassDef, Pos, Scenario};
+use super::ast::{CallbackDef, ClassDef, Pos, Scenario};
 use super::pos::{Locator, advance, yaml_error_pos};
 use super::raw::{RawScenario, TraceMode};
-use super::semantics::{bad_class_name, bad_name, semantics};
+use super::semantics::{bad_callback_name, bad_class_name, bad_name, semantics};
 use super::steps::{parse_step, parse_steps, unrolled};
 use super::{Checker, Diagnostic, LoadError};
 use crate::version::VersionRange;
@@ -214,6 +214,54 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
         });
     }
 
+    // callbacks
+    let kpos = loc.top_key("callbacks").unwrap_or(Pos { line: 1, col: 1 });
+    let mut callbacks: Vec<CallbackDef> = Vec::new();
+    let mut cursor = kpos;
+    for (name, body) in raw.callbacks.map(|c| c.0).unwrap_or_default() {
+        let pos = loc
+            .find(&format!("{name}:"), cursor)
+            .or_else(|| loc.find(&name, cursor))
+            .unwrap_or(cursor);
+        cursor = advance(pos, &name);
+        if let Some(msg) = bad_callback_name(&name) {
+            ck.error(pos, msg);
+        }
+        if classes.iter().any(|c| c.name == name) {
+            ck.error(
+                pos,
+                format!("`{name}` names both a class and a callback: a name is one or the other"),
+            );
+        }
+        if callbacks.iter().any(|c| c.name == name) {
+            ck.error(pos, format!("callback `{name}` is defined twice"));
+            continue;
+        }
+        let Some(body) = body else {
+            ck.error(
+                pos,
+                format!(
+                    "callback `{name}` has no body: give it a statement or a list of them (`pass` for none)"
+                ),
+            );
+            continue;
+        };
+        let mut steps = Vec::new();
+        for t in body.into_texts() {
+            let (p, verbatim) = loc.locate(t.trim(), cursor);
+            cursor = advance(p, t.trim());
+            total_statements += 1;
+            if let Some(s) = parse_step(&mut ck, &t, p, verbatim) {
+                steps.push(s);
+            }
+        }
+        callbacks.push(CallbackDef {
+            name,
+            body: steps,
+            pos,
+        });
+    }
+
     // steps
     let spos = loc.top_key("steps");
     let mut steps = Vec::new();
@@ -255,6 +303,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
         description: raw.description.unwrap_or_default(),
         versions,
         classes,
+        callbacks,
         steps,
         summary: raw.trace == Some(TraceMode::Summary),
     };

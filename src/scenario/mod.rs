@@ -21,7 +21,10 @@ pub mod schema;
 mod semantics;
 mod steps;
 
-pub use ast::{ClassDef, Pos, Query, Scenario, Step, Stmt, Target, Value, tuple_is_new};
+pub use ast::{
+    BUILTIN_CALLBACK, CallbackDef, ClassDef, Pos, Query, Scenario, Step, Stmt, Target, Value,
+    tuple_is_new,
+};
 pub use load::{discover, load, parse_scenario, scenario_id};
 pub(crate) use semantics::assigned_name;
 pub use steps::random_edges_text;

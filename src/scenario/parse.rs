@@ -472,6 +472,18 @@ fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
             }
             Ok(Stmt::NewTuple { target, items })
         }
+        Some(Tok::Ident(s))
+            if s == "gc"
+                && p.peek_at(1) == Some(&Tok::Punct('.'))
+                && matches!(p.peek_at(2), Some(Tok::Ident(g)) if g == "garbage")
+                && p.peek_at(3) == Some(&Tok::Punct('[')) =>
+        {
+            // x = gc.garbage[i]
+            p.i += 4;
+            let index = p.int()?;
+            p.expect_punct(']')?;
+            Ok(Stmt::FromGarbage { target, index })
+        }
         Some(Tok::Ident(s)) if s == "gc" && p.peek_at(1) == Some(&Tok::Punct('.')) => Err(err(
             p.offset(),
             "a `gc` call is a statement of its own (the trace records its value): write it as a step, not on the right of `=`",
@@ -482,11 +494,11 @@ fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
             p.expect_ident_kw("ref")?;
             p.expect_punct('(')?;
             let referent = p.ident()?;
+            // `callback` (the harness's) or a function of `callbacks:` (checked later).
             let callback = if p.eat_punct(',') {
-                p.expect_ident_kw("callback")?;
-                true
+                Some(p.ident()?)
             } else {
-                false
+                None
             };
             p.expect_punct(')')?;
             Ok(Stmt::WeakRef {
@@ -592,6 +604,23 @@ fn gc_stmt(p: &mut P) -> Result<Stmt, ParseError> {
                 p.expect_punct('[')?;
                 p.expect_punct(']')?;
                 return Ok(Stmt::RebindGarbage);
+            }
+            if p.eat_punct('.') {
+                let moff = p.offset();
+                let m = p.ident()?;
+                if m != "append" {
+                    return Err(err(
+                        moff,
+                        format!(
+                            "`gc.garbage.{m}` is not in the language (only `gc.garbage.append(VALUE)` is){}",
+                            suggestion(&m, &["append"])
+                        ),
+                    ));
+                }
+                p.expect_punct('(')?;
+                let value = p.value()?;
+                p.expect_punct(')')?;
+                return Ok(Stmt::GarbageAppend(value));
             }
             p.expect_punct('[')?;
             let idx = p.int()?;
@@ -772,6 +801,27 @@ mod tests {
             }
         );
         assert_eq!(ok("del gc.garbage[:]"), Stmt::ClearGarbage);
+        assert_eq!(
+            ok("gc.garbage.append(a)"),
+            Stmt::GarbageAppend(Value::Name("a".into()))
+        );
+        assert_eq!(
+            ok("x = gc.garbage[-1]"),
+            Stmt::FromGarbage {
+                target: "x".into(),
+                index: -1
+            }
+        );
+        assert!(parse_stmt("gc.garbage.pop()").is_err());
+        assert!(parse_stmt("x = gc.garbage").is_err());
+        assert_eq!(
+            ok("w = weakref.ref(a, on_clear)"),
+            Stmt::WeakRef {
+                target: "w".into(),
+                referent: "a".into(),
+                callback: Some("on_clear".into())
+            }
+        );
         assert_eq!(ok("gc.garbage = []"), Stmt::RebindGarbage);
         assert_eq!(ok("gc.collect(2)"), Stmt::Collect(Some(2)));
         assert_eq!(ok("gc.collect()"), Stmt::Collect(None));
@@ -781,7 +831,7 @@ mod tests {
             Stmt::WeakRef {
                 target: "w".into(),
                 referent: "a".into(),
-                callback: true
+                callback: Some("callback".into())
             }
         );
         assert_eq!(

@@ -37,6 +37,12 @@ pub struct RawScenario<S = Option<Vec<serde_yaml::Value>>> {
     #[serde(default)]
     #[schemars(schema_with = "super::schema::classes_schema")]
     pub classes: Option<RawClasses>,
+    /// Weakref callbacks, by name: each is the body of `def NAME(wr):` (one statement or a
+    /// list), for `w = weakref.ref(x, NAME)`. Inside it `wr` is the weakref, and it may do
+    /// what a `__del__` body does (`global g`, `raise RuntimeError()`, …).
+    #[serde(default)]
+    #[schemars(schema_with = "super::schema::callbacks_schema")]
+    pub callbacks: Option<RawCallbacks>,
     /// The statements, run in order at module level, `repeat:` and `random_edges:` blocks.
     /// Quote a statement that contains `: ` (a dict display): - "x = {'k': a}".
     //
@@ -105,6 +111,32 @@ impl<'de> Deserialize<'de> for RawClasses {
                     v.push((k, spec));
                 }
                 Ok(RawClasses(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// `callbacks:`, in file order; duplicate names are kept so the checker can report them.
+/// `f:` with nothing after it is `None` (an error: a callback needs a body).
+#[derive(Debug)]
+pub struct RawCallbacks(pub Vec<(String, Option<StrOrList>)>);
+
+impl<'de> Deserialize<'de> for RawCallbacks {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawCallbacks;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping of callback names to bodies (a statement or a list)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<RawCallbacks, A::Error> {
+                let mut v = Vec::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    let body: Option<StrOrList> = m.next_value()?;
+                    v.push((k, body));
+                }
+                Ok(RawCallbacks(v))
             }
         }
         d.deserialize_map(V)

@@ -78,14 +78,16 @@ pub fn statement_pattern() -> String {
     let dict = format!(r"\{{{s}({pair}({s},{s}{pair})*{s},?{s})?\}}");
     let tuple = format!(r"\({s}({value}{s},({s}{values}{s},?)?{s})?\)");
     let new = format!(r"{name}{s}\({s}\)");
-    let weakref = format!(r"weakref{s}\.{s}ref{s}\({s}{name}{s}(,{s}callback{s})?\)");
+    let weakref = format!(r"weakref{s}\.{s}ref{s}\({s}{name}{s}(,{s}{name}{s})?\)");
     let garbage_item = format!(r"gc{s}\.{s}garbage{s}\[{s}{int}{s}\]");
     let gc_call = format!(
         r"gc{s}\.{s}(collect{s}\({s}([012]{s})?\)|(enable|disable|freeze|unfreeze|get_count|get_threshold|get_freeze_count|get_stats){s}\({s}\)|(is_tracked|is_finalized){s}\({s}{name}{s}\)|set_debug{s}\({s}(gc{s}\.{s}DEBUG_SAVEALL|0){s}\)|set_threshold{s}\({s}{int}{s}(,{s}{int}{s}){{0,2}}\))"
     );
     let alternatives = [
         // x = C(), [..], {..}, (..), weakref.ref(..), VALUE
-        format!("{name}{s}={s}({new}|{list}|{dict}|{tuple}|{weakref}|{value})"),
+        format!("{name}{s}={s}({new}|{list}|{dict}|{tuple}|{weakref}|{garbage_item}|{value})"),
+        // gc.garbage.append(VALUE)
+        format!(r"gc{s}\.{s}garbage{s}\.{s}append{s}\({s}{value}{s}\)"),
         // x.attr = VALUE, gc.garbage[i].attr = VALUE
         format!(r"({name}|{garbage_item}){s}\.{s}{name}{s}={s}{value}"),
         // x['k'] = VALUE
@@ -113,7 +115,7 @@ impl JsonSchema for Statement {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "description": "One statement (docs/scenarios.md). NAME: an identifier not starting with `_`; VALUE: a NAME, None or an integer; KEY: a quoted string of letters, digits, `_`, `-`, `.`, spaces. Forms: `x = C()`, `x = [a, 1]`, `x = {'k': a}`, `x = (a, b)`, `x = VALUE`, `x.attr = VALUE`, `x['k'] = VALUE`, `x.append(VALUE)`, `del x`, `del x.attr`, `del x['k']`, `del x[i]`, `w = weakref.ref(x)`, `w = weakref.ref(x, callback)`, `gc.collect()`, `gc.collect(0|1|2)`, `gc.enable()`, `gc.disable()`, `gc.set_debug(gc.DEBUG_SAVEALL)`, `gc.set_debug(0)`, `gc.set_threshold(t0[, t1[, t2]])`, `gc.freeze()`, `gc.unfreeze()` (3.7+), and, traced with their value, `gc.get_count()`, `gc.get_threshold()`, `gc.is_tracked(x)`, `gc.is_finalized(x)` (3.9+), `gc.get_freeze_count()` (3.7+), `gc.get_stats()` (3.6+), `del gc.garbage[:]`, `gc.garbage = []`, `gc.garbage[i].attr = VALUE`, `del gc.garbage[i].attr`, `pass`; in `__del__` also `global g` and `raise RuntimeError()`.",
+            "description": "One statement (docs/scenarios.md). NAME: an identifier not starting with `_`; VALUE: a NAME, None or an integer; KEY: a quoted string of letters, digits, `_`, `-`, `.`, spaces. Forms: `x = C()`, `x = [a, 1]`, `x = {'k': a}`, `x = (a, b)`, `x = VALUE`, `x.attr = VALUE`, `x['k'] = VALUE`, `x.append(VALUE)`, `del x`, `del x.attr`, `del x['k']`, `del x[i]`, `w = weakref.ref(x)`, `w = weakref.ref(x, callback)`, `w = weakref.ref(x, NAME)` (NAME a function of `callbacks:`), `gc.collect()`, `gc.collect(0|1|2)`, `gc.enable()`, `gc.disable()`, `gc.set_debug(gc.DEBUG_SAVEALL)`, `gc.set_debug(0)`, `gc.set_threshold(t0[, t1[, t2]])`, `gc.freeze()`, `gc.unfreeze()` (3.7+), and, traced with their value, `gc.get_count()`, `gc.get_threshold()`, `gc.is_tracked(x)`, `gc.is_finalized(x)` (3.9+), `gc.get_freeze_count()` (3.7+), `gc.get_stats()` (3.6+), `del gc.garbage[:]`, `gc.garbage = []`, `gc.garbage[i].attr = VALUE`, `del gc.garbage[i].attr`, `gc.garbage.append(VALUE)`, `x = gc.garbage[i]`, `pass`; in `__del__` and callback bodies also `global g` and `raise RuntimeError()`.",
             "pattern": statement_pattern(),
             "examples": ["b = B()", "b.cycle = with_del", "del b", "gc.collect()", "w = weakref.ref(a, callback)"]
         })
@@ -143,6 +145,17 @@ pub(super) fn classes_schema(g: &mut SchemaGenerator) -> Schema {
         "type": ["object", "null"],
         "propertyNames": { "pattern": NAME_PATTERN },
         "additionalProperties": { "anyOf": [spec, { "type": "null" }] }
+    })
+}
+
+/// `callbacks:`: a mapping from NAMEs to bodies (a statement or a non-empty list), read by hand
+/// as `classes:` is ([`super::raw::RawCallbacks`]).
+pub(super) fn callbacks_schema(g: &mut SchemaGenerator) -> Schema {
+    let body = g.subschema_for::<super::raw::StrOrList>();
+    json_schema!({
+        "type": ["object", "null"],
+        "propertyNames": { "pattern": NAME_PATTERN },
+        "additionalProperties": body
     })
 }
 

@@ -84,6 +84,13 @@ pub(super) fn bad_class_name(name: &str) -> Option<String> {
     bad_name(name).map(|m| format!("class name {m}"))
 }
 
+pub(super) fn bad_callback_name(name: &str) -> Option<String> {
+    if name == "self" || name == "wr" {
+        return Some(format!("`{name}` cannot name a callback"));
+    }
+    bad_name(name).map(|m| format!("callback name {m}"))
+}
+
 /// Run the static pass over `sc`, reporting into `ck`.
 pub(super) fn semantics(ck: &mut Checker, sc: &Scenario) {
     Semantics::new(ck, sc).run();
@@ -136,8 +143,8 @@ struct Semantics<'a, 'b> {
 impl<'a, 'b> Semantics<'a, 'b> {
     fn new(ck: &'a mut Checker<'b>, sc: &'a Scenario) -> Self {
         let mut del_globals = HashSet::new();
-        for c in &sc.classes {
-            for s in c.del.iter().flatten() {
+        for body in sc.bodies() {
+            for s in body {
                 if let Stmt::Global(ns) = &s.stmt {
                     del_globals.extend(ns.iter().cloned());
                 }
@@ -173,8 +180,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
         let mut all = Vec::new();
         walk(&self.sc.steps, &mut all);
-        for c in &self.sc.classes {
-            walk(c.del.as_deref().unwrap_or(&[]), &mut all);
+        for body in self.sc.bodies() {
+            walk(body, &mut all);
         }
         for s in all {
             let Some(since) = s.stmt.since() else {
@@ -205,12 +212,19 @@ impl<'a, 'b> Semantics<'a, 'b> {
         // __del__ bodies.
         for c in self.sc.classes.clone() {
             if let Some(body) = &c.del {
-                self.del_body(&c, body);
+                self.del_body(Some(&c), body);
             }
+        }
+        // Callback bodies.
+        for c in self.sc.callbacks.clone() {
+            self.del_body(None, &c.body);
         }
     }
 
-    fn del_body(&mut self, class: &ClassDef, body: &[Step]) {
+    /// A `__del__` body (`class`: `self` is its instance) or a callback body (`None`: `wr` is
+    /// its weakref).
+    fn del_body(&mut self, class: Option<&ClassDef>, body: &[Step]) {
+        let param = if class.is_some() { "self" } else { "wr" };
         let mut globals: HashSet<String> = HashSet::new();
         let mut locals_assigned: HashSet<String> = HashSet::new();
         for s in body {
@@ -225,6 +239,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
                         }
                         if let Some(m) = bad_name(n) {
                             self.ck.error(s.pos, m);
+                        } else if n == param {
+                            self.ck.error(
+                                s.pos,
+                                format!("`{n}` is the function's parameter: it cannot be declared `global`"),
+                            );
                         }
                         globals.insert(n.clone());
                     }
@@ -237,11 +256,15 @@ impl<'a, 'b> Semantics<'a, 'b> {
             }
         }
         let mut env: HashMap<String, Binding> = HashMap::new();
-        env.insert(
-            "self".into(),
-            Binding::Bound(Kind::Inst(class.name.clone())),
-        );
-        let ctx = DelCtx { globals };
+        let kind = match class {
+            Some(c) => Kind::Inst(c.name.clone()),
+            None => Kind::WeakRef,
+        };
+        env.insert(param.into(), Binding::Bound(kind));
+        let ctx = DelCtx {
+            globals,
+            is_del: class.is_some(),
+        };
         for s in body {
             self.stmt(s, &mut env, Some(&ctx));
         }
@@ -254,6 +277,20 @@ impl<'a, 'b> Semantics<'a, 'b> {
         env: &HashMap<String, Binding>,
         del: Option<&DelCtx>,
     ) -> Option<Kind> {
+        if self.sc.callback_index(name).is_some() {
+            self.ck.error(
+                pos,
+                format!("`{name}` is a callback function: the language uses it only as `weakref.ref(x, {name})`"),
+            );
+            return None;
+        }
+        if name == "self" && del.is_some_and(|d| !d.is_del) {
+            self.ck.error(
+                pos,
+                "`self` is only defined inside a `__del__` body; a callback's parameter is `wr` (its weakref)",
+            );
+            return None;
+        }
         if let Some(ctx) = del {
             let is_local = env.contains_key(name) && !ctx.globals.contains(name);
             if !is_local {
@@ -315,7 +352,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
         env: &mut HashMap<String, Binding>,
         del: Option<&DelCtx>,
     ) {
-        if name == "self" && del.is_none() {
+        if name == "self" && !del.is_some_and(|d| d.is_del) {
             self.ck
                 .error(pos, "`self` is only defined inside a `__del__` body");
             return;
@@ -324,6 +361,13 @@ impl<'a, 'b> Semantics<'a, 'b> {
             && let Some(m) = bad_name(name)
         {
             self.ck.error(pos, m);
+            return;
+        }
+        if self.sc.callback_index(name).is_some() {
+            self.ck.error(
+                pos,
+                format!("`{name}` names a callback function: it cannot be rebound"),
+            );
             return;
         }
         let kind = if del.is_none() && self.del_globals.contains(name) {
@@ -409,7 +453,12 @@ impl<'a, 'b> Semantics<'a, 'b> {
         let pos = s.pos;
         match &s.stmt {
             Stmt::New { target, class } => {
-                if self.sc.class(class).is_none() {
+                if self.sc.callback_index(class).is_some() {
+                    self.ck.error(
+                        pos,
+                        format!("`{class}` is a callback, not a class: `{class}()` would call it with no weakref (callbacks are for `weakref.ref(x, {class})`)"),
+                    );
+                } else if self.sc.class(class).is_none() {
                     let known: Vec<&str> =
                         self.sc.classes.iter().map(|c| c.name.as_str()).collect();
                     self.ck.error(
@@ -479,14 +528,39 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 self.value_kind(value, pos, env, del);
                 self.need(obj, Kind::List, "`.append`", pos, env, del);
             }
+            Stmt::GarbageAppend(v) => {
+                self.value_kind(v, pos, env, del);
+            }
+            Stmt::FromGarbage { target, .. } => {
+                self.bind(target, Kind::Unknown, pos, env, del);
+            }
             Stmt::DelName(n) => {
                 if self.lookup(n, pos, env, del).is_some() {
                     env.insert(n.clone(), Binding::Deleted(pos));
                 }
             }
             Stmt::WeakRef {
-                target, referent, ..
+                target,
+                referent,
+                callback,
             } => {
+                if let Some(cb) = callback
+                    && cb != crate::scenario::BUILTIN_CALLBACK
+                    && self.sc.callback_index(cb).is_none()
+                {
+                    let known: Vec<&str> =
+                        self.sc.callbacks.iter().map(|c| c.name.as_str()).collect();
+                    let mut names = vec![crate::scenario::BUILTIN_CALLBACK];
+                    names.extend(known.iter().copied());
+                    self.ck.error(
+                        pos,
+                        format!(
+                            "unknown callback `{cb}`{}: a weakref callback is `callback` or a function of `callbacks:` (here: {})",
+                            crate::util::suggestion(cb, &names),
+                            names.join(", ")
+                        ),
+                    );
+                }
                 if let Some(k) = self.lookup(referent, pos, env, del) {
                     match &k {
                         Kind::Inst(c) => {
@@ -531,7 +605,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
             Stmt::Global(_) | Stmt::Raise if del.is_none() => {
                 self.ck.error(
                     pos,
-                    format!("`{}` is only allowed inside a `__del__` body", s.text),
+                    format!(
+                        "`{}` is only allowed inside a `__del__` or callback body",
+                        s.text
+                    ),
                 );
             }
             Stmt::Global(_) | Stmt::Raise => {}
@@ -565,6 +642,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
 
 struct DelCtx {
     globals: HashSet<String>,
+    /// A `__del__` body (`self` is defined), not a callback body (`wr` is).
+    is_del: bool,
 }
 
 /// The name a statement binds, if any.
@@ -575,6 +654,7 @@ pub(crate) fn assigned_name(s: &Stmt) -> Option<String> {
         | Stmt::NewDict { target, .. }
         | Stmt::NewTuple { target, .. }
         | Stmt::Assign { target, .. }
+        | Stmt::FromGarbage { target, .. }
         | Stmt::WeakRef { target, .. } => Some(target.clone()),
         _ => None,
     }

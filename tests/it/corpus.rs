@@ -1,5 +1,6 @@
 //! The bundled corpus must exercise the whole scenario language: every statement form appears
-//! in at least one shipped scenario (top level or a `__del__` body), and every scenario loads.
+//! in at least one shipped scenario (top level, a `__del__` or a callback body), and every
+//! scenario loads.
 
 use gcconform::scenario::{self, Stmt};
 use std::collections::BTreeSet;
@@ -25,10 +26,15 @@ fn kind(s: &Stmt) -> &'static str {
         Stmt::DelAttr { .. } => "del x.attr",
         Stmt::DelKey { .. } => "del x['k']",
         Stmt::DelIndex { .. } => "del x[i]",
+        Stmt::WeakRef { callback: None, .. } => "weakref.ref(x)",
         Stmt::WeakRef {
-            callback: false, ..
-        } => "weakref.ref(x)",
-        Stmt::WeakRef { callback: true, .. } => "weakref.ref(x, callback)",
+            callback: Some(c), ..
+        } if c == scenario::BUILTIN_CALLBACK => "weakref.ref(x, callback)",
+        Stmt::WeakRef {
+            callback: Some(_), ..
+        } => "weakref.ref(x, NAME)",
+        Stmt::GarbageAppend(_) => "gc.garbage.append(VALUE)",
+        Stmt::FromGarbage { .. } => "x = gc.garbage[i]",
         Stmt::Collect(None) => "gc.collect()",
         Stmt::Collect(Some(_)) => "gc.collect(n)",
         Stmt::Enable => "gc.enable()",
@@ -69,6 +75,9 @@ const ALL: &[&str] = &[
     "del x[i]",
     "weakref.ref(x)",
     "weakref.ref(x, callback)",
+    "weakref.ref(x, NAME)",
+    "gc.garbage.append(VALUE)",
+    "x = gc.garbage[i]",
     "gc.collect()",
     "gc.collect(n)",
     "gc.enable()",
@@ -111,8 +120,8 @@ fn corpus_uses_every_statement_form() {
             }
         }
         walk(&sc.steps, &mut used);
-        for c in &sc.classes {
-            walk(c.del.as_deref().unwrap_or(&[]), &mut used);
+        for body in sc.bodies() {
+            walk(body, &mut used);
         }
     }
     let missing: Vec<&&str> = ALL.iter().filter(|k| !used.contains(**k)).collect();

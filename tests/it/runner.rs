@@ -309,6 +309,14 @@ fn seed_manual_cleanup() -> Outcome {
 /// Every statement form (freeze/unfreeze need 3.7+).
 const EVERY_FORM: &str = r#"
 versions: ["3.7+"]
+callbacks:
+  on_clear:
+    - global kept
+    - kept = wr
+    - tmp = [wr]
+    - gc.collect()
+    - raise RuntimeError()
+    - pass
 classes:
   R:
     __del__:
@@ -341,6 +349,8 @@ steps:
   - w = weakref.ref(s)
   - w2 = weakref.ref(s)
   - wc = weakref.ref(s, callback)
+  - wn = weakref.ref(s, on_clear)
+  - kept = None
   - es = E()
   - "h = {'e': es, 'n': None, 'i': -3}"
   - es = None
@@ -378,6 +388,10 @@ steps:
   - gc.garbage[0].self = None
   - del gc.garbage[0].self
   - gc.set_debug(0)
+  - ga = gc.garbage[-1]
+  - gc.garbage.append(ga)
+  - ga = gc.garbage[0]
+  - ga = None
   - del gc.garbage[:]
   - gc.garbage = []
   - gc.collect(0)
@@ -391,7 +405,13 @@ fn every_statement_form_runs() -> Outcome {
         // r's __del__ runs when the last list holding it goes, resurrects r into g and raises.
         let del = l.iter().position(|x| x == "__del__ r").expect("__del__ r");
         assert_eq!(l[del + 1], "__del__ r raised RuntimeError", "{v}: {l:?}");
-        assert_eq!(l[del + 2], "callback wc", "{v}: {l:?}");
+        // s's weakrefs with callbacks, newest first (each inserted after the basic ref): wn's
+        // body collects (0: the collector is running) and raises, then wc.
+        assert_eq!(
+            l[del + 2..del + 5],
+            ["callback wn", "gc.collect() -> 0", "callback wc"],
+            "{v}: {l:?}"
+        );
         // w2 is w (no new weakref, so no label and no w#2 anywhere).
         assert!(
             !l.iter().any(|x| x.contains("w2") || x.contains('#')),
@@ -411,13 +431,14 @@ fn every_statement_form_runs() -> Outcome {
                 .all(|x| x.contains("es")),
             "{v}: {l:?}"
         );
-        // The final observation, then the exception `__del__ r` raised, as stderr reported it.
+        // The final observation, then the exceptions `__del__ r` and `on_clear` raised, as
+        // stderr reported them.
         let n = t.events.len();
         assert_eq!(
             t.events[n - 2..],
             [
                 Event::Alive(vec!["r".into(), "es".into()]),
-                Event::Ignored(vec![("RuntimeError".into(), 1)])
+                Event::Ignored(vec![("RuntimeError".into(), 2)])
             ],
             "{v}"
         );
@@ -437,13 +458,14 @@ fn every_statement_form_but_freeze_runs_on_2_7_too() -> Outcome {
         // s is a self-cycle: its weakref callback runs inside the full collection.
         let cb = l.iter().position(|x| x == "callback wc").expect("callback");
         assert!(l[cb + 1].starts_with("gc.collect(2) -> "), "{v}: {l:?}");
-        // The final observation, then the exception `__del__ r` raised, as stderr reported it.
+        // The final observation, then the exceptions `__del__ r` and `on_clear` raised, as
+        // stderr reported them.
         let n = t.events.len();
         assert_eq!(
             t.events[n - 2..],
             [
                 Event::Alive(vec!["r".into(), "es".into()]),
-                Event::Ignored(vec![("RuntimeError".into(), 1)])
+                Event::Ignored(vec![("RuntimeError".into(), 2)])
             ],
             "{v}"
         );
@@ -574,6 +596,15 @@ fn plain_program(s: &Scenario) -> String {
             plain_lines(&body, "        ", &mut p);
         }
     }
+    for c in &s.callbacks {
+        p.push_str(&format!("def {}(wr):\n    pass\n", c.name));
+        let (globals, rest): (Vec<_>, Vec<_>) = c
+            .body
+            .iter()
+            .partition(|st| matches!(st.stmt, Stmt::Global(_)));
+        let body: Vec<Step> = globals.into_iter().chain(rest).cloned().collect();
+        plain_lines(&body, "    ", &mut p);
+    }
     p.push_str("_probes = []\n_P = _probes.append\n");
     p.push_str(START);
     for st in &s.steps {
@@ -634,7 +665,8 @@ fn probed_program(s: &Scenario) -> String {
     out
 }
 
-/// Whether a scenario may turn automatic collection on (anywhere, `__del__` bodies included).
+/// Whether a scenario may turn automatic collection on (anywhere, `__del__` and callback
+/// bodies included).
 fn may_enable(s: &Scenario) -> bool {
     fn walk(steps: &[Step]) -> bool {
         steps.iter().any(|st| match &st.stmt {
@@ -643,10 +675,7 @@ fn may_enable(s: &Scenario) -> bool {
             _ => false,
         })
     }
-    walk(&s.steps)
-        || s.classes
-            .iter()
-            .any(|c| walk(c.del.as_deref().unwrap_or(&[])))
+    walk(&s.steps) || s.bodies().any(walk)
 }
 
 /// Where the harness is not neutral, for each scenario under each installed interpreter it
@@ -777,7 +806,10 @@ fn assert_neutral(scenarios: &[Scenario]) -> Outcome {
 /// The harness must not change what the collector sees: the counts after every statement are
 /// the same with and without it (this covers labelling, observations, the queries and free
 /// lists), here for a hand-written scenario that uses every kind of statement the harness
-/// labels or observes; the corpus and generated scenarios are [`corpus_neutrality`] and
+/// labels or observes, and a callback body (with at most 20 creations: more would turn on
+/// `_KEEP_ALL` on 2.7-3.7, whose observations keep their count tuples off the free list, so
+/// that a `gc.get_count()` right after an observed collection can take a fresh tuple where
+/// the scenario alone reuses one); the corpus and generated scenarios are [`corpus_neutrality`] and
 /// [`generated_neutrality`].
 fn the_harness_leaves_the_counts_alone() -> Outcome {
     let s = inline(
@@ -789,6 +821,11 @@ classes:
     __del__:
       - gc.get_count()
       - gc.is_tracked(self)
+callbacks:
+  cb:
+    - gc.get_count()
+    - gc.is_tracked(wr)
+    - gc.collect()
 steps:
   - gc.get_count()
   - a = A()
@@ -799,7 +836,7 @@ steps:
   - "d = {'k': l}"
   - t = (a, b)
   - w = weakref.ref(a)
-  - w2 = weakref.ref(a)
+  - w2 = weakref.ref(a, cb)
   - v = weakref.ref(b, callback)
   - gc.is_tracked(t)
   - a = None
@@ -839,6 +876,10 @@ steps:
   - gc.collect()
   - gc.garbage[0].me = None
   - gc.set_debug(0)
+  - g = gc.garbage[-1]
+  - del gc.garbage[:]
+  - gc.garbage.append(g)
+  - del g
   - del gc.garbage[:]
   - q = []
   - gc.get_count()
@@ -1340,9 +1381,10 @@ fn show_seed_traces() -> Outcome {
     Ok(())
 }
 
-/// `random_edges:` failing mid-loop: the model raises what every interpreter raises, with the
-/// same message (a `__slots__` class without the attribute; a list a finalizer shortened).
-fn random_edges_errors_match_cpython() -> Outcome {
+/// Statements that raise at top level: the model raises what every interpreter raises, with
+/// the same message (`random_edges:` failing mid-loop on a `__slots__` class without the
+/// attribute or on a list a finalizer shortened; `x = gc.garbage[i]` out of range).
+fn run_time_errors_match_cpython() -> Outcome {
     let cases = [
         (
             "edges_missing_slot",
@@ -1390,6 +1432,20 @@ steps:
       list: objs
       attrs: [a]
       seed: 1
+"#,
+            "IndexError",
+            "list index out of range",
+        ),
+        (
+            "garbage_index_out_of_range",
+            r#"
+classes:
+  P: {}
+steps:
+  - p = P()
+  - gc.garbage.append(p)
+  - x = gc.garbage[-1]
+  - y = gc.garbage[-2]
 "#,
             "IndexError",
             "list index out of range",
@@ -1455,5 +1511,5 @@ crate::harness::tests! {
     #[ignore = "not a check: prints the seed scenarios' traces (--nocapture)"]
     show_seed_traces,
     #[slow]
-    random_edges_errors_match_cpython,
+    run_time_errors_match_cpython,
 }

@@ -30,7 +30,14 @@ fn schema_describes_the_file_shape() {
     let props: Vec<&String> = v["properties"].as_object().unwrap().keys().collect();
     assert_eq!(
         props,
-        ["classes", "description", "steps", "trace", "versions"]
+        [
+            "callbacks",
+            "classes",
+            "description",
+            "steps",
+            "trace",
+            "versions"
+        ]
     );
     assert_eq!(v["properties"]["steps"]["minItems"], 1);
     assert_eq!(
@@ -49,6 +56,12 @@ fn schema_describes_the_file_shape() {
     assert_eq!(defs["Statement"]["pattern"], statement_pattern());
     let d = defs["Statement"]["description"].as_str().unwrap();
     assert!(d.contains("`w = weakref.ref(x, callback)`"), "{d}");
+    assert!(d.contains("`w = weakref.ref(x, NAME)`"), "{d}");
+    assert!(d.contains("`gc.garbage.append(VALUE)`"), "{d}");
+    assert!(d.contains("`x = gc.garbage[i]`"), "{d}");
+    // `callbacks:`: NAMEs to bodies, as `__del__` bodies are.
+    let callbacks = serde_json::to_string(&v["properties"]["callbacks"]).unwrap();
+    assert!(callbacks.contains("#/definitions/DelBody"), "{callbacks}");
     assert!(!d.contains('\n'), "{d}");
     assert_eq!(defs["VersionSpec"]["pattern"], version_pattern());
     // `__del__`: one statement or a list of them.
@@ -126,6 +139,11 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
         "del x[-1]",
         "w = weakref.ref(x)",
         "w = weakref.ref(x, callback)",
+        "w = weakref.ref(x, on_clear)",
+        "gc.garbage.append(x)",
+        "gc.garbage . append( None )",
+        "x = gc.garbage[0]",
+        "x = gc.garbage[-1]",
         "gc.collect()",
         "gc.collect(2)",
         "gc.enable()",
@@ -177,7 +195,12 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
         "x = 01",
         "x = 'text'",
         "raise ValueError()",
-        "x = weakref.ref(y, z)",
+        "x = weakref.ref(y, z, 1)",
+        "x = weakref.ref(y, 1)",
+        "gc.garbage.extend(x)",
+        "gc.garbage.append()",
+        "x = gc.garbage[i]",
+        "x = gc.garbage[:]",
         "x = C(a)",
         "x['k\\n'] = 1",
     ];

@@ -319,5 +319,5 @@ def _lengths():
 
 
 def callback(wr):
-    _ev[_evn[0]] = 'callback ' + _label(wr)
+    _ev[_evn[0]] = 'callback ' + (_lab[_id(wr)] if _id(wr) in _lab and _labtype[_id(wr)] == _id(wr.__class__) else '<' + wr.__class__.__name__ + '>')
     _evn[0] += 1
