@@ -767,17 +767,18 @@ impl<'a> Body<'a> {
                 if matches!(s, Stmt::Freeze) {
                     // What this froze that is not the scenario's: start-up's objects (the pool
                     // as it is now), the tracked objects observations kept since, and their
-                    // spare tuples that no collection has untracked yet.
+                    // spare tuples that no collection has untracked yet (`_fzs`: the next
+                    // observation frees them, and they leave the permanent generation).
                     self.lines.extend([
                         "_fz[1] = 1; _fz[2] = _FZ0; _fz[3] = _KEPT0".to_string(),
                         "while _fz[3] < _len(_kept):".to_string(),
                         "    if gc.is_tracked(_kept[_fz[3]]): _fz[2] += 1".to_string(),
                         "    _fz[3] += 1".to_string(),
-                        "_fz[3] = 0".to_string(),
+                        "_fz[3] = 0; _fzs[0] = 0".to_string(),
                         "while _fz[3] < _len(_spare):".to_string(),
-                        "    if gc.is_tracked(_spare[_fz[3]]): _fz[2] += 1".to_string(),
+                        "    if gc.is_tracked(_spare[_fz[3]]): _fzs[0] += 1".to_string(),
                         "    _fz[3] += 1".to_string(),
-                        "if gc.is_tracked(_spare1[0]): _fz[2] += 1".to_string(),
+                        "if gc.is_tracked(_spare1[0]): _fzs[0] += 1".to_string(),
                     ]);
                 } else {
                     self.lines.push("_fz[1] = 0".to_string());
@@ -865,7 +866,7 @@ impl<'a> Body<'a> {
                 // collection moves back after gc.unfreeze()), which is not the scenario's.
                 self.lines.push(format!("_fz[0] = {call}"));
                 self.lines.push(emit_line(&format!(
-                    "{} % (_fz[0] - _fz[2] - _len(_pool) if _fz[1] else (_fz[0] - _FROZEN0 if _fz[0] > _FROZEN0 else 0))",
+                    "{} % (_fz[0] - _fz[2] - _fzs[0] - _len(_pool) if _fz[1] else (_fz[0] - _FROZEN0 if _fz[0] > _FROZEN0 else 0))",
                     py_str(&format!("{}%d", text::GET_FREEZE_COUNT))
                 )));
             }

@@ -46,6 +46,7 @@ _spare = []              # 3-tuples that observations free for their count readi
 _spare_append = _spare.append
 _spare_pop = _spare.pop
 _spare1 = []             # a 1-tuple, likewise for the argument tuples of a deep walk's calls
+_fzs = [0]               # spares the scenario's last gc.freeze() froze that are still alive
 _spare1_append = _spare1.append
 _spare1_pop = _spare1.pop
 _byseq = {}              # observation scratch: creation seq -> label of a live instance
@@ -164,6 +165,7 @@ def _observer():
                 s = None
             s = _spare1_pop()
             s = None
+            _fzs[0] = 0  # a frozen spare that is freed leaves the permanent generation
         t0 = gc.get_count()
         objs = gc.get_objects()
         t1 = gc.get_count()
