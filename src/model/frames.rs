@@ -15,6 +15,10 @@ use crate::trace::Event;
 /// (`clear_freelists` → `PyFrame_ClearFreeList`).
 pub const PY_FRAME_MAXFREELIST: usize = 200;
 
+/// The code object of the harness's `gc.callbacks` entry (`record: collections`), for its
+/// zombie frame (≤3.10); `usize::MAX` is the weakref callback's, class indexes are `__del__`s.
+pub const GC_CALLBACK_CODE: usize = usize::MAX - 1;
+
 impl Machine<'_> {
     /// The compiler's scope decision: inside a `__del__` body a name is local unless declared
     /// `global` (`STORE_FAST`/`LOAD_FAST`), inside the callback its argument is; at top level every
@@ -354,6 +358,31 @@ impl Machine<'_> {
         }
         if self.p.del_is_legacy {
             self.temp_free(Temp::Tuple(1));
+        }
+    }
+
+    /// The harness's `gc.callbacks` entry (`record: collections`), called by
+    /// `invoke_gc_callback`: the eval entry (≤3.10 its frame object, the code object's zombie
+    /// frame from the second call on), 3.12+'s RESUME checking the eval breaker (a collection
+    /// scheduled before this one runs now: nested on 3.12, lost on 3.13), then, in the "stop"
+    /// phase, the body records the collection (`event`) without allocating; its locals
+    /// (`phase`, `info`) are the caller's objects, released by it.
+    pub(super) fn call_gc_callback(&mut self, event: Option<Event>) {
+        match self.enter_call(GC_CALLBACK_CODE) {
+            None => self.unraisable(self.p.recursion_error),
+            Some(obj) => {
+                self.frames.push(Frame {
+                    class: None,
+                    locals: Vec::new(),
+                    obj,
+                });
+                self.eval_breaker();
+                if let Some(e) = event {
+                    self.events.push(e);
+                }
+                self.frame_dealloc();
+                self.leave_call();
+            }
         }
     }
 

@@ -246,6 +246,11 @@ pub struct Profile {
     /// `x.append(v)` and the `__del__` lookup create bound method objects (no LOAD_METHOD /
     /// `lookup_maybe_method` before 3.7; facts §13).
     pub bound_method_calls: bool,
+    /// `invoke_gc_callback` calls each `gc.callbacks` entry with `PyObject_CallFunction(cb,
+    /// "sO", phase, info)`, which builds a 2-tuple of arguments on 3.6 (`Py_VaBuildValue`);
+    /// 3.7–3.8's `PyObject_CallFunction` passes a C stack (`_Py_VaBuildStack`), 3.9+ call
+    /// `PyObject_Vectorcall` (3.13 `Python/gc.c`): no tuple.
+    pub gc_callback_args_tuple: bool,
     /// With inline values, a class whose `__slots__` include `__dict__` keeps attributes inline
     /// too (3.11, 3.12); 3.13 gives its instances a real dict (facts §8).
     pub slots_dict_inline: bool,
@@ -356,6 +361,7 @@ impl Profile {
             slots_dict_inline: v == V3_11 || v == V3_12,
             varargs_gc_functions: v <= V3_6,
             bound_method_calls: v <= V3_6,
+            gc_callback_args_tuple: v == V3_6,
         }
     }
 }

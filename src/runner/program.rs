@@ -113,6 +113,9 @@ pub fn translate(scenario: &Scenario) -> String {
             .collect();
         let _ = writeln!(out, "_slots_{} = {{{}}}", ident(a), ids.join(", "));
     }
+    if cx.record {
+        out.push_str(&record_callback());
+    }
     out.push_str("\n# ---- start ----------------------------------------------------------------------------------\n");
     setup(&mut out, scenario, &cx);
     out.push_str("\n# ---- steps ----------------------------------------------------------------------------------\n");
@@ -441,7 +444,43 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         // free lists; nothing new survives, so the oldest generation is the same).
         out.push_str("gc.collect()\n");
     }
+    if cx.record {
+        out.push_str(RECORD_START);
+    }
 }
+
+/// `record: collections`: the harness's `gc.callbacks` entry, defined after the classes (so
+/// that programs without the option keep the same text), and `gc.callbacks.append` bound
+/// once, before start-up's collections (binding it allocates a builtin method on 3.6). In the
+/// "stop" phase it stores `collection G: collected M, uncollectable N` as an event, with no
+/// call and no GC allocation (`'%d' % n` takes no tuple); the "start" phase does nothing.
+/// What CPython itself allocates around the call (`info`, 3.6's argument tuple, the first
+/// call's frame) is the model's (`Machine::invoke_gc_callback`).
+fn record_callback() -> String {
+    let field = |k: &str| format!("'%d' % info[{}]", py_str(k));
+    format!(
+        "def _on_gc(phase, info):\n    if phase == 'stop':\n        {}\n{RECORD_BIND}",
+        emit_line(&[
+            py_str(text::COLLECTION),
+            field("generation"),
+            py_str(text::COLLECTED),
+            field("collected"),
+            py_str(text::UNCOLLECTABLE),
+            field("uncollectable"),
+        ]
+        .join(" + "))
+    )
+}
+
+/// `record: collections`, before start-up's collections: `gc.callbacks.append`, bound once
+/// and kept (freeing it would put a builtin method on its free list, 3.6).
+pub const RECORD_BIND: &str = "_gc_callbacks_append = gc.callbacks.append\n";
+
+/// `record: collections`, the last line of start-up (after every collection of its own):
+/// `_on_gc` joins `gc.callbacks`, so the first collection the scenario runs is the first it
+/// records (and its "start" call the one that makes the frame that later calls reuse, ≤3.10).
+/// A `METH_O` call of the bound method: no argument tuple, nothing allocated.
+pub const RECORD_START: &str = "_gc_callbacks_append(_on_gc)\n";
 
 /// For a scenario that can enable automatic collection, after [`START`]: measure the start-up
 /// heap, what the oldest generation holds after the start-up collection (CPython's
@@ -494,6 +533,8 @@ struct Cx {
     stats: bool,
     /// Some statement is `gc.get_freeze_count()`.
     freeze_count: bool,
+    /// `record: collections`: the harness's `gc.callbacks` entry records every collection.
+    record: bool,
 }
 
 impl Cx {
@@ -548,6 +589,7 @@ impl Cx {
                 && sc.classes.iter().any(|c| c.slots.is_some() && c.has_dict()),
             stats: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::Stats))),
             freeze_count: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::FreezeCount))),
+            record: sc.record_collections,
         }
     }
 }
