@@ -271,7 +271,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
             ck.error(
                 loc.top_key("record").unwrap_or(Pos { line: 1, col: 1 }),
                 format!(
-                    "`record: collections` needs CPython {since}+ (`gc.callbacks`, in {}), but the scenario applies to {}, which has no gc.callbacks (its `gc.DEBUG_STATS` lines cannot be put in order with the trace's events); add `versions: [\"{since}+\"]`",
+                    "`record: collections` needs CPython {since}+ (`gc.callbacks`, in {}), but the scenario applies to {}, which has no gc.callbacks (2.7's `gc.DEBUG_STATS` lines go to C's stderr, out of order with the trace's events); add `versions: [\"{since}+\"]`",
                     version_list(
                         &Version::ALL
                             .into_iter()
