@@ -1633,6 +1633,41 @@ steps:
     }
 
     #[test]
+    fn record_collections_adds_a_callback_that_stores_each_collection_without_a_call() {
+        let s = sc("versions: [\"3.6+\"]\nrecord: collections\nsteps:\n  - gc.collect()\n");
+        let p = translate(&s);
+        let def = "def _on_gc(phase, info):\n    if phase == 'stop':\n        _ev[_evn[0]] = 'collection ' + '%d' % info['generation'] + ': collected ' + '%d' % info['collected'] + ', uncollectable ' + '%d' % info['uncollectable']; _evn[0] += 1\n_gc_callbacks_append = gc.callbacks.append\n";
+        assert!(p.contains(def), "{p}");
+        // In the scenario's part (the fork server's part is the same in every program), before
+        // start-up's collections; registered after the last of them.
+        let at = |t: &str| p.find(t).unwrap_or_else(|| panic!("{t}"));
+        assert!(at(SCENARIO_PART) < at(def) && at(def) < at(START));
+        let start = section(&p, "# ---- start", "# ---- steps");
+        assert!(
+            start.trim_end().ends_with(RECORD_START.trim_end()),
+            "{start}"
+        );
+        assert_eq!(p.matches(RECORD_START).count(), 1);
+        // The line the callback stores is a trace event.
+        let line = format!(
+            "{}{}{}{}{}{}",
+            text::COLLECTION,
+            1,
+            text::COLLECTED,
+            4,
+            text::UNCOLLECTABLE,
+            0
+        );
+        assert_eq!(
+            line.parse::<crate::trace::Event>().unwrap().to_string(),
+            "collection 1: collected 4, uncollectable 0"
+        );
+        // Without the option, nothing of it.
+        let plain = translate(&sc("steps:\n  - gc.collect()\n"));
+        assert!(!plain.contains("_on_gc") && !plain.contains("gc.callbacks"));
+    }
+
+    #[test]
     fn stores_that_may_create_an_instance_dict_unlabel_it() {
         let s = sc(r#"
 classes:

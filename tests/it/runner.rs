@@ -4,7 +4,9 @@
 
 use crate::common::{discovery, interpreters};
 use crate::harness::{Outcome, Skip};
-use gcconform::runner::program::{START, canonical, random_edges_loop};
+use gcconform::runner::program::{
+    RECORD_BIND, RECORD_START, START, canonical, random_edges_loop,
+};
 use gcconform::runner::{self, Interpreter, Pool, RunError};
 use gcconform::scenario::{self, Scenario, Step, Stmt};
 use gcconform::trace::{Event, Trace};
@@ -575,7 +577,17 @@ fn plain_program(s: &Scenario) -> String {
         }
     }
     p.push_str("_probes = []\n_P = _probes.append\n");
+    if s.record_collections {
+        // `record: collections`: a `gc.callbacks` entry that allocates nothing, registered as
+        // the generated program registers its own (CPython's allocations around the call are
+        // part of what the scenario means).
+        p.push_str("def _on_gc(phase, info):\n    pass\n");
+        p.push_str(RECORD_BIND);
+    }
     p.push_str(START);
+    if s.record_collections {
+        p.push_str(RECORD_START);
+    }
     for st in &s.steps {
         plain_lines(std::slice::from_ref(st), "", &mut p);
         p.push_str("_P(gc.get_count())\n");
@@ -780,9 +792,7 @@ fn assert_neutral(scenarios: &[Scenario]) -> Outcome {
 /// labels or observes; the corpus and generated scenarios are [`corpus_neutrality`] and
 /// [`generated_neutrality`].
 fn the_harness_leaves_the_counts_alone() -> Outcome {
-    let s = inline(
-        "neutral",
-        r#"
+    let text = r#"
 classes:
   A: {}
   D:
@@ -842,9 +852,17 @@ steps:
   - del gc.garbage[:]
   - q = []
   - gc.get_count()
-"#,
+"#;
+    let s = inline("neutral", text);
+    // The same with every collection recorded (`record: collections`, 3.6+): the callback
+    // itself allocates nothing, and what CPython allocates around it is there without the
+    // harness too.
+    let recorded = inline(
+        "neutral_recorded",
+        &format!("versions: [\"3.6+\"]\nrecord: collections\n{text}"),
     );
-    assert_neutral(&[s])
+    assert!(recorded.record_collections);
+    assert_neutral(&[s, recorded])
 }
 
 /// Every scenario of the corpus (`scenarios/`) leaves the counts after every statement, and the
@@ -873,20 +891,39 @@ fn generated_neutrality() -> Outcome {
             )
         })
         .collect();
-    let scenarios: Vec<Scenario> = drafts
+    let mut scenarios: Vec<Scenario> = drafts
         .iter()
         .enumerate()
         .map(|(i, d)| load_draft(d, &scenario_path(SEED, i)).unwrap_or_else(|e| panic!("{e}")))
         .collect();
+    // A third of them again with every collection recorded (`record: collections`, 3.6+):
+    // automatic collections under low thresholds, each one a callback call.
+    let recorded: Vec<Scenario> = scenarios
+        .iter()
+        .step_by(3)
+        .map(|s| {
+            let mut r = s.clone();
+            r.id = format!("{}_recorded", s.id);
+            r.record_collections = true;
+            r.versions = s
+                .applicable_versions()
+                .into_iter()
+                .filter(|v| *v != Version::V2_7)
+                .map(|v| v.to_string().parse().unwrap())
+                .collect();
+            r
+        })
+        .collect();
+    scenarios.extend(recorded);
     let interps = interpreters()?;
     let failures = neutrality_failures(&interps, &scenarios);
     if !failures.is_empty() {
         let dir = crate::common::temp_path("neutrality");
         std::fs::create_dir_all(&dir).unwrap();
         for (s, d) in scenarios.iter().zip(&drafts) {
-            if failures
-                .iter()
-                .any(|f| f.starts_with(&format!("{} ", s.id)))
+            if failures.iter().any(|f| {
+                f.starts_with(&format!("{} ", s.id)) || f.starts_with(&format!("{}_recorded ", s.id))
+            })
             {
                 let name = s.id.rsplit('/').next().unwrap();
                 std::fs::write(dir.join(format!("{name}.yaml")), d.to_yaml("")).unwrap();
@@ -957,7 +994,12 @@ fn timeline_program(s: &Scenario, with_harness: bool, v: Version) -> String {
                 text.lines().map(str::to_string).collect()
             })
             .collect();
-        (format!("{head}del gc.garbage[:]\n"), groups)
+        let record = if s.record_collections {
+            RECORD_START
+        } else {
+            ""
+        };
+        (format!("{head}del gc.garbage[:]\n{record}"), groups)
     };
     if with_harness {
         out.push_str("# ---- steps\n");
