@@ -440,7 +440,7 @@ impl Machine<'_> {
     /// "start" (`stop` is `None`) runs before the counts are reset, "stop" after the whole
     /// collection (finalizers, weakref callbacks, frees, `clear_freelists`), with m and n.
     fn invoke_gc_callback(&mut self, generation: usize, stop: Option<(i64, i64)>) {
-        if !self.sc.record_collections {
+        if !self.sc.record_collections || self.p.debug_stats_report {
             return;
         }
         self.temp_alloc(Temp::Dict);
@@ -459,11 +459,30 @@ impl Machine<'_> {
         self.temp_free(Temp::Dict);
     }
 
+    /// 2.7's `DEBUG_STATS` report when the scenario records collections (`record:
+    /// collections`; [`Profile::debug_stats_report`](super::profile::Profile::debug_stats_report)):
+    /// `PySys_WriteStderr` → `PyFile_WriteString` → `PyFile_WriteObject` on the harness's
+    /// `sys.stderr`, whose `write` (an instance attribute: no bound method) is called with a
+    /// new 1-tuple (`PyTuple_Pack`, freed after the call) in a frame of its own. The pieces of
+    /// one report are written one after the other with nothing in between, so each takes the
+    /// tuple and the zombie frame the previous one gave back: one call stands for them. At
+    /// "done" (`event`) the harness records the collection.
+    fn debug_stats_write(&mut self, event: Option<Event>) {
+        if !self.sc.record_collections || !self.p.debug_stats_report {
+            return;
+        }
+        self.temp_alloc(Temp::Tuple(1));
+        self.call_gc_callback(event);
+        self.temp_free(Temp::Tuple(1));
+    }
+
     /// The body of `collect()` / `gc_collect_main()`: bump the next generation's count, reset the
     /// younger ones, merge the younger generations in, find the unreachable set, and deal with
     /// finalizers, weakrefs, resurrection and `gc.garbage` per the profile. Returns (m, n): the
     /// collected and the uncollectable.
     fn collect_inner(&mut self, generation: usize, no: usize, automatic: bool) -> (i64, i64) {
+        // 2.7: "gc: collecting generation N...", the generation sizes.
+        self.debug_stats_write(None);
         if generation + 1 < NUM_GENERATIONS {
             self.count[generation + 1] += 1;
         }
@@ -587,6 +606,12 @@ impl Machine<'_> {
             }
         }
         let n = self.heap.len(finalizers) as i64;
+        // 2.7: "gc: done, U unreachable, N uncollectable" (U = m + n).
+        self.debug_stats_write(Some(Event::Collection {
+            generation: generation as u8,
+            collected: m,
+            uncollectable: n,
+        }));
         self.handle_legacy_finalizers(finalizers, old);
         self.note(|_| Note::CollectEnd {
             no,

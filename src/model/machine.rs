@@ -293,6 +293,11 @@ impl<'s> Machine<'s> {
         m.heap.append(gl, m.gens[2]);
         m.garbage_internal = gl;
         m.garbage_attr = gl;
+        if sc.record_collections && p.debug_stats_report {
+            // 2.7 `record: collections`: start-up's collections called the harness's
+            // `sys.stderr.write`, whose frame is now its code object's zombie frame.
+            m.zombie_frames.insert(super::frames::GC_CALLBACK_CODE);
+        }
         if !p.full_gc_clears_container_freelists {
             // 2.7 keeps its list and dict free lists across collections; start-up leaves them full.
             m.freelists.lists = LIST_MAXFREELIST;

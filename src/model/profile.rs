@@ -251,6 +251,12 @@ pub struct Profile {
     /// 3.7–3.8's `PyObject_CallFunction` passes a C stack (`_Py_VaBuildStack`), 3.9+ call
     /// `PyObject_Vectorcall` (3.13 `Python/gc.c`): no tuple.
     pub gc_callback_args_tuple: bool,
+    /// No `gc.callbacks` (2.7): `record: collections` reports each collection through
+    /// `gc.DEBUG_STATS`, whose lines `collect()` writes with `PySys_WriteStderr` to the
+    /// harness's Python `sys.stderr` ("collecting" before the counts are reset, "done" after
+    /// `delete_garbage`, before `handle_finalizers`); each write is `PyFile_WriteObject` calling
+    /// its `write` with a new 1-tuple (`PyTuple_Pack`) and a frame.
+    pub debug_stats_report: bool,
     /// With inline values, a class whose `__slots__` include `__dict__` keeps attributes inline
     /// too (3.11, 3.12); 3.13 gives its instances a real dict (facts §8).
     pub slots_dict_inline: bool,
@@ -362,6 +368,7 @@ impl Profile {
             varargs_gc_functions: v <= V3_6,
             bound_method_calls: v <= V3_6,
             gc_callback_args_tuple: v == V3_6,
+            debug_stats_report: v == V2_7,
         }
     }
 }

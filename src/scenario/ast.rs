@@ -261,14 +261,12 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// `trace: summary`: traces count objects instead of listing every label.
     pub summary: bool,
-    /// `record: collections`: every collection that runs is a trace event (3.6+,
-    /// through `gc.callbacks`).
+    /// `record: collections`: every collection that runs is a trace event (through
+    /// `gc.callbacks`, 2.7 `gc.DEBUG_STATS`).
     pub record_collections: bool,
 }
 
-/// The oldest modelled version that can run `record: collections`: `gc.callbacks` came in
-/// 3.3 (3.6 here); 2.7 has none (see docs/scenarios.md, "Recording every collection").
-pub const RECORD_COLLECTIONS_SINCE: Version = Version::V3_6;
+
 
 impl Stmt {
     /// The oldest modelled version that has what the statement calls (`gc.freeze()` and

@@ -5,12 +5,11 @@
 
 use super::ast::{ClassDef, Pos, Scenario};
 use super::pos::{Locator, advance, yaml_error_pos};
-use super::ast::RECORD_COLLECTIONS_SINCE;
 use super::raw::{RawScenario, RecordMode, TraceMode};
 use super::semantics::{bad_class_name, bad_name, semantics};
 use super::steps::{parse_step, parse_steps, unrolled};
 use super::{Checker, Diagnostic, LoadError};
-use crate::version::{Version, VersionRange, version_list};
+use crate::version::VersionRange;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -260,29 +259,6 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
         summary: raw.trace == Some(TraceMode::Summary),
         record_collections: raw.record == Some(RecordMode::Collections),
     };
-    if scenario.record_collections {
-        let since = RECORD_COLLECTIONS_SINCE;
-        let without: Vec<Version> = scenario
-            .applicable_versions()
-            .into_iter()
-            .filter(|v| *v < since)
-            .collect();
-        if !without.is_empty() {
-            ck.error(
-                loc.top_key("record").unwrap_or(Pos { line: 1, col: 1 }),
-                format!(
-                    "`record: collections` needs CPython {since}+ (`gc.callbacks`, in {}), but the scenario applies to {}, which has no gc.callbacks (2.7's `gc.DEBUG_STATS` lines go to C's stderr, out of order with the trace's events); add `versions: [\"{since}+\"]`",
-                    version_list(
-                        &Version::ALL
-                            .into_iter()
-                            .filter(|x| *x >= since)
-                            .collect::<Vec<_>>()
-                    ),
-                    version_list(&without),
-                ),
-            );
-        }
-    }
     if ck.diags.is_empty() {
         semantics(&mut ck, &scenario);
     }

@@ -50,7 +50,7 @@ pub struct RawScenario<S = Option<Vec<serde_yaml::Value>>> {
     pub trace: Option<TraceMode>,
     /// `collections`: the trace records every collection that runs, automatic or explicit,
     /// where it ran (`collection 0: collected 4, uncollectable 0`), as CPython's `gc.callbacks`
-    /// report it. CPython 3.6+ only: add `versions: ["3.6+"]`.
+    /// report it (2.7: `gc.DEBUG_STATS`).
     #[serde(default)]
     pub record: Option<RecordMode>,
 }
