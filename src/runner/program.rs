@@ -1727,7 +1727,10 @@ steps:
                 .iter()
                 .filter(|l| l.starts_with("gc.set_debug"))
                 .collect::<Vec<_>>(),
-            ["gc.set_debug(gc.DEBUG_SAVEALL | _DBG)", "gc.set_debug(_DBG)"]
+            [
+                "gc.set_debug(gc.DEBUG_SAVEALL | _DBG)",
+                "gc.set_debug(_DBG)"
+            ]
         );
         // 2.7's stored lines become events before the trace is printed.
         assert!(p.ends_with(&format!("{}_print_trace()\n", record_end())));

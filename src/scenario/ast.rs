@@ -266,8 +266,6 @@ pub struct Scenario {
     pub record_collections: bool,
 }
 
-
-
 impl Stmt {
     /// The oldest modelled version that has what the statement calls (`gc.freeze()` and
     /// `gc.unfreeze()` 3.7; the queries per [`Query::since`]); `None` for statements every

@@ -866,10 +866,7 @@ steps:
     // The same with every collection recorded (`record: collections`): the callback (2.7:
     // the `sys.stderr` writer) itself allocates nothing, and what CPython allocates around it
     // is there without the harness too.
-    let recorded = inline(
-        "neutral_recorded",
-        &format!("record: collections\n{text}"),
-    );
+    let recorded = inline("neutral_recorded", &format!("record: collections\n{text}"));
     assert!(recorded.record_collections);
     assert_neutral(&[s, recorded])
 }
@@ -925,9 +922,9 @@ fn generated_neutrality() -> Outcome {
         std::fs::create_dir_all(&dir).unwrap();
         for (s, d) in scenarios.iter().zip(&drafts) {
             if failures.iter().any(|f| {
-                f.starts_with(&format!("{} ", s.id)) || f.starts_with(&format!("{}_recorded ", s.id))
-            })
-            {
+                f.starts_with(&format!("{} ", s.id))
+                    || f.starts_with(&format!("{}_recorded ", s.id))
+            }) {
                 let name = s.id.rsplit('/').next().unwrap();
                 std::fs::write(dir.join(format!("{name}.yaml")), d.to_yaml("")).unwrap();
             }

@@ -30,14 +30,20 @@ fn schema_describes_the_file_shape() {
     let props: Vec<&String> = v["properties"].as_object().unwrap().keys().collect();
     assert_eq!(
         props,
-        ["classes", "description", "record", "steps", "trace", "versions"]
+        [
+            "classes",
+            "description",
+            "record",
+            "steps",
+            "trace",
+            "versions"
+        ]
     );
     // `record:` takes one value.
     let record = serde_json::to_string(&v["properties"]["record"]).unwrap();
     assert!(record.contains("RecordMode"), "{record}");
     assert_eq!(
-        v["definitions"]["RecordMode"]["oneOf"][0]["const"],
-        "collections",
+        v["definitions"]["RecordMode"]["oneOf"][0]["const"], "collections",
         "{}",
         v["definitions"]["RecordMode"]
     );
