@@ -248,8 +248,8 @@ pub struct Profile {
     pub bound_method_calls: bool,
     /// `invoke_gc_callback` calls each `gc.callbacks` entry with `PyObject_CallFunction(cb,
     /// "sO", phase, info)`, which builds a 2-tuple of arguments on 3.6 (`Py_VaBuildValue`);
-    /// 3.7–3.8's `PyObject_CallFunction` passes a C stack (`_Py_VaBuildStack`), 3.9+ call
-    /// `PyObject_Vectorcall` (3.13 `Python/gc.c`): no tuple.
+    /// 3.7–3.11's `PyObject_CallFunction` passes a C stack (`_Py_VaBuildStack`), 3.12+ call
+    /// `PyObject_Vectorcall` (3.13 in `Python/gc.c`): no tuple.
     pub gc_callback_args_tuple: bool,
     /// No `gc.callbacks` (2.7): `record: collections` reports each collection through
     /// `gc.DEBUG_STATS`, whose lines `collect()` writes with `PySys_WriteStderr` to the

@@ -143,12 +143,12 @@ pub enum Event {
     /// `gc.get_stats()`, counted from the scenario's start: per generation (youngest first),
     /// the collections run and the objects they collected and found uncollectable.
     GetStats(Stats),
-    /// A collection ran (`record: collections`, 3.6+): its generation and what the "stop" phase
-    /// of `gc.callbacks` reports, `collected` (m: unreachable objects that were freed or,
-    /// 3.6–3.8, counted before a revival) and `uncollectable` (n: the legacy-finalizer set,
-    /// `gc.garbage`'s share); `gc.collect()` returns their sum. Recorded where CPython calls
-    /// the callbacks: after the collection's finalizers, weakref callbacks and frees, before
-    /// `gc.collect()` returns.
+    /// A collection ran (`record: collections`): its generation and what the "stop" phase of
+    /// `gc.callbacks` reports (2.7: `gc.DEBUG_STATS`), `collected` (m: what the collection
+    /// counted as collected, per version as `Profile::resurrection` says) and `uncollectable`
+    /// (n: the legacy finalizers and what they reach, which go to `gc.garbage`);
+    /// `gc.collect()` returns their sum. Recorded where CPython calls the callbacks: after the
+    /// collection's finalizers, weakref callbacks and frees, before `gc.collect()` returns.
     Collection {
         generation: u8,
         collected: i64,
