@@ -486,16 +486,23 @@ pub fn record_setup() -> String {
         .join(" + "),
     );
     format!(
-        "def _on_gc(phase, info):\n    if phase == 'stop':\n        {on_gc}\n\
-         _gcw = [0, '', 0]  # report pieces still to come (-1: until '.\\n'); its first line; recording\n\
+        "def _on_gc(phase, info):\n    if phase == 'stop':\n        {on_gc}\n{}{RECORD_INSTALL}",
+        record_writer()
+    )
+}
+
+/// `record: collections` on 2.7: `_gc_write`, the `write` of the harness's `sys.stderr`,
+/// which reads `gc.DEBUG_STATS` reports and passes other text on (see [`record_setup`]).
+pub fn record_writer() -> String {
+    format!(
+        "_gcw = [0, '', 0]  # report pieces still to come (-1: until '.\\n'); its first line; recording\n\
          def _gc_write(s):\n    \
              n = _gcw[0]\n    \
              if n > 0:\n        _gcw[0] = n - 1\n    \
              elif n < 0:\n        if s == '.\\n':\n            _gcw[0] = 0\n    \
              elif s[:26] == 'gc: collecting generation ':\n        _gcw[1] = s\n        _gcw[0] = 5\n    \
              elif s[:8] == 'gc: done':\n        if _gcw[2]:\n            {raw}\n        _gcw[0] = -1\n    \
-             else:\n        _stderr_write(s)\n\
-         {RECORD_INSTALL}",
+             else:\n        _stderr_write(s)\n",
         raw = emit_line("_gcw[1] + s"),
     )
 }

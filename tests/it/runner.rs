@@ -6,6 +6,7 @@ use crate::common::{discovery, interpreters};
 use crate::harness::{Outcome, Skip};
 use gcconform::runner::program::{
     RECORD_INSTALL, RECORD_START, START, canonical, random_edges_loop, record_set_debug,
+    record_writer,
 };
 use gcconform::runner::{self, Interpreter, Pool, RunError};
 use gcconform::scenario::{self, Scenario, Step, Stmt};
@@ -579,12 +580,14 @@ fn plain_program(s: &Scenario) -> String {
     p.push_str("_probes = []\n_P = _probes.append\n");
     if s.record_collections {
         // `record: collections`: what reports the collections is part of what the scenario
-        // means (CPython's allocations around the calls included): a `gc.callbacks` entry
-        // (3.x) or a `sys.stderr` writer under `gc.DEBUG_STATS` (2.7) that do nothing,
-        // installed as the generated program installs its own.
-        p.push_str(
-            "def _on_gc(phase, info):\n    pass\ndef _gc_write(s):\n    pass\n_gcw = [0, '', 0]\n",
-        );
+        // means (CPython's allocations around the calls included), installed as the generated
+        // program installs it: on 3.x a `gc.callbacks` entry that does nothing; on 2.7 the
+        // `sys.stderr` writer under `gc.DEBUG_STATS` itself (it also passes exception reports
+        // on to the real stderr, which allocates as any report does), storing into a table of
+        // its own. (That the writer and the callback allocate nothing themselves, the record
+        // scenarios' `gc.get_count()` lines check against the model.)
+        p.push_str("_ev = {}\n_evn = [0]\ndef _on_gc(phase, info):\n    pass\n");
+        p.push_str(&record_writer());
         p.push_str(RECORD_INSTALL);
     }
     p.push_str(START);
