@@ -380,6 +380,7 @@ pub fn trace_category(python: &Trace, model: &Trace) -> Option<String> {
                 | Event::GetFreezeCount(_)
                 | Event::GetStats(_)),
             ) => return Some(format!("{} value", e.kind().name())),
+            Some(Event::Collection { .. }) => "collections",
             _ => "other events",
         }
         .to_string(),

@@ -7,8 +7,9 @@ use super::heap::{
     F_COLLECTING, F_DICT, F_FINALIZED, F_TUPLE, F_UNREACHABLE, Id, Kind, Links, Val,
 };
 use super::journal::{Ctx, Note};
-use super::machine::{Machine, NUM_GENERATIONS};
+use super::machine::{Machine, NUM_GENERATIONS, Temp};
 use super::profile::Resurrection;
+use crate::trace::Event;
 
 impl Machine<'_> {
     /// `gc.collect(generation)` (`gc_collect` / `gc_collect_impl`): a collection already in
@@ -423,23 +424,79 @@ impl Machine<'_> {
         Vec::new()
     }
 
-    /// `collect()` / `gc_collect_main()` for one generation; returns collected + uncollectable.
+    /// `collect_with_callback` (3.6–3.9) / `gc_collect_with_callback` (3.10–3.12) /
+    /// `gc_collect_main` (3.13, whose callbacks are inside it, after the generation is chosen)
+    /// for one generation: the "start" callbacks, `collect()` / `gc_collect_main()`, the "stop"
+    /// callbacks; returns collected + uncollectable (what `gc.collect()` returns).
     pub(super) fn collect(&mut self, generation: usize) -> i64 {
         let automatic = std::mem::replace(&mut self.auto_collect, false);
+        self.invoke_gc_callback(generation, None);
         if let Some(j) = &mut self.journal {
             j.collections += 1;
         }
         let no = self.collect_no();
         self.ctx_push(|_| Ctx::Collect(no));
-        let r = self.collect_inner(generation, no, automatic);
+        let (m, n) = self.collect_inner(generation, no, automatic);
         self.ctx_pop();
-        r
+        self.invoke_gc_callback(generation, Some((m, n)));
+        n + m
+    }
+
+    /// `invoke_gc_callback(phase, generation, collected, uncollectable)` (3.x) when the
+    /// scenario records collections (`record: collections`: the harness's one `gc.callbacks`
+    /// entry; with none, CPython returns before allocating anything). `Py_BuildValue("{sisnsn}",
+    /// …)` builds the `info` dict (`PyDict_New`: the dict free list, else a new GC object,
+    /// counted; its str keys and int values are no GC objects and leave it untracked); 3.6's
+    /// `PyObject_CallFunction(cb, "sO", …)` builds a 2-tuple of arguments
+    /// ([`Profile::gc_callback_args_tuple`](super::profile::Profile::gc_callback_args_tuple));
+    /// the call runs the harness's Python function ([`Machine::call_gc_callback`]); then the
+    /// tuple and `info` are released, back onto their free lists while there is room.
+    /// "start" (`stop` is `None`) runs before the counts are reset, "stop" after the whole
+    /// collection (finalizers, weakref callbacks, frees, `clear_freelists`), with m and n.
+    fn invoke_gc_callback(&mut self, generation: usize, stop: Option<(i64, i64)>) {
+        if !self.sc.record_collections || self.p.debug_stats_report {
+            return;
+        }
+        self.temp_alloc(Temp::Dict);
+        let tuple = self.p.gc_callback_args_tuple;
+        if tuple {
+            self.temp_alloc(Temp::Tuple(2));
+        }
+        self.call_gc_callback(stop.map(|(m, n)| Event::Collection {
+            generation: generation as u8,
+            collected: m,
+            uncollectable: n,
+        }));
+        if tuple {
+            self.temp_free(Temp::Tuple(2));
+        }
+        self.temp_free(Temp::Dict);
+    }
+
+    /// 2.7's `DEBUG_STATS` report when the scenario records collections (`record:
+    /// collections`; [`Profile::debug_stats_report`](super::profile::Profile::debug_stats_report)):
+    /// `PySys_WriteStderr` → `PyFile_WriteString` → `PyFile_WriteObject` on the harness's
+    /// `sys.stderr`, whose `write` (an instance attribute: no bound method) is called with a
+    /// new 1-tuple (`PyTuple_Pack`, freed after the call) in a frame of its own. The pieces of
+    /// one report are written one after the other with nothing in between, so each takes the
+    /// tuple and the zombie frame the previous one gave back: one call stands for them. At
+    /// "done" (`event`) the harness records the collection.
+    fn debug_stats_write(&mut self, event: Option<Event>) {
+        if !self.sc.record_collections || !self.p.debug_stats_report {
+            return;
+        }
+        self.temp_alloc(Temp::Tuple(1));
+        self.call_gc_callback(event);
+        self.temp_free(Temp::Tuple(1));
     }
 
     /// The body of `collect()` / `gc_collect_main()`: bump the next generation's count, reset the
     /// younger ones, merge the younger generations in, find the unreachable set, and deal with
-    /// finalizers, weakrefs, resurrection and `gc.garbage` per the profile.
-    fn collect_inner(&mut self, generation: usize, no: usize, automatic: bool) -> i64 {
+    /// finalizers, weakrefs, resurrection and `gc.garbage` per the profile. Returns (m, n): the
+    /// collected and the uncollectable.
+    fn collect_inner(&mut self, generation: usize, no: usize, automatic: bool) -> (i64, i64) {
+        // 2.7: "gc: collecting generation N...", the generation sizes.
+        self.debug_stats_write(None);
         if generation + 1 < NUM_GENERATIONS {
             self.count[generation + 1] += 1;
         }
@@ -570,6 +627,12 @@ impl Machine<'_> {
             }
         }
         let n = self.heap.len(finalizers) as i64;
+        // 2.7: "gc: done, U unreachable, N uncollectable" (U = m + n).
+        self.debug_stats_write(Some(Event::Collection {
+            generation: generation as u8,
+            collected: m,
+            uncollectable: n,
+        }));
         self.handle_legacy_finalizers(finalizers, old);
         self.note(|_| Note::CollectEnd {
             no,
@@ -597,7 +660,7 @@ impl Machine<'_> {
             }
             self.count[0] = (self.count[0] - freed as i64).max(0);
         }
-        n + m
+        (m, n)
     }
 }
 

@@ -20,18 +20,22 @@ pub const PY_FRAME_MAXFREELIST: usize = 200;
 /// object, as each `__del__` is one (class ids count up from 0).
 pub const BUILTIN_CALLBACK_CODE: usize = usize::MAX;
 
+/// The code object of the harness's `gc.callbacks` entry (`record: collections`), for its
+/// zombie frame (≤3.10).
+pub const GC_CALLBACK_CODE: usize = usize::MAX - 1;
+
 /// The code id of the `callbacks:` function with this index: each is a code object of its own,
 /// with its own zombie frame (≤3.10).
 pub const fn callback_code(index: usize) -> usize {
-    usize::MAX - 1 - index
+    usize::MAX - 2 - index
 }
 
 /// The `callbacks:` index of a code id that [`callback_code`] made, `None` for the harness's.
 pub const fn callback_index(code: usize) -> Option<usize> {
-    if code == BUILTIN_CALLBACK_CODE {
+    if code >= GC_CALLBACK_CODE {
         None
     } else {
-        Some(usize::MAX - 1 - code)
+        Some(usize::MAX - 2 - code)
     }
 }
 
@@ -407,6 +411,32 @@ impl Machine<'_> {
         }
         if self.p.del_is_legacy {
             self.temp_free(Temp::Tuple(1));
+        }
+    }
+
+    /// The harness's `gc.callbacks` entry (`record: collections`), called by
+    /// `invoke_gc_callback`: the eval entry (≤3.10 its frame object, the code object's zombie
+    /// frame from the second call on), 3.12+'s RESUME checking the eval breaker (a collection
+    /// scheduled before this one runs now: nested on 3.12, lost on 3.13), then, in the "stop"
+    /// phase, the body records the collection (`event`) without allocating; its locals
+    /// (`phase`, `info`) are the caller's objects, released by it.
+    pub(super) fn call_gc_callback(&mut self, event: Option<Event>) {
+        match self.enter_call(GC_CALLBACK_CODE) {
+            None => self.unraisable(self.p.recursion_error),
+            Some(obj) => {
+                self.frames.push(Frame {
+                    class: None,
+                    callback: None,
+                    locals: Vec::new(),
+                    obj,
+                });
+                self.eval_breaker();
+                if let Some(e) = event {
+                    self.events.push(e);
+                }
+                self.frame_dealloc();
+                self.leave_call();
+            }
         }
     }
 

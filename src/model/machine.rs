@@ -104,8 +104,9 @@ pub struct Frame {
 #[derive(Debug, Clone, Default)]
 pub struct FrameObj {
     /// The code object: a class's `__del__` (class index), the harness's callback
-    /// ([`super::frames::BUILTIN_CALLBACK_CODE`]) or a function of `callbacks:`
-    /// ([`super::frames::callback_code`]).
+    /// ([`super::frames::BUILTIN_CALLBACK_CODE`]), a function of `callbacks:`
+    /// ([`super::frames::callback_code`]) or the `gc.callbacks` entry
+    /// ([`GC_CALLBACK_CODE`](super::frames::GC_CALLBACK_CODE)).
     pub code: usize,
     /// The locals to release, in `co_varnames` order (set when the call returns).
     pub locals: Vec<Val>,
@@ -147,6 +148,9 @@ pub enum Temp {
     /// A builtin method bound to its object (`PyCFunction_NewEx` with `self`, as
     /// `LOAD_ATTR` makes for `x.append`).
     BuiltinMethod,
+    /// A dict that holds no GC object (`PyDict_New`: from the dict free list, else new;
+    /// `dict_dealloc` puts it back while there is room), as `invoke_gc_callback`'s `info`.
+    Dict,
 }
 
 /// `NUM_GENERATIONS`: three generations in every modelled version (`Modules/gcmodule.c` 2.7,
@@ -254,7 +258,8 @@ pub struct Machine<'s> {
     pub(super) obs_mark: Vec<u32>,
     pub(super) obs_epoch: u32,
     /// Code objects whose cached ("zombie") frame is free to use, ≤3.10 (`co_zombieframe`):
-    /// `__del__` of a class (by class index), or the callback (`usize::MAX`). A call takes it;
+    /// `__del__` of a class (by class index), the callback (`usize::MAX`), or the `gc.callbacks`
+    /// entry ([`GC_CALLBACK_CODE`](super::frames::GC_CALLBACK_CODE)). A call takes it;
     /// the first frame released while the slot is empty fills it again.
     pub(super) zombie_frames: HashSet<usize>,
     /// Call sites (statements, by address) that have run once: 3.12+ specialises them from
@@ -338,6 +343,11 @@ impl<'s> Machine<'s> {
         m.heap.append(gl, m.gens[2]);
         m.garbage_internal = gl;
         m.garbage_attr = gl;
+        if sc.record_collections && p.debug_stats_report {
+            // 2.7 `record: collections`: start-up's collections called the harness's
+            // `sys.stderr.write`, whose frame is now its code object's zombie frame.
+            m.zombie_frames.insert(super::frames::GC_CALLBACK_CODE);
+        }
         if !p.full_gc_clears_container_freelists {
             // 2.7 keeps its list and dict free lists across collections; start-up leaves them full.
             m.freelists.lists = LIST_MAXFREELIST;
@@ -477,6 +487,7 @@ impl<'s> Machine<'s> {
             }
             Temp::Method => &mut self.freelists.methods,
             Temp::BuiltinMethod => &mut self.freelists.builtin_methods,
+            Temp::Dict => &mut self.freelists.dicts,
         };
         if *slot > 0 {
             *slot -= 1;
@@ -499,6 +510,7 @@ impl<'s> Machine<'s> {
             }
             Temp::Method => (&mut self.freelists.methods, METHOD_MAXFREELIST),
             Temp::BuiltinMethod => (&mut self.freelists.builtin_methods, CFUNCTION_MAXFREELIST),
+            Temp::Dict => (&mut self.freelists.dicts, DICT_MAXFREELIST),
         };
         if *slot < max {
             *slot += 1;

@@ -251,6 +251,17 @@ pub struct Profile {
     /// for free threading, gh-111926); 2.7-3.12 handle a lone weakref directly
     /// (`if (count == 1)`) and build the tuple only for several (facts §13).
     pub weakrefs_always_in_tuple: bool,
+    /// `invoke_gc_callback` calls each `gc.callbacks` entry with `PyObject_CallFunction(cb,
+    /// "sO", phase, info)`, which builds a 2-tuple of arguments on 3.6 (`Py_VaBuildValue`);
+    /// 3.7–3.11's `PyObject_CallFunction` passes a C stack (`_Py_VaBuildStack`), 3.12+ call
+    /// `PyObject_Vectorcall` (3.13 in `Python/gc.c`): no tuple.
+    pub gc_callback_args_tuple: bool,
+    /// No `gc.callbacks` (2.7): `record: collections` reports each collection through
+    /// `gc.DEBUG_STATS`, whose lines `collect()` writes with `PySys_WriteStderr` to the
+    /// harness's Python `sys.stderr` ("collecting" before the counts are reset, "done" after
+    /// `delete_garbage`, before `handle_finalizers`); each write is `PyFile_WriteObject` calling
+    /// its `write` with a new 1-tuple (`PyTuple_Pack`) and a frame.
+    pub debug_stats_report: bool,
     /// With inline values, a class whose `__slots__` include `__dict__` keeps attributes inline
     /// too (3.11, 3.12); 3.13 gives its instances a real dict (facts §8).
     pub slots_dict_inline: bool,
@@ -362,6 +373,8 @@ impl Profile {
             varargs_gc_functions: v <= V3_6,
             bound_method_calls: v <= V3_6,
             weakrefs_always_in_tuple: v >= V3_13,
+            gc_callback_args_tuple: v == V3_6,
+            debug_stats_report: v == V2_7,
         }
     }
 }

@@ -116,6 +116,9 @@ pub fn translate(scenario: &Scenario) -> String {
             .collect();
         let _ = writeln!(out, "_slots_{} = {{{}}}", ident(a), ids.join(", "));
     }
+    if cx.record {
+        out.push_str(&record_setup());
+    }
     out.push_str("\n# ---- start ----------------------------------------------------------------------------------\n");
     setup(&mut out, scenario, &cx);
     out.push_str("\n# ---- steps ----------------------------------------------------------------------------------\n");
@@ -136,9 +139,13 @@ pub fn translate(scenario: &Scenario) -> String {
     lines.extend(end.lines);
     lines.push("_observe()".to_string());
     // Nothing happens after the final observation: calling _print_trace allocates its frame
-    // (2.7-3.10), which with collection on could start a collection whose events would follow
-    // the observation. gc.disable() allocates nothing; the observation left nothing scheduled.
+    // (2.7-3.10), and turning 2.7's recorded reports into events allocates lists, either of
+    // which could start a collection whose events would follow the observation. gc.disable()
+    // allocates nothing; the observation left nothing scheduled.
     lines.push("gc.disable()".to_string());
+    if cx.record {
+        lines.extend(record_end().lines().map(str::to_string));
+    }
     lines.push("_print_trace()".to_string());
     for l in lines {
         out.push_str(&l);
@@ -431,6 +438,113 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         // free lists; nothing new survives, so the oldest generation is the same).
         out.push_str("gc.collect()\n");
     }
+    if cx.record {
+        out.push_str(RECORD_START);
+    }
+}
+
+/// `record: collections`: what reports each collection, defined after the classes (so that
+/// programs without the option keep the same text) and before start-up's collections. Each
+/// stores one event, with no call and no GC allocation (`'%d' % n` takes no tuple); what
+/// CPython itself allocates to call it is the model's (`Machine::invoke_gc_callback`,
+/// `Machine::debug_stats_write`).
+///
+/// * 3.x: `_on_gc`, the `gc.callbacks` entry: its "stop" call stores `collection G: collected
+///   M, uncollectable N`; its "start" call does nothing. `gc.callbacks.append` is bound here,
+///   once, and kept (binding allocates a builtin method on 3.6; freeing it would leave one on
+///   the free list).
+/// * 2.7 (no `gc.callbacks`): `gc.DEBUG_STATS` (`_DBG`, kept on by the scenario's own
+///   `gc.set_debug`), with `sys.stderr` an object whose `write` attribute is `_gc_write` (an
+///   instance attribute: `PyFile_WriteObject` calls it with no bound method), which reads the
+///   report as `collect()` writes it piece by piece: `gc: collecting generation N...\n`, the
+///   five pieces of the sizes line, then, after the collection's frees, `gc: done` or `gc:
+///   done, U unreachable, N uncollectable`, an optional elapsed time and `.\n`. At `gc: done`
+///   it stores both lines as they are ([`record_end`] turns them into the event); other text
+///   (exception reports) goes on to the real stderr. Set before start-up's collections, so the
+///   writer's frame is its code's zombie frame when the scenario starts; `_gcw[2]` turns
+///   recording on at the end of start-up.
+pub fn record_setup() -> String {
+    let field = |k: &str| format!("'%d' % info[{}]", py_str(k));
+    let on_gc = emit_line(
+        &[
+            py_str(text::COLLECTION),
+            field("generation"),
+            py_str(text::COLLECTED),
+            field("collected"),
+            py_str(text::UNCOLLECTABLE),
+            field("uncollectable"),
+        ]
+        .join(" + "),
+    );
+    format!(
+        "def _on_gc(phase, info):\n    if phase == 'stop':\n        {on_gc}\n{}{RECORD_INSTALL}",
+        record_writer()
+    )
+}
+
+/// `record: collections` on 2.7: `_gc_write`, the `write` of the harness's `sys.stderr`,
+/// which reads `gc.DEBUG_STATS` reports and passes other text on (see [`record_setup`]).
+pub fn record_writer() -> String {
+    format!(
+        "_gcw = [0, '', 0]  # report pieces still to come (-1: until '.\\n'); its first line; recording\n\
+         def _gc_write(s):\n    \
+             n = _gcw[0]\n    \
+             if n > 0:\n        _gcw[0] = n - 1\n    \
+             elif n < 0:\n        if s == '.\\n':\n            _gcw[0] = 0\n    \
+             elif s[:26] == 'gc: collecting generation ':\n        _gcw[1] = s\n        _gcw[0] = 5\n    \
+             elif s[:8] == 'gc: done':\n        if _gcw[2]:\n            {raw}\n        _gcw[0] = -1\n    \
+             else:\n        _stderr_write(s)\n",
+        raw = emit_line("_gcw[1] + s"),
+    )
+}
+
+/// `gc.set_debug(...)` in a scenario with `record: collections`: `DEBUG_STATS` stays on where
+/// it reports the collections (`_DBG`: 2.7).
+pub fn record_set_debug(saveall: bool) -> &'static str {
+    if saveall {
+        "gc.set_debug(gc.DEBUG_SAVEALL | _DBG)"
+    } else {
+        "gc.set_debug(_DBG)"
+    }
+}
+
+/// `record: collections`, after `_on_gc` and `_gc_write` are defined, before start-up's
+/// collections: 2.7's `sys.stderr` object (its `write` an instance attribute) and
+/// `gc.DEBUG_STATS` (`_DBG`, 0 on 3.x), the real stderr's `write` for other text, and
+/// `gc.callbacks.append` (3.x), bound once and kept.
+pub const RECORD_INSTALL: &str = "class _GcErr(object):\n    pass\n\
+_gc_err = _GcErr()\n\
+_gc_err.write = _gc_write\n\
+_stderr_write = _sys.stderr.write\n\
+_DBG = gc.DEBUG_STATS if _sys.version_info[0] == 2 else 0\n\
+if _DBG:\n    _sys.stderr = _gc_err\n    gc.set_debug(_DBG)\n\
+_gc_callbacks_append = gc.callbacks.append if _sys.version_info[0] >= 3 else None\n";
+
+/// `record: collections`, the last lines of start-up (after every collection of its own): the
+/// first collection the scenario runs is the first recorded (3.x: `_on_gc` joins
+/// `gc.callbacks`, and its first "start" call makes the frame that later calls reuse, ≤3.10;
+/// a `METH_O` call of the bound method, nothing allocated; 2.7: `_gcw[2]` set).
+pub const RECORD_START: &str =
+    "_gcw[2] = 1\nif _sys.version_info[0] >= 3: _gc_callbacks_append(_on_gc)\n";
+
+/// `record: collections`, before the trace is printed: `sys.stderr` back, and on 2.7 each
+/// stored pair of `DEBUG_STATS` lines becomes its event (collected = unreachable -
+/// uncollectable; a bare `gc: done` is 0 and 0).
+pub fn record_end() -> String {
+    format!(
+        "_sys.stderr = _sys.__stderr__\n\
+         if _DBG:\n    \
+             for _k in _range(_evn[0]):\n        \
+                 if _ev[_k][:4] == 'gc: ':\n            \
+                     _g, _d = _ev[_k].split('\\n', 1)\n            \
+                     _u = _n = '0'\n            \
+                     if _d != 'gc: done':\n                \
+                         _u, _n = _d[10:-14].split(' unreachable, ')\n            \
+                     _ev[_k] = {} + _g[26:-3] + {} + '%d' % (int(_u) - int(_n)) + {} + _n\n",
+        py_str(text::COLLECTION),
+        py_str(text::COLLECTED),
+        py_str(text::UNCOLLECTABLE),
+    )
 }
 
 /// For a scenario that can enable automatic collection, after [`START`]: measure the start-up
@@ -484,6 +598,8 @@ struct Cx {
     stats: bool,
     /// Some statement is `gc.get_freeze_count()`.
     freeze_count: bool,
+    /// `record: collections`: the harness's `gc.callbacks` entry records every collection.
+    record: bool,
 }
 
 impl Cx {
@@ -537,6 +653,7 @@ impl Cx {
                 && sc.classes.iter().any(|c| c.slots.is_some() && c.has_dict()),
             stats: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::Stats))),
             freeze_count: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::FreezeCount))),
+            record: sc.record_collections,
         }
     }
 }
@@ -762,6 +879,10 @@ impl<'a> Body<'a> {
                 }
             }
             Stmt::Query(q) => self.query(q),
+            Stmt::SetDebug { saveall } if self.cx.record => {
+                // 2.7 reports collections through `gc.DEBUG_STATS` (`_DBG`; 0 on 3.x): kept on.
+                self.lines.push(record_set_debug(*saveall).to_string());
+            }
             Stmt::Freeze | Stmt::Unfreeze if self.cx.freeze_count => {
                 self.lines.push(canonical(s));
                 if matches!(s, Stmt::Freeze) {
@@ -1633,6 +1754,65 @@ steps:
         let tracked = sc("steps:\n  - x = []\n  - gc.is_tracked(x)\n");
         assert!(!translate(&tracked).contains(FROZEN_OK));
         assert!(!translate(&tracked).contains("_sl = "));
+    }
+
+    #[test]
+    fn record_collections_adds_a_callback_that_stores_each_collection_without_a_call() {
+        let s = sc(
+            "record: collections\nsteps:\n  - gc.set_debug(gc.DEBUG_SAVEALL)\n  - gc.collect()\n  - gc.set_debug(0)\n",
+        );
+        let p = translate(&s);
+        let def = "def _on_gc(phase, info):\n    if phase == 'stop':\n        _ev[_evn[0]] = 'collection ' + '%d' % info['generation'] + ': collected ' + '%d' % info['collected'] + ', uncollectable ' + '%d' % info['uncollectable']; _evn[0] += 1\n";
+        assert!(p.contains(def), "{p}");
+        // 2.7: the writer stores the report's two lines at `gc: done` (turned into the event
+        // at the end), and passes other text on.
+        assert!(p.contains(
+            "    elif s[:8] == 'gc: done':\n        if _gcw[2]:\n            _ev[_evn[0]] = _gcw[1] + s; _evn[0] += 1\n        _gcw[0] = -1\n    else:\n        _stderr_write(s)\n"
+        ));
+        // In the scenario's part (the fork server's part is the same in every program), before
+        // start-up's collections; registered after the last of them.
+        let at = |t: &str| p.find(t).unwrap_or_else(|| panic!("{t}"));
+        assert!(at(SCENARIO_PART) < at(def) && at(def) < at(RECORD_INSTALL));
+        assert!(at(RECORD_INSTALL) < at(START));
+        // The scenario's gc.set_debug keeps 2.7's DEBUG_STATS on.
+        assert_eq!(
+            steps_of(&p)
+                .iter()
+                .filter(|l| l.starts_with("gc.set_debug"))
+                .collect::<Vec<_>>(),
+            [
+                "gc.set_debug(gc.DEBUG_SAVEALL | _DBG)",
+                "gc.set_debug(_DBG)"
+            ]
+        );
+        // 2.7's stored lines become events before the trace is printed.
+        assert!(p.ends_with(&format!("{}_print_trace()\n", record_end())));
+        assert!(record_end().contains(
+            "_ev[_k] = 'collection ' + _g[26:-3] + ': collected ' + '%d' % (int(_u) - int(_n)) + ', uncollectable ' + _n\n"
+        ));
+        let start = section(&p, "# ---- start", "# ---- steps");
+        assert!(
+            start.trim_end().ends_with(RECORD_START.trim_end()),
+            "{start}"
+        );
+        assert_eq!(p.matches(RECORD_START).count(), 1);
+        // The line the callback stores is a trace event.
+        let line = format!(
+            "{}{}{}{}{}{}",
+            text::COLLECTION,
+            1,
+            text::COLLECTED,
+            4,
+            text::UNCOLLECTABLE,
+            0
+        );
+        assert_eq!(
+            line.parse::<crate::trace::Event>().unwrap().to_string(),
+            "collection 1: collected 4, uncollectable 0"
+        );
+        // Without the option, nothing of it.
+        let plain = translate(&sc("steps:\n  - gc.collect()\n"));
+        assert!(!plain.contains("_on_gc") && !plain.contains("gc.callbacks"));
     }
 
     #[test]

@@ -282,6 +282,9 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// `trace: summary`: traces count objects instead of listing every label.
     pub summary: bool,
+    /// `record: collections`: every collection that runs is a trace event (through
+    /// `gc.callbacks`, 2.7 `gc.DEBUG_STATS`).
+    pub record_collections: bool,
 }
 
 impl Stmt {

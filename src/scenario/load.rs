@@ -5,7 +5,7 @@
 
 use super::ast::{CallbackDef, ClassDef, Pos, Scenario};
 use super::pos::{Locator, advance, yaml_error_pos};
-use super::raw::{RawScenario, TraceMode};
+use super::raw::{RawScenario, RecordMode, TraceMode};
 use super::semantics::{bad_callback_name, bad_class_name, bad_name, semantics};
 use super::steps::{parse_step, parse_steps, unrolled};
 use super::{Checker, Diagnostic, LoadError};
@@ -306,6 +306,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
         callbacks,
         steps,
         summary: raw.trace == Some(TraceMode::Summary),
+        record_collections: raw.record == Some(RecordMode::Collections),
     };
     if ck.diags.is_empty() {
         semantics(&mut ck, &scenario);

@@ -54,6 +54,11 @@ pub struct RawScenario<S = Option<Vec<serde_yaml::Value>>> {
     /// name collapse (`__del__ a ×1000`, `alive: [a ×3, b]`), for scenarios with many objects.
     #[serde(default)]
     pub trace: Option<TraceMode>,
+    /// `collections`: the trace records every collection that runs, automatic or explicit,
+    /// where it ran (`collection 0: collected 4, uncollectable 0`), as CPython's `gc.callbacks`
+    /// report it (2.7: `gc.DEBUG_STATS`).
+    #[serde(default)]
+    pub record: Option<RecordMode>,
 }
 
 /// A scenario file with its steps read into their typed form (see [`parse_shape`]).
@@ -71,6 +76,14 @@ pub fn parse_shape(text: &str) -> Result<ScenarioFile, serde_yaml::Error> {
 pub enum TraceMode {
     Full,
     Summary,
+}
+
+/// `record:`: what the trace records besides the statements' events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordMode {
+    /// Every collection, automatic or explicit, where it ran.
+    Collections,
 }
 
 /// An item of `versions:` (its schema is written in `schema.rs`).

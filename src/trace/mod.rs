@@ -52,6 +52,13 @@ pub mod text {
     /// The names of `gc.get_stats()`'s three statistics, in the order the event shows them
     /// (the keys of each generation's dict).
     pub const STATS_KEYS: [&str; 3] = ["collections", "collected", "uncollectable"];
+    /// `collection ` GENERATION `: collected ` M `, uncollectable ` N: a collection that ran
+    /// (`record: collections`), as the "stop" phase of `gc.callbacks` reports it.
+    pub const COLLECTION: &str = "collection ";
+    /// What separates a collection's generation from what it collected.
+    pub const COLLECTED: &str = ": collected ";
+    /// What separates what a collection collected from what it found uncollectable.
+    pub const UNCOLLECTABLE: &str = ", uncollectable ";
     /// Python's `True`.
     pub const TRUE: &str = "True";
     /// Python's `False`.
@@ -74,6 +81,7 @@ pub enum EventKind {
     IsFinalized,
     GetFreezeCount,
     GetStats,
+    Collection,
     Ignored,
 }
 
@@ -81,7 +89,7 @@ impl EventKind {
     /// The name of the kind: `gc.collect()`, `__del__`, `__del__ raised`, `callback`,
     /// `gc.garbage`, `alive`, `end`, `exceptions ignored`, and the observations `gc.get_count()`,
     /// `gc.get_threshold()`, `gc.is_tracked()`, `gc.is_finalized()`, `gc.get_freeze_count()`,
-    /// `gc.get_stats()`.
+    /// `gc.get_stats()`, and `collection` (a collection that ran, `record: collections`).
     pub fn name(self) -> &'static str {
         match self {
             EventKind::Collect => "gc.collect()",
@@ -97,6 +105,7 @@ impl EventKind {
             EventKind::IsFinalized => "gc.is_finalized()",
             EventKind::GetFreezeCount => "gc.get_freeze_count()",
             EventKind::GetStats => "gc.get_stats()",
+            EventKind::Collection => "collection",
             EventKind::Ignored => "exceptions ignored",
         }
     }
@@ -134,6 +143,17 @@ pub enum Event {
     /// `gc.get_stats()`, counted from the scenario's start: per generation (youngest first),
     /// the collections run and the objects they collected and found uncollectable.
     GetStats(Stats),
+    /// A collection ran (`record: collections`): its generation and what the "stop" phase of
+    /// `gc.callbacks` reports (2.7: `gc.DEBUG_STATS`), `collected` (m: what the collection
+    /// counted as collected, per version as `Profile::resurrection` says) and `uncollectable`
+    /// (n: the legacy finalizers and what they reach, which go to `gc.garbage`);
+    /// `gc.collect()` returns their sum. Recorded where CPython calls the callbacks: after the
+    /// collection's finalizers, weakref callbacks and frees, before `gc.collect()` returns.
+    Collection {
+        generation: u8,
+        collected: i64,
+        uncollectable: i64,
+    },
     /// The exceptions CPython printed and ignored during the run (`PyErr_WriteUnraisable`: an
     /// exception raised by a `__del__` body, or a `__del__` call that failed on the recursion
     /// limit before its body ran), by type, in order of first occurrence, with how many of
@@ -250,6 +270,7 @@ impl Event {
             Event::IsFinalized { .. } => EventKind::IsFinalized,
             Event::GetFreezeCount(_) => EventKind::GetFreezeCount,
             Event::GetStats(_) => EventKind::GetStats,
+            Event::Collection { .. } => EventKind::Collection,
             Event::Ignored(_) => EventKind::Ignored,
         }
     }
@@ -287,6 +308,14 @@ impl fmt::Display for Event {
             ),
             Event::GetFreezeCount(n) => write!(f, "{GET_FREEZE_COUNT}{n}"),
             Event::GetStats(s) => write!(f, "{GET_STATS}{s}"),
+            Event::Collection {
+                generation,
+                collected,
+                uncollectable,
+            } => write!(
+                f,
+                "{COLLECTION}{generation}{COLLECTED}{collected}{UNCOLLECTABLE}{uncollectable}"
+            ),
             Event::Ignored(v) => {
                 let parts: Vec<String> = v.iter().map(|(t, n)| format!("{t}{TIMES}{n}")).collect();
                 write!(f, "{IGNORED}{}", parts.join(LIST_SEP))
@@ -345,6 +374,20 @@ impl std::str::FromStr for Event {
         }
         if let Some(rest) = line.strip_prefix(GET_STATS) {
             return Ok(Event::GetStats(rest.parse().map_err(|_| bad())?));
+        }
+        if let Some(rest) = line.strip_prefix(COLLECTION) {
+            let (g, rest) = rest.split_once(COLLECTED).ok_or_else(bad)?;
+            let (c, u) = rest.split_once(UNCOLLECTABLE).ok_or_else(bad)?;
+            let num = |s: &str| {
+                s.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0 && s == n.to_string())
+            };
+            return Ok(Event::Collection {
+                generation: g.parse::<u8>().ok().filter(|g| *g < 3).ok_or_else(bad)?,
+                collected: num(c).ok_or_else(bad)?,
+                uncollectable: num(u).ok_or_else(bad)?,
+            });
         }
         if let Some(rest) = line.strip_prefix(DEL) {
             if let Some(l) = rest.strip_suffix(RAISED) {
@@ -562,6 +605,11 @@ mod tests {
                     collected: [4, 0, 0],
                     uncollectable: [0, 0, 1],
                 }),
+                Event::Collection {
+                    generation: 1,
+                    collected: 4,
+                    uncollectable: 0,
+                },
                 Event::Ignored(vec![
                     ("RecursionError".into(), 105),
                     ("RuntimeError".into(), 1),
@@ -575,6 +623,7 @@ mod tests {
             "gc.collect(2) -> 4\ngc.collect() -> 0\n__del__ a#2\n__del__ b raised RuntimeError\ncallback w\ngc.garbage: [a, <dict>]\nalive: []\nend\n\
              gc.get_count() -> (3, 1, 0)\ngc.get_threshold() -> (700, 10, 10)\ngc.is_tracked(a) -> True\ngc.is_finalized(self) -> False\ngc.get_freeze_count() -> -2\n\
              gc.get_stats() -> collections (1, 0, 2), collected (4, 0, 0), uncollectable (0, 0, 1)\n\
+             collection 1: collected 4, uncollectable 0\n\
              exceptions ignored: RecursionError ×105, RuntimeError ×1\n"
         );
         for bad in [
@@ -609,6 +658,7 @@ mod tests {
                 "gc.is_finalized()",
                 "gc.get_freeze_count()",
                 "gc.get_stats()",
+                "collection",
                 "exceptions ignored",
             ]
         );
@@ -620,6 +670,12 @@ mod tests {
             "gc.get_freeze_count() -> x",
             "gc.get_stats() -> collections (1, 0, 0)",
             "gc.get_stats() -> collections (1, 0, 0), collected (0, 0, 0), uncollectable (0, 0, 0), x",
+            "collection 3: collected 0, uncollectable 0",
+            "collection 0: collected -1, uncollectable 0",
+            "collection 0: collected 1",
+            "collection 0: collected 1, uncollectable 01",
+            "collection : collected 1, uncollectable 0",
+            "collection 2: collected 1, uncollectable 0, x",
         ] {
             assert!(Trace::parse(bad).is_err(), "{bad}");
         }

@@ -4,7 +4,10 @@
 
 use crate::common::{discovery, interpreters};
 use crate::harness::{Outcome, Skip};
-use gcconform::runner::program::{START, canonical, random_edges_loop};
+use gcconform::runner::program::{
+    RECORD_INSTALL, RECORD_START, START, canonical, random_edges_loop, record_set_debug,
+    record_writer,
+};
 use gcconform::runner::{self, Interpreter, Pool, RunError};
 use gcconform::scenario::{self, Scenario, Step, Stmt};
 use gcconform::trace::{Event, Trace};
@@ -606,12 +609,33 @@ fn plain_program(s: &Scenario) -> String {
         plain_lines(&body, "    ", &mut p);
     }
     p.push_str("_probes = []\n_P = _probes.append\n");
+    if s.record_collections {
+        // `record: collections`: what reports the collections is part of what the scenario
+        // means (CPython's allocations around the calls included), installed as the generated
+        // program installs it: on 3.x a `gc.callbacks` entry that does nothing; on 2.7 the
+        // `sys.stderr` writer under `gc.DEBUG_STATS` itself (it also passes exception reports
+        // on to the real stderr, which allocates as any report does), storing into a table of
+        // its own. (That the writer and the callback allocate nothing themselves, the record
+        // scenarios' `gc.get_count()` lines check against the model.)
+        p.push_str("_ev = {}\n_evn = [0]\ndef _on_gc(phase, info):\n    pass\n");
+        p.push_str(&record_writer());
+        p.push_str(RECORD_INSTALL);
+    }
     p.push_str(START);
+    if s.record_collections {
+        p.push_str(RECORD_START);
+    }
     for st in &s.steps {
         plain_lines(std::slice::from_ref(st), "", &mut p);
         p.push_str("_P(gc.get_count())\n");
     }
     p.push_str(PRINT_PROBES);
+    if s.record_collections {
+        // The scenario's `gc.set_debug` keeps 2.7's DEBUG_STATS on, as in the generated program.
+        p = p
+            .replace("gc.set_debug(gc.DEBUG_SAVEALL)", record_set_debug(true))
+            .replace("gc.set_debug(0)", record_set_debug(false));
+    }
     p
 }
 
@@ -812,9 +836,7 @@ fn assert_neutral(scenarios: &[Scenario]) -> Outcome {
 /// the scenario alone reuses one); the corpus and generated scenarios are [`corpus_neutrality`] and
 /// [`generated_neutrality`].
 fn the_harness_leaves_the_counts_alone() -> Outcome {
-    let s = inline(
-        "neutral",
-        r#"
+    let text = r#"
 classes:
   A: {}
   D:
@@ -883,9 +905,14 @@ steps:
   - del gc.garbage[:]
   - q = []
   - gc.get_count()
-"#,
-    );
-    assert_neutral(&[s])
+"#;
+    let s = inline("neutral", text);
+    // The same with every collection recorded (`record: collections`): the callback (2.7:
+    // the `sys.stderr` writer) itself allocates nothing, and what CPython allocates around it
+    // is there without the harness too.
+    let recorded = inline("neutral_recorded", &format!("record: collections\n{text}"));
+    assert!(recorded.record_collections);
+    assert_neutral(&[s, recorded])
 }
 
 /// Every scenario of the corpus (`scenarios/`) leaves the counts after every statement, and the
@@ -914,21 +941,34 @@ fn generated_neutrality() -> Outcome {
             )
         })
         .collect();
-    let scenarios: Vec<Scenario> = drafts
+    let mut scenarios: Vec<Scenario> = drafts
         .iter()
         .enumerate()
         .map(|(i, d)| load_draft(d, &scenario_path(SEED, i)).unwrap_or_else(|e| panic!("{e}")))
         .collect();
+    // A third of them again with every collection recorded (`record: collections`):
+    // automatic collections under low thresholds, each one reported.
+    let recorded: Vec<Scenario> = scenarios
+        .iter()
+        .step_by(3)
+        .map(|s| {
+            let mut r = s.clone();
+            r.id = format!("{}_recorded", s.id);
+            r.record_collections = true;
+            r
+        })
+        .collect();
+    scenarios.extend(recorded);
     let interps = interpreters()?;
     let failures = neutrality_failures(&interps, &scenarios);
     if !failures.is_empty() {
         let dir = crate::common::temp_path("neutrality");
         std::fs::create_dir_all(&dir).unwrap();
         for (s, d) in scenarios.iter().zip(&drafts) {
-            if failures
-                .iter()
-                .any(|f| f.starts_with(&format!("{} ", s.id)))
-            {
+            if failures.iter().any(|f| {
+                f.starts_with(&format!("{} ", s.id))
+                    || f.starts_with(&format!("{}_recorded ", s.id))
+            }) {
                 let name = s.id.rsplit('/').next().unwrap();
                 std::fs::write(dir.join(format!("{name}.yaml")), d.to_yaml("")).unwrap();
             }
@@ -998,7 +1038,12 @@ fn timeline_program(s: &Scenario, with_harness: bool, v: Version) -> String {
                 text.lines().map(str::to_string).collect()
             })
             .collect();
-        (format!("{head}del gc.garbage[:]\n"), groups)
+        let record = if s.record_collections {
+            RECORD_START
+        } else {
+            ""
+        };
+        (format!("{head}del gc.garbage[:]\n{record}"), groups)
     };
     if with_harness {
         out.push_str("# ---- steps\n");

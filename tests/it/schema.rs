@@ -34,10 +34,19 @@ fn schema_describes_the_file_shape() {
             "callbacks",
             "classes",
             "description",
+            "record",
             "steps",
             "trace",
             "versions"
         ]
+    );
+    // `record:` takes one value.
+    let record = serde_json::to_string(&v["properties"]["record"]).unwrap();
+    assert!(record.contains("RecordMode"), "{record}");
+    assert_eq!(
+        v["definitions"]["RecordMode"]["oneOf"][0]["const"], "collections",
+        "{}",
+        v["definitions"]["RecordMode"]
     );
     assert_eq!(v["properties"]["steps"]["minItems"], 1);
     assert_eq!(
