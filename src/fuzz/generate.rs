@@ -38,6 +38,8 @@ pub struct Draft {
     pub classes: Vec<DraftClass>,
     /// `callbacks:`: each function's name and body.
     pub callbacks: Vec<(String, Vec<String>)>,
+    /// `record: collections`: every collection is an event.
+    pub record: bool,
     pub steps: Vec<String>,
 }
 
@@ -111,6 +113,9 @@ impl Draft {
                     }
                 }
             }
+        }
+        if self.record {
+            s.push_str("record: collections\n");
         }
         if !self.callbacks.is_empty() {
             s.push_str("callbacks:\n");
@@ -235,6 +240,10 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
     let freeze_ok = since >= Version::V3_7;
     let classes = gen_classes(rng, since, flavor == Flavor::Explicit);
     // A weakref callback with a body, from the finalizers' repertoire with `wr` for `self`.
+    // Automatic scenarios sometimes record every collection (`record: collections`), drawn
+    // from a side stream of its own, so that the rest of a seed's scenario is what it was
+    // before the option existed.
+    let record = flavor == Flavor::Automatic && rng.side(0x2ec0_2d5).chance(30);
     // Drawn from a side stream (as is where it is used), so that the rest of a seed's
     // scenario is what it was before callbacks had bodies.
     let mut side = rng.side(0xca11_bac5);
@@ -330,6 +339,7 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         callbacks: on_clear
             .map(|b| vec![(ON_CLEAR.to_string(), b)])
             .unwrap_or_default(),
+        record,
         steps: g.steps,
     }
 }

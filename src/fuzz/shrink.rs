@@ -53,6 +53,14 @@ pub fn shrink(
         progress |= shrink_classes(&mut s, &mut cur);
         progress |= shrink_callbacks(&mut s, &mut cur);
         progress |= simplify_steps(&mut s, &mut cur);
+        if cur.record {
+            let mut c = cur.clone();
+            c.record = false;
+            if s.test(&c) {
+                cur = c;
+                progress = true;
+            }
+        }
         if !cur.versions.is_empty() {
             let mut c = cur.clone();
             c.versions.clear();
