@@ -444,6 +444,7 @@ mod tests {
                 slots: Some(vec!["x".into()]),
             }],
             callbacks: Vec::new(),
+            record: false,
             steps: (0..20)
                 .map(|i| format!("s{i} = [a{i}, b]"))
                 .chain(["needle".to_string()])
