@@ -4,6 +4,7 @@
 //! `callback` and the functions of `callbacks:`, each a code object of its own), with their
 //! frame objects (≤3.10 `frame_alloc`, `frame_dealloc`) and locals.
 
+use super::code::{BUILTIN_CALLBACK_CODE, GC_CALLBACK_CODE, callback_code, callback_index};
 use super::heap::{Id, Kind, Val};
 use super::journal::{Ctx, Note};
 use super::machine::{Deferred, Frame, FrameObj, Machine, PyResult, Temp, exc};
@@ -15,29 +16,6 @@ use crate::trace::Event;
 /// calls in 3.11): freed frames kept for reuse. Full collections empty the list
 /// (`clear_freelists` → `PyFrame_ClearFreeList`).
 pub const PY_FRAME_MAXFREELIST: usize = 200;
-
-/// The code id (see [`super::machine::FrameObj::code`]) of the harness's `callback`: one code
-/// object, as each `__del__` is one (class ids count up from 0).
-pub const BUILTIN_CALLBACK_CODE: usize = usize::MAX;
-
-/// The code object of the harness's `gc.callbacks` entry (`record: collections`), for its
-/// zombie frame (≤3.10).
-pub const GC_CALLBACK_CODE: usize = usize::MAX - 1;
-
-/// The code id of the `callbacks:` function with this index: each is a code object of its own,
-/// with its own zombie frame (≤3.10).
-pub const fn callback_code(index: usize) -> usize {
-    usize::MAX - 2 - index
-}
-
-/// The `callbacks:` index of a code id that [`callback_code`] made, `None` for the harness's.
-pub const fn callback_index(code: usize) -> Option<usize> {
-    if code >= GC_CALLBACK_CODE {
-        None
-    } else {
-        Some(usize::MAX - 2 - code)
-    }
-}
 
 impl Machine<'_> {
     /// The compiler's scope decision: inside a `__del__` or `callbacks:` body a name is local

@@ -94,8 +94,8 @@ pub enum Kind {
     Dict(Box<DictObj>),
     Tuple(Vec<Val>),
     /// A `weakref.ref`; `callback` is the code of its callback (`wr_callback`), if it has
-    /// one: [`super::frames::BUILTIN_CALLBACK_CODE`] for the harness's `callback`, or a
-    /// function of `callbacks:` ([`super::frames::callback_code`]).
+    /// one: [`super::code::BUILTIN_CALLBACK_CODE`] for the harness's `callback`, or a
+    /// function of `callbacks:` ([`super::code::callback_code`]).
     WeakRef {
         referent: Option<Id>,
         callback: Option<usize>,

@@ -104,9 +104,9 @@ pub struct Frame {
 #[derive(Debug, Clone, Default)]
 pub struct FrameObj {
     /// The code object: a class's `__del__` (class index), the harness's callback
-    /// ([`super::frames::BUILTIN_CALLBACK_CODE`]), a function of `callbacks:`
-    /// ([`super::frames::callback_code`]) or the `gc.callbacks` entry
-    /// ([`GC_CALLBACK_CODE`](super::frames::GC_CALLBACK_CODE)).
+    /// ([`super::code::BUILTIN_CALLBACK_CODE`]), a function of `callbacks:`
+    /// ([`super::code::callback_code`]) or the `gc.callbacks` entry
+    /// ([`GC_CALLBACK_CODE`](super::code::GC_CALLBACK_CODE)).
     pub code: usize,
     /// The locals to release, in `co_varnames` order (set when the call returns).
     pub locals: Vec<Val>,
@@ -259,7 +259,7 @@ pub struct Machine<'s> {
     pub(super) obs_epoch: u32,
     /// Code objects whose cached ("zombie") frame is free to use, ≤3.10 (`co_zombieframe`):
     /// `__del__` of a class (by class index), the callback (`usize::MAX`), or the `gc.callbacks`
-    /// entry ([`GC_CALLBACK_CODE`](super::frames::GC_CALLBACK_CODE)). A call takes it;
+    /// entry ([`GC_CALLBACK_CODE`](super::code::GC_CALLBACK_CODE)). A call takes it;
     /// the first frame released while the slot is empty fills it again.
     pub(super) zombie_frames: HashSet<usize>,
     /// Call sites (statements, by address) that have run once: 3.12+ specialises them from
@@ -346,7 +346,7 @@ impl<'s> Machine<'s> {
         if sc.record_collections && p.debug_stats_report {
             // 2.7 `record: collections`: start-up's collections called the harness's
             // `sys.stderr.write`, whose frame is now its code object's zombie frame.
-            m.zombie_frames.insert(super::frames::GC_CALLBACK_CODE);
+            m.zombie_frames.insert(super::code::GC_CALLBACK_CODE);
         }
         if !p.full_gc_clears_container_freelists {
             // 2.7 keeps its list and dict free lists across collections; start-up leaves them full.

@@ -26,6 +26,7 @@
 //! [`run_inspected`] (which hands a read-only [`View`] to its inspector) and [`HeapBuilder`]:
 //! the machine, the heap and the dict internals are private to this module.
 
+mod code;
 mod collector;
 mod dealloc;
 mod dict;

@@ -37,8 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The server program (sent on stdin after [`BOOTSTRAP`]).
-pub const DRIVER: &str = include_str!("server.py");
+use super::process::DRIVER;
 
 /// The `-c` program (`bootstrap.py`, passed unchanged, so without a comment of its own):
 /// reads a 10-digit length and then that many bytes of driver from stdin, and runs them (valid

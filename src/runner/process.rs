@@ -22,6 +22,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// The fork server's program (`server.py`): sent on stdin after the bootstrap, or run in this
+/// process by a fresh run ([`launcher`]).
+pub const DRIVER: &str = include_str!("server.py");
+
 /// Why an interpreter run produced no trace.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RunError {
@@ -125,7 +129,7 @@ pub fn launcher(program: &str) -> String {
         "# gcconform: runs the program in _ALONE as the fork server's child would, without forking\n\
          import os\n_ALONE = {}\nexec({})\n",
         literal(program),
-        literal(super::pool::DRIVER)
+        literal(DRIVER)
     )
 }
 

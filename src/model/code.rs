@@ -1,0 +1,26 @@
+//! The code objects of the Python functions the model calls, by id: each `__del__` is its
+//! class's index (counting up from 0); the callbacks count down from `usize::MAX`. Frames
+//! (≤3.10 zombie frames, `co_zombieframe`) are kept per code object.
+
+/// The code id (as a frame object records it) of the harness's `callback`: one code
+/// object, as each `__del__` is one (class ids count up from 0).
+pub const BUILTIN_CALLBACK_CODE: usize = usize::MAX;
+
+/// The code object of the harness's `gc.callbacks` entry (`record: collections`), for its
+/// zombie frame (≤3.10).
+pub const GC_CALLBACK_CODE: usize = usize::MAX - 1;
+
+/// The code id of the `callbacks:` function with this index: each is a code object of its own,
+/// with its own zombie frame (≤3.10).
+pub const fn callback_code(index: usize) -> usize {
+    usize::MAX - 2 - index
+}
+
+/// The `callbacks:` index of a code id that [`callback_code`] made, `None` for the harness's.
+pub const fn callback_index(code: usize) -> Option<usize> {
+    if code >= GC_CALLBACK_CODE {
+        None
+    } else {
+        Some(usize::MAX - 2 - code)
+    }
+}
