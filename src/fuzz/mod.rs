@@ -27,7 +27,7 @@ use generate::Draft;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The JSON summary of a campaign (`--format json`): keys sorted, no timings.
@@ -494,6 +494,37 @@ pub struct CampaignResult {
     /// Checks where the checked model run drifted from `model::run`.
     pub drift: usize,
     pub shrunk: Vec<Shrunk>,
+    /// Where the campaign's time went.
+    pub timing: Timing,
+}
+
+/// Where a campaign's time went: wall-clock phases, and the model's share summed over the
+/// threads that ran it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Timing {
+    /// Generating the drafts and loading them through the validator (wall).
+    pub generate: Duration,
+    /// Checking: the live batches under way while the model runs (wall).
+    pub check: Duration,
+    /// The model with its invariants (and the drift guard), summed over threads.
+    pub model: Duration,
+    /// Threads waiting for an interpreter's trace, summed.
+    pub waiting: Duration,
+    /// Classifying the checks (wall).
+    pub classify: Duration,
+    /// Shrinking the chosen disagreements (wall).
+    pub shrink: Duration,
+}
+
+impl fmt::Display for Timing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "time: generating and loading {:.1?}; checking {:.1?} (the model {:.1?} and waiting \
+             for interpreters {:.1?}, summed over threads); classifying {:.1?}; shrinking {:.1?}",
+            self.generate, self.check, self.model, self.waiting, self.classify, self.shrink
+        )
+    }
 }
 
 impl CampaignResult {
@@ -517,11 +548,13 @@ impl Campaign {
             scenarios: indices.len(),
             ..CampaignResult::default()
         };
+        let generate_started = Instant::now();
         let loaded: Vec<(Draft, Result<Scenario, String>)> = parallel_map(&indices, |i| {
             let d = draft(self.seed, *i, self.mix);
             let s = load_draft(&d, &scenario_path(self.seed, *i));
             (d, s)
         });
+        res.timing.generate = generate_started.elapsed();
         let mut jobs: Vec<(usize, Version)> = Vec::new();
         for (i, (_, s)) in loaded.iter().enumerate() {
             match s {
@@ -558,10 +591,19 @@ impl Campaign {
                 None => (None, (i, v)),
             })
             .collect();
+        let model_ns = AtomicU64::new(0);
+        let wait_ns = AtomicU64::new(0);
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let check_started = Instant::now();
         let outcomes = with_live(&live, self.timeout, |take| {
             parallel_map(&numbered, |(n, (i, v))| {
                 // The live trace first: the model starts from the start-up heap it measured.
-                let o = evaluate_model(scenario(*i), *v, n.map(take));
+                let t = Instant::now();
+                let python = n.map(take);
+                wait_ns.fetch_add(nanos(t.elapsed()), Ordering::Relaxed);
+                let t = Instant::now();
+                let o = evaluate_model(scenario(*i), *v, python);
+                model_ns.fetch_add(nanos(t.elapsed()), Ordering::Relaxed);
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_multiple_of(step) && n < jobs.len() {
                     progress(&format!(
@@ -573,6 +615,10 @@ impl Campaign {
                 o
             })
         });
+        res.timing.check = check_started.elapsed();
+        res.timing.model = Duration::from_nanos(model_ns.into_inner());
+        res.timing.waiting = Duration::from_nanos(wait_ns.into_inner());
+        let classify_started = Instant::now();
         for ((i, v), o) in jobs.iter().zip(&outcomes) {
             if o.drift {
                 res.drift += 1;
@@ -587,6 +633,8 @@ impl Campaign {
                 });
             }
         }
+        res.timing.classify = classify_started.elapsed();
+        let shrink_started = Instant::now();
         // The first few findings of each (version, kind) are shrunk.
         let mut per: BTreeMap<(Version, DiffKind), usize> = BTreeMap::new();
         let mut chosen = Vec::new();
@@ -613,6 +661,7 @@ impl Campaign {
             self.shrink_one(f, &loaded[position(f.index)].0)
         });
         res.shrunk = shrunk.into_iter().flatten().collect();
+        res.timing.shrink = shrink_started.elapsed();
         res
     }
 
@@ -858,6 +907,7 @@ pub fn summary(
         .filter(|f| matches!(f.kind, DiffKind::Invariant(_)))
         .count();
     let _ = writeln!(s, "model invariant violations: {invariant}");
+    let _ = writeln!(s, "{}", res.timing);
     if !written.is_empty() {
         let _ = writeln!(
             s,
@@ -1126,6 +1176,9 @@ mod tests {
         let text = summary(&c, &r, &[], Duration::from_secs(1));
         assert!(text.contains("20 scenarios (seed 9, mixed)"), "{text}");
         assert!(text.contains("model invariant violations: 0"), "{text}");
+        // Where the time went: no interpreter, so no waiting; the model took some.
+        assert!(r.timing.model > Duration::ZERO && r.timing.waiting < r.timing.model);
+        assert!(text.contains("time: generating and loading"), "{text}");
     }
 
     /// A count difference after a `__del__` raised is the known `PyErr_WriteUnraisable` one in
