@@ -16,7 +16,7 @@
 use super::dict27::Table27;
 use super::heap::{DictObj, Heap, Id, Kind, NIL, Val};
 use super::journal::{Ctx, Journal, Note};
-use super::profile::{AutoGc, InstanceLayout, PROGRAM_C_UNITS, Profile};
+use super::profile::{AutoGc, InstanceLayout, PROGRAM_C_UNITS, Profile, SlotsDictInline};
 use crate::scenario::{ClassDef, Scenario, Stmt};
 use crate::trace::Event;
 use std::collections::{HashMap, HashSet};
@@ -638,7 +638,11 @@ fn class_state(c: &ClassDef, p: &Profile) -> ClassState {
     let is_gc = p.empty_slots_are_gc || !adds_nothing;
     let inline = has_dict
         && p.layout == InstanceLayout::Inline
-        && (c.slots.is_none() || p.slots_dict_inline);
+        && (c.slots.is_none()
+            || match p.slots_dict_inline {
+                SlotsDictInline::Always => true,
+                SlotsDictInline::WithoutValueSlots => slots.is_empty(),
+            });
     let BodyScope {
         locals: del_locals,
         globals: del_globals,

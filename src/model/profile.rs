@@ -262,9 +262,23 @@ pub struct Profile {
     /// `delete_garbage`, before `handle_finalizers`); each write is `PyFile_WriteObject` calling
     /// its `write` with a new 1-tuple (`PyTuple_Pack`) and a frame.
     pub debug_stats_report: bool,
-    /// With inline values, a class whose `__slots__` include `__dict__` keeps attributes inline
-    /// too (3.11, 3.12); 3.13 gives its instances a real dict (facts §8).
-    pub slots_dict_inline: bool,
+    /// With inline values, which classes whose `__slots__` include `__dict__` keep attributes
+    /// inline too (facts §8).
+    pub slots_dict_inline: SlotsDictInline,
+}
+
+/// Which classes with `__dict__` in their `__slots__` keep inline values (3.11+, where
+/// [`InstanceLayout::Inline`] applies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotsDictInline {
+    /// Every one (3.11, 3.12: `Py_TPFLAGS_MANAGED_DICT`, values before the header).
+    Always,
+    /// Only a class whose instances are no larger than `object`, that is with no value slot
+    /// (`__weakref__` is managed and adds nothing): 3.13 sets `Py_TPFLAGS_INLINE_VALUES` only
+    /// for a basic size of `sizeof(PyObject)`; with a value slot the instance gets a real dict.
+    /// Measured on 3.13.0: a self-cycle of one instance collects 1 object with `__slots__ =
+    /// ['__dict__']` or `['__dict__', '__weakref__']`, 2 with `['__dict__', 'x']`.
+    WithoutValueSlots,
 }
 
 impl Profile {
@@ -369,7 +383,11 @@ impl Profile {
             } else {
                 "RecursionError"
             },
-            slots_dict_inline: v == V3_11 || v == V3_12,
+            slots_dict_inline: if v >= V3_13 {
+                SlotsDictInline::WithoutValueSlots
+            } else {
+                SlotsDictInline::Always
+            },
             varargs_gc_functions: v <= V3_6,
             bound_method_calls: v <= V3_6,
             weakrefs_always_in_tuple: v >= V3_13,
