@@ -250,7 +250,7 @@ fn replay(
     let mut status = ExitStatus::Ok;
     for v in versions.into_iter().filter(|v| sc.applies_to(*v)) {
         let o = evaluate(&sc, v, interps.get(&v), ctx.timeout);
-        let verdict = match classify(&sc, &o) {
+        let verdict = match classify(&sc, v, &o) {
             None if o.python.is_none() => "model invariants hold".to_string(),
             None => "agree".to_string(),
             Some(k) => {
