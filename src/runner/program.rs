@@ -575,7 +575,8 @@ struct Cx {
     /// Some class has instances with a `__dict__`, so an attribute store may create one
     /// (which can reuse the address of a freed, labelled dict: its stale label is dropped).
     dict_classes: bool,
-    /// Some class has `__slots__` with `__dict__` (a real dict on 3.13: `_OWN_DICTS` there too).
+    /// Some class has `__slots__` with `__dict__` and a value slot (a real dict on 3.13:
+    /// `_OWN_DICTS` there too).
     slots_dict_class: bool,
     /// Attribute names that are value slots of some class (`_slots_<name>` holds those
     /// classes: a store to such a slot creates no dict).
@@ -638,7 +639,7 @@ impl Cx {
             .any(|s| matches!(s.stmt, Stmt::Enable));
         Cx {
             dict_classes: sc.classes.iter().any(|c| c.has_dict()),
-            slots_dict_class: sc.classes.iter().any(|c| c.slots.is_some() && c.has_dict()),
+            slots_dict_class: sc.classes.iter().any(real_dict_on_3_13),
             value_slots: {
                 let mut v: Vec<String> = sc.classes.iter().flat_map(|c| c.value_slots()).collect();
                 v.sort();
@@ -1063,15 +1064,16 @@ fn class_def(out: &mut String, c: &ClassDef, cx: &Cx) {
         out.push_str("    pass\n");
     }
     let _ = writeln!(out, "_cls[_id({name})] = {}", py_str(name));
-    if c.has_dict() && c.slots.is_some() {
-        // `__slots__` with `__dict__`: a real dict on 2.7-3.10 and again on 3.13 (inline on
-        // 3.11/3.12, where reading __dict__ would materialize one).
+    if real_dict_on_3_13(c) {
+        // `__slots__` with `__dict__` and a value slot: a real dict on 2.7-3.10 and again on
+        // 3.13 (inline on 3.11/3.12, where reading __dict__ would materialize one).
         let _ = writeln!(
             out,
             "if _sys.version_info < (3, 11) or _sys.version_info >= (3, 13): _dictclasses[_id({name})] = 1"
         );
     } else if c.has_dict() && cx.slots_dict_class {
-        // Then _OWN_DICTS is on for 3.13 too, where this class's attributes are inline.
+        // Then _OWN_DICTS is on for 3.13 too, where this class's attributes are inline (a
+        // plain class, or `__slots__` with `__dict__` and no value slot).
         let _ = writeln!(
             out,
             "if _sys.version_info < (3, 11): _dictclasses[_id({name})] = 1"
@@ -1080,6 +1082,13 @@ fn class_def(out: &mut String, c: &ClassDef, cx: &Cx) {
         let _ = writeln!(out, "_dictclasses[_id({name})] = 1");
     }
     out.push('\n');
+}
+
+/// Whether 3.13 gives the class's instances a real dict: `__slots__` with `__dict__` and a value
+/// slot (`Py_TPFLAGS_INLINE_VALUES` only for instances no larger than `object`; the model's
+/// `SlotsDictInline::WithoutValueSlots`).
+fn real_dict_on_3_13(c: &ClassDef) -> bool {
+    c.has_dict() && c.slots.is_some() && !c.value_slots().is_empty()
 }
 
 /// The lines of a `__del__` body. `global` declarations apply to the whole function in Python,
