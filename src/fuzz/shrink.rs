@@ -113,13 +113,14 @@ fn ddmin_steps(s: &mut Shrinker, cur: &mut Draft) -> bool {
     progress
 }
 
-fn shrink_classes(s: &mut Shrinker, cur: &mut Draft) -> bool {
+/// Remove the items of one list of the draft one at a time, keeping each removal whose
+/// candidate still shows the disagreement.
+fn remove_each<T>(s: &mut Shrinker, cur: &mut Draft, list: fn(&mut Draft) -> &mut Vec<T>) -> bool {
     let mut progress = false;
-    // Whole classes (the loader rejects the candidate if the class is still used).
     let mut i = 0;
-    while i < cur.classes.len() {
+    while i < list(cur).len() {
         let mut c = cur.clone();
-        c.classes.remove(i);
+        list(&mut c).remove(i);
         if s.test(&c) {
             *cur = c;
             progress = true;
@@ -127,6 +128,12 @@ fn shrink_classes(s: &mut Shrinker, cur: &mut Draft) -> bool {
             i += 1;
         }
     }
+    progress
+}
+
+fn shrink_classes(s: &mut Shrinker, cur: &mut Draft) -> bool {
+    // Whole classes (the loader rejects the candidate if the class is still used).
+    let mut progress = remove_each(s, cur, |d| &mut d.classes);
     for i in 0..cur.classes.len() {
         // The whole __del__, then its statements one by one.
         if cur.classes[i].del.is_some() {
@@ -183,18 +190,7 @@ fn shrink_classes(s: &mut Shrinker, cur: &mut Draft) -> bool {
 /// Whole callbacks (the loader rejects the candidate if one is still used), then the
 /// statements of each body one by one (a last one becomes `pass`).
 fn shrink_callbacks(s: &mut Shrinker, cur: &mut Draft) -> bool {
-    let mut progress = false;
-    let mut i = 0;
-    while i < cur.callbacks.len() {
-        let mut c = cur.clone();
-        c.callbacks.remove(i);
-        if s.test(&c) {
-            *cur = c;
-            progress = true;
-        } else {
-            i += 1;
-        }
-    }
+    let mut progress = remove_each(s, cur, |d| &mut d.callbacks);
     for i in 0..cur.callbacks.len() {
         let mut j = 0;
         while j < cur.callbacks[i].1.len() {

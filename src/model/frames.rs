@@ -238,6 +238,19 @@ impl Machine<'_> {
         }
     }
 
+    /// A function body called from C (a `__del__`, a callback): an exception ends it and is
+    /// printed and ignored (`PyErr_WriteUnraisable`), unless the run is stopping.
+    fn run_body(&mut self, body: &[crate::scenario::Step]) {
+        for step in body {
+            if let Err(e) = self.exec(step) {
+                if !self.runaway {
+                    self.unraisable(e.kind);
+                }
+                break;
+            }
+        }
+    }
+
     /// An exception CPython prints and ignores (`PyErr_WriteUnraisable`): counted by type.
     pub(super) fn unraisable(&mut self, kind: &'static str) {
         match self.ignored.iter_mut().find(|(k, _)| *k == kind) {
@@ -299,14 +312,7 @@ impl Machine<'_> {
                     locals: vec![("self".to_string(), Some(Val::Obj(id)))],
                     obj,
                 });
-                for step in body {
-                    if let Err(e) = self.exec(step) {
-                        if !self.runaway {
-                            self.unraisable(e.kind);
-                        }
-                        break;
-                    }
-                }
+                self.run_body(body);
                 self.frame_dealloc();
                 self.leave_call();
                 if pushed {
@@ -374,14 +380,7 @@ impl Machine<'_> {
                     obj,
                 });
                 if let Some(i) = index {
-                    for step in &self.sc.callbacks[i].body {
-                        if let Err(e) = self.exec(step) {
-                            if !self.runaway {
-                                self.unraisable(e.kind);
-                            }
-                            break;
-                        }
-                    }
+                    self.run_body(&self.sc.callbacks[i].body);
                 }
                 self.frame_dealloc();
                 self.leave_call();

@@ -1095,55 +1095,54 @@ fn real_dict_on_3_13(c: &ClassDef) -> bool {
 /// so they are hoisted to the top (Python 3 rejects a use before the declaration). The label
 /// of `self` is computed first, right after the call that runs `__del__`.
 fn del_body(body: &[Step], cx: &Cx) -> Vec<String> {
-    let globals: Vec<String> = body
-        .iter()
-        .filter_map(|s| match &s.stmt {
-            Stmt::Global(ns) => Some(ns.clone()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    let mut lines = Vec::new();
-    for s in body {
-        if let Stmt::Global(_) = &s.stmt {
-            lines.push(canonical(&s.stmt));
-        }
-    }
+    let globals = global_names(body);
+    let mut lines = global_lines(body);
     lines.push(
         "_me = _lab[_id(self)] if _id(self) in _lab and _labtype[_id(self)] == _id(self.__class__) else '<' + self.__class__.__name__ + '>'"
             .to_string(),
     );
     lines.push(emit_line(&format!("{} + _me", py_str(text::DEL))));
-    let mut b = Body::new(cx, Scope::Del(&globals));
+    lines.extend(function_body(body, cx, Scope::Del(&globals)));
+    lines
+}
+
+/// The names a function body declares `global` (they apply to the whole function).
+fn global_names(body: &[Step]) -> Vec<String> {
+    body.iter()
+        .filter_map(|s| match &s.stmt {
+            Stmt::Global(ns) => Some(ns.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// A function body's `global` declarations, hoisted to its top.
+fn global_lines(body: &[Step]) -> Vec<String> {
+    body.iter()
+        .filter(|s| matches!(s.stmt, Stmt::Global(_)))
+        .map(|s| canonical(&s.stmt))
+        .collect()
+}
+
+/// The lines of a function body's statements but its `global` declarations, in `scope`.
+fn function_body(body: &[Step], cx: &Cx, scope: Scope) -> Vec<String> {
+    let mut b = Body::new(cx, scope);
     for s in body {
         if !matches!(s.stmt, Stmt::Global(_)) {
             b.stmt(&s.stmt);
         }
     }
     b.finish_del();
-    lines.extend(b.lines);
-    lines
+    b.lines
 }
 
 /// A `callbacks:` function: `def NAME(wr):` whose first line records the call as the harness's
 /// `callback` does, then the body (its `global` declarations hoisted, as in [`del_body`]).
 fn callback_def(out: &mut String, c: &crate::scenario::CallbackDef, cx: &Cx) {
-    let globals: Vec<String> = c
-        .body
-        .iter()
-        .filter_map(|s| match &s.stmt {
-            Stmt::Global(ns) => Some(ns.clone()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
+    let globals = global_names(&c.body);
     let _ = writeln!(out, "def {}(wr):", ident(&c.name));
-    let mut lines = Vec::new();
-    for s in &c.body {
-        if let Stmt::Global(_) = &s.stmt {
-            lines.push(canonical(&s.stmt));
-        }
-    }
+    let mut lines = global_lines(&c.body);
     // The label is computed inline, as `_me` in a `__del__` (not through `_label`, a generator:
     // resumed at the recursion limit it would die of the RecursionError, and every later
     // label with it).
@@ -1151,14 +1150,7 @@ fn callback_def(out: &mut String, c: &crate::scenario::CallbackDef, cx: &Cx) {
         "{} + (_lab[_id(wr)] if _id(wr) in _lab and _labtype[_id(wr)] == _id(wr.__class__) else '<' + wr.__class__.__name__ + '>')",
         py_str(text::CALLBACK)
     )));
-    let mut b = Body::new(cx, Scope::Callback(&globals));
-    for s in &c.body {
-        if !matches!(s.stmt, Stmt::Global(_)) {
-            b.stmt(&s.stmt);
-        }
-    }
-    b.finish_del();
-    lines.extend(b.lines);
+    lines.extend(function_body(&c.body, cx, Scope::Callback(&globals)));
     for l in lines {
         let _ = writeln!(out, "    {l}");
     }
