@@ -244,7 +244,7 @@ pub fn simpler(text: &str) -> Vec<String> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let named = |v: &Value| matches!(v, Value::Name(_));
+    let named = |v: &Value| v.name().is_some();
     match &stmt {
         Stmt::NewList { target, items } | Stmt::NewTuple { target, items } => {
             let is_list = matches!(stmt, Stmt::NewList { .. });
@@ -351,6 +351,8 @@ pub fn render(s: &Stmt) -> String {
         } => format!("{}.{attr} = {}", target(obj), value(v)),
         Stmt::SetItem { obj, key, value: v } => format!("{obj}['{key}'] = {}", value(v)),
         Stmt::Append { obj, value: v } => format!("{obj}.append({})", value(v)),
+        Stmt::Call { obj: Some(o), name } => format!("{o}.{name}()"),
+        Stmt::Call { obj: None, name } => format!("{name}()"),
         Stmt::DelName(n) => format!("del {n}"),
         Stmt::DelAttr { obj, attr } => format!("del {}.{attr}", target(obj)),
         Stmt::DelKey { obj, key } => format!("del {obj}['{key}']"),

@@ -1,6 +1,6 @@
 //! The code objects of the Python functions the model calls, by id: each `__del__` is its
-//! class's index (counting up from 0); the callbacks count down from `usize::MAX`. Frames
-//! (≤3.10 zombie frames, `co_zombieframe`) are kept per code object.
+//! class's index (counting up from 0); methods from [`method_code`]; the callbacks count down
+//! from `usize::MAX`. Frames (≤3.10 zombie frames, `co_zombieframe`) are kept per code object.
 
 /// The code id (as a frame object records it) of the harness's `callback`: one code
 /// object, as each `__del__` is one (class ids count up from 0).
@@ -14,6 +14,15 @@ pub const GC_CALLBACK_CODE: usize = usize::MAX - 1;
 /// with its own zombie frame (≤3.10).
 pub const fn callback_code(index: usize) -> usize {
     usize::MAX - 2 - index
+}
+
+/// The code ids of methods (`methods:` of a class) start here, far from both ends.
+const METHOD_CODE_BASE: usize = 1 << 32;
+
+/// The code id of method `method` of class `class`: each method is a code object of its own,
+/// with its own zombie frame (≤3.10).
+pub const fn method_code(class: usize, method: usize) -> usize {
+    METHOD_CODE_BASE + (class << 16) + method
 }
 
 /// The `callbacks:` index of a code id that [`callback_code`] made, `None` for the harness's.

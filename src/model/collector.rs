@@ -326,7 +326,8 @@ impl Machine<'_> {
                     *callback = None;
                 }
             }
-            Kind::Tuple(_) | Kind::Head => {}
+            // Tuples have no `tp_clear`, nor have bound methods (`PyMethod_Type`).
+            Kind::Tuple(_) | Kind::Method { .. } | Kind::Head => {}
         }
     }
 

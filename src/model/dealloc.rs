@@ -4,7 +4,8 @@
 
 use super::heap::{F_FINALIZED, Id, Kind, Val};
 use super::machine::{
-    DICT_MAXFREELIST, Deferred, LIST_MAXFREELIST, Machine, TUPLE_MAXFREELIST, TUPLE_MAXSAVESIZE,
+    DICT_MAXFREELIST, Deferred, LIST_MAXFREELIST, METHOD_MAXFREELIST, Machine, TUPLE_MAXFREELIST,
+    TUPLE_MAXSAVESIZE,
 };
 use super::profile::TrashcanLimit;
 
@@ -15,6 +16,7 @@ impl Machine<'_> {
             Kind::Instance(_) => self.subtype_dealloc(id),
             Kind::List(_) | Kind::Tuple(_) | Kind::Dict(_) => self.container_dealloc(id),
             Kind::WeakRef { .. } => self.weakref_dealloc(id),
+            Kind::Method { .. } => self.method_dealloc(id),
             Kind::Head => unreachable!("list heads are never released"),
         }
     }
@@ -134,6 +136,10 @@ impl Machine<'_> {
             }
             Kind::Dict(_) if fl.dicts < DICT_MAXFREELIST => {
                 fl.dicts += 1;
+                true
+            }
+            Kind::Method { .. } if self.p.method_freelist && fl.methods < METHOD_MAXFREELIST => {
+                fl.methods += 1;
                 true
             }
             Kind::Tuple(_) if size > 0 && size < TUPLE_MAXSAVESIZE => {
@@ -277,6 +283,23 @@ impl Machine<'_> {
             Kind::Dict(d) => d.drain(),
             _ => Vec::new(),
         }
+    }
+
+    /// `method_dealloc` (`Objects/classobject.c`; 2.7 `instancemethod_dealloc`): untrack, clear
+    /// the weakrefs to it (`PyObject_ClearWeakRefs`), release `im_func` (which its class keeps
+    /// alive) and `im_self`, then back onto the free list while it has room (2.7–3.8,
+    /// `PyMethod_MAXFREELIST`) or `PyObject_GC_Del`. No trashcan.
+    fn method_dealloc(&mut self, id: Id) {
+        self.untrack(id);
+        if !self.heap.weakrefs(id).is_empty() {
+            self.clear_weakrefs(id);
+        }
+        let im_self = match self.heap.kind(id) {
+            Kind::Method { im_self, .. } => *im_self,
+            _ => unreachable!("a bound method"),
+        };
+        self.decref(Val::Obj(im_self));
+        self.free(id);
     }
 
     /// `weakref_dealloc`: untrack, unlink from the referent's list, free.

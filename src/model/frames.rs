@@ -4,7 +4,9 @@
 //! `callback` and the functions of `callbacks:`, each a code object of its own), with their
 //! frame objects (≤3.10 `frame_alloc`, `frame_dealloc`) and locals.
 
-use super::code::{BUILTIN_CALLBACK_CODE, GC_CALLBACK_CODE, callback_code, callback_index};
+use super::code::{
+    BUILTIN_CALLBACK_CODE, GC_CALLBACK_CODE, callback_code, callback_index, method_code,
+};
 use super::heap::{Id, Kind, Val};
 use super::journal::{Ctx, Note};
 use super::machine::{Deferred, Frame, FrameObj, Machine, PyResult, Temp, exc};
@@ -25,6 +27,10 @@ impl Machine<'_> {
     fn is_local(&self, name: &str) -> bool {
         match self.frames.last() {
             Some(f) => match (f.class, f.callback) {
+                (Some(c), _) if f.method.is_some() => {
+                    let s = &self.classes[c].method_scopes[f.method.unwrap_or_default()];
+                    !s.globals.contains(name) && s.locals.iter().any(|l| l == name)
+                }
                 (Some(c), _) => {
                     let cs = &self.classes[c];
                     !cs.del_globals.contains(name) && cs.del_locals.iter().any(|l| l == name)
@@ -65,13 +71,135 @@ impl Machine<'_> {
         }
     }
 
-    /// A statement's operand: `None` and ints (`LOAD_CONST`), or a name ([`Machine::load`]).
-    pub(super) fn value(&self, v: &Value) -> PyResult<Val> {
+    /// A statement's operand: `None` and ints (`LOAD_CONST`), a name ([`Machine::load`]), or
+    /// `a.method` (`LOAD_ATTR`: a new bound method, [`Machine::bound_method`], which the value
+    /// stack holds until the statement is done). The value is not increfed for the consumer.
+    pub(super) fn value(&mut self, v: &Value) -> PyResult<Val> {
         match v {
             Value::None => Ok(Val::None),
             Value::Int(i) => Ok(Val::Int(*i)),
             Value::Name(n) => self.load(n),
+            Value::Method { obj, method } => {
+                let o = self.load(obj)?;
+                Ok(Val::Obj(self.bound_method(o, method)?))
+            }
         }
+    }
+
+    /// Release what the running statement holds on the value stack ([`Machine::stack`]), last
+    /// pushed first, as the bytecode's `Py_DECREF`s of its operands do.
+    pub(super) fn release_stack(&mut self) {
+        while self.stack.len() > self.stack_base {
+            let v = self.stack.pop().expect("non-empty");
+            self.decref(v);
+        }
+    }
+
+    /// A call statement: `x.name()` (`LOAD_METHOD` + `CALL` 3.7+; ≤3.6 `LOAD_ATTR` makes a
+    /// bound method that `call_function` unpacks into the function and `self` and releases
+    /// before the call), `x.name()` where `name` is an attribute holding a bound method, or
+    /// `f()` on a name holding one. The caller's stack holds `self` during the call (and on
+    /// 3.8–3.10, where `method_vectorcall` calls through it, the bound method object too);
+    /// they are released when the call returns, then `CALL` checks the eval breaker (3.12+).
+    pub(super) fn exec_call(&mut self, obj: Option<&str>, name: &str) -> PyResult<()> {
+        let (im_self, class, m, held) = match obj {
+            Some(o) => {
+                let v = self.load(o)?;
+                let inst = self.instance_of(v, name)?;
+                let Kind::Instance(i) = self.heap.kind(inst) else {
+                    unreachable!("an instance")
+                };
+                let class = i.class();
+                match self.sc.classes[class].method_index(name) {
+                    Some(m) => {
+                        if self.p.bound_method_calls {
+                            self.temp_alloc(Temp::Method);
+                            self.temp_free(Temp::Method);
+                        }
+                        (inst, class, m, None)
+                    }
+                    None => {
+                        let a = self.getattr_value(inst, name)?;
+                        self.bound_callee(a)?
+                    }
+                }
+            }
+            None => {
+                let v = self.load(name)?;
+                self.bound_callee(v)?
+            }
+        };
+        self.incref(Val::Obj(im_self));
+        if let Some(h) = held {
+            self.incref(Val::Obj(h));
+        }
+        let r = self.call_method(im_self, class, m);
+        if let Some(h) = held {
+            self.decref(Val::Obj(h));
+        }
+        self.decref(Val::Obj(im_self));
+        r?;
+        self.eval_breaker();
+        Ok(())
+    }
+
+    /// The function and `self` of a bound method being called; the bound method itself when
+    /// the call goes through it ([`Profile::method_held_during_call`](super::profile::Profile::method_held_during_call)).
+    /// Anything else is not callable.
+    fn bound_callee(&self, v: Val) -> PyResult<(Id, usize, usize, Option<Id>)> {
+        match v {
+            Val::Obj(id) => match self.heap.kind(id) {
+                Kind::Method {
+                    im_self,
+                    class,
+                    method,
+                } => Ok((
+                    *im_self,
+                    *class as usize,
+                    *method as usize,
+                    self.p.method_held_during_call.then_some(id),
+                )),
+                _ => Err(exc(
+                    "TypeError",
+                    format!("'{}' object is not callable", self.type_name(id)),
+                )),
+            },
+            Val::None => Err(exc("TypeError", "'NoneType' object is not callable")),
+            Val::Int(_) => Err(exc("TypeError", "'int' object is not callable")),
+        }
+    }
+
+    /// Run method `m` of `class` with `self` bound to `im_self` (`_PyEval_EvalFrame` of its
+    /// code): the eval entry ([`Machine::enter_call`]: recursion checks, ≤3.10 the frame
+    /// object), the `RESUME` check of the eval breaker (3.12+), the body; an exception ends the
+    /// body and propagates to the caller after the frame is released.
+    fn call_method(&mut self, im_self: Id, class: usize, m: usize) -> PyResult<()> {
+        let Some(obj) = self.enter_call(method_code(class, m)) else {
+            return Err(exc(
+                self.p.recursion_error,
+                "maximum recursion depth exceeded",
+            ));
+        };
+        self.eval_breaker();
+        self.incref(Val::Obj(im_self));
+        self.frames.push(Frame {
+            class: Some(class),
+            method: Some(m),
+            callback: None,
+            locals: vec![("self".to_string(), Some(Val::Obj(im_self)))],
+            obj,
+        });
+        let sc = self.sc;
+        let mut r = Ok(());
+        for step in &sc.classes[class].methods[m].body {
+            if let Err(e) = self.exec(step) {
+                r = Err(e);
+                break;
+            }
+        }
+        self.frame_dealloc();
+        self.leave_call();
+        r
     }
 
     /// `STORE_NAME`/`STORE_FAST`/`STORE_GLOBAL`: the caller owns one reference to `v`, which
@@ -308,6 +436,7 @@ impl Machine<'_> {
                 self.incref(Val::Obj(id));
                 self.frames.push(Frame {
                     class: Some(class),
+                    method: None,
                     callback: None,
                     locals: vec![("self".to_string(), Some(Val::Obj(id)))],
                     obj,
@@ -375,6 +504,7 @@ impl Machine<'_> {
                 self.incref(Val::Obj(wr));
                 self.frames.push(Frame {
                     class: None,
+                    method: None,
                     callback: index,
                     locals: vec![("wr".to_string(), Some(Val::Obj(wr)))],
                     obj,
@@ -403,6 +533,7 @@ impl Machine<'_> {
             Some(obj) => {
                 self.frames.push(Frame {
                     class: None,
+                    method: None,
                     callback: None,
                     locals: Vec::new(),
                     obj,
@@ -424,6 +555,9 @@ impl Machine<'_> {
         let f = self.frames.pop().expect("frame");
         let mut locals = f.locals;
         let order = match (f.class, f.callback) {
+            (Some(c), _) if f.method.is_some() => Some(
+                &self.classes[c].method_scopes[f.method.unwrap_or_default()].locals,
+            ),
             (Some(c), _) => Some(&self.classes[c].del_locals),
             (None, Some(i)) => Some(&self.callback_scopes[i].locals),
             (None, None) => None,

@@ -100,6 +100,10 @@ pub enum Kind {
         referent: Option<Id>,
         callback: Option<usize>,
     },
+    /// A bound method (`PyMethodObject`, `PyMethod_New`): `im_self` an instance, `im_func`
+    /// method `method` of scenario class `class` (a function the class keeps alive, outside
+    /// the modelled heap).
+    Method { im_self: Id, class: u32, method: u32 },
     /// A list head (`PyGC_Head` of a generation or a temporary list).
     Head,
 }
@@ -800,6 +804,9 @@ impl Contents<'_> {
                     }
                 }
             },
+            // `method_traverse` (2.7 `instancemethod_traverse`): `im_func` (outside the
+            // modelled heap), `im_self` (2.7 also `im_class`, outside too).
+            Kind::Method { im_self, .. } => f(*im_self),
             Kind::WeakRef { .. } | Kind::Head => {}
         }
     }

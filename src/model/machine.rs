@@ -55,6 +55,8 @@ pub struct ClassState {
     /// Local names of `__del__` in `co_varnames` order (`self` first).
     pub del_locals: Vec<String>,
     pub del_globals: HashSet<String>,
+    /// The scopes of the class's methods (`methods:`), in their order.
+    pub method_scopes: Vec<BodyScope>,
 }
 
 /// The compiler's scope decision for a function body (`__del__` or a callback): its local
@@ -88,8 +90,10 @@ pub(super) fn body_scope(param: &str, body: &[crate::scenario::Step]) -> BodySco
 /// A running `__del__` or callback.
 #[derive(Debug, Clone, Default)]
 pub struct Frame {
-    /// A `__del__` of this class.
+    /// A `__del__` of this class (or, with `method`, one of its methods).
     pub class: Option<usize>,
+    /// With `class`: the frame runs this method of the class, not its `__del__`.
+    pub method: Option<usize>,
     /// A callback of `callbacks:` (by index); neither: the harness's `callback`.
     pub callback: Option<usize>,
     pub locals: Vec<(String, Option<Val>)>,
@@ -267,6 +271,11 @@ pub struct Machine<'s> {
     pub(super) call_sites: HashSet<usize>,
     /// The next collection is an automatic one (for the journal).
     pub(super) auto_collect: bool,
+    /// References the running statements hold on the value stack: objects an expression made
+    /// (a bound method of `a.method`) until the statement that uses them is done with them.
+    pub(super) stack: Vec<Val>,
+    /// Where the running statement's part of [`Machine::stack`] starts.
+    pub(super) stack_base: usize,
     /// The model's account of its decisions, when `explain` asked for one.
     pub(super) journal: Option<Box<Journal>>,
 }
@@ -329,6 +338,8 @@ impl<'s> Machine<'s> {
             any_finalizer: sc.classes.iter().any(|c| c.del.is_some()),
             weakrefs_exist: false,
             auto_collect: false,
+            stack: Vec::new(),
+            stack_base: 0,
             journal: None,
         };
         // Interpreter start-up: the module globals and gc.garbage exist, are held from outside
@@ -536,6 +547,7 @@ impl<'s> Machine<'s> {
             Kind::Tuple(items) if !items.is_empty() && items.len() < TUPLE_MAXSAVESIZE => {
                 fl.tuples.entry(items.len()).or_insert(0)
             }
+            Kind::Method { .. } if self.p.method_freelist => &mut fl.methods,
             _ => return false,
         };
         if *slot > 0 {
@@ -621,6 +633,7 @@ impl<'s> Machine<'s> {
             Kind::Dict(_) => "<dict>".into(),
             Kind::Tuple(_) => "<tuple>".into(),
             Kind::WeakRef { .. } => "<weakref>".into(),
+            Kind::Method { .. } => format!("<{}>", self.p.method_type_name),
             Kind::Head => "<head>".into(),
         }
     }
@@ -657,5 +670,6 @@ fn class_state(c: &ClassDef, p: &Profile) -> ClassState {
         inline,
         del_locals,
         del_globals,
+        method_scopes: c.methods.iter().map(|m| body_scope("self", &m.body)).collect(),
     }
 }

@@ -73,6 +73,7 @@ impl Machine<'_> {
             Kind::Dict(_) => "dict".into(),
             Kind::Tuple(_) => "tuple".into(),
             Kind::WeakRef { .. } => "weakref".into(),
+            Kind::Method { .. } => self.p.method_type_name.into(),
             Kind::Head => "head".into(),
         }
     }
@@ -152,6 +153,74 @@ impl Machine<'_> {
         };
         self.dict_set(d, attr, v);
         Ok(())
+    }
+
+    /// `LOAD_ATTR` of an instance attribute that is no method (`PyObject_GenericGetAttr`): a
+    /// slot's member descriptor, else the `__dict__` or the inline values; the value is not yet
+    /// increfed. Unset: AttributeError.
+    pub(super) fn getattr_value(&self, obj: Id, attr: &str) -> PyResult<Val> {
+        let Kind::Instance(i) = self.heap.kind(obj) else {
+            return Err(exc(
+                "AttributeError",
+                format!("'{}' object has no attribute '{attr}'", self.type_name(obj)),
+            ));
+        };
+        let cs = &self.classes[i.class()];
+        let found = if let Some(k) = cs.slots.iter().position(|s| s == attr) {
+            self.heap.slot(obj, k)
+        } else if let Some(d) = i.dict {
+            match self.heap.kind(d) {
+                Kind::Dict(dd) => dd.get(attr),
+                _ => None,
+            }
+        } else {
+            cs.keys
+                .iter()
+                .position(|k| k == attr)
+                .filter(|k| *k < i.inline_cap())
+                .and_then(|k| self.heap.inline(obj, k))
+        };
+        found.ok_or_else(|| {
+            exc(
+                "AttributeError",
+                format!(
+                    "'{}' object has no attribute '{attr}'",
+                    self.type_name(obj)
+                ),
+            )
+        })
+    }
+
+    /// `LOAD_ATTR` of a method through an instance (`PyObject_GenericGetAttr` finds the
+    /// function in the class, `func_descr_get` → `PyMethod_New`): a new bound method, tracked
+    /// at once (`_PyObject_GC_TRACK`), from the method free list where there is one (2.7–3.8,
+    /// nothing counted) or a new GC object. The value stack holds the one reference
+    /// ([`Machine::stack`]) until the statement is done with it.
+    pub(super) fn bound_method(&mut self, obj: Val, method: &str) -> PyResult<Id> {
+        let o = self.instance_of(obj, method)?;
+        let Kind::Instance(i) = self.heap.kind(o) else {
+            unreachable!("an instance")
+        };
+        let class = i.class();
+        let Some(m) = self.sc.classes[class].method_index(method) else {
+            return Err(exc(
+                "AttributeError",
+                format!(
+                    "'{}' object has no attribute '{method}'",
+                    self.sc.classes[class].name
+                ),
+            ));
+        };
+        let id = self.new_object(Kind::Method {
+            im_self: o,
+            class: class as u32,
+            method: m as u32,
+        });
+        self.incref(Val::Obj(o));
+        self.heap.hdr_mut(id).refcnt = 1;
+        self.track(id);
+        self.stack.push(Val::Obj(id));
+        Ok(id)
     }
 
     /// 3.11+: give an inline-values instance a real `__dict__` with its current values.

@@ -246,6 +246,16 @@ pub struct Profile {
     /// `x.append(v)` and the `__del__` lookup create bound method objects (no LOAD_METHOD /
     /// `lookup_maybe_method` before 3.7; facts §13).
     pub bound_method_calls: bool,
+    /// `PyMethod_New` takes bound method objects from a free list and `method_dealloc` puts
+    /// them back (`PyMethod_MAXFREELIST`, `Objects/classobject.c` 2.7–3.8; removed in 3.9).
+    pub method_freelist: bool,
+    /// Calling a bound method object keeps it on the caller's stack during the call
+    /// (`_PyObject_Vectorcall` → `method_vectorcall`, 3.8–3.10); 2.7–3.7 `call_function` and
+    /// 3.11+ `PRECALL`/`CALL` replace it by its `im_self` and `im_func` and release it first.
+    pub method_held_during_call: bool,
+    /// `tp_name` of a bound method: `instancemethod` (2.7), `method` (3.x), as an unlabelled
+    /// one shows in `gc.garbage` (`<method>`).
+    pub method_type_name: &'static str,
     /// `PyObject_ClearWeakRefs` puts the weakrefs left after the callback-less basic ones, with
     /// their callbacks, in a tuple of twice their number even when there is one (3.13, rewritten
     /// for free threading, gh-111926); 2.7-3.12 handle a lone weakref directly
@@ -390,6 +400,9 @@ impl Profile {
             },
             varargs_gc_functions: v <= V3_6,
             bound_method_calls: v <= V3_6,
+            method_freelist: v <= V3_8,
+            method_held_during_call: (V3_8..=V3_10).contains(&v),
+            method_type_name: if v == V2_7 { "instancemethod" } else { "method" },
             weakrefs_always_in_tuple: v >= V3_13,
             gc_callback_args_tuple: v == V3_6,
             debug_stats_report: v == V2_7,

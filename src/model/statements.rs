@@ -39,6 +39,15 @@ impl Machine<'_> {
                 ),
             ));
         }
+        let base = std::mem::replace(&mut self.stack_base, self.stack.len());
+        let r = self.dispatch(step);
+        self.release_stack();
+        self.stack_base = base;
+        r
+    }
+
+    /// [`Machine::exec`]'s dispatch, one function per statement family.
+    fn dispatch(&mut self, step: &Step) -> PyResult<()> {
         match &step.stmt {
             // Control.
             Stmt::Repeat { count, body } => self.exec_repeat(*count, body),
@@ -68,6 +77,8 @@ impl Machine<'_> {
             Stmt::DelKey { obj, key } => self.exec_del_key(obj, key),
             Stmt::DelIndex { obj, index } => self.exec_del_index(obj, *index),
             Stmt::Append { obj, value } => self.exec_append(step, obj, value),
+            // Calls (frames.rs).
+            Stmt::Call { obj, name } => self.exec_call(obj.as_deref(), name),
             // The gc module (gc_module.rs).
             Stmt::Collect(g) => {
                 self.gc_collect_stmt(*g);
@@ -135,7 +146,7 @@ impl Machine<'_> {
         let me = self
             .frames
             .last()
-            .filter(|f| f.class.is_some())
+            .filter(|f| f.class.is_some() && f.method.is_none())
             .and_then(|f| f.locals.first())
             .and_then(|(_, v)| *v)
             .and_then(|v| v.obj());
@@ -258,6 +269,8 @@ impl Machine<'_> {
                 }
                 id
             }
+            // Bound methods have a weakref list (`im_weakreflist`).
+            Val::Obj(id) if matches!(self.heap.kind(id), Kind::Method { .. }) => id,
             _ => return Err(exc("TypeError", "cannot create weak reference")),
         };
         let args = Temp::Tuple(if code.is_some() { 2 } else { 1 });
@@ -282,8 +295,12 @@ impl Machine<'_> {
     // ----------------------------------------------------------------- names
 
     /// `x = y` (`LOAD_NAME` + `STORE_NAME`): a new reference for the binding, then the store.
+    /// `x = a.method` binds a new bound method, labelled as the new object it is.
     fn exec_assign(&mut self, target: &str, value: &Value) -> PyResult<()> {
         let v = self.value(value)?;
+        if let (Value::Method { .. }, Val::Obj(id)) = (value, v) {
+            self.label_new(id, target);
+        }
         self.incref(v);
         self.store(target, v);
         Ok(())
@@ -399,21 +416,17 @@ impl Machine<'_> {
     /// body runs many times) is the specialised `CALL_NO_KW_LIST_APPEND` / `CALL_LIST_APPEND`,
     /// which does not ([`Profile::append_specializes`](super::profile::Profile::append_specializes)).
     fn exec_append(&mut self, step: &Step, obj: &str, value: &Value) -> PyResult<()> {
-        let v = self.value(value)?;
         let l = self.load(obj)?;
         let l = self.expect_kind(l, "list")?;
-        self.list_append_call(step, l, v);
-        Ok(())
+        self.list_append_call(step, l, value)
     }
 
     /// `gc.garbage.append(v)`: `LOAD_NAME gc`, `LOAD_ATTR garbage` (the list the module
     /// attribute holds now, not necessarily the collector's own), then the call as
     /// `l.append(v)` makes it.
     fn exec_garbage_append(&mut self, step: &Step, value: &Value) -> PyResult<()> {
-        let v = self.value(value)?;
         let l = self.garbage_attr;
-        self.list_append_call(step, l, v);
-        Ok(())
+        self.list_append_call(step, l, value)
     }
 
     /// `x = gc.garbage[i]` (`BINARY_SUBSCR` → `list_subscript`: a negative index counts from
@@ -435,12 +448,22 @@ impl Machine<'_> {
         Ok(())
     }
 
-    /// The call `l.append(v)` on list `l`, `v` loaded (no reference taken yet).
-    fn list_append_call(&mut self, step: &Step, l: super::heap::Id, v: Val) {
+    /// The call `l.append(VALUE)` on list `l`: the method is looked up (≤3.6 `LOAD_ATTR`
+    /// makes a builtin-method object; no `LOAD_METHOD` before 3.7), then the argument is
+    /// evaluated, the call appends it, its operands are released, then the eval breaker.
+    fn list_append_call(&mut self, step: &Step, l: super::heap::Id, value: &Value) -> PyResult<()> {
         if self.p.bound_method_calls {
-            // LOAD_ATTR makes a bound method (no LOAD_METHOD before 3.7).
             self.temp_alloc(Temp::BuiltinMethod);
         }
+        let v = match self.value(value) {
+            Ok(v) => v,
+            Err(e) => {
+                if self.p.bound_method_calls {
+                    self.temp_free(Temp::BuiltinMethod);
+                }
+                return Err(e);
+            }
+        };
         self.incref(v);
         if let Kind::List(items) = self.heap.kind_mut(l) {
             items.push(v);
@@ -448,9 +471,11 @@ impl Machine<'_> {
         if self.p.bound_method_calls {
             self.temp_free(Temp::BuiltinMethod);
         }
+        self.release_stack();
         let first = self.call_sites.insert(std::ptr::from_ref(step) as usize);
         if first || !self.p.append_specializes {
             self.eval_breaker();
         }
+        Ok(())
     }
 }

@@ -31,6 +31,12 @@ pub enum ObjKind {
         referent: Option<Id>,
         callback: bool,
     },
+    /// A bound method: method number `method` of class `class`, bound to `im_self`.
+    Method {
+        im_self: Id,
+        class: usize,
+        method: usize,
+    },
 }
 
 /// A reference an object holds, named by where it holds it.
@@ -163,6 +169,15 @@ impl<'a> View<'a> {
                 referent: *referent,
                 callback: callback.is_some(),
             },
+            Kind::Method {
+                im_self,
+                class,
+                method,
+            } => ObjKind::Method {
+                im_self: *im_self,
+                class: *class as usize,
+                method: *method as usize,
+            },
             Kind::Head => return None,
         })
     }
@@ -243,6 +258,7 @@ impl<'a> View<'a> {
                 .flatten()
                 .filter_map(|(_, v)| v.obj())
                 .collect(),
+            Kind::Method { im_self, .. } => vec![*im_self],
             Kind::WeakRef { .. } | Kind::Head => Vec::new(),
         }
     }
@@ -299,6 +315,7 @@ impl<'a> View<'a> {
             Kind::WeakRef {
                 referent: Some(r), ..
             } => push("weakref".into(), *r, true),
+            Kind::Method { im_self, .. } => push("__self__".into(), *im_self, false),
             Kind::WeakRef { referent: None, .. } | Kind::Head => {}
         }
         out

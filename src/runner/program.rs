@@ -220,6 +220,10 @@ fn creation_target(s: &Stmt) -> Option<&str> {
         | Stmt::NewDict { target, .. }
         | Stmt::WeakRef { target, .. } => Some(target),
         Stmt::NewTuple { target, items } if tuple_is_new(items) => Some(target),
+        Stmt::Assign {
+            target,
+            value: Value::Method { .. },
+        } => Some(target),
         _ => None,
     }
 }
@@ -230,6 +234,11 @@ fn built_without_call(s: &Stmt) -> Option<&str> {
     match s {
         Stmt::NewList { target, .. } | Stmt::NewDict { target, .. } => Some(target),
         Stmt::NewTuple { target, items } if tuple_is_new(items) => Some(target),
+        // `x = a.method`: LOAD_ATTR makes the bound method.
+        Stmt::Assign {
+            target,
+            value: Value::Method { .. },
+        } => Some(target),
         _ => None,
     }
 }
@@ -246,6 +255,7 @@ fn makes_a_call(s: &Stmt) -> bool {
         Stmt::New { .. }
             | Stmt::RandomEdges { .. }
             | Stmt::WeakRef { .. }
+            | Stmt::Call { .. }
             | Stmt::Collect(_)
             | Stmt::Enable
             | Stmt::Disable
@@ -666,6 +676,8 @@ enum Scope<'a> {
     Del(&'a [String]),
     /// A callback body (`callbacks:`), with the names it declares `global`.
     Callback(&'a [String]),
+    /// A method body (`methods:`), with the names it declares `global`.
+    Method(&'a [String]),
 }
 
 /// Translates a sequence of statements (the steps, or one `__del__` body), keeping track of
@@ -692,7 +704,7 @@ impl<'a> Body<'a> {
         }
         let maybe_enabled = match scope {
             Scope::Top => cx.del_enables,
-            Scope::Del(_) | Scope::Callback(_) => cx.any_enable,
+            Scope::Del(_) | Scope::Callback(_) | Scope::Method(_) => cx.any_enable,
         };
         Body {
             cx,
@@ -906,9 +918,9 @@ impl<'a> Body<'a> {
                     self.lines.push("_fz[1] = 0".to_string());
                 }
             }
-            Stmt::Raise if matches!(self.scope, Scope::Callback(_)) => {
+            Stmt::Raise if matches!(self.scope, Scope::Callback(_) | Scope::Method(_)) => {
                 // The frame ends here; a callback's raise is traced only as an ignored
-                // exception (stderr).
+                // exception (stderr); a method's propagates to its caller.
                 self.finish_del();
                 self.lines.push(canonical(s));
             }
@@ -1022,7 +1034,9 @@ impl<'a> Body<'a> {
     fn is_global(&self, n: &str) -> bool {
         match self.scope {
             Scope::Top => true,
-            Scope::Del(globals) | Scope::Callback(globals) => globals.iter().any(|g| g == n),
+            Scope::Del(globals) | Scope::Callback(globals) | Scope::Method(globals) => {
+                globals.iter().any(|g| g == n)
+            }
         }
     }
 
@@ -1056,6 +1070,23 @@ fn class_def(out: &mut String, c: &ClassDef, cx: &Cx) {
         }
         out.push_str("    def __del__(self):\n");
         for l in del_body(body, cx) {
+            let _ = writeln!(out, "        {l}");
+        }
+        empty = false;
+    }
+    for m in &c.methods {
+        if !empty {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "    def {}(self):", ident(&m.name));
+        let globals = global_names(&m.body);
+        let mut lines = global_lines(&m.body);
+        let body = function_body(&m.body, cx, Scope::Method(&globals));
+        if body.is_empty() {
+            lines.push("pass".to_string());
+        }
+        lines.extend(body);
+        for l in lines {
             let _ = writeln!(out, "        {l}");
         }
         empty = false;
@@ -1262,6 +1293,7 @@ fn value(v: &Value) -> String {
         Value::Name(n) => ident(n).to_string(),
         Value::None => "None".to_string(),
         Value::Int(i) => i.to_string(),
+        Value::Method { obj, method } => format!("{}.{}", ident(obj), ident(method)),
     }
 }
 
@@ -1314,6 +1346,8 @@ pub fn canonical(s: &Stmt) -> String {
             format!("{}[{}] = {}", ident(obj), py_str(key), value(v))
         }
         Stmt::Append { obj, value: v } => format!("{}.append({})", ident(obj), value(v)),
+        Stmt::Call { obj: Some(o), name } => format!("{}.{}()", ident(o), ident(name)),
+        Stmt::Call { obj: None, name } => format!("{}()", ident(name)),
         Stmt::DelName(n) => format!("del {}", ident(n)),
         Stmt::DelAttr { obj, attr } => format!("del {}.{}", target(obj), ident(attr)),
         Stmt::DelKey { obj, key } => format!("del {}[{}]", ident(obj), py_str(key)),

@@ -11,12 +11,26 @@ pub struct Pos {
     pub col: usize,
 }
 
-/// A value a statement stores: a name's object, `None`, or an integer literal.
+/// A value a statement stores: a name's object, `None`, an integer literal, or a bound method
+/// (`a.method`: reading a method of a scenario class through an instance makes a new bound
+/// method object each time, as `LOAD_ATTR` does).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     Name(String),
     None,
     Int(i64),
+    /// `obj.method`, where `method` is a method of some scenario class (`methods:`).
+    Method { obj: String, method: String },
+}
+
+impl Value {
+    /// The name the value reads, if any (`a` for `a` and for `a.method`).
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Value::Name(n) | Value::Method { obj: n, .. } => Some(n),
+            Value::None | Value::Int(_) => None,
+        }
+    }
 }
 
 impl fmt::Display for Value {
@@ -25,14 +39,16 @@ impl fmt::Display for Value {
             Value::Name(n) => f.write_str(n),
             Value::None => f.write_str("None"),
             Value::Int(i) => write!(f, "{i}"),
+            Value::Method { obj, method } => write!(f, "{obj}.{method}"),
         }
     }
 }
 
-/// Whether `x = (...)` builds a new tuple at run time: only if an item is a name. A tuple of
-/// literals (and `()`) is a compile-time constant: the same object every time, never tracked.
+/// Whether `x = (...)` builds a new tuple at run time: only if an item is a name (or a bound
+/// method). A tuple of literals (and `()`) is a compile-time constant: the same object every
+/// time, never tracked.
 pub fn tuple_is_new(items: &[Value]) -> bool {
-    items.iter().any(|v| matches!(v, Value::Name(_)))
+    items.iter().any(|v| v.name().is_some())
 }
 
 /// What an attribute statement acts on: a name (including `self`), or `gc.garbage[i]`.
@@ -144,6 +160,9 @@ pub enum Stmt {
     },
     /// `x.append(VALUE)`
     Append { obj: String, value: Value },
+    /// `x.name()` (a method of the object's class, or an attribute holding a bound method),
+    /// `self.name()`, or `f()` (a name holding a bound method): a call whose result is dropped.
+    Call { obj: Option<String>, name: String },
     /// `del x`
     DelName(String),
     /// `del x.attr`
@@ -212,18 +231,33 @@ pub struct Step {
     pub pos: Pos,
 }
 
+/// A method of a scenario class (`methods:`): `def NAME(self):` with a body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodDef {
+    pub name: String,
+    /// The body; `self` is its parameter.
+    pub body: Vec<Step>,
+    pub pos: Pos,
+}
+
 /// A scenario class: always a new-style class with `object` as its base.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassDef {
     pub name: String,
     /// The body of `def __del__(self)`, if the class has one.
     pub del: Option<Vec<Step>>,
+    /// The methods of `methods:`, in file order.
+    pub methods: Vec<MethodDef>,
     /// `__slots__`, if given (instances then have no `__dict__`).
     pub slots: Option<Vec<String>>,
     pub pos: Pos,
 }
 
 impl ClassDef {
+    /// The index of method `name` in [`ClassDef::methods`].
+    pub fn method_index(&self, name: &str) -> Option<usize> {
+        self.methods.iter().position(|m| m.name == name)
+    }
     /// Whether instances can be weakly referenced (no `__slots__`, or `__weakref__` among them).
     pub fn weakrefable(&self) -> bool {
         match &self.slots {
@@ -319,12 +353,24 @@ impl Scenario {
     pub fn callback_index(&self, name: &str) -> Option<usize> {
         self.callbacks.iter().position(|c| c.name == name)
     }
-    /// Every body: `__del__` bodies in class order, then callback bodies.
+    /// Every body: `__del__` bodies in class order, then callback bodies, then method bodies
+    /// (class by class, in file order).
     pub fn bodies(&self) -> impl Iterator<Item = &[Step]> {
         self.classes
             .iter()
             .filter_map(|c| c.del.as_deref())
             .chain(self.callbacks.iter().map(|c| c.body.as_slice()))
+            .chain(
+                self.classes
+                    .iter()
+                    .flat_map(|c| c.methods.iter().map(|m| m.body.as_slice())),
+            )
+    }
+
+    /// Whether `name` is a method of some scenario class (then `x.name` reads a bound method,
+    /// and no statement may store or delete an attribute of that name).
+    pub fn is_method_name(&self, name: &str) -> bool {
+        self.classes.iter().any(|c| c.method_index(name).is_some())
     }
 
     /// Every statement of the scenario: the steps (with the bodies of `repeat:` blocks) in

@@ -3,10 +3,10 @@
 //! errors are reworded and placed here; versions and classes are read here, the steps by
 //! `steps.rs`; the semantic checks (`semantics.rs`) run last, only on a file with no other mistake.
 
-use super::ast::{CallbackDef, ClassDef, Pos, Scenario};
+use super::ast::{CallbackDef, ClassDef, MethodDef, Pos, Scenario};
 use super::pos::{Locator, advance, yaml_error_pos};
 use super::raw::{RawScenario, RecordMode, TraceMode};
-use super::semantics::{bad_callback_name, bad_class_name, bad_name, semantics};
+use super::semantics::{bad_callback_name, bad_class_name, bad_method_name, bad_name, semantics};
 use super::steps::{parse_step, parse_steps, unrolled};
 use super::{Checker, Diagnostic, LoadError};
 use crate::version::VersionRange;
@@ -206,9 +206,59 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
                 }
             }
         }
+        // `methods:` may stand before or after `__del__`: its positions are searched from it.
+        let mut methods: Vec<MethodDef> = Vec::new();
+        let mut mcursor = loc.find("methods:", pos).unwrap_or(pos);
+        for (mname, body) in rc.methods.map(|m| m.0).unwrap_or_default() {
+            let mpos = loc
+                .find(&format!("{mname}:"), mcursor)
+                .or_else(|| loc.find(&mname, mcursor))
+                .unwrap_or(mcursor);
+            mcursor = advance(mpos, &mname);
+            if let Some(msg) = bad_method_name(&mname) {
+                ck.error(mpos, msg);
+            }
+            if rc.slots.as_ref().is_some_and(|s| s.contains(&mname)) {
+                ck.error(
+                    mpos,
+                    format!("`{mname}` is both a slot and a method of `{name}`: a class attribute is one or the other"),
+                );
+            }
+            if methods.iter().any(|m| m.name == mname) {
+                ck.error(mpos, format!("method `{mname}` of `{name}` is defined twice"));
+                continue;
+            }
+            let Some(body) = body else {
+                ck.error(
+                    mpos,
+                    format!(
+                        "method `{mname}` of `{name}` has no body: give it a statement or a list of them (`pass` for none)"
+                    ),
+                );
+                continue;
+            };
+            let mut steps = Vec::new();
+            for t in body.into_texts() {
+                let (p, verbatim) = loc.locate(t.trim(), mcursor);
+                mcursor = advance(p, t.trim());
+                total_statements += 1;
+                if let Some(s) = parse_step(&mut ck, &t, p, verbatim) {
+                    steps.push(s);
+                }
+            }
+            methods.push(MethodDef {
+                name: mname,
+                body: steps,
+                pos: mpos,
+            });
+        }
+        if (mcursor.line, mcursor.col) > (cursor.line, cursor.col) {
+            cursor = mcursor;
+        }
         classes.push(ClassDef {
             name,
             del,
+            methods,
             slots: rc.slots,
             pos,
         });

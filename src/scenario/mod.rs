@@ -22,7 +22,8 @@ mod semantics;
 mod steps;
 
 pub use ast::{
-    BUILTIN_CALLBACK, CallbackDef, ClassDef, Pos, Query, Scenario, Step, Stmt, Target, Value,
+    BUILTIN_CALLBACK, CallbackDef, ClassDef, MethodDef, Pos, Query, Scenario, Step, Stmt, Target,
+    Value,
     tuple_is_new,
 };
 pub use load::{discover, load, parse_scenario, scenario_id};

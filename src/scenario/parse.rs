@@ -263,7 +263,16 @@ impl P {
                 self.i += 1;
                 Ok(Value::None)
             }
-            Some(Tok::Ident(_)) => Ok(Value::Name(self.ident()?)),
+            Some(Tok::Ident(_)) => {
+                let n = self.ident()?;
+                if self.peek() == Some(&Tok::Punct('.')) && matches!(self.peek_at(1), Some(Tok::Ident(_))) {
+                    // `a.method`: a bound method (the loader checks that it names a method).
+                    self.i += 1;
+                    let method = self.ident()?;
+                    return Ok(Value::Method { obj: n, method });
+                }
+                Ok(Value::Name(n))
+            }
             Some(Tok::Int(v)) => {
                 let v = *v;
                 self.i += 1;
@@ -272,7 +281,7 @@ impl P {
             _ => Err(err(
                 self.offset(),
                 format!(
-                    "expected a value (a name, None or an integer), found {}",
+                    "expected a value (a name, `a.method`, None or an integer), found {}",
                     self.describe()
                 ),
             )),
@@ -366,13 +375,21 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
                 return Ok(Stmt::Append { obj: name, value });
             }
             if p.peek() == Some(&Tok::Punct('(')) {
-                return Err(err(
-                    attr_off,
-                    format!(
-                        "method call `{name}.{attr}(...)` is not in the language (only `.append(VALUE)` is){}",
-                        suggestion(&attr, &["append"])
-                    ),
-                ));
+                p.i += 1;
+                if p.peek() != Some(&Tok::Punct(')')) {
+                    return Err(err(
+                        attr_off,
+                        format!(
+                            "`{name}.{attr}(...)`: a method call takes no arguments in the language (methods have only `self`; `.append(VALUE)` is the one call with one){}",
+                            suggestion(&attr, &["append"])
+                        ),
+                    ));
+                }
+                p.expect_punct(')')?;
+                return Ok(Stmt::Call {
+                    obj: Some(name),
+                    name: attr,
+                });
             }
             p.expect_punct('=')?;
             let value = p.value()?;
@@ -394,10 +411,21 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
                 value,
             })
         }
+        Some(Tok::Punct('(')) => {
+            p.i += 1;
+            if p.peek() != Some(&Tok::Punct(')')) {
+                return Err(err(
+                    p.offset(),
+                    format!("`{name}()` takes no arguments in the language"),
+                ));
+            }
+            p.expect_punct(')')?;
+            Ok(Stmt::Call { obj: None, name })
+        }
         _ => Err(err(
             p.offset(),
             format!(
-                "expected `=`, `.attr = …`, `['key'] = …` or `.append(…)` after `{name}`, found {}{}",
+                "expected `=`, `.attr = …`, `['key'] = …`, `.append(…)` or `()` after `{name}`, found {}{}",
                 p.describe(),
                 suggestion(&name, KEYWORDS)
             ),

@@ -172,6 +172,11 @@ pub struct RawClass {
     #[serde(rename = "__slots__", default)]
     #[schemars(inner(pattern(r"^([A-Za-z][A-Za-z0-9_]*|__dict__|__weakref__)$")))]
     pub slots: Option<Vec<String>>,
+    /// Methods, by name: each is the body of `def NAME(self):` (one statement or a list), with
+    /// the scope rules of a `__del__` body. `x.NAME` reads a bound method, `x.NAME()` calls it.
+    #[serde(default)]
+    #[schemars(schema_with = "super::schema::callbacks_schema")]
+    pub methods: Option<RawCallbacks>,
 }
 
 /// The body of `__del__`: one statement or a list of them.

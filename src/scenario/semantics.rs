@@ -84,6 +84,13 @@ pub(super) fn bad_class_name(name: &str) -> Option<String> {
     bad_name(name).map(|m| format!("class name {m}"))
 }
 
+pub(super) fn bad_method_name(name: &str) -> Option<String> {
+    if name == "self" || name == "append" {
+        return Some(format!("`{name}` cannot name a method"));
+    }
+    bad_name(name).map(|m| format!("method name {m}"))
+}
+
 pub(super) fn bad_callback_name(name: &str) -> Option<String> {
     if name == "self" || name == "wr" {
         return Some(format!("`{name}` cannot name a callback"));
@@ -103,6 +110,7 @@ enum Kind {
     Dict,
     Tuple,
     WeakRef,
+    Method,
     NoneV,
     Int,
     Unknown,
@@ -116,6 +124,7 @@ impl Kind {
             Kind::Dict => "a dict".into(),
             Kind::Tuple => "a tuple".into(),
             Kind::WeakRef => "a weakref".into(),
+            Kind::Method => "a bound method".into(),
             Kind::NoneV => "None".into(),
             Kind::Int => "an integer".into(),
             Kind::Unknown => "an object".into(),
@@ -218,6 +227,12 @@ impl<'a, 'b> Semantics<'a, 'b> {
         // Callback bodies.
         for c in self.sc.callbacks.clone() {
             self.del_body(None, &c.body);
+        }
+        // Method bodies.
+        for c in self.sc.classes.clone() {
+            for m in &c.methods {
+                self.del_body(Some(&c), &m.body);
+            }
         }
     }
 
@@ -341,6 +356,55 @@ impl<'a, 'b> Semantics<'a, 'b> {
             Value::None => Kind::NoneV,
             Value::Int(_) => Kind::Int,
             Value::Name(n) => self.lookup(n, pos, env, del).unwrap_or(Kind::Unknown),
+            Value::Method { obj, method } => {
+                self.method_ok(obj, method, pos, env, del);
+                Kind::Method
+            }
+        }
+    }
+
+    /// `obj.method` reads a bound method: `method` must be a method of some class, and of
+    /// `obj`'s class where that is known.
+    fn method_ok(
+        &mut self,
+        obj: &str,
+        method: &str,
+        pos: Pos,
+        env: &HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) {
+        let kind = self.lookup(obj, pos, env, del);
+        if !self.sc.is_method_name(method) {
+            let all: Vec<&str> = self
+                .sc
+                .classes
+                .iter()
+                .flat_map(|c| c.methods.iter().map(|m| m.name.as_str()))
+                .collect();
+            self.ck.error(
+                pos,
+                format!(
+                    "`{obj}.{method}`: reading an attribute is in the language only for methods, and no class has a method `{method}`{} (methods: {})",
+                    crate::util::suggestion(method, &all),
+                    if all.is_empty() { "none".to_string() } else { all.join(", ") }
+                ),
+            );
+            return;
+        }
+        match kind {
+            Some(Kind::Inst(c)) => {
+                if self.sc.class(&c).is_some_and(|cd| cd.method_index(method).is_none()) {
+                    self.ck.error(
+                        pos,
+                        format!("`{obj}` is an instance of `{c}`, which has no method `{method}`"),
+                    );
+                }
+            }
+            Some(Kind::Unknown) | None => {}
+            Some(k) => self.ck.error(
+                pos,
+                format!("`{obj}` is {} here, which has no method `{method}`", k.describe()),
+            ),
         }
     }
 
@@ -391,6 +455,15 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 pos,
                 format!(
                     "attribute `{attr}` is reserved: use a plain name that does not start with `_`"
+                ),
+            );
+        }
+        if let Some(c) = self.sc.classes.iter().find(|c| c.method_index(attr).is_some()) {
+            self.ck.error(
+                pos,
+                format!(
+                    "`{attr}` is a method of `{}`: an attribute of that name is not in the language (it would shadow the method; use another name)",
+                    c.name
                 ),
             );
         }
@@ -531,6 +604,56 @@ impl<'a, 'b> Semantics<'a, 'b> {
             Stmt::GarbageAppend(v) => {
                 self.value_kind(v, pos, env, del);
             }
+            Stmt::Call { obj: Some(o), name } => {
+                let Some(kind) = self.lookup(o, pos, env, del) else {
+                    return;
+                };
+                match kind {
+                    Kind::Inst(c) => {
+                        let Some(cd) = self.sc.class(&c) else { return };
+                        // An attribute holding a bound method: some statement must set it.
+                        let attr_ok = !self.sc.is_method_name(name)
+                            && (cd.has_dict() || cd.value_slots().iter().any(|s| s == name))
+                            && self.sc.statements().any(|st| match st {
+                                Stmt::SetAttr { attr, .. } => attr == name,
+                                Stmt::RandomEdges { attrs, .. } => attrs.contains(name),
+                                _ => false,
+                            });
+                        if cd.method_index(name).is_none() && !attr_ok {
+                            let ms: Vec<&str> = cd.methods.iter().map(|m| m.name.as_str()).collect();
+                            self.ck.error(
+                                pos,
+                                format!(
+                                    "`{o}` is an instance of `{c}`, which has no method `{name}` and no statement sets an attribute `{name}`{} (its methods: {})",
+                                    crate::util::suggestion(name, &ms),
+                                    if ms.is_empty() { "none".to_string() } else { ms.join(", ") }
+                                ),
+                            );
+                        }
+                    }
+                    Kind::Unknown => {}
+                    k => self.ck.error(
+                        pos,
+                        format!("`{o}` is {} here: `{o}.{name}()` is not in the language for it", k.describe()),
+                    ),
+                }
+            }
+            Stmt::Call { obj: None, name } => {
+                if self.sc.class(name).is_some() {
+                    self.ck.error(
+                        pos,
+                        format!("`{name}()` as a statement is not in the language: bind the instance (`x = {name}()`)"),
+                    );
+                    return;
+                }
+                match self.lookup(name, pos, env, del) {
+                    Some(Kind::Method | Kind::Unknown) | None => {}
+                    Some(k) => self.ck.error(
+                        pos,
+                        format!("`{name}` is {} here, which is not callable", k.describe()),
+                    ),
+                }
+            }
             Stmt::FromGarbage { target, .. } => {
                 self.bind(target, Kind::Unknown, pos, env, del);
             }
@@ -568,7 +691,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                                 self.ck.error(pos, format!("cannot create a weak reference to `{referent}`: class `{c}` has __slots__ without `__weakref__`"));
                             }
                         }
-                        Kind::Unknown | Kind::WeakRef => {}
+                        Kind::Unknown | Kind::WeakRef | Kind::Method => {}
                         k => self.ck.error(
                             pos,
                             format!(
@@ -597,9 +720,17 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     }
                 }
             }
-            Stmt::RandomEdges { list, .. } => {
-                // The attributes were checked by the loader; the elements are only known at
-                // run time (a failing store raises there, as in Python).
+            Stmt::RandomEdges { list, attrs, .. } => {
+                // The attributes' syntax was checked by the loader; the elements are only known
+                // at run time (a failing store raises there, as in Python).
+                for a in attrs {
+                    if let Some(c) = self.sc.classes.iter().find(|c| c.method_index(a).is_some()) {
+                        self.ck.error(
+                            pos,
+                            format!("`random_edges:` attrs: `{a}` is a method of `{}`: an attribute of that name is not in the language (it would shadow the method)", c.name),
+                        );
+                    }
+                }
                 self.need(list, Kind::List, "`random_edges:`", pos, env, del);
             }
             Stmt::Global(_) | Stmt::Raise if del.is_none() => {

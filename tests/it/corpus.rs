@@ -11,6 +11,10 @@ fn kind(s: &Stmt) -> &'static str {
         Stmt::NewList { .. } => "x = [...]",
         Stmt::NewDict { .. } => "x = {...}",
         Stmt::NewTuple { .. } => "x = (...)",
+        Stmt::Assign {
+            value: scenario::Value::Method { .. },
+            ..
+        } => "x = a.method",
         Stmt::Assign { .. } => "x = VALUE",
         Stmt::SetAttr {
             obj: scenario::Target::Name(_),
@@ -22,6 +26,8 @@ fn kind(s: &Stmt) -> &'static str {
         } => "gc.garbage[i].attr = VALUE",
         Stmt::SetItem { .. } => "x['k'] = VALUE",
         Stmt::Append { .. } => "x.append(VALUE)",
+        Stmt::Call { obj: Some(_), .. } => "x.method()",
+        Stmt::Call { obj: None, .. } => "f()",
         Stmt::DelName(_) => "del x",
         Stmt::DelAttr { .. } => "del x.attr",
         Stmt::DelKey { .. } => "del x['k']",
@@ -65,6 +71,9 @@ const ALL: &[&str] = &[
     "x = {...}",
     "x = (...)",
     "x = VALUE",
+    "x = a.method",
+    "x.method()",
+    "f()",
     "x.attr = VALUE",
     "gc.garbage[i].attr = VALUE",
     "x['k'] = VALUE",
