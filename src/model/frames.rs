@@ -83,6 +83,11 @@ impl Machine<'_> {
                 let o = self.load(obj)?;
                 Ok(Val::Obj(self.bound_method(o, method)?))
             }
+            Value::Attr { obj, attr } => {
+                let o = self.load(obj)?;
+                let o = self.instance_of(o, attr)?;
+                self.getattr_value(o, attr)
+            }
         }
     }
 

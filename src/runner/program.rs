@@ -853,10 +853,17 @@ impl<'a> Body<'a> {
             } => {
                 // weakref.ref(x) returns x's basic weakref if it has one, which CPython keeps
                 // at the head of x's weakref list: the result is new unless it is that head.
+                // A bound method has no `__weakref__` attribute (its lookups go to its
+                // function): whether a ref was added shows in its weakref count, read by a call
+                // (on 3.12+ an eval-breaker check of its own, only for bound methods).
                 let (t, r) = (ident(target), ident(referent));
-                self.lines.push(format!("_wh = {r}.__weakref__"));
+                self.lines.push(format!(
+                    "_wm = {r}.__class__ is _mtype; _wh = _wcnt({r}) if _wm else {r}.__weakref__"
+                ));
                 self.lines.push(canonical(s));
-                self.lines.push(format!("if {t} is not _wh: _new_{t}({t})"));
+                self.lines.push(format!(
+                    "if (_wcnt({t}()) != _wh if _wm else {t} is not _wh): _new_{t}({t})"
+                ));
                 self.lines.push("_wh = None".to_string());
             }
             Stmt::WeakRef {
@@ -1294,6 +1301,7 @@ fn value(v: &Value) -> String {
         Value::None => "None".to_string(),
         Value::Int(i) => i.to_string(),
         Value::Method { obj, method } => format!("{}.{}", ident(obj), ident(method)),
+        Value::Attr { obj, attr } => format!("{}.{}", ident(obj), ident(attr)),
     }
 }
 

@@ -21,13 +21,16 @@ pub enum Value {
     Int(i64),
     /// `obj.method`, where `method` is a method of some scenario class (`methods:`).
     Method { obj: String, method: String },
+    /// `obj.attr`, where `attr` is no method of any class: the attribute's value (`LOAD_ATTR`
+    /// of an instance attribute; no new object). The loader tells the two apart.
+    Attr { obj: String, attr: String },
 }
 
 impl Value {
     /// The name the value reads, if any (`a` for `a` and for `a.method`).
     pub fn name(&self) -> Option<&str> {
         match self {
-            Value::Name(n) | Value::Method { obj: n, .. } => Some(n),
+            Value::Name(n) | Value::Method { obj: n, .. } | Value::Attr { obj: n, .. } => Some(n),
             Value::None | Value::Int(_) => None,
         }
     }
@@ -40,12 +43,13 @@ impl fmt::Display for Value {
             Value::None => f.write_str("None"),
             Value::Int(i) => write!(f, "{i}"),
             Value::Method { obj, method } => write!(f, "{obj}.{method}"),
+            Value::Attr { obj, attr } => write!(f, "{obj}.{attr}"),
         }
     }
 }
 
-/// Whether `x = (...)` builds a new tuple at run time: only if an item is a name (or a bound
-/// method). A tuple of literals (and `()`) is a compile-time constant: the same object every
+/// Whether `x = (...)` builds a new tuple at run time: only if an item reads a name (a name, a
+/// bound method, an attribute). A tuple of literals (and `()`) is a compile-time constant: the same object every
 /// time, never tracked.
 pub fn tuple_is_new(items: &[Value]) -> bool {
     items.iter().any(|v| v.name().is_some())
@@ -322,6 +326,21 @@ pub struct Scenario {
 }
 
 impl Stmt {
+    /// Every VALUE the statement reads, mutably (for the loader's resolution of `a.name`).
+    pub fn values_mut(&mut self) -> Vec<&mut Value> {
+        match self {
+            Stmt::NewList { items, .. } | Stmt::NewTuple { items, .. } => items.iter_mut().collect(),
+            Stmt::NewDict { items, .. } => items.iter_mut().map(|(_, v)| v).collect(),
+            Stmt::Assign { value, .. }
+            | Stmt::SetAttr { value, .. }
+            | Stmt::SetItem { value, .. }
+            | Stmt::Append { value, .. }
+            | Stmt::GarbageAppend(value) => vec![value],
+            Stmt::Repeat { body, .. } => body.iter_mut().flat_map(|s| s.stmt.values_mut()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The oldest modelled version that has what the statement calls (`gc.freeze()` and
     /// `gc.unfreeze()` 3.7; the queries per [`Query::since`]); `None` for statements every
     /// version has.

@@ -3,7 +3,7 @@
 //! errors are reworded and placed here; versions and classes are read here, the steps by
 //! `steps.rs`; the semantic checks (`semantics.rs`) run last, only on a file with no other mistake.
 
-use super::ast::{CallbackDef, ClassDef, MethodDef, Pos, Scenario};
+use super::ast::{CallbackDef, ClassDef, MethodDef, Pos, Scenario, Value};
 use super::pos::{Locator, advance, yaml_error_pos};
 use super::raw::{RawScenario, RecordMode, TraceMode};
 use super::semantics::{bad_callback_name, bad_class_name, bad_method_name, bad_name, semantics};
@@ -347,7 +347,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
         );
     }
 
-    let scenario = Scenario {
+    let mut scenario = Scenario {
         path: path.to_path_buf(),
         id: scenario_id(path),
         description: raw.description.unwrap_or_default(),
@@ -359,6 +359,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
         record_collections: raw.record == Some(RecordMode::Collections),
     };
     if ck.diags.is_empty() {
+        resolve_attribute_reads(&mut scenario);
         semantics(&mut ck, &scenario);
     }
     if ck.diags.is_empty() {
@@ -472,4 +473,41 @@ fn yaml_error(text: &str, e: &serde_yaml::Error) -> (Pos, String) {
         }
     }
     (pos, msg)
+}
+
+/// `a.name` parses as a bound method; where `name` is no method of any class it is an attribute
+/// read ([`Value::Attr`]). Methods and attributes never share a name (the checker refuses
+/// stores to a method's name), so the class list decides.
+fn resolve_attribute_reads(sc: &mut Scenario) {
+    let methods: HashSet<String> = sc
+        .classes
+        .iter()
+        .flat_map(|c| c.methods.iter().map(|m| m.name.clone()))
+        .collect();
+    let fix = |steps: &mut Vec<super::ast::Step>| {
+        for s in steps {
+            for v in s.stmt.values_mut() {
+                if let Value::Method { obj, method } = v
+                    && !methods.contains(method.as_str())
+                {
+                    *v = Value::Attr {
+                        obj: std::mem::take(obj),
+                        attr: std::mem::take(method),
+                    };
+                }
+            }
+        }
+    };
+    fix(&mut sc.steps);
+    for c in &mut sc.classes {
+        if let Some(d) = &mut c.del {
+            fix(d);
+        }
+        for m in &mut c.methods {
+            fix(&mut m.body);
+        }
+    }
+    for c in &mut sc.callbacks {
+        fix(&mut c.body);
+    }
 }

@@ -360,6 +360,63 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 self.method_ok(obj, method, pos, env, del);
                 Kind::Method
             }
+            Value::Attr { obj, attr } => {
+                self.attr_read_ok(obj, attr, pos, env, del);
+                Kind::Unknown
+            }
+        }
+    }
+
+    /// `obj.attr` reads an instance attribute: a plain name that some statement sets, on an
+    /// object whose class can hold it.
+    fn attr_read_ok(
+        &mut self,
+        obj: &str,
+        attr: &str,
+        pos: Pos,
+        env: &HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) {
+        if attr.starts_with('_') || RESERVED.contains(&attr) || attr == "append" {
+            self.ck.error(
+                pos,
+                format!("attribute `{attr}` is reserved: use a plain name that does not start with `_`"),
+            );
+            return;
+        }
+        let set_somewhere = self.sc.statements().any(|st| match st {
+            Stmt::SetAttr { attr: a, .. } => a == attr,
+            Stmt::RandomEdges { attrs, .. } => attrs.iter().any(|a| a == attr),
+            _ => false,
+        });
+        if !set_somewhere {
+            self.ck.error(
+                pos,
+                format!("`{obj}.{attr}`: no statement sets an attribute `{attr}` and no class has a method `{attr}`, so reading it raises AttributeError"),
+            );
+            return;
+        }
+        match self.lookup(obj, pos, env, del) {
+            Some(Kind::Inst(c)) => {
+                if let Some(cd) = self.sc.class(&c)
+                    && !cd.has_dict()
+                    && !cd.value_slots().iter().any(|s| s == attr)
+                {
+                    self.ck.error(
+                        pos,
+                        format!("`{c}` has __slots__ {:?} and no __dict__: it has no attribute `{attr}`", cd.slots.clone().unwrap_or_default()),
+                    );
+                }
+            }
+            Some(Kind::Unknown) | None => {}
+            Some(Kind::NoneV) => self.ck.error(
+                pos,
+                format!("`{obj}` is None here: attribute access on None raises AttributeError"),
+            ),
+            Some(k) => self.ck.error(
+                pos,
+                format!("`{obj}` is {} here, which has no attribute `{attr}`", k.describe()),
+            ),
         }
     }
 
