@@ -25,6 +25,15 @@ pub const fn method_code(class: usize, method: usize) -> usize {
     METHOD_CODE_BASE + (class << 16) + method
 }
 
+/// The code ids of `def`s start here.
+const FUNCTION_CODE_BASE: usize = 1 << 48;
+
+/// The code id of the function of `def` number `def` (its code object, with its own zombie
+/// frame ≤3.10).
+pub const fn function_code(def: usize) -> usize {
+    FUNCTION_CODE_BASE + def
+}
+
 /// The `callbacks:` index of a code id that [`callback_code`] made, `None` for the harness's.
 pub const fn callback_index(code: usize) -> Option<usize> {
     if code >= GC_CALLBACK_CODE {

@@ -327,7 +327,23 @@ impl Machine<'_> {
                 }
             }
             // Tuples have no `tp_clear`, nor have bound methods (`PyMethod_Type`).
-            Kind::Tuple(_) | Kind::Method { .. } | Kind::Head => {}
+            // `func_clear` (3.x): globals, defaults, (dict,) closure, in that order.
+            Kind::Function { .. } if self.p.function_clear => {
+                for v in self.take_function_refs(id) {
+                    self.decref(v);
+                }
+            }
+            // `cell_clear`.
+            Kind::Cell(_) => {
+                let old = match self.heap.kind_mut(id) {
+                    Kind::Cell(c) => c.take(),
+                    _ => None,
+                };
+                if let Some(v) = old {
+                    self.decref(v);
+                }
+            }
+            Kind::Tuple(_) | Kind::Method { .. } | Kind::Function { .. } | Kind::Head => {}
         }
     }
 

@@ -17,6 +17,8 @@ impl Machine<'_> {
             Kind::List(_) | Kind::Tuple(_) | Kind::Dict(_) => self.container_dealloc(id),
             Kind::WeakRef { .. } => self.weakref_dealloc(id),
             Kind::Method { .. } => self.method_dealloc(id),
+            Kind::Function { .. } => self.func_dealloc(id),
+            Kind::Cell(_) => self.cell_dealloc(id),
             Kind::Head => unreachable!("list heads are never released"),
         }
     }
@@ -299,6 +301,53 @@ impl Machine<'_> {
             _ => unreachable!("a bound method"),
         };
         self.decref(Val::Obj(im_self));
+        self.free(id);
+    }
+
+    /// `func_dealloc` (`Objects/funcobject.c`): untrack, clear the weakrefs to it, release
+    /// `func_globals`, `func_defaults`, `func_closure` in that order (3.x through `func_clear`;
+    /// 2.7 by hand, same order), `PyObject_GC_Del`. No trashcan.
+    fn func_dealloc(&mut self, id: Id) {
+        self.untrack(id);
+        if !self.heap.weakrefs(id).is_empty() {
+            self.clear_weakrefs(id);
+        }
+        for v in self.take_function_refs(id) {
+            self.decref(v);
+        }
+        self.free(id);
+    }
+
+    /// A function's references to release, in `func_clear`'s order (globals, defaults,
+    /// closure); the function keeps none of them.
+    pub(super) fn take_function_refs(&mut self, id: Id) -> Vec<Val> {
+        let mut out = Vec::new();
+        if let Kind::Function {
+            globals,
+            defaults,
+            closure,
+            ..
+        } = self.heap.kind_mut(id)
+        {
+            if *globals != super::heap::NIL {
+                out.push(Val::Obj(std::mem::replace(globals, super::heap::NIL)));
+            }
+            out.extend(defaults.take().map(Val::Obj));
+            out.extend(closure.take().map(Val::Obj));
+        }
+        out
+    }
+
+    /// `cell_dealloc`: untrack, release `ob_ref`, `PyObject_GC_Del`.
+    fn cell_dealloc(&mut self, id: Id) {
+        self.untrack(id);
+        let old = match self.heap.kind_mut(id) {
+            Kind::Cell(c) => c.take(),
+            _ => None,
+        };
+        if let Some(v) = old {
+            self.decref(v);
+        }
         self.free(id);
     }
 

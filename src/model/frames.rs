@@ -5,11 +5,14 @@
 //! frame objects (≤3.10 `frame_alloc`, `frame_dealloc`) and locals.
 
 use super::code::{
-    BUILTIN_CALLBACK_CODE, GC_CALLBACK_CODE, callback_code, callback_index, method_code,
+    BUILTIN_CALLBACK_CODE, GC_CALLBACK_CODE, callback_code, callback_index, function_code,
+    method_code,
 };
 use super::heap::{Id, Kind, Val};
 use super::journal::{Ctx, Note};
-use super::machine::{Deferred, Frame, FrameObj, Machine, PyResult, Temp, exc};
+use super::machine::{
+    Deferred, Frame, FrameObj, Machine, NOT_ENTERED, PyResult, RETURN, Temp, exc,
+};
 use super::profile::PROGRAM_PY_FRAMES;
 use crate::scenario::Value;
 use crate::trace::Event;
@@ -19,12 +22,33 @@ use crate::trace::Event;
 /// (`clear_freelists` → `PyFrame_ClearFreeList`).
 pub const PY_FRAME_MAXFREELIST: usize = 200;
 
+/// What a call statement calls.
+#[derive(Debug, Clone, Copy)]
+enum Callee {
+    /// Method `m` of `class` on `im_self`; `held`: the bound method object the caller's stack
+    /// keeps during the call.
+    Method {
+        im_self: Id,
+        class: usize,
+        m: usize,
+        held: Option<Id>,
+    },
+    /// The function object `func` of `def` number `def`.
+    Function { func: Id, def: usize },
+}
+
 impl Machine<'_> {
     /// The compiler's scope decision: inside a `__del__` or `callbacks:` body a name is local
     /// (`STORE_FAST`/`LOAD_FAST`) if it is the parameter or the body assigns it without
     /// declaring it `global`; inside the harness's callback only its argument is; at top level
     /// every name is a global (`STORE_NAME`).
     fn is_local(&self, name: &str) -> bool {
+        if let Some(f) = self.frames.last()
+            && let Some(fi) = f.func
+        {
+            let s = &self.defs[fi].scope;
+            return !s.globals.iter().any(|g| g == name) && f.locals.iter().any(|(n, _)| n == name);
+        }
         match self.frames.last() {
             Some(f) => match (f.class, f.callback) {
                 (Some(c), _) if f.method.is_some() => {
@@ -48,6 +72,16 @@ impl Machine<'_> {
     /// `LOAD_FAST` (`UnboundLocalError` when unset) / `LOAD_NAME` (`NameError`): the value, not
     /// yet increfed.
     pub(super) fn load(&self, name: &str) -> PyResult<Val> {
+        if let Some(cell) = self.deref_cell(name) {
+            // LOAD_DEREF: the cell's content.
+            return match self.heap.kind(cell) {
+                Kind::Cell(Some(v)) => Ok(*v),
+                _ => Err(exc(
+                    "NameError",
+                    format!("free variable '{name}' referenced before assignment in enclosing scope"),
+                )),
+            };
+        }
         if self.is_local(name) {
             let f = self.frames.last().expect("frame");
             return match f
@@ -69,6 +103,21 @@ impl Machine<'_> {
                 .ok_or_else(|| exc("NameError", format!("name '{name}' is not defined"))),
             _ => unreachable!("globals is a dict"),
         }
+    }
+
+    /// The cell a function frame reaches `name` through, if `name` is one of its cells or free
+    /// variables (`LOAD_DEREF`/`STORE_DEREF`).
+    fn deref_cell(&self, name: &str) -> Option<Id> {
+        let f = self.frames.last()?;
+        let s = &self.defs[f.func?].scope;
+        if !s.cellvars.iter().any(|c| c == name) && !s.freevars.iter().any(|c| c == name) {
+            return None;
+        }
+        f.locals
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| *v)
+            .and_then(|v| v.obj())
     }
 
     /// A statement's operand: `None` and ints (`LOAD_CONST`), a name ([`Machine::load`]), or
@@ -100,14 +149,22 @@ impl Machine<'_> {
         }
     }
 
-    /// A call statement: `x.name()` (`LOAD_METHOD` + `CALL` 3.7+; ≤3.6 `LOAD_ATTR` makes a
+    /// A call statement: `x.name(...)` (`LOAD_METHOD` + `CALL` 3.7+; ≤3.6 `LOAD_ATTR` makes a
     /// bound method that `call_function` unpacks into the function and `self` and releases
-    /// before the call), `x.name()` where `name` is an attribute holding a bound method, or
-    /// `f()` on a name holding one. The caller's stack holds `self` during the call (and on
-    /// 3.8–3.10, where `method_vectorcall` calls through it, the bound method object too);
-    /// they are released when the call returns, then `CALL` checks the eval breaker (3.12+).
-    pub(super) fn exec_call(&mut self, obj: Option<&str>, name: &str) -> PyResult<()> {
-        let (im_self, class, m, held) = match obj {
+    /// before the call), `x.name(...)` where `name` is an attribute holding a bound method or a
+    /// function, or `f(...)` on a name holding one; `x = f(...)` binds the result. The callee is
+    /// loaded, then the arguments; the caller's stack holds the callable (a bound method's
+    /// `self` in its place, and on 3.8–3.10 the bound method object too) until the call
+    /// returns; then `CALL` checks the eval breaker (3.12+) before the result is stored (or
+    /// dropped).
+    pub(super) fn exec_call(
+        &mut self,
+        target: Option<&str>,
+        obj: Option<&str>,
+        name: &str,
+        args: &[crate::scenario::Value],
+    ) -> PyResult<()> {
+        let callee = match obj {
             Some(o) => {
                 let v = self.load(o)?;
                 let inst = self.instance_of(v, name)?;
@@ -121,49 +178,114 @@ impl Machine<'_> {
                             self.temp_alloc(Temp::Method);
                             self.temp_free(Temp::Method);
                         }
-                        (inst, class, m, None)
+                        Callee::Method {
+                            im_self: inst,
+                            class,
+                            m,
+                            held: None,
+                        }
                     }
                     None => {
                         let a = self.getattr_value(inst, name)?;
-                        self.bound_callee(a)?
+                        self.callee(a)?
                     }
                 }
             }
             None => {
                 let v = self.load(name)?;
-                self.bound_callee(v)?
+                self.callee(v)?
             }
         };
-        self.incref(Val::Obj(im_self));
-        if let Some(h) = held {
-            self.incref(Val::Obj(h));
+        // The stack's references while the call runs.
+        let held: Vec<Val> = match callee {
+            Callee::Method { im_self, held, .. } => {
+                std::iter::once(Val::Obj(im_self)).chain(held.map(Val::Obj)).collect()
+            }
+            Callee::Function { func, .. } => vec![Val::Obj(func)],
+        };
+        for v in &held {
+            self.incref(*v);
         }
-        let r = self.call_method(im_self, class, m);
-        if let Some(h) = held {
+        let mut argv = Vec::with_capacity(args.len());
+        for a in args {
+            match self.value(a) {
+                Ok(v) => {
+                    self.incref(v);
+                    argv.push(v);
+                }
+                Err(e) => {
+                    for v in argv.into_iter().chain(held) {
+                        self.decref(v);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        let moved = self.p.args_moved_into_frame;
+        let r = match callee {
+            Callee::Method { im_self, class, m, .. } if argv.is_empty() => {
+                self.call_method(im_self, class, m, moved)
+            }
+            Callee::Method { .. } => {
+                Err(exc("TypeError", format!("{name}() takes 1 positional argument")))
+            }
+            Callee::Function { func, def } => self.call_function(func, def, &argv, moved),
+        };
+        // ≤3.10 the caller's stack releases its references (arguments last to first, then
+        // the callable); 3.11+ the frame took them over, unless the call failed before.
+        let entered = !matches!(r, Err(ref e) if e.kind == NOT_ENTERED);
+        if !moved || !entered {
+            for v in argv.into_iter().rev() {
+                self.decref(v);
+            }
+            for v in held.into_iter().rev() {
+                self.decref(v);
+            }
+        } else if let Callee::Method { held: Some(h), .. } = callee {
+            // A bound method object the stack held is not the frame's.
             self.decref(Val::Obj(h));
         }
-        self.decref(Val::Obj(im_self));
-        r?;
+        let result = match r {
+            Err(e) if e.kind == NOT_ENTERED => {
+                return Err(exc(
+                    if e.detail.starts_with("maximum recursion") {
+                        self.p.recursion_error
+                    } else {
+                        "TypeError"
+                    },
+                    e.detail,
+                ));
+            }
+            r => r?,
+        };
         self.eval_breaker();
+        match target {
+            Some(t) => self.store(t, result),
+            None => self.decref(result),
+        }
         Ok(())
     }
 
-    /// The function and `self` of a bound method being called; the bound method itself when
-    /// the call goes through it ([`Profile::method_held_during_call`](super::profile::Profile::method_held_during_call)).
-    /// Anything else is not callable.
-    fn bound_callee(&self, v: Val) -> PyResult<(Id, usize, usize, Option<Id>)> {
+    /// What calling `v` runs: a bound method's function with its `self` (and the bound method
+    /// itself when the call goes through it, [`Profile::method_held_during_call`](super::profile::Profile::method_held_during_call)),
+    /// or a function. Anything else is not callable.
+    fn callee(&self, v: Val) -> PyResult<Callee> {
         match v {
             Val::Obj(id) => match self.heap.kind(id) {
                 Kind::Method {
                     im_self,
                     class,
                     method,
-                } => Ok((
-                    *im_self,
-                    *class as usize,
-                    *method as usize,
-                    self.p.method_held_during_call.then_some(id),
-                )),
+                } => Ok(Callee::Method {
+                    im_self: *im_self,
+                    class: *class as usize,
+                    m: *method as usize,
+                    held: self.p.method_held_during_call.then_some(id),
+                }),
+                Kind::Function { def, .. } => Ok(Callee::Function {
+                    func: id,
+                    def: *def as usize,
+                }),
                 _ => Err(exc(
                     "TypeError",
                     format!("'{}' object is not callable", self.type_name(id)),
@@ -177,31 +299,139 @@ impl Machine<'_> {
     /// Run method `m` of `class` with `self` bound to `im_self` (`_PyEval_EvalFrame` of its
     /// code): the eval entry ([`Machine::enter_call`]: recursion checks, ≤3.10 the frame
     /// object), the `RESUME` check of the eval breaker (3.12+), the body; an exception ends the
-    /// body and propagates to the caller after the frame is released.
-    fn call_method(&mut self, im_self: Id, class: usize, m: usize) -> PyResult<()> {
+    /// body and propagates to the caller after the frame is released. Returns the method's
+    /// result (an owned reference).
+    fn call_method(&mut self, im_self: Id, class: usize, m: usize, moved: bool) -> PyResult<Val> {
         let Some(obj) = self.enter_call(method_code(class, m)) else {
-            return Err(exc(
-                self.p.recursion_error,
-                "maximum recursion depth exceeded",
-            ));
+            return Err(exc(NOT_ENTERED, "maximum recursion depth exceeded"));
         };
         self.eval_breaker();
-        self.incref(Val::Obj(im_self));
+        if !moved {
+            self.incref(Val::Obj(im_self));
+        }
         self.frames.push(Frame {
             class: Some(class),
             method: Some(m),
+            func: None,
+            extra: Vec::new(),
             callback: None,
             locals: vec![("self".to_string(), Some(Val::Obj(im_self)))],
             obj,
         });
         let sc = self.sc;
-        let mut r = Ok(());
-        for step in &sc.classes[class].methods[m].body {
-            if let Err(e) = self.exec(step) {
-                r = Err(e);
-                break;
+        let r = self.run_function_body(&sc.classes[class].methods[m].body);
+        self.frame_dealloc();
+        self.leave_call();
+        r
+    }
+
+    /// Call the function `func` of `def` number `def` with `args` (the caller keeps its
+    /// references): the parameters are bound (missing ones from `func_defaults`), the eval
+    /// entry makes (≤3.10) its frame object, then its cells are made (`PyCell_New`, GC objects:
+    /// ≤3.10 at frame set-up, `_PyEval_EvalCodeWithName` / 2.7 `PyEval_EvalCodeEx`; 3.11+ by
+    /// `MAKE_CELL` before `RESUME`), the free cells come from `func_closure`
+    /// (`COPY_FREE_VARS`), `RESUME` checks the eval breaker (3.12+), the body runs. Returns
+    /// its result (an owned reference).
+    fn call_function(&mut self, func: Id, def: usize, args: &[Val], moved: bool) -> PyResult<Val> {
+        let d = self.defs[def];
+        let (defaults, closure) = match self.heap.kind(func) {
+            Kind::Function {
+                defaults, closure, ..
+            } => (*defaults, *closure),
+            _ => unreachable!("a function"),
+        };
+        let required = d.params.iter().filter(|p| p.default.is_none()).count();
+        if args.len() < required || args.len() > d.params.len() {
+            return Err(exc(
+                NOT_ENTERED,
+                format!("{}() takes {} positional arguments but {} were given", d.name, d.params.len(), args.len()),
+            ));
+        }
+        // The parameters' values: the arguments, then the defaults' tail.
+        let mut params: Vec<Val> = args.to_vec();
+        if params.len() < d.params.len() {
+            let dv: Vec<Val> = match defaults.map(|t| self.heap.kind(t)) {
+                Some(Kind::Tuple(items)) => items.clone(),
+                _ => Vec::new(),
+            };
+            let missing = d.params.len() - params.len();
+            params.extend(dv[dv.len() - missing..].iter().copied());
+        }
+        let Some(obj) = self.enter_call(function_code(def)) else {
+            return Err(exc(NOT_ENTERED, "maximum recursion depth exceeded"));
+        };
+        // The frame's own reference to each parameter: new ones (≤3.10), or the caller's moved
+        // in (3.11+, arguments only; defaults always new).
+        let nargs = args.len();
+        let s = &d.scope;
+        let is_cell = |n: &str| s.cellvars.iter().any(|c| c == n);
+        let param_of = |n: &str| d.params.iter().position(|p| p.name == n);
+        let mut locals: Vec<(String, Option<Val>)> = Vec::new();
+        // Fast locals (co_varnames), a cell parameter in place on 3.11+.
+        let mut cells_to_make: Vec<(usize, Option<Val>)> = Vec::new();
+        for n in &s.varnames {
+            match (is_cell(n), param_of(n)) {
+                (false, p) => {
+                    let v = p.map(|i| params[i]);
+                    if let (Some(v), Some(i)) = (v, p)
+                        && (!moved || i >= nargs)
+                    {
+                        self.incref(v);
+                    }
+                    locals.push((n.clone(), v));
+                }
+                (true, Some(i)) if self.p.cell_args_in_place => {
+                    cells_to_make.push((locals.len(), Some(params[i])));
+                    locals.push((n.clone(), None));
+                }
+                (true, _) => {}
             }
         }
+        for c in &s.cellvars {
+            if self.p.cell_args_in_place && param_of(c).is_some() {
+                continue;
+            }
+            let v = param_of(c).map(|i| params[i]);
+            cells_to_make.push((locals.len(), v));
+            locals.push((c.clone(), None));
+        }
+        // The cells, in co_cellvars order (sorted names).
+        cells_to_make.sort_by(|a, b| locals[a.0].0.cmp(&locals[b.0].0));
+        for (slot, v) in cells_to_make {
+            // PyCell_New takes a new reference; a moved argument's own goes (MAKE_CELL's
+            // SETLOCAL releases it), so the cell holds the only one.
+            let from_arg = param_of(&locals[slot].0).is_some_and(|i| i < nargs);
+            if let Some(v) = v
+                && !(moved && from_arg)
+            {
+                self.incref(v);
+            }
+            let cell = self.new_object(Kind::Cell(v));
+            self.heap.hdr_mut(cell).refcnt = 1;
+            self.track(cell);
+            locals[slot].1 = Some(Val::Obj(cell));
+        }
+        // COPY_FREE_VARS: the closure's cells, in co_freevars order.
+        let frees: Vec<Val> = match closure.map(|t| self.heap.kind(t)) {
+            Some(Kind::Tuple(items)) => items.clone(),
+            _ => Vec::new(),
+        };
+        for (n, c) in s.freevars.iter().zip(frees) {
+            self.incref(c);
+            locals.push((n.clone(), Some(c)));
+        }
+        let extra = if moved { vec![Val::Obj(func)] } else { Vec::new() };
+        self.frames.push(Frame {
+            class: None,
+            method: None,
+            func: Some(def),
+            extra,
+            callback: None,
+            locals,
+            obj,
+        });
+        self.eval_breaker();
+        let r = self.run_function_body(&d.body);
         self.frame_dealloc();
         self.leave_call();
         r
@@ -210,6 +440,17 @@ impl Machine<'_> {
     /// `STORE_NAME`/`STORE_FAST`/`STORE_GLOBAL`: the caller owns one reference to `v`, which
     /// the binding takes over; the old value is released after the store.
     pub(super) fn store(&mut self, name: &str, v: Val) {
+        if let Some(cell) = self.deref_cell(name) {
+            // STORE_DEREF (`PyCell_Set`): the old content is released after the store.
+            let old = match self.heap.kind_mut(cell) {
+                Kind::Cell(c) => c.replace(v),
+                _ => None,
+            };
+            if let Some(o) = old {
+                self.decref(o);
+            }
+            return;
+        }
         if self.is_local(name) {
             let f = self.frames.last_mut().expect("frame");
             let old = match f.locals.iter_mut().find(|(n, _)| n == name) {
@@ -238,6 +479,20 @@ impl Machine<'_> {
     /// `DELETE_FAST` / `DELETE_NAME` (`PyDict_DelItem` on the globals): unbind, then release the
     /// value.
     pub(super) fn delete_name(&mut self, name: &str) -> PyResult<()> {
+        if let Some(cell) = self.deref_cell(name) {
+            // DELETE_DEREF.
+            let old = match self.heap.kind_mut(cell) {
+                Kind::Cell(c) => c.take(),
+                _ => None,
+            };
+            return match old {
+                Some(o) => {
+                    self.decref(o);
+                    Ok(())
+                }
+                None => Err(exc("NameError", name.to_string())),
+            };
+        }
         if self.is_local(name) {
             let f = self.frames.last_mut().expect("frame");
             let old = f
@@ -376,12 +631,31 @@ impl Machine<'_> {
     fn run_body(&mut self, body: &[crate::scenario::Step]) {
         for step in body {
             if let Err(e) = self.exec(step) {
-                if !self.runaway {
+                if e.kind == RETURN {
+                    // `return VALUE`: the caller (C) drops the result.
+                    if let Some(v) = self.ret.take() {
+                        self.decref(v);
+                    }
+                } else if !self.runaway {
                     self.unraisable(e.kind);
                 }
                 break;
             }
         }
+    }
+
+    /// A Python function's body until it ends, returns (its value, an owned reference; `None`
+    /// at the end) or raises.
+    fn run_function_body(&mut self, body: &[crate::scenario::Step]) -> PyResult<Val> {
+        for step in body {
+            if let Err(e) = self.exec(step) {
+                if e.kind == RETURN {
+                    return Ok(self.ret.take().unwrap_or(Val::None));
+                }
+                return Err(e);
+            }
+        }
+        Ok(Val::None)
     }
 
     /// An exception CPython prints and ignores (`PyErr_WriteUnraisable`): counted by type.
@@ -442,6 +716,8 @@ impl Machine<'_> {
                 self.frames.push(Frame {
                     class: Some(class),
                     method: None,
+                    func: None,
+                    extra: Vec::new(),
                     callback: None,
                     locals: vec![("self".to_string(), Some(Val::Obj(id)))],
                     obj,
@@ -510,6 +786,8 @@ impl Machine<'_> {
                 self.frames.push(Frame {
                     class: None,
                     method: None,
+                    func: None,
+                    extra: Vec::new(),
                     callback: index,
                     locals: vec![("wr".to_string(), Some(Val::Obj(wr)))],
                     obj,
@@ -539,6 +817,8 @@ impl Machine<'_> {
                 self.frames.push(Frame {
                     class: None,
                     method: None,
+                    func: None,
+                    extra: Vec::new(),
                     callback: None,
                     locals: Vec::new(),
                     obj,
@@ -570,7 +850,12 @@ impl Machine<'_> {
         if let Some(order) = order {
             locals.sort_by_key(|(n, _)| order.iter().position(|o| o == n).unwrap_or(usize::MAX));
         }
-        let locals: Vec<Val> = locals.into_iter().filter_map(|(_, v)| v).collect();
+        // What the frame owns besides (3.11+ `f_func`) goes after the locals.
+        let locals: Vec<Val> = locals
+            .into_iter()
+            .filter_map(|(_, v)| v)
+            .chain(f.extra)
+            .collect();
         match f.obj {
             Some(o) => {
                 self.frame_obj_mut(o).locals = locals;

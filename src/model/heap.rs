@@ -104,6 +104,16 @@ pub enum Kind {
     /// method `method` of scenario class `class` (a function the class keeps alive, outside
     /// the modelled heap).
     Method { im_self: Id, class: u32, method: u32 },
+    /// A function object (`PyFunctionObject`) of `def` number `def`: `func_globals` (the
+    /// module's globals), `func_defaults` (a tuple), `func_closure` (a tuple of cells).
+    Function {
+        def: u32,
+        globals: Id,
+        defaults: Option<Id>,
+        closure: Option<Id>,
+    },
+    /// A cell (`PyCellObject`, `ob_ref`): a variable of a function that nested functions use.
+    Cell(Option<Val>),
     /// A list head (`PyGC_Head` of a generation or a temporary list).
     Head,
 }
@@ -807,6 +817,30 @@ impl Contents<'_> {
             // `method_traverse` (2.7 `instancemethod_traverse`): `im_func` (outside the
             // modelled heap), `im_self` (2.7 also `im_class`, outside too).
             Kind::Method { im_self, .. } => f(*im_self),
+            // `func_traverse`: code, globals, module, defaults, (kwdefaults,) doc, name, dict,
+            // closure, …: of those the model keeps globals, defaults and closure.
+            Kind::Function {
+                globals,
+                defaults,
+                closure,
+                ..
+            } => {
+                if *globals != NIL {
+                    f(*globals);
+                }
+                if let Some(d) = defaults {
+                    f(*d);
+                }
+                if let Some(c) = closure {
+                    f(*c);
+                }
+            }
+            // `cell_traverse`: `ob_ref`.
+            Kind::Cell(v) => {
+                if let Some(Val::Obj(o)) = v {
+                    f(*o)
+                }
+            }
             Kind::WeakRef { .. } | Kind::Head => {}
         }
     }

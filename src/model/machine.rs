@@ -30,6 +30,14 @@ pub struct Exc {
 
 pub type PyResult<T> = Result<T, Exc>;
 
+/// The "exception" a `return` statement unwinds its body with: not an exception of Python's,
+/// the model's way out of a body; the value is in [`Machine::ret`].
+pub(super) const RETURN: &str = "<return>";
+
+/// How a call fails before its frame exists (wrong arguments, the recursion limit): the
+/// caller still owns what it would have handed over.
+pub(super) const NOT_ENTERED: &str = "<not entered>";
+
 /// A Python exception of type `kind` (`PyErr_SetString`).
 pub(super) fn exc(kind: &'static str, detail: impl Into<String>) -> Exc {
     Exc {
@@ -94,6 +102,12 @@ pub struct Frame {
     pub class: Option<usize>,
     /// With `class`: the frame runs this method of the class, not its `__del__`.
     pub method: Option<usize>,
+    /// A call of the function of `def` number `func`: its locals are its `co_varnames`,
+    /// cells and free cells ([`crate::scenario::FuncScope`]), in the order the frame
+    /// releases them.
+    pub func: Option<usize>,
+    /// What the frame owns besides its locals, released after them (3.11+ `f_func`).
+    pub extra: Vec<Val>,
     /// A callback of `callbacks:` (by index); neither: the harness's `callback`.
     pub callback: Option<usize>,
     pub locals: Vec<(String, Option<Val>)>,
@@ -276,6 +290,12 @@ pub struct Machine<'s> {
     pub(super) stack: Vec<Val>,
     /// Where the running statement's part of [`Machine::stack`] starts.
     pub(super) stack_base: usize,
+    /// The scenario's `def`s by index.
+    pub(super) defs: Vec<&'s crate::scenario::FuncDef>,
+    /// A `return` in progress: the value the function returns (an owned reference).
+    pub(super) ret: Option<Val>,
+    /// The constant tuple of each `def` whose defaults are all constants (3.x), made once.
+    pub(super) const_defaults: HashMap<usize, Id>,
     /// The model's account of its decisions, when `explain` asked for one.
     pub(super) journal: Option<Box<Journal>>,
 }
@@ -340,6 +360,9 @@ impl<'s> Machine<'s> {
             auto_collect: false,
             stack: Vec::new(),
             stack_base: 0,
+            defs: sc.defs(),
+            ret: None,
+            const_defaults: HashMap::new(),
             journal: None,
         };
         // Interpreter start-up: the module globals and gc.garbage exist, are held from outside
@@ -634,6 +657,8 @@ impl<'s> Machine<'s> {
             Kind::Tuple(_) => "<tuple>".into(),
             Kind::WeakRef { .. } => "<weakref>".into(),
             Kind::Method { .. } => format!("<{}>", self.p.method_type_name),
+            Kind::Function { .. } => "<function>".into(),
+            Kind::Cell(_) => "<cell>".into(),
             Kind::Head => "<head>".into(),
         }
     }

@@ -74,6 +74,8 @@ impl Machine<'_> {
             Kind::Tuple(_) => "tuple".into(),
             Kind::WeakRef { .. } => "weakref".into(),
             Kind::Method { .. } => self.p.method_type_name.into(),
+            Kind::Function { .. } => "function".into(),
+            Kind::Cell(_) => "cell".into(),
             Kind::Head => "head".into(),
         }
     }

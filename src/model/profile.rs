@@ -253,6 +253,26 @@ pub struct Profile {
     /// (`_PyObject_Vectorcall` → `method_vectorcall`, 3.8–3.10); 2.7–3.7 `call_function` and
     /// 3.11+ `PRECALL`/`CALL` replace it by its `im_self` and `im_func` and release it first.
     pub method_held_during_call: bool,
+    /// Function objects have a `tp_clear` (`func_clear`, 3.x), which the collector calls on
+    /// cyclic trash; 2.7's `PyFunction_Type` has none (its cells' `cell_clear` breaks closure
+    /// cycles).
+    pub function_clear: bool,
+    /// A `def`'s default values go into a tuple that `MAKE_FUNCTION` makes after the function
+    /// object, even when they are constants (2.7: `PyTuple_New(oparg)` in `MAKE_FUNCTION`/
+    /// `MAKE_CLOSURE`); 3.x builds the tuple before (`BUILD_TUPLE`), or loads it as a constant
+    /// when every default is one (the compiler folds it).
+    pub defaults_tuple_after_function: bool,
+    /// A parameter that nested functions use keeps its place among the locals as a cell
+    /// (3.11+ `MAKE_CELL` in place, `co_localsplusnames`); ≤3.10 move it into a cell among
+    /// `co_cellvars` after the fast locals (`co_cell2arg`), which changes the order in which a
+    /// returning frame releases its locals.
+    pub cell_args_in_place: bool,
+    /// A Python-to-Python call moves the arguments and the callable from the caller's stack
+    /// into the new frame (3.11+ `_PyEvalFramePushAndInit`: the frame owns them, released by
+    /// `_PyFrame_Clear`, the function after the locals); ≤3.10 the frame takes new references
+    /// and the caller's stack keeps its own until the call returns (`call_function`'s clean-up:
+    /// arguments last to first, then the callable).
+    pub args_moved_into_frame: bool,
     /// `tp_name` of a bound method: `instancemethod` (2.7), `method` (3.x), as an unlabelled
     /// one shows in `gc.garbage` (`<method>`).
     pub method_type_name: &'static str,
@@ -402,6 +422,10 @@ impl Profile {
             bound_method_calls: v <= V3_6,
             method_freelist: v <= V3_8,
             method_held_during_call: (V3_8..=V3_10).contains(&v),
+            function_clear: v >= V3_6,
+            defaults_tuple_after_function: v == V2_7,
+            cell_args_in_place: v >= V3_11,
+            args_moved_into_frame: v >= V3_11,
             method_type_name: if v == V2_7 { "instancemethod" } else { "method" },
             weakrefs_always_in_tuple: v >= V3_13,
             gc_callback_args_tuple: v == V3_6,

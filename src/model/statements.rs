@@ -78,7 +78,23 @@ impl Machine<'_> {
             Stmt::DelIndex { obj, index } => self.exec_del_index(obj, *index),
             Stmt::Append { obj, value } => self.exec_append(step, obj, value),
             // Calls (frames.rs).
-            Stmt::Call { obj, name } => self.exec_call(obj.as_deref(), name),
+            Stmt::Call {
+                target,
+                obj,
+                name,
+                args,
+            } => self.exec_call(target.as_deref(), obj.as_deref(), name, args),
+            Stmt::Def(d) => self.exec_def(d.index),
+            Stmt::Return(v) => {
+                let r = match v {
+                    Some(v) => self.value(v)?,
+                    None => Val::None,
+                };
+                self.incref(r);
+                self.ret = Some(r);
+                Err(exc(super::machine::RETURN, ""))
+            }
+            Stmt::Nonlocal(_) => Ok(()),
             // The gc module (gc_module.rs).
             Stmt::Collect(g) => {
                 self.gc_collect_stmt(*g);
@@ -289,6 +305,94 @@ impl Machine<'_> {
                 self.label_new(w, target);
             }
         }
+        Ok(())
+    }
+
+    /// `def NAME(PARAMS):` (`MAKE_FUNCTION`, then the store): 3.x evaluates the defaults into
+    /// a tuple first (`BUILD_TUPLE`; all constants: the compiler's constant tuple), then the
+    /// closure tuple of the cells the new function uses (`LOAD_CLOSURE`s, `BUILD_TUPLE`),
+    /// then the function (`PyFunction_NewWithQualName`: a GC object, tracked, holding the
+    /// module's globals). 2.7 pushes the default values, builds the closure tuple, makes the
+    /// function, then puts the defaults in a new tuple (`PyTuple_New` in `MAKE_FUNCTION` /
+    /// `MAKE_CLOSURE`), constants or not.
+    fn exec_def(&mut self, index: usize) -> PyResult<()> {
+        let d = self.defs[index];
+        let dvals: Vec<crate::scenario::Value> =
+            d.params.iter().filter_map(|p| p.default.clone()).collect();
+        let mut vals = Vec::with_capacity(dvals.len());
+        for v in &dvals {
+            let x = self.value(v)?;
+            self.incref(x);
+            vals.push(x);
+        }
+        let mut defaults = None;
+        if !vals.is_empty() && !self.p.defaults_tuple_after_function {
+            if dvals.iter().all(|v| v.name().is_none()) {
+                // A constant of the code: the same tuple every time, never tracked.
+                let t = match self.const_defaults.get(&index) {
+                    Some(t) => *t,
+                    None => {
+                        let t = self.heap.alloc(Kind::Tuple(vals.clone()), true);
+                        self.heap.hdr_mut(t).refcnt = 1;
+                        self.const_defaults.insert(index, t);
+                        t
+                    }
+                };
+                self.incref(Val::Obj(t));
+                defaults = Some(t);
+            } else {
+                let t = self.new_object(Kind::Tuple(vals.clone()));
+                self.heap.hdr_mut(t).refcnt = 1;
+                self.track(t);
+                defaults = Some(t);
+            }
+        }
+        // LOAD_CLOSURE of each free variable of the new function, from this frame.
+        let mut cells = Vec::new();
+        for n in &d.scope.freevars {
+            let c = self
+                .frames
+                .last()
+                .and_then(|f| f.locals.iter().find(|(m, _)| m == n))
+                .and_then(|(_, v)| *v)
+                .ok_or_else(|| exc("NameError", format!("free variable '{n}'")))?;
+            self.incref(c);
+            cells.push(c);
+        }
+        let closure = if cells.is_empty() {
+            None
+        } else {
+            let t = self.new_object(Kind::Tuple(cells));
+            self.heap.hdr_mut(t).refcnt = 1;
+            self.track(t);
+            Some(t)
+        };
+        let g = self.globals;
+        self.incref(Val::Obj(g));
+        let f = self.new_object(Kind::Function {
+            def: index as u32,
+            globals: g,
+            defaults,
+            closure,
+        });
+        self.heap.hdr_mut(f).refcnt = 1;
+        self.track(f);
+        if !vals.is_empty() && self.p.defaults_tuple_after_function {
+            let t = self.new_object(Kind::Tuple(vals));
+            self.heap.hdr_mut(t).refcnt = 1;
+            self.track(t);
+            if let Kind::Function { defaults, .. } = self.heap.kind_mut(f) {
+                *defaults = Some(t);
+            }
+        } else if defaults.is_some_and(|t| self.const_defaults.values().any(|c| *c == t)) {
+            // The values went into the constant tuple when it was made; these loads' own
+            // references are not kept.
+            for v in vals {
+                self.decref(v);
+            }
+        }
+        self.label_new(f, &d.name);
+        self.store(&d.name, Val::Obj(f));
         Ok(())
     }
 

@@ -31,6 +31,10 @@ pub enum ObjKind {
         referent: Option<Id>,
         callback: bool,
     },
+    /// A function of `def` number `def` (`Scenario::defs`).
+    Function { def: usize },
+    /// A cell of a function's variable.
+    Cell,
     /// A bound method: method number `method` of class `class`, bound to `im_self`.
     Method {
         im_self: Id,
@@ -178,6 +182,8 @@ impl<'a> View<'a> {
                 class: *class as usize,
                 method: *method as usize,
             },
+            Kind::Function { def, .. } => ObjKind::Function { def: *def as usize },
+            Kind::Cell(_) => ObjKind::Cell,
             Kind::Head => return None,
         })
     }
@@ -259,6 +265,18 @@ impl<'a> View<'a> {
                 .filter_map(|(_, v)| v.obj())
                 .collect(),
             Kind::Method { im_self, .. } => vec![*im_self],
+            Kind::Function {
+                globals,
+                defaults,
+                closure,
+                ..
+            } => {
+                let mut v: Vec<Id> = Some(*globals).filter(|g| *g != super::heap::NIL).into_iter().collect();
+                v.extend(defaults);
+                v.extend(closure);
+                v
+            }
+            Kind::Cell(c) => c.and_then(|x| x.obj()).into_iter().collect(),
             Kind::WeakRef { .. } | Kind::Head => Vec::new(),
         }
     }
@@ -316,6 +334,24 @@ impl<'a> View<'a> {
                 referent: Some(r), ..
             } => push("weakref".into(), *r, true),
             Kind::Method { im_self, .. } => push("__self__".into(), *im_self, false),
+            Kind::Function {
+                globals,
+                defaults,
+                closure,
+                ..
+            } => {
+                if *globals != super::heap::NIL {
+                    push("__globals__".into(), *globals, false);
+                }
+                if let Some(d) = defaults {
+                    push("__defaults__".into(), *d, false);
+                }
+                if let Some(c) = closure {
+                    push("__closure__".into(), *c, false);
+                }
+            }
+            Kind::Cell(Some(Val::Obj(o))) => push("cell_contents".into(), *o, false),
+            Kind::Cell(_) => {}
             Kind::WeakRef { referent: None, .. } | Kind::Head => {}
         }
         out

@@ -224,6 +224,7 @@ fn creation_target(s: &Stmt) -> Option<&str> {
             target,
             value: Value::Method { .. },
         } => Some(target),
+        Stmt::Def(d) => Some(&d.name),
         _ => None,
     }
 }
@@ -234,11 +235,12 @@ fn built_without_call(s: &Stmt) -> Option<&str> {
     match s {
         Stmt::NewList { target, .. } | Stmt::NewDict { target, .. } => Some(target),
         Stmt::NewTuple { target, items } if tuple_is_new(items) => Some(target),
-        // `x = a.method`: LOAD_ATTR makes the bound method.
+        // `x = a.method`: LOAD_ATTR makes the bound method; `def f():` MAKE_FUNCTION.
         Stmt::Assign {
             target,
             value: Value::Method { .. },
         } => Some(target),
+        Stmt::Def(d) => Some(&d.name),
         _ => None,
     }
 }
@@ -272,6 +274,9 @@ fn rebound_name(s: &Stmt) -> Option<&str> {
     match s {
         Stmt::DelName(n) => Some(n),
         Stmt::Assign { target, .. } => Some(target),
+        Stmt::Call {
+            target: Some(t), ..
+        } => Some(t),
         Stmt::NewTuple { target, .. } => Some(target),
         s => creation_target(s),
     }
@@ -678,6 +683,8 @@ enum Scope<'a> {
     Callback(&'a [String]),
     /// A method body (`methods:`), with the names it declares `global`.
     Method(&'a [String]),
+    /// A `def` body, with the names it declares `global`.
+    Func(&'a [String]),
 }
 
 /// Translates a sequence of statements (the steps, or one `__del__` body), keeping track of
@@ -704,7 +711,9 @@ impl<'a> Body<'a> {
         }
         let maybe_enabled = match scope {
             Scope::Top => cx.del_enables,
-            Scope::Del(_) | Scope::Callback(_) | Scope::Method(_) => cx.any_enable,
+            Scope::Del(_) | Scope::Callback(_) | Scope::Method(_) | Scope::Func(_) => {
+                cx.any_enable
+            }
         };
         Body {
             cx,
@@ -925,7 +934,12 @@ impl<'a> Body<'a> {
                     self.lines.push("_fz[1] = 0".to_string());
                 }
             }
-            Stmt::Raise if matches!(self.scope, Scope::Callback(_) | Scope::Method(_)) => {
+            Stmt::Raise
+                if matches!(
+                    self.scope,
+                    Scope::Callback(_) | Scope::Method(_) | Scope::Func(_)
+                ) =>
+            {
                 // The frame ends here; a callback's raise is traced only as an ignored
                 // exception (stderr); a method's propagates to its caller.
                 self.finish_del();
@@ -941,8 +955,26 @@ impl<'a> Body<'a> {
                 )));
                 self.lines.push(canonical(s));
             }
-            _ => {
+            Stmt::Return(_) => {
+                // The frame ends here: reservations of local names die with it.
+                self.finish_del();
                 self.lines.push(canonical(s));
+            }
+            _ => {
+                if let Stmt::Def(d) = s {
+                    // The header, its `global`/`nonlocal` declarations hoisted, the body.
+                    self.lines.push(canonical(s));
+                    let globals = global_names(&d.body);
+                    let mut lines = global_lines(&d.body);
+                    let body = function_body(&d.body, self.cx, Scope::Func(&globals));
+                    if body.is_empty() {
+                        lines.push("pass".to_string());
+                    }
+                    lines.extend(body);
+                    self.lines.extend(lines.into_iter().map(|l| format!("    {l}")));
+                } else {
+                    self.lines.push(canonical(s));
+                }
                 if let Some(n) = built {
                     let q = py_str(n);
                     self.lines.push(format!(
@@ -1041,9 +1073,10 @@ impl<'a> Body<'a> {
     fn is_global(&self, n: &str) -> bool {
         match self.scope {
             Scope::Top => true,
-            Scope::Del(globals) | Scope::Callback(globals) | Scope::Method(globals) => {
-                globals.iter().any(|g| g == n)
-            }
+            Scope::Del(globals)
+            | Scope::Callback(globals)
+            | Scope::Method(globals)
+            | Scope::Func(globals) => globals.iter().any(|g| g == n),
         }
     }
 
@@ -1158,7 +1191,7 @@ fn global_names(body: &[Step]) -> Vec<String> {
 /// A function body's `global` declarations, hoisted to its top.
 fn global_lines(body: &[Step]) -> Vec<String> {
     body.iter()
-        .filter(|s| matches!(s.stmt, Stmt::Global(_)))
+        .filter(|s| matches!(s.stmt, Stmt::Global(_) | Stmt::Nonlocal(_)))
         .map(|s| canonical(&s.stmt))
         .collect()
 }
@@ -1167,7 +1200,7 @@ fn global_lines(body: &[Step]) -> Vec<String> {
 fn function_body(body: &[Step], cx: &Cx, scope: Scope) -> Vec<String> {
     let mut b = Body::new(cx, scope);
     for s in body {
-        if !matches!(s.stmt, Stmt::Global(_)) {
+        if !matches!(s.stmt, Stmt::Global(_) | Stmt::Nonlocal(_)) {
             b.stmt(&s.stmt);
         }
     }
@@ -1354,8 +1387,39 @@ pub fn canonical(s: &Stmt) -> String {
             format!("{}[{}] = {}", ident(obj), py_str(key), value(v))
         }
         Stmt::Append { obj, value: v } => format!("{}.append({})", ident(obj), value(v)),
-        Stmt::Call { obj: Some(o), name } => format!("{}.{}()", ident(o), ident(name)),
-        Stmt::Call { obj: None, name } => format!("{}()", ident(name)),
+        Stmt::Call {
+            target,
+            obj,
+            name,
+            args,
+        } => {
+            let a: Vec<String> = args.iter().map(value).collect();
+            let callee = match obj {
+                Some(o) => format!("{}.{}", ident(o), ident(name)),
+                None => ident(name).to_string(),
+            };
+            match target {
+                Some(t) => format!("{} = {callee}({})", ident(t), a.join(", ")),
+                None => format!("{callee}({})", a.join(", ")),
+            }
+        }
+        Stmt::Def(d) => {
+            let ps: Vec<String> = d
+                .params
+                .iter()
+                .map(|p| match &p.default {
+                    Some(v) => format!("{}={}", ident(&p.name), value(v)),
+                    None => ident(&p.name).to_string(),
+                })
+                .collect();
+            format!("def {}({}):", ident(&d.name), ps.join(", "))
+        }
+        Stmt::Return(None) => "return".to_string(),
+        Stmt::Return(Some(v)) => format!("return {}", value(v)),
+        Stmt::Nonlocal(ns) => {
+            let v: Vec<&str> = ns.iter().map(|n| ident(n)).collect();
+            format!("nonlocal {}", v.join(", "))
+        }
         Stmt::DelName(n) => format!("del {}", ident(n)),
         Stmt::DelAttr { obj, attr } => format!("del {}.{}", target(obj), ident(attr)),
         Stmt::DelKey { obj, key } => format!("del {}[{}]", ident(obj), py_str(key)),

@@ -164,9 +164,21 @@ pub enum Stmt {
     },
     /// `x.append(VALUE)`
     Append { obj: String, value: Value },
-    /// `x.name()` (a method of the object's class, or an attribute holding a bound method),
-    /// `self.name()`, or `f()` (a name holding a bound method): a call whose result is dropped.
-    Call { obj: Option<String>, name: String },
+    /// `x.name()` (a method of the object's class, or an attribute holding a bound method or a
+    /// function), `self.name()`, `f(a, 1)` (a name holding a function or a bound method); with
+    /// `target`, `x = f(a)` binds the result, else it is dropped.
+    Call {
+        target: Option<String>,
+        obj: Option<String>,
+        name: String,
+        args: Vec<Value>,
+    },
+    /// `- def NAME(PARAMS):` with a body: `MAKE_FUNCTION` and the store of the new function.
+    Def(Box<FuncDef>),
+    /// `return`, `return VALUE` (only in a `def` body).
+    Return(Option<Value>),
+    /// `nonlocal n, m` (only in a nested `def` body; 3.x).
+    Nonlocal(Vec<String>),
     /// `del x`
     DelName(String),
     /// `del x.attr`
@@ -233,6 +245,47 @@ pub struct Step {
     /// The statement text as written.
     pub text: String,
     pub pos: Pos,
+}
+
+/// A parameter of a `def`: its name and default value, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    pub name: String,
+    pub default: Option<Value>,
+}
+
+/// How the compiler resolves the names of a `def` body (CPython's symbol table, `symtable.c`):
+/// filled in by the loader.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FuncScope {
+    /// `co_varnames`: the parameters, then the other local names in order of first binding.
+    pub varnames: Vec<String>,
+    /// `co_cellvars`: local names that nested functions use (sorted, as the compiler sorts
+    /// them).
+    pub cellvars: Vec<String>,
+    /// `co_freevars`: names of enclosing functions this one uses (sorted).
+    pub freevars: Vec<String>,
+    /// Names declared `global`.
+    pub globals: Vec<String>,
+}
+
+impl FuncScope {
+    /// Whether `name` is a local of the function (a parameter, an assigned name, a cell).
+    pub fn is_local(&self, name: &str) -> bool {
+        self.varnames.iter().any(|v| v == name)
+    }
+}
+
+/// A function definition: `def NAME(PARAMS):` with a body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FuncDef {
+    pub name: String,
+    pub params: Vec<Param>,
+    pub body: Vec<Step>,
+    /// Its number among the scenario's `def`s, in file order (its code object).
+    pub index: usize,
+    /// How its body's names resolve (set by the loader).
+    pub scope: FuncScope,
 }
 
 /// A method of a scenario class (`methods:`): `def NAME(self):` with a body.
@@ -325,6 +378,31 @@ pub struct Scenario {
     pub record_collections: bool,
 }
 
+/// `def NAME(a, b=VALUE):` as the language writes it (the key of a `def` step).
+pub fn def_header(name: &str, params: &[Param]) -> String {
+    let ps: Vec<String> = params
+        .iter()
+        .map(|p| match &p.default {
+            Some(v) => format!("{}={v}", p.name),
+            None => p.name.clone(),
+        })
+        .collect();
+    format!("def {name}({}):", ps.join(", "))
+}
+
+/// A call as the language writes it: `f(a, 1)`, `x.m()`, `y = f(a)`.
+pub fn call_text(target: Option<&str>, obj: Option<&str>, name: &str, args: &[Value]) -> String {
+    let a: Vec<String> = args.iter().map(|v| v.to_string()).collect();
+    let callee = match obj {
+        Some(o) => format!("{o}.{name}"),
+        None => name.to_string(),
+    };
+    match target {
+        Some(t) => format!("{t} = {callee}({})", a.join(", ")),
+        None => format!("{callee}({})", a.join(", ")),
+    }
+}
+
 impl Stmt {
     /// Every VALUE the statement reads, mutably (for the loader's resolution of `a.name`).
     pub fn values_mut(&mut self) -> Vec<&mut Value> {
@@ -337,6 +415,14 @@ impl Stmt {
             | Stmt::Append { value, .. }
             | Stmt::GarbageAppend(value) => vec![value],
             Stmt::Repeat { body, .. } => body.iter_mut().flat_map(|s| s.stmt.values_mut()).collect(),
+            Stmt::Call { args, .. } => args.iter_mut().collect(),
+            Stmt::Return(Some(v)) => vec![v],
+            Stmt::Def(d) => {
+                let FuncDef { params, body, .. } = &mut **d;
+                let mut v: Vec<&mut Value> = params.iter_mut().filter_map(|p| p.default.as_mut()).collect();
+                v.extend(body.iter_mut().flat_map(|s| s.stmt.values_mut()));
+                v
+            }
             _ => Vec::new(),
         }
     }
@@ -347,6 +433,7 @@ impl Stmt {
     pub fn since(&self) -> Option<Version> {
         match self {
             Stmt::Freeze | Stmt::Unfreeze => Some(Version::V3_7),
+            Stmt::Nonlocal(_) => Some(Version::V3_6),
             Stmt::Query(q) if q.since() > Version::V2_7 => Some(q.since()),
             _ => None,
         }
@@ -386,6 +473,27 @@ impl Scenario {
             )
     }
 
+    /// Every `def` of the scenario (at top level, in `repeat:` blocks, nested in other `def`s),
+    /// by [`FuncDef::index`].
+    pub fn defs(&self) -> Vec<&FuncDef> {
+        fn walk<'s>(steps: &'s [Step], out: &mut Vec<&'s FuncDef>) {
+            for s in steps {
+                match &s.stmt {
+                    Stmt::Repeat { body, .. } => walk(body, out),
+                    Stmt::Def(d) => {
+                        out.push(d);
+                        walk(&d.body, out);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut v = Vec::new();
+        walk(&self.steps, &mut v);
+        v.sort_by_key(|d| d.index);
+        v
+    }
+
     /// Whether `name` is a method of some scenario class (then `x.name` reads a bound method,
     /// and no statement may store or delete an attribute of that name).
     pub fn is_method_name(&self, name: &str) -> bool {
@@ -399,8 +507,10 @@ impl Scenario {
         fn walk<'s>(steps: &'s [Step], out: &mut Vec<&'s Stmt>) {
             for s in steps {
                 out.push(&s.stmt);
-                if let Stmt::Repeat { body, .. } = &s.stmt {
-                    walk(body, out);
+                match &s.stmt {
+                    Stmt::Repeat { body, .. } => walk(body, out),
+                    Stmt::Def(d) => walk(&d.body, out),
+                    _ => {}
                 }
             }
         }

@@ -3,7 +3,7 @@
 //! errors are reworded and placed here; versions and classes are read here, the steps by
 //! `steps.rs`; the semantic checks (`semantics.rs`) run last, only on a file with no other mistake.
 
-use super::ast::{CallbackDef, ClassDef, MethodDef, Pos, Scenario, Value};
+use super::ast::{CallbackDef, ClassDef, MethodDef, Pos, Scenario, Stmt, Value};
 use super::pos::{Locator, advance, yaml_error_pos};
 use super::raw::{RawScenario, RecordMode, TraceMode};
 use super::semantics::{bad_callback_name, bad_class_name, bad_method_name, bad_name, semantics};
@@ -360,6 +360,8 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
     };
     if ck.diags.is_empty() {
         resolve_attribute_reads(&mut scenario);
+        resolve_calls(&mut scenario);
+        super::scope::analyze(&mut scenario.steps);
         semantics(&mut ck, &scenario);
     }
     if ck.diags.is_empty() {
@@ -509,5 +511,44 @@ fn resolve_attribute_reads(sc: &mut Scenario) {
     }
     for c in &mut sc.callbacks {
         fix(&mut c.body);
+    }
+}
+
+/// `x = NAME()` parses as a new instance; where `NAME` is no class but a name some statement
+/// binds (a `def`, an assignment) it is a call ([`Stmt::Call`]).
+fn resolve_calls(sc: &mut Scenario) {
+    let classes: HashSet<String> = sc.classes.iter().map(|c| c.name.clone()).collect();
+    let mut bound: HashSet<String> = HashSet::new();
+    for s in sc.statements() {
+        bound.extend(super::scope::bound_names(s).into_iter().map(str::to_string));
+    }
+    fn fix(steps: &mut [super::ast::Step], classes: &HashSet<String>, bound: &HashSet<String>) {
+        for s in steps {
+            match &mut s.stmt {
+                Stmt::New { target, class } if !classes.contains(class.as_str()) && bound.contains(class.as_str()) => {
+                    s.stmt = Stmt::Call {
+                        target: Some(std::mem::take(target)),
+                        obj: None,
+                        name: std::mem::take(class),
+                        args: Vec::new(),
+                    };
+                }
+                Stmt::Repeat { body, .. } => fix(body, classes, bound),
+                Stmt::Def(d) => fix(&mut d.body, classes, bound),
+                _ => {}
+            }
+        }
+    }
+    fix(&mut sc.steps, &classes, &bound);
+    for c in &mut sc.classes {
+        if let Some(d) = &mut c.del {
+            fix(d, &classes, &bound);
+        }
+        for m in &mut c.methods {
+            fix(&mut m.body, &classes, &bound);
+        }
+    }
+    for c in &mut sc.callbacks {
+        fix(&mut c.body, &classes, &bound);
     }
 }

@@ -18,13 +18,14 @@ pub mod parse;
 mod pos;
 pub mod raw;
 pub mod schema;
+pub mod scope;
 mod semantics;
 mod steps;
 
 pub use ast::{
-    BUILTIN_CALLBACK, CallbackDef, ClassDef, MethodDef, Pos, Query, Scenario, Step, Stmt, Target,
+    BUILTIN_CALLBACK, CallbackDef, ClassDef, FuncDef, FuncScope, MethodDef, Param, Pos, Query, Scenario, Step, Stmt, Target,
     Value,
-    tuple_is_new,
+    call_text, def_header, tuple_is_new,
 };
 pub use load::{discover, load, parse_scenario, scenario_id};
 pub(crate) use semantics::assigned_name;

@@ -287,6 +287,22 @@ impl P {
             )),
         }
     }
+    /// `(VALUE, ...)` after the callee: the arguments of a call (the `(` not yet eaten).
+    fn args(&mut self) -> Result<Vec<Value>, ParseError> {
+        self.expect_punct('(')?;
+        let mut args = Vec::new();
+        if self.eat_punct(')') {
+            return Ok(args);
+        }
+        loop {
+            args.push(self.value()?);
+            if self.eat_punct(')') {
+                return Ok(args);
+            }
+            self.expect_punct(',')?;
+        }
+    }
+
     fn end(&self) -> Result<(), ParseError> {
         if self.i < self.toks.len() {
             Err(err(
@@ -316,6 +332,48 @@ pub fn parse_stmt(text: &str) -> Result<Stmt, ParseError> {
     Ok(stmt)
 }
 
+/// A `def` header, the key of a `- def NAME(PARAMS):` step: its name and parameters
+/// (`NAME` or `NAME=VALUE`, defaults last).
+pub fn parse_def_header(text: &str) -> Result<(String, Vec<crate::scenario::Param>), ParseError> {
+    let toks = tokenize(text)?;
+    let mut p = P {
+        toks,
+        i: 0,
+        len: text.chars().count(),
+    };
+    p.expect_ident_kw("def")?;
+    let name = p.ident()?;
+    p.expect_punct('(')?;
+    let mut params: Vec<crate::scenario::Param> = Vec::new();
+    if !p.eat_punct(')') {
+        loop {
+            let off = p.offset();
+            let pname = p.ident()?;
+            let default = if p.eat_punct('=') {
+                Some(p.value()?)
+            } else {
+                if params.iter().any(|q| q.default.is_some()) {
+                    return Err(err(
+                        off,
+                        format!("parameter `{pname}` without a default follows one with a default"),
+                    ));
+                }
+                None
+            };
+            params.push(crate::scenario::Param {
+                name: pname,
+                default,
+            });
+            if p.eat_punct(')') {
+                break;
+            }
+            p.expect_punct(',')?;
+        }
+    }
+    p.end()?;
+    Ok((name, params))
+}
+
 fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
     if p.is_ident("pass") && p.peek_at(1).is_none() {
         p.i += 1;
@@ -328,6 +386,21 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
             names.push(p.ident()?);
         }
         return Ok(Stmt::Global(names));
+    }
+    if p.is_ident("return") {
+        p.i += 1;
+        if p.peek().is_none() {
+            return Ok(Stmt::Return(None));
+        }
+        return Ok(Stmt::Return(Some(p.value()?)));
+    }
+    if p.is_ident("nonlocal") {
+        p.i += 1;
+        let mut names = vec![p.ident()?];
+        while p.eat_punct(',') {
+            names.push(p.ident()?);
+        }
+        return Ok(Stmt::Nonlocal(names));
     }
     if p.is_ident("raise") {
         p.i += 1;
@@ -346,8 +419,8 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
     // NAME ...
     if let Some(Tok::Ident(k)) = p.peek() {
         const KEYWORDS: &[&str] = &[
-            "import", "from", "def", "class", "if", "for", "while", "with", "try", "return",
-            "lambda", "yield", "assert", "exec", "print", "async", "await", "nonlocal",
+            "import", "from", "class", "if", "for", "while", "with", "try", "lambda", "yield",
+            "assert", "exec", "print", "async", "await",
         ];
         if KEYWORDS.contains(&k.as_str()) {
             return Err(err(
@@ -357,6 +430,12 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
                 ),
             ));
         }
+    }
+    if p.is_ident("def") {
+        return Err(err(
+            p.offset(),
+            "a `def` is a step of its own, written as YAML mapping: `- def f(x):` followed by its body, indented one level deeper (a statement or a list)",
+        ));
     }
     let name = p.ident()?;
     match p.peek() {
@@ -375,20 +454,13 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
                 return Ok(Stmt::Append { obj: name, value });
             }
             if p.peek() == Some(&Tok::Punct('(')) {
-                p.i += 1;
-                if p.peek() != Some(&Tok::Punct(')')) {
-                    return Err(err(
-                        attr_off,
-                        format!(
-                            "`{name}.{attr}(...)`: a method call takes no arguments in the language (methods have only `self`; `.append(VALUE)` is the one call with one){}",
-                            suggestion(&attr, &["append"])
-                        ),
-                    ));
-                }
-                p.expect_punct(')')?;
+                let _ = attr_off;
+                let args = p.args()?;
                 return Ok(Stmt::Call {
+                    target: None,
                     obj: Some(name),
                     name: attr,
+                    args,
                 });
             }
             p.expect_punct('=')?;
@@ -412,15 +484,13 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
             })
         }
         Some(Tok::Punct('(')) => {
-            p.i += 1;
-            if p.peek() != Some(&Tok::Punct(')')) {
-                return Err(err(
-                    p.offset(),
-                    format!("`{name}()` takes no arguments in the language"),
-                ));
-            }
-            p.expect_punct(')')?;
-            Ok(Stmt::Call { obj: None, name })
+            let args = p.args()?;
+            Ok(Stmt::Call {
+                target: None,
+                obj: None,
+                name,
+                args,
+            })
         }
         _ => Err(err(
             p.offset(),
@@ -536,16 +606,37 @@ fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
             })
         }
         Some(Tok::Ident(s)) if s != "None" && p.peek_at(1) == Some(&Tok::Punct('(')) => {
+            // `x = C()` (a class; the loader turns a call of anything else into a call) or
+            // `x = f(a, 1)`.
             p.i += 1;
-            p.expect_punct('(')?;
-            if p.peek() != Some(&Tok::Punct(')')) {
-                return Err(err(
-                    p.offset(),
-                    format!("`{s}()` takes no arguments in the language"),
-                ));
+            let args = p.args()?;
+            if args.is_empty() {
+                Ok(Stmt::New { target, class: s })
+            } else {
+                Ok(Stmt::Call {
+                    target: Some(target),
+                    obj: None,
+                    name: s,
+                    args,
+                })
             }
-            p.expect_punct(')')?;
-            Ok(Stmt::New { target, class: s })
+        }
+        Some(Tok::Ident(s))
+            if s != "None"
+                && p.peek_at(1) == Some(&Tok::Punct('.'))
+                && matches!(p.peek_at(2), Some(Tok::Ident(_)))
+                && p.peek_at(3) == Some(&Tok::Punct('(')) =>
+        {
+            // `x = a.m(...)`
+            p.i += 2;
+            let name = p.ident()?;
+            let args = p.args()?;
+            Ok(Stmt::Call {
+                target: Some(target),
+                obj: Some(s),
+                name,
+                args,
+            })
         }
         _ => {
             let value = p.value()?;

@@ -111,6 +111,8 @@ enum Kind {
     Tuple,
     WeakRef,
     Method,
+    /// A function of a `def` (by its index).
+    Function(usize),
     NoneV,
     Int,
     Unknown,
@@ -125,6 +127,7 @@ impl Kind {
             Kind::Tuple => "a tuple".into(),
             Kind::WeakRef => "a weakref".into(),
             Kind::Method => "a bound method".into(),
+            Kind::Function(_) => "a function".into(),
             Kind::NoneV => "None".into(),
             Kind::Int => "an integer".into(),
             Kind::Unknown => "an object".into(),
@@ -279,8 +282,64 @@ impl<'a, 'b> Semantics<'a, 'b> {
         let ctx = DelCtx {
             globals,
             is_del: class.is_some(),
+            func: None,
         };
         for s in body {
+            self.stmt(s, &mut env, Some(&ctx));
+        }
+    }
+
+    /// A `def` body, checked where it stands: its parameters and free names are bound, its other
+    /// locals once a statement binds them; globals must be bound somewhere at top level.
+    fn def_body(&mut self, d: &crate::scenario::FuncDef, pos: Pos, outer: Option<&DelCtx>) {
+        let mut seen = HashSet::new();
+        for p in &d.params {
+            if let Some(m) = bad_name(&p.name) {
+                self.ck.error(pos, format!("parameter {m}"));
+            }
+            if !seen.insert(p.name.clone()) {
+                self.ck.error(pos, format!("duplicate parameter `{}` in `def {}`", p.name, d.name));
+            }
+        }
+        if let Some(m) = bad_name(&d.name) {
+            self.ck.error(pos, format!("function name {m}"));
+        }
+        if self.sc.class(&d.name).is_some() || self.sc.callback_index(&d.name).is_some() {
+            self.ck.error(pos, format!("`{}` names a class or a callback too: a name is one or the other", d.name));
+        }
+        let mut env: HashMap<String, Binding> = HashMap::new();
+        for p in &d.params {
+            env.insert(p.name.clone(), Binding::Bound(Kind::Unknown));
+        }
+        for f in &d.scope.freevars {
+            env.insert(f.clone(), Binding::Bound(Kind::Unknown));
+        }
+        let mut enclosing: Vec<HashSet<String>> = Vec::new();
+        if let Some(f) = outer.and_then(|o| o.func.as_ref()) {
+            enclosing.push(f.locals.clone());
+            enclosing.extend(f.enclosing.iter().cloned());
+        }
+        let globals: HashSet<String> = d.scope.globals.iter().cloned().collect();
+        let ctx = DelCtx {
+            globals: globals.clone(),
+            is_del: false,
+            func: Some(FuncCtx {
+                name: d.name.clone(),
+                locals: d.scope.varnames.iter().cloned().collect(),
+                enclosing,
+            }),
+        };
+        for g in &globals {
+            if !self.top_bound.contains(g) && !self.del_globals.contains(g) {
+                // A global only this body binds: bound once the body runs.
+                self.del_globals.insert(g.clone());
+            }
+        }
+        for s in &d.body {
+            if let Stmt::Repeat { .. } = s.stmt {
+                self.ck.error(s.pos, "`repeat:` is only allowed at the top level");
+                continue;
+            }
             self.stmt(s, &mut env, Some(&ctx));
         }
     }
@@ -299,14 +358,24 @@ impl<'a, 'b> Semantics<'a, 'b> {
             );
             return None;
         }
-        if name == "self" && del.is_some_and(|d| !d.is_del) {
+        if name == "self" && del.is_some_and(|d| !d.is_del && !d.func.as_ref().is_some_and(|f| f.locals.contains("self"))) {
             self.ck.error(
                 pos,
-                "`self` is only defined inside a `__del__` body; a callback's parameter is `wr` (its weakref)",
+                "`self` is only defined inside a `__del__` or method body; a callback's parameter is `wr` (its weakref)",
             );
             return None;
         }
         if let Some(ctx) = del {
+            if let Some(f) = &ctx.func
+                && f.locals.contains(name)
+                && !env.contains_key(name)
+            {
+                self.ck.error(
+                    pos,
+                    format!("local `{name}` of `{}` is used before it is bound (UnboundLocalError)", f.name),
+                );
+                return None;
+            }
             let is_local = env.contains_key(name) && !ctx.globals.contains(name);
             if !is_local {
                 // A global read from a finalizer: it must be bound somewhere at top level.
@@ -473,7 +542,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
         env: &mut HashMap<String, Binding>,
         del: Option<&DelCtx>,
     ) {
-        if name == "self" && !del.is_some_and(|d| d.is_del) {
+        if name == "self" && !del.is_some_and(|d| d.is_del || d.func.is_some()) {
             self.ck
                 .error(pos, "`self` is only defined inside a `__del__` body");
             return;
@@ -661,7 +730,18 @@ impl<'a, 'b> Semantics<'a, 'b> {
             Stmt::GarbageAppend(v) => {
                 self.value_kind(v, pos, env, del);
             }
-            Stmt::Call { obj: Some(o), name } => {
+            Stmt::Call {
+                target,
+                obj: Some(o),
+                name,
+                args,
+            } => {
+                for a in args {
+                    self.value_kind(a, pos, env, del);
+                }
+                if let Some(t) = target {
+                    self.bind(t, Kind::Unknown, pos, env, del);
+                }
                 let Some(kind) = self.lookup(o, pos, env, del) else {
                     return;
                 };
@@ -676,6 +756,15 @@ impl<'a, 'b> Semantics<'a, 'b> {
                                 Stmt::RandomEdges { attrs, .. } => attrs.contains(name),
                                 _ => false,
                             });
+                        if let Some(mi) = cd.method_index(name)
+                            && !args.is_empty()
+                        {
+                            let _ = mi;
+                            self.ck.error(
+                                pos,
+                                format!("method `{name}` of `{c}` takes no arguments but `self` ({} given)", args.len()),
+                            );
+                        }
                         if cd.method_index(name).is_none() && !attr_ok {
                             let ms: Vec<&str> = cd.methods.iter().map(|m| m.name.as_str()).collect();
                             self.ck.error(
@@ -695,20 +784,87 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     ),
                 }
             }
-            Stmt::Call { obj: None, name } => {
+            Stmt::Call {
+                target,
+                obj: None,
+                name,
+                args,
+            } => {
                 if self.sc.class(name).is_some() {
                     self.ck.error(
                         pos,
-                        format!("`{name}()` as a statement is not in the language: bind the instance (`x = {name}()`)"),
+                        if args.is_empty() {
+                            format!("`{name}()` as a statement is not in the language: bind the instance (`x = {name}()`)")
+                        } else {
+                            format!("`{name}(...)`: a class takes no arguments in the language (`x = {name}()`)")
+                        },
                     );
                     return;
                 }
-                match self.lookup(name, pos, env, del) {
+                let callee = self.lookup(name, pos, env, del);
+                for a in args {
+                    self.value_kind(a, pos, env, del);
+                }
+                match callee {
+                    Some(Kind::Function(i)) => {
+                        let defs = self.sc.defs();
+                        if let Some(d) = defs.iter().find(|d| d.index == i) {
+                            let required = d.params.iter().filter(|p| p.default.is_none()).count();
+                            if args.len() < required || args.len() > d.params.len() {
+                                self.ck.error(
+                                    pos,
+                                    format!(
+                                        "`{}` takes {} argument{} ({} given)",
+                                        d.name,
+                                        if required == d.params.len() { format!("{required}") } else { format!("{required} to {}", d.params.len()) },
+                                        if d.params.len() == 1 { "" } else { "s" },
+                                        args.len()
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    Some(Kind::Method) if !args.is_empty() => self.ck.error(
+                        pos,
+                        format!("`{name}` is a bound method here: methods take no arguments but `self`"),
+                    ),
                     Some(Kind::Method | Kind::Unknown) | None => {}
                     Some(k) => self.ck.error(
                         pos,
                         format!("`{name}` is {} here, which is not callable", k.describe()),
                     ),
+                }
+                if let Some(t) = target {
+                    self.bind(t, Kind::Unknown, pos, env, del);
+                }
+            }
+            Stmt::Def(d) => {
+                for p in &d.params {
+                    if let Some(v) = &p.default {
+                        self.value_kind(v, pos, env, del);
+                    }
+                }
+                self.bind(&d.name, Kind::Function(d.index), pos, env, del);
+                self.def_body(d, pos, del);
+            }
+            Stmt::Return(v) => {
+                if del.is_none() {
+                    self.ck.error(pos, "`return` outside a function: only in a `def`, method, `__del__` or callback body");
+                }
+                if let Some(v) = v {
+                    self.value_kind(v, pos, env, del);
+                }
+            }
+            Stmt::Nonlocal(ns) => {
+                match del.and_then(|d| d.func.as_ref()) {
+                    None => self.ck.error(pos, "`nonlocal` is only allowed in a `def` nested in another `def`"),
+                    Some(f) => {
+                        for n in ns {
+                            if !f.enclosing.iter().any(|e| e.contains(n)) {
+                                self.ck.error(pos, format!("no binding for nonlocal `{n}` found in the functions around `{}` (SyntaxError)", f.name));
+                            }
+                        }
+                    }
                 }
             }
             Stmt::FromGarbage { target, .. } => {
@@ -748,7 +904,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                                 self.ck.error(pos, format!("cannot create a weak reference to `{referent}`: class `{c}` has __slots__ without `__weakref__`"));
                             }
                         }
-                        Kind::Unknown | Kind::WeakRef | Kind::Method => {}
+                        Kind::Unknown | Kind::WeakRef | Kind::Method | Kind::Function(_) => {}
                         k => self.ck.error(
                             pos,
                             format!(
@@ -830,8 +986,17 @@ impl<'a, 'b> Semantics<'a, 'b> {
 
 struct DelCtx {
     globals: HashSet<String>,
-    /// A `__del__` body (`self` is defined), not a callback body (`wr` is).
+    /// A `__del__` or method body (`self` is defined), not a callback body (`wr` is).
     is_del: bool,
+    /// A `def` body: its local names (a read before the first binding is an error), and the
+    /// names of its enclosing functions' scopes, innermost first (for `nonlocal`).
+    func: Option<FuncCtx>,
+}
+
+struct FuncCtx {
+    name: String,
+    locals: HashSet<String>,
+    enclosing: Vec<HashSet<String>>,
 }
 
 /// The name a statement binds, if any.
@@ -844,6 +1009,10 @@ pub(crate) fn assigned_name(s: &Stmt) -> Option<String> {
         | Stmt::Assign { target, .. }
         | Stmt::FromGarbage { target, .. }
         | Stmt::WeakRef { target, .. } => Some(target.clone()),
+        Stmt::Call {
+            target: Some(t), ..
+        } => Some(t.clone()),
+        Stmt::Def(d) => Some(d.name.clone()),
         _ => None,
     }
 }

@@ -64,6 +64,22 @@ pub(super) fn parse_steps(
                     steps.push(s);
                 }
             }
+            serde_yaml::Value::Mapping(m)
+                if m.len() == 1
+                    && m
+                        .keys()
+                        .next()
+                        .and_then(|k| k.as_str())
+                        .is_some_and(|k| k.trim_start().starts_with("def ")) =>
+            {
+                let (k, v) = m.into_iter().next().expect("one entry");
+                let header = yaml_scalar(&k);
+                let (p, verbatim) = loc.locate(header.trim(), *cursor);
+                *cursor = advance(p, header.trim());
+                if let Some(s) = parse_def(ck, loc, &header, v, p, verbatim, cursor, depth, total) {
+                    steps.push(s);
+                }
+            }
             serde_yaml::Value::Mapping(m) if m.len() == 1 => {
                 let (k, v) = m.into_iter().next().expect("one entry");
                 let k = yaml_scalar(&k);
@@ -90,6 +106,69 @@ pub(super) fn parse_steps(
         }
     }
     steps
+}
+
+/// How deep `def`s may nest.
+pub const MAX_DEF_DEPTH: usize = 8;
+
+/// `- def NAME(PARAMS):` with a body (a statement or a list of steps): a function definition.
+#[allow(clippy::too_many_arguments)]
+fn parse_def(
+    ck: &mut Checker,
+    loc: &Locator,
+    header: &str,
+    body: serde_yaml::Value,
+    pos: Pos,
+    verbatim: bool,
+    cursor: &mut Pos,
+    depth: usize,
+    total: &mut usize,
+) -> Option<Step> {
+    let (name, params) = match super::parse::parse_def_header(header.trim()) {
+        Ok(x) => x,
+        Err(e) => {
+            let col = if verbatim { pos.col + e.offset } else { pos.col };
+            ck.error(
+                Pos {
+                    line: pos.line,
+                    col,
+                },
+                format!("in `{}`: {}", header.trim(), e.message),
+            );
+            return None;
+        }
+    };
+    if depth + 1 > MAX_DEF_DEPTH {
+        ck.error(pos, format!("`def`s and `repeat:` blocks nest more than {MAX_DEF_DEPTH} deep"));
+        return None;
+    }
+    let items = match body {
+        serde_yaml::Value::Sequence(items) if !items.is_empty() => items,
+        serde_yaml::Value::String(s) => vec![serde_yaml::Value::String(s)],
+        other => {
+            ck.error(
+                pos,
+                format!(
+                    "`{}` needs a body: a statement or a non-empty list of steps, found `{}`",
+                    header.trim(),
+                    yaml_scalar(&other)
+                ),
+            );
+            return None;
+        }
+    };
+    let body = parse_steps(ck, loc, items, cursor, depth + 1, total);
+    Some(Step {
+        stmt: Stmt::Def(Box::new(super::ast::FuncDef {
+            name,
+            params,
+            body,
+            index: 0,
+            scope: Default::default(),
+        })),
+        text: format!("{}:", header.trim()),
+        pos,
+    })
 }
 
 /// `- repeat: N` with `steps: [...]`: the body runs N times.
@@ -348,6 +427,7 @@ pub(super) fn unrolled(steps: &[Step]) -> u64 {
         .iter()
         .map(|s| match &s.stmt {
             Stmt::Repeat { count, body } => count.saturating_mul(unrolled(body)),
+            Stmt::Def(d) => 1 + unrolled(&d.body),
             _ => 1,
         })
         .fold(0u64, |a, b| a.saturating_add(b))
