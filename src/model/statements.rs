@@ -286,7 +286,16 @@ impl Machine<'_> {
                 id
             }
             // Bound methods have a weakref list (`im_weakreflist`).
-            Val::Obj(id) if matches!(self.heap.kind(id), Kind::Method { .. }) => id,
+            // Bound methods and functions have a weakref list (`im_weakreflist`,
+            // `func_weakreflist`).
+            Val::Obj(id)
+                if matches!(
+                    self.heap.kind(id),
+                    Kind::Method { .. } | Kind::Function { .. }
+                ) =>
+            {
+                id
+            }
             _ => return Err(exc("TypeError", "cannot create weak reference")),
         };
         let args = Temp::Tuple(if code.is_some() { 2 } else { 1 });

@@ -616,6 +616,9 @@ struct Cx {
     freeze_count: bool,
     /// `record: collections`: the harness's `gc.callbacks` entry records every collection.
     record: bool,
+    /// Some class has methods or some step defines a function: a weakref's referent may be a
+    /// bound method or a function, which have no `__weakref__` attribute to read.
+    callables: bool,
 }
 
 impl Cx {
@@ -670,6 +673,7 @@ impl Cx {
             stats: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::Stats))),
             freeze_count: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::FreezeCount))),
             record: sc.record_collections,
+            callables: sc.classes.iter().any(|c| !c.methods.is_empty()) || !sc.defs().is_empty(),
         }
     }
 }
@@ -866,13 +870,19 @@ impl<'a> Body<'a> {
                 // function): whether a ref was added shows in its weakref count, read by a call
                 // (on 3.12+ an eval-breaker check of its own, only for bound methods).
                 let (t, r) = (ident(target), ident(referent));
-                self.lines.push(format!(
-                    "_wm = {r}.__class__ is _mtype; _wh = _wcnt({r}) if _wm else {r}.__weakref__"
-                ));
-                self.lines.push(canonical(s));
-                self.lines.push(format!(
-                    "if (_wcnt({t}()) != _wh if _wm else {t} is not _wh): _new_{t}({t})"
-                ));
+                if self.cx.callables {
+                    self.lines.push(format!(
+                        "_wm = {r}.__class__ is _mtype or {r}.__class__ is _ftype; _wh = _wcnt({r}) if _wm else {r}.__weakref__"
+                    ));
+                    self.lines.push(canonical(s));
+                    self.lines.push(format!(
+                        "if (_wcnt({t}()) != _wh if _wm else {t} is not _wh): _new_{t}({t})"
+                    ));
+                } else {
+                    self.lines.push(format!("_wh = {r}.__weakref__"));
+                    self.lines.push(canonical(s));
+                    self.lines.push(format!("if {t} is not _wh: _new_{t}({t})"));
+                }
                 self.lines.push("_wh = None".to_string());
             }
             Stmt::WeakRef {

@@ -1005,8 +1005,17 @@ mod tests {
         assert_eq!(e.offset, 7);
         let e = parse_stmt("x = {'a\\'': b}").unwrap_err();
         assert!(e.message.contains("backslash"), "{e:?}");
-        let e = parse_stmt("x.f(1)").unwrap_err();
-        assert_eq!(e.offset, 2);
+        let e = parse_stmt("x.f(=)").unwrap_err();
+        assert_eq!(e.offset, 4);
+        assert_eq!(
+            parse_stmt("y = x.f(1, a)").unwrap(),
+            Stmt::Call {
+                target: Some("y".into()),
+                obj: Some("x".into()),
+                name: "f".into(),
+                args: vec![Value::Int(1), Value::Name("a".into())]
+            }
+        );
         assert!(parse_stmt("x = '__import__'").is_err());
         assert!(parse_stmt("x = {'k': 'v'}").is_err());
         assert!(parse_stmt("gc.get_objects()").is_err());

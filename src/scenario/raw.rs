@@ -208,6 +208,21 @@ pub enum StepItem {
     Statement(Statement),
     Repeat(RepeatBlock),
     RandomEdges(RandomEdgesBlock),
+    Def(DefBlock),
+}
+
+/// `- def NAME(PARAMS):` with its body: a one-entry mapping from the header to a statement or
+/// a list of steps (its schema is written in `schema.rs`).
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct DefBlock(pub std::collections::BTreeMap<String, DefBody>);
+
+/// The body of a `def`: one statement or a list of steps.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DefBody {
+    One(Statement),
+    Many(Vec<StepItem>),
 }
 
 /// `- repeat: N` with `steps:`: run the steps N times (top level only; blocks nest up to 4

@@ -64,6 +64,38 @@ pub fn version_pattern() -> String {
     format!(r"^ *({version})( *- *({version})|\+)? *$")
 }
 
+/// A character class of identifier characters (`[A-Za-z0-9_]`, or letters only) without `c`.
+fn class_without(c: char, first: bool) -> String {
+    let chars = ('A'..='Z')
+        .chain('a'..='z')
+        .chain(if first { None } else { Some('0'..='9') }.into_iter().flatten())
+        .chain(if first { None } else { Some('_') });
+    let kept: String = chars.filter(|x| *x != c).collect();
+    format!("[{kept}]")
+}
+
+/// An identifier (first character a letter) that is none of `words` (regular expressions have
+/// no negative look-ahead in ECMA-262's common subset with Rust's `regex`: spelt out).
+fn name_except(words: &[&str]) -> String {
+    let rest = "[A-Za-z0-9_]*";
+    let firsts: Vec<char> = words.iter().filter_map(|w| w.chars().next()).collect();
+    let other_first: String = ('A'..='Z')
+        .chain('a'..='z')
+        .filter(|c| !firsts.contains(c))
+        .collect();
+    let mut alts = vec![format!("[{other_first}]{rest}")];
+    for w in words {
+        let cs: Vec<char> = w.chars().collect();
+        for i in 1..cs.len() {
+            let prefix: String = cs[..i].iter().collect();
+            // A proper prefix of the word, alone or going another way at position i.
+            alts.push(format!("{prefix}({}{rest})?", class_without(cs[i], false)));
+        }
+        alts.push(format!("{w}[A-Za-z0-9_]+"));
+    }
+    format!("({})", alts.join("|"))
+}
+
 /// The syntax of one statement of the scenario language (`docs/scenarios.md`), as one regular
 /// expression (ECMA-262 and Rust `regex` alike).
 pub fn statement_pattern() -> String {
@@ -71,6 +103,8 @@ pub fn statement_pattern() -> String {
     let name = "[A-Za-z][A-Za-z0-9_]*";
     let int = "-?(0|[1-9][0-9]*)";
     let value = format!("({name}({s}\\.{s}{name})?|{int})");
+    let not_gc = name_except(&["gc", "weakref"]);
+    let args = format!(r"\({s}({value}({s},{s}{value})*)?{s}\)");
     let key = r#"('[A-Za-z0-9_ .-]*'|"[A-Za-z0-9_ .-]*")"#;
     let values = format!("{value}({s},{s}{value})*");
     let list = format!(r"\[{s}({values}{s},?{s})?\]");
@@ -101,8 +135,10 @@ pub fn statement_pattern() -> String {
         gc_call,
         // gc.garbage = []
         format!(r"gc{s}\.{s}garbage{s}={s}\[{s}\]"),
-        // x.method(), f()
-        format!(r"{name}({s}\.{s}{name})?{s}\({s}\)"),
+        // x.method(), f(a, 1), y = f(a), y = x.method() (the callee is not `gc`)
+        format!(r"({name}{s}={s})?{not_gc}({s}\.{s}{name})?{s}{args}"),
+        format!("return( +{value})?"),
+        format!("nonlocal +{name}({s},{s}{name})*"),
         "pass".to_string(),
         format!("global +{name}({s},{s}{name})*"),
         format!(r"raise +RuntimeError{s}\({s}\)"),
@@ -117,9 +153,34 @@ impl JsonSchema for Statement {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "description": "One statement (docs/scenarios.md). NAME: an identifier not starting with `_`; VALUE: a NAME, `x.method` (a new bound method), None or an integer; KEY: a quoted string of letters, digits, `_`, `-`, `.`, spaces. Forms: `x = C()`, `x = [a, 1]`, `x = {'k': a}`, `x = (a, b)`, `x = VALUE`, `x.attr = VALUE`, `x['k'] = VALUE`, `x.append(VALUE)`, `del x`, `del x.attr`, `del x['k']`, `del x[i]`, `w = weakref.ref(x)`, `w = weakref.ref(x, callback)`, `w = weakref.ref(x, NAME)` (NAME a function of `callbacks:`), `gc.collect()`, `gc.collect(0|1|2)`, `gc.enable()`, `gc.disable()`, `gc.set_debug(gc.DEBUG_SAVEALL)`, `gc.set_debug(0)`, `gc.set_threshold(t0[, t1[, t2]])`, `gc.freeze()`, `gc.unfreeze()` (3.7+), and, traced with their value, `gc.get_count()`, `gc.get_threshold()`, `gc.is_tracked(x)`, `gc.is_finalized(x)` (3.9+), `gc.get_freeze_count()` (3.7+), `gc.get_stats()` (3.6+), `del gc.garbage[:]`, `gc.garbage = []`, `gc.garbage[i].attr = VALUE`, `del gc.garbage[i].attr`, `gc.garbage.append(VALUE)`, `x = gc.garbage[i]`, `x.method()`, `f()` (a name holding a bound method), `pass`; in `__del__`, callback and method bodies also `global g` and `raise RuntimeError()`.",
+            "description": "One statement (docs/scenarios.md). NAME: an identifier not starting with `_`; VALUE: a NAME, `x.method` (a new bound method), None or an integer; KEY: a quoted string of letters, digits, `_`, `-`, `.`, spaces. Forms: `x = C()`, `x = [a, 1]`, `x = {'k': a}`, `x = (a, b)`, `x = VALUE`, `x.attr = VALUE`, `x['k'] = VALUE`, `x.append(VALUE)`, `del x`, `del x.attr`, `del x['k']`, `del x[i]`, `w = weakref.ref(x)`, `w = weakref.ref(x, callback)`, `w = weakref.ref(x, NAME)` (NAME a function of `callbacks:`), `gc.collect()`, `gc.collect(0|1|2)`, `gc.enable()`, `gc.disable()`, `gc.set_debug(gc.DEBUG_SAVEALL)`, `gc.set_debug(0)`, `gc.set_threshold(t0[, t1[, t2]])`, `gc.freeze()`, `gc.unfreeze()` (3.7+), and, traced with their value, `gc.get_count()`, `gc.get_threshold()`, `gc.is_tracked(x)`, `gc.is_finalized(x)` (3.9+), `gc.get_freeze_count()` (3.7+), `gc.get_stats()` (3.6+), `del gc.garbage[:]`, `gc.garbage = []`, `gc.garbage[i].attr = VALUE`, `del gc.garbage[i].attr`, `gc.garbage.append(VALUE)`, `x = gc.garbage[i]`, `x.method()`, `f(a, 1)` and `y = f(a)` (a function or a bound method), `pass`; in `def` bodies also `return [VALUE]` and (3.x) `nonlocal n`; in `__del__`, callback and method bodies also `global g` and `raise RuntimeError()`.",
             "pattern": statement_pattern(),
             "examples": ["b = B()", "b.cycle = with_del", "del b", "gc.collect()", "w = weakref.ref(a, callback)"]
+        })
+    }
+}
+
+impl JsonSchema for super::raw::DefBlock {
+    fn schema_name() -> Cow<'static, str> {
+        "DefBlock".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let statement = g.subschema_for::<Statement>();
+        let step = g.subschema_for::<super::raw::StepItem>();
+        let name = "[A-Za-z][A-Za-z0-9_]*";
+        let value = format!("({name}( *\\. *{name})?|-?(0|[1-9][0-9]*))");
+        let param = format!("{name}( *= *{value})?");
+        json_schema!({
+            "type": "object",
+            "description": "`- def NAME(PARAMS):` with its body (a statement or a list of steps): a function definition. Parameters are NAMEs, with `=VALUE` defaults last.",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "patternProperties": {
+                format!("^ *def +{name} *\\( *({param}( *, *{param})*)? *\\) *$"): {
+                    "anyOf": [statement, { "type": "array", "minItems": 1, "items": step }]
+                }
+            },
+            "additionalProperties": false
         })
     }
 }

@@ -59,7 +59,7 @@ fn schema_describes_the_file_shape() {
         .unwrap()
         .keys()
         .collect();
-    assert_eq!(class, ["__del__", "__slots__"]);
+    assert_eq!(class, ["__del__", "__slots__", "methods"]);
     assert_eq!(defs["ClassSpec"]["additionalProperties"], false);
     assert_eq!(defs["Statement"]["type"], "string");
     assert_eq!(defs["Statement"]["pattern"], statement_pattern());
@@ -177,6 +177,15 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
         "global g, h",
         "raise RuntimeError()",
         "  x  =  C ( )  ",
+        "x.foo()",
+        "f(a, 1, None)",
+        "y = f(a)",
+        "y = x.m()",
+        "x.cb = a.handle",
+        "l.append(a.handle)",
+        "return",
+        "return a.m",
+        "nonlocal x, y",
     ];
     for s in good {
         assert!(re.is_match(s), "the pattern rejects `{s}`");
@@ -192,7 +201,10 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
         "x = [a",
         "import os",
         "x = y + 1",
-        "x.foo()",
+        "x.foo(",
+        "f(a=1)",
+        "return a, b",
+        "nonlocal",
         "gc.collect(3)",
         "gc.set_debug(1)",
         "gc.set_threshold(1, 2, 3, 4)",
@@ -210,7 +222,7 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
         "gc.garbage.append()",
         "x = gc.garbage[i]",
         "x = gc.garbage[:]",
-        "x = C(a)",
+        "x = C(a",
         "x['k\\n'] = 1",
     ];
     for s in bad {
@@ -255,6 +267,14 @@ fn every_shipped_scenario_fits_the_schema() {
                     StepItem::Repeat(r) => statements(&r.steps, out),
                     // Not statements: the loader checks their names (tests/bad).
                     StepItem::RandomEdges(_) => {}
+                    StepItem::Def(d) => {
+                        for body in d.0.values() {
+                            match body {
+                                gcconform::scenario::raw::DefBody::One(s) => out.push(s.0.clone()),
+                                gcconform::scenario::raw::DefBody::Many(v) => statements(v, out),
+                            }
+                        }
+                    }
                 }
             }
         }
