@@ -185,8 +185,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
         fn walk<'s>(steps: &'s [Step], out: &mut Vec<&'s Step>) {
             for s in steps {
                 out.push(s);
-                if let Stmt::Repeat { body, .. } = &s.stmt {
-                    walk(body, out);
+                match &s.stmt {
+                    Stmt::Repeat { body, .. } => walk(body, out),
+                    Stmt::Def(d) => walk(&d.body, out),
+                    _ => {}
                 }
             }
         }
@@ -459,9 +461,22 @@ impl<'a, 'b> Semantics<'a, 'b> {
             _ => false,
         });
         if !set_somewhere {
+            let mut known: Vec<&str> = self
+                .sc
+                .classes
+                .iter()
+                .flat_map(|c| c.methods.iter().map(|m| m.name.as_str()))
+                .collect();
+            known.extend(self.sc.statements().filter_map(|st| match st {
+                Stmt::SetAttr { attr, .. } => Some(attr.as_str()),
+                _ => None,
+            }));
             self.ck.error(
                 pos,
-                format!("`{obj}.{attr}`: no statement sets an attribute `{attr}` and no class has a method `{attr}`, so reading it raises AttributeError"),
+                format!(
+                    "`{obj}.{attr}`: no statement sets an attribute `{attr}` and no class has a method `{attr}`, so reading it raises AttributeError{}",
+                    crate::util::suggestion(attr, &known)
+                ),
             );
             return;
         }
@@ -780,7 +795,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     Kind::Unknown => {}
                     k => self.ck.error(
                         pos,
-                        format!("`{o}` is {} here: `{o}.{name}()` is not in the language for it", k.describe()),
+                        format!(
+                            "`{o}` is {} here: `{o}.{name}()` is not in the language for it{}",
+                            k.describe(),
+                            if k == Kind::List { crate::util::suggestion(name, &["append"]) } else { String::new() }
+                        ),
                     ),
                 }
             }
