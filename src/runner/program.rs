@@ -250,14 +250,14 @@ fn built_without_call(s: &Stmt) -> Option<&str> {
 /// labels right after it (a call too) adds no check of its own. `x.append(v)` calls, but from
 /// its second execution on (a loop, a `__del__` body) 3.12+ run it as the specialised
 /// `CALL_NO_KW_LIST_APPEND` / `CALL_LIST_APPEND`, which does not check: a binding after it
-/// would run a collection the scenario alone would run later.
+/// would run a collection the scenario alone would run later. Nor does a call of a scenario
+/// function or method: 3.12+ run it inlined, checking at its start (`RESUME`), not on return.
 fn makes_a_call(s: &Stmt) -> bool {
     matches!(
         s,
         Stmt::New { .. }
             | Stmt::RandomEdges { .. }
             | Stmt::WeakRef { .. }
-            | Stmt::Call { .. }
             | Stmt::Collect(_)
             | Stmt::Enable
             | Stmt::Disable
