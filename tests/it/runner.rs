@@ -598,6 +598,10 @@ fn plain_program(s: &Scenario) -> String {
             let body: Vec<Step> = globals.into_iter().chain(rest).cloned().collect();
             plain_lines(&body, "        ", &mut p);
         }
+        for m in &c.methods {
+            p.push_str(&format!("    def {}(self):\n        pass\n", m.name));
+            plain_lines(&hoisted(&m.body), "        ", &mut p);
+        }
     }
     for c in &s.callbacks {
         p.push_str(&format!("def {}(wr):\n    pass\n", c.name));
@@ -653,9 +657,24 @@ fn plain_lines(steps: &[Step], indent: &str, out: &mut String) {
                 plain_lines(body, &format!("{indent}    "), out);
                 out.push_str(&format!("{indent}    pass\n"));
             }
+            Stmt::Def(d) => {
+                out.push_str(&format!("{indent}{}\n", canonical(&st.stmt)));
+                let inner = format!("{indent}    ");
+                plain_lines(&hoisted(&d.body), &inner, out);
+                out.push_str(&format!("{inner}pass\n"));
+            }
             s => out.push_str(&format!("{indent}{}\n", canonical(s))),
         }
     }
+}
+
+/// A function body with its `global` and `nonlocal` declarations first, as Python 3 wants
+/// them (and the generated program writes them).
+fn hoisted(body: &[Step]) -> Vec<Step> {
+    let (decl, rest): (Vec<_>, Vec<_>) = body
+        .iter()
+        .partition(|st| matches!(st.stmt, Stmt::Global(_) | Stmt::Nonlocal(_)));
+    decl.into_iter().chain(rest).cloned().collect()
 }
 
 /// The probes: `gc.get_count()` after each statement, the whole tuple.
