@@ -78,7 +78,9 @@ impl Machine<'_> {
                 Kind::Cell(Some(v)) => Ok(*v),
                 _ => Err(exc(
                     "NameError",
-                    format!("free variable '{name}' referenced before assignment in enclosing scope"),
+                    format!(
+                        "free variable '{name}' referenced before assignment in enclosing scope"
+                    ),
                 )),
             };
         }
@@ -197,9 +199,9 @@ impl Machine<'_> {
         };
         // The stack's references while the call runs.
         let held: Vec<Val> = match callee {
-            Callee::Method { im_self, held, .. } => {
-                std::iter::once(Val::Obj(im_self)).chain(held.map(Val::Obj)).collect()
-            }
+            Callee::Method { im_self, held, .. } => std::iter::once(Val::Obj(im_self))
+                .chain(held.map(Val::Obj))
+                .collect(),
             Callee::Function { func, .. } => vec![Val::Obj(func)],
         };
         for v in &held {
@@ -222,12 +224,13 @@ impl Machine<'_> {
         }
         let moved = self.p.args_moved_into_frame;
         let r = match callee {
-            Callee::Method { im_self, class, m, .. } if argv.is_empty() => {
-                self.call_method(im_self, class, m, moved)
-            }
-            Callee::Method { .. } => {
-                Err(exc("TypeError", format!("{name}() takes 1 positional argument")))
-            }
+            Callee::Method {
+                im_self, class, m, ..
+            } if argv.is_empty() => self.call_method(im_self, class, m, moved),
+            Callee::Method { .. } => Err(exc(
+                "TypeError",
+                format!("{name}() takes 1 positional argument"),
+            )),
             Callee::Function { func, def } => self.call_function(func, def, &argv, moved),
         };
         // ≤3.10 the caller's stack releases its references (arguments last to first, then
@@ -345,7 +348,12 @@ impl Machine<'_> {
         if args.len() < required || args.len() > d.params.len() {
             return Err(exc(
                 NOT_ENTERED,
-                format!("{}() takes {} positional arguments but {} were given", d.name, d.params.len(), args.len()),
+                format!(
+                    "{}() takes {} positional arguments but {} were given",
+                    d.name,
+                    d.params.len(),
+                    args.len()
+                ),
             ));
         }
         // The parameters' values: the arguments, then the defaults' tail.
@@ -421,7 +429,11 @@ impl Machine<'_> {
             self.incref(c);
             locals.push((n.clone(), Some(c)));
         }
-        let extra = if moved { vec![Val::Obj(func)] } else { Vec::new() };
+        let extra = if moved {
+            vec![Val::Obj(func)]
+        } else {
+            Vec::new()
+        };
         self.frames.push(Frame {
             class: None,
             method: None,
@@ -841,9 +853,9 @@ impl Machine<'_> {
         let f = self.frames.pop().expect("frame");
         let mut locals = f.locals;
         let order = match (f.class, f.callback) {
-            (Some(c), _) if f.method.is_some() => Some(
-                &self.classes[c].method_scopes[f.method.unwrap_or_default()].locals,
-            ),
+            (Some(c), _) if f.method.is_some() => {
+                Some(&self.classes[c].method_scopes[f.method.unwrap_or_default()].locals)
+            }
             (Some(c), _) => Some(&self.classes[c].del_locals),
             (None, Some(i)) => Some(&self.callback_scopes[i].locals),
             (None, None) => None,

@@ -426,7 +426,11 @@ impl Profile {
             defaults_tuple_after_function: v == V2_7,
             cell_args_in_place: v >= V3_11,
             args_moved_into_frame: v >= V3_11,
-            method_type_name: if v == V2_7 { "instancemethod" } else { "method" },
+            method_type_name: if v == V2_7 {
+                "instancemethod"
+            } else {
+                "method"
+            },
             weakrefs_always_in_tuple: v >= V3_13,
             gc_callback_args_tuple: v == V3_6,
             debug_stats_report: v == V2_7,

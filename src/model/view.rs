@@ -32,7 +32,9 @@ pub enum ObjKind {
         callback: bool,
     },
     /// A function of `def` number `def` (`Scenario::defs`).
-    Function { def: usize },
+    Function {
+        def: usize,
+    },
     /// A cell of a function's variable.
     Cell,
     /// A bound method: method number `method` of class `class`, bound to `im_self`.
@@ -271,7 +273,10 @@ impl<'a> View<'a> {
                 closure,
                 ..
             } => {
-                let mut v: Vec<Id> = Some(*globals).filter(|g| *g != super::heap::NIL).into_iter().collect();
+                let mut v: Vec<Id> = Some(*globals)
+                    .filter(|g| *g != super::heap::NIL)
+                    .into_iter()
+                    .collect();
                 v.extend(defaults);
                 v.extend(closure);
                 v

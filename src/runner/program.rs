@@ -715,9 +715,7 @@ impl<'a> Body<'a> {
         }
         let maybe_enabled = match scope {
             Scope::Top => cx.del_enables,
-            Scope::Del(_) | Scope::Callback(_) | Scope::Method(_) | Scope::Func(_) => {
-                cx.any_enable
-            }
+            Scope::Del(_) | Scope::Callback(_) | Scope::Method(_) | Scope::Func(_) => cx.any_enable,
         };
         Body {
             cx,
@@ -981,7 +979,8 @@ impl<'a> Body<'a> {
                         lines.push("pass".to_string());
                     }
                     lines.extend(body);
-                    self.lines.extend(lines.into_iter().map(|l| format!("    {l}")));
+                    self.lines
+                        .extend(lines.into_iter().map(|l| format!("    {l}")));
                 } else {
                     self.lines.push(canonical(s));
                 }

@@ -20,10 +20,16 @@ pub enum Value {
     None,
     Int(i64),
     /// `obj.method`, where `method` is a method of some scenario class (`methods:`).
-    Method { obj: String, method: String },
+    Method {
+        obj: String,
+        method: String,
+    },
     /// `obj.attr`, where `attr` is no method of any class: the attribute's value (`LOAD_ATTR`
     /// of an instance attribute; no new object). The loader tells the two apart.
-    Attr { obj: String, attr: String },
+    Attr {
+        obj: String,
+        attr: String,
+    },
 }
 
 impl Value {
@@ -407,19 +413,26 @@ impl Stmt {
     /// Every VALUE the statement reads, mutably (for the loader's resolution of `a.name`).
     pub fn values_mut(&mut self) -> Vec<&mut Value> {
         match self {
-            Stmt::NewList { items, .. } | Stmt::NewTuple { items, .. } => items.iter_mut().collect(),
+            Stmt::NewList { items, .. } | Stmt::NewTuple { items, .. } => {
+                items.iter_mut().collect()
+            }
             Stmt::NewDict { items, .. } => items.iter_mut().map(|(_, v)| v).collect(),
             Stmt::Assign { value, .. }
             | Stmt::SetAttr { value, .. }
             | Stmt::SetItem { value, .. }
             | Stmt::Append { value, .. }
             | Stmt::GarbageAppend(value) => vec![value],
-            Stmt::Repeat { body, .. } => body.iter_mut().flat_map(|s| s.stmt.values_mut()).collect(),
+            Stmt::Repeat { body, .. } => {
+                body.iter_mut().flat_map(|s| s.stmt.values_mut()).collect()
+            }
             Stmt::Call { args, .. } => args.iter_mut().collect(),
             Stmt::Return(Some(v)) => vec![v],
             Stmt::Def(d) => {
                 let FuncDef { params, body, .. } = &mut **d;
-                let mut v: Vec<&mut Value> = params.iter_mut().filter_map(|p| p.default.as_mut()).collect();
+                let mut v: Vec<&mut Value> = params
+                    .iter_mut()
+                    .filter_map(|p| p.default.as_mut())
+                    .collect();
                 v.extend(body.iter_mut().flat_map(|s| s.stmt.values_mut()));
                 v
             }

@@ -225,7 +225,10 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
                 );
             }
             if methods.iter().any(|m| m.name == mname) {
-                ck.error(mpos, format!("method `{mname}` of `{name}` is defined twice"));
+                ck.error(
+                    mpos,
+                    format!("method `{mname}` of `{name}` is defined twice"),
+                );
                 continue;
             }
             let Some(body) = body else {
@@ -525,7 +528,9 @@ fn resolve_calls(sc: &mut Scenario) {
     fn fix(steps: &mut [super::ast::Step], classes: &HashSet<String>, bound: &HashSet<String>) {
         for s in steps {
             match &mut s.stmt {
-                Stmt::New { target, class } if !classes.contains(class.as_str()) && bound.contains(class.as_str()) => {
+                Stmt::New { target, class }
+                    if !classes.contains(class.as_str()) && bound.contains(class.as_str()) =>
+                {
                     s.stmt = Stmt::Call {
                         target: Some(std::mem::take(target)),
                         obj: None,

@@ -68,7 +68,11 @@ pub fn version_pattern() -> String {
 fn class_without(c: char, first: bool) -> String {
     let chars = ('A'..='Z')
         .chain('a'..='z')
-        .chain(if first { None } else { Some('0'..='9') }.into_iter().flatten())
+        .chain(
+            if first { None } else { Some('0'..='9') }
+                .into_iter()
+                .flatten(),
+        )
         .chain(if first { None } else { Some('_') });
     let kept: String = chars.filter(|x| *x != c).collect();
     format!("[{kept}]")

@@ -62,13 +62,20 @@ pub fn read_names(s: &Stmt) -> Vec<&str> {
             let _ = callback;
         }
         Stmt::Query(q) => out.extend(q.argument()),
-        Stmt::Call { obj, name, args, .. } => {
+        Stmt::Call {
+            obj, name, args, ..
+        } => {
             out.push(obj.as_deref().unwrap_or(name));
             out.extend(args.iter().filter_map(v));
         }
         Stmt::Return(Some(x)) => out.extend(v(x)),
         Stmt::RandomEdges { list, .. } => out.push(list),
-        Stmt::Def(d) => out.extend(d.params.iter().filter_map(|p| p.default.as_ref()).filter_map(v)),
+        Stmt::Def(d) => out.extend(
+            d.params
+                .iter()
+                .filter_map(|p| p.default.as_ref())
+                .filter_map(v),
+        ),
         _ => {}
     }
     out

@@ -300,14 +300,23 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 self.ck.error(pos, format!("parameter {m}"));
             }
             if !seen.insert(p.name.clone()) {
-                self.ck.error(pos, format!("duplicate parameter `{}` in `def {}`", p.name, d.name));
+                self.ck.error(
+                    pos,
+                    format!("duplicate parameter `{}` in `def {}`", p.name, d.name),
+                );
             }
         }
         if let Some(m) = bad_name(&d.name) {
             self.ck.error(pos, format!("function name {m}"));
         }
         if self.sc.class(&d.name).is_some() || self.sc.callback_index(&d.name).is_some() {
-            self.ck.error(pos, format!("`{}` names a class or a callback too: a name is one or the other", d.name));
+            self.ck.error(
+                pos,
+                format!(
+                    "`{}` names a class or a callback too: a name is one or the other",
+                    d.name
+                ),
+            );
         }
         let mut env: HashMap<String, Binding> = HashMap::new();
         for p in &d.params {
@@ -339,7 +348,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
         for s in &d.body {
             if let Stmt::Repeat { .. } = s.stmt {
-                self.ck.error(s.pos, "`repeat:` is only allowed at the top level");
+                self.ck
+                    .error(s.pos, "`repeat:` is only allowed at the top level");
                 continue;
             }
             self.stmt(s, &mut env, Some(&ctx));
@@ -360,7 +370,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
             );
             return None;
         }
-        if name == "self" && del.is_some_and(|d| !d.is_del && !d.func.as_ref().is_some_and(|f| f.locals.contains("self"))) {
+        if name == "self"
+            && del.is_some_and(|d| {
+                !d.is_del && !d.func.as_ref().is_some_and(|f| f.locals.contains("self"))
+            })
+        {
             self.ck.error(
                 pos,
                 "`self` is only defined inside a `__del__` or method body; a callback's parameter is `wr` (its weakref)",
@@ -374,7 +388,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
             {
                 self.ck.error(
                     pos,
-                    format!("local `{name}` of `{}` is used before it is bound (UnboundLocalError)", f.name),
+                    format!(
+                        "local `{name}` of `{}` is used before it is bound (UnboundLocalError)",
+                        f.name
+                    ),
                 );
                 return None;
             }
@@ -451,7 +468,9 @@ impl<'a, 'b> Semantics<'a, 'b> {
         if attr.starts_with('_') || RESERVED.contains(&attr) || attr == "append" {
             self.ck.error(
                 pos,
-                format!("attribute `{attr}` is reserved: use a plain name that does not start with `_`"),
+                format!(
+                    "attribute `{attr}` is reserved: use a plain name that does not start with `_`"
+                ),
             );
             return;
         }
@@ -499,7 +518,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
             ),
             Some(k) => self.ck.error(
                 pos,
-                format!("`{obj}` is {} here, which has no attribute `{attr}`", k.describe()),
+                format!(
+                    "`{obj}` is {} here, which has no attribute `{attr}`",
+                    k.describe()
+                ),
             ),
         }
     }
@@ -534,7 +556,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
         match kind {
             Some(Kind::Inst(c)) => {
-                if self.sc.class(&c).is_some_and(|cd| cd.method_index(method).is_none()) {
+                if self
+                    .sc
+                    .class(&c)
+                    .is_some_and(|cd| cd.method_index(method).is_none())
+                {
                     self.ck.error(
                         pos,
                         format!("`{obj}` is an instance of `{c}`, which has no method `{method}`"),
@@ -544,7 +570,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
             Some(Kind::Unknown) | None => {}
             Some(k) => self.ck.error(
                 pos,
-                format!("`{obj}` is {} here, which has no method `{method}`", k.describe()),
+                format!(
+                    "`{obj}` is {} here, which has no method `{method}`",
+                    k.describe()
+                ),
             ),
         }
     }
@@ -599,7 +628,12 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 ),
             );
         }
-        if let Some(c) = self.sc.classes.iter().find(|c| c.method_index(attr).is_some()) {
+        if let Some(c) = self
+            .sc
+            .classes
+            .iter()
+            .find(|c| c.method_index(attr).is_some())
+        {
             self.ck.error(
                 pos,
                 format!(
@@ -781,7 +815,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
                             );
                         }
                         if cd.method_index(name).is_none() && !attr_ok {
-                            let ms: Vec<&str> = cd.methods.iter().map(|m| m.name.as_str()).collect();
+                            let ms: Vec<&str> =
+                                cd.methods.iter().map(|m| m.name.as_str()).collect();
                             self.ck.error(
                                 pos,
                                 format!(
@@ -798,7 +833,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
                         format!(
                             "`{o}` is {} here: `{o}.{name}()` is not in the language for it{}",
                             k.describe(),
-                            if k == Kind::List { crate::util::suggestion(name, &["append"]) } else { String::new() }
+                            if k == Kind::List {
+                                crate::util::suggestion(name, &["append"])
+                            } else {
+                                String::new()
+                            }
                         ),
                     ),
                 }
@@ -835,7 +874,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
                                     format!(
                                         "`{}` takes {} argument{} ({} given)",
                                         d.name,
-                                        if required == d.params.len() { format!("{required}") } else { format!("{required} to {}", d.params.len()) },
+                                        if required == d.params.len() {
+                                            format!("{required}")
+                                        } else {
+                                            format!("{required} to {}", d.params.len())
+                                        },
                                         if d.params.len() == 1 { "" } else { "s" },
                                         args.len()
                                     ),
@@ -845,7 +888,9 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     }
                     Some(Kind::Method) if !args.is_empty() => self.ck.error(
                         pos,
-                        format!("`{name}` is a bound method here: methods take no arguments but `self`"),
+                        format!(
+                            "`{name}` is a bound method here: methods take no arguments but `self`"
+                        ),
                     ),
                     Some(Kind::Method | Kind::Unknown) | None => {}
                     Some(k) => self.ck.error(
@@ -874,18 +919,19 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     self.value_kind(v, pos, env, del);
                 }
             }
-            Stmt::Nonlocal(ns) => {
-                match del.and_then(|d| d.func.as_ref()) {
-                    None => self.ck.error(pos, "`nonlocal` is only allowed in a `def` nested in another `def`"),
-                    Some(f) => {
-                        for n in ns {
-                            if !f.enclosing.iter().any(|e| e.contains(n)) {
-                                self.ck.error(pos, format!("no binding for nonlocal `{n}` found in the functions around `{}` (SyntaxError)", f.name));
-                            }
+            Stmt::Nonlocal(ns) => match del.and_then(|d| d.func.as_ref()) {
+                None => self.ck.error(
+                    pos,
+                    "`nonlocal` is only allowed in a `def` nested in another `def`",
+                ),
+                Some(f) => {
+                    for n in ns {
+                        if !f.enclosing.iter().any(|e| e.contains(n)) {
+                            self.ck.error(pos, format!("no binding for nonlocal `{n}` found in the functions around `{}` (SyntaxError)", f.name));
                         }
                     }
                 }
-            }
+            },
             Stmt::FromGarbage { target, .. } => {
                 self.bind(target, Kind::Unknown, pos, env, del);
             }

@@ -66,8 +66,7 @@ pub(super) fn parse_steps(
             }
             serde_yaml::Value::Mapping(m)
                 if m.len() == 1
-                    && m
-                        .keys()
+                    && m.keys()
                         .next()
                         .and_then(|k| k.as_str())
                         .is_some_and(|k| k.trim_start().starts_with("def ")) =>
@@ -127,7 +126,11 @@ fn parse_def(
     let (name, params) = match super::parse::parse_def_header(header.trim()) {
         Ok(x) => x,
         Err(e) => {
-            let col = if verbatim { pos.col + e.offset } else { pos.col };
+            let col = if verbatim {
+                pos.col + e.offset
+            } else {
+                pos.col
+            };
             ck.error(
                 Pos {
                     line: pos.line,
@@ -139,7 +142,10 @@ fn parse_def(
         }
     };
     if depth + 1 > MAX_DEF_DEPTH {
-        ck.error(pos, format!("`def`s and `repeat:` blocks nest more than {MAX_DEF_DEPTH} deep"));
+        ck.error(
+            pos,
+            format!("`def`s and `repeat:` blocks nest more than {MAX_DEF_DEPTH} deep"),
+        );
         return None;
     }
     let items = match body {
