@@ -51,7 +51,8 @@
 //!   `[]`/`{}`/`(a,)` creation reserves its label number without a call and binds it to the
 //!   object's id right after the next statement whose own call checks the eval breaker (not
 //!   `x.append(v)`, which 3.12+ specialise into a call that does not); events are stored
-//!   without a call; `weakref.ref(x)` is recognised as new through `x.__weakref__`.
+//!   without a call; `weakref.ref(x)` is recognised as new through `x.__weakref__` (a bound
+//!   method's by its reference count after the call).
 
 pub use crate::scenario::tuple_is_new;
 use crate::scenario::{ClassDef, Query, Scenario, Step, Stmt, Target, Value};
@@ -853,10 +854,19 @@ impl<'a> Body<'a> {
             } => {
                 // weakref.ref(x) returns x's basic weakref if it has one, which CPython keeps
                 // at the head of x's weakref list: the result is new unless it is that head.
+                // A bound method has no `__weakref__` (reading it reads its function's): the
+                // result is new if nothing but the target holds it (an existing basic ref is
+                // held by something, which the store did not replace unless it was the target
+                // itself). `x.__class__` and the reference count read after the call allocate
+                // nothing and check the eval breaker only after the statement's own call did.
                 let (t, r) = (ident(target), ident(referent));
-                self.lines.push(format!("_wh = {r}.__weakref__"));
+                self.lines.push(format!("_wm = {r}.__class__ is _methtype"));
+                self.lines
+                    .push(format!("_wh = None if _wm else {r}.__weakref__"));
                 self.lines.push(canonical(s));
-                self.lines.push(format!("if {t} is not _wh: _new_{t}({t})"));
+                self.lines.push(format!(
+                    "if ((_rc({t}) == 2) if _wm else ({t} is not _wh)): _new_{t}({t})"
+                ));
                 self.lines.push("_wh = None".to_string());
             }
             Stmt::WeakRef {
@@ -1530,9 +1540,10 @@ steps:
                 "c = (1, -2, None)".into(),
                 "e = ()".into(),
                 // weakref.ref(x) is new unless it returns x's basic ref (the list's head).
-                "_wh = a.__weakref__".into(),
+                "_wm = a.__class__ is _methtype".into(),
+                "_wh = None if _wm else a.__weakref__".into(),
                 "w = weakref.ref(a)".into(),
-                "if w is not _wh: _new_w(w)".into(),
+                "if ((_rc(w) == 2) if _wm else (w is not _wh)): _new_w(w)".into(),
                 "_wh = None".into(),
                 // Labelled before the store, which may run callbacks with it.
                 "_w = weakref.ref(a, callback); _new_v(_w); v = _w; _w = None".into(),

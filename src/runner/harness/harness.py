@@ -24,6 +24,17 @@ _len = len
 # Loops over scenario steps: a range iterator is no GC object (2.7's range() builds a list).
 _xrange = range if _sys.version_info[0] >= 3 else xrange
 _wrtype = weakref.ref
+_rc = _sys.getrefcount
+
+
+class _MethodProbe(object):
+    def m(self):
+        pass
+
+
+# Bound methods have a weakref list but no `__weakref__` attribute (it would be their
+# function's): `weakref.ref(m)` of one is recognised as new by its reference count instead.
+_methtype = _type(_MethodProbe().m)
 _ev = {}                 # the trace: event number -> text
 _evn = [0]               # how many events so far (an event: _ev[_evn[0]] = text; _evn[0] += 1)
 _lab = {}                # id(obj) -> label
