@@ -229,6 +229,36 @@ fn creation_target(s: &Stmt) -> Option<&str> {
     }
 }
 
+/// Where a statement stores each bound method it makes (`a.cb = b.m`, `l.append(a.m)`,
+/// `l = [a.m]`, ...) without binding it to a name: expressions that read it back without
+/// making anything (a finalizer run by the store may have changed what is there; then another
+/// object's label may be dropped, or a stale one kept).
+fn stored_methods(s: &Stmt) -> Vec<String> {
+    let is_m = |v: &Value| matches!(v, Value::Method { .. });
+    match s {
+        Stmt::SetAttr { obj, attr, value } if is_m(value) => {
+            vec![format!("{}.{attr}", target(obj))]
+        }
+        Stmt::SetItem { obj, key, value } if is_m(value) => {
+            vec![format!("{}[{}]", ident(obj), py_str(key))]
+        }
+        Stmt::Append { obj, value } if is_m(value) => vec![format!("{}[-1]", ident(obj))],
+        Stmt::GarbageAppend(value) if is_m(value) => vec!["gc.garbage[-1]".to_string()],
+        Stmt::NewList { target, items } | Stmt::NewTuple { target, items } => items
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| is_m(v))
+            .map(|(i, _)| format!("{}[{i}]", ident(target)))
+            .collect(),
+        Stmt::NewDict { target, items } => items
+            .iter()
+            .filter(|(_, v)| is_m(v))
+            .map(|(k, _)| format!("{}[{}]", ident(target), py_str(k)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// A creation that builds the object without a call (`[]`, `{}`, `(a,)`): on 3.12+ it may
 /// leave an automatic collection scheduled, so it is labelled later (see the module docs).
 fn built_without_call(s: &Stmt) -> Option<&str> {
@@ -963,6 +993,13 @@ impl<'a> Body<'a> {
                     self.lines.push(format!("_new_{n}({n})"));
                 }
             }
+        }
+        // A bound method stored where no name binds it is unlabelled, but may sit where a
+        // dead labelled object was (2.7-3.8 reuse a freed method from their free list): its
+        // stale label is dropped, read back through where it was stored (a call: not while
+        // an automatic collection may be scheduled, the runner's 3.12+ labelling limit).
+        for place in stored_methods(s) {
+            self.lines.push(format!("if not _QUIET: _unlabel({place})"));
         }
         if makes_a_call(s) && !matches!(s, Stmt::Collect(_)) {
             self.bind_pending();

@@ -154,6 +154,20 @@ def _dicts():
         o = None
 
 
+def _unlabels():
+    # `_unlabel(obj)`: obj is new and no name was bound to it (a bound method stored in an
+    # attribute or a container): a label its address had is a dead object's.
+    o = None
+    while 1:
+        o = yield
+        i = _id(o)
+        if i in _lab:
+            del _lab[i]
+            del _labtype[i]
+            del _labseq[i]
+        o = None
+
+
 def _observer():
     # `_observe()`: record gc.garbage (the module attribute, in list order) and the scenario
     # class instances that are alive (in creation order).

@@ -1,6 +1,7 @@
 # ---- warm-up --------------------------------------------------------------------------------
 _label = _started(_labels())
 _own_dict = _started(_dicts())
+_unlabel = _started(_unlabels())
 _observe = _started_noarg(_observer())
 _len_of = _started(_lengths())
 # Warm-up: run every harness path once, so one-time lazy allocations happen now.
@@ -35,6 +36,10 @@ _prime.x = 1
 _dictclasses[_id(_Warm)] = 1
 _own_dict(_prime)
 del _dictclasses[_id(_Warm)]
+_lab[_id(_prime)] = '_prime'
+_labtype[_id(_prime)] = _id(_Warm)
+_labseq[_id(_prime)] = 0
+_unlabel(_prime)
 # The warm-up's observations (and deep walks) look at a sample of each kind of object they
 # handle, not at every object there is (the paths matter, not the heap; that is slow).
 _walk_from.extend(([_prime], {'k': _prime}, (_prime, 0), _wrtype(_Warm), _wrtype(_prime)))
