@@ -100,7 +100,9 @@ impl Machine<'_> {
     /// before the call), `x.name()` where `name` is an attribute holding a bound method, or
     /// `f()` on a name holding one. The caller's stack holds `self` during the call (and on
     /// 3.8–3.10, where `method_vectorcall` calls through it, the bound method object too);
-    /// they are released when the call returns, then `CALL` checks the eval breaker (3.12+).
+    /// they are released when the call returns. The call of a method (a Python function) is
+    /// inlined on 3.11+ ([`Profile::python_calls_inlined`](super::profile::Profile::python_calls_inlined)):
+    /// no eval-breaker check after it returns, only the callee's `RESUME` one.
     pub(super) fn exec_call(&mut self, obj: Option<&str>, name: &str) -> PyResult<()> {
         let (im_self, class, m, held) = match obj {
             Some(o) => {
@@ -139,7 +141,9 @@ impl Machine<'_> {
         }
         self.decref(Val::Obj(im_self));
         r?;
-        self.eval_breaker();
+        if !self.p.python_calls_inlined {
+            self.eval_breaker();
+        }
         Ok(())
     }
 

@@ -253,6 +253,12 @@ pub struct Profile {
     /// (`_PyObject_Vectorcall` → `method_vectorcall`, 3.8–3.10); 2.7–3.7 `call_function` and
     /// 3.11+ `PRECALL`/`CALL` replace it by its `im_self` and `im_func` and release it first.
     pub method_held_during_call: bool,
+    /// `CALL` of a Python function pushes its frame and continues in the same evaluation loop
+    /// (`_PyEvalFramePushAndInit` + `DISPATCH_INLINED`, `Python/bytecodes.c` 3.11+): the
+    /// caller checks no eval breaker after the call returns (only the callee's `RESUME` checks
+    /// it); ≤3.10 `call_function` returns into the instruction, whose eval-breaker checks
+    /// matter to no collection there.
+    pub python_calls_inlined: bool,
     /// `tp_name` of a bound method: `instancemethod` (2.7), `method` (3.x), as an unlabelled
     /// one shows in `gc.garbage` (`<method>`).
     pub method_type_name: &'static str,
@@ -402,6 +408,7 @@ impl Profile {
             bound_method_calls: v <= V3_6,
             method_freelist: v <= V3_8,
             method_held_during_call: (V3_8..=V3_10).contains(&v),
+            python_calls_inlined: v >= V3_11,
             method_type_name: if v == V2_7 { "instancemethod" } else { "method" },
             weakrefs_always_in_tuple: v >= V3_13,
             gc_callback_args_tuple: v == V3_6,
