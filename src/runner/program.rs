@@ -279,14 +279,15 @@ fn built_without_call(s: &Stmt) -> Option<&str> {
 /// labels right after it (a call too) adds no check of its own. `x.append(v)` calls, but from
 /// its second execution on (a loop, a `__del__` body) 3.12+ run it as the specialised
 /// `CALL_NO_KW_LIST_APPEND` / `CALL_LIST_APPEND`, which does not check: a binding after it
-/// would run a collection the scenario alone would run later.
+/// would run a collection the scenario alone would run later. `x.m()` / `f()` call a Python
+/// function, which 3.11+ inline (`DISPATCH_INLINED`): only the callee's `RESUME` checks, before
+/// its body allocates, and nothing checks after it returns.
 fn makes_a_call(s: &Stmt) -> bool {
     matches!(
         s,
         Stmt::New { .. }
             | Stmt::RandomEdges { .. }
             | Stmt::WeakRef { .. }
-            | Stmt::Call { .. }
             | Stmt::Collect(_)
             | Stmt::Enable
             | Stmt::Disable
