@@ -676,8 +676,8 @@ impl Gen<'_> {
     /// one.
     fn method_step(&mut self) {
         let owners = self.with_methods();
-        let dicts: Vec<String> = self
-            .obj_names(|k| matches!(k, AKind::Inst(c) if self.classes[c].has_dict));
+        let dicts: Vec<String> =
+            self.obj_names(|k| matches!(k, AKind::Inst(c) if self.classes[c].has_dict));
         let cb_set: Vec<String> = dicts
             .iter()
             .filter(|n| match self.names.get(*n) {
@@ -690,12 +690,12 @@ impl Gen<'_> {
         let Some(ms) = self.meth.as_mut() else { return };
         let w = |ok: bool, w: u32| if ok { w } else { 0 };
         let weights = [
-            w(!owners.is_empty(), 5),                     // 0 bm = a.handle
+            w(!owners.is_empty(), 5),                      // 0 bm = a.handle
             w(!owners.is_empty() && !dicts.is_empty(), 5), // 1 a.cb = b.handle
-            w(!owners.is_empty(), 5),                     // 2 a.handle()
-            w(!cb_set.is_empty(), 3),                     // 3 a.cb()
-            w(!bound.is_empty(), 3),                      // 4 bm()
-            w(!bound.is_empty(), 2),                      // 5 w = weakref.ref(bm)
+            w(!owners.is_empty(), 5),                      // 2 a.handle()
+            w(!cb_set.is_empty(), 3),                      // 3 a.cb()
+            w(!bound.is_empty(), 3),                       // 4 bm()
+            w(!bound.is_empty(), 2),                       // 5 w = weakref.ref(bm)
         ];
         if weights.iter().all(|w| *w == 0) {
             return;
@@ -1175,11 +1175,13 @@ mod tests {
                     name: "A".into(),
                     del: Some(vec!["global saved".into(), "saved = self".into()]),
                     slots: Some(vec!["x".into()]),
+                    methods: vec![("handle".into(), vec!["self.x = self".into()])],
                 },
                 DraftClass {
                     name: "B".into(),
                     del: None,
                     slots: None,
+                    methods: Vec::new(),
                 },
             ],
             callbacks: vec![("on_clear".into(), vec!["keep.append(wr)".into()])],
@@ -1188,8 +1190,8 @@ mod tests {
         };
         assert_eq!(
             d.to_yaml("two\nlines"),
-            "description: |\n  two\n  lines\nversions: [\"3.7+\"]\nclasses:\n  A:\n    __slots__: [\"x\"]\n    __del__:\n      - global saved\n      - saved = self\n  B: {}\nrecord: collections\ncallbacks:\n  on_clear:\n    - keep.append(wr)\nsteps:\n  - a = A()\n  - \"m1 = {'k1': a}\"\n"
+            "description: |\n  two\n  lines\nversions: [\"3.7+\"]\nclasses:\n  A:\n    __slots__: [\"x\"]\n    __del__:\n      - global saved\n      - saved = self\n    methods:\n      handle:\n        - self.x = self\n  B: {}\nrecord: collections\ncallbacks:\n  on_clear:\n    - keep.append(wr)\nsteps:\n  - a = A()\n  - \"m1 = {'k1': a}\"\n"
         );
-        assert_eq!(d.size(), 5);
+        assert_eq!(d.size(), 6);
     }
 }

@@ -559,9 +559,9 @@ impl Machine<'_> {
         let f = self.frames.pop().expect("frame");
         let mut locals = f.locals;
         let order = match (f.class, f.callback) {
-            (Some(c), _) if f.method.is_some() => Some(
-                &self.classes[c].method_scopes[f.method.unwrap_or_default()].locals,
-            ),
+            (Some(c), _) if f.method.is_some() => {
+                Some(&self.classes[c].method_scopes[f.method.unwrap_or_default()].locals)
+            }
             (Some(c), _) => Some(&self.classes[c].del_locals),
             (None, Some(i)) => Some(&self.callback_scopes[i].locals),
             (None, None) => None,

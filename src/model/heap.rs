@@ -103,7 +103,11 @@ pub enum Kind {
     /// A bound method (`PyMethodObject`, `PyMethod_New`): `im_self` an instance, `im_func`
     /// method `method` of scenario class `class` (a function the class keeps alive, outside
     /// the modelled heap).
-    Method { im_self: Id, class: u32, method: u32 },
+    Method {
+        im_self: Id,
+        class: u32,
+        method: u32,
+    },
     /// A list head (`PyGC_Head` of a generation or a temporary list).
     Head,
 }

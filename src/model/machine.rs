@@ -670,6 +670,10 @@ fn class_state(c: &ClassDef, p: &Profile) -> ClassState {
         inline,
         del_locals,
         del_globals,
-        method_scopes: c.methods.iter().map(|m| body_scope("self", &m.body)).collect(),
+        method_scopes: c
+            .methods
+            .iter()
+            .map(|m| body_scope("self", &m.body))
+            .collect(),
     }
 }

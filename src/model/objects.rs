@@ -183,10 +183,7 @@ impl Machine<'_> {
         found.ok_or_else(|| {
             exc(
                 "AttributeError",
-                format!(
-                    "'{}' object has no attribute '{attr}'",
-                    self.type_name(obj)
-                ),
+                format!("'{}' object has no attribute '{attr}'", self.type_name(obj)),
             )
         })
     }

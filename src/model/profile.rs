@@ -409,7 +409,11 @@ impl Profile {
             method_freelist: v <= V3_8,
             method_held_during_call: (V3_8..=V3_10).contains(&v),
             python_calls_inlined: v >= V3_11,
-            method_type_name: if v == V2_7 { "instancemethod" } else { "method" },
+            method_type_name: if v == V2_7 {
+                "instancemethod"
+            } else {
+                "method"
+            },
             weakrefs_always_in_tuple: v >= V3_13,
             gc_callback_args_tuple: v == V3_6,
             debug_stats_report: v == V2_7,

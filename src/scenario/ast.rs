@@ -20,7 +20,10 @@ pub enum Value {
     None,
     Int(i64),
     /// `obj.method`, where `method` is a method of some scenario class (`methods:`).
-    Method { obj: String, method: String },
+    Method {
+        obj: String,
+        method: String,
+    },
 }
 
 impl Value {

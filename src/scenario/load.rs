@@ -225,7 +225,10 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
                 );
             }
             if methods.iter().any(|m| m.name == mname) {
-                ck.error(mpos, format!("method `{mname}` of `{name}` is defined twice"));
+                ck.error(
+                    mpos,
+                    format!("method `{mname}` of `{name}` is defined twice"),
+                );
                 continue;
             }
             let Some(body) = body else {

@@ -23,8 +23,7 @@ mod steps;
 
 pub use ast::{
     BUILTIN_CALLBACK, CallbackDef, ClassDef, MethodDef, Pos, Query, Scenario, Step, Stmt, Target,
-    Value,
-    tuple_is_new,
+    Value, tuple_is_new,
 };
 pub use load::{discover, load, parse_scenario, scenario_id};
 pub(crate) use semantics::assigned_name;

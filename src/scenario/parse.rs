@@ -265,7 +265,9 @@ impl P {
             }
             Some(Tok::Ident(_)) => {
                 let n = self.ident()?;
-                if self.peek() == Some(&Tok::Punct('.')) && matches!(self.peek_at(1), Some(Tok::Ident(_))) {
+                if self.peek() == Some(&Tok::Punct('.'))
+                    && matches!(self.peek_at(1), Some(Tok::Ident(_)))
+                {
                     // `a.method`: a bound method (the loader checks that it names a method).
                     self.i += 1;
                     let method = self.ident()?;

@@ -393,7 +393,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
         match kind {
             Some(Kind::Inst(c)) => {
-                if self.sc.class(&c).is_some_and(|cd| cd.method_index(method).is_none()) {
+                if self
+                    .sc
+                    .class(&c)
+                    .is_some_and(|cd| cd.method_index(method).is_none())
+                {
                     self.ck.error(
                         pos,
                         format!("`{obj}` is an instance of `{c}`, which has no method `{method}`"),
@@ -403,7 +407,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
             Some(Kind::Unknown) | None => {}
             Some(k) => self.ck.error(
                 pos,
-                format!("`{obj}` is {} here, which has no method `{method}`", k.describe()),
+                format!(
+                    "`{obj}` is {} here, which has no method `{method}`",
+                    k.describe()
+                ),
             ),
         }
     }
@@ -458,7 +465,12 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 ),
             );
         }
-        if let Some(c) = self.sc.classes.iter().find(|c| c.method_index(attr).is_some()) {
+        if let Some(c) = self
+            .sc
+            .classes
+            .iter()
+            .find(|c| c.method_index(attr).is_some())
+        {
             self.ck.error(
                 pos,
                 format!(
@@ -620,7 +632,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
                                 _ => false,
                             });
                         if cd.method_index(name).is_none() && !attr_ok {
-                            let ms: Vec<&str> = cd.methods.iter().map(|m| m.name.as_str()).collect();
+                            let ms: Vec<&str> =
+                                cd.methods.iter().map(|m| m.name.as_str()).collect();
                             self.ck.error(
                                 pos,
                                 format!(
@@ -634,7 +647,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     Kind::Unknown => {}
                     k => self.ck.error(
                         pos,
-                        format!("`{o}` is {} here: `{o}.{name}()` is not in the language for it", k.describe()),
+                        format!(
+                            "`{o}` is {} here: `{o}.{name}()` is not in the language for it",
+                            k.describe()
+                        ),
                     ),
                 }
             }
