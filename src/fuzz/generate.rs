@@ -28,6 +28,8 @@ pub struct DraftClass {
     /// The `__del__` body, if any.
     pub del: Option<Vec<String>>,
     pub slots: Option<Vec<String>>,
+    /// `methods:`: each method's name and body, in order.
+    pub methods: Vec<(String, Vec<String>)>,
 }
 
 /// A scenario before it is written as YAML: the form the shrinker edits.
@@ -68,7 +70,10 @@ impl Draft {
             + self
                 .classes
                 .iter()
-                .map(|c| c.del.as_ref().map_or(0, Vec::len))
+                .map(|c| {
+                    c.del.as_ref().map_or(0, Vec::len)
+                        + c.methods.iter().map(|(_, b)| b.len()).sum::<usize>()
+                })
                 .sum::<usize>()
             + self.callbacks.iter().map(|(_, b)| b.len()).sum::<usize>()
     }
@@ -93,7 +98,7 @@ impl Draft {
         if !self.classes.is_empty() {
             s.push_str("classes:\n");
             for c in &self.classes {
-                if c.del.is_none() && c.slots.is_none() {
+                if c.del.is_none() && c.slots.is_none() && c.methods.is_empty() {
                     let _ = writeln!(s, "  {}: {{}}", c.name);
                     continue;
                 }
@@ -109,6 +114,15 @@ impl Draft {
                         s.push_str("    __del__:\n");
                         for st in body {
                             let _ = writeln!(s, "      - {}", yaml_item(st));
+                        }
+                    }
+                }
+                if !c.methods.is_empty() {
+                    s.push_str("    methods:\n");
+                    for (name, body) in &c.methods {
+                        let _ = writeln!(s, "      {name}:");
+                        for st in body {
+                            let _ = writeln!(s, "        - {}", yaml_item(st));
                         }
                     }
                 }
@@ -151,6 +165,8 @@ enum AKind {
     Dict,
     Tuple,
     WeakRef,
+    /// A bound method: the instance object it is bound to, its class and the method's index.
+    Method(usize, usize, usize),
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +188,10 @@ struct GClass {
     /// Attributes an instance can be given.
     attrs: Vec<String>,
     weakrefable: bool,
+    /// Instances have a `__dict__` (so they can be given [`CB`]).
+    has_dict: bool,
+    /// `methods:`: each method's name and body.
+    methods: Vec<(String, Vec<String>)>,
 }
 
 const INST_NAMES: &[&str] = &["a", "b", "c", "e", "f", "h"];
@@ -182,6 +202,15 @@ const WEAK_NAMES: &[&str] = &["w1", "w2", "w3"];
 const ATTRS: &[&str] = &["x", "y", "z"];
 const KEYS: &[&str] = &["k1", "k2", "k3"];
 const CLASS_NAMES: &[&str] = &["A", "B", "C", "D"];
+/// Method names (never attribute names: the loader forbids storing an attribute that would
+/// shadow a method).
+const METHOD_NAMES: &[&str] = &["handle", "notify", "run"];
+/// Names that hold bound methods (`bm1 = a.handle`).
+const BOUND_NAMES: &[&str] = &["bm1", "bm2"];
+/// The attribute that only ever holds bound methods (`a.cb = b.handle`), so that `a.cb()` is
+/// safe wherever the generator knows it is set: finalizers and methods never store anything
+/// else in it, and only the top level deletes it.
+pub const CB: &str = "cb";
 /// The list finalizers append to (`keep.append(self)`).
 pub const KEEP: &str = "keep";
 /// The global finalizers store into (`global saved` + `saved = self`).
@@ -215,6 +244,10 @@ struct Gen<'r> {
     /// The scenario has the callback [`ON_CLEAR`]: the side stream that decides where it is
     /// used.
     on_clear: Option<Rng>,
+    /// The scenario's classes have methods: the side stream that decides the statements about
+    /// them (bound methods as values, calls, weakrefs to bound methods), so that the main
+    /// stream draws what it drew before methods existed.
+    meth: Option<Rng>,
     objs: Vec<AObj>,
     names: BTreeMap<String, AVal>,
     steps: Vec<String>,
@@ -238,7 +271,14 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         _ => Version::V3_9,
     };
     let freeze_ok = since >= Version::V3_7;
-    let classes = gen_classes(rng, since, flavor == Flavor::Explicit);
+    let mut classes = gen_classes(rng, since, flavor == Flavor::Explicit);
+    // Methods, from a side stream of their own: a scenario without them is what it was before
+    // methods existed.
+    let mut meth = rng.side(0x3e7b_0d5e);
+    let meth = meth.chance(40).then(|| {
+        gen_methods(&mut meth, &mut classes, since);
+        meth
+    });
     // A weakref callback with a body, from the finalizers' repertoire with `wr` for `self`.
     // Automatic scenarios sometimes record every collection (`record: collections`), drawn
     // from a side stream of its own, so that the rest of a seed's scenario is what it was
@@ -250,16 +290,19 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
     let on_clear = side
         .chance(25)
         .then(|| gen_del_body(&mut side, &[], since, flavor == Flavor::Explicit, "wr"));
-    let uses_keep = classes
-        .iter()
-        .flat_map(|c| c.del.iter().flatten())
-        .chain(on_clear.iter().flatten())
-        .any(|s| s.starts_with("keep."));
-    let uses_saved = classes
-        .iter()
-        .flat_map(|c| c.del.iter().flatten())
-        .chain(on_clear.iter().flatten())
-        .any(|s| s.starts_with("global "));
+    let bodies = || {
+        classes
+            .iter()
+            .flat_map(|c| {
+                c.del
+                    .iter()
+                    .flatten()
+                    .chain(c.methods.iter().flat_map(|(_, b)| b))
+            })
+            .chain(on_clear.iter().flatten())
+    };
+    let uses_keep = bodies().any(|s| s.starts_with("keep."));
+    let uses_saved = bodies().any(|s| s.starts_with("global "));
     let mut g = Gen {
         rng,
         since,
@@ -267,6 +310,7 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         enabled: false,
         classes,
         on_clear: on_clear.is_some().then_some(side),
+        meth,
         objs: Vec::new(),
         names: BTreeMap::new(),
         steps: Vec::new(),
@@ -334,6 +378,7 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
                 name: c.name.clone(),
                 del: c.del.clone(),
                 slots: c.slots.clone(),
+                methods: c.methods.clone(),
             })
             .collect(),
         callbacks: on_clear
@@ -386,9 +431,68 @@ fn gen_classes(rng: &mut Rng, since: Version, raise_ok: bool) -> Vec<GClass> {
             slots,
             attrs,
             weakrefable,
+            has_dict,
+            methods: Vec::new(),
         });
     }
     out
+}
+
+/// Give some classes methods (at least one class gets one), drawn from `rng` (the methods side
+/// stream). A method body is a `__del__` body that never raises (methods are called at the top
+/// level, where an exception would end the scenario), sometimes with a self-cycle
+/// (`self.x = self`), the observer cycle (`self.cb = self.handle`), or a call of an earlier
+/// method of the class (never a later one: no recursion). A `__del__` sometimes calls a method
+/// or stores a bound method of its instance.
+fn gen_methods(rng: &mut Rng, classes: &mut [GClass], since: Version) {
+    let first = rng.below(classes.len() as u64) as usize;
+    for (ci, c) in classes.iter_mut().enumerate() {
+        if ci != first && !rng.chance(50) {
+            continue;
+        }
+        let k = rng.range(1, 2);
+        let mut names: Vec<&str> = METHOD_NAMES.to_vec();
+        rng.shuffle(&mut names);
+        names.truncate(k);
+        for (mi, name) in names.iter().enumerate() {
+            let mut body = gen_del_body(rng, &c.attrs, since, false, "self");
+            let globals = body.iter().filter(|s| s.starts_with("global ")).count();
+            let mut extra = Vec::new();
+            if !c.attrs.is_empty() && rng.chance(35) {
+                extra.push(format!("self.{} = self", rng.pick(&c.attrs)));
+            }
+            if c.has_dict && rng.chance(25) {
+                // Any method of the class, this one included: storing does not call it.
+                let m = names[rng.below(k as u64) as usize];
+                extra.push(format!("self.{CB} = self.{m}"));
+            }
+            if mi > 0 && rng.chance(35) {
+                extra.push(format!("self.{}()", names[rng.below(mi as u64) as usize]));
+            }
+            for e in extra {
+                let at = rng.range(globals, body.len());
+                body.insert(at, e);
+            }
+            body.retain(|s| s != "pass");
+            if body.is_empty() {
+                body.push("pass".into());
+            }
+            c.methods.push((name.to_string(), body));
+        }
+        if let Some(del) = c.del.as_mut() {
+            if rng.chance(40) {
+                let globals = del.iter().filter(|s| s.starts_with("global ")).count();
+                let m = rng.pick(&c.methods).0.clone();
+                let s = if c.has_dict && rng.chance(40) {
+                    format!("self.{CB} = self.{m}")
+                } else {
+                    format!("self.{m}()")
+                };
+                let at = rng.range(globals, del.len());
+                del.insert(at, s);
+            }
+        }
+    }
 }
 
 /// A `__del__` body (`me` is `self`), or a callback body (`me` is `wr`, `attrs` empty): one to
@@ -493,8 +597,20 @@ impl Gen<'_> {
     }
 
     /// A value to store: mostly a bound object (to make links and cycles), sometimes None or a
-    /// small integer. Returns its text and abstract value.
+    /// small integer, and in a scenario with methods sometimes a new bound method (`a.handle`,
+    /// decided by the methods side stream after the main stream drew its value, so that the
+    /// main stream draws the same). Returns its text and abstract value.
     fn value(&mut self) -> (String, AVal) {
+        let v = self.plain_value();
+        if self.meth.as_mut().is_some_and(|m| m.chance(15)) {
+            if let Some(bound) = self.bound_method_value() {
+                return bound;
+            }
+        }
+        v
+    }
+
+    fn plain_value(&mut self) -> (String, AVal) {
         let names = self.obj_names(|_| true);
         let insts = self.obj_names(|k| matches!(k, AKind::Inst(_)));
         let r = self.rng.below(100);
@@ -513,6 +629,140 @@ impl Gen<'_> {
         } else {
             let i = *self.rng.pick(&[0i64, 1, 7, 300]);
             (i.to_string(), AVal::Int(i))
+        }
+    }
+
+    /// Instance names whose class has methods.
+    fn with_methods(&self) -> Vec<String> {
+        self.obj_names(|k| matches!(k, AKind::Inst(c) if !self.classes[c].methods.is_empty()))
+    }
+
+    /// `a.handle` for an instance with methods (drawn from the methods side stream): its text
+    /// and the new bound method.
+    fn bound_method_value(&mut self) -> Option<(String, AVal)> {
+        let owners = self.with_methods();
+        let ms = self.meth.as_mut()?;
+        if owners.is_empty() {
+            return None;
+        }
+        let n = ms.pick(&owners).clone();
+        let Some(AVal::Obj(o)) = self.names.get(&n).copied() else {
+            return None;
+        };
+        let AKind::Inst(c) = self.objs[o].kind else {
+            return None;
+        };
+        let m = ms.below(self.classes[c].methods.len() as u64) as usize;
+        let text = format!("{n}.{}", self.classes[c].methods[m].0);
+        let b = self.new_obj(AKind::Method(o, c, m));
+        Some((text, AVal::Obj(b)))
+    }
+
+    /// A call of method `m` of `class` on instance object `o` ran: the attributes its body sets
+    /// are set now (those of the methods it calls may be too; the generator need not know).
+    fn called(&mut self, o: usize, class: usize, m: usize) {
+        let set: Vec<String> = self.classes[class].methods[m]
+            .1
+            .iter()
+            .filter_map(|s| s.strip_prefix("self.")?.split_once(" = "))
+            .map(|(a, _)| a.to_string())
+            .collect();
+        self.objs[o].attrs.extend(set);
+    }
+
+    /// One statement about methods, from the methods side stream: bind a new bound method to a
+    /// name, store one in [`CB`] (of the same instance sometimes: the observer cycle), call a
+    /// method, call what [`CB`] holds, call a name holding a bound method, or take a weakref to
+    /// one.
+    fn method_step(&mut self) {
+        let owners = self.with_methods();
+        let dicts: Vec<String> =
+            self.obj_names(|k| matches!(k, AKind::Inst(c) if self.classes[c].has_dict));
+        let cb_set: Vec<String> = dicts
+            .iter()
+            .filter(|n| match self.names.get(*n) {
+                Some(AVal::Obj(o)) => self.objs[*o].attrs.contains(CB),
+                _ => false,
+            })
+            .cloned()
+            .collect();
+        let bound = self.obj_names(|k| matches!(k, AKind::Method(..)));
+        let Some(ms) = self.meth.as_mut() else { return };
+        let w = |ok: bool, w: u32| if ok { w } else { 0 };
+        let weights = [
+            w(!owners.is_empty(), 5),                      // 0 bm = a.handle
+            w(!owners.is_empty() && !dicts.is_empty(), 5), // 1 a.cb = b.handle
+            w(!owners.is_empty(), 5),                      // 2 a.handle()
+            w(!cb_set.is_empty(), 3),                      // 3 a.cb()
+            w(!bound.is_empty(), 3),                       // 4 bm()
+            w(!bound.is_empty(), 2),                       // 5 w = weakref.ref(bm)
+        ];
+        if weights.iter().all(|w| *w == 0) {
+            return;
+        }
+        match ms.weighted(&weights) {
+            0 => {
+                let name = ms.pick(BOUND_NAMES).to_string();
+                let (text, v) = self.bound_method_value().expect("owners");
+                self.emit(format!("{name} = {text}"));
+                self.bind(&name, v);
+            }
+            1 => {
+                let holder = ms.pick(&dicts).clone();
+                // Often the holder's own method, when it has methods: the observer cycle.
+                let (text, _) = if owners.contains(&holder) && ms.chance(50) {
+                    let Some(AVal::Obj(o)) = self.names.get(&holder).copied() else {
+                        unreachable!()
+                    };
+                    let AKind::Inst(c) = self.objs[o].kind else {
+                        unreachable!()
+                    };
+                    let m = ms.pick(&self.classes[c].methods).0.clone();
+                    (format!("{holder}.{m}"), AVal::None)
+                } else {
+                    self.bound_method_value().expect("owners")
+                };
+                self.emit(format!("{holder}.{CB} = {text}"));
+                if let Some(AVal::Obj(o)) = self.names.get(&holder).copied() {
+                    self.objs[o].attrs.insert(CB.to_string());
+                }
+            }
+            2 => {
+                let n = ms.pick(&owners).clone();
+                let Some(AVal::Obj(o)) = self.names.get(&n).copied() else {
+                    unreachable!()
+                };
+                let AKind::Inst(c) = self.objs[o].kind else {
+                    unreachable!()
+                };
+                let m = ms.below(self.classes[c].methods.len() as u64) as usize;
+                self.emit(format!("{n}.{}()", self.classes[c].methods[m].0));
+                self.called(o, c, m);
+            }
+            3 => {
+                let n = ms.pick(&cb_set).clone();
+                self.emit(format!("{n}.{CB}()"));
+            }
+            4 => {
+                let n = ms.pick(&bound).clone();
+                self.emit(format!("{n}()"));
+                if let Some(AKind::Method(o, c, m)) = self.kind_of(&n) {
+                    self.called(o, c, m);
+                }
+            }
+            _ => {
+                let r = ms.pick(&bound).clone();
+                let name = ms.pick(WEAK_NAMES).to_string();
+                let cb = match ms.below(3) {
+                    0 => "",
+                    1 => ", callback",
+                    _ if self.on_clear.is_some() => ", on_clear",
+                    _ => ", callback",
+                };
+                let o = self.new_obj(AKind::WeakRef);
+                self.emit(format!("{name} = weakref.ref({r}{cb})"));
+                self.bind(&name, AVal::Obj(o));
+            }
         }
     }
 
@@ -571,6 +821,9 @@ impl Gen<'_> {
     }
 
     fn step(&mut self) {
+        if self.meth.as_mut().is_some_and(|m| m.chance(30)) {
+            self.method_step();
+        }
         let insts = self.obj_names(|k| matches!(k, AKind::Inst(_)));
         let settable: Vec<String> = insts
             .iter()
@@ -922,11 +1175,13 @@ mod tests {
                     name: "A".into(),
                     del: Some(vec!["global saved".into(), "saved = self".into()]),
                     slots: Some(vec!["x".into()]),
+                    methods: vec![("handle".into(), vec!["self.x = self".into()])],
                 },
                 DraftClass {
                     name: "B".into(),
                     del: None,
                     slots: None,
+                    methods: Vec::new(),
                 },
             ],
             callbacks: vec![("on_clear".into(), vec!["keep.append(wr)".into()])],
@@ -935,8 +1190,8 @@ mod tests {
         };
         assert_eq!(
             d.to_yaml("two\nlines"),
-            "description: |\n  two\n  lines\nversions: [\"3.7+\"]\nclasses:\n  A:\n    __slots__: [\"x\"]\n    __del__:\n      - global saved\n      - saved = self\n  B: {}\nrecord: collections\ncallbacks:\n  on_clear:\n    - keep.append(wr)\nsteps:\n  - a = A()\n  - \"m1 = {'k1': a}\"\n"
+            "description: |\n  two\n  lines\nversions: [\"3.7+\"]\nclasses:\n  A:\n    __slots__: [\"x\"]\n    __del__:\n      - global saved\n      - saved = self\n    methods:\n      handle:\n        - self.x = self\n  B: {}\nrecord: collections\ncallbacks:\n  on_clear:\n    - keep.append(wr)\nsteps:\n  - a = A()\n  - \"m1 = {'k1': a}\"\n"
         );
-        assert_eq!(d.size(), 5);
+        assert_eq!(d.size(), 6);
     }
 }

@@ -1,8 +1,8 @@
 //! Shrinking a failing draft scenario to a small one that still fails the same way.
 //!
 //! Delta debugging (Zeller's ddmin) over the top-level statements, then one-at-a-time removal
-//! of classes, `__del__` statements, `__del__` bodies, `__slots__` and slot names, callbacks
-//! and their statements, then simpler
+//! of classes, `__del__` statements, `__del__` bodies, methods and their statements,
+//! `__slots__` and slot names, callbacks and their statements, then simpler
 //! statements (fewer container items, `None` instead of a link or an alias, `gc.collect()`
 //! instead of a generation, no weakref callback), repeated until nothing more can go. Every candidate goes
 //! to the caller's predicate, which validates it (through the real loader) and runs it; a
@@ -115,7 +115,11 @@ fn ddmin_steps(s: &mut Shrinker, cur: &mut Draft) -> bool {
 
 /// Remove the items of one list of the draft one at a time, keeping each removal whose
 /// candidate still shows the disagreement.
-fn remove_each<T>(s: &mut Shrinker, cur: &mut Draft, list: fn(&mut Draft) -> &mut Vec<T>) -> bool {
+fn remove_each<T>(
+    s: &mut Shrinker,
+    cur: &mut Draft,
+    list: impl Fn(&mut Draft) -> &mut Vec<T>,
+) -> bool {
     let mut progress = false;
     let mut i = 0;
     while i < list(cur).len() {
@@ -163,6 +167,12 @@ fn shrink_classes(s: &mut Shrinker, cur: &mut Draft) -> bool {
                 j += 1;
             }
         }
+        // Whole methods (the loader rejects the candidate if one is still used), then the
+        // statements of each body.
+        progress |= remove_each(s, cur, |d| &mut d.classes[i].methods);
+        for m in 0..cur.classes[i].methods.len() {
+            progress |= shrink_body(s, cur, |d| &mut d.classes[i].methods[m].1);
+        }
         // __slots__, then slot names one by one.
         if cur.classes[i].slots.is_some() {
             let mut c = cur.clone();
@@ -192,24 +202,36 @@ fn shrink_classes(s: &mut Shrinker, cur: &mut Draft) -> bool {
 fn shrink_callbacks(s: &mut Shrinker, cur: &mut Draft) -> bool {
     let mut progress = remove_each(s, cur, |d| &mut d.callbacks);
     for i in 0..cur.callbacks.len() {
-        let mut j = 0;
-        while j < cur.callbacks[i].1.len() {
-            let mut c = cur.clone();
-            let body = &mut c.callbacks[i].1;
-            if body.len() == 1 {
-                if body[0] == "pass" {
-                    break;
-                }
-                body[0] = "pass".to_string();
-            } else {
-                body.remove(j);
+        progress |= shrink_body(s, cur, |d| &mut d.callbacks[i].1);
+    }
+    progress
+}
+
+/// The statements of one body (a callback's, a method's) one by one; a last one becomes
+/// `pass`.
+fn shrink_body(
+    s: &mut Shrinker,
+    cur: &mut Draft,
+    body_of: impl Fn(&mut Draft) -> &mut Vec<String>,
+) -> bool {
+    let mut progress = false;
+    let mut j = 0;
+    while j < body_of(cur).len() {
+        let mut c = cur.clone();
+        let body = body_of(&mut c);
+        if body.len() == 1 {
+            if body[0] == "pass" {
+                break;
             }
-            if s.test(&c) {
-                *cur = c;
-                progress = true;
-            } else {
-                j += 1;
-            }
+            body[0] = "pass".to_string();
+        } else {
+            body.remove(j);
+        }
+        if s.test(&c) {
+            *cur = c;
+            progress = true;
+        } else {
+            j += 1;
         }
     }
     progress
@@ -299,6 +321,35 @@ pub fn simpler(text: &str) -> Vec<String> {
             value: Value::None,
         }),
         Stmt::Collect(Some(_)) => out.push(Stmt::Collect(None)),
+        _ => {}
+    }
+    // A bound method (`a.m`) stored: the instance itself instead.
+    match &stmt {
+        Stmt::SetAttr {
+            obj,
+            attr,
+            value: Value::Method { obj: o, .. },
+        } => out.push(Stmt::SetAttr {
+            obj: obj.clone(),
+            attr: attr.clone(),
+            value: Value::Name(o.clone()),
+        }),
+        Stmt::SetItem {
+            obj,
+            key,
+            value: Value::Method { obj: o, .. },
+        } => out.push(Stmt::SetItem {
+            obj: obj.clone(),
+            key: key.clone(),
+            value: Value::Name(o.clone()),
+        }),
+        Stmt::Append {
+            obj,
+            value: Value::Method { obj: o, .. },
+        } => out.push(Stmt::Append {
+            obj: obj.clone(),
+            value: Value::Name(o.clone()),
+        }),
         Stmt::WeakRef {
             target,
             referent,
@@ -438,6 +489,16 @@ mod tests {
         assert_eq!(simpler("a.x = b"), vec!["a.x = None".to_string()]);
         assert_eq!(simpler("a = b"), vec!["a = None".to_string()]);
         assert!(simpler("a.x = None").is_empty());
+        assert_eq!(
+            simpler("a.cb = b.handle"),
+            vec!["a.cb = None".to_string(), "a.cb = b".to_string()]
+        );
+        assert_eq!(render(&parse_stmt("a.handle()").unwrap()), "a.handle()");
+        assert_eq!(render(&parse_stmt("bm1()").unwrap()), "bm1()");
+        assert_eq!(
+            render(&parse_stmt("l1 = [a.handle, 1]").unwrap()),
+            "l1 = [a.handle, 1]"
+        );
     }
 
     #[test]
@@ -448,6 +509,7 @@ mod tests {
                 name: "A".into(),
                 del: Some(vec!["pass".into(), "raise RuntimeError()".into()]),
                 slots: Some(vec!["x".into()]),
+                methods: Vec::new(),
             }],
             callbacks: Vec::new(),
             record: false,
@@ -468,5 +530,40 @@ mod tests {
         assert!(small.classes.is_empty());
         assert!(small.versions.is_empty());
         assert!(tests < 200, "{tests}");
+    }
+
+    /// Methods go as classes and callbacks do: whole, then statement by statement.
+    #[test]
+    fn shrinks_methods_and_their_bodies() {
+        let d = Draft {
+            versions: Vec::new(),
+            classes: vec![DraftClass {
+                name: "A".into(),
+                del: None,
+                slots: None,
+                methods: vec![
+                    ("handle".into(), vec!["pass".into()]),
+                    (
+                        "run".into(),
+                        vec!["self.x = None".into(), "gc.collect()".into()],
+                    ),
+                ],
+            }],
+            callbacks: Vec::new(),
+            record: false,
+            steps: vec!["a = A()".into(), "a.run()".into()],
+        };
+        // "Fails" while some method body collects.
+        let mut pred = |d: &Draft| {
+            d.classes
+                .iter()
+                .flat_map(|c| &c.methods)
+                .any(|(_, b)| b.iter().any(|s| s == "gc.collect()"))
+        };
+        let (small, _) = shrink(&d, DEFAULT_BUDGET, &mut pred);
+        assert_eq!(
+            small.classes[0].methods,
+            vec![("run".to_string(), vec!["gc.collect()".to_string()])]
+        );
     }
 }

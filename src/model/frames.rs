@@ -260,9 +260,13 @@ impl Machine<'_> {
             }
             r => r?,
         };
-        // No eval-breaker check when the call returns: 3.12+ run a Python function inlined
-        // (`DISPATCH_INLINED`), and only `CALL`s of C callables check after returning; the
-        // callee's `RESUME` checked when it started.
+        // No eval-breaker check when the call returns where a Python function's call is
+        // inlined ([`Profile::python_calls_inlined`](super::profile::Profile::python_calls_inlined):
+        // `DISPATCH_INLINED`, only `CALL`s of C callables check after returning; the callee's
+        // `RESUME` checked when it started).
+        if !self.p.python_calls_inlined {
+            self.eval_breaker();
+        }
         match target {
             Some(t) => self.store(t, result),
             None => self.decref(result),

@@ -273,6 +273,12 @@ pub struct Profile {
     /// and the caller's stack keeps its own until the call returns (`call_function`'s clean-up:
     /// arguments last to first, then the callable).
     pub args_moved_into_frame: bool,
+    /// `CALL` of a Python function pushes its frame and continues in the same evaluation loop
+    /// (`_PyEvalFramePushAndInit` + `DISPATCH_INLINED`, `Python/bytecodes.c` 3.11+): the
+    /// caller checks no eval breaker after the call returns (only the callee's `RESUME` checks
+    /// it); ≤3.10 `call_function` returns into the instruction, whose eval-breaker checks
+    /// matter to no collection there.
+    pub python_calls_inlined: bool,
     /// `tp_name` of a bound method: `instancemethod` (2.7), `method` (3.x), as an unlabelled
     /// one shows in `gc.garbage` (`<method>`).
     pub method_type_name: &'static str,
@@ -426,6 +432,7 @@ impl Profile {
             defaults_tuple_after_function: v == V2_7,
             cell_args_in_place: v >= V3_11,
             args_moved_into_frame: v >= V3_11,
+            python_calls_inlined: v >= V3_11,
             method_type_name: if v == V2_7 {
                 "instancemethod"
             } else {

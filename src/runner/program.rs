@@ -51,7 +51,8 @@
 //!   `[]`/`{}`/`(a,)` creation reserves its label number without a call and binds it to the
 //!   object's id right after the next statement whose own call checks the eval breaker (not
 //!   `x.append(v)`, which 3.12+ specialise into a call that does not); events are stored
-//!   without a call; `weakref.ref(x)` is recognised as new through `x.__weakref__`.
+//!   without a call; `weakref.ref(x)` is recognised as new through `x.__weakref__` (a bound
+//!   method's by its reference count after the call).
 
 pub use crate::scenario::tuple_is_new;
 use crate::scenario::{ClassDef, Query, Scenario, Step, Stmt, Target, Value};
@@ -88,6 +89,10 @@ const HARNESS: &str = include_str!("harness/harness.py");
 /// program's).
 const WARM_UP: &str = include_str!("harness/warm_up.py");
 
+/// `_unlabels` and the types of functions and bound methods (`harness/unlabel.py`), only in
+/// programs whose scenario has methods or functions.
+const UNLABEL: &str = include_str!("harness/unlabel.py");
+
 /// The Python program that stands for `scenario`.
 pub fn translate(scenario: &Scenario) -> String {
     let cx = Cx::new(scenario);
@@ -118,6 +123,13 @@ pub fn translate(scenario: &Scenario) -> String {
     }
     if cx.record {
         out.push_str(&record_setup());
+    }
+    if cx.callables {
+        // Only programs that can store a bound method without a name need `_unlabel` (and
+        // the others keep the start-up heap they always had); warmed up on an unlabelled
+        // object.
+        out.push_str(UNLABEL);
+        out.push_str("_unlabel = _started(_unlabels())\n_unlabel(_ev)\n");
     }
     out.push_str("\n# ---- start ----------------------------------------------------------------------------------\n");
     setup(&mut out, scenario, &cx);
@@ -226,6 +238,36 @@ fn creation_target(s: &Stmt) -> Option<&str> {
         } => Some(target),
         Stmt::Def(d) => Some(&d.name),
         _ => None,
+    }
+}
+
+/// Where a statement stores each bound method it makes (`a.cb = b.m`, `l.append(a.m)`,
+/// `l = [a.m]`, ...) without binding it to a name: expressions that read it back without
+/// making anything (a finalizer run by the store may have changed what is there; then another
+/// object's label may be dropped, or a stale one kept).
+fn stored_methods(s: &Stmt) -> Vec<String> {
+    let is_m = |v: &Value| matches!(v, Value::Method { .. });
+    match s {
+        Stmt::SetAttr { obj, attr, value } if is_m(value) => {
+            vec![format!("{}.{attr}", target(obj))]
+        }
+        Stmt::SetItem { obj, key, value } if is_m(value) => {
+            vec![format!("{}[{}]", ident(obj), py_str(key))]
+        }
+        Stmt::Append { obj, value } if is_m(value) => vec![format!("{}[-1]", ident(obj))],
+        Stmt::GarbageAppend(value) if is_m(value) => vec!["gc.garbage[-1]".to_string()],
+        Stmt::NewList { target, items } | Stmt::NewTuple { target, items } => items
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| is_m(v))
+            .map(|(i, _)| format!("{}[{i}]", ident(target)))
+            .collect(),
+        Stmt::NewDict { target, items } => items
+            .iter()
+            .filter(|(_, v)| is_m(v))
+            .map(|(k, _)| format!("{}[{}]", ident(target), py_str(k)))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -864,17 +906,21 @@ impl<'a> Body<'a> {
             } => {
                 // weakref.ref(x) returns x's basic weakref if it has one, which CPython keeps
                 // at the head of x's weakref list: the result is new unless it is that head.
-                // A bound method has no `__weakref__` attribute (its lookups go to its
-                // function): whether a ref was added shows in its weakref count, read by a call
-                // (on 3.12+ an eval-breaker check of its own, only for bound methods).
+                // A bound method or a function has no `__weakref__` attribute to read (a bound
+                // method's lookups go to its function).
                 let (t, r) = (ident(target), ident(referent));
                 if self.cx.callables {
+                    // The result is new if nothing but the target holds it (an existing basic
+                    // ref is held by something, which the store did not replace unless it was
+                    // the target itself). `x.__class__` and the reference count read after the
+                    // call allocate nothing and check the eval breaker only after the
+                    // statement's own call did.
                     self.lines.push(format!(
-                        "_wm = {r}.__class__ is _mtype or {r}.__class__ is _ftype; _wh = _wcnt({r}) if _wm else {r}.__weakref__"
+                        "_wm = {r}.__class__ is _mtype or {r}.__class__ is _ftype; _wh = None if _wm else {r}.__weakref__"
                     ));
                     self.lines.push(canonical(s));
                     self.lines.push(format!(
-                        "if (_wcnt({t}()) != _wh if _wm else {t} is not _wh): _new_{t}({t})"
+                        "if ((_rc({t}) == 2) if _wm else ({t} is not _wh)): _new_{t}({t})"
                     ));
                 } else {
                     self.lines.push(format!("_wh = {r}.__weakref__"));
@@ -1001,6 +1047,13 @@ impl<'a> Body<'a> {
                     self.lines.push(format!("_new_{n}({n})"));
                 }
             }
+        }
+        // A bound method stored where no name binds it is unlabelled, but may sit where a
+        // dead labelled object was (2.7-3.8 reuse a freed method from their free list): its
+        // stale label is dropped, read back through where it was stored (a call: not while
+        // an automatic collection may be scheduled, the runner's 3.12+ labelling limit).
+        for place in stored_methods(s) {
+            self.lines.push(format!("if not _QUIET: _unlabel({place})"));
         }
         if makes_a_call(s) && !matches!(s, Stmt::Collect(_)) {
             self.bind_pending();

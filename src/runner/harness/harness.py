@@ -24,9 +24,6 @@ _len = len
 # Loops over scenario steps: a range iterator is no GC object (2.7's range() builds a list).
 _xrange = range if _sys.version_info[0] >= 3 else xrange
 _wrtype = weakref.ref
-_ftype = _type(lambda: 0)               # a function's type (a temporary, freed at once)
-_mtype = _type((lambda: 0).__get__(0))  # a bound method's type (a temporary, freed at once)
-_wcnt = weakref.getweakrefcount
 _ev = {}                 # the trace: event number -> text
 _evn = [0]               # how many events so far (an event: _ev[_evn[0]] = text; _evn[0] += 1)
 _lab = {}                # id(obj) -> label
