@@ -48,6 +48,10 @@ pub struct Draft {
 /// A statement as a YAML sequence item: plain when YAML reads it back unchanged, double-quoted
 /// otherwise (statements never contain `"` or `\`).
 fn yaml_item(s: &str) -> String {
+    if s.starts_with("{\"def ") {
+        // A `def` step, in flow style: `{"def f()": ["x = []", {"def g()": "return x"}]}`.
+        return s.to_string();
+    }
     if s.starts_with("random_edges: {") {
         // A `random_edges:` block, in flow style (see `scenario::random_edges_text`).
         return s.to_string();
@@ -167,6 +171,8 @@ enum AKind {
     WeakRef,
     /// A bound method: the instance object it is bound to, its class and the method's index.
     Method(usize, usize, usize),
+    /// A function (of a generated `def`) that takes no arguments.
+    Func,
 }
 
 #[derive(Debug, Clone)]
@@ -248,6 +254,10 @@ struct Gen<'r> {
     /// them (bound methods as values, calls, weakrefs to bound methods), so that the main
     /// stream draws what it drew before methods existed.
     meth: Option<Rng>,
+    /// The scenario defines functions: the side stream that decides the `def`s and calls.
+    fun: Option<Rng>,
+    /// How many `def` templates ran (their names are numbered).
+    defs: usize,
     objs: Vec<AObj>,
     names: BTreeMap<String, AVal>,
     steps: Vec<String>,
@@ -303,6 +313,10 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
     };
     let uses_keep = bodies().any(|s| s.starts_with("keep."));
     let uses_saved = bodies().any(|s| s.starts_with("global "));
+    // Functions and closures, from a side stream of their own (scenarios without them are
+    // what they were before functions existed).
+    let mut fun = rng.side(0x0def_c105);
+    let fun = fun.chance(30).then_some(fun);
     let mut g = Gen {
         rng,
         since,
@@ -311,6 +325,8 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         classes,
         on_clear: on_clear.is_some().then_some(side),
         meth,
+        fun,
+        defs: 0,
         objs: Vec::new(),
         names: BTreeMap::new(),
         steps: Vec::new(),
@@ -810,6 +826,98 @@ impl Gen<'_> {
     }
 
     /// Drop what `name` holds: `name = None` or `del name`.
+    /// One `def` and its use, from the functions side stream: a closure that refers to itself,
+    /// a closure stored on the instance it captures, a default value holding an instance with
+    /// the function stored on it, a factory returning a self-referencing list, a closure
+    /// returned over an instance, a `nonlocal` rebinding (3.7+ scenarios), or a call of a
+    /// function made before.
+    fn function_step(&mut self) {
+        let dicts: Vec<String> =
+            self.obj_names(|k| matches!(k, AKind::Inst(c) if self.classes[c].has_dict));
+        let insts = self.obj_names(|k| matches!(k, AKind::Inst(_)));
+        let funcs = self.obj_names(|k| k == AKind::Func);
+        let nonlocal_ok = self.since >= Version::V3_7;
+        let Some(f) = self.fun.as_mut() else { return };
+        let w = |ok: bool, w: u32| if ok { w } else { 0 };
+        let choice = f.weighted(&[
+            4,                       // 0 self-referencing closure
+            w(!dicts.is_empty(), 4), // 1 closure stored on what it captures
+            w(!dicts.is_empty(), 3), // 2 default holding an instance
+            3,                       // 3 factory of a self-referencing list
+            w(!insts.is_empty(), 3), // 4 closure over an instance, returned
+            w(nonlocal_ok, 2),       // 5 nonlocal
+            w(!funcs.is_empty(), 3), // 6 call a function made before
+        ]);
+        self.defs += 1;
+        let n = self.defs;
+        match choice {
+            0 => {
+                self.emit(format!(
+                    "{{\"def mk{n}()\": [{{\"def f{n}()\": \"return f{n}\"}}, \"return f{n}\"]}}"
+                ));
+                self.emit(format!("g{n} = mk{n}()"));
+                let o = self.new_obj(AKind::Func);
+                self.bind(&format!("g{n}"), AVal::Obj(o));
+            }
+            1 => {
+                let x = f.pick(&dicts).clone();
+                self.emit(format!(
+                    "{{\"def reg{n}(o)\": [{{\"def h{n}()\": \"return o\"}}, \"o.fcb{n} = h{n}\"]}}"
+                ));
+                self.emit(format!("reg{n}({x})"));
+                if let Some(AVal::Obj(o)) = self.names.get(&x).copied() {
+                    self.objs[o].attrs.insert(format!("fcb{n}"));
+                }
+            }
+            2 => {
+                let x = f.pick(&dicts).clone();
+                self.emit(format!("{{\"def d{n}(p={x})\": \"pass\"}}"));
+                self.emit(format!("{x}.fd{n} = d{n}"));
+                if let Some(AVal::Obj(o)) = self.names.get(&x).copied() {
+                    self.objs[o].attrs.insert(format!("fd{n}"));
+                }
+                let o = self.new_obj(AKind::Func);
+                self.bind(&format!("d{n}"), AVal::Obj(o));
+            }
+            3 => {
+                self.emit(format!(
+                    "{{\"def new{n}()\": [\"l = []\", \"l.append(l)\", \"return l\"]}}"
+                ));
+                self.emit(format!("y{n} = new{n}()"));
+                let o = self.new_obj(AKind::List);
+                self.objs[o].len = 1;
+                self.bind(&format!("y{n}"), AVal::Obj(o));
+            }
+            4 => {
+                let x = f.pick(&insts).clone();
+                self.emit(format!(
+                    "{{\"def wrap{n}(o)\": [{{\"def i{n}()\": \"return o\"}}, \"return i{n}\"]}}"
+                ));
+                self.emit(format!("k{n} = wrap{n}({x})"));
+                let o = self.new_obj(AKind::Func);
+                self.bind(&format!("k{n}"), AVal::Obj(o));
+            }
+            5 => {
+                self.emit(format!(
+                    "{{\"def cn{n}()\": [\"c = []\", {{\"def b{n}()\": [\"nonlocal c\", \"c = [c]\"]}}, \"b{n}()\", \"return b{n}\"]}}"
+                ));
+                self.emit(format!("z{n} = cn{n}()"));
+                let o = self.new_obj(AKind::Func);
+                self.bind(&format!("z{n}"), AVal::Obj(o));
+            }
+            _ => {
+                let fname = f.pick(&funcs).clone();
+                if f.chance(50) {
+                    self.emit(format!("{fname}()"));
+                } else {
+                    // What it returns is not known here: bound to a name of its own, never used.
+                    self.emit(format!("r{n} = {fname}()"));
+                    self.bind(&format!("r{n}"), AVal::None);
+                }
+            }
+        }
+    }
+
     fn release(&mut self, name: &str) {
         if self.rng.chance(50) {
             self.emit(format!("{name} = None"));
@@ -823,6 +931,9 @@ impl Gen<'_> {
     fn step(&mut self) {
         if self.meth.as_mut().is_some_and(|m| m.chance(30)) {
             self.method_step();
+        }
+        if self.fun.as_mut().is_some_and(|f| f.chance(35)) {
+            self.function_step();
         }
         let insts = self.obj_names(|k| matches!(k, AKind::Inst(_)));
         let settable: Vec<String> = insts
