@@ -1,0 +1,104 @@
+from __future__ import print_function
+import gc, weakref
+import sys as _sys, os as _os
+
+# ---- portable harness -----------------------------------------------------------------------
+# Needs only what every implementation's gc module has: collect, enable, disable, garbage and
+# get_objects. Labels live in side tables keyed by id(), with id(type(obj)) against a reused
+# id. Events go to a list; `@N` marks the top-level statement of line N that runs next.
+_id = id
+_len = len
+_range = range
+_sorted = sorted
+_xrange = range if _sys.version_info[0] >= 3 else xrange
+_ev = []
+_evadd = _ev.append
+_lab = {}       # id(obj) -> label
+_labtype = {}   # id(obj) -> id(type(obj)) when it was labelled
+_labseq = {}    # id(obj) -> creation sequence number
+_count = {}     # name -> how many new objects have been bound to that name
+_sq = [0]
+_cls = {}       # id(scenario class) -> class name
+
+
+def _new(name, o):
+    # Label a new object bound to `name`: name, then name#2, name#3, ...
+    n = _count.get(name, 0) + 1
+    _count[name] = n
+    _sq[0] += 1
+    i = _id(o)
+    _lab[i] = name if n == 1 else name + '#%d' % n
+    _labtype[i] = _id(o.__class__)
+    _labseq[i] = _sq[0]
+
+
+def _newref(name, w, before):
+    # weakref.ref(x) without a callback may return a weakref that existed before.
+    for b in before:
+        if b is w:
+            return
+    _new(name, w)
+
+
+def _label(o):
+    i = _id(o)
+    if i in _lab and _labtype[i] == _id(o.__class__):
+        return _lab[i]
+    return '<' + o.__class__.__name__ + '>'
+
+
+def _len_of(o):
+    return _len(o)
+
+
+def _collected(call, r):
+    _evadd(call + ' -> ' + ('None' if r is None else '%d' % r))
+
+
+def _observe():
+    # gc.garbage (the module attribute, in list order), then the scenario class instances the
+    # collector still has (reachable or not yet freed), in creation order.
+    _evadd('gc.garbage: [' + ', '.join([_label(o) for o in gc.garbage]) + ']')
+    found = {}
+    objs = gc.get_objects()
+    for o in objs:
+        try:
+            t = o.__class__
+        except Exception:
+            continue
+        if _id(t) in _cls:
+            i = _id(o)
+            if i in _lab and _labtype[i] == _id(t):
+                found[_labseq[i]] = _lab[i]
+    del objs[:]
+    objs = o = t = None
+    _evadd('alive: [' + ', '.join([found[k] for k in _sorted(found)]) + ']')
+
+
+def _drain():
+    # After the end: collect until a collection runs no finalizer or callback (at most 8
+    # times), so that what is finalized "eventually" has been.
+    _evadd('@drain')
+    k = 0
+    while k < 8:
+        n = _len(_ev)
+        gc.collect()
+        k += 1
+        if _len(_ev) == n and k >= 2:
+            break
+    _observe()
+
+
+def _print_trace():
+    out = _sys.stdout
+    out.write('#gcconform-trace-begin\n')
+    for e in _ev:
+        out.write(e + '\n')
+    out.write('#gcconform-trace-end\n')
+    out.flush()
+    _sys.stderr.flush()
+    _os._exit(0)
+
+
+def callback(wr):
+    _evadd('callback ' + _label(wr))
