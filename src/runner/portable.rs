@@ -161,16 +161,21 @@ pub fn translate(sc: &Scenario) -> String {
         }
     }
     out.push_str("# ---- start\ngc.disable()\ngc.collect()\ndel gc.garbage[:]\n# ---- steps\n");
-    let mut lines = Vec::new();
+    // A statement that raises (a name a finalizer was to fill in, on CPython at once) ends the
+    // steps: `!TYPE` is recorded, and the end, observation and drain follow.
+    let mut lines = vec!["pass".to_string()];
     for s in &sc.steps {
         lines.push(format!("# line {}: {}", s.pos.line, canonical(&s.stmt)));
         lines.push(format!("_evadd('@{}')", s.pos.line));
         body_lines(&mut lines, std::slice::from_ref(s), Scope::Top, 0);
     }
+    out.push_str("try:\n");
     for l in lines {
+        out.push_str("    ");
         out.push_str(&l);
         out.push('\n');
     }
+    out.push_str("except Exception as _e:\n    _stopped(_e)\n    _e = None\n");
     let _ = writeln!(
         out,
         "# ---- end\n_evadd({})\n_observe()\n_drain()\n_print_trace()",
@@ -232,8 +237,12 @@ fn stmt_lines(out: &mut Vec<String>, s: &Stmt, scope: Scope, depth: usize) {
             // Labelled before the store, which may free the referent (and run the callback).
             let call = canonical(s);
             let rhs = call.split_once(" = ").map(|x| x.1).unwrap_or_default();
+            let referent = match s {
+                Stmt::WeakRef { referent, .. } => ident(referent),
+                _ => unreachable!(),
+            };
             out.push(format!(
-                "_w = {rhs}; _new('{t}', _w); {t} = _w; _w = None",
+                "_w = {rhs}; _callback_ref('{t}', _w, {referent}); {t} = _w; _w = None",
                 t = ident(target)
             ));
         }
@@ -289,6 +298,10 @@ fn quoted(s: &str) -> String {
 pub struct PortableRun {
     pub events: Vec<Located>,
     pub collect_results: Vec<Option<i64>>,
+    /// The label of each weakref with a callback → the label of its referent.
+    pub referents: Vec<(String, String)>,
+    /// The top-level statement that raised, and the exception's type: the rest did not run.
+    pub stopped: Option<(At, String)>,
 }
 
 /// Run `sc`'s portable program under `interp` in a fresh process.
@@ -332,10 +345,23 @@ pub fn parse(stdout: &str) -> Result<PortableRun, RunError> {
     let mut run = PortableRun {
         events: Vec::new(),
         collect_results: Vec::new(),
+        referents: Vec::new(),
+        stopped: None,
     };
     for l in &lines[begin + 1..end] {
         if *l == "@drain" {
             at = At::Drain;
+            continue;
+        }
+        if let Some(e) = l.strip_prefix('!') {
+            run.stopped = Some((at, e.to_string()));
+            continue;
+        }
+        if let Some(pair) = l.strip_prefix('=') {
+            let (w, r) = pair
+                .split_once(' ')
+                .ok_or_else(|| RunError::BadOutput(format!("bad referent line `{l}`")))?;
+            run.referents.push((w.to_string(), r.to_string()));
             continue;
         }
         if let Some(n) = l.strip_prefix('@') {
@@ -381,9 +407,11 @@ mod tests {
         );
         let p = translate(&s);
         for want in [
-            "_evadd('@5')\na = A()\n_new('a', a)\n",
-            "_evadd('@6')\n_w = weakref.ref(a, callback); _new('w', _w); w = _w; _w = None\n",
-            "_evadd('@8')\n_collected('gc.collect()', gc.collect())\n_observe()\n",
+            "try:\n    pass\n    # line 5: a = A()\n",
+            "    _evadd('@5')\n    a = A()\n    _new('a', a)\n",
+            "    _evadd('@6')\n    _w = weakref.ref(a, callback); _callback_ref('w', _w, a); w = _w; _w = None\n",
+            "    _evadd('@8')\n    _collected('gc.collect()', gc.collect())\n    _observe()\n",
+            "except Exception as _e:\n    _stopped(_e)\n",
             "        _evadd('__del__ ' + _me + ' raised RuntimeError')\n        raise RuntimeError()\n",
             "_evadd('end')\n_observe()\n_drain()\n_print_trace()\n",
         ] {
@@ -412,7 +440,7 @@ mod tests {
 
     #[test]
     fn reads_markers_none_results_and_the_drain() {
-        let out = "noise\n#gcconform-trace-begin\n@5\n@7\n__del__ a\ngc.collect() -> None\ngc.garbage: []\nalive: []\nend\ngc.garbage: []\nalive: []\n@drain\ncallback w\ngc.garbage: []\nalive: []\n#gcconform-trace-end\n";
+        let out = "noise\n#gcconform-trace-begin\n@5\n=w a\n@7\n__del__ a\ngc.collect() -> None\ngc.garbage: []\nalive: []\nend\ngc.garbage: []\nalive: []\n@drain\ncallback w\ngc.garbage: []\nalive: []\n#gcconform-trace-end\n";
         let r = parse(out).unwrap();
         let ats: Vec<At> = r.events.iter().map(|l| l.at).collect();
         assert_eq!(
@@ -431,6 +459,10 @@ mod tests {
             ]
         );
         assert_eq!(r.collect_results, [None]);
+        assert_eq!(r.referents, [("w".to_string(), "a".to_string())]);
+        assert_eq!(r.stopped, None);
+        let r = parse("#gcconform-trace-begin\n@9\n!IndexError\nend\n#gcconform-trace-end\n").unwrap();
+        assert_eq!(r.stopped, Some((At::Line(9), "IndexError".to_string())));
         assert!(parse("#gcconform-trace-begin\n@x\n#gcconform-trace-end\n").is_err());
         assert!(parse("#gcconform-trace-begin\n").is_err());
     }

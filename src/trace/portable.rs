@@ -119,6 +119,14 @@ pub enum Detail {
     },
     /// The numbers of observations differ: the later ones are not compared.
     Observations { cpython: usize, other: usize },
+    /// The program raised `exception` at top level at `at` (CPython runs it to the end): it
+    /// relies on a finalizer having run by then. What follows is not compared.
+    Stopped { at: At, exception: String },
+    /// CPython runs the callback of `label`; the other implementation never does, and its
+    /// referent `referent` is still alive there at the next observation (or after the drain):
+    /// resurrected (CPython clears the weakrefs of a cycle's members before their finalizers
+    /// run, PEP 442), and by the time it dies the weakref may be gone.
+    ReferentSurvives { label: String, referent: String },
 }
 
 impl Detail {
@@ -147,6 +155,12 @@ impl Detail {
             Detail::Alive { .. } => "objects are freed earlier (no full collection before)",
             Detail::Ignored { .. } => "another number of ignored exceptions",
             Detail::Observations { .. } => "another number of observations",
+            Detail::Stopped { .. } => {
+                "the program raises at top level (it relies on a finalizer having run)"
+            }
+            Detail::ReferentSurvives { .. } => {
+                "a weakref callback never runs: its referent survives (resurrected)"
+            }
         }
     }
 }
@@ -187,7 +201,8 @@ fn split(run: &[Located]) -> Split {
     let mut garbage: Option<(usize, Vec<String>)> = None;
     for (i, l) in run.iter().enumerate() {
         match &l.event {
-            Event::Del(x) | Event::DelRaised(x) => s.runs.push((x.clone(), false, l.at, i)),
+            // `__del__ x raised …` follows `__del__ x`: the same run.
+            Event::Del(x) => s.runs.push((x.clone(), false, l.at, i)),
             Event::Callback(x) => s.runs.push((x.clone(), true, l.at, i)),
             Event::Garbage(g) => garbage = Some((i, g.clone())),
             Event::Alive(a) => {
@@ -211,12 +226,37 @@ pub fn read(cpython: &[Located], other: &[Located], full: &FullAt, python2: bool
     let mut r = Reading::default();
     // At most once; eventually; moved; extra.
     let mut o_by: BTreeMap<(bool, &str), Vec<(At, usize)>> = BTreeMap::new();
-    for (x, cb, at, i) in &o.runs {
+    for (x, cb, at, i) in o.runs.iter().filter(|r| group(&r.0).is_none()) {
         o_by.entry((*cb, x.as_str())).or_default().push((*at, *i));
     }
     let mut c_by: BTreeMap<(bool, &str), Vec<(At, usize)>> = BTreeMap::new();
-    for (x, cb, at, i) in &c.runs {
+    for (x, cb, at, i) in c.runs.iter().filter(|r| group(&r.0).is_none()) {
         c_by.entry((*cb, x.as_str())).or_default().push((*at, *i));
+    }
+    // Summarised traces (`trace: summary`): runs counted (`__del__ ×1100`), compared in number.
+    if c.runs.iter().chain(&o.runs).any(|r| group(&r.0).is_some()) {
+        for cb in [false, true] {
+            let total = |runs: &[(String, bool, At, usize)]| -> usize {
+                runs.iter()
+                    .filter(|r| r.1 == cb)
+                    .map(|r| group(&r.0).unwrap_or(1))
+                    .sum()
+            };
+            let (ct, ot) = (total(&c.runs), total(&o.runs));
+            if ot < ct {
+                r.violations.push(Violation::Never {
+                    label: format!("×{}", ct - ot),
+                    callback: cb,
+                    cpython: At::Unknown,
+                });
+            } else if ot > ct {
+                r.details.push(Detail::Extra {
+                    label: format!("×{}", ot - ct),
+                    callback: cb,
+                    other: At::Unknown,
+                });
+            }
+        }
     }
     for ((cb, x), v) in &o_by {
         if v.len() > 1 && !x.starts_with('<') {
@@ -307,12 +347,11 @@ pub fn read(cpython: &[Located], other: &[Located], full: &FullAt, python2: bool
                 other: og.clone(),
             });
         }
-        let later: Vec<String> = oa.iter().filter(|x| !ca.contains(x)).cloned().collect();
-        let mut earlier: Vec<String> = ca.iter().filter(|x| !oa.contains(x)).cloned().collect();
+        let (later, mut earlier) = alive_difference(ca, oa);
         if full(at) {
             // Reachable on CPython: neither freed nor finalized before this observation on the
             // other implementation, unless CPython finalized it before it too (resurrection).
-            for x in ca {
+            for x in ca.iter().filter(|x| !x.contains(" ×")) {
                 let c_fin = c_by
                     .get(&(false, x.as_str()))
                     .is_some_and(|v| v.iter().any(|p| p.1 < *ci));
@@ -359,6 +398,154 @@ pub fn read(cpython: &[Located], other: &[Located], full: &FullAt, python2: bool
         });
     }
     r
+}
+
+/// What is alive on the other side only (`later`) and on CPython's only (`earlier`). Lists in
+/// summary form (`a ×2000`) are compared in number per name (`a ×1999`).
+fn alive_difference(ca: &[String], oa: &[String]) -> (Vec<String>, Vec<String>) {
+    if !ca.iter().chain(oa).any(|x| x.contains(" ×")) {
+        return (
+            oa.iter().filter(|x| !ca.contains(x)).cloned().collect(),
+            ca.iter().filter(|x| !oa.contains(x)).cloned().collect(),
+        );
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for x in ca.iter().chain(oa) {
+        let n = x.split(" ×").next().map_or("", super::label::base);
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    let (mut later, mut earlier) = (Vec::new(), Vec::new());
+    for n in names {
+        let (c, o) = (
+            super::label::count_named(ca, n),
+            super::label::count_named(oa, n),
+        );
+        if o > c {
+            later.push(format!("{n} ×{}", o - c));
+        } else if c > o {
+            earlier.push(format!("{n} ×{}", c - o));
+        }
+    }
+    (later, earlier)
+}
+
+/// The reading of a run that may have stopped early and whose weakrefs' referents are known
+/// (`(weakref, referent)` labels): [`read`], then
+/// * a callback CPython runs and the other never does, while its referent is alive there at
+///   the next observation or after the drain, is [`Detail::ReferentSurvives`], not a broken
+///   promise;
+/// * when the run stopped (`(at, exception)`), what did not run is not held against it: only
+///   "at most once" stays a promise, and of the details those about where the events that both
+///   ran happened.
+pub fn read_run(
+    cpython: &[Located],
+    other: &[Located],
+    full: &FullAt,
+    python2: bool,
+    referents: &[(String, String)],
+    stopped: Option<&(At, String)>,
+) -> Reading {
+    let mut r = read(cpython, other, full, python2);
+    let (c, o) = (split(cpython), split(other));
+    // Whether `referent` is alive on the other side at the first observation after CPython ran
+    // the callback of `label` (or after the drain).
+    let survives = |label: &str, referent: &str| {
+        let Some(ci) = c.runs.iter().find(|r| r.1 && r.0 == label).map(|r| r.3) else {
+            return false;
+        };
+        let k = c.observations.iter().position(|ob| ob.1 > ci);
+        let at_k = k
+            .and_then(|k| o.observations.get(k))
+            .is_some_and(|ob| ob.3.iter().any(|x| x == referent));
+        let drained = o
+            .observations
+            .iter()
+            .rfind(|ob| ob.0 == At::Drain)
+            .is_some_and(|ob| ob.3.iter().any(|x| x == referent));
+        at_k || drained
+    };
+    let mut violations = Vec::new();
+    for v in std::mem::take(&mut r.violations) {
+        match &v {
+            Violation::Never {
+                label,
+                callback: true,
+                ..
+            } => match referents.iter().find(|(w, _)| w == label) {
+                Some((_, referent)) if survives(label, referent) => {
+                    r.details.push(Detail::ReferentSurvives {
+                        label: label.clone(),
+                        referent: referent.clone(),
+                    })
+                }
+                _ => violations.push(v),
+            },
+            _ => violations.push(v),
+        }
+    }
+    r.violations = violations;
+    if let Some((at, exception)) = stopped {
+        r.violations
+            .retain(|v| matches!(v, Violation::MoreThanOnce { .. }));
+        r.details
+            .retain(|d| matches!(d, Detail::Moved { .. } | Detail::Order { .. }));
+        r.details.insert(
+            0,
+            Detail::Stopped {
+                at: *at,
+                exception: exception.clone(),
+            },
+        );
+    }
+    r
+}
+
+/// How many runs a summarised label stands for (`×1100`), or `None` for one object's label.
+fn group(label: &str) -> Option<usize> {
+    label.strip_prefix('×')?.parse().ok()
+}
+
+/// The violations of "at most once" in one run alone (a run read in summary form has lost its
+/// labels: this is checked on the run as it was).
+pub fn more_than_once(run: &[Located]) -> Vec<Violation> {
+    let s = split(run);
+    let mut by: BTreeMap<(bool, &str), Vec<At>> = BTreeMap::new();
+    for (x, cb, at, _) in &s.runs {
+        by.entry((*cb, x.as_str())).or_default().push(*at);
+    }
+    by.into_iter()
+        .filter(|((_, x), v)| v.len() > 1 && !x.starts_with('<') && group(x).is_none())
+        .map(|((cb, x), at)| Violation::MoreThanOnce {
+            label: x.to_string(),
+            callback: cb,
+            at,
+        })
+        .collect()
+}
+
+/// A run in summary form (`trace: summary`): each stretch of events at one place summarised
+/// as [`super::Trace::summarized`] does it.
+pub fn summarized(run: &[Located]) -> Vec<Located> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < run.len() {
+        let at = run[i].at;
+        let j = run[i..].iter().position(|l| l.at != at).map_or(run.len(), |k| i + k);
+        let t = super::Trace {
+            events: run[i..j].iter().map(|l| l.event.clone()).collect(),
+            startup_heap: None,
+        };
+        out.extend(
+            t.summarized()
+                .events
+                .into_iter()
+                .map(|event| Located { event, at }),
+        );
+        i = j;
+    }
+    out
 }
 
 /// `__del__ x` or `callback w`.
@@ -471,6 +658,97 @@ mod tests {
         );
         assert!(r.violations.is_empty(), "{r:?}");
         assert!(matches!(r.details[..], [Detail::Order { .. }]), "{r:?}");
+    }
+
+    #[test]
+    fn a_program_that_stops_and_a_resurrected_referent_are_details() {
+        let c = run(&[
+            ("callback w", At::Line(7)),
+            ("gc.collect() -> 2", At::Line(7)),
+            ("gc.garbage: []", At::Line(7)),
+            ("alive: [a]", At::Line(7)),
+        ]);
+        let o = run(&[
+            ("gc.collect() -> 2", At::Line(7)),
+            ("gc.garbage: []", At::Line(7)),
+            ("alive: [a]", At::Line(7)),
+            ("gc.garbage: []", At::Drain),
+            ("alive: [a]", At::Drain),
+        ]);
+        let refs = [("w".to_string(), "a".to_string())];
+        let r = read_run(&c, &o, &full, false, &refs, None);
+        assert!(r.violations.is_empty(), "{r:?}");
+        assert_eq!(
+            r.details,
+            [Detail::ReferentSurvives {
+                label: "w".into(),
+                referent: "a".into()
+            }]
+        );
+        // Its referent freed: the callback had to run.
+        let refs = [("w".to_string(), "b".to_string())];
+        assert_eq!(read_run(&c, &o, &full, false, &refs, None).violations.len(), 1);
+        // Stopped at line 6: what did not run is no broken promise.
+        let stop = (At::Line(6), "IndexError".to_string());
+        let r = read_run(&c, &o[..0], &full, false, &refs, Some(&stop));
+        assert!(r.violations.is_empty(), "{r:?}");
+        assert_eq!(
+            r.details,
+            [Detail::Stopped {
+                at: At::Line(6),
+                exception: "IndexError".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn summarised_alive_lists_are_compared_per_name() {
+        let ca = vec!["a#2000".to_string(), "b".to_string()];
+        let oa = vec!["a ×2000".to_string()];
+        assert_eq!(
+            alive_difference(&ca, &oa),
+            (vec!["a ×1999".to_string()], vec!["b ×1".to_string()])
+        );
+    }
+
+    #[test]
+    fn a_finalizer_that_raises_runs_once() {
+        let mut o = pypy_like();
+        o.insert(
+            1,
+            Located {
+                event: "__del__ x raised RuntimeError".parse().unwrap(),
+                at: At::Line(7),
+            },
+        );
+        assert!(read(&cpython(), &o, &full, false).violations.is_empty());
+        assert!(more_than_once(&o).is_empty());
+    }
+
+    #[test]
+    fn summarised_runs_are_compared_in_number() {
+        let c = run(&[
+            ("__del__ ×3", At::Unknown),
+            ("gc.collect() -> 0", At::Unknown),
+            ("gc.garbage: []", At::Unknown),
+            ("alive: []", At::Unknown),
+        ]);
+        let o = |dels: &[&str]| {
+            let mut v: Vec<(&str, At)> = dels.iter().map(|d| (*d, At::Line(7))).collect();
+            v.extend([
+                ("gc.collect() -> 0", At::Line(7)),
+                ("gc.garbage: []", At::Line(7)),
+                ("alive: []", At::Line(7)),
+            ]);
+            summarized(&run(&v))
+        };
+        let all = o(&["__del__ n", "__del__ n#2", "__del__ n#3"]);
+        assert_eq!(all[0].event, Event::Del("×3".into()));
+        assert!(read(&c, &all, &full, false).portable());
+        let r = read(&c, &o(&["__del__ n", "__del__ n#2"]), &full, false);
+        assert!(matches!(&r.violations[..], [Violation::Never { label, .. }] if label == "×1"), "{r:?}");
+        let twice = run(&[("__del__ n", At::Line(7)), ("__del__ n", At::Drain)]);
+        assert_eq!(more_than_once(&twice).len(), 1);
     }
 
     #[test]
