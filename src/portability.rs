@@ -353,12 +353,22 @@ pub fn describe(sc: &Scenario, reading: &Reading, cpython: &str, other: &str) ->
                 at,
                 cpython: c,
                 other: o,
-            } => format!(
-                "{}: {} on {cpython}, {} on {other}",
-                place(sc, *at),
-                list(c),
-                list(o)
-            ),
+            } => {
+                // Long runs: from the first place where they differ.
+                let k = c.iter().zip(o).position(|(x, y)| x != y).unwrap_or(0);
+                let from = |v: &[String]| {
+                    let end = (k + 4).min(v.len());
+                    let more = if end < v.len() { ", …" } else { "" };
+                    let skip = if k > 0 { "…, " } else { "" };
+                    format!("{skip}{}{more}", v[k..end].join(", "))
+                };
+                format!(
+                    "{}: {} on {cpython}, {} on {other}",
+                    place(sc, *at),
+                    from(c),
+                    from(o)
+                )
+            }
             Detail::Alive { at, later, earlier } => {
                 let mut parts = Vec::new();
                 if !later.is_empty() {

@@ -253,6 +253,14 @@ fn stmt_lines(out: &mut Vec<String>, s: &Stmt, scope: Scope, depth: usize) {
                 out.push("_observe()".to_string());
             }
         }
+        Stmt::SetAttr { obj, .. } => {
+            out.push(canonical(s));
+            let o = match obj {
+                crate::scenario::Target::Name(n) => ident(n).to_string(),
+                crate::scenario::Target::GarbageItem(i) => format!("gc.garbage[{i}]"),
+            };
+            out.push(format!("_own_dict({o})"));
+        }
         Stmt::Repeat { count, body } => {
             out.push(format!("for _i{depth} in _xrange({count}):"));
             let mut inner = Vec::new();

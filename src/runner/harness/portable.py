@@ -52,6 +52,24 @@ def _newref(name, w, before):
     _new(name, w)
 
 
+# CPython before 3.11 gives every instance a real __dict__, created by the first store (later
+# ones keep inline values that reading __dict__ would materialize).
+_OWN_DICTS = '__pypy__' not in _sys.builtin_module_names and _sys.version_info < (3, 11)
+
+
+def _own_dict(o):
+    # After an attribute store: o's __dict__ may be new, at the address of a freed labelled
+    # object; an instance dict is unlabelled.
+    if not _OWN_DICTS:
+        return
+    try:
+        i = _id(o.__dict__)
+    except AttributeError:
+        return
+    if i in _lab:
+        del _lab[i]
+
+
 def _label(o):
     i = _id(o)
     if i in _lab and _labtype[i] == _id(o.__class__):
