@@ -264,9 +264,36 @@ pub fn describe(sc: &Scenario, reading: &Reading, cpython: &str, other: &str) ->
             v.join(", ")
         }
     };
+    /// Labels grouped by a key, in order of first appearance.
+    fn grouped<K: PartialEq + Copy>(items: impl Iterator<Item = (K, String)>) -> Vec<(K, Vec<String>)> {
+        let mut out: Vec<(K, Vec<String>)> = Vec::new();
+        for (k, l) in items {
+            match out.iter_mut().find(|g| g.0 == k) {
+                Some(g) => g.1.push(l),
+                None => out.push((k, vec![l])),
+            }
+        }
+        out
+    }
     let mut out = Vec::new();
+    let never = grouped(reading.violations.iter().filter_map(|v| match v {
+        Violation::Never {
+            label,
+            callback,
+            cpython: at,
+        } => Some(((*callback, *at), label.clone())),
+        _ => None,
+    }));
+    for ((callback, at), labels) in never {
+        out.push(format!(
+            "broken promise: {} {} on {cpython}, never on {other} (not even when collecting after the end)",
+            portable::name(&list(&labels), callback),
+            place(sc, at)
+        ));
+    }
     for v in &reading.violations {
         out.push(match v {
+            Violation::Never { .. } => continue,
             Violation::MoreThanOnce {
                 label,
                 callback,
@@ -279,15 +306,6 @@ pub fn describe(sc: &Scenario, reading: &Reading, cpython: &str, other: &str) ->
                     .map(|a| place(sc, *a))
                     .collect::<Vec<_>>()
                     .join(", ")
-            ),
-            Violation::Never {
-                label,
-                callback,
-                cpython: at,
-            } => format!(
-                "broken promise: {} {} on {cpython}, never on {other} (not even when collecting after the end)",
-                portable::name(label, *callback),
-                place(sc, *at)
             ),
             Violation::Garbage {
                 at,
@@ -311,25 +329,16 @@ pub fn describe(sc: &Scenario, reading: &Reading, cpython: &str, other: &str) ->
         });
     }
     // Runs moved alike are one line: `__del__ a, b at … on CPython, at … on PyPy`.
-    let mut moved: Vec<(bool, At, At, Vec<String>)> = Vec::new();
-    for d in &reading.details {
-        if let Detail::Moved {
+    let moved = grouped(reading.details.iter().filter_map(|d| match d {
+        Detail::Moved {
             label,
             callback,
             cpython: c,
             other: o,
-        } = d
-        {
-            match moved
-                .iter_mut()
-                .find(|m| (m.0, m.1, m.2) == (*callback, *c, *o))
-            {
-                Some(m) => m.3.push(label.clone()),
-                None => moved.push((*callback, *c, *o, vec![label.clone()])),
-            }
-        }
-    }
-    for (callback, c, o, labels) in moved {
+        } => Some(((*callback, *c, *o), label.clone())),
+        _ => None,
+    }));
+    for ((callback, c, o), labels) in moved {
         out.push(format!(
             "{} {} on {cpython}, {} on {other}",
             portable::name(&list(&labels), callback),
@@ -337,18 +346,25 @@ pub fn describe(sc: &Scenario, reading: &Reading, cpython: &str, other: &str) ->
             place(sc, o)
         ));
     }
+    let extra = grouped(reading.details.iter().filter_map(|d| match d {
+        Detail::Extra {
+            label,
+            callback,
+            other: o,
+        } => Some(((*callback, *o), label.clone())),
+        _ => None,
+    }));
+    for ((callback, o), labels) in extra {
+        out.push(format!(
+            "{} never on {cpython} (left uncollected), {} on {other}",
+            portable::name(&list(&labels), callback),
+            place(sc, o)
+        ));
+    }
     for d in &reading.details {
         out.push(match d {
             Detail::Moved { .. } => continue,
-            Detail::Extra {
-                label,
-                callback,
-                other: o,
-            } => format!(
-                "{} never on {cpython} (left uncollected), {} on {other}",
-                portable::name(label, *callback),
-                place(sc, *o)
-            ),
+            Detail::Extra { .. } => continue,
             Detail::Order {
                 at,
                 cpython: c,
@@ -425,6 +441,37 @@ pub fn describe(sc: &Scenario, reading: &Reading, cpython: &str, other: &str) ->
     out
 }
 
+/// The kind of a detail, for summaries: [`Detail::kind`], with where CPython runs a moved
+/// finalizer or callback told apart (at the statement that drops the last reference, or at a
+/// collection).
+pub fn kind(sc: &Scenario, d: &Detail) -> &'static str {
+    let Detail::Moved {
+        callback, cpython, ..
+    } = d
+    else {
+        return d.kind();
+    };
+    let at_collect = full_or_partial_collection_at(sc, *cpython);
+    match (callback, at_collect) {
+        (false, false) => {
+            "__del__ runs when the last reference goes on CPython, at a later collection here"
+        }
+        (false, true) => "__del__ runs at a later collection than on CPython",
+        (true, false) => {
+            "a weakref callback runs when the last reference goes on CPython, later here"
+        }
+        (true, true) => "a weakref callback runs at a later collection than on CPython",
+    }
+}
+
+/// Whether the top-level statement at `at` is a `gc.collect(…)`.
+fn full_or_partial_collection_at(sc: &Scenario, at: At) -> bool {
+    let At::Line(n) = at else { return false };
+    sc.steps
+        .iter()
+        .any(|s| s.pos.line == n && matches!(s.stmt, Stmt::Collect(_)))
+}
+
 /// How many scenarios came to what, and how many show each kind of CPython detail.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -441,8 +488,8 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Count one outcome.
-    pub fn add(&mut self, o: &Outcome) {
+    /// Count one outcome of `sc`.
+    pub fn add(&mut self, sc: &Scenario, o: &Outcome) {
         fn bump<K: PartialEq>(v: &mut Vec<(K, usize)>, k: K) {
             match v.iter_mut().find(|(x, _)| *x == k) {
                 Some((_, n)) => *n += 1,
@@ -471,7 +518,7 @@ impl Tally {
                     self.details += 1;
                 }
                 let mut kinds: Vec<&'static str> =
-                    reading.details.iter().map(Detail::kind).collect();
+                    reading.details.iter().map(|d| kind(sc, d)).collect();
                 kinds.sort();
                 kinds.dedup();
                 for k in kinds {

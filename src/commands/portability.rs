@@ -56,7 +56,7 @@ pub fn exec(ctx: &Context, args: &PortabilityArgs) -> anyhow::Result<ExitStatus>
     });
     let mut tally = Tally::default();
     for (s, o) in loaded.scenarios.iter().zip(&outcomes) {
-        tally.add(o);
+        tally.add(s, o);
         let (head, lines, loud) = match o {
             Outcome::NotApplicable(why) => {
                 (format!("not applicable: {}", why.join("; ")), vec![], false)

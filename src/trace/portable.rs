@@ -134,11 +134,6 @@ impl Detail {
     pub fn kind(&self) -> &'static str {
         match self {
             Detail::Moved {
-                callback: false,
-                cpython: At::Line(_),
-                ..
-            } => "__del__ runs at another statement (CPython: when the last reference goes)",
-            Detail::Moved {
                 callback: false, ..
             } => "__del__ runs at another statement",
             Detail::Moved { callback: true, .. } => "a weakref callback runs at another statement",
