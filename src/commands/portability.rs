@@ -72,7 +72,12 @@ pub fn exec(ctx: &Context, args: &PortabilityArgs) -> anyhow::Result<ExitStatus>
                 collect_none: _,
             } => {
                 let mut lines = describe(s, reading, &cpython, &me);
-                if !placed && !reading.portable() {
+                if s.summary && !reading.portable() {
+                    lines.push(
+                        "(a summary trace: runs compared in number, CPython's statements not placed)"
+                            .to_string(),
+                    );
+                } else if !placed && !reading.portable() {
                     lines.push(format!(
                         "(the model does not reproduce the {cpython} trace exactly: CPython's statements are not known)"
                     ));

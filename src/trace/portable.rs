@@ -228,8 +228,14 @@ pub fn read(cpython: &[Located], other: &[Located], full: &FullAt, python2: bool
     for (x, cb, at, i) in c.runs.iter().filter(|r| group(&r.0).is_none()) {
         c_by.entry((*cb, x.as_str())).or_default().push((*at, *i));
     }
+    // Summary form: runs are compared in number only , not label by label.
+    let summary = c.runs.iter().chain(&o.runs).any(|r| group(&r.0).is_some());
+    if summary {
+        c_by.clear();
+        o_by.clear();
+    }
     // Summarised traces (`trace: summary`): runs counted (`__del__ ×1100`), compared in number.
-    if c.runs.iter().chain(&o.runs).any(|r| group(&r.0).is_some()) {
+    if summary {
         for cb in [false, true] {
             let total = |runs: &[(String, bool, At, usize)]| -> usize {
                 runs.iter()
@@ -292,6 +298,9 @@ pub fn read(cpython: &[Located], other: &[Located], full: &FullAt, python2: bool
     }
     // Order within one statement, over what both ran there.
     let mut positions: Vec<At> = c.runs.iter().map(|r| r.2).collect();
+    if summary {
+        positions.clear();
+    }
     positions.dedup();
     for at in positions {
         if at == At::Unknown {
