@@ -8,8 +8,8 @@
 //! asked for explicitly and is missing). When several apply: 2, then 3, then 1.
 
 use crate::commands::{
-    bench, bless, diff, explain, fuzz, graph, interpreters, matrix, new, portability, run, schema, speed, trace,
-    translate,
+    bench, bless, diff, explain, fuzz, graph, interpreters, matrix, new, portability, run, schema,
+    speed, trace, translate,
 };
 use crate::service::context::DEFAULT_EXPECTED;
 use crate::service::{Context, ExitStatus};

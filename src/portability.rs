@@ -226,7 +226,10 @@ pub fn place(sc: &Scenario, at: At) -> String {
     match at {
         At::Line(n) => match sc.steps.iter().find(|s| s.pos.line == n) {
             Some(s) if matches!(s.stmt, Stmt::Collect(_)) => {
-                format!("at {} on line {n}", crate::runner::program::canonical(&s.stmt))
+                format!(
+                    "at {} on line {n}",
+                    crate::runner::program::canonical(&s.stmt)
+                )
             }
             Some(s) => format!(
                 "at line {n} (`{}`)",
@@ -265,7 +268,9 @@ pub fn describe(sc: &Scenario, reading: &Reading, cpython: &str, other: &str) ->
         }
     };
     /// Labels grouped by a key, in order of first appearance.
-    fn grouped<K: PartialEq + Copy>(items: impl Iterator<Item = (K, String)>) -> Vec<(K, Vec<String>)> {
+    fn grouped<K: PartialEq + Copy>(
+        items: impl Iterator<Item = (K, String)>,
+    ) -> Vec<(K, Vec<String>)> {
         let mut out: Vec<(K, Vec<String>)> = Vec::new();
         for (k, l) in items {
             match out.iter_mut().find(|g| g.0 == k) {
@@ -544,7 +549,7 @@ impl Tally {
             self.failed
         )];
         let mut kinds = self.kinds.clone();
-        kinds.sort_by(|a, b| b.1.cmp(&a.1));
+        kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
         for (k, n) in kinds {
             out.push(format!("  {n:>4} scenarios: {k}"));
         }

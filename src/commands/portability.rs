@@ -100,9 +100,15 @@ pub fn exec(ctx: &Context, args: &PortabilityArgs) -> anyhow::Result<ExitStatus>
             println!("    {l}");
         }
     }
-    let collect_none = outcomes
-        .iter()
-        .any(|o| matches!(o, Outcome::Read { collect_none: true, .. }));
+    let collect_none = outcomes.iter().any(|o| {
+        matches!(
+            o,
+            Outcome::Read {
+                collect_none: true,
+                ..
+            }
+        )
+    });
     println!();
     for l in tally.lines(&me, &cpython) {
         println!("{l}");

@@ -206,7 +206,8 @@ fn body_lines(out: &mut Vec<String>, steps: &[Step], scope: Scope, depth: usize)
 }
 
 fn stmt_lines(out: &mut Vec<String>, s: &Stmt, scope: Scope, depth: usize) {
-    let label = |out: &mut Vec<String>, n: &str| out.push(format!("_new('{n}', {n})", n = ident(n)));
+    let label =
+        |out: &mut Vec<String>, n: &str| out.push(format!("_new('{n}', {n})", n = ident(n)));
     match s {
         Stmt::Global(_) => {}
         Stmt::New { target, .. } | Stmt::NewList { target, .. } | Stmt::NewDict { target, .. } => {
@@ -313,7 +314,11 @@ pub struct PortableRun {
 }
 
 /// Run `sc`'s portable program under `interp` in a fresh process.
-pub fn run(interp: &Interpreter, sc: &Scenario, timeout: Duration) -> Result<PortableRun, RunError> {
+pub fn run(
+    interp: &Interpreter,
+    sc: &Scenario,
+    timeout: Duration,
+) -> Result<PortableRun, RunError> {
     let out = run_raw(
         python_command(&interp.path).arg("-"),
         &translate(sc),
@@ -430,10 +435,19 @@ mod tests {
 
     #[test]
     fn names_what_a_scenario_needs_that_an_implementation_lacks() {
-        let s = sc("versions: ['3.9+']\nsteps:\n  - gc.get_count()\n  - x = []\n  - gc.is_finalized(x)\n  - gc.freeze()\n");
-        let pypy: Vec<String> = ["collect", "enable", "disable", "garbage", "get_objects", "freeze"]
-            .map(String::from)
-            .to_vec();
+        let s = sc(
+            "versions: ['3.9+']\nsteps:\n  - gc.get_count()\n  - x = []\n  - gc.is_finalized(x)\n  - gc.freeze()\n",
+        );
+        let pypy: Vec<String> = [
+            "collect",
+            "enable",
+            "disable",
+            "garbage",
+            "get_objects",
+            "freeze",
+        ]
+        .map(String::from)
+        .to_vec();
         assert_eq!(
             not_applicable(&s, &pypy, "PyPy 3.9.16"),
             [
@@ -469,7 +483,8 @@ mod tests {
         assert_eq!(r.collect_results, [None]);
         assert_eq!(r.referents, [("w".to_string(), "a".to_string())]);
         assert_eq!(r.stopped, None);
-        let r = parse("#gcconform-trace-begin\n@9\n!IndexError\nend\n#gcconform-trace-end\n").unwrap();
+        let r =
+            parse("#gcconform-trace-begin\n@9\n!IndexError\nend\n#gcconform-trace-end\n").unwrap();
         assert_eq!(r.stopped, Some((At::Line(9), "IndexError".to_string())));
         assert!(parse("#gcconform-trace-begin\n@x\n#gcconform-trace-end\n").is_err());
         assert!(parse("#gcconform-trace-begin\n").is_err());

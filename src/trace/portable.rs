@@ -340,7 +340,7 @@ pub fn read(cpython: &[Located], other: &[Located], full: &FullAt, python2: bool
             other: o_obs.len(),
         });
     }
-    for (k, (cob, oob)) in c.observations.iter().zip(&o_obs).enumerate() {
+    for (cob, oob) in c.observations.iter().zip(&o_obs) {
         let (cat, ci, cg, ca) = cob;
         let (_, oi, og, oa) = oob;
         let at = if *cat == At::Unknown { oob.0 } else { *cat };
@@ -373,13 +373,8 @@ pub fn read(cpython: &[Located], other: &[Located], full: &FullAt, python2: bool
             }
             earlier.clear();
         }
-        let _ = k;
         if !later.is_empty() || !earlier.is_empty() {
-            r.details.push(Detail::Alive {
-                at,
-                later,
-                earlier,
-            });
+            r.details.push(Detail::Alive { at, later, earlier });
         }
     }
     // The drained observation: what the program put in gc.garbage is still there.
@@ -536,7 +531,10 @@ pub fn summarized(run: &[Located]) -> Vec<Located> {
     let mut i = 0;
     while i < run.len() {
         let at = run[i].at;
-        let j = run[i..].iter().position(|l| l.at != at).map_or(run.len(), |k| i + k);
+        let j = run[i..]
+            .iter()
+            .position(|l| l.at != at)
+            .map_or(run.len(), |k| i + k);
         let t = super::Trace {
             events: run[i..j].iter().map(|l| l.event.clone()).collect(),
             startup_heap: None,
@@ -691,7 +689,10 @@ mod tests {
         );
         // Its referent freed: the callback had to run.
         let refs = [("w".to_string(), "b".to_string())];
-        assert_eq!(read_run(&c, &o, &full, false, &refs, None).violations.len(), 1);
+        assert_eq!(
+            read_run(&c, &o, &full, false, &refs, None).violations.len(),
+            1
+        );
         // Stopped at line 6: what did not run is no broken promise.
         let stop = (At::Line(6), "IndexError".to_string());
         let r = read_run(&c, &o[..0], &full, false, &refs, Some(&stop));
@@ -750,7 +751,10 @@ mod tests {
         assert_eq!(all[0].event, Event::Del("×3".into()));
         assert!(read(&c, &all, &full, false).portable());
         let r = read(&c, &o(&["__del__ n", "__del__ n#2"]), &full, false);
-        assert!(matches!(&r.violations[..], [Violation::Never { label, .. }] if label == "×1"), "{r:?}");
+        assert!(
+            matches!(&r.violations[..], [Violation::Never { label, .. }] if label == "×1"),
+            "{r:?}"
+        );
         let twice = run(&[("__del__ n", At::Line(7)), ("__del__ n", At::Drain)]);
         assert_eq!(more_than_once(&twice).len(), 1);
     }

@@ -81,7 +81,11 @@ fn pypy_finalizes_at_the_next_collection_what_cpython_finalizes_at_del() -> Outc
 
 /// PyPy's major.minor (the block it is compared with).
 fn pypy_version(p: &Interpreter) -> String {
-    p.release.splitn(3, '.').take(2).collect::<Vec<_>>().join(".")
+    p.release
+        .splitn(3, '.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn a_broken_promise_exits_with_status_1() -> Outcome {
@@ -122,9 +126,15 @@ fn shipped_scenarios_against_pypy() -> Outcome {
     for want in [
         "basics/self_cycle: portable".to_string(),
         "weakrefs/refcount_order: relies on CPython details:".to_string(),
-        format!("    callback w at line 11 (`del a`) on CPython 3.9, only when collecting after the end on {p}"),
-        format!("    the program raises IndexError at line 13 (`del keep[0]`) on {p} (the rest is not compared): on CPython 3.9 a finalizer has run by then"),
-        format!("automatic/callback_collects_automatically: not applicable: uses gc.set_threshold() ({p} has no gc.set_threshold); uses gc.get_count() ({p} has no gc.get_count)"),
+        format!(
+            "    callback w at line 11 (`del a`) on CPython 3.9, only when collecting after the end on {p}"
+        ),
+        format!(
+            "    the program raises IndexError at line 13 (`del keep[0]`) on {p} (the rest is not compared): on CPython 3.9 a finalizer has run by then"
+        ),
+        format!(
+            "automatic/callback_collects_automatically: not applicable: uses gc.set_threshold() ({p} has no gc.set_threshold); uses gc.get_count() ({p} has no gc.get_count)"
+        ),
     ] {
         assert!(out.lines().any(|l| l == want), "{want}\n---\n{out}");
     }
@@ -167,7 +177,9 @@ fn cpython_through_the_portable_harness_is_portable_against_its_own_block() -> O
     }
     assert!(portable >= 25, "{out}");
     assert!(
-        out.contains(&format!("{portable} portable, 0 rely on CPython details, 0 break a promise")),
+        out.contains(&format!(
+            "{portable} portable, 0 rely on CPython details, 0 break a promise"
+        )),
         "{out}"
     );
     Ok(())
