@@ -30,7 +30,7 @@
 //! * what `gc.collect()` returns (PyPy: `None`), and how many exceptions were printed and
 //!   ignored when finalizers ran a different number of times;
 //! * counts, thresholds, statistics, freezing and tracking queries: a scenario that uses them is
-//!   not applicable at all (decided before running, see `crate::runner::portable`).
+//!   not applicable at all (decided before running, see the runner's `portable` module).
 
 use super::Event;
 use std::collections::BTreeMap;
