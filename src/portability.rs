@@ -84,6 +84,21 @@ pub enum Outcome {
     },
 }
 
+impl Outcome {
+    /// The verdict in one word, as the matrix's JSON has it: `portable`, `relies-on-details`,
+    /// `breaks-a-promise`, `not-applicable`, `not-compared`, `failed`.
+    pub fn verdict(&self) -> &'static str {
+        match self {
+            Outcome::NotApplicable(_) => "not-applicable",
+            Outcome::NoExpected(_) => "not-compared",
+            Outcome::Failed(_) => "failed",
+            Outcome::Read { reading, .. } if !reading.violations.is_empty() => "breaks-a-promise",
+            Outcome::Read { reading, .. } if reading.portable() => "portable",
+            Outcome::Read { .. } => "relies-on-details",
+        }
+    }
+}
+
 /// Check one scenario.
 pub fn check(sc: &Scenario, other: &Other, expected_dir: &Path, timeout: Duration) -> Outcome {
     let v = other.version;

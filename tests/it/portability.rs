@@ -185,6 +185,50 @@ fn cpython_through_the_portable_harness_is_portable_against_its_own_block() -> O
     Ok(())
 }
 
+fn the_matrix_shows_pypy_as_a_column() -> Outcome {
+    let pypy = pypy()?;
+    let (code, out, err) = output(Command::new(BIN).current_dir(root()).args([
+        "matrix",
+        "scenarios/basics/self_cycle.yaml",
+        "scenarios/weakrefs/refcount_order.yaml",
+        "scenarios/automatic/callback_collects_automatically.yaml",
+        "--no-live",
+        "--other",
+        "pypy3",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let p = pypy.label();
+    assert_eq!(v["others"], serde_json::json!([p]));
+    let verdict = |id: &str| {
+        v["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["others"][&p]
+            .clone()
+    };
+    assert_eq!(verdict("basics/self_cycle"), "portable");
+    assert_eq!(verdict("weakrefs/refcount_order"), "relies-on-details");
+    assert_eq!(
+        verdict("automatic/callback_collects_automatically"),
+        "not-applicable"
+    );
+    // Without --other, no such keys (the JSON shape is unchanged).
+    let (_, out, _) = output(Command::new(BIN).current_dir(root()).args([
+        "matrix",
+        "scenarios/basics/self_cycle.yaml",
+        "--no-live",
+        "--format",
+        "json",
+    ]));
+    assert!(!out.contains("\"others\""), "{out}");
+    Ok(())
+}
+
 fn bad_arguments() {
     let s = Scratch::new("portability-bad");
     s.write("scenarios/t/del.yaml", DEL_THEN_COLLECT);
@@ -203,5 +247,6 @@ crate::harness::tests! {
     shipped_scenarios_against_pypy,
     #[slow]
     cpython_through_the_portable_harness_is_portable_against_its_own_block,
+    the_matrix_shows_pypy_as_a_column,
     bad_arguments,
 }
