@@ -145,6 +145,41 @@ fn shipped_scenarios_against_pypy() -> Outcome {
     Ok(())
 }
 
+/// The scenarios that break a promise on PyPy 3.9 (7.3.11), and why: objects with `__del__` at
+/// the bottom of 9,800 nested lists built by a loop are never finalized, however often PyPy
+/// collects; with `--jit off` they are at the next collection (the JIT-compiled loop keeps the
+/// last list alive). See docs/portability.md.
+const KNOWN_BROKEN_ON_PYPY: &[&str] = &[
+    "trashcan/budget_3_13",
+    "trashcan/finalizer_calls_use_the_budget",
+];
+
+fn the_whole_corpus_against_pypy() -> Outcome {
+    let pypy = pypy()?;
+    let (code, out, err) = portability(&root(), &["-q", "--python", "pypy3"]);
+    assert!(!out.contains(": failed on "), "{out}{err}");
+    let broken: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_suffix(": breaks a promise"))
+        .collect();
+    if pypy.release.starts_with("3.9.") {
+        assert_eq!(broken, KNOWN_BROKEN_ON_PYPY, "{out}");
+    }
+    assert_eq!(code, if broken.is_empty() { 0 } else { 1 }, "{out}{err}");
+    // Every scenario is accounted for in the summary.
+    let n = common_scenario_count();
+    assert!(
+        out.contains(&format!("{n} scenarios against {}", pypy.label())),
+        "{out}"
+    );
+    Ok(())
+}
+
+/// How many scenarios the corpus has.
+fn common_scenario_count() -> usize {
+    crate::common::shipped_scenarios().len()
+}
+
 fn cpython_through_the_portable_harness_is_portable_against_its_own_block() -> Outcome {
     let Some(py) = found_interpreters()
         .into_iter()
@@ -247,6 +282,8 @@ crate::harness::tests! {
     shipped_scenarios_against_pypy,
     #[slow]
     cpython_through_the_portable_harness_is_portable_against_its_own_block,
+    #[slow]
+    the_whole_corpus_against_pypy,
     the_matrix_shows_pypy_as_a_column,
     bad_arguments,
 }
