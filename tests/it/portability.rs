@@ -145,10 +145,11 @@ fn shipped_scenarios_against_pypy() -> Outcome {
     Ok(())
 }
 
-/// The scenarios that break a promise on PyPy 3.9 (7.3.11), and why: objects with `__del__` at
-/// the bottom of 9,800 nested lists built by a loop are never finalized, however often PyPy
-/// collects; with `--jit off` they are at the next collection (the JIT-compiled loop keeps the
-/// last list alive). See docs/portability.md.
+/// The scenarios that may break a promise on PyPy 3.9 (7.3.11), and why: objects with `__del__`
+/// at the bottom of 9,800 nested lists built by a loop may never be finalized, however often
+/// PyPy collects; with `--jit off` they are at the next collection (the JIT-compiled loop keeps
+/// the last list alive, until other JIT-ed code happens to replace it: whether it does depends
+/// on what the program runs afterwards). See docs/portability.md.
 const KNOWN_BROKEN_ON_PYPY: &[&str] = &[
     "trashcan/budget_3_13",
     "trashcan/finalizer_calls_use_the_budget",
@@ -156,14 +157,20 @@ const KNOWN_BROKEN_ON_PYPY: &[&str] = &[
 
 fn the_whole_corpus_against_pypy() -> Outcome {
     let pypy = pypy()?;
-    let (code, out, err) = portability(&root(), &["-q", "--python", "pypy3"]);
+    // PyPy collects a chain of 1,100 finalizable objects one link per collection: a generous
+    // timeout for a shared machine.
+    let (code, out, err) = portability(&root(), &["-q", "--python", "pypy3", "--timeout", "120"]);
     assert!(!out.contains(": failed on "), "{out}{err}");
     let broken: Vec<&str> = out
         .lines()
         .filter_map(|l| l.strip_suffix(": breaks a promise"))
         .collect();
     if pypy.release.starts_with("3.9.") {
-        assert_eq!(broken, KNOWN_BROKEN_ON_PYPY, "{out}");
+        let unknown: Vec<&&str> = broken
+            .iter()
+            .filter(|b| !KNOWN_BROKEN_ON_PYPY.contains(b))
+            .collect();
+        assert!(unknown.is_empty(), "{unknown:?}\n{out}");
     }
     assert_eq!(code, if broken.is_empty() { 0 } else { 1 }, "{out}{err}");
     // Every scenario is accounted for in the summary.

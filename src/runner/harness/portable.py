@@ -11,6 +11,13 @@ _len = len
 _range = range
 _sorted = sorted
 _xrange = range if _sys.version_info[0] >= 3 else xrange
+_globals = globals
+_list = list
+_dict = dict
+_tuple = tuple
+_wrtype = weakref.ref
+_isinstance = isinstance
+_garbage0 = gc.garbage  # the collector's own list, even after `gc.garbage = []`
 _ev = []
 _evadd = _ev.append
 _lab = {}       # id(obj) -> label
@@ -54,13 +61,16 @@ def _newref(name, w, before):
 
 # CPython before 3.11 gives every instance a real __dict__, created by the first store (later
 # ones keep inline values that reading __dict__ would materialize).
-_OWN_DICTS = '__pypy__' not in _sys.builtin_module_names and _sys.version_info < (3, 11)
+_CPYTHON = '__pypy__' not in _sys.builtin_module_names
+_OWN_DICTS = _CPYTHON and _sys.version_info < (3, 11)
+_dicts313 = {}  # id(class) -> 1: `__slots__` with `__dict__` and a value slot, a real dict on 3.13
 
 
 def _own_dict(o):
     # After an attribute store: o's __dict__ may be new, at the address of a freed labelled
     # object; an instance dict is unlabelled.
-    if not _OWN_DICTS:
+    if not (_OWN_DICTS or (_CPYTHON and _sys.version_info >= (3, 13)
+                           and _id(o.__class__) in _dicts313)):
         return
     try:
         i = _id(o.__dict__)
@@ -102,7 +112,36 @@ def _observe():
                 found[_labseq[i]] = _lab[i]
     del objs[:]
     objs = o = t = None
+    _walk(found)
     _evadd('alive: [' + ', '.join([found[k] for k in _sorted(found)]) + ']')
+
+
+def _walk(found):
+    # What gc.get_objects() cannot see (CPython before 3.8: instances of `__slots__ = ()`
+    # classes are no GC objects): a walk from the scenario's globals and both garbage lists
+    # through lists, dicts, tuples, instances and weakref referents.
+    g = _globals()
+    todo = [gc.garbage, _garbage0] + [g[k] for k in g if k[:1] != '_']
+    seen = {}
+    while todo:
+        o = todo.pop()
+        i = _id(o)
+        if i in seen:
+            continue
+        seen[i] = 1
+        t = o.__class__
+        if _id(t) in _cls:
+            if i in _lab and _labtype[i] == _id(t):
+                found[_labseq[i]] = _lab[i]
+        elif _isinstance(o, _wrtype):
+            o = o()
+            if o is not None:
+                todo.append(o)
+            continue
+        elif t is not _list and t is not _dict and t is not _tuple:
+            continue
+        todo.extend(gc.get_referents(o))
+    o = t = g = None
 
 
 def _drain():
