@@ -8,8 +8,8 @@
 //! asked for explicitly and is missing). When several apply: 2, then 3, then 1.
 
 use crate::commands::{
-    bench, bless, diff, explain, fuzz, graph, interpreters, matrix, new, run, schema, speed, trace,
-    translate,
+    bench, bless, diff, explain, fuzz, graph, interpreters, matrix, new, portability, run, schema,
+    speed, trace, translate,
 };
 use crate::service::context::DEFAULT_EXPECTED;
 use crate::service::{Context, ExitStatus};
@@ -48,6 +48,9 @@ pub enum Command {
     /// Scenarios × versions: whether the model and real CPython agree with expected/, and which
     /// versions behave alike (Markdown, JSON or JUnit).
     Matrix(matrix::MatrixArgs),
+    /// For each scenario: does another implementation (PyPy) keep the promises of CPython's
+    /// trace, and which CPython details does the scenario rely on (line by line)?
+    Portability(portability::PortabilityArgs),
     /// Generate random valid scenarios from a seed, compare the model (with its invariants)
     /// with the interpreters, and shrink and save every kind of disagreement.
     Fuzz(fuzz::FuzzArgs),
@@ -71,6 +74,7 @@ impl Command {
             Command::Run(a) => (Some(&a.expected), Some(&a.timeout)),
             Command::Bless(a) => (Some(&a.expected), Some(&a.timeout)),
             Command::Matrix(a) => (Some(&a.expected), Some(&a.timeout)),
+            Command::Portability(a) => (Some(&a.expected), Some(&a.timeout)),
             Command::Graph(a) => (Some(&a.expected), Some(&a.timeout)),
             Command::Diff(a) => (None, Some(&a.timeout)),
             Command::Trace(a) => (None, Some(&a.timeout)),
@@ -124,6 +128,7 @@ pub fn run_cli(cli: &Cli) -> anyhow::Result<ExitStatus> {
         Command::Interpreters => interpreters::exec(&ctx),
         Command::Fuzz(a) => fuzz::exec(&ctx, a),
         Command::Matrix(a) => matrix::exec(&ctx, a),
+        Command::Portability(a) => portability::exec(&ctx, a),
         Command::Graph(a) => graph::exec(&ctx, a),
         Command::Schema(a) => schema::exec(&ctx, a),
         Command::Bench(a) => bench::exec(&ctx, a),

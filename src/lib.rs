@@ -20,7 +20,8 @@
 //!    [`explain`] and [`graph`] (views of the model's run);
 //! 7. [`service`]: loading, interpreter selection, the check engine, the bless policy, the exit
 //!    status, the conformance suite;
-//! 8. [`matrix`], [`fuzz`], [`bench`]: reports and campaigns built on the services;
+//! 8. [`matrix`], [`fuzz`], [`bench`], [`portability`]: reports and campaigns built on the
+//!    services;
 //! 9. [`commands`]: one file per subcommand;
 //! 10. [`cli`]: parse and dispatch.
 //!
@@ -36,6 +37,7 @@ pub mod fuzz;
 pub mod graph;
 pub mod matrix;
 pub mod model;
+pub mod portability;
 pub mod runner;
 pub mod scenario;
 pub mod service;

@@ -162,6 +162,11 @@ pub struct Row {
     pub groups: Vec<Vec<String>>,
     /// One cell per version the scenario applies to, keyed by version.
     pub cells: BTreeMap<String, Cell>,
+    /// Other implementations (`--other`): column name → the portability verdict
+    /// (`portable`, `relies-on-details`, `breaks-a-promise`, `not-applicable`, `not-compared`,
+    /// `failed`); absent without `--other`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub others: BTreeMap<String, String>,
 }
 
 /// Counts over a set of pairs.
@@ -218,6 +223,9 @@ pub struct Matrix {
     pub summary: BTreeMap<String, PairCounts>,
     pub total: PairCounts,
     pub scenarios: Vec<Row>,
+    /// The other implementations' columns (`PyPy 3.9.16`), in order; absent without `--other`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<String>,
     /// The expected-failure list as named in the output.
     #[serde(skip)]
     pub xfail_file: String,
@@ -245,6 +253,9 @@ pub struct Options<'a> {
     /// The CPython interpreter of each version to run live; `None`: run none (`--no-live`).
     pub live: Option<&'a BTreeMap<Version, Interpreter>>,
     pub timeout: Duration,
+    /// Other implementations' columns: name, and scenario id → portability verdict (made by
+    /// `gcconform portability`'s reading; see [`Row::others`]).
+    pub others: &'a [(String, BTreeMap<String, String>)],
 }
 
 /// The matrix of `scenarios`, and the problems that make the input bad (expected files that
@@ -408,6 +419,11 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
                 .map(|(vs, _)| vs.iter().map(|v| v.to_string()).collect())
                 .collect(),
             cells,
+            others: opts
+                .others
+                .iter()
+                .filter_map(|(name, v)| v.get(&s.id).map(|x| (name.clone(), x.clone())))
+                .collect(),
         });
     }
     let matrix = Matrix {
@@ -420,6 +436,7 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
             .collect(),
         total,
         scenarios: rows,
+        others: opts.others.iter().map(|(n, _)| n.clone()).collect(),
         xfail_file: opts.xfail_file.to_string(),
         notes,
     };
@@ -490,6 +507,19 @@ pub fn render_json(m: &Matrix) -> String {
     let mut s = serde_json::to_string_pretty(&v).expect("a JSON value serializes");
     s.push('\n');
     s
+}
+
+/// The Markdown cell of an other implementation's verdict ([`Row::others`]).
+fn other_symbol(verdict: &str) -> &'static str {
+    match verdict {
+        "portable" => "✓",
+        "relies-on-details" => "≈",
+        "breaks-a-promise" => "✗",
+        "not-applicable" => "n/a",
+        "failed" => "!",
+        "not-compared" => "?",
+        _ => "–",
+    }
 }
 
 /// A group's letter: 1 → `A`.
@@ -603,12 +633,18 @@ pub fn render_markdown(m: &Matrix) -> String {
 
     // Scenarios.
     let _ = writeln!(s, "## Scenarios\n");
+    let other_head: String = m.others.iter().map(|o| format!(" {o} |")).collect();
     let _ = writeln!(
         s,
-        "| scenario | {} | CPython behaves alike |",
+        "| scenario | {} | CPython behaves alike |{other_head}",
         m.versions.join(" | ")
     );
-    let _ = writeln!(s, "| --- |{} --- |", " :-: |".repeat(m.versions.len()));
+    let _ = writeln!(
+        s,
+        "| --- |{} --- |{}",
+        " :-: |".repeat(m.versions.len()),
+        " :-: |".repeat(m.others.len())
+    );
     for r in &m.scenarios {
         let cells: Vec<String> = m
             .versions
@@ -628,7 +664,22 @@ pub fn render_markdown(m: &Matrix) -> String {
         } else {
             md_escape(&splits.join(" | "))
         };
-        let _ = writeln!(s, "| `{}` | {} | {splits} |", r.id, cells.join(" | "));
+        let others: String = m
+            .others
+            .iter()
+            .map(|o| {
+                format!(
+                    " {} |",
+                    other_symbol(r.others.get(o).map_or("", String::as_str))
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {splits} |{others}",
+            r.id,
+            cells.join(" | ")
+        );
     }
     s.push('\n');
 
@@ -677,6 +728,15 @@ pub fn render_markdown(m: &Matrix) -> String {
          live interpreter fails or is an expected failure.",
         xf = m.xfail_file
     );
+    if !m.others.is_empty() {
+        let _ = writeln!(
+            s,
+            "- other implementations (`--other`; `gcconform portability` tells why, line by \
+             line): ✓ portable; ≈ relies on CPython details; ✗ breaks a promise of the \
+             language; n/a uses something only CPython has; ? not compared (no expected \
+             trace); ! failed to run."
+        );
+    }
     s
 }
 
@@ -784,7 +844,9 @@ mod tests {
                 path: "scenarios/seed/x.yaml".into(),
                 groups: vec![vec!["3.12".into()]],
                 cells,
+                others: BTreeMap::new(),
             }],
+            others: Vec::new(),
             xfail_file: DEFAULT_XFAIL.into(),
             notes: Vec::new(),
         };
@@ -810,5 +872,22 @@ mod tests {
         let back: Matrix = serde_json::from_str(&j).unwrap();
         assert_eq!(back.scenarios, m.scenarios);
         assert_eq!(back.summary, m.summary);
+        // With an other implementation's column: its name, and each row's verdict.
+        let mut m = m;
+        m.others = vec!["PyPy 3.9.16".into()];
+        m.scenarios[0]
+            .others
+            .insert("PyPy 3.9.16".into(), "relies-on-details".into());
+        let j = render_json(&m);
+        assert!(j.contains(r#""PyPy 3.9.16": "relies-on-details""#), "{j}");
+        let back: Matrix = serde_json::from_str(&j).unwrap();
+        assert_eq!(back.others, m.others);
+        assert_eq!(back.scenarios, m.scenarios);
+        let md = render_markdown(&m);
+        assert!(
+            md.contains("| CPython behaves alike | PyPy 3.9.16 |"),
+            "{md}"
+        );
+        assert!(md.contains("| 3.12 | ≈ |"), "{md}");
     }
 }

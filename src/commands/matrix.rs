@@ -5,9 +5,11 @@ use crate::commands::Selectors;
 use crate::commands::{ExpectedDir, Timeout};
 use crate::compare::xfail::Xfail;
 use crate::matrix::{DEFAULT_XFAIL, Options, build, render_json, render_junit, render_markdown};
-use crate::runner::Interpreter;
+use crate::portability::{Other, Outcome, check};
+use crate::runner::{Interpreter, resolve};
 use crate::service::select::{select_model, select_python};
 use crate::service::{Context, ExitStatus};
+use crate::util::term::parallel_map_progress;
 use crate::version::{Version, VersionSelection, version_list};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
@@ -29,6 +31,11 @@ pub struct MatrixArgs {
     /// Write the matrix to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Another implementation (PyPy: `--other pypy3`) as a column of its own: for each
+    /// scenario, `gcconform portability`'s verdict against the expected/ block of its
+    /// major.minor; repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub other: Vec<String>,
     /// The expected-failure list.
     #[arg(long, value_name = "FILE", default_value = DEFAULT_XFAIL)]
     pub xfail: PathBuf,
@@ -103,6 +110,27 @@ pub fn exec(ctx: &Context, args: &MatrixArgs) -> anyhow::Result<ExitStatus> {
         }
         Some(sel.interps)
     };
+    let mut others = Vec::new();
+    for spec in &args.other {
+        let other = match resolve(spec).and_then(|i| Other::probe(i, ctx.timeout)) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("gcconform: --other {spec}: {e}");
+                interpreter_failed = true;
+                continue;
+            }
+        };
+        let verdicts = parallel_map_progress(&other.label(), &scenarios, |s| {
+            check(s, &other, &ctx.expected, ctx.timeout)
+        });
+        interpreter_failed |= verdicts.iter().any(|o| matches!(o, Outcome::Failed(_)));
+        let cells: BTreeMap<String, String> = scenarios
+            .iter()
+            .zip(&verdicts)
+            .map(|(s, o)| (s.id.clone(), o.verdict().to_string()))
+            .collect();
+        others.push((other.label(), cells));
+    }
     let xfail_file = args.xfail.to_string_lossy();
     let opts = Options {
         expected_dir: &ctx.expected,
@@ -111,6 +139,7 @@ pub fn exec(ctx: &Context, args: &MatrixArgs) -> anyhow::Result<ExitStatus> {
         xfail_file: &xfail_file,
         live: interps.as_ref(),
         timeout: ctx.timeout,
+        others: &others,
     };
     let (matrix, problems) = build(&scenarios, &opts);
     for p in &problems {

@@ -12,6 +12,7 @@ pub mod graph;
 pub mod interpreters;
 pub mod matrix;
 pub mod new;
+pub mod portability;
 pub mod run;
 pub mod schema;
 pub mod speed;

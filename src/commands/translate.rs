@@ -12,6 +12,9 @@ use std::path::PathBuf;
 pub struct TranslateArgs {
     /// The scenario file.
     pub file: PathBuf,
+    /// The portable program instead (what `gcconform portability` runs under PyPy).
+    #[arg(long)]
+    pub portable: bool,
 }
 
 /// `gcconform translate`.
@@ -20,7 +23,14 @@ pub fn exec(_: &Context, args: &TranslateArgs) -> anyhow::Result<ExitStatus> {
         Ok(s) => s,
         Err(status) => return Ok(status),
     };
-    match guarded(|| runner::translate(&s)) {
+    let translate = |s| {
+        if args.portable {
+            runner::portable::translate(s)
+        } else {
+            runner::translate(s)
+        }
+    };
+    match guarded(|| translate(&s)) {
         Ok(program) => {
             print!("{program}");
             if !program.ends_with('\n') {

@@ -5,6 +5,7 @@
 
 pub mod discover;
 pub mod pool;
+pub mod portable;
 pub mod process;
 pub mod program;
 pub mod repro;

@@ -8,6 +8,7 @@
 
 pub mod group;
 pub mod label;
+pub mod portable;
 
 use label::group_labels;
 use std::fmt;

@@ -13,7 +13,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("model and runner", &["model", "runner", "expected"]),
     ("comparison and views", &["compare", "explain", "graph"]),
     ("services", &["service"]),
-    ("campaigns and reports", &["matrix", "fuzz", "bench"]),
+    (
+        "campaigns and reports",
+        &["matrix", "fuzz", "bench", "portability"],
+    ),
     ("commands", &["commands"]),
     ("command line", &["cli"]),
 ];

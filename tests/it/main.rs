@@ -21,6 +21,7 @@ mod layers;
 mod loader_props;
 mod matrix;
 mod output;
+mod portability;
 mod runner;
 mod schema;
 mod startup;
@@ -42,6 +43,7 @@ fn main() {
         loader_props::trials,
         matrix::trials,
         output::trials,
+        portability::trials,
         runner::trials,
         schema::trials,
         startup::trials,

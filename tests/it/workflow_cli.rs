@@ -241,6 +241,7 @@ fn help_lists_the_workflow_first_and_options_where_they_act() {
             "explain",
             "graph",
             "matrix",
+            "portability",
             "fuzz",
             "translate",
             "interpreters",
