@@ -129,8 +129,10 @@ fn corpus_uses_every_statement_form() {
         fn walk(steps: &[scenario::Step], used: &mut BTreeSet<&'static str>) {
             for s in steps {
                 used.insert(kind(&s.stmt));
-                if let Stmt::Repeat { body, .. } = &s.stmt {
-                    walk(body, used);
+                match &s.stmt {
+                    Stmt::Repeat { body, .. } => walk(body, used),
+                    Stmt::Def(d) => walk(&d.body, used),
+                    _ => {}
                 }
             }
         }
@@ -143,6 +145,27 @@ fn corpus_uses_every_statement_form() {
     assert!(missing.is_empty(), "no shipped scenario uses: {missing:?}");
 }
 
+/// The README says how many scenarios port cases of CPython's own test suites: the files of
+/// `scenarios/cpython/`.
+fn readme_counts_the_ported_cpython_tests() {
+    let root = crate::common::root();
+    let n = std::fs::read_dir(root.join("scenarios/cpython"))
+        .expect("scenarios/cpython")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+        })
+        .count();
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = format!("{n} of them port cases of CPython's own");
+    assert!(
+        readme.contains(&said),
+        "README.md should say that {n} scenarios port CPython's tests (`{said}`)"
+    );
+}
+
 crate::harness::tests! {
     corpus_uses_every_statement_form,
+    readme_counts_the_ported_cpython_tests,
 }
