@@ -51,6 +51,9 @@ pub enum Format {
     Markdown,
     Json,
     Junit,
+    /// One self-contained page: cells coloured by agreement and behaviour group, each opening
+    /// its traces and diffs.
+    Html,
 }
 
 /// `gcconform matrix`.
@@ -150,6 +153,7 @@ pub fn exec(ctx: &Context, args: &MatrixArgs) -> anyhow::Result<ExitStatus> {
         Format::Markdown => render_markdown(&matrix),
         Format::Json => render_json(&matrix),
         Format::Junit => render_junit(&matrix),
+        Format::Html => crate::matrix::render_html(&matrix),
     };
     match &args.output {
         Some(path) => crate::util::fs::write_atomic(path, text.as_bytes())

@@ -304,11 +304,109 @@ fn missing_traces_bad_files_and_live_without_interpreters() {
 
     // Unknown paths and formats are bad input.
     assert_eq!(s.run(&["matrix", "--no-live", "nowhere"]).0, 2);
-    assert_eq!(s.run(&["matrix", "--format", "html"]).0, 2);
+    assert_eq!(s.run(&["matrix", "--format", "pdf"]).0, 2);
     assert!(Path::new(BIN).exists());
 }
 
+/// `--format html`: one page that needs no network, with a row per scenario, a column per
+/// version, and the traces and diff of every cell in its data.
+fn html_page_is_self_contained() {
+    let s = scratch("html");
+    let (code, out, err) = s.run(&["matrix", "--no-live", "--format", "html"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("<!DOCTYPE html>"), "{out}");
+    for id in ["t/cycle", "t/plain"] {
+        assert!(
+            out.contains(&format!("<th scope=\"row\" class=\"id\">{id}</th>")),
+            "{id}"
+        );
+    }
+    for v in Version::ALL {
+        assert!(out.contains(&format!("<th scope=\"col\">{v}</th>")), "{v}");
+    }
+    // t/plain applies to 3.8+ only: 9 + 6 cells, each with its data.
+    assert_eq!(out.matches("<td class=\"cell ").count(), 15);
+    assert_eq!(out.matches("<td class=\"na\">").count(), 3);
+    assert!(
+        out.contains("\"expected\":\"gc.collect() -> "),
+        "the traces are in the page"
+    );
+    for external in ["http://", "https://", " src=", "<link"] {
+        assert!(!out.contains(external), "{external}");
+    }
+}
+
+/// A browser to load the page in: Chromium, if installed.
+fn chromium() -> Option<std::path::PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|b| {
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                .map(move |d| d.join(b))
+                .collect::<Vec<_>>()
+        })
+        .find(|p| p.is_file())
+}
+
+/// The page of the whole shipped corpus (model only) in a real headless browser: it loads
+/// without a console message, its script sees every scenario, every row and version column is
+/// there, and a link to a cell opens that cell's traces.
+fn html_page_in_a_headless_browser() -> crate::harness::Outcome {
+    let Some(browser) = chromium() else {
+        return Err(crate::harness::Skip::missing(
+            "no Chromium to load the page in (Debian: apt-get install chromium)",
+        ));
+    };
+    let s = Scratch::new("html-browser");
+    let page = s.0.join("report.html");
+    let root = crate::common::root();
+    let (code, _, err) = crate::common::output(
+        std::process::Command::new(BIN)
+            .args(["matrix", "--no-live", "--format", "html", "-o"])
+            .arg(&page)
+            .current_dir(&root),
+    );
+    assert_eq!(code, 0, "{err}");
+    let n = crate::common::shipped_scenarios().len();
+    let url = format!("file://{}#cell=seed/cycle_with_del@3.12", page.display());
+    let (code, dom, log) = crate::common::output(
+        std::process::Command::new(&browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--dump-dom",
+            ])
+            .arg(&url)
+            .env("HOME", s.empty()),
+    );
+    assert_eq!(code, 0, "{log}");
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    assert!(
+        dom.contains(&format!("data-ready=\"{n}\"")),
+        "the script did not see {n} scenarios"
+    );
+    assert_eq!(dom.matches("<th scope=\"row\" class=\"id\">").count(), n);
+    for v in Version::ALL {
+        assert!(dom.contains(&format!("<th scope=\"col\">{v}</th>")), "{v}");
+    }
+    // The linked cell is open, with its expected block and the model's trace.
+    assert!(dom.contains("<dialog id=\"detail\" open"), "no open dialog");
+    assert!(
+        dom.contains("seed/cycle_with_del on 3.12")
+            && dom.contains("expected (scenarios/seed/cycle_with_del.yaml)")
+            && dom.contains("gc.collect(2) -&gt; 2"),
+        "the dialog does not show the cell's traces"
+    );
+    Ok(())
+}
+
 crate::harness::tests! {
+    html_page_is_self_contained,
+    html_page_in_a_headless_browser,
     all_agreeing_matrix_shows_splits_and_counts,
     xfail_entries_show_as_expected_failures_and_stale_ones_fail,
     missing_traces_bad_files_and_live_without_interpreters,

@@ -54,6 +54,9 @@
 //! decimal (`null` when there are no pairs). `cpython_run` counts the pairs whose live
 //! interpreter was compared with `expected/`, `cpython_agree` those where it agreed.
 
+mod html;
+pub use html::render_html;
+
 use crate::compare::check::{self, Check};
 use crate::compare::xfail::{self, Xfail};
 use crate::expected;
@@ -167,6 +170,18 @@ pub struct Row {
     /// `failed`); absent without `--other`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub others: BTreeMap<String, String>,
+    /// Per version, the traces behind the cell (for the HTML page; not in the JSON).
+    #[serde(skip)]
+    pub details: BTreeMap<String, CellDetail>,
+}
+
+/// The traces behind one cell: the expected block, the model's trace and the live
+/// interpreter's (or why there is none), and the diff of each against the expected block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellDetail {
+    pub expected: Option<String>,
+    pub model: Result<String, String>,
+    pub cpython: Option<Result<String, String>>,
 }
 
 /// Counts over a set of pairs.
@@ -329,6 +344,7 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
             }
         }
         let mut cells = BTreeMap::new();
+        let mut details = BTreeMap::new();
         let mut missing = Vec::new();
         for &v in &applicable {
             let group = groups
@@ -377,6 +393,24 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
                 }
                 status
             };
+            let text_of = |side: Side| -> Result<String, String> {
+                match traces.get(k, v, side) {
+                    Some(Ok(t)) => Ok(t.to_text()),
+                    Some(Err(e)) => Err(e.to_string()),
+                    None => Err("not run".into()),
+                }
+            };
+            details.insert(
+                v.to_string(),
+                CellDetail {
+                    expected: exp.block(v).map(|t| t.to_text()),
+                    model: text_of(Side::Model),
+                    cpython: opts
+                        .live
+                        .and_then(|m| m.get(&v))
+                        .map(|_| text_of(Side::Python)),
+                },
+            );
             let model = side("model", None);
             let cpython = match opts.live {
                 None => Status::NotRun,
@@ -424,6 +458,7 @@ pub fn build(scenarios: &[Scenario], opts: &Options<'_>) -> (Matrix, Vec<String>
                 .iter()
                 .filter_map(|(name, v)| v.get(&s.id).map(|x| (name.clone(), x.clone())))
                 .collect(),
+            details,
         });
     }
     let matrix = Matrix {
