@@ -115,6 +115,18 @@ pub fn exec(ctx: &Context, args: &MatrixArgs) -> anyhow::Result<ExitStatus> {
     };
     let mut others = Vec::new();
     for spec in &args.other {
+        // A CPython build no profile models: which modelled versions it behaves like.
+        if let Ok(i) = resolve(spec)
+            && crate::matrix::unmodelled::is_unmodelled_cpython(&i)
+        {
+            let col = crate::matrix::unmodelled::column(&i, &scenarios, &ctx.expected, ctx.timeout);
+            eprintln!("gcconform: {}", col.summary);
+            // A scenario that raises under it is a verdict of its column (`failed`); only a
+            // build that runs nothing is an interpreter failure.
+            interpreter_failed |= col.failed && !col.cells.values().any(|v| v != "failed");
+            others.push((col.label, col.cells));
+            continue;
+        }
         let other = match resolve(spec).and_then(|i| Other::probe(i, ctx.timeout)) {
             Ok(o) => o,
             Err(e) => {

@@ -100,7 +100,7 @@ pub fn render_html(m: &Matrix) -> String {
                 "<td class=\"other {}\" title=\"{}\">{}</td>",
                 esc(verdict),
                 esc(verdict),
-                esc(other_symbol(verdict))
+                esc(&other_symbol(verdict))
             );
         }
         rows.push_str("</tr>\n");

@@ -55,6 +55,7 @@
 //! interpreter was compared with `expected/`, `cpython_agree` those where it agreed.
 
 mod html;
+pub mod unmodelled;
 pub use html::render_html;
 
 use crate::compare::check::{self, Check};
@@ -544,9 +545,14 @@ pub fn render_json(m: &Matrix) -> String {
     s
 }
 
-/// The Markdown cell of an other implementation's verdict ([`Row::others`]).
-fn other_symbol(verdict: &str) -> &'static str {
+/// The Markdown cell of an other implementation's verdict ([`Row::others`]): a symbol, or for
+/// an unmodelled CPython the versions it behaves like (`=3.12-3.13`, `≠`).
+fn other_symbol(verdict: &str) -> String {
+    if let Some(vs) = verdict.strip_prefix("like ") {
+        return format!("={vs}");
+    }
     match verdict {
+        "unlike" => "≠",
         "portable" => "✓",
         "relies-on-details" => "≈",
         "breaks-a-promise" => "✗",
@@ -555,6 +561,7 @@ fn other_symbol(verdict: &str) -> &'static str {
         "not-compared" => "?",
         _ => "–",
     }
+    .to_string()
 }
 
 /// A group's letter: 1 → `A`.
@@ -880,6 +887,7 @@ mod tests {
                 groups: vec![vec!["3.12".into()]],
                 cells,
                 others: BTreeMap::new(),
+                details: BTreeMap::new(),
             }],
             others: Vec::new(),
             xfail_file: DEFAULT_XFAIL.into(),

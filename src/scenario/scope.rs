@@ -161,7 +161,10 @@ mod tests {
     use crate::scenario::{Stmt, parse_scenario};
     use std::path::Path;
 
-    fn scopes(text: &str) -> Vec<(String, Vec<String>, Vec<String>, Vec<String>)> {
+    /// Per `def`: its name, varnames, cellvars and freevars.
+    type Scopes = Vec<(String, Vec<String>, Vec<String>, Vec<String>)>;
+
+    fn scopes(text: &str) -> Scopes {
         let sc = parse_scenario(Path::new("t.yaml"), text).expect("loads");
         sc.defs()
             .into_iter()

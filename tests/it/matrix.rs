@@ -404,7 +404,72 @@ fn html_page_in_a_headless_browser() -> crate::harness::Outcome {
     Ok(())
 }
 
+/// An unmodelled CPython (a fake that reports 3.14.0 while running the real 3.13) as a column:
+/// run through the same harness, compared with every modelled version's expected block, its
+/// cells say which versions it behaves like and the summary which one it is most like; the
+/// modelled blocks are left alone.
+fn unmodelled_cpython_is_a_column_like_a_modelled_version() -> crate::harness::Outcome {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(real) = crate::common::found_interpreters()
+        .into_iter()
+        .find(|i| i.version == Some(Version::V3_13))
+    else {
+        return Err(crate::harness::Skip::no_interpreter(
+            "no CPython 3.13 to stand behind a fake 3.14",
+        ));
+    };
+    let s = scratch("unmodelled");
+    let real = real.path.display().to_string();
+    let fake = s.write(
+        "bin/python3.14",
+        &format!(
+            "#!/bin/sh\n\
+             case \" $* \" in *\" -c \"*) exec {real} \"$@\" ;; esac\n\
+             prog=$(/bin/cat)\n\
+             case \"$prog\" in *python_implementation*) echo \"3 14 3.14.0 CPython $0\"; echo \"0 0\"; exit 0 ;; esac\n\
+             printf '%s\\n' \"$prog\" | exec {real} \"$@\"\n"
+        ),
+    );
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let before = std::fs::read_to_string(s.0.join("expected/t/cycle.trace")).unwrap();
+    let fake = fake.display().to_string();
+    let (code, md, err) = s.run(&["matrix", "--no-live", "--other", &fake]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        md.contains("| CPython 3.14.0 (unmodelled) |"),
+        "no column for the unmodelled build:\n{md}"
+    );
+    // t/cycle: 3.11-3.13 share their expected block (no instance dicts); t/plain (3.8+):
+    // one block for all.
+    assert_eq!(
+        row(&md, "t/cycle").last().copied(),
+        Some("=3.11-3.13"),
+        "{md}"
+    );
+    assert_eq!(
+        row(&md, "t/plain").last().copied(),
+        Some("=3.8-3.13"),
+        "{md}"
+    );
+    assert!(
+        err.contains("gcconform: 3.14.0: like 3.13 on 2 of 2"),
+        "{err}"
+    );
+    let (_, v) = json(&s, &["--no-live", "--other", &fake]);
+    assert_eq!(
+        v["scenarios"][0]["others"]["CPython 3.14.0 (unmodelled)"],
+        "like 3.11-3.13"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.0.join("expected/t/cycle.trace")).unwrap(),
+        before,
+        "the modelled blocks are left alone"
+    );
+    Ok(())
+}
+
 crate::harness::tests! {
+    unmodelled_cpython_is_a_column_like_a_modelled_version,
     html_page_is_self_contained,
     html_page_in_a_headless_browser,
     all_agreeing_matrix_shows_splits_and_counts,
