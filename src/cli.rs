@@ -245,7 +245,7 @@ mod tests {
         assert_eq!(a.format, crate::commands::matrix::Format::Json);
         assert!(a.no_live);
         assert_eq!(a.output.as_deref(), Some(std::path::Path::new("m.json")));
-        assert!(Cli::try_parse_from(["gcconform", "matrix", "--format", "html"]).is_err());
+        assert!(Cli::try_parse_from(["gcconform", "matrix", "--format", "pdf"]).is_err());
     }
 
     #[test]
