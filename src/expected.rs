@@ -56,7 +56,13 @@ pub struct ExpectedFile {
     pub blocks: BTreeMap<Version, Trace>,
     /// The exact interpreter each version was recorded from, e.g. `CPython 3.12.1`.
     pub releases: BTreeMap<Version, String>,
+    /// Traces of CPython builds no profile models (`=== unmodelled CPython 3.14.0`), by the
+    /// build's label: recorded beside the modelled blocks, never one of them.
+    pub unmodelled: BTreeMap<String, Trace>,
 }
+
+/// The word that opens the header of an unmodelled build's block: `=== unmodelled LABEL`.
+pub const UNMODELLED: &str = "unmodelled";
 
 /// Why an expected file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +128,10 @@ impl ExpectedFile {
             s.push('\n');
             s.push_str(&trace.to_text());
         }
+        for (label, trace) in &self.unmodelled {
+            s.push_str(&format!("\n=== {UNMODELLED} {label}\n"));
+            s.push_str(&trace.to_text());
+        }
         s
     }
 
@@ -136,27 +146,37 @@ impl ExpectedFile {
         // Where each version's block header or release line stands, for duplicate errors.
         let mut block_line: BTreeMap<Version, usize> = BTreeMap::new();
         let mut release_line: BTreeMap<Version, usize> = BTreeMap::new();
-        // The versions of the block being read and its events so far.
-        let mut current: Option<(Vec<Version>, Vec<Event>)> = None;
+        // The versions of the block being read (or the unmodelled build's label) and its
+        // events so far.
+        let mut current: Option<(Vec<Version>, Option<String>, Vec<Event>)> = None;
         let mut last_line = 0;
 
         // The start-up heap of each version (header lines before the blocks).
         let mut startup: BTreeMap<Version, u64> = BTreeMap::new();
-        let finish = |file: &mut ExpectedFile,
-                      startup: &BTreeMap<Version, u64>,
-                      current: Option<(Vec<Version>, Vec<Event>)>| {
-            if let Some((versions, events)) = current {
-                for v in versions {
-                    file.blocks.insert(
-                        v,
+        let finish =
+            |file: &mut ExpectedFile,
+             startup: &BTreeMap<Version, u64>,
+             current: Option<(Vec<Version>, Option<String>, Vec<Event>)>| {
+                if let Some((_, Some(label), events)) = current {
+                    file.unmodelled.insert(
+                        label,
                         Trace {
-                            events: events.clone(),
-                            startup_heap: startup.get(&v).copied(),
+                            events,
+                            startup_heap: None,
                         },
                     );
+                } else if let Some((versions, None, events)) = current {
+                    for v in versions {
+                        file.blocks.insert(
+                            v,
+                            Trace {
+                                events: events.clone(),
+                                startup_heap: startup.get(&v).copied(),
+                            },
+                        );
+                    }
                 }
-            }
-        };
+            };
 
         for (i, raw) in text.lines().enumerate() {
             let n = i + 1;
@@ -170,6 +190,19 @@ impl ExpectedFile {
                     ));
                 }
                 finish(&mut file, &startup, current.take());
+                if let Some(label) = rest.trim().strip_prefix(UNMODELLED) {
+                    let label = label.trim();
+                    if label.is_empty() || file.unmodelled.contains_key(label) {
+                        return Err(err(
+                            n,
+                            format!(
+                                "`{line}`: an unmodelled build's block needs a label of its own (`=== {UNMODELLED} CPython 3.14.0`)"
+                            ),
+                        ));
+                    }
+                    current = Some((Vec::new(), Some(label.to_string()), Vec::new()));
+                    continue;
+                }
                 let mut versions = Vec::new();
                 for word in rest.split_whitespace() {
                     let v: Version = word.parse().map_err(|e| err(n, format!("{e}")))?;
@@ -188,7 +221,7 @@ impl ExpectedFile {
                         "block header names no version (expected `=== VERSION ...`)".into(),
                     ));
                 }
-                current = Some((versions, Vec::new()));
+                current = Some((versions, None, Vec::new()));
                 continue;
             }
             if line.trim().is_empty() {
@@ -231,14 +264,14 @@ impl ExpectedFile {
                         ),
                     ));
                 }
-                Some((_, events)) => {
+                Some((_, _, events)) => {
                     let event: Event = line.parse().map_err(|e| err(n, format!("{e}")))?;
                     events.push(event);
                 }
             }
         }
         finish(&mut file, &startup, current);
-        if file.blocks.is_empty() {
+        if file.blocks.is_empty() && file.unmodelled.is_empty() {
             return Err(err(
                 last_line.max(1),
                 "no `=== VERSION` block: the file records no trace (re-bless it)".into(),
@@ -344,6 +377,46 @@ mod tests {
             f.set(v, t, format!("CPython {}", v.reference_release()));
         }
         f
+    }
+
+    /// An unmodelled build's block reads back as its own, beside the modelled ones, and a
+    /// file may hold only such blocks.
+    #[test]
+    fn unmodelled_blocks_round_trip_apart_from_the_modelled_ones() {
+        let t = |s: &str| Trace::parse(s).unwrap();
+        let mut f = ExpectedFile::new("scenarios/x.yaml");
+        f.set(
+            Version::V3_13,
+            t("gc.collect() -> 2\nend\n"),
+            "CPython 3.13.0",
+        );
+        f.unmodelled
+            .insert("CPython 3.14.0".into(), t("gc.collect() -> 3\nend\n"));
+        let text = f.render();
+        assert!(
+            text.ends_with("\n=== unmodelled CPython 3.14.0\ngc.collect() -> 3\nend\n"),
+            "{text}"
+        );
+        let back = ExpectedFile::parse(&text, Path::new("x.trace")).unwrap();
+        assert_eq!(back, f);
+        assert_eq!(back.blocks.len(), 1, "not a modelled block");
+        let only = "=== unmodelled CPython 3.14.0\nend\n";
+        assert_eq!(
+            ExpectedFile::parse(only, Path::new("x.trace"))
+                .unwrap()
+                .unmodelled
+                .len(),
+            1
+        );
+        for bad in [
+            "=== unmodelled\nend\n",
+            "=== unmodelled A\nend\n=== unmodelled A\nend\n",
+        ] {
+            assert!(
+                ExpectedFile::parse(bad, Path::new("x.trace")).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -38,7 +38,24 @@ pub fn exec(ctx: &Context, args: &BlessArgs) -> anyhow::Result<ExitStatus> {
         eprintln!("gcconform: no scenarios to bless");
         return Ok(ExitStatus::BadInput);
     }
-    let mut sel = match select_python(&args.python) {
+    // CPython builds no profile models are recorded as blocks of their own.
+    let (unmodelled, python): (Vec<_>, Vec<_>) = args
+        .python
+        .iter()
+        .map(|p| (p, crate::runner::resolve(p).ok()))
+        .partition(|(_, i)| {
+            i.as_ref()
+                .is_some_and(crate::matrix::unmodelled::is_unmodelled_cpython)
+        });
+    for (_, interp) in &unmodelled {
+        let interp = interp.as_ref().expect("resolved");
+        status |= bless_unmodelled_all(ctx, &scenarios, interp);
+    }
+    if !unmodelled.is_empty() && python.is_empty() {
+        return Ok(status);
+    }
+    let python: Vec<String> = python.into_iter().map(|(p, _)| p.clone()).collect();
+    let mut sel = match select_python(&python) {
         Ok(s) => s,
         Err(status) => return Ok(status),
     };
@@ -112,4 +129,50 @@ pub fn exec(ctx: &Context, args: &BlessArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     Ok(status)
+}
+
+/// Record every scenario's trace under `interp`, a CPython build no profile models, as its own
+/// block of each expected file ([`crate::service::bless::bless_unmodelled`]).
+fn bless_unmodelled_all(
+    ctx: &Context,
+    scenarios: &[crate::scenario::Scenario],
+    interp: &crate::runner::Interpreter,
+) -> ExitStatus {
+    let label = interp.label();
+    // A build no profile models stands after the newest modelled version: the scenarios that
+    // apply to that version are recorded.
+    let newest = *crate::version::Version::ALL.last().expect("versions");
+    let (scenarios, skipped): (Vec<_>, Vec<_>) =
+        scenarios.iter().partition(|s| s.applies_to(newest));
+    for s in skipped {
+        println!(
+            "{}: skipped for {label} (unmodelled): the scenario does not apply to {newest}",
+            s.id
+        );
+    }
+    let refs: Vec<&crate::scenario::Scenario> = scenarios.clone();
+    let traces = crate::runner::Pool::new(interp).run_scenarios(&refs, ctx.timeout);
+    let mut status = ExitStatus::Ok;
+    for (s, t) in scenarios.into_iter().zip(traces) {
+        let path = crate::expected::expected_path(&ctx.expected, s);
+        match t {
+            Err(e) => {
+                eprintln!("bless: {}: {label} produced no trace: {e}", s.id);
+                status |= ExitStatus::Interpreter;
+            }
+            Ok(t) => match crate::service::bless::bless_unmodelled(s, &path, &label, &t) {
+                Ok(true) => println!(
+                    "{}: {}: recorded {label} (unmodelled)",
+                    s.id,
+                    path.display()
+                ),
+                Ok(false) => println!("{}: {} unchanged", s.id, path.display()),
+                Err(e) => {
+                    eprintln!("bless: {e}");
+                    status |= ExitStatus::BadInput;
+                }
+            },
+        }
+    }
+    status
 }

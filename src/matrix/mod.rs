@@ -548,6 +548,9 @@ pub fn render_json(m: &Matrix) -> String {
 /// The Markdown cell of an other implementation's verdict ([`Row::others`]): a symbol, or for
 /// an unmodelled CPython the versions it behaves like (`=3.12-3.13`, `≠`).
 fn other_symbol(verdict: &str) -> String {
+    if let Some(rest) = verdict.strip_prefix("changed; ") {
+        return format!("Δ{}", other_symbol(rest));
+    }
     if let Some(vs) = verdict.strip_prefix("like ") {
         return format!("={vs}");
     }

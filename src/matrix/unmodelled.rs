@@ -18,7 +18,8 @@ pub struct Column {
     /// `CPython 3.14.0 (unmodelled)`.
     pub label: String,
     /// Scenario id → verdict: `like 3.12-3.13` (its trace equals those versions' expected
-    /// blocks), `unlike` (none), `failed` (no trace), `not-compared` (no expected block).
+    /// blocks), `unlike` (none), `failed` (no trace), `not-compared` (no expected block);
+    /// `changed; …` when the trace differs from the block `bless` recorded for the build.
     pub cells: BTreeMap<String, String>,
     /// `3.14.0: like 3.13 on 84 of 90 scenarios; differs on a, b` (the version it agrees with
     /// most).
@@ -70,10 +71,22 @@ pub fn column(
                     *like_count.entry(*v).or_default() += 1;
                 }
                 likes.push((s.id.clone(), like.clone()));
-                if like.is_empty() {
-                    "unlike".to_string()
+                // Against its own recorded block, if `bless` recorded one.
+                let recorded = exp
+                    .file
+                    .as_ref()
+                    .ok()
+                    .and_then(|f| f.as_ref())
+                    .and_then(|f| f.unmodelled.get(&interp.label()));
+                let changed = if recorded.is_some_and(|r| r != t) {
+                    "changed; "
                 } else {
-                    format!("like {}", version_list(&like))
+                    ""
+                };
+                if like.is_empty() {
+                    format!("{changed}unlike")
+                } else {
+                    format!("{changed}like {}", version_list(&like))
                 }
             }
         };

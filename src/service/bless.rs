@@ -117,6 +117,34 @@ pub fn bless_scenario(
     Ok(b)
 }
 
+/// Record into `expected_path` the trace of a CPython build no profile models, as its own block
+/// (`=== unmodelled LABEL`, `label` such as `CPython 3.14.0`): the modelled blocks are left as
+/// they are. Writes the file (atomically) only when its text changes; `Ok(false)`: unchanged.
+/// The caller checks [`refusal`].
+pub fn bless_unmodelled(
+    sc: &Scenario,
+    expected_path: &Path,
+    label: &str,
+    trace: &Trace,
+) -> Result<bool, String> {
+    let old = expected::read(expected_path).map_err(|e| {
+        format!("{e}\nleaving the file as it is: fix or delete it, then bless again")
+    })?;
+    let mut file = old.unwrap_or_else(|| ExpectedFile::new(expected::source_name(&sc.path)));
+    file.source = expected::source_name(&sc.path);
+    file.unmodelled.insert(label.to_string(), trace.clone());
+    let text = file.render();
+    if std::fs::read_to_string(expected_path).is_ok_and(|old| old == text) {
+        return Ok(false);
+    }
+    if let Some(dir) = expected_path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    }
+    crate::util::fs::write_atomic(expected_path, text.as_bytes())
+        .map_err(|e| format!("writing {}: {e}", expected_path.display()))?;
+    Ok(true)
+}
+
 /// A one-line account of what [`bless_scenario`] did: `expected/x.trace: re-recorded 3.12
 /// (CPython 3.12.1), 3.13 (CPython 3.13.0); dropped 2.7 (the scenario does not apply to it)`,
 /// or `expected/x.trace unchanged`.

@@ -463,8 +463,48 @@ fn unmodelled_cpython_is_a_column_like_a_modelled_version() -> crate::harness::O
     assert_eq!(
         std::fs::read_to_string(s.0.join("expected/t/cycle.trace")).unwrap(),
         before,
-        "the modelled blocks are left alone"
+        "the matrix leaves expected/ alone"
     );
+
+    // Recorded: a block of its own, after the modelled ones, which stay as they were.
+    let (code, out, err) = s.run(&["bless", "--python", &fake, "scenarios/t/cycle.yaml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("recorded CPython 3.14.0 (unmodelled)"),
+        "{out}"
+    );
+    let after = std::fs::read_to_string(s.0.join("expected/t/cycle.trace")).unwrap();
+    let (kept, block) = after
+        .split_once("\n=== unmodelled CPython 3.14.0\n")
+        .unwrap_or_else(|| panic!("no block of its own:\n{after}"));
+    assert_eq!(
+        kept.trim_end(),
+        before.trim_end(),
+        "modelled blocks touched"
+    );
+    assert!(block.contains("gc.collect() -> "), "{block}");
+    let (code, md, _) = s.run(&["matrix", "--no-live", "--other", &fake]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        row(&md, "t/cycle").last().copied(),
+        Some("=3.11-3.13"),
+        "{md}"
+    );
+    // A recorded block the build no longer reproduces shows as changed.
+    let tampered = format!(
+        "{kept}\n=== unmodelled CPython 3.14.0\n{}",
+        block.replacen("gc.collect() -> ", "gc.collect() -> 1", 1)
+    );
+    std::fs::write(s.0.join("expected/t/cycle.trace"), tampered).unwrap();
+    let (_, md, _) = s.run(&["matrix", "--no-live", "--other", &fake]);
+    assert_eq!(
+        row(&md, "t/cycle").last().copied(),
+        Some("Δ=3.11-3.13"),
+        "{md}"
+    );
+    // The modelled checks read the file as before.
+    let (code, _, err) = s.run(&["run", "--python", "none", "scenarios/t/cycle.yaml"]);
+    assert_eq!(code, 0, "{err}");
     Ok(())
 }
 
