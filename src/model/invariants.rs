@@ -98,21 +98,8 @@ pub struct InvState {
 
 impl InvState {
     pub fn new(sc: &Scenario) -> InvState {
-        fn walk<'a>(steps: &'a [crate::scenario::Step], out: &mut Vec<&'a Stmt>) {
-            for s in steps {
-                out.push(&s.stmt);
-                if let Stmt::Repeat { body, .. } = &s.stmt {
-                    walk(body, out);
-                }
-            }
-        }
-        let mut stmts = Vec::new();
-        walk(&sc.steps, &mut stmts);
-        for c in &sc.classes {
-            walk(c.del.as_deref().unwrap_or_default(), &mut stmts);
-        }
-        let constant_names = stmts
-            .into_iter()
+        let constant_names = sc
+            .statements()
             .filter_map(|s| match s {
                 Stmt::NewTuple { target, items }
                     if items.iter().all(|v| !matches!(v, Value::Name(_))) =>
@@ -133,8 +120,9 @@ impl InvState {
     fn is_constant(&self, m: View<'_>, id: Id) -> bool {
         m.kind(id) == Some(ObjKind::Tuple)
             && m.references(id).is_empty()
-            && m.given_label(id)
+            && (m.given_label(id)
                 .is_some_and(|l| self.constant_names.contains(crate::trace::label::base(l)))
+                || m.is_code_constant(id))
     }
 }
 
