@@ -138,7 +138,7 @@ fn bless_unmodelled_all(
     scenarios: &[crate::scenario::Scenario],
     interp: &crate::runner::Interpreter,
 ) -> ExitStatus {
-    let label = interp.label();
+    let label = crate::matrix::unmodelled::label(interp);
     // A build no profile models stands after the newest modelled version: the scenarios that
     // apply to that version are recorded.
     let newest = *crate::version::Version::ALL.last().expect("versions");

@@ -28,6 +28,16 @@ pub struct Column {
     pub failed: bool,
 }
 
+/// How an unmodelled build is named in `expected/` and in the matrix: `CPython 3.14.0`, with
+/// its build when it is not the default one (`CPython 3.13.0 free-threaded`, whose collector
+/// has no generations: a difference of the build, not of the harness).
+pub fn label(interp: &Interpreter) -> String {
+    match interp.build() {
+        "default" => interp.label(),
+        b => format!("{} {b}", interp.label()),
+    }
+}
+
 /// Whether `interp` is a CPython build with no modelled profile.
 pub fn is_unmodelled_cpython(interp: &Interpreter) -> bool {
     interp.implementation == "CPython" && interp.version.is_none()
@@ -43,7 +53,7 @@ pub fn column(
     let refs: Vec<&Scenario> = scenarios.iter().collect();
     let traces = Pool::new(interp).run_scenarios(&refs, timeout);
     let files = Expected::read_all(expected_dir, scenarios);
-    let label = format!("{} (unmodelled)", interp.label());
+    let label = format!("{} (unmodelled)", label(interp));
     let mut cells = BTreeMap::new();
     let mut like_count: BTreeMap<Version, usize> = BTreeMap::new();
     let mut likes: Vec<(String, Vec<Version>)> = Vec::new();
@@ -77,7 +87,7 @@ pub fn column(
                     .as_ref()
                     .ok()
                     .and_then(|f| f.as_ref())
-                    .and_then(|f| f.unmodelled.get(&interp.label()));
+                    .and_then(|f| f.unmodelled.get(&self::label(interp)));
                 let changed = if recorded.is_some_and(|r| r != t) {
                     "changed; "
                 } else {
