@@ -422,6 +422,10 @@ impl Machine<'_> {
             let cell = self.new_object(Kind::Cell(v));
             self.heap.hdr_mut(cell).refcnt = 1;
             self.track(cell);
+            if self.journal.is_some() {
+                self.cell_names
+                    .insert(cell, format!("cell for {} in {}", locals[slot].0, d.name));
+            }
             locals[slot].1 = Some(Val::Obj(cell));
         }
         // COPY_FREE_VARS: the closure's cells, in co_freevars order.

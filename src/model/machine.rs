@@ -296,6 +296,9 @@ pub struct Machine<'s> {
     pub(super) ret: Option<Val>,
     /// The constant tuple of each `def` whose defaults are all constants (3.x), made once.
     pub(super) const_defaults: HashMap<usize, Id>,
+    /// For `explain` and `graph` (kept only with a journal): each cell's variable and the
+    /// function whose call made it, `cell for x in make`.
+    pub(super) cell_names: HashMap<Id, String>,
     /// The model's account of its decisions, when `explain` asked for one.
     pub(super) journal: Option<Box<Journal>>,
 }
@@ -363,6 +366,7 @@ impl<'s> Machine<'s> {
             defs: sc.defs(),
             ret: None,
             const_defaults: HashMap::new(),
+            cell_names: HashMap::new(),
             journal: None,
         };
         // Interpreter start-up: the module globals and gc.garbage exist, are held from outside

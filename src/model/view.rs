@@ -190,6 +190,20 @@ impl<'a> View<'a> {
         })
     }
 
+    /// What a cell is for, `cell for x in make` (known when the run kept a journal, as
+    /// `explain` and `graph` runs do).
+    pub fn cell_name(&self, id: Id) -> Option<&'a str> {
+        self.m.cell_names.get(&id).map(String::as_str)
+    }
+
+    /// A function object's name (its `def`'s), if `id` is one.
+    pub fn function_name(&self, id: Id) -> Option<&'a str> {
+        match self.m.heap.kind(id) {
+            Kind::Function { def, .. } => Some(self.m.defs[*def as usize].name.as_str()),
+            _ => None,
+        }
+    }
+
     /// A constant of a code object the model made (a `def`'s tuple of constant defaults, 3.x):
     /// the code object holds a reference that no object of the model shows.
     pub fn is_code_constant(&self, id: Id) -> bool {
