@@ -487,18 +487,18 @@ fn gen_methods(rng: &mut Rng, classes: &mut [GClass], since: Version) {
             }
             c.methods.push((name.to_string(), body));
         }
-        if let Some(del) = c.del.as_mut() {
-            if rng.chance(40) {
-                let globals = del.iter().filter(|s| s.starts_with("global ")).count();
-                let m = rng.pick(&c.methods).0.clone();
-                let s = if c.has_dict && rng.chance(40) {
-                    format!("self.{CB} = self.{m}")
-                } else {
-                    format!("self.{m}()")
-                };
-                let at = rng.range(globals, del.len());
-                del.insert(at, s);
-            }
+        if let Some(del) = c.del.as_mut()
+            && rng.chance(40)
+        {
+            let globals = del.iter().filter(|s| s.starts_with("global ")).count();
+            let m = rng.pick(&c.methods).0.clone();
+            let s = if c.has_dict && rng.chance(40) {
+                format!("self.{CB} = self.{m}")
+            } else {
+                format!("self.{m}()")
+            };
+            let at = rng.range(globals, del.len());
+            del.insert(at, s);
         }
     }
 }
@@ -610,10 +610,10 @@ impl Gen<'_> {
     /// main stream draws the same). Returns its text and abstract value.
     fn value(&mut self) -> (String, AVal) {
         let v = self.plain_value();
-        if self.meth.as_mut().is_some_and(|m| m.chance(15)) {
-            if let Some(bound) = self.bound_method_value() {
-                return bound;
-            }
+        if self.meth.as_mut().is_some_and(|m| m.chance(15))
+            && let Some(bound) = self.bound_method_value()
+        {
+            return bound;
         }
         v
     }

@@ -306,8 +306,7 @@ fn after_an_ignored_exception(
     let raised_before = python.events[..at.min(python.events.len())]
         .iter()
         .any(|e| {
-            matches!(e, Event::DelRaised(_))
-                || (callback_raises && matches!(e, Event::Callback(_)))
+            matches!(e, Event::DelRaised(_)) || (callback_raises && matches!(e, Event::Callback(_)))
         });
     let sensitive = python
         .events
