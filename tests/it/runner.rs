@@ -598,6 +598,15 @@ fn plain_program(s: &Scenario) -> String {
             let body: Vec<Step> = globals.into_iter().chain(rest).cloned().collect();
             plain_lines(&body, "        ", &mut p);
         }
+        for m in &c.methods {
+            p.push_str(&format!("    def {}(self):\n        pass\n", m.name));
+            let (globals, rest): (Vec<_>, Vec<_>) = m
+                .body
+                .iter()
+                .partition(|st| matches!(st.stmt, Stmt::Global(_)));
+            let body: Vec<Step> = globals.into_iter().chain(rest).cloned().collect();
+            plain_lines(&body, "        ", &mut p);
+        }
     }
     for c in &s.callbacks {
         p.push_str(&format!("def {}(wr):\n    pass\n", c.name));
