@@ -383,8 +383,9 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         "_SUMMARY = {}  # `trace: summary`: gcconform groups runs of labels when it reads the trace",
         flag(sc.summary, "True")
     );
-    if sc.classes.iter().any(|c| c.slots.is_some() && c.has_dict()) {
-        // 3.13 gives instances of `__slots__ = [..., '__dict__']` classes real dicts.
+    if sc.classes.iter().any(real_dict_on_3_13) {
+        // 3.13 gives instances of `__slots__ = [..., '__dict__']` classes with a value slot
+        // real dicts (`__slots__ = ['__dict__']` alone keeps its attributes inline).
         out.push_str("_OWN_DICTS = _OWN_DICTS or _sys.version_info >= (3, 13)\n");
     }
     let _ = writeln!(
