@@ -229,6 +229,16 @@ fn creation_target(s: &Stmt) -> Option<&str> {
     }
 }
 
+/// Whether some `__del__`, callback or method body allocates a GC object with no eval-breaker
+/// check after it (`[]`, `{}`, `(a,)`, a bound method `a.m`): run by the store of `x = A()`
+/// (releasing what `x` held), after the call's own check, it may leave an automatic collection
+/// scheduled (3.12+).
+fn bodies_allocate_silently(sc: &Scenario) -> bool {
+    sc.bodies()
+        .flatten()
+        .any(|st| built_without_call(&st.stmt).is_some() || !stored_methods(&st.stmt).is_empty())
+}
+
 /// Where a statement stores each bound method it makes (`a.cb = b.m`, `l.append(a.m)`,
 /// `l = [a.m]`, ...) without binding it to a name: expressions that read it back without
 /// making anything (a finalizer run by the store may have changed what is there; then another
@@ -626,6 +636,12 @@ struct Cx {
     value_slots: Vec<String>,
     /// Names some statement binds to an object built without a call.
     built: Vec<String>,
+    /// The program may enable automatic collection and some finalizer or method body
+    /// allocates without an eval-breaker check after it ([`bodies_allocate_silently`]): the
+    /// new instance of `x = A()` is labelled between the call and the store (whose release of
+    /// what `x` held may run such a finalizer), not by a call after the store, which would run
+    /// a collection that finalizer scheduled (3.12+); no pending label is bound after it.
+    label_before_store: bool,
     /// Names that `__del__` bodies (declaring them `global`) bind to objects built without a
     /// call: their reservations are bound at every top-level point where labels are bound.
     del_global_built: Vec<String>,
@@ -648,6 +664,8 @@ struct Cx {
 
 impl Cx {
     fn new(sc: &Scenario) -> Cx {
+        let label_before_store =
+            bodies_allocate_silently(sc) && (all_statements(sc).any(|s| matches!(s, Stmt::Enable)));
         let mut built: Vec<String> = Vec::new();
         for s in all_statements(sc) {
             if let Some(n) = built_without_call(s)
@@ -690,6 +708,7 @@ impl Cx {
                 v
             },
             built,
+            label_before_store,
             del_global_built,
             del_enables,
             any_enable: all_statements(sc).any(|s| matches!(s, Stmt::Enable)),
@@ -901,6 +920,13 @@ impl<'a> Body<'a> {
                 ));
                 self.lines.push("_wh = None".to_string());
             }
+            Stmt::New { target, class } if self.cx.label_before_store => {
+                let t = ident(target);
+                self.lines.push(format!(
+                    "_w = {}(); _new_{t}(_w); {t} = _w; _w = None",
+                    ident(class)
+                ));
+            }
             Stmt::WeakRef {
                 target,
                 callback: Some(_),
@@ -1003,7 +1029,10 @@ impl<'a> Body<'a> {
         for place in stored_methods(s) {
             self.lines.push(format!("if not _QUIET: _unlabel({place})"));
         }
-        if makes_a_call(s) && !matches!(s, Stmt::Collect(_)) {
+        if makes_a_call(s)
+            && !matches!(s, Stmt::Collect(_))
+            && !(self.cx.label_before_store && matches!(s, Stmt::New { .. }))
+        {
             self.bind_pending();
         }
         match s {
