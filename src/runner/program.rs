@@ -50,9 +50,15 @@
 //!   automatic collection (`_QUIET`), the harness adds no such check between statements: a
 //!   `[]`/`{}`/`(a,)` creation reserves its label number without a call and binds it to the
 //!   object's id right after the next statement whose own call checks the eval breaker (not
-//!   `x.append(v)`, which 3.12+ specialise into a call that does not); events are stored
-//!   without a call; `weakref.ref(x)` is recognised as new through `x.__weakref__` (a bound
-//!   method's by its reference count after the call).
+//!   `x.append(v)`, which 3.12+ specialise into a call that does not, nor `x.m()`, a Python
+//!   function's frame that 3.11+ inline); events are stored without a call; `weakref.ref(x)`
+//!   is recognised as new through `x.__weakref__` (a bound method's by its reference count
+//!   after the call). When a finalizer or method body allocates with no check after it (a
+//!   bound method, `[]`), `x = A()` labels the instance between the call and the store, whose
+//!   release of `x`'s old object may run that finalizer.
+//! * A bound method stored where no name binds it may take the memory of a dead labelled one
+//!   (2.7-3.8 keep freed methods on a free list): `_unlabel` drops that stale label, read back
+//!   through where it was stored (not while `_QUIET`).
 
 pub use crate::scenario::tuple_is_new;
 use crate::scenario::{ClassDef, Query, Scenario, Step, Stmt, Target, Value};
@@ -1773,8 +1779,8 @@ steps:
                 reserve("g"),
                 "_bind_g(g)".into(),
                 "h = None".into(),
-                "r = R()".into(),
-                "_new_r(r)".into(),
+                // `x = []` in a __del__ and gc.enable(): labelled before the store.
+                "_w = R(); _new_r(_w); r = _w; _w = None".into(),
                 "r.x = 1".into(),
                 "if _OWN_DICTS: _own_dict(r)".into(),
                 "d = {}".into(),
