@@ -171,6 +171,8 @@ struct SNode {
     /// `gen 0`, `gen 2`, `frozen`, `untracked`.
     place: String,
     instance: bool,
+    /// A bound method (labelled, when unlabelled, by what it is: `bound method A.handle of a`).
+    method: bool,
 }
 
 /// Where an edge starts.
@@ -326,16 +328,23 @@ fn capture(m: View<'_>) -> Snap {
             Some(ObjKind::WeakRef { referent: None, .. }) => {
                 ("weakref (dead)".to_string(), None, false)
             }
+            // A labelled bound method says what it is under its label.
+            Some(ObjKind::Method { .. }) if m.given_label(id).is_some() => (
+                m.method_text(id).unwrap_or_else(|| m.type_name(id)),
+                None,
+                false,
+            ),
             _ => (m.type_name(id), None, false),
         };
         snap.nodes.insert(
             id,
             SNode {
-                label: m.label(id),
+                label: m.describe(id),
                 type_name,
                 has_del,
                 place: place(m, &places, id),
                 instance,
+                method: matches!(m.kind(id), Some(ObjKind::Method { .. })),
             },
         );
         for (label, to, weak) in out_edges(m, id) {
@@ -801,10 +810,12 @@ fn fates(
             details.push("__del__ ran".to_string());
         }
         let fate = if freed {
-            details.push(match notes.freed.get(&n.label).filter(|_| n.instance) {
-                Some(how) => freed_text(&n.label, how),
-                None => "freed".to_string(),
-            });
+            details.push(
+                match notes.freed.get(&n.label).filter(|_| n.instance || n.method) {
+                    Some(how) => freed_text(&n.label, how),
+                    None => "freed".to_string(),
+                },
+            );
             Fate::Collected
         } else if after.in_garbage.contains(&id) {
             if let Some(cycle) = notes.legacy.get(&n.label) {

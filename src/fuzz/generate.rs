@@ -9,6 +9,14 @@
 //! top level never indexes), rebind the one global `saved` (which the top level never reads),
 //! raise, or call `gc.collect()`.
 //!
+//! Some scenarios (decided by a side stream of their own, so that the others are what they were
+//! before methods existed) give classes methods: bodies from the finalizers' repertoire that
+//! never raise (the top level calls them), plus self-cycles, the observer cycle
+//! `self.cb = self.handle` and calls of earlier methods. Their statements (drawn from the same
+//! side stream) use bound methods as values, bind them to names, store them in [`CB`] (an
+//! attribute that only ever holds bound methods, so `a.cb()` is safe wherever it is known set),
+//! call methods and what names or [`CB`] hold, and take weakrefs to bound methods.
+//!
 //! Some scenarios apply to 3.7+ (they may freeze, and observe the freeze count and the
 //! statistics) or 3.9+ (also `gc.is_finalized`); every scenario may observe counts, thresholds
 //! and tracking, at the top level and in finalizers. [`Flavor::Automatic`] scenarios run with

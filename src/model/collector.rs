@@ -541,7 +541,7 @@ impl Machine<'_> {
         let mut young_len = self.deduce_unreachable(young, unreachable);
         self.note(|m| Note::Unreachable {
             no,
-            labels: m.instance_labels(unreachable),
+            labels: m.unreachable_labels(unreachable),
         });
         young_len -= self.untrack_tuples(young);
         debug_assert_eq!(young_len, self.heap.len(young));
@@ -604,7 +604,7 @@ impl Machine<'_> {
                     // revive_garbage
                     self.note(|m| Note::RevivedAll {
                         no,
-                        labels: m.instance_labels(unreachable),
+                        labels: m.unreachable_labels(unreachable),
                     });
                     self.merge_clearing(unreachable, old);
                 } else {

@@ -123,8 +123,10 @@ impl Machine<'_> {
     /// items goes to the free list of its size (`tupledealloc` decides by `Py_SIZE(op)`, which
     /// releasing the items does not change).
     fn free_sized(&mut self, id: Id, size: usize) {
-        if self.journal.is_some() && matches!(self.heap.kind(id), Kind::Instance(_)) {
-            let label = self.label(id);
+        if self.journal.is_some()
+            && matches!(self.heap.kind(id), Kind::Instance(_) | Kind::Method { .. })
+        {
+            let label = self.describe(id);
             let how = self.journal.as_ref().expect("journal").how_freed(&label);
             self.note(|_| super::journal::Note::Freed { label, how });
         }

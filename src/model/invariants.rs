@@ -120,7 +120,8 @@ impl InvState {
     fn is_constant(&self, m: View<'_>, id: Id) -> bool {
         m.kind(id) == Some(ObjKind::Tuple)
             && m.references(id).is_empty()
-            && (m.given_label(id)
+            && (m
+                .given_label(id)
                 .is_some_and(|l| self.constant_names.contains(crate::trace::label::base(l)))
                 || m.is_code_constant(id))
     }

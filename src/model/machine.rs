@@ -624,13 +624,14 @@ impl<'s> Machine<'s> {
         }
     }
 
-    /// Labels of the instances in a GC list, in list order.
-    pub(super) fn instance_labels(&self, head: Id) -> Vec<String> {
+    /// Labels of the instances and bound methods in a GC list, in list order (the methods
+    /// [`Machine::describe`]d).
+    pub(super) fn unreachable_labels(&self, head: Id) -> Vec<String> {
         self.heap
             .members(head)
             .into_iter()
-            .filter(|id| matches!(self.heap.kind(*id), Kind::Instance(_)))
-            .map(|id| self.label(id))
+            .filter(|id| matches!(self.heap.kind(*id), Kind::Instance(_) | Kind::Method { .. }))
+            .map(|id| self.describe(id))
             .collect()
     }
 
@@ -664,6 +665,44 @@ impl<'s> Machine<'s> {
             Kind::Function { .. } => "<function>".into(),
             Kind::Cell(_) => "<cell>".into(),
             Kind::Head => "<head>".into(),
+        }
+    }
+
+    /// What a bound method is, as Python's repr says it (`<bound method A.handle of ...>`,
+    /// with the instance's label): `bound method A.handle of a`. None for other objects.
+    pub(super) fn method_text(&self, id: Id) -> Option<String> {
+        let Kind::Method {
+            im_self,
+            class,
+            method,
+        } = self.heap.kind(id)
+        else {
+            return None;
+        };
+        let c = &self.sc.classes[*class as usize];
+        Some(format!(
+            "bound method {}.{} of {}",
+            c.name,
+            c.methods[*method as usize].name,
+            self.label(*im_self)
+        ))
+    }
+
+    /// A label for people (`explain`, `graph`): the object's label, or for an unlabelled
+    /// bound method what it is ([`Machine::method_text`]), or `<type>`.
+    pub(super) fn describe(&self, id: Id) -> String {
+        match self.heap.label_of(id) {
+            Some(l) => l.to_string(),
+            None => self.method_text(id).unwrap_or_else(|| self.label(id)),
+        }
+    }
+
+    /// [`Machine::describe`], saying what a labelled bound method is too:
+    /// `bm1 (bound method A.handle of a)`.
+    pub(super) fn describe_fully(&self, id: Id) -> String {
+        match (self.heap.label_of(id), self.method_text(id)) {
+            (Some(l), Some(t)) => format!("{l} ({t})"),
+            _ => self.describe(id),
         }
     }
 }

@@ -90,6 +90,16 @@ impl Machine<'_> {
         }
         // Ids are never reused: id order is creation order.
         self.obs_mark = mark;
+        let methods: Vec<Id> = if self.journal.is_some() {
+            seen.iter()
+                .copied()
+                .filter(|id| {
+                    !self.heap.is_freed(*id) && matches!(self.heap.kind(*id), Kind::Method { .. })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut alive: Vec<Id> = seen
             .into_iter()
             .filter(|id| {
@@ -98,7 +108,11 @@ impl Machine<'_> {
             .collect();
         alive.sort_unstable();
         if self.journal.is_some() {
-            let ids = alive.clone();
+            // For `explain`: the bound methods that are alive too (no trace shows them).
+            let mut ids = alive.clone();
+            let mut methods = methods;
+            methods.sort_unstable();
+            ids.extend(methods);
             for (label, why) in self.alive_reasons(&ids) {
                 self.note(|_| Note::Alive { label, why });
             }
@@ -108,8 +122,9 @@ impl Machine<'_> {
         ));
     }
 
-    /// Why each live instance is alive (explain's "held by …"): a path from a name or from gc.garbage, or where the
-    /// unreachable object sits.
+    /// Why each live instance (or bound method) is alive (explain's "held by …"): a path from
+    /// a name or from gc.garbage (unlabelled bound methods on it as what they are), or where
+    /// the unreachable object sits.
     fn alive_reasons(&self, alive: &[Id]) -> Vec<(String, AliveWhy)> {
         use std::collections::{HashMap, VecDeque};
         let mut parent: HashMap<Id, (Option<Id>, bool, String)> = HashMap::new();
@@ -145,7 +160,7 @@ impl Machine<'_> {
         alive
             .iter()
             .map(|&id| {
-                let label = self.label(id);
+                let label = self.describe_fully(id);
                 let why = match parent.get(&id) {
                     Some(_) => {
                         let mut path = Vec::new();
@@ -159,8 +174,10 @@ impl Machine<'_> {
                                 if name != GARBAGE_ATTR && name != GARBAGE_INTERNAL && c != id {
                                     path.push(self.label(c));
                                 }
-                            } else if self.heap.label_of(c).is_some() {
-                                path.push(self.label(c));
+                            } else if self.heap.label_of(c).is_some()
+                                || matches!(self.heap.kind(c), Kind::Method { .. })
+                            {
+                                path.push(self.describe(c));
                             }
                             cur = *p;
                         }

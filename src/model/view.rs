@@ -235,6 +235,18 @@ impl<'a> View<'a> {
         self.m.label(id)
     }
 
+    /// A label for people: the object's label, or for an unlabelled bound method what it is
+    /// (`bound method A.handle of a`), or `<type>`.
+    pub fn describe(&self, id: Id) -> String {
+        self.m.describe(id)
+    }
+
+    /// What a bound method is (`bound method A.handle of a`, with its instance's label); None
+    /// for other objects.
+    pub fn method_text(&self, id: Id) -> Option<String> {
+        self.m.method_text(id)
+    }
+
     /// The label the object was given when first bound to a name (None for objects never
     /// bound, which traces show as `<type>`).
     pub fn given_label(&self, id: Id) -> Option<&'a str> {

@@ -50,9 +50,15 @@
 //!   automatic collection (`_QUIET`), the harness adds no such check between statements: a
 //!   `[]`/`{}`/`(a,)` creation reserves its label number without a call and binds it to the
 //!   object's id right after the next statement whose own call checks the eval breaker (not
-//!   `x.append(v)`, which 3.12+ specialise into a call that does not); events are stored
-//!   without a call; `weakref.ref(x)` is recognised as new through `x.__weakref__` (a bound
-//!   method's by its reference count after the call).
+//!   `x.append(v)`, which 3.12+ specialise into a call that does not, nor `x.m()`, a Python
+//!   function's frame that 3.11+ inline); events are stored without a call; `weakref.ref(x)`
+//!   is recognised as new through `x.__weakref__` (a bound method's by its reference count
+//!   after the call). When a finalizer or method body allocates with no check after it (a
+//!   bound method, `[]`), `x = A()` labels the instance between the call and the store, whose
+//!   release of `x`'s old object may run that finalizer.
+//! * A bound method stored where no name binds it may take the memory of a dead labelled one
+//!   (2.7-3.8 keep freed methods on a free list): `_unlabel` drops that stale label, read back
+//!   through where it was stored (not while `_QUIET`).
 
 pub use crate::scenario::tuple_is_new;
 use crate::scenario::{ClassDef, Query, Scenario, Step, Stmt, Target, Value};
@@ -241,6 +247,16 @@ fn creation_target(s: &Stmt) -> Option<&str> {
     }
 }
 
+/// Whether some `__del__`, callback or method body allocates a GC object with no eval-breaker
+/// check after it (`[]`, `{}`, `(a,)`, a bound method `a.m`): run by the store of `x = A()`
+/// (releasing what `x` held), after the call's own check, it may leave an automatic collection
+/// scheduled (3.12+).
+fn bodies_allocate_silently(sc: &Scenario) -> bool {
+    sc.bodies()
+        .flatten()
+        .any(|st| built_without_call(&st.stmt).is_some() || !stored_methods(&st.stmt).is_empty())
+}
+
 /// Where a statement stores each bound method it makes (`a.cb = b.m`, `l.append(a.m)`,
 /// `l = [a.m]`, ...) without binding it to a name: expressions that read it back without
 /// making anything (a finalizer run by the store may have changed what is there; then another
@@ -398,8 +414,9 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         "_SUMMARY = {}  # `trace: summary`: gcconform groups runs of labels when it reads the trace",
         flag(sc.summary, "True")
     );
-    if sc.classes.iter().any(|c| c.slots.is_some() && c.has_dict()) {
-        // 3.13 gives instances of `__slots__ = [..., '__dict__']` classes real dicts.
+    if sc.classes.iter().any(real_dict_on_3_13) {
+        // 3.13 gives instances of `__slots__ = [..., '__dict__']` classes with a value slot
+        // real dicts (`__slots__ = ['__dict__']` alone keeps its attributes inline).
         out.push_str("_OWN_DICTS = _OWN_DICTS or _sys.version_info >= (3, 13)\n");
     }
     let _ = writeln!(
@@ -640,6 +657,12 @@ struct Cx {
     value_slots: Vec<String>,
     /// Names some statement binds to an object built without a call.
     built: Vec<String>,
+    /// The program may enable automatic collection and some finalizer or method body
+    /// allocates without an eval-breaker check after it ([`bodies_allocate_silently`]): the
+    /// new instance of `x = A()` is labelled between the call and the store (whose release of
+    /// what `x` held may run such a finalizer), not by a call after the store, which would run
+    /// a collection that finalizer scheduled (3.12+); no pending label is bound after it.
+    label_before_store: bool,
     /// Names that `__del__` bodies (declaring them `global`) bind to objects built without a
     /// call: their reservations are bound at every top-level point where labels are bound.
     del_global_built: Vec<String>,
@@ -665,6 +688,8 @@ struct Cx {
 
 impl Cx {
     fn new(sc: &Scenario) -> Cx {
+        let label_before_store =
+            bodies_allocate_silently(sc) && (all_statements(sc).any(|s| matches!(s, Stmt::Enable)));
         let mut built: Vec<String> = Vec::new();
         for s in all_statements(sc) {
             if let Some(n) = built_without_call(s)
@@ -707,6 +732,7 @@ impl Cx {
                 v
             },
             built,
+            label_before_store,
             del_global_built,
             del_enables,
             any_enable: all_statements(sc).any(|s| matches!(s, Stmt::Enable)),
@@ -929,6 +955,13 @@ impl<'a> Body<'a> {
                 }
                 self.lines.push("_wh = None".to_string());
             }
+            Stmt::New { target, class } if self.cx.label_before_store => {
+                let t = ident(target);
+                self.lines.push(format!(
+                    "_w = {}(); _new_{t}(_w); {t} = _w; _w = None",
+                    ident(class)
+                ));
+            }
             Stmt::WeakRef {
                 target,
                 callback: Some(_),
@@ -1055,7 +1088,10 @@ impl<'a> Body<'a> {
         for place in stored_methods(s) {
             self.lines.push(format!("if not _QUIET: _unlabel({place})"));
         }
-        if makes_a_call(s) && !matches!(s, Stmt::Collect(_)) {
+        if makes_a_call(s)
+            && !matches!(s, Stmt::Collect(_))
+            && !(self.cx.label_before_store && matches!(s, Stmt::New { .. }))
+        {
             self.bind_pending();
         }
         match s {
@@ -1828,8 +1864,8 @@ steps:
                 reserve("g"),
                 "_bind_g(g)".into(),
                 "h = None".into(),
-                "r = R()".into(),
-                "_new_r(r)".into(),
+                // `x = []` in a __del__ and gc.enable(): labelled before the store.
+                "_w = R(); _new_r(_w); r = _w; _w = None".into(),
                 "r.x = 1".into(),
                 "if _OWN_DICTS: _own_dict(r)".into(),
                 "d = {}".into(),

@@ -2,7 +2,9 @@
 
 use crate::common::load;
 use gcconform::explain::explain;
+use gcconform::scenario;
 use gcconform::version::Version;
+use std::path::Path;
 
 fn explains_uncollectable_cycle_in_27() {
     let text = explain(&load("seed/cycle_with_del"), Version::V2_7).unwrap();
@@ -108,10 +110,33 @@ fn explains_weakref_callbacks() {
     assert!(del < cb, "{text}");
 }
 
+/// Bound methods are told by what they are (`bound method A.handle of a`): in the unreachable
+/// set, when freed (and why), and in the alive list with the path that keeps them.
+fn explains_bound_methods() {
+    let text = "classes:\n  A:\n    methods:\n      handle: pass\nsteps:\n  - a = A()\n  - a.cb = a.handle\n  - bm1 = a.handle\n  - l1 = [a.handle]\n  - del a\n  - gc.collect()\n  - bm1 = None\n  - l1 = None\n  - gc.collect()\n";
+    let sc = scenario::parse_scenario(Path::new("scenarios/t/methods.yaml"), text).unwrap();
+    let text = explain(&sc, Version::V3_12).unwrap();
+    for line in [
+        // Alive after the first collection: the instance through the named bound method, each
+        // bound method with the path that holds it.
+        "    a: reachable from name bm1 → a",
+        "    bm1 (bound method A.handle of a): reachable from name bm1",
+        "    bound method A.handle of a: reachable from name l1 → bound method A.handle of a",
+        // The second collection finds the observer cycle a ⇄ a.cb.
+        "    unreachable: a, bound method A.handle of a",
+        "    bound method A.handle of a freed by collection #2: clearing a dropped its last reference",
+        // The named one went when its name was rebound.
+        "    bm1 freed by reference counting",
+    ] {
+        assert!(text.contains(line), "no `{line}` in\n{text}");
+    }
+}
+
 crate::harness::tests! {
     explains_uncollectable_cycle_in_27,
     explains_finalizer_breaking_its_cycle,
     names_the_collectors_own_list_after_gc_garbage_is_rebound,
     explains_refcount_frees_and_resurrection,
     explains_weakref_callbacks,
+    explains_bound_methods,
 }

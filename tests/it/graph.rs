@@ -520,6 +520,47 @@ fn summary_scenarios_compare_by_name_and_big_heaps_are_cut() {
     );
 }
 
+/// A bound method is drawn as what it is: unlabelled ones as `bound method A.handle of a`, a
+/// named one with that under its name; its `__self__` edge closes the observer cycle, and its
+/// fate says why it went.
+fn draws_bound_methods() {
+    let text = "classes:\n  A:\n    methods:\n      handle: pass\nsteps:\n  - a = A()\n  - a.cb = a.handle\n  - bm1 = a.handle\n  - gc.collect()\n  - del a\n  - bm1 = None\n  - gc.collect()\n";
+    let sc = scenario::parse_scenario(Path::new("scenarios/t/methods.yaml"), text).unwrap();
+    let r = render(&sc, Version::V3_12, None, None).unwrap();
+    let dot = &r.dot;
+    let before = cluster(dot, "s1b");
+    let (a, _) = node(&before, "a");
+    let (m, mline) = node(&before, "bound method A.handle of a");
+    assert!(
+        mline.contains("bound method A.handle of a\\nmethod · gen 0"),
+        "{mline}"
+    );
+    let (bm1, bline) = node(&before, "bm1");
+    assert!(
+        bline.contains("bm1\\nbound method A.handle of a · gen 0"),
+        "{bline}"
+    );
+    for edge in [
+        format!("\"{a}\" -> \"{m}\" [label=\" .cb \"]"),
+        format!("\"{m}\" -> \"{a}\" [label=\" __self__ \"]"),
+        format!("\"{bm1}\" -> \"{a}\" [label=\" __self__ \"]"),
+    ] {
+        assert!(
+            before.iter().any(|l| l.contains(&edge)),
+            "no {edge} in\n{}",
+            before.join("\n")
+        );
+    }
+    // The instance and its bound method are one cycle, collected by the second collection.
+    let cyc = cluster(dot, "s2b_cycle1");
+    let (_, mline) = node(&cyc, "bound method A.handle of a");
+    assert!(
+        mline.contains("collected by #2 (clearing a freed it)"),
+        "{mline}"
+    );
+    assert!(mline.contains(&fill(Fate::Collected)), "{mline}");
+}
+
 crate::harness::tests! {
     draws_objects_references_cycles_and_fates_in_27,
     colours_collected_and_resurrected_objects,
@@ -532,4 +573,5 @@ crate::harness::tests! {
     #[slow]
     every_shipped_scenario_draws,
     summary_scenarios_compare_by_name_and_big_heaps_are_cut,
+    draws_bound_methods,
 }
