@@ -356,7 +356,7 @@ impl Machine<'_> {
             } else {
                 let no = self.collect_no();
                 self.ctx_push(|m| Ctx::Clear {
-                    label: m.label(op),
+                    label: m.describe(op),
                     collect: no,
                 });
                 self.incref(Val::Obj(op));

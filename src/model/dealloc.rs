@@ -124,7 +124,10 @@ impl Machine<'_> {
     /// releasing the items does not change).
     fn free_sized(&mut self, id: Id, size: usize) {
         if self.journal.is_some()
-            && matches!(self.heap.kind(id), Kind::Instance(_) | Kind::Method { .. })
+            && matches!(
+                self.heap.kind(id),
+                Kind::Instance(_) | Kind::Method { .. } | Kind::Function { .. } | Kind::Cell(_)
+            )
         {
             let label = self.describe(id);
             let how = self.journal.as_ref().expect("journal").how_freed(&label);

@@ -630,7 +630,12 @@ impl<'s> Machine<'s> {
         self.heap
             .members(head)
             .into_iter()
-            .filter(|id| matches!(self.heap.kind(*id), Kind::Instance(_) | Kind::Method { .. }))
+            .filter(|id| {
+                matches!(
+                    self.heap.kind(*id),
+                    Kind::Instance(_) | Kind::Method { .. } | Kind::Function { .. } | Kind::Cell(_)
+                )
+            })
             .map(|id| self.describe(id))
             .collect()
     }
@@ -693,7 +698,41 @@ impl<'s> Machine<'s> {
     pub(super) fn describe(&self, id: Id) -> String {
         match self.heap.label_of(id) {
             Some(l) => l.to_string(),
-            None => self.method_text(id).unwrap_or_else(|| self.label(id)),
+            None => self
+                .method_text(id)
+                .or_else(|| self.function_part_text(id))
+                .unwrap_or_else(|| self.label(id)),
+        }
+    }
+
+    /// What an unlabelled piece of a function is: `function f` (a function object no name
+    /// was bound to when it was made), `cell for x in make` (when the run kept a journal),
+    /// `closure of f`, `defaults of f` (the tuples a live function holds).
+    pub(super) fn function_part_text(&self, id: Id) -> Option<String> {
+        match self.heap.kind(id) {
+            Kind::Function { def, .. } => {
+                Some(format!("function {}", self.defs[*def as usize].name))
+            }
+            Kind::Cell(_) => self.cell_names.get(&id).cloned(),
+            Kind::Tuple(_) => (0..self.heap.count()).find_map(|f| match self.heap.kind(f) {
+                Kind::Function {
+                    def,
+                    defaults,
+                    closure,
+                    ..
+                } if !self.heap.is_freed(f) => {
+                    let name = &self.defs[*def as usize].name;
+                    if *closure == Some(id) {
+                        Some(format!("closure of {name}"))
+                    } else if *defaults == Some(id) {
+                        Some(format!("defaults of {name}"))
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            }),
+            _ => None,
         }
     }
 

@@ -94,7 +94,11 @@ impl Machine<'_> {
             seen.iter()
                 .copied()
                 .filter(|id| {
-                    !self.heap.is_freed(*id) && matches!(self.heap.kind(*id), Kind::Method { .. })
+                    !self.heap.is_freed(*id)
+                        && matches!(
+                            self.heap.kind(*id),
+                            Kind::Method { .. } | Kind::Function { .. }
+                        )
                 })
                 .collect()
         } else {
@@ -175,7 +179,10 @@ impl Machine<'_> {
                                     path.push(self.label(c));
                                 }
                             } else if self.heap.label_of(c).is_some()
-                                || matches!(self.heap.kind(c), Kind::Method { .. })
+                                || matches!(
+                                    self.heap.kind(c),
+                                    Kind::Method { .. } | Kind::Function { .. } | Kind::Cell(_)
+                                )
                             {
                                 path.push(self.describe(c));
                             }

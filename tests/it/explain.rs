@@ -132,7 +132,25 @@ fn explains_bound_methods() {
     }
 }
 
+/// Closures: the cell a call made, named by its variable and function, the function it holds,
+/// what freed each, and the function the module keeps.
+fn explains_closures() {
+    let text = "steps:\n  - def make():\n      - def f(): return f\n      - return f\n  - g = make()\n  - del g\n  - gc.collect()\n";
+    let sc = scenario::parse_scenario(Path::new("scenarios/t/closure.yaml"), text).unwrap();
+    let text = explain(&sc, Version::V3_12).unwrap();
+    for line in [
+        "    unreachable: cell for f in make, f",
+        "    f freed by collection #1: clearing cell for f in make dropped its last reference",
+        "    cell for f in make freed by collection #1: cyclic trash, cleared (tp_clear)",
+        "  collection #1 returns 3: 3 collected + 0 uncollectable",
+        "    make: reachable from name make",
+    ] {
+        assert!(text.contains(line), "no `{line}` in\n{text}");
+    }
+}
+
 crate::harness::tests! {
+    explains_closures,
     explains_uncollectable_cycle_in_27,
     explains_finalizer_breaking_its_cycle,
     names_the_collectors_own_list_after_gc_garbage_is_rebound,

@@ -561,6 +561,31 @@ fn draws_bound_methods() {
     assert!(mline.contains(&fill(Fate::Collected)), "{mline}");
 }
 
+/// A self-referencing closure: the function, its closure tuple and the cell, named for what
+/// they are, with their references, all three in the collected cycle.
+fn draws_closures() {
+    let text = "steps:\n  - def make():\n      - def f(): return f\n      - return f\n  - g = make()\n  - del g\n  - gc.collect()\n";
+    let sc = scenario::parse_scenario(Path::new("scenarios/t/closure.yaml"), text).unwrap();
+    let r = render(&sc, Version::V3_12, None, None).unwrap();
+    let cyc = cluster(&r.dot, "s1b_cycle1");
+    let (f, fline) = node(&cyc, "f");
+    assert!(fline.contains("f\\nfunction · gen 0"), "{fline}");
+    let (c, _) = node(&cyc, "cell for f in make");
+    let (t, _) = node(&cyc, "closure of f");
+    let all = r.dot.lines().collect::<Vec<_>>();
+    for edge in [
+        format!("\"{f}\" -> \"{t}\" [label=\" __closure__ \"]"),
+        format!("\"{c}\" -> \"{f}\" [label=\" cell_contents \"]"),
+        format!("\"{t}\" -> \"{c}\" [label=\" [0] \"]"),
+    ] {
+        assert!(
+            all.iter().any(|l| l.contains(&edge)),
+            "no {edge} in\n{}",
+            r.dot
+        );
+    }
+}
+
 crate::harness::tests! {
     draws_objects_references_cycles_and_fates_in_27,
     colours_collected_and_resurrected_objects,
@@ -574,4 +599,5 @@ crate::harness::tests! {
     every_shipped_scenario_draws,
     summary_scenarios_compare_by_name_and_big_heaps_are_cut,
     draws_bound_methods,
+    draws_closures,
 }
