@@ -46,7 +46,7 @@ pub enum Command {
     /// objects, references, cycles, fates, and where CPython disagrees (DOT or SVG).
     Graph(graph::GraphArgs),
     /// Scenarios × versions: whether the model and real CPython agree with expected/, and which
-    /// versions behave alike (Markdown, JSON or JUnit).
+    /// versions behave alike (Markdown, JSON, JUnit or an HTML page).
     Matrix(matrix::MatrixArgs),
     /// For each scenario: does another implementation (PyPy) keep the promises of CPython's
     /// trace, and which CPython details does the scenario rely on (line by line)?

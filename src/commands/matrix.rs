@@ -20,8 +20,9 @@ use std::path::PathBuf;
 pub struct MatrixArgs {
     #[command(flatten)]
     pub select: Selectors,
-    /// `markdown` for people, `json` (stable shape; see docs/formats.md) for tools, or `junit`
-    /// (JUnit XML, one test case per scenario × version × side) for CI systems.
+    /// `markdown` for people, `json` (stable shape; see docs/formats.md) for tools, `junit`
+    /// (JUnit XML, one test case per scenario × version × side) for CI systems, or `html` (one
+    /// self-contained page; each cell opens its traces and diffs).
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: Format,
     /// Compare only the model with expected/; run no interpreter (fast, deterministic; the
@@ -51,8 +52,8 @@ pub enum Format {
     Markdown,
     Json,
     Junit,
-    /// One self-contained page: cells coloured by agreement and behaviour group, each opening
-    /// its traces and diffs.
+    // One self-contained page: cells coloured by agreement and behaviour group, each opening
+    // its traces and diffs (a plain comment: clap would list doc comments as possible values).
     Html,
 }
 
