@@ -1088,6 +1088,26 @@ impl<'a> Body<'a> {
         for place in stored_methods(s) {
             self.lines.push(format!("if not _QUIET: _unlabel({place})"));
         }
+        // Likewise the tuples a `def` makes and no name binds: its closure, and its defaults
+        // (new each time on 2.7; on 3.x only when a default is a name, else a constant), which
+        // may take a dead labelled tuple's memory from the tuple free list.
+        if let Stmt::Def(d) = s {
+            let f = ident(&d.name);
+            if !d.scope.freevars.is_empty() {
+                self.lines
+                    .push(format!("if not _QUIET: _unlabel({f}.__closure__)"));
+            }
+            let defaults: Vec<&Value> =
+                d.params.iter().filter_map(|p| p.default.as_ref()).collect();
+            if defaults.iter().any(|v| v.name().is_some()) {
+                self.lines
+                    .push(format!("if not _QUIET: _unlabel({f}.__defaults__)"));
+            } else if !defaults.is_empty() {
+                self.lines.push(format!(
+                    "if not _QUIET and _sys.version_info[0] == 2: _unlabel({f}.__defaults__)"
+                ));
+            }
+        }
         if makes_a_call(s)
             && !matches!(s, Stmt::Collect(_))
             && !(self.cx.label_before_store && matches!(s, Stmt::New { .. }))
