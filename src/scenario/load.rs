@@ -165,17 +165,13 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
             continue;
         }
         let del = rc.del.map(|d| {
-            let texts = d.into_texts();
-            let mut steps = Vec::new();
-            for t in texts {
-                let (p, verbatim) = loc.locate(t.trim(), cursor);
-                cursor = advance(p, t.trim());
-                total_statements += 1;
-                if let Some(s) = parse_step(&mut ck, &t, p, verbatim) {
-                    steps.push(s);
-                }
-            }
-            steps
+            parse_body(
+                &mut ck,
+                &loc,
+                d.into_texts(),
+                &mut cursor,
+                &mut total_statements,
+            )
         });
         if let Some(slots) = &rc.slots
             && slots.len() > MAX_SLOTS
@@ -240,15 +236,13 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
                 );
                 continue;
             };
-            let mut steps = Vec::new();
-            for t in body.into_texts() {
-                let (p, verbatim) = loc.locate(t.trim(), mcursor);
-                mcursor = advance(p, t.trim());
-                total_statements += 1;
-                if let Some(s) = parse_step(&mut ck, &t, p, verbatim) {
-                    steps.push(s);
-                }
-            }
+            let steps = parse_body(
+                &mut ck,
+                &loc,
+                body.into_texts(),
+                &mut mcursor,
+                &mut total_statements,
+            );
             methods.push(MethodDef {
                 name: mname,
                 body: steps,
@@ -299,15 +293,13 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
             );
             continue;
         };
-        let mut steps = Vec::new();
-        for t in body.into_texts() {
-            let (p, verbatim) = loc.locate(t.trim(), cursor);
-            cursor = advance(p, t.trim());
-            total_statements += 1;
-            if let Some(s) = parse_step(&mut ck, &t, p, verbatim) {
-                steps.push(s);
-            }
-        }
+        let steps = parse_body(
+            &mut ck,
+            &loc,
+            body.into_texts(),
+            &mut cursor,
+            &mut total_statements,
+        );
         callbacks.push(CallbackDef {
             name,
             body: steps,
@@ -556,4 +548,25 @@ fn resolve_calls(sc: &mut Scenario) {
     for c in &mut sc.callbacks {
         fix(&mut c.body, &classes, &bound);
     }
+}
+
+/// The statements of a function body (`__del__`, a method, a callback), each found in the
+/// file from `cursor` on (which moves past it) and counted in `total`.
+fn parse_body(
+    ck: &mut Checker,
+    loc: &Locator,
+    texts: Vec<String>,
+    cursor: &mut Pos,
+    total: &mut usize,
+) -> Vec<super::ast::Step> {
+    let mut steps = Vec::new();
+    for t in texts {
+        let (p, verbatim) = loc.locate(t.trim(), *cursor);
+        *cursor = advance(p, t.trim());
+        *total += 1;
+        if let Some(s) = parse_step(ck, &t, p, verbatim) {
+            steps.push(s);
+        }
+    }
+    steps
 }

@@ -11,19 +11,8 @@ use std::collections::{BTreeSet, HashSet};
 /// in a function, `DELETE_FAST`), the name of a `def`, the target of a call.
 pub fn bound_names(s: &Stmt) -> Vec<&str> {
     match s {
-        Stmt::New { target, .. }
-        | Stmt::NewList { target, .. }
-        | Stmt::NewDict { target, .. }
-        | Stmt::NewTuple { target, .. }
-        | Stmt::Assign { target, .. }
-        | Stmt::FromGarbage { target, .. }
-        | Stmt::WeakRef { target, .. } => vec![target],
-        Stmt::Call {
-            target: Some(t), ..
-        } => vec![t],
         Stmt::DelName(n) => vec![n],
-        Stmt::Def(d) => vec![&d.name],
-        _ => Vec::new(),
+        s => super::semantics::assigned(s).into_iter().collect(),
     }
 }
 

@@ -77,6 +77,14 @@ pub fn bad_name(name: &str) -> Option<String> {
     None
 }
 
+/// Why `attr` cannot be a scenario attribute, if it is a reserved one (names starting with `_`,
+/// keywords, `append`).
+pub(super) fn reserved_attr(attr: &str) -> Option<String> {
+    (attr.starts_with('_') || RESERVED.contains(&attr) || attr == "append").then(|| {
+        format!("attribute `{attr}` is reserved: use a plain name that does not start with `_`")
+    })
+}
+
 pub(super) fn bad_class_name(name: &str) -> Option<String> {
     if name == "self" {
         return Some("`self` cannot name a class".to_string());
@@ -465,13 +473,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
         env: &HashMap<String, Binding>,
         del: Option<&DelCtx>,
     ) {
-        if attr.starts_with('_') || RESERVED.contains(&attr) || attr == "append" {
-            self.ck.error(
-                pos,
-                format!(
-                    "attribute `{attr}` is reserved: use a plain name that does not start with `_`"
-                ),
-            );
+        if let Some(msg) = reserved_attr(attr) {
+            self.ck.error(pos, msg);
             return;
         }
         let set_somewhere = self.sc.statements().any(|st| match st {
@@ -620,13 +623,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
         env: &HashMap<String, Binding>,
         del: Option<&DelCtx>,
     ) {
-        if attr.starts_with('_') || RESERVED.contains(&attr) || attr == "append" {
-            self.ck.error(
-                pos,
-                format!(
-                    "attribute `{attr}` is reserved: use a plain name that does not start with `_`"
-                ),
-            );
+        if let Some(msg) = reserved_attr(attr) {
+            self.ck.error(pos, msg);
         }
         if let Some(c) = self
             .sc
@@ -1064,8 +1062,13 @@ struct FuncCtx {
     enclosing: Vec<HashSet<String>>,
 }
 
-/// The name a statement binds, if any.
+/// The name a statement binds by a store, if any (not `del`: see [`super::scope::bound_names`]).
 pub(crate) fn assigned_name(s: &Stmt) -> Option<String> {
+    assigned(s).map(str::to_string)
+}
+
+/// [`assigned_name`], borrowed.
+pub(super) fn assigned(s: &Stmt) -> Option<&str> {
     match s {
         Stmt::New { target, .. }
         | Stmt::NewList { target, .. }
@@ -1073,11 +1076,12 @@ pub(crate) fn assigned_name(s: &Stmt) -> Option<String> {
         | Stmt::NewTuple { target, .. }
         | Stmt::Assign { target, .. }
         | Stmt::FromGarbage { target, .. }
-        | Stmt::WeakRef { target, .. } => Some(target.clone()),
-        Stmt::Call {
-            target: Some(t), ..
-        } => Some(t.clone()),
-        Stmt::Def(d) => Some(d.name.clone()),
+        | Stmt::WeakRef { target, .. }
+        | Stmt::Call {
+            target: Some(target),
+            ..
+        } => Some(target),
+        Stmt::Def(d) => Some(&d.name),
         _ => None,
     }
 }

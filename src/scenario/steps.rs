@@ -419,12 +419,7 @@ fn bad_attr(attr: &str) -> Option<String> {
     {
         return Some(msg);
     }
-    if attr.starts_with('_') || RESERVED.contains(&attr) || attr == "append" {
-        return Some(format!(
-            "attribute `{attr}` is reserved: use a plain name that does not start with `_`"
-        ));
-    }
-    None
+    super::semantics::reserved_attr(attr)
 }
 
 /// Statements executed with every `repeat:` unrolled.
