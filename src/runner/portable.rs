@@ -351,17 +351,7 @@ pub fn run(
     sc: &Scenario,
     timeout: Duration,
 ) -> Result<PortableRun, RunError> {
-    let out = run_raw(
-        python_command(&interp.path).arg("-"),
-        &translate(sc),
-        timeout,
-    )?;
-    if !out.status.success() {
-        return Err(RunError::Crashed {
-            status: status_text(out.status),
-            stderr: super::process::tail(&out.stderr, 20),
-        });
-    }
+    let out = super::process::run_stdin(interp, &translate(sc), timeout)?;
     let mut r = parse(&out.stdout)?;
     let ignored = super::process::ignored_exceptions(&out.stderr);
     if !ignored.is_empty() {

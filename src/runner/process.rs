@@ -139,21 +139,28 @@ pub fn run_program_ran(
     program: &str,
     timeout: Duration,
 ) -> Result<Ran, RunError> {
-    let out = run_raw(
-        python_command(&interp.path).arg("-"),
-        &launcher(program),
-        timeout,
-    )?;
+    let out = run_stdin(interp, &launcher(program), timeout)?;
+    Ok(Ran {
+        stdout: out.stdout,
+        stderr: out.stderr,
+    })
+}
+
+/// Run `text` as the program of a fresh `python -` under `interp`; an exit other than 0 is
+/// [`RunError::Crashed`] with the tail of its stderr.
+pub(crate) fn run_stdin(
+    interp: &Interpreter,
+    text: &str,
+    timeout: Duration,
+) -> Result<Output, RunError> {
+    let out = run_raw(python_command(&interp.path).arg("-"), text, timeout)?;
     if !out.status.success() {
         return Err(RunError::Crashed {
             status: status_text(out.status),
             stderr: tail(&out.stderr, STDERR_TAIL_LINES),
         });
     }
-    Ok(Ran {
-        stdout: out.stdout,
-        stderr: out.stderr,
-    })
+    Ok(out)
 }
 
 /// What a finished child printed.
