@@ -157,7 +157,7 @@ impl Machine<'_> {
     /// finalizer (`tp_del`) only in 2.7.
     fn has_legacy_finalizer(&self, id: Id) -> bool {
         match self.heap.kind(id) {
-            Kind::Instance(i) => self.p.del_is_legacy && self.sc.classes[i.class()].del.is_some(),
+            Kind::Instance(i) => self.p.del_is_legacy && self.classes[i.class()].finalizer.is_some(),
             _ => false,
         }
     }
@@ -265,7 +265,7 @@ impl Machine<'_> {
         while let Some(op) = self.heap.first(collectable) {
             self.heap.move_to(op, seen);
             let has_del = match self.heap.kind(op) {
-                Kind::Instance(i) => self.sc.classes[i.class()].del.is_some(),
+                Kind::Instance(i) => self.classes[i.class()].finalizer.is_some(),
                 _ => false,
             };
             if has_del && self.heap.hdr(op).flags & F_FINALIZED == 0 {

@@ -171,7 +171,7 @@ impl Machine<'_> {
             Kind::Instance(i) => i.class(),
             _ => unreachable!(),
         };
-        let has_del = self.sc.classes[class].del.is_some();
+        let has_del = self.classes[class].finalizer.is_some();
         if !self.classes[class].is_gc {
             // Non-GC heap type (≤3.7 `__slots__ = ()`): no trashcan, no slots, dict or
             // weakrefs; the finalizer runs on every deallocation (no FINALIZED bit).

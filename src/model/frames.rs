@@ -173,8 +173,8 @@ impl Machine<'_> {
                     unreachable!("an instance")
                 };
                 let class = i.class();
-                match self.sc.classes[class].method_index(name) {
-                    Some(m) => {
+                match self.find_method(class, name) {
+                    Some((class, m)) => {
                         if self.p.bound_method_calls {
                             self.temp_alloc(Temp::Method);
                             self.temp_free(Temp::Method);
@@ -694,6 +694,10 @@ impl Machine<'_> {
         let class = match self.heap.kind(id) {
             Kind::Instance(i) => i.class(),
             _ => return,
+        };
+        // The `__del__` found on the MRO runs, with its class's code and scope.
+        let Some(class) = self.classes[class].finalizer else {
+            return;
         };
         let Some(body) = self.sc.classes[class].del.as_ref() else {
             return;

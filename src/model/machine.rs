@@ -17,7 +17,7 @@ use super::dict27::Table27;
 use super::heap::{DictObj, Heap, Id, Kind, NIL, Val};
 use super::journal::{Ctx, Journal, Note};
 use super::profile::{AutoGc, InstanceLayout, PROGRAM_C_UNITS, Profile, SlotsDictInline};
-use crate::scenario::{ClassDef, Scenario, Stmt};
+use crate::scenario::{Scenario, Stmt};
 use crate::trace::Event;
 use std::collections::{HashMap, HashSet};
 
@@ -65,6 +65,10 @@ pub struct ClassState {
     pub del_globals: HashSet<String>,
     /// The scopes of the class's methods (`methods:`), in their order.
     pub method_scopes: Vec<BodyScope>,
+    /// The MRO, the class first (`object` left out).
+    pub mro: Vec<usize>,
+    /// The class whose `__del__` instances run (the first on the MRO with one).
+    pub finalizer: Option<usize>,
 }
 
 /// The compiler's scope decision for a function body (`__del__` or a callback): its local
@@ -312,7 +316,7 @@ impl<'s> Machine<'s> {
         let mut heap = Heap::default();
         let gens = [heap.new_head(), heap.new_head(), heap.new_head()];
         let permanent = heap.new_head();
-        let classes = sc.classes.iter().map(|c| class_state(c, &p)).collect();
+        let classes = (0..sc.classes.len()).map(|i| class_state(sc, i, &p)).collect();
         let callback_scopes = sc
             .callbacks
             .iter()
@@ -736,6 +740,15 @@ impl<'s> Machine<'s> {
         }
     }
 
+    /// `_PyType_Lookup` of method `name` on instances of `class`: the defining class on the
+    /// MRO and the method's index there.
+    pub(super) fn find_method(&self, class: usize, name: &str) -> Option<(usize, usize)> {
+        self.classes[class]
+            .mro
+            .iter()
+            .find_map(|&k| self.sc.classes[k].method_index(name).map(|m| (k, m)))
+    }
+
     /// [`Machine::describe`], saying what a labelled bound method is too:
     /// `bm1 (bound method A.handle of a)`.
     pub(super) fn describe_fully(&self, id: Id) -> String {
@@ -746,23 +759,25 @@ impl<'s> Machine<'s> {
     }
 }
 
-/// What `type_new` decides for a scenario class: its value slots, whether instances have a
-/// `__dict__` (inline values 3.11+) and a weakref slot, whether it is a GC type (≤3.7 a class
-/// adding nothing to `object` is not), and the `__del__` frame's locals (`co_varnames`).
-fn class_state(c: &ClassDef, p: &Profile) -> ClassState {
-    let slots = c.value_slots();
-    let has_dict = c.has_dict();
-    let weakrefable = c.weakrefable();
-    // type_new: a class adding no instance variables to `object` is not a GC type (≤3.7).
-    let adds_nothing = slots.is_empty() && !has_dict && !weakrefable;
-    let is_gc = p.empty_slots_are_gc || !adds_nothing;
+/// What `type_new` decides for a scenario class ([`crate::scenario::hierarchy`]): its value
+/// slots along the `tp_base` chain, whether instances have a `__dict__` (inline values 3.11+)
+/// and a weakref slot, whether it is a GC type (≤3.7 only a class whose chain adds an instance
+/// variable to `object`), its MRO and the class whose `__del__` it runs; and the `__del__`
+/// frame's locals (`co_varnames`).
+fn class_state(sc: &Scenario, i: usize, p: &Profile) -> ClassState {
+    let c = &sc.classes[i];
+    let l = sc.layout(i);
+    let (slots, has_dict, weakrefable) = (l.slots, l.has_dict, l.weakrefable);
+    let is_gc = p.empty_slots_are_gc || l.adds_variables;
+    // 3.11+ a dict a class adds is managed (`Py_TPFLAGS_MANAGED_DICT`); its values are inline
+    // on 3.11/3.12, and on 3.13 only while the instance is no larger than `object`
+    // (`Py_TPFLAGS_INLINE_VALUES`: no value slot anywhere on the chain).
     let inline = has_dict
         && p.layout == InstanceLayout::Inline
-        && (c.slots.is_none()
-            || match p.slots_dict_inline {
-                SlotsDictInline::Always => true,
-                SlotsDictInline::WithoutValueSlots => slots.is_empty(),
-            });
+        && match p.slots_dict_inline {
+            SlotsDictInline::Always => true,
+            SlotsDictInline::WithoutValueSlots => slots.is_empty(),
+        };
     let BodyScope {
         locals: del_locals,
         globals: del_globals,
@@ -777,6 +792,8 @@ fn class_state(c: &ClassDef, p: &Profile) -> ClassState {
         inline,
         del_locals,
         del_globals,
+        mro: crate::scenario::hierarchy::mro(&sc.classes, i).unwrap_or_else(|| vec![i]),
+        finalizer: sc.finalizer(i),
         method_scopes: c
             .methods
             .iter()

@@ -201,7 +201,7 @@ impl Machine<'_> {
             unreachable!("an instance")
         };
         let class = i.class();
-        let Some(m) = self.sc.classes[class].method_index(method) else {
+        let Some((defining, m)) = self.find_method(class, method) else {
             return Err(exc(
                 "AttributeError",
                 format!(
@@ -212,7 +212,7 @@ impl Machine<'_> {
         };
         let id = self.new_object(Kind::Method {
             im_self: o,
-            class: class as u32,
+            class: defining as u32,
             method: m as u32,
         });
         self.incref(Val::Obj(o));

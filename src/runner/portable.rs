@@ -121,9 +121,9 @@ pub fn translate(sc: &Scenario) -> String {
     );
     out.push_str(HARNESS);
     out.push_str("\n# ---- classes\n");
-    for c in &sc.classes {
+    for (i, c) in sc.classes.iter().enumerate() {
         let name = ident(&c.name);
-        let _ = writeln!(out, "class {name}(object):");
+        let _ = writeln!(out, "class {name}({}):", super::program::bases_text(c));
         let mut empty = true;
         if let Some(slots) = &c.slots {
             let items: Vec<String> = slots.iter().map(|s| format!("'{}'", ident(s))).collect();
@@ -160,7 +160,8 @@ pub fn translate(sc: &Scenario) -> String {
             out.push_str("    pass\n");
         }
         let _ = writeln!(out, "_cls[_id({name})] = '{name}'");
-        if c.has_dict() && c.slots.is_some() && !c.value_slots().is_empty() {
+        let l = sc.layout(i);
+        if l.has_dict && !l.slots.is_empty() {
             // As the CPython harness: 3.13 gives these instances a real dict.
             let _ = writeln!(out, "_dicts313[_id({name})] = 1");
         }

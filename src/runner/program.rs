@@ -61,6 +61,7 @@
 //!   through where it was stored (not while `_QUIET`).
 
 pub use crate::scenario::tuple_is_new;
+use crate::scenario::hierarchy::Layout;
 use crate::scenario::{ClassDef, Query, Scenario, Step, Stmt, Target, Value};
 use crate::trace::text;
 use crate::util::lcg;
@@ -112,8 +113,8 @@ pub fn translate(scenario: &Scenario) -> String {
     out.push_str(
         " --------------------------------------------------------------------------------\n",
     );
-    for c in &scenario.classes {
-        class_def(&mut out, c, &cx);
+    for (i, c) in scenario.classes.iter().enumerate() {
+        class_def(&mut out, c, &scenario.layout(i), &cx);
     }
     for c in &scenario.callbacks {
         callback_def(&mut out, c, &cx);
@@ -122,8 +123,9 @@ pub fn translate(scenario: &Scenario) -> String {
         let ids: Vec<String> = scenario
             .classes
             .iter()
-            .filter(|c| c.value_slots().iter().any(|v| v == a))
-            .map(|c| format!("_id({}): 1", ident(&c.name)))
+            .enumerate()
+            .filter(|(i, _)| scenario.layout(*i).slots.iter().any(|v| v == a))
+            .map(|(_, c)| format!("_id({}): 1", ident(&c.name)))
             .collect();
         let _ = writeln!(out, "_slots_{} = {{{}}}", ident(a), ids.join(", "));
     }
@@ -378,10 +380,7 @@ fn creations(steps: &[Step]) -> u64 {
 /// State that depends on the scenario, the generators, the pool, and the initial collection.
 fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
     // Instances of a class with `__slots__ = ()` are not GC objects on 2.7-3.7.
-    let untracked = sc
-        .classes
-        .iter()
-        .any(|c| c.slots.as_ref().is_some_and(|s| s.is_empty()));
+    let untracked = (0..sc.classes.len()).any(|i| !sc.layout(i).adds_variables);
     let freeze = all_statements(sc).any(|s| matches!(s, Stmt::Freeze));
     if !all_statements(sc).any(|s| {
         matches!(
@@ -414,7 +413,7 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         "_SUMMARY = {}  # `trace: summary`: gcconform groups runs of labels when it reads the trace",
         flag(sc.summary, "True")
     );
-    if sc.classes.iter().any(real_dict_on_3_13) {
+    if (0..sc.classes.len()).any(|i| real_dict_on_3_13(&sc.layout(i))) {
         // 3.13 gives instances of `__slots__ = [..., '__dict__']` classes with a value slot
         // real dicts (`__slots__ = ['__dict__']` alone keeps its attributes inline).
         out.push_str("_OWN_DICTS = _OWN_DICTS or _sys.version_info >= (3, 13)\n");
@@ -718,15 +717,16 @@ impl Cx {
                 }
             }
         }
+        let layouts: Vec<Layout> = (0..sc.classes.len()).map(|i| sc.layout(i)).collect();
         let del_enables = sc
             .bodies()
             .flatten()
             .any(|s| matches!(s.stmt, Stmt::Enable));
         Cx {
-            dict_classes: sc.classes.iter().any(|c| c.has_dict()),
-            slots_dict_class: sc.classes.iter().any(real_dict_on_3_13),
+            dict_classes: layouts.iter().any(|l| l.has_dict),
+            slots_dict_class: layouts.iter().any(real_dict_on_3_13),
             value_slots: {
-                let mut v: Vec<String> = sc.classes.iter().flat_map(|c| c.value_slots()).collect();
+                let mut v: Vec<String> = layouts.iter().flat_map(|l| l.slots.clone()).collect();
                 v.sort();
                 v.dedup();
                 v
@@ -737,7 +737,11 @@ impl Cx {
             del_enables,
             any_enable: all_statements(sc).any(|s| matches!(s, Stmt::Enable)),
             quiet_dicts: all_statements(sc).any(|s| matches!(s, Stmt::Enable))
-                && sc.classes.iter().any(|c| c.slots.is_some() && c.has_dict()),
+                && sc
+                    .classes
+                    .iter()
+                    .zip(&layouts)
+                    .any(|(c, l)| (c.slots.is_some() && l.has_dict) || real_dict_on_3_13(l)),
             stats: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::Stats))),
             freeze_count: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::FreezeCount))),
             record: sc.record_collections,
@@ -1213,9 +1217,9 @@ impl<'a> Body<'a> {
     }
 }
 
-fn class_def(out: &mut String, c: &ClassDef, cx: &Cx) {
+fn class_def(out: &mut String, c: &ClassDef, layout: &Layout, cx: &Cx) {
     let name = ident(&c.name);
-    let _ = writeln!(out, "class {name}(object):");
+    let _ = writeln!(out, "class {name}({}):", bases_text(c));
     let mut empty = true;
     if let Some(slots) = &c.slots {
         let items: Vec<String> = slots.iter().map(|s| py_str(ident(s))).collect();
@@ -1253,31 +1257,40 @@ fn class_def(out: &mut String, c: &ClassDef, cx: &Cx) {
         out.push_str("    pass\n");
     }
     let _ = writeln!(out, "_cls[_id({name})] = {}", py_str(name));
-    if real_dict_on_3_13(c) {
+    if real_dict_on_3_13(layout) {
         // `__slots__` with `__dict__` and a value slot: a real dict on 2.7-3.10 and again on
         // 3.13 (inline on 3.11/3.12, where reading __dict__ would materialize one).
         let _ = writeln!(
             out,
             "if _sys.version_info < (3, 11) or _sys.version_info >= (3, 13): _dictclasses[_id({name})] = 1"
         );
-    } else if c.has_dict() && cx.slots_dict_class {
+    } else if layout.has_dict && cx.slots_dict_class {
         // Then _OWN_DICTS is on for 3.13 too, where this class's attributes are inline (a
         // plain class, or `__slots__` with `__dict__` and no value slot).
         let _ = writeln!(
             out,
             "if _sys.version_info < (3, 11): _dictclasses[_id({name})] = 1"
         );
-    } else if c.has_dict() {
+    } else if layout.has_dict {
         let _ = writeln!(out, "_dictclasses[_id({name})] = 1");
     }
     out.push('\n');
 }
 
-/// Whether 3.13 gives the class's instances a real dict: `__slots__` with `__dict__` and a value
-/// slot (`Py_TPFLAGS_INLINE_VALUES` only for instances no larger than `object`; the model's
-/// `SlotsDictInline::WithoutValueSlots`).
-fn real_dict_on_3_13(c: &ClassDef) -> bool {
-    c.has_dict() && c.slots.is_some() && !c.value_slots().is_empty()
+/// Whether 3.13 gives the class's instances a real dict: a `__dict__` and a value slot somewhere
+/// on the layout (`Py_TPFLAGS_INLINE_VALUES` only for instances no larger than `object`; the
+/// model's `SlotsDictInline::WithoutValueSlots`).
+fn real_dict_on_3_13(l: &Layout) -> bool {
+    l.has_dict && !l.slots.is_empty()
+}
+
+/// The bases of a class statement: `object` or the scenario classes (`class B(A, M):`).
+pub(crate) fn bases_text(c: &ClassDef) -> String {
+    if c.bases.is_empty() {
+        "object".to_string()
+    } else {
+        c.bases.iter().map(|b| ident(b)).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// The lines of a `__del__` body. `global` declarations apply to the whole function in Python,

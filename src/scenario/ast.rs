@@ -303,50 +303,27 @@ pub struct MethodDef {
     pub pos: Pos,
 }
 
-/// A scenario class: always a new-style class with `object` as its base.
+/// A scenario class: a new-style class whose bases are earlier scenario classes, or `object`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassDef {
     pub name: String,
-    /// The body of `def __del__(self)`, if the class has one.
+    /// The bases as written (`bases: [A, B]`); empty is `object`.
+    pub bases: Vec<String>,
+    /// The body of `def __del__(self)`, if the class itself defines one (an inherited one:
+    /// [`Scenario::finalizer`]).
     pub del: Option<Vec<Step>>,
-    /// The methods of `methods:`, in file order.
+    /// The methods of `methods:`, in file order (the class's own).
     pub methods: Vec<MethodDef>,
-    /// `__slots__`, if given (instances then have no `__dict__`).
+    /// `__slots__`, if given (the class's own; the instance layout: [`Scenario::layout`]).
     pub slots: Option<Vec<String>>,
     pub pos: Pos,
 }
 
 impl ClassDef {
-    /// The index of method `name` in [`ClassDef::methods`].
+    /// The index of method `name` among the class's own [`ClassDef::methods`] (inherited ones:
+    /// [`Scenario::find_method`]).
     pub fn method_index(&self, name: &str) -> Option<usize> {
         self.methods.iter().position(|m| m.name == name)
-    }
-    /// Whether instances can be weakly referenced (no `__slots__`, or `__weakref__` among them).
-    pub fn weakrefable(&self) -> bool {
-        match &self.slots {
-            None => true,
-            Some(s) => s.iter().any(|n| n == "__weakref__"),
-        }
-    }
-    /// Whether instances carry a `__dict__` (no `__slots__`, or `__dict__` among them).
-    pub fn has_dict(&self) -> bool {
-        match &self.slots {
-            None => true,
-            Some(s) => s.iter().any(|n| n == "__dict__"),
-        }
-    }
-    /// Slot names that hold attribute values (not `__dict__`/`__weakref__`), sorted as CPython
-    /// sorts them in `type_new`.
-    pub fn value_slots(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .slots
-            .iter()
-            .flatten()
-            .filter(|n| *n != "__dict__" && *n != "__weakref__")
-            .cloned()
-            .collect();
-        v.sort();
-        v
     }
 }
 
@@ -467,6 +444,40 @@ impl Scenario {
     }
     pub fn class(&self, name: &str) -> Option<&ClassDef> {
         self.classes.iter().find(|c| c.name == name)
+    }
+    /// The index of class `name`.
+    pub fn class_index(&self, name: &str) -> Option<usize> {
+        self.classes.iter().position(|c| c.name == name)
+    }
+    /// The instance layout of class `i` ([`super::hierarchy::layout`]).
+    pub fn layout(&self, i: usize) -> super::hierarchy::Layout {
+        super::hierarchy::layout(&self.classes, i)
+    }
+    /// The instance layout of class `name` (`object`'s for an unknown name).
+    pub fn layout_of(&self, name: &str) -> super::hierarchy::Layout {
+        self.class_index(name)
+            .map(|i| self.layout(i))
+            .unwrap_or_default()
+    }
+    /// The class whose `__del__` instances of class `i` run ([`super::hierarchy::finalizer`]).
+    pub fn finalizer(&self, i: usize) -> Option<usize> {
+        super::hierarchy::finalizer(&self.classes, i)
+    }
+    /// The names of every method instances of class `i` have (its own, then its bases').
+    pub fn method_names(&self, i: usize) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        for k in super::hierarchy::mro(&self.classes, i).unwrap_or_default() {
+            for m in &self.classes[k].methods {
+                if !v.contains(&m.name.as_str()) {
+                    v.push(&m.name);
+                }
+            }
+        }
+        v
+    }
+    /// Method `name` of class `i`, found on its MRO: (defining class, index there).
+    pub fn find_method(&self, i: usize, name: &str) -> Option<(usize, usize)> {
+        super::hierarchy::find_method(&self.classes, i, name)
     }
     /// The index of the `callbacks:` function `name`.
     pub fn callback_index(&self, name: &str) -> Option<usize> {

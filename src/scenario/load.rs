@@ -254,11 +254,34 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
         }
         classes.push(ClassDef {
             name,
+            bases: rc.bases.unwrap_or_default(),
             del,
             methods,
             slots: rc.slots,
             pos,
         });
+    }
+
+    // inheritance, in file order (each class's bases come before it)
+    for i in 0..classes.len() {
+        if let Err((base, msg)) = super::hierarchy::check(&classes, i) {
+            let c = &classes[i];
+            let mut at = loc.find("bases:", c.pos).unwrap_or(c.pos);
+            // at the base the message is about (its n-th mention after `bases:`)
+            if let Some(n) = base {
+                let mut p = at;
+                for b in &c.bases[..=n] {
+                    p = loc.find(b, advance(p, "x")).unwrap_or(p);
+                }
+                at = p;
+            } else if let Some(slot) = ["__dict__", "__weakref__"]
+                .into_iter()
+                .find(|s| msg.starts_with(s))
+            {
+                at = loc.find(slot, c.pos).unwrap_or(at);
+            }
+            ck.error(at, format!("class `{}`: {msg}", c.name));
+        }
     }
 
     // callbacks

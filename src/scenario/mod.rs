@@ -10,9 +10,11 @@
 //! - `steps.rs`: the `steps:` list and its `repeat:` / `random_edges:` blocks → [`Step`]s;
 //! - `semantics.rs`: the semantic checks over a structurally valid scenario, and the name rules;
 //! - `load.rs`: discovering files, loading one, and the pass that ties the others together;
+//! - `hierarchy.rs`: inheritance among classes (MRO, instance layout, what the MRO finds);
 //! - `ast.rs`: the validated form, [`Scenario`].
 
 pub mod ast;
+pub mod hierarchy;
 mod load;
 pub mod parse;
 mod pos;

@@ -161,6 +161,11 @@ impl<'de> Deserialize<'de> for RawCallbacks {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "ClassSpec")]
 pub struct RawClass {
+    /// The base classes, earlier classes of `classes:` in order (`class B(A, M):`); absent or
+    /// `[]` is `object`. Instances inherit the bases' methods, `__del__` and layout.
+    #[serde(default)]
+    #[schemars(inner(regex(pattern = NAME_PATTERN)))]
+    pub bases: Option<Vec<String>>,
     /// The body of `def __del__(self)`: one statement or a list of them. Inside it `self`
     /// is a name, and `global g`, `g.append(self)`, `self.attr = VALUE`, `del self.attr` and
     /// `raise RuntimeError()` are also allowed. Absent: the class has no finalizer.

@@ -504,14 +504,9 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
         match self.lookup(obj, pos, env, del) {
             Some(Kind::Inst(c)) => {
-                if let Some(cd) = self.sc.class(&c)
-                    && !cd.has_dict()
-                    && !cd.value_slots().iter().any(|s| s == attr)
-                {
-                    self.ck.error(
-                        pos,
-                        format!("`{c}` has __slots__ {:?} and no __dict__: it has no attribute `{attr}`", cd.slots.clone().unwrap_or_default()),
-                    );
+                let l = self.sc.layout_of(&c);
+                if self.sc.class(&c).is_some() && !l.has_dict && !l.slots.iter().any(|s| s == attr) {
+                    self.ck.error(pos, no_such_slot(&c, &l, attr));
                 }
             }
             Some(Kind::Unknown) | None => {}
@@ -561,8 +556,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
             Some(Kind::Inst(c)) => {
                 if self
                     .sc
-                    .class(&c)
-                    .is_some_and(|cd| cd.method_index(method).is_none())
+                    .class_index(&c)
+                    .is_some_and(|i| self.sc.find_method(i, method).is_none())
                 {
                     self.ck.error(
                         pos,
@@ -646,14 +641,12 @@ impl<'a, 'b> Semantics<'a, 'b> {
         };
         match kind {
             Kind::Inst(c) => {
-                let Some(class) = self.sc.class(&c) else {
+                if self.sc.class(&c).is_none() {
                     return;
-                };
-                if !class.has_dict() && !class.value_slots().iter().any(|s| s == attr) {
-                    self.ck.error(
-                        pos,
-                        format!("`{c}` has __slots__ {:?} and no __dict__: it has no attribute `{attr}`", class.slots.clone().unwrap_or_default()),
-                    );
+                }
+                let l = self.sc.layout_of(&c);
+                if !l.has_dict && !l.slots.iter().any(|s| s == attr) {
+                    self.ck.error(pos, no_such_slot(&c, &l, attr));
                 }
             }
             Kind::Unknown => {}
@@ -794,27 +787,25 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 };
                 match kind {
                     Kind::Inst(c) => {
-                        let Some(cd) = self.sc.class(&c) else { return };
+                        let Some(ci) = self.sc.class_index(&c) else { return };
+                        let l = self.sc.layout(ci);
+                        let found = self.sc.find_method(ci, name);
                         // An attribute holding a bound method: some statement must set it.
                         let attr_ok = !self.sc.is_method_name(name)
-                            && (cd.has_dict() || cd.value_slots().iter().any(|s| s == name))
+                            && (l.has_dict || l.slots.iter().any(|s| s == name))
                             && self.sc.statements().any(|st| match st {
                                 Stmt::SetAttr { attr, .. } => attr == name,
                                 Stmt::RandomEdges { attrs, .. } => attrs.contains(name),
                                 _ => false,
                             });
-                        if let Some(mi) = cd.method_index(name)
-                            && !args.is_empty()
-                        {
-                            let _ = mi;
+                        if found.is_some() && !args.is_empty() {
                             self.ck.error(
                                 pos,
                                 format!("method `{name}` of `{c}` takes no arguments but `self` ({} given)", args.len()),
                             );
                         }
-                        if cd.method_index(name).is_none() && !attr_ok {
-                            let ms: Vec<&str> =
-                                cd.methods.iter().map(|m| m.name.as_str()).collect();
+                        if found.is_none() && !attr_ok {
+                            let ms = self.sc.method_names(ci);
                             self.ck.error(
                                 pos,
                                 format!(
@@ -963,7 +954,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 if let Some(k) = self.lookup(referent, pos, env, del) {
                     match &k {
                         Kind::Inst(c) => {
-                            if !self.sc.class(c).is_some_and(|c| c.weakrefable()) {
+                            if self.sc.class(c).is_some() && !self.sc.layout_of(c).weakrefable {
                                 self.ck.error(pos, format!("cannot create a weak reference to `{referent}`: class `{c}` has __slots__ without `__weakref__`"));
                             }
                         }
@@ -1084,4 +1075,13 @@ pub(super) fn assigned(s: &Stmt) -> Option<&str> {
         Stmt::Def(d) => Some(&d.name),
         _ => None,
     }
+}
+
+/// "`B` has __slots__ [..] and no __dict__: it has no attribute `x`", naming the slots of the
+/// whole layout (a base's too).
+fn no_such_slot(class: &str, l: &super::hierarchy::Layout, attr: &str) -> String {
+    format!(
+        "`{class}` has __slots__ {:?} and no __dict__: it has no attribute `{attr}`",
+        l.slots
+    )
 }
