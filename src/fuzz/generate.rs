@@ -33,6 +33,8 @@ use std::fmt::Write;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DraftClass {
     pub name: String,
+    /// `bases:` (earlier classes), empty for `object`.
+    pub bases: Vec<String>,
     /// The `__del__` body, if any.
     pub del: Option<Vec<String>>,
     pub slots: Option<Vec<String>>,
@@ -110,11 +112,15 @@ impl Draft {
         if !self.classes.is_empty() {
             s.push_str("classes:\n");
             for c in &self.classes {
-                if c.del.is_none() && c.slots.is_none() && c.methods.is_empty() {
+                if c.del.is_none() && c.slots.is_none() && c.methods.is_empty() && c.bases.is_empty()
+                {
                     let _ = writeln!(s, "  {}: {{}}", c.name);
                     continue;
                 }
                 let _ = writeln!(s, "  {}:", c.name);
+                if !c.bases.is_empty() {
+                    let _ = writeln!(s, "    bases: [{}]", c.bases.join(", "));
+                }
                 if let Some(slots) = &c.slots {
                     let v: Vec<String> = slots.iter().map(|x| format!("\"{x}\"")).collect();
                     let _ = writeln!(s, "    __slots__: [{}]", v.join(", "));
@@ -197,6 +203,8 @@ struct AObj {
 #[derive(Debug, Clone)]
 struct GClass {
     name: String,
+    /// Earlier classes it derives from ([`gen_bases`]).
+    bases: Vec<String>,
     del: Option<Vec<String>>,
     slots: Option<Vec<String>>,
     /// Attributes an instance can be given.
@@ -297,6 +305,11 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         gen_methods(&mut meth, &mut classes, since);
         meth
     });
+    // Inheritance, from a side stream of its own (scenarios without it are what they were).
+    let mut inh = rng.side(0xba5e_c1a5);
+    if inh.chance(35) {
+        gen_bases(&mut inh, &mut classes);
+    }
     // A weakref callback with a body, from the finalizers' repertoire with `wr` for `self`.
     // Automatic scenarios sometimes record every collection (`record: collections`), drawn
     // from a side stream of its own, so that the rest of a seed's scenario is what it was
@@ -400,6 +413,7 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
             .iter()
             .map(|c| DraftClass {
                 name: c.name.clone(),
+                bases: c.bases.clone(),
                 del: c.del.clone(),
                 slots: c.slots.clone(),
                 methods: c.methods.clone(),
@@ -451,6 +465,7 @@ fn gen_classes(rng: &mut Rng, since: Version, raise_ok: bool) -> Vec<GClass> {
             .then(|| gen_del_body(rng, &attrs, since, raise_ok, "self"));
         out.push(GClass {
             name: name.to_string(),
+            bases: Vec::new(),
             del,
             slots,
             attrs,
@@ -460,6 +475,55 @@ fn gen_classes(rng: &mut Rng, since: Version, raise_ok: bool) -> Vec<GClass> {
         });
     }
     out
+}
+
+/// Give some classes bases among the earlier ones (one, sometimes two), keeping only what
+/// CPython accepts ([`crate::scenario::hierarchy::check`]: a base whose layout conflicts, or
+/// under which a `__dict__`/`__weakref__` slot is disallowed, is dropped); then each class's
+/// attributes, dict and weakref slot follow its whole layout (a base's `__del__` and methods,
+/// which run on the subclass's instances, only use attributes the subclass has too).
+fn gen_bases(rng: &mut Rng, classes: &mut [GClass]) {
+    use crate::scenario::hierarchy;
+    let def = |c: &GClass| crate::scenario::ClassDef {
+        name: c.name.clone(),
+        bases: c.bases.clone(),
+        del: None,
+        methods: Vec::new(),
+        slots: c.slots.clone(),
+        pos: crate::scenario::Pos { line: 1, col: 1 },
+    };
+    for i in 1..classes.len() {
+        if !rng.chance(60) {
+            continue;
+        }
+        let mut earlier: Vec<String> = classes[..i].iter().map(|c| c.name.clone()).collect();
+        rng.shuffle(&mut earlier);
+        earlier.truncate(if i > 1 && rng.chance(30) { 2 } else { 1 });
+        classes[i].bases = earlier;
+        let defs: Vec<_> = classes[..=i].iter().map(def).collect();
+        if hierarchy::check(&defs, i).is_err() {
+            classes[i].bases.truncate(1);
+            let defs: Vec<_> = classes[..=i].iter().map(def).collect();
+            if hierarchy::check(&defs, i).is_err() {
+                classes[i].bases.clear();
+            }
+        }
+    }
+    let defs: Vec<_> = classes.iter().map(def).collect();
+    for (i, c) in classes.iter_mut().enumerate() {
+        let l = hierarchy::layout(&defs, i);
+        c.has_dict = l.has_dict;
+        c.weakrefable = l.weakrefable;
+        c.attrs = if l.has_dict {
+            ATTRS.iter().map(|s| s.to_string()).collect()
+        } else {
+            let mut v = l.slots;
+            v.dedup();
+            v.sort();
+            v.dedup();
+            v
+        };
+    }
 }
 
 /// Give some classes methods (at least one class gets one), drawn from `rng` (the methods side

@@ -169,6 +169,7 @@ fn shrink_classes(s: &mut Shrinker, cur: &mut Draft) -> bool {
         }
         // Whole methods (the loader rejects the candidate if one is still used), then the
         // statements of each body.
+        progress |= remove_each(s, cur, |d| &mut d.classes[i].bases);
         progress |= remove_each(s, cur, |d| &mut d.classes[i].methods);
         for m in 0..cur.classes[i].methods.len() {
             progress |= shrink_body(s, cur, |d| &mut d.classes[i].methods[m].1);
@@ -507,6 +508,7 @@ mod tests {
             versions: vec!["3.7+".into()],
             classes: vec![DraftClass {
                 name: "A".into(),
+                bases: Vec::new(),
                 del: Some(vec!["pass".into(), "raise RuntimeError()".into()]),
                 slots: Some(vec!["x".into()]),
                 methods: Vec::new(),
@@ -539,6 +541,7 @@ mod tests {
             versions: Vec::new(),
             classes: vec![DraftClass {
                 name: "A".into(),
+                bases: Vec::new(),
                 del: None,
                 slots: None,
                 methods: vec![
