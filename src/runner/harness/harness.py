@@ -23,6 +23,7 @@ _range = range
 _len = len
 # Loops over scenario steps: a range iterator is no GC object (2.7's range() builds a list).
 _xrange = range if _sys.version_info[0] >= 3 else xrange
+_PY3 = _sys.version_info[0] >= 3
 _wrtype = weakref.ref
 _ev = {}                 # the trace: event number -> text
 _evn = [0]               # how many events so far (an event: _ev[_evn[0]] = text; _evn[0] += 1)
@@ -197,10 +198,19 @@ def _observer():
             # Walk from the scenario's globals, both garbage lists and every tracked container
             # through lists, dicts, tuples, instances and weakref referents. Its calls' argument
             # tuples (gc.get_referents; type() up to 3.9) all reuse the 1-tuple the spare left.
+            # With _KEEP_ALL there is no spare, and a 1-tuple they made would stay on the free
+            # list, where the scenario's next 1-tuple (a defaults tuple, `(x,)`) takes it
+            # uncounted (fuzz seed 60 #554): on 3.6/3.7 gc.get_referents gets 20 arguments
+            # there (a tuple no free list keeps: allocated and freed, no trace in the counts),
+            # and types are read as `o.__class__` (no call). 2.7 keeps its calls: reading
+            # `__class__` there readies static types lazily (PyType_Ready allocates), a classic
+            # class has none, and a 20-tuple's dealloc runs pending trashcan work (fuzz seed 41
+            # #84); docs/interpreters.md.
             # The lists of referents are freed one by one: only the first can be fresh, and
             # then one more list stays on their free list, which is taken off and kept. (With
             # deep chains possible, 2.7-3.7, freeing them may run pending trashcan work: not
             # preserved here.)
+            cattr = _KEEP_ALL and _PY3
             c = gc.get_count()
             c0 = c[0]
             if _KEEP_ALL:
@@ -216,7 +226,7 @@ def _observer():
                     _todo_append(g[k])
             g = k = None
             for o in _walk_from or objs:
-                t = _type(o)
+                t = o.__class__ if cattr else _type(o)
                 if t is _list or t is _dict or t is _tuple or _id(t) in _cls:
                     _todo_append(o)
             while _todo:
@@ -225,7 +235,7 @@ def _observer():
                 if i in _seen:
                     continue
                 _seen[i] = 1
-                t = _type(o)
+                t = o.__class__ if cattr else _type(o)
                 if _id(t) in _cls:
                     if i in _lab and _labtype[i] == _id(t):
                         _byseq[_labseq[i]] = _lab[i]
@@ -236,7 +246,11 @@ def _observer():
                     continue
                 elif t is not _list and t is not _dict and t is not _tuple:
                     continue
-                _todo_extend(gc.get_referents(o))
+                if cattr:
+                    _todo_extend(gc.get_referents(o, None, None, None, None, None, None, None, None, None, None,
+                                                  None, None, None, None, None, None, None, None, None))
+                else:
+                    _todo_extend(gc.get_referents(o))
             _seen_clear()
             o = t = None
             c = gc.get_count()
