@@ -70,6 +70,32 @@ impl Version {
     }
 }
 
+/// How `type_new` lays out the instances of a class, per version: the facts the instance
+/// layout rules of both the language's checks (`__class__` assignment) and the model's profile
+/// table read, so that they are written once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypeLayout {
+    /// Every heap type is a GC type (3.8+); before, a class adding no instance variable to
+    /// `object` is not (bpo-32388: `Py_TPFLAGS_HAVE_GC` unconditionally set in `type_new`).
+    pub heap_types_always_gc: bool,
+    /// A `__dict__` a class adds is managed (`Py_TPFLAGS_MANAGED_DICT`, 3.11+): outside
+    /// `tp_basicsize`.
+    pub managed_dict: bool,
+    /// A weakref list a class adds is managed (`Py_TPFLAGS_MANAGED_WEAKREF`, 3.12+).
+    pub managed_weakref: bool,
+}
+
+impl Version {
+    /// The version's [`TypeLayout`].
+    pub fn type_layout(self) -> TypeLayout {
+        TypeLayout {
+            heap_types_always_gc: self >= Version::V3_8,
+            managed_dict: self >= Version::V3_11,
+            managed_weakref: self >= Version::V3_12,
+        }
+    }
+}
+
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (a, b) = self.major_minor();

@@ -403,6 +403,7 @@ pub fn render(s: &Stmt) -> String {
         } => format!("{}.{attr} = {}", target(obj), value(v)),
         Stmt::SetItem { obj, key, value: v } => format!("{obj}['{key}'] = {}", value(v)),
         Stmt::Append { obj, value: v } => format!("{obj}.append({})", value(v)),
+        Stmt::SetClass { obj, class } => format!("{obj}.__class__ = {class}"),
         Stmt::Call {
             target,
             obj,

@@ -63,6 +63,11 @@ impl Inst {
         self.cls as usize
     }
 
+    /// `__class__` assignment between classes of the same layout.
+    pub fn set_class(&mut self, class: usize) {
+        self.cls = u32::try_from(class).expect("class indices fit in u32");
+    }
+
     /// How many inline-value places the instance has (unset ones read as absent).
     pub fn inline_cap(&self) -> usize {
         (self.cap - self.nslots) as usize

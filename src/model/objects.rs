@@ -222,6 +222,33 @@ impl Machine<'_> {
         Ok(id)
     }
 
+    /// `x.__class__ = B`: `object_set_class`. The loader checked `compatible_for_assignment`
+    /// (same slots, dict and weakref layout), so the instance's values stay where they are.
+    /// 3.11+ first materializes an instance's inline values into a real dict, even an empty one
+    /// ("Changing the class will change the implicit dict keys, so we must materialize the
+    /// dictionary first": `_PyObject_GetDictPtr` 3.11, `_PyObject_MakeDictFromInstanceAttributes`
+    /// 3.12, `_PyObject_MaterializeManagedDict` 3.13); then `ob_type` changes (the types'
+    /// references are the interpreter's: classes are not heap objects of the model).
+    pub(super) fn exec_set_class(&mut self, obj: &str, class: &str) -> PyResult<()> {
+        let v = self.load(obj)?;
+        let o = self.instance_of(v, "__class__")?;
+        let new = self
+            .sc
+            .class_index(class)
+            .expect("the loader checked the class");
+        let (old, has_dict) = match self.heap.kind(o) {
+            Kind::Instance(i) => (i.class(), i.dict.is_some()),
+            _ => unreachable!("an instance"),
+        };
+        if self.classes[old].inline && !has_dict {
+            self.materialize_dict(o);
+        }
+        if let Kind::Instance(i) = self.heap.kind_mut(o) {
+            i.set_class(new);
+        }
+        Ok(())
+    }
+
     /// 3.11+: give an inline-values instance a real `__dict__` with its current values.
     fn materialize_dict(&mut self, obj: Id) {
         let class = match self.heap.kind(obj) {

@@ -381,7 +381,7 @@ impl Profile {
                 _ => InstanceLayout::Inline,
             },
             shared_keys_usable: SHARED_KEYS_MAX_SIZE,
-            empty_slots_are_gc: v >= V3_8,
+            empty_slots_are_gc: v.type_layout().heap_types_always_gc,
             thresholds: if v >= V3_13 {
                 DEFAULT_THRESHOLDS_3_13
             } else {

@@ -71,6 +71,7 @@ impl Machine<'_> {
             // Attributes.
             Stmt::SetAttr { obj, attr, value } => self.exec_set_attr(obj, attr, value),
             Stmt::DelAttr { obj, attr } => self.exec_del_attr(obj, attr),
+            Stmt::SetClass { obj, class } => self.exec_set_class(obj, class),
             Stmt::RandomEdges { list, attrs, seed } => self.random_edges(list, attrs, *seed),
             // Container items.
             Stmt::SetItem { obj, key, value } => self.exec_set_item(obj, key, value),

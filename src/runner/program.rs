@@ -903,6 +903,15 @@ impl<'a> Body<'a> {
                 self.lines
                     .extend(random_edges_loop(list, attrs, *seed, &own_dict));
             }
+            Stmt::SetClass { obj, .. } => {
+                // The label stays the object's: its recorded type follows the assignment
+                // (a dict store of an int: no GC object).
+                self.lines.push(canonical(s));
+                let o = ident(obj);
+                self.lines.push(format!(
+                    "if _id({o}) in _labtype: _labtype[_id({o})] = _id({o}.__class__)"
+                ));
+            }
             Stmt::SetAttr { obj, attr, .. } if self.cx.dict_classes => {
                 // The store may have created the instance's __dict__ (2.7-3.10), unless `attr`
                 // is a slot of the object's class (then reading __dict__ would create one).
@@ -1518,6 +1527,7 @@ pub fn canonical(s: &Stmt) -> String {
             format!("{}[{}] = {}", ident(obj), py_str(key), value(v))
         }
         Stmt::Append { obj, value: v } => format!("{}.append({})", ident(obj), value(v)),
+        Stmt::SetClass { obj, class } => format!("{}.__class__ = {}", ident(obj), ident(class)),
         Stmt::Call {
             target,
             obj,

@@ -162,6 +162,10 @@ pub enum Stmt {
         attr: String,
         value: Value,
     },
+    /// `x.__class__ = B`, `self.__class__ = B`: give an instance another scenario class
+    /// (`object_set_class`; the loader checks that CPython's `compatible_for_assignment`
+    /// accepts the pair on every version the scenario declares).
+    SetClass { obj: String, class: String },
     /// `x['k'] = VALUE`
     SetItem {
         obj: String,

@@ -243,6 +243,128 @@ fn check_bases(classes: &[ClassDef], i: usize) -> Result<(), (usize, String)> {
     Ok(())
 }
 
+/// One type's fields that `compatible_for_assignment` compares, in pointer-sized units above
+/// `object`'s header (`None` for `object` itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TypeFields {
+    basicsize: usize,
+    /// `tp_dictoffset`: `None` without a dict, `Some(None)` managed (3.11+), else the offset.
+    dict: Option<Option<usize>>,
+    weak: Option<Option<usize>>,
+    gc: bool,
+    /// `ht_slots`: the value slots the class declares itself, sorted (`None` without
+    /// `__slots__`).
+    slots: Option<Vec<String>>,
+}
+
+/// `type_new`'s fields for class `i` under `t` (slots, then `__dict__`, then `__weakref__`
+/// after the base's fields; managed ones outside `tp_basicsize`).
+fn fields(classes: &[ClassDef], i: Option<usize>, t: crate::version::TypeLayout) -> TypeFields {
+    let Some(i) = i else {
+        return TypeFields {
+            basicsize: 0,
+            dict: None,
+            weak: None,
+            gc: false,
+            slots: None,
+        };
+    };
+    let l = layout(classes, i);
+    let b = fields(classes, l.base, t);
+    let own = own_value_slots(&classes[i]);
+    let mut size = b.basicsize + own.len();
+    let dict = match (b.dict, l.has_dict) {
+        (Some(d), _) => Some(d),
+        (None, false) => None,
+        (None, true) if t.managed_dict => Some(None),
+        (None, true) => {
+            size += 1;
+            Some(Some(size - 1))
+        }
+    };
+    let weak = match (b.weak, l.weakrefable) {
+        (Some(w), _) => Some(w),
+        (None, false) => None,
+        (None, true) if t.managed_weakref => Some(None),
+        (None, true) => {
+            size += 1;
+            Some(Some(size - 1))
+        }
+    };
+    TypeFields {
+        basicsize: size,
+        dict,
+        weak,
+        gc: t.heap_types_always_gc || l.adds_variables,
+        slots: classes[i].slots.as_ref().map(|_| own),
+    }
+}
+
+/// `object_set_class` → `compatible_for_assignment(oldto, newto, "__class__")` for instances of
+/// class `old` given class `new`, on a version with layout rules `t`: `Err` is CPython's
+/// `TypeError` text.
+pub fn compatible_for_assignment(
+    classes: &[ClassDef],
+    old: usize,
+    new: usize,
+    t: crate::version::TypeLayout,
+) -> Result<(), String> {
+    let (on, nn) = (&classes[old].name, &classes[new].name);
+    let f = |k: Option<usize>| fields(classes, k, t);
+    let parent = |k: Option<usize>| k.and_then(|k| layout(classes, k).base);
+    let (fo, fnew) = (f(Some(old)), f(Some(new)));
+    if fo.gc != fnew.gc {
+        // tp_free: PyObject_GC_Del against PyObject_Del
+        return Err(format!(
+            "__class__ assignment: '{nn}' deallocator differs from '{on}'"
+        ));
+    }
+    // compatible_with_tp_base: the child adds nothing to its base.
+    let compatible_with_base = |k: Option<usize>| -> bool {
+        let Some(_) = k else { return false };
+        let (c, p) = (f(k), f(parent(k)));
+        c.basicsize == p.basicsize && c.dict == p.dict && c.weak == p.weak && c.gc == p.gc
+    };
+    let root = |mut k: Option<usize>| {
+        while compatible_with_base(k) {
+            k = parent(k);
+        }
+        k
+    };
+    let (rn, ro) = (root(Some(new)), root(Some(old)));
+    let differs = || format!("__class__ assignment: '{nn}' object layout differs from '{on}'");
+    if rn != ro {
+        let (a, b) = (f(rn), f(ro));
+        let same_base = rn.is_some() && ro.is_some() && parent(rn) == parent(ro);
+        if !same_base || !same_slots_added(&a, &b, &f(parent(rn))) {
+            return Err(differs());
+        }
+    }
+    // 3.11+: "The above does not check for managed __dicts__".
+    if t.managed_dict && (fo.dict == Some(None)) != (fnew.dict == Some(None)) {
+        return Err(differs());
+    }
+    Ok(())
+}
+
+/// `same_slots_added(a, b)` for two types with the same base.
+fn same_slots_added(a: &TypeFields, b: &TypeFields, base: &TypeFields) -> bool {
+    let mut size = base.basicsize;
+    if a.dict == Some(Some(size)) && b.dict == Some(Some(size)) {
+        size += 1;
+    }
+    if a.weak == Some(Some(size)) && b.weak == Some(Some(size)) {
+        size += 1;
+    }
+    if let (Some(sa), Some(sb)) = (&a.slots, &b.slots) {
+        if sa != sb {
+            return false;
+        }
+        size += sa.len();
+    }
+    size == a.basicsize && size == b.basicsize
+}
+
 /// `_PyType_Lookup` of a method: the class on `i`'s MRO that defines `name`, and the method's
 /// index there.
 pub fn find_method(classes: &[ClassDef], i: usize, name: &str) -> Option<(usize, usize)> {

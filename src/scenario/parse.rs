@@ -466,6 +466,10 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
                 });
             }
             p.expect_punct('=')?;
+            if attr == "__class__" {
+                let class = p.ident()?;
+                return Ok(Stmt::SetClass { obj: name, class });
+            }
             let value = p.value()?;
             Ok(Stmt::SetAttr {
                 obj: Target::Name(name),

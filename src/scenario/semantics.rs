@@ -576,6 +576,118 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
     }
 
+    /// `x.__class__ = B`: `x` must be known to be an instance of a scenario class (`self` in a
+    /// body: of its class or any subclass, which inherit the body), and CPython's
+    /// `compatible_for_assignment` must accept each such class and `B` on every version the
+    /// scenario applies to (else it raises TypeError: refused, with the versions where it
+    /// works). Afterwards `x` is an instance of `B`.
+    fn set_class_ok(
+        &mut self,
+        obj: &str,
+        class: &str,
+        pos: Pos,
+        env: &mut HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) {
+        let Some(new) = self.sc.class_index(class) else {
+            let names: Vec<&str> = self.sc.classes.iter().map(|c| c.name.as_str()).collect();
+            self.ck.error(
+                pos,
+                format!(
+                    "`{obj}.__class__ = {class}`: `{class}` is no class of `classes:`{}",
+                    crate::util::suggestion(class, &names)
+                ),
+            );
+            return;
+        };
+        let old = match self.lookup(obj, pos, env, del) {
+            Some(Kind::Inst(c)) => match self.sc.class_index(&c) {
+                Some(i) => i,
+                None => return,
+            },
+            Some(Kind::Unknown) => {
+                self.ck.error(
+                    pos,
+                    format!(
+                        "`{obj}.__class__ = {class}`: `{obj}` must be known here to be an instance of a scenario class (bound by `{obj} = A()`), so that the assignment can be checked against its class"
+                    ),
+                );
+                return;
+            }
+            Some(k) => {
+                self.ck.error(
+                    pos,
+                    format!(
+                        "`{obj}` is {} here: __class__ assignment only supported for instances of scenario classes (TypeError)",
+                        k.describe()
+                    ),
+                );
+                return;
+            }
+            None => return,
+        };
+        let mut olds = vec![old];
+        if obj == "self" {
+            olds.extend((0..self.sc.classes.len()).filter(|&k| {
+                k != old
+                    && super::hierarchy::mro(&self.sc.classes, k).is_some_and(|m| m.contains(&old))
+            }));
+        }
+        let versions = self.sc.applicable_versions();
+        for o in olds {
+            // The versions where it raises, grouped by CPython's message.
+            let mut fails: Vec<(String, Vec<Version>)> = Vec::new();
+            for &v in &versions {
+                if let Err(e) = super::hierarchy::compatible_for_assignment(
+                    &self.sc.classes,
+                    o,
+                    new,
+                    v.type_layout(),
+                ) {
+                    match fails.iter_mut().find(|(m, _)| *m == e) {
+                        Some((_, vs)) => vs.push(v),
+                        None => fails.push((e, vec![v])),
+                    }
+                }
+            }
+            if fails.is_empty() {
+                continue;
+            }
+            let why: Vec<String> = fails
+                .iter()
+                .map(|(m, vs)| format!("on {} ({m})", version_list(vs)))
+                .collect();
+            let works: Vec<Version> = Version::ALL
+                .into_iter()
+                .filter(|v| {
+                    super::hierarchy::compatible_for_assignment(
+                        &self.sc.classes,
+                        o,
+                        new,
+                        v.type_layout(),
+                    )
+                    .is_ok()
+                })
+                .collect();
+            let on = &self.sc.classes[o].name;
+            let hint = if works.is_empty() {
+                String::new()
+            } else {
+                format!("; it works on {}: declare those in `versions:`", version_list(&works))
+            };
+            self.ck.error(
+                pos,
+                format!(
+                    "`{obj}.__class__ = {class}` (an instance of `{on}`) raises TypeError {}{hint}",
+                    why.join(" and ")
+                ),
+            );
+        }
+        if env.contains_key(obj) {
+            env.insert(obj.to_string(), Binding::Bound(Kind::Inst(class.to_string())));
+        }
+    }
+
     fn bind(
         &mut self,
         name: &str,
@@ -750,6 +862,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 self.attr_ok(obj, attr, pos, env, del);
             }
             Stmt::DelAttr { obj, attr } => self.attr_ok(obj, attr, pos, env, del),
+            Stmt::SetClass { obj, class } => self.set_class_ok(obj, class, pos, env, del),
             Stmt::SetItem { obj, value, .. } => {
                 self.value_kind(value, pos, env, del);
                 self.need(

@@ -24,6 +24,7 @@ fn kind(s: &Stmt) -> &'static str {
             obj: scenario::Target::GarbageItem(_),
             ..
         } => "gc.garbage[i].attr = VALUE",
+        Stmt::SetClass { .. } => "x.__class__ = B",
         Stmt::SetItem { .. } => "x['k'] = VALUE",
         Stmt::Append { .. } => "x.append(VALUE)",
         Stmt::Call { obj: Some(_), .. } => "x.method()",
@@ -70,6 +71,7 @@ fn kind(s: &Stmt) -> &'static str {
 
 const ALL: &[&str] = &[
     "x = C()",
+    "x.__class__ = B",
     "x = [...]",
     "x = {...}",
     "x = (...)",

@@ -59,7 +59,7 @@ fn schema_describes_the_file_shape() {
         .unwrap()
         .keys()
         .collect();
-    assert_eq!(class, ["__del__", "__slots__", "methods"]);
+    assert_eq!(class, ["__del__", "__slots__", "bases", "methods"]);
     assert_eq!(defs["ClassSpec"]["additionalProperties"], false);
     assert_eq!(defs["Statement"]["type"], "string");
     assert_eq!(defs["Statement"]["pattern"], statement_pattern());
@@ -125,6 +125,8 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
     let re = full(&statement_pattern());
     let good = [
         "x = C()",
+        "x.__class__ = B",
+        "self.__class__ = Retired",
         "x = []",
         "x = [a, 1, None]",
         "x = [a,]",
@@ -203,6 +205,8 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
         "x = y + 1",
         "x.foo(",
         "f(a=1)",
+        "x.__class__ = 1",
+        "x.__class__.y = B",
         "return a, b",
         "nonlocal",
         "gc.collect(3)",
