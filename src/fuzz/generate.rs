@@ -272,6 +272,8 @@ struct Gen<'r> {
     meth: Option<Rng>,
     /// The scenario defines functions: the side stream that decides the `def`s and calls.
     fun: Option<Rng>,
+    /// The scenario reassigns `__class__`: the side stream that decides where and to what.
+    cls: Option<Rng>,
     /// How many `def` templates ran (their names are numbered).
     defs: usize,
     objs: Vec<AObj>,
@@ -338,6 +340,9 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
     // what they were before functions existed).
     let mut fun = rng.side(0x0def_c105);
     let fun = fun.chance(30).then_some(fun);
+    // `x.__class__ = K`, from a side stream of its own (only where classes allow it).
+    let mut cls = rng.side(0xc1a5_5a55);
+    let cls = cls.chance(25).then_some(cls);
     let mut g = Gen {
         rng,
         since,
@@ -347,6 +352,7 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         on_clear: on_clear.is_some().then_some(side),
         meth,
         fun,
+        cls,
         defs: 0,
         objs: Vec::new(),
         names: BTreeMap::new(),
@@ -482,16 +488,26 @@ fn gen_classes(rng: &mut Rng, since: Version, raise_ok: bool) -> Vec<GClass> {
 /// under which a `__dict__`/`__weakref__` slot is disallowed, is dropped); then each class's
 /// attributes, dict and weakref slot follow its whole layout (a base's `__del__` and methods,
 /// which run on the subclass's instances, only use attributes the subclass has too).
-fn gen_bases(rng: &mut Rng, classes: &mut [GClass]) {
-    use crate::scenario::hierarchy;
-    let def = |c: &GClass| crate::scenario::ClassDef {
+/// The classes as the scenario layer's [`crate::scenario::ClassDef`]s, for its layout rules
+/// (names, bases and `__slots__`; bodies left out).
+fn class_defs(classes: &[GClass]) -> Vec<crate::scenario::ClassDef> {
+    classes.iter().map(class_def).collect()
+}
+
+fn class_def(c: &GClass) -> crate::scenario::ClassDef {
+    crate::scenario::ClassDef {
         name: c.name.clone(),
         bases: c.bases.clone(),
         del: None,
         methods: Vec::new(),
         slots: c.slots.clone(),
         pos: crate::scenario::Pos { line: 1, col: 1 },
-    };
+    }
+}
+
+fn gen_bases(rng: &mut Rng, classes: &mut [GClass]) {
+    use crate::scenario::hierarchy;
+    let def = class_def;
     for i in 1..classes.len() {
         if !rng.chance(60) {
             continue;
@@ -509,7 +525,7 @@ fn gen_bases(rng: &mut Rng, classes: &mut [GClass]) {
             }
         }
     }
-    let defs: Vec<_> = classes.iter().map(def).collect();
+    let defs = class_defs(classes);
     for (i, c) in classes.iter_mut().enumerate() {
         let l = hierarchy::layout(&defs, i);
         c.has_dict = l.has_dict;
@@ -1000,7 +1016,50 @@ impl Gen<'_> {
         }
     }
 
+    /// `x.__class__ = K` for an instance and a class CPython accepts for it on every version
+    /// the scenario applies to ([`crate::scenario::hierarchy::compatible_for_assignment`]);
+    /// aliases of the object follow (they share its abstract object).
+    fn class_step(&mut self) {
+        let insts = self.obj_names(|k| matches!(k, AKind::Inst(_)));
+        let Some(cs) = self.cls.as_mut() else { return };
+        if insts.is_empty() {
+            return;
+        }
+        let n = cs.pick(&insts).clone();
+        let Some(AVal::Obj(o)) = self.names.get(&n).cloned() else {
+            return;
+        };
+        let AKind::Inst(c) = self.objs[o].kind else {
+            return;
+        };
+        let defs = class_defs(&self.classes);
+        let since = self.since;
+        let candidates: Vec<usize> = (0..defs.len())
+            .filter(|&k| {
+                k != c
+                    && Version::ALL.iter().filter(|v| **v >= since).all(|v| {
+                        crate::scenario::hierarchy::compatible_for_assignment(
+                            &defs,
+                            c,
+                            k,
+                            v.type_layout(),
+                        )
+                        .is_ok()
+                    })
+            })
+            .collect();
+        if candidates.is_empty() {
+            return;
+        }
+        let k = *cs.pick(&candidates);
+        self.emit(format!("{n}.__class__ = {}", self.classes[k].name));
+        self.objs[o].kind = AKind::Inst(k);
+    }
+
     fn step(&mut self) {
+        if self.cls.as_mut().is_some_and(|c| c.chance(10)) {
+            self.class_step();
+        }
         if self.meth.as_mut().is_some_and(|m| m.chance(30)) {
             self.method_step();
         }
