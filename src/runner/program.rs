@@ -413,6 +413,9 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         "_SUMMARY = {}  # `trace: summary`: gcconform groups runs of labels when it reads the trace",
         flag(sc.summary, "True")
     );
+    if all_statements(sc).any(|s| matches!(s, Stmt::SetClass { .. })) {
+        out.push_str("_RETYPE = True  # the scenario reassigns __class__\n");
+    }
     if (0..sc.classes.len()).any(|i| real_dict_on_3_13(&sc.layout(i))) {
         // 3.13 gives instances of `__slots__ = [..., '__dict__']` classes with a value slot
         // real dicts (`__slots__ = ['__dict__']` alone keeps its attributes inline).
@@ -670,10 +673,12 @@ struct Cx {
     /// Some statement runs `gc.enable()`.
     any_enable: bool,
     /// The program may both enable automatic collection (then `_QUIET` on 3.12+) and store
-    /// to instances whose `__dict__` is a real dict on 3.13 (`__slots__` with `__dict__`):
+    /// to instances whose `__dict__` is a real dict on 3.13 (a dict and a value slot):
     /// there `_own_dict` (a generator resume, so an eval-breaker check) may not run between
     /// statements, and runs at the next binding point instead (top level only).
     quiet_dicts: bool,
+    /// Some statement is `x.__class__ = B` (`_RETYPE`).
+    retype: bool,
     /// Some statement is `gc.get_stats()`.
     stats: bool,
     /// Some statement is `gc.get_freeze_count()`.
@@ -736,12 +741,11 @@ impl Cx {
             del_global_built,
             del_enables,
             any_enable: all_statements(sc).any(|s| matches!(s, Stmt::Enable)),
+            // Only where `_OWN_DICTS` can be on with `_QUIET` (3.13, real dicts): elsewhere on
+            // 3.11+ reading `__dict__` at a later binding point would materialize one.
             quiet_dicts: all_statements(sc).any(|s| matches!(s, Stmt::Enable))
-                && sc
-                    .classes
-                    .iter()
-                    .zip(&layouts)
-                    .any(|(c, l)| (c.slots.is_some() && l.has_dict) || real_dict_on_3_13(l)),
+                && layouts.iter().any(real_dict_on_3_13),
+            retype: all_statements(sc).any(|s| matches!(s, Stmt::SetClass { .. })),
             stats: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::Stats))),
             freeze_count: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::FreezeCount))),
             record: sc.record_collections,
@@ -902,15 +906,6 @@ impl<'a> Body<'a> {
                 };
                 self.lines
                     .extend(random_edges_loop(list, attrs, *seed, &own_dict));
-            }
-            Stmt::SetClass { obj, .. } => {
-                // The label stays the object's: its recorded type follows the assignment
-                // (a dict store of an int: no GC object).
-                self.lines.push(canonical(s));
-                let o = ident(obj);
-                self.lines.push(format!(
-                    "if _id({o}) in _labtype: _labtype[_id({o})] = _id({o}.__class__)"
-                ));
             }
             Stmt::SetAttr { obj, attr, .. } if self.cx.dict_classes => {
                 // The store may have created the instance's __dict__ (2.7-3.10), unless `attr`
@@ -1308,10 +1303,15 @@ pub(crate) fn bases_text(c: &ClassDef) -> String {
 fn del_body(body: &[Step], cx: &Cx) -> Vec<String> {
     let globals = global_names(body);
     let mut lines = global_lines(body);
-    lines.push(
-        "_me = _lab[_id(self)] if _id(self) in _lab and _labtype[_id(self)] == _id(self.__class__) else '<' + self.__class__.__name__ + '>'"
-            .to_string(),
-    );
+    // With `_RETYPE` a label of a scenario instance holds across `__class__` assignments.
+    let same_type = if cx.retype {
+        "(_labtype[_id(self)] == _id(self.__class__) or _labtype[_id(self)] in _cls)"
+    } else {
+        "_labtype[_id(self)] == _id(self.__class__)"
+    };
+    lines.push(format!(
+        "_me = _lab[_id(self)] if _id(self) in _lab and {same_type} else '<' + self.__class__.__name__ + '>'"
+    ));
     lines.push(emit_line(&format!("{} + _me", py_str(text::DEL))));
     lines.extend(function_body(body, cx, Scope::Del(&globals)));
     lines

@@ -29,6 +29,8 @@ _ev = {}                 # the trace: event number -> text
 _evn = [0]               # how many events so far (an event: _ev[_evn[0]] = text; _evn[0] += 1)
 _lab = {}                # id(obj) -> label
 _labtype = {}            # id(obj) -> id(type(obj)) when it was labelled
+_RETYPE = False          # `x.__class__ = B` in the scenario: a label of a scenario instance
+                         # holds whichever scenario class it has now
 _labseq = {}             # id(obj) -> creation sequence number
 _count = {}              # name -> how many new objects have been bound to that name
 _sq = [0]                # creation sequence number of the last new object
@@ -121,7 +123,7 @@ def _labels():
         o = yield r
         i = _id(o)
         t = o.__class__
-        if i in _lab and _labtype[i] == _id(t):
+        if i in _lab and (_labtype[i] == _id(t) or (_RETYPE and _id(t) in _cls and _labtype[i] in _cls)):
             r = _lab[i]
         else:
             r = '<' + t.__name__ + '>'
@@ -191,7 +193,7 @@ def _observer():
             if idf(o) in lab:
                 i = idf(o)
                 t = idf(o.__class__)
-                if t in _cls and _labtype[i] == t:
+                if t in _cls and (_labtype[i] == t or (_RETYPE and _labtype[i] in _cls)):
                     _byseq[_labseq[i]] = _lab[i]
         deep = _DEEP or (_FREEZE and gc.get_freeze_count() > _FROZEN0)
         if deep:
@@ -237,7 +239,7 @@ def _observer():
                 _seen[i] = 1
                 t = o.__class__ if cattr else _type(o)
                 if _id(t) in _cls:
-                    if i in _lab and _labtype[i] == _id(t):
+                    if i in _lab and (_labtype[i] == _id(t) or (_RETYPE and _id(t) in _cls and _labtype[i] in _cls)):
                         _byseq[_labseq[i]] = _lab[i]
                 elif t is _wrtype:
                     o = o()
