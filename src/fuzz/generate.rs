@@ -1415,12 +1415,14 @@ mod tests {
             classes: vec![
                 DraftClass {
                     name: "A".into(),
+                    bases: Vec::new(),
                     del: Some(vec!["global saved".into(), "saved = self".into()]),
                     slots: Some(vec!["x".into()]),
                     methods: vec![("handle".into(), vec!["self.x = self".into()])],
                 },
                 DraftClass {
                     name: "B".into(),
+                    bases: vec!["A".into()],
                     del: None,
                     slots: None,
                     methods: Vec::new(),
@@ -1432,7 +1434,7 @@ mod tests {
         };
         assert_eq!(
             d.to_yaml("two\nlines"),
-            "description: |\n  two\n  lines\nversions: [\"3.7+\"]\nclasses:\n  A:\n    __slots__: [\"x\"]\n    __del__:\n      - global saved\n      - saved = self\n    methods:\n      handle:\n        - self.x = self\n  B: {}\nrecord: collections\ncallbacks:\n  on_clear:\n    - keep.append(wr)\nsteps:\n  - a = A()\n  - \"m1 = {'k1': a}\"\n"
+            "description: |\n  two\n  lines\nversions: [\"3.7+\"]\nclasses:\n  A:\n    __slots__: [\"x\"]\n    __del__:\n      - global saved\n      - saved = self\n    methods:\n      handle:\n        - self.x = self\n  B:\n    bases: [A]\nrecord: collections\ncallbacks:\n  on_clear:\n    - keep.append(wr)\nsteps:\n  - a = A()\n  - \"m1 = {'k1': a}\"\n"
         );
         assert_eq!(d.size(), 6);
     }
