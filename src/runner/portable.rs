@@ -166,6 +166,12 @@ pub fn translate(sc: &Scenario) -> String {
             let _ = writeln!(out, "_dicts313[_id({name})] = 1");
         }
     }
+    if sc
+        .statements()
+        .any(|s| matches!(s, crate::scenario::Stmt::SetClass { .. }))
+    {
+        out.push_str("_RETYPE = True\n");
+    }
     for c in &sc.callbacks {
         let _ = writeln!(out, "def {}(wr):", ident(&c.name));
         let mut lines = globals(&c.body);

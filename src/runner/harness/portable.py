@@ -22,6 +22,7 @@ _ev = []
 _evadd = _ev.append
 _lab = {}       # id(obj) -> label
 _labtype = {}   # id(obj) -> id(type(obj)) when it was labelled
+_RETYPE = False  # the scenario reassigns __class__: an instance's label holds across it
 _labseq = {}    # id(obj) -> creation sequence number
 _count = {}     # name -> how many new objects have been bound to that name
 _sq = [0]
@@ -80,9 +81,14 @@ def _own_dict(o):
         del _lab[i]
 
 
+def _same_type(i, t):
+    # The label of object id i still names the object of type id t there now.
+    return _labtype[i] == t or (_RETYPE and t in _cls and _labtype[i] in _cls)
+
+
 def _label(o):
     i = _id(o)
-    if i in _lab and _labtype[i] == _id(o.__class__):
+    if i in _lab and _same_type(i, _id(o.__class__)):
         return _lab[i]
     return '<' + o.__class__.__name__ + '>'
 
@@ -108,7 +114,7 @@ def _observe():
             continue
         if _id(t) in _cls:
             i = _id(o)
-            if i in _lab and _labtype[i] == _id(t):
+            if i in _lab and _same_type(i, _id(t)):
                 found[_labseq[i]] = _lab[i]
     del objs[:]
     objs = o = t = None
@@ -131,7 +137,7 @@ def _walk(found):
         seen[i] = 1
         t = o.__class__
         if _id(t) in _cls:
-            if i in _lab and _labtype[i] == _id(t):
+            if i in _lab and _same_type(i, _id(t)):
                 found[_labseq[i]] = _lab[i]
         elif _isinstance(o, _wrtype):
             o = o()
