@@ -138,6 +138,7 @@ impl Pool {
     ) {
         let mut programs = Vec::new();
         let mut index = Vec::new();
+        let started = thread_cpu();
         for (k, s) in scenarios.iter().enumerate() {
             match crate::util::guarded(|| translate(s)) {
                 Ok(p) => {
@@ -150,10 +151,16 @@ impl Pool {
                 ),
             }
         }
+        let translating = thread_cpu().saturating_sub(started);
         let refs: Vec<&str> = programs.iter().map(String::as_str).collect();
+        let mut parsing = Duration::ZERO;
         self.run_programs_ran_each(&refs, timeout, |i, r| {
-            each(index[i], r.and_then(|o| super::process::parse_run(&o)))
+            let t = thread_cpu();
+            let r = r.and_then(|o| super::process::parse_run(&o));
+            parsing += thread_cpu().saturating_sub(t);
+            each(index[i], r)
         });
+        add_own(translating, parsing);
     }
 
     /// Run every program (as `python -s -S - < program` would); each one's stdout if it
@@ -459,6 +466,8 @@ struct Flight {
 enum Msg {
     Hello {
         fork: bool,
+        /// The compiler process's id, if it has one.
+        compiler: Option<u32>,
     },
     Done {
         id: u64,
@@ -483,6 +492,8 @@ struct Server {
     /// Waited for: its id may have been reused, so it must not be signalled any more.
     reaped: bool,
     fork: bool,
+    /// The server's compiler process (`server.py`, `_compiler`), for [`ServerCpu`].
+    compiler: Option<u32>,
     to_server: Option<Sender<Vec<u8>>>,
     from_server: Receiver<Msg>,
     stderr: Arc<Mutex<Vec<u8>>>,
@@ -528,6 +539,7 @@ impl Server {
             child,
             reaped: false,
             fork: false,
+            compiler: None,
             to_server: Some(to_server),
             from_server,
             stderr,
@@ -544,8 +556,9 @@ impl Server {
             Msg::Gone
         };
         match msg {
-            Msg::Hello { fork } => {
+            Msg::Hello { fork, compiler } => {
                 server.fork = fork;
+                server.compiler = compiler;
                 Ok(server)
             }
             other => {
@@ -613,15 +626,130 @@ impl Drop for Server {
             return;
         }
         // EOF on its stdin makes it kill its children and exit.
+        let compiler = self.compiler.and_then(proc_cpu);
         self.to_server = None;
         let pid = self.child.id();
         let deadline = Instant::now() + Duration::from_millis(500);
         while !exited_unreaped(pid) && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(1));
         }
+        // Exited, not yet reaped: its own times and those of everything it reaped (its
+        // children and, at its exit, the compiler) are final.
+        if let (Some(server), Some((cu, cs))) = (proc_cpu(pid), compiler) {
+            let mut t = ENDED_SERVERS.lock().unwrap_or_else(|p| p.into_inner());
+            t.servers += 1;
+            t.server_user += server.0;
+            t.server_system += server.1;
+            t.compiler += cu + cs;
+            let (ku, ks) = proc_children_cpu(pid).unwrap_or_default();
+            // The compiler's times were read just before it ended; what it did after is a
+            // tick or two at most.
+            let kids = (ku + ks).saturating_sub(cu + cs);
+            let sys = ks.saturating_sub(cs).min(kids);
+            t.children_user += kids - sys;
+            t.children_system += sys;
+        }
         kill_group(pid);
         let _ = self.child.wait();
     }
+}
+
+/// Where the CPU of fork-isolated batches went: every fork server that ended normally in this
+/// process so far, summed (read from `/proc/<pid>/stat` when it has exited; Linux only, zero
+/// elsewhere). Children's system time is mostly page faults (copy-on-write of the server's
+/// pages), the server's mostly forking; a child's user time includes its observations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServerCpu {
+    pub servers: usize,
+    pub server_user: Duration,
+    pub server_system: Duration,
+    /// The compiler processes (user and system).
+    pub compiler: Duration,
+    pub children_user: Duration,
+    pub children_system: Duration,
+    /// gcconform's own CPU for programs: translating scenarios to programs.
+    pub translate: Duration,
+    /// gcconform's own CPU for reading traces (parsing a run's output).
+    pub parse: Duration,
+}
+
+impl ServerCpu {
+    /// What was spent between `before` and `self`.
+    pub fn since(&self, before: &ServerCpu) -> ServerCpu {
+        ServerCpu {
+            servers: self.servers - before.servers,
+            server_user: self.server_user.saturating_sub(before.server_user),
+            server_system: self.server_system.saturating_sub(before.server_system),
+            compiler: self.compiler.saturating_sub(before.compiler),
+            children_user: self.children_user.saturating_sub(before.children_user),
+            children_system: self.children_system.saturating_sub(before.children_system),
+            translate: self.translate.saturating_sub(before.translate),
+            parse: self.parse.saturating_sub(before.parse),
+        }
+    }
+}
+
+static ENDED_SERVERS: Mutex<ServerCpu> = Mutex::new(ServerCpu {
+    servers: 0,
+    server_user: Duration::ZERO,
+    server_system: Duration::ZERO,
+    compiler: Duration::ZERO,
+    children_user: Duration::ZERO,
+    children_system: Duration::ZERO,
+    translate: Duration::ZERO,
+    parse: Duration::ZERO,
+});
+
+/// The totals so far (see [`ServerCpu`]); take the difference of two readings.
+pub fn server_cpu() -> ServerCpu {
+    *ENDED_SERVERS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn add_own(translate: Duration, parse: Duration) {
+    let mut t = ENDED_SERVERS.lock().unwrap_or_else(|p| p.into_inner());
+    t.translate += translate;
+    t.parse += parse;
+}
+
+/// The CPU time the calling thread has used.
+pub fn thread_cpu() -> Duration {
+    // SAFETY: clock_gettime(2) fills the zeroed struct.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Fields 14-17 of `/proc/<pid>/stat` (utime, stime, cutime, cstime) as durations.
+fn proc_stat_times(pid: u32) -> Option<[Duration; 4]> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let rest = &text[text.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // SAFETY: sysconf(3) has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz <= 0 {
+        return None;
+    }
+    let tick = |i: usize| -> Option<Duration> {
+        let t: u64 = f.get(i)?.parse().ok()?;
+        Some(Duration::from_nanos(
+            t.saturating_mul(1_000_000_000) / hz as u64,
+        ))
+    };
+    // After the name: state is field 3, utime 14.
+    Some([tick(11)?, tick(12)?, tick(13)?, tick(14)?])
+}
+
+/// (user, system) of process `pid`.
+fn proc_cpu(pid: u32) -> Option<(Duration, Duration)> {
+    proc_stat_times(pid).map(|t| (t[0], t[1]))
+}
+
+/// (user, system) of the children `pid` has waited for.
+fn proc_children_cpu(pid: u32) -> Option<(Duration, Duration)> {
+    proc_stat_times(pid).map(|t| (t[2], t[3]))
 }
 
 /// Write frames until the channel closes or the pipe breaks.
@@ -647,7 +775,7 @@ fn reader(stdout: ChildStdout, tx: Sender<Msg>) {
             Ok(_) => {}
         }
         let msg = parse_header(&line).and_then(|h| match h {
-            Header::Hello { fork } => Some(Msg::Hello { fork }),
+            Header::Hello { fork, compiler } => Some(Msg::Hello { fork, compiler }),
             Header::Done {
                 id,
                 kind,
@@ -690,6 +818,7 @@ fn reader(stdout: ChildStdout, tx: Sender<Msg>) {
 enum Header {
     Hello {
         fork: bool,
+        compiler: Option<u32>,
     },
     Done {
         id: u64,
@@ -704,7 +833,14 @@ fn parse_header(line: &[u8]) -> Option<Header> {
     let line = std::str::from_utf8(line).ok()?.strip_suffix('\n')?;
     let f: Vec<&str> = line.split(' ').collect();
     match f.as_slice() {
-        ["H", _pid, fork] => Some(Header::Hello { fork: *fork == "1" }),
+        ["H", _pid, fork] => Some(Header::Hello {
+            fork: *fork == "1",
+            compiler: None,
+        }),
+        ["H", _pid, fork, compiler] => Some(Header::Hello {
+            fork: *fork == "1",
+            compiler: compiler.parse().ok().filter(|p| *p > 0),
+        }),
         ["D", id, kind, value, out, err] if ["x", "s", "e"].contains(kind) => Some(Header::Done {
             id: id.parse().ok()?,
             kind: kind.as_bytes()[0],
@@ -751,7 +887,10 @@ mod tests {
     fn parses_headers() {
         assert!(matches!(
             parse_header(b"H 12 1\n"),
-            Some(Header::Hello { fork: true })
+            Some(Header::Hello {
+                fork: true,
+                compiler: None
+            })
         ));
         assert!(matches!(
             parse_header(b"D 3 s 11 0 5\n"),

@@ -6,7 +6,8 @@
 #        "R <id> <timeout_ms> <len>\n" <program>
 #                                           fork a child that runs <program> (no answer)
 #        "W\n"                              wait for one child to finish, answer "D"
-#   out: "H <pid> <fork>\n"                 once, after "C"; <fork> is 0 without os.fork
+#   out: "H <pid> <fork> <compiler>\n"      once, after "C"; <fork> is 0 without os.fork;
+#                                           <compiler>: the compiler process's id, or 0
 #        "D <id> <kind> <value> <outlen> <errlen>\n" <stdout> <stderr>
 #                                           kind x: exit status <value>; s: killed by signal
 #                                           <value>; e: fork failed (<stderr> says why)
@@ -438,7 +439,8 @@ for _i in range(_slots):
     _free.append(tuple(_pair))
 _start_compiler()
 _fd_end = max(_all_fds) + 1
-_send(('H %d %d\n' % (os.getpid(), int(hasattr(os, 'fork')))).encode('ascii'))
+_send(('H %d %d %d\n' % (os.getpid(), int(hasattr(os, 'fork')),
+                         _compiler and _compiler[0][0] or 0)).encode('ascii'))
 while 1:
     _h = _line().split()
     if not _h:
