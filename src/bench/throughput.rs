@@ -34,6 +34,8 @@ pub struct Speed {
     pub not_forked: Option<String>,
     /// Where the fork-isolated runs' CPU went.
     pub split: ServerCpu,
+    /// The scenarios (ids) whose forked and fresh traces differ.
+    pub differ: Vec<String>,
 }
 
 impl Speed {
@@ -116,6 +118,12 @@ pub fn measure(
             .count(),
         not_forked,
         split,
+        differ: mine
+            .iter()
+            .zip(forked.iter().zip(&fresh))
+            .filter(|(_, (a, b))| as_text(a) != as_text(b))
+            .map(|(s, _)| s.id.clone())
+            .collect(),
     }
 }
 
@@ -172,6 +180,14 @@ pub fn table(rows: &[Speed], slots: usize) -> String {
         if let Some(why) = &r.not_forked {
             let _ = writeln!(s, "{}: not fork-isolated: {why}", r.label);
         }
+        if !r.differ.is_empty() {
+            let _ = writeln!(
+                s,
+                "{}: forked and fresh traces differ: {}",
+                r.label,
+                r.differ.join(", ")
+            );
+        }
     }
     s
 }
@@ -197,6 +213,7 @@ mod tests {
                 server_user: Duration::from_millis(100),
                 ..ServerCpu::default()
             },
+            differ: vec![],
         };
         let t = table(&[r], 2);
         assert!(
