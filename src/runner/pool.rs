@@ -134,25 +134,40 @@ impl Pool {
         &mut self,
         scenarios: &[&Scenario],
         timeout: Duration,
+        each: impl FnMut(usize, Result<Trace, RunError>),
+    ) {
+        self.run_translated_each(
+            scenarios.len(),
+            |k| Arc::new(translated(scenarios[k])),
+            timeout,
+            each,
+        );
+    }
+
+    /// [`Pool::run_scenarios_each`] for `n` scenarios whose programs `program` gives (several
+    /// pools running the same scenarios translate each once: see [`with_batches`]).
+    fn run_translated_each(
+        &mut self,
+        n: usize,
+        program: impl Fn(usize) -> Arc<Translated>,
+        timeout: Duration,
         mut each: impl FnMut(usize, Result<Trace, RunError>),
     ) {
         let mut programs = Vec::new();
         let mut index = Vec::new();
         let started = thread_cpu();
-        for (k, s) in scenarios.iter().enumerate() {
-            match crate::util::guarded(|| translate(s)) {
-                Ok(p) => {
+        for k in 0..n {
+            let p = program(k);
+            match &*p {
+                Ok(_) => {
                     programs.push(p);
                     index.push(k);
                 }
-                Err(msg) => each(
-                    k,
-                    Err(RunError::Internal(format!("translating {}: {msg}", s.id))),
-                ),
+                Err(msg) => each(k, Err(RunError::Internal(msg.clone()))),
             }
         }
         let translating = thread_cpu().saturating_sub(started);
-        let refs: Vec<&str> = programs.iter().map(String::as_str).collect();
+        let refs: Vec<&str> = programs.iter().filter_map(|p| p.as_deref().ok()).collect();
         let mut parsing = Duration::ZERO;
         self.run_programs_ran_each(&refs, timeout, |i, r| {
             let t = thread_cpu();
@@ -369,6 +384,13 @@ impl Pool {
     }
 }
 
+/// A scenario's program, or why it has none.
+type Translated = Result<String, String>;
+
+fn translated(s: &Scenario) -> Translated {
+    crate::util::guarded(|| translate(s)).map_err(|msg| format!("translating {}: {msg}", s.id))
+}
+
 /// Run scenarios under `interp` in one fork-isolated batch (see [`Pool`]).
 pub fn run_many(
     interp: &Interpreter,
@@ -407,14 +429,32 @@ pub fn with_batches<R>(
         }
         filled.notify_all();
     };
+    // The program is the same for every interpreter: each scenario is translated once, by the
+    // first batch that needs it.
+    let mut distinct: HashMap<*const Scenario, usize> = HashMap::new();
+    let program_of: Vec<usize> = jobs
+        .iter()
+        .map(|(s, _)| {
+            let n = distinct.len();
+            *distinct.entry(*s as *const Scenario).or_insert(n)
+        })
+        .collect();
+    let programs: Vec<std::sync::OnceLock<Arc<Translated>>> =
+        (0..distinct.len()).map(|_| Default::default()).collect();
     thread::scope(|scope| {
         for (interp, ks) in &groups {
             let put = &put;
+            let (programs, program_of) = (&programs, &program_of);
             scope.spawn(move || {
-                let scenarios: Vec<&Scenario> = ks.iter().map(|&k| jobs[k].0).collect();
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let mut pool = Pool::new(interp);
-                    pool.run_scenarios_each(&scenarios, timeout, |j, r| put(ks[j], r));
+                    let program = |j: usize| {
+                        let k = ks[j];
+                        programs[program_of[k]]
+                            .get_or_init(|| Arc::new(translated(jobs[k].0)))
+                            .clone()
+                    };
+                    pool.run_translated_each(ks.len(), program, timeout, |j, r| put(ks[j], r));
                     if let Some(why) = pool.fresh_reason() {
                         eprintln!(
                             "gcconform: note: {} {} ({}) not fork-isolated: {why}; one fresh \
