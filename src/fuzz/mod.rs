@@ -550,22 +550,21 @@ impl fmt::Display for Timing {
             self.generate, self.check, self.waiting, self.classify, self.shrink
         )?;
         let l = &self.live;
-        let s = |d: Duration| d.as_secs_f64();
         write!(
             f,
-            "\nCPU while checking: {:.1}s in all: the model {:.1}s; program text {:.1}s; \
-             compiling {:.1}s; fork servers {:.1}s ({:.1}s system: forks, copy-on-write); \
-             interpreters running scenarios and observations {:.1}s ({:.1}s system: page faults \
-             of forked children); reading traces {:.2}s",
-            s(self.check_cpu),
-            s(self.model),
-            s(l.translate),
-            s(l.compiler),
-            s(l.server_user + l.server_system),
-            s(l.server_system),
-            s(l.children_user + l.children_system),
-            s(l.children_system),
-            s(l.parse),
+            "\nCPU while checking: {:.1?} in all: the model {:.1?}; program text {:.1?}; \
+             compiling {:.1?}; fork servers {:.1?} ({:.1?} system: forks, copy-on-write); \
+             interpreters running scenarios and observations {:.1?} ({:.1?} system: page faults \
+             of forked children); reading traces {:.1?}",
+            self.check_cpu,
+            self.model,
+            l.translate,
+            l.compiler,
+            l.server_user + l.server_system,
+            l.server_system,
+            l.children_user + l.children_system,
+            l.children_system,
+            l.parse,
         )
     }
 }
