@@ -11,6 +11,7 @@
 //! `CPUs × 1000 / (CPU ms per run)` when there are enough slots. Every forked trace is also
 //! compared with the fresh one (the `same` column).
 
+use crate::runner::pool::{ServerCpu, server_cpu};
 use crate::runner::{Interpreter, Pool};
 use crate::scenario::Scenario;
 use std::fmt::Write as _;
@@ -31,6 +32,10 @@ pub struct Speed {
     pub same: usize,
     /// Why the pool did not fork, if it did not.
     pub not_forked: Option<String>,
+    /// Where the fork-isolated runs' CPU went.
+    pub split: ServerCpu,
+    /// The scenarios (ids) whose forked and fresh traces differ.
+    pub differ: Vec<String>,
 }
 
 impl Speed {
@@ -77,7 +82,7 @@ pub fn measure(
         .collect();
     // The clock includes starting the server; its CPU time is counted once it is waited for
     // (when the pool is dropped).
-    let (cpu, start) = (cpu_seconds(), Instant::now());
+    let (cpu, start, split) = (cpu_seconds(), Instant::now(), server_cpu());
     let mut pool = Pool::with_slots(interp, slots);
     let mut forked = Vec::new();
     for _ in 0..rounds.max(1) {
@@ -87,6 +92,7 @@ pub fn measure(
     let not_forked = pool.fresh_reason().map(str::to_string);
     drop(pool);
     let forked_cpu = cpu_seconds() - cpu;
+    let split = server_cpu().since(&split);
     let (cpu, start) = (cpu_seconds(), Instant::now());
     let fresh = Pool::fresh(interp, slots).run_scenarios(&mine, timeout);
     let fresh_secs = start.elapsed().as_secs_f64();
@@ -111,6 +117,13 @@ pub fn measure(
             .filter(|(a, b)| as_text(a) == as_text(b))
             .count(),
         not_forked,
+        split,
+        differ: mine
+            .iter()
+            .zip(forked.iter().zip(&fresh))
+            .filter(|(_, (a, b))| as_text(a) != as_text(b))
+            .map(|(s, _)| s.id.clone())
+            .collect(),
     }
 }
 
@@ -136,6 +149,28 @@ pub fn table(rows: &[Speed], slots: usize) -> String {
             r.errors
         );
     }
+    s.push_str(
+        "\nWhere a fork-isolated run's CPU goes (ms per run; system time in parentheses: the \
+         server's is mostly forking, the children's copy-on-write page faults):\n\n\
+         | interpreter | program text | compiler | fork server | children | reading traces |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: |\n",
+    );
+    for r in rows {
+        let l = &r.split;
+        let ms = |d: Duration| 1000.0 * d.as_secs_f64() / r.forked.0.max(1) as f64;
+        let _ = writeln!(
+            s,
+            "| {} | {:.2} | {:.2} | {:.2} ({:.2}) | {:.2} ({:.2}) | {:.2} |",
+            r.label,
+            ms(l.translate),
+            ms(l.compiler),
+            ms(l.server_user + l.server_system),
+            ms(l.server_system),
+            ms(l.children_user + l.children_system),
+            ms(l.children_system),
+            ms(l.parse),
+        );
+    }
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let _ = writeln!(
         s,
@@ -144,6 +179,14 @@ pub fn table(rows: &[Speed], slots: usize) -> String {
     for r in rows {
         if let Some(why) = &r.not_forked {
             let _ = writeln!(s, "{}: not fork-isolated: {why}", r.label);
+        }
+        if !r.differ.is_empty() {
+            let _ = writeln!(
+                s,
+                "{}: forked and fresh traces differ: {}",
+                r.label,
+                r.differ.join(", ")
+            );
         }
     }
     s
@@ -163,12 +206,24 @@ mod tests {
             errors: 0,
             same: 80,
             not_forked: None,
+            split: ServerCpu {
+                servers: 1,
+                compiler: Duration::from_millis(400),
+                server_system: Duration::from_millis(200),
+                server_user: Duration::from_millis(100),
+                ..ServerCpu::default()
+            },
+            differ: vec![],
         };
         let t = table(&[r], 2);
         assert!(
             t.contains(
                 "| CPython 3.12.1 (/x) | 80 | 800 | 40 | 20.0× | 5.00 | 12.50 | 80/80 | 0 |"
             ),
+            "{t}"
+        );
+        assert!(
+            t.contains("| CPython 3.12.1 (/x) | 0.00 | 1.00 | 0.75 (0.50) | 0.00 (0.00) | 0.00 |"),
             "{t}"
         );
     }

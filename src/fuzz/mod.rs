@@ -15,6 +15,7 @@ pub mod shrink;
 use crate::compare::report::key_differences;
 use crate::model::invariants::{self, ModelFailure};
 use crate::runner::Interpreter;
+use crate::runner::pool::{ServerCpu, server_cpu, thread_cpu};
 use crate::scenario::schema::modeline;
 use crate::scenario::{self, LoadError, Scenario};
 use crate::service::engine::{python_trace, with_live};
@@ -525,10 +526,15 @@ pub struct Timing {
     pub generate: Duration,
     /// Checking: the live batches under way while the model runs (wall).
     pub check: Duration,
-    /// The model with its invariants (and the drift guard), summed over threads.
+    /// The model with its invariants (and the drift guard): CPU time, summed over threads.
     pub model: Duration,
-    /// Threads waiting for an interpreter's trace, summed.
+    /// Threads waiting for an interpreter's trace, summed (wall).
     pub waiting: Duration,
+    /// The live runs' CPU: gcconform translating scenarios and reading traces, the fork
+    /// servers, their compiler processes and the forked children (see [`ServerCpu`]).
+    pub live: ServerCpu,
+    /// CPU of the whole checking phase: gcconform and every process it waited for.
+    pub check_cpu: Duration,
     /// Classifying the checks (wall).
     pub classify: Duration,
     /// Shrinking the chosen disagreements (wall).
@@ -539,11 +545,40 @@ impl fmt::Display for Timing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "time: generating and loading {:.1?}; checking {:.1?} (the model {:.1?} and waiting \
-             for interpreters {:.1?}, summed over threads); classifying {:.1?}; shrinking {:.1?}",
-            self.generate, self.check, self.model, self.waiting, self.classify, self.shrink
+            "time: generating and loading {:.1?}; checking {:.1?} (waiting for interpreters \
+             {:.1?}, summed over threads); classifying {:.1?}; shrinking {:.1?}",
+            self.generate, self.check, self.waiting, self.classify, self.shrink
+        )?;
+        let l = &self.live;
+        write!(
+            f,
+            "\nCPU while checking: {:.1?} in all: the model {:.1?}; program text {:.1?}; \
+             compiling {:.1?}; fork servers {:.1?} ({:.1?} system: forks, copy-on-write); \
+             interpreters running scenarios and observations {:.1?} ({:.1?} system: page faults \
+             of forked children); reading traces {:.1?}",
+            self.check_cpu,
+            self.model,
+            l.translate,
+            l.compiler,
+            l.server_user + l.server_system,
+            l.server_system,
+            l.children_user + l.children_system,
+            l.children_system,
+            l.parse,
         )
     }
+}
+
+/// CPU time of this process and of every child it waited for.
+fn process_cpu() -> Duration {
+    let get = |who| {
+        // SAFETY: getrusage(2) fills the zeroed struct.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(who, &mut u) };
+        let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+        tv(u.ru_utime) + tv(u.ru_stime)
+    };
+    get(libc::RUSAGE_SELF) + get(libc::RUSAGE_CHILDREN)
 }
 
 impl CampaignResult {
@@ -614,15 +649,16 @@ impl Campaign {
         let wait_ns = AtomicU64::new(0);
         let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         let check_started = Instant::now();
+        let (cpu_before, live_before) = (process_cpu(), server_cpu());
         let outcomes = with_live(&live, self.timeout, |take| {
             parallel_map(&numbered, |(n, (i, v))| {
                 // The live trace first: the model starts from the start-up heap it measured.
                 let t = Instant::now();
                 let python = n.map(take);
                 wait_ns.fetch_add(nanos(t.elapsed()), Ordering::Relaxed);
-                let t = Instant::now();
+                let t = thread_cpu();
                 let o = evaluate_model(scenario(*i), *v, python);
-                model_ns.fetch_add(nanos(t.elapsed()), Ordering::Relaxed);
+                model_ns.fetch_add(nanos(thread_cpu().saturating_sub(t)), Ordering::Relaxed);
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_multiple_of(step) && n < jobs.len() {
                     progress(&format!(
@@ -635,6 +671,8 @@ impl Campaign {
             })
         });
         res.timing.check = check_started.elapsed();
+        res.timing.check_cpu = process_cpu().saturating_sub(cpu_before);
+        res.timing.live = server_cpu().since(&live_before);
         res.timing.model = Duration::from_nanos(model_ns.into_inner());
         res.timing.waiting = Duration::from_nanos(wait_ns.into_inner());
         let classify_started = Instant::now();

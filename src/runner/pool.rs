@@ -134,26 +134,48 @@ impl Pool {
         &mut self,
         scenarios: &[&Scenario],
         timeout: Duration,
+        each: impl FnMut(usize, Result<Trace, RunError>),
+    ) {
+        self.run_translated_each(
+            scenarios.len(),
+            |k| Arc::new(translated(scenarios[k])),
+            timeout,
+            each,
+        );
+    }
+
+    /// [`Pool::run_scenarios_each`] for `n` scenarios whose programs `program` gives (several
+    /// pools running the same scenarios translate each once: see [`with_batches`]).
+    fn run_translated_each(
+        &mut self,
+        n: usize,
+        program: impl Fn(usize) -> Arc<Translated>,
+        timeout: Duration,
         mut each: impl FnMut(usize, Result<Trace, RunError>),
     ) {
         let mut programs = Vec::new();
         let mut index = Vec::new();
-        for (k, s) in scenarios.iter().enumerate() {
-            match crate::util::guarded(|| translate(s)) {
-                Ok(p) => {
+        let started = thread_cpu();
+        for k in 0..n {
+            let p = program(k);
+            match &*p {
+                Ok(_) => {
                     programs.push(p);
                     index.push(k);
                 }
-                Err(msg) => each(
-                    k,
-                    Err(RunError::Internal(format!("translating {}: {msg}", s.id))),
-                ),
+                Err(msg) => each(k, Err(RunError::Internal(msg.clone()))),
             }
         }
-        let refs: Vec<&str> = programs.iter().map(String::as_str).collect();
+        let translating = thread_cpu().saturating_sub(started);
+        let refs: Vec<&str> = programs.iter().filter_map(|p| p.as_deref().ok()).collect();
+        let mut parsing = Duration::ZERO;
         self.run_programs_ran_each(&refs, timeout, |i, r| {
-            each(index[i], r.and_then(|o| super::process::parse_run(&o)))
+            let t = thread_cpu();
+            let r = r.and_then(|o| super::process::parse_run(&o));
+            parsing += thread_cpu().saturating_sub(t);
+            each(index[i], r)
         });
+        add_own(translating, parsing);
     }
 
     /// Run every program (as `python -s -S - < program` would); each one's stdout if it
@@ -362,6 +384,13 @@ impl Pool {
     }
 }
 
+/// A scenario's program, or why it has none.
+type Translated = Result<String, String>;
+
+fn translated(s: &Scenario) -> Translated {
+    crate::util::guarded(|| translate(s)).map_err(|msg| format!("translating {}: {msg}", s.id))
+}
+
 /// Run scenarios under `interp` in one fork-isolated batch (see [`Pool`]).
 pub fn run_many(
     interp: &Interpreter,
@@ -400,14 +429,32 @@ pub fn with_batches<R>(
         }
         filled.notify_all();
     };
+    // The program is the same for every interpreter: each scenario is translated once, by the
+    // first batch that needs it.
+    let mut distinct: HashMap<*const Scenario, usize> = HashMap::new();
+    let program_of: Vec<usize> = jobs
+        .iter()
+        .map(|(s, _)| {
+            let n = distinct.len();
+            *distinct.entry(*s as *const Scenario).or_insert(n)
+        })
+        .collect();
+    let programs: Vec<std::sync::OnceLock<Arc<Translated>>> =
+        (0..distinct.len()).map(|_| Default::default()).collect();
     thread::scope(|scope| {
         for (interp, ks) in &groups {
             let put = &put;
+            let (programs, program_of) = (&programs, &program_of);
             scope.spawn(move || {
-                let scenarios: Vec<&Scenario> = ks.iter().map(|&k| jobs[k].0).collect();
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let mut pool = Pool::new(interp);
-                    pool.run_scenarios_each(&scenarios, timeout, |j, r| put(ks[j], r));
+                    let program = |j: usize| {
+                        let k = ks[j];
+                        programs[program_of[k]]
+                            .get_or_init(|| Arc::new(translated(jobs[k].0)))
+                            .clone()
+                    };
+                    pool.run_translated_each(ks.len(), program, timeout, |j, r| put(ks[j], r));
                     if let Some(why) = pool.fresh_reason() {
                         eprintln!(
                             "gcconform: note: {} {} ({}) not fork-isolated: {why}; one fresh \
@@ -459,6 +506,8 @@ struct Flight {
 enum Msg {
     Hello {
         fork: bool,
+        /// The compiler process's id, if it has one.
+        compiler: Option<u32>,
     },
     Done {
         id: u64,
@@ -483,6 +532,8 @@ struct Server {
     /// Waited for: its id may have been reused, so it must not be signalled any more.
     reaped: bool,
     fork: bool,
+    /// The server's compiler process (`server.py`, `_compiler`), for [`ServerCpu`].
+    compiler: Option<u32>,
     to_server: Option<Sender<Vec<u8>>>,
     from_server: Receiver<Msg>,
     stderr: Arc<Mutex<Vec<u8>>>,
@@ -528,6 +579,7 @@ impl Server {
             child,
             reaped: false,
             fork: false,
+            compiler: None,
             to_server: Some(to_server),
             from_server,
             stderr,
@@ -544,8 +596,9 @@ impl Server {
             Msg::Gone
         };
         match msg {
-            Msg::Hello { fork } => {
+            Msg::Hello { fork, compiler } => {
                 server.fork = fork;
+                server.compiler = compiler;
                 Ok(server)
             }
             other => {
@@ -613,15 +666,130 @@ impl Drop for Server {
             return;
         }
         // EOF on its stdin makes it kill its children and exit.
+        let compiler = self.compiler.and_then(proc_cpu);
         self.to_server = None;
         let pid = self.child.id();
         let deadline = Instant::now() + Duration::from_millis(500);
         while !exited_unreaped(pid) && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(1));
         }
+        // Exited, not yet reaped: its own times and those of everything it reaped (its
+        // children and, at its exit, the compiler) are final.
+        if let (Some(server), Some((cu, cs))) = (proc_cpu(pid), compiler) {
+            let mut t = ENDED_SERVERS.lock().unwrap_or_else(|p| p.into_inner());
+            t.servers += 1;
+            t.server_user += server.0;
+            t.server_system += server.1;
+            t.compiler += cu + cs;
+            let (ku, ks) = proc_children_cpu(pid).unwrap_or_default();
+            // The compiler's times were read just before it ended; what it did after is a
+            // tick or two at most.
+            let kids = (ku + ks).saturating_sub(cu + cs);
+            let sys = ks.saturating_sub(cs).min(kids);
+            t.children_user += kids - sys;
+            t.children_system += sys;
+        }
         kill_group(pid);
         let _ = self.child.wait();
     }
+}
+
+/// Where the CPU of fork-isolated batches went: every fork server that ended normally in this
+/// process so far, summed (read from `/proc/<pid>/stat` when it has exited; Linux only, zero
+/// elsewhere). Children's system time is mostly page faults (copy-on-write of the server's
+/// pages), the server's mostly forking; a child's user time includes its observations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServerCpu {
+    pub servers: usize,
+    pub server_user: Duration,
+    pub server_system: Duration,
+    /// The compiler processes (user and system).
+    pub compiler: Duration,
+    pub children_user: Duration,
+    pub children_system: Duration,
+    /// gcconform's own CPU for programs: translating scenarios to programs.
+    pub translate: Duration,
+    /// gcconform's own CPU for reading traces (parsing a run's output).
+    pub parse: Duration,
+}
+
+impl ServerCpu {
+    /// What was spent between `before` and `self`.
+    pub fn since(&self, before: &ServerCpu) -> ServerCpu {
+        ServerCpu {
+            servers: self.servers - before.servers,
+            server_user: self.server_user.saturating_sub(before.server_user),
+            server_system: self.server_system.saturating_sub(before.server_system),
+            compiler: self.compiler.saturating_sub(before.compiler),
+            children_user: self.children_user.saturating_sub(before.children_user),
+            children_system: self.children_system.saturating_sub(before.children_system),
+            translate: self.translate.saturating_sub(before.translate),
+            parse: self.parse.saturating_sub(before.parse),
+        }
+    }
+}
+
+static ENDED_SERVERS: Mutex<ServerCpu> = Mutex::new(ServerCpu {
+    servers: 0,
+    server_user: Duration::ZERO,
+    server_system: Duration::ZERO,
+    compiler: Duration::ZERO,
+    children_user: Duration::ZERO,
+    children_system: Duration::ZERO,
+    translate: Duration::ZERO,
+    parse: Duration::ZERO,
+});
+
+/// The totals so far (see [`ServerCpu`]); take the difference of two readings.
+pub fn server_cpu() -> ServerCpu {
+    *ENDED_SERVERS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn add_own(translate: Duration, parse: Duration) {
+    let mut t = ENDED_SERVERS.lock().unwrap_or_else(|p| p.into_inner());
+    t.translate += translate;
+    t.parse += parse;
+}
+
+/// The CPU time the calling thread has used.
+pub fn thread_cpu() -> Duration {
+    // SAFETY: clock_gettime(2) fills the zeroed struct.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Fields 14-17 of `/proc/<pid>/stat` (utime, stime, cutime, cstime) as durations.
+fn proc_stat_times(pid: u32) -> Option<[Duration; 4]> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let rest = &text[text.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // SAFETY: sysconf(3) has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz <= 0 {
+        return None;
+    }
+    let tick = |i: usize| -> Option<Duration> {
+        let t: u64 = f.get(i)?.parse().ok()?;
+        Some(Duration::from_nanos(
+            t.saturating_mul(1_000_000_000) / hz as u64,
+        ))
+    };
+    // After the name: state is field 3, utime 14.
+    Some([tick(11)?, tick(12)?, tick(13)?, tick(14)?])
+}
+
+/// (user, system) of process `pid`.
+fn proc_cpu(pid: u32) -> Option<(Duration, Duration)> {
+    proc_stat_times(pid).map(|t| (t[0], t[1]))
+}
+
+/// (user, system) of the children `pid` has waited for.
+fn proc_children_cpu(pid: u32) -> Option<(Duration, Duration)> {
+    proc_stat_times(pid).map(|t| (t[2], t[3]))
 }
 
 /// Write frames until the channel closes or the pipe breaks.
@@ -647,7 +815,7 @@ fn reader(stdout: ChildStdout, tx: Sender<Msg>) {
             Ok(_) => {}
         }
         let msg = parse_header(&line).and_then(|h| match h {
-            Header::Hello { fork } => Some(Msg::Hello { fork }),
+            Header::Hello { fork, compiler } => Some(Msg::Hello { fork, compiler }),
             Header::Done {
                 id,
                 kind,
@@ -690,6 +858,7 @@ fn reader(stdout: ChildStdout, tx: Sender<Msg>) {
 enum Header {
     Hello {
         fork: bool,
+        compiler: Option<u32>,
     },
     Done {
         id: u64,
@@ -704,7 +873,14 @@ fn parse_header(line: &[u8]) -> Option<Header> {
     let line = std::str::from_utf8(line).ok()?.strip_suffix('\n')?;
     let f: Vec<&str> = line.split(' ').collect();
     match f.as_slice() {
-        ["H", _pid, fork] => Some(Header::Hello { fork: *fork == "1" }),
+        ["H", _pid, fork] => Some(Header::Hello {
+            fork: *fork == "1",
+            compiler: None,
+        }),
+        ["H", _pid, fork, compiler] => Some(Header::Hello {
+            fork: *fork == "1",
+            compiler: compiler.parse().ok().filter(|p| *p > 0),
+        }),
         ["D", id, kind, value, out, err] if ["x", "s", "e"].contains(kind) => Some(Header::Done {
             id: id.parse().ok()?,
             kind: kind.as_bytes()[0],
@@ -751,7 +927,10 @@ mod tests {
     fn parses_headers() {
         assert!(matches!(
             parse_header(b"H 12 1\n"),
-            Some(Header::Hello { fork: true })
+            Some(Header::Hello {
+                fork: true,
+                compiler: None
+            })
         ));
         assert!(matches!(
             parse_header(b"D 3 s 11 0 5\n"),
