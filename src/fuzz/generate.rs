@@ -112,7 +112,10 @@ impl Draft {
         if !self.classes.is_empty() {
             s.push_str("classes:\n");
             for c in &self.classes {
-                if c.del.is_none() && c.slots.is_none() && c.methods.is_empty() && c.bases.is_empty()
+                if c.del.is_none()
+                    && c.slots.is_none()
+                    && c.methods.is_empty()
+                    && c.bases.is_empty()
                 {
                     let _ = writeln!(s, "  {}: {{}}", c.name);
                     continue;

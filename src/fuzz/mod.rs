@@ -1224,8 +1224,16 @@ mod tests {
         );
         let plain: String = drafts
             .iter()
-            .filter(|d| d.classes.iter().all(|c| c.methods.is_empty() && c.bases.is_empty()))
-            .filter(|d| !d.steps.iter().any(|s| s.starts_with("{\"def ") || s.contains(".__class__ = ")))
+            .filter(|d| {
+                d.classes
+                    .iter()
+                    .all(|c| c.methods.is_empty() && c.bases.is_empty())
+            })
+            .filter(|d| {
+                !d.steps
+                    .iter()
+                    .any(|s| s.starts_with("{\"def ") || s.contains(".__class__ = "))
+            })
             .map(|d| d.to_yaml(""))
             .collect();
         assert_eq!(

@@ -157,7 +157,9 @@ impl Machine<'_> {
     /// finalizer (`tp_del`) only in 2.7.
     fn has_legacy_finalizer(&self, id: Id) -> bool {
         match self.heap.kind(id) {
-            Kind::Instance(i) => self.p.del_is_legacy && self.classes[i.class()].finalizer.is_some(),
+            Kind::Instance(i) => {
+                self.p.del_is_legacy && self.classes[i.class()].finalizer.is_some()
+            }
             _ => false,
         }
     }

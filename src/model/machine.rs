@@ -316,7 +316,9 @@ impl<'s> Machine<'s> {
         let mut heap = Heap::default();
         let gens = [heap.new_head(), heap.new_head(), heap.new_head()];
         let permanent = heap.new_head();
-        let classes = (0..sc.classes.len()).map(|i| class_state(sc, i, &p)).collect();
+        let classes = (0..sc.classes.len())
+            .map(|i| class_state(sc, i, &p))
+            .collect();
         let callback_scopes = sc
             .callbacks
             .iter()

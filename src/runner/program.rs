@@ -60,8 +60,8 @@
 //!   (2.7-3.8 keep freed methods on a free list): `_unlabel` drops that stale label, read back
 //!   through where it was stored (not while `_QUIET`).
 
-pub use crate::scenario::tuple_is_new;
 use crate::scenario::hierarchy::Layout;
+pub use crate::scenario::tuple_is_new;
 use crate::scenario::{ClassDef, Query, Scenario, Step, Stmt, Target, Value};
 use crate::trace::text;
 use crate::util::lcg;
@@ -1291,7 +1291,11 @@ pub(crate) fn bases_text(c: &ClassDef) -> String {
     if c.bases.is_empty() {
         "object".to_string()
     } else {
-        c.bases.iter().map(|b| ident(b)).collect::<Vec<_>>().join(", ")
+        c.bases
+            .iter()
+            .map(|b| ident(b))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

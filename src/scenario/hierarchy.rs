@@ -49,7 +49,9 @@ pub fn own_value_slots(c: &ClassDef) -> Vec<String> {
 }
 
 fn lists(c: &ClassDef, name: &str) -> bool {
-    c.slots.as_ref().is_some_and(|s| s.iter().any(|n| n == name))
+    c.slots
+        .as_ref()
+        .is_some_and(|s| s.iter().any(|n| n == name))
 }
 
 /// The indices of `c`'s bases (names no class defines are skipped: [`check`] reports them).
@@ -103,7 +105,10 @@ fn solid_base(classes: &[ClassDef], i: usize) -> Option<usize> {
     if !own_value_slots(&classes[i]).is_empty() {
         return Some(i);
     }
-    best_base(classes, i).ok().flatten().and_then(|b| solid_base(classes, b))
+    best_base(classes, i)
+        .ok()
+        .flatten()
+        .and_then(|b| solid_base(classes, b))
 }
 
 /// Whether `a` is `b` or a subclass of it (`PyType_IsSubtype`, through the MRO).
@@ -211,7 +216,9 @@ pub fn check(classes: &[ClassDef], i: usize) -> Result<(), (Option<usize>, Strin
             ),
         ));
     }
-    layout_checked(classes, i).map(|_| ()).map_err(|m| (None, m))
+    layout_checked(classes, i)
+        .map(|_| ())
+        .map_err(|m| (None, m))
 }
 
 fn check_bases(classes: &[ClassDef], i: usize) -> Result<(), (usize, String)> {
@@ -221,10 +228,13 @@ fn check_bases(classes: &[ClassDef], i: usize) -> Result<(), (usize, String)> {
             Some(k) if k < i => {}
             Some(k) if k == i => return Err((n, format!("class `{b}` cannot be its own base"))),
             Some(_) => {
-                return Err((n, format!(
-                    "base `{b}` of `{}` is defined after it: a class statement needs its bases to exist, so define `{b}` first",
-                    c.name
-                )));
+                return Err((
+                    n,
+                    format!(
+                        "base `{b}` of `{}` is defined after it: a class statement needs its bases to exist, so define `{b}` first",
+                        c.name
+                    ),
+                ));
             }
             None => {
                 let names: Vec<&str> = classes[..i].iter().map(|k| k.name.as_str()).collect();
@@ -409,7 +419,12 @@ mod tests {
         ];
         assert_eq!(mro(&cs, 3), Some(vec![3, 1, 2, 0]));
         assert_eq!(mro(&cs, 4), None);
-        assert!(check(&cs, 4).unwrap_err().1.contains("consistent method resolution order"));
+        assert!(
+            check(&cs, 4)
+                .unwrap_err()
+                .1
+                .contains("consistent method resolution order")
+        );
     }
 
     #[test]
@@ -427,16 +442,30 @@ mod tests {
             class("Dd", &["P"], Some(&["__dict__"])),
         ];
         let s = layout(&cs, 0);
-        assert_eq!((s.slots.clone(), s.has_dict, s.weakrefable), (vec!["x".to_string()], false, false));
+        assert_eq!(
+            (s.slots.clone(), s.has_dict, s.weakrefable),
+            (vec!["x".to_string()], false, false)
+        );
         let d = layout(&cs, 1);
-        assert_eq!((d.slots.clone(), d.has_dict, d.weakrefable, d.base), (vec!["x".to_string()], true, true, Some(0)));
+        assert_eq!(
+            (d.slots.clone(), d.has_dict, d.weakrefable, d.base),
+            (vec!["x".to_string()], true, true, Some(0))
+        );
         // the class's own slots, sorted, before its base's
         assert_eq!(layout(&cs, 2).slots, vec!["a", "y", "x"]);
         assert!(!layout(&cs, 4).adds_variables);
         // a secondary base provides the dict and weakref list of a class with __slots__
         let m = layout(&cs, 6);
         assert_eq!((m.has_dict, m.weakrefable, m.base), (true, true, Some(3)));
-        assert_eq!(check(&cs, 8).unwrap_err().1, "multiple bases have instance lay-out conflict");
-        assert!(check(&cs, 9).unwrap_err().1.starts_with("__dict__ slot disallowed"));
+        assert_eq!(
+            check(&cs, 8).unwrap_err().1,
+            "multiple bases have instance lay-out conflict"
+        );
+        assert!(
+            check(&cs, 9)
+                .unwrap_err()
+                .1
+                .starts_with("__dict__ slot disallowed")
+        );
     }
 }

@@ -505,7 +505,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
         match self.lookup(obj, pos, env, del) {
             Some(Kind::Inst(c)) => {
                 let l = self.sc.layout_of(&c);
-                if self.sc.class(&c).is_some() && !l.has_dict && !l.slots.iter().any(|s| s == attr) {
+                if self.sc.class(&c).is_some() && !l.has_dict && !l.slots.iter().any(|s| s == attr)
+                {
                     self.ck.error(pos, no_such_slot(&c, &l, attr));
                 }
             }
@@ -673,7 +674,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
             let hint = if works.is_empty() {
                 String::new()
             } else {
-                format!("; it works on {}: declare those in `versions:`", version_list(&works))
+                format!(
+                    "; it works on {}: declare those in `versions:`",
+                    version_list(&works)
+                )
             };
             self.ck.error(
                 pos,
@@ -684,7 +688,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
             );
         }
         if env.contains_key(obj) {
-            env.insert(obj.to_string(), Binding::Bound(Kind::Inst(class.to_string())));
+            env.insert(
+                obj.to_string(),
+                Binding::Bound(Kind::Inst(class.to_string())),
+            );
         }
     }
 
@@ -900,7 +907,9 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 };
                 match kind {
                     Kind::Inst(c) => {
-                        let Some(ci) = self.sc.class_index(&c) else { return };
+                        let Some(ci) = self.sc.class_index(&c) else {
+                            return;
+                        };
                         let l = self.sc.layout(ci);
                         let found = self.sc.find_method(ci, name);
                         // An attribute holding a bound method: some statement must set it.
