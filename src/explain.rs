@@ -78,17 +78,28 @@ pub fn explain(sc: &Scenario, version: Version) -> Result<String, ModelError> {
                     let _ = writeln!(out, "    unreachable: {}", labels.join(", "));
                 }
             }
-            Note::LegacyFinalizer { label, cycle, .. } => {
+            Note::LegacyFinalizer {
+                label,
+                cycle,
+                inherited,
+                ..
+            } => {
+                let defines = match inherited {
+                    Some((class, base)) => {
+                        format!("its class {class} inherits __del__ from {base}")
+                    }
+                    None => "it defines __del__".to_string(),
+                };
                 if cycle.len() > 1 {
                     let _ = writeln!(
                         out,
-                        "    {label} is uncollectable: it defines __del__ and is in the unreachable cycle {}; {version} never finalizes cyclic trash",
+                        "    {label} is uncollectable: {defines} and is in the unreachable cycle {}; {version} never finalizes cyclic trash",
                         arrow(cycle)
                     );
                 } else {
                     let _ = writeln!(
                         out,
-                        "    {label} is held back: it defines __del__ (a legacy finalizer in {version}) and is unreachable"
+                        "    {label} is held back: {defines} (a legacy finalizer in {version}) and is unreachable"
                     );
                 }
             }

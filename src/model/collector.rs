@@ -577,10 +577,23 @@ impl Machine<'_> {
                 }
                 let label = self.label(id);
                 let n = if self.has_legacy_finalizer(id) {
+                    let inherited = match self.heap.kind(id) {
+                        Kind::Instance(i) => {
+                            let c = i.class();
+                            self.classes[c].finalizer.filter(|&f| f != c).map(|f| {
+                                (
+                                    self.sc.classes[c].name.clone(),
+                                    self.sc.classes[f].name.clone(),
+                                )
+                            })
+                        }
+                        _ => None,
+                    };
                     Note::LegacyFinalizer {
                         no,
                         label,
                         cycle: self.cycle_through(id, &members),
+                        inherited,
                     }
                 } else {
                     Note::ReachableFromFinalizer { no, label }

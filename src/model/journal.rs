@@ -70,6 +70,8 @@ pub enum Note {
         no: usize,
         label: String,
         cycle: Vec<String>,
+        /// Its class and the base whose `__del__` it inherits, when not its own.
+        inherited: Option<(String, String)>,
     },
     /// Kept with the uncollectable objects because a legacy finalizer reaches it.
     ReachableFromFinalizer { no: usize, label: String },

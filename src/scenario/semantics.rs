@@ -113,7 +113,9 @@ pub(super) fn semantics(ck: &mut Checker, sc: &Scenario) {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
-    Inst(String),
+    /// An instance of a class; the number tells objects apart (names bound to the same one
+    /// share it: `e = f`), 0 where unknown (`self`).
+    Inst(String, u32),
     List,
     Dict,
     Tuple,
@@ -129,7 +131,7 @@ enum Kind {
 impl Kind {
     fn describe(&self) -> String {
         match self {
-            Kind::Inst(c) => format!("an instance of `{c}`"),
+            Kind::Inst(c, _) => format!("an instance of `{c}`"),
             Kind::List => "a list".into(),
             Kind::Dict => "a dict".into(),
             Kind::Tuple => "a tuple".into(),
@@ -158,6 +160,8 @@ struct Semantics<'a, 'b> {
     del_globals: HashSet<String>,
     /// Every name the top level binds somewhere (for `__del__` bodies, which run at any time).
     top_bound: HashSet<String>,
+    /// How many `x = C()` statements were checked (their instances' numbers in [`Kind::Inst`]).
+    objects: u32,
 }
 
 impl<'a, 'b> Semantics<'a, 'b> {
@@ -180,6 +184,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
             sc,
             del_globals,
             top_bound,
+            objects: 0,
         }
     }
 
@@ -285,7 +290,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
         let mut env: HashMap<String, Binding> = HashMap::new();
         let kind = match class {
-            Some(c) => Kind::Inst(c.name.clone()),
+            Some(c) => Kind::Inst(c.name.clone(), 0),
             None => Kind::WeakRef,
         };
         env.insert(param.into(), Binding::Bound(kind));
@@ -503,7 +508,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
             return;
         }
         match self.lookup(obj, pos, env, del) {
-            Some(Kind::Inst(c)) => {
+            Some(Kind::Inst(c, _)) => {
                 let l = self.sc.layout_of(&c);
                 if self.sc.class(&c).is_some() && !l.has_dict && !l.slots.iter().any(|s| s == attr)
                 {
@@ -554,7 +559,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
             return;
         }
         match kind {
-            Some(Kind::Inst(c)) => {
+            Some(Kind::Inst(c, _)) => {
                 if self
                     .sc
                     .class_index(&c)
@@ -601,9 +606,13 @@ impl<'a, 'b> Semantics<'a, 'b> {
             );
             return;
         };
+        let mut tag = 0;
         let old = match self.lookup(obj, pos, env, del) {
-            Some(Kind::Inst(c)) => match self.sc.class_index(&c) {
-                Some(i) => i,
+            Some(Kind::Inst(c, t)) => match self.sc.class_index(&c) {
+                Some(i) => {
+                    tag = t;
+                    i
+                }
                 None => return,
             },
             Some(Kind::Unknown) => {
@@ -687,10 +696,17 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 ),
             );
         }
+        // Every name bound to the same object (`e = f`) now holds an instance of the new class.
+        let was = Kind::Inst(self.sc.classes[old].name.clone(), tag);
+        for b in env.values_mut() {
+            if tag != 0 && matches!(b, Binding::Bound(k) if *k == was) {
+                *b = Binding::Bound(Kind::Inst(class.to_string(), tag));
+            }
+        }
         if env.contains_key(obj) {
             env.insert(
                 obj.to_string(),
-                Binding::Bound(Kind::Inst(class.to_string())),
+                Binding::Bound(Kind::Inst(class.to_string(), tag)),
             );
         }
     }
@@ -759,7 +775,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
             return;
         };
         match kind {
-            Kind::Inst(c) => {
+            Kind::Inst(c, _) => {
                 if self.sc.class(&c).is_none() {
                     return;
                 }
@@ -832,7 +848,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     );
                 }
                 let kind = if self.sc.class(class).is_some() {
-                    Kind::Inst(class.clone())
+                    self.objects += 1;
+                    Kind::Inst(class.clone(), self.objects)
                 } else {
                     Kind::Unknown
                 };
@@ -906,7 +923,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     return;
                 };
                 match kind {
-                    Kind::Inst(c) => {
+                    Kind::Inst(c, _) => {
                         let Some(ci) = self.sc.class_index(&c) else {
                             return;
                         };
@@ -1075,7 +1092,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 }
                 if let Some(k) = self.lookup(referent, pos, env, del) {
                     match &k {
-                        Kind::Inst(c) => {
+                        Kind::Inst(c, _) => {
                             if self.sc.class(c).is_some() && !self.sc.layout_of(c).weakrefable {
                                 self.ck.error(pos, format!("cannot create a weak reference to `{referent}`: class `{c}` has __slots__ without `__weakref__`"));
                             }

@@ -149,7 +149,20 @@ fn explains_closures() {
     }
 }
 
+/// An inherited `__del__` is named with the class that defines it.
+fn explains_inherited_finalizer() {
+    let text = explain(&load("classes/del_on_base_only"), Version::V2_7).unwrap();
+    assert!(
+        text.contains("a is uncollectable: its class Derived inherits __del__ from Base and is in the unreachable cycle a → b → a"),
+        "{text}"
+    );
+    // 3.6+: the base's __del__ runs for the subclass's instances.
+    let text = explain(&load("classes/del_on_base_only"), Version::V3_6).unwrap();
+    assert!(text.contains("__del__ a"), "{text}");
+}
+
 crate::harness::tests! {
+    explains_inherited_finalizer,
     explains_closures,
     explains_uncollectable_cycle_in_27,
     explains_finalizer_breaking_its_cycle,

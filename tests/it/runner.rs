@@ -584,7 +584,12 @@ fn plain_program(s: &Scenario) -> String {
         "import gc, weakref, sys\nimport sys as _sys\n_range = range\n_len = len\n_xrange = range if _sys.version_info[0] >= 3 else xrange\ndef _lengths():\n    r = None\n    o = None\n    while 1:\n        o = yield r\n        r = _len(o)\n        o = None\n_len_of = _lengths()\n_len_of.send(None)\n_len_of = _len_of.send\n_len_of([])\ndef callback(wr):\n    pass\n",
     );
     for c in &s.classes {
-        p.push_str(&format!("class {}(object):\n    pass\n", c.name));
+        let bases = if c.bases.is_empty() {
+            "object".to_string()
+        } else {
+            c.bases.join(", ")
+        };
+        p.push_str(&format!("class {}({bases}):\n    pass\n", c.name));
         if let Some(sl) = &c.slots {
             let items: Vec<String> = sl.iter().map(|x| format!("'{x}', ")).collect();
             p.push_str(&format!("    __slots__ = ({})\n", items.concat()));
