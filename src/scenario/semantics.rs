@@ -606,13 +606,9 @@ impl<'a, 'b> Semantics<'a, 'b> {
             );
             return;
         };
-        let mut tag = 0;
-        let old = match self.lookup(obj, pos, env, del) {
+        let (old, tag) = match self.lookup(obj, pos, env, del) {
             Some(Kind::Inst(c, t)) => match self.sc.class_index(&c) {
-                Some(i) => {
-                    tag = t;
-                    i
-                }
+                Some(i) => (i, t),
                 None => return,
             },
             Some(Kind::Unknown) => {
