@@ -453,36 +453,6 @@ impl Scenario {
     pub fn class_index(&self, name: &str) -> Option<usize> {
         self.classes.iter().position(|c| c.name == name)
     }
-    /// The instance layout of class `i` ([`super::hierarchy::layout`]).
-    pub fn layout(&self, i: usize) -> super::hierarchy::Layout {
-        super::hierarchy::layout(&self.classes, i)
-    }
-    /// The instance layout of class `name` (`object`'s for an unknown name).
-    pub fn layout_of(&self, name: &str) -> super::hierarchy::Layout {
-        self.class_index(name)
-            .map(|i| self.layout(i))
-            .unwrap_or_default()
-    }
-    /// The class whose `__del__` instances of class `i` run ([`super::hierarchy::finalizer`]).
-    pub fn finalizer(&self, i: usize) -> Option<usize> {
-        super::hierarchy::finalizer(&self.classes, i)
-    }
-    /// The names of every method instances of class `i` have (its own, then its bases').
-    pub fn method_names(&self, i: usize) -> Vec<&str> {
-        let mut v: Vec<&str> = Vec::new();
-        for k in super::hierarchy::mro(&self.classes, i).unwrap_or_default() {
-            for m in &self.classes[k].methods {
-                if !v.contains(&m.name.as_str()) {
-                    v.push(&m.name);
-                }
-            }
-        }
-        v
-    }
-    /// Method `name` of class `i`, found on its MRO: (defining class, index there).
-    pub fn find_method(&self, i: usize, name: &str) -> Option<(usize, usize)> {
-        super::hierarchy::find_method(&self.classes, i, name)
-    }
     /// The index of the `callbacks:` function `name`.
     pub fn callback_index(&self, name: &str) -> Option<usize> {
         self.callbacks.iter().position(|c| c.name == name)

@@ -14,7 +14,7 @@
 //! (it reports what CPython would refuse with a `TypeError`), the others assume a checked
 //! scenario and are computed when asked (the shrinker edits classes).
 
-use super::ast::ClassDef;
+use super::ast::{ClassDef, Scenario};
 
 /// What `type_new` makes of a class's instances.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -390,6 +390,41 @@ pub fn finalizer(classes: &[ClassDef], i: usize) -> Option<usize> {
     mro(classes, i)?
         .into_iter()
         .find(|&k| classes[k].del.is_some())
+}
+
+/// The scenario's view of its classes' hierarchy (kept here, beside the rules, so that the
+/// AST does not depend on them).
+impl Scenario {
+    /// The instance layout of class `i` ([`layout`]).
+    pub fn layout(&self, i: usize) -> Layout {
+        layout(&self.classes, i)
+    }
+    /// The instance layout of class `name` (`object`'s for an unknown name).
+    pub fn layout_of(&self, name: &str) -> Layout {
+        self.class_index(name)
+            .map(|i| self.layout(i))
+            .unwrap_or_default()
+    }
+    /// The class whose `__del__` instances of class `i` run ([`finalizer`]).
+    pub fn finalizer(&self, i: usize) -> Option<usize> {
+        finalizer(&self.classes, i)
+    }
+    /// The names of every method instances of class `i` have (its own, then its bases').
+    pub fn method_names(&self, i: usize) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        for k in mro(&self.classes, i).unwrap_or_default() {
+            for m in &self.classes[k].methods {
+                if !v.contains(&m.name.as_str()) {
+                    v.push(&m.name);
+                }
+            }
+        }
+        v
+    }
+    /// Method `name` of class `i`, found on its MRO: (defining class, index there).
+    pub fn find_method(&self, i: usize, name: &str) -> Option<(usize, usize)> {
+        find_method(&self.classes, i, name)
+    }
 }
 
 #[cfg(test)]
