@@ -502,7 +502,15 @@ fn class_def(c: &GClass) -> crate::scenario::ClassDef {
         name: c.name.clone(),
         bases: c.bases.clone(),
         del: None,
-        methods: Vec::new(),
+        methods: c
+            .methods
+            .iter()
+            .map(|(m, _)| crate::scenario::MethodDef {
+                name: m.clone(),
+                body: Vec::new(),
+                pos: crate::scenario::Pos { line: 1, col: 1 },
+            })
+            .collect(),
         slots: c.slots.clone(),
         pos: crate::scenario::Pos { line: 1, col: 1 },
     }
@@ -1037,9 +1045,18 @@ impl Gen<'_> {
         };
         let defs = class_defs(&self.classes);
         let since = self.since;
+        // The new class keeps every method of the old one callable (the loader's rule).
+        let methods = |k: usize| -> Vec<String> {
+            crate::scenario::hierarchy::mro(&defs, k)
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|m| defs[m].methods.iter().map(|d| d.name.clone()))
+                .collect()
+        };
         let candidates: Vec<usize> = (0..defs.len())
             .filter(|&k| {
                 k != c
+                    && methods(c).iter().all(|m| methods(k).contains(m))
                     && Version::ALL.iter().filter(|v| **v >= since).all(|v| {
                         crate::scenario::hierarchy::compatible_for_assignment(
                             &defs,

@@ -905,6 +905,16 @@ impl<'a> Body<'a> {
                 self.lines
                     .extend(random_edges_loop(list, attrs, *seed, &own_dict));
             }
+            Stmt::SetClass { obj, .. } if self.cx.dict_classes => {
+                // 3.11+ materialized the instance's dict, maybe where a labelled dict died: drop
+                // that label as after an attribute store (not where reading `__dict__` could
+                // create one: 3.13's real dicts, `_OWN_DICTS`; nor while `_QUIET`).
+                self.lines.push(canonical(s));
+                self.lines.push(format!(
+                    "if _V311 and not _OWN_DICTS and not _QUIET: _own_dict({})",
+                    ident(obj)
+                ));
+            }
             Stmt::SetAttr { obj, attr, .. } if self.cx.dict_classes => {
                 // The store may have created the instance's __dict__ (2.7-3.10), unless `attr`
                 // is a slot of the object's class (then reading __dict__ would create one).

@@ -640,6 +640,26 @@ impl<'a, 'b> Semantics<'a, 'b> {
             }));
         }
         let versions = self.sc.applicable_versions();
+        for &o in &olds {
+            // A bound method or a body of the old class may still call any of its methods.
+            let have = self.sc.method_names(new);
+            let missing: Vec<&str> = self
+                .sc
+                .method_names(o)
+                .into_iter()
+                .filter(|m| !have.contains(m))
+                .collect();
+            if !missing.is_empty() {
+                self.ck.error(
+                    pos,
+                    format!(
+                        "`{obj}.__class__ = {class}`: `{class}` has no method {} that instances of `{}` have; a bound method or a body could still call it (AttributeError), so the language wants the new class to have every method of the old one",
+                        missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+                        self.sc.classes[o].name
+                    ),
+                );
+            }
+        }
         for o in olds {
             // The versions where it raises, grouped by CPython's message.
             let mut fails: Vec<(String, Vec<Version>)> = Vec::new();

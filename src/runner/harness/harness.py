@@ -24,6 +24,7 @@ _len = len
 # Loops over scenario steps: a range iterator is no GC object (2.7's range() builds a list).
 _xrange = range if _sys.version_info[0] >= 3 else xrange
 _PY3 = _sys.version_info[0] >= 3
+_V311 = _sys.version_info >= (3, 11)
 _wrtype = weakref.ref
 _ev = {}                 # the trace: event number -> text
 _evn = [0]               # how many events so far (an event: _ev[_evn[0]] = text; _evn[0] += 1)
