@@ -287,9 +287,11 @@ fn unlabelled_by_the_runner(
 /// model does not count: some stay, on free lists or as lazily made interpreter state (how many
 /// depends on the locale and on 3.12 on the program's text), so from the first ignored
 /// exception on, `gc.get_count()` readings can differ, and with automatic collection on, where
-/// a collection runs. It explains a first difference that comes after a `__del__ … raised`
-/// event (or a callback event, when some callback body raises), in a scenario that reads the
-/// counts (or statistics) or enables automatic collection.
+/// a collection runs; a `gc.freeze()` after it freezes those that stay, so
+/// `gc.get_freeze_count()` can differ too (fuzz seed 70 #1488). It explains a first difference
+/// that comes after a `__del__ … raised` event (or a callback event, when some callback body
+/// raises), in a scenario that reads the counts (or statistics, or the freeze count) or enables
+/// automatic collection.
 fn after_an_ignored_exception(
     sc: &Scenario,
     _v: Version,
@@ -309,11 +311,12 @@ fn after_an_ignored_exception(
         .any(|e| {
             matches!(e, Event::DelRaised(_)) || (callback_raises && matches!(e, Event::Callback(_)))
         });
-    let sensitive = python
-        .events
-        .iter()
-        .any(|e| matches!(e, Event::GetCount(_) | Event::GetStats(_)))
-        || sc.can_enable();
+    let sensitive = python.events.iter().any(|e| {
+        matches!(
+            e,
+            Event::GetCount(_) | Event::GetStats(_) | Event::GetFreezeCount(_)
+        )
+    }) || sc.can_enable();
     raised_before && sensitive
 }
 
@@ -1330,6 +1333,21 @@ mod tests {
             &format!("gc.get_count() -> (3, 0, 0)\n{raised}end\n"),
         );
         assert!(!classify(&reads, Version::V3_6, &before).unwrap().is_known());
+        // A freeze count read after a raise (what printing left is frozen too: seed 70 #1488).
+        let freezes = crate::scenario::parse_scenario(
+            Path::new("k.yaml"),
+            "versions: [\"3.7+\"]\nclasses:\n  R:\n    __del__: raise RuntimeError()\nsteps:\n  - r = R()\n  - del r\n  - gc.freeze()\n  - gc.get_freeze_count()\n",
+        )
+        .unwrap();
+        let frozen = outcome(
+            &format!("{raised}gc.get_freeze_count() -> 1\nend\n"),
+            &format!("{raised}gc.get_freeze_count() -> 0\nend\n"),
+        );
+        assert!(
+            classify(&freezes, Version::V3_7, &frozen)
+                .unwrap()
+                .is_known()
+        );
         // Neither counts read nor collection enabled: a raise explains nothing.
         let plain = sc("  - r = R()\n  - del r\n  - gc.collect()\n");
         let collect = outcome(
