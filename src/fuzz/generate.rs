@@ -1046,17 +1046,12 @@ impl Gen<'_> {
         let defs = class_defs(&self.classes);
         let since = self.since;
         // The new class keeps every method of the old one callable (the loader's rule).
-        let methods = |k: usize| -> Vec<String> {
-            crate::scenario::hierarchy::mro(&defs, k)
-                .unwrap_or_default()
-                .into_iter()
-                .flat_map(|m| defs[m].methods.iter().map(|d| d.name.clone()))
-                .collect()
-        };
+        let old = crate::scenario::hierarchy::method_names(&defs, c);
         let candidates: Vec<usize> = (0..defs.len())
             .filter(|&k| {
+                let have = crate::scenario::hierarchy::method_names(&defs, k);
                 k != c
-                    && methods(c).iter().all(|m| methods(k).contains(m))
+                    && old.iter().all(|m| have.contains(m))
                     && Version::ALL.iter().filter(|v| **v >= since).all(|v| {
                         crate::scenario::hierarchy::compatible_for_assignment(
                             &defs,

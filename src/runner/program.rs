@@ -411,10 +411,10 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
         "_SUMMARY = {}  # `trace: summary`: gcconform groups runs of labels when it reads the trace",
         flag(sc.summary, "True")
     );
-    if all_statements(sc).any(|s| matches!(s, Stmt::SetClass { .. })) {
+    if cx.retype {
         out.push_str("_RETYPE = True  # the scenario reassigns __class__\n");
     }
-    if (0..sc.classes.len()).any(|i| real_dict_on_3_13(&sc.layout(i))) {
+    if cx.slots_dict_class {
         // 3.13 gives instances of `__slots__ = [..., '__dict__']` classes with a value slot
         // real dicts (`__slots__ = ['__dict__']` alone keeps its attributes inline).
         out.push_str("_OWN_DICTS = _OWN_DICTS or _sys.version_info >= (3, 13)\n");

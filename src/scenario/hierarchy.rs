@@ -283,30 +283,33 @@ fn fields(classes: &[ClassDef], i: Option<usize>, t: crate::version::TypeLayout)
     let b = fields(classes, l.base, t);
     let own = own_value_slots(&classes[i]);
     let mut size = b.basicsize + own.len();
-    let dict = match (b.dict, l.has_dict) {
-        (Some(d), _) => Some(d),
-        (None, false) => None,
-        (None, true) if t.managed_dict => Some(None),
-        (None, true) => {
-            size += 1;
-            Some(Some(size - 1))
-        }
-    };
-    let weak = match (b.weak, l.weakrefable) {
-        (Some(w), _) => Some(w),
-        (None, false) => None,
-        (None, true) if t.managed_weakref => Some(None),
-        (None, true) => {
-            size += 1;
-            Some(Some(size - 1))
-        }
-    };
+    let dict = added_field(b.dict, l.has_dict, t.managed_dict, &mut size);
+    let weak = added_field(b.weak, l.weakrefable, t.managed_weakref, &mut size);
     TypeFields {
         basicsize: size,
         dict,
         weak,
         gc: t.heap_types_always_gc || l.adds_variables,
         slots: classes[i].slots.as_ref().map(|_| own),
+    }
+}
+
+/// The offset of a `__dict__` or weakref-list field: the base's if it has one, none if the
+/// layout has none, managed (outside `tp_basicsize`), or a new field at the end (`size` grows).
+fn added_field(
+    inherited: Option<Option<usize>>,
+    has: bool,
+    managed: bool,
+    size: &mut usize,
+) -> Option<Option<usize>> {
+    match (inherited, has) {
+        (Some(f), _) => Some(f),
+        (None, false) => None,
+        (None, true) if managed => Some(None),
+        (None, true) => {
+            *size += 1;
+            Some(Some(*size - 1))
+        }
     }
 }
 
@@ -383,6 +386,20 @@ pub fn find_method(classes: &[ClassDef], i: usize, name: &str) -> Option<(usize,
         .find_map(|k| classes[k].method_index(name).map(|m| (k, m)))
 }
 
+/// The names of every method instances of class `i` have: its own, then its bases' (MRO
+/// order, each once).
+pub fn method_names(classes: &[ClassDef], i: usize) -> Vec<&str> {
+    let mut v: Vec<&str> = Vec::new();
+    for k in mro(classes, i).unwrap_or_default() {
+        for m in &classes[k].methods {
+            if !v.contains(&m.name.as_str()) {
+                v.push(&m.name);
+            }
+        }
+    }
+    v
+}
+
 /// The class whose `__del__` instances of `i` run (the first on the MRO with one): the
 /// `__del__` that `slot_tp_finalize` (3.4+) and `slot_tp_del` (2.7) look up, and what makes
 /// `has_finalizer` (2.7: `tp_del != NULL`) true.
@@ -411,15 +428,7 @@ impl Scenario {
     }
     /// The names of every method instances of class `i` have (its own, then its bases').
     pub fn method_names(&self, i: usize) -> Vec<&str> {
-        let mut v: Vec<&str> = Vec::new();
-        for k in mro(&self.classes, i).unwrap_or_default() {
-            for m in &self.classes[k].methods {
-                if !v.contains(&m.name.as_str()) {
-                    v.push(&m.name);
-                }
-            }
-        }
-        v
+        method_names(&self.classes, i)
     }
     /// Method `name` of class `i`, found on its MRO: (defining class, index there).
     pub fn find_method(&self, i: usize, name: &str) -> Option<(usize, usize)> {
