@@ -250,13 +250,17 @@ fn creation_target(s: &Stmt) -> Option<&str> {
 }
 
 /// Whether some `__del__`, callback or method body allocates a GC object with no eval-breaker
-/// check after it (`[]`, `{}`, `(a,)`, a bound method `a.m`): run by the store of `x = A()`
-/// (releasing what `x` held), after the call's own check, it may leave an automatic collection
-/// scheduled (3.12+).
+/// check after it (`[]`, `{}`, `(a,)`, a bound method `a.m`, the instance dict an attribute
+/// store creates, as 3.13 does for a class with a value slot and `__dict__`, or the dict
+/// `x.__class__ = B` materializes on 3.11+): run by the store of `x = A()` (releasing what `x`
+/// held), after the call's own check, it may leave an automatic collection scheduled (3.12+;
+/// fuzz seed 70 #6569: `self.y = None` in `__del__`).
 fn bodies_allocate_silently(sc: &Scenario) -> bool {
-    sc.bodies()
-        .flatten()
-        .any(|st| built_without_call(&st.stmt).is_some() || !stored_methods(&st.stmt).is_empty())
+    sc.bodies().flatten().any(|st| {
+        built_without_call(&st.stmt).is_some()
+            || !stored_methods(&st.stmt).is_empty()
+            || matches!(st.stmt, Stmt::SetAttr { .. } | Stmt::SetClass { .. })
+    })
 }
 
 /// Where a statement stores each bound method it makes (`a.cb = b.m`, `l.append(a.m)`,
@@ -951,6 +955,24 @@ impl<'a> Body<'a> {
                 // A bound method or a function has no `__weakref__` attribute to read (a bound
                 // method's lookups go to its function).
                 let (t, r) = (ident(target), ident(referent));
+                // With `label_before_store`, the result is judged and labelled in `_w`,
+                // before the store (whose release of what `t` held may run a finalizer that
+                // schedules a collection); then nothing may call after the store.
+                let (w, store, clear) = if self.cx.label_before_store {
+                    (
+                        "_w",
+                        format!(
+                            "_w = {}",
+                            canonical(s)
+                                .split_once(" = ")
+                                .map(|x| x.1)
+                                .unwrap_or_default()
+                        ),
+                        format!("{t} = _w; _w = None"),
+                    )
+                } else {
+                    (t, canonical(s), String::new())
+                };
                 if self.cx.callables {
                     // The result is new if nothing but the target holds it (an existing basic
                     // ref is held by something, which the store did not replace unless it was
@@ -960,14 +982,17 @@ impl<'a> Body<'a> {
                     self.lines.push(format!(
                         "_wm = {r}.__class__ is _mtype or {r}.__class__ is _ftype; _wh = None if _wm else {r}.__weakref__"
                     ));
-                    self.lines.push(canonical(s));
+                    self.lines.push(store);
                     self.lines.push(format!(
-                        "if ((_rc({t}) == 2) if _wm else ({t} is not _wh)): _new_{t}({t})"
+                        "if ((_rc({w}) == 2) if _wm else ({w} is not _wh)): _new_{t}({w})"
                     ));
                 } else {
                     self.lines.push(format!("_wh = {r}.__weakref__"));
-                    self.lines.push(canonical(s));
-                    self.lines.push(format!("if {t} is not _wh: _new_{t}({t})"));
+                    self.lines.push(store);
+                    self.lines.push(format!("if {w} is not _wh: _new_{t}({w})"));
+                }
+                if !clear.is_empty() {
+                    self.lines.push(clear);
                 }
                 self.lines.push("_wh = None".to_string());
             }
@@ -1126,7 +1151,7 @@ impl<'a> Body<'a> {
         }
         if makes_a_call(s)
             && !matches!(s, Stmt::Collect(_))
-            && !(self.cx.label_before_store && matches!(s, Stmt::New { .. }))
+            && !(self.cx.label_before_store && matches!(s, Stmt::New { .. } | Stmt::WeakRef { .. }))
         {
             self.bind_pending();
         }
@@ -1646,6 +1671,60 @@ mod tests {
         format!(
             "_count['{n}'] += 1; _sq[0] += 1; _heldn['{n}'] = _count['{n}']; _helds['{n}'] = _sq[0]"
         )
+    }
+
+    /// A finalizer whose attribute store may create the instance's dict (3.13's real dicts):
+    /// with automatic collection on, `x = A()` and `w = weakref.ref(x)` are labelled between
+    /// their call and the store that may run that finalizer, and no labelling call follows the
+    /// store (fuzz seed 70 #6569: it ran 3.13's scheduled collection early).
+    #[test]
+    fn a_finalizer_storing_an_attribute_labels_before_the_store() {
+        let s = sc(r#"
+description: t
+classes:
+  A:
+    __slots__: ["x", "__dict__", "__weakref__"]
+    __del__: self.seen = None
+steps:
+  - gc.enable()
+  - h = A()
+  - w = weakref.ref(h)
+  - h = A()
+  - w = weakref.ref(h)
+"#);
+        let p = translate(&s);
+        let steps = steps_of(&p);
+        assert_eq!(
+            steps
+                .iter()
+                .filter(|l| l.as_str() == "_w = A(); _new_h(_w); h = _w; _w = None")
+                .count(),
+            2,
+            "{steps:#?}"
+        );
+        let i = steps
+            .iter()
+            .position(|l| l == "_w = weakref.ref(h)")
+            .unwrap_or_else(|| panic!("{steps:#?}"));
+        assert_eq!(steps[i - 1], "_wh = h.__weakref__");
+        assert_eq!(steps[i + 1], "if _w is not _wh: _new_w(_w)");
+        assert_eq!(steps[i + 2], "w = _w; _w = None");
+        assert_eq!(steps[i + 3], "_wh = None");
+        // Without a body that allocates, the store comes first and the label after it.
+        let plain = translate(&sc(r#"
+description: t
+classes:
+  A:
+    __slots__: ["x", "__dict__", "__weakref__"]
+    __del__: pass
+steps:
+  - gc.enable()
+  - h = A()
+  - w = weakref.ref(h)
+"#));
+        let steps = steps_of(&plain);
+        assert!(steps.iter().any(|l| l == "h = A()"), "{steps:#?}");
+        assert!(steps.iter().any(|l| l == "w = weakref.ref(h)"), "{steps:#?}");
     }
 
     #[test]
