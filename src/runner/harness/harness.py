@@ -260,6 +260,13 @@ def _observer():
             if _KEEP_ALL:
                 _keep(c)
                 deep = c[0] - c0 + 1
+                # A fresh list of referents went to the list free list when it was freed:
+                # take it back (fuzz seed 70 #8865: the scenario's next `[]` took it uncounted,
+                # 3.6). c[0] - c0 counts it and, where the 3-tuple free list was empty, c0.
+                i = c[0] - c0 - tf
+                while i > 0:
+                    _keep([])
+                    i = i - 1
             else:
                 _spare_append(c)
                 deep = c[0] - c0
