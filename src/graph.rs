@@ -253,11 +253,35 @@ fn capture(m: View<'_>) -> Snap {
         rebound: m.garbage() != m.collector_garbage(),
         ..Snap::default()
     };
-    let special: HashSet<Id> = [m.globals(), m.collector_garbage(), m.garbage()]
+    let mut special: HashSet<Id> = [m.globals(), m.collector_garbage(), m.garbage()]
         .into_iter()
         .collect();
+    // A class still bound to its name is part of the module, as the globals are: its type and
+    // what the type holds (dict, MRO, descriptors, functions) are not drawn. A deleted class
+    // is drawn like any other object.
+    let mut class_parts: Vec<Id> = m
+        .names()
+        .into_iter()
+        .filter(|(_, o)| matches!(m.kind(*o), Some(ObjKind::Type { .. })))
+        .map(|(_, o)| o)
+        .collect();
+    while let Some(id) = class_parts.pop() {
+        if m.is_freed(id) || !special.insert(id) {
+            continue;
+        }
+        class_parts.extend(
+            m.edges(id)
+                .into_iter()
+                .filter(|e| !e.weak && m.kind(e.to).is_some())
+                .map(|e| e.to),
+        );
+    }
+    special.insert(m.globals());
     let mut roots: Vec<SEdge> = Vec::new();
     for (k, o) in m.names() {
+        if special.contains(&o) {
+            continue;
+        }
         roots.push(SEdge {
             from: Src::Name(k),
             to: o,

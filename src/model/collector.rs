@@ -95,7 +95,7 @@ impl Machine<'_> {
 
     /// `deduce_unreachable`: split `base` into reachable (stays) and `unreachable`.
     /// Returns how many objects stay in `base`.
-    fn deduce_unreachable(&mut self, base: Id, unreachable: Id) -> usize {
+    pub(super) fn deduce_unreachable(&mut self, base: Id, unreachable: Id) -> usize {
         self.update_and_subtract(base);
         self.move_unreachable(base, unreachable)
     }
@@ -103,7 +103,7 @@ impl Machine<'_> {
     /// `untrack_tuples` (3.x; 2.7 does the same per tuple inside `move_unreachable`):
     /// `_PyTuple_MaybeUntrack` on every reachable tuple, in list order.
     /// Returns how many it untracked.
-    fn untrack_tuples(&mut self, head: Id) -> usize {
+    pub(super) fn untrack_tuples(&mut self, head: Id) -> usize {
         let mut n = 0;
         if self.heap.links().tracked_tuples() == 0 {
             return n;
@@ -126,7 +126,7 @@ impl Machine<'_> {
 
     /// `untrack_dicts` / `_PyDict_MaybeUntrack`: full collections only (issue #14775).
     /// Returns how many it untracked.
-    fn untrack_dicts(&mut self, head: Id) -> usize {
+    pub(super) fn untrack_dicts(&mut self, head: Id) -> usize {
         let mut n = 0;
         let globals_tracked = self.heap.is_tracked(self.globals) as usize;
         if self.heap.links().tracked_dicts() == globals_tracked {
@@ -345,7 +345,26 @@ impl Machine<'_> {
                     self.decref(v);
                 }
             }
-            Kind::Tuple(_) | Kind::Method { .. } | Kind::Function { .. } | Kind::Head => {}
+            Kind::Type { .. } => self.type_clear(id),
+            // `func_clear` of a method's function (3.x): its globals.
+            Kind::MethodFunc { .. } if self.p.function_clear => {
+                let g = match self.heap.kind_mut(id) {
+                    Kind::MethodFunc { globals, .. } => {
+                        std::mem::replace(globals, super::heap::NIL)
+                    }
+                    _ => super::heap::NIL,
+                };
+                if g != super::heap::NIL {
+                    self.decref(Val::Obj(g));
+                }
+            }
+            // Descriptors have no `tp_clear`.
+            Kind::Tuple(_)
+            | Kind::Method { .. }
+            | Kind::Function { .. }
+            | Kind::MethodFunc { .. }
+            | Kind::Descr { .. }
+            | Kind::Head => {}
         }
     }
 

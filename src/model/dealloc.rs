@@ -19,6 +19,9 @@ impl Machine<'_> {
             Kind::Method { .. } => self.method_dealloc(id),
             Kind::Function { .. } => self.func_dealloc(id),
             Kind::Cell(_) => self.cell_dealloc(id),
+            Kind::Type { .. } => self.type_dealloc(id),
+            Kind::Descr { .. } => self.descr_dealloc(id),
+            Kind::MethodFunc { .. } => self.method_func_dealloc(id),
             Kind::Head => unreachable!("list heads are never released"),
         }
     }
@@ -129,9 +132,7 @@ impl Machine<'_> {
                 Kind::Instance(_) | Kind::Method { .. } | Kind::Function { .. } | Kind::Cell(_)
             )
         {
-            let label = self.describe(id);
-            let how = self.journal.as_ref().expect("journal").how_freed(&label);
-            self.note(|_| super::journal::Note::Freed { label, how });
+            self.note_freed(id);
         }
         self.heap.free(id);
         let is_gc = self.heap.is_gc(id);
@@ -165,6 +166,15 @@ impl Machine<'_> {
         }
     }
 
+    /// The journal's note that `id` is freed, and why (`explain`).
+    pub(super) fn note_freed(&mut self, id: Id) {
+        if self.journal.is_some() {
+            let label = self.describe(id);
+            let how = self.journal.as_ref().expect("journal").how_freed(&label);
+            self.note(|_| super::journal::Note::Freed { label, how });
+        }
+    }
+
     /// `subtype_dealloc` for instances of scenario classes.
     fn subtype_dealloc(&mut self, id: Id) {
         let class = match self.heap.kind(id) {
@@ -185,6 +195,7 @@ impl Machine<'_> {
                 }
             }
             self.free(id);
+            self.decref(Val::Obj(self.type_of_class(class)));
             return;
         }
         self.untrack(id);
@@ -225,8 +236,15 @@ impl Machine<'_> {
         if !self.p.weakrefs_cleared_before_del {
             self.clear_weakrefs(id);
         }
+        // The class now, which `__class__` assignment may have changed since allocation.
+        let class = match self.heap.kind(id) {
+            Kind::Instance(i) => i.class(),
+            _ => unreachable!(),
+        };
         self.clear_instance(id);
         self.free(id);
+        // "Py_DECREF(type)" after `tp_free`: the instance's reference to its heap type.
+        self.decref(Val::Obj(self.type_of_class(class)));
         self.trash_end(true);
     }
 
@@ -293,19 +311,28 @@ impl Machine<'_> {
     }
 
     /// `method_dealloc` (`Objects/classobject.c`; 2.7 `instancemethod_dealloc`): untrack, clear
-    /// the weakrefs to it (`PyObject_ClearWeakRefs`), release `im_func` (which its class keeps
-    /// alive) and `im_self`, then back onto the free list while it has room (2.7–3.8,
+    /// the weakrefs to it (`PyObject_ClearWeakRefs`), release `im_func`, `im_self` (and 2.7's
+    /// `im_class`), then back onto the free list while it has room (2.7–3.8,
     /// `PyMethod_MAXFREELIST`) or `PyObject_GC_Del`. No trashcan.
     fn method_dealloc(&mut self, id: Id) {
         self.untrack(id);
         if !self.heap.weakrefs(id).is_empty() {
             self.clear_weakrefs(id);
         }
-        let im_self = match self.heap.kind(id) {
-            Kind::Method { im_self, .. } => *im_self,
+        let (im_self, im_func, im_class) = match self.heap.kind(id) {
+            Kind::Method {
+                im_self,
+                im_func,
+                im_class,
+                ..
+            } => (*im_self, *im_func, *im_class),
             _ => unreachable!("a bound method"),
         };
+        self.decref(Val::Obj(im_func));
         self.decref(Val::Obj(im_self));
+        if im_class != super::heap::NIL {
+            self.decref(Val::Obj(im_class));
+        }
         self.free(id);
     }
 

@@ -284,6 +284,7 @@ impl Machine<'_> {
                     im_self,
                     class,
                     method,
+                    ..
                 } => Ok(Callee::Method {
                     im_self: *im_self,
                     class: *class as usize,

@@ -18,6 +18,9 @@ pub type Id = u32;
 /// Marks "no link".
 pub const NIL: Id = u32::MAX;
 
+/// The method number of `__del__` in [`Kind::MethodFunc`] and [`Kind::Method`].
+pub const DEL_METHOD: u32 = u32::MAX;
+
 /// A value held by a name, attribute, item or slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Val {
@@ -106,12 +109,14 @@ pub enum Kind {
         callback: Option<usize>,
     },
     /// A bound method (`PyMethodObject`, `PyMethod_New`): `im_self` an instance, `im_func`
-    /// method `method` of scenario class `class` (a function the class keeps alive, outside
-    /// the modelled heap).
+    /// the function of method `method` of scenario class `class` (its [`Kind::MethodFunc`]),
+    /// and on 2.7 `im_class`, the type of `im_self` when it was made ([`NIL`] on 3.x).
     Method {
         im_self: Id,
         class: u32,
         method: u32,
+        im_func: Id,
+        im_class: Id,
     },
     /// A function object (`PyFunctionObject`) of `def` number `def`: `func_globals` (the
     /// module's globals), `func_defaults` (a tuple), `func_closure` (a tuple of cells).
@@ -123,6 +128,28 @@ pub enum Kind {
     },
     /// A cell (`PyCellObject`, `ob_ref`): a variable of a function that nested functions use.
     Cell(Option<Val>),
+    /// The heap type (`PyHeapTypeObject`) of scenario class `class`, as `type_new` builds it:
+    /// `tp_dict`, `tp_mro`, `tp_bases` and `tp_base` (a scenario class's type, [`NIL`] for
+    /// `object`, a static type outside the modelled heap). `type_clear` empties the dict and
+    /// drops the MRO ([`NIL`] afterwards).
+    Type {
+        class: u32,
+        dict: Id,
+        mro: Id,
+        bases: Id,
+        base: Id,
+    },
+    /// A descriptor in a type's `tp_dict` (`PyDescr_NewMember` for a `__slots__` value slot,
+    /// `PyDescr_NewGetSet` for `__dict__`/`__weakref__`): `d_type`, the type it belongs to.
+    Descr { owner: Id, getset: bool },
+    /// The function object of method `method` of scenario class `class` (`__del__` is
+    /// [`DEL_METHOD`]), made by the class body's `def`: `func_globals`, the module's globals
+    /// ([`NIL`] once `func_clear` dropped it).
+    MethodFunc {
+        class: u32,
+        method: u32,
+        globals: Id,
+    },
     /// A list head (`PyGC_Head` of a generation or a temporary list).
     Head,
 }
@@ -196,9 +223,21 @@ pub struct Heap {
     free_blocks: Vec<Vec<u32>>,
     /// Ints too large to pack.
     big_ints: Vec<i64>,
+    /// The type object of each scenario class, by class index (instances visit theirs).
+    class_types: Vec<Id>,
 }
 
 impl Heap {
+    /// Record the type object of each scenario class (by class index).
+    pub fn set_class_types(&mut self, types: Vec<Id>) {
+        self.class_types = types;
+    }
+
+    /// The type object of scenario class `class`.
+    pub fn class_type(&self, class: usize) -> Id {
+        self.class_types[class]
+    }
+
     /// How many objects were ever allocated (ids are `0..count()`).
     pub fn count(&self) -> Id {
         self.links.hdrs.len() as Id
@@ -597,6 +636,7 @@ impl Heap {
         let contents = Contents {
             kinds: &self.kinds,
             vals: &self.vals,
+            class_types: &self.class_types,
         };
         (&mut self.links, contents)
     }
@@ -606,6 +646,7 @@ impl Heap {
         Contents {
             kinds: &self.kinds,
             vals: &self.vals,
+            class_types: &self.class_types,
         }
     }
 
@@ -779,6 +820,7 @@ impl Links {
 pub struct Contents<'a> {
     kinds: &'a [Kind],
     vals: &'a [Packed],
+    class_types: &'a [Id],
 }
 
 impl Contents<'_> {
@@ -800,6 +842,11 @@ impl Contents<'_> {
                     f(d);
                 } else {
                     inline.iter().for_each(visit);
+                }
+                // `subtype_traverse`: "For a heaptype, the instances count as references to
+                // the type": visited after the slots and the dict.
+                if let Some(&t) = self.class_types.get(inst.cls as usize) {
+                    f(t);
                 }
             }
             Kind::List(items) | Kind::Tuple(items) => {
@@ -823,9 +870,45 @@ impl Contents<'_> {
                     }
                 }
             },
-            // `method_traverse` (2.7 `instancemethod_traverse`): `im_func` (outside the
-            // modelled heap), `im_self` (2.7 also `im_class`, outside too).
-            Kind::Method { im_self, .. } => f(*im_self),
+            // `method_traverse` (2.7 `instancemethod_traverse`): `im_func`, `im_self`, 2.7
+            // also `im_class`.
+            Kind::Method {
+                im_self,
+                im_func,
+                im_class,
+                ..
+            } => {
+                f(*im_func);
+                f(*im_self);
+                if *im_class != NIL {
+                    f(*im_class);
+                }
+            }
+            // `type_traverse`: tp_dict, tp_cache (unused), tp_mro, tp_bases, tp_base (2.7
+            // and 3.x alike; ht_module 3.9+ is NULL for a class statement). "There's no need
+            // to visit type->tp_subclasses": weak references only.
+            Kind::Type {
+                dict,
+                mro,
+                bases,
+                base,
+                ..
+            } => {
+                for r in [*dict, *mro, *bases, *base] {
+                    if r != NIL {
+                        f(r);
+                    }
+                }
+            }
+            // `descr_traverse`: `d_type`.
+            Kind::Descr { owner, .. } => f(*owner),
+            // `func_traverse`: of code, globals, module, defaults, doc, name, dict, closure,
+            // …, only the globals are objects the model keeps for a method's function.
+            Kind::MethodFunc { globals, .. } => {
+                if *globals != NIL {
+                    f(*globals);
+                }
+            }
             // `func_traverse`: code, globals, module, defaults, (kwdefaults,) doc, name, dict,
             // closure, …: of those the model keeps globals, defaults and closure.
             Kind::Function {

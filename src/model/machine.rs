@@ -69,6 +69,9 @@ pub struct ClassState {
     pub mro: Vec<usize>,
     /// The class whose `__del__` instances run (the first on the MRO with one).
     pub finalizer: Option<usize>,
+    /// The function objects of the class's own `def`s (`__del__` is
+    /// [`DEL_METHOD`](super::heap::DEL_METHOD)), made by its class statement.
+    pub funcs: Vec<(u32, Id)>,
 }
 
 /// The compiler's scope decision for a function body (`__del__` or a callback): its local
@@ -305,6 +308,12 @@ pub struct Machine<'s> {
     pub(super) cell_names: HashMap<Id, String>,
     /// The model's account of its decisions, when `explain` asked for one.
     pub(super) journal: Option<Box<Journal>>,
+    /// Ids below this were made before the scenario's first statement (the module's globals,
+    /// `gc.garbage`, the classes' objects): start-up's, as the runner counts them.
+    pub(super) startup_end: Id,
+    /// How many of the classes' objects are tracked when the scenario starts (the runner's
+    /// measured start-up heap counts them; the model keeps them as objects of its own).
+    pub(super) startup_tracked: i64,
 }
 
 impl<'s> Machine<'s> {
@@ -374,6 +383,8 @@ impl<'s> Machine<'s> {
             const_defaults: HashMap::new(),
             cell_names: HashMap::new(),
             journal: None,
+            startup_end: 0,
+            startup_tracked: 0,
         };
         // Interpreter start-up: the module globals and gc.garbage exist, are held from outside
         // (the module, the C static), and sit in the oldest generation, ahead of everything
@@ -397,6 +408,8 @@ impl<'s> Machine<'s> {
             m.freelists.lists = LIST_MAXFREELIST;
             m.freelists.dicts = DICT_MAXFREELIST;
         }
+        // The class statements, and the start-up collections after them.
+        m.build_classes();
         m
     }
 
@@ -406,8 +419,14 @@ impl<'s> Machine<'s> {
     /// generation holds `startup_heap` objects of the interpreter's own (not modelled one by
     /// one), which the full-collection heuristic of `collect_generations` weighs new
     /// survivors against (`long_lived_total`; `long_lived_pending` is 0).
-    pub(super) fn start_from(&mut self, startup_heap: u64) {
-        self.unmodelled_old = i64::try_from(startup_heap).unwrap_or(i64::MAX);
+    /// `measured` is the runner's measurement (which counts the classes' objects, modelled
+    /// here one by one); without one, the profile's reference (a scenario without classes).
+    pub(super) fn start_from(&mut self, measured: Option<u64>) {
+        let startup_heap = match measured {
+            Some(n) => i64::try_from(n).unwrap_or(i64::MAX) - self.startup_tracked,
+            None => i64::try_from(self.p.startup_heap).unwrap_or(i64::MAX),
+        };
+        self.unmodelled_old = startup_heap.max(0);
         self.long_lived_total = self.unmodelled_old;
         self.long_lived_pending = 0;
     }
@@ -637,10 +656,14 @@ impl<'s> Machine<'s> {
             .members(head)
             .into_iter()
             .filter(|id| {
-                matches!(
-                    self.heap.kind(*id),
-                    Kind::Instance(_) | Kind::Method { .. } | Kind::Function { .. } | Kind::Cell(_)
-                )
+                *id < self.startup_end
+                    || matches!(
+                        self.heap.kind(*id),
+                        Kind::Instance(_)
+                            | Kind::Method { .. }
+                            | Kind::Function { .. }
+                            | Kind::Cell(_)
+                    )
             })
             .map(|id| self.describe(id))
             .collect()
@@ -675,6 +698,10 @@ impl<'s> Machine<'s> {
             Kind::Method { .. } => format!("<{}>", self.p.method_type_name),
             Kind::Function { .. } => "<function>".into(),
             Kind::Cell(_) => "<cell>".into(),
+            Kind::Type { .. } => "<type>".into(),
+            Kind::Descr { getset: false, .. } => "<member_descriptor>".into(),
+            Kind::Descr { getset: true, .. } => "<getset_descriptor>".into(),
+            Kind::MethodFunc { .. } => "<function>".into(),
             Kind::Head => "<head>".into(),
         }
     }
@@ -686,6 +713,7 @@ impl<'s> Machine<'s> {
             im_self,
             class,
             method,
+            ..
         } = self.heap.kind(id)
         else {
             return None;
@@ -720,6 +748,10 @@ impl<'s> Machine<'s> {
                 Some(format!("function {}", self.defs[*def as usize].name))
             }
             Kind::Cell(_) => self.cell_names.get(&id).cloned(),
+            Kind::Type { .. } | Kind::Descr { .. } | Kind::MethodFunc { .. } => {
+                self.class_part_text(id)
+            }
+            Kind::Tuple(_) | Kind::Dict(_) if id < self.startup_end => self.class_part_text(id),
             Kind::Tuple(_) => (0..self.heap.count()).find_map(|f| match self.heap.kind(f) {
                 Kind::Function {
                     def,
@@ -796,6 +828,7 @@ fn class_state(sc: &Scenario, i: usize, p: &Profile) -> ClassState {
         del_globals,
         mro: crate::scenario::hierarchy::mro(&sc.classes, i).unwrap_or_else(|| vec![i]),
         finalizer: sc.finalizer(i),
+        funcs: Vec::new(),
         method_scopes: c
             .methods
             .iter()

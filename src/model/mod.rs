@@ -42,6 +42,7 @@ mod observe;
 pub mod profile;
 mod query;
 mod statements;
+mod types;
 pub mod view;
 
 pub use heap::Id;
@@ -155,7 +156,7 @@ fn run_on_this_thread(
 ) -> Result<(Trace, Option<journal::Journal>), ModelError> {
     let p = Profile::for_version(version);
     let mut m = Machine::new(scenario, p);
-    m.start_from(startup_heap.unwrap_or(p.startup_heap));
+    m.start_from(startup_heap);
     if journaled {
         m.journal = Some(Box::default());
     }

@@ -20,6 +20,8 @@ impl Machine<'_> {
         let cs = &self.classes[class];
         let inline = if cs.inline { cs.keys.len() } else { 0 };
         let id = self.heap.alloc_instance(class, nslots, inline, is_gc);
+        // `PyType_GenericAlloc`: "if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) Py_INCREF(type)".
+        self.incref(Val::Obj(self.type_of_class(class)));
         if is_gc {
             self.track(id);
         }
@@ -76,6 +78,10 @@ impl Machine<'_> {
             Kind::Method { .. } => self.p.method_type_name.into(),
             Kind::Function { .. } => "function".into(),
             Kind::Cell(_) => "cell".into(),
+            Kind::Type { .. } => "type".into(),
+            Kind::Descr { getset: false, .. } => "member_descriptor".into(),
+            Kind::Descr { getset: true, .. } => "getset_descriptor".into(),
+            Kind::MethodFunc { .. } => "function".into(),
             Kind::Head => "head".into(),
         }
     }
@@ -210,12 +216,25 @@ impl Machine<'_> {
                 ),
             ));
         };
+        // `PyMethod_New(func, self)` (2.7 also the class it was looked up through).
+        let im_func = self.method_func(defining, m as u32);
+        let im_class = if self.p.method_holds_class {
+            self.type_of_class(class)
+        } else {
+            super::heap::NIL
+        };
         let id = self.new_object(Kind::Method {
             im_self: o,
             class: defining as u32,
             method: m as u32,
+            im_func,
+            im_class,
         });
+        self.incref(Val::Obj(im_func));
         self.incref(Val::Obj(o));
+        if im_class != super::heap::NIL {
+            self.incref(Val::Obj(im_class));
+        }
         self.heap.hdr_mut(id).refcnt = 1;
         self.track(id);
         self.stack.push(Val::Obj(id));
@@ -227,8 +246,7 @@ impl Machine<'_> {
     /// 3.11+ `object_set_class` first materializes an instance's inline values into a real
     /// dict, even an empty one (the new class has other shared keys; 3.11 does it through
     /// `_PyObject_GetDictPtr`), measured on 3.11–3.13 (`classes/class_assignment_dict_3_11`);
-    /// then `ob_type` changes (the types' references are the interpreter's: classes are not
-    /// heap objects of the model).
+    /// then `ob_type` changes, the instance's reference moving from the old type to the new.
     pub(super) fn exec_set_class(&mut self, obj: &str, class: &str) -> PyResult<()> {
         let v = self.load(obj)?;
         let o = self.instance_of(v, "__class__")?;
@@ -243,9 +261,12 @@ impl Machine<'_> {
         if self.classes[old].inline && !has_dict {
             self.materialize_dict(o);
         }
+        // "Py_INCREF(newto); Py_SET_TYPE(self, newto); ... Py_DECREF(oldto)".
+        self.incref(Val::Obj(self.type_of_class(new)));
         if let Kind::Instance(i) = self.heap.kind_mut(o) {
             i.set_class(new);
         }
+        self.decref(Val::Obj(self.type_of_class(old)));
         Ok(())
     }
 

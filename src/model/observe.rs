@@ -117,6 +117,15 @@ impl Machine<'_> {
             let mut methods = methods;
             methods.sort_unstable();
             ids.extend(methods);
+            // And the classes `del` unbound that something still keeps alive.
+            let bound = |name: &str| match self.heap.kind(self.globals) {
+                Kind::Dict(d) => d.get(name).is_some(),
+                _ => false,
+            };
+            ids.extend((0..self.sc.classes.len()).filter_map(|c| {
+                let t = self.type_of_class(c);
+                (!self.heap.is_freed(t) && !bound(&self.sc.classes[c].name)).then_some(t)
+            }));
             for (label, why) in self.alive_reasons(&ids) {
                 self.note(|_| Note::Alive { label, why });
             }
@@ -176,7 +185,7 @@ impl Machine<'_> {
                             if p.is_none() {
                                 path.push(name.clone());
                                 if name != GARBAGE_ATTR && name != GARBAGE_INTERNAL && c != id {
-                                    path.push(self.label(c));
+                                    path.push(self.describe(c));
                                 }
                             } else if self.heap.label_of(c).is_some()
                                 || matches!(

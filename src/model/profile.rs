@@ -257,6 +257,11 @@ pub struct Profile {
     /// cyclic trash; 2.7's `PyFunction_Type` has none (its cells' `cell_clear` breaks closure
     /// cycles).
     pub function_clear: bool,
+    /// How `type_new` builds a class statement's type (docs/cpython-gc-facts.md, "Classes as
+    /// objects"): the order its GC objects are made and tracked in.
+    pub class_build: ClassBuild,
+    /// A bound method holds the class it was looked up through (`im_class`, 2.7 only).
+    pub method_holds_class: bool,
     /// A `def`'s default values go into a tuple that `MAKE_FUNCTION` makes after the function
     /// object, even when they are constants (2.7: `PyTuple_New(oparg)` in `MAKE_FUNCTION`/
     /// `MAKE_CLOSURE`); 3.x builds the tuple before (`BUILD_TUPLE`), or loads it as a constant
@@ -301,6 +306,23 @@ pub struct Profile {
     /// With inline values, which classes whose `__slots__` include `__dict__` keep attributes
     /// inline too (facts §8).
     pub slots_dict_inline: SlotsDictInline,
+}
+
+/// The order in which a class statement's type gets its GC objects (`type_new` and
+/// `PyType_Ready`, `Objects/typeobject.c`). Before the type: the bases tuple
+/// (`__build_class__`'s arguments) and the functions of the body's `def`s. Measured on every
+/// version with `gc.get_objects()` right after a class statement (cpython-gc-facts.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClassBuild {
+    /// 3.x `type_new` copies the namespace into the type's dict (`PyDict_Copy`) before it
+    /// allocates the type; 2.7 allocates the type first. A copy holding a GC object (a
+    /// function) is tracked at once; otherwise the dict is tracked when the first descriptor
+    /// goes in (`MAINTAIN_TRACKING`).
+    pub dict_before_type: bool,
+    /// `PyType_Ready` computes the MRO tuple before it adds the descriptors (3.11+,
+    /// `type_ready_mro` ahead of `type_ready_fill_dict`); 2.7–3.10 add the member and getset
+    /// descriptors first (`add_members`, `add_getset`), then call `mro_internal`.
+    pub mro_before_descriptors: bool,
 }
 
 /// Which classes with `__dict__` in their `__slots__` keep inline values (3.11+, where
@@ -429,6 +451,11 @@ impl Profile {
             method_freelist: v <= V3_8,
             method_held_during_call: (V3_8..=V3_10).contains(&v),
             function_clear: v >= V3_6,
+            class_build: ClassBuild {
+                dict_before_type: v >= V3_6,
+                mro_before_descriptors: v >= V3_11,
+            },
+            method_holds_class: v == V2_7,
             defaults_tuple_after_function: v == V2_7,
             cell_args_in_place: v >= V3_11,
             args_moved_into_frame: v >= V3_11,

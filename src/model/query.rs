@@ -115,14 +115,15 @@ impl Machine<'_> {
         self.decref(Val::Obj(t));
     }
 
-    /// The objects in the permanent generation that the scenario made: all of it but the
-    /// module globals and the collector's `gc.garbage` list, which stand for what the
-    /// interpreter held at the end of start-up (the runner subtracts those the same way).
+    /// The objects in the permanent generation that the scenario made: all of it but what
+    /// start-up made (the module globals, the collector's `gc.garbage` list, the classes'
+    /// objects), which stand for what the interpreter held at the end of start-up (the runner
+    /// subtracts those the same way).
     fn frozen_by_scenario(&self) -> i64 {
         self.heap
             .members(self.permanent)
             .into_iter()
-            .filter(|id| *id != self.globals && *id != self.garbage_internal)
+            .filter(|id| *id >= self.startup_end)
             .count() as i64
     }
 }

@@ -43,6 +43,16 @@ pub enum ObjKind {
         class: usize,
         method: usize,
     },
+    /// The type object of scenario class `class` (a class statement's heap type).
+    Type { class: usize },
+    /// A descriptor in a type's dict: a member (a `__slots__` value slot) or a getset
+    /// (`__dict__`, `__weakref__`).
+    Descriptor { getset: bool },
+    /// The function of a method or `__del__` (`method` None) of scenario class `class`.
+    MethodFunction {
+        class: usize,
+        method: Option<usize>,
+    },
 }
 
 /// A reference an object holds, named by where it holds it.
@@ -179,6 +189,7 @@ impl<'a> View<'a> {
                 im_self,
                 class,
                 method,
+                ..
             } => ObjKind::Method {
                 im_self: *im_self,
                 class: *class as usize,
@@ -186,6 +197,14 @@ impl<'a> View<'a> {
             },
             Kind::Function { def, .. } => ObjKind::Function { def: *def as usize },
             Kind::Cell(_) => ObjKind::Cell,
+            Kind::Type { class, .. } => ObjKind::Type {
+                class: *class as usize,
+            },
+            Kind::Descr { getset, .. } => ObjKind::Descriptor { getset: *getset },
+            Kind::MethodFunc { class, method, .. } => ObjKind::MethodFunction {
+                class: *class as usize,
+                method: (*method != super::heap::DEL_METHOD).then_some(*method as usize),
+            },
             Kind::Head => return None,
         })
     }
@@ -289,6 +308,8 @@ impl<'a> View<'a> {
                     (0..i.inline_cap()).filter_map(|k| heap.inline(id, k).and_then(|x| x.obj())),
                 );
                 out.extend(i.dict);
+                // `PyType_GenericAlloc` took a reference to the (heap) type.
+                out.push(heap.class_type(i.class()));
                 out
             }
             Kind::List(items) | Kind::Tuple(items) => vals(items),
@@ -298,7 +319,30 @@ impl<'a> View<'a> {
                 .flatten()
                 .filter_map(|(_, v)| v.obj())
                 .collect(),
-            Kind::Method { im_self, .. } => vec![*im_self],
+            Kind::Method {
+                im_self,
+                im_func,
+                im_class,
+                ..
+            } => [*im_func, *im_self, *im_class]
+                .into_iter()
+                .filter(|r| *r != super::heap::NIL)
+                .collect(),
+            Kind::Type {
+                dict,
+                mro,
+                bases,
+                base,
+                ..
+            } => [*dict, *mro, *bases, *base]
+                .into_iter()
+                .filter(|r| *r != super::heap::NIL)
+                .collect(),
+            Kind::Descr { owner, .. } => vec![*owner],
+            Kind::MethodFunc { globals, .. } => Some(*globals)
+                .filter(|g| *g != super::heap::NIL)
+                .into_iter()
+                .collect(),
             Kind::Function {
                 globals,
                 defaults,
@@ -370,7 +414,42 @@ impl<'a> View<'a> {
             Kind::WeakRef {
                 referent: Some(r), ..
             } => push("weakref".into(), *r, true),
-            Kind::Method { im_self, .. } => push("__self__".into(), *im_self, false),
+            Kind::Method {
+                im_self,
+                im_func,
+                im_class,
+                ..
+            } => {
+                push("__func__".into(), *im_func, false);
+                push("__self__".into(), *im_self, false);
+                if *im_class != super::heap::NIL {
+                    push("im_class".into(), *im_class, false);
+                }
+            }
+            Kind::Type {
+                dict,
+                mro,
+                bases,
+                base,
+                ..
+            } => {
+                for (l, r) in [
+                    ("__dict__", *dict),
+                    ("__mro__", *mro),
+                    ("__bases__", *bases),
+                    ("__base__", *base),
+                ] {
+                    if r != super::heap::NIL {
+                        push(l.into(), r, false);
+                    }
+                }
+            }
+            Kind::Descr { owner, .. } => push("__objclass__".into(), *owner, false),
+            Kind::MethodFunc { globals, .. } => {
+                if *globals != super::heap::NIL {
+                    push("__globals__".into(), *globals, false);
+                }
+            }
             Kind::Function {
                 globals,
                 defaults,

@@ -33,6 +33,11 @@ pub struct Layout {
     pub adds_variables: bool,
     /// `tp_base`: the base whose layout this one extends (`best_base`); `None` for `object`.
     pub base: Option<usize>,
+    /// The class itself adds the `__dict__` (`type_new`'s `add_dict`: its type gets a
+    /// `__dict__` getset descriptor).
+    pub adds_dict: bool,
+    /// The class itself adds the weakref list (`add_weak`: a `__weakref__` getset).
+    pub adds_weakref: bool,
 }
 
 /// A class's own value slots (not `__dict__`/`__weakref__`), sorted as `type_new` sorts them.
@@ -198,6 +203,8 @@ fn layout_checked(classes: &[ClassDef], i: usize) -> Result<Layout, String> {
         weakrefable: b.weakrefable || add_weak,
         adds_variables: b.adds_variables || adds,
         base,
+        adds_dict: add_dict,
+        adds_weakref: add_weak,
     })
 }
 

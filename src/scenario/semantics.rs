@@ -162,6 +162,11 @@ struct Semantics<'a, 'b> {
     top_bound: HashSet<String>,
     /// How many `x = C()` statements were checked (their instances' numbers in [`Kind::Inst`]).
     objects: u32,
+    /// Classes a top-level `del A` deletes, with the first such statement's position: a body
+    /// (`__del__`, a method, a callback, a `def`) may run after it, so none may use them.
+    deleted_classes: HashMap<String, Pos>,
+    /// Checking the body of a `repeat:`.
+    in_repeat: bool,
 }
 
 impl<'a, 'b> Semantics<'a, 'b> {
@@ -179,12 +184,27 @@ impl<'a, 'b> Semantics<'a, 'b> {
             .iter()
             .filter_map(|s| assigned_name(&s.stmt))
             .collect();
+        let mut deleted_classes = HashMap::new();
+        fn deletions(sc: &Scenario, steps: &[Step], out: &mut HashMap<String, Pos>) {
+            for s in steps {
+                match &s.stmt {
+                    Stmt::DelName(n) if sc.class(n).is_some() => {
+                        out.entry(n.clone()).or_insert(s.pos);
+                    }
+                    Stmt::Repeat { body, .. } => deletions(sc, body, out),
+                    _ => {}
+                }
+            }
+        }
+        deletions(sc, &sc.steps, &mut deleted_classes);
         Semantics {
             ck,
             sc,
             del_globals,
             top_bound,
             objects: 0,
+            deleted_classes,
+            in_repeat: false,
         }
     }
 
@@ -322,7 +342,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
         if let Some(m) = bad_name(&d.name) {
             self.ck.error(pos, format!("function name {m}"));
         }
-        if self.sc.class(&d.name).is_some() || self.sc.callback_index(&d.name).is_some() {
+        // (A class name is refused where the `def` binds it.)
+        if self.sc.callback_index(&d.name).is_some() {
             self.ck.error(
                 pos,
                 format!(
@@ -333,6 +354,15 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
         let mut env: HashMap<String, Binding> = HashMap::new();
         for p in &d.params {
+            if self.sc.class(&p.name).is_some() {
+                self.ck.error(
+                    pos,
+                    format!(
+                        "parameter `{}` of `def {}` names a class of `classes:`: a name is one or the other",
+                        p.name, d.name
+                    ),
+                );
+            }
             env.insert(p.name.clone(), Binding::Bound(Kind::Unknown));
         }
         for f in &d.scope.freevars {
@@ -367,6 +397,65 @@ impl<'a, 'b> Semantics<'a, 'b> {
             }
             self.stmt(s, &mut env, Some(&ctx));
         }
+    }
+
+    /// `del A` of a class of `classes:`: only at the top level (outside `repeat:`), once.
+    fn del_class(
+        &mut self,
+        name: &str,
+        pos: Pos,
+        env: &mut HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) {
+        if del.is_some() {
+            self.ck.error(
+                pos,
+                format!("`del {name}` deletes a class only at the top level (a body would make `{name}` a local)"),
+            );
+            return;
+        }
+        if self.in_repeat {
+            self.ck.error(
+                pos,
+                format!("`del {name}` cannot be in `repeat:`: its second pass would raise NameError"),
+            );
+            return;
+        }
+        if let Some(Binding::Deleted(at)) = env.get(name) {
+            self.ck.error(
+                pos,
+                format!("class `{name}` is already deleted (line {}): this `del` would raise NameError", at.line),
+            );
+            return;
+        }
+        env.insert(name.to_string(), Binding::Deleted(pos));
+    }
+
+    /// A statement naming class `name` (`name()`, `x.__class__ = name`) runs while the class's
+    /// name is bound: not after a top-level `del name`, and in no body (which may run after it).
+    fn class_usable(
+        &mut self,
+        name: &str,
+        pos: Pos,
+        env: &HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) {
+        let at = match (del, env.get(name)) {
+            (None, Some(Binding::Deleted(at))) => *at,
+            (Some(_), _) => match self.deleted_classes.get(name) {
+                Some(at) => *at,
+                None => return,
+            },
+            _ => return,
+        };
+        self.ck.error(
+            pos,
+            format!(
+                "class `{name}` is deleted by `del {name}` (line {}){}: here it would raise NameError",
+                at.line,
+                if del.is_some() { ", and a body may run after that" } else { "" }
+            ),
+        );
     }
 
     fn lookup(
@@ -753,6 +842,15 @@ impl<'a, 'b> Semantics<'a, 'b> {
             );
             return;
         }
+        if self.sc.class(name).is_some() {
+            self.ck.error(
+                pos,
+                format!(
+                    "`{name}` names a class of `classes:`: it cannot be rebound (`del {name}` deletes it)"
+                ),
+            );
+            return;
+        }
         let kind = if del.is_none() && self.del_globals.contains(name) {
             Kind::Unknown
         } else {
@@ -843,6 +941,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
         let pos = s.pos;
         match &s.stmt {
             Stmt::New { target, class } => {
+                self.class_usable(class, pos, env, del);
                 if self.sc.callback_index(class).is_some() {
                     self.ck.error(
                         pos,
@@ -902,7 +1001,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 self.attr_ok(obj, attr, pos, env, del);
             }
             Stmt::DelAttr { obj, attr } => self.attr_ok(obj, attr, pos, env, del),
-            Stmt::SetClass { obj, class } => self.set_class_ok(obj, class, pos, env, del),
+            Stmt::SetClass { obj, class } => {
+                self.class_usable(class, pos, env, del);
+                self.set_class_ok(obj, class, pos, env, del)
+            }
             Stmt::SetItem { obj, value, .. } => {
                 self.value_kind(value, pos, env, del);
                 self.need(
@@ -1079,6 +1181,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
             Stmt::FromGarbage { target, .. } => {
                 self.bind(target, Kind::Unknown, pos, env, del);
             }
+            Stmt::DelName(n) if self.sc.class(n).is_some() => self.del_class(n, pos, env, del),
             Stmt::DelName(n) => {
                 if self.lookup(n, pos, env, del).is_some() {
                     env.insert(n.clone(), Binding::Deleted(pos));
@@ -1133,6 +1236,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 }
                 // Twice: what one iteration deletes must not be used by the next.
                 let before = self.ck.diags.len();
+                self.in_repeat = true;
                 for s in body {
                     self.stmt(s, env, del);
                 }
@@ -1141,6 +1245,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                         self.stmt(s, env, del);
                     }
                 }
+                self.in_repeat = false;
             }
             Stmt::RandomEdges { list, attrs, .. } => {
                 // The attributes' syntax was checked by the loader; the elements are only known

@@ -1,0 +1,355 @@
+//! Classes as objects: the heap type a class statement makes (`type_new` and `PyType_Ready`),
+//! what a collection does to one (`type_clear`), and its deallocation (`type_dealloc`,
+//! `remove_subclass`), in `Objects/typeobject.c`; the descriptors (`descr_dealloc`,
+//! `Objects/descrobject.c`) and functions (`func_dealloc`) its dict holds.
+//!
+//! A class statement makes, per class: the bases tuple (`(object,)` is untracked by the first
+//! collection: `object` is a static type), a function per `def` of the body, the type, its dict
+//! (a copy of the body's namespace), a member descriptor per own value slot, a getset descriptor
+//! for each of `__dict__` and `__weakref__` the class adds, the MRO tuple (which holds the type:
+//! a cycle that only the collector breaks). (`add_subclass` also puts a weak reference to the
+//! type in each base's `tp_subclasses`; the model leaves those out: they have no callback and
+//! are never trash, so no collection's count, order or callback depends on them.) The runner's program runs its class statements before its start-up
+//! collections, so the model builds the types first and then runs those collections (which
+//! decide where each object sits in the oldest generation).
+
+use super::heap::{DEL_METHOD, Id, Kind, NIL, Val};
+use super::machine::Machine;
+
+/// How many full collections the generated program runs between its class statements and the
+/// scenario's first statement (`gc.collect()` three times in its start-up section).
+const STARTUP_COLLECTIONS: usize = 3;
+
+impl Machine<'_> {
+    /// A start-up object: allocated, refcount 0, tracked (`_PyObject_GC_TRACK`), without
+    /// counting an allocation or taking anything from a free list (start-up's state of the
+    /// counts and free lists is the model's starting point).
+    fn startup_object(&mut self, kind: Kind) -> Id {
+        let id = self.heap.alloc(kind, true);
+        self.track(id);
+        id
+    }
+
+    /// Run the class statements of the scenario (in order), bind each class in the module's
+    /// globals, then settle the heap as the program's start-up collections do.
+    pub(super) fn build_classes(&mut self) {
+        let first = self.heap.count();
+        let mut types = Vec::with_capacity(self.sc.classes.len());
+        for i in 0..self.sc.classes.len() {
+            let t = self.build_class(i, &types);
+            types.push(t);
+        }
+        for (i, &t) in types.iter().enumerate() {
+            let name = self.sc.classes[i].name.clone();
+            self.dict_set(self.globals, &name, Val::Obj(t));
+        }
+        self.heap.set_class_types(types);
+        for _ in 0..STARTUP_COLLECTIONS {
+            self.settle();
+        }
+        self.startup_end = self.heap.count();
+        self.startup_tracked = (first..self.startup_end)
+            .filter(|&id| !self.heap.is_freed(id) && self.heap.is_tracked(id))
+            .count() as i64;
+    }
+
+    /// One class statement (`__build_class__` → `type_new` → `PyType_Ready`), its objects made
+    /// and tracked in CPython's order ([`ClassBuild`](super::profile::ClassBuild)).
+    fn build_class(&mut self, i: usize, types: &[Id]) -> Id {
+        let sc = self.sc;
+        let c = &sc.classes[i];
+        let layout = sc.layout(i);
+        let base_types: Vec<usize> = c
+            .bases
+            .iter()
+            .filter_map(|b| sc.class_index(b))
+            .collect();
+        // The bases tuple: `(object,)` holds no modelled object (None stands for `object`).
+        let items: Vec<Val> = if base_types.is_empty() {
+            vec![Val::None]
+        } else {
+            base_types.iter().map(|&b| Val::Obj(types[b])).collect()
+        };
+        for v in &items {
+            self.incref(*v);
+        }
+        let bases = self.startup_object(Kind::Tuple(items));
+        // Held by the type (`tp_bases`) once it exists.
+        self.heap.hdr_mut(bases).refcnt = 1;
+        // The body: `__module__` (`__qualname__` on 3.x, which `type_new` removes again), the
+        // `__slots__` tuple, then each `def` (a new function, tracked at once).
+        let mut namespace: Vec<(String, Val)> = vec![("__module__".into(), Val::None)];
+        if c.slots.is_some() {
+            namespace.push(("__slots__".into(), Val::None));
+        }
+        let mut funcs = Vec::new();
+        let defs = c.del.iter().map(|_| DEL_METHOD).chain(0..c.methods.len() as u32);
+        for m in defs {
+            self.incref(Val::Obj(self.globals));
+            let f = self.startup_object(Kind::MethodFunc {
+                class: i as u32,
+                method: m,
+                globals: self.globals,
+            });
+            let name = if m == DEL_METHOD {
+                "__del__".to_string()
+            } else {
+                c.methods[m as usize].name.clone()
+            };
+            namespace.push((name, Val::Obj(f)));
+            funcs.push((m, f));
+        }
+        // `PyDict_Copy` of the namespace: its entries in the namespace's own iteration order
+        // (2.7's table order), the copy tracked as soon as it holds a function.
+        let copy_order: Vec<(String, Val)> = {
+            let mut ns = self.new_dictobj(0);
+            for (k, v) in &namespace {
+                ns.set(k, *v);
+            }
+            ns.order()
+                .into_iter()
+                .filter_map(|e| ns.entries[e].clone())
+                .collect()
+        };
+        let build = self.p.class_build;
+        let make_dict = |m: &mut Self| -> Id {
+            let d = m.heap.alloc(Kind::Dict(Box::new(m.new_dictobj(0))), true);
+            m.heap.hdr_mut(d).refcnt = 1;
+            for (k, v) in &copy_order {
+                m.dict_set(d, k, *v);
+            }
+            d
+        };
+        let early_dict = build.dict_before_type.then(|| make_dict(self));
+        let base = layout.base.map_or(NIL, |b| types[b]);
+        if base != NIL {
+            self.incref(Val::Obj(base));
+        }
+        let t = self.startup_object(Kind::Type {
+            class: i as u32,
+            dict: NIL,
+            mro: NIL,
+            bases,
+            base,
+        });
+        self.heap.hdr_mut(t).refcnt = 0;
+        let dict = early_dict.unwrap_or_else(|| make_dict(self));
+        if let Kind::Type { dict: d, .. } = self.heap.kind_mut(t) {
+            *d = dict;
+        }
+        // The functions were the namespace's (not modelled: it is freed when the class
+        // statement ends); the type's dict holds them now.
+        if build.mro_before_descriptors {
+            self.build_mro(i, t, types);
+        }
+        // `add_members` (own value slots, sorted), then `add_getset` (`__dict__`, then
+        // `__weakref__`, for each the class adds).
+        let own = crate::scenario::hierarchy::own_value_slots(c);
+        let getsets = [
+            ("__dict__", layout.adds_dict),
+            ("__weakref__", layout.adds_weakref),
+        ];
+        let descrs = own
+            .iter()
+            .map(|s| (s.as_str(), false))
+            .chain(getsets.iter().filter(|g| g.1).map(|g| (g.0, true)));
+        for (name, getset) in descrs {
+            self.incref(Val::Obj(t));
+            let d = self.startup_object(Kind::Descr { owner: t, getset });
+            self.dict_set(dict, name, Val::Obj(d));
+        }
+        if !build.mro_before_descriptors {
+            self.build_mro(i, t, types);
+        }
+        // `__doc__`, set to None when the body has no docstring.
+        self.dict_set(dict, "__doc__", Val::None);
+        // `add_subclass` puts a weak reference to the type in each base's `tp_subclasses`:
+        // not modelled (docs/cpython-gc-facts.md, "Classes as objects": no callback, never
+        // trash itself, so nothing a collection counts or calls depends on it).
+        self.classes[i].funcs = funcs;
+        t
+    }
+
+    /// `mro_internal`: the MRO tuple (the type first; `object`, outside the model, last).
+    fn build_mro(&mut self, i: usize, t: Id, types: &[Id]) {
+        let mut items: Vec<Val> = self.classes[i]
+            .mro
+            .iter()
+            .map(|&k| Val::Obj(if k == i { t } else { types[k] }))
+            .collect();
+        items.push(Val::None);
+        for v in &items {
+            self.incref(*v);
+        }
+        let mro = self.startup_object(Kind::Tuple(items));
+        self.heap.hdr_mut(mro).refcnt = 1;
+        if let Kind::Type { mro: m, .. } = self.heap.kind_mut(t) {
+            *m = mro;
+        }
+    }
+
+    /// One of the program's start-up collections, as far as it changes the heap: every
+    /// generation merged into the oldest, `move_unreachable` (all reachable: objects scanned
+    /// before whatever refers to them move to the end of the list), then `untrack_tuples` and
+    /// `untrack_dicts`. Counts, statistics and free lists are start-up's, not touched here.
+    fn settle(&mut self) {
+        for g in 0..2 {
+            self.heap.merge(self.gens[g], self.gens[2]);
+        }
+        let young = self.gens[2];
+        let unreachable = self.heap.new_head();
+        self.deduce_unreachable(young, unreachable);
+        debug_assert_eq!(self.heap.len(unreachable), 0, "start-up objects are reachable");
+        self.heap.merge(unreachable, young);
+        self.untrack_tuples(young);
+        self.untrack_dicts(young);
+    }
+
+    /// The type object of scenario class `class`.
+    pub(super) fn type_of_class(&self, class: usize) -> Id {
+        self.heap.class_type(class)
+    }
+
+    /// The function object of method `method` ([`DEL_METHOD`]: `__del__`) of `class`.
+    pub(super) fn method_func(&self, class: usize, method: u32) -> Id {
+        self.classes[class]
+            .funcs
+            .iter()
+            .find(|(m, _)| *m == method)
+            .map_or(NIL, |(_, f)| *f)
+    }
+
+    /// `type_clear`: `PyType_Modified`, `PyDict_Clear` of the type's dict, `Py_CLEAR(tp_mro)`
+    /// ("part of a hard cycle (its first element is the class itself) that won't be broken
+    /// otherwise"). The bases, the base and the subclasses stay.
+    pub(super) fn type_clear(&mut self, t: Id) {
+        let (dict, mro) = match self.heap.kind_mut(t) {
+            Kind::Type { dict, mro, .. } => (*dict, std::mem::replace(mro, NIL)),
+            _ => unreachable!("a type"),
+        };
+        if dict != NIL {
+            for v in self.take_items(dict) {
+                self.decref(v);
+            }
+        }
+        if mro != NIL {
+            self.decref(Val::Obj(mro));
+        }
+    }
+
+    /// `type_dealloc`: untrack; (3.x `remove_all_subclasses`, not modelled: see the module
+    /// docs); `PyObject_ClearWeakRefs`; then `tp_base`, `tp_dict`, `tp_bases`, `tp_mro` in
+    /// that order; `PyObject_GC_Del`.
+    pub(super) fn type_dealloc(&mut self, t: Id) {
+        self.untrack(t);
+        let Kind::Type {
+            dict,
+            mro,
+            bases,
+            base,
+            ..
+        } = *self.heap.kind(t)
+        else {
+            unreachable!("a type")
+        };
+        self.clear_weakrefs(t);
+        for r in [base, dict, bases, mro] {
+            if r != NIL {
+                self.decref(Val::Obj(r));
+            }
+        }
+        self.note_freed(t);
+        self.heap.free(t);
+        self.gc_free();
+    }
+
+    /// `descr_dealloc`: untrack, release `d_type` (and the name), `PyObject_GC_Del`.
+    pub(super) fn descr_dealloc(&mut self, d: Id) {
+        self.untrack(d);
+        let owner = match self.heap.kind(d) {
+            Kind::Descr { owner, .. } => *owner,
+            _ => unreachable!("a descriptor"),
+        };
+        self.decref(Val::Obj(owner));
+        self.heap.free(d);
+        self.gc_free();
+    }
+
+    /// `func_dealloc` of a method's function: untrack, release `func_globals` (what the model
+    /// keeps of it), `PyObject_GC_Del`.
+    pub(super) fn method_func_dealloc(&mut self, f: Id) {
+        self.untrack(f);
+        if !self.heap.weakrefs(f).is_empty() {
+            self.clear_weakrefs(f);
+        }
+        let g = match self.heap.kind_mut(f) {
+            Kind::MethodFunc { globals, .. } => std::mem::replace(globals, NIL),
+            _ => unreachable!("a method's function"),
+        };
+        if g != NIL {
+            self.decref(Val::Obj(g));
+        }
+        self.heap.free(f);
+        self.gc_free();
+    }
+}
+
+impl Machine<'_> {
+    /// What a piece of a class is, for people (`explain`, `graph`): `class A`, `A.__dict__`,
+    /// `A.__mro__`, `A.__bases__`, `A.x` (a descriptor), `function A.m`. None for anything else.
+    pub(super) fn class_part_text(&self, id: Id) -> Option<String> {
+        let name = |c: u32| self.sc.classes[c as usize].name.as_str();
+        match self.heap.kind(id) {
+            Kind::Type { class, .. } => Some(format!("class {}", name(*class))),
+            Kind::MethodFunc { class, method, .. } => Some(if *method == DEL_METHOD {
+                format!("function {}.__del__", name(*class))
+            } else {
+                format!(
+                    "function {}.{}",
+                    name(*class),
+                    self.sc.classes[*class as usize].methods[*method as usize].name
+                )
+            }),
+            Kind::Descr { owner, .. } => {
+                let (Kind::Type { class, dict, .. }, true) =
+                    (self.heap.kind(*owner), *owner < self.startup_end)
+                else {
+                    return None;
+                };
+                let key = match self.heap.kind(*dict) {
+                    Kind::Dict(d) if *dict != NIL => d
+                        .entries
+                        .iter()
+                        .flatten()
+                        .find(|(_, v)| *v == Val::Obj(id))
+                        .map(|(k, _)| k.clone()),
+                    _ => None,
+                };
+                Some(match key {
+                    Some(k) => format!("{}.{k}", name(*class)),
+                    None => format!("a descriptor of {}", name(*class)),
+                })
+            }
+            Kind::Tuple(_) | Kind::Dict(_) => (0..self.sc.classes.len()).find_map(|c| {
+                let t = self.type_of_class(c);
+                let Kind::Type {
+                    dict, mro, bases, ..
+                } = *self.heap.kind(t)
+                else {
+                    return None;
+                };
+                let part = if id == dict {
+                    "__dict__"
+                } else if id == mro {
+                    "__mro__"
+                } else if id == bases {
+                    "__bases__"
+                } else {
+                    return None;
+                };
+                Some(format!("{}.{part}", self.sc.classes[c].name))
+            }),
+            _ => None,
+        }
+    }
+}
