@@ -183,10 +183,11 @@ impl Machine<'_> {
                             let (p, root, name) = &parent[&c];
                             from_name = *root;
                             if p.is_none() {
-                                path.push(name.clone());
+                                // Reversed below: the name, then what it holds.
                                 if name != GARBAGE_ATTR && name != GARBAGE_INTERNAL && c != id {
                                     path.push(self.describe(c));
                                 }
+                                path.push(name.clone());
                             } else if self.heap.label_of(c).is_some()
                                 || matches!(
                                     self.heap.kind(c),
