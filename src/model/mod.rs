@@ -15,6 +15,8 @@
 //! - `observe`: what the trace observes after a collect and at the end;
 //! - `dealloc`: `subtype_dealloc`, container deallocs, `PyObject_ClearWeakRefs`, trashcan;
 //! - `collector`: `collect()` / `gc_collect_main()` and its helpers;
+//! - `types`: classes as objects: the heap types a class statement makes (`type_new`), their
+//!   start-up settling, `type_clear`, `type_dealloc`;
 //! - [`profile`]: the version table (the only place that asks which version runs);
 //! - `dict`: a dict's contents (entries, key index, compaction);
 //! - `dict27`: 2.7's dict slot order;

@@ -100,6 +100,17 @@ const WARM_UP: &str = include_str!("harness/warm_up.py");
 /// programs whose scenario has methods or functions.
 const UNLABEL: &str = include_str!("harness/unlabel.py");
 
+/// Whether the scenario never enables, freezes or unfreezes the collector nor looks at the
+/// permanent generation ([`FROZEN_OK`]: the fork server may freeze what the program inherits).
+fn frozen_ok(sc: &Scenario) -> bool {
+    !all_statements(sc).any(|s| {
+        matches!(
+            s,
+            Stmt::Enable | Stmt::Freeze | Stmt::Unfreeze | Stmt::Query(Query::FreezeCount)
+        )
+    })
+}
+
 /// The Python program that stands for `scenario`.
 pub fn translate(scenario: &Scenario) -> String {
     let cx = Cx::new(scenario);
@@ -113,6 +124,14 @@ pub fn translate(scenario: &Scenario) -> String {
     out.push_str(
         " --------------------------------------------------------------------------------\n",
     );
+    if frozen_ok(scenario) {
+        // What the fork server does before it runs this part in a child (server.py, `_start`
+        // and `_child`): the harness's objects leave the collector's view, so that a fresh
+        // run's start-up collections order the classes' objects as a forked run's do.
+        out.push_str(
+            "if _sys.version_info >= (3, 7): gc.collect(0); gc.freeze()  # as the fork server does\n",
+        );
+    }
     for (i, c) in scenario.classes.iter().enumerate() {
         class_def(&mut out, c, &scenario.layout(i), &cx);
     }
@@ -386,12 +405,7 @@ fn setup(out: &mut String, sc: &Scenario, cx: &Cx) {
     // Instances of a class with `__slots__ = ()` are not GC objects on 2.7-3.7.
     let untracked = (0..sc.classes.len()).any(|i| !sc.layout(i).adds_variables);
     let freeze = all_statements(sc).any(|s| matches!(s, Stmt::Freeze));
-    if !all_statements(sc).any(|s| {
-        matches!(
-            s,
-            Stmt::Enable | Stmt::Freeze | Stmt::Unfreeze | Stmt::Query(Query::FreezeCount)
-        )
-    }) {
+    if frozen_ok(sc) {
         // With automatic collection off, objects that are reachable and older than the
         // scenario's change nothing whether a collection looks at them or not. (Unless the
         // scenario looks at the permanent generation. Tracking is the same either way: the

@@ -90,6 +90,7 @@ const ALL: &[&str] = &[
     "del x.attr",
     "del x['k']",
     "del x[i]",
+    "del A (a class)",
     "weakref.ref(x)",
     "weakref.ref(x, callback)",
     "weakref.ref(x, NAME)",
@@ -128,19 +129,26 @@ fn corpus_uses_every_statement_form() {
     let mut used = BTreeSet::new();
     for f in &files {
         let sc = scenario::load(f).unwrap_or_else(|e| panic!("{e}"));
-        fn walk(steps: &[scenario::Step], used: &mut BTreeSet<&'static str>) {
+        fn walk(
+            sc: &scenario::Scenario,
+            steps: &[scenario::Step],
+            used: &mut BTreeSet<&'static str>,
+        ) {
             for s in steps {
-                used.insert(kind(&s.stmt));
+                used.insert(match &s.stmt {
+                    Stmt::DelName(n) if sc.class(n).is_some() => "del A (a class)",
+                    st => kind(st),
+                });
                 match &s.stmt {
-                    Stmt::Repeat { body, .. } => walk(body, used),
-                    Stmt::Def(d) => walk(&d.body, used),
+                    Stmt::Repeat { body, .. } => walk(sc, body, used),
+                    Stmt::Def(d) => walk(sc, &d.body, used),
                     _ => {}
                 }
             }
         }
-        walk(&sc.steps, &mut used);
+        walk(&sc, &sc.steps, &mut used);
         for body in sc.bodies() {
-            walk(body, &mut used);
+            walk(&sc, body, &mut used);
         }
     }
     let missing: Vec<&&str> = ALL.iter().filter(|k| !used.contains(**k)).collect();
