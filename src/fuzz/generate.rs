@@ -339,6 +339,7 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
     };
     let uses_keep = bodies().any(|s| s.starts_with("keep."));
     let uses_saved = bodies().any(|s| s.starts_with("global "));
+    let body_texts: Vec<String> = bodies().cloned().collect();
     // Functions and closures, from a side stream of their own (scenarios without them are
     // what they were before functions existed).
     let mut fun = rng.side(0x0def_c105);
@@ -395,6 +396,22 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         for n in held {
             if g.rng.chance(85) {
                 g.release(&n);
+            }
+        }
+        // Classes as objects: delete some classes' names too (from a side stream of its own,
+        // so scenarios without it are what they were), those no body names (a body may run
+        // later, where the name would raise NameError); only a collection follows.
+        let mut dels = g.rng.side(0xde1c_1a55);
+        if dels.chance(30) {
+            let texts = &body_texts;
+            let names: Vec<String> = g.classes.iter().map(|c| c.name.clone()).collect();
+            for name in names {
+                let used = texts.iter().any(|t| {
+                    t.contains(&format!("{name}(")) || t.contains(&format!("= {name}"))
+                });
+                if !used && dels.chance(60) {
+                    g.emit(format!("del {name}"));
+                }
             }
         }
         g.collect();

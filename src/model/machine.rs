@@ -314,6 +314,8 @@ pub struct Machine<'s> {
     /// How many of the classes' objects are tracked when the scenario starts (the runner's
     /// measured start-up heap counts them; the model keeps them as objects of its own).
     pub(super) startup_tracked: i64,
+    /// The class bodies' `__slots__` tuples the model keeps (constants of the program's code).
+    pub(super) class_constants: Vec<Id>,
 }
 
 impl<'s> Machine<'s> {
@@ -385,6 +387,7 @@ impl<'s> Machine<'s> {
             journal: None,
             startup_end: 0,
             startup_tracked: 0,
+            class_constants: Vec::new(),
         };
         // Interpreter start-up: the module globals and gc.garbage exist, are held from outside
         // (the module, the C static), and sit in the oldest generation, ahead of everything

@@ -262,6 +262,10 @@ pub struct Profile {
     pub class_build: ClassBuild,
     /// A bound method holds the class it was looked up through (`im_class`, 2.7 only).
     pub method_holds_class: bool,
+    /// `gc.freeze()` exists (3.7+): the runner's fork server freezes the program's inheritance
+    /// for a scenario that leaves the collector off, after collecting generation 0, which
+    /// untracks the scenario code's constant tuples before its class statements run.
+    pub has_freeze: bool,
     /// A `def`'s default values go into a tuple that `MAKE_FUNCTION` makes after the function
     /// object, even when they are constants (2.7: `PyTuple_New(oparg)` in `MAKE_FUNCTION`/
     /// `MAKE_CLOSURE`); 3.x builds the tuple before (`BUILD_TUPLE`), or loads it as a constant
@@ -453,9 +457,10 @@ impl Profile {
             function_clear: v >= V3_6,
             class_build: ClassBuild {
                 dict_before_type: v >= V3_6,
-                mro_before_descriptors: v >= V3_11,
+                mro_before_descriptors: v >= V3_10,
             },
             method_holds_class: v == V2_7,
+            has_freeze: v >= V3_7,
             defaults_tuple_after_function: v == V2_7,
             cell_args_in_place: v >= V3_11,
             args_moved_into_frame: v >= V3_11,

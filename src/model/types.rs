@@ -79,8 +79,9 @@ impl Machine<'_> {
         // The body: `__module__` (`__qualname__` on 3.x, which `type_new` removes again), the
         // `__slots__` tuple, then each `def` (a new function, tracked at once).
         let mut namespace: Vec<(String, Val)> = vec![("__module__".into(), Val::None)];
+        let slots_tuple = self.slots_constant(c);
         if c.slots.is_some() {
-            namespace.push(("__slots__".into(), Val::None));
+            namespace.push(("__slots__".into(), slots_tuple.map_or(Val::None, Val::Obj)));
         }
         let mut funcs = Vec::new();
         let defs = c.del.iter().map(|_| DEL_METHOD).chain(0..c.methods.len() as u32);
@@ -167,7 +168,27 @@ impl Machine<'_> {
         // not modelled (docs/cpython-gc-facts.md, "Classes as objects": no callback, never
         // trash itself, so nothing a collection counts or calls depends on it).
         self.classes[i].funcs = funcs;
+        // The `__slots__` tuple is the code's constant, held by it (and untracked by the
+        // first start-up collection: it holds strings).
+        if let Some(st) = slots_tuple {
+            self.heap.hdr_mut(st).refcnt += 1;
+            self.class_constants.push(st);
+        }
         t
+    }
+
+    /// The class body's `__slots__ = (...)`: a constant tuple of strings, which the
+    /// namespace copy finds still tracked (so the copy is tracked at once) unless a collection
+    /// untracked it before the class statement ran: the fork server's collection of
+    /// generation 0 before it freezes a program that leaves the collector off (3.7+), which
+    /// the program itself repeats when it runs fresh. `Some` when it is tracked then (the
+    /// model keeps it as an object; the start-up collections untrack it).
+    fn slots_constant(&mut self, c: &crate::scenario::ClassDef) -> Option<Id> {
+        let slots = c.slots.as_ref()?;
+        if slots.is_empty() || (self.p.has_freeze && self.sc.leaves_collector_off()) {
+            return None;
+        }
+        Some(self.startup_object(Kind::Tuple(vec![Val::None; slots.len()])))
     }
 
     /// `mro_internal`: the MRO tuple (the type first; `object`, outside the model, last).

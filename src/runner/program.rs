@@ -103,12 +103,7 @@ const UNLABEL: &str = include_str!("harness/unlabel.py");
 /// Whether the scenario never enables, freezes or unfreezes the collector nor looks at the
 /// permanent generation ([`FROZEN_OK`]: the fork server may freeze what the program inherits).
 fn frozen_ok(sc: &Scenario) -> bool {
-    !all_statements(sc).any(|s| {
-        matches!(
-            s,
-            Stmt::Enable | Stmt::Freeze | Stmt::Unfreeze | Stmt::Query(Query::FreezeCount)
-        )
-    })
+    sc.leaves_collector_off()
 }
 
 /// The Python program that stands for `scenario`.

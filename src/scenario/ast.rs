@@ -454,6 +454,18 @@ impl Scenario {
         self.classes.iter().position(|c| c.name == name)
     }
     /// The index of the `callbacks:` function `name`.
+    /// Whether no statement enables, freezes or unfreezes the collector or reads the
+    /// permanent generation: with automatic collection off, objects older than the scenario's
+    /// change nothing, so the runner's fork server may freeze what the program inherits (3.7+).
+    pub fn leaves_collector_off(&self) -> bool {
+        !self.statements().any(|s| {
+            matches!(
+                s,
+                Stmt::Enable | Stmt::Freeze | Stmt::Unfreeze | Stmt::Query(Query::FreezeCount)
+            )
+        })
+    }
+
     pub fn callback_index(&self, name: &str) -> Option<usize> {
         self.callbacks.iter().position(|c| c.name == name)
     }

@@ -94,12 +94,13 @@ pub fn model_trace_from(s: &Scenario, v: Version, startup_heap: Option<u64>) -> 
     }
 }
 
-/// Run one scenario on an interpreter in a fresh process, turning errors and panics into
-/// messages.
+/// Run one scenario on an interpreter, as every command runs it: in a child of the
+/// interpreter's fork server (a batch of one; a fresh process where fork is unavailable), so
+/// that `trace --python` and `graph` see what `run`, `diff` and `bless` see. Errors and panics
+/// become messages.
 pub fn python_trace(i: &Interpreter, s: &Scenario, timeout: Duration) -> TraceResult {
-    match guarded(|| runner::run_scenario(i, s, timeout)) {
-        Ok(Ok(t)) => Ok(t),
-        Ok(Err(e)) => Err(describe_run_error(i, &e)),
+    match guarded(|| python_traces(&[(s, i)], timeout)) {
+        Ok(mut v) => v.pop().unwrap_or_else(|| Err("the runner returned no trace".into())),
         Err(p) => Err(format!("the runner {p}")),
     }
 }
