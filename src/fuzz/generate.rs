@@ -406,9 +406,9 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
             let texts = &body_texts;
             let names: Vec<String> = g.classes.iter().map(|c| c.name.clone()).collect();
             for name in names {
-                let used = texts.iter().any(|t| {
-                    t.contains(&format!("{name}(")) || t.contains(&format!("= {name}"))
-                });
+                let used = texts
+                    .iter()
+                    .any(|t| t.contains(&format!("{name}(")) || t.contains(&format!("= {name}")));
                 if !used && dels.chance(60) {
                     g.emit(format!("del {name}"));
                 }

@@ -141,7 +141,10 @@ pub enum Kind {
     },
     /// A descriptor in a type's `tp_dict` (`PyDescr_NewMember` for a `__slots__` value slot,
     /// `PyDescr_NewGetSet` for `__dict__`/`__weakref__`): `d_type`, the type it belongs to.
-    Descr { owner: Id, getset: bool },
+    Descr {
+        owner: Id,
+        getset: bool,
+    },
     /// The function object of method `method` of scenario class `class` (`__del__` is
     /// [`DEL_METHOD`]), made by the class body's `def`: `func_globals`, the module's globals
     /// ([`NIL`] once `func_clear` dropped it).

@@ -59,11 +59,7 @@ impl Machine<'_> {
         let sc = self.sc;
         let c = &sc.classes[i];
         let layout = sc.layout(i);
-        let base_types: Vec<usize> = c
-            .bases
-            .iter()
-            .filter_map(|b| sc.class_index(b))
-            .collect();
+        let base_types: Vec<usize> = c.bases.iter().filter_map(|b| sc.class_index(b)).collect();
         // The bases tuple: `(object,)` holds no modelled object (None stands for `object`).
         let items: Vec<Val> = if base_types.is_empty() {
             vec![Val::None]
@@ -84,7 +80,11 @@ impl Machine<'_> {
             namespace.push(("__slots__".into(), slots_tuple.map_or(Val::None, Val::Obj)));
         }
         let mut funcs = Vec::new();
-        let defs = c.del.iter().map(|_| DEL_METHOD).chain(0..c.methods.len() as u32);
+        let defs = c
+            .del
+            .iter()
+            .map(|_| DEL_METHOD)
+            .chain(0..c.methods.len() as u32);
         for m in defs {
             self.incref(Val::Obj(self.globals));
             let f = self.startup_object(Kind::MethodFunc {
@@ -220,7 +220,11 @@ impl Machine<'_> {
         let young = self.gens[2];
         let unreachable = self.heap.new_head();
         self.deduce_unreachable(young, unreachable);
-        debug_assert_eq!(self.heap.len(unreachable), 0, "start-up objects are reachable");
+        debug_assert_eq!(
+            self.heap.len(unreachable),
+            0,
+            "start-up objects are reachable"
+        );
         self.heap.merge(unreachable, young);
         self.untrack_tuples(young);
         self.untrack_dicts(young);

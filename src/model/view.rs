@@ -44,10 +44,14 @@ pub enum ObjKind {
         method: usize,
     },
     /// The type object of scenario class `class` (a class statement's heap type).
-    Type { class: usize },
+    Type {
+        class: usize,
+    },
     /// A descriptor in a type's dict: a member (a `__slots__` value slot) or a getset
     /// (`__dict__`, `__weakref__`).
-    Descriptor { getset: bool },
+    Descriptor {
+        getset: bool,
+    },
     /// The function of a method or `__del__` (`method` None) of scenario class `class`.
     MethodFunction {
         class: usize,

@@ -1733,7 +1733,10 @@ steps:
 "#));
         let steps = steps_of(&plain);
         assert!(steps.iter().any(|l| l == "h = A()"), "{steps:#?}");
-        assert!(steps.iter().any(|l| l == "w = weakref.ref(h)"), "{steps:#?}");
+        assert!(
+            steps.iter().any(|l| l == "w = weakref.ref(h)"),
+            "{steps:#?}"
+        );
     }
 
     #[test]

@@ -417,14 +417,19 @@ impl<'a, 'b> Semantics<'a, 'b> {
         if self.in_repeat {
             self.ck.error(
                 pos,
-                format!("`del {name}` cannot be in `repeat:`: its second pass would raise NameError"),
+                format!(
+                    "`del {name}` cannot be in `repeat:`: its second pass would raise NameError"
+                ),
             );
             return;
         }
         if let Some(Binding::Deleted(at)) = env.get(name) {
             self.ck.error(
                 pos,
-                format!("class `{name}` is already deleted (line {}): this `del` would raise NameError", at.line),
+                format!(
+                    "class `{name}` is already deleted (line {}): this `del` would raise NameError",
+                    at.line
+                ),
             );
             return;
         }

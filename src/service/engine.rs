@@ -100,7 +100,9 @@ pub fn model_trace_from(s: &Scenario, v: Version, startup_heap: Option<u64>) -> 
 /// become messages.
 pub fn python_trace(i: &Interpreter, s: &Scenario, timeout: Duration) -> TraceResult {
     match guarded(|| python_traces(&[(s, i)], timeout)) {
-        Ok(mut v) => v.pop().unwrap_or_else(|| Err("the runner returned no trace".into())),
+        Ok(mut v) => v
+            .pop()
+            .unwrap_or_else(|| Err("the runner returned no trace".into())),
         Err(p) => Err(format!("the runner {p}")),
     }
 }
