@@ -136,6 +136,17 @@ impl Machine<'_> {
             }
             Value::Attr { obj, attr } => {
                 let o = self.load(obj)?;
+                if let Val::Obj(t) = o
+                    && let Kind::Type { class, .. } = *self.heap.kind(t)
+                {
+                    // `type_getattro`: the MRO's dicts (the metatype `type` has no such name).
+                    return self.class_attr(class as usize, attr).ok_or_else(|| {
+                        exc(
+                            "AttributeError",
+                            format!("type object has no attribute '{attr}'"),
+                        )
+                    });
+                }
                 let o = self.instance_of(o, attr)?;
                 self.getattr_value(o, attr)
             }

@@ -90,6 +90,13 @@ impl Machine<'_> {
     pub(super) fn setattr(&mut self, obj: Id, attr: &str, v: Val) -> PyResult<()> {
         let class = match self.heap.kind(obj) {
             Kind::Instance(i) => i.class(),
+            // `type_setattro` → `PyObject_GenericSetAttr` on the type: into its dict (which a
+            // GC value makes tracked), then `PyType_Modified` (the method cache only).
+            Kind::Type { dict, .. } => {
+                let d = *dict;
+                self.dict_set(d, attr, v);
+                return Ok(());
+            }
             _ => unreachable!("checked instance"),
         };
         let cs = &self.classes[class];
@@ -188,12 +195,30 @@ impl Machine<'_> {
                 .filter(|k| *k < i.inline_cap())
                 .and_then(|k| self.heap.inline(obj, k))
         };
-        found.ok_or_else(|| {
-            exc(
-                "AttributeError",
-                format!("'{}' object has no attribute '{attr}'", self.type_name(obj)),
-            )
-        })
+        // Not the instance's own: a class attribute found on the MRO (`_PyType_Lookup`).
+        found
+            .or_else(|| self.class_attr(i.class(), attr))
+            .ok_or_else(|| {
+                exc(
+                    "AttributeError",
+                    format!("'{}' object has no attribute '{attr}'", self.type_name(obj)),
+                )
+            })
+    }
+
+    /// `_PyType_Lookup(type, attr)`: `attr` in the dicts of `class`'s MRO, first found.
+    pub(super) fn class_attr(&self, class: usize, attr: &str) -> Option<Val> {
+        self.classes[class]
+            .mro
+            .iter()
+            .find_map(|&k| match self.heap.kind(self.type_of_class(k)) {
+                Kind::Type { dict, .. } if *dict != super::heap::NIL => match self.heap.kind(*dict)
+                {
+                    Kind::Dict(d) => d.get(attr),
+                    _ => None,
+                },
+                _ => None,
+            })
     }
 
     /// `LOAD_ATTR` of a method through an instance (`PyObject_GenericGetAttr` finds the
@@ -313,6 +338,23 @@ impl Machine<'_> {
     /// `PyObject_GenericSetAttr(obj, attr, NULL)` (`del x.attr`): empty the slot, the inline
     /// value or the `__dict__` entry, then release the value; `AttributeError` when it is unset.
     pub(super) fn delattr(&mut self, obj: Id, attr: &str) -> PyResult<()> {
+        if let Kind::Type { dict, .. } = *self.heap.kind(obj) {
+            // `type_setattro(type, name, NULL)`: out of the type's dict.
+            let old = match self.heap.kind_mut(dict) {
+                Kind::Dict(d) => d.remove(attr),
+                _ => None,
+            };
+            return match old {
+                Some(o) => {
+                    self.decref(o);
+                    Ok(())
+                }
+                None => Err(exc(
+                    "AttributeError",
+                    format!("type object has no attribute '{attr}'"),
+                )),
+            };
+        }
         let class = match self.heap.kind(obj) {
             Kind::Instance(i) => i.class(),
             _ => unreachable!(),
@@ -351,7 +393,11 @@ impl Machine<'_> {
         match t {
             Target::Name(n) => {
                 let v = self.load(n)?;
-                self.instance_of(v, attr)
+                match v {
+                    // A class attribute (`A.attr = v`: `type_setattro`).
+                    Val::Obj(t) if matches!(self.heap.kind(t), Kind::Type { .. }) => Ok(t),
+                    _ => self.instance_of(v, attr),
+                }
             }
             Target::GarbageItem(i) => {
                 let items = match self.heap.kind(self.garbage_attr) {

@@ -601,10 +601,21 @@ impl<'a, 'b> Semantics<'a, 'b> {
             );
             return;
         }
+        if self.sc.class(obj).is_some() {
+            self.class_attr_ok(obj, attr, pos, env, del);
+            return;
+        }
+        // Whether some statement sets `attr` on a class (instances read class attributes).
+        let on_a_class = self.sc.statements().any(|st| {
+            matches!(st, Stmt::SetAttr { obj: Target::Name(n), attr: a, .. } if a == attr && self.sc.class(n).is_some())
+        });
         match self.lookup(obj, pos, env, del) {
             Some(Kind::Inst(c, _)) => {
                 let l = self.sc.layout_of(&c);
-                if self.sc.class(&c).is_some() && !l.has_dict && !l.slots.iter().any(|s| s == attr)
+                if self.sc.class(&c).is_some()
+                    && !l.has_dict
+                    && !l.slots.iter().any(|s| s == attr)
+                    && !on_a_class
                 {
                     self.ck.error(pos, no_such_slot(&c, &l, attr));
                 }
@@ -890,6 +901,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
             );
         }
         let Target::Name(n) = obj else { return };
+        if self.sc.class(n).is_some() {
+            self.class_attr_ok(n, attr, pos, env, del);
+            return;
+        }
         let Some(kind) = self.lookup(n, pos, env, del) else {
             return;
         };
@@ -915,6 +930,34 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     k.describe()
                 ),
             ),
+        }
+    }
+
+    /// `A.attr` (a store, a `del` or a read) on class `A`: the class is bound here, and `attr`
+    /// names no `__slots__` value slot of any class (a class attribute of that name would
+    /// replace the slot's member descriptor in the type's dict).
+    fn class_attr_ok(
+        &mut self,
+        class: &str,
+        attr: &str,
+        pos: Pos,
+        env: &HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) {
+        self.class_usable(class, pos, env, del);
+        if let Some(c) = self
+            .sc
+            .classes
+            .iter()
+            .find(|c| c.slots.iter().flatten().any(|s| s == attr))
+        {
+            self.ck.error(
+                pos,
+                format!(
+                    "`{attr}` is a `__slots__` slot of `{}`: a class attribute of that name is not in the language (it would replace the slot's descriptor; use another name)",
+                    c.name
+                ),
+            );
         }
     }
 
@@ -1002,7 +1045,16 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 self.bind(target, k, pos, env, del);
             }
             Stmt::SetAttr { obj, attr, value } => {
-                self.value_kind(value, pos, env, del);
+                match value {
+                    // A class as an attribute's value (`A.a = A`, `x.cls = A`): the type
+                    // object the class statement made.
+                    Value::Name(n) if self.sc.class(n).is_some() => {
+                        self.class_usable(n, pos, env, del)
+                    }
+                    _ => {
+                        self.value_kind(value, pos, env, del);
+                    }
+                }
                 self.attr_ok(obj, attr, pos, env, del);
             }
             Stmt::DelAttr { obj, attr } => self.attr_ok(obj, attr, pos, env, del),

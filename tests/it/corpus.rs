@@ -91,6 +91,8 @@ const ALL: &[&str] = &[
     "del x['k']",
     "del x[i]",
     "del A (a class)",
+    "A.attr = VALUE (a class attribute)",
+    "del A.attr (a class attribute)",
     "weakref.ref(x)",
     "weakref.ref(x, callback)",
     "weakref.ref(x, NAME)",
@@ -137,6 +139,14 @@ fn corpus_uses_every_statement_form() {
             for s in steps {
                 used.insert(match &s.stmt {
                     Stmt::DelName(n) if sc.class(n).is_some() => "del A (a class)",
+                    Stmt::SetAttr {
+                        obj: scenario::Target::Name(n),
+                        ..
+                    } if sc.class(n).is_some() => "A.attr = VALUE (a class attribute)",
+                    Stmt::DelAttr {
+                        obj: scenario::Target::Name(n),
+                        ..
+                    } if sc.class(n).is_some() => "del A.attr (a class attribute)",
                     st => kind(st),
                 });
                 match &s.stmt {
