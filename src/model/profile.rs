@@ -323,8 +323,8 @@ pub struct ClassBuild {
     /// function) is tracked at once; otherwise the dict is tracked when the first descriptor
     /// goes in (`MAINTAIN_TRACKING`).
     pub dict_before_type: bool,
-    /// `PyType_Ready` computes the MRO tuple before it adds the descriptors (3.11+,
-    /// `type_ready_mro` ahead of `type_ready_fill_dict`); 2.7–3.10 add the member and getset
+    /// `PyType_Ready` computes the MRO tuple before it adds the descriptors (3.10+,
+    /// `type_ready_mro` ahead of `type_ready_fill_dict`); 2.7–3.9 add the member and getset
     /// descriptors first (`add_members`, `add_getset`), then call `mro_internal`.
     pub mro_before_descriptors: bool,
 }
