@@ -133,7 +133,6 @@ impl Machine<'_> {
             bases,
             base,
         });
-        self.heap.hdr_mut(t).refcnt = 0;
         let dict = early_dict.unwrap_or_else(|| make_dict(self));
         if let Kind::Type { dict: d, .. } = self.heap.kind_mut(t) {
             *d = dict;

@@ -323,30 +323,11 @@ impl<'a> View<'a> {
                 .flatten()
                 .filter_map(|(_, v)| v.obj())
                 .collect(),
-            Kind::Method {
-                im_self,
-                im_func,
-                im_class,
-                ..
-            } => [*im_func, *im_self, *im_class]
-                .into_iter()
-                .filter(|r| *r != super::heap::NIL)
-                .collect(),
-            Kind::Type {
-                dict,
-                mro,
-                bases,
-                base,
-                ..
-            } => [*dict, *mro, *bases, *base]
-                .into_iter()
-                .filter(|r| *r != super::heap::NIL)
-                .collect(),
-            Kind::Descr { owner, .. } => vec![*owner],
-            Kind::MethodFunc { globals, .. } => Some(*globals)
-                .filter(|g| *g != super::heap::NIL)
-                .into_iter()
-                .collect(),
+            // What these hold is exactly what their `tp_traverse` visits.
+            Kind::Method { .. }
+            | Kind::Type { .. }
+            | Kind::Descr { .. }
+            | Kind::MethodFunc { .. } => heap.referents(id),
             Kind::Function {
                 globals,
                 defaults,
