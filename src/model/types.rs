@@ -320,7 +320,9 @@ impl Machine<'_> {
 
 impl Machine<'_> {
     /// What a piece of a class is, for people (`explain`, `graph`): `class A`, `A.__dict__`,
-    /// `A.__mro__`, `A.__bases__`, `A.x` (a descriptor), `function A.m`. None for anything else.
+    /// `A.__mro__`, `A.__bases__`, `descriptor A.x` (a slot's member descriptor, or the getset
+    /// of `__dict__`/`__weakref__`: `descriptor A.__dict__`, told apart from the type's dict),
+    /// `function A.m`. None for anything else.
     pub(super) fn class_part_text(&self, id: Id) -> Option<String> {
         let name = |c: u32| self.sc.classes[c as usize].name.as_str();
         match self.heap.kind(id) {
@@ -350,7 +352,7 @@ impl Machine<'_> {
                     _ => None,
                 };
                 Some(match key {
-                    Some(k) => format!("{}.{k}", name(*class)),
+                    Some(k) => format!("descriptor {}.{k}", name(*class)),
                     None => format!("a descriptor of {}", name(*class)),
                 })
             }

@@ -123,6 +123,9 @@ enum Kind {
     Method,
     /// A function of a `def` (by its index).
     Function(usize),
+    /// A class of `classes:` (its type object): the class's own name, or a name bound to it
+    /// (`c = A`).
+    Class(String),
     NoneV,
     Int,
     Unknown,
@@ -138,6 +141,7 @@ impl Kind {
             Kind::WeakRef => "a weakref".into(),
             Kind::Method => "a bound method".into(),
             Kind::Function(_) => "a function".into(),
+            Kind::Class(c) => format!("the class `{c}`"),
             Kind::NoneV => "None".into(),
             Kind::Int => "an integer".into(),
             Kind::Unknown => "an object".into(),
@@ -444,14 +448,14 @@ impl<'a, 'b> Semantics<'a, 'b> {
         pos: Pos,
         env: &HashMap<String, Binding>,
         del: Option<&DelCtx>,
-    ) {
+    ) -> bool {
         let at = match (del, env.get(name)) {
             (None, Some(Binding::Deleted(at))) => *at,
             (Some(_), _) => match self.deleted_classes.get(name) {
                 Some(at) => *at,
-                None => return,
+                None => return true,
             },
-            _ => return,
+            _ => return true,
         };
         self.ck.error(
             pos,
@@ -461,6 +465,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 if del.is_some() { ", and a body may run after that" } else { "" }
             ),
         );
+        false
     }
 
     fn lookup(
@@ -476,6 +481,13 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 format!("`{name}` is a callback function: the language uses it only as `weakref.ref(x, {name})`"),
             );
             return None;
+        }
+        // A class name always means its class: no statement, parameter or `def` may rebind
+        // it (see [`Semantics::bind`]), so a body reads it as a global.
+        if self.sc.class(name).is_some() {
+            return self
+                .class_usable(name, pos, env, del)
+                .then(|| Kind::Class(name.to_string()));
         }
         if name == "self"
             && del.is_some_and(|d| {
@@ -601,15 +613,12 @@ impl<'a, 'b> Semantics<'a, 'b> {
             );
             return;
         }
-        if self.sc.class(obj).is_some() {
-            self.class_attr_ok(obj, attr, pos, env, del);
-            return;
-        }
         // Whether some statement sets `attr` on a class (instances read class attributes).
         let on_a_class = self.sc.statements().any(|st| {
             matches!(st, Stmt::SetAttr { obj: Target::Name(n), attr: a, .. } if a == attr && self.sc.class(n).is_some())
         });
         match self.lookup(obj, pos, env, del) {
+            Some(Kind::Class(_)) => self.class_attr_ok(attr, pos),
             Some(Kind::Inst(c, _)) => {
                 let l = self.sc.layout_of(&c);
                 if self.sc.class(&c).is_some()
@@ -677,6 +686,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 }
             }
             Some(Kind::Unknown) | None => {}
+            Some(Kind::Class(c)) => self.ck.error(
+                pos,
+                format!("`{obj}.{method}` reads a method through the class `{c}`, which is not in the language (2.7 makes an unbound method, 3.x returns the function); read it through an instance"),
+            ),
             Some(k) => self.ck.error(
                 pos,
                 format!(
@@ -901,14 +914,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
             );
         }
         let Target::Name(n) = obj else { return };
-        if self.sc.class(n).is_some() {
-            self.class_attr_ok(n, attr, pos, env, del);
-            return;
-        }
         let Some(kind) = self.lookup(n, pos, env, del) else {
             return;
         };
         match kind {
+            Kind::Class(_) => self.class_attr_ok(attr, pos),
             Kind::Inst(c, _) => {
                 if self.sc.class(&c).is_none() {
                     return;
@@ -933,18 +943,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
     }
 
-    /// `A.attr` (a store, a `del` or a read) on class `A`: the class is bound here, and `attr`
+    /// `A.attr` or `c.attr` with `c = A` (a store, a `del` or a read) on class `A`: `attr`
     /// names no `__slots__` value slot of any class (a class attribute of that name would
     /// replace the slot's member descriptor in the type's dict).
-    fn class_attr_ok(
-        &mut self,
-        class: &str,
-        attr: &str,
-        pos: Pos,
-        env: &HashMap<String, Binding>,
-        del: Option<&DelCtx>,
-    ) {
-        self.class_usable(class, pos, env, del);
+    fn class_attr_ok(&mut self, attr: &str, pos: Pos) {
         if let Some(c) = self
             .sc
             .classes
@@ -1045,16 +1047,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 self.bind(target, k, pos, env, del);
             }
             Stmt::SetAttr { obj, attr, value } => {
-                match value {
-                    // A class as an attribute's value (`A.a = A`, `x.cls = A`): the type
-                    // object the class statement made.
-                    Value::Name(n) if self.sc.class(n).is_some() => {
-                        self.class_usable(n, pos, env, del)
-                    }
-                    _ => {
-                        self.value_kind(value, pos, env, del);
-                    }
-                }
+                self.value_kind(value, pos, env, del);
                 self.attr_ok(obj, attr, pos, env, del);
             }
             Stmt::DelAttr { obj, attr } => self.attr_ok(obj, attr, pos, env, del),
@@ -1196,6 +1189,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
                         ),
                     ),
                     Some(Kind::Method | Kind::Unknown) | None => {}
+                    Some(Kind::Class(c)) => self.ck.error(
+                        pos,
+                        format!("`{name}` is the class `{c}` here: making an instance is in the language as `x = {c}()` only"),
+                    ),
                     Some(k) => self.ck.error(
                         pos,
                         format!("`{name}` is {} here, which is not callable", k.describe()),
@@ -1274,6 +1271,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
                             }
                         }
                         Kind::Unknown | Kind::WeakRef | Kind::Method | Kind::Function(_) => {}
+                        Kind::Class(c) => self.ck.error(
+                            pos,
+                            format!("`weakref.ref({referent})`: weak references to classes are not in the language (CPython hands out the weak reference that `{c}`'s bases keep in their `__subclasses__`, which the model does not have)"),
+                        ),
                         k => self.ck.error(
                             pos,
                             format!(

@@ -93,6 +93,7 @@ const ALL: &[&str] = &[
     "del A (a class)",
     "A.attr = VALUE (a class attribute)",
     "del A.attr (a class attribute)",
+    "x = A (a class as a value)",
     "weakref.ref(x)",
     "weakref.ref(x, callback)",
     "weakref.ref(x, NAME)",
@@ -147,6 +148,10 @@ fn corpus_uses_every_statement_form() {
                         obj: scenario::Target::Name(n),
                         ..
                     } if sc.class(n).is_some() => "del A.attr (a class attribute)",
+                    Stmt::Assign {
+                        value: scenario::Value::Name(n),
+                        ..
+                    } if sc.class(n).is_some() => "x = A (a class as a value)",
                     st => kind(st),
                 });
                 match &s.stmt {
