@@ -524,6 +524,7 @@ fn class_def(c: &GClass) -> crate::scenario::ClassDef {
             .iter()
             .map(|(m, _)| crate::scenario::MethodDef {
                 name: m.clone(),
+                kind: crate::scenario::MethodKind::Plain,
                 body: Vec::new(),
                 pos: crate::scenario::Pos { line: 1, col: 1 },
             })

@@ -22,6 +22,7 @@ impl Machine<'_> {
             Kind::Type { .. } => self.type_dealloc(id),
             Kind::Descr { .. } => self.descr_dealloc(id),
             Kind::MethodFunc { .. } => self.method_func_dealloc(id),
+            Kind::Decorated { .. } => self.decorated_dealloc(id),
             Kind::Head => unreachable!("list heads are never released"),
         }
     }

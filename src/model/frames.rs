@@ -14,7 +14,16 @@ use super::machine::{
     Deferred, Frame, FrameObj, Machine, NOT_ENTERED, PyResult, RETURN, Temp, exc,
 };
 use super::profile::PROGRAM_PY_FRAMES;
-use crate::scenario::Value;
+use crate::scenario::{MethodKind, Value};
+
+/// Calling a plain method through its class (`A.m()`), which the loader refuses where it
+/// sees it: 3.x would call the function without its `self`, 2.7 an unbound method.
+fn unbound_call(name: &str) -> super::machine::Exc {
+    exc(
+        "TypeError",
+        format!("{name}() missing 1 required positional argument: 'self'"),
+    )
+}
 use crate::trace::Event;
 
 /// `PyFrame_MAXFREELIST` (`Objects/frameobject.c`, 200 in 2.7–3.10; frame objects are gone from
@@ -25,14 +34,19 @@ pub const PY_FRAME_MAXFREELIST: usize = 200;
 /// What a call statement calls.
 #[derive(Debug, Clone, Copy)]
 enum Callee {
-    /// Method `m` of `class` on `im_self`; `held`: the bound method object the caller's stack
-    /// keeps during the call.
+    /// Method `m` of `class` on `im_self` (an instance, or a class method's class); `held`:
+    /// the bound method object the caller's stack keeps during the call; `fresh`: the call
+    /// made that bound method (a class method read through `LOAD_METHOD`/`LOAD_ATTR`), so
+    /// the stack's reference is its only one.
     Method {
         im_self: Id,
         class: usize,
         m: usize,
         held: Option<Id>,
+        fresh: Option<Id>,
     },
+    /// Static method `m` of `class`: its function `func`, called with no argument.
+    Static { func: Id, class: usize, m: usize },
     /// The function object `func` of `def` number `def`.
     Function { func: Id, def: usize },
 }
@@ -130,9 +144,9 @@ impl Machine<'_> {
             Value::None => Ok(Val::None),
             Value::Int(i) => Ok(Val::Int(*i)),
             Value::Name(n) => self.load(n),
-            Value::Method { obj, method } => {
+            Value::Method { obj, method } | Value::StaticMethod { obj, method } => {
                 let o = self.load(obj)?;
-                Ok(Val::Obj(self.bound_method(o, method)?))
+                self.method_value(o, method)
             }
             Value::Attr { obj, attr } => {
                 let o = self.load(obj)?;
@@ -179,26 +193,57 @@ impl Machine<'_> {
         let callee = match obj {
             Some(o) => {
                 let v = self.load(o)?;
-                let inst = self.instance_of(v, name)?;
-                let Kind::Instance(i) = self.heap.kind(inst) else {
-                    unreachable!("an instance")
-                };
-                let class = i.class();
+                let (inst, class) = self.method_owner(v, name)?;
                 match self.find_method(class, name) {
-                    Some((class, m)) => {
-                        if self.p.bound_method_calls {
-                            self.temp_alloc(Temp::Method);
-                            self.temp_free(Temp::Method);
-                        }
-                        Callee::Method {
-                            im_self: inst,
-                            class,
-                            m,
-                            held: None,
+                    Some((defining, m)) => {
+                        match self.sc.classes[defining].methods[m].kind {
+                            MethodKind::Plain => {
+                                let Some(inst) = inst else {
+                                    return Err(unbound_call(name));
+                                };
+                                if self.p.bound_method_calls {
+                                    self.temp_alloc(Temp::Method);
+                                    self.temp_free(Temp::Method);
+                                }
+                                Callee::Method {
+                                    im_self: inst,
+                                    class: defining,
+                                    m,
+                                    held: None,
+                                    fresh: None,
+                                }
+                            }
+                            // `sm_descr_get`: the function itself (no `LOAD_METHOD`
+                            // shortcut: a staticmethod is no method descriptor).
+                            MethodKind::Static => Callee::Static {
+                                func: self.method_func(defining, m as u32),
+                                class: defining,
+                                m,
+                            },
+                            // `cm_descr_get`: a new bound method of the class, on every
+                            // version (a classmethod is no method descriptor either).
+                            MethodKind::Class => {
+                                let bm = self.class_bound_method(class, defining, m);
+                                Callee::Method {
+                                    im_self: self.type_of_class(class),
+                                    class: defining,
+                                    m,
+                                    held: self.p.method_held_during_call.then_some(bm),
+                                    fresh: Some(bm),
+                                }
+                            }
                         }
                     }
                     None => {
-                        let a = self.getattr_value(inst, name)?;
+                        let a = match inst {
+                            Some(inst) => self.getattr_value(inst, name)?,
+                            None => self.class_attr(class, name).ok_or_else(|| {
+                                exc(
+                                    "AttributeError",
+                                    format!("type object has no attribute '{name}'"),
+                                )
+                            })?,
+                        };
                         self.callee(a)?
                     }
                 }
@@ -213,10 +258,20 @@ impl Machine<'_> {
             Callee::Method { im_self, held, .. } => std::iter::once(Val::Obj(im_self))
                 .chain(held.map(Val::Obj))
                 .collect(),
-            Callee::Function { func, .. } => vec![Val::Obj(func)],
+            Callee::Function { func, .. } | Callee::Static { func, .. } => vec![Val::Obj(func)],
         };
         for v in &held {
             self.incref(*v);
+        }
+        // A bound method the call made: the stack's reference was its own. ≤3.7 and 3.11+
+        // unpack it into the function and `self` and release it before the call
+        // (`call_function`'s `Py_SETREF(*pfunc, self)`, 3.11 `PRECALL`); 3.8–3.10 call
+        // through it (`method_vectorcall`), releasing it when the call returns.
+        if let Callee::Method {
+            fresh: Some(bm), ..
+        } = callee
+        {
+            self.decref(Val::Obj(bm));
         }
         let mut argv = Vec::with_capacity(args.len());
         for a in args {
@@ -237,10 +292,18 @@ impl Machine<'_> {
         let r = match callee {
             Callee::Method {
                 im_self, class, m, ..
-            } if argv.is_empty() => self.call_method(im_self, class, m, moved),
+            } if argv.is_empty() => self.call_method(Some(im_self), class, m, moved, None),
+            // 3.11+ the frame owns the function the stack held (`f_func`).
+            Callee::Static { func, class, m } if argv.is_empty() => {
+                self.call_method(None, class, m, moved, moved.then_some(func))
+            }
             Callee::Method { .. } => Err(exc(
                 "TypeError",
                 format!("{name}() takes 1 positional argument"),
+            )),
+            Callee::Static { .. } => Err(exc(
+                "TypeError",
+                format!("{name}() takes 0 positional arguments"),
             )),
             Callee::Function { func, def } => self.call_function(func, def, &argv, moved),
         };
@@ -301,7 +364,20 @@ impl Machine<'_> {
                     class: *class as usize,
                     m: *method as usize,
                     held: self.p.method_held_during_call.then_some(id),
+                    fresh: None,
                 }),
+                // A static method's function, read earlier (`f = x.s`).
+                Kind::MethodFunc { class, method, .. }
+                    if *method != super::heap::DEL_METHOD
+                        && self.sc.classes[*class as usize].methods[*method as usize].kind
+                            == MethodKind::Static =>
+                {
+                    Ok(Callee::Static {
+                        func: id,
+                        class: *class as usize,
+                        m: *method as usize,
+                    })
+                }
                 Kind::Function { def, .. } => Ok(Callee::Function {
                     func: id,
                     def: *def as usize,
@@ -321,21 +397,35 @@ impl Machine<'_> {
     /// object), the `RESUME` check of the eval breaker (3.12+), the body; an exception ends the
     /// body and propagates to the caller after the frame is released. Returns the method's
     /// result (an owned reference).
-    fn call_method(&mut self, im_self: Id, class: usize, m: usize, moved: bool) -> PyResult<Val> {
+    fn call_method(
+        &mut self,
+        im_self: Option<Id>,
+        class: usize,
+        m: usize,
+        moved: bool,
+        func: Option<Id>,
+    ) -> PyResult<Val> {
         let Some(obj) = self.enter_call(method_code(class, m)) else {
             return Err(exc(NOT_ENTERED, "maximum recursion depth exceeded"));
         };
         self.eval_breaker();
-        if !moved {
-            self.incref(Val::Obj(im_self));
-        }
+        let param = self.sc.classes[class].methods[m].kind.param();
+        let locals = match (param, im_self) {
+            (Some(p), Some(s)) => {
+                if !moved {
+                    self.incref(Val::Obj(s));
+                }
+                vec![(p.to_string(), Some(Val::Obj(s)))]
+            }
+            _ => Vec::new(),
+        };
         self.frames.push(Frame {
             class: Some(class),
             method: Some(m),
             func: None,
-            extra: Vec::new(),
+            extra: func.map(Val::Obj).into_iter().collect(),
             callback: None,
-            locals: vec![("self".to_string(), Some(Val::Obj(im_self)))],
+            locals,
             obj,
         });
         let sc = self.sc;

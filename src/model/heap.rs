@@ -147,11 +147,23 @@ pub enum Kind {
     },
     /// The function object of method `method` of scenario class `class` (`__del__` is
     /// [`DEL_METHOD`]), made by the class body's `def`: `func_globals`, the module's globals
-    /// ([`NIL`] once `func_clear` dropped it).
+    /// ([`NIL`] once `func_clear` dropped it), and `func_annotations` (an empty dict, made when
+    /// something reads `__annotations__`: 3.10+ `staticmethod`/`classmethod` do; else [`NIL`]).
     MethodFunc {
         class: u32,
         method: u32,
         globals: Id,
+        annotations: Id,
+    },
+    /// The `staticmethod` or `classmethod` object (`Objects/funcobject.c`) that a decorated
+    /// method `method` of scenario class `class` puts in the class's dict: `sm_callable` /
+    /// `cm_callable`, the method's function, and `sm_dict` / `cm_dict` (3.10+ `sm_init` copies
+    /// the function's attributes into it, `functools_wraps`; [`NIL`] before, or once cleared).
+    Decorated {
+        class: u32,
+        method: u32,
+        func: Id,
+        dict: Id,
     },
     /// A list head (`PyGC_Head` of a generation or a temporary list).
     Head,
@@ -906,10 +918,25 @@ impl Contents<'_> {
             // `descr_traverse`: `d_type`.
             Kind::Descr { owner, .. } => f(*owner),
             // `func_traverse`: of code, globals, module, defaults, doc, name, dict, closure,
-            // …, only the globals are objects the model keeps for a method's function.
-            Kind::MethodFunc { globals, .. } => {
-                if *globals != NIL {
-                    f(*globals);
+            // annotations, …, the model keeps the globals and the annotations (3.10+, read by
+            // `staticmethod`/`classmethod`) for a method's function.
+            Kind::MethodFunc {
+                globals,
+                annotations,
+                ..
+            } => {
+                for r in [*globals, *annotations] {
+                    if r != NIL {
+                        f(r);
+                    }
+                }
+            }
+            // `sm_traverse` / `cm_traverse`: the callable, then the dict (3.x).
+            Kind::Decorated { func, dict, .. } => {
+                for r in [*func, *dict] {
+                    if r != NIL {
+                        f(r);
+                    }
                 }
             }
             // `func_traverse`: code, globals, module, defaults, (kwdefaults,) doc, name, dict,

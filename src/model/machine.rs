@@ -72,6 +72,8 @@ pub struct ClassState {
     /// The function objects of the class's own `def`s (`__del__` is
     /// [`DEL_METHOD`](super::heap::DEL_METHOD)), made by its class statement.
     pub funcs: Vec<(u32, Id)>,
+    /// The `staticmethod`/`classmethod` objects of its decorated methods, by method number.
+    pub decorated: Vec<(u32, Id)>,
 }
 
 /// The compiler's scope decision for a function body (`__del__` or a callback): its local
@@ -82,9 +84,9 @@ pub struct BodyScope {
     pub globals: HashSet<String>,
 }
 
-/// `body`'s scope, `param` its one parameter (`self`, `wr`).
-pub(super) fn body_scope(param: &str, body: &[crate::scenario::Step]) -> BodyScope {
-    let mut locals = vec![param.to_string()];
+/// `body`'s scope, `param` its one parameter (`self`, `cls`, `wr`; a static method has none).
+pub(super) fn body_scope(param: Option<&str>, body: &[crate::scenario::Step]) -> BodyScope {
+    let mut locals: Vec<String> = param.into_iter().map(str::to_string).collect();
     let mut globals = HashSet::new();
     for s in body {
         if let Stmt::Global(ns) = &s.stmt {
@@ -333,7 +335,7 @@ impl<'s> Machine<'s> {
         let callback_scopes = sc
             .callbacks
             .iter()
-            .map(|c| body_scope("wr", &c.body))
+            .map(|c| body_scope(Some("wr"), &c.body))
             .collect();
         let mut m = Machine {
             p,
@@ -705,6 +707,10 @@ impl<'s> Machine<'s> {
             Kind::Descr { getset: false, .. } => "<member_descriptor>".into(),
             Kind::Descr { getset: true, .. } => "<getset_descriptor>".into(),
             Kind::MethodFunc { .. } => "<function>".into(),
+            Kind::Decorated { class, method, .. } => format!(
+                "<{}>",
+                self.decorated_type_name(*class as usize, *method as usize)
+            ),
             Kind::Head => "<head>".into(),
         }
     }
@@ -726,7 +732,9 @@ impl<'s> Machine<'s> {
             "bound method {}.{} of {}",
             c.name,
             c.methods[*method as usize].name,
-            self.label(*im_self)
+            // A class method's `__self__` is a class.
+            self.class_part_text(*im_self)
+                .unwrap_or_else(|| self.label(*im_self))
         ))
     }
 
@@ -751,9 +759,10 @@ impl<'s> Machine<'s> {
                 Some(format!("function {}", self.defs[*def as usize].name))
             }
             Kind::Cell(_) => self.cell_names.get(&id).cloned(),
-            Kind::Type { .. } | Kind::Descr { .. } | Kind::MethodFunc { .. } => {
-                self.class_part_text(id)
-            }
+            Kind::Type { .. }
+            | Kind::Descr { .. }
+            | Kind::MethodFunc { .. }
+            | Kind::Decorated { .. } => self.class_part_text(id),
             Kind::Tuple(_) | Kind::Dict(_) if id < self.startup_end => self.class_part_text(id),
             Kind::Tuple(_) => (0..self.heap.count()).find_map(|f| match self.heap.kind(f) {
                 Kind::Function {
@@ -818,7 +827,7 @@ fn class_state(sc: &Scenario, i: usize, p: &Profile) -> ClassState {
     let BodyScope {
         locals: del_locals,
         globals: del_globals,
-    } = body_scope("self", c.del.as_deref().unwrap_or(&[]));
+    } = body_scope(Some("self"), c.del.as_deref().unwrap_or(&[]));
     ClassState {
         keys: Vec::new(),
         usable: p.shared_keys_usable,
@@ -832,10 +841,11 @@ fn class_state(sc: &Scenario, i: usize, p: &Profile) -> ClassState {
         mro: crate::scenario::hierarchy::mro(&sc.classes, i).unwrap_or_else(|| vec![i]),
         finalizer: sc.finalizer(i),
         funcs: Vec::new(),
+        decorated: Vec::new(),
         method_scopes: c
             .methods
             .iter()
-            .map(|m| body_scope("self", &m.body))
+            .map(|m| body_scope(m.kind.param(), &m.body))
             .collect(),
     }
 }

@@ -5,7 +5,7 @@
 
 use super::heap::{Id, Kind, Val};
 use super::machine::{Machine, PyResult, exc};
-use crate::scenario::{Target, Value};
+use crate::scenario::{MethodKind, Target, Value};
 
 impl Machine<'_> {
     /// `type_call` → `PyType_GenericAlloc`: a new instance, tracked at once (GC classes).
@@ -82,6 +82,9 @@ impl Machine<'_> {
             Kind::Descr { getset: false, .. } => "member_descriptor".into(),
             Kind::Descr { getset: true, .. } => "getset_descriptor".into(),
             Kind::MethodFunc { .. } => "function".into(),
+            Kind::Decorated { class, method, .. } => self
+                .decorated_type_name(*class as usize, *method as usize)
+                .into(),
             Kind::Head => "head".into(),
         }
     }
@@ -221,17 +224,29 @@ impl Machine<'_> {
             })
     }
 
-    /// `LOAD_ATTR` of a method through an instance (`PyObject_GenericGetAttr` finds the
-    /// function in the class, `func_descr_get` → `PyMethod_New`): a new bound method, tracked
-    /// at once (`_PyObject_GC_TRACK`), from the method free list where there is one (2.7–3.8,
-    /// nothing counted) or a new GC object. The value stack holds the one reference
-    /// ([`Machine::stack`]) until the statement is done with it.
-    pub(super) fn bound_method(&mut self, obj: Val, method: &str) -> PyResult<Id> {
-        let o = self.instance_of(obj, method)?;
+    /// What a method is read through: an instance (`x.m`: its class) or a class (`A.m`,
+    /// `c.m` with `c = A`: the class itself). Anything else has no scenario methods.
+    pub(super) fn method_owner(&self, v: Val, what: &str) -> PyResult<(Option<Id>, usize)> {
+        if let Val::Obj(t) = v
+            && let Kind::Type { class, .. } = *self.heap.kind(t)
+        {
+            return Ok((None, class as usize));
+        }
+        let o = self.instance_of(v, what)?;
         let Kind::Instance(i) = self.heap.kind(o) else {
             unreachable!("an instance")
         };
-        let class = i.class();
+        Ok((Some(o), i.class()))
+    }
+
+    /// `obj.method` (`LOAD_ATTR`): through an instance, a plain method is a new bound method
+    /// (`func_descr_get` → `PyMethod_New(func, self)`; 2.7 also the class it was looked up
+    /// through); through an instance or a class, a static method is its function
+    /// (`sm_descr_get`: no new object) and a class method a new bound method of the class
+    /// (`cm_descr_get` → `PyMethod_New(func, type)`). A new bound method stays on the value
+    /// stack until the statement is done. The value is not increfed for the consumer.
+    pub(super) fn method_value(&mut self, obj: Val, method: &str) -> PyResult<Val> {
+        let (inst, class) = self.method_owner(obj, method)?;
         let Some((defining, m)) = self.find_method(class, method) else {
             return Err(exc(
                 "AttributeError",
@@ -241,29 +256,64 @@ impl Machine<'_> {
                 ),
             ));
         };
-        // `PyMethod_New(func, self)` (2.7 also the class it was looked up through).
-        let im_func = self.method_func(defining, m as u32);
-        let im_class = if self.p.method_holds_class {
-            self.type_of_class(class)
-        } else {
-            super::heap::NIL
+        let id = match (self.sc.classes[defining].methods[m].kind, inst) {
+            (MethodKind::Static, _) => return Ok(Val::Obj(self.method_func(defining, m as u32))),
+            (MethodKind::Class, _) => self.class_bound_method(class, defining, m),
+            (MethodKind::Plain, Some(o)) => {
+                let im_func = self.method_func(defining, m as u32);
+                let im_class = if self.p.method_holds_class {
+                    self.type_of_class(class)
+                } else {
+                    super::heap::NIL
+                };
+                let id = self.new_object(Kind::Method {
+                    im_self: o,
+                    class: defining as u32,
+                    method: m as u32,
+                    im_func,
+                    im_class,
+                });
+                self.incref(Val::Obj(im_func));
+                self.incref(Val::Obj(o));
+                if im_class != super::heap::NIL {
+                    self.incref(Val::Obj(im_class));
+                }
+                self.heap.hdr_mut(id).refcnt = 1;
+                self.track(id);
+                id
+            }
+            // The loader refuses `A.m` for a plain method (2.7: an unbound method object, 3.x:
+            // the function), not modelled.
+            (MethodKind::Plain, None) => {
+                return Err(exc(
+                    "TypeError",
+                    format!("unbound method {method}() read through its class"),
+                ));
+            }
         };
+        self.stack.push(Val::Obj(id));
+        Ok(Val::Obj(id))
+    }
+
+    /// `cm_descr_get`: a new bound method (refcount 1, tracked) of class method `m` of
+    /// `defining`, read through class `class` (or an instance of it): `im_self` the type of
+    /// `class`, `im_func` the method's function (2.7's `im_class` is the metatype `type`, a
+    /// static type outside the model).
+    pub(super) fn class_bound_method(&mut self, class: usize, defining: usize, m: usize) -> Id {
+        let t = self.type_of_class(class);
+        let im_func = self.method_func(defining, m as u32);
         let id = self.new_object(Kind::Method {
-            im_self: o,
+            im_self: t,
             class: defining as u32,
             method: m as u32,
             im_func,
-            im_class,
+            im_class: super::heap::NIL,
         });
         self.incref(Val::Obj(im_func));
-        self.incref(Val::Obj(o));
-        if im_class != super::heap::NIL {
-            self.incref(Val::Obj(im_class));
-        }
+        self.incref(Val::Obj(t));
         self.heap.hdr_mut(id).refcnt = 1;
         self.track(id);
-        self.stack.push(Val::Obj(id));
-        Ok(id)
+        id
     }
 
     /// `x.__class__ = B`: `object_set_class`. The loader checked `compatible_for_assignment`

@@ -15,6 +15,7 @@
 
 use super::heap::{DEL_METHOD, Id, Kind, NIL, Val};
 use super::machine::Machine;
+use crate::scenario::MethodKind;
 
 /// How many full collections the generated program runs between its class statements and the
 /// scenario's first statement (`gc.collect()` three times in its start-up section).
@@ -80,6 +81,7 @@ impl Machine<'_> {
             namespace.push(("__slots__".into(), slots_tuple.map_or(Val::None, Val::Obj)));
         }
         let mut funcs = Vec::new();
+        let mut decorated = Vec::new();
         let defs = c
             .del
             .iter()
@@ -91,13 +93,24 @@ impl Machine<'_> {
                 class: i as u32,
                 method: m,
                 globals: self.globals,
+                annotations: NIL,
             });
-            let name = if m == DEL_METHOD {
-                "__del__".to_string()
+            let (name, is_decorated) = if m == DEL_METHOD {
+                ("__del__".to_string(), false)
             } else {
-                c.methods[m as usize].name.clone()
+                let md = &c.methods[m as usize];
+                (md.name.clone(), md.kind != MethodKind::Plain)
             };
-            namespace.push((name, Val::Obj(f)));
+            // `@staticmethod` / `@classmethod`: the namespace holds the decorator's object,
+            // which holds the function.
+            let held = if is_decorated {
+                let w = self.decorate(i, m, f);
+                decorated.push((m, w));
+                w
+            } else {
+                f
+            };
+            namespace.push((name, Val::Obj(held)));
             funcs.push((m, f));
         }
         // `PyDict_Copy` of the namespace: its entries in the namespace's own iteration order
@@ -167,6 +180,7 @@ impl Machine<'_> {
         // not modelled (docs/cpython-gc-facts.md, "Classes as objects": no callback, never
         // trash itself, so nothing a collection counts or calls depends on it).
         self.classes[i].funcs = funcs;
+        self.classes[i].decorated = decorated;
         // The `__slots__` tuple is the code's constant, held by it (and untracked by the
         // first start-up collection: it holds strings).
         if let Some(st) = slots_tuple {
@@ -174,6 +188,52 @@ impl Machine<'_> {
             self.class_constants.push(st);
         }
         t
+    }
+
+    /// `staticmethod(f)` / `classmethod(f)` in a class body (`sm_new`/`cm_new` through
+    /// `PyType_GenericAlloc`, tracked at once; then `sm_init`/`cm_init`): the object takes the
+    /// function's reference; 3.10+ `functools_wraps` then stores `__module__`, `__name__`,
+    /// `__qualname__`, `__doc__` and `__annotations__` in a new `__dict__` (`PyObject_SetAttr`
+    /// → a new dict, untracked until the function's annotations dict, read into being by
+    /// `func_get_annotations`, goes in: `MAINTAIN_TRACKING`). Returns the object, with the
+    /// reference the namespace holds.
+    fn decorate(&mut self, class: usize, method: u32, f: Id) -> Id {
+        let w = self.startup_object(Kind::Decorated {
+            class: class as u32,
+            method,
+            func: f,
+            dict: NIL,
+        });
+        self.incref(Val::Obj(f));
+        if self.p.class_build.decorators_copy_attributes {
+            let d = self
+                .heap
+                .alloc(Kind::Dict(Box::new(self.new_dictobj(0))), true);
+            self.heap.hdr_mut(d).refcnt = 1;
+            if let Kind::Decorated { dict, .. } = self.heap.kind_mut(w) {
+                *dict = d;
+            }
+            for k in ["__module__", "__name__", "__qualname__", "__doc__"] {
+                self.dict_set(d, k, Val::None);
+            }
+            let ann = self
+                .heap
+                .alloc(Kind::Dict(Box::new(self.new_dictobj(0))), true);
+            self.heap.hdr_mut(ann).refcnt = 1;
+            if let Kind::MethodFunc { annotations, .. } = self.heap.kind_mut(f) {
+                *annotations = ann;
+            }
+            self.dict_set(d, "__annotations__", Val::Obj(ann));
+        }
+        w
+    }
+
+    /// `staticmethod` or `classmethod`: the type of method `method` of `class`'s decorator.
+    pub(super) fn decorated_type_name(&self, class: usize, method: usize) -> &'static str {
+        match self.sc.classes[class].methods[method].kind {
+            MethodKind::Class => "classmethod",
+            _ => "staticmethod",
+        }
     }
 
     /// The class body's `__slots__ = (...)`: a constant tuple of strings, which the
@@ -299,21 +359,50 @@ impl Machine<'_> {
         self.gc_free();
     }
 
-    /// `func_dealloc` of a method's function: untrack, release `func_globals` (what the model
-    /// keeps of it), `PyObject_GC_Del`.
+    /// `func_dealloc` of a method's function: untrack, release `func_globals` and (3.10+)
+    /// `func_annotations` (what the model keeps of it, in `func_clear`'s order),
+    /// `PyObject_GC_Del`.
     pub(super) fn method_func_dealloc(&mut self, f: Id) {
         self.untrack(f);
         if !self.heap.weakrefs(f).is_empty() {
             self.clear_weakrefs(f);
         }
-        let g = match self.heap.kind_mut(f) {
-            Kind::MethodFunc { globals, .. } => std::mem::replace(globals, NIL),
+        let refs = match self.heap.kind_mut(f) {
+            Kind::MethodFunc {
+                globals,
+                annotations,
+                ..
+            } => [
+                std::mem::replace(globals, NIL),
+                std::mem::replace(annotations, NIL),
+            ],
             _ => unreachable!("a method's function"),
         };
-        if g != NIL {
-            self.decref(Val::Obj(g));
+        for r in refs {
+            if r != NIL {
+                self.decref(Val::Obj(r));
+            }
         }
         self.heap.free(f);
+        self.gc_free();
+    }
+
+    /// `sm_dealloc` / `cm_dealloc`: untrack, release the callable, then (3.x) the dict,
+    /// `tp_free`.
+    pub(super) fn decorated_dealloc(&mut self, w: Id) {
+        self.untrack(w);
+        let refs = match self.heap.kind_mut(w) {
+            Kind::Decorated { func, dict, .. } => {
+                [std::mem::replace(func, NIL), std::mem::replace(dict, NIL)]
+            }
+            _ => unreachable!("a staticmethod or classmethod"),
+        };
+        for r in refs {
+            if r != NIL {
+                self.decref(Val::Obj(r));
+            }
+        }
+        self.heap.free(w);
         self.gc_free();
     }
 }
@@ -336,6 +425,12 @@ impl Machine<'_> {
                     self.sc.classes[*class as usize].methods[*method as usize].name
                 )
             }),
+            Kind::Decorated { class, method, .. } => Some(format!(
+                "{} {}.{}",
+                self.decorated_type_name(*class as usize, *method as usize),
+                name(*class),
+                self.sc.classes[*class as usize].methods[*method as usize].name
+            )),
             Kind::Descr { owner, .. } => {
                 let (Kind::Type { class, dict, .. }, true) =
                     (self.heap.kind(*owner), *owner < self.startup_end)
@@ -355,6 +450,33 @@ impl Machine<'_> {
                     Some(k) => format!("descriptor {}.{k}", name(*class)),
                     None => format!("a descriptor of {}", name(*class)),
                 })
+            }
+            // A decorator's `__dict__` (3.10+), or its function's `__annotations__`.
+            Kind::Dict(_)
+                if let Some(text) = self.classes.iter().enumerate().find_map(|(c, cs)| {
+                    cs.decorated.iter().find_map(|&(m, w)| {
+                        let Kind::Decorated { func, dict, .. } = *self.heap.kind(w) else {
+                            return None;
+                        };
+                        let ann = match (func != NIL).then(|| self.heap.kind(func)) {
+                            Some(Kind::MethodFunc { annotations, .. }) => *annotations,
+                            _ => NIL,
+                        };
+                        let part = if id == dict {
+                            "__dict__"
+                        } else if id == ann {
+                            "__annotations__"
+                        } else {
+                            return None;
+                        };
+                        Some(format!(
+                            "{}.{}.{part}",
+                            self.sc.classes[c].name, self.sc.classes[c].methods[m as usize].name
+                        ))
+                    })
+                }) =>
+            {
+                Some(text)
             }
             Kind::Tuple(_) | Kind::Dict(_) => (0..self.sc.classes.len()).find_map(|c| {
                 let t = self.type_of_class(c);

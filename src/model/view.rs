@@ -57,6 +57,12 @@ pub enum ObjKind {
         class: usize,
         method: Option<usize>,
     },
+    /// The `staticmethod` or `classmethod` object of method `method` of scenario class
+    /// `class`, in the class's dict.
+    Decorated {
+        class: usize,
+        method: usize,
+    },
 }
 
 /// A reference an object holds, named by where it holds it.
@@ -209,6 +215,10 @@ impl<'a> View<'a> {
                 class: *class as usize,
                 method: (*method != super::heap::DEL_METHOD).then_some(*method as usize),
             },
+            Kind::Decorated { class, method, .. } => ObjKind::Decorated {
+                class: *class as usize,
+                method: *method as usize,
+            },
             Kind::Head => return None,
         })
     }
@@ -327,7 +337,8 @@ impl<'a> View<'a> {
             Kind::Method { .. }
             | Kind::Type { .. }
             | Kind::Descr { .. }
-            | Kind::MethodFunc { .. } => heap.referents(id),
+            | Kind::MethodFunc { .. }
+            | Kind::Decorated { .. } => heap.referents(id),
             Kind::Function {
                 globals,
                 defaults,
@@ -430,9 +441,24 @@ impl<'a> View<'a> {
                 }
             }
             Kind::Descr { owner, .. } => push("__objclass__".into(), *owner, false),
-            Kind::MethodFunc { globals, .. } => {
+            Kind::MethodFunc {
+                globals,
+                annotations,
+                ..
+            } => {
                 if *globals != super::heap::NIL {
                     push("__globals__".into(), *globals, false);
+                }
+                if *annotations != super::heap::NIL {
+                    push("__annotations__".into(), *annotations, false);
+                }
+            }
+            Kind::Decorated { func, dict, .. } => {
+                if *func != super::heap::NIL {
+                    push("__func__".into(), *func, false);
+                }
+                if *dict != super::heap::NIL {
+                    push("__dict__".into(), *dict, false);
                 }
             }
             Kind::Function {

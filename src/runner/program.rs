@@ -1286,7 +1286,15 @@ fn class_def(out: &mut String, c: &ClassDef, layout: &Layout, cx: &Cx) {
         if !empty {
             out.push('\n');
         }
-        let _ = writeln!(out, "    def {}(self):", ident(&m.name));
+        if let Some(d) = m.kind.decorator() {
+            let _ = writeln!(out, "    @{d}");
+        }
+        let _ = writeln!(
+            out,
+            "    def {}({}):",
+            ident(&m.name),
+            m.kind.param().unwrap_or_default()
+        );
         let globals = global_names(&m.body);
         let mut lines = global_lines(&m.body);
         let body = function_body(&m.body, cx, Scope::Method(&globals));
@@ -1519,7 +1527,9 @@ fn value(v: &Value) -> String {
         Value::Name(n) => ident(n).to_string(),
         Value::None => "None".to_string(),
         Value::Int(i) => i.to_string(),
-        Value::Method { obj, method } => format!("{}.{}", ident(obj), ident(method)),
+        Value::Method { obj, method } | Value::StaticMethod { obj, method } => {
+            format!("{}.{}", ident(obj), ident(method))
+        }
         Value::Attr { obj, attr } => format!("{}.{}", ident(obj), ident(attr)),
     }
 }

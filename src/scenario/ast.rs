@@ -24,6 +24,12 @@ pub enum Value {
         obj: String,
         method: String,
     },
+    /// `obj.method`, where `method` is a static method (`staticmethods:`): the function
+    /// itself, no new object (`sm_descr_get`). The loader tells it from [`Value::Method`].
+    StaticMethod {
+        obj: String,
+        method: String,
+    },
     /// `obj.attr`, where `attr` is no method of any class: the attribute's value (`LOAD_ATTR`
     /// of an instance attribute; no new object). The loader tells the two apart.
     Attr {
@@ -36,7 +42,10 @@ impl Value {
     /// The name the value reads, if any (`a` for `a` and for `a.method`).
     pub fn name(&self) -> Option<&str> {
         match self {
-            Value::Name(n) | Value::Method { obj: n, .. } | Value::Attr { obj: n, .. } => Some(n),
+            Value::Name(n)
+            | Value::Method { obj: n, .. }
+            | Value::StaticMethod { obj: n, .. }
+            | Value::Attr { obj: n, .. } => Some(n),
             Value::None | Value::Int(_) => None,
         }
     }
@@ -48,7 +57,9 @@ impl fmt::Display for Value {
             Value::Name(n) => f.write_str(n),
             Value::None => f.write_str("None"),
             Value::Int(i) => write!(f, "{i}"),
-            Value::Method { obj, method } => write!(f, "{obj}.{method}"),
+            Value::Method { obj, method } | Value::StaticMethod { obj, method } => {
+                write!(f, "{obj}.{method}")
+            }
             Value::Attr { obj, attr } => write!(f, "{obj}.{attr}"),
         }
     }
@@ -298,11 +309,44 @@ pub struct FuncDef {
     pub scope: FuncScope,
 }
 
-/// A method of a scenario class (`methods:`): `def NAME(self):` with a body.
+/// Which decorator a method has: none (`methods:`), `@staticmethod` (`staticmethods:`) or
+/// `@classmethod` (`classmethods:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodKind {
+    /// `def NAME(self):`: `x.NAME` is a new bound method of the instance.
+    Plain,
+    /// `@staticmethod def NAME():`: `x.NAME` and `A.NAME` are the function itself.
+    Static,
+    /// `@classmethod def NAME(cls):`: `x.NAME` and `A.NAME` are a new bound method of the class.
+    Class,
+}
+
+impl MethodKind {
+    /// The method's parameter (`self`, `cls`), if it has one.
+    pub fn param(self) -> Option<&'static str> {
+        match self {
+            MethodKind::Plain => Some("self"),
+            MethodKind::Static => None,
+            MethodKind::Class => Some("cls"),
+        }
+    }
+    /// The decorator as Python writes it, if any (`staticmethod`).
+    pub fn decorator(self) -> Option<&'static str> {
+        match self {
+            MethodKind::Plain => None,
+            MethodKind::Static => Some("staticmethod"),
+            MethodKind::Class => Some("classmethod"),
+        }
+    }
+}
+
+/// A method of a scenario class (`methods:`, `staticmethods:`, `classmethods:`):
+/// `def NAME(self):`, `@staticmethod def NAME():` or `@classmethod def NAME(cls):` with a body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodDef {
     pub name: String,
-    /// The body; `self` is its parameter.
+    pub kind: MethodKind,
+    /// The body; its parameter is [`MethodKind::param`].
     pub body: Vec<Step>,
     pub pos: Pos,
 }
@@ -316,7 +360,8 @@ pub struct ClassDef {
     /// The body of `def __del__(self)`, if the class itself defines one (an inherited one:
     /// [`Scenario::finalizer`]).
     pub del: Option<Vec<Step>>,
-    /// The methods of `methods:`, in file order (the class's own).
+    /// The methods of `methods:`, then `staticmethods:`, then `classmethods:`, each in file
+    /// order (the class's own; the class body defines them in this order).
     pub methods: Vec<MethodDef>,
     /// `__slots__`, if given (the class's own; the instance layout: [`Scenario::layout`]).
     pub slots: Option<Vec<String>>,

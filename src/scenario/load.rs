@@ -3,7 +3,7 @@
 //! errors are reworded and placed here; versions and classes are read here, the steps by
 //! `steps.rs`; the semantic checks (`semantics.rs`) run last, only on a file with no other mistake.
 
-use super::ast::{CallbackDef, ClassDef, MethodDef, Pos, Scenario, Stmt, Value};
+use super::ast::{CallbackDef, ClassDef, MethodDef, MethodKind, Pos, Scenario, Stmt, Value};
 use super::pos::{Locator, advance, yaml_error_pos};
 use super::raw::{RawScenario, RecordMode, TraceMode};
 use super::semantics::{bad_callback_name, bad_class_name, bad_method_name, bad_name, semantics};
@@ -202,53 +202,66 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
                 }
             }
         }
-        // `methods:` may stand before or after `__del__`: its positions are searched from it.
+        // `methods:` (and `staticmethods:`, `classmethods:`) may stand before or after
+        // `__del__`: their positions are searched from their keys.
         let mut methods: Vec<MethodDef> = Vec::new();
-        let mut mcursor = loc.find("methods:", pos).unwrap_or(pos);
-        for (mname, body) in rc.methods.map(|m| m.0).unwrap_or_default() {
-            let mpos = loc
-                .find(&format!("{mname}:"), mcursor)
-                .or_else(|| loc.find(&mname, mcursor))
-                .unwrap_or(mcursor);
-            mcursor = advance(mpos, &mname);
-            if let Some(msg) = bad_method_name(&mname) {
-                ck.error(mpos, msg);
-            }
-            if rc.slots.as_ref().is_some_and(|s| s.contains(&mname)) {
-                ck.error(
-                    mpos,
-                    format!("`{mname}` is both a slot and a method of `{name}`: a class attribute is one or the other"),
+        let mut end = cursor;
+        for (key, map, kind) in [
+            ("methods:", rc.methods, MethodKind::Plain),
+            ("staticmethods:", rc.staticmethods, MethodKind::Static),
+            ("classmethods:", rc.classmethods, MethodKind::Class),
+        ] {
+            let mut mcursor = loc.find(key, pos).unwrap_or(pos);
+            for (mname, body) in map.map(|m| m.0).unwrap_or_default() {
+                let mpos = loc
+                    .find(&format!("{mname}:"), mcursor)
+                    .or_else(|| loc.find(&mname, mcursor))
+                    .unwrap_or(mcursor);
+                mcursor = advance(mpos, &mname);
+                if let Some(msg) = bad_method_name(&mname) {
+                    ck.error(mpos, msg);
+                }
+                if rc.slots.as_ref().is_some_and(|s| s.contains(&mname)) {
+                    ck.error(
+                        mpos,
+                        format!("`{mname}` is both a slot and a method of `{name}`: a class attribute is one or the other"),
+                    );
+                }
+                if methods.iter().any(|m| m.name == mname) {
+                    ck.error(
+                        mpos,
+                        format!("method `{mname}` of `{name}` is defined twice"),
+                    );
+                    continue;
+                }
+                let Some(body) = body else {
+                    ck.error(
+                        mpos,
+                        format!(
+                            "method `{mname}` of `{name}` has no body: give it a statement or a list of them (`pass` for none)"
+                        ),
+                    );
+                    continue;
+                };
+                let steps = parse_body(
+                    &mut ck,
+                    &loc,
+                    body.into_texts(),
+                    &mut mcursor,
+                    &mut total_statements,
                 );
+                methods.push(MethodDef {
+                    name: mname,
+                    kind,
+                    body: steps,
+                    pos: mpos,
+                });
             }
-            if methods.iter().any(|m| m.name == mname) {
-                ck.error(
-                    mpos,
-                    format!("method `{mname}` of `{name}` is defined twice"),
-                );
-                continue;
+            if (mcursor.line, mcursor.col) > (end.line, end.col) {
+                end = mcursor;
             }
-            let Some(body) = body else {
-                ck.error(
-                    mpos,
-                    format!(
-                        "method `{mname}` of `{name}` has no body: give it a statement or a list of them (`pass` for none)"
-                    ),
-                );
-                continue;
-            };
-            let steps = parse_body(
-                &mut ck,
-                &loc,
-                body.into_texts(),
-                &mut mcursor,
-                &mut total_statements,
-            );
-            methods.push(MethodDef {
-                name: mname,
-                body: steps,
-                pos: mpos,
-            });
         }
+        let mcursor = end;
         if (mcursor.line, mcursor.col) > (cursor.line, cursor.col) {
             cursor = mcursor;
         }
@@ -504,16 +517,30 @@ fn resolve_attribute_reads(sc: &mut Scenario) {
         .iter()
         .flat_map(|c| c.methods.iter().map(|m| m.name.clone()))
         .collect();
+    // A static method's name is static in every class that has it (the checker refuses
+    // others), so `x.name` reads a function wherever it stands.
+    let statics: HashSet<String> = sc
+        .classes
+        .iter()
+        .flat_map(|c| c.methods.iter())
+        .filter(|m| m.kind == MethodKind::Static)
+        .map(|m| m.name.clone())
+        .collect();
     let fix = |steps: &mut Vec<super::ast::Step>| {
         for s in steps {
             for v in s.stmt.values_mut() {
-                if let Value::Method { obj, method } = v
-                    && !methods.contains(method.as_str())
-                {
-                    *v = Value::Attr {
-                        obj: std::mem::take(obj),
-                        attr: std::mem::take(method),
-                    };
+                if let Value::Method { obj, method } = v {
+                    if !methods.contains(method.as_str()) {
+                        *v = Value::Attr {
+                            obj: std::mem::take(obj),
+                            attr: std::mem::take(method),
+                        };
+                    } else if statics.contains(method.as_str()) {
+                        *v = Value::StaticMethod {
+                            obj: std::mem::take(obj),
+                            method: std::mem::take(method),
+                        };
+                    }
                 }
             }
         }

@@ -182,6 +182,18 @@ pub struct RawClass {
     #[serde(default)]
     #[schemars(schema_with = "super::schema::callbacks_schema")]
     pub methods: Option<RawCallbacks>,
+    /// Static methods, by name: each is the body of `@staticmethod def NAME():` (no
+    /// parameter). `x.NAME` and `A.NAME` read the function itself, `x.NAME()` and `A.NAME()`
+    /// call it.
+    #[serde(default)]
+    #[schemars(schema_with = "super::schema::callbacks_schema")]
+    pub staticmethods: Option<RawCallbacks>,
+    /// Class methods, by name: each is the body of `@classmethod def NAME(cls):`, where `cls`
+    /// is the class it was called through. `x.NAME` and `A.NAME` read a new bound method of
+    /// the class, `x.NAME()` and `A.NAME()` call it.
+    #[serde(default)]
+    #[schemars(schema_with = "super::schema::callbacks_schema")]
+    pub classmethods: Option<RawCallbacks>,
 }
 
 /// The body of `__del__`: one statement or a list of them.

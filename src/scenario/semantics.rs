@@ -5,7 +5,7 @@
 //! run only when the file itself had no mistakes.
 
 use super::Checker;
-use super::ast::{ClassDef, Pos, Query, Scenario, Step, Stmt, Target, Value};
+use super::ast::{ClassDef, MethodKind, Pos, Query, Scenario, Step, Stmt, Target, Value};
 use crate::version::{Version, version_list};
 use std::collections::{HashMap, HashSet};
 
@@ -106,6 +106,15 @@ pub(super) fn bad_callback_name(name: &str) -> Option<String> {
     bad_name(name).map(|m| format!("callback name {m}"))
 }
 
+/// How the language says a method kind: `a static method`.
+fn kind_text(k: MethodKind) -> &'static str {
+    match k {
+        MethodKind::Plain => "a plain method",
+        MethodKind::Static => "a static method",
+        MethodKind::Class => "a class method",
+    }
+}
+
 /// Run the static pass over `sc`, reporting into `ck`.
 pub(super) fn semantics(ck: &mut Checker, sc: &Scenario) {
     Semantics::new(ck, sc).run();
@@ -123,6 +132,8 @@ enum Kind {
     Method,
     /// A function of a `def` (by its index).
     Function(usize),
+    /// A static method's function (`x.s`, `A.s`): called with no argument.
+    StaticFunc,
     /// A class of `classes:` (its type object): the class's own name, or a name bound to it
     /// (`c = A`).
     Class(String),
@@ -141,6 +152,7 @@ impl Kind {
             Kind::WeakRef => "a weakref".into(),
             Kind::Method => "a bound method".into(),
             Kind::Function(_) => "a function".into(),
+            Kind::StaticFunc => "a static method's function".into(),
             Kind::Class(c) => format!("the class `{c}`"),
             Kind::NoneV => "None".into(),
             Kind::Int => "an integer".into(),
@@ -251,6 +263,34 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 );
             }
         }
+        // A name is a static method in every class that has it, or in none: `x.name` reads a
+        // function or makes a bound method, which the loader decides by the name alone.
+        let mut first: HashMap<&str, (&str, MethodKind)> = HashMap::new();
+        for c in &self.sc.classes {
+            for m in &c.methods {
+                match first.get(m.name.as_str()) {
+                    Some(&(other, k))
+                        if (k == MethodKind::Static) != (m.kind == MethodKind::Static) =>
+                    {
+                        self.ck.error(
+                            m.pos,
+                            format!(
+                                "method `{}` of `{}` is {} but `{other}.{}` is {}: a method name is a static method in every class or in none",
+                                m.name,
+                                c.name,
+                                kind_text(m.kind),
+                                m.name,
+                                kind_text(k)
+                            ),
+                        );
+                    }
+                    Some(_) => {}
+                    None => {
+                        first.insert(&m.name, (&c.name, m.kind));
+                    }
+                }
+            }
+        }
         // Top level.
         let mut env: HashMap<String, Binding> = HashMap::new();
         for g in &self.del_globals {
@@ -263,7 +303,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
         // __del__ bodies.
         for c in self.sc.classes.clone() {
             if let Some(body) = &c.del {
-                self.del_body(Some(&c), body);
+                self.del_body(Some((&c, MethodKind::Plain)), body);
             }
         }
         // Callback bodies.
@@ -273,15 +313,19 @@ impl<'a, 'b> Semantics<'a, 'b> {
         // Method bodies.
         for c in self.sc.classes.clone() {
             for m in &c.methods {
-                self.del_body(Some(&c), &m.body);
+                self.del_body(Some((&c, m.kind)), &m.body);
             }
         }
     }
 
-    /// A `__del__` body (`class`: `self` is its instance) or a callback body (`None`: `wr` is
-    /// its weakref).
-    fn del_body(&mut self, class: Option<&ClassDef>, body: &[Step]) {
-        let param = if class.is_some() { "self" } else { "wr" };
+    /// A `__del__` or method body (`class`: `self` is its instance, `cls` a class method's
+    /// class, a static method has no parameter) or a callback body (`None`: `wr` is its
+    /// weakref).
+    fn del_body(&mut self, class: Option<(&ClassDef, MethodKind)>, body: &[Step]) {
+        let param = match class {
+            Some((_, k)) => k.param(),
+            None => Some("wr"),
+        };
         let mut globals: HashSet<String> = HashSet::new();
         let mut locals_assigned: HashSet<String> = HashSet::new();
         for s in body {
@@ -296,7 +340,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                         }
                         if let Some(m) = bad_name(n) {
                             self.ck.error(s.pos, m);
-                        } else if n == param {
+                        } else if Some(n.as_str()) == param {
                             self.ck.error(
                                 s.pos,
                                 format!("`{n}` is the function's parameter: it cannot be declared `global`"),
@@ -314,13 +358,17 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
         let mut env: HashMap<String, Binding> = HashMap::new();
         let kind = match class {
-            Some(c) => Kind::Inst(c.name.clone(), 0),
+            Some((c, MethodKind::Class)) => Kind::Class(c.name.clone()),
+            Some((c, _)) => Kind::Inst(c.name.clone(), 0),
             None => Kind::WeakRef,
         };
-        env.insert(param.into(), Binding::Bound(kind));
+        if let Some(p) = param {
+            env.insert(p.into(), Binding::Bound(kind));
+        }
         let ctx = DelCtx {
             globals,
             is_del: class.is_some(),
+            is_static: matches!(class, Some((_, MethodKind::Static))),
             func: None,
         };
         for s in body {
@@ -381,6 +429,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
         let ctx = DelCtx {
             globals: globals.clone(),
             is_del: false,
+            is_static: false,
             func: Some(FuncCtx {
                 name: d.name.clone(),
                 locals: d.scope.varnames.iter().cloned().collect(),
@@ -501,6 +550,13 @@ impl<'a, 'b> Semantics<'a, 'b> {
             return None;
         }
         if let Some(ctx) = del {
+            if ctx.is_static && name == "self" && !env.contains_key(name) {
+                self.ck.error(
+                    pos,
+                    "`self` is not defined in a static method: `@staticmethod` methods take no parameter",
+                );
+                return None;
+            }
             if let Some(f) = &ctx.func
                 && f.locals.contains(name)
                 && !env.contains_key(name)
@@ -563,9 +619,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
             Value::None => Kind::NoneV,
             Value::Int(_) => Kind::Int,
             Value::Name(n) => self.lookup(n, pos, env, del).unwrap_or(Kind::Unknown),
-            Value::Method { obj, method } => {
-                self.method_ok(obj, method, pos, env, del);
-                Kind::Method
+            Value::Method { obj, method } | Value::StaticMethod { obj, method } => {
+                self.method_ok(obj, method, pos, env, del)
             }
             Value::Attr { obj, attr } => {
                 self.attr_read_ok(obj, attr, pos, env, del);
@@ -644,8 +699,9 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
     }
 
-    /// `obj.method` reads a bound method: `method` must be a method of some class, and of
-    /// `obj`'s class where that is known.
+    /// `obj.method` reads a method: `method` must be a method of some class, and of `obj`'s
+    /// class where that is known; through a class (`A.method`) only a static or class method.
+    /// The value's kind: a bound method (a plain or class method), a static method's function.
     fn method_ok(
         &mut self,
         obj: &str,
@@ -653,7 +709,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
         pos: Pos,
         env: &HashMap<String, Binding>,
         del: Option<&DelCtx>,
-    ) {
+    ) -> Kind {
         let kind = self.lookup(obj, pos, env, del);
         if !self.sc.is_method_name(method) {
             let all: Vec<&str> = self
@@ -670,33 +726,62 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     if all.is_empty() { "none".to_string() } else { all.join(", ") }
                 ),
             );
-            return;
+            return Kind::Unknown;
         }
         match kind {
-            Some(Kind::Inst(c, _)) => {
-                if self
-                    .sc
-                    .class_index(&c)
-                    .is_some_and(|i| self.sc.find_method(i, method).is_none())
-                {
+            Some(Kind::Inst(c, _)) => match self.method_kind(&c, method) {
+                Some(k) => Self::method_value(k),
+                None if self.sc.class(&c).is_none() => Kind::Unknown,
+                None => {
                     self.ck.error(
                         pos,
                         format!("`{obj}` is an instance of `{c}`, which has no method `{method}`"),
                     );
+                    Kind::Unknown
                 }
+            },
+            Some(Kind::Class(c)) => match self.method_kind(&c, method) {
+                Some(MethodKind::Plain) => {
+                    self.ck.error(
+                        pos,
+                        format!("`{obj}.{method}` reads a plain method through the class `{c}`, which is not in the language (2.7 makes an unbound method, 3.x returns the function); read it through an instance, or make it a static or class method"),
+                    );
+                    Kind::Unknown
+                }
+                Some(k) => Self::method_value(k),
+                None => {
+                    self.ck
+                        .error(pos, format!("class `{c}` has no method `{method}`"));
+                    Kind::Unknown
+                }
+            },
+            Some(Kind::Unknown) | None => Kind::Unknown,
+            Some(k) => {
+                self.ck.error(
+                    pos,
+                    format!(
+                        "`{obj}` is {} here, which has no method `{method}`",
+                        k.describe()
+                    ),
+                );
+                Kind::Unknown
             }
-            Some(Kind::Unknown) | None => {}
-            Some(Kind::Class(c)) => self.ck.error(
-                pos,
-                format!("`{obj}.{method}` reads a method through the class `{c}`, which is not in the language (2.7 makes an unbound method, 3.x returns the function); read it through an instance"),
-            ),
-            Some(k) => self.ck.error(
-                pos,
-                format!(
-                    "`{obj}` is {} here, which has no method `{method}`",
-                    k.describe()
-                ),
-            ),
+        }
+    }
+
+    /// The kind of method `method` of class `c` (found on its MRO), if it has one.
+    fn method_kind(&self, c: &str, method: &str) -> Option<MethodKind> {
+        let ci = self.sc.class_index(c)?;
+        let (k, m) = self.sc.find_method(ci, method)?;
+        Some(self.sc.classes[k].methods[m].kind)
+    }
+
+    /// What reading a method of kind `k` gives: a bound method (plain, class), the function
+    /// (static).
+    fn method_value(k: MethodKind) -> Kind {
+        match k {
+            MethodKind::Static => Kind::StaticFunc,
+            _ => Kind::Method,
         }
     }
 
@@ -1105,10 +1190,16 @@ impl<'a, 'b> Semantics<'a, 'b> {
                                 Stmt::RandomEdges { attrs, .. } => attrs.contains(name),
                                 _ => false,
                             });
-                        if found.is_some() && !args.is_empty() {
+                        if let Some((k, m)) = found
+                            && !args.is_empty()
+                        {
+                            let but = match self.sc.classes[k].methods[m].kind.param() {
+                                Some(p) => format!(" but `{p}`"),
+                                None => String::new(),
+                            };
                             self.ck.error(
                                 pos,
-                                format!("method `{name}` of `{c}` takes no arguments but `self` ({} given)", args.len()),
+                                format!("method `{name}` of `{c}` takes no arguments{but} ({} given)", args.len()),
                             );
                         }
                         if found.is_none() && !attr_ok {
@@ -1123,6 +1214,21 @@ impl<'a, 'b> Semantics<'a, 'b> {
                             );
                         }
                     }
+                    Kind::Class(c) => match self.method_kind(&c, name) {
+                        Some(MethodKind::Plain) => self.ck.error(
+                            pos,
+                            format!("`{o}.{name}()` calls a plain method through the class `{c}`, which is not in the language (it needs an instance as its argument); call it through an instance, or make it a static or class method"),
+                        ),
+                        Some(_) if !args.is_empty() => self.ck.error(
+                            pos,
+                            format!("method `{name}` of `{c}` takes no arguments ({} given)", args.len()),
+                        ),
+                        Some(_) => {}
+                        None => self.ck.error(
+                            pos,
+                            format!("class `{c}` has no method `{name}`"),
+                        ),
+                    },
                     Kind::Unknown => {}
                     k => self.ck.error(
                         pos,
@@ -1188,7 +1294,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
                             "`{name}` is a bound method here: methods take no arguments but `self`"
                         ),
                     ),
-                    Some(Kind::Method | Kind::Unknown) | None => {}
+                    Some(Kind::StaticFunc) if !args.is_empty() => self.ck.error(
+                        pos,
+                        format!("`{name}` is a static method's function here: it takes no arguments"),
+                    ),
+                    Some(Kind::Method | Kind::StaticFunc | Kind::Unknown) | None => {}
                     Some(Kind::Class(c)) => self.ck.error(
                         pos,
                         format!("`{name}` is the class `{c}` here: making an instance is in the language as `x = {c}()` only"),
@@ -1270,7 +1380,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
                                 self.ck.error(pos, format!("cannot create a weak reference to `{referent}`: class `{c}` has __slots__ without `__weakref__`"));
                             }
                         }
-                        Kind::Unknown | Kind::WeakRef | Kind::Method | Kind::Function(_) => {}
+                        Kind::Unknown
+                        | Kind::WeakRef
+                        | Kind::Method
+                        | Kind::Function(_)
+                        | Kind::StaticFunc => {}
                         Kind::Class(c) => self.ck.error(
                             pos,
                             format!("`weakref.ref({referent})`: weak references to classes are not in the language (CPython hands out the weak reference that `{c}`'s bases keep in their `__subclasses__`, which the model does not have)"),
@@ -1360,6 +1474,8 @@ struct DelCtx {
     globals: HashSet<String>,
     /// A `__del__` or method body (`self` is defined), not a callback body (`wr` is).
     is_del: bool,
+    /// A static method's body (`@staticmethod`: no `self`).
+    is_static: bool,
     /// A `def` body: its local names (a read before the first binding is an error), and the
     /// names of its enclosing functions' scopes, innermost first (for `nonlocal`).
     func: Option<FuncCtx>,

@@ -59,7 +59,17 @@ fn schema_describes_the_file_shape() {
         .unwrap()
         .keys()
         .collect();
-    assert_eq!(class, ["__del__", "__slots__", "bases", "methods"]);
+    assert_eq!(
+        class,
+        [
+            "__del__",
+            "__slots__",
+            "bases",
+            "classmethods",
+            "methods",
+            "staticmethods"
+        ]
+    );
     assert_eq!(defs["ClassSpec"]["additionalProperties"], false);
     assert_eq!(defs["Statement"]["type"], "string");
     assert_eq!(defs["Statement"]["pattern"], statement_pattern());
