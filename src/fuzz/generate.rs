@@ -40,6 +40,10 @@ pub struct DraftClass {
     pub slots: Option<Vec<String>>,
     /// `methods:`: each method's name and body, in order.
     pub methods: Vec<(String, Vec<String>)>,
+    /// `staticmethods:`: each static method's name and body, in order.
+    pub staticmethods: Vec<(String, Vec<String>)>,
+    /// `classmethods:`: each class method's name and body, in order.
+    pub classmethods: Vec<(String, Vec<String>)>,
 }
 
 /// A scenario before it is written as YAML: the form the shrinker edits.
@@ -115,6 +119,8 @@ impl Draft {
                 if c.del.is_none()
                     && c.slots.is_none()
                     && c.methods.is_empty()
+                    && c.staticmethods.is_empty()
+                    && c.classmethods.is_empty()
                     && c.bases.is_empty()
                 {
                     let _ = writeln!(s, "  {}: {{}}", c.name);
@@ -138,9 +144,16 @@ impl Draft {
                         }
                     }
                 }
-                if !c.methods.is_empty() {
-                    s.push_str("    methods:\n");
-                    for (name, body) in &c.methods {
+                for (key, ms) in [
+                    ("methods", &c.methods),
+                    ("staticmethods", &c.staticmethods),
+                    ("classmethods", &c.classmethods),
+                ] {
+                    if ms.is_empty() {
+                        continue;
+                    }
+                    let _ = writeln!(s, "    {key}:");
+                    for (name, body) in ms {
                         let _ = writeln!(s, "      {name}:");
                         for st in body {
                             let _ = writeln!(s, "        - {}", yaml_item(st));
@@ -217,6 +230,10 @@ struct GClass {
     has_dict: bool,
     /// `methods:`: each method's name and body.
     methods: Vec<(String, Vec<String>)>,
+    /// `staticmethods:` ([`STATIC_NAME`]) and `classmethods:` ([`CLASSMETHOD_NAME`]): each
+    /// one's name and body ([`gen_decorated`]).
+    statics: Vec<(String, Vec<String>)>,
+    classms: Vec<(String, Vec<String>)>,
 }
 
 const INST_NAMES: &[&str] = &["a", "b", "c", "e", "f", "h"];
@@ -230,6 +247,12 @@ const CLASS_NAMES: &[&str] = &["A", "B", "C", "D"];
 /// Method names (never attribute names: the loader forbids storing an attribute that would
 /// shadow a method).
 const METHOD_NAMES: &[&str] = &["handle", "notify", "run"];
+/// The name of the generated static methods (a static method in every class that has one).
+const STATIC_NAME: &str = "make";
+/// The name of the generated class methods.
+const CLASSMETHOD_NAME: &str = "create";
+/// The class attribute class-method bodies set (`cls.reg = cls`): never an instance attribute.
+const CLASS_ATTR: &str = "reg";
 /// Names that hold bound methods (`bm1 = a.handle`).
 const BOUND_NAMES: &[&str] = &["bm1", "bm2"];
 /// The attribute that only ever holds bound methods (`a.cb = b.handle`), so that `a.cb()` is
@@ -277,6 +300,10 @@ struct Gen<'r> {
     fun: Option<Rng>,
     /// The scenario reassigns `__class__`: the side stream that decides where and to what.
     cls: Option<Rng>,
+    /// The scenario's classes have static or class methods: the side stream that decides the
+    /// statements about them (calls through instances and classes, class methods stored in
+    /// [`CB`], classes as values).
+    deco: Option<Rng>,
     /// How many `def` templates ran (their names are numbered).
     defs: usize,
     objs: Vec<AObj>,
@@ -315,6 +342,13 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
     if inh.chance(35) {
         gen_bases(&mut inh, &mut classes);
     }
+    // Static and class methods, from a side stream of their own (scenarios without them are
+    // what they were).
+    let mut deco = rng.side(0xdec0_2a7e);
+    let deco = deco.chance(25).then(|| {
+        gen_decorated(&mut deco, &mut classes);
+        deco
+    });
     // A weakref callback with a body, from the finalizers' repertoire with `wr` for `self`.
     // Automatic scenarios sometimes record every collection (`record: collections`), drawn
     // from a side stream of its own, so that the rest of a seed's scenario is what it was
@@ -334,6 +368,8 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
                     .iter()
                     .flatten()
                     .chain(c.methods.iter().flat_map(|(_, b)| b))
+                    .chain(c.statics.iter().flat_map(|(_, b)| b))
+                    .chain(c.classms.iter().flat_map(|(_, b)| b))
             })
             .chain(on_clear.iter().flatten())
     };
@@ -357,6 +393,7 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         meth,
         fun,
         cls,
+        deco,
         defs: 0,
         objs: Vec::new(),
         names: BTreeMap::new(),
@@ -443,6 +480,8 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
                 del: c.del.clone(),
                 slots: c.slots.clone(),
                 methods: c.methods.clone(),
+                staticmethods: c.statics.clone(),
+                classmethods: c.classms.clone(),
             })
             .collect(),
         callbacks: on_clear
@@ -498,6 +537,8 @@ fn gen_classes(rng: &mut Rng, since: Version, raise_ok: bool) -> Vec<GClass> {
             weakrefable,
             has_dict,
             methods: Vec::new(),
+            statics: Vec::new(),
+            classms: Vec::new(),
         });
     }
     out
@@ -519,18 +560,76 @@ fn class_def(c: &GClass) -> crate::scenario::ClassDef {
         name: c.name.clone(),
         bases: c.bases.clone(),
         del: None,
-        methods: c
-            .methods
-            .iter()
-            .map(|(m, _)| crate::scenario::MethodDef {
-                name: m.clone(),
-                kind: crate::scenario::MethodKind::Plain,
-                body: Vec::new(),
-                pos: crate::scenario::Pos { line: 1, col: 1 },
-            })
-            .collect(),
+        methods: {
+            use crate::scenario::MethodKind;
+            let kinds = [
+                (&c.methods, MethodKind::Plain),
+                (&c.statics, MethodKind::Static),
+                (&c.classms, MethodKind::Class),
+            ];
+            kinds
+                .into_iter()
+                .flat_map(|(ms, kind)| {
+                    ms.iter().map(move |(m, _)| crate::scenario::MethodDef {
+                        name: m.clone(),
+                        kind,
+                        body: Vec::new(),
+                        pos: crate::scenario::Pos { line: 1, col: 1 },
+                    })
+                })
+                .collect()
+        },
         slots: c.slots.clone(),
         pos: crate::scenario::Pos { line: 1, col: 1 },
+    }
+}
+
+/// Give some classes a static method ([`STATIC_NAME`]) and a class method
+/// ([`CLASSMETHOD_NAME`]) (at least one class gets one of them), drawn from `rng` (their side
+/// stream). Their bodies never raise and change nothing the top level reads: collections,
+/// observations, a local list, the global [`SAVED`]; a class method also stores its class on
+/// itself (`cls.reg = cls`, a cycle through the type's dict) or in a local list.
+fn gen_decorated(rng: &mut Rng, classes: &mut [GClass]) {
+    let first = rng.below(classes.len() as u64) as usize;
+    for (ci, c) in classes.iter_mut().enumerate() {
+        if ci != first && !rng.chance(40) {
+            continue;
+        }
+        let common = ["gc.collect()", "gc.get_count()", "l = []", "pass"];
+        let body = |rng: &mut Rng, extra: &[&str]| -> Vec<String> {
+            let mut pool: Vec<&str> = common.to_vec();
+            pool.extend_from_slice(extra);
+            let n = rng.range(1, 2);
+            let mut v: Vec<String> = Vec::new();
+            for _ in 0..n {
+                let s = *rng.pick(&pool);
+                if s == "saved = cls" || s == "saved = None" {
+                    v.insert(0, format!("global {SAVED}"));
+                }
+                v.push(s.to_string());
+            }
+            if v.len() > 1 {
+                v.retain(|s| s != "pass");
+            }
+            if v.is_empty() {
+                v.push("pass".to_string());
+            }
+            v
+        };
+        let (statics, classms) = match rng.below(3) {
+            0 => (true, false),
+            1 => (false, true),
+            _ => (true, true),
+        };
+        if statics || ci == first && !classms {
+            let b = body(rng, &["saved = None"]);
+            c.statics.push((STATIC_NAME.to_string(), b));
+        }
+        if classms {
+            let cycle = format!("cls.{CLASS_ATTR} = cls");
+            let b = body(rng, &[&cycle, "l = [cls]", "saved = cls"]);
+            c.classms.push((CLASSMETHOD_NAME.to_string(), b));
+        }
     }
 }
 
@@ -899,6 +998,104 @@ impl Gen<'_> {
         }
     }
 
+    /// One statement about static and class methods and classes as values, from their side
+    /// stream: call a static or class method through an instance or its class, store a class
+    /// method's new bound method in [`CB`] (so `x.cb()` calls it later), append a class to a
+    /// list, or store a class in an instance attribute.
+    fn decorated_step(&mut self) {
+        let inst_of = |g: &Self, pred: &dyn Fn(&GClass) -> bool| -> Vec<(String, usize)> {
+            g.obj_names(|k| matches!(k, AKind::Inst(_)))
+                .into_iter()
+                .filter_map(|n| match g.kind_of(&n) {
+                    Some(AKind::Inst(c)) if pred(&g.classes[c]) => Some((n, c)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let with_static = inst_of(self, &|c| !c.statics.is_empty());
+        let with_classm = inst_of(self, &|c| !c.classms.is_empty());
+        let static_classes: Vec<String> = self
+            .classes
+            .iter()
+            .filter(|c| !c.statics.is_empty())
+            .map(|c| c.name.clone())
+            .collect();
+        let classm_classes: Vec<String> = self
+            .classes
+            .iter()
+            .filter(|c| !c.classms.is_empty())
+            .map(|c| c.name.clone())
+            .collect();
+        let dicts: Vec<String> = inst_of(self, &|c| c.has_dict)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        let settable = inst_of(self, &|c| !c.attrs.is_empty());
+        let lists = self.obj_names(|k| k == AKind::List);
+        let class_names: Vec<String> = self.classes.iter().map(|c| c.name.clone()).collect();
+        let Some(ds) = self.deco.as_mut() else { return };
+        let w = |ok: bool, w: u32| if ok { w } else { 0 };
+        let weights = [
+            w(!with_static.is_empty(), 3),                         // 0 a.make()
+            w(!static_classes.is_empty(), 3),                      // 1 A.make()
+            w(!with_classm.is_empty(), 3),                         // 2 a.create()
+            w(!classm_classes.is_empty(), 3),                      // 3 A.create()
+            w(!classm_classes.is_empty() && !dicts.is_empty(), 3), // 4 a.cb = A.create
+            w(!lists.is_empty(), 2),                               // 5 l1.append(A)
+            w(!settable.is_empty(), 2),                            // 6 a.x = A
+        ];
+        if weights.iter().all(|w| *w == 0) {
+            return;
+        }
+        match ds.weighted(&weights) {
+            0 => {
+                let (n, _) = ds.pick(&with_static).clone();
+                self.emit(format!("{n}.{STATIC_NAME}()"));
+            }
+            1 => {
+                let c = ds.pick(&static_classes).clone();
+                self.emit(format!("{c}.{STATIC_NAME}()"));
+            }
+            2 => {
+                let (n, _) = ds.pick(&with_classm).clone();
+                self.emit(format!("{n}.{CLASSMETHOD_NAME}()"));
+            }
+            3 => {
+                let c = ds.pick(&classm_classes).clone();
+                self.emit(format!("{c}.{CLASSMETHOD_NAME}()"));
+            }
+            4 => {
+                let holder = ds.pick(&dicts).clone();
+                let via = if ds.chance(50) || with_classm.is_empty() {
+                    ds.pick(&classm_classes).clone()
+                } else {
+                    ds.pick(&with_classm).0.clone()
+                };
+                self.emit(format!("{holder}.{CB} = {via}.{CLASSMETHOD_NAME}"));
+                if let Some(AVal::Obj(o)) = self.names.get(&holder).copied() {
+                    self.objs[o].attrs.insert(CB.to_string());
+                }
+            }
+            5 => {
+                let l = ds.pick(&lists).clone();
+                let c = ds.pick(&class_names).clone();
+                self.emit(format!("{l}.append({c})"));
+                if let Some(AVal::Obj(o)) = self.names.get(&l).copied() {
+                    self.objs[o].len += 1;
+                }
+            }
+            _ => {
+                let (n, ci) = ds.pick(&settable).clone();
+                let attr = ds.pick(&self.classes[ci].attrs).clone();
+                let c = ds.pick(&class_names).clone();
+                self.emit(format!("{n}.{attr} = {c}"));
+                if let Some(AVal::Obj(o)) = self.names.get(&n).copied() {
+                    self.objs[o].attrs.insert(attr);
+                }
+            }
+        }
+    }
+
     fn bind(&mut self, name: &str, v: AVal) {
         self.names.insert(name.to_string(), v);
     }
@@ -1098,6 +1295,9 @@ impl Gen<'_> {
         }
         if self.fun.as_mut().is_some_and(|f| f.chance(35)) {
             self.function_step();
+        }
+        if self.deco.as_mut().is_some_and(|d| d.chance(35)) {
+            self.decorated_step();
         }
         let insts = self.obj_names(|k| matches!(k, AKind::Inst(_)));
         let settable: Vec<String> = insts
@@ -1452,6 +1652,8 @@ mod tests {
                     del: Some(vec!["global saved".into(), "saved = self".into()]),
                     slots: Some(vec!["x".into()]),
                     methods: vec![("handle".into(), vec!["self.x = self".into()])],
+                    staticmethods: Vec::new(),
+                    classmethods: vec![("create".into(), vec!["cls.reg = cls".into()])],
                 },
                 DraftClass {
                     name: "B".into(),
@@ -1459,6 +1661,8 @@ mod tests {
                     del: None,
                     slots: None,
                     methods: Vec::new(),
+                    staticmethods: vec![("make".into(), vec!["pass".into()])],
+                    classmethods: Vec::new(),
                 },
             ],
             callbacks: vec![("on_clear".into(), vec!["keep.append(wr)".into()])],
@@ -1467,7 +1671,7 @@ mod tests {
         };
         assert_eq!(
             d.to_yaml("two\nlines"),
-            "description: |\n  two\n  lines\nversions: [\"3.7+\"]\nclasses:\n  A:\n    __slots__: [\"x\"]\n    __del__:\n      - global saved\n      - saved = self\n    methods:\n      handle:\n        - self.x = self\n  B:\n    bases: [A]\nrecord: collections\ncallbacks:\n  on_clear:\n    - keep.append(wr)\nsteps:\n  - a = A()\n  - \"m1 = {'k1': a}\"\n"
+            "description: |\n  two\n  lines\nversions: [\"3.7+\"]\nclasses:\n  A:\n    __slots__: [\"x\"]\n    __del__:\n      - global saved\n      - saved = self\n    methods:\n      handle:\n        - self.x = self\n    classmethods:\n      create:\n        - cls.reg = cls\n  B:\n    bases: [A]\n    staticmethods:\n      make:\n        - pass\nrecord: collections\ncallbacks:\n  on_clear:\n    - keep.append(wr)\nsteps:\n  - a = A()\n  - \"m1 = {'k1': a}\"\n"
         );
         assert_eq!(d.size(), 6);
     }

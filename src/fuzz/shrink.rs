@@ -174,6 +174,14 @@ fn shrink_classes(s: &mut Shrinker, cur: &mut Draft) -> bool {
         for m in 0..cur.classes[i].methods.len() {
             progress |= shrink_body(s, cur, |d| &mut d.classes[i].methods[m].1);
         }
+        progress |= remove_each(s, cur, |d| &mut d.classes[i].staticmethods);
+        for m in 0..cur.classes[i].staticmethods.len() {
+            progress |= shrink_body(s, cur, |d| &mut d.classes[i].staticmethods[m].1);
+        }
+        progress |= remove_each(s, cur, |d| &mut d.classes[i].classmethods);
+        for m in 0..cur.classes[i].classmethods.len() {
+            progress |= shrink_body(s, cur, |d| &mut d.classes[i].classmethods[m].1);
+        }
         // __slots__, then slot names one by one.
         if cur.classes[i].slots.is_some() {
             let mut c = cur.clone();
@@ -513,6 +521,8 @@ mod tests {
                 del: Some(vec!["pass".into(), "raise RuntimeError()".into()]),
                 slots: Some(vec!["x".into()]),
                 methods: Vec::new(),
+                staticmethods: Vec::new(),
+                classmethods: Vec::new(),
             }],
             callbacks: Vec::new(),
             record: false,
@@ -552,6 +562,8 @@ mod tests {
                         vec!["self.x = None".into(), "gc.collect()".into()],
                     ),
                 ],
+                staticmethods: Vec::new(),
+                classmethods: Vec::new(),
             }],
             callbacks: Vec::new(),
             record: false,

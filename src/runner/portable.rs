@@ -147,7 +147,15 @@ pub fn translate(sc: &Scenario) -> String {
             empty = false;
         }
         for m in &c.methods {
-            let _ = writeln!(out, "    def {}(self):", ident(&m.name));
+            if let Some(d) = m.kind.decorator() {
+                let _ = writeln!(out, "    @{d}");
+            }
+            let _ = writeln!(
+                out,
+                "    def {}({}):",
+                ident(&m.name),
+                m.kind.param().unwrap_or_default()
+            );
             let mut lines = globals(&m.body);
             lines.push("pass".to_string());
             body_lines(&mut lines, &m.body, Scope::Func, 0);

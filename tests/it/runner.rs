@@ -604,7 +604,14 @@ fn plain_program(s: &Scenario) -> String {
             plain_lines(&body, "        ", &mut p);
         }
         for m in &c.methods {
-            p.push_str(&format!("    def {}(self):\n        pass\n", m.name));
+            if let Some(d) = m.kind.decorator() {
+                p.push_str(&format!("    @{d}\n"));
+            }
+            p.push_str(&format!(
+                "    def {}({}):\n        pass\n",
+                m.name,
+                m.kind.param().unwrap_or_default()
+            ));
             plain_lines(&hoisted(&m.body), "        ", &mut p);
         }
     }

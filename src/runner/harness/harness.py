@@ -53,6 +53,92 @@ _spare1 = []             # a 1-tuple, likewise for the argument tuples of a deep
 _fzs = [0]               # spares the scenario's last gc.freeze() froze that are still alive
 _spare1_append = _spare1.append
 _spare1_pop = _spare1.pop
+
+
+def _count0_reader():
+    # 2.7-3.7: a ctypes int over generation 0's count (`generations[0].count` in
+    # Modules/gcmodule.c), for the observer's count readings: gc.get_count() would take its
+    # 3-tuple from the tuple free list, and the observer may free nothing there (pending
+    # trashcan work), so a tuple it took stayed taken and the scenario's next 3-tuple was
+    # fresh where the program without the harness reused it (fuzz seed 75 #278). Reading
+    # `.value` allocates no GC object. Found from `_PyGC_generation0` (2.7, 3.6) or, on 3.7, by
+    # its pointer to itself inside `_PyRuntime`, checked against the thresholds, which the
+    # search sets to unusual values first. None where ctypes is missing or nothing matches:
+    # then the observer falls back on gc.get_count().
+    if _sys.version_info >= (3, 8):
+        return None
+    try:
+        import ctypes
+    except ImportError:
+        return None
+    old = gc.get_threshold()
+    gc.set_threshold(7001, 17, 19)
+    th = gc.get_threshold()
+    api = ctypes.pythonapi
+    cint = ctypes.c_int.from_address
+
+    def check(p):
+        # (sizeof PyGC_Head, sizeof struct gc_generation): long double alignment on 2.7 and
+        # 3.6 x86-64, double on 3.7.
+        for h, g in ((32, 48), (32, 40), (24, 32), (16, 24)):
+            if (cint(p + h).value == th[0] and cint(p + g + h).value == th[1]
+                    and cint(p + 2 * g + h).value == th[2]):
+                return p + h + 4
+        return None
+
+    at = None
+    try:
+        try:
+            at = check(ctypes.c_void_p.in_dll(api, '_PyGC_generation0').value)
+        except ValueError:
+            base = ctypes.addressof(ctypes.c_char.in_dll(api, '_PyRuntime'))
+            ps = ctypes.sizeof(ctypes.c_void_p)
+            for off in _range(0, 4096, ps):
+                p = ctypes.c_size_t.from_address(base + off).value
+                if base <= p < base + 8192:
+                    at = check(p)
+                    if at is not None:
+                        break
+    except (ValueError, AttributeError):
+        at = None
+    gc.set_threshold(*old)
+    if at is None:
+        return None
+    r = cint(at)
+    if r.value != gc.get_count()[0]:
+        return None
+    return r
+
+
+_cnt0 = _count0_reader()  # None: read counts with gc.get_count()
+
+
+def _trash_reader():
+    # 2.7-3.7 (with _cnt0): a ctypes pointer over the thread state's `trash_delete_later`
+    # (Include/pystate.h: `thread_id`, `trash_delete_nesting`, `trash_delete_later`, in that
+    # order), found after the field that holds the thread's id: NULL when no deallocation is
+    # pending, so that freeing a list or a tuple cannot run pending trashcan work. None where
+    # it cannot be found (then the observer frees nothing).
+    if _cnt0 is None:
+        return None
+    import ctypes
+    try:
+        import thread as th
+    except ImportError:
+        import _thread as th
+    api = ctypes.pythonapi
+    api.PyThreadState_Get.restype = ctypes.c_void_p
+    ts = api.PyThreadState_Get()
+    ident = th.get_ident()
+    for off in _range(0, 512, 8):
+        if (ctypes.c_ulong.from_address(ts + off).value == ident
+                and ctypes.c_int.from_address(ts + off + 8).value == 0
+                and ctypes.c_void_p.from_address(ts + off + 16).value is None):
+            return ctypes.c_void_p.from_address(ts + off + 16)
+    return None
+
+
+_trash = _trash_reader()  # None: pending trashcan work cannot be ruled out
 _byseq = {}              # observation scratch: creation seq -> label of a live instance
 _byseq_clear = _byseq.clear
 _alive = []              # observation scratch: sorted creation seqs
@@ -170,17 +256,25 @@ def _observer():
             s = _spare1_pop()
             s = None
             _fzs[0] = 0  # a frozen spare that is freed leaves the permanent generation
-        t0 = gc.get_count()
-        objs = gc.get_objects()
-        t1 = gc.get_count()
         tf = 0
-        if _KEEP_ALL:
-            t2 = gc.get_count()
-            tf = t2[0] - t1[0]            # 1: the 3-tuple free list was empty
+        cnt = _cnt0 if _KEEP_ALL else None
+        if cnt is not None:
+            # (2.7-3.7) Readings that allocate nothing.
+            t0 = cnt.value
+            objs = gc.get_objects()
+            lf = cnt.value - t0           # 1: the list was fresh
+            t0 = t1 = t2 = None
         else:
-            _spare_append(t0)
-            _spare_append(t1)
-        lf = t1[0] - t0[0] - tf           # 1: the list was fresh
+            t0 = gc.get_count()
+            objs = gc.get_objects()
+            t1 = gc.get_count()
+            if _KEEP_ALL:
+                t2 = gc.get_count()
+                tf = t2[0] - t1[0]            # 1: the 3-tuple free list was empty
+            else:
+                _spare_append(t0)
+                _spare_append(t1)
+            lf = t1[0] - t0[0] - tf           # 1: the list was fresh
         text = ''
         for o in gc.garbage:
             if text:
@@ -214,13 +308,26 @@ def _observer():
             # deep chains possible, 2.7-3.7, freeing them may run pending trashcan work: not
             # preserved here.)
             cattr = _KEEP_ALL and _PY3
-            c = gc.get_count()
-            c0 = c[0]
-            if _KEEP_ALL:
-                _keep(c)
+            pf = 0
+            if cnt is not None:
+                c0 = cnt.value
+                if not cattr:
+                    # 2.7: the walk's calls (type(), gc.get_referents) take their 1-tuple of
+                    # arguments from the tuple free list and give it back; where that list
+                    # was empty, the first call's tuple is fresh and stays there, where the
+                    # scenario's next 1-tuple (a closure, `(x,)`) would take it uncounted
+                    # (fuzz seed 74 #6538). A first call here shows which; it is taken back
+                    # after the walk.
+                    _type(None)
+                    pf = cnt.value - c0
             else:
-                _spare_append(c)
-            c = None
+                c = gc.get_count()
+                c0 = c[0]
+                if _KEEP_ALL:
+                    _keep(c)
+                else:
+                    _spare_append(c)
+                c = None
             _todo_append(gc.garbage)
             _todo_append(_garbage0)
             g = _globals()
@@ -256,8 +363,22 @@ def _observer():
                     _todo_extend(gc.get_referents(o))
             _seen_clear()
             o = t = None
-            c = gc.get_count()
-            if _KEEP_ALL:
+            if cnt is not None:
+                # Fresh lists of referents went to the list free list when they were freed:
+                # take them back (fuzz seed 70 #8865).
+                deep = cnt.value - c0
+                i = deep - pf
+                while i > 0:
+                    _keep([])
+                    i = i - 1
+                if pf:
+                    _keep((pf,))
+                c = None
+            else:
+                c = gc.get_count()
+            if c is None:
+                pass
+            elif _KEEP_ALL:
                 _keep(c)
                 deep = c[0] - c0 + 1
                 # A fresh list of referents went to the list free list when it was freed:
@@ -293,10 +414,15 @@ def _observer():
         # objects; recycled ones go back to their free list, except when freeing a list or
         # tuple could run pending trashcan deallocations early (2.7-3.7, deep chains).
         n = deep
-        if lf or _KEEP_ALL:
+        # A recycled list goes back to the list free list (where the program without the
+        # harness still has it: fuzz seed 72 #890), unless freeing it could run pending
+        # trashcan work (2.7-3.7).
+        if lf or (_KEEP_ALL and (_trash is None or _trash.value is not None)):
             _keep(objs)
             n = n + lf
-        if _KEEP_ALL:
+        if cnt is not None:
+            pass
+        elif _KEEP_ALL:
             _keep(t0)
             _keep(t1)
             _keep(t2)
@@ -306,7 +432,7 @@ def _observer():
             while _len(_spare) < 4:
                 _spare_append(gc.get_count())
             _spare1_append((_evn[0],))
-        objs = t0 = t1 = t2 = None
+        objs = t0 = t1 = t2 = cnt = None
         while n > 0 and _pool:
             _pool_pop()
             n = n - 1

@@ -41,6 +41,12 @@ _walk_from.extend(([_prime], {'k': _prime}, (_prime, 0), _wrtype(_Warm), _wrtype
 _prime = _Warm = None
 _observe()
 _observe()
+if _cnt0 is not None:
+    # The observations' count readings on 2.7-3.7 (with _KEEP_ALL).
+    _prime = _cnt0.value
+    _prime = None
+if _trash is not None:
+    _prime = _trash.value
 del _walk_from[:]
 del _count['_prime']
 _lab.clear()
