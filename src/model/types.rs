@@ -126,8 +126,20 @@ impl Machine<'_> {
                 .collect()
         };
         let build = self.p.class_build;
+        // `PyDict_Merge` into the new, empty dict does one big resize first when the other
+        // dict's entries would fill it past two thirds (2.7: `(fill + used) * 3 >= size * 2`
+        // → `dictresize(mp, used * 2)`, 6 entries or more), then inserts them in the other's
+        // table order without further checks; 2.7's table order is the traversal order (fuzz
+        // seed 76 #758: a class with a static and a class method). 3.x keeps insertion order.
+        let presize = if copy_order.len() > 5 {
+            copy_order.len() * 2
+        } else {
+            0
+        };
         let make_dict = |m: &mut Self| -> Id {
-            let d = m.heap.alloc(Kind::Dict(Box::new(m.new_dictobj(0))), true);
+            let d = m
+                .heap
+                .alloc(Kind::Dict(Box::new(m.new_dictobj(presize))), true);
             m.heap.hdr_mut(d).refcnt = 1;
             for (k, v) in &copy_order {
                 m.dict_set(d, k, *v);
