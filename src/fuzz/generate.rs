@@ -253,6 +253,8 @@ const STATIC_NAME: &str = "make";
 const CLASSMETHOD_NAME: &str = "create";
 /// The class attribute class-method bodies set (`cls.reg = cls`): never an instance attribute.
 const CLASS_ATTR: &str = "reg";
+/// The class attribute the top level stores and deletes (`A.registry = a`).
+const REGISTRY: &str = "registry";
 /// Names that hold bound methods (`bm1 = a.handle`).
 const BOUND_NAMES: &[&str] = &["bm1", "bm2"];
 /// The attribute that only ever holds bound methods (`a.cb = b.handle`), so that `a.cb()` is
@@ -304,6 +306,11 @@ struct Gen<'r> {
     /// statements about them (calls through instances and classes, class methods stored in
     /// [`CB`], classes as values).
     deco: Option<Rng>,
+    /// The scenario stores class attributes: the side stream that decides them
+    /// (`A.registry = VALUE`, `del A.registry`).
+    cattr: Option<Rng>,
+    /// Classes whose [`REGISTRY`] attribute is set.
+    registry_set: BTreeSet<usize>,
     /// How many `def` templates ran (their names are numbered).
     defs: usize,
     objs: Vec<AObj>,
@@ -349,6 +356,9 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         gen_decorated(&mut deco, &mut classes);
         deco
     });
+    // Class attributes, from a side stream of their own.
+    let mut cattr = rng.side(0xc1a5_a77e);
+    let cattr = cattr.chance(20).then_some(cattr);
     // A weakref callback with a body, from the finalizers' repertoire with `wr` for `self`.
     // Automatic scenarios sometimes record every collection (`record: collections`), drawn
     // from a side stream of its own, so that the rest of a seed's scenario is what it was
@@ -394,6 +404,8 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         fun,
         cls,
         deco,
+        cattr,
+        registry_set: BTreeSet::new(),
         defs: 0,
         objs: Vec::new(),
         names: BTreeMap::new(),
@@ -1096,6 +1108,52 @@ impl Gen<'_> {
         }
     }
 
+    /// A class attribute statement, from its side stream: store a value in a class's
+    /// [`REGISTRY`] (an instance, often of that class: a cycle through the type's dict; any
+    /// object a name holds; a class; `None`), or delete it where it is set.
+    fn class_attr_step(&mut self) {
+        let held = self.obj_names(|_| true);
+        let insts: Vec<(String, usize)> = self
+            .obj_names(|k| matches!(k, AKind::Inst(_)))
+            .into_iter()
+            .filter_map(|n| match self.kind_of(&n) {
+                Some(AKind::Inst(c)) => Some((n, c)),
+                _ => None,
+            })
+            .collect();
+        let class_names: Vec<String> = self.classes.iter().map(|c| c.name.clone()).collect();
+        let set: Vec<usize> = self.registry_set.iter().copied().collect();
+        let Some(cs) = self.cattr.as_mut() else {
+            return;
+        };
+        if !set.is_empty() && cs.chance(25) {
+            let c = *cs.pick(&set);
+            self.emit(format!("del {}.{REGISTRY}", class_names[c]));
+            self.registry_set.remove(&c);
+            return;
+        }
+        let (c, value) = match cs.below(4) {
+            0 if !insts.is_empty() => {
+                let (n, c) = cs.pick(&insts).clone();
+                (c, n)
+            }
+            1 if !held.is_empty() => {
+                let c = cs.below(class_names.len() as u64) as usize;
+                (c, cs.pick(&held).clone())
+            }
+            2 => {
+                let c = cs.below(class_names.len() as u64) as usize;
+                (c, cs.pick(&class_names).clone())
+            }
+            _ => {
+                let c = cs.below(class_names.len() as u64) as usize;
+                (c, "None".to_string())
+            }
+        };
+        self.emit(format!("{}.{REGISTRY} = {value}", class_names[c]));
+        self.registry_set.insert(c);
+    }
+
     fn bind(&mut self, name: &str, v: AVal) {
         self.names.insert(name.to_string(), v);
     }
@@ -1298,6 +1356,9 @@ impl Gen<'_> {
         }
         if self.deco.as_mut().is_some_and(|d| d.chance(35)) {
             self.decorated_step();
+        }
+        if self.cattr.as_mut().is_some_and(|c| c.chance(30)) {
+            self.class_attr_step();
         }
         let insts = self.obj_names(|k| matches!(k, AKind::Inst(_)));
         let settable: Vec<String> = insts

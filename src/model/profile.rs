@@ -246,6 +246,12 @@ pub struct Profile {
     /// `x.append(v)` and the `__del__` lookup create bound method objects (no LOAD_METHOD /
     /// `lookup_maybe_method` before 3.7; facts §13).
     pub bound_method_calls: bool,
+    /// A dict display makes the dict first and stores each item as it is evaluated (2.7:
+    /// `BUILD_MAP n`, then value, key, `STORE_MAP` per item); 3.x evaluates every value first
+    /// and builds the dict from the stack (`BUILD_MAP` / `BUILD_CONST_KEY_MAP`). Shows where a
+    /// value allocates (a bound method): on 2.7 the dict, tracked at its first GC value, sits
+    /// before a later item's bound method in generation 0 (fuzz seed 77 #2880).
+    pub dict_display_stores_each: bool,
     /// `PyMethod_New` takes bound method objects from a free list and `method_dealloc` puts
     /// them back (`PyMethod_MAXFREELIST`, `Objects/classobject.c` 2.7–3.8; removed in 3.9).
     pub method_freelist: bool,
@@ -459,6 +465,7 @@ impl Profile {
             },
             varargs_gc_functions: v <= V3_6,
             bound_method_calls: v <= V3_6,
+            dict_display_stores_each: v == V2_7,
             method_freelist: v <= V3_8,
             method_held_during_call: (V3_8..=V3_10).contains(&v),
             function_clear: v >= V3_6,

@@ -209,16 +209,35 @@ impl Machine<'_> {
     /// `x = {'k': v, ...}` (`BUILD_MAP` → `_PyDict_NewPresized` + `PyDict_SetItem` per
     /// entry): a new dict, untracked until an entry may be tracked (`MAINTAIN_TRACKING`).
     fn exec_new_dict(&mut self, target: &str, items: &[(String, Value)]) -> PyResult<()> {
-        let vals = items
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), self.value(v)?)))
-            .collect::<PyResult<Vec<_>>>()?;
-        let dobj = self.new_dictobj(items.len());
-        let id = self.new_object(Kind::Dict(Box::new(dobj)));
-        self.heap.hdr_mut(id).refcnt = 1;
-        for (k, v) in vals {
-            self.dict_set(id, &k, v);
-        }
+        let id = if self.p.dict_display_stores_each {
+            // 2.7: `BUILD_MAP n` (`_PyDict_NewPresized`), then per item the value and
+            // `STORE_MAP`; the dict (our reference) is released if a value raises.
+            let dobj = self.new_dictobj(items.len());
+            let id = self.new_object(Kind::Dict(Box::new(dobj)));
+            self.heap.hdr_mut(id).refcnt = 1;
+            for (k, v) in items {
+                match self.value(v) {
+                    Ok(v) => self.dict_set(id, k, v),
+                    Err(e) => {
+                        self.decref(Val::Obj(id));
+                        return Err(e);
+                    }
+                }
+            }
+            id
+        } else {
+            let vals = items
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), self.value(v)?)))
+                .collect::<PyResult<Vec<_>>>()?;
+            let dobj = self.new_dictobj(items.len());
+            let id = self.new_object(Kind::Dict(Box::new(dobj)));
+            self.heap.hdr_mut(id).refcnt = 1;
+            for (k, v) in vals {
+                self.dict_set(id, &k, v);
+            }
+            id
+        };
         self.label_new(id, target);
         self.store(target, Val::Obj(id));
         Ok(())
@@ -229,11 +248,10 @@ impl Machine<'_> {
     /// built at run time (`BUILD_TUPLE`, [`Machine::build_sequence`]).
     fn exec_new_tuple(&mut self, target: &str, items: &[Value]) -> PyResult<()> {
         if !crate::scenario::tuple_is_new(items) {
+            // Not labelled: no new object is bound (the runner labels none either, so the
+            // name's next new object is its first: fuzz seed 77 #904).
             let id = self.constant_tuple(items)?;
             self.incref(Val::Obj(id));
-            if self.heap.label_of(id).is_none() {
-                self.label_new(id, target);
-            }
             self.store(target, Val::Obj(id));
         } else {
             self.build_sequence(target, items, Kind::Tuple)?;
