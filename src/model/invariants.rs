@@ -25,7 +25,7 @@
 //! the model's own reference counts.
 
 use super::{Id, Moment, ObjKind, View};
-use crate::scenario::{Scenario, Stmt, Value};
+use crate::scenario::Scenario;
 use crate::trace::{Event, Trace};
 use crate::util::guarded;
 use crate::version::Version;
@@ -91,39 +91,18 @@ pub struct InvState {
     events_seen: usize,
     /// Labels whose `__del__` has run (finalize-once versions).
     finalized: HashSet<String>,
-    /// The names that some statement binds to a tuple of literals: a constant of the code
-    /// object, which holds one reference to it.
-    constant_names: HashSet<String>,
 }
 
 impl InvState {
-    pub fn new(sc: &Scenario) -> InvState {
-        let constant_names = sc
-            .statements()
-            .filter_map(|s| match s {
-                Stmt::NewTuple { target, items }
-                    if items.iter().all(|v| !matches!(v, Value::Name(_))) =>
-                {
-                    Some(target.clone())
-                }
-                _ => None,
-            })
-            .collect();
-        InvState {
-            constant_names,
-            ..InvState::default()
-        }
+    pub fn new(_sc: &Scenario) -> InvState {
+        InvState::default()
     }
 
-    /// Whether `id` is a constant tuple of the code object: a tuple of literals (it refers to
-    /// nothing) bound by one of the constant-tuple statements (its label names it).
+    /// Whether `id` is a constant of the code: a tuple of literals a statement bound, a
+    /// constant defaults tuple, a class body's `__slots__` (the code object holds one
+    /// reference to it).
     fn is_constant(&self, m: View<'_>, id: Id) -> bool {
-        m.kind(id) == Some(ObjKind::Tuple)
-            && m.references(id).is_empty()
-            && (m
-                .given_label(id)
-                .is_some_and(|l| self.constant_names.contains(crate::trace::label::base(l)))
-                || m.is_code_constant(id))
+        m.kind(id) == Some(ObjKind::Tuple) && m.references(id).is_empty() && m.is_code_constant(id)
     }
 }
 

@@ -318,6 +318,9 @@ pub struct Machine<'s> {
     pub(super) startup_tracked: i64,
     /// The class bodies' `__slots__` tuples the model keeps (constants of the program's code).
     pub(super) class_constants: Vec<Id>,
+    /// The tuples of literals statements bound (`t = (1, 2)`): constants of the code object,
+    /// which holds one reference to each.
+    pub(super) tuple_constants: std::collections::HashSet<Id>,
 }
 
 impl<'s> Machine<'s> {
@@ -390,6 +393,7 @@ impl<'s> Machine<'s> {
             startup_end: 0,
             startup_tracked: 0,
             class_constants: Vec::new(),
+            tuple_constants: std::collections::HashSet::new(),
         };
         // Interpreter start-up: the module globals and gc.garbage exist, are held from outside
         // (the module, the C static), and sit in the oldest generation, ahead of everything

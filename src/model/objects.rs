@@ -43,6 +43,7 @@ impl Machine<'_> {
             .collect::<PyResult<Vec<_>>>()?;
         let id = self.heap.alloc(Kind::Tuple(vals), true);
         self.heap.hdr_mut(id).refcnt = 1;
+        self.tuple_constants.insert(id);
         Ok(id)
     }
 

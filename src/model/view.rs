@@ -240,7 +240,9 @@ impl<'a> View<'a> {
     /// A constant of a code object the model made (a `def`'s tuple of constant defaults, 3.x):
     /// the code object holds a reference that no object of the model shows.
     pub fn is_code_constant(&self, id: Id) -> bool {
-        self.m.const_defaults.values().any(|c| *c == id) || self.m.class_constants.contains(&id)
+        self.m.const_defaults.values().any(|c| *c == id)
+            || self.m.class_constants.contains(&id)
+            || self.m.tuple_constants.contains(&id)
     }
 
     /// The object was deallocated.
