@@ -149,6 +149,41 @@ fn explains_closures() {
     }
 }
 
+/// Static and class methods: the decorators' objects (and their 3.10+ dicts) are named in the
+/// class's unreachable parts, a class method's bound method by the class it is bound to; a
+/// class bound to a name is alive through it.
+fn explains_static_and_class_methods() {
+    let text = explain(
+        &load("classes/observer_with_static_and_class_methods"),
+        Version::V3_10,
+    )
+    .unwrap();
+    for line in [
+        "    bound method Obs.create of class Obs freed by reference counting: its last reference went at line 30 (`del c`)",
+        "staticmethod Obs.helper, classmethod Obs.create,",
+        "function Obs.helper, Obs.helper.__dict__, function Obs.create, Obs.create.__dict__, bound method Obs.create of class Obs",
+        "  collection #2 returns 14: 14 collected + 0 uncollectable",
+    ] {
+        assert!(text.contains(line), "no `{line}` in\n{text}");
+    }
+    // 3.6-3.9: no dicts of the decorators.
+    let text = explain(
+        &load("classes/observer_with_static_and_class_methods"),
+        Version::V3_9,
+    )
+    .unwrap();
+    assert!(!text.contains("Obs.helper.__dict__"), "{text}");
+    assert!(
+        text.contains("  collection #2 returns 12: 12 collected"),
+        "{text}"
+    );
+    let text = explain(&load("classes/class_values_in_containers"), Version::V3_12).unwrap();
+    assert!(
+        text.contains("    class B: reachable from name c"),
+        "{text}"
+    );
+}
+
 /// An inherited `__del__` is named with the class that defines it.
 fn explains_inherited_finalizer() {
     let text = explain(&load("classes/del_on_base_only"), Version::V2_7).unwrap();
@@ -162,6 +197,7 @@ fn explains_inherited_finalizer() {
 }
 
 crate::harness::tests! {
+    explains_static_and_class_methods,
     explains_inherited_finalizer,
     explains_closures,
     explains_uncollectable_cycle_in_27,
