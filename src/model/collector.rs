@@ -348,39 +348,8 @@ impl Machine<'_> {
             Kind::Type { .. } => self.type_clear(id),
             // `func_clear` of a method's function (3.x): its globals, then (3.10+, after
             // defaults, doc, dict, closure) its annotations.
-            Kind::MethodFunc { .. } if self.p.function_clear => {
-                let refs = match self.heap.kind_mut(id) {
-                    Kind::MethodFunc {
-                        globals,
-                        annotations,
-                        ..
-                    } => [
-                        std::mem::replace(globals, super::heap::NIL),
-                        std::mem::replace(annotations, super::heap::NIL),
-                    ],
-                    _ => [super::heap::NIL; 2],
-                };
-                for r in refs {
-                    if r != super::heap::NIL {
-                        self.decref(Val::Obj(r));
-                    }
-                }
-            }
-            // `sm_clear` / `cm_clear`: the callable, then (3.x) the dict.
-            Kind::Decorated { .. } => {
-                let refs = match self.heap.kind_mut(id) {
-                    Kind::Decorated { func, dict, .. } => [
-                        std::mem::replace(func, super::heap::NIL),
-                        std::mem::replace(dict, super::heap::NIL),
-                    ],
-                    _ => [super::heap::NIL; 2],
-                };
-                for r in refs {
-                    if r != super::heap::NIL {
-                        self.decref(Val::Obj(r));
-                    }
-                }
-            }
+            Kind::MethodFunc { .. } if self.p.function_clear => self.method_func_clear(id),
+            Kind::Decorated { .. } => self.decorated_clear(id),
             // Descriptors have no `tp_clear`.
             Kind::Tuple(_)
             | Kind::Method { .. }

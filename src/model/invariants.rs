@@ -94,10 +94,6 @@ pub struct InvState {
 }
 
 impl InvState {
-    pub fn new(_sc: &Scenario) -> InvState {
-        InvState::default()
-    }
-
     /// Whether `id` is a constant of the code: a tuple of literals a statement bound, a
     /// constant defaults tuple, a class body's `__slots__` (the code object holds one
     /// reference to it).
@@ -275,7 +271,7 @@ fn run_checked_inner(
     version: Version,
     startup_heap: Option<u64>,
 ) -> Result<Trace, ModelFailure> {
-    let mut st = InvState::new(sc);
+    let mut st = InvState::default();
     // The first violation, with the index of the statement after which it was found.
     let mut first: Option<(usize, &'static str, String)> = None;
     let mut inspect = |moment: Moment, m: View<'_>| {
@@ -345,7 +341,7 @@ mod tests {
     fn a_broken_refcount_is_reported() {
         let s = sc("classes:\n  A: {}\nsteps:\n  - a = A()\n  - b = a\n");
         let mut m = Lab::new(&s, Version::V3_12);
-        let mut st = InvState::new(&s);
+        let mut st = InvState::default();
         for step in &s.steps {
             m.exec(step).unwrap();
         }
@@ -375,7 +371,7 @@ mod tests {
     fn a_second_finalization_is_reported() {
         let s = sc("classes:\n  A:\n    __del__: pass\nsteps:\n  - a = A()\n  - gc.collect()\n");
         let mut m = Lab::new(&s, Version::V3_12);
-        let mut st = InvState::new(&s);
+        let mut st = InvState::default();
         m.exec(&s.steps[0]).unwrap();
         m.push_event(Event::Del("a".into()));
         assert_eq!(check_invariants(m.view(), &mut st), Ok(()));

@@ -371,14 +371,22 @@ impl Machine<'_> {
         self.gc_free();
     }
 
-    /// `func_dealloc` of a method's function: untrack, release `func_globals` and (3.10+)
-    /// `func_annotations` (what the model keeps of it, in `func_clear`'s order),
-    /// `PyObject_GC_Del`.
+    /// `func_dealloc` of a method's function: untrack, release what `func_clear` releases
+    /// ([`Machine::method_func_clear`]), `PyObject_GC_Del`.
     pub(super) fn method_func_dealloc(&mut self, f: Id) {
         self.untrack(f);
         if !self.heap.weakrefs(f).is_empty() {
             self.clear_weakrefs(f);
         }
+        self.method_func_clear(f);
+        self.heap.free(f);
+        self.gc_free();
+    }
+
+    /// `func_clear` of a method's function (the 3.x `tp_clear`, and what `func_dealloc`
+    /// releases): `func_globals`, then (3.10+, after defaults, doc, dict and closure)
+    /// `func_annotations`, what the model keeps of it.
+    pub(super) fn method_func_clear(&mut self, f: Id) {
         let refs = match self.heap.kind_mut(f) {
             Kind::MethodFunc {
                 globals,
@@ -390,32 +398,36 @@ impl Machine<'_> {
             ],
             _ => unreachable!("a method's function"),
         };
-        for r in refs {
-            if r != NIL {
-                self.decref(Val::Obj(r));
-            }
-        }
-        self.heap.free(f);
+        self.release_refs(refs);
+    }
+
+    /// `sm_dealloc` / `cm_dealloc`: untrack, release what `sm_clear` releases
+    /// ([`Machine::decorated_clear`]), `tp_free`.
+    pub(super) fn decorated_dealloc(&mut self, w: Id) {
+        self.untrack(w);
+        self.decorated_clear(w);
+        self.heap.free(w);
         self.gc_free();
     }
 
-    /// `sm_dealloc` / `cm_dealloc`: untrack, release the callable, then (3.x) the dict,
-    /// `tp_free`.
-    pub(super) fn decorated_dealloc(&mut self, w: Id) {
-        self.untrack(w);
+    /// `sm_clear` / `cm_clear`: the callable, then (3.x) the dict.
+    pub(super) fn decorated_clear(&mut self, w: Id) {
         let refs = match self.heap.kind_mut(w) {
             Kind::Decorated { func, dict, .. } => {
                 [std::mem::replace(func, NIL), std::mem::replace(dict, NIL)]
             }
             _ => unreachable!("a staticmethod or classmethod"),
         };
+        self.release_refs(refs);
+    }
+
+    /// `Py_XDECREF` of each reference, in order ([`NIL`]: none).
+    fn release_refs(&mut self, refs: [Id; 2]) {
         for r in refs {
             if r != NIL {
                 self.decref(Val::Obj(r));
             }
         }
-        self.heap.free(w);
-        self.gc_free();
     }
 }
 

@@ -147,15 +147,7 @@ pub fn translate(sc: &Scenario) -> String {
             empty = false;
         }
         for m in &c.methods {
-            if let Some(d) = m.kind.decorator() {
-                let _ = writeln!(out, "    @{d}");
-            }
-            let _ = writeln!(
-                out,
-                "    def {}({}):",
-                ident(&m.name),
-                m.kind.param().unwrap_or_default()
-            );
+            super::program::method_header(&mut out, m);
             let mut lines = globals(&m.body);
             lines.push("pass".to_string());
             body_lines(&mut lines, &m.body, Scope::Func, 0);

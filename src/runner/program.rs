@@ -1263,6 +1263,20 @@ impl<'a> Body<'a> {
     }
 }
 
+/// A method's decorator (`@staticmethod`, `@classmethod`), if any, and its `def` line, in a
+/// class body (the generated program's and the portable one's).
+pub(super) fn method_header(out: &mut String, m: &crate::scenario::MethodDef) {
+    if let Some(d) = m.kind.decorator() {
+        let _ = writeln!(out, "    @{d}");
+    }
+    let _ = writeln!(
+        out,
+        "    def {}({}):",
+        ident(&m.name),
+        m.kind.param().unwrap_or_default()
+    );
+}
+
 fn class_def(out: &mut String, c: &ClassDef, layout: &Layout, cx: &Cx) {
     let name = ident(&c.name);
     let _ = writeln!(out, "class {name}({}):", bases_text(c));
@@ -1286,15 +1300,7 @@ fn class_def(out: &mut String, c: &ClassDef, layout: &Layout, cx: &Cx) {
         if !empty {
             out.push('\n');
         }
-        if let Some(d) = m.kind.decorator() {
-            let _ = writeln!(out, "    @{d}");
-        }
-        let _ = writeln!(
-            out,
-            "    def {}({}):",
-            ident(&m.name),
-            m.kind.param().unwrap_or_default()
-        );
+        method_header(out, m);
         let globals = global_names(&m.body);
         let mut lines = global_lines(&m.body);
         let body = function_body(&m.body, cx, Scope::Method(&globals));

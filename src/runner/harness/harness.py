@@ -373,12 +373,8 @@ def _observer():
                     i = i - 1
                 if pf:
                     _keep((pf,))
-                c = None
-            else:
-                c = gc.get_count()
-            if c is None:
-                pass
             elif _KEEP_ALL:
+                c = gc.get_count()
                 _keep(c)
                 deep = c[0] - c0 + 1
                 # A fresh list of referents went to the list free list when it was freed:
@@ -389,6 +385,7 @@ def _observer():
                     _keep([])
                     i = i - 1
             else:
+                c = gc.get_count()
                 _spare_append(c)
                 deep = c[0] - c0
                 i = deep
