@@ -391,6 +391,17 @@ pub fn render(s: &Stmt) -> String {
         }
         Stmt::New { target, class } => format!("{target} = {class}()"),
         Stmt::NewList { target, items: v } => format!("{target} = [{}]", items(v).join(", ")),
+        Stmt::NewSet {
+            target,
+            items: v,
+            build,
+            frozen,
+        } => crate::scenario::set_text(target, &items(v), *build, *frozen),
+        Stmt::SetOp {
+            obj,
+            value: v,
+            discard,
+        } => crate::scenario::set_op_text(obj, &value(v), *discard),
         Stmt::NewDict { target, items: v } => {
             let v: Vec<String> = v
                 .iter()

@@ -312,12 +312,12 @@ impl Machine<'_> {
         self.merge_clearing(unreachable, old);
     }
 
-    /// `tp_clear` of each type: `subtype_clear`, `_list_clear`, `dict_tp_clear`, weakref
-    /// `gc_clear`; tuples have none.
+    /// `tp_clear` of each type: `subtype_clear`, `_list_clear`, `dict_tp_clear`,
+    /// `set_clear_internal`, weakref `gc_clear`; tuples have none.
     fn tp_clear(&mut self, id: Id) {
         match self.heap.kind(id) {
             Kind::Instance(_) => self.clear_instance(id),
-            Kind::List(_) | Kind::Dict(_) => {
+            Kind::List(_) | Kind::Dict(_) | Kind::Set(_) => {
                 for v in self.take_items(id) {
                     self.decref(v);
                 }

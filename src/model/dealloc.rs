@@ -4,8 +4,8 @@
 
 use super::heap::{F_FINALIZED, Id, Kind, Val};
 use super::machine::{
-    DICT_MAXFREELIST, Deferred, LIST_MAXFREELIST, METHOD_MAXFREELIST, Machine, TUPLE_MAXFREELIST,
-    TUPLE_MAXSAVESIZE,
+    DICT_MAXFREELIST, Deferred, LIST_MAXFREELIST, METHOD_MAXFREELIST, Machine, SET_MAXFREELIST,
+    TUPLE_MAXFREELIST, TUPLE_MAXSAVESIZE,
 };
 use super::profile::TrashcanLimit;
 
@@ -14,7 +14,9 @@ impl Machine<'_> {
     pub(super) fn dealloc(&mut self, id: Id) {
         match self.heap.kind(id) {
             Kind::Instance(_) => self.subtype_dealloc(id),
-            Kind::List(_) | Kind::Tuple(_) | Kind::Dict(_) => self.container_dealloc(id),
+            Kind::List(_) | Kind::Tuple(_) | Kind::Dict(_) | Kind::Set(_) => {
+                self.container_dealloc(id)
+            }
             Kind::WeakRef { .. } => self.weakref_dealloc(id),
             Kind::Method { .. } => self.method_dealloc(id),
             Kind::Function { .. } => self.func_dealloc(id),
@@ -145,6 +147,10 @@ impl Machine<'_> {
             }
             Kind::Dict(_) if fl.dicts < DICT_MAXFREELIST => {
                 fl.dicts += 1;
+                true
+            }
+            Kind::Set(_) if self.p.sets.freelist && fl.sets < SET_MAXFREELIST => {
+                fl.sets += 1;
                 true
             }
             Kind::Method { .. } if self.p.method_freelist && fl.methods < METHOD_MAXFREELIST => {
@@ -279,8 +285,9 @@ impl Machine<'_> {
         }
     }
 
-    /// `list_dealloc`, `tupledealloc`, `dict_dealloc`: untrack, trashcan, release the items
-    /// (lists and tuples last to first, dicts in their iteration order).
+    /// `list_dealloc`, `tupledealloc`, `dict_dealloc`, `set_dealloc`: untrack, trashcan,
+    /// release the items (lists and tuples last to first, dicts in their iteration order, sets
+    /// in table order).
     fn container_dealloc(&mut self, id: Id) {
         self.untrack(id);
         if !self.trash_begin(id, false) {
@@ -307,6 +314,8 @@ impl Machine<'_> {
                 v
             }
             Kind::Dict(d) => d.drain(),
+            // `set_clear_internal` and `set_dealloc`: table order.
+            Kind::Set(s) => s.take().into_iter().map(Val::Obj).collect(),
             _ => Vec::new(),
         }
     }

@@ -10,6 +10,7 @@
 //! is what `update_refs`, `subtract_refs` and `move_unreachable` need.
 
 pub use super::dict::DictObj;
+use super::set::SetObj;
 use std::collections::HashMap;
 
 /// An object's index in the arena.
@@ -165,6 +166,8 @@ pub enum Kind {
         func: Id,
         dict: Id,
     },
+    /// A set or frozenset (`PySetObject`): its table ([`SetObj`]), whose keys are instances.
+    Set(Box<SetObj>),
     /// A list head (`PyGC_Head` of a generation or a temporary list).
     Head,
 }
@@ -625,6 +628,7 @@ impl Heap {
                             .sum::<usize>()
                         + d.table27.as_ref().map_or(0, |t| t.heap_bytes())
                 }
+                Kind::Set(set) => size_of::<SetObj>() + set.heap_bytes(),
                 _ => 0,
             };
         }
@@ -963,6 +967,8 @@ impl Contents<'_> {
                     f(*o)
                 }
             }
+            // `set_traverse`: the keys in table order.
+            Kind::Set(set) => set.keys().for_each(f),
             Kind::WeakRef { .. } | Kind::Head => {}
         }
     }

@@ -163,6 +163,8 @@ pub struct FreeLists {
     pub builtin_methods: usize,
     /// Frame objects (≤3.10 `free_list` in `Objects/frameobject.c`).
     pub frames: usize,
+    /// Sets and frozensets (2.7 `free_list` in `Objects/setobject.c`).
+    pub sets: usize,
 }
 
 /// A short-lived object CPython creates around a call.
@@ -178,7 +180,13 @@ pub enum Temp {
     /// A dict that holds no GC object (`PyDict_New`: from the dict free list, else new;
     /// `dict_dealloc` puts it back while there is room), as `invoke_gc_callback`'s `info`.
     Dict,
+    /// An iterator over a list (`list_iter`: `PyObject_GC_New`, tracked; no free list), as
+    /// `set_update_internal` makes.
+    ListIterator,
 }
+
+/// `PySet_MAXFREELIST` (2.7 `Objects/setobject.c`).
+pub const SET_MAXFREELIST: usize = 80;
 
 /// `NUM_GENERATIONS`: three generations in every modelled version (`Modules/gcmodule.c` 2.7,
 /// 3.6; `Include/internal/mem.h` 3.7; `Include/internal/pycore_pymem.h` 3.8;
@@ -417,6 +425,10 @@ impl<'s> Machine<'s> {
             m.freelists.lists = LIST_MAXFREELIST;
             m.freelists.dicts = DICT_MAXFREELIST;
         }
+        if p.sets.freelist {
+            // Filled by the harness's warm-up (`_prime` sets).
+            m.freelists.sets = SET_MAXFREELIST;
+        }
         // The class statements, and the start-up collections after them.
         m.build_classes();
         m
@@ -560,6 +572,10 @@ impl<'s> Machine<'s> {
             Temp::Method => &mut self.freelists.methods,
             Temp::BuiltinMethod => &mut self.freelists.builtin_methods,
             Temp::Dict => &mut self.freelists.dicts,
+            Temp::ListIterator => {
+                self.gc_alloc();
+                return;
+            }
         };
         if *slot > 0 {
             *slot -= 1;
@@ -576,7 +592,7 @@ impl<'s> Machine<'s> {
                 self.freelists.tuples.entry(n).or_insert(0),
                 TUPLE_MAXFREELIST,
             ),
-            Temp::Tuple(_) => {
+            Temp::Tuple(_) | Temp::ListIterator => {
                 self.gc_free();
                 return;
             }
@@ -609,6 +625,7 @@ impl<'s> Machine<'s> {
                 fl.tuples.entry(items.len()).or_insert(0)
             }
             Kind::Method { .. } if self.p.method_freelist => &mut fl.methods,
+            Kind::Set(_) if self.p.sets.freelist => &mut fl.sets,
             _ => return false,
         };
         if *slot > 0 {
@@ -703,6 +720,8 @@ impl<'s> Machine<'s> {
             Kind::List(_) => "<list>".into(),
             Kind::Dict(_) => "<dict>".into(),
             Kind::Tuple(_) => "<tuple>".into(),
+            Kind::Set(s) if s.frozen => "<frozenset>".into(),
+            Kind::Set(_) => "<set>".into(),
             Kind::WeakRef { .. } => "<weakref>".into(),
             Kind::Method { .. } => format!("<{}>", self.p.method_type_name),
             Kind::Function { .. } => "<function>".into(),

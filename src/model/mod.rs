@@ -43,6 +43,7 @@ mod objects;
 mod observe;
 pub mod profile;
 mod query;
+mod set;
 mod statements;
 mod types;
 pub mod view;

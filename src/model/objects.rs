@@ -75,6 +75,8 @@ impl Machine<'_> {
             Kind::List(_) => "list".into(),
             Kind::Dict(_) => "dict".into(),
             Kind::Tuple(_) => "tuple".into(),
+            Kind::Set(s) if s.frozen => "frozenset".into(),
+            Kind::Set(_) => "set".into(),
             Kind::WeakRef { .. } => "weakref".into(),
             Kind::Method { .. } => self.p.method_type_name.into(),
             Kind::Function { .. } => "function".into(),

@@ -32,7 +32,7 @@ impl Machine<'_> {
         self.events.push(Event::Garbage(garbage));
         // What the program can see (the runner's `_observer`): every tracked object, and a walk
         // from the names, both garbage lists and every tracked container or instance, through
-        // lists, dicts, tuples, instances and weakref referents. Frozen objects that nothing
+        // lists, dicts, tuples, sets, instances and weakref referents. Frozen objects that nothing
         // visible leads to, and objects waiting on the trashcan's chain, are not seen.
         // Marks live in a buffer kept across observations, stamped with this observation's
         // number (no hash sets, and no pass over every id ever allocated: a scenario may
@@ -59,7 +59,11 @@ impl Machine<'_> {
                 }
                 if matches!(
                     self.heap.kind(cur),
-                    Kind::List(_) | Kind::Dict(_) | Kind::Tuple(_) | Kind::Instance(_)
+                    Kind::List(_)
+                        | Kind::Dict(_)
+                        | Kind::Tuple(_)
+                        | Kind::Set(_)
+                        | Kind::Instance(_)
                 ) {
                     stack.push(cur);
                 }
@@ -81,7 +85,11 @@ impl Machine<'_> {
                 Kind::WeakRef {
                     referent: Some(r), ..
                 } if self.heap.hdr(*r).refcnt > 0 => stack.push(*r),
-                Kind::List(_) | Kind::Dict(_) | Kind::Tuple(_) | Kind::Instance(_) => {
+                Kind::List(_)
+                | Kind::Dict(_)
+                | Kind::Tuple(_)
+                | Kind::Set(_)
+                | Kind::Instance(_) => {
                     self.heap.referents_into(id, &mut buf);
                     stack.extend(buf.iter().copied());
                 }

@@ -266,6 +266,8 @@ pub struct Profile {
     /// How `type_new` builds a class statement's type (docs/cpython-gc-facts.md, "Classes as
     /// objects"): the order its GC objects are made and tracked in.
     pub class_build: ClassBuild,
+    /// How sets are built and how their tables place keys.
+    pub sets: Sets,
     /// A bound method holds the class it was looked up through (`im_class`, 2.7 only).
     pub method_holds_class: bool,
     /// `gc.freeze()` exists (3.7+): the runner's fork server freezes the program's inheritance
@@ -316,6 +318,50 @@ pub struct Profile {
     /// With inline values, which classes whose `__slots__` include `__dict__` keep attributes
     /// inline too (facts §8).
     pub slots_dict_inline: SlotsDictInline,
+}
+
+/// Sets and frozensets (`Objects/setobject.c`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sets {
+    /// `set(…)` and `frozenset(…)` are called through vectorcall (`set_vectorcall`,
+    /// `frozenset_vectorcall`): no argument tuple.
+    pub vectorcall: bool,
+    pub table: SetRules,
+    /// `PySet_MAXFREELIST` (2.7): freed sets and frozensets are kept for reuse (the model
+    /// starts with it full, as the harness's warm-up leaves it).
+    pub freelist: bool,
+}
+
+/// Which dummy slot (a discarded key's) `set_add_entry` gives a new key when its probe passed
+/// some before reaching an unused slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DummyReuse {
+    /// The first (2.7 `set_lookkey`, 3.6: `hash == -1 && freeslot == NULL`).
+    First,
+    /// The last (3.7, 3.8, 3.10+: bpo-29476 made it `freeslot = entry` for every dummy).
+    Last,
+    /// None: the key takes the unused slot (3.9, where GH-19881 removed `freeslot`; bpo-43198
+    /// restored it in 3.10).
+    Never,
+}
+
+/// How a set's table places, keeps and moves its keys (`Objects/setobject.c`), for keys that
+/// all hash to 0 ([`super::set::SetObj`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetRules {
+    /// `LINEAR_PROBES`: slots looked at after each probe before the next jump (9 in 3.x;
+    /// 2.7 has none).
+    pub linear_probes: usize,
+    /// Which dummy a new key takes when its probe passed some (`freeslot`).
+    pub dummy_reuse: DummyReuse,
+    /// The table grows after an add when `fill * grow.0 >= base * grow.1`, where `base` is
+    /// `mask` ([`SetRules::grow_base_is_mask`]) or the table's size: 3.7+ `fill*5 >= mask*3`,
+    /// 3.6 `fill*3 >= mask*2`, 2.7 `fill*3 >= (mask+1)*2`.
+    pub grow: (usize, usize),
+    pub grow_base_is_mask: bool,
+    /// The check also follows an add into a dummy (2.7 `set_add_key` checks whenever `used`
+    /// grew; 3.x only when a new slot was filled).
+    pub grow_check_after_dummy: bool,
 }
 
 /// The order in which a class statement's type gets its GC objects (`type_new` and
@@ -473,6 +519,21 @@ impl Profile {
                 dict_before_type: v >= V3_6,
                 mro_before_descriptors: v >= V3_10,
                 decorators_copy_attributes: v >= V3_10,
+            },
+            sets: Sets {
+                vectorcall: v >= V3_9,
+                table: SetRules {
+                    linear_probes: if v == V2_7 { 0 } else { 9 },
+                    dummy_reuse: match v {
+                        V2_7 | V3_6 => DummyReuse::First,
+                        V3_9 => DummyReuse::Never,
+                        _ => DummyReuse::Last,
+                    },
+                    grow: if v <= V3_6 { (3, 2) } else { (5, 3) },
+                    grow_base_is_mask: v != V2_7,
+                    grow_check_after_dummy: v == V2_7,
+                },
+                freelist: v == V2_7,
             },
             method_holds_class: v == V2_7,
             has_freeze: v >= V3_7,

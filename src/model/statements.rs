@@ -11,7 +11,8 @@
 
 use super::heap::{Kind, Val};
 use super::machine::{Machine, PyResult, Temp, exc};
-use crate::scenario::{Step, Stmt, Target, Value};
+use super::set::SetObj;
+use crate::scenario::{SetBuild, Step, Stmt, Target, Value};
 use crate::trace::Event;
 
 /// The most statements one run may execute, counting `__del__` bodies: a finalizer that keeps
@@ -58,6 +59,12 @@ impl Machine<'_> {
             Stmt::NewList { target, items } => self.build_sequence(target, items, Kind::List),
             Stmt::NewDict { target, items } => self.exec_new_dict(target, items),
             Stmt::NewTuple { target, items } => self.exec_new_tuple(target, items),
+            Stmt::NewSet {
+                target,
+                items,
+                build,
+                frozen,
+            } => self.exec_new_set(target, items, *build, *frozen),
             Stmt::WeakRef {
                 target,
                 referent,
@@ -78,6 +85,11 @@ impl Machine<'_> {
             Stmt::DelKey { obj, key } => self.exec_del_key(obj, key),
             Stmt::DelIndex { obj, index } => self.exec_del_index(obj, *index),
             Stmt::Append { obj, value } => self.exec_append(step, obj, value),
+            Stmt::SetOp {
+                obj,
+                value,
+                discard,
+            } => self.exec_set_op(obj, value, *discard),
             // Calls (frames.rs).
             Stmt::Call {
                 target,
@@ -279,6 +291,118 @@ impl Machine<'_> {
         self.track(id);
         self.label_new(id, target);
         self.store(target, Val::Obj(id));
+        Ok(())
+    }
+
+    /// A new set: `{a, b}` (`BUILD_SET`: the items evaluated, then `PySet_New(NULL)` and
+    /// `PySet_Add` of each, in order), `set()`, `set([a, b])`, `frozenset([a, b])` (the list
+    /// display, the call's argument tuple where the type has no vectorcall, `make_new_set`,
+    /// then `set_update_internal` over a list iterator; the list is released when the call
+    /// returns), then the eval-breaker check of a call (3.12+) and the store.
+    fn exec_new_set(
+        &mut self,
+        target: &str,
+        items: &[Value],
+        build: SetBuild,
+        frozen: bool,
+    ) -> PyResult<()> {
+        let vals = items
+            .iter()
+            .map(|v| self.value(v))
+            .collect::<PyResult<Vec<_>>>()?;
+        for v in &vals {
+            self.incref(*v);
+        }
+        let list = (build == SetBuild::FromList).then(|| {
+            let l = self.new_object(Kind::List(vals.clone()));
+            self.heap.hdr_mut(l).refcnt = 1;
+            self.track(l);
+            l
+        });
+        let args = Temp::Tuple(usize::from(list.is_some()));
+        let call = build != SetBuild::Display;
+        if call && !self.p.sets.vectorcall {
+            self.temp_alloc(args);
+        }
+        let id = self.new_object(Kind::Set(Box::new(SetObj::new(frozen))));
+        self.heap.hdr_mut(id).refcnt = 1;
+        self.track(id);
+        if list.is_some() {
+            self.temp_alloc(Temp::ListIterator);
+        }
+        let rules = self.p.sets.table;
+        for v in &vals {
+            let Val::Obj(k) = *v else {
+                unreachable!("the loader lets only instances into sets")
+            };
+            let added = match self.heap.kind_mut(id) {
+                Kind::Set(s) => s.add(k, &rules),
+                _ => unreachable!(),
+            };
+            if added {
+                self.incref(*v);
+            }
+        }
+        if list.is_some() {
+            self.temp_free(Temp::ListIterator);
+        }
+        if call && !self.p.sets.vectorcall {
+            self.temp_free(args);
+        }
+        match list {
+            Some(l) => self.decref(Val::Obj(l)),
+            None => {
+                for v in vals {
+                    self.decref(v);
+                }
+            }
+        }
+        if call {
+            self.eval_breaker();
+        }
+        self.label_new(id, target);
+        self.store(target, Val::Obj(id));
+        Ok(())
+    }
+
+    /// `s.add(x)`, `s.discard(x)`: a `METH_O` method call as `l.append(x)` makes it (2.7 and
+    /// 3.6 bind the method first), `set_add_key` or `set_discard_key`, then the eval-breaker
+    /// check of the call (3.12+).
+    fn exec_set_op(&mut self, obj: &str, value: &Value, discard: bool) -> PyResult<()> {
+        let s = self.load(obj)?;
+        let s = self.expect_kind(s, "set")?;
+        if self.p.bound_method_calls {
+            self.temp_alloc(Temp::BuiltinMethod);
+        }
+        let v = match self.value(value) {
+            Ok(v) => v,
+            Err(e) => {
+                if self.p.bound_method_calls {
+                    self.temp_free(Temp::BuiltinMethod);
+                }
+                return Err(e);
+            }
+        };
+        let Val::Obj(k) = v else {
+            unreachable!("the loader lets only instances into sets")
+        };
+        let rules = self.p.sets.table;
+        let changed = match self.heap.kind_mut(s) {
+            Kind::Set(set) if discard => set.discard(k),
+            Kind::Set(set) => set.add(k, &rules),
+            _ => unreachable!(),
+        };
+        // `set_add_entry` takes a reference; `set_discard_entry` releases the set's.
+        if changed && !discard {
+            self.incref(v);
+        } else if changed {
+            self.decref(v);
+        }
+        if self.p.bound_method_calls {
+            self.temp_free(Temp::BuiltinMethod);
+        }
+        self.release_stack();
+        self.eval_breaker();
         Ok(())
     }
 

@@ -80,6 +80,11 @@ impl Machine<'_> {
         if c.slots.is_some() {
             namespace.push(("__slots__".into(), slots_tuple.map_or(Val::None, Val::Obj)));
         }
+        // The generated program's `__hash__ = bool` when the scenario uses sets
+        // (`runner::program::SET_HASH`): `bool` is a static type, no GC object.
+        if sc.uses_sets() {
+            namespace.push(("__hash__".into(), Val::None));
+        }
         let mut funcs = Vec::new();
         let mut decorated = Vec::new();
         let defs = c

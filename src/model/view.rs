@@ -25,6 +25,10 @@ pub enum ObjKind {
     List,
     Dict,
     Tuple,
+    /// A set, or a frozenset (`frozen`).
+    Set {
+        frozen: bool,
+    },
     /// A `weakref.ref`: its referent (None once cleared), and whether it carries the scenario's
     /// callback.
     WeakRef {
@@ -191,6 +195,7 @@ impl<'a> View<'a> {
             Kind::List(_) => ObjKind::List,
             Kind::Dict(_) => ObjKind::Dict,
             Kind::Tuple(_) => ObjKind::Tuple,
+            Kind::Set(s) => ObjKind::Set { frozen: s.frozen },
             Kind::WeakRef { referent, callback } => ObjKind::WeakRef {
                 referent: *referent,
                 callback: callback.is_some(),
@@ -336,7 +341,8 @@ impl<'a> View<'a> {
                 .filter_map(|(_, v)| v.obj())
                 .collect(),
             // What these hold is exactly what their `tp_traverse` visits.
-            Kind::Method { .. }
+            Kind::Set(_)
+            | Kind::Method { .. }
             | Kind::Type { .. }
             | Kind::Descr { .. }
             | Kind::MethodFunc { .. }
@@ -407,6 +413,11 @@ impl<'a> View<'a> {
                     if let Some((k, Val::Obj(o))) = &d.entries[i] {
                         push(format!("['{k}']"), *o, false);
                     }
+                }
+            }
+            Kind::Set(set) => {
+                for o in set.keys() {
+                    push("item".into(), o, false);
                 }
             }
             Kind::WeakRef {

@@ -135,6 +135,10 @@ pub fn translate(sc: &Scenario) -> String {
             let _ = writeln!(out, "    __slots__ = {t}");
             empty = false;
         }
+        if sc.uses_sets() {
+            out.push_str(super::program::SET_HASH);
+            empty = false;
+        }
         if let Some(body) = &c.del {
             out.push_str("    def __del__(self):\n");
             let mut lines = globals(body);

@@ -62,7 +62,7 @@
 
 use crate::scenario::hierarchy::Layout;
 pub use crate::scenario::tuple_is_new;
-use crate::scenario::{ClassDef, Query, Scenario, Step, Stmt, Target, Value};
+use crate::scenario::{ClassDef, Query, Scenario, SetBuild, Step, Stmt, Target, Value};
 use crate::trace::text;
 use crate::util::lcg;
 use std::fmt::Write as _;
@@ -252,6 +252,7 @@ fn creation_target(s: &Stmt) -> Option<&str> {
         Stmt::New { target, .. }
         | Stmt::NewList { target, .. }
         | Stmt::NewDict { target, .. }
+        | Stmt::NewSet { target, .. }
         | Stmt::WeakRef { target, .. } => Some(target),
         Stmt::NewTuple { target, items } if tuple_is_new(items) => Some(target),
         Stmt::Assign {
@@ -313,6 +314,11 @@ fn built_without_call(s: &Stmt) -> Option<&str> {
     match s {
         Stmt::NewList { target, .. } | Stmt::NewDict { target, .. } => Some(target),
         Stmt::NewTuple { target, items } if tuple_is_new(items) => Some(target),
+        Stmt::NewSet {
+            target,
+            build: SetBuild::Display,
+            ..
+        } => Some(target),
         // `x = a.method`: LOAD_ATTR makes the bound method; `def f():` MAKE_FUNCTION.
         Stmt::Assign {
             target,
@@ -331,11 +337,15 @@ fn built_without_call(s: &Stmt) -> Option<&str> {
 /// would run a collection the scenario alone would run later. Nor does a call of a scenario
 /// function or method: 3.12+ run it inlined, checking at its start (`RESUME`), not on return.
 fn makes_a_call(s: &Stmt) -> bool {
+    if let Stmt::NewSet { build, .. } = s {
+        return *build != SetBuild::Display;
+    }
     matches!(
         s,
         Stmt::New { .. }
             | Stmt::RandomEdges { .. }
             | Stmt::WeakRef { .. }
+            | Stmt::SetOp { .. }
             | Stmt::Collect(_)
             | Stmt::Enable
             | Stmt::Disable
@@ -699,6 +709,8 @@ struct Cx {
     /// Some class has methods or some step defines a function: a weakref's referent may be a
     /// bound method or a function, which have no `__weakref__` attribute to read.
     callables: bool,
+    /// Some statement makes or changes a set: every class gets [`SET_HASH`].
+    sets: bool,
 }
 
 impl Cx {
@@ -757,6 +769,7 @@ impl Cx {
             quiet_dicts: all_statements(sc).any(|s| matches!(s, Stmt::Enable))
                 && layouts.iter().any(real_dict_on_3_13),
             retype: all_statements(sc).any(|s| matches!(s, Stmt::SetClass { .. })),
+            sets: sc.uses_sets(),
             stats: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::Stats))),
             freeze_count: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::FreezeCount))),
             record: sc.record_collections,
@@ -1277,6 +1290,12 @@ pub(super) fn method_header(out: &mut String, m: &crate::scenario::MethodDef) {
     );
 }
 
+/// The line a class body gets when the scenario uses sets: every instance hashes to 0 (`bool()`
+/// is False; a C callable, so hashing runs no Python frame and allocates nothing), and
+/// equality stays identity, so where a key lands in a set depends on the set's statements
+/// alone, not on addresses (`model::set` replays the table).
+pub const SET_HASH: &str = "    __hash__ = bool\n";
+
 fn class_def(out: &mut String, c: &ClassDef, layout: &Layout, cx: &Cx) {
     let name = ident(&c.name);
     let _ = writeln!(out, "class {name}({}):", bases_text(c));
@@ -1284,6 +1303,10 @@ fn class_def(out: &mut String, c: &ClassDef, layout: &Layout, cx: &Cx) {
     if let Some(slots) = &c.slots {
         let items: Vec<String> = slots.iter().map(|s| py_str(ident(s))).collect();
         let _ = writeln!(out, "    __slots__ = {}", tuple_text(&items));
+        empty = false;
+    }
+    if cx.sets {
+        out.push_str(SET_HASH);
         empty = false;
     }
     if let Some(body) = &c.del {
@@ -1575,6 +1598,20 @@ pub fn canonical(s: &Stmt) -> String {
                 .collect();
             format!("{} = {{{}}}", ident(target), v.join(", "))
         }
+        Stmt::NewSet {
+            target,
+            items,
+            build,
+            frozen,
+        } => {
+            let v: Vec<String> = items.iter().map(value).collect();
+            crate::scenario::set_text(ident(target), &v, *build, *frozen)
+        }
+        Stmt::SetOp {
+            obj,
+            value: v,
+            discard,
+        } => crate::scenario::set_op_text(ident(obj), &value(v), *discard),
         Stmt::NewTuple { target, items } => {
             let v: Vec<String> = items.iter().map(value).collect();
             format!("{} = {}", ident(target), tuple_text(&v))

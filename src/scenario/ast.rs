@@ -151,6 +151,34 @@ impl fmt::Display for Query {
     }
 }
 
+/// How a [`Stmt::NewSet`] builds its set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetBuild {
+    /// `{a, b}`: `BUILD_SET` (never frozen; at least one item).
+    Display,
+    /// `set()`, `frozenset()`: a call with no argument.
+    Empty,
+    /// `set([a, b])`, `frozenset([a, b])`: a list display, then the call.
+    FromList,
+}
+
+/// A set statement as Python writes it, from its target's and its items' texts:
+/// `x = {a, b}`, `x = set()`, `x = frozenset([a, b])`.
+pub fn set_text(target: &str, items: &[String], build: SetBuild, frozen: bool) -> String {
+    let func = if frozen { "frozenset" } else { "set" };
+    match build {
+        SetBuild::Display => format!("{target} = {{{}}}", items.join(", ")),
+        SetBuild::Empty => format!("{target} = {func}()"),
+        SetBuild::FromList => format!("{target} = {func}([{}])", items.join(", ")),
+    }
+}
+
+/// `s.add(a)`, `s.discard(a)`.
+pub fn set_op_text(obj: &str, value: &str, discard: bool) -> String {
+    let m = if discard { "discard" } else { "add" };
+    format!("{obj}.{m}({value})")
+}
+
 /// One statement of the scenario language (see `docs/scenarios.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stmt {
@@ -165,6 +193,20 @@ pub enum Stmt {
     },
     /// `x = (a, b)`, `x = (a,)`, `x = ()`
     NewTuple { target: String, items: Vec<Value> },
+    /// `x = {a, b}` (a display: `BUILD_SET`), `x = set()`, `x = set([a, b])`,
+    /// `x = frozenset()`, `x = frozenset([a, b])`: a new set of instances of scenario classes.
+    NewSet {
+        target: String,
+        items: Vec<Value>,
+        build: SetBuild,
+        frozen: bool,
+    },
+    /// `s.add(VALUE)` (`discard: false`), `s.discard(VALUE)` (`discard: true`).
+    SetOp {
+        obj: String,
+        value: Value,
+        discard: bool,
+    },
     /// `x = y`, `x = None`, `x = 1`
     Assign { target: String, value: Value },
     /// `x.attr = VALUE`, `self.attr = VALUE`, `gc.garbage[i].attr = VALUE`
@@ -439,14 +481,15 @@ impl Stmt {
     /// Every VALUE the statement reads, mutably (for the loader's resolution of `a.name`).
     pub fn values_mut(&mut self) -> Vec<&mut Value> {
         match self {
-            Stmt::NewList { items, .. } | Stmt::NewTuple { items, .. } => {
-                items.iter_mut().collect()
-            }
+            Stmt::NewList { items, .. }
+            | Stmt::NewTuple { items, .. }
+            | Stmt::NewSet { items, .. } => items.iter_mut().collect(),
             Stmt::NewDict { items, .. } => items.iter_mut().map(|(_, v)| v).collect(),
             Stmt::Assign { value, .. }
             | Stmt::SetAttr { value, .. }
             | Stmt::SetItem { value, .. }
             | Stmt::Append { value, .. }
+            | Stmt::SetOp { value, .. }
             | Stmt::GarbageAppend(value) => vec![value],
             Stmt::Repeat { body, .. } => {
                 body.iter_mut().flat_map(|s| s.stmt.values_mut()).collect()
@@ -575,6 +618,14 @@ impl Scenario {
             walk(body, &mut v);
         }
         v.into_iter()
+    }
+
+    /// Whether some statement makes or changes a set: then every class gets `__hash__ = bool`
+    /// in its body (the generated program's, and the model's class statement), so that every
+    /// instance hashes to 0 and a set's order depends on its statements alone.
+    pub fn uses_sets(&self) -> bool {
+        self.statements()
+            .any(|s| matches!(s, Stmt::NewSet { .. } | Stmt::SetOp { .. }))
     }
 
     /// Whether some statement turns automatic collection on (`gc.enable()`).

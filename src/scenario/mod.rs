@@ -26,7 +26,8 @@ mod steps;
 
 pub use ast::{
     BUILTIN_CALLBACK, CallbackDef, ClassDef, FuncDef, FuncScope, MethodDef, MethodKind, Param, Pos,
-    Query, Scenario, Step, Stmt, Target, Value, call_text, def_header, tuple_is_new,
+    Query, Scenario, SetBuild, Step, Stmt, Target, Value, call_text, def_header, set_op_text,
+    set_text, tuple_is_new,
 };
 pub use load::{discover, load, parse_scenario, scenario_id};
 pub(crate) use semantics::assigned_name;

@@ -3,7 +3,7 @@
 //! The grammar is a closed subset of Python (see `docs/scenarios.md`); anything outside it is
 //! rejected with the column of the offending token.
 
-use super::ast::{Query, Stmt, Target, Value};
+use super::ast::{Query, SetBuild, Stmt, Target, Value};
 use crate::util::suggestion;
 
 /// The `gc` names the language has (for "did you mean `collect`?" and the list of them).
@@ -455,6 +455,16 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
                 p.expect_punct(')')?;
                 return Ok(Stmt::Append { obj: name, value });
             }
+            if (attr == "add" || attr == "discard") && p.peek() == Some(&Tok::Punct('(')) {
+                p.i += 1;
+                let value = p.value()?;
+                p.expect_punct(')')?;
+                return Ok(Stmt::SetOp {
+                    obj: name,
+                    value,
+                    discard: attr == "discard",
+                });
+            }
             if p.peek() == Some(&Tok::Punct('(')) {
                 let _ = attr_off;
                 let args = p.args()?;
@@ -509,25 +519,80 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
     }
 }
 
+/// The items of a list display, after its `[`, through its `]`.
+fn list_items(p: &mut P) -> Result<Vec<Value>, ParseError> {
+    let mut items = Vec::new();
+    if !p.eat_punct(']') {
+        loop {
+            items.push(p.value()?);
+            if p.eat_punct(']') {
+                break;
+            }
+            p.expect_punct(',')?;
+            if p.eat_punct(']') {
+                break;
+            }
+        }
+    }
+    Ok(items)
+}
+
 /// The right-hand side of `NAME = …`.
 fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
     match p.peek().cloned() {
         Some(Tok::Punct('[')) => {
             p.i += 1;
+            let items = list_items(p)?;
+            Ok(Stmt::NewList { target, items })
+        }
+        Some(Tok::Punct('{'))
+            if !matches!(p.peek_at(1), Some(Tok::Punct('}')) | Some(Tok::Str(_))) =>
+        {
+            // `{a, b}`: a set display (a dict display's keys are strings).
+            p.i += 1;
             let mut items = Vec::new();
-            if !p.eat_punct(']') {
-                loop {
-                    items.push(p.value()?);
-                    if p.eat_punct(']') {
-                        break;
-                    }
-                    p.expect_punct(',')?;
-                    if p.eat_punct(']') {
-                        break;
-                    }
+            loop {
+                items.push(p.value()?);
+                if p.eat_punct('}') {
+                    break;
+                }
+                p.expect_punct(',')?;
+                if p.eat_punct('}') {
+                    break;
                 }
             }
-            Ok(Stmt::NewList { target, items })
+            Ok(Stmt::NewSet {
+                target,
+                items,
+                build: SetBuild::Display,
+                frozen: false,
+            })
+        }
+        Some(Tok::Ident(s))
+            if (s == "set" || s == "frozenset") && p.peek_at(1) == Some(&Tok::Punct('(')) =>
+        {
+            p.i += 2;
+            let (items, build) = if p.eat_punct(')') {
+                (Vec::new(), SetBuild::Empty)
+            } else if p.eat_punct('[') {
+                let items = list_items(p)?;
+                p.expect_punct(')')?;
+                (items, SetBuild::FromList)
+            } else {
+                return Err(err(
+                    p.offset(),
+                    format!(
+                        "`{s}(…)` takes a list display (`{s}([a, b])`) or nothing (`{s}()`), found {}",
+                        p.describe()
+                    ),
+                ));
+            };
+            Ok(Stmt::NewSet {
+                target,
+                items,
+                build,
+                frozen: s == "frozenset",
+            })
         }
         Some(Tok::Punct('{')) => {
             p.i += 1;
@@ -910,6 +975,49 @@ mod tests {
             }
         );
         assert!(parse_stmt("x = (a)").is_err());
+        assert_eq!(
+            ok("x = {a, b}"),
+            Stmt::NewSet {
+                target: "x".into(),
+                items: vec![Value::Name("a".into()), Value::Name("b".into())],
+                build: SetBuild::Display,
+                frozen: false
+            }
+        );
+        assert_eq!(
+            ok("x = frozenset([a])"),
+            Stmt::NewSet {
+                target: "x".into(),
+                items: vec![Value::Name("a".into())],
+                build: SetBuild::FromList,
+                frozen: true
+            }
+        );
+        assert_eq!(
+            ok("x = set()"),
+            Stmt::NewSet {
+                target: "x".into(),
+                items: vec![],
+                build: SetBuild::Empty,
+                frozen: false
+            }
+        );
+        assert!(parse_stmt("x = set(y)").is_err());
+        assert_eq!(
+            ok("x = {}"),
+            Stmt::NewDict {
+                target: "x".into(),
+                items: vec![]
+            }
+        );
+        assert_eq!(
+            ok("s.discard(a)"),
+            Stmt::SetOp {
+                obj: "s".into(),
+                value: Value::Name("a".into()),
+                discard: true
+            }
+        );
         assert_eq!(
             ok("x = y"),
             Stmt::Assign {

@@ -29,7 +29,7 @@ pub fn read_names(s: &Stmt) -> Vec<&str> {
     }
     let mut out: Vec<&str> = Vec::new();
     match s {
-        Stmt::NewList { items, .. } | Stmt::NewTuple { items, .. } => {
+        Stmt::NewList { items, .. } | Stmt::NewTuple { items, .. } | Stmt::NewSet { items, .. } => {
             out.extend(items.iter().filter_map(v))
         }
         Stmt::NewDict { items, .. } => out.extend(items.iter().filter_map(|(_, x)| v(x))),
@@ -38,7 +38,9 @@ pub fn read_names(s: &Stmt) -> Vec<&str> {
             out.extend(v(value));
             out.extend(t(obj));
         }
-        Stmt::SetItem { obj, value, .. } | Stmt::Append { obj, value } => {
+        Stmt::SetItem { obj, value, .. }
+        | Stmt::Append { obj, value }
+        | Stmt::SetOp { obj, value, .. } => {
             out.extend(v(value));
             out.push(obj);
         }

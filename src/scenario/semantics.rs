@@ -53,6 +53,8 @@ pub(super) const RESERVED: &[&str] = &[
     "callback",
     "object",
     "RuntimeError",
+    "set",
+    "frozenset",
 ];
 
 /// Why `name` cannot be a scenario NAME, if it cannot.
@@ -77,10 +79,14 @@ pub fn bad_name(name: &str) -> Option<String> {
     None
 }
 
+/// The container methods statements call (`l.append(x)`, `s.add(x)`, `s.discard(x)`): no
+/// attribute or method may take these names.
+const SET_METHODS: &[&str] = &["append", "add", "discard"];
+
 /// Why `attr` cannot be a scenario attribute, if it is a reserved one (names starting with `_`,
-/// keywords, `append`).
+/// keywords, `append`, `add`, `discard`).
 pub(super) fn reserved_attr(attr: &str) -> Option<String> {
-    (attr.starts_with('_') || RESERVED.contains(&attr) || attr == "append").then(|| {
+    (attr.starts_with('_') || RESERVED.contains(&attr) || SET_METHODS.contains(&attr)).then(|| {
         format!("attribute `{attr}` is reserved: use a plain name that does not start with `_`")
     })
 }
@@ -93,7 +99,7 @@ pub(super) fn bad_class_name(name: &str) -> Option<String> {
 }
 
 pub(super) fn bad_method_name(name: &str) -> Option<String> {
-    if name == "self" || name == "append" {
+    if name == "self" || SET_METHODS.contains(&name) {
         return Some(format!("`{name}` cannot name a method"));
     }
     bad_name(name).map(|m| format!("method name {m}"))
@@ -128,6 +134,10 @@ enum Kind {
     List,
     Dict,
     Tuple,
+    /// A set (`frozen: false`) or a frozenset.
+    Set {
+        frozen: bool,
+    },
     WeakRef,
     Method,
     /// A function of a `def` (by its index).
@@ -149,6 +159,8 @@ impl Kind {
             Kind::List => "a list".into(),
             Kind::Dict => "a dict".into(),
             Kind::Tuple => "a tuple".into(),
+            Kind::Set { frozen: false } => "a set".into(),
+            Kind::Set { frozen: true } => "a frozenset".into(),
             Kind::WeakRef => "a weakref".into(),
             Kind::Method => "a bound method".into(),
             Kind::Function(_) => "a function".into(),
@@ -626,6 +638,28 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 self.attr_read_ok(obj, attr, pos, env, del);
                 Kind::Unknown
             }
+        }
+    }
+
+    /// A set holds instances of scenario classes only: the generated program gives every
+    /// class `__hash__ = bool` (a hash of 0, so a set's order follows its statements alone,
+    /// never addresses), which no other kind of object has.
+    fn set_item_ok(
+        &mut self,
+        v: &Value,
+        pos: Pos,
+        env: &HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) {
+        match self.value_kind(v, pos, env, del) {
+            Kind::Inst(..) => {}
+            k => self.ck.error(
+                pos,
+                format!(
+                    "`{v}` is {} here: a set holds instances of scenario classes only (the generated program pins their hash to 0, so the set's order is the same in every run; other objects hash by address)",
+                    k.describe()
+                ),
+            ),
         }
     }
 
@@ -1116,6 +1150,39 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 };
                 self.bind(target, k, pos, env, del);
             }
+            Stmt::NewSet {
+                target,
+                items,
+                frozen,
+                ..
+            } => {
+                for v in items {
+                    self.set_item_ok(v, pos, env, del);
+                }
+                if *frozen && items.is_empty() {
+                    self.ck.error(
+                        pos,
+                        "an empty frozenset is not in the language: up to 3.9 every empty frozenset is one shared object, made once and never freed; give it an item (`frozenset([a])`)",
+                    );
+                }
+                self.bind(target, Kind::Set { frozen: *frozen }, pos, env, del);
+            }
+            Stmt::SetOp {
+                obj,
+                value,
+                discard,
+            } => {
+                self.set_item_ok(value, pos, env, del);
+                let what = if *discard { "`.discard`" } else { "`.add`" };
+                if self.lookup(obj, pos, env, del) == Some(Kind::Set { frozen: true }) {
+                    self.ck.error(
+                        pos,
+                        format!("`{obj}` is a frozenset here: a frozenset has no {what} (it cannot change)"),
+                    );
+                } else {
+                    self.need(obj, Kind::Set { frozen: false }, what, pos, env, del);
+                }
+            }
             Stmt::NewDict { target, items } => {
                 let mut seen = HashSet::new();
                 for (k, v) in items {
@@ -1496,6 +1563,7 @@ pub(crate) fn assigned_name(s: &Stmt) -> Option<String> {
 pub(super) fn assigned(s: &Stmt) -> Option<&str> {
     match s {
         Stmt::New { target, .. }
+        | Stmt::NewSet { target, .. }
         | Stmt::NewList { target, .. }
         | Stmt::NewDict { target, .. }
         | Stmt::NewTuple { target, .. }

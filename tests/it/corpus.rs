@@ -11,6 +11,14 @@ fn kind(s: &Stmt) -> &'static str {
         Stmt::NewList { .. } => "x = [...]",
         Stmt::NewDict { .. } => "x = {...}",
         Stmt::NewTuple { .. } => "x = (...)",
+        Stmt::NewSet {
+            build: scenario::SetBuild::Display,
+            ..
+        } => "x = {a, b}",
+        Stmt::NewSet { frozen: true, .. } => "x = frozenset([...])",
+        Stmt::NewSet { .. } => "x = set(...)",
+        Stmt::SetOp { discard: false, .. } => "s.add(x)",
+        Stmt::SetOp { discard: true, .. } => "s.discard(x)",
         Stmt::Assign {
             value: scenario::Value::Method { .. },
             ..
@@ -75,6 +83,11 @@ const ALL: &[&str] = &[
     "x = [...]",
     "x = {...}",
     "x = (...)",
+    "x = {a, b}",
+    "x = set(...)",
+    "x = frozenset([...])",
+    "s.add(x)",
+    "s.discard(x)",
     "x = VALUE",
     "x = a.method",
     "x.method()",

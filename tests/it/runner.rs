@@ -594,6 +594,10 @@ fn plain_program(s: &Scenario) -> String {
             let items: Vec<String> = sl.iter().map(|x| format!("'{x}', ")).collect();
             p.push_str(&format!("    __slots__ = ({})\n", items.concat()));
         }
+        if s.uses_sets() {
+            // Part of what a set statement means in the language (a hash of 0).
+            p.push_str(gcconform::runner::program::SET_HASH);
+        }
         if let Some(body) = &c.del {
             p.push_str("    def __del__(self):\n        pass\n");
             // `global` first, as in the generated program.
@@ -623,6 +627,11 @@ fn plain_program(s: &Scenario) -> String {
             .partition(|st| matches!(st.stmt, Stmt::Global(_)));
         let body: Vec<Step> = globals.into_iter().chain(rest).cloned().collect();
         plain_lines(&body, "    ", &mut p);
+    }
+    if s.uses_sets() {
+        // The language's precondition for sets (as the harness's warm-up leaves it): 2.7's
+        // set free list is full when the scenario starts (docs/interpreters.md).
+        p.push_str("_prime = [set() for _s in range(80)]\n_prime = _s = None\n");
     }
     p.push_str("_probes = []\n_P = _probes.append\n");
     if s.record_collections {

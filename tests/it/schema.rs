@@ -198,6 +198,13 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
         "return",
         "return a.m",
         "nonlocal x, y",
+        "s = {a, b}",
+        "s = {a,}",
+        "s = set()",
+        "s = set([a, b])",
+        "s = frozenset([a])",
+        "s.add(a)",
+        "s.discard(self)",
     ];
     for s in good {
         assert!(re.is_match(s), "the pattern rejects `{s}`");
@@ -238,6 +245,8 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
         "x = gc.garbage[:]",
         "x = C(a",
         "x['k\\n'] = 1",
+        "s = set([a], [b])",
+        "s = {a: b}",
     ];
     for s in bad {
         assert!(!re.is_match(s), "the pattern accepts `{s}`");

@@ -19,6 +19,8 @@ _globals = globals
 _list = list
 _dict = dict
 _tuple = tuple
+_set = set
+_frozenset = frozenset
 _range = range
 _len = len
 # Loops over scenario steps: a range iterator is no GC object (2.7's range() builds a list).
@@ -293,7 +295,7 @@ def _observer():
         deep = _DEEP or (_FREEZE and gc.get_freeze_count() > _FROZEN0)
         if deep:
             # Walk from the scenario's globals, both garbage lists and every tracked container
-            # through lists, dicts, tuples, instances and weakref referents. Its calls' argument
+            # through lists, dicts, tuples, sets, instances and weakref referents. Its calls' argument
             # tuples (gc.get_referents; type() up to 3.9) all reuse the 1-tuple the spare left.
             # With _KEEP_ALL there is no spare, and a 1-tuple they made would stay on the free
             # list, where the scenario's next 1-tuple (a defaults tuple, `(x,)`) takes it
@@ -337,7 +339,7 @@ def _observer():
             g = k = None
             for o in _walk_from or objs:
                 t = o.__class__ if cattr else _type(o)
-                if t is _list or t is _dict or t is _tuple or _id(t) in _cls:
+                if t is _list or t is _dict or t is _tuple or t is _set or t is _frozenset or _id(t) in _cls:
                     _todo_append(o)
             while _todo:
                 o = _todo_pop()
@@ -354,7 +356,7 @@ def _observer():
                     if o is not None:
                         _todo_append(o)
                     continue
-                elif t is not _list and t is not _dict and t is not _tuple:
+                elif t is not _list and t is not _dict and t is not _tuple and t is not _set and t is not _frozenset:
                     continue
                 if cattr:
                     _todo_extend(gc.get_referents(o, None, None, None, None, None, None, None, None, None, None,

@@ -15,6 +15,8 @@ _globals = globals
 _list = list
 _dict = dict
 _tuple = tuple
+_set = set
+_frozenset = frozenset
 _wrtype = weakref.ref
 _isinstance = isinstance
 _garbage0 = gc.garbage  # the collector's own list, even after `gc.garbage = []`
@@ -125,7 +127,7 @@ def _observe():
 def _walk(found):
     # What gc.get_objects() cannot see (CPython before 3.8: instances of `__slots__ = ()`
     # classes are no GC objects): a walk from the scenario's globals and both garbage lists
-    # through lists, dicts, tuples, instances and weakref referents.
+    # through lists, dicts, tuples, sets, instances and weakref referents.
     g = _globals()
     todo = [gc.garbage, _garbage0] + [g[k] for k in g if k[:1] != '_']
     seen = {}
@@ -144,7 +146,7 @@ def _walk(found):
             if o is not None:
                 todo.append(o)
             continue
-        elif t is not _list and t is not _dict and t is not _tuple:
+        elif t is not _list and t is not _dict and t is not _tuple and t is not _set and t is not _frozenset:
             continue
         todo.extend(gc.get_referents(o))
     o = t = g = None

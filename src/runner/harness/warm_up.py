@@ -39,6 +39,10 @@ del _dictclasses[_id(_Warm)]
 # handle, not at every object there is (the paths matter, not the heap; that is slow).
 _walk_from.extend(([_prime], {'k': _prime}, (_prime, 0), _wrtype(_Warm), _wrtype(_prime)))
 _prime = _Warm = None
+# 2.7 keeps up to 80 freed sets for reuse (no collection empties that list): fill it, so a
+# scenario's sets start from a known free list.
+_prime = [set() for _s in range(80)]
+_prime = _s = None
 _observe()
 _observe()
 if _cnt0 is not None:
