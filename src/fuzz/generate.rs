@@ -199,6 +199,10 @@ enum AKind {
     Dict,
     Tuple,
     WeakRef,
+    /// A set (`frozen: false`) or a frozenset of instances.
+    Set {
+        frozen: bool,
+    },
     /// A bound method: the instance object it is bound to, its class and the method's index.
     Method(usize, usize, usize),
     /// A function (of a generated `def`) that takes no arguments.
@@ -240,6 +244,7 @@ const INST_NAMES: &[&str] = &["a", "b", "c", "e", "f", "h"];
 const LIST_NAMES: &[&str] = &["l1", "l2"];
 const DICT_NAMES: &[&str] = &["m1", "m2"];
 const TUPLE_NAMES: &[&str] = &["t1", "t2"];
+const SET_NAMES: &[&str] = &["s1", "s2"];
 const WEAK_NAMES: &[&str] = &["w1", "w2", "w3"];
 const ATTRS: &[&str] = &["x", "y", "z"];
 const KEYS: &[&str] = &["k1", "k2", "k3"];
@@ -309,6 +314,9 @@ struct Gen<'r> {
     /// The scenario stores class attributes: the side stream that decides them
     /// (`A.registry = VALUE`, `del A.registry`).
     cattr: Option<Rng>,
+    /// The scenario uses sets: the side stream that decides them (`{a, b}`, `set([a])`,
+    /// `frozenset([a])`, `s.add(a)`, `s.discard(a)`).
+    sets: Option<Rng>,
     /// Classes whose [`REGISTRY`] attribute is set.
     registry_set: BTreeSet<usize>,
     /// How many `def` templates ran (their names are numbered).
@@ -359,6 +367,9 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
     // Class attributes, from a side stream of their own.
     let mut cattr = rng.side(0xc1a5_a77e);
     let cattr = cattr.chance(20).then_some(cattr);
+    // Sets, from a side stream of their own.
+    let mut sets = rng.side(0x5e75_5e75);
+    let sets = sets.chance(20).then_some(sets);
     // A weakref callback with a body, from the finalizers' repertoire with `wr` for `self`.
     // Automatic scenarios sometimes record every collection (`record: collections`), drawn
     // from a side stream of its own, so that the rest of a seed's scenario is what it was
@@ -405,6 +416,7 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         cls,
         deco,
         cattr,
+        sets,
         registry_set: BTreeSet::new(),
         defs: 0,
         objs: Vec::new(),
@@ -1154,6 +1166,39 @@ impl Gen<'_> {
         self.registry_set.insert(c);
     }
 
+    /// A set statement: a new set or frozenset of named instances (a display, `set()`,
+    /// `set([..])`, `frozenset([..])`), or an add or a discard on a named set.
+    fn set_step(&mut self) {
+        let insts = self.obj_names(|k| matches!(k, AKind::Inst(_)));
+        let sets = self.obj_names(|k| k == AKind::Set { frozen: false });
+        let Some(st) = self.sets.as_mut() else {
+            return;
+        };
+        if insts.is_empty() {
+            return;
+        }
+        let choice = st.below(6);
+        if choice < 3 && !sets.is_empty() {
+            let s = st.pick(&sets).clone();
+            let x = st.pick(&insts).clone();
+            let op = if choice == 2 { "discard" } else { "add" };
+            self.emit(format!("{s}.{op}({x})"));
+            return;
+        }
+        let k = st.range(1, 4);
+        let items: Vec<String> = (0..k).map(|_| st.pick(&insts).clone()).collect();
+        let name = st.pick(SET_NAMES).to_string();
+        let (text, frozen) = match choice {
+            3 | 0 => (format!("{{{}}}", items.join(", ")), false),
+            4 | 1 if st.chance(25) => ("set()".to_string(), false),
+            4 | 1 => (format!("set([{}])", items.join(", ")), false),
+            _ => (format!("frozenset([{}])", items.join(", ")), true),
+        };
+        let o = self.new_obj(AKind::Set { frozen });
+        self.emit(format!("{name} = {text}"));
+        self.bind(&name, AVal::Obj(o));
+    }
+
     fn bind(&mut self, name: &str, v: AVal) {
         self.names.insert(name.to_string(), v);
     }
@@ -1359,6 +1404,9 @@ impl Gen<'_> {
         }
         if self.cattr.as_mut().is_some_and(|c| c.chance(30)) {
             self.class_attr_step();
+        }
+        if self.sets.as_mut().is_some_and(|s| s.chance(30)) {
+            self.set_step();
         }
         let insts = self.obj_names(|k| matches!(k, AKind::Inst(_)));
         let settable: Vec<String> = insts

@@ -1216,15 +1216,16 @@ mod tests {
     /// measured with it; functions, from a third, likewise changed only the scenarios that
     /// define them; bases and `__class__` assignments, from two more, changed only the
     /// scenarios that have them; class deletions, from another, only add `del A` steps, which the
-    /// second fingerprint leaves out; static and class methods, and class attributes, from
-    /// two more, changed only the scenarios that have them).
+    /// second fingerprint leaves out; static and class methods, class attributes and sets,
+    /// from three more, changed only the scenarios that have them: 52 of the first 60 explicit
+    /// scenarios of seed 1 were byte-identical before and after sets, the other 8 use sets).
     #[test]
     fn seed_one_is_stable() {
         let drafts: Vec<Draft> = (0..20).map(|i| draft(1, i, Mix::Explicit)).collect();
         let text: String = drafts.iter().map(|d| d.to_yaml("")).collect();
         assert_eq!(
             fingerprint(&text),
-            6728666343616734376,
+            15147312999587011535,
             "fingerprint of seed 1 (first 20 explicit scenarios)"
         );
         let plain: String = drafts
@@ -1266,6 +1267,35 @@ mod tests {
     /// Some drafts have static and class methods, and use them in every way the generator
     /// has (calls through instances and classes, a class method stored in `cb`), and classes
     /// as values; they load.
+    #[test]
+    fn some_drafts_use_sets() {
+        let drafts: Vec<Draft> = (0..300).map(|i| draft(5, i, Mix::Mixed)).collect();
+        let steps: Vec<&String> = drafts.iter().flat_map(|d| &d.steps).collect();
+        let count = |f: &dyn Fn(&str) -> bool| steps.iter().filter(|s| f(s)).count();
+        let with = drafts
+            .iter()
+            .filter(|d| {
+                d.steps
+                    .iter()
+                    .any(|s| s.starts_with("s1 = ") || s.starts_with("s2 = "))
+            })
+            .count();
+        assert!(with >= 30, "{with} of 300");
+        assert!(count(&|s| s.contains(" = {") && !s.contains(':')) >= 10);
+        assert!(count(&|s| s.contains(" = set([")) >= 5);
+        assert!(count(&|s| s.ends_with(" = set()")) >= 2);
+        assert!(count(&|s| s.contains(" = frozenset([")) >= 5);
+        assert!(count(&|s| s.contains(".add(")) >= 10);
+        assert!(count(&|s| s.contains(".discard(")) >= 5);
+        for d in drafts
+            .iter()
+            .filter(|d| d.steps.iter().any(|s| s.contains("set(")))
+        {
+            crate::scenario::parse_scenario(Path::new("fuzz.yaml"), &d.to_yaml(""))
+                .unwrap_or_else(|e| panic!("{e}\n{}", d.to_yaml("")));
+        }
+    }
+
     #[test]
     fn some_drafts_use_static_and_class_methods() {
         let with: Vec<Draft> = (0..300)
