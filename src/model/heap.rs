@@ -686,6 +686,14 @@ impl Heap {
     }
 }
 
+/// `set_traverse`, out of line: the table walk stays out of the collector's hot traversal.
+#[inline(never)]
+fn set_traverse(set: &SetObj, f: &mut dyn FnMut(Id)) {
+    for k in set.keys() {
+        f(k);
+    }
+}
+
 /// Every value place of instance `i`, slots first: in the instance, or its block of `vals`.
 fn places<'a>(vals: &'a [Packed], i: &'a Inst) -> &'a [Packed] {
     if i.spilled() {
@@ -968,7 +976,7 @@ impl Contents<'_> {
                 }
             }
             // `set_traverse`: the keys in table order.
-            Kind::Set(set) => set.keys().for_each(f),
+            Kind::Set(set) => set_traverse(set, &mut f),
             Kind::WeakRef { .. } | Kind::Head => {}
         }
     }
