@@ -545,7 +545,23 @@ impl Machine<'_> {
         (w, true)
     }
 
-    /// The container a subscript or `append` statement names must be of type `want`.
+    /// The object a container method is called on (`l.append(x)`, `s.add(x)`) must be of type
+    /// `want`; any other has no such attribute (`AttributeError`, as the method's lookup raises
+    /// it: `'NoneType' object has no attribute 'discard'`).
+    pub(super) fn container_method_owner(&self, v: Val, want: &str, method: &str) -> PyResult<Id> {
+        let t = match v {
+            Val::Obj(id) if self.type_name(id) == want => return Ok(id),
+            Val::Obj(id) => self.type_name(id),
+            Val::None => "NoneType".to_string(),
+            Val::Int(_) => "int".to_string(),
+        };
+        Err(exc(
+            "AttributeError",
+            format!("'{t}' object has no attribute '{method}'"),
+        ))
+    }
+
+    /// The container a subscript statement names must be of type `want`.
     pub(super) fn expect_kind(&self, v: Val, want: &str) -> PyResult<Id> {
         if let Val::Obj(id) = v
             && self.type_name(id) == want

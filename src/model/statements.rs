@@ -370,7 +370,7 @@ impl Machine<'_> {
     /// check of the call (3.12+).
     fn exec_set_op(&mut self, obj: &str, value: &Value, discard: bool) -> PyResult<()> {
         let s = self.load(obj)?;
-        let s = self.expect_kind(s, "set")?;
+        let s = self.container_method_owner(s, "set", if discard { "discard" } else { "add" })?;
         if self.p.bound_method_calls {
             self.temp_alloc(Temp::BuiltinMethod);
         }
@@ -673,7 +673,7 @@ impl Machine<'_> {
     /// which does not ([`Profile::append_specializes`](super::profile::Profile::append_specializes)).
     fn exec_append(&mut self, step: &Step, obj: &str, value: &Value) -> PyResult<()> {
         let l = self.load(obj)?;
-        let l = self.expect_kind(l, "list")?;
+        let l = self.container_method_owner(l, "list", "append")?;
         self.list_append_call(step, l, value)
     }
 
