@@ -6,8 +6,11 @@
 //! order is the order `set_traverse` visits the keys in, and `set_clear_internal` and
 //! `set_dealloc` release them in.
 
-use super::heap::Id;
 use super::profile::{DummyReuse, SetRules};
+
+/// An object's id (`heap::Id`): the table stores ids only, so this module needs nothing of
+/// the heap, which holds sets.
+type Id = u32;
 
 /// `PySet_MINSIZE`: the small table every set starts with.
 const MINSIZE: usize = 8;
