@@ -18,6 +18,7 @@
 //! - `types`: classes as objects: the heap types a class statement makes (`type_new`), their
 //!   start-up settling, `type_clear`, `type_dealloc`;
 //! - [`profile`]: the version table (the only place that asks which version runs);
+//! - `set`: a set's hash table, replayed as each version places, reuses and grows slots;
 //! - `dict`: a dict's contents (entries, key index, compaction);
 //! - `dict27`: 2.7's dict slot order;
 //! - [`journal`]: the model's account of its decisions (`gcconform explain`);
