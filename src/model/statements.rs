@@ -371,18 +371,7 @@ impl Machine<'_> {
     fn exec_set_op(&mut self, obj: &str, value: &Value, discard: bool) -> PyResult<()> {
         let s = self.load(obj)?;
         let s = self.container_method_owner(s, "set", if discard { "discard" } else { "add" })?;
-        if self.p.bound_method_calls {
-            self.temp_alloc(Temp::BuiltinMethod);
-        }
-        let v = match self.value(value) {
-            Ok(v) => v,
-            Err(e) => {
-                if self.p.bound_method_calls {
-                    self.temp_free(Temp::BuiltinMethod);
-                }
-                return Err(e);
-            }
-        };
+        let v = self.builtin_method_arg(value)?;
         let Val::Obj(k) = v else {
             unreachable!("the loader lets only instances into sets")
         };
@@ -398,9 +387,7 @@ impl Machine<'_> {
         } else if changed {
             self.decref(v);
         }
-        if self.p.bound_method_calls {
-            self.temp_free(Temp::BuiltinMethod);
-        }
+        self.builtin_method_end();
         self.release_stack();
         self.eval_breaker();
         Ok(())
@@ -704,29 +691,39 @@ impl Machine<'_> {
         Ok(())
     }
 
+    /// The start of a `METH_O` call on a container (`l.append(x)`, `s.add(x)`): the method
+    /// lookup (≤3.6 `LOAD_ATTR` makes a builtin-method object, [`Temp::BuiltinMethod`]; 3.7+
+    /// `LOAD_METHOD` makes nothing), then the argument, evaluated. The method object is
+    /// released again if the argument raises; else [`Machine::builtin_method_end`] releases
+    /// it once the call is done.
+    fn builtin_method_arg(&mut self, value: &Value) -> PyResult<Val> {
+        if self.p.bound_method_calls {
+            self.temp_alloc(Temp::BuiltinMethod);
+        }
+        let v = self.value(value);
+        if v.is_err() {
+            self.builtin_method_end();
+        }
+        v
+    }
+
+    /// The end of a call [`Machine::builtin_method_arg`] began: its method object is released.
+    fn builtin_method_end(&mut self) {
+        if self.p.bound_method_calls {
+            self.temp_free(Temp::BuiltinMethod);
+        }
+    }
+
     /// The call `l.append(VALUE)` on list `l`: the method is looked up (≤3.6 `LOAD_ATTR`
     /// makes a builtin-method object; no `LOAD_METHOD` before 3.7), then the argument is
     /// evaluated, the call appends it, its operands are released, then the eval breaker.
     fn list_append_call(&mut self, step: &Step, l: super::heap::Id, value: &Value) -> PyResult<()> {
-        if self.p.bound_method_calls {
-            self.temp_alloc(Temp::BuiltinMethod);
-        }
-        let v = match self.value(value) {
-            Ok(v) => v,
-            Err(e) => {
-                if self.p.bound_method_calls {
-                    self.temp_free(Temp::BuiltinMethod);
-                }
-                return Err(e);
-            }
-        };
+        let v = self.builtin_method_arg(value)?;
         self.incref(v);
         if let Kind::List(items) = self.heap.kind_mut(l) {
             items.push(v);
         }
-        if self.p.bound_method_calls {
-            self.temp_free(Temp::BuiltinMethod);
-        }
+        self.builtin_method_end();
         self.release_stack();
         let first = self.call_sites.insert(std::ptr::from_ref(step) as usize);
         if first || !self.p.append_specializes {

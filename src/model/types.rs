@@ -36,8 +36,9 @@ impl Machine<'_> {
     pub(super) fn build_classes(&mut self) {
         let first = self.heap.count();
         let mut types = Vec::with_capacity(self.sc.classes.len());
+        let hash_entry = self.sc.uses_sets();
         for i in 0..self.sc.classes.len() {
-            let t = self.build_class(i, &types);
+            let t = self.build_class(i, &types, hash_entry);
             types.push(t);
         }
         for (i, &t) in types.iter().enumerate() {
@@ -56,7 +57,8 @@ impl Machine<'_> {
 
     /// One class statement (`__build_class__` → `type_new` → `PyType_Ready`), its objects made
     /// and tracked in CPython's order ([`ClassBuild`](super::profile::ClassBuild)).
-    fn build_class(&mut self, i: usize, types: &[Id]) -> Id {
+    /// `hash_entry`: the body has `__hash__ = bool` ([`crate::scenario::Scenario::uses_sets`]).
+    fn build_class(&mut self, i: usize, types: &[Id], hash_entry: bool) -> Id {
         let sc = self.sc;
         let c = &sc.classes[i];
         let layout = sc.layout(i);
@@ -82,7 +84,7 @@ impl Machine<'_> {
         }
         // The generated program's `__hash__ = bool` when the scenario uses sets
         // (`runner::program::SET_HASH`): `bool` is a static type, no GC object.
-        if sc.uses_sets() {
+        if hash_entry {
             namespace.push(("__hash__".into(), Val::None));
         }
         let mut funcs = Vec::new();

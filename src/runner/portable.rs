@@ -121,6 +121,7 @@ pub fn translate(sc: &Scenario) -> String {
     );
     out.push_str(HARNESS);
     out.push_str("\n# ---- classes\n");
+    let sets = sc.uses_sets();
     for (i, c) in sc.classes.iter().enumerate() {
         let name = ident(&c.name);
         let _ = writeln!(out, "class {name}({}):", super::program::bases_text(c));
@@ -135,7 +136,7 @@ pub fn translate(sc: &Scenario) -> String {
             let _ = writeln!(out, "    __slots__ = {t}");
             empty = false;
         }
-        if sc.uses_sets() {
+        if sets {
             out.push_str(super::program::SET_HASH);
             empty = false;
         }

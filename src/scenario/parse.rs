@@ -519,17 +519,18 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
     }
 }
 
-/// The items of a list display, after its `[`, through its `]`.
-fn list_items(p: &mut P) -> Result<Vec<Value>, ParseError> {
+/// The items of a list or set display, after its opening bracket, through `close` (a
+/// trailing comma allowed).
+fn display_items(p: &mut P, close: char) -> Result<Vec<Value>, ParseError> {
     let mut items = Vec::new();
-    if !p.eat_punct(']') {
+    if !p.eat_punct(close) {
         loop {
             items.push(p.value()?);
-            if p.eat_punct(']') {
+            if p.eat_punct(close) {
                 break;
             }
             p.expect_punct(',')?;
-            if p.eat_punct(']') {
+            if p.eat_punct(close) {
                 break;
             }
         }
@@ -542,25 +543,16 @@ fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
     match p.peek().cloned() {
         Some(Tok::Punct('[')) => {
             p.i += 1;
-            let items = list_items(p)?;
+            let items = display_items(p, ']')?;
             Ok(Stmt::NewList { target, items })
         }
         Some(Tok::Punct('{'))
             if !matches!(p.peek_at(1), Some(Tok::Punct('}')) | Some(Tok::Str(_))) =>
         {
-            // `{a, b}`: a set display (a dict display's keys are strings).
+            // `{a, b}`: a set display (a dict display's keys are strings; not `{}`, so at
+            // least one item).
             p.i += 1;
-            let mut items = Vec::new();
-            loop {
-                items.push(p.value()?);
-                if p.eat_punct('}') {
-                    break;
-                }
-                p.expect_punct(',')?;
-                if p.eat_punct('}') {
-                    break;
-                }
-            }
+            let items = display_items(p, '}')?;
             Ok(Stmt::NewSet {
                 target,
                 items,
@@ -575,7 +567,7 @@ fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
             let (items, build) = if p.eat_punct(')') {
                 (Vec::new(), SetBuild::Empty)
             } else if p.eat_punct('[') {
-                let items = list_items(p)?;
+                let items = display_items(p, ']')?;
                 p.expect_punct(')')?;
                 (items, SetBuild::FromList)
             } else {

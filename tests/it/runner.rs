@@ -583,6 +583,7 @@ fn plain_program(s: &Scenario) -> String {
     let mut p = String::from(
         "import gc, weakref, sys\nimport sys as _sys\n_range = range\n_len = len\n_xrange = range if _sys.version_info[0] >= 3 else xrange\ndef _lengths():\n    r = None\n    o = None\n    while 1:\n        o = yield r\n        r = _len(o)\n        o = None\n_len_of = _lengths()\n_len_of.send(None)\n_len_of = _len_of.send\n_len_of([])\ndef callback(wr):\n    pass\n",
     );
+    let sets = s.uses_sets();
     for c in &s.classes {
         let bases = if c.bases.is_empty() {
             "object".to_string()
@@ -594,7 +595,7 @@ fn plain_program(s: &Scenario) -> String {
             let items: Vec<String> = sl.iter().map(|x| format!("'{x}', ")).collect();
             p.push_str(&format!("    __slots__ = ({})\n", items.concat()));
         }
-        if s.uses_sets() {
+        if sets {
             // Part of what a set statement means in the language (a hash of 0).
             p.push_str(gcconform::runner::program::SET_HASH);
         }
@@ -628,7 +629,7 @@ fn plain_program(s: &Scenario) -> String {
         let body: Vec<Step> = globals.into_iter().chain(rest).cloned().collect();
         plain_lines(&body, "    ", &mut p);
     }
-    if s.uses_sets() {
+    if sets {
         // The language's precondition for sets (as the harness's warm-up leaves it): 2.7's
         // set free list is full when the scenario starts (docs/interpreters.md).
         p.push_str("_prime = [set() for _s in range(80)]\n_prime = _s = None\n");
