@@ -135,7 +135,7 @@ impl Draft {
                     let _ = writeln!(s, "    __slots__: [{}]", v.join(", "));
                 }
                 if let Some(body) = &c.del {
-                    if body.len() == 1 {
+                    if body.len() == 1 && !body[0].starts_with("{\"def ") {
                         let _ = writeln!(s, "    __del__: {}", yaml_item(&body[0]));
                     } else {
                         s.push_str("    __del__:\n");
@@ -381,6 +381,13 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
     let on_clear = side
         .chance(25)
         .then(|| gen_del_body(&mut side, &[], since, flavor == Flavor::Explicit, "wr"));
+    // Closures defined in bodies (`def` in a method, `__del__` or callback body), from a side
+    // stream of their own (scenarios without them are what they were).
+    let mut clo = rng.side(0xc105_b0d1);
+    let mut on_clear = on_clear;
+    if clo.chance(25) {
+        gen_body_closures(&mut clo, &mut classes, on_clear.as_mut());
+    }
     let bodies = || {
         classes
             .iter()
@@ -584,6 +591,7 @@ fn class_def(c: &GClass) -> crate::scenario::ClassDef {
         name: c.name.clone(),
         bases: c.bases.clone(),
         del: None,
+        del_scope: Default::default(),
         methods: {
             use crate::scenario::MethodKind;
             let kinds = [
@@ -598,6 +606,7 @@ fn class_def(c: &GClass) -> crate::scenario::ClassDef {
                         name: m.clone(),
                         kind,
                         body: Vec::new(),
+                        scope: Default::default(),
                         pos: crate::scenario::Pos { line: 1, col: 1 },
                     })
                 })
@@ -747,6 +756,67 @@ fn gen_methods(rng: &mut Rng, classes: &mut [GClass], since: Version) {
             };
             let at = rng.range(globals, del.len());
             del.insert(at, s);
+        }
+    }
+}
+
+/// Closures in function bodies (`def` steps in a method, `__del__` or callback body), each over
+/// the body's parameter (`self`, `cls`, `wr`) or a local holding it, in one or two bodies: a
+/// closure kept in the global list [`KEEP`] (which keeps what it closes over alive: a
+/// resurrection from a `__del__`), a local list and a closure over it that refer to each other
+/// (a cycle that becomes trash when the call returns), a default argument holding the parameter,
+/// or a closure two levels down. The group goes after the body's `global` lines and before a
+/// final `raise`.
+fn gen_body_closures(rng: &mut Rng, classes: &mut [GClass], on_clear: Option<&mut Vec<String>>) {
+    let mut bodies: Vec<(&mut Vec<String>, &str)> = Vec::new();
+    for c in classes.iter_mut() {
+        if let Some(d) = c.del.as_mut() {
+            bodies.push((d, "self"));
+        }
+        for (_, b) in c.methods.iter_mut() {
+            bodies.push((b, "self"));
+        }
+        for (_, b) in c.classms.iter_mut() {
+            bodies.push((b, "cls"));
+        }
+    }
+    if let Some(b) = on_clear {
+        bodies.push((b, "wr"));
+    }
+    if bodies.is_empty() {
+        return;
+    }
+    rng.shuffle(&mut bodies);
+    let k = rng.range(1, 2).min(bodies.len());
+    for (body, me) in bodies.into_iter().take(k) {
+        let group: Vec<String> = match rng.below(4) {
+            0 => vec![
+                format!("{{\"def hold()\": \"return {me}\"}}"),
+                format!("{KEEP}.append(hold)"),
+            ],
+            1 => vec![
+                format!("box = [{me}]"),
+                "{\"def hold()\": \"return box\"}".to_string(),
+                "box.append(hold)".to_string(),
+            ],
+            2 => vec![
+                format!("{{\"def hold(k={me})\": \"return k\"}}"),
+                format!("{KEEP}.append(hold)"),
+            ],
+            _ => vec![
+                format!(
+                    "{{\"def outer()\": [{{\"def inner()\": \"return {me}\"}}, \"return inner\"]}}"
+                ),
+                "hold = outer()".to_string(),
+                format!("{KEEP}.append(hold)"),
+            ],
+        };
+        body.retain(|s| s != "pass");
+        let globals = body.iter().filter(|s| s.starts_with("global ")).count();
+        let end = body.len() - usize::from(body.last().is_some_and(|s| s.starts_with("raise")));
+        let at = rng.range(globals, end.max(globals));
+        for (i, s) in group.into_iter().enumerate() {
+            body.insert(at + i, s);
         }
     }
 }

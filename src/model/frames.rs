@@ -14,7 +14,7 @@ use super::machine::{
     Deferred, Frame, FrameObj, Machine, NOT_ENTERED, PyResult, RETURN, Temp, exc,
 };
 use super::profile::PROGRAM_PY_FRAMES;
-use crate::scenario::{MethodKind, Value};
+use crate::scenario::{FuncScope, MethodKind, Value};
 
 /// Calling a plain method through its class (`A.m()`), which the loader refuses where it
 /// sees it: 3.x would call the function without its `self`, 2.7 an unbound method.
@@ -51,35 +51,36 @@ enum Callee {
     Function { func: Id, def: usize },
 }
 
-impl Machine<'_> {
-    /// The compiler's scope decision: inside a `__del__` or `callbacks:` body a name is local
-    /// (`STORE_FAST`/`LOAD_FAST`) if it is the parameter or the body assigns it without
-    /// declaring it `global`; inside the harness's callback only its argument is; at top level
-    /// every name is a global (`STORE_NAME`).
-    fn is_local(&self, name: &str) -> bool {
-        if let Some(f) = self.frames.last()
-            && let Some(fi) = f.func
-        {
-            let s = &self.defs[fi].scope;
-            return !s.globals.iter().any(|g| g == name) && f.locals.iter().any(|(n, _)| n == name);
+impl<'s> Machine<'s> {
+    /// How the names of frame `f`'s code resolve ([`FuncScope`], the loader's symbol table):
+    /// a `def`'s, a method's, a `__del__`'s or a `callbacks:` function's; None for the
+    /// harness's own functions (the callback, the `gc.callbacks` entry).
+    fn frame_scope(&self, f: &Frame) -> Option<&'s FuncScope> {
+        let sc: &'s crate::scenario::Scenario = self.sc;
+        if let Some(d) = f.func {
+            let d: &'s crate::scenario::FuncDef = self.defs[d];
+            return Some(&d.scope);
         }
-        match self.frames.last() {
-            Some(f) => match (f.class, f.callback) {
-                (Some(c), _) if f.method.is_some() => {
-                    let s = &self.classes[c].method_scopes[f.method.unwrap_or_default()];
-                    !s.globals.contains(name) && s.locals.iter().any(|l| l == name)
-                }
-                (Some(c), _) => {
-                    let cs = &self.classes[c];
-                    !cs.del_globals.contains(name) && cs.del_locals.iter().any(|l| l == name)
-                }
-                (None, Some(i)) => {
-                    let s = &self.callback_scopes[i];
-                    !s.globals.contains(name) && s.locals.iter().any(|l| l == name)
-                }
-                (None, None) => f.locals.iter().any(|(n, _)| n == name),
-            },
-            None => false,
+        match (f.class, f.method, f.callback) {
+            (Some(c), Some(m), _) => Some(&sc.classes[c].methods[m].scope),
+            (Some(c), None, _) => Some(&sc.classes[c].del_scope),
+            (None, _, Some(i)) => Some(&sc.callbacks[i].scope),
+            (None, _, None) => None,
+        }
+    }
+
+    /// The compiler's scope decision: in a function body a name is local (`STORE_FAST`/
+    /// `LOAD_FAST`) if it is one of the frame's locals (its parameters, the names it binds, its
+    /// cells and free variables) and not declared `global`; inside the harness's callback only
+    /// its argument is; at top level every name is a global (`STORE_NAME`).
+    fn is_local(&self, name: &str) -> bool {
+        let Some(f) = self.frames.last() else {
+            return false;
+        };
+        let bound = f.locals.iter().any(|(n, _)| n == name);
+        match self.frame_scope(f) {
+            Some(s) => bound && !s.globals.iter().any(|g| g == name),
+            None => bound,
         }
     }
 
@@ -125,7 +126,7 @@ impl Machine<'_> {
     /// variables (`LOAD_DEREF`/`STORE_DEREF`).
     fn deref_cell(&self, name: &str) -> Option<Id> {
         let f = self.frames.last()?;
-        let s = &self.defs[f.func?].scope;
+        let s = self.frame_scope(f)?;
         if !s.cellvars.iter().any(|c| c == name) && !s.freevars.iter().any(|c| c == name) {
             return None;
         }
@@ -408,17 +409,15 @@ impl Machine<'_> {
         let Some(obj) = self.enter_call(method_code(class, m)) else {
             return Err(exc(NOT_ENTERED, "maximum recursion depth exceeded"));
         };
-        self.eval_breaker();
-        let param = self.sc.classes[class].methods[m].kind.param();
-        let locals = match (param, im_self) {
-            (Some(p), Some(s)) => {
-                if !moved {
-                    self.incref(Val::Obj(s));
-                }
-                vec![(p.to_string(), Some(Val::Obj(s)))]
-            }
+        let sc: &'s crate::scenario::Scenario = self.sc;
+        let md = &sc.classes[class].methods[m];
+        let params: Vec<Val> = match (md.kind.param(), im_self) {
+            (Some(_), Some(s)) => vec![Val::Obj(s)],
             _ => Vec::new(),
         };
+        let owner = format!("{}.{}", sc.classes[class].name, md.name);
+        let locals = self.frame_locals(&md.scope, &params, params.len(), moved, &owner);
+        self.eval_breaker();
         self.frames.push(Frame {
             class: Some(class),
             method: Some(m),
@@ -475,12 +474,57 @@ impl Machine<'_> {
         let Some(obj) = self.enter_call(function_code(def)) else {
             return Err(exc(NOT_ENTERED, "maximum recursion depth exceeded"));
         };
-        // The frame's own reference to each parameter: new ones (≤3.10), or the caller's moved
-        // in (3.11+, arguments only; defaults always new).
-        let nargs = args.len();
+        let mut locals = self.frame_locals(&d.scope, &params, args.len(), moved, &d.name);
         let s = &d.scope;
+        // COPY_FREE_VARS: the closure's cells, in co_freevars order.
+        let frees: Vec<Val> = match closure.map(|t| self.heap.kind(t)) {
+            Some(Kind::Tuple(items)) => items.clone(),
+            _ => Vec::new(),
+        };
+        for (n, c) in s.freevars.iter().zip(frees) {
+            self.incref(c);
+            locals.push((n.clone(), Some(c)));
+        }
+        let extra = if moved {
+            vec![Val::Obj(func)]
+        } else {
+            Vec::new()
+        };
+        self.frames.push(Frame {
+            class: None,
+            method: None,
+            func: Some(def),
+            extra,
+            callback: None,
+            locals,
+            obj,
+        });
+        self.eval_breaker();
+        let r = self.run_function_body(&d.body);
+        self.frame_dealloc();
+        self.leave_call();
+        r
+    }
+
+    /// A new frame's fast locals and cells (`f_localsplus` up to the free variables, which the
+    /// caller adds from the function's closure), in the order the frame releases them:
+    /// `co_varnames`, then `co_cellvars`. `params`: the parameters' values (the first
+    /// `params.len()` of `co_varnames`), of which the first `nargs` are the caller's arguments.
+    /// The frame's own reference to each: a new one (≤3.10), or the caller's moved in (3.11+,
+    /// `moved`: arguments only; defaults always new). The cells are made here (`PyCell_New`, GC
+    /// objects: ≤3.10 at frame set-up, `_PyEval_EvalCodeWithName` / 2.7 `PyEval_EvalCodeEx`;
+    /// 3.11+ by `MAKE_CELL` before `RESUME`), a cell parameter's value moving into its cell;
+    /// `owner` names the code in their labels (`cell for x in make`).
+    fn frame_locals(
+        &mut self,
+        s: &FuncScope,
+        params: &[Val],
+        nargs: usize,
+        moved: bool,
+        owner: &str,
+    ) -> Vec<(String, Option<Val>)> {
         let is_cell = |n: &str| s.cellvars.iter().any(|c| c == n);
-        let param_of = |n: &str| d.params.iter().position(|p| p.name == n);
+        let param_of = |n: &str| s.varnames[..params.len()].iter().position(|p| p == n);
         let mut locals: Vec<(String, Option<Val>)> = Vec::new();
         // Fast locals (co_varnames), a cell parameter in place on 3.11+.
         let mut cells_to_make: Vec<(usize, Option<Val>)> = Vec::new();
@@ -526,38 +570,11 @@ impl Machine<'_> {
             self.track(cell);
             if self.journal.is_some() {
                 self.cell_names
-                    .insert(cell, format!("cell for {} in {}", locals[slot].0, d.name));
+                    .insert(cell, format!("cell for {} in {owner}", locals[slot].0));
             }
             locals[slot].1 = Some(Val::Obj(cell));
         }
-        // COPY_FREE_VARS: the closure's cells, in co_freevars order.
-        let frees: Vec<Val> = match closure.map(|t| self.heap.kind(t)) {
-            Some(Kind::Tuple(items)) => items.clone(),
-            _ => Vec::new(),
-        };
-        for (n, c) in s.freevars.iter().zip(frees) {
-            self.incref(c);
-            locals.push((n.clone(), Some(c)));
-        }
-        let extra = if moved {
-            vec![Val::Obj(func)]
-        } else {
-            Vec::new()
-        };
-        self.frames.push(Frame {
-            class: None,
-            method: None,
-            func: Some(def),
-            extra,
-            callback: None,
-            locals,
-            obj,
-        });
-        self.eval_breaker();
-        let r = self.run_function_body(&d.body);
-        self.frame_dealloc();
-        self.leave_call();
-        r
+        locals
     }
 
     /// `STORE_NAME`/`STORE_FAST`/`STORE_GLOBAL`: the caller owns one reference to `v`, which
@@ -821,6 +838,10 @@ impl Machine<'_> {
         match self.enter_call(class) {
             None => self.unraisable(self.p.recursion_error),
             Some(obj) => {
+                let sc: &'s crate::scenario::Scenario = self.sc;
+                let owner = format!("{}.__del__", sc.classes[class].name);
+                let locals =
+                    self.frame_locals(&sc.classes[class].del_scope, &[Val::Obj(id)], 1, false, &owner);
                 self.eval_breaker();
                 let label = self.label(id);
                 self.events.push(Event::Del(label.clone()));
@@ -839,14 +860,13 @@ impl Machine<'_> {
                     label: label.clone(),
                     collect: from_gc.flatten(),
                 });
-                self.incref(Val::Obj(id));
                 self.frames.push(Frame {
                     class: Some(class),
                     method: None,
                     func: None,
                     extra: Vec::new(),
                     callback: None,
-                    locals: vec![("self".to_string(), Some(Val::Obj(id)))],
+                    locals,
                     obj,
                 });
                 self.run_body(body);
@@ -892,6 +912,17 @@ impl Machine<'_> {
         match self.enter_call(code) {
             None => self.unraisable(self.p.recursion_error),
             Some(obj) => {
+                let sc: &'s crate::scenario::Scenario = self.sc;
+                let locals = match index {
+                    Some(i) => {
+                        let c = &sc.callbacks[i];
+                        self.frame_locals(&c.scope, &[Val::Obj(wr)], 1, false, &c.name)
+                    }
+                    None => {
+                        self.incref(Val::Obj(wr));
+                        vec![("wr".to_string(), Some(Val::Obj(wr)))]
+                    }
+                };
                 self.eval_breaker();
                 let label = self.label(wr);
                 self.events.push(Event::Callback(label.clone()));
@@ -909,14 +940,13 @@ impl Machine<'_> {
                         referent,
                     });
                 }
-                self.incref(Val::Obj(wr));
                 self.frames.push(Frame {
                     class: None,
                     method: None,
                     func: None,
                     extra: Vec::new(),
                     callback: index,
-                    locals: vec![("wr".to_string(), Some(Val::Obj(wr)))],
+                    locals,
                     obj,
                 });
                 if let Some(i) = index {
@@ -965,20 +995,9 @@ impl Machine<'_> {
     /// while a deposited frame's `f_back` still holds it) or `_PyFrame_ClearLocals` (3.11+).
     fn frame_dealloc(&mut self) {
         let f = self.frames.pop().expect("frame");
-        let mut locals = f.locals;
-        let order = match (f.class, f.callback) {
-            (Some(c), _) if f.method.is_some() => {
-                Some(&self.classes[c].method_scopes[f.method.unwrap_or_default()].locals)
-            }
-            (Some(c), _) => Some(&self.classes[c].del_locals),
-            (None, Some(i)) => Some(&self.callback_scopes[i].locals),
-            (None, None) => None,
-        };
-        if let Some(order) = order {
-            locals.sort_by_key(|(n, _)| order.iter().position(|o| o == n).unwrap_or(usize::MAX));
-        }
-        // What the frame owns besides (3.11+ `f_func`) goes after the locals.
-        let locals: Vec<Val> = locals
+        // The locals are in `f_localsplus` order ([`Machine::frame_locals`]). What the frame owns besides (3.11+ `f_func`) goes after the locals.
+        let locals: Vec<Val> = f
+            .locals
             .into_iter()
             .filter_map(|(_, v)| v)
             .chain(f.extra)

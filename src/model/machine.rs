@@ -17,7 +17,7 @@ use super::dict27::Table27;
 use super::heap::{DictObj, Heap, Id, Kind, NIL, Val};
 use super::journal::{Ctx, Journal, Note};
 use super::profile::{AutoGc, InstanceLayout, PROGRAM_C_UNITS, Profile, SlotsDictInline};
-use crate::scenario::{Scenario, Stmt};
+use crate::scenario::Scenario;
 use crate::trace::Event;
 use std::collections::{HashMap, HashSet};
 
@@ -60,11 +60,6 @@ pub struct ClassState {
     pub is_gc: bool,
     /// Attributes go to the inline values array (3.11+ managed dict).
     pub inline: bool,
-    /// Local names of `__del__` in `co_varnames` order (`self` first).
-    pub del_locals: Vec<String>,
-    pub del_globals: HashSet<String>,
-    /// The scopes of the class's methods (`methods:`), in their order.
-    pub method_scopes: Vec<BodyScope>,
     /// The MRO, the class first (`object` left out).
     pub mro: Vec<usize>,
     /// The class whose `__del__` instances run (the first on the MRO with one).
@@ -74,34 +69,6 @@ pub struct ClassState {
     pub funcs: Vec<(u32, Id)>,
     /// The `staticmethod`/`classmethod` objects of its decorated methods, by method number.
     pub decorated: Vec<(u32, Id)>,
-}
-
-/// The compiler's scope decision for a function body (`__del__` or a callback): its local
-/// names in `co_varnames` order (the parameter first), and the names it declares `global`.
-#[derive(Debug, Clone, Default)]
-pub struct BodyScope {
-    pub locals: Vec<String>,
-    pub globals: HashSet<String>,
-}
-
-/// `body`'s scope, `param` its one parameter (`self`, `cls`, `wr`; a static method has none).
-pub(super) fn body_scope(param: Option<&str>, body: &[crate::scenario::Step]) -> BodyScope {
-    let mut locals: Vec<String> = param.into_iter().map(str::to_string).collect();
-    let mut globals = HashSet::new();
-    for s in body {
-        if let Stmt::Global(ns) = &s.stmt {
-            globals.extend(ns.iter().cloned());
-        }
-    }
-    for s in body {
-        if let Some(n) = crate::scenario::assigned_name(&s.stmt)
-            && !globals.contains(&n)
-            && !locals.contains(&n)
-        {
-            locals.push(n);
-        }
-    }
-    BodyScope { locals, globals }
 }
 
 /// A running `__del__` or callback.
@@ -261,8 +228,6 @@ pub struct Machine<'s> {
     pub(super) garbage_attr: Id,
     pub(super) frames: Vec<Frame>,
     pub(super) classes: Vec<ClassState>,
-    /// The scopes of the `callbacks:` functions, by index.
-    pub(super) callback_scopes: Vec<BodyScope>,
     name_counts: HashMap<String, u32>,
     pub(super) events: Vec<Event>,
     /// The trashcan's nesting (≤3.12, [`TrashcanLimit::Nesting`](super::profile::TrashcanLimit)).
@@ -343,11 +308,6 @@ impl<'s> Machine<'s> {
         let classes = (0..sc.classes.len())
             .map(|i| class_state(sc, i, &p))
             .collect();
-        let callback_scopes = sc
-            .callbacks
-            .iter()
-            .map(|c| body_scope(Some("wr"), &c.body))
-            .collect();
         let mut m = Machine {
             p,
             sc,
@@ -369,7 +329,6 @@ impl<'s> Machine<'s> {
             garbage_attr: NIL,
             frames: Vec::new(),
             classes,
-            callback_scopes,
             name_counts: HashMap::new(),
             events: Vec::new(),
             trash_nesting: 0,
@@ -831,10 +790,8 @@ impl<'s> Machine<'s> {
 /// What `type_new` decides for a scenario class ([`crate::scenario::hierarchy`]): its value
 /// slots along the `tp_base` chain, whether instances have a `__dict__` (inline values 3.11+)
 /// and a weakref slot, whether it is a GC type (≤3.7 only a class whose chain adds an instance
-/// variable to `object`), its MRO and the class whose `__del__` it runs; and the `__del__`
-/// frame's locals (`co_varnames`).
+/// variable to `object`), its MRO and the class whose `__del__` it runs.
 fn class_state(sc: &Scenario, i: usize, p: &Profile) -> ClassState {
-    let c = &sc.classes[i];
     let l = sc.layout(i);
     let (slots, has_dict, weakrefable) = (l.slots, l.has_dict, l.weakrefable);
     let is_gc = p.empty_slots_are_gc || l.adds_variables;
@@ -847,10 +804,6 @@ fn class_state(sc: &Scenario, i: usize, p: &Profile) -> ClassState {
             SlotsDictInline::Always => true,
             SlotsDictInline::WithoutValueSlots => slots.is_empty(),
         };
-    let BodyScope {
-        locals: del_locals,
-        globals: del_globals,
-    } = body_scope(Some("self"), c.del.as_deref().unwrap_or(&[]));
     ClassState {
         keys: Vec::new(),
         usable: p.shared_keys_usable,
@@ -859,16 +812,9 @@ fn class_state(sc: &Scenario, i: usize, p: &Profile) -> ClassState {
         weakrefable,
         is_gc,
         inline,
-        del_locals,
-        del_globals,
         mro: crate::scenario::hierarchy::mro(&sc.classes, i).unwrap_or_else(|| vec![i]),
         finalizer: sc.finalizer(i),
         funcs: Vec::new(),
         decorated: Vec::new(),
-        method_scopes: c
-            .methods
-            .iter()
-            .map(|m| body_scope(m.kind.param(), &m.body))
-            .collect(),
     }
 }

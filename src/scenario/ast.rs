@@ -390,6 +390,8 @@ pub struct MethodDef {
     pub kind: MethodKind,
     /// The body; its parameter is [`MethodKind::param`].
     pub body: Vec<Step>,
+    /// How the body's names resolve (set by the loader).
+    pub scope: FuncScope,
     pub pos: Pos,
 }
 
@@ -402,6 +404,8 @@ pub struct ClassDef {
     /// The body of `def __del__(self)`, if the class itself defines one (an inherited one:
     /// [`Scenario::finalizer`]).
     pub del: Option<Vec<Step>>,
+    /// How the `__del__` body's names resolve (set by the loader; empty without one).
+    pub del_scope: FuncScope,
     /// The methods of `methods:`, then `staticmethods:`, then `classmethods:`, each in file
     /// order (the class's own; the class body defines them in this order).
     pub methods: Vec<MethodDef>,
@@ -428,6 +432,8 @@ pub struct CallbackDef {
     pub name: String,
     /// The body; `wr` is its parameter (the weakref).
     pub body: Vec<Step>,
+    /// How the body's names resolve (set by the loader).
+    pub scope: FuncScope,
     pub pos: Pos,
 }
 
@@ -571,8 +577,8 @@ impl Scenario {
             )
     }
 
-    /// Every `def` of the scenario (at top level, in `repeat:` blocks, nested in other `def`s),
-    /// by [`FuncDef::index`].
+    /// Every `def` of the scenario (at top level, in `repeat:` blocks, in `__del__`, callback
+    /// and method bodies, nested in other `def`s), by [`FuncDef::index`].
     pub fn defs(&self) -> Vec<&FuncDef> {
         fn walk<'s>(steps: &'s [Step], out: &mut Vec<&'s FuncDef>) {
             for s in steps {
@@ -588,6 +594,9 @@ impl Scenario {
         }
         let mut v = Vec::new();
         walk(&self.steps, &mut v);
+        for body in self.bodies() {
+            walk(body, &mut v);
+        }
         v.sort_by_key(|d| d.index);
         v
     }

@@ -453,6 +453,7 @@ mod tests {
             name: name.into(),
             bases: bases.iter().map(|s| s.to_string()).collect(),
             del: None,
+            del_scope: Default::default(),
             methods: Vec::new(),
             slots: slots.map(|s| s.iter().map(|n| n.to_string()).collect()),
             pos: Pos { line: 1, col: 1 },

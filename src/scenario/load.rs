@@ -168,7 +168,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
             parse_body(
                 &mut ck,
                 &loc,
-                d.into_texts(),
+                d,
                 &mut cursor,
                 &mut total_statements,
             )
@@ -246,7 +246,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
                 let steps = parse_body(
                     &mut ck,
                     &loc,
-                    body.into_texts(),
+                    body,
                     &mut mcursor,
                     &mut total_statements,
                 );
@@ -254,6 +254,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
                     name: mname,
                     kind,
                     body: steps,
+                    scope: Default::default(),
                     pos: mpos,
                 });
             }
@@ -269,6 +270,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
             name,
             bases: rc.bases.unwrap_or_default(),
             del,
+            del_scope: Default::default(),
             methods,
             slots: rc.slots,
             pos,
@@ -332,13 +334,14 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
         let steps = parse_body(
             &mut ck,
             &loc,
-            body.into_texts(),
+            body,
             &mut cursor,
             &mut total_statements,
         );
         callbacks.push(CallbackDef {
             name,
             body: steps,
+            scope: Default::default(),
             pos,
         });
     }
@@ -392,7 +395,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
     if ck.diags.is_empty() {
         resolve_attribute_reads(&mut scenario);
         resolve_calls(&mut scenario);
-        super::scope::analyze(&mut scenario.steps);
+        super::scope::analyze(&mut scenario);
         semantics(&mut ck, &scenario);
     }
     if ck.diags.is_empty() {
@@ -600,23 +603,25 @@ fn resolve_calls(sc: &mut Scenario) {
     }
 }
 
-/// The statements of a function body (`__del__`, a method, a callback), each found in the
-/// file from `cursor` on (which moves past it) and counted in `total`.
+/// The steps of a function body (`__del__`, a method, a callback): one statement, found in the
+/// file from `cursor` on (which moves past it), or a list of steps read as `steps:` is
+/// ([`parse_steps`]: statements and `def` blocks; the checker refuses `repeat:` and
+/// `random_edges:` there); each statement counted in `total`.
 fn parse_body(
     ck: &mut Checker,
     loc: &Locator,
-    texts: Vec<String>,
+    body: super::raw::StrOrList,
     cursor: &mut Pos,
     total: &mut usize,
 ) -> Vec<super::ast::Step> {
-    let mut steps = Vec::new();
-    for t in texts {
-        let (p, verbatim) = loc.locate(t.trim(), *cursor);
-        *cursor = advance(p, t.trim());
-        *total += 1;
-        if let Some(s) = parse_step(ck, &t, p, verbatim) {
-            steps.push(s);
+    match body {
+        super::raw::StrOrList::One(t) => {
+            let t = t.0;
+            let (p, verbatim) = loc.locate(t.trim(), *cursor);
+            *cursor = advance(p, t.trim());
+            *total += 1;
+            parse_step(ck, &t, p, verbatim).into_iter().collect()
         }
+        super::raw::StrOrList::Many(items) => parse_steps(ck, loc, items, cursor, 0, total),
     }
-    steps
 }

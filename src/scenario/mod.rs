@@ -30,7 +30,6 @@ pub use ast::{
     set_text, tuple_is_new,
 };
 pub use load::{discover, load, parse_scenario, scenario_id};
-pub(crate) use semantics::assigned_name;
 pub use steps::random_edges_text;
 
 use std::fmt;

@@ -4,9 +4,11 @@
 //! cannot (positions, statements, names); the JSON Schema (`schema.rs`) is derived from the same
 //! types, whose doc comments are its descriptions, so the schema cannot drift from what the
 //! loader accepts. The Rust names are the ones serde shows in its messages (`expected struct
-//! RawClass`); the schema names (`ClassSpec`, `DelBody`) are set with `#[schemars(rename)]`.
+//! RawClass`); the schema names (`ClassSpec`) are set with `#[schemars(rename)]`, or by the
+//! hand-written schemas of `schema.rs` (`Statement`, `Body`, `DefBlock`).
 //!
-//! The loader reads `steps:` as plain YAML values and checks them by hand (`steps.rs`), so that
+//! The loader reads `steps:` and the lists of function bodies ([`StrOrList`]) as plain YAML
+//! values and checks them by hand (`steps.rs`), so that
 //! every mistake in a step gets its own line and column; [`StepItem`] and the block types below
 //! are the typed form of the same shape, which the schema describes and [`parse_shape`] reads.
 //! [`RawScenario`] takes the step type as a parameter to serve both.
@@ -196,23 +198,15 @@ pub struct RawClass {
     pub classmethods: Option<RawCallbacks>,
 }
 
-/// The body of `__del__`: one statement or a list of them.
-#[derive(Debug, Deserialize, JsonSchema)]
+/// A function body (`__del__`, a method, a callback): one statement, or a list of steps
+/// (statements and `- def NAME(PARAMS):` blocks), kept as YAML values for the step reader
+/// ([`super::steps`]), which reports each mistake at its own line and column. Its schema is
+/// written in `schema.rs`.
+#[derive(Debug, Deserialize)]
 #[serde(untagged)]
-#[schemars(rename = "DelBody")]
 pub enum StrOrList {
     One(Statement),
-    Many(#[schemars(length(min = 1))] Vec<Statement>),
-}
-
-impl StrOrList {
-    /// The statements' texts, in order.
-    pub fn into_texts(self) -> Vec<String> {
-        match self {
-            StrOrList::One(s) => vec![s.0],
-            StrOrList::Many(v) => v.into_iter().map(|s| s.0).collect(),
-        }
-    }
+    Many(Vec<serde_yaml::Value>),
 }
 
 /// The largest `repeat:` count.

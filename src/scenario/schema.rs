@@ -172,6 +172,20 @@ impl JsonSchema for Statement {
     }
 }
 
+impl JsonSchema for super::raw::StrOrList {
+    fn schema_name() -> Cow<'static, str> {
+        "Body".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let statement = g.subschema_for::<Statement>();
+        let def = g.subschema_for::<super::raw::DefBlock>();
+        json_schema!({
+            "description": "A function body (`__del__`, a method, a callback): one statement, or a list of statements and `- def NAME(PARAMS):` blocks (functions defined in the body, closures over its names).",
+            "anyOf": [statement, { "type": "array", "minItems": 1, "items": { "anyOf": [statement, def] } }]
+        })
+    }
+}
+
 impl JsonSchema for super::raw::DefBlock {
     fn schema_name() -> Cow<'static, str> {
         "DefBlock".into()

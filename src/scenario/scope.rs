@@ -4,7 +4,7 @@
 //! and which are globals. The loader runs it once; the model's frames follow it, as CPython's
 //! `LOAD_FAST`/`LOAD_DEREF`/`LOAD_GLOBAL` do; the checker reads it.
 
-use super::ast::{FuncDef, FuncScope, Step, Stmt, Target, Value};
+use super::ast::{FuncScope, Scenario, Step, Stmt, Target, Value};
 use std::collections::{BTreeSet, HashSet};
 
 /// The names a statement binds in the scope it runs in: stores, `del` (which makes a name local
@@ -72,10 +72,27 @@ pub fn read_names(s: &Stmt) -> Vec<&str> {
     out
 }
 
-/// Number every `def` in file order ([`FuncDef::index`]) and resolve the names of each body.
-pub fn analyze(steps: &mut [Step]) {
+/// Number every `def` ([`super::ast::FuncDef::index`]: the steps' in file order, then those of `__del__`
+/// bodies class by class, of callback bodies, of method bodies) and resolve the names of each
+/// function body: the `def`s', and those of `__del__`, callbacks and methods (functions of
+/// their own, whose enclosing scope is the module: a class body gives its methods no cells).
+pub fn analyze(sc: &mut Scenario) {
     let mut counter = 0;
-    walk(steps, &[], &mut counter);
+    walk(&mut sc.steps, &[], &mut counter);
+    for c in &mut sc.classes {
+        if let Some(body) = &mut c.del {
+            c.del_scope = analyze_scope(vec!["self".to_string()], body, &[], &mut counter).0;
+        }
+    }
+    for c in &mut sc.callbacks {
+        c.scope = analyze_scope(vec!["wr".to_string()], &mut c.body, &[], &mut counter).0;
+    }
+    for c in &mut sc.classes {
+        for m in &mut c.methods {
+            let params = m.kind.param().map(str::to_string).into_iter().collect();
+            m.scope = analyze_scope(params, &mut m.body, &[], &mut counter).0;
+        }
+    }
 }
 
 fn walk(steps: &mut [Step], outer: &[HashSet<String>], counter: &mut usize) {
@@ -84,7 +101,13 @@ fn walk(steps: &mut [Step], outer: &[HashSet<String>], counter: &mut usize) {
             Stmt::Def(d) => {
                 d.index = *counter;
                 *counter += 1;
-                analyze_def(d, outer, counter);
+                let (scope, _) = analyze_scope(
+                    d.params.iter().map(|p| p.name.clone()).collect(),
+                    &mut d.body,
+                    outer,
+                    counter,
+                );
+                d.scope = scope;
             }
             Stmt::Repeat { body, .. } => walk(body, outer, counter),
             _ => {}
@@ -92,20 +115,26 @@ fn walk(steps: &mut [Step], outer: &[HashSet<String>], counter: &mut usize) {
     }
 }
 
-/// One `def`: its scope, and the free names it (or a function nested in it) uses, which the
-/// enclosing function must provide.
-fn analyze_def(d: &mut FuncDef, outer: &[HashSet<String>], counter: &mut usize) -> HashSet<String> {
+/// One function body with parameters `params`: its scope, and the free names it (or a function
+/// nested in it) uses, which the enclosing function must provide. Nested `def`s are numbered
+/// and resolved on the way.
+fn analyze_scope(
+    params: Vec<String>,
+    body: &mut [Step],
+    outer: &[HashSet<String>],
+    counter: &mut usize,
+) -> (FuncScope, HashSet<String>) {
     let mut globals: Vec<String> = Vec::new();
     let mut nonlocals: HashSet<String> = HashSet::new();
-    for s in &d.body {
+    for s in body.iter() {
         match &s.stmt {
             Stmt::Global(ns) => globals.extend(ns.iter().cloned()),
             Stmt::Nonlocal(ns) => nonlocals.extend(ns.iter().cloned()),
             _ => {}
         }
     }
-    let mut varnames: Vec<String> = d.params.iter().map(|p| p.name.clone()).collect();
-    for s in &d.body {
+    let mut varnames: Vec<String> = params;
+    for s in body.iter() {
         for n in bound_names(&s.stmt) {
             if !globals.iter().any(|g| g == n)
                 && !nonlocals.contains(n)
@@ -120,16 +149,23 @@ fn analyze_def(d: &mut FuncDef, outer: &[HashSet<String>], counter: &mut usize) 
     chain.extend(outer.iter().cloned());
     // Nested functions first: their free names make this function's cells.
     let mut inner_free: HashSet<String> = HashSet::new();
-    for s in &mut d.body {
+    for s in body.iter_mut() {
         if let Stmt::Def(nd) = &mut s.stmt {
             nd.index = *counter;
             *counter += 1;
-            inner_free.extend(analyze_def(nd, &chain, counter));
+            let (scope, free) = analyze_scope(
+                nd.params.iter().map(|p| p.name.clone()).collect(),
+                &mut nd.body,
+                &chain,
+                counter,
+            );
+            nd.scope = scope;
+            inner_free.extend(free);
         }
     }
     let cellvars: BTreeSet<String> = bound.intersection(&inner_free).cloned().collect();
     let mut candidates: HashSet<String> = inner_free;
-    for s in &d.body {
+    for s in body.iter() {
         candidates.extend(read_names(&s.stmt).into_iter().map(str::to_string));
     }
     candidates.extend(nonlocals.iter().cloned());
@@ -138,13 +174,13 @@ fn analyze_def(d: &mut FuncDef, outer: &[HashSet<String>], counter: &mut usize) 
         .filter(|n| !bound.contains(n) && !globals.contains(n))
         .filter(|n| nonlocals.contains(n) || outer.iter().any(|o| o.contains(n)))
         .collect();
-    d.scope = FuncScope {
+    let scope = FuncScope {
         varnames,
         cellvars: cellvars.into_iter().collect(),
         freevars: free.iter().cloned().collect(),
         globals,
     };
-    free.into_iter().collect()
+    (scope, free.into_iter().collect())
 }
 
 #[cfg(test)]

@@ -315,17 +315,17 @@ impl<'a, 'b> Semantics<'a, 'b> {
         // __del__ bodies.
         for c in self.sc.classes.clone() {
             if let Some(body) = &c.del {
-                self.del_body(Some((&c, MethodKind::Plain)), body);
+                self.del_body(Some((&c, MethodKind::Plain)), body, &c.del_scope);
             }
         }
         // Callback bodies.
         for c in self.sc.callbacks.clone() {
-            self.del_body(None, &c.body);
+            self.del_body(None, &c.body, &c.scope);
         }
         // Method bodies.
         for c in self.sc.classes.clone() {
             for m in &c.methods {
-                self.del_body(Some((&c, m.kind)), &m.body);
+                self.del_body(Some((&c, m.kind)), &m.body, &m.scope);
             }
         }
     }
@@ -333,7 +333,12 @@ impl<'a, 'b> Semantics<'a, 'b> {
     /// A `__del__` or method body (`class`: `self` is its instance, `cls` a class method's
     /// class, a static method has no parameter) or a callback body (`None`: `wr` is its
     /// weakref).
-    fn del_body(&mut self, class: Option<(&ClassDef, MethodKind)>, body: &[Step]) {
+    fn del_body(
+        &mut self,
+        class: Option<(&ClassDef, MethodKind)>,
+        body: &[Step],
+        scope: &crate::scenario::FuncScope,
+    ) {
         let param = match class {
             Some((_, k)) => k.param(),
             None => Some("wr"),
@@ -382,8 +387,16 @@ impl<'a, 'b> Semantics<'a, 'b> {
             is_del: class.is_some(),
             is_static: matches!(class, Some((_, MethodKind::Static))),
             func: None,
+            body_locals: scope.varnames.iter().cloned().collect(),
         };
         for s in body {
+            if let Stmt::Repeat { .. } | Stmt::RandomEdges { .. } = s.stmt {
+                self.ck.error(
+                    s.pos,
+                    "`repeat:` and `random_edges:` are only allowed at the top level",
+                );
+                continue;
+            }
             self.stmt(s, &mut env, Some(&ctx));
         }
     }
@@ -433,15 +446,21 @@ impl<'a, 'b> Semantics<'a, 'b> {
             env.insert(f.clone(), Binding::Bound(Kind::Unknown));
         }
         let mut enclosing: Vec<HashSet<String>> = Vec::new();
-        if let Some(f) = outer.and_then(|o| o.func.as_ref()) {
-            enclosing.push(f.locals.clone());
-            enclosing.extend(f.enclosing.iter().cloned());
+        match outer {
+            Some(DelCtx { func: Some(f), .. }) => {
+                enclosing.push(f.locals.clone());
+                enclosing.extend(f.enclosing.iter().cloned());
+            }
+            // A `def` in a `__del__`, callback or method body: that body's locals enclose it.
+            Some(o) => enclosing.push(o.body_locals.clone()),
+            None => {}
         }
         let globals: HashSet<String> = d.scope.globals.iter().cloned().collect();
         let ctx = DelCtx {
             globals: globals.clone(),
             is_del: false,
             is_static: false,
+            body_locals: HashSet::new(),
             func: Some(FuncCtx {
                 name: d.name.clone(),
                 locals: d.scope.varnames.iter().cloned().collect(),
@@ -551,6 +570,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 .then(|| Kind::Class(name.to_string()));
         }
         if name == "self"
+            && !env.contains_key("self")
             && del.is_some_and(|d| {
                 !d.is_del && !d.func.as_ref().is_some_and(|f| f.locals.contains("self"))
             })
@@ -1399,7 +1419,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
             Stmt::Nonlocal(ns) => match del.and_then(|d| d.func.as_ref()) {
                 None => self.ck.error(
                     pos,
-                    "`nonlocal` is only allowed in a `def` nested in another `def`",
+                    "`nonlocal` is only allowed in a `def` nested in another function (a `def`, or a method, `__del__` or callback body)",
                 ),
                 Some(f) => {
                     for n in ns {
@@ -1546,6 +1566,9 @@ struct DelCtx {
     /// A `def` body: its local names (a read before the first binding is an error), and the
     /// names of its enclosing functions' scopes, innermost first (for `nonlocal`).
     func: Option<FuncCtx>,
+    /// A `__del__`, callback or method body: its local names (the scope that encloses a `def`
+    /// in it).
+    body_locals: HashSet<String>,
 }
 
 struct FuncCtx {

@@ -80,12 +80,15 @@ fn schema_describes_the_file_shape() {
     assert!(d.contains("`x = gc.garbage[i]`"), "{d}");
     // `callbacks:`: NAMEs to bodies, as `__del__` bodies are.
     let callbacks = serde_json::to_string(&v["properties"]["callbacks"]).unwrap();
-    assert!(callbacks.contains("#/definitions/DelBody"), "{callbacks}");
+    assert!(callbacks.contains("#/definitions/Body"), "{callbacks}");
     assert!(!d.contains('\n'), "{d}");
     assert_eq!(defs["VersionSpec"]["pattern"], version_pattern());
-    // `__del__`: one statement or a list of them.
-    let body = serde_json::to_string(&defs["DelBody"]).unwrap();
-    assert!(body.contains("#/definitions/Statement"), "{body}");
+    // A function body: one statement, or a list of statements and `def` blocks.
+    let body = serde_json::to_string(&defs["Body"]).unwrap();
+    assert!(
+        body.contains("#/definitions/Statement") && body.contains("#/definitions/DefBlock"),
+        "{body}"
+    );
     // A step is a statement or a `repeat:` block, which nests.
     let step = serde_json::to_string(&defs["StepItem"]).unwrap();
     assert!(
@@ -309,15 +312,45 @@ fn every_shipped_scenario_fits_the_schema() {
         for v in shape.versions.iter().flatten() {
             assert!(version.is_match(&v.0), "{}: `{}`", f.display(), v.0);
         }
+        // Function bodies: one statement, or a list of statements and `def` blocks (each item
+        // must be a step of the schema's shape).
+        let body_statements = |b: &StrOrList| -> Vec<String> {
+            match b {
+                StrOrList::One(s) => vec![s.0.clone()],
+                StrOrList::Many(v) => {
+                    let items: Vec<StepItem> =
+                        serde_yaml::from_value(serde_yaml::Value::Sequence(v.clone()))
+                            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                    assert!(
+                        items.iter().all(|i| matches!(i, StepItem::Statement(_) | StepItem::Def(_))),
+                        "{}: a body holds statements and `def` blocks only",
+                        f.display()
+                    );
+                    let mut out = Vec::new();
+                    statements(&items, &mut out);
+                    out
+                }
+            }
+        };
+        let mut bodies: Vec<&StrOrList> = Vec::new();
         for (class, spec) in shape.classes.iter().flatten() {
             assert!(name.is_match(class), "{}: class `{class}`", f.display());
-            let body = match spec.as_ref().and_then(|s| s.del.as_ref()) {
-                Some(StrOrList::One(s)) => vec![s.clone()],
-                Some(StrOrList::Many(v)) => v.clone(),
-                None => Vec::new(),
-            };
-            for s in body {
-                assert!(stmt.is_match(&s.0), "{}: `{}`", f.display(), s.0);
+            if let Some(spec) = spec {
+                bodies.extend(spec.del.as_ref());
+                for ms in [&spec.methods, &spec.staticmethods, &spec.classmethods] {
+                    bodies.extend(ms.iter().flat_map(|m| m.0.iter().filter_map(|(_, b)| b.as_ref())));
+                }
+            }
+        }
+        bodies.extend(
+            shape
+                .callbacks
+                .iter()
+                .flat_map(|c| c.0.iter().filter_map(|(_, b)| b.as_ref())),
+        );
+        for b in bodies {
+            for s in body_statements(b) {
+                assert!(stmt.is_match(&s), "{}: `{s}`", f.display());
             }
         }
     }
