@@ -426,6 +426,7 @@ impl<'s> Machine<'s> {
             callback: None,
             locals,
             obj,
+            finalizing: None,
         });
         let sc = self.sc;
         let r = self.run_function_body(&sc.classes[class].methods[m].body);
@@ -498,6 +499,7 @@ impl<'s> Machine<'s> {
             callback: None,
             locals,
             obj,
+            finalizing: None,
         });
         self.eval_breaker();
         let r = self.run_function_body(&d.body);
@@ -868,6 +870,7 @@ impl<'s> Machine<'s> {
                     callback: None,
                     locals,
                     obj,
+                    finalizing: Some(label),
                 });
                 self.run_body(body);
                 self.frame_dealloc();
@@ -948,6 +951,7 @@ impl<'s> Machine<'s> {
                     callback: index,
                     locals,
                     obj,
+                    finalizing: None,
                 });
                 if let Some(i) = index {
                     self.run_body(&self.sc.callbacks[i].body);
@@ -979,6 +983,7 @@ impl<'s> Machine<'s> {
                     callback: None,
                     locals: Vec::new(),
                     obj,
+                    finalizing: None,
                 });
                 self.eval_breaker();
                 if let Some(e) = event {

@@ -89,6 +89,9 @@ pub struct Frame {
     pub locals: Vec<(String, Option<Val>)>,
     /// ≤3.10: its frame object, an index into [`Machine::frame_objs`].
     pub obj: Option<usize>,
+    /// A `__del__` frame: the label of the instance it finalizes, as the call found it (what
+    /// its `raise` reports, whatever `self` holds by then).
+    pub finalizing: Option<String>,
 }
 
 /// A frame object (≤3.10, `PyFrameObject`) of a `__del__` or callback call, from the call

@@ -171,16 +171,10 @@ impl Machine<'_> {
     /// the finalizer of `self` raised; the exception ends the body, and [`Machine::call_del`]
     /// ignores it as `PyErr_WriteUnraisable` does.
     fn exec_raise(&mut self) -> PyResult<()> {
-        // A callback's raise is traced only as an ignored exception (its first local is `wr`).
-        let me = self
-            .frames
-            .last()
-            .filter(|f| f.class.is_some() && f.method.is_none())
-            .and_then(|f| f.locals.first())
-            .and_then(|(_, v)| *v)
-            .and_then(|v| v.obj());
-        if let Some(me) = me {
-            let l = self.label(me);
+        // A `__del__`'s raise is traced with its instance's label (the generated program's
+        // `_me`, read when the call began); a callback's or a method's only as an ignored
+        // exception.
+        if let Some(l) = self.frames.last().and_then(|f| f.finalizing.clone()) {
             self.events.push(Event::DelRaised(l));
         }
         Err(exc("RuntimeError", ""))
