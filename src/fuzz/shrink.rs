@@ -363,10 +363,12 @@ pub fn simpler(text: &str) -> Vec<String> {
             target,
             referent,
             callback: Some(_),
+            proxy,
         } => out.push(Stmt::WeakRef {
             target: target.clone(),
             referent: referent.clone(),
             callback: None,
+            proxy: *proxy,
         }),
         _ => {}
     }
@@ -441,8 +443,10 @@ pub fn render(s: &Stmt) -> String {
             target,
             referent,
             callback,
+            proxy,
         } => format!(
-            "{target} = weakref.ref({referent}{})",
+            "{target} = weakref.{}({referent}{})",
+            if *proxy { "proxy" } else { "ref" },
             callback
                 .as_ref()
                 .map(|c| format!(", {c}"))

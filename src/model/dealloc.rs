@@ -427,7 +427,9 @@ impl Machine<'_> {
         let mut calls = Vec::new();
         for w in &list {
             let cb = match self.heap.kind_mut(*w) {
-                Kind::WeakRef { referent, callback } => {
+                Kind::WeakRef {
+                    referent, callback, ..
+                } => {
                     *referent = None;
                     callback.take()
                 }

@@ -95,6 +95,33 @@ struct Packed(u64);
 const PACK_UNSET: Packed = Packed(0);
 const PACK_NONE: Packed = Packed(3);
 
+/// Which of `Objects/weakrefobject.c`'s three types a weak reference has: the same struct
+/// (`PyWeakReference`), traversal, clearing and callbacks; they differ in their type (name) and
+/// in where `PyWeakref_NewRef` / `PyWeakref_NewProxy` put them in the referent's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeakFlavor {
+    /// `weakref.ref` (`_PyWeakref_RefType`).
+    Ref,
+    /// `weakref.proxy` of an object that is not callable (`_PyWeakref_ProxyType`).
+    Proxy,
+    /// `weakref.proxy` of a callable (`_PyWeakref_CallableProxyType`).
+    CallableProxy,
+}
+
+impl WeakFlavor {
+    /// `tp_name`.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            WeakFlavor::Ref => "weakref",
+            WeakFlavor::Proxy => "weakproxy",
+            WeakFlavor::CallableProxy => "weakcallableproxy",
+        }
+    }
+    pub fn is_proxy(self) -> bool {
+        self != WeakFlavor::Ref
+    }
+}
+
 /// What an object is.
 #[derive(Debug, Clone)]
 pub enum Kind {
@@ -102,12 +129,13 @@ pub enum Kind {
     List(Vec<Val>),
     Dict(Box<DictObj>),
     Tuple(Vec<Val>),
-    /// A `weakref.ref`; `callback` is the code of its callback (`wr_callback`), if it has
-    /// one: [`super::code::BUILTIN_CALLBACK_CODE`] for the harness's `callback`, or a
-    /// function of `callbacks:` ([`super::code::callback_code`]).
+    /// A `weakref.ref` or a `weakref.proxy` (`flavor`); `callback` is the code of its callback
+    /// (`wr_callback`), if it has one: [`super::code::BUILTIN_CALLBACK_CODE`] for the harness's
+    /// `callback`, or a function of `callbacks:` ([`super::code::callback_code`]).
     WeakRef {
         referent: Option<Id>,
         callback: Option<usize>,
+        flavor: WeakFlavor,
     },
     /// A bound method (`PyMethodObject`, `PyMethod_New`): `im_self` an instance, `im_func`
     /// the function of method `method` of scenario class `class` (its [`Kind::MethodFunc`]),

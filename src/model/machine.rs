@@ -292,6 +292,8 @@ pub struct Machine<'s> {
     /// How many of the classes' objects are tracked when the scenario starts (the runner's
     /// measured start-up heap counts them; the model keeps them as objects of its own).
     pub(super) startup_tracked: i64,
+    /// The classes' objects that start-up left untracked (tuples and dicts of strings).
+    pub(super) startup_untracked: Vec<Id>,
     /// The class bodies' `__slots__` tuples the model keeps (constants of the program's code).
     pub(super) class_constants: Vec<Id>,
     /// The tuples of literals statements bound (`t = (1, 2)`): constants of the code object,
@@ -362,6 +364,7 @@ impl<'s> Machine<'s> {
             journal: None,
             startup_end: 0,
             startup_tracked: 0,
+            startup_untracked: Vec::new(),
             class_constants: Vec::new(),
             tuple_constants: std::collections::HashSet::new(),
         };
@@ -684,7 +687,7 @@ impl<'s> Machine<'s> {
             Kind::Tuple(_) => "<tuple>".into(),
             Kind::Set(s) if s.frozen => "<frozenset>".into(),
             Kind::Set(_) => "<set>".into(),
-            Kind::WeakRef { .. } => "<weakref>".into(),
+            Kind::WeakRef { flavor, .. } => format!("<{}>", flavor.type_name()),
             Kind::Method { .. } => format!("<{}>", self.p.method_type_name),
             Kind::Function { .. } => "<function>".into(),
             Kind::Cell(_) => "<cell>".into(),

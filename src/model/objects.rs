@@ -3,7 +3,7 @@
 //! keys), dict stores (`PyDict_SetItem`), weak references (`weakref___new__`), and the small
 //! lookups statements need (`len`, subscripts, type checks).
 
-use super::heap::{Id, Kind, Val};
+use super::heap::{Id, Kind, Val, WeakFlavor};
 use super::machine::{Machine, PyResult, exc};
 use crate::scenario::{MethodKind, Target, Value};
 
@@ -77,7 +77,7 @@ impl Machine<'_> {
             Kind::Tuple(_) => "tuple".into(),
             Kind::Set(s) if s.frozen => "frozenset".into(),
             Kind::Set(_) => "set".into(),
-            Kind::WeakRef { .. } => "weakref".into(),
+            Kind::WeakRef { flavor, .. } => flavor.type_name().into(),
             Kind::Method { .. } => self.p.method_type_name.into(),
             Kind::Function { .. } => "function".into(),
             Kind::Cell(_) => "cell".into(),
@@ -516,15 +516,51 @@ impl Machine<'_> {
         }
     }
 
-    /// `weakref.ref(x[, callback])` (`weakref___new__`): reuse the basic ref when there is no
-    /// callback; otherwise a new ref inserted after the basic ref (`insert_after`) or at the
-    /// head. Returns the ref with a new reference, and whether it is new.
-    pub(super) fn new_weakref(&mut self, referent: Id, callback: Option<usize>) -> (Id, bool) {
-        let head = self.heap.weakrefs(referent).first().copied();
-        let basic =
-            head.filter(|w| matches!(self.heap.kind(*w), Kind::WeakRef { callback: None, .. }));
+    /// `weakref.ref(x[, callback])` (`weakref___new__`, `PyWeakref_NewRef`) or
+    /// `weakref.proxy(x[, callback])` (`PyWeakref_NewProxy`, `flavor` a proxy flavour), in
+    /// `Objects/weakrefobject.c`: without a callback the referent's existing basic ref (or basic
+    /// proxy) is returned, with a new reference (`false`: nothing new); otherwise a new weak
+    /// reference (`new_weakref`: a GC object, tracked) goes into the referent's list where
+    /// `get_basic_refs` says: a basic ref at the head (`insert_head`), a basic proxy after the
+    /// basic ref, one with a callback after the basic proxy, else after the basic ref, else at
+    /// the head. The callbacks of `PyObject_ClearWeakRefs` run in list order.
+    pub(super) fn new_weakref(
+        &mut self,
+        referent: Id,
+        callback: Option<usize>,
+        flavor: WeakFlavor,
+    ) -> (Id, bool) {
+        // get_basic_refs: the head if it is a ref without callback, then (after it, or at the
+        // head) a proxy without callback.
+        let (basic_ref, basic_proxy) = {
+            let list = self.heap.weakrefs(referent);
+            let plain = |i: usize| -> Option<(Id, WeakFlavor)> {
+                let w = *list.get(i)?;
+                match self.heap.kind(w) {
+                    Kind::WeakRef {
+                        callback: None,
+                        flavor,
+                        ..
+                    } => Some((w, *flavor)),
+                    _ => None,
+                }
+            };
+            match plain(0) {
+                Some((r, WeakFlavor::Ref)) => (
+                    Some(r),
+                    plain(1).filter(|p| p.1.is_proxy()).map(|p| p.0),
+                ),
+                Some((p, _)) => (None, Some(p)),
+                None => (None, None),
+            }
+        };
+        let existing = if flavor.is_proxy() {
+            basic_proxy
+        } else {
+            basic_ref
+        };
         if callback.is_none()
-            && let Some(b) = basic
+            && let Some(b) = existing
         {
             self.incref(Val::Obj(b));
             return (b, false);
@@ -533,14 +569,19 @@ impl Machine<'_> {
         let w = self.new_object(Kind::WeakRef {
             referent: Some(referent),
             callback,
+            flavor,
         });
         self.heap.hdr_mut(w).refcnt = 1;
         self.track(w);
+        let prev = match (flavor.is_proxy(), callback) {
+            (false, None) => None,
+            (true, None) => basic_ref,
+            (_, Some(_)) => basic_proxy.or(basic_ref),
+        };
         let list = self.heap.weakrefs_mut(referent);
-        if callback.is_none() || basic.is_none() {
-            list.insert(0, w);
-        } else {
-            list.insert(1, w);
+        match prev.and_then(|p| list.iter().position(|&x| x == p)) {
+            Some(i) => list.insert(i + 1, w),
+            None => list.insert(0, w),
         }
         (w, true)
     }

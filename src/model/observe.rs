@@ -2,7 +2,7 @@
 //! of a run (the runner's `_observer` in the generated program): the contents of `gc.garbage`
 //! and the scenario instances still alive and visible; for `explain`, why each is alive.
 
-use super::heap::{Id, Kind, Val};
+use super::heap::{Id, Kind, Val, WeakFlavor};
 use super::journal::{AliveWhy, Note};
 use super::machine::Machine;
 use crate::trace::Event;
@@ -82,8 +82,11 @@ impl Machine<'_> {
             match self.heap.kind(id) {
                 // Not to an object whose last reference is gone, which waits on the trashcan's
                 // chain (untracked, so not among the tracked objects the program sees either).
+                // (A proxy hands out no referent without forwarding to it: not followed.)
                 Kind::WeakRef {
-                    referent: Some(r), ..
+                    referent: Some(r),
+                    flavor: WeakFlavor::Ref,
+                    ..
                 } if self.heap.hdr(*r).refcnt > 0 => stack.push(*r),
                 Kind::List(_)
                 | Kind::Dict(_)

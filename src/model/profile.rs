@@ -224,6 +224,10 @@ pub struct Profile {
     /// 3.9 added `range_vectorcall` (bpo-37207). The generated program's `repeat:` and
     /// `random_edges:` loops call it (facts §13).
     pub range_args_tuple: bool,
+    /// `weakref.proxy(x[, callback])` builds an argument tuple: `_weakref.proxy` is a
+    /// `METH_VARARGS` function up to 3.10 (`PyArg_UnpackTuple`); 3.11 made it an Argument
+    /// Clinic function (`METH_FASTCALL`, no tuple; its `__text_signature__` shows it).
+    pub proxy_args_tuple: bool,
     /// Full collections clear the list/dict/tuple free lists (3.x `clear_freelists`); 2.7 keeps
     /// list and dict free lists (facts §12).
     pub full_gc_clears_container_freelists: bool,
@@ -482,6 +486,7 @@ impl Profile {
             },
             append_specializes: v >= V3_12,
             range_args_tuple: v <= V3_8,
+            proxy_args_tuple: v <= V3_10,
             full_gc_clears_container_freelists: v >= V3_6,
             trashcan: Trashcan {
                 limit: if v >= V3_13 {

@@ -116,14 +116,16 @@ impl Machine<'_> {
     }
 
     /// The objects in the permanent generation that the scenario made: all of it but what
-    /// start-up made (the module globals, the collector's `gc.garbage` list, the classes'
-    /// objects), which stand for what the interpreter held at the end of start-up (the runner
-    /// subtracts those the same way).
+    /// start-up left tracked (the module globals, the collector's `gc.garbage` list, the
+    /// classes' tracked objects), which stand for what the interpreter held at the end of
+    /// start-up (the runner subtracts those the same way). A class's object that start-up left
+    /// untracked and a statement tracked again counts (a class's dict that a class attribute
+    /// store re-tracked, `MAINTAIN_TRACKING`; fuzz seed 82 #5327).
     fn frozen_by_scenario(&self) -> i64 {
         self.heap
             .members(self.permanent)
             .into_iter()
-            .filter(|id| *id >= self.startup_end)
+            .filter(|id| *id >= self.startup_end || self.startup_untracked.contains(id))
             .count() as i64
     }
 }

@@ -9,7 +9,7 @@
 //! would: after a call returns, at a loop's backward jump, when a generator resumes; earlier
 //! versions collect inside the allocation ([`Machine::gc_alloc`]), so those checks do nothing.
 
-use super::heap::{Kind, Val};
+use super::heap::{Kind, Val, WeakFlavor};
 use super::machine::{Machine, PyResult, Temp, exc};
 use super::set::SetObj;
 use crate::scenario::{SetBuild, Step, Stmt, Target, Value};
@@ -69,7 +69,8 @@ impl Machine<'_> {
                 target,
                 referent,
                 callback,
-            } => self.exec_weakref(target, referent, callback.as_deref()),
+                proxy,
+            } => self.exec_weakref(target, referent, callback.as_deref(), *proxy),
             Stmt::GarbageAppend(value) => self.exec_garbage_append(step, value),
             Stmt::FromGarbage { target, index } => self.exec_from_garbage(target, *index),
             // Names.
@@ -395,6 +396,7 @@ impl Machine<'_> {
         target: &str,
         referent: &str,
         callback: Option<&str>,
+        proxy: bool,
     ) -> PyResult<()> {
         let code = callback.map(|n| self.callback_code_of(n));
         let r = self.load(referent)?;
@@ -422,12 +424,30 @@ impl Machine<'_> {
             }
             _ => return Err(exc("TypeError", "cannot create weak reference")),
         };
-        let args = Temp::Tuple(if code.is_some() { 2 } else { 1 });
-        self.temp_alloc(args);
-        let (w, is_new) = self.new_weakref(r, code);
-        self.temp_free(args);
+        let flavor = match (proxy, self.heap.kind(r)) {
+            (false, _) => WeakFlavor::Ref,
+            (true, Kind::Instance(_)) => WeakFlavor::Proxy,
+            (true, _) => WeakFlavor::CallableProxy,
+        };
+        // The call's argument tuple: `weakref.ref` is a type called through `tp_call`;
+        // `weakref.proxy` a module function ([`Profile::proxy_args_tuple`](super::profile::Profile::proxy_args_tuple)).
+        let args = (!proxy || self.p.proxy_args_tuple)
+            .then_some(Temp::Tuple(if code.is_some() { 2 } else { 1 }));
+        if let Some(a) = args {
+            self.temp_alloc(a);
+        }
+        let (w, is_new) = self.new_weakref(r, code, flavor);
+        if let Some(a) = args {
+            self.temp_free(a);
+        }
         self.eval_breaker();
-        if code.is_some() {
+        if proxy {
+            // `_w = weakref.proxy(x[, callback])`, labelled (when new) before the store.
+            if is_new {
+                self.label_new(w, target);
+            }
+            self.store(target, Val::Obj(w));
+        } else if code.is_some() {
             // `w = _new(weakref.ref(x, callback), 'w')`
             self.label_new(w, target);
             self.store(target, Val::Obj(w));

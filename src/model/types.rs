@@ -50,6 +50,9 @@ impl Machine<'_> {
             self.settle();
         }
         self.startup_end = self.heap.count();
+        self.startup_untracked = (first..self.startup_end)
+            .filter(|&id| !self.heap.is_freed(id) && !self.heap.is_tracked(id))
+            .collect();
         self.startup_tracked = (first..self.startup_end)
             .filter(|&id| !self.heap.is_freed(id) && self.heap.is_tracked(id))
             .count() as i64;

@@ -34,6 +34,8 @@ pub enum ObjKind {
     WeakRef {
         referent: Option<Id>,
         callback: bool,
+        /// A `weakref.proxy`, not a `weakref.ref`.
+        proxy: bool,
     },
     /// A function of `def` number `def` (`Scenario::defs`).
     Function {
@@ -196,9 +198,14 @@ impl<'a> View<'a> {
             Kind::Dict(_) => ObjKind::Dict,
             Kind::Tuple(_) => ObjKind::Tuple,
             Kind::Set(s) => ObjKind::Set { frozen: s.frozen },
-            Kind::WeakRef { referent, callback } => ObjKind::WeakRef {
+            Kind::WeakRef {
+                referent,
+                callback,
+                flavor,
+            } => ObjKind::WeakRef {
                 referent: *referent,
                 callback: callback.is_some(),
+                proxy: flavor.is_proxy(),
             },
             Kind::Method {
                 im_self,

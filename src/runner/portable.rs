@@ -268,7 +268,9 @@ fn stmt_lines(out: &mut Vec<String>, s: &Stmt, scope: Scope, depth: usize) {
             target,
             referent,
             callback: None,
+            ..
         } => {
+            // A ref or a proxy: new unless it was among the referent's weak references.
             out.push(format!("_wb = weakref.getweakrefs({})", ident(referent)));
             out.push(canonical(s));
             out.push(format!("_newref('{t}', {t}, _wb)", t = ident(target)));

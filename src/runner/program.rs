@@ -100,6 +100,10 @@ const WARM_UP: &str = include_str!("harness/warm_up.py");
 /// programs whose scenario has methods or functions.
 const UNLABEL: &str = include_str!("harness/unlabel.py");
 
+/// What tells a proxy's type without reading its `__class__` (`harness/proxy.py`), only in
+/// programs whose scenario makes proxies.
+const PROXY: &str = include_str!("harness/proxy.py");
+
 /// Whether the scenario never enables, freezes or unfreezes the collector nor looks at the
 /// permanent generation ([`FROZEN_OK`]: the fork server may freeze what the program inherits).
 fn frozen_ok(sc: &Scenario) -> bool {
@@ -152,6 +156,9 @@ pub fn translate(scenario: &Scenario) -> String {
         // object.
         out.push_str(UNLABEL);
         out.push_str("_unlabel = _started(_unlabels())\n_unlabel(_ev)\n");
+    }
+    if cx.proxies {
+        out.push_str(PROXY);
     }
     out.push_str("\n# ---- start ----------------------------------------------------------------------------------\n");
     setup(&mut out, scenario, &cx);
@@ -711,6 +718,8 @@ struct Cx {
     callables: bool,
     /// Some statement makes or changes a set: every class gets [`SET_HASH`].
     sets: bool,
+    /// Some statement makes a `weakref.proxy` ([`PROXY`]).
+    proxies: bool,
 }
 
 impl Cx {
@@ -770,6 +779,7 @@ impl Cx {
                 && layouts.iter().any(real_dict_on_3_13),
             retype: all_statements(sc).any(|s| matches!(s, Stmt::SetClass { .. })),
             sets: sc.uses_sets(),
+            proxies: all_statements(sc).any(|s| matches!(s, Stmt::WeakRef { proxy: true, .. })),
             stats: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::Stats))),
             freeze_count: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::FreezeCount))),
             record: sc.record_collections,
@@ -969,8 +979,30 @@ impl<'a> Body<'a> {
             }
             Stmt::WeakRef {
                 target,
+                callback: None,
+                proxy: true,
+                ..
+            } => {
+                // weakref.proxy(x) returns x's basic proxy if it has one: new when nothing but
+                // `_w` (and the count's argument) holds the result, judged and labelled before
+                // the store (a proxy's `__weakref__`-like head is not readable: the list's
+                // head is the basic ref, if any). `_rc` allocates nothing.
+                let t = ident(target);
+                self.lines.push(format!(
+                    "_w = {}; _wn = _rc(_w) == 2",
+                    canonical(s)
+                        .split_once(" = ")
+                        .map(|x| x.1)
+                        .unwrap_or_default()
+                ));
+                self.lines.push(format!("if _wn: _new_{t}(_w)"));
+                self.lines.push(format!("{t} = _w; _w = None"));
+            }
+            Stmt::WeakRef {
+                target,
                 referent,
                 callback: None,
+                proxy: false,
             } => {
                 // weakref.ref(x) returns x's basic weakref if it has one, which CPython keeps
                 // at the head of x's weakref list: the result is new unless it is that head.
@@ -1441,7 +1473,7 @@ fn callback_def(out: &mut String, c: &crate::scenario::CallbackDef, cx: &Cx) {
     // resumed at the recursion limit it would die of the RecursionError, and every later
     // label with it).
     lines.push(emit_line(&format!(
-        "{} + (_lab[_id(wr)] if _id(wr) in _lab and _labtype[_id(wr)] == _id(wr.__class__) else '<' + wr.__class__.__name__ + '>')",
+        "{} + (_lab[_id(wr)] if _id(wr) in _lab and _labtype[_id(wr)] == _id(((_CPT if _callable(wr) else _PT) if _PROXIES and (_iscp(wr) if _callable(wr) else _isp(wr)) else wr.__class__)) else '<' + ((_CPT if _callable(wr) else _PT) if _PROXIES and (_iscp(wr) if _callable(wr) else _isp(wr)) else wr.__class__).__name__ + '>')",
         py_str(text::CALLBACK)
     )));
     lines.extend(function_body(&c.body, cx, Scope::Callback(&globals)));
@@ -1668,9 +1700,11 @@ pub fn canonical(s: &Stmt) -> String {
             target,
             referent,
             callback,
+            proxy,
         } => format!(
-            "{} = weakref.ref({}{})",
+            "{} = weakref.{}({}{})",
             ident(target),
+            if *proxy { "proxy" } else { "ref" },
             ident(referent),
             callback
                 .as_ref()

@@ -257,6 +257,8 @@ pub enum Stmt {
         target: String,
         referent: String,
         callback: Option<String>,
+        /// `weakref.proxy(x[, callback])`: a proxy (`PyWeakref_NewProxy`), not a reference.
+        proxy: bool,
     },
     /// `gc.garbage.append(VALUE)`: append to the list the module attribute holds
     GarbageAppend(Value),

@@ -652,7 +652,13 @@ fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
         Some(Tok::Ident(s)) if s == "weakref" => {
             p.i += 1;
             p.expect_punct('.')?;
-            p.expect_ident_kw("ref")?;
+            // `weakref.ref(x)` or `weakref.proxy(x)`.
+            let proxy = p.is_ident("proxy");
+            if proxy {
+                p.i += 1;
+            } else {
+                p.expect_ident_kw("ref")?;
+            }
             p.expect_punct('(')?;
             let referent = p.ident()?;
             // `callback` (the harness's) or a function of `callbacks:` (checked later).
@@ -666,6 +672,7 @@ fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
                 target,
                 referent,
                 callback,
+                proxy,
             })
         }
         Some(Tok::Ident(s)) if s != "None" && p.peek_at(1) == Some(&Tok::Punct('(')) => {

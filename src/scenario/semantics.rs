@@ -139,6 +139,9 @@ enum Kind {
         frozen: bool,
     },
     WeakRef,
+    /// A `weakref.proxy`: every attribute access through it reaches its referent (or raises
+    /// `ReferenceError`), which the language does not offer.
+    Proxy,
     Method,
     /// A function of a `def` (by its index).
     Function(usize),
@@ -162,6 +165,7 @@ impl Kind {
             Kind::Set { frozen: false } => "a set".into(),
             Kind::Set { frozen: true } => "a frozenset".into(),
             Kind::WeakRef => "a weakref".into(),
+            Kind::Proxy => "a weakref proxy (attributes and calls through a proxy are not in the language)".into(),
             Kind::Method => "a bound method".into(),
             Kind::Function(_) => "a function".into(),
             Kind::StaticFunc => "a static method's function".into(),
@@ -1442,6 +1446,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 target,
                 referent,
                 callback,
+                proxy,
             } => {
                 if let Some(cb) = callback
                     && cb != crate::scenario::BUILTIN_CALLBACK
@@ -1467,11 +1472,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
                                 self.ck.error(pos, format!("cannot create a weak reference to `{referent}`: class `{c}` has __slots__ without `__weakref__`"));
                             }
                         }
-                        Kind::Unknown
-                        | Kind::WeakRef
-                        | Kind::Method
-                        | Kind::Function(_)
-                        | Kind::StaticFunc => {}
+                        Kind::Unknown | Kind::Method | Kind::Function(_) | Kind::StaticFunc => {}
+                        Kind::WeakRef if !proxy => {}
                         Kind::Class(c) => self.ck.error(
                             pos,
                             format!("`weakref.ref({referent})`: weak references to classes are not in the language (CPython hands out the weak reference that `{c}`'s bases keep in their `__subclasses__`, which the model does not have)"),
@@ -1485,7 +1487,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
                         ),
                     }
                 }
-                self.bind(target, Kind::WeakRef, pos, env, del);
+                let kind = if *proxy { Kind::Proxy } else { Kind::WeakRef };
+                self.bind(target, kind, pos, env, del);
             }
             Stmt::Repeat { body, .. } => {
                 if del.is_some() {

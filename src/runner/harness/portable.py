@@ -18,7 +18,9 @@ _tuple = tuple
 _set = set
 _frozenset = frozenset
 _wrtype = weakref.ref
+_ptypes = (weakref.ProxyType, weakref.CallableProxyType)
 _isinstance = isinstance
+_type = type  # never `o.__class__`: a proxy forwards it (and raises once its referent is dead)
 _garbage0 = gc.garbage  # the collector's own list, even after `gc.garbage = []`
 _ev = []
 _evadd = _ev.append
@@ -38,7 +40,7 @@ def _new(name, o):
     _sq[0] += 1
     i = _id(o)
     _lab[i] = name if n == 1 else name + '#%d' % n
-    _labtype[i] = _id(o.__class__)
+    _labtype[i] = _id(_type(o))
     _labseq[i] = _sq[0]
 
 
@@ -73,7 +75,7 @@ def _own_dict(o):
     # After an attribute store: o's __dict__ may be new, at the address of a freed labelled
     # object; an instance dict is unlabelled.
     if not (_OWN_DICTS or (_CPYTHON and _sys.version_info >= (3, 13)
-                           and _id(o.__class__) in _dicts313)):
+                           and _id(_type(o)) in _dicts313)):
         return
     try:
         i = _id(o.__dict__)
@@ -90,9 +92,10 @@ def _same_type(i, t):
 
 def _label(o):
     i = _id(o)
-    if i in _lab and _same_type(i, _id(o.__class__)):
+    t = _type(o)
+    if i in _lab and _same_type(i, _id(t)):
         return _lab[i]
-    return '<' + o.__class__.__name__ + '>'
+    return '<' + t.__name__ + '>'
 
 
 def _len_of(o):
@@ -110,10 +113,7 @@ def _observe():
     found = {}
     objs = gc.get_objects()
     for o in objs:
-        try:
-            t = o.__class__
-        except Exception:
-            continue
+        t = _type(o)
         if _id(t) in _cls:
             i = _id(o)
             if i in _lab and _same_type(i, _id(t)):
@@ -137,10 +137,13 @@ def _walk(found):
         if i in seen:
             continue
         seen[i] = 1
-        t = o.__class__
+        t = _type(o)
         if _id(t) in _cls:
             if i in _lab and _same_type(i, _id(t)):
                 found[_labseq[i]] = _lab[i]
+        elif t in _ptypes:
+            # A proxy hands out no referent without forwarding to it: not followed.
+            continue
         elif _isinstance(o, _wrtype):
             o = o()
             if o is not None:

@@ -1,0 +1,15 @@
+# Programs whose scenario makes `weakref.proxy` objects (only: these lookups make a bound
+# method of CPython's own, which would change every other program's start-up heap). A proxy
+# forwards every attribute read to its referent, `__class__` included, and raises
+# ReferenceError once the referent is dead; `type.__instancecheck__` bound to a proxy type is a
+# one-argument C function (no argument tuple, no allocation) that compares `Py_TYPE` first, and
+# reads `__class__` only when that fails: so it is asked only about objects that cannot be a
+# proxy of the other type (`callable()`, another one-argument C function, reads `tp_call`: only
+# the callable proxy type has one).
+_PROXIES = True
+_PT = weakref.ProxyType
+_CPT = weakref.CallableProxyType
+_isp = _PT.__instancecheck__
+_iscp = _CPT.__instancecheck__
+_rc = _sys.getrefcount
+_callable = callable
