@@ -317,6 +317,9 @@ struct Gen<'r> {
     /// The scenario uses sets: the side stream that decides them (`{a, b}`, `set([a])`,
     /// `frozenset([a])`, `s.add(a)`, `s.discard(a)`).
     sets: Option<Rng>,
+    /// The scenario makes proxies: the side stream that decides which weak references are
+    /// `weakref.proxy` objects.
+    proxies: Option<Rng>,
     /// Classes whose [`REGISTRY`] attribute is set.
     registry_set: BTreeSet<usize>,
     /// How many `def` templates ran (their names are numbered).
@@ -370,6 +373,9 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
     // Sets, from a side stream of their own.
     let mut sets = rng.side(0x5e75_5e75);
     let sets = sets.chance(20).then_some(sets);
+    // Proxies, from a side stream of their own.
+    let mut proxies = rng.side(0x9e0c_5e55);
+    let proxies = proxies.chance(25).then_some(proxies);
     // A weakref callback with a body, from the finalizers' repertoire with `wr` for `self`.
     // Automatic scenarios sometimes record every collection (`record: collections`), drawn
     // from a side stream of its own, so that the rest of a seed's scenario is what it was
@@ -424,6 +430,7 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         deco,
         cattr,
         sets,
+        proxies,
         registry_set: BTreeSet::new(),
         defs: 0,
         objs: Vec::new(),
@@ -1695,8 +1702,15 @@ impl Gen<'_> {
                 } else {
                     ""
                 };
+                // Sometimes a proxy instead (its own side stream): a value like a weakref,
+                // which no later statement reads or writes through.
+                let kind = if self.proxies.as_mut().is_some_and(|p| p.chance(50)) {
+                    "proxy"
+                } else {
+                    "ref"
+                };
                 let o = self.new_obj(AKind::WeakRef);
-                self.emit(format!("{name} = weakref.ref({r}{cb})"));
+                self.emit(format!("{name} = weakref.{kind}({r}{cb})"));
                 self.bind(&name, AVal::Obj(o));
             }
             13 => self.collect(),

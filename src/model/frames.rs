@@ -842,8 +842,13 @@ impl<'s> Machine<'s> {
             Some(obj) => {
                 let sc: &'s crate::scenario::Scenario = self.sc;
                 let owner = format!("{}.__del__", sc.classes[class].name);
-                let locals =
-                    self.frame_locals(&sc.classes[class].del_scope, &[Val::Obj(id)], 1, false, &owner);
+                let locals = self.frame_locals(
+                    &sc.classes[class].del_scope,
+                    &[Val::Obj(id)],
+                    1,
+                    false,
+                    &owner,
+                );
                 self.eval_breaker();
                 let label = self.label(id);
                 self.events.push(Event::Del(label.clone()));

@@ -546,10 +546,9 @@ impl Machine<'_> {
                 }
             };
             match plain(0) {
-                Some((r, WeakFlavor::Ref)) => (
-                    Some(r),
-                    plain(1).filter(|p| p.1.is_proxy()).map(|p| p.0),
-                ),
+                Some((r, WeakFlavor::Ref)) => {
+                    (Some(r), plain(1).filter(|p| p.1.is_proxy()).map(|p| p.0))
+                }
                 Some((p, _)) => (None, Some(p)),
                 None => (None, None),
             }

@@ -431,8 +431,11 @@ impl Machine<'_> {
         };
         // The call's argument tuple: `weakref.ref` is a type called through `tp_call`;
         // `weakref.proxy` a module function ([`Profile::proxy_args_tuple`](super::profile::Profile::proxy_args_tuple)).
-        let args = (!proxy || self.p.proxy_args_tuple)
-            .then_some(Temp::Tuple(if code.is_some() { 2 } else { 1 }));
+        let args = (!proxy || self.p.proxy_args_tuple).then_some(Temp::Tuple(if code.is_some() {
+            2
+        } else {
+            1
+        }));
         if let Some(a) = args {
             self.temp_alloc(a);
         }

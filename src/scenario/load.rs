@@ -164,15 +164,9 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
             ck.error(pos, format!("class `{name}` is defined twice"));
             continue;
         }
-        let del = rc.del.map(|d| {
-            parse_body(
-                &mut ck,
-                &loc,
-                d,
-                &mut cursor,
-                &mut total_statements,
-            )
-        });
+        let del = rc
+            .del
+            .map(|d| parse_body(&mut ck, &loc, d, &mut cursor, &mut total_statements));
         if let Some(slots) = &rc.slots
             && slots.len() > MAX_SLOTS
         {
@@ -243,13 +237,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
                     );
                     continue;
                 };
-                let steps = parse_body(
-                    &mut ck,
-                    &loc,
-                    body,
-                    &mut mcursor,
-                    &mut total_statements,
-                );
+                let steps = parse_body(&mut ck, &loc, body, &mut mcursor, &mut total_statements);
                 methods.push(MethodDef {
                     name: mname,
                     kind,
@@ -331,13 +319,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
             );
             continue;
         };
-        let steps = parse_body(
-            &mut ck,
-            &loc,
-            body,
-            &mut cursor,
-            &mut total_statements,
-        );
+        let steps = parse_body(&mut ck, &loc, body, &mut cursor, &mut total_statements);
         callbacks.push(CallbackDef {
             name,
             body: steps,

@@ -654,10 +654,13 @@ fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
             p.expect_punct('.')?;
             // `weakref.ref(x)` or `weakref.proxy(x)`.
             let proxy = p.is_ident("proxy");
-            if proxy {
+            if proxy || p.is_ident("ref") {
                 p.i += 1;
             } else {
-                p.expect_ident_kw("ref")?;
+                return Err(err(
+                    p.offset(),
+                    format!("expected `ref` or `proxy`, found {}", p.describe()),
+                ));
             }
             p.expect_punct('(')?;
             let referent = p.ident()?;
@@ -1051,9 +1054,20 @@ mod tests {
             Stmt::WeakRef {
                 target: "w".into(),
                 referent: "a".into(),
-                callback: Some("on_clear".into())
+                callback: Some("on_clear".into()),
+                proxy: false,
             }
         );
+        assert_eq!(
+            ok("p = weakref.proxy( a )"),
+            Stmt::WeakRef {
+                target: "p".into(),
+                referent: "a".into(),
+                callback: None,
+                proxy: true,
+            }
+        );
+        assert!(parse_stmt("p = weakref.proxies(a)").is_err());
         assert_eq!(ok("gc.garbage = []"), Stmt::RebindGarbage);
         assert_eq!(ok("gc.collect(2)"), Stmt::Collect(Some(2)));
         assert_eq!(ok("gc.collect()"), Stmt::Collect(None));
@@ -1063,7 +1077,8 @@ mod tests {
             Stmt::WeakRef {
                 target: "w".into(),
                 referent: "a".into(),
-                callback: Some("callback".into())
+                callback: Some("callback".into()),
+                proxy: false,
             }
         );
         assert_eq!(

@@ -118,13 +118,13 @@ pub fn statement_pattern() -> String {
     let new = format!(r"{name}{s}\({s}\)");
     let set_display = format!(r"\{{{s}{values}{s},?{s}\}}");
     let set_call = format!(r"(set|frozenset){s}\({s}({list}{s})?\)");
-    let weakref = format!(r"weakref{s}\.{s}ref{s}\({s}{name}{s}(,{s}{name}{s})?\)");
+    let weakref = format!(r"weakref{s}\.{s}(ref|proxy){s}\({s}{name}{s}(,{s}{name}{s})?\)");
     let garbage_item = format!(r"gc{s}\.{s}garbage{s}\[{s}{int}{s}\]");
     let gc_call = format!(
         r"gc{s}\.{s}(collect{s}\({s}([012]{s})?\)|(enable|disable|freeze|unfreeze|get_count|get_threshold|get_freeze_count|get_stats){s}\({s}\)|(is_tracked|is_finalized){s}\({s}{name}{s}\)|set_debug{s}\({s}(gc{s}\.{s}DEBUG_SAVEALL|0){s}\)|set_threshold{s}\({s}{int}{s}(,{s}{int}{s}){{0,2}}\))"
     );
     let alternatives = [
-        // x = C(), [..], {..}, (..), {a, b}, set([..]), weakref.ref(..), VALUE
+        // x = C(), [..], {..}, (..), {a, b}, set([..]), weakref.ref(..), weakref.proxy(..), VALUE
         format!(
             "{name}{s}={s}({new}|{list}|{dict}|{tuple}|{set_display}|{set_call}|{weakref}|{garbage_item}|{value})"
         ),
@@ -165,7 +165,7 @@ impl JsonSchema for Statement {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "description": "One statement (docs/scenarios.md). NAME: an identifier not starting with `_`; VALUE: a NAME, `x.method` (a new bound method), None or an integer; KEY: a quoted string of letters, digits, `_`, `-`, `.`, spaces. Forms: `x = C()`, `x = [a, 1]`, `x = {'k': a}`, `x = (a, b)`, `x = {a, b}`, `x = set()`, `x = set([a, b])`, `x = frozenset([a, b])` (items: instances of scenario classes), `s.add(x)`, `s.discard(x)`, `x = VALUE`, `x.attr = VALUE`, `x.__class__ = B` (a class of `classes:` whose layout CPython accepts), `x['k'] = VALUE`, `x.append(VALUE)`, `del x`, `del x.attr`, `del x['k']`, `del x[i]`, `w = weakref.ref(x)`, `w = weakref.ref(x, callback)`, `w = weakref.ref(x, NAME)` (NAME a function of `callbacks:`), `gc.collect()`, `gc.collect(0|1|2)`, `gc.enable()`, `gc.disable()`, `gc.set_debug(gc.DEBUG_SAVEALL)`, `gc.set_debug(0)`, `gc.set_threshold(t0[, t1[, t2]])`, `gc.freeze()`, `gc.unfreeze()` (3.7+), and, traced with their value, `gc.get_count()`, `gc.get_threshold()`, `gc.is_tracked(x)`, `gc.is_finalized(x)` (3.9+), `gc.get_freeze_count()` (3.7+), `gc.get_stats()` (3.6+), `del gc.garbage[:]`, `gc.garbage = []`, `gc.garbage[i].attr = VALUE`, `del gc.garbage[i].attr`, `gc.garbage.append(VALUE)`, `x = gc.garbage[i]`, `x.method()`, `f(a, 1)` and `y = f(a)` (a function or a bound method), `pass`; in `def` bodies also `return [VALUE]` and (3.x) `nonlocal n`; in `__del__`, callback and method bodies also `global g` and `raise RuntimeError()`.",
+            "description": "One statement (docs/scenarios.md). NAME: an identifier not starting with `_`; VALUE: a NAME, `x.method` (a new bound method), None or an integer; KEY: a quoted string of letters, digits, `_`, `-`, `.`, spaces. Forms: `x = C()`, `x = [a, 1]`, `x = {'k': a}`, `x = (a, b)`, `x = {a, b}`, `x = set()`, `x = set([a, b])`, `x = frozenset([a, b])` (items: instances of scenario classes), `s.add(x)`, `s.discard(x)`, `x = VALUE`, `x.attr = VALUE`, `x.__class__ = B` (a class of `classes:` whose layout CPython accepts), `x['k'] = VALUE`, `x.append(VALUE)`, `del x`, `del x.attr`, `del x['k']`, `del x[i]`, `w = weakref.ref(x)`, `w = weakref.ref(x, callback)`, `w = weakref.ref(x, NAME)` (NAME a function of `callbacks:`), `p = weakref.proxy(x)`, `p = weakref.proxy(x, callback)`, `p = weakref.proxy(x, NAME)` (a proxy: a value, through which the language reads and writes nothing), `gc.collect()`, `gc.collect(0|1|2)`, `gc.enable()`, `gc.disable()`, `gc.set_debug(gc.DEBUG_SAVEALL)`, `gc.set_debug(0)`, `gc.set_threshold(t0[, t1[, t2]])`, `gc.freeze()`, `gc.unfreeze()` (3.7+), and, traced with their value, `gc.get_count()`, `gc.get_threshold()`, `gc.is_tracked(x)`, `gc.is_finalized(x)` (3.9+), `gc.get_freeze_count()` (3.7+), `gc.get_stats()` (3.6+), `del gc.garbage[:]`, `gc.garbage = []`, `gc.garbage[i].attr = VALUE`, `del gc.garbage[i].attr`, `gc.garbage.append(VALUE)`, `x = gc.garbage[i]`, `x.method()`, `f(a, 1)` and `y = f(a)` (a function or a bound method), `pass`; in `def` bodies also `return [VALUE]` and (3.x) `nonlocal n`; in `__del__`, callback and method bodies also `global g` and `raise RuntimeError()`.",
             "pattern": statement_pattern(),
             "examples": ["b = B()", "b.cycle = with_del", "del b", "gc.collect()", "w = weakref.ref(a, callback)"]
         })

@@ -165,7 +165,10 @@ impl Kind {
             Kind::Set { frozen: false } => "a set".into(),
             Kind::Set { frozen: true } => "a frozenset".into(),
             Kind::WeakRef => "a weakref".into(),
-            Kind::Proxy => "a weakref proxy (attributes and calls through a proxy are not in the language)".into(),
+            Kind::Proxy => {
+                "a weakref proxy (attributes and calls through a proxy are not in the language)"
+                    .into()
+            }
             Kind::Method => "a bound method".into(),
             Kind::Function(_) => "a function".into(),
             Kind::StaticFunc => "a static method's function".into(),

@@ -44,13 +44,36 @@ fn kind(s: &Stmt) -> &'static str {
         Stmt::DelAttr { .. } => "del x.attr",
         Stmt::DelKey { .. } => "del x['k']",
         Stmt::DelIndex { .. } => "del x[i]",
-        Stmt::WeakRef { callback: None, .. } => "weakref.ref(x)",
         Stmt::WeakRef {
-            callback: Some(c), ..
+            callback: None,
+            proxy: false,
+            ..
+        } => "weakref.ref(x)",
+        Stmt::WeakRef {
+            callback: Some(c),
+            proxy: false,
+            ..
         } if c == scenario::BUILTIN_CALLBACK => "weakref.ref(x, callback)",
         Stmt::WeakRef {
-            callback: Some(_), ..
+            callback: Some(_),
+            proxy: false,
+            ..
         } => "weakref.ref(x, NAME)",
+        Stmt::WeakRef {
+            callback: None,
+            proxy: true,
+            ..
+        } => "weakref.proxy(x)",
+        Stmt::WeakRef {
+            callback: Some(c),
+            proxy: true,
+            ..
+        } if c == scenario::BUILTIN_CALLBACK => "weakref.proxy(x, callback)",
+        Stmt::WeakRef {
+            callback: Some(_),
+            proxy: true,
+            ..
+        } => "weakref.proxy(x, NAME)",
         Stmt::GarbageAppend(_) => "gc.garbage.append(VALUE)",
         Stmt::FromGarbage { .. } => "x = gc.garbage[i]",
         Stmt::Collect(None) => "gc.collect()",
@@ -110,6 +133,9 @@ const ALL: &[&str] = &[
     "weakref.ref(x)",
     "weakref.ref(x, callback)",
     "weakref.ref(x, NAME)",
+    "weakref.proxy(x)",
+    "weakref.proxy(x, callback)",
+    "weakref.proxy(x, NAME)",
     "gc.garbage.append(VALUE)",
     "x = gc.garbage[i]",
     "gc.collect()",

@@ -322,7 +322,9 @@ fn every_shipped_scenario_fits_the_schema() {
                         serde_yaml::from_value(serde_yaml::Value::Sequence(v.clone()))
                             .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
                     assert!(
-                        items.iter().all(|i| matches!(i, StepItem::Statement(_) | StepItem::Def(_))),
+                        items
+                            .iter()
+                            .all(|i| matches!(i, StepItem::Statement(_) | StepItem::Def(_))),
                         "{}: a body holds statements and `def` blocks only",
                         f.display()
                     );
@@ -338,7 +340,10 @@ fn every_shipped_scenario_fits_the_schema() {
             if let Some(spec) = spec {
                 bodies.extend(spec.del.as_ref());
                 for ms in [&spec.methods, &spec.staticmethods, &spec.classmethods] {
-                    bodies.extend(ms.iter().flat_map(|m| m.0.iter().filter_map(|(_, b)| b.as_ref())));
+                    bodies.extend(
+                        ms.iter()
+                            .flat_map(|m| m.0.iter().filter_map(|(_, b)| b.as_ref())),
+                    );
                 }
             }
         }
