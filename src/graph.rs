@@ -350,7 +350,7 @@ fn capture(m: View<'_>) -> Snap {
                 (c.name.clone(), Some(c.del.is_some()), true)
             }
             Some(ObjKind::WeakRef { referent: None, .. }) => {
-                ("weakref (dead)".to_string(), None, false)
+                (format!("{} (dead)", m.type_name(id)), None, false)
             }
             // A labelled bound method says what it is under its label.
             Some(ObjKind::Method { .. }) if m.given_label(id).is_some() => (

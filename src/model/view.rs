@@ -428,8 +428,14 @@ impl<'a> View<'a> {
                 }
             }
             Kind::WeakRef {
-                referent: Some(r), ..
-            } => push("weakref".into(), *r, true),
+                referent: Some(r),
+                flavor,
+                ..
+            } => push(
+                if flavor.is_proxy() { "proxy" } else { "weakref" }.into(),
+                *r,
+                true,
+            ),
             Kind::Method {
                 im_self,
                 im_func,
