@@ -346,6 +346,8 @@ impl Machine<'_> {
                 }
             }
             Kind::Type { .. } => self.type_clear(id),
+            // A running frame is never unreachable (the thread state holds it).
+            Kind::Frame(_) => {}
             // `func_clear` of a method's function (3.x): its globals, then (3.10+, after
             // defaults, doc, dict, closure) its annotations.
             Kind::MethodFunc { .. } if self.p.function_clear => self.method_func_clear(id),
@@ -466,7 +468,9 @@ impl Machine<'_> {
         }
         let no = self.collect_no();
         self.ctx_push(|_| Ctx::Collect(no));
+        self.frame_refs_for_collection(true);
         let (m, n) = self.collect_inner(generation, no, automatic);
+        self.frame_refs_for_collection(false);
         self.ctx_pop();
         self.invoke_gc_callback(generation, Some((m, n)));
         n + m

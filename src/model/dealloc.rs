@@ -26,6 +26,7 @@ impl Machine<'_> {
             Kind::MethodFunc { .. } => self.method_func_dealloc(id),
             Kind::Decorated { .. } => self.decorated_dealloc(id),
             Kind::Head => unreachable!("list heads are never released"),
+            Kind::Frame(_) => unreachable!("a frame's stand-in is freed with its frame object"),
         }
     }
 

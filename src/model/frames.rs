@@ -8,7 +8,7 @@ use super::code::{
     BUILTIN_CALLBACK_CODE, GC_CALLBACK_CODE, callback_code, callback_index, function_code,
     method_code,
 };
-use super::heap::{Id, Kind, Val};
+use super::heap::{Id, Kind, NIL, Val};
 use super::journal::{Ctx, Note};
 use super::machine::{
     Deferred, Frame, FrameObj, Machine, NOT_ENTERED, PyResult, RETURN, Temp, exc,
@@ -683,11 +683,22 @@ impl<'s> Machine<'s> {
         if let Some(b) = back {
             self.frame_obj_mut(b).refcnt += 1;
         }
+        // 2.7/3.6 `PyFrame_New` ends with `_PyObject_GC_TRACK`: into generation 0 (its
+        // allocation, counted above, may have started a collection before).
+        let gc = if self.p.trashcan.frames_tracked_in_calls {
+            let id = self.heap.alloc(Kind::Frame(Vec::new()), true);
+            self.heap.hdr_mut(id).refcnt = 1;
+            self.track(id);
+            id
+        } else {
+            NIL
+        };
         let f = FrameObj {
             code,
             locals: Vec::new(),
             back,
             refcnt: 1,
+            gc,
         };
         let slot = self.frame_objs.len();
         self.frame_objs.push(Some(f));
@@ -715,6 +726,12 @@ impl<'s> Machine<'s> {
     /// frame if that slot is empty, else goes to the free list (`PyFrame_MAXFREELIST`), else is
     /// freed.
     pub(super) fn frame_object_dealloc(&mut self, f: usize) {
+        // `frame_dealloc` untracks first, before the trashcan.
+        let gc = std::mem::replace(&mut self.frame_obj_mut(f).gc, NIL);
+        if gc != NIL {
+            self.untrack(gc);
+            self.heap.free(gc);
+        }
         if !self.trash_enter(false) {
             self.trash_later.push(Deferred::Frame(f));
             return;
@@ -996,6 +1013,51 @@ impl<'s> Machine<'s> {
                 }
                 self.frame_dealloc();
                 self.leave_call();
+            }
+        }
+    }
+
+    /// Fill (`fill`) or empty the stand-ins of the tracked frame objects (2.7, 3.6) around a
+    /// collection: each gets what `frame_traverse` visits (its `f_back` frame's stand-in, then
+    /// its locals, cells and free variables: a running call's as they are now, a returned one's
+    /// as it keeps them) and its reference count (the running call's reference, one per
+    /// frame whose `f_back` it is). Outside collections they hold nothing, so the model's
+    /// other walks (invariants, observations) see the frames' references where they always
+    /// did. While a frame runs its value stack is not traversed (`f_stacktop` is NULL).
+    pub(super) fn frame_refs_for_collection(&mut self, fill: bool) {
+        if !self.p.trashcan.frames_tracked_in_calls {
+            return;
+        }
+        let running: std::collections::HashMap<usize, usize> = self
+            .frames
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.obj.map(|o| (o, i)))
+            .collect();
+        for slot in 0..self.frame_objs.len() {
+            let Some(o) = self.frame_objs[slot].as_ref() else {
+                continue;
+            };
+            if o.gc == NIL {
+                continue;
+            }
+            let gc = o.gc;
+            let mut refs = Vec::new();
+            if fill {
+                if let Some(b) = o.back
+                    && let Some(bo) = self.frame_objs[b].as_ref()
+                    && bo.gc != NIL
+                {
+                    refs.push(bo.gc);
+                }
+                match running.get(&slot) {
+                    Some(&i) => refs.extend(self.frames[i].locals.iter().filter_map(|(_, v)| v.and_then(|v| v.obj()))),
+                    None => refs.extend(o.locals.iter().filter_map(|v| v.obj())),
+                }
+                self.heap.hdr_mut(gc).refcnt = o.refcnt as i64;
+            }
+            if let Kind::Frame(r) = self.heap.kind_mut(gc) {
+                *r = refs;
             }
         }
     }

@@ -196,6 +196,11 @@ pub enum Kind {
     },
     /// A set or frozenset (`PySetObject`): its table ([`SetObj`]), whose keys are instances.
     Set(Box<SetObj>),
+    /// A running call's frame object where it is a tracked GC object (2.7, 3.6): the model's
+    /// frames keep their locals themselves ([`super::machine::Frame`]); this stand-in holds
+    /// what `frame_traverse` visits (its `f_back` frame's stand-in, then its locals and cells)
+    /// only while a collection runs ([`super::machine::Machine::frame_refs_for_collection`]).
+    Frame(Vec<Id>),
     /// A list head (`PyGC_Head` of a generation or a temporary list).
     Head,
 }
@@ -1005,6 +1010,13 @@ impl Contents<'_> {
             }
             // `set_traverse`: the keys in table order.
             Kind::Set(set) => set_traverse(set, &mut f),
+            // `frame_traverse` of a running frame object (2.7, 3.6): `f_back`, then
+            // `f_localsplus`, filled only while a collection runs.
+            Kind::Frame(refs) => {
+                for r in refs {
+                    f(*r);
+                }
+            }
             Kind::WeakRef { .. } | Kind::Head => {}
         }
     }

@@ -111,6 +111,10 @@ pub struct FrameObj {
     pub back: Option<usize>,
     /// References: the running call's, and one per frame whose `f_back` this is.
     pub refcnt: u32,
+    /// Its stand-in in the collector's lists while it is tracked ([`Kind::Frame`](super::heap::Kind::Frame),
+    /// [`Profile::frames_tracked_in_calls`](super::profile::Profile::frames_tracked_in_calls)),
+    /// or [`NIL`](super::heap::NIL).
+    pub gc: Id,
 }
 
 /// What the trashcan deferred (`_PyTrash_thread_deposit_object`): an object, or (≤3.10) a
@@ -700,6 +704,7 @@ impl<'s> Machine<'s> {
                 self.decorated_type_name(*class as usize, *method as usize)
             ),
             Kind::Head => "<head>".into(),
+            Kind::Frame(_) => "<frame>".into(),
         }
     }
 

@@ -89,6 +89,7 @@ impl Machine<'_> {
                 .decorated_type_name(*class as usize, *method as usize)
                 .into(),
             Kind::Head => "head".into(),
+            Kind::Frame(_) => "frame".into(),
         }
     }
 

@@ -157,6 +157,15 @@ pub struct Trashcan {
     /// generation 0 (facts §13), and a frame freed at the nesting limit is deposited with its
     /// locals (a `__del__`'s `self` stays alive until the chain is destroyed).
     pub frames_are_objects: bool,
+    /// A call's frame object is a tracked GC object while the call runs (2.7
+    /// `PyEval_EvalCodeEx`, 3.6 `_PyFunction_FastCall` and `_PyEval_EvalCodeWithName` call
+    /// `PyFrame_New`, which ends with `_PyObject_GC_TRACK`): it sits in generation 0 and its
+    /// `frame_traverse` (`f_back`, `f_localsplus`) makes its locals internal references, so a
+    /// collection during the call orders them as it reaches them. 3.7 made these frames with
+    /// `_PyFrame_New_NoTrack`, tracked only if they outlive the call (`gc.is_tracked` of
+    /// `sys._getframe()` in a function: True on 2.7 and 3.6, False on 3.7–3.10; fuzz seed 82
+    /// #2231).
+    pub frames_tracked_in_calls: bool,
 }
 
 /// The C recursion budget of 3.13 (`tstate->c_recursion_remaining`, `Include/cpython/pystate.h`,
@@ -498,6 +507,7 @@ impl Profile {
                 },
                 subtype_nesting_hack: v <= V3_7,
                 frames_are_objects: v <= V3_10,
+                frames_tracked_in_calls: v <= V3_6,
             },
             recursion_limit: PY_DEFAULT_RECURSION_LIMIT,
             c_recursion: (v >= V3_13).then_some(CRecursion {

@@ -231,7 +231,7 @@ impl<'a> View<'a> {
                 class: *class as usize,
                 method: *method as usize,
             },
-            Kind::Head => return None,
+            Kind::Head | Kind::Frame(_) => return None,
         })
     }
 
@@ -369,7 +369,7 @@ impl<'a> View<'a> {
                 v
             }
             Kind::Cell(c) => c.and_then(|x| x.obj()).into_iter().collect(),
-            Kind::WeakRef { .. } | Kind::Head => Vec::new(),
+            Kind::WeakRef { .. } | Kind::Head | Kind::Frame(_) => Vec::new(),
         }
     }
 
@@ -505,7 +505,7 @@ impl<'a> View<'a> {
             }
             Kind::Cell(Some(Val::Obj(o))) => push("cell_contents".into(), *o, false),
             Kind::Cell(_) => {}
-            Kind::WeakRef { referent: None, .. } | Kind::Head => {}
+            Kind::WeakRef { referent: None, .. } | Kind::Head | Kind::Frame(_) => {}
         }
         out
     }

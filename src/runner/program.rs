@@ -720,6 +720,8 @@ struct Cx {
     sets: bool,
     /// Some statement makes a `weakref.proxy` ([`PROXY`]).
     proxies: bool,
+    /// The classes whose instances have a `__dict__` (their own or a base's).
+    classes_with_dict: Vec<String>,
 }
 
 impl Cx {
@@ -780,6 +782,13 @@ impl Cx {
             retype: all_statements(sc).any(|s| matches!(s, Stmt::SetClass { .. })),
             sets: sc.uses_sets(),
             proxies: all_statements(sc).any(|s| matches!(s, Stmt::WeakRef { proxy: true, .. })),
+            classes_with_dict: sc
+                .classes
+                .iter()
+                .zip(&layouts)
+                .filter(|(_, l)| l.has_dict)
+                .map(|(c, _)| c.name.clone())
+                .collect(),
             stats: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::Stats))),
             freeze_count: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::FreezeCount))),
             record: sc.record_collections,
@@ -941,14 +950,20 @@ impl<'a> Body<'a> {
                 self.lines
                     .extend(random_edges_loop(list, attrs, *seed, &own_dict));
             }
-            Stmt::SetClass { obj, .. } if self.cx.dict_classes => {
+            Stmt::SetClass { obj, class }
+                if self.cx.classes_with_dict.iter().any(|c| c == class) =>
+            {
                 // 3.11+ materialized the instance's dict, maybe where a labelled dict died: drop
                 // that label as after an attribute store (not where reading `__dict__` could
-                // create one: 3.13's real dicts, `_OWN_DICTS`; nor while `_QUIET`).
+                // create one: 3.13's real dicts, `_OWN_DICTS`; nor while `_QUIET`). On 3.11 and
+                // 3.12 `_dictclasses` leaves out classes whose dicts are inline, which this
+                // dict no longer is: the new class stands in it for the call (fuzz seed 84
+                // #204).
                 self.lines.push(canonical(s));
+                let c = ident(class);
                 self.lines.push(format!(
-                    "if _V311 and not _OWN_DICTS and not _QUIET: _own_dict({})",
-                    ident(obj)
+                    "if _V311 and not _OWN_DICTS and not _QUIET: _dictclasses[_id({c})] = 1; _own_dict({o}); del _dictclasses[_id({c})]",
+                    o = ident(obj)
                 ));
             }
             Stmt::SetAttr { obj, attr, .. } if self.cx.dict_classes => {
