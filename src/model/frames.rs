@@ -702,6 +702,9 @@ impl<'s> Machine<'s> {
         };
         let slot = self.frame_objs.len();
         self.frame_objs.push(Some(f));
+        if gc != NIL {
+            self.tracked_frames.push(slot);
+        }
         Some(slot)
     }
 
@@ -731,6 +734,9 @@ impl<'s> Machine<'s> {
         if gc != NIL {
             self.untrack(gc);
             self.heap.free(gc);
+            if let Some(i) = self.tracked_frames.iter().rposition(|&s| s == f) {
+                self.tracked_frames.swap_remove(i);
+            }
         }
         if !self.trash_enter(false) {
             self.trash_later.push(Deferred::Frame(f));
@@ -1025,7 +1031,7 @@ impl<'s> Machine<'s> {
     /// other walks (invariants, observations) see the frames' references where they always
     /// did. While a frame runs its value stack is not traversed (`f_stacktop` is NULL).
     pub(super) fn frame_refs_for_collection(&mut self, fill: bool) {
-        if !self.p.trashcan.frames_tracked_in_calls {
+        if self.tracked_frames.is_empty() {
             return;
         }
         let running: std::collections::HashMap<usize, usize> = self
@@ -1034,7 +1040,8 @@ impl<'s> Machine<'s> {
             .enumerate()
             .filter_map(|(i, f)| f.obj.map(|o| (o, i)))
             .collect();
-        for slot in 0..self.frame_objs.len() {
+        for k in 0..self.tracked_frames.len() {
+            let slot = self.tracked_frames[k];
             let Some(o) = self.frame_objs[slot].as_ref() else {
                 continue;
             };

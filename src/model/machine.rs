@@ -245,6 +245,8 @@ pub struct Machine<'s> {
     pub(super) trash_later: Vec<Deferred>,
     /// ≤3.10: frame objects of calls not yet released (freed slots are `None`).
     pub(super) frame_objs: Vec<Option<FrameObj>>,
+    /// The slots of [`Machine::frame_objs`] whose frame object is tracked now (2.7, 3.6).
+    pub(super) tracked_frames: Vec<usize>,
     /// Exceptions raised in `__del__` bodies (or by their calls) that CPython prints and
     /// ignores (`PyErr_WriteUnraisable`), by type, in order of first occurrence.
     pub(super) ignored: Vec<(&'static str, u64)>,
@@ -346,6 +348,7 @@ impl<'s> Machine<'s> {
                 .map_or(0, |c| i64::from(c.limit) - i64::from(PROGRAM_C_UNITS)),
             trash_later: Vec::new(),
             frame_objs: Vec::new(),
+            tracked_frames: Vec::new(),
             ignored: Vec::new(),
             freelists: FreeLists::default(),
             gc_pending: false,
