@@ -117,6 +117,13 @@ pub fn translate(scenario: &Scenario) -> String {
     header(&mut out, scenario);
     out.push_str(HARNESS);
     out.push_str("\n\n");
+    if cx.proxies {
+        // Before the warm-up: reading `__instancecheck__` readies the proxy types on 2.7
+        // (`PyType_Ready` takes tuples from their free list), which the warm-up then leaves as
+        // every program has them (fuzz seed 85 #7078).
+        out.push_str(PROXY);
+        out.push('\n');
+    }
     out.push_str(WARM_UP);
     out.push('\n');
     out.push_str(SCENARIO_PART);
@@ -156,9 +163,6 @@ pub fn translate(scenario: &Scenario) -> String {
         // object.
         out.push_str(UNLABEL);
         out.push_str("_unlabel = _started(_unlabels())\n_unlabel(_ev)\n");
-    }
-    if cx.proxies {
-        out.push_str(PROXY);
     }
     out.push_str("\n# ---- start ----------------------------------------------------------------------------------\n");
     setup(&mut out, scenario, &cx);
@@ -1004,7 +1008,7 @@ impl<'a> Body<'a> {
                 // head is the basic ref, if any). `_rc` allocates nothing.
                 let t = ident(target);
                 self.lines.push(format!(
-                    "_w = {}; _wn = _rc(_w) == 2",
+                    "_w = {}; _wn = _rc(_w) == 2; _pids[_id(_w)] = 1",
                     canonical(s)
                         .split_once(" = ")
                         .map(|x| x.1)
@@ -1078,10 +1082,16 @@ impl<'a> Body<'a> {
                 ..
             } => {
                 // Label the new weakref before the store: the store may release the referent's
-                // last name, whose dealloc runs the callback with this weakref.
+                // last name, whose dealloc runs the callback with this weakref. A proxy's
+                // address is noted first (`_pids`).
                 let t = ident(target);
+                let note = if matches!(s, Stmt::WeakRef { proxy: true, .. }) {
+                    "_pids[_id(_w)] = 1; "
+                } else {
+                    ""
+                };
                 self.lines.push(format!(
-                    "_w = {}; _new_{t}(_w); {t} = _w; _w = None",
+                    "_w = {}; {note}_new_{t}(_w); {t} = _w; _w = None",
                     canonical(s)
                         .split_once(" = ")
                         .map(|x| x.1)
@@ -1488,7 +1498,7 @@ fn callback_def(out: &mut String, c: &crate::scenario::CallbackDef, cx: &Cx) {
     // resumed at the recursion limit it would die of the RecursionError, and every later
     // label with it).
     lines.push(emit_line(&format!(
-        "{} + (_lab[_id(wr)] if _id(wr) in _lab and _labtype[_id(wr)] == _id(((_CPT if _callable(wr) else _PT) if _PROXIES and (_iscp(wr) if _callable(wr) else _isp(wr)) else wr.__class__)) else '<' + ((_CPT if _callable(wr) else _PT) if _PROXIES and (_iscp(wr) if _callable(wr) else _isp(wr)) else wr.__class__).__name__ + '>')",
+        "{} + (_lab[_id(wr)] if _id(wr) in _lab and _labtype[_id(wr)] == _id(((_CPT if _callable(wr) else _PT) if _PROXIES and _id(wr) in _pids and (_iscp(wr) if _callable(wr) else _isp(wr)) else wr.__class__)) else '<' + ((_CPT if _callable(wr) else _PT) if _PROXIES and _id(wr) in _pids and (_iscp(wr) if _callable(wr) else _isp(wr)) else wr.__class__).__name__ + '>')",
         py_str(text::CALLBACK)
     )));
     lines.extend(function_body(&c.body, cx, Scope::Callback(&globals)));

@@ -5,8 +5,11 @@
 # one-argument C function (no argument tuple, no allocation) that compares `Py_TYPE` first, and
 # reads `__class__` only when that fails: so it is asked only about objects that cannot be a
 # proxy of the other type (`callable()`, another one-argument C function, reads `tp_call`: only
-# the callable proxy type has one).
+# the callable proxy type has one), and only about objects at an address where the scenario
+# made a proxy (`_pids`): asking about every object moved 2.7's tuple free list (fuzz seed 85
+# #7078).
 _PROXIES = True
+_pids = {}  # id -> 1 of every proxy the scenario made: only objects at those addresses are asked
 _PT = weakref.ProxyType
 _CPT = weakref.CallableProxyType
 _isp = _PT.__instancecheck__
