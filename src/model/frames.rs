@@ -1058,7 +1058,12 @@ impl<'s> Machine<'s> {
                     refs.push(bo.gc);
                 }
                 match running.get(&slot) {
-                    Some(&i) => refs.extend(self.frames[i].locals.iter().filter_map(|(_, v)| v.and_then(|v| v.obj()))),
+                    Some(&i) => refs.extend(
+                        self.frames[i]
+                            .locals
+                            .iter()
+                            .filter_map(|(_, v)| v.and_then(|v| v.obj())),
+                    ),
                     None => refs.extend(o.locals.iter().filter_map(|v| v.obj())),
                 }
                 self.heap.hdr_mut(gc).refcnt = o.refcnt as i64;

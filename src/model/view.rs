@@ -432,7 +432,12 @@ impl<'a> View<'a> {
                 flavor,
                 ..
             } => push(
-                if flavor.is_proxy() { "proxy" } else { "weakref" }.into(),
+                if flavor.is_proxy() {
+                    "proxy"
+                } else {
+                    "weakref"
+                }
+                .into(),
                 *r,
                 true,
             ),
