@@ -16,3 +16,20 @@ _isp = _PT.__instancecheck__
 _iscp = _CPT.__instancecheck__
 _rc = _sys.getrefcount
 _callable = callable
+_PTS = (_PT, _CPT)
+
+
+def _types():
+    # `_tp(obj)`: obj's type, without reading the `__class__` of a proxy.
+    o = None
+    r = None
+    while 1:
+        o = yield r
+        if _id(o) in _pids and (_iscp(o) if _callable(o) else _isp(o)):
+            r = _CPT if _callable(o) else _PT
+        else:
+            r = o.__class__
+        o = None
+
+
+_tp = _started(_types())
