@@ -415,8 +415,8 @@ impl<'s> Machine<'s> {
             (Some(_), Some(s)) => vec![Val::Obj(s)],
             _ => Vec::new(),
         };
-        let owner = format!("{}.{}", sc.classes[class].name, md.name);
-        let locals = self.frame_locals(&md.scope, &params, params.len(), moved, &owner);
+        let owner = || format!("{}.{}", sc.classes[class].name, md.name);
+        let locals = self.frame_locals(&md.scope, &params, params.len(), moved, owner);
         self.eval_breaker();
         self.frames.push(Frame {
             class: Some(class),
@@ -475,7 +475,7 @@ impl<'s> Machine<'s> {
         let Some(obj) = self.enter_call(function_code(def)) else {
             return Err(exc(NOT_ENTERED, "maximum recursion depth exceeded"));
         };
-        let mut locals = self.frame_locals(&d.scope, &params, args.len(), moved, &d.name);
+        let mut locals = self.frame_locals(&d.scope, &params, args.len(), moved, || d.name.clone());
         let s = &d.scope;
         // COPY_FREE_VARS: the closure's cells, in co_freevars order.
         let frees: Vec<Val> = match closure.map(|t| self.heap.kind(t)) {
@@ -516,14 +516,15 @@ impl<'s> Machine<'s> {
     /// `moved`: arguments only; defaults always new). The cells are made here (`PyCell_New`, GC
     /// objects: ≤3.10 at frame set-up, `_PyEval_EvalCodeWithName` / 2.7 `PyEval_EvalCodeEx`;
     /// 3.11+ by `MAKE_CELL` before `RESUME`), a cell parameter's value moving into its cell;
-    /// `owner` names the code in their labels (`cell for x in make`).
+    /// `owner` names the code in their labels (`cell for x in make`), asked only when `explain`
+    /// keeps a journal.
     fn frame_locals(
         &mut self,
         s: &FuncScope,
         params: &[Val],
         nargs: usize,
         moved: bool,
-        owner: &str,
+        owner: impl Fn() -> String,
     ) -> Vec<(String, Option<Val>)> {
         let is_cell = |n: &str| s.cellvars.iter().any(|c| c == n);
         let param_of = |n: &str| s.varnames[..params.len()].iter().position(|p| p == n);
@@ -572,7 +573,7 @@ impl<'s> Machine<'s> {
             self.track(cell);
             if self.journal.is_some() {
                 self.cell_names
-                    .insert(cell, format!("cell for {} in {owner}", locals[slot].0));
+                    .insert(cell, format!("cell for {} in {}", locals[slot].0, owner()));
             }
             locals[slot].1 = Some(Val::Obj(cell));
         }
@@ -864,13 +865,13 @@ impl<'s> Machine<'s> {
             None => self.unraisable(self.p.recursion_error),
             Some(obj) => {
                 let sc: &'s crate::scenario::Scenario = self.sc;
-                let owner = format!("{}.__del__", sc.classes[class].name);
+                let owner = || format!("{}.__del__", sc.classes[class].name);
                 let locals = self.frame_locals(
                     &sc.classes[class].del_scope,
                     &[Val::Obj(id)],
                     1,
                     false,
-                    &owner,
+                    owner,
                 );
                 self.eval_breaker();
                 let label = self.label(id);
@@ -947,7 +948,7 @@ impl<'s> Machine<'s> {
                 let locals = match index {
                     Some(i) => {
                         let c = &sc.callbacks[i];
-                        self.frame_locals(&c.scope, &[Val::Obj(wr)], 1, false, &c.name)
+                        self.frame_locals(&c.scope, &[Val::Obj(wr)], 1, false, || c.name.clone())
                     }
                     None => {
                         self.incref(Val::Obj(wr));

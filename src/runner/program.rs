@@ -1498,7 +1498,7 @@ fn callback_def(out: &mut String, c: &crate::scenario::CallbackDef, cx: &Cx) {
     // resumed at the recursion limit it would die of the RecursionError, and every later
     // label with it).
     lines.push(emit_line(&format!(
-        "{} + (_lab[_id(wr)] if _id(wr) in _lab and _labtype[_id(wr)] == _id((_tp(wr) if _PROXIES else wr.__class__)) else '<' + (_tp(wr) if _PROXIES else wr.__class__).__name__ + '>')",
+        "{} + (_lab[_id(wr)] if _id(wr) in _lab and _labtype[_id(wr)] == _id(((_tp(wr) if _PROXIES else None) or wr.__class__)) else '<' + ((_tp(wr) if _PROXIES else None) or wr.__class__).__name__ + '>')",
         py_str(text::CALLBACK)
     )));
     lines.extend(function_body(&c.body, cx, Scope::Callback(&globals)));

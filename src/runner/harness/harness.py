@@ -184,7 +184,7 @@ def _labeller(name):
             _lab[i] = name
         else:
             _lab[i] = name + '#%d' % n
-        _labtype[i] = _id((_tp(o) if _PROXIES else o.__class__))
+        _labtype[i] = _id(((_tp(o) if _PROXIES else None) or o.__class__))
         _labseq[i] = _sq[0]
         o = None
 
@@ -200,7 +200,7 @@ def _binder(name):
             _lab[i] = name
         else:
             _lab[i] = name + '#%d' % n
-        _labtype[i] = _id((_tp(o) if _PROXIES else o.__class__))
+        _labtype[i] = _id(((_tp(o) if _PROXIES else None) or o.__class__))
         _labseq[i] = _helds[name]
         del _heldn[name]
         del _helds[name]
@@ -214,7 +214,7 @@ def _labels():
     while 1:
         o = yield r
         i = _id(o)
-        t = (_tp(o) if _PROXIES else o.__class__)
+        t = ((_tp(o) if _PROXIES else None) or o.__class__)
         if i in _lab and (_labtype[i] == _id(t) or (_RETYPE and _id(t) in _cls and _labtype[i] in _cls)):
             r = _lab[i]
         else:
@@ -291,7 +291,7 @@ def _observer():
         # 2.7-3.7, instances of classes with `__slots__ = ()`: those need the deep walk.
         for o in _walk_from or objs:
             if idf(o) in lab:
-                if _PROXIES and _id(o) in _pids and _tp(o) in _PTS:
+                if _PROXIES and _id(o) in _pids and _tp(o) is not None:
                     continue
                 i = idf(o)
                 t = idf(o.__class__)
@@ -343,7 +343,7 @@ def _observer():
                     _todo_append(g[k])
             g = k = None
             for o in _walk_from or objs:
-                if _PROXIES and _id(o) in _pids and _tp(o) in _PTS:
+                if _PROXIES and _id(o) in _pids and _tp(o) is not None:
                     continue  # a proxy hands out no referent without forwarding to it
                 t = o.__class__ if cattr else _type(o)
                 if t is _list or t is _dict or t is _tuple or t is _set or t is _frozenset or _id(t) in _cls:
@@ -354,7 +354,7 @@ def _observer():
                 if i in _seen:
                     continue
                 _seen[i] = 1
-                if _PROXIES and _id(o) in _pids and _tp(o) in _PTS:
+                if _PROXIES and _id(o) in _pids and _tp(o) is not None:
                     continue
                 t = o.__class__ if cattr else _type(o)
                 if _id(t) in _cls:
@@ -479,5 +479,5 @@ def _lengths():
 
 
 def callback(wr):
-    _ev[_evn[0]] = 'callback ' + (_lab[_id(wr)] if _id(wr) in _lab and _labtype[_id(wr)] == _id((_tp(wr) if _PROXIES else wr.__class__)) else '<' + (_tp(wr) if _PROXIES else wr.__class__).__name__ + '>')
+    _ev[_evn[0]] = 'callback ' + (_lab[_id(wr)] if _id(wr) in _lab and _labtype[_id(wr)] == _id(((_tp(wr) if _PROXIES else None) or wr.__class__)) else '<' + ((_tp(wr) if _PROXIES else None) or wr.__class__).__name__ + '>')
     _evn[0] += 1

@@ -16,11 +16,11 @@ _isp = _PT.__instancecheck__
 _iscp = _CPT.__instancecheck__
 _rc = _sys.getrefcount
 _callable = callable
-_PTS = (_PT, _CPT)
 
 
 def _types():
-    # `_tp(obj)`: obj's type, without reading the `__class__` of a proxy.
+    # `_tp(obj)`: obj's proxy type if it is a proxy, else None (then its `__class__` is safe to
+    # read). It never holds anything but a static type between calls.
     o = None
     r = None
     while 1:
@@ -28,7 +28,7 @@ def _types():
         if _id(o) in _pids and (_iscp(o) if _callable(o) else _isp(o)):
             r = _CPT if _callable(o) else _PT
         else:
-            r = o.__class__
+            r = None
         o = None
 
 
