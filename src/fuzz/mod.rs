@@ -1194,10 +1194,16 @@ mod tests {
             .collect();
         assert!(with.len() >= 20, "{} of 300", with.len());
         for d in &with {
-            crate::scenario::parse_scenario(Path::new("fuzz.yaml"), &d.to_yaml(""))
-                .unwrap_or_else(|e| panic!("{e}\n{}", d.to_yaml("")));
+            assert_loads(d);
         }
         eprintln!("random_edges in {} of 300 drafts (seed 5)", with.len());
+    }
+
+    /// The draft's YAML goes through the real loader (the generator makes only valid
+    /// scenarios).
+    fn assert_loads(d: &Draft) {
+        crate::scenario::parse_scenario(Path::new("fuzz.yaml"), &d.to_yaml(""))
+            .unwrap_or_else(|e| panic!("{e}\n{}", d.to_yaml("")));
     }
 
     fn fingerprint(text: &str) -> u64 {
@@ -1290,8 +1296,7 @@ mod tests {
                 .any(|s| s.contains("weakref.proxy(") && !s.contains(", "))
         );
         for d in with {
-            crate::scenario::parse_scenario(Path::new("fuzz.yaml"), &d.to_yaml(""))
-                .unwrap_or_else(|e| panic!("{e}\n{}", d.to_yaml("")));
+            assert_loads(d);
         }
     }
 
@@ -1329,8 +1334,7 @@ mod tests {
             );
         }
         for d in with {
-            crate::scenario::parse_scenario(Path::new("fuzz.yaml"), &d.to_yaml(""))
-                .unwrap_or_else(|e| panic!("{e}\n{}", d.to_yaml("")));
+            assert_loads(d);
         }
     }
 
@@ -1358,8 +1362,7 @@ mod tests {
             .iter()
             .filter(|d| d.steps.iter().any(|s| s.contains("set(")))
         {
-            crate::scenario::parse_scenario(Path::new("fuzz.yaml"), &d.to_yaml(""))
-                .unwrap_or_else(|e| panic!("{e}\n{}", d.to_yaml("")));
+            assert_loads(d);
         }
     }
 
@@ -1400,8 +1403,7 @@ mod tests {
             .collect();
         assert!(bodies.iter().any(|s| s.as_str() == "cls.reg = cls"));
         for d in &with {
-            crate::scenario::parse_scenario(Path::new("fuzz.yaml"), &d.to_yaml(""))
-                .unwrap_or_else(|e| panic!("{e}\n{}", d.to_yaml("")));
+            assert_loads(d);
         }
     }
 
@@ -1427,8 +1429,7 @@ mod tests {
         assert!(count(&|s: &str| s.contains("weakref.ref(bm")) >= 3);
         assert!(count(&|s: &str| s.contains(".cb = ")) >= 10);
         for d in &with {
-            crate::scenario::parse_scenario(Path::new("fuzz.yaml"), &d.to_yaml(""))
-                .unwrap_or_else(|e| panic!("{e}\n{}", d.to_yaml("")));
+            assert_loads(d);
         }
     }
 

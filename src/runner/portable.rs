@@ -23,7 +23,7 @@
 
 use super::Interpreter;
 use super::process::{RunError, python_command, run_raw, status_text};
-use super::program::{canonical, random_edges_loop};
+use super::program::{assigned_value, canonical, random_edges_loop};
 use crate::scenario::{Query, Scenario, Step, Stmt, tuple_is_new};
 use crate::trace::portable::{At, Located};
 use crate::trace::{Event, text};
@@ -282,8 +282,7 @@ fn stmt_lines(out: &mut Vec<String>, s: &Stmt, scope: Scope, depth: usize) {
             ..
         } => {
             // Labelled before the store, which may free the referent (and run the callback).
-            let call = canonical(s);
-            let rhs = call.split_once(" = ").map(|x| x.1).unwrap_or_default();
+            let rhs = assigned_value(s);
             let referent = match s {
                 Stmt::WeakRef { referent, .. } => ident(referent),
                 _ => unreachable!(),

@@ -1009,10 +1009,7 @@ impl<'a> Body<'a> {
                 let t = ident(target);
                 self.lines.push(format!(
                     "_w = {}; _wn = _rc(_w) == 2; _pids[_id(_w)] = 1",
-                    canonical(s)
-                        .split_once(" = ")
-                        .map(|x| x.1)
-                        .unwrap_or_default()
+                    assigned_value(s)
                 ));
                 self.lines.push(format!("if _wn: _new_{t}(_w)"));
                 self.lines.push(format!("{t} = _w; _w = None"));
@@ -1034,13 +1031,7 @@ impl<'a> Body<'a> {
                 let (w, store, clear) = if self.cx.label_before_store {
                     (
                         "_w",
-                        format!(
-                            "_w = {}",
-                            canonical(s)
-                                .split_once(" = ")
-                                .map(|x| x.1)
-                                .unwrap_or_default()
-                        ),
+                        format!("_w = {}", assigned_value(s)),
                         format!("{t} = _w; _w = None"),
                     )
                 } else {
@@ -1092,10 +1083,7 @@ impl<'a> Body<'a> {
                 };
                 self.lines.push(format!(
                     "_w = {}; {note}_new_{t}(_w); {t} = _w; _w = None",
-                    canonical(s)
-                        .split_once(" = ")
-                        .map(|x| x.1)
-                        .unwrap_or_default()
+                    assigned_value(s)
                 ));
             }
             Stmt::Collect(_) => {
@@ -1634,6 +1622,15 @@ fn tuple_text(items: &[String]) -> String {
         1 => format!("({},)", items[0]),
         _ => format!("({})", items.join(", ")),
     }
+}
+
+/// The right-hand side of an assignment statement as Python writes it (`weakref.ref(a, cb)`
+/// of `w = weakref.ref(a, cb)`), for programs that evaluate it into a temporary first.
+pub(super) fn assigned_value(s: &Stmt) -> String {
+    canonical(s)
+        .split_once(" = ")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default()
 }
 
 /// The statement as Python source, exactly as the language spells it (canonical spacing).

@@ -4,7 +4,7 @@
 //! and which are globals. The loader runs it once; the model's frames follow it, as CPython's
 //! `LOAD_FAST`/`LOAD_DEREF`/`LOAD_GLOBAL` do; the checker reads it.
 
-use super::ast::{FuncScope, Scenario, Step, Stmt, Target, Value};
+use super::ast::{FuncDef, FuncScope, Scenario, Step, Stmt, Target, Value};
 use std::collections::{BTreeSet, HashSet};
 
 /// The names a statement binds in the scope it runs in: stores, `del` (which makes a name local
@@ -72,7 +72,7 @@ pub fn read_names(s: &Stmt) -> Vec<&str> {
     out
 }
 
-/// Number every `def` ([`super::ast::FuncDef::index`]: the steps' in file order, then those of `__del__`
+/// Number every `def` ([`FuncDef::index`]: the steps' in file order, then those of `__del__`
 /// bodies class by class, of callback bodies, of method bodies) and resolve the names of each
 /// function body: the `def`s', and those of `__del__`, callbacks and methods (functions of
 /// their own, whose enclosing scope is the module: a class body gives its methods no cells).
@@ -99,20 +99,23 @@ fn walk(steps: &mut [Step], outer: &[HashSet<String>], counter: &mut usize) {
     for s in steps {
         match &mut s.stmt {
             Stmt::Def(d) => {
-                d.index = *counter;
-                *counter += 1;
-                let (scope, _) = analyze_scope(
-                    d.params.iter().map(|p| p.name.clone()).collect(),
-                    &mut d.body,
-                    outer,
-                    counter,
-                );
-                d.scope = scope;
+                analyze_def(d, outer, counter);
             }
             Stmt::Repeat { body, .. } => walk(body, outer, counter),
             _ => {}
         }
     }
+}
+
+/// One `def`: its number ([`FuncDef::index`]) and scope; returns the free names it (or a
+/// function nested in it) uses, which the enclosing function must provide.
+fn analyze_def(d: &mut FuncDef, outer: &[HashSet<String>], counter: &mut usize) -> HashSet<String> {
+    d.index = *counter;
+    *counter += 1;
+    let params = d.params.iter().map(|p| p.name.clone()).collect();
+    let (scope, free) = analyze_scope(params, &mut d.body, outer, counter);
+    d.scope = scope;
+    free
 }
 
 /// One function body with parameters `params`: its scope, and the free names it (or a function
@@ -151,16 +154,7 @@ fn analyze_scope(
     let mut inner_free: HashSet<String> = HashSet::new();
     for s in body.iter_mut() {
         if let Stmt::Def(nd) = &mut s.stmt {
-            nd.index = *counter;
-            *counter += 1;
-            let (scope, free) = analyze_scope(
-                nd.params.iter().map(|p| p.name.clone()).collect(),
-                &mut nd.body,
-                &chain,
-                counter,
-            );
-            nd.scope = scope;
-            inner_free.extend(free);
+            inner_free.extend(analyze_def(nd, &chain, counter));
         }
     }
     let cellvars: BTreeSet<String> = bound.intersection(&inner_free).cloned().collect();

@@ -397,6 +397,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
             body_locals: scope.varnames.iter().cloned().collect(),
         };
         for s in body {
+            // (`random_edges:` in a `__del__` or callback body: the generated program's edge
+            // loop fails there with StopIteration, measured on 3.6-3.13.)
             if let Stmt::Repeat { .. } | Stmt::RandomEdges { .. } = s.stmt {
                 self.ck.error(
                     s.pos,
