@@ -262,6 +262,8 @@ const CLASS_ATTR: &str = "reg";
 const REGISTRY: &str = "registry";
 /// Names that hold bound methods (`bm1 = a.handle`).
 const BOUND_NAMES: &[&str] = &["bm1", "bm2"];
+/// The name [`Gen::unbound_step`] binds a plain method read through its class to.
+const UNBOUND_NAME: &str = "um";
 /// The attribute that only ever holds bound methods (`a.cb = b.handle`), so that `a.cb()` is
 /// safe wherever the generator knows it is set: finalizers and methods never store anything
 /// else in it, and only the top level deletes it.
@@ -320,6 +322,16 @@ struct Gen<'r> {
     /// The scenario makes proxies: the side stream that decides which weak references are
     /// `weakref.proxy` objects.
     proxies: Option<Rng>,
+    /// The scenario takes weak references to classes: the side stream that decides which
+    /// weak references have a class as referent (its basic ref, the one its bases'
+    /// `__subclasses__` hold, or one with a callback after it).
+    class_weakrefs: Option<Rng>,
+    /// The scenario reads plain methods through their class: the side stream that decides
+    /// where (`A.m(a)`, `um = A.m`, `um(a)`, `l.append(A.m)`), taking some of the methods
+    /// side stream's turns.
+    unbound: Option<Rng>,
+    /// The class whose method [`UNBOUND_NAME`] holds, read through that class.
+    unbound_class: Option<usize>,
     /// Classes whose [`REGISTRY`] attribute is set.
     registry_set: BTreeSet<usize>,
     /// How many `def` templates ran (their names are numbered).
@@ -376,6 +388,12 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
     // Proxies, from a side stream of their own.
     let mut proxies = rng.side(0x9e0c_5e55);
     let proxies = proxies.chance(25).then_some(proxies);
+    // Weak references to classes, from a side stream of their own.
+    let mut class_weakrefs = rng.side(0xc1a5_3eaf);
+    let class_weakrefs = class_weakrefs.chance(20).then_some(class_weakrefs);
+    // Plain methods read through their class, from a side stream of their own.
+    let mut unbound = rng.side(0x0b0d_3e7b);
+    let unbound = unbound.chance(25).then_some(unbound);
     // A weakref callback with a body, from the finalizers' repertoire with `wr` for `self`.
     // Automatic scenarios sometimes record every collection (`record: collections`), drawn
     // from a side stream of its own, so that the rest of a seed's scenario is what it was
@@ -431,6 +449,9 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         cattr,
         sets,
         proxies,
+        class_weakrefs,
+        unbound,
+        unbound_class: None,
         registry_set: BTreeSet::new(),
         defs: 0,
         objs: Vec::new(),
@@ -1008,6 +1029,10 @@ impl Gen<'_> {
     /// method, call what [`CB`] holds, call a name holding a bound method, or take a weakref to
     /// one.
     fn method_step(&mut self) {
+        if self.unbound.as_mut().is_some_and(|u| u.chance(30)) {
+            self.unbound_step();
+            return;
+        }
         let owners = self.with_methods();
         let dicts: Vec<String> =
             self.obj_names(|k| matches!(k, AKind::Inst(c) if self.classes[c].has_dict));
@@ -1095,6 +1120,87 @@ impl Gen<'_> {
                 let o = self.new_obj(AKind::WeakRef);
                 self.emit(format!("{name} = weakref.ref({r}{cb})"));
                 self.bind(&name, AVal::Obj(o));
+            }
+        }
+    }
+
+    /// One statement reading a plain method through a class, from its side stream: call it
+    /// with an instance of that class (`A.m(a)`), bind it to [`UNBOUND_NAME`] and call that
+    /// later with an instance of the class, or append it to a list. 2.7 makes an unbound
+    /// method each time (holding the class), 3.x uses the function.
+    fn unbound_step(&mut self) {
+        let owners = self.with_methods();
+        let lists = self.obj_names(|k| k == AKind::List);
+        let held: Vec<String> = match self.unbound_class {
+            Some(c) => self
+                .obj_names(|k| matches!(k, AKind::Inst(i) if i == c))
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        };
+        let with_methods: Vec<usize> = (0..self.classes.len())
+            .filter(|&c| !self.classes[c].methods.is_empty())
+            .collect();
+        let Some(us) = self.unbound.as_mut() else {
+            return;
+        };
+        let w = |ok: bool, w: u32| if ok { w } else { 0 };
+        let weights = [
+            w(!owners.is_empty(), 4),                            // 0 A.m(a)
+            w(!with_methods.is_empty(), 3),                      // 1 um = A.m
+            w(!held.is_empty(), 3),                              // 2 um(a)
+            w(!lists.is_empty() && !with_methods.is_empty(), 2), // 3 l.append(A.m)
+        ];
+        if weights.iter().all(|w| *w == 0) {
+            return;
+        }
+        match us.weighted(&weights) {
+            0 => {
+                let n = us.pick(&owners).clone();
+                let Some(AVal::Obj(o)) = self.names.get(&n).copied() else {
+                    unreachable!()
+                };
+                let AKind::Inst(c) = self.objs[o].kind else {
+                    unreachable!()
+                };
+                let m = us.below(self.classes[c].methods.len() as u64) as usize;
+                let name = &self.classes[c].methods[m].0;
+                // Sometimes through a base that has the method too (2.7's isinstance check
+                // of an instance of a subclass goes through `type.__instancecheck__`).
+                let bases: Vec<&GClass> = self.classes[c]
+                    .bases
+                    .iter()
+                    .filter_map(|b| self.classes.iter().find(|k| &k.name == b))
+                    .filter(|k| k.methods.iter().any(|(n, _)| n == name))
+                    .collect();
+                let via = if !bases.is_empty() && us.chance(50) {
+                    &us.pick(&bases).name
+                } else {
+                    &self.classes[c].name
+                };
+                let text = format!("{via}.{name}({n})");
+                self.emit(text);
+                self.called(o, c, m);
+            }
+            1 => {
+                let c = *us.pick(&with_methods);
+                let m = us.pick(&self.classes[c].methods).0.clone();
+                self.emit(format!("{UNBOUND_NAME} = {}.{m}", self.classes[c].name));
+                self.unbound_class = Some(c);
+            }
+            2 => {
+                let n = us.pick(&held).clone();
+                self.emit(format!("{UNBOUND_NAME}({n})"));
+                // Which method the name holds is not tracked: no attribute is counted as set.
+            }
+            _ => {
+                let l = us.pick(&lists).clone();
+                let c = *us.pick(&with_methods);
+                let m = us.pick(&self.classes[c].methods).0.clone();
+                self.emit(format!("{l}.append({}.{m})", self.classes[c].name));
+                if let Some(AVal::Obj(o)) = self.names.get(&l).copied() {
+                    self.objs[o].len += 1;
+                }
             }
         }
     }
@@ -1691,7 +1797,13 @@ impl Gen<'_> {
                 self.objs[o].len -= 1;
             }
             12 => {
-                let r = self.rng.pick(&weakable).clone();
+                let mut r = self.rng.pick(&weakable).clone();
+                if let Some(cw) = self.class_weakrefs.as_mut()
+                    && cw.chance(35)
+                {
+                    let i = cw.below(self.classes.len() as u64) as usize;
+                    r = self.classes[i].name.clone();
+                }
                 let name = self.rng.pick(WEAK_NAMES).to_string();
                 let cb = if self.rng.chance(60) {
                     if self.on_clear.as_mut().is_some_and(|s| s.chance(50)) {

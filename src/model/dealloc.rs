@@ -340,7 +340,9 @@ impl Machine<'_> {
             _ => unreachable!("a bound method"),
         };
         self.decref(Val::Obj(im_func));
-        self.decref(Val::Obj(im_self));
+        if im_self != super::heap::NIL {
+            self.decref(Val::Obj(im_self));
+        }
         if im_class != super::heap::NIL {
             self.decref(Val::Obj(im_class));
         }

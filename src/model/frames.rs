@@ -16,14 +16,6 @@ use super::machine::{
 use super::profile::PROGRAM_PY_FRAMES;
 use crate::scenario::{FuncScope, MethodKind, Value};
 
-/// Calling a plain method through its class (`A.m()`), which the loader refuses where it
-/// sees it: 3.x would call the function without its `self`, 2.7 an unbound method.
-fn unbound_call(name: &str) -> super::machine::Exc {
-    exc(
-        "TypeError",
-        format!("{name}() missing 1 required positional argument: 'self'"),
-    )
-}
 use crate::trace::Event;
 
 /// `PyFrame_MAXFREELIST` (`Objects/frameobject.c`, 200 in 2.7–3.10; frame objects are gone from
@@ -47,6 +39,18 @@ enum Callee {
     },
     /// Static method `m` of `class`: its function `func`, called with no argument.
     Static { func: Id, class: usize, m: usize },
+    /// Plain method `m` of `class` read through class `via` (`A.m(x)`, or `f(x)` after
+    /// `f = A.m`), called with its instance as the one argument: `callable` is what the
+    /// caller's stack holds, the function (3.x) or a 2.7 unbound method; `fresh`: the call
+    /// made it (2.7 `LOAD_ATTR`), so the stack's reference is its only one.
+    Unbound {
+        callable: Id,
+        func: Id,
+        class: usize,
+        m: usize,
+        via: usize,
+        fresh: bool,
+    },
     /// The function object `func` of `def` number `def`.
     Function { func: Id, def: usize },
 }
@@ -145,7 +149,9 @@ impl<'s> Machine<'s> {
             Value::None => Ok(Val::None),
             Value::Int(i) => Ok(Val::Int(*i)),
             Value::Name(n) => self.load(n),
-            Value::Method { obj, method } | Value::StaticMethod { obj, method } => {
+            Value::Method { obj, method }
+            | Value::StaticMethod { obj, method }
+            | Value::Unbound { class: obj, method } => {
                 let o = self.load(obj)?;
                 self.method_value(o, method)
             }
@@ -198,16 +204,32 @@ impl<'s> Machine<'s> {
                 match self.find_method(class, name) {
                     Some((defining, m)) => {
                         match self.sc.classes[defining].methods[m].kind {
-                            MethodKind::Plain => {
-                                let Some(inst) = inst else {
-                                    return Err(unbound_call(name));
+                            // `A.m(x)`: 3.x `LOAD_METHOD` finds no method descriptor
+                            // shortcut on a type (`type_getattro`) and pushes the function;
+                            // 2.7 `LOAD_ATTR` makes an unbound method.
+                            MethodKind::Plain if inst.is_none() => {
+                                let func = self.method_func(defining, m as u32);
+                                let (callable, fresh) = if self.p.unbound_methods {
+                                    (self.unbound_method(class, defining, m), true)
+                                } else {
+                                    (func, false)
                                 };
+                                Callee::Unbound {
+                                    callable,
+                                    func,
+                                    class: defining,
+                                    m,
+                                    via: class,
+                                    fresh,
+                                }
+                            }
+                            MethodKind::Plain => {
                                 if self.p.bound_method_calls {
                                     self.temp_alloc(Temp::Method);
                                     self.temp_free(Temp::Method);
                                 }
                                 Callee::Method {
-                                    im_self: inst,
+                                    im_self: inst.expect("an instance"),
                                     class: defining,
                                     m,
                                     held: None,
@@ -260,6 +282,7 @@ impl<'s> Machine<'s> {
                 .chain(held.map(Val::Obj))
                 .collect(),
             Callee::Function { func, .. } | Callee::Static { func, .. } => vec![Val::Obj(func)],
+            Callee::Unbound { callable, .. } => vec![Val::Obj(callable)],
         };
         for v in &held {
             self.incref(*v);
@@ -273,6 +296,16 @@ impl<'s> Machine<'s> {
         } = callee
         {
             self.decref(Val::Obj(bm));
+        }
+        // A 2.7 unbound method `LOAD_ATTR` made: the stack's reference is its own, kept
+        // until the call returns.
+        if let Callee::Unbound {
+            callable,
+            fresh: true,
+            ..
+        } = callee
+        {
+            self.decref(Val::Obj(callable));
         }
         let mut argv = Vec::with_capacity(args.len());
         for a in args {
@@ -307,6 +340,19 @@ impl<'s> Machine<'s> {
                 format!("{name}() takes 0 positional arguments"),
             )),
             Callee::Function { func, def } => self.call_function(func, def, &argv, moved),
+            Callee::Unbound {
+                func,
+                class,
+                m,
+                via,
+                ..
+            } => match argv[..] {
+                [Val::Obj(inst)] => self.call_unbound(inst, func, class, m, via, moved),
+                _ => Err(exc(
+                    "TypeError",
+                    format!("{name}() takes exactly 1 argument ({} given)", argv.len()),
+                )),
+            },
         };
         // ≤3.10 the caller's stack releases its references (arguments last to first, then
         // the callable); 3.11+ the frame took them over, unless the call failed before.
@@ -355,6 +401,24 @@ impl<'s> Machine<'s> {
     fn callee(&self, v: Val) -> PyResult<Callee> {
         match v {
             Val::Obj(id) => match self.heap.kind(id) {
+                // A 2.7 unbound method, read earlier (`f = A.m`).
+                Kind::Method {
+                    im_self,
+                    class,
+                    method,
+                    im_func,
+                    im_class,
+                } if *im_self == super::heap::NIL => Ok(Callee::Unbound {
+                    callable: id,
+                    func: *im_func,
+                    class: *class as usize,
+                    m: *method as usize,
+                    via: match self.heap.kind(*im_class) {
+                        Kind::Type { class, .. } => *class as usize,
+                        _ => *class as usize,
+                    },
+                    fresh: false,
+                }),
                 Kind::Method {
                     im_self,
                     class,
@@ -367,6 +431,21 @@ impl<'s> Machine<'s> {
                     held: self.p.method_held_during_call.then_some(id),
                     fresh: None,
                 }),
+                // A plain method's function, read through its class on 3.x (`f = A.m`).
+                Kind::MethodFunc { class, method, .. }
+                    if *method != super::heap::DEL_METHOD
+                        && self.sc.classes[*class as usize].methods[*method as usize].kind
+                            == MethodKind::Plain =>
+                {
+                    Ok(Callee::Unbound {
+                        callable: id,
+                        func: id,
+                        class: *class as usize,
+                        m: *method as usize,
+                        via: *class as usize,
+                        fresh: false,
+                    })
+                }
                 // A static method's function, read earlier (`f = x.s`).
                 Kind::MethodFunc { class, method, .. }
                     if *method != super::heap::DEL_METHOD
@@ -391,6 +470,57 @@ impl<'s> Machine<'s> {
             Val::None => Err(exc("TypeError", "'NoneType' object is not callable")),
             Val::Int(_) => Err(exc("TypeError", "'int' object is not callable")),
         }
+    }
+
+    /// A plain method read through class `via`, called with `inst`. 3.x: a call of the
+    /// function with one argument, like any function's (3.11+ the frame takes the function
+    /// and the argument over). 2.7: `call_function` does not unpack an unbound method, so
+    /// `do_call` moves the argument into a new tuple (`load_args`) and calls the unbound
+    /// method (`instancemethod_call`): it checks `isinstance(inst, via)` (an instance of a
+    /// subclass goes through `type.__instancecheck__`, a bound builtin method and an
+    /// argument tuple), then `function_call` runs the body; the tuple goes when the call
+    /// returns.
+    fn call_unbound(
+        &mut self,
+        inst: Id,
+        func: Id,
+        class: usize,
+        m: usize,
+        via: usize,
+        moved: bool,
+    ) -> PyResult<Val> {
+        if !self.p.unbound_methods {
+            return self.call_method(Some(inst), class, m, moved, moved.then_some(func));
+        }
+        self.temp_alloc(Temp::Tuple(1));
+        let is_instance = match self.heap.kind(inst) {
+            Kind::Instance(i) => {
+                let c = i.class();
+                if c != via {
+                    // `PyObject_IsInstance` → `_PyObject_LookupSpecial(cls,
+                    // "__instancecheck__")` → `PyObject_CallFunctionObjArgs(checker, inst)`.
+                    self.temp_alloc(Temp::BuiltinMethod);
+                    self.temp_alloc(Temp::Tuple(1));
+                    self.temp_free(Temp::Tuple(1));
+                    self.temp_free(Temp::BuiltinMethod);
+                }
+                self.classes[c].mro.contains(&via)
+            }
+            _ => false,
+        };
+        let r = if is_instance {
+            self.call_method(Some(inst), class, m, false, None)
+        } else {
+            Err(exc(
+                "TypeError",
+                format!(
+                    "unbound method {}() must be called with {} instance as first argument",
+                    self.sc.classes[class].methods[m].name, self.sc.classes[via].name
+                ),
+            ))
+        };
+        self.temp_free(Temp::Tuple(1));
+        r
     }
 
     /// Run method `m` of `class` with `self` bound to `im_self` (`_PyEval_EvalFrame` of its

@@ -930,8 +930,8 @@ impl Contents<'_> {
                     }
                 }
             },
-            // `method_traverse` (2.7 `instancemethod_traverse`): `im_func`, `im_self`, 2.7
-            // also `im_class`.
+            // `method_traverse` (2.7 `instancemethod_traverse`): `im_func`, `im_self` (none
+            // for a 2.7 unbound method), 2.7 also `im_class`.
             Kind::Method {
                 im_self,
                 im_func,
@@ -939,7 +939,9 @@ impl Contents<'_> {
                 ..
             } => {
                 f(*im_func);
-                f(*im_self);
+                if *im_self != NIL {
+                    f(*im_self);
+                }
                 if *im_class != NIL {
                     f(*im_class);
                 }

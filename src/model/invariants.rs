@@ -10,7 +10,8 @@
 //!   from the module globals (the scenario's names), from every live container, instance,
 //!   `__dict__` and inline/slot value, plus the known external holds (the module holding the
 //!   globals dict, the collector's C static and the `gc.garbage` attribute holding the garbage
-//!   lists, the code object holding each constant tuple);
+//!   lists, the code object holding each constant tuple, each base's `tp_subclasses` holding
+//!   its subclasses' weak references);
 //! - `freed while reachable`: nothing reachable from the names or the garbage lists is freed;
 //! - `dangling reference`: no live object refers to a freed one;
 //! - `finalized twice`: on versions with finalize-once semantics (3.4+, PEP 442), `__del__` never
@@ -162,6 +163,9 @@ pub fn check_invariants(m: View<'_>, st: &mut InvState) -> Result<(), (&'static 
     *external.entry(m.globals()).or_default() += 1;
     *external.entry(m.collector_garbage()).or_default() += 1;
     *external.entry(m.garbage()).or_default() += 1;
+    for (w, holds) in m.subclass_holds() {
+        *external.entry(w).or_default() += holds;
+    }
     for id in 0..n {
         if live(m, id) && st.is_constant(m, id) {
             *external.entry(id).or_default() += 1;

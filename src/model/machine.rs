@@ -69,6 +69,13 @@ pub struct ClassState {
     pub funcs: Vec<(u32, Id)>,
     /// The `staticmethod`/`classmethod` objects of its decorated methods, by method number.
     pub decorated: Vec<(u32, Id)>,
+    /// The weak reference to the type that `add_subclass` keeps in each base's
+    /// `tp_subclasses` (one object, `PyWeakref_NewRef` without callback: the type's basic ref,
+    /// the one `weakref.ref(A)` returns); [`NIL`](super::heap::NIL) before the class statement.
+    pub subclass_ref: Id,
+    /// How many bases' `tp_subclasses` hold [`ClassState::subclass_ref`] now (references
+    /// from outside the modelled heap, for the refcount invariant).
+    pub subclass_holds: i64,
 }
 
 /// A running `__del__` or callback.
@@ -718,12 +725,24 @@ impl<'s> Machine<'s> {
             im_self,
             class,
             method,
+            im_class,
             ..
         } = self.heap.kind(id)
         else {
             return None;
         };
         let c = &self.sc.classes[*class as usize];
+        if *im_self == super::heap::NIL {
+            // 2.7's repr names the class it was read through (`im_class`).
+            let via = match self.heap.kind(*im_class) {
+                Kind::Type { class, .. } => &self.sc.classes[*class as usize].name,
+                _ => &c.name,
+            };
+            return Some(format!(
+                "unbound method {via}.{}",
+                c.methods[*method as usize].name
+            ));
+        }
         Some(format!(
             "bound method {}.{} of {}",
             c.name,
@@ -830,5 +849,7 @@ fn class_state(sc: &Scenario, i: usize, p: &Profile) -> ClassState {
         finalizer: sc.finalizer(i),
         funcs: Vec::new(),
         decorated: Vec::new(),
+        subclass_ref: super::heap::NIL,
+        subclass_holds: 0,
     }
 }

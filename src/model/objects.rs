@@ -286,17 +286,36 @@ impl Machine<'_> {
                 self.track(id);
                 id
             }
-            // The loader refuses `A.m` for a plain method (2.7: an unbound method object, 3.x:
-            // the function), not modelled.
-            (MethodKind::Plain, None) => {
-                return Err(exc(
-                    "TypeError",
-                    format!("unbound method {method}() read through its class"),
-                ));
+            // `A.m`: 3.x `func_descr_get` with no instance returns the function itself; 2.7
+            // makes an unbound method.
+            (MethodKind::Plain, None) if self.p.unbound_methods => {
+                self.unbound_method(class, defining, m)
             }
+            (MethodKind::Plain, None) => return Ok(Val::Obj(self.method_func(defining, m as u32))),
         };
         self.stack.push(Val::Obj(id));
         Ok(Val::Obj(id))
+    }
+
+    /// 2.7 `func_descr_get(func, NULL, type)` → `PyMethod_New(func, NULL, type)`: a new unbound
+    /// method (refcount 1, tracked; from the method free list when it has one) of plain
+    /// method `m` of `defining`, read through class `class`: no `im_self`, `im_func` the
+    /// method's function, `im_class` the type read through.
+    pub(super) fn unbound_method(&mut self, class: usize, defining: usize, m: usize) -> Id {
+        let im_func = self.method_func(defining, m as u32);
+        let im_class = self.type_of_class(class);
+        let id = self.new_object(Kind::Method {
+            im_self: super::heap::NIL,
+            class: defining as u32,
+            method: m as u32,
+            im_func,
+            im_class,
+        });
+        self.incref(Val::Obj(im_func));
+        self.incref(Val::Obj(im_class));
+        self.heap.hdr_mut(id).refcnt = 1;
+        self.track(id);
+        id
     }
 
     /// `cm_descr_get`: a new bound method (refcount 1, tracked) of class method `m` of

@@ -279,6 +279,12 @@ pub struct Profile {
     /// How `type_new` builds a class statement's type (docs/cpython-gc-facts.md, "Classes as
     /// objects"): the order its GC objects are made and tracked in.
     pub class_build: ClassBuild,
+    /// Reading a plain method through its class (`A.m`) makes an unbound method (2.7
+    /// `func_descr_get` → `PyMethod_New(func, NULL, type)`, a tracked object from the method
+    /// free list), and calling one goes through `do_call` (an argument tuple) and
+    /// `instancemethod_call` (an `isinstance` check of the first argument); 3.x returns the
+    /// function itself, called as any function is.
+    pub unbound_methods: bool,
     /// How sets are built and how their tables place keys.
     pub sets: Sets,
     /// A bound method holds the class it was looked up through (`im_class`, 2.7 only).
@@ -399,6 +405,11 @@ pub struct ClassBuild {
     /// decorated method, one of them tracked (measured: `del A` of a class with one
     /// `@staticmethod` collects 8 objects on 3.6–3.9, 9 on 3.10+; facts §9b).
     pub decorators_copy_attributes: bool,
+    /// `type_dealloc` takes the type out of its bases' `tp_subclasses` (3.x
+    /// `remove_all_subclasses`), releasing the weak reference each held; 2.7 leaves the dead
+    /// reference in each base's list until the base goes (measured: after `del A` and a
+    /// collection, `weakref.ref(A)` is the last reference to it on 3.6–3.13, one of two on 2.7).
+    pub dealloc_removes_subclass: bool,
 }
 
 /// Which classes with `__dict__` in their `__slots__` keep inline values (3.11+, where
@@ -530,10 +541,12 @@ impl Profile {
             method_freelist: v <= V3_8,
             method_held_during_call: (V3_8..=V3_10).contains(&v),
             function_clear: v >= V3_6,
+            unbound_methods: v == V2_7,
             class_build: ClassBuild {
                 dict_before_type: v >= V3_6,
                 mro_before_descriptors: v >= V3_10,
                 decorators_copy_attributes: v >= V3_10,
+                dealloc_removes_subclass: v >= V3_6,
             },
             sets: Sets {
                 vectorcall: v >= V3_9,

@@ -411,13 +411,15 @@ impl Machine<'_> {
                 }
                 id
             }
-            // Bound methods have a weakref list (`im_weakreflist`).
-            // Bound methods and functions have a weakref list (`im_weakreflist`,
-            // `func_weakreflist`).
+            // Bound methods, functions and types have a weakref list (`im_weakreflist`,
+            // `func_weakreflist`, `tp_weaklist`).
             Val::Obj(id)
                 if matches!(
                     self.heap.kind(id),
-                    Kind::Method { .. } | Kind::Function { .. }
+                    Kind::Method { .. }
+                        | Kind::Function { .. }
+                        | Kind::MethodFunc { .. }
+                        | Kind::Type { .. }
                 ) =>
             {
                 id
@@ -555,10 +557,16 @@ impl Machine<'_> {
     // ----------------------------------------------------------------- names
 
     /// `x = y` (`LOAD_NAME` + `STORE_NAME`): a new reference for the binding, then the store.
-    /// `x = a.method` binds a new bound method, labelled as the new object it is.
+    /// `x = a.method` binds a new bound method, labelled as the new object it is (and so does
+    /// 2.7's `x = A.method`, an unbound method; 3.x binds the existing function).
     fn exec_assign(&mut self, target: &str, value: &Value) -> PyResult<()> {
         let v = self.value(value)?;
-        if let (Value::Method { .. }, Val::Obj(id)) = (value, v) {
+        let fresh = match value {
+            Value::Method { .. } => true,
+            Value::Unbound { .. } => self.p.unbound_methods,
+            _ => false,
+        };
+        if fresh && let Val::Obj(id) = v {
             self.label_new(id, target);
         }
         self.incref(v);

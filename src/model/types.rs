@@ -7,9 +7,8 @@
 //! collection: `object` is a static type), a function per `def` of the body, the type, its dict
 //! (a copy of the body's namespace), a member descriptor per own value slot, a getset descriptor
 //! for each of `__dict__` and `__weakref__` the class adds, the MRO tuple (which holds the type:
-//! a cycle that only the collector breaks). (`add_subclass` also puts a weak reference to the
-//! type in each base's `tp_subclasses`; the model leaves those out: they have no callback and
-//! are never trash, so no collection's count, order or callback depends on them.) The runner's program runs its class statements before its start-up
+//! a cycle that only the collector breaks), and the weak reference to the type that
+//! `add_subclass` puts in each base's `tp_subclasses` (its basic ref). The runner's program runs its class statements before its start-up
 //! collections, so the model builds the types first and then runs those collections (which
 //! decide where each object sits in the oldest generation).
 
@@ -75,6 +74,7 @@ impl Machine<'_> {
         for v in &items {
             self.incref(*v);
         }
+        let nbases = items.len();
         let bases = self.startup_object(Kind::Tuple(items));
         // Held by the type (`tp_bases`) once it exists.
         self.heap.hdr_mut(bases).refcnt = 1;
@@ -198,9 +198,7 @@ impl Machine<'_> {
         }
         // `__doc__`, set to None when the body has no docstring.
         self.dict_set(dict, "__doc__", Val::None);
-        // `add_subclass` puts a weak reference to the type in each base's `tp_subclasses`:
-        // not modelled (docs/cpython-gc-facts.md, "Classes as objects": no callback, never
-        // trash itself, so nothing a collection counts or calls depends on it).
+        self.add_subclass(i, t, nbases);
         self.classes[i].funcs = funcs;
         self.classes[i].decorated = decorated;
         // The `__slots__` tuple is the code's constant, held by it (and untracked by the
@@ -210,6 +208,64 @@ impl Machine<'_> {
             self.class_constants.push(st);
         }
         t
+    }
+
+    /// `add_subclass`, for each base (`object` included), at the end of `PyType_Ready`: a weak
+    /// reference to the type (`PyWeakref_NewRef(type, NULL)`: the first base's call makes the
+    /// type's basic ref, the others get it again) goes into the base's `tp_subclasses` (a list
+    /// on 2.7, a dict keyed by address on 3.x), which holds one reference per base. Those
+    /// containers are not modelled (the bases' own, or `object`'s), so the references they
+    /// hold are kept by the weakref's refcount alone. `weakref.ref(A)` returns this object.
+    fn add_subclass(&mut self, i: usize, t: Id, nbases: usize) {
+        let w = self.startup_object(Kind::WeakRef {
+            referent: Some(t),
+            callback: None,
+            flavor: super::heap::WeakFlavor::Ref,
+        });
+        self.heap.hdr_mut(w).refcnt = nbases as i64;
+        self.heap.weakrefs_mut(t).insert(0, w);
+        self.classes[i].subclass_ref = w;
+        self.classes[i].subclass_holds = nbases as i64;
+    }
+
+    /// `type_dealloc`'s release of the references `tp_subclasses` containers hold for class
+    /// `i`'s type `t`. 3.x (`remove_all_subclasses(type, type->tp_bases)`, before
+    /// `PyObject_ClearWeakRefs`): each base's dict drops the type's entry (found by address,
+    /// so even once the reference is cleared). 2.7 has no such step (`remove_subclass` runs
+    /// only when `__bases__` is assigned): the dead reference stays in each base's list, and
+    /// goes when that base's own list does (`Py_XDECREF(type->tp_subclasses)`, the last thing
+    /// `type_dealloc` releases), which [`Machine::release_subclass_list`] does.
+    fn remove_all_subclasses(&mut self, i: usize) {
+        if !self.p.class_build.dealloc_removes_subclass {
+            return;
+        }
+        let w = self.classes[i].subclass_ref;
+        if w == NIL {
+            return;
+        }
+        let holds = std::mem::take(&mut self.classes[i].subclass_holds);
+        for _ in 0..holds {
+            self.decref(Val::Obj(w));
+        }
+    }
+
+    /// 2.7 `type_dealloc`'s `Py_XDECREF(type->tp_subclasses)`: the list of class `i`'s type
+    /// releases the reference it holds to each subclass's type (dead by now: a subclass holds
+    /// its bases). On 3.x each subclass took its entry out of the dict when it went
+    /// ([`Machine::remove_all_subclasses`]), and the empty dict holds nothing modelled.
+    fn release_subclass_list(&mut self, i: usize) {
+        if self.p.class_build.dealloc_removes_subclass {
+            return;
+        }
+        let name = &self.sc.classes[i].name;
+        let subs: Vec<usize> = (0..self.sc.classes.len())
+            .filter(|&j| self.sc.classes[j].bases.iter().any(|b| b == name))
+            .filter(|&j| self.classes[j].subclass_ref != NIL)
+            .collect();
+        for j in subs {
+            self.classes[j].subclass_holds -= 1;
+            self.decref(Val::Obj(self.classes[j].subclass_ref));
+        }
     }
 
     /// `staticmethod(f)` / `classmethod(f)` in a class body (`sm_new`/`cm_new` through
@@ -343,27 +399,29 @@ impl Machine<'_> {
         }
     }
 
-    /// `type_dealloc`: untrack; (3.x `remove_all_subclasses`, not modelled: see the module
-    /// docs); `PyObject_ClearWeakRefs`; then `tp_base`, `tp_dict`, `tp_bases`, `tp_mro` in
-    /// that order; `PyObject_GC_Del`.
+    /// `type_dealloc`: untrack; 3.x `remove_all_subclasses`; `PyObject_ClearWeakRefs`; then
+    /// `tp_base`, `tp_dict`, `tp_bases`, `tp_mro` in that order, then (2.7) `tp_subclasses`;
+    /// `PyObject_GC_Del`.
     pub(super) fn type_dealloc(&mut self, t: Id) {
         self.untrack(t);
         let Kind::Type {
+            class,
             dict,
             mro,
             bases,
             base,
-            ..
         } = *self.heap.kind(t)
         else {
             unreachable!("a type")
         };
+        self.remove_all_subclasses(class as usize);
         self.clear_weakrefs(t);
         for r in [base, dict, bases, mro] {
             if r != NIL {
                 self.decref(Val::Obj(r));
             }
         }
+        self.release_subclass_list(class as usize);
         self.note_freed(t);
         self.heap.free(t);
         self.gc_free();

@@ -175,6 +175,16 @@ impl<'a> View<'a> {
         self.m.garbage_attr
     }
 
+    /// The weak references to classes that their bases' `tp_subclasses` hold, with how many
+    /// holds each (outside the modelled heap: `add_subclass`).
+    pub fn subclass_holds(&self) -> impl Iterator<Item = (Id, i64)> + '_ {
+        self.m
+            .classes
+            .iter()
+            .filter(|c| c.subclass_holds > 0)
+            .map(|c| (c.subclass_ref, c.subclass_holds))
+    }
+
     /// The collector's own garbage list (held once by the C static, or the interpreter state);
     /// the same list as [`View::garbage`] unless the scenario rebound `gc.garbage`.
     pub fn collector_garbage(&self) -> Id {
@@ -448,7 +458,9 @@ impl<'a> View<'a> {
                 ..
             } => {
                 push("__func__".into(), *im_func, false);
-                push("__self__".into(), *im_self, false);
+                if *im_self != super::heap::NIL {
+                    push("__self__".into(), *im_self, false);
+                }
                 if *im_class != super::heap::NIL {
                     push("im_class".into(), *im_class, false);
                 }

@@ -268,11 +268,40 @@ fn creation_target(s: &Stmt) -> Option<&str> {
         Stmt::NewTuple { target, items } if tuple_is_new(items) => Some(target),
         Stmt::Assign {
             target,
-            value: Value::Method { .. },
+            value: Value::Method { .. } | Value::Unbound { .. },
         } => Some(target),
         Stmt::Def(d) => Some(&d.name),
         _ => None,
     }
+}
+
+/// Whether a weak reference may be taken to a class: some class name is used as a value (a
+/// weakref's referent included), so a name may hold one.
+fn weakrefs_may_name_classes(sc: &Scenario) -> bool {
+    let is_class = |n: &str| sc.class(n).is_some();
+    let stmts: Vec<&Stmt> = all_statements(sc).collect();
+    stmts.iter().any(|s| matches!(s, Stmt::WeakRef { .. }))
+        && stmts.iter().any(|s| match s {
+            Stmt::WeakRef { referent, .. } => is_class(referent),
+            // (`values_mut` on a copy: the loader's walk over every value a statement reads.)
+            s => (*s)
+                .clone()
+                .values_mut()
+                .iter()
+                .any(|v| matches!(v, Value::Name(n) if is_class(n))),
+        })
+}
+
+/// A creation that makes a new object on 2.7 only: `x = A.m` (an unbound method there; the
+/// existing function on 3.x). Its label is bound only where it is new.
+fn new_on_2_7_only(s: &Stmt) -> bool {
+    matches!(
+        s,
+        Stmt::Assign {
+            value: Value::Unbound { .. },
+            ..
+        }
+    )
 }
 
 /// Whether some `__del__`, callback or method body allocates a GC object with no eval-breaker
@@ -294,7 +323,17 @@ fn bodies_allocate_silently(sc: &Scenario) -> bool {
 /// making anything (a finalizer run by the store may have changed what is there; then another
 /// object's label may be dropped, or a stale one kept).
 fn stored_methods(s: &Stmt) -> Vec<String> {
-    let is_m = |v: &Value| matches!(v, Value::Method { .. });
+    stored_values(s, |v| matches!(v, Value::Method { .. }))
+}
+
+/// Where a statement stores each 2.7 unbound method it makes (`l.append(A.m)`, ...), as
+/// [`stored_methods`] for bound methods; on 3.x those places hold the class's function.
+fn stored_unbound_methods(s: &Stmt) -> Vec<String> {
+    stored_values(s, |v| matches!(v, Value::Unbound { .. }))
+}
+
+/// Where a statement stores each value `is_m` picks without binding it to a name.
+fn stored_values(s: &Stmt, is_m: impl Fn(&Value) -> bool) -> Vec<String> {
     match s {
         Stmt::SetAttr { obj, attr, value } if is_m(value) => {
             vec![format!("{}.{attr}", target(obj))]
@@ -717,8 +756,10 @@ struct Cx {
     freeze_count: bool,
     /// `record: collections`: the harness's `gc.callbacks` entry records every collection.
     record: bool,
-    /// Some class has methods or some step defines a function: a weakref's referent may be a
-    /// bound method or a function, which have no `__weakref__` attribute to read.
+    /// Some class has methods or some step defines a function, or a weakref may refer to a
+    /// class: a weakref's referent may be a bound method, a function or a type, which have no
+    /// `__weakref__` attribute to read (a type's basic ref is the one its bases'
+    /// `__subclasses__` hold).
     callables: bool,
     /// Some statement makes or changes a set: every class gets [`SET_HASH`].
     sets: bool,
@@ -796,7 +837,9 @@ impl Cx {
             stats: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::Stats))),
             freeze_count: all_statements(sc).any(|s| matches!(s, Stmt::Query(Query::FreezeCount))),
             record: sc.record_collections,
-            callables: sc.classes.iter().any(|c| !c.methods.is_empty()) || !sc.defs().is_empty(),
+            callables: sc.classes.iter().any(|c| !c.methods.is_empty())
+                || !sc.defs().is_empty()
+                || weakrefs_may_name_classes(sc),
         }
     }
 }
@@ -1044,7 +1087,7 @@ impl<'a> Body<'a> {
                     // call allocate nothing and check the eval breaker only after the
                     // statement's own call did.
                     self.lines.push(format!(
-                        "_wm = {r}.__class__ is _mtype or {r}.__class__ is _ftype; _wh = None if _wm else {r}.__weakref__"
+                        "_wm = {r}.__class__ is _mtype or {r}.__class__ is _ftype or {r}.__class__ is type; _wh = None if _wm else {r}.__weakref__"
                     ));
                     self.lines.push(store);
                     self.lines.push(format!(
@@ -1185,7 +1228,12 @@ impl<'a> Body<'a> {
                         self.lines.push(format!("_bind_{n}({n})"));
                     }
                 } else if let Some(n) = creation_target(s) {
-                    self.lines.push(format!("_new_{n}({n})"));
+                    if new_on_2_7_only(s) {
+                        self.lines
+                            .push(format!("if _sys.version_info[0] == 2: _new_{n}({n})"));
+                    } else {
+                        self.lines.push(format!("_new_{n}({n})"));
+                    }
                 }
             }
         }
@@ -1195,6 +1243,10 @@ impl<'a> Body<'a> {
         // an automatic collection may be scheduled, the runner's 3.12+ labelling limit).
         for place in stored_methods(s) {
             self.lines.push(format!("if not _QUIET: _unlabel({place})"));
+        }
+        for place in stored_unbound_methods(s) {
+            self.lines
+                .push(format!("if _sys.version_info[0] == 2: _unlabel({place})"));
         }
         // Likewise the tuples a `def` makes and no name binds: its closure, and its defaults
         // (new each time on 2.7; on 3.x only when a default is a name, else a constant), which
@@ -1601,9 +1653,9 @@ fn value(v: &Value) -> String {
         Value::Name(n) => ident(n).to_string(),
         Value::None => "None".to_string(),
         Value::Int(i) => i.to_string(),
-        Value::Method { obj, method } | Value::StaticMethod { obj, method } => {
-            format!("{}.{}", ident(obj), ident(method))
-        }
+        Value::Method { obj, method }
+        | Value::StaticMethod { obj, method }
+        | Value::Unbound { class: obj, method } => format!("{}.{}", ident(obj), ident(method)),
         Value::Attr { obj, attr } => format!("{}.{}", ident(obj), ident(attr)),
     }
 }

@@ -30,6 +30,13 @@ pub enum Value {
         obj: String,
         method: String,
     },
+    /// `A.method`, where `A` is a scenario class and `method` a plain method on its MRO: on 3.x
+    /// the function itself (`func_descr_get` without an instance); on 2.7 a new unbound method
+    /// (`PyMethod_New(func, NULL, A)`). The loader tells it from [`Value::Method`].
+    Unbound {
+        class: String,
+        method: String,
+    },
     /// `obj.attr`, where `attr` is no method of any class: the attribute's value (`LOAD_ATTR`
     /// of an instance attribute; no new object). The loader tells the two apart.
     Attr {
@@ -45,6 +52,7 @@ impl Value {
             Value::Name(n)
             | Value::Method { obj: n, .. }
             | Value::StaticMethod { obj: n, .. }
+            | Value::Unbound { class: n, .. }
             | Value::Attr { obj: n, .. } => Some(n),
             Value::None | Value::Int(_) => None,
         }
@@ -57,9 +65,9 @@ impl fmt::Display for Value {
             Value::Name(n) => f.write_str(n),
             Value::None => f.write_str("None"),
             Value::Int(i) => write!(f, "{i}"),
-            Value::Method { obj, method } | Value::StaticMethod { obj, method } => {
-                write!(f, "{obj}.{method}")
-            }
+            Value::Method { obj, method }
+            | Value::StaticMethod { obj, method }
+            | Value::Unbound { class: obj, method } => write!(f, "{obj}.{method}"),
             Value::Attr { obj, attr } => write!(f, "{obj}.{attr}"),
         }
     }

@@ -10,7 +10,7 @@ use super::semantics::{bad_callback_name, bad_class_name, bad_method_name, bad_n
 use super::steps::{parse_step, parse_steps, unrolled};
 use super::{Checker, Diagnostic, LoadError};
 use crate::version::VersionRange;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// The largest number of statements (top level plus `__del__` bodies) a scenario may have.
@@ -511,36 +511,70 @@ fn resolve_attribute_reads(sc: &mut Scenario) {
         .filter(|m| m.kind == MethodKind::Static)
         .map(|m| m.name.clone())
         .collect();
-    let fix = |steps: &mut Vec<super::ast::Step>| {
+    // `A.m` where `A` is a class and `m` a plain method on its MRO: the class's plain
+    // methods by class name.
+    let mut unbound: HashMap<String, HashSet<String>> = HashMap::new();
+    for (ci, c) in sc.classes.iter().enumerate() {
+        let plain: HashSet<String> = methods
+            .iter()
+            .filter(|m| {
+                sc.find_method(ci, m)
+                    .is_some_and(|(k, i)| sc.classes[k].methods[i].kind == MethodKind::Plain)
+            })
+            .cloned()
+            .collect();
+        unbound.insert(c.name.clone(), plain);
+    }
+    struct Names {
+        methods: HashSet<String>,
+        statics: HashSet<String>,
+        unbound: HashMap<String, HashSet<String>>,
+    }
+    // (`values_mut` reaches into `def` and `repeat:` bodies.)
+    fn fix(steps: &mut [super::ast::Step], n: &Names) {
         for s in steps {
             for v in s.stmt.values_mut() {
                 if let Value::Method { obj, method } = v {
-                    if !methods.contains(method.as_str()) {
+                    if !n.methods.contains(method.as_str()) {
                         *v = Value::Attr {
                             obj: std::mem::take(obj),
                             attr: std::mem::take(method),
                         };
-                    } else if statics.contains(method.as_str()) {
+                    } else if n.statics.contains(method.as_str()) {
                         *v = Value::StaticMethod {
                             obj: std::mem::take(obj),
+                            method: std::mem::take(method),
+                        };
+                    } else if n
+                        .unbound
+                        .get(obj.as_str())
+                        .is_some_and(|p| p.contains(method.as_str()))
+                    {
+                        *v = Value::Unbound {
+                            class: std::mem::take(obj),
                             method: std::mem::take(method),
                         };
                     }
                 }
             }
         }
+    }
+    let n = Names {
+        methods,
+        statics,
+        unbound,
     };
-    fix(&mut sc.steps);
+    fix(&mut sc.steps, &n);
     for c in &mut sc.classes {
         if let Some(d) = &mut c.del {
-            fix(d);
+            fix(d, &n);
         }
         for m in &mut c.methods {
-            fix(&mut m.body);
+            fix(&mut m.body, &n);
         }
     }
     for c in &mut sc.callbacks {
-        fix(&mut c.body);
+        fix(&mut c.body, &n);
     }
 }
 

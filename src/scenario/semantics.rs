@@ -147,6 +147,9 @@ enum Kind {
     Function(usize),
     /// A static method's function (`x.s`, `A.s`): called with no argument.
     StaticFunc,
+    /// A plain method read through its class (`A.m`): the function on 3.x, an unbound method
+    /// on 2.7; called with one argument, an instance of the class (2.7 checks it).
+    Unbound(String),
     /// A class of `classes:` (its type object): the class's own name, or a name bound to it
     /// (`c = A`).
     Class(String),
@@ -172,6 +175,7 @@ impl Kind {
             Kind::Method => "a bound method".into(),
             Kind::Function(_) => "a function".into(),
             Kind::StaticFunc => "a static method's function".into(),
+            Kind::Unbound(c) => format!("a plain method read through the class `{c}`"),
             Kind::Class(c) => format!("the class `{c}`"),
             Kind::NoneV => "None".into(),
             Kind::Int => "an integer".into(),
@@ -663,6 +667,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
             Value::Method { obj, method } | Value::StaticMethod { obj, method } => {
                 self.method_ok(obj, method, pos, env, del)
             }
+            Value::Unbound { class, method: _ } => match self.lookup(class, pos, env, del) {
+                Some(Kind::Class(c)) => Kind::Unbound(c),
+                _ => Kind::Unknown,
+            },
             Value::Attr { obj, attr } => {
                 self.attr_read_ok(obj, attr, pos, env, del);
                 Kind::Unknown
@@ -807,7 +815,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 Some(MethodKind::Plain) => {
                     self.ck.error(
                         pos,
-                        format!("`{obj}.{method}` reads a plain method through the class `{c}`, which is not in the language (2.7 makes an unbound method, 3.x returns the function); read it through an instance, or make it a static or class method"),
+                        format!("`{obj}.{method}` reads a plain method through a name bound to the class `{c}`, which is not in the language: write `{c}.{method}`"),
                     );
                     Kind::Unknown
                 }
@@ -829,6 +837,33 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 );
                 Kind::Unknown
             }
+        }
+    }
+
+    /// A call of a plain method read through class `c` (`A.m(x)`, or `f(x)` after `f = A.m`):
+    /// one argument, an instance of `c` or of a subclass. 2.7's unbound method checks it
+    /// (`instancemethod_call`: TypeError otherwise); on 3.x the body would run with any
+    /// `self`, which the checker cannot follow, so it asks the same everywhere.
+    fn unbound_call_ok(&mut self, c: &str, shown: &str, kinds: &[Kind], pos: Pos) {
+        let Some(ci) = self.sc.class_index(c) else {
+            return;
+        };
+        let ok = match kinds {
+            [Kind::Inst(ic, _)] => self.sc.class_index(ic).is_none_or(|i| {
+                crate::scenario::hierarchy::mro(&self.sc.classes, i)
+                    .is_some_and(|m| m.contains(&ci))
+            }),
+            _ => false,
+        };
+        if !ok {
+            let given = match kinds {
+                [k] => format!("{} given", k.describe()),
+                _ => format!("{} arguments given", kinds.len()),
+            };
+            self.ck.error(
+                pos,
+                format!("`{shown}(...)` calls a plain method through the class `{c}`: it takes one argument, an instance of `{c}` or of a subclass ({given})"),
+            );
         }
     }
 
@@ -1262,9 +1297,10 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 name,
                 args,
             } => {
-                for a in args {
-                    self.value_kind(a, pos, env, del);
-                }
+                let kinds: Vec<Kind> = args
+                    .iter()
+                    .map(|a| self.value_kind(a, pos, env, del))
+                    .collect();
                 if let Some(t) = target {
                     self.bind(t, Kind::Unknown, pos, env, del);
                 }
@@ -1311,10 +1347,9 @@ impl<'a, 'b> Semantics<'a, 'b> {
                         }
                     }
                     Kind::Class(c) => match self.method_kind(&c, name) {
-                        Some(MethodKind::Plain) => self.ck.error(
-                            pos,
-                            format!("`{o}.{name}()` calls a plain method through the class `{c}`, which is not in the language (it needs an instance as its argument); call it through an instance, or make it a static or class method"),
-                        ),
+                        Some(MethodKind::Plain) => {
+                            self.unbound_call_ok(&c, &format!("{o}.{name}"), &kinds, pos)
+                        }
                         Some(_) if !args.is_empty() => self.ck.error(
                             pos,
                             format!("method `{name}` of `{c}` takes no arguments ({} given)", args.len()),
@@ -1358,10 +1393,12 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     return;
                 }
                 let callee = self.lookup(name, pos, env, del);
-                for a in args {
-                    self.value_kind(a, pos, env, del);
-                }
+                let kinds: Vec<Kind> = args
+                    .iter()
+                    .map(|a| self.value_kind(a, pos, env, del))
+                    .collect();
                 match callee {
+                    Some(Kind::Unbound(c)) => self.unbound_call_ok(&c, name, &kinds, pos),
                     Some(Kind::Function(i)) => {
                         let defs = self.sc.defs();
                         if let Some(d) = defs.iter().find(|d| d.index == i) {
@@ -1477,12 +1514,13 @@ impl<'a, 'b> Semantics<'a, 'b> {
                                 self.ck.error(pos, format!("cannot create a weak reference to `{referent}`: class `{c}` has __slots__ without `__weakref__`"));
                             }
                         }
-                        Kind::Unknown | Kind::Method | Kind::Function(_) | Kind::StaticFunc => {}
+                        Kind::Unknown
+                        | Kind::Method
+                        | Kind::Function(_)
+                        | Kind::StaticFunc
+                        | Kind::Unbound(_)
+                        | Kind::Class(_) => {}
                         Kind::WeakRef if !proxy => {}
-                        Kind::Class(c) => self.ck.error(
-                            pos,
-                            format!("`weakref.ref({referent})`: weak references to classes are not in the language (CPython hands out the weak reference that `{c}`'s bases keep in their `__subclasses__`, which the model does not have)"),
-                        ),
                         k => self.ck.error(
                             pos,
                             format!(
