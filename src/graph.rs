@@ -276,6 +276,13 @@ fn capture(m: View<'_>) -> Snap {
                 .map(|e| e.to),
         );
     }
+    // The weak reference to each class that its bases' `__subclasses__` hold is CPython's own
+    // bookkeeping, not drawn unless something of the program holds it too (`weakref.ref(A)`).
+    for (w, holds) in m.subclass_holds() {
+        if m.refcnt(w) == holds {
+            special.insert(w);
+        }
+    }
     special.insert(m.globals());
     let mut roots: Vec<SEdge> = Vec::new();
     for (k, o) in m.names() {
