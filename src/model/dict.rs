@@ -6,6 +6,10 @@ use super::dict27::Table27;
 use super::heap::Val;
 use std::collections::HashMap;
 
+/// A dict key: an attribute or item name (a boxed string: two words, where a `String` takes
+/// three; keys never change once stored).
+pub type Key = Box<str>;
+
 /// A dict's contents. Entries keep insertion order (3.6+ compact dicts); 2.7 dicts also carry
 /// their slot table, which decides iteration and release order.
 #[derive(Debug, Clone, Default)]
@@ -13,13 +17,13 @@ pub struct DictObj {
     /// Insertion-ordered entries; a deleted entry becomes `None` (as `dk_entries` keeps holes)
     /// until holes are the majority, when the entries are compacted (as a 3.x resize does;
     /// order is kept, so nothing observable changes).
-    pub entries: Vec<Option<(String, Val)>>,
+    pub entries: Vec<Option<(Key, Val)>>,
     pub table27: Option<Table27>,
     /// Key → entry index, once the dict is large enough for a linear search to cost.
     // Boxed on purpose: most dicts never have an index, and the box keeps `DictObj` (held in
     // every dict's `Kind`) 40 bytes smaller than the map would.
     #[allow(clippy::box_collection)]
-    index: Option<Box<HashMap<String, u32>>>,
+    index: Option<Box<HashMap<Key, u32>>>,
 }
 
 /// Entries beyond which a dict keeps a hash index (and may compact). A performance choice of
@@ -42,7 +46,7 @@ impl DictObj {
             None => self
                 .entries
                 .iter()
-                .position(|e| e.as_ref().is_some_and(|(k, _)| k == key)),
+                .position(|e| e.as_ref().is_some_and(|(k, _)| &**k == key)),
         }
     }
 
@@ -106,22 +110,26 @@ impl DictObj {
             return Some(std::mem::replace(&mut e.1, v));
         }
         let idx = self.entries.len() as u32;
-        if self.entries.capacity() == 0 {
-            // Most dicts here hold an instance's few attributes: start with room for one, not
-            // the four a first push reserves.
+        if self.entries.len() == self.entries.capacity() && self.entries.len() < INDEX_FROM {
+            // Most dicts here hold an instance's few attributes: a small dict grows by one
+            // entry at a time, not to the four (then eight) a push reserves.
             self.entries.reserve_exact(1);
         }
-        self.entries.push(Some((key.to_string(), v)));
+        self.entries.push(Some((key.into(), v)));
         match &mut self.index {
             Some(ix) => {
-                ix.insert(key.to_string(), idx);
+                ix.insert(key.into(), idx);
             }
             None if self.entries.len() > INDEX_FROM => self.reindex(),
             None => {}
         }
         if let Some(t) = &mut self.table27 {
             let entries = &self.entries;
-            let same = |j: u32| entries[j as usize].as_ref().is_some_and(|(k, _)| k == key);
+            let same = |j: u32| {
+                entries[j as usize]
+                    .as_ref()
+                    .is_some_and(|(k, _)| &**k == key)
+            };
             t.insert(idx, key, &same);
         }
         None
@@ -132,7 +140,11 @@ impl DictObj {
         let i = self.find(key)?;
         if let Some(t) = &mut self.table27 {
             let entries = &self.entries;
-            let same = |j: u32| entries[j as usize].as_ref().is_some_and(|(k, _)| k == key);
+            let same = |j: u32| {
+                entries[j as usize]
+                    .as_ref()
+                    .is_some_and(|(k, _)| &**k == key)
+            };
             t.remove(i as u32, key, &same);
         }
         if let Some(ix) = &mut self.index {
@@ -171,7 +183,7 @@ mod tests {
     fn keys(d: &DictObj) -> Vec<String> {
         d.order()
             .into_iter()
-            .map(|i| d.entries[i].as_ref().unwrap().0.clone())
+            .map(|i| d.entries[i].as_ref().unwrap().0.to_string())
             .collect()
     }
 

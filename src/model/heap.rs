@@ -653,11 +653,11 @@ impl Heap {
                 Kind::List(items) | Kind::Tuple(items) => items.capacity() * size_of::<Val>(),
                 Kind::Dict(d) => {
                     size_of::<DictObj>()
-                        + d.entries.capacity() * size_of::<Option<(String, Val)>>()
+                        + d.entries.capacity() * size_of::<Option<(super::dict::Key, Val)>>()
                         + d.entries
                             .iter()
                             .flatten()
-                            .map(|(k, _)| k.capacity())
+                            .map(|(k, _)| k.len())
                             .sum::<usize>()
                         + d.table27.as_ref().map_or(0, |t| t.heap_bytes())
                 }

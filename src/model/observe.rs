@@ -158,7 +158,7 @@ impl Machine<'_> {
                 if let Some(o) = v.obj()
                     && let std::collections::hash_map::Entry::Vacant(e) = parent.entry(o)
                 {
-                    e.insert((None, true, k.clone()));
+                    e.insert((None, true, k.to_string()));
                     queue.push_back(o);
                 }
             }

@@ -125,7 +125,7 @@ impl Machine<'_> {
         }
         // `PyDict_Copy` of the namespace: its entries in the namespace's own iteration order
         // (2.7's table order), the copy tracked as soon as it holds a function.
-        let copy_order: Vec<(String, Val)> = {
+        let copy_order: Vec<(super::dict::Key, Val)> = {
             let mut ns = self.new_dictobj(0);
             for (k, v) in &namespace {
                 ns.set(k, *v);

@@ -163,7 +163,7 @@ impl<'a> View<'a> {
         if let Kind::Dict(d) = self.m.heap.kind(self.m.globals) {
             for i in d.order() {
                 if let Some((k, Val::Obj(o))) = &d.entries[i] {
-                    out.push((k.clone(), *o));
+                    out.push((k.to_string(), *o));
                 }
             }
         }
