@@ -3,7 +3,7 @@
 //! large, and compaction of deleted entries (as a resize does).
 
 use super::dict27::Table27;
-use super::heap::Val;
+use super::value::Val;
 use std::collections::HashMap;
 
 /// A dict key: an attribute or item name (a boxed string: two words, where a `String` takes

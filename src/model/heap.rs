@@ -13,31 +13,13 @@ pub use super::dict::DictObj;
 use super::set::SetObj;
 use std::collections::HashMap;
 
-/// An object's index in the arena.
-pub type Id = u32;
+pub use super::value::{Id, Val};
 
 /// Marks "no link".
 pub const NIL: Id = u32::MAX;
 
 /// The method number of `__del__` in [`Kind::MethodFunc`] and [`Kind::Method`].
 pub const DEL_METHOD: u32 = u32::MAX;
-
-/// A value held by a name, attribute, item or slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Val {
-    None,
-    Int(i64),
-    Obj(Id),
-}
-
-impl Val {
-    pub fn obj(self) -> Option<Id> {
-        match self {
-            Val::Obj(i) => Some(i),
-            _ => None,
-        }
-    }
-}
 
 /// An instance of a scenario class. Its `__slots__` values and 3.11+ inline values, `cap` of
 /// them, sit in the instance itself when there are at most [`SMALL`] (as CPython keeps slots in

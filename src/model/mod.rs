@@ -47,6 +47,7 @@ mod query;
 mod set;
 mod statements;
 mod types;
+mod value;
 pub mod view;
 
 pub use heap::Id;
