@@ -4,7 +4,7 @@
 //!
 //! Laid out for the collector's passes, struct-of-arrays: [`Links`] holds every object's
 //! 24-byte header (refcount and `PyGC_Head`) in one dense array, the kinds (what an object is
-//! and holds, at most 48 bytes; an instance keeps up to [`SMALL`] values in itself) are another,
+//! and holds, at most 40 bytes; an instance keeps up to [`SMALL`] values in itself) are another,
 //! and the rare parts (weak-reference lists, labels, values of larger instances) live in side
 //! tables. [`Heap::split`] lends the headers mutably and the contents read-only at once, which
 //! is what `update_refs`, `subtract_refs` and `move_unreachable` need.
@@ -39,7 +39,7 @@ pub struct Inst {
 }
 
 /// How many values an instance holds without a block in the arena. A layout choice of the
-/// model (not a CPython number): three values keep [`Kind`] within 48 bytes (see the
+/// model (not a CPython number): three values keep [`Kind`] within 40 bytes (see the
 /// `object_layout_stays_compact` test) and cover the common small instance.
 pub const SMALL: usize = 3;
 
@@ -1011,13 +1011,13 @@ mod tests {
     use super::*;
 
     /// The collector's passes stream headers and kinds: keep them small (a header and a
-    /// kind holding an instance with up to three values fit in 72 bytes; CPython's object with
+    /// kind holding an instance with up to three values fit in 64 bytes; CPython's object with
     /// its `PyGC_Head` and three slots takes 56-64).
     #[test]
     fn object_layout_stays_compact() {
         assert_eq!(std::mem::size_of::<Hdr>(), 24);
         assert!(
-            std::mem::size_of::<Kind>() <= 48,
+            std::mem::size_of::<Kind>() <= 40,
             "{}",
             std::mem::size_of::<Kind>()
         );
