@@ -8,9 +8,10 @@
 //! (a copy of the body's namespace), a member descriptor per own value slot, a getset descriptor
 //! for each of `__dict__` and `__weakref__` the class adds, the MRO tuple (which holds the type:
 //! a cycle that only the collector breaks), and the weak reference to the type that
-//! `add_subclass` puts in each base's `tp_subclasses` (its basic ref). The runner's program runs its class statements before its start-up
-//! collections, so the model builds the types first and then runs those collections (which
-//! decide where each object sits in the oldest generation).
+//! `add_subclass` puts in each base's `tp_subclasses` (its basic ref). The runner's program
+//! runs its class statements before its start-up collections, so the model builds the types
+//! first and then runs those collections (which decide where each object sits in the oldest
+//! generation).
 
 use super::heap::{DEL_METHOD, Id, Kind, NIL, Val};
 use super::machine::Machine;
@@ -228,8 +229,8 @@ impl Machine<'_> {
         self.classes[i].subclass_holds = nbases as i64;
     }
 
-    /// `type_dealloc`'s release of the references `tp_subclasses` containers hold for class
-    /// `i`'s type `t`. 3.x (`remove_all_subclasses(type, type->tp_bases)`, before
+    /// `type_dealloc`'s release of the references its bases' `tp_subclasses` hold to class
+    /// `i`'s type. 3.x (`remove_all_subclasses(type, type->tp_bases)`, before
     /// `PyObject_ClearWeakRefs`): each base's dict drops the type's entry (found by address,
     /// so even once the reference is cleared). 2.7 has no such step (`remove_subclass` runs
     /// only when `__bases__` is assigned): the dead reference stays in each base's list, and
