@@ -264,27 +264,12 @@ impl Machine<'_> {
             (MethodKind::Static, _) => return Ok(Val::Obj(self.method_func(defining, m as u32))),
             (MethodKind::Class, _) => self.class_bound_method(class, defining, m),
             (MethodKind::Plain, Some(o)) => {
-                let im_func = self.method_func(defining, m as u32);
                 let im_class = if self.p.method_holds_class {
                     self.type_of_class(class)
                 } else {
                     super::heap::NIL
                 };
-                let id = self.new_object(Kind::Method {
-                    im_self: o,
-                    class: defining as u32,
-                    method: m as u32,
-                    im_func,
-                    im_class,
-                });
-                self.incref(Val::Obj(im_func));
-                self.incref(Val::Obj(o));
-                if im_class != super::heap::NIL {
-                    self.incref(Val::Obj(im_class));
-                }
-                self.heap.hdr_mut(id).refcnt = 1;
-                self.track(id);
-                id
+                self.method_new(o, defining, m, im_class)
             }
             // `A.m`: 3.x `func_descr_get` with no instance returns the function itself; 2.7
             // makes an unbound method.
@@ -297,25 +282,34 @@ impl Machine<'_> {
         Ok(Val::Obj(id))
     }
 
-    /// 2.7 `func_descr_get(func, NULL, type)` → `PyMethod_New(func, NULL, type)`: a new unbound
-    /// method (refcount 1, tracked; from the method free list when it has one) of plain
-    /// method `m` of `defining`, read through class `class`: no `im_self`, `im_func` the
-    /// method's function, `im_class` the type read through.
-    pub(super) fn unbound_method(&mut self, class: usize, defining: usize, m: usize) -> Id {
+    /// `PyMethod_New(func, self, klass)`: a new method object (refcount 1, tracked; from the
+    /// method free list where the version has one) of method `m` of `defining`, holding its
+    /// function, `im_self` and `im_class` ([`NIL`](super::heap::NIL) for none).
+    fn method_new(&mut self, im_self: Id, defining: usize, m: usize, im_class: Id) -> Id {
         let im_func = self.method_func(defining, m as u32);
-        let im_class = self.type_of_class(class);
         let id = self.new_object(Kind::Method {
-            im_self: super::heap::NIL,
+            im_self,
             class: defining as u32,
             method: m as u32,
             im_func,
             im_class,
         });
-        self.incref(Val::Obj(im_func));
-        self.incref(Val::Obj(im_class));
+        for r in [im_func, im_self, im_class] {
+            if r != super::heap::NIL {
+                self.incref(Val::Obj(r));
+            }
+        }
         self.heap.hdr_mut(id).refcnt = 1;
         self.track(id);
         id
+    }
+
+    /// 2.7 `func_descr_get(func, NULL, type)` → `PyMethod_New(func, NULL, type)`: a new unbound
+    /// method of plain method `m` of `defining`, read through class `class`: no `im_self`,
+    /// `im_class` the type read through.
+    pub(super) fn unbound_method(&mut self, class: usize, defining: usize, m: usize) -> Id {
+        let im_class = self.type_of_class(class);
+        self.method_new(super::heap::NIL, defining, m, im_class)
     }
 
     /// `cm_descr_get`: a new bound method (refcount 1, tracked) of class method `m` of
@@ -324,19 +318,7 @@ impl Machine<'_> {
     /// static type outside the model).
     pub(super) fn class_bound_method(&mut self, class: usize, defining: usize, m: usize) -> Id {
         let t = self.type_of_class(class);
-        let im_func = self.method_func(defining, m as u32);
-        let id = self.new_object(Kind::Method {
-            im_self: t,
-            class: defining as u32,
-            method: m as u32,
-            im_func,
-            im_class: super::heap::NIL,
-        });
-        self.incref(Val::Obj(im_func));
-        self.incref(Val::Obj(t));
-        self.heap.hdr_mut(id).refcnt = 1;
-        self.track(id);
-        id
+        self.method_new(t, defining, m, super::heap::NIL)
     }
 
     /// `x.__class__ = B`: `object_set_class`. The loader checked `compatible_for_assignment`
