@@ -431,31 +431,24 @@ impl<'s> Machine<'s> {
                     held: self.p.method_held_during_call.then_some(id),
                     fresh: None,
                 }),
-                // A plain method's function, read through its class on 3.x (`f = A.m`).
+                // A method's function read earlier: a plain method's through its class on 3.x
+                // (`f = A.m`), called with its instance; a static method's (`f = x.s`).
                 Kind::MethodFunc { class, method, .. }
                     if *method != super::heap::DEL_METHOD
                         && self.sc.classes[*class as usize].methods[*method as usize].kind
-                            == MethodKind::Plain =>
+                            != MethodKind::Class =>
                 {
-                    Ok(Callee::Unbound {
-                        callable: id,
-                        func: id,
-                        class: *class as usize,
-                        m: *method as usize,
-                        via: *class as usize,
-                        fresh: false,
-                    })
-                }
-                // A static method's function, read earlier (`f = x.s`).
-                Kind::MethodFunc { class, method, .. }
-                    if *method != super::heap::DEL_METHOD
-                        && self.sc.classes[*class as usize].methods[*method as usize].kind
-                            == MethodKind::Static =>
-                {
-                    Ok(Callee::Static {
-                        func: id,
-                        class: *class as usize,
-                        m: *method as usize,
+                    let (class, m) = (*class as usize, *method as usize);
+                    Ok(match self.sc.classes[class].methods[m].kind {
+                        MethodKind::Plain => Callee::Unbound {
+                            callable: id,
+                            func: id,
+                            class,
+                            m,
+                            via: class,
+                            fresh: false,
+                        },
+                        _ => Callee::Static { func: id, class, m },
                     })
                 }
                 Kind::Function { def, .. } => Ok(Callee::Function {
