@@ -991,6 +991,27 @@ impl Gen<'_> {
         self.obj_names(|k| matches!(k, AKind::Inst(c) if !self.classes[c].methods.is_empty()))
     }
 
+    /// One of `owners` ([`Gen::with_methods`]) and one of its class's methods, drawn from
+    /// `rng` (a side stream, borrowed apart from the generator's other fields): the name, its
+    /// instance object, the class and the method's index.
+    fn pick_owner_method(
+        rng: &mut Rng,
+        owners: &[String],
+        names: &BTreeMap<String, AVal>,
+        objs: &[AObj],
+        classes: &[GClass],
+    ) -> Option<(String, usize, usize, usize)> {
+        let n = rng.pick(owners).clone();
+        let Some(AVal::Obj(o)) = names.get(&n).copied() else {
+            return None;
+        };
+        let AKind::Inst(c) = objs[o].kind else {
+            return None;
+        };
+        let m = rng.below(classes[c].methods.len() as u64) as usize;
+        Some((n, o, c, m))
+    }
+
     /// `a.handle` for an instance with methods (drawn from the methods side stream): its text
     /// and the new bound method.
     fn bound_method_value(&mut self) -> Option<(String, AVal)> {
@@ -999,14 +1020,8 @@ impl Gen<'_> {
         if owners.is_empty() {
             return None;
         }
-        let n = ms.pick(&owners).clone();
-        let Some(AVal::Obj(o)) = self.names.get(&n).copied() else {
-            return None;
-        };
-        let AKind::Inst(c) = self.objs[o].kind else {
-            return None;
-        };
-        let m = ms.below(self.classes[c].methods.len() as u64) as usize;
+        let (n, o, c, m) =
+            Self::pick_owner_method(ms, &owners, &self.names, &self.objs, &self.classes)?;
         let text = format!("{n}.{}", self.classes[c].methods[m].0);
         let b = self.new_obj(AKind::Method(o, c, m));
         Some((text, AVal::Obj(b)))
@@ -1086,14 +1101,9 @@ impl Gen<'_> {
                 }
             }
             2 => {
-                let n = ms.pick(&owners).clone();
-                let Some(AVal::Obj(o)) = self.names.get(&n).copied() else {
-                    unreachable!()
-                };
-                let AKind::Inst(c) = self.objs[o].kind else {
-                    unreachable!()
-                };
-                let m = ms.below(self.classes[c].methods.len() as u64) as usize;
+                let (n, o, c, m) =
+                    Self::pick_owner_method(ms, &owners, &self.names, &self.objs, &self.classes)
+                        .expect("an owner is a named instance");
                 self.emit(format!("{n}.{}()", self.classes[c].methods[m].0));
                 self.called(o, c, m);
             }
@@ -1156,14 +1166,9 @@ impl Gen<'_> {
         }
         match us.weighted(&weights) {
             0 => {
-                let n = us.pick(&owners).clone();
-                let Some(AVal::Obj(o)) = self.names.get(&n).copied() else {
-                    unreachable!()
-                };
-                let AKind::Inst(c) = self.objs[o].kind else {
-                    unreachable!()
-                };
-                let m = us.below(self.classes[c].methods.len() as u64) as usize;
+                let (n, o, c, m) =
+                    Self::pick_owner_method(us, &owners, &self.names, &self.objs, &self.classes)
+                        .expect("an owner is a named instance");
                 let name = &self.classes[c].methods[m].0;
                 // Sometimes through a base that has the method too (2.7's isinstance check
                 // of an instance of a subclass goes through `type.__instancecheck__`).
