@@ -1188,15 +1188,24 @@ mod tests {
     /// The generator sometimes wires instances with a `random_edges:` step, and those drafts load.
     #[test]
     fn some_drafts_use_random_edges() {
+        let with = drafts_with(20, |d| {
+            d.steps.iter().any(|s| s.starts_with("random_edges: {"))
+        });
+        eprintln!("random_edges in {} of 300 drafts (seed 5)", with.len());
+    }
+
+    /// The drafts of seed 5's first 300 mixed scenarios that `pred` picks: at least `at_least`
+    /// of them, and every one loads ([`assert_loads`]).
+    fn drafts_with(at_least: usize, pred: impl Fn(&Draft) -> bool) -> Vec<Draft> {
         let with: Vec<Draft> = (0..300)
             .map(|i| draft(5, i, Mix::Mixed))
-            .filter(|d| d.steps.iter().any(|s| s.starts_with("random_edges: {")))
+            .filter(|d| pred(d))
             .collect();
-        assert!(with.len() >= 20, "{} of 300", with.len());
+        assert!(with.len() >= at_least, "{} of 300", with.len());
         for d in &with {
             assert_loads(d);
         }
-        eprintln!("random_edges in {} of 300 drafts (seed 5)", with.len());
+        with
     }
 
     /// The draft's YAML goes through the real loader (the generator makes only valid
@@ -1280,12 +1289,7 @@ mod tests {
     /// as values; they load.
     #[test]
     fn some_drafts_make_proxies() {
-        let drafts: Vec<Draft> = (0..300).map(|i| draft(5, i, Mix::Mixed)).collect();
-        let with: Vec<&Draft> = drafts
-            .iter()
-            .filter(|d| d.steps.iter().any(|s| s.contains("weakref.proxy(")))
-            .collect();
-        assert!(with.len() >= 15, "{} of 300", with.len());
+        let with = drafts_with(15, |d| d.steps.iter().any(|s| s.contains("weakref.proxy(")));
         let steps: Vec<&String> = with.iter().flat_map(|d| &d.steps).collect();
         assert!(
             steps
@@ -1297,14 +1301,10 @@ mod tests {
                 .iter()
                 .any(|s| s.contains("weakref.proxy(") && !s.contains(", "))
         );
-        for d in with {
-            assert_loads(d);
-        }
     }
 
     #[test]
     fn some_drafts_read_plain_methods_through_their_class() {
-        let drafts: Vec<Draft> = (0..300).map(|i| draft(5, i, Mix::Mixed)).collect();
         let through = |d: &Draft, s: &str| {
             d.classes.iter().any(|c| {
                 c.methods
@@ -1312,23 +1312,15 @@ mod tests {
                     .any(|(m, _)| s.contains(&format!("{}.{m}", c.name)))
             })
         };
-        let with: Vec<&Draft> = drafts
-            .iter()
-            .filter(|d| d.steps.iter().any(|s| through(d, s)))
-            .collect();
-        assert!(with.len() >= 5, "{} of 300", with.len());
+        let with = drafts_with(5, |d| d.steps.iter().any(|s| through(d, s)));
         let steps: Vec<&String> = with.iter().flat_map(|d| &d.steps).collect();
         assert!(steps.iter().any(|s| s.starts_with("um = ")));
         assert!(steps.iter().any(|s| s.starts_with("um(")));
         assert!(steps.iter().any(|s| s.contains(".append(")));
-        for d in with {
-            assert_loads(d);
-        }
     }
 
     #[test]
     fn some_drafts_take_weak_references_to_classes() {
-        let drafts: Vec<Draft> = (0..300).map(|i| draft(5, i, Mix::Mixed)).collect();
         let to_class = |d: &Draft, s: &str| {
             d.classes.iter().any(|c| {
                 s.contains(&format!("weakref.ref({})", c.name))
@@ -1336,23 +1328,15 @@ mod tests {
                     || s.contains(&format!("weakref.proxy({}", c.name))
             })
         };
-        let with: Vec<&Draft> = drafts
-            .iter()
-            .filter(|d| d.steps.iter().any(|s| to_class(d, s)))
-            .collect();
-        assert!(with.len() >= 5, "{} of 300", with.len());
+        let with = drafts_with(5, |d| d.steps.iter().any(|s| to_class(d, s)));
         assert!(
             with.iter()
                 .any(|d| d.steps.iter().any(|s| to_class(d, s) && s.contains(", ")))
         );
-        for d in with {
-            assert_loads(d);
-        }
     }
 
     #[test]
     fn some_drafts_define_closures_in_bodies() {
-        let drafts: Vec<Draft> = (0..300).map(|i| draft(5, i, Mix::Mixed)).collect();
         let bodies = |d: &Draft| -> Vec<String> {
             let mut v: Vec<String> = Vec::new();
             for c in &d.classes {
@@ -1364,12 +1348,8 @@ mod tests {
             v.extend(d.callbacks.iter().flat_map(|(_, b)| b.iter().cloned()));
             v
         };
-        let with: Vec<&Draft> = drafts
-            .iter()
-            .filter(|d| bodies(d).iter().any(|s| s.starts_with("{\"def ")))
-            .collect();
-        assert!(with.len() >= 15, "{} of 300", with.len());
-        let all: Vec<String> = with.iter().flat_map(|d| bodies(d)).collect();
+        let with = drafts_with(15, |d| bodies(d).iter().any(|s| s.starts_with("{\"def ")));
+        let all: Vec<String> = with.iter().flat_map(bodies).collect();
         for form in [
             "return self",
             "return box",
@@ -1382,9 +1362,6 @@ mod tests {
                 all.iter().any(|s| s.contains(form)),
                 "no body closure with `{form}`"
             );
-        }
-        for d in with {
-            assert_loads(d);
         }
     }
 
@@ -1418,15 +1395,11 @@ mod tests {
 
     #[test]
     fn some_drafts_use_static_and_class_methods() {
-        let with: Vec<Draft> = (0..300)
-            .map(|i| draft(5, i, Mix::Mixed))
-            .filter(|d| {
-                d.classes
-                    .iter()
-                    .any(|c| !c.staticmethods.is_empty() || !c.classmethods.is_empty())
-            })
-            .collect();
-        assert!(with.len() >= 40, "{} of 300", with.len());
+        let with = drafts_with(40, |d| {
+            d.classes
+                .iter()
+                .any(|c| !c.staticmethods.is_empty() || !c.classmethods.is_empty())
+        });
         let steps = || with.iter().flat_map(|d| &d.steps);
         let count = |f: &dyn Fn(&str) -> bool| steps().filter(|s| f(s)).count();
         let classes = ["A", "B", "C", "D"];
@@ -1452,20 +1425,13 @@ mod tests {
             .flat_map(|c| c.classmethods.iter().flat_map(|(_, b)| b))
             .collect();
         assert!(bodies.iter().any(|s| s.as_str() == "cls.reg = cls"));
-        for d in &with {
-            assert_loads(d);
-        }
     }
 
     /// Some drafts have methods, and use them in every way the language has (bound methods
     /// as values, calls, weakrefs to them); they load.
     #[test]
     fn some_drafts_use_methods() {
-        let with: Vec<Draft> = (0..300)
-            .map(|i| draft(5, i, Mix::Mixed))
-            .filter(|d| d.classes.iter().any(|c| !c.methods.is_empty()))
-            .collect();
-        assert!(with.len() >= 60, "{} of 300", with.len());
+        let with = drafts_with(60, |d| d.classes.iter().any(|c| !c.methods.is_empty()));
         let steps = || with.iter().flat_map(|d| &d.steps);
         let count = |f: &dyn Fn(&str) -> bool| steps().filter(|s| f(s)).count();
         let method_call = |s: &str| {
@@ -1478,9 +1444,6 @@ mod tests {
         assert!(count(&|s: &str| s.starts_with("bm") && s.ends_with("()")) >= 3);
         assert!(count(&|s: &str| s.contains("weakref.ref(bm")) >= 3);
         assert!(count(&|s: &str| s.contains(".cb = ")) >= 10);
-        for d in &with {
-            assert_loads(d);
-        }
     }
 
     #[test]
