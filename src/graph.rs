@@ -278,11 +278,13 @@ fn capture(m: View<'_>) -> Snap {
     }
     // The weak reference to each class that its bases' `__subclasses__` hold is CPython's own
     // bookkeeping, not drawn unless something of the program holds it too (`weakref.ref(A)`).
-    for (w, holds) in m.subclass_holds() {
+    for (w, holds) in m.subclass_refs() {
         if m.refcnt(w) == holds {
             special.insert(w);
         }
     }
+    // And the bases' `tp_subclasses` the model has (held by their type, not visited).
+    special.extend(m.subclass_containers());
     special.insert(m.globals());
     let mut roots: Vec<SEdge> = Vec::new();
     for (k, o) in m.names() {

@@ -238,6 +238,9 @@ struct GClass {
     /// one's name and body ([`gen_decorated`]).
     statics: Vec<(String, Vec<String>)>,
     classms: Vec<(String, Vec<String>)>,
+    /// Made by a class statement among the steps ([`Gen::class_statement_step`]), not in
+    /// `classes:`.
+    in_steps: bool,
 }
 
 const INST_NAMES: &[&str] = &["a", "b", "c", "e", "f", "h"];
@@ -330,6 +333,9 @@ struct Gen<'r> {
     /// where (`A.m(a)`, `um = A.m`, `um(a)`, `l.append(A.m)`), taking some of the methods
     /// side stream's turns.
     unbound: Option<Rng>,
+    /// The scenario makes classes in its steps: the side stream that decides where, with which
+    /// bases, and whether through `type()`.
+    class_stmts: Option<Rng>,
     /// The class whose method [`UNBOUND_NAME`] holds, read through that class.
     unbound_class: Option<usize>,
     /// Classes whose [`REGISTRY`] attribute is set.
@@ -394,6 +400,9 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
     // Plain methods read through their class, from a side stream of their own.
     let mut unbound = rng.side(0x0b0d_3e7b);
     let unbound = unbound.chance(25).then_some(unbound);
+    // Class statements among the steps, from a side stream of their own.
+    let mut class_stmts = rng.side(0xc1a5_57a7);
+    let class_stmts = class_stmts.chance(20).then_some(class_stmts);
     // A weakref callback with a body, from the finalizers' repertoire with `wr` for `self`.
     // Automatic scenarios sometimes record every collection (`record: collections`), drawn
     // from a side stream of its own, so that the rest of a seed's scenario is what it was
@@ -451,6 +460,7 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         proxies,
         class_weakrefs,
         unbound,
+        class_stmts,
         unbound_class: None,
         registry_set: BTreeSet::new(),
         defs: 0,
@@ -533,6 +543,7 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         classes: g
             .classes
             .iter()
+            .filter(|c| !c.in_steps)
             .map(|c| DraftClass {
                 name: c.name.clone(),
                 bases: c.bases.clone(),
@@ -598,6 +609,7 @@ fn gen_classes(rng: &mut Rng, since: Version, raise_ok: bool) -> Vec<GClass> {
             methods: Vec::new(),
             statics: Vec::new(),
             classms: Vec::new(),
+            in_steps: false,
         });
     }
     out
@@ -642,6 +654,11 @@ fn class_def(c: &GClass) -> crate::scenario::ClassDef {
         },
         slots: c.slots.clone(),
         pos: crate::scenario::Pos { line: 1, col: 1 },
+        origin: if c.in_steps {
+            crate::scenario::ClassOrigin::Step { via_type: false }
+        } else {
+            crate::scenario::ClassOrigin::Declared
+        },
     }
 }
 
@@ -1398,6 +1415,68 @@ impl Gen<'_> {
         self.bind(name, AVal::Obj(o));
     }
 
+    /// A class statement (`class S1(A): pass`, `class S1: pass`, `S1 = type('S1', (A, B), {})`)
+    /// from the class statements' side stream: bases among the classes so far (of `classes:` or
+    /// of earlier statements), kept only where CPython accepts them, as [`gen_bases`] does. The
+    /// class then takes part like the others (instances, `__class__` targets, weak references,
+    /// class attributes, `del` at the end); no body names it.
+    fn class_statement_step(&mut self) {
+        use crate::scenario::hierarchy;
+        let made = self.classes.iter().filter(|c| c.in_steps).count();
+        let Some(cs) = self.class_stmts.as_mut() else {
+            return;
+        };
+        if made >= 3 {
+            return;
+        }
+        let name = format!("S{}", made + 1);
+        let mut bases: Vec<String> = Vec::new();
+        for _ in 0..cs.weighted(&[3, 5, 2]) {
+            let i = cs.below(self.classes.len() as u64) as usize;
+            let b = self.classes[i].name.clone();
+            if !bases.contains(&b) {
+                bases.push(b);
+            }
+        }
+        let via_type = cs.chance(30);
+        let mut c = GClass {
+            name: name.clone(),
+            bases,
+            del: None,
+            slots: None,
+            attrs: Vec::new(),
+            weakrefable: true,
+            has_dict: true,
+            methods: Vec::new(),
+            statics: Vec::new(),
+            classms: Vec::new(),
+            in_steps: true,
+        };
+        let i = self.classes.len();
+        let mut defs = class_defs(&self.classes);
+        defs.push(class_def(&c));
+        for keep in [2, 1, 0] {
+            c.bases.truncate(keep);
+            defs[i] = class_def(&c);
+            if hierarchy::check(&defs, i).is_ok() {
+                break;
+            }
+        }
+        let l = hierarchy::layout(&defs, i);
+        c.has_dict = l.has_dict;
+        c.weakrefable = l.weakrefable;
+        c.attrs = if l.has_dict {
+            ATTRS.iter().map(|s| s.to_string()).collect()
+        } else {
+            let mut v = l.slots;
+            v.sort();
+            v.dedup();
+            v
+        };
+        self.emit(crate::scenario::class_stmt_text(&name, &c.bases, via_type));
+        self.classes.push(c);
+    }
+
     fn new_instance(&mut self) {
         let c = self.rng.below(self.classes.len() as u64) as usize;
         let name = self.rng.pick(INST_NAMES).to_string();
@@ -1578,6 +1657,9 @@ impl Gen<'_> {
     }
 
     fn step(&mut self) {
+        if self.class_stmts.as_mut().is_some_and(|c| c.chance(20)) {
+            self.class_statement_step();
+        }
         if self.cls.as_mut().is_some_and(|c| c.chance(10)) {
             self.class_step();
         }

@@ -392,6 +392,11 @@ pub fn render(s: &Stmt) -> String {
             crate::scenario::random_edges_text(list, attrs, *seed)
         }
         Stmt::New { target, class } => format!("{target} = {class}()"),
+        Stmt::ClassStmt {
+            name,
+            bases,
+            via_type,
+        } => crate::scenario::class_stmt_text(name, bases, *via_type),
         Stmt::NewList { target, items: v } => format!("{target} = [{}]", items(v).join(", ")),
         Stmt::NewSet {
             target,

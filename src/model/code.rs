@@ -25,6 +25,15 @@ pub const fn method_code(class: usize, method: usize) -> usize {
     METHOD_CODE_BASE + (class << 16) + method
 }
 
+/// The code ids of class bodies start here.
+const CLASS_BODY_CODE_BASE: usize = 1 << 40;
+
+/// The code id of the body of class `class`'s statement (its code object, with its own zombie
+/// frame ≤3.10).
+pub const fn class_body_code(class: usize) -> usize {
+    CLASS_BODY_CODE_BASE + class
+}
+
 /// The code ids of `def`s start here.
 const FUNCTION_CODE_BASE: usize = 1 << 48;
 

@@ -792,7 +792,7 @@ impl<'s> Machine<'s> {
     /// it has one (`co_zombieframe`, taken for the call), else one from the frame free list,
     /// else a new GC object (counted in generation 0); it holds a reference to the frame it is
     /// called from (`f_back`) when that is a `__del__` or callback frame.
-    fn frame_object_new(&mut self, code: usize) -> Option<usize> {
+    pub(super) fn frame_object_new(&mut self, code: usize) -> Option<usize> {
         if !self.p.trashcan.frames_are_objects {
             return None;
         }
@@ -837,7 +837,7 @@ impl<'s> Machine<'s> {
     }
 
     /// `Py_DECREF` of a frame object: `frame_dealloc` when nothing holds it any more.
-    fn frame_object_decref(&mut self, f: usize) {
+    pub(super) fn frame_object_decref(&mut self, f: usize) {
         let o = self.frame_obj_mut(f);
         o.refcnt -= 1;
         if o.refcnt == 0 {

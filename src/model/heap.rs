@@ -266,6 +266,11 @@ impl Heap {
         self.class_types = types;
     }
 
+    /// Record the type object of scenario class `class`, once its class statement ran.
+    pub fn set_class_type(&mut self, class: usize, t: Id) {
+        self.class_types[class] = t;
+    }
+
     /// The type object of scenario class `class`.
     pub fn class_type(&self, class: usize) -> Id {
         self.class_types[class]

@@ -76,6 +76,17 @@ pub struct ClassState {
     /// How many bases' `tp_subclasses` hold [`ClassState::subclass_ref`] now (references
     /// from outside the modelled heap, for the refcount invariant).
     pub subclass_holds: i64,
+    /// This class's `tp_subclasses` exists (a class statement named it as a base).
+    pub has_subclass_container: bool,
+    /// This class's `tp_subclasses` where the model has it (made by a class statement among
+    /// the steps): a dict (3.x) holding its subclasses' weak references, a list stand-in
+    /// (2.7); [`NIL`](super::heap::NIL) otherwise.
+    pub subclass_container: Id,
+    /// The classes whose weak references this class's `tp_subclasses` holds: 2.7 in list
+    /// order, dead ones included.
+    pub subclasses: Vec<usize>,
+    /// The `__slots__` constant tuple its class statement made, until the statement ends.
+    pub slots_constant: Option<Id>,
 }
 
 /// A running `__del__` or callback.
@@ -164,6 +175,9 @@ pub enum Temp {
     /// An iterator over a list (`list_iter`: `PyObject_GC_New`, tracked; no free list), as
     /// `set_update_internal` makes.
     ListIterator,
+    /// A list (`PyList_New`: from the list free list, else new; `list_dealloc` puts it back
+    /// while there is room), as `mro_implementation` makes.
+    List,
 }
 
 /// `PySet_MAXFREELIST` (2.7 `Objects/setobject.c`).
@@ -242,6 +256,9 @@ pub struct Machine<'s> {
     pub(super) garbage_attr: Id,
     pub(super) frames: Vec<Frame>,
     pub(super) classes: Vec<ClassState>,
+    /// The scenario classes whose weak references `object`'s `tp_subclasses` holds (2.7, in
+    /// list order: [`ClassState::subclasses`]).
+    pub(super) object_subclasses: Vec<usize>,
     name_counts: HashMap<String, u32>,
     pub(super) events: Vec<Event>,
     /// The trashcan's nesting (≤3.12, [`TrashcanLimit::Nesting`](super::profile::TrashcanLimit)).
@@ -347,6 +364,7 @@ impl<'s> Machine<'s> {
             garbage_attr: NIL,
             frames: Vec::new(),
             classes,
+            object_subclasses: Vec::new(),
             name_counts: HashMap::new(),
             events: Vec::new(),
             trash_nesting: 0,
@@ -551,6 +569,7 @@ impl<'s> Machine<'s> {
             Temp::Method => &mut self.freelists.methods,
             Temp::BuiltinMethod => &mut self.freelists.builtin_methods,
             Temp::Dict => &mut self.freelists.dicts,
+            Temp::List => &mut self.freelists.lists,
             Temp::ListIterator => {
                 self.gc_alloc();
                 return;
@@ -578,6 +597,7 @@ impl<'s> Machine<'s> {
             Temp::Method => (&mut self.freelists.methods, METHOD_MAXFREELIST),
             Temp::BuiltinMethod => (&mut self.freelists.builtin_methods, CFUNCTION_MAXFREELIST),
             Temp::Dict => (&mut self.freelists.dicts, DICT_MAXFREELIST),
+            Temp::List => (&mut self.freelists.lists, LIST_MAXFREELIST),
         };
         if *slot < max {
             *slot += 1;
@@ -595,7 +615,7 @@ impl<'s> Machine<'s> {
 
     /// Take a list, dict or tuple from its free list (`PyList_New`, `PyDict_New`, `PyTuple_New`
     /// reuse `free_list[--numfree]`); false when the list is empty or the kind has none.
-    fn alloc_from_freelist(&mut self, kind: &Kind) -> bool {
+    pub(super) fn alloc_from_freelist(&mut self, kind: &Kind) -> bool {
         let fl = &mut self.freelists;
         let slot = match kind {
             Kind::List(_) => &mut fl.lists,
@@ -851,5 +871,9 @@ fn class_state(sc: &Scenario, i: usize, p: &Profile) -> ClassState {
         decorated: Vec::new(),
         subclass_ref: super::heap::NIL,
         subclass_holds: 0,
+        has_subclass_container: false,
+        subclass_container: super::heap::NIL,
+        subclasses: Vec::new(),
+        slots_constant: None,
     }
 }

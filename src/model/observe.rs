@@ -128,14 +128,18 @@ impl Machine<'_> {
             let mut methods = methods;
             methods.sort_unstable();
             ids.extend(methods);
-            // And the classes `del` unbound that something still keeps alive.
+            // And the classes `del` unbound that something still keeps alive (a class
+            // statement among the steps that has not run has no type yet).
             let bound = |name: &str| match self.heap.kind(self.globals) {
                 Kind::Dict(d) => d.get(name).is_some(),
                 _ => false,
             };
             ids.extend((0..self.sc.classes.len()).filter_map(|c| {
                 let t = self.type_of_class(c);
-                (!self.heap.is_freed(t) && !bound(&self.sc.classes[c].name)).then_some(t)
+                (t != super::heap::NIL
+                    && !self.heap.is_freed(t)
+                    && !bound(&self.sc.classes[c].name))
+                .then_some(t)
             }));
             for (label, why) in self.alive_reasons(&ids) {
                 self.note(|_| Note::Alive { label, why });

@@ -383,21 +383,107 @@ pub struct SetRules {
     pub grow_check_after_dummy: bool,
 }
 
-/// The order in which a class statement's type gets its GC objects (`type_new` and
-/// `PyType_Ready`, `Objects/typeobject.c`). Before the type: the bases tuple
-/// (`__build_class__`'s arguments) and the functions of the body's `def`s. Measured on every
-/// version with `gc.get_objects()` right after a class statement (cpython-gc-facts.md).
+/// One moment of a class statement, in the order CPython takes them: the objects the class
+/// keeps (the bases tuple, the type's dict, the type, its descriptors, its MRO tuple, its
+/// subclass weak reference) and, for a statement among the steps, the temporaries around them
+/// (`__build_class__` in `Python/bltinmodule.c`, 2.7's `build_class` in `Python/ceval.c`,
+/// `type_new` and `PyType_Ready` in `Objects/typeobject.c`). A class of `classes:` runs before
+/// the program's start-up collections, which settle counts and free lists: only the kept
+/// objects' order matters there, and the model skips the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassStep {
+    /// `MAKE_FUNCTION`: the body's function (`PyFunction_NewWithQualName`: a new GC object,
+    /// tracked; no free list).
+    BodyFunction,
+    /// The body's function released once the call returned (`func_dealloc`).
+    BodyFunctionFree,
+    /// The bases tuple: `__build_class__`'s `_PyTuple_FromArray` (3.x), `BUILD_TUPLE` (2.7);
+    /// tracked, from the tuple free list when it has one of that size.
+    Bases,
+    /// The body's frame (≤3.10 `PyFrame_New`/`_PyFrame_New_NoTrack`: the code object's zombie
+    /// frame, else the frame free list, else a new object). A class statement's body runs once
+    /// per execution of its code: the first has no zombie frame.
+    BodyFrame,
+    /// The body returns: its frame becomes the code's zombie frame (`frame_dealloc`).
+    BodyFrameEnd,
+    /// The body's statements: a class of `classes:` makes the functions of its `def`s (and
+    /// the decorators' objects) here; a statement among the steps has `pass`.
+    Body,
+    /// A temporary made, and released.
+    Temp(ClassTemp),
+    TempFree(ClassTemp),
+    /// `type_new`'s copy of the namespace (`PyDict_Copy`): the type's dict; untracked until a
+    /// GC object goes in (`MAINTAIN_TRACKING`).
+    Dict,
+    /// The type (`tp_alloc` = `PyType_GenericAlloc`: a new GC object, tracked).
+    Type,
+    /// `add_members` (one member descriptor per own value slot, sorted), `add_getset`
+    /// (`__dict__`, `__weakref__`): `PyDescr_New*`, tracked.
+    Descriptors,
+    /// `mro_internal`: the MRO tuple (`PyTuple_New`, tracked).
+    Mro,
+    /// `__doc__` = None in the type's dict when the body has no docstring.
+    Doc,
+    /// `add_subclass` for each base: the weak reference (`PyWeakref_NewRef`), into the base's
+    /// `tp_subclasses`, which the first subclass of a base creates (a dict on 3.x, a list
+    /// on 2.7).
+    Subclass,
+    /// 3.12+: an eval-breaker check, where a scheduled collection runs.
+    EvalBreaker,
+}
+
+/// A temporary of a class statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassTemp {
+    /// A builtin method bound to a class (`PyCFunction_NewEx` from `classmethod_get`:
+    /// `type.__prepare__`, `object.__init_subclass__`); from the cfunction free list ≤3.8.
+    BuiltinMethod,
+    /// A dict holding no GC object: the namespace (`type.__prepare__` → `PyDict_New`),
+    /// `type_new_set_names`' copy; the dict free list.
+    Dict,
+    /// An argument tuple of this size (`_PyObject_MakeTpCall`, `PyObject_Call*`); the tuple
+    /// free list.
+    Tuple(usize),
+    /// `init_subclass`' `super(type, type)` (`PyType_GenericAlloc`, tracked; no free list).
+    Super,
+    /// 3.6's argument tuple of `__build_class__` (`METH_VARARGS`: the function, the name and
+    /// the bases, `_PyStack_AsTuple`); the tuple free list.
+    BuildClassArgs,
+}
+
+/// The lists `mro_implementation` builds on its way to the MRO tuple (then `mro_invoke`'s
+/// `PySequence_Tuple`); all from and back to the list free list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MroLists {
+    /// `to_merge` (`PyList_New(n + 1)`), a list of each base's MRO (`PySequence_List`), a
+    /// list of the bases, and the result (`Py_BuildValue("[O]", type)`), whatever the number of
+    /// bases (2.7, 3.6).
+    Merge,
+    /// Only the result list, and with one base none at all (3.7+: `mro_implementation`'s
+    /// single-base path makes the tuple directly; `to_merge` is `PyMem_New`).
+    ResultForSeveralBases,
+}
+
+/// How class statements build their classes (`type_new` and `PyType_Ready`,
+/// `Objects/typeobject.c`). Measured on every version with `gc.get_objects()` right after a
+/// class statement, and with collections started at each allocation of one (cpython-gc-facts.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClassBuild {
-    /// 3.x `type_new` copies the namespace into the type's dict (`PyDict_Copy`) before it
-    /// allocates the type; 2.7 allocates the type first. A copy holding a GC object (a
-    /// function) is tracked at once; otherwise the dict is tracked when the first descriptor
-    /// goes in (`MAINTAIN_TRACKING`).
-    pub dict_before_type: bool,
-    /// `PyType_Ready` computes the MRO tuple before it adds the descriptors (3.10+,
-    /// `type_ready_mro` ahead of `type_ready_fill_dict`); 2.7–3.9 add the member and getset
-    /// descriptors first (`add_members`, `add_getset`), then call `mro_internal`.
-    pub mro_before_descriptors: bool,
+    /// `class C(A): pass`, from its first instruction to the store of `C`.
+    pub statement: &'static [ClassStep],
+    /// `C = type('C', (A,), {})`: the same without the body and `__prepare__`.
+    pub type_call: &'static [ClassStep],
+    /// Builtin methods come from a free list (`free_list` in `Objects/methodobject.c`,
+    /// removed in 3.9).
+    pub cfunction_freelist: bool,
+    /// The lists of the MRO's computation.
+    pub mro_lists: MroLists,
+    /// `add_subclass` makes a base's `tp_subclasses` before the weak reference (2.7–3.8);
+    /// 3.9+ make the key and the reference first, then the dict.
+    pub subclasses_before_ref: bool,
+    /// `remove_subclass` frees a base's `tp_subclasses` dict once it is empty (3.11+), so the
+    /// base's next subclass makes a new one; before, the empty dict stays.
+    pub empty_subclasses_freed: bool,
     /// `@staticmethod` and `@classmethod` give their object a `__dict__` holding copies of
     /// the function's `__module__`, `__name__`, `__qualname__`, `__doc__` and
     /// `__annotations__` (3.10+, `sm_init`/`cm_init` → `functools_wraps`; reading
@@ -543,8 +629,16 @@ impl Profile {
             function_clear: v >= V3_6,
             unbound_methods: v == V2_7,
             class_build: ClassBuild {
-                dict_before_type: v >= V3_6,
-                mro_before_descriptors: v >= V3_10,
+                statement: class_statement(v),
+                type_call: type_call(v),
+                cfunction_freelist: v <= V3_8,
+                mro_lists: if v <= V3_6 {
+                    MroLists::Merge
+                } else {
+                    MroLists::ResultForSeveralBases
+                },
+                subclasses_before_ref: v <= V3_8,
+                empty_subclasses_freed: v >= V3_11,
                 decorators_copy_attributes: v >= V3_10,
                 dealloc_removes_subclass: v >= V3_6,
             },
@@ -588,6 +682,323 @@ fn reference_patch(v: Version) -> u32 {
         .next()
         .and_then(|p| p.parse().ok())
         .expect("reference releases are major.minor.patch")
+}
+
+// The class statements' rows ([`ClassBuild`]), measured on each version with threshold sweeps
+// (a collection started at each counted allocation lists generation 0) and `gc.get_count()`,
+// and on 3.9–3.11 traced in gdb (every change of the count, every object tracked); the
+// C function of each moment is on [`ClassStep`] and [`ClassTemp`].
+
+use ClassStep::*;
+use ClassTemp as T;
+
+/// 3.6 `class C(A): pass`: `__build_class__` and `type.__prepare__` take argument tuples
+/// (`METH_VARARGS`); the bases tuple is a slice of `__build_class__`'s.
+const STATEMENT_3_6: &[ClassStep] = &[
+    BodyFunction,
+    Temp(T::BuildClassArgs),
+    Bases,
+    Temp(T::BuiltinMethod),
+    Temp(T::Tuple(2)),
+    Temp(T::Dict),
+    TempFree(T::Tuple(2)),
+    TempFree(T::BuiltinMethod),
+    BodyFrame,
+    Body,
+    BodyFrameEnd,
+    Temp(T::Tuple(3)),
+    Dict,
+    Type,
+    Descriptors,
+    Mro,
+    Doc,
+    Subclass,
+    Temp(T::Dict),
+    TempFree(T::Dict),
+    Temp(T::Tuple(2)),
+    Temp(T::Super),
+    TempFree(T::Tuple(2)),
+    Temp(T::BuiltinMethod),
+    TempFree(T::Super),
+    TempFree(T::BuiltinMethod),
+    TempFree(T::Tuple(3)),
+    TempFree(T::Dict),
+    TempFree(T::BuildClassArgs),
+    BodyFunctionFree,
+];
+
+/// 3.7–3.9: `__build_class__` and `__prepare__` are `METH_FASTCALL`; `type()` and `super()`
+/// are called through an argument tuple (`_PyObject_MakeTpCall` 3.8+, `_PyStack_AsTuple` 3.7).
+const STATEMENT_3_7: &[ClassStep] = &[
+    BodyFunction,
+    Bases,
+    Temp(T::BuiltinMethod),
+    Temp(T::Dict),
+    TempFree(T::BuiltinMethod),
+    BodyFrame,
+    Body,
+    BodyFrameEnd,
+    Temp(T::Tuple(3)),
+    Dict,
+    Type,
+    Descriptors,
+    Mro,
+    Doc,
+    Subclass,
+    Temp(T::Dict),
+    TempFree(T::Dict),
+    Temp(T::Tuple(2)),
+    Temp(T::Super),
+    TempFree(T::Tuple(2)),
+    Temp(T::BuiltinMethod),
+    TempFree(T::Super),
+    TempFree(T::BuiltinMethod),
+    TempFree(T::Tuple(3)),
+    TempFree(T::Dict),
+    BodyFunctionFree,
+];
+
+/// 3.10: `type_ready` computes the MRO before it fills the dict (`type_ready_mro`, then
+/// `type_ready_fill_dict`).
+const STATEMENT_3_10: &[ClassStep] = &[
+    BodyFunction,
+    Bases,
+    Temp(T::BuiltinMethod),
+    Temp(T::Dict),
+    TempFree(T::BuiltinMethod),
+    BodyFrame,
+    Body,
+    BodyFrameEnd,
+    Temp(T::Tuple(3)),
+    Dict,
+    Type,
+    Mro,
+    Descriptors,
+    Doc,
+    Subclass,
+    Temp(T::Dict),
+    TempFree(T::Dict),
+    Temp(T::Tuple(2)),
+    Temp(T::Super),
+    TempFree(T::Tuple(2)),
+    Temp(T::BuiltinMethod),
+    TempFree(T::Super),
+    TempFree(T::BuiltinMethod),
+    TempFree(T::Tuple(3)),
+    TempFree(T::Dict),
+    BodyFunctionFree,
+];
+
+/// 3.11: `super` is called without an argument tuple (`super_vectorcall`); the body's frame
+/// is no object (the model's frames know it: [`Trashcan::frames_are_objects`]).
+const STATEMENT_3_11: &[ClassStep] = &[
+    BodyFunction,
+    Bases,
+    Temp(T::BuiltinMethod),
+    Temp(T::Dict),
+    TempFree(T::BuiltinMethod),
+    BodyFrame,
+    Body,
+    BodyFrameEnd,
+    Temp(T::Tuple(3)),
+    Dict,
+    Type,
+    Mro,
+    Descriptors,
+    Doc,
+    Subclass,
+    Temp(T::Dict),
+    TempFree(T::Dict),
+    Temp(T::Super),
+    Temp(T::BuiltinMethod),
+    TempFree(T::Super),
+    TempFree(T::BuiltinMethod),
+    TempFree(T::Tuple(3)),
+    TempFree(T::Dict),
+    BodyFunctionFree,
+];
+
+/// 3.12, 3.13: as 3.11, and a collection scheduled by an allocation runs at the body's
+/// `RESUME` and at the end of the module's `CALL` (before `STORE_NAME`), the statement's only
+/// eval-breaker checks (`_Py_HandlePending` → `_Py_RunGC`, which looks at the counts again).
+const STATEMENT_3_12: &[ClassStep] = &[
+    BodyFunction,
+    Bases,
+    Temp(T::BuiltinMethod),
+    Temp(T::Dict),
+    TempFree(T::BuiltinMethod),
+    EvalBreaker,
+    Body,
+    Temp(T::Tuple(3)),
+    Dict,
+    Type,
+    Mro,
+    Descriptors,
+    Doc,
+    Subclass,
+    Temp(T::Dict),
+    TempFree(T::Dict),
+    Temp(T::Super),
+    Temp(T::BuiltinMethod),
+    TempFree(T::Super),
+    TempFree(T::BuiltinMethod),
+    TempFree(T::Tuple(3)),
+    TempFree(T::Dict),
+    BodyFunctionFree,
+    EvalBreaker,
+];
+
+/// 2.7 `class C(A): pass`: `BUILD_TUPLE` (the bases), `MAKE_FUNCTION`, `CALL_FUNCTION` (the
+/// body's frame and its `f_locals`, the namespace, from `PyFrame_New`; the function is
+/// released when the call returns), then `BUILD_CLASS` (`build_class` calls the metaclass
+/// through `PyObject_CallFunctionObjArgs`: an argument tuple); `type_new` allocates the type
+/// before it copies the namespace.
+const STATEMENT_2_7: &[ClassStep] = &[
+    Bases,
+    BodyFunction,
+    BodyFrame,
+    Temp(T::Dict),
+    Body,
+    BodyFrameEnd,
+    BodyFunctionFree,
+    Temp(T::Tuple(3)),
+    Type,
+    Dict,
+    Descriptors,
+    Mro,
+    Doc,
+    Subclass,
+    TempFree(T::Tuple(3)),
+    TempFree(T::Dict),
+];
+
+/// [`ClassBuild::statement`]: `class C(A): pass` at module level.
+fn class_statement(v: Version) -> &'static [ClassStep] {
+    match v {
+        Version::V2_7 => STATEMENT_2_7,
+        Version::V3_6 => STATEMENT_3_6,
+        Version::V3_7 | Version::V3_8 | Version::V3_9 => STATEMENT_3_7,
+        Version::V3_10 => STATEMENT_3_10,
+        Version::V3_11 => STATEMENT_3_11,
+        Version::V3_12 | Version::V3_13 => STATEMENT_3_12,
+    }
+}
+
+/// 3.6–3.9 `C = type('C', (A,), {})`: `BUILD_TUPLE` (the bases), `BUILD_MAP`, the call's
+/// argument tuple; then as the class statement from `type_new` on.
+const TYPE_CALL_3_6: &[ClassStep] = &[
+    Bases,
+    Temp(T::Dict),
+    Temp(T::Tuple(3)),
+    Dict,
+    Type,
+    Descriptors,
+    Mro,
+    Doc,
+    Subclass,
+    Temp(T::Dict),
+    TempFree(T::Dict),
+    Temp(T::Tuple(2)),
+    Temp(T::Super),
+    TempFree(T::Tuple(2)),
+    Temp(T::BuiltinMethod),
+    TempFree(T::Super),
+    TempFree(T::BuiltinMethod),
+    TempFree(T::Tuple(3)),
+    TempFree(T::Dict),
+];
+
+/// 3.10: the MRO before the descriptors.
+const TYPE_CALL_3_10: &[ClassStep] = &[
+    Bases,
+    Temp(T::Dict),
+    Temp(T::Tuple(3)),
+    Dict,
+    Type,
+    Mro,
+    Descriptors,
+    Doc,
+    Subclass,
+    Temp(T::Dict),
+    TempFree(T::Dict),
+    Temp(T::Tuple(2)),
+    Temp(T::Super),
+    TempFree(T::Tuple(2)),
+    Temp(T::BuiltinMethod),
+    TempFree(T::Super),
+    TempFree(T::BuiltinMethod),
+    TempFree(T::Tuple(3)),
+    TempFree(T::Dict),
+];
+
+/// 3.11: no argument tuple for `super`.
+const TYPE_CALL_3_11: &[ClassStep] = &[
+    Bases,
+    Temp(T::Dict),
+    Temp(T::Tuple(3)),
+    Dict,
+    Type,
+    Mro,
+    Descriptors,
+    Doc,
+    Subclass,
+    Temp(T::Dict),
+    TempFree(T::Dict),
+    Temp(T::Super),
+    Temp(T::BuiltinMethod),
+    TempFree(T::Super),
+    TempFree(T::BuiltinMethod),
+    TempFree(T::Tuple(3)),
+    TempFree(T::Dict),
+];
+
+/// 3.12, 3.13: as 3.11, the collection at the end of the `CALL`.
+const TYPE_CALL_3_12: &[ClassStep] = &[
+    Bases,
+    Temp(T::Dict),
+    Temp(T::Tuple(3)),
+    Dict,
+    Type,
+    Mro,
+    Descriptors,
+    Doc,
+    Subclass,
+    Temp(T::Dict),
+    TempFree(T::Dict),
+    Temp(T::Super),
+    Temp(T::BuiltinMethod),
+    TempFree(T::Super),
+    TempFree(T::BuiltinMethod),
+    TempFree(T::Tuple(3)),
+    TempFree(T::Dict),
+    EvalBreaker,
+];
+
+/// 2.7 `C = type('C', (A,), {})`: `do_call`'s argument tuple releases its items in reverse
+/// (the `{}` first) before it goes to its free list.
+const TYPE_CALL_2_7: &[ClassStep] = &[
+    Bases,
+    Temp(T::Dict),
+    Temp(T::Tuple(3)),
+    Type,
+    Dict,
+    Descriptors,
+    Mro,
+    Doc,
+    Subclass,
+    TempFree(T::Dict),
+    TempFree(T::Tuple(3)),
+];
+
+/// [`ClassBuild::type_call`]: `C = type('C', (A,), {})`.
+fn type_call(v: Version) -> &'static [ClassStep] {
+    match v {
+        Version::V2_7 => TYPE_CALL_2_7,
+        Version::V3_6 | Version::V3_7 | Version::V3_8 | Version::V3_9 => TYPE_CALL_3_6,
+        Version::V3_10 => TYPE_CALL_3_10,
+        Version::V3_11 => TYPE_CALL_3_11,
+        Version::V3_12 | Version::V3_13 => TYPE_CALL_3_12,
+    }
 }
 
 #[cfg(test)]

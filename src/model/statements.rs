@@ -56,6 +56,7 @@ impl Machine<'_> {
             Stmt::Raise => self.exec_raise(),
             // Creating objects.
             Stmt::New { target, class } => self.exec_new_instance(target, class),
+            Stmt::ClassStmt { name, .. } => self.exec_class_stmt(name),
             Stmt::NewList { target, items } => self.build_sequence(target, items, Kind::List),
             Stmt::NewDict { target, items } => self.exec_new_dict(target, items),
             Stmt::NewTuple { target, items } => self.exec_new_tuple(target, items),

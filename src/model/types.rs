@@ -13,9 +13,23 @@
 //! first and then runs those collections (which decide where each object sits in the oldest
 //! generation).
 
+use super::code::class_body_code;
 use super::heap::{DEL_METHOD, Id, Kind, NIL, Val};
-use super::machine::Machine;
-use crate::scenario::MethodKind;
+use super::machine::{Machine, PyResult, Temp, exc};
+use super::profile::{ClassStep, ClassTemp, MroLists};
+use crate::scenario::{ClassOrigin, MethodKind};
+
+/// What a class statement has made so far ([`Machine::build_class`]).
+struct ClassParts {
+    i: usize,
+    bases: Id,
+    /// The body's namespace: names and values, in the order the body stores them.
+    namespace: Vec<(String, Val)>,
+    dict: Id,
+    t: Id,
+    /// The body's frame object while it runs (≤3.10).
+    frame: Option<usize>,
+}
 
 /// How many full collections the generated program runs between its class statements and the
 /// scenario's first statement (`gc.collect()` three times in its start-up section).
@@ -31,21 +45,37 @@ impl Machine<'_> {
         id
     }
 
-    /// Run the class statements of the scenario (in order), bind each class in the module's
-    /// globals, then settle the heap as the program's start-up collections do.
+    /// An object of a class statement: allocated, tracked (`_PyObject_GC_TRACK`), refcount 0.
+    /// Among the steps (`counted`) it is taken from its free list or counted in generation 0
+    /// first (which may start a collection, before the object exists, as
+    /// `_PyObject_GC_Alloc` does); a class of `classes:` ([`Machine::startup_object`]) counts
+    /// nothing: start-up's counts and free lists are the model's starting point.
+    fn class_object(&mut self, kind: Kind, counted: bool) -> Id {
+        if counted && !self.alloc_from_freelist(&kind) {
+            self.gc_alloc();
+        }
+        self.startup_object(kind)
+    }
+
+    /// Run the class statements of `classes:` (in order), bind each class in the module's
+    /// globals, then settle the heap as the program's start-up collections do. The classes of
+    /// class statements among the steps are made when those run ([`Machine::exec_class_stmt`]).
     pub(super) fn build_classes(&mut self) {
         let first = self.heap.count();
-        let mut types = Vec::with_capacity(self.sc.classes.len());
-        let hash_entry = self.sc.uses_sets();
-        for i in 0..self.sc.classes.len() {
-            let t = self.build_class(i, &types, hash_entry);
-            types.push(t);
+        let n = self.sc.classes.len();
+        self.heap.set_class_types(vec![NIL; n]);
+        let mut declared = Vec::new();
+        for i in 0..n {
+            if self.sc.classes[i].origin == ClassOrigin::Declared {
+                let t = self.build_class(i, false);
+                self.heap.set_class_type(i, t);
+                declared.push((i, t));
+            }
         }
-        for (i, &t) in types.iter().enumerate() {
+        for (i, t) in declared {
             let name = self.sc.classes[i].name.clone();
             self.dict_set(self.globals, &name, Val::Obj(t));
         }
-        self.heap.set_class_types(types);
         for _ in 0..STARTUP_COLLECTIONS {
             self.settle();
         }
@@ -58,37 +88,134 @@ impl Machine<'_> {
             .count() as i64;
     }
 
-    /// One class statement (`__build_class__` → `type_new` → `PyType_Ready`), its objects made
-    /// and tracked in CPython's order ([`ClassBuild`](super::profile::ClassBuild)).
-    /// `hash_entry`: the body has `__hash__ = bool` ([`crate::scenario::Scenario::uses_sets`]).
-    fn build_class(&mut self, i: usize, types: &[Id], hash_entry: bool) -> Id {
+    /// A class statement among the steps (`class C(A): pass`, `C = type('C', (A,), {})`):
+    /// its objects and temporaries counted as CPython allocates them, then the type stored
+    /// under its name (`STORE_NAME`, which takes `__build_class__`'s reference).
+    pub(super) fn exec_class_stmt(&mut self, name: &str) -> PyResult<()> {
+        let i = self
+            .sc
+            .class_index(name)
+            .ok_or_else(|| exc("NameError", name.to_string()))?;
+        let t = self.build_class(i, true);
+        self.heap.set_class_type(i, t);
+        self.store(name, Val::Obj(t));
+        Ok(())
+    }
+
+    /// One class statement (`__build_class__` → `type_new` → `PyType_Ready`), its moments in
+    /// CPython's order ([`ClassBuild`](super::profile::ClassBuild)); `counted` for a statement
+    /// among the steps, whose temporaries and allocations count (a class of `classes:` runs
+    /// before start-up's collections, and only its objects' order matters). Returns the type,
+    /// with one reference (`__build_class__`'s) when `counted`.
+    fn build_class(&mut self, i: usize, counted: bool) -> Id {
+        let build = self.p.class_build;
+        let steps = match self.sc.classes[i].origin {
+            ClassOrigin::Step { via_type: true } => build.type_call,
+            _ => build.statement,
+        };
+        let nbases = self.sc.classes[i].bases.len().max(1);
+        let mut b = ClassParts {
+            i,
+            bases: NIL,
+            namespace: Vec::new(),
+            dict: NIL,
+            t: NIL,
+            frame: None,
+        };
+        for &step in steps {
+            match step {
+                ClassStep::Bases => self.class_bases(&mut b, counted),
+                ClassStep::Body => self.class_body(&mut b),
+                ClassStep::Dict => self.class_dict(&mut b, counted),
+                ClassStep::Type => self.class_type(&mut b, counted),
+                ClassStep::Descriptors => self.class_descriptors(&b, counted),
+                ClassStep::Mro => self.build_mro(i, b.t, counted),
+                ClassStep::Doc => self.dict_set(b.dict, "__doc__", Val::None),
+                ClassStep::Subclass => self.add_subclass(i, b.t, counted),
+                _ if !counted => {}
+                ClassStep::BodyFunction => self.gc_alloc(),
+                ClassStep::BodyFunctionFree => self.gc_free(),
+                ClassStep::BodyFrame => b.frame = self.frame_object_new(class_body_code(i)),
+                ClassStep::BodyFrameEnd => {
+                    if let Some(f) = b.frame.take() {
+                        self.frame_object_decref(f);
+                    }
+                }
+                ClassStep::Temp(t) => self.class_temp(t, nbases, true),
+                ClassStep::TempFree(t) => self.class_temp(t, nbases, false),
+                ClassStep::EvalBreaker => self.eval_breaker(),
+            }
+        }
+        // The `__slots__` tuple is the code's constant, held by it (and untracked by the
+        // first start-up collection: it holds strings).
+        if let Some(st) = self.classes[i].slots_constant.take() {
+            self.heap.hdr_mut(st).refcnt += 1;
+            self.class_constants.push(st);
+        }
+        b.t
+    }
+
+    /// A temporary of a class statement made (`make`) or released (`nbases`: the size of its
+    /// bases tuple).
+    fn class_temp(&mut self, t: ClassTemp, nbases: usize, make: bool) {
+        let temp = match t {
+            ClassTemp::BuildClassArgs => Temp::Tuple(2 + nbases),
+            ClassTemp::BuiltinMethod if self.p.class_build.cfunction_freelist => {
+                Temp::BuiltinMethod
+            }
+            ClassTemp::BuiltinMethod | ClassTemp::Super => {
+                if make {
+                    self.gc_alloc()
+                } else {
+                    self.gc_free()
+                }
+                return;
+            }
+            ClassTemp::Dict => Temp::Dict,
+            ClassTemp::Tuple(n) => Temp::Tuple(n),
+        };
+        if make {
+            self.temp_alloc(temp)
+        } else {
+            self.temp_free(temp)
+        }
+    }
+
+    /// The bases tuple: `(object,)` holds no modelled object (None stands for `object`);
+    /// held by `__build_class__`, then by the type (`tp_bases`).
+    fn class_bases(&mut self, b: &mut ClassParts, counted: bool) {
         let sc = self.sc;
-        let c = &sc.classes[i];
-        let layout = sc.layout(i);
-        let base_types: Vec<usize> = c.bases.iter().filter_map(|b| sc.class_index(b)).collect();
-        // The bases tuple: `(object,)` holds no modelled object (None stands for `object`).
-        let items: Vec<Val> = if base_types.is_empty() {
+        let c = &sc.classes[b.i];
+        let items: Vec<Val> = if c.bases.is_empty() {
             vec![Val::None]
         } else {
-            base_types.iter().map(|&b| Val::Obj(types[b])).collect()
+            c.bases
+                .iter()
+                .filter_map(|n| sc.class_index(n))
+                .map(|k| Val::Obj(self.heap.class_type(k)))
+                .collect()
         };
         for v in &items {
             self.incref(*v);
         }
-        let nbases = items.len();
-        let bases = self.startup_object(Kind::Tuple(items));
-        // Held by the type (`tp_bases`) once it exists.
-        self.heap.hdr_mut(bases).refcnt = 1;
-        // The body: `__module__` (`__qualname__` on 3.x, which `type_new` removes again), the
-        // `__slots__` tuple, then each `def` (a new function, tracked at once).
+        b.bases = self.class_object(Kind::Tuple(items), counted);
+        self.heap.hdr_mut(b.bases).refcnt = 1;
+    }
+
+    /// The body: `__module__` (`__qualname__` on 3.x, which `type_new` removes again), the
+    /// `__slots__` tuple, then each `def` (a new function, tracked at once), into the namespace.
+    fn class_body(&mut self, b: &mut ClassParts) {
+        let i = b.i;
+        let c = &self.sc.classes[i];
         let mut namespace: Vec<(String, Val)> = vec![("__module__".into(), Val::None)];
         let slots_tuple = self.slots_constant(c);
+        self.classes[i].slots_constant = slots_tuple;
         if c.slots.is_some() {
             namespace.push(("__slots__".into(), slots_tuple.map_or(Val::None, Val::Obj)));
         }
         // The generated program's `__hash__ = bool` when the scenario uses sets
         // (`runner::program::SET_HASH`): `bool` is a static type, no GC object.
-        if hash_entry {
+        if self.sc.uses_sets() {
             namespace.push(("__hash__".into(), Val::None));
         }
         let mut funcs = Vec::new();
@@ -124,11 +251,24 @@ impl Machine<'_> {
             namespace.push((name, Val::Obj(held)));
             funcs.push((m, f));
         }
-        // `PyDict_Copy` of the namespace: its entries in the namespace's own iteration order
-        // (2.7's table order), the copy tracked as soon as it holds a function.
+        self.classes[i].funcs = funcs;
+        self.classes[i].decorated = decorated;
+        b.namespace = namespace;
+    }
+
+    /// `type_new`'s `PyDict_Copy` of the namespace: its entries in the namespace's own
+    /// iteration order (2.7's table order), the copy tracked as soon as it holds a function.
+    /// `PyDict_Merge` into the new, empty dict does one big resize first when the other dict's
+    /// entries would fill it past two thirds (2.7: `(fill + used) * 3 >= size * 2` →
+    /// `dictresize(mp, used * 2)`, 6 entries or more), then inserts them in the other's table
+    /// order without further checks; 2.7's table order is the traversal order (fuzz seed 76
+    /// #758: a class with a static and a class method). 3.x keeps insertion order. The
+    /// functions were the namespace's (not modelled: it is freed when the class statement
+    /// ends); the type's dict holds them now.
+    fn class_dict(&mut self, b: &mut ClassParts, counted: bool) {
         let copy_order: Vec<(super::dict::Key, Val)> = {
             let mut ns = self.new_dictobj(0);
-            for (k, v) in &namespace {
+            for (k, v) in &b.namespace {
                 ns.set(k, *v);
             }
             ns.order()
@@ -136,50 +276,57 @@ impl Machine<'_> {
                 .filter_map(|e| ns.entries[e].clone())
                 .collect()
         };
-        let build = self.p.class_build;
-        // `PyDict_Merge` into the new, empty dict does one big resize first when the other
-        // dict's entries would fill it past two thirds (2.7: `(fill + used) * 3 >= size * 2`
-        // → `dictresize(mp, used * 2)`, 6 entries or more), then inserts them in the other's
-        // table order without further checks; 2.7's table order is the traversal order (fuzz
-        // seed 76 #758: a class with a static and a class method). 3.x keeps insertion order.
         let presize = if copy_order.len() > 5 {
             copy_order.len() * 2
         } else {
             0
         };
-        let make_dict = |m: &mut Self| -> Id {
-            let d = m
-                .heap
-                .alloc(Kind::Dict(Box::new(m.new_dictobj(presize))), true);
-            m.heap.hdr_mut(d).refcnt = 1;
-            for (k, v) in &copy_order {
-                m.dict_set(d, k, *v);
-            }
-            d
+        let kind = Kind::Dict(Box::new(self.new_dictobj(presize)));
+        let d = if counted {
+            self.new_object(kind)
+        } else {
+            self.heap.alloc(kind, true)
         };
-        let early_dict = build.dict_before_type.then(|| make_dict(self));
-        let base = layout.base.map_or(NIL, |b| types[b]);
+        self.heap.hdr_mut(d).refcnt = 1;
+        for (k, v) in &copy_order {
+            self.dict_set(d, k, *v);
+        }
+        b.dict = d;
+        if b.t != NIL
+            && let Kind::Type { dict, .. } = self.heap.kind_mut(b.t)
+        {
+            *dict = d;
+        }
+    }
+
+    /// The type (`tp_alloc`), holding its bases, its base and (once made) its dict; among the
+    /// steps `__build_class__` holds it until the store.
+    fn class_type(&mut self, b: &mut ClassParts, counted: bool) {
+        let layout = self.sc.layout(b.i);
+        let base = layout.base.map_or(NIL, |k| self.heap.class_type(k));
         if base != NIL {
             self.incref(Val::Obj(base));
         }
-        let t = self.startup_object(Kind::Type {
-            class: i as u32,
-            dict: NIL,
-            mro: NIL,
-            bases,
-            base,
-        });
-        let dict = early_dict.unwrap_or_else(|| make_dict(self));
-        if let Kind::Type { dict: d, .. } = self.heap.kind_mut(t) {
-            *d = dict;
+        b.t = self.class_object(
+            Kind::Type {
+                class: b.i as u32,
+                dict: b.dict,
+                mro: NIL,
+                bases: b.bases,
+                base,
+            },
+            counted,
+        );
+        if counted {
+            self.heap.hdr_mut(b.t).refcnt = 1;
         }
-        // The functions were the namespace's (not modelled: it is freed when the class
-        // statement ends); the type's dict holds them now.
-        if build.mro_before_descriptors {
-            self.build_mro(i, t, types);
-        }
-        // `add_members` (own value slots, sorted), then `add_getset` (`__dict__`, then
-        // `__weakref__`, for each the class adds).
+    }
+
+    /// `add_members` (own value slots, sorted), then `add_getset` (`__dict__`, then
+    /// `__weakref__`, for each the class adds).
+    fn class_descriptors(&mut self, b: &ClassParts, counted: bool) {
+        let c = &self.sc.classes[b.i];
+        let layout = self.sc.layout(b.i);
         let own = crate::scenario::hierarchy::own_value_slots(c);
         let getsets = [
             ("__dict__", layout.adds_dict),
@@ -190,43 +337,131 @@ impl Machine<'_> {
             .map(|s| (s.as_str(), false))
             .chain(getsets.iter().filter(|g| g.1).map(|g| (g.0, true)));
         for (name, getset) in descrs {
-            self.incref(Val::Obj(t));
-            let d = self.startup_object(Kind::Descr { owner: t, getset });
-            self.dict_set(dict, name, Val::Obj(d));
+            self.incref(Val::Obj(b.t));
+            let d = self.class_object(Kind::Descr { owner: b.t, getset }, counted);
+            self.dict_set(b.dict, name, Val::Obj(d));
         }
-        if !build.mro_before_descriptors {
-            self.build_mro(i, t, types);
-        }
-        // `__doc__`, set to None when the body has no docstring.
-        self.dict_set(dict, "__doc__", Val::None);
-        self.add_subclass(i, t, nbases);
-        self.classes[i].funcs = funcs;
-        self.classes[i].decorated = decorated;
-        // The `__slots__` tuple is the code's constant, held by it (and untracked by the
-        // first start-up collection: it holds strings).
-        if let Some(st) = slots_tuple {
-            self.heap.hdr_mut(st).refcnt += 1;
-            self.class_constants.push(st);
-        }
-        t
     }
 
     /// `add_subclass`, for each base (`object` included), at the end of `PyType_Ready`: a weak
     /// reference to the type (`PyWeakref_NewRef(type, NULL)`: the first base's call makes the
-    /// type's basic ref, the others get it again) goes into the base's `tp_subclasses` (a list
-    /// on 2.7, a dict keyed by address on 3.x), which holds one reference per base. Those
-    /// containers are not modelled (the bases' own, or `object`'s), so the references they
-    /// hold are kept by the weakref's refcount alone. `weakref.ref(A)` returns this object.
-    fn add_subclass(&mut self, i: usize, t: Id, nbases: usize) {
-        let w = self.startup_object(Kind::WeakRef {
-            referent: Some(t),
-            callback: None,
-            flavor: super::heap::WeakFlavor::Ref,
+    /// type's basic ref, the others get it again) goes into the base's `tp_subclasses`, which
+    /// holds one reference per base. `weakref.ref(A)` returns this object.
+    /// - 3.x: a dict keyed by the type's address, which a base's first subclass creates
+    ///   (`PyDict_New`, before the reference). A base's dict made by a class statement among
+    ///   the steps is modelled (an entry per subclass, so that it stays tracked while it holds
+    ///   one); the dicts of `object` and of bases that `classes:` subclasses are not, and the
+    ///   references they hold are kept by the weakref's refcount alone
+    ///   ([`ClassState::subclass_holds`]).
+    /// - 2.7: a list (`PyList_New(0)`, before the reference), searched from its end for a dead
+    ///   reference, which the new one replaces (`PyList_SetItem` releases the dead one);
+    ///   otherwise appended. The model keeps which classes' references each list holds, in
+    ///   order ([`ClassState::subclasses`]; [`Machine::object_subclasses`] for `object`), and
+    ///   a list made by a step as an empty stand-in (lists are always tracked).
+    fn add_subclass(&mut self, i: usize, t: Id, counted: bool) {
+        let sc = self.sc;
+        let bases: Vec<Option<usize>> = if sc.classes[i].bases.is_empty() {
+            vec![None]
+        } else {
+            sc.classes[i]
+                .bases
+                .iter()
+                .map(|b| sc.class_index(b))
+                .collect()
+        };
+        let in_dict = self.p.class_build.dealloc_removes_subclass;
+        let name = sc.classes[i].name.clone();
+        let before_ref = self.p.class_build.subclasses_before_ref;
+        let mut w = NIL;
+        for k in bases {
+            if before_ref {
+                self.subclass_container_new(k, counted);
+            }
+            if w == NIL {
+                w = self.class_object(
+                    Kind::WeakRef {
+                        referent: Some(t),
+                        callback: None,
+                        flavor: super::heap::WeakFlavor::Ref,
+                    },
+                    counted,
+                );
+                self.heap.weakrefs_mut(t).insert(0, w);
+                self.classes[i].subclass_ref = w;
+            }
+            // `PyWeakref_NewRef`'s reference (a new object, or the basic ref again), which
+            // `add_subclass` holds while it makes the base's dict and stores the reference.
+            self.incref(Val::Obj(w));
+            if !before_ref {
+                self.subclass_container_new(k, counted);
+            }
+            let container = k.map_or(NIL, |k| self.classes[k].subclass_container);
+            if in_dict && container != NIL {
+                self.dict_set(container, &name, Val::Obj(w));
+            } else {
+                self.incref(Val::Obj(w));
+                self.classes[i].subclass_holds += 1;
+            }
+            if !in_dict {
+                self.list_subclass(k, i);
+            }
+            if in_dict && let Some(k) = k {
+                self.classes[k].subclasses.push(i);
+            }
+            self.decref(Val::Obj(w));
+        }
+    }
+
+    /// A base's `tp_subclasses`, made by its first subclass (`PyDict_New` 3.x, `PyList_New(0)`
+    /// 2.7: from its free list, else new); `object`'s always exists. The model has it where a
+    /// class statement among the steps makes it.
+    fn subclass_container_new(&mut self, base: Option<usize>, counted: bool) {
+        let Some(k) = base else {
+            return;
+        };
+        if self.classes[k].has_subclass_container {
+            return;
+        }
+        self.classes[k].has_subclass_container = true;
+        if counted {
+            let kind = if self.p.class_build.dealloc_removes_subclass {
+                Kind::Dict(Box::new(self.new_dictobj(0)))
+            } else {
+                Kind::List(Vec::new())
+            };
+            let is_list = matches!(kind, Kind::List(_));
+            let c = self.new_object(kind);
+            self.heap.hdr_mut(c).refcnt = 1;
+            if is_list {
+                self.track(c);
+            }
+            self.classes[k].subclass_container = c;
+        }
+    }
+
+    /// 2.7 `add_subclass`'s list: the last dead reference in it (a deleted class's) is
+    /// replaced by class `i`'s and released; else `i`'s is appended.
+    fn list_subclass(&mut self, base: Option<usize>, i: usize) {
+        let list = match base {
+            Some(k) => &self.classes[k].subclasses,
+            None => &self.object_subclasses,
+        };
+        let dead = list.iter().rposition(|&j| {
+            let w = self.classes[j].subclass_ref;
+            matches!(self.heap.kind(w), Kind::WeakRef { referent: None, .. })
         });
-        self.heap.hdr_mut(w).refcnt = nbases as i64;
-        self.heap.weakrefs_mut(t).insert(0, w);
-        self.classes[i].subclass_ref = w;
-        self.classes[i].subclass_holds = nbases as i64;
+        let list = match base {
+            Some(k) => &mut self.classes[k].subclasses,
+            None => &mut self.object_subclasses,
+        };
+        match dead {
+            Some(p) => {
+                let j = std::mem::replace(&mut list[p], i);
+                self.classes[j].subclass_holds -= 1;
+                self.decref(Val::Obj(self.classes[j].subclass_ref));
+            }
+            None => list.push(i),
+        }
     }
 
     /// `type_dealloc`'s release of the references its bases' `tp_subclasses` hold to class
@@ -235,7 +470,8 @@ impl Machine<'_> {
     /// so even once the reference is cleared). 2.7 has no such step (`remove_subclass` runs
     /// only when `__bases__` is assigned): the dead reference stays in each base's list, and
     /// goes when that base's own list does (`Py_XDECREF(type->tp_subclasses)`, the last thing
-    /// `type_dealloc` releases), which [`Machine::release_subclass_list`] does.
+    /// `type_dealloc` releases), which [`Machine::release_subclass_list`] does, or when a new
+    /// subclass takes its place ([`Machine::list_subclass`]).
     fn remove_all_subclasses(&mut self, i: usize) {
         if !self.p.class_build.dealloc_removes_subclass {
             return;
@@ -244,28 +480,51 @@ impl Machine<'_> {
         if w == NIL {
             return;
         }
+        let sc = self.sc;
+        let name = &sc.classes[i].name;
+        for k in sc.classes[i].bases.iter().filter_map(|b| sc.class_index(b)) {
+            self.classes[k].subclasses.retain(|&j| j != i);
+            let container = self.classes[k].subclass_container;
+            if container != NIL
+                && let Kind::Dict(d) = self.heap.kind_mut(container)
+                && let Some(v) = d.remove(name)
+            {
+                self.decref(v);
+            }
+            // 3.11+ `remove_subclass` → `clear_tp_subclasses`: an emptied dict goes (to the
+            // dict free list, as `dict_dealloc` puts it), and the next subclass makes another.
+            if self.p.class_build.empty_subclasses_freed && self.classes[k].subclasses.is_empty() {
+                self.classes[k].has_subclass_container = false;
+                let c = std::mem::replace(&mut self.classes[k].subclass_container, NIL);
+                if c != NIL {
+                    self.decref(Val::Obj(c));
+                } else {
+                    self.temp_free(Temp::Dict);
+                }
+            }
+        }
         let holds = std::mem::take(&mut self.classes[i].subclass_holds);
         for _ in 0..holds {
             self.decref(Val::Obj(w));
         }
     }
 
-    /// 2.7 `type_dealloc`'s `Py_XDECREF(type->tp_subclasses)`: the list of class `i`'s type
+    /// `type_dealloc`'s `Py_XDECREF(type->tp_subclasses)` of class `i`'s type. 2.7: the list
     /// releases the reference it holds to each subclass's type (dead by now: a subclass holds
-    /// its bases). On 3.x each subclass took its entry out of the dict when it went
-    /// ([`Machine::remove_all_subclasses`]), and the empty dict holds nothing modelled.
+    /// its bases), from its end (`list_dealloc`). On 3.x each subclass took its entry out of
+    /// the dict when it went ([`Machine::remove_all_subclasses`]). Then the container goes,
+    /// where the model has it.
     fn release_subclass_list(&mut self, i: usize) {
-        if self.p.class_build.dealloc_removes_subclass {
-            return;
+        if !self.p.class_build.dealloc_removes_subclass {
+            let subs = std::mem::take(&mut self.classes[i].subclasses);
+            for &j in subs.iter().rev() {
+                self.classes[j].subclass_holds -= 1;
+                self.decref(Val::Obj(self.classes[j].subclass_ref));
+            }
         }
-        let name = &self.sc.classes[i].name;
-        let subs: Vec<usize> = (0..self.sc.classes.len())
-            .filter(|&j| self.sc.classes[j].bases.iter().any(|b| b == name))
-            .filter(|&j| self.classes[j].subclass_ref != NIL)
-            .collect();
-        for j in subs {
-            self.classes[j].subclass_holds -= 1;
-            self.decref(Val::Obj(self.classes[j].subclass_ref));
+        let c = std::mem::replace(&mut self.classes[i].subclass_container, NIL);
+        if c != NIL {
+            self.decref(Val::Obj(c));
         }
     }
 
@@ -329,21 +588,39 @@ impl Machine<'_> {
         Some(self.startup_object(Kind::Tuple(vec![Val::None; slots.len()])))
     }
 
-    /// `mro_internal`: the MRO tuple (the type first; `object`, outside the model, last).
-    fn build_mro(&mut self, i: usize, t: Id, types: &[Id]) {
+    /// `mro_internal`: the MRO tuple (the type first; `object`, outside the model, last), and
+    /// among the steps the lists `mro_implementation` builds first ([`MroLists`]): all made,
+    /// all but the result released (to the list free list), then the tuple, then the result.
+    fn build_mro(&mut self, i: usize, t: Id, counted: bool) {
+        let nbases = self.sc.classes[i].bases.len().max(1);
+        let lists = match self.p.class_build.mro_lists {
+            _ if !counted => 0,
+            MroLists::Merge => nbases + 3,
+            MroLists::ResultForSeveralBases if nbases > 1 => 1,
+            MroLists::ResultForSeveralBases => 0,
+        };
+        for _ in 0..lists {
+            self.temp_alloc(Temp::List);
+        }
+        for _ in 1..lists {
+            self.temp_free(Temp::List);
+        }
         let mut items: Vec<Val> = self.classes[i]
             .mro
             .iter()
-            .map(|&k| Val::Obj(if k == i { t } else { types[k] }))
+            .map(|&k| Val::Obj(if k == i { t } else { self.heap.class_type(k) }))
             .collect();
         items.push(Val::None);
         for v in &items {
             self.incref(*v);
         }
-        let mro = self.startup_object(Kind::Tuple(items));
+        let mro = self.class_object(Kind::Tuple(items), counted);
         self.heap.hdr_mut(mro).refcnt = 1;
         if let Kind::Type { mro: m, .. } = self.heap.kind_mut(t) {
             *m = mro;
+        }
+        if lists > 0 {
+            self.temp_free(Temp::List);
         }
     }
 

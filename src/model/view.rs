@@ -176,13 +176,50 @@ impl<'a> View<'a> {
     }
 
     /// The weak references to classes that their bases' `tp_subclasses` hold, with how many
-    /// holds each (outside the modelled heap: `add_subclass`).
+    /// holds each (outside the modelled heap: `add_subclass`), and the `tp_subclasses` the
+    /// model has, each held once by its type (which `type_traverse` does not visit).
     pub fn subclass_holds(&self) -> impl Iterator<Item = (Id, i64)> + '_ {
-        self.m
+        let refs = self
+            .m
             .classes
             .iter()
             .filter(|c| c.subclass_holds > 0)
-            .map(|c| (c.subclass_ref, c.subclass_holds))
+            .map(|c| (c.subclass_ref, c.subclass_holds));
+        refs.chain(self.subclass_containers().map(|c| (c, 1)))
+    }
+
+    /// The bases' `tp_subclasses` the model has (those a class statement among the steps
+    /// made), each held once by its type.
+    pub fn subclass_containers(&self) -> impl Iterator<Item = Id> + '_ {
+        self.m
+            .classes
+            .iter()
+            .map(|c| c.subclass_container)
+            .filter(|&c| c != super::heap::NIL)
+    }
+
+    /// Each class's weak reference that its bases' `tp_subclasses` hold (its basic ref), with
+    /// how many of them hold it, modelled or not: CPython's own bookkeeping, which `graph`
+    /// draws only where the program holds the reference too.
+    pub fn subclass_refs(&self) -> impl Iterator<Item = (Id, i64)> + '_ {
+        let m = self.m;
+        m.classes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.subclass_ref != super::heap::NIL)
+            .map(move |(i, c)| {
+                let name = &m.sc.classes[i].name;
+                let in_dicts = m
+                    .classes
+                    .iter()
+                    .filter(|k| k.subclass_container != super::heap::NIL)
+                    .filter(|k| match m.heap.kind(k.subclass_container) {
+                        super::heap::Kind::Dict(d) => d.get(name).is_some(),
+                        _ => false,
+                    })
+                    .count() as i64;
+                (c.subclass_ref, c.subclass_holds + in_dicts)
+            })
     }
 
     /// The collector's own garbage list (held once by the C static, or the interpreter state);

@@ -62,7 +62,9 @@
 
 use crate::scenario::hierarchy::Layout;
 pub use crate::scenario::tuple_is_new;
-use crate::scenario::{ClassDef, Query, Scenario, SetBuild, Step, Stmt, Target, Value};
+use crate::scenario::{
+    ClassDef, ClassOrigin, Query, Scenario, SetBuild, Step, Stmt, Target, Value,
+};
 use crate::trace::text;
 use crate::util::lcg;
 use std::fmt::Write as _;
@@ -139,7 +141,9 @@ pub fn translate(scenario: &Scenario) -> String {
         );
     }
     for (i, c) in scenario.classes.iter().enumerate() {
-        class_def(&mut out, c, &scenario.layout(i), &cx);
+        if c.origin == ClassOrigin::Declared {
+            class_def(&mut out, c, &scenario.layout(i), &cx);
+        }
     }
     for c in &scenario.callbacks {
         callback_def(&mut out, c, &cx);
@@ -149,6 +153,7 @@ pub fn translate(scenario: &Scenario) -> String {
             .classes
             .iter()
             .enumerate()
+            .filter(|(_, c)| c.origin == ClassOrigin::Declared)
             .filter(|(i, _)| scenario.layout(*i).slots.iter().any(|v| v == a))
             .map(|(_, c)| format!("_id({}): 1", ident(&c.name)))
             .collect();
@@ -719,6 +724,8 @@ pub const START: &str = include_str!("harness/start.py");
 
 /// What statement translation needs to know about the whole scenario.
 struct Cx {
+    /// The classes that class statements among the steps make, with their layouts.
+    step_classes: Vec<(ClassDef, Layout)>,
     /// Some class has instances with a `__dict__`, so an attribute store may create one
     /// (which can reuse the address of a freed, labelled dict: its stale label is dropped).
     dict_classes: bool,
@@ -807,6 +814,13 @@ impl Cx {
             .flatten()
             .any(|s| matches!(s.stmt, Stmt::Enable));
         Cx {
+            step_classes: sc
+                .classes
+                .iter()
+                .zip(&layouts)
+                .filter(|(c, _)| c.origin != ClassOrigin::Declared)
+                .map(|(c, l)| (c.clone(), l.clone()))
+                .collect(),
             dict_classes: layouts.iter().any(|l| l.has_dict),
             slots_dict_class: layouts.iter().any(real_dict_on_3_13),
             value_slots: {
@@ -952,6 +966,19 @@ impl<'a> Body<'a> {
             self.drop_reservation(n);
         }
         match s {
+            Stmt::ClassStmt { name, .. } => {
+                let (c, layout) = self
+                    .cx
+                    .step_classes
+                    .iter()
+                    .find(|(c, _)| c.name == *name)
+                    .expect("the loader adds each class statement's class");
+                let mut text = String::new();
+                class_def(&mut text, c, layout, self.cx);
+                self.lines
+                    .extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string));
+                return;
+            }
             Stmt::Repeat { count, body } => {
                 // A Python loop; reservations are bound before it and at the end of each
                 // iteration, so every iteration starts from the same state.
@@ -1395,6 +1422,22 @@ pub const SET_HASH: &str = "    __hash__ = bool\n";
 
 fn class_def(out: &mut String, c: &ClassDef, layout: &Layout, cx: &Cx) {
     let name = ident(&c.name);
+    if c.origin == (ClassOrigin::Step { via_type: true }) {
+        // `type('C', (A,), {})`: a tuple display of the bases (`()` for object).
+        let bases: Vec<&str> = c.bases.iter().map(|b| ident(b)).collect();
+        let ns = if cx.sets { "{'__hash__': bool}" } else { "{}" };
+        let _ = writeln!(
+            out,
+            "{name} = type({}, ({}), {ns})",
+            py_str(name),
+            match bases.as_slice() {
+                [one] => format!("{one},"),
+                _ => bases.join(", "),
+            }
+        );
+        class_bookkeeping(out, name, layout, cx);
+        return;
+    }
     let _ = writeln!(out, "class {name}({}):", bases_text(c));
     let mut empty = true;
     if let Some(slots) = &c.slots {
@@ -1436,21 +1479,32 @@ fn class_def(out: &mut String, c: &ClassDef, layout: &Layout, cx: &Cx) {
     if empty {
         out.push_str("    pass\n");
     }
+    class_bookkeeping(out, name, layout, cx);
+}
+
+/// After a class statement: the class's name for the trace, and whether its instances' dicts
+/// are read to label them (`_dictclasses`). Stores into harness dicts and reads of flags and
+/// of `version_info` items: no GC allocation (2.7 compares a `version_info` by making a tuple),
+/// so the lines may follow a class statement among the steps.
+fn class_bookkeeping(out: &mut String, name: &str, layout: &Layout, cx: &Cx) {
     let _ = writeln!(out, "_cls[_id({name})] = {}", py_str(name));
+    if cx.step_classes.iter().any(|(c, _)| c.name == name) {
+        // The classes of `classes:` are in `_slots_<a>` from its definition on.
+        for a in &layout.slots {
+            let _ = writeln!(out, "_slots_{}[_id({name})] = 1", ident(a));
+        }
+    }
     if real_dict_on_3_13(layout) {
         // `__slots__` with `__dict__` and a value slot: a real dict on 2.7-3.10 and again on
         // 3.13 (inline on 3.11/3.12, where reading __dict__ would materialize one).
         let _ = writeln!(
             out,
-            "if _sys.version_info < (3, 11) or _sys.version_info >= (3, 13): _dictclasses[_id({name})] = 1"
+            "if not _V311 or _sys.version_info[1] >= 13: _dictclasses[_id({name})] = 1"
         );
     } else if layout.has_dict && cx.slots_dict_class {
         // Then _OWN_DICTS is on for 3.13 too, where this class's attributes are inline (a
         // plain class, or `__slots__` with `__dict__` and no value slot).
-        let _ = writeln!(
-            out,
-            "if _sys.version_info < (3, 11): _dictclasses[_id({name})] = 1"
-        );
+        let _ = writeln!(out, "if not _V311: _dictclasses[_id({name})] = 1");
     } else if layout.has_dict {
         let _ = writeln!(out, "_dictclasses[_id({name})] = 1");
     }
@@ -1693,6 +1747,18 @@ pub fn canonical(s: &Stmt) -> String {
             crate::scenario::random_edges_text(list, attrs, *seed)
         }
         Stmt::New { target, class } => format!("{} = {}()", ident(target), ident(class)),
+        Stmt::ClassStmt {
+            name,
+            bases,
+            via_type,
+        } => {
+            let mut bases: Vec<String> = bases.iter().map(|b| ident(b).to_string()).collect();
+            if bases.is_empty() && !via_type {
+                // `class C:` would be a classic class on 2.7.
+                bases.push("object".to_string());
+            }
+            crate::scenario::class_stmt_text(ident(name), &bases, *via_type)
+        }
         Stmt::NewList { target, items } => {
             let v: Vec<String> = items.iter().map(value).collect();
             format!("{} = [{}]", ident(target), v.join(", "))
@@ -2361,10 +2427,8 @@ steps:
                 "if _OWN_DICTS and _id(v.__class__) not in _slots_a: _own_dict(v)",
             ]
         );
-        assert!(p.contains("_cls[_id(U)] = 'U'\nif _sys.version_info < (3, 11) or _sys.version_info >= (3, 13): _dictclasses[_id(U)] = 1\n"));
-        assert!(p.contains(
-            "_cls[_id(V)] = 'V'\nif _sys.version_info < (3, 11): _dictclasses[_id(V)] = 1\n"
-        ));
+        assert!(p.contains("_cls[_id(U)] = 'U'\nif not _V311 or _sys.version_info[1] >= 13: _dictclasses[_id(U)] = 1\n"));
+        assert!(p.contains("_cls[_id(V)] = 'V'\nif not _V311: _dictclasses[_id(V)] = 1\n"));
         assert!(p.contains("_OWN_DICTS = _OWN_DICTS or _sys.version_info >= (3, 13)\n"));
         assert!(p.contains("_slots_a = {_id(U): 1}\n"));
     }

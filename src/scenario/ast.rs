@@ -170,6 +170,22 @@ pub enum SetBuild {
     FromList,
 }
 
+/// A class statement as the language writes it: `class C(A, B): pass`, `class C: pass`, or
+/// (`via_type`) `C = type('C', (A,), {})`.
+pub fn class_stmt_text(name: &str, bases: &[String], via_type: bool) -> String {
+    if via_type {
+        let inner = match bases {
+            [one] => format!("{one},"),
+            _ => bases.join(", "),
+        };
+        format!("{name} = type('{name}', ({inner}), {{}})")
+    } else if bases.is_empty() {
+        format!("class {name}: pass")
+    } else {
+        format!("class {name}({}): pass", bases.join(", "))
+    }
+}
+
 /// A set statement as Python writes it, from its target's and its items' texts:
 /// `x = {a, b}`, `x = set()`, `x = frozenset([a, b])`.
 pub fn set_text(target: &str, items: &[String], build: SetBuild, frozen: bool) -> String {
@@ -192,6 +208,15 @@ pub fn set_op_text(obj: &str, value: &str, discard: bool) -> String {
 pub enum Stmt {
     /// `x = C()`
     New { target: String, class: String },
+    /// `class C(A, B): pass` (or `class C: pass`), and `C = type('C', (A, B), {})`
+    /// (`via_type`): a class statement at the top level of the steps, whose class the loader
+    /// adds to the scenario's classes ([`ClassDef::origin`]); bases as written, empty for
+    /// `object`.
+    ClassStmt {
+        name: String,
+        bases: Vec<String>,
+        via_type: bool,
+    },
     /// `x = []`, `x = [a, b]`
     NewList { target: String, items: Vec<Value> },
     /// `x = {}`, `x = {'k': a}`
@@ -422,6 +447,20 @@ pub struct ClassDef {
     /// `__slots__`, if given (the class's own; the instance layout: [`Scenario::layout`]).
     pub slots: Option<Vec<String>>,
     pub pos: Pos,
+    /// Where the class statement runs.
+    pub origin: ClassOrigin,
+}
+
+/// Where a class's statement runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClassOrigin {
+    /// `classes:`: before the scenario's start-up collections, so its objects sit in the
+    /// oldest generation when the first step runs.
+    #[default]
+    Declared,
+    /// A step ([`Stmt::ClassStmt`]): when that step runs, its objects counted and tracked as
+    /// any others; `via_type` for `C = type('C', bases, {})`.
+    Step { via_type: bool },
 }
 
 impl ClassDef {

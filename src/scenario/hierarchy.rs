@@ -457,6 +457,7 @@ mod tests {
             methods: Vec::new(),
             slots: slots.map(|s| s.iter().map(|n| n.to_string()).collect()),
             pos: Pos { line: 1, col: 1 },
+            origin: Default::default(),
         }
     }
 

@@ -3,7 +3,9 @@
 //! errors are reworded and placed here; versions and classes are read here, the steps by
 //! `steps.rs`; the semantic checks (`semantics.rs`) run last, only on a file with no other mistake.
 
-use super::ast::{CallbackDef, ClassDef, MethodDef, MethodKind, Pos, Scenario, Stmt, Value};
+use super::ast::{
+    CallbackDef, ClassDef, ClassOrigin, MethodDef, MethodKind, Pos, Scenario, Stmt, Value,
+};
 use super::pos::{Locator, advance, yaml_error_pos};
 use super::raw::{RawScenario, RecordMode, TraceMode};
 use super::semantics::{bad_callback_name, bad_class_name, bad_method_name, bad_name, semantics};
@@ -262,6 +264,7 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
             methods,
             slots: rc.slots,
             pos,
+            origin: Default::default(),
         });
     }
 
@@ -361,6 +364,53 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
                 "the scenario has {total_statements} statements; the limit is {MAX_STATEMENTS}"
             ),
         );
+    }
+
+    // class statements at the top level of the steps: their classes follow those of
+    // `classes:`, in step order (a base is defined above the class that names it)
+    for s in &steps {
+        let Stmt::ClassStmt {
+            name,
+            bases,
+            via_type,
+        } = &s.stmt
+        else {
+            continue;
+        };
+        if let Some(msg) = bad_class_name(name) {
+            ck.error(s.pos, msg);
+        }
+        if let Some(c) = classes.iter().find(|c| c.name == *name) {
+            ck.error(
+                s.pos,
+                format!(
+                    "class `{name}` is defined twice (first at line {}): a class statement binds a name no other class has",
+                    c.pos.line
+                ),
+            );
+            continue;
+        }
+        if callbacks.iter().any(|c| c.name == *name) {
+            ck.error(
+                s.pos,
+                format!("`{name}` names both a class and a callback: a name is one or the other"),
+            );
+        }
+        classes.push(ClassDef {
+            name: name.clone(),
+            bases: bases.clone(),
+            del: None,
+            del_scope: Default::default(),
+            methods: Vec::new(),
+            slots: None,
+            pos: s.pos,
+            origin: ClassOrigin::Step {
+                via_type: *via_type,
+            },
+        });
+        if let Err((_, msg)) = super::hierarchy::check(&classes, classes.len() - 1) {
+            ck.error(s.pos, format!("class `{name}`: {msg}"));
+        }
     }
 
     let mut scenario = Scenario {

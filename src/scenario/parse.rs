@@ -418,11 +418,21 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
     if p.is_ident("gc") {
         return gc_stmt(p);
     }
+    if p.is_ident("class") && p.peek_at(1) != Some(&Tok::Punct('=')) {
+        p.i += 1;
+        return class_stmt(p);
+    }
+    if p.is_ident("class") {
+        return Err(err(
+            p.offset(),
+            "`class` is a Python keyword, not a name (a class statement is `class C(A): pass`)",
+        ));
+    }
     // NAME ...
     if let Some(Tok::Ident(k)) = p.peek() {
         const KEYWORDS: &[&str] = &[
-            "import", "from", "class", "if", "for", "while", "with", "try", "lambda", "yield",
-            "assert", "exec", "print", "async", "await",
+            "import", "from", "if", "for", "while", "with", "try", "lambda", "yield", "assert",
+            "exec", "print", "async", "await",
         ];
         if KEYWORDS.contains(&k.as_str()) {
             return Err(err(
@@ -539,8 +549,125 @@ fn display_items(p: &mut P, close: char) -> Result<Vec<Value>, ParseError> {
 }
 
 /// The right-hand side of `NAME = …`.
+/// The bases of a class statement, after its `(`: names up to the `)`; `tuple` for
+/// `type()`'s tuple display (one base needs its trailing comma). `(object)` alone is no base.
+fn class_bases(p: &mut P, tuple: bool) -> Result<Vec<String>, ParseError> {
+    let open = p.offset();
+    let mut bases = Vec::new();
+    let mut commas = 0;
+    let mut object_at = None;
+    if !p.eat_punct(')') {
+        loop {
+            let at = p.offset();
+            let b = p.ident()?;
+            if b == "object" {
+                object_at = Some(at);
+            }
+            bases.push(b);
+            if p.eat_punct(')') {
+                break;
+            }
+            p.expect_punct(',')?;
+            commas += 1;
+            if p.eat_punct(')') {
+                break;
+            }
+        }
+    }
+    if tuple && bases.len() == 1 && commas == 0 {
+        return Err(err(
+            open,
+            "`(A)` is not a tuple; write `(A,)` for a one-item tuple of bases",
+        ));
+    }
+    if let Some(at) = object_at {
+        if bases.len() > 1 {
+            return Err(err(
+                at,
+                "`object` is a base only alone: a class of scenario classes derives from object through them",
+            ));
+        }
+        bases.clear();
+    }
+    Ok(bases)
+}
+
+/// `class NAME: pass`, `class NAME(B, ...): pass` (after `class`).
+fn class_stmt(p: &mut P) -> Result<Stmt, ParseError> {
+    let name = p.ident()?;
+    let bases = if p.eat_punct('(') {
+        class_bases(p, false)?
+    } else {
+        Vec::new()
+    };
+    p.expect_punct(':')?;
+    if !p.is_ident("pass") {
+        return Err(err(
+            p.offset(),
+            format!(
+                "a class statement in the steps has the body `pass` only, found {}: give methods, `__del__` and `__slots__` to a class of `classes:`",
+                p.describe()
+            ),
+        ));
+    }
+    p.i += 1;
+    Ok(Stmt::ClassStmt {
+        name,
+        bases,
+        via_type: false,
+    })
+}
+
+/// `type('NAME', (B, ...), {})` after `NAME =`: the three-argument `type()` call.
+fn type_call(p: &mut P, target: String) -> Result<Stmt, ParseError> {
+    p.expect_punct('(')?;
+    let at = p.offset();
+    let name = match p.peek() {
+        Some(Tok::Str(s)) => s.clone(),
+        _ => {
+            return Err(err(
+                at,
+                format!(
+                    "`type()` here takes a quoted class name, a tuple of bases and `{{}}`, found {}",
+                    p.describe()
+                ),
+            ));
+        }
+    };
+    p.i += 1;
+    if name != target {
+        return Err(err(
+            at,
+            format!(
+                "the class's name '{name}' differs from the name it is bound to, `{target}`: write type('{target}', ...)"
+            ),
+        ));
+    }
+    p.expect_punct(',')?;
+    p.expect_punct('(')?;
+    let bases = class_bases(p, true)?;
+    p.expect_punct(',')?;
+    p.expect_punct('{')?;
+    if !p.eat_punct('}') {
+        return Err(err(
+            p.offset(),
+            "`type()`'s namespace is `{}` in the language: give attributes with `C.attr = VALUE` afterwards",
+        ));
+    }
+    p.expect_punct(')')?;
+    Ok(Stmt::ClassStmt {
+        name,
+        bases,
+        via_type: true,
+    })
+}
+
 fn rhs(p: &mut P, target: String) -> Result<Stmt, ParseError> {
     match p.peek().cloned() {
+        Some(Tok::Ident(s)) if s == "type" && p.peek_at(1) == Some(&Tok::Punct('(')) => {
+            p.i += 1;
+            type_call(p, target)
+        }
         Some(Tok::Punct('[')) => {
             p.i += 1;
             let items = display_items(p, ']')?;

@@ -219,7 +219,39 @@ pub enum StepItem {
     Statement(Statement),
     Repeat(RepeatBlock),
     RandomEdges(RandomEdgesBlock),
+    Class(ClassBlock),
     Def(DefBlock),
+}
+
+/// `- class NAME(BASES): pass` written without quotes, which YAML reads as a one-entry mapping
+/// from the header to `pass` (its schema is written in `schema.rs`); the statement is
+/// [`ClassBlock::statement`].
+#[derive(Debug)]
+pub struct ClassBlock {
+    pub header: String,
+    pub body: Statement,
+}
+
+impl ClassBlock {
+    /// The class statement as one line: `class C(A): pass`.
+    pub fn statement(&self) -> String {
+        format!("{}: {}", self.header.trim(), self.body.0.trim())
+    }
+}
+
+impl<'de> Deserialize<'de> for ClassBlock {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let m = std::collections::BTreeMap::<String, Statement>::deserialize(d)?;
+        let mut entries = m.into_iter();
+        match (entries.next(), entries.next()) {
+            (Some((header, body)), None) if header.trim_start().starts_with("class ") => {
+                Ok(ClassBlock { header, body })
+            }
+            _ => Err(serde::de::Error::custom(
+                "not a class statement (`class NAME(BASES): pass`)",
+            )),
+        }
+    }
 }
 
 /// `- def NAME(PARAMS):` with its body: a one-entry mapping from the header to a statement or

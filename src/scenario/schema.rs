@@ -154,6 +154,10 @@ pub fn statement_pattern() -> String {
         "pass".to_string(),
         format!("global +{name}({s},{s}{name})*"),
         format!(r"raise +RuntimeError{s}\({s}\)"),
+        // class C: pass, class C(A, B): pass
+        format!(r"class +{name}({s}\({s}({name}({s},{s}{name})*{s},?{s})?\))?{s}:{s}pass"),
+        // C = type('C', (A,), {})
+        format!(r"{name}{s}={s}type{s}\({s}{key}{s},{s}{tuple}{s},{s}\{{{s}\}}{s}\)"),
     ];
     format!("^{s}({}){s}$", alternatives.join("|"))
 }
@@ -165,7 +169,7 @@ impl JsonSchema for Statement {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "description": "One statement (docs/scenarios.md). NAME: an identifier not starting with `_`; VALUE: a NAME, `x.method` (a new bound method), None or an integer; KEY: a quoted string of letters, digits, `_`, `-`, `.`, spaces. Forms: `x = C()`, `x = [a, 1]`, `x = {'k': a}`, `x = (a, b)`, `x = {a, b}`, `x = set()`, `x = set([a, b])`, `x = frozenset([a, b])` (items: instances of scenario classes), `s.add(x)`, `s.discard(x)`, `x = VALUE`, `x.attr = VALUE`, `x.__class__ = B` (a class of `classes:` whose layout CPython accepts), `x['k'] = VALUE`, `x.append(VALUE)`, `del x`, `del x.attr`, `del x['k']`, `del x[i]`, `w = weakref.ref(x)`, `w = weakref.ref(x, callback)`, `w = weakref.ref(x, NAME)` (NAME a function of `callbacks:`), `p = weakref.proxy(x)`, `p = weakref.proxy(x, callback)`, `p = weakref.proxy(x, NAME)` (a proxy: a value, through which the language reads and writes nothing), `gc.collect()`, `gc.collect(0|1|2)`, `gc.enable()`, `gc.disable()`, `gc.set_debug(gc.DEBUG_SAVEALL)`, `gc.set_debug(0)`, `gc.set_threshold(t0[, t1[, t2]])`, `gc.freeze()`, `gc.unfreeze()` (3.7+), and, traced with their value, `gc.get_count()`, `gc.get_threshold()`, `gc.is_tracked(x)`, `gc.is_finalized(x)` (3.9+), `gc.get_freeze_count()` (3.7+), `gc.get_stats()` (3.6+), `del gc.garbage[:]`, `gc.garbage = []`, `gc.garbage[i].attr = VALUE`, `del gc.garbage[i].attr`, `gc.garbage.append(VALUE)`, `x = gc.garbage[i]`, `x.method()`, `f(a, 1)` and `y = f(a)` (a function or a bound method), `pass`; in `def` bodies also `return [VALUE]` and (3.x) `nonlocal n`; in `__del__`, callback and method bodies also `global g` and `raise RuntimeError()`.",
+            "description": "One statement (docs/scenarios.md). NAME: an identifier not starting with `_`; VALUE: a NAME, `x.method` (a new bound method), None or an integer; KEY: a quoted string of letters, digits, `_`, `-`, `.`, spaces. Forms: `x = C()`, `x = [a, 1]`, `x = {'k': a}`, `x = (a, b)`, `x = {a, b}`, `x = set()`, `x = set([a, b])`, `x = frozenset([a, b])` (items: instances of scenario classes), `s.add(x)`, `s.discard(x)`, `x = VALUE`, `x.attr = VALUE`, `x.__class__ = B` (a class of `classes:` whose layout CPython accepts), `x['k'] = VALUE`, `x.append(VALUE)`, `del x`, `del x.attr`, `del x['k']`, `del x[i]`, `w = weakref.ref(x)`, `w = weakref.ref(x, callback)`, `w = weakref.ref(x, NAME)` (NAME a function of `callbacks:`), `p = weakref.proxy(x)`, `p = weakref.proxy(x, callback)`, `p = weakref.proxy(x, NAME)` (a proxy: a value, through which the language reads and writes nothing), `gc.collect()`, `gc.collect(0|1|2)`, `gc.enable()`, `gc.disable()`, `gc.set_debug(gc.DEBUG_SAVEALL)`, `gc.set_debug(0)`, `gc.set_threshold(t0[, t1[, t2]])`, `gc.freeze()`, `gc.unfreeze()` (3.7+), and, traced with their value, `gc.get_count()`, `gc.get_threshold()`, `gc.is_tracked(x)`, `gc.is_finalized(x)` (3.9+), `gc.get_freeze_count()` (3.7+), `gc.get_stats()` (3.6+), `del gc.garbage[:]`, `gc.garbage = []`, `gc.garbage[i].attr = VALUE`, `del gc.garbage[i].attr`, `gc.garbage.append(VALUE)`, `x = gc.garbage[i]`, `x.method()`, `f(a, 1)` and `y = f(a)` (a function or a bound method), `pass`, and at the top level of the steps the class statements `class C(A, B): pass` (quoted, or unquoted as a mapping) and `C = type('C', (A,), {})`; in `def` bodies also `return [VALUE]` and (3.x) `nonlocal n`; in `__del__`, callback and method bodies also `global g` and `raise RuntimeError()`.",
             "pattern": statement_pattern(),
             "examples": ["b = B()", "b.cycle = with_del", "del b", "gc.collect()", "w = weakref.ref(a, callback)"]
         })
@@ -182,6 +186,28 @@ impl JsonSchema for super::raw::StrOrList {
         json_schema!({
             "description": "A function body (`__del__`, a method, a callback): one statement, or a list of statements and `- def NAME(PARAMS):` blocks (functions defined in the body, closures over its names).",
             "anyOf": [statement, { "type": "array", "minItems": 1, "items": { "anyOf": [statement, def] } }]
+        })
+    }
+}
+
+impl JsonSchema for super::raw::ClassBlock {
+    fn schema_name() -> Cow<'static, str> {
+        "ClassBlock".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let name = "[A-Za-z][A-Za-z0-9_]*";
+        json_schema!({
+            "type": "object",
+            "description": "`- class NAME(BASES): pass` without quotes (YAML reads a mapping): a class statement among the steps. BASES are classes of `classes:` or of earlier class statements, or nothing (object).",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "patternProperties": {
+                format!("^ *class +{name}( *\\( *({name}( *, *{name})* *,?)? *\\))? *$"): {
+                    "type": "string",
+                    "pattern": "^ *pass *$"
+                }
+            },
+            "additionalProperties": false
         })
     }
 }

@@ -5,7 +5,9 @@
 //! run only when the file itself had no mistakes.
 
 use super::Checker;
-use super::ast::{ClassDef, MethodKind, Pos, Query, Scenario, Step, Stmt, Target, Value};
+use super::ast::{
+    ClassDef, ClassOrigin, MethodKind, Pos, Query, Scenario, Step, Stmt, Target, Value,
+};
 use crate::version::{Version, version_list};
 use std::collections::{HashMap, HashSet};
 
@@ -188,6 +190,8 @@ impl Kind {
 enum Binding {
     Bound(Kind),
     Deleted(Pos),
+    /// A class that the class statement at this position makes, not yet run.
+    Later(Pos),
 }
 
 /// The static pass: names bound before use, operations that fit the kind of object a name holds,
@@ -318,6 +322,11 @@ impl<'a, 'b> Semantics<'a, 'b> {
         let mut env: HashMap<String, Binding> = HashMap::new();
         for g in &self.del_globals {
             env.insert(g.clone(), Binding::Bound(Kind::Unknown));
+        }
+        for c in &self.sc.classes {
+            if c.origin != ClassOrigin::Declared {
+                env.insert(c.name.clone(), Binding::Later(c.pos));
+            }
         }
         let steps = self.sc.steps.clone();
         for s in &steps {
@@ -542,6 +551,31 @@ impl<'a, 'b> Semantics<'a, 'b> {
         env: &HashMap<String, Binding>,
         del: Option<&DelCtx>,
     ) -> bool {
+        let made_by_step = self
+            .sc
+            .class(name)
+            .filter(|c| c.origin != ClassOrigin::Declared)
+            .map(|c| c.pos);
+        if let (Some(at), Some(_)) = (made_by_step, del) {
+            self.ck.error(
+                pos,
+                format!(
+                    "class `{name}` is made by the class statement at line {}, and a body may run before it: bodies use classes of `classes:`",
+                    at.line
+                ),
+            );
+            return false;
+        }
+        if let (None, Some(Binding::Later(at))) = (del, env.get(name)) {
+            self.ck.error(
+                pos,
+                format!(
+                    "class `{name}` is made by the class statement at line {}: here it does not exist yet (NameError)",
+                    at.line
+                ),
+            );
+            return false;
+        }
         let at = match (del, env.get(name)) {
             (None, Some(Binding::Deleted(at))) => *at,
             (Some(_), _) => match self.deleted_classes.get(name) {
@@ -640,6 +674,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 );
                 None
             }
+            // Class names are looked up as classes (`class_usable`), never here.
+            Some(Binding::Later(_)) => None,
             None => {
                 if name == "self" {
                     self.ck
@@ -1477,6 +1513,19 @@ impl<'a, 'b> Semantics<'a, 'b> {
             },
             Stmt::FromGarbage { target, .. } => {
                 self.bind(target, Kind::Unknown, pos, env, del);
+            }
+            Stmt::ClassStmt { name, bases, .. } => {
+                if del.is_some() || self.in_repeat {
+                    self.ck.error(
+                        pos,
+                        format!("`{}`: a class statement runs at the top level of the steps only; in a `repeat:` block or a body each run would make another class `{name}`, which the language cannot name", s.text),
+                    );
+                    return;
+                }
+                for b in bases {
+                    self.class_usable(b, pos, env, del);
+                }
+                env.insert(name.clone(), Binding::Bound(Kind::Class(name.clone())));
             }
             Stmt::DelName(n) if self.sc.class(n).is_some() => self.del_class(n, pos, env, del),
             Stmt::DelName(n) => {

@@ -79,6 +79,28 @@ pub(super) fn parse_steps(
                     steps.push(s);
                 }
             }
+            serde_yaml::Value::Mapping(m)
+                if m.len() == 1
+                    && m.keys()
+                        .next()
+                        .and_then(|k| k.as_str())
+                        .is_some_and(|k| k.trim_start().starts_with("class ")) =>
+            {
+                // `- class C(A): pass`: YAML reads a mapping; the statement is key and value.
+                let (k, v) = m.into_iter().next().expect("one entry");
+                let header = yaml_scalar(&k);
+                let (p, verbatim) = loc.locate(header.trim(), *cursor);
+                *cursor = advance(p, header.trim());
+                let body = match &v {
+                    serde_yaml::Value::String(s) => s.clone(),
+                    serde_yaml::Value::Null => String::new(),
+                    other => format!("`{}`", yaml_scalar(other).replace('\n', " ")),
+                };
+                let text = format!("{}: {body}", header.trim());
+                if let Some(s) = parse_step(ck, &text, p, verbatim) {
+                    steps.push(s);
+                }
+            }
             serde_yaml::Value::Mapping(m) if m.len() == 1 => {
                 let (k, v) = m.into_iter().next().expect("one entry");
                 let k = yaml_scalar(&k);

@@ -8,6 +8,10 @@ use std::collections::BTreeSet;
 fn kind(s: &Stmt) -> &'static str {
     match s {
         Stmt::New { .. } => "x = C()",
+        Stmt::ClassStmt {
+            via_type: false, ..
+        } => "class C(A): pass",
+        Stmt::ClassStmt { via_type: true, .. } => "C = type('C', (A,), {})",
         Stmt::NewList { .. } => "x = [...]",
         Stmt::NewDict { .. } => "x = {...}",
         Stmt::NewTuple { .. } => "x = (...)",
@@ -102,6 +106,8 @@ fn kind(s: &Stmt) -> &'static str {
 
 const ALL: &[&str] = &[
     "x = C()",
+    "class C(A): pass",
+    "C = type('C', (A,), {})",
     "x.__class__ = B",
     "x = [...]",
     "x = {...}",

@@ -9,7 +9,7 @@ use gcconform::runner::program::{
     record_writer,
 };
 use gcconform::runner::{self, Interpreter, Pool, RunError};
-use gcconform::scenario::{self, Scenario, Step, Stmt};
+use gcconform::scenario::{self, ClassOrigin, Scenario, Step, Stmt};
 use gcconform::trace::{Event, Trace};
 use gcconform::version::Version;
 use std::path::Path;
@@ -584,7 +584,12 @@ fn plain_program(s: &Scenario) -> String {
         "import gc, weakref, sys\nimport sys as _sys\n_range = range\n_len = len\n_xrange = range if _sys.version_info[0] >= 3 else xrange\ndef _lengths():\n    r = None\n    o = None\n    while 1:\n        o = yield r\n        r = _len(o)\n        o = None\n_len_of = _lengths()\n_len_of.send(None)\n_len_of = _len_of.send\n_len_of([])\ndef callback(wr):\n    pass\n",
     );
     let sets = s.uses_sets();
-    for c in &s.classes {
+    // The classes of class statements among the steps are made there.
+    for c in s
+        .classes
+        .iter()
+        .filter(|c| c.origin == ClassOrigin::Declared)
+    {
         let bases = if c.bases.is_empty() {
             "object".to_string()
         } else {

@@ -138,6 +138,11 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
     let re = full(&statement_pattern());
     let good = [
         "x = C()",
+        "class C: pass",
+        "class C(A, B): pass",
+        "C = type('C', (), {})",
+        "C = type('C', (A,), {})",
+        "C = type(\"C\", (A, B), {})",
         "x.__class__ = B",
         "self.__class__ = Retired",
         "x = []",
@@ -218,6 +223,10 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
     }
     let bad = [
         "",
+        "class C(A): x = 1",
+        "class C(A)",
+        "C = type('C', (A), {})",
+        "C = type('C', (A,), {'k': 1})",
         "x = (a)",
         "x = {'k'}",
         "x = [a",
@@ -293,6 +302,7 @@ fn every_shipped_scenario_fits_the_schema() {
                     StepItem::Repeat(r) => statements(&r.steps, out),
                     // Not statements: the loader checks their names (tests/bad).
                     StepItem::RandomEdges(_) => {}
+                    StepItem::Class(c) => out.push(c.statement()),
                     StepItem::Def(d) => {
                         for body in d.0.values() {
                             match body {

@@ -59,3 +59,11 @@ _labseq.clear()
 _sq[0] = 0
 _ev.clear()
 _evn[0] = 0
+if _sys.version_info < (3, 7):
+    # Collect _Warm (cyclic trash since _walk_from let go of it) now, as the fork server does
+    # after this part (3.7+ programs collect before their class statements themselves), so
+    # that a fresh run's class statements find the heap a forked child's find: 2.7 keeps a
+    # dead class's weak reference in object's __subclasses__ list until a new class takes its
+    # slot (add_subclass), and where a deleted class's parts sit among the other objects
+    # depends on it (2.7, 3.6).
+    gc.collect()
