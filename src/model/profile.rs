@@ -397,9 +397,13 @@ pub enum ClassStep {
     BodyFunction,
     /// The body's function released once the call returned (`func_dealloc`).
     BodyFunctionFree,
-    /// The bases tuple: `__build_class__`'s `_PyTuple_FromArray` (3.x), `BUILD_TUPLE` (2.7);
-    /// tracked, from the tuple free list when it has one of that size.
+    /// The bases tuple: `__build_class__`'s `_PyTuple_FromArray` (3.x), `BUILD_TUPLE` (2.7
+    /// and `type()`'s argument); tracked, from the tuple free list when it has one of that
+    /// size. (The program writes `class C(object):` for a class statement without bases.)
     Bases,
+    /// `type('C', (), {})`: the written tuple is the empty one (no allocation), and `type_new`
+    /// makes `(object,)` itself (`PyTuple_Pack(1, &PyBaseObject_Type)`), before the dict.
+    PackedBases,
     /// The body's frame (≤3.10 `PyFrame_New`/`_PyFrame_New_NoTrack`: the code object's zombie
     /// frame, else the frame free list, else a new object). A class statement's body runs once
     /// per execution of its code: the first has no zombie frame.
@@ -428,6 +432,9 @@ pub enum ClassStep {
     /// `tp_subclasses`, which the first subclass of a base creates (a dict on 3.x, a list
     /// on 2.7).
     Subclass,
+    /// The call returns: its (2.7: the stack's) reference to the bases tuple goes, which the
+    /// type holds from then on alone.
+    Return,
     /// 3.12+: an eval-breaker check, where a scheduled collection runs.
     EvalBreaker,
 }
@@ -725,6 +732,7 @@ const STATEMENT_3_6: &[ClassStep] = &[
     TempFree(T::Dict),
     TempFree(T::BuildClassArgs),
     BodyFunctionFree,
+    Return,
 ];
 
 /// 3.7–3.9: `__build_class__` and `__prepare__` are `METH_FASTCALL`; `type()` and `super()`
@@ -756,6 +764,7 @@ const STATEMENT_3_7: &[ClassStep] = &[
     TempFree(T::Tuple(3)),
     TempFree(T::Dict),
     BodyFunctionFree,
+    Return,
 ];
 
 /// 3.10: `type_ready` computes the MRO before it fills the dict (`type_ready_mro`, then
@@ -787,6 +796,7 @@ const STATEMENT_3_10: &[ClassStep] = &[
     TempFree(T::Tuple(3)),
     TempFree(T::Dict),
     BodyFunctionFree,
+    Return,
 ];
 
 /// 3.11: `super` is called without an argument tuple (`super_vectorcall`); the body's frame
@@ -816,6 +826,7 @@ const STATEMENT_3_11: &[ClassStep] = &[
     TempFree(T::Tuple(3)),
     TempFree(T::Dict),
     BodyFunctionFree,
+    Return,
 ];
 
 /// 3.12, 3.13: as 3.11, and a collection scheduled by an allocation runs at the body's
@@ -845,6 +856,7 @@ const STATEMENT_3_12: &[ClassStep] = &[
     TempFree(T::Tuple(3)),
     TempFree(T::Dict),
     BodyFunctionFree,
+    Return,
     EvalBreaker,
 ];
 
@@ -870,6 +882,7 @@ const STATEMENT_2_7: &[ClassStep] = &[
     Subclass,
     TempFree(T::Tuple(3)),
     TempFree(T::Dict),
+    Return,
 ];
 
 /// [`ClassBuild::statement`]: `class C(A): pass` at module level.
@@ -890,6 +903,7 @@ const TYPE_CALL_3_6: &[ClassStep] = &[
     Bases,
     Temp(T::Dict),
     Temp(T::Tuple(3)),
+    PackedBases,
     Dict,
     Type,
     Descriptors,
@@ -906,6 +920,7 @@ const TYPE_CALL_3_6: &[ClassStep] = &[
     TempFree(T::BuiltinMethod),
     TempFree(T::Tuple(3)),
     TempFree(T::Dict),
+    Return,
 ];
 
 /// 3.10: the MRO before the descriptors.
@@ -913,6 +928,7 @@ const TYPE_CALL_3_10: &[ClassStep] = &[
     Bases,
     Temp(T::Dict),
     Temp(T::Tuple(3)),
+    PackedBases,
     Dict,
     Type,
     Mro,
@@ -929,6 +945,7 @@ const TYPE_CALL_3_10: &[ClassStep] = &[
     TempFree(T::BuiltinMethod),
     TempFree(T::Tuple(3)),
     TempFree(T::Dict),
+    Return,
 ];
 
 /// 3.11: no argument tuple for `super`.
@@ -936,6 +953,7 @@ const TYPE_CALL_3_11: &[ClassStep] = &[
     Bases,
     Temp(T::Dict),
     Temp(T::Tuple(3)),
+    PackedBases,
     Dict,
     Type,
     Mro,
@@ -950,6 +968,7 @@ const TYPE_CALL_3_11: &[ClassStep] = &[
     TempFree(T::BuiltinMethod),
     TempFree(T::Tuple(3)),
     TempFree(T::Dict),
+    Return,
 ];
 
 /// 3.12, 3.13: as 3.11, the collection at the end of the `CALL`.
@@ -957,6 +976,7 @@ const TYPE_CALL_3_12: &[ClassStep] = &[
     Bases,
     Temp(T::Dict),
     Temp(T::Tuple(3)),
+    PackedBases,
     Dict,
     Type,
     Mro,
@@ -971,6 +991,7 @@ const TYPE_CALL_3_12: &[ClassStep] = &[
     TempFree(T::BuiltinMethod),
     TempFree(T::Tuple(3)),
     TempFree(T::Dict),
+    Return,
     EvalBreaker,
 ];
 
@@ -980,6 +1001,7 @@ const TYPE_CALL_2_7: &[ClassStep] = &[
     Bases,
     Temp(T::Dict),
     Temp(T::Tuple(3)),
+    PackedBases,
     Type,
     Dict,
     Descriptors,
@@ -988,6 +1010,7 @@ const TYPE_CALL_2_7: &[ClassStep] = &[
     Subclass,
     TempFree(T::Dict),
     TempFree(T::Tuple(3)),
+    Return,
 ];
 
 /// [`ClassBuild::type_call`]: `C = type('C', (A,), {})`.

@@ -29,6 +29,9 @@ struct ClassParts {
     t: Id,
     /// The body's frame object while it runs (≤3.10).
     frame: Option<usize>,
+    /// The call (2.7: the stack) holds a reference to the bases tuple of its own, besides the
+    /// type's: a tuple it made or was given, not `type_new`'s `(object,)`.
+    call_holds_bases: bool,
 }
 
 /// How many full collections the generated program runs between its class statements and the
@@ -114,6 +117,9 @@ impl Machine<'_> {
             _ => build.statement,
         };
         let nbases = self.sc.classes[i].bases.len().max(1);
+        // `type('C', (), {})`: `type_new` makes the bases tuple ([`ClassStep::PackedBases`]).
+        let packed = self.sc.classes[i].origin == (ClassOrigin::Step { via_type: true })
+            && self.sc.classes[i].bases.is_empty();
         let mut b = ClassParts {
             i,
             bases: NIL,
@@ -121,10 +127,16 @@ impl Machine<'_> {
             dict: NIL,
             t: NIL,
             frame: None,
+            call_holds_bases: false,
         };
         for &step in steps {
             match step {
-                ClassStep::Bases => self.class_bases(&mut b, counted),
+                ClassStep::Bases if packed => {}
+                ClassStep::PackedBases if !packed => {}
+                ClassStep::Bases | ClassStep::PackedBases => {
+                    self.class_bases(&mut b, counted);
+                    b.call_holds_bases = counted && !packed;
+                }
                 ClassStep::Body => self.class_body(&mut b),
                 ClassStep::Dict => self.class_dict(&mut b, counted),
                 ClassStep::Type => self.class_type(&mut b, counted),
@@ -143,6 +155,8 @@ impl Machine<'_> {
                 }
                 ClassStep::Temp(t) => self.class_temp(t, nbases, true),
                 ClassStep::TempFree(t) => self.class_temp(t, nbases, false),
+                ClassStep::Return if b.call_holds_bases => self.decref(Val::Obj(b.bases)),
+                ClassStep::Return => {}
                 ClassStep::EvalBreaker => self.eval_breaker(),
             }
         }
@@ -182,7 +196,9 @@ impl Machine<'_> {
     }
 
     /// The bases tuple: `(object,)` holds no modelled object (None stands for `object`);
-    /// held by `__build_class__`, then by the type (`tp_bases`).
+    /// held by `__build_class__` (2.7: the stack) until it returns ([`ClassStep::Return`]),
+    /// and by the type (`tp_bases`). A class of `classes:` runs no collection while it is
+    /// built: its tuple has the type's reference only.
     fn class_bases(&mut self, b: &mut ClassParts, counted: bool) {
         let sc = self.sc;
         let c = &sc.classes[b.i];
@@ -318,7 +334,13 @@ impl Machine<'_> {
             counted,
         );
         if counted {
+            // `__build_class__`'s reference, which the store takes.
             self.heap.hdr_mut(b.t).refcnt = 1;
+        }
+        if b.call_holds_bases {
+            // The type's own reference to its bases tuple, whose first reference the call
+            // holds until it returns ([`ClassStep::Return`]).
+            self.incref(Val::Obj(b.bases));
         }
     }
 

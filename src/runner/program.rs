@@ -102,6 +102,9 @@ const WARM_UP: &str = include_str!("harness/warm_up.py");
 /// programs whose scenario has methods or functions.
 const UNLABEL: &str = include_str!("harness/unlabel.py");
 
+/// `_new_class(C)`, in programs whose steps make classes (`harness/new_class.py`).
+const NEW_CLASS: &str = include_str!("harness/new_class.py");
+
 /// What tells a proxy's type without reading its `__class__` (`harness/proxy.py`), only in
 /// programs whose scenario makes proxies.
 const PROXY: &str = include_str!("harness/proxy.py");
@@ -161,6 +164,11 @@ pub fn translate(scenario: &Scenario) -> String {
     }
     if cx.record {
         out.push_str(&record_setup());
+    }
+    if !cx.step_classes.is_empty() {
+        // Warmed up on `object`, whose tuples are no scenario object's.
+        out.push_str(NEW_CLASS);
+        out.push_str("_new_class = _started(_classes())\n_new_class(object)\n");
     }
     if cx.callables {
         // Only programs that can store a bound method without a name need `_unlabel` (and
@@ -1489,6 +1497,7 @@ fn class_def(out: &mut String, c: &ClassDef, layout: &Layout, cx: &Cx) {
 fn class_bookkeeping(out: &mut String, name: &str, layout: &Layout, cx: &Cx) {
     let _ = writeln!(out, "_cls[_id({name})] = {}", py_str(name));
     if cx.step_classes.iter().any(|(c, _)| c.name == name) {
+        let _ = writeln!(out, "_new_class({name})");
         // The classes of `classes:` are in `_slots_<a>` from its definition on.
         for a in &layout.slots {
             let _ = writeln!(out, "_slots_{}[_id({name})] = 1", ident(a));
