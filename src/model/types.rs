@@ -29,6 +29,8 @@ struct ClassParts {
     t: Id,
     /// The body's frame object while it runs (≤3.10).
     frame: Option<usize>,
+    /// The values a copy of the type's dict holds while it lives ([`ClassTemp::NamesCopy`]).
+    held: Vec<Val>,
     /// The call (2.7: the stack) holds a reference to the bases tuple of its own, besides the
     /// type's: a tuple it made or was given, not `type_new`'s `(object,)`.
     call_holds_bases: bool,
@@ -127,6 +129,7 @@ impl Machine<'_> {
             dict: NIL,
             t: NIL,
             frame: None,
+            held: Vec::new(),
             call_holds_bases: false,
         };
         for &step in steps {
@@ -153,8 +156,8 @@ impl Machine<'_> {
                         self.frame_object_decref(f);
                     }
                 }
-                ClassStep::Temp(t) => self.class_temp(t, nbases, true),
-                ClassStep::TempFree(t) => self.class_temp(t, nbases, false),
+                ClassStep::Temp(t) => self.class_temp(t, &mut b, nbases, true),
+                ClassStep::TempFree(t) => self.class_temp(t, &mut b, nbases, false),
                 ClassStep::Return if b.call_holds_bases => self.decref(Val::Obj(b.bases)),
                 ClassStep::Return => {}
                 ClassStep::EvalBreaker => self.eval_breaker(),
@@ -171,8 +174,28 @@ impl Machine<'_> {
 
     /// A temporary of a class statement made (`make`) or released (`nbases`: the size of its
     /// bases tuple).
-    fn class_temp(&mut self, t: ClassTemp, nbases: usize, make: bool) {
+    fn class_temp(&mut self, t: ClassTemp, b: &mut ClassParts, nbases: usize, make: bool) {
         let temp = match t {
+            ClassTemp::NamesCopy => {
+                if make {
+                    if self.p.class_build.copy_holds_values {
+                        b.held = match self.heap.kind(b.dict) {
+                            Kind::Dict(d) => d.values(),
+                            _ => unreachable!("a type's dict"),
+                        };
+                        for v in &b.held {
+                            self.incref(*v);
+                        }
+                    }
+                    self.temp_alloc(Temp::Dict);
+                } else {
+                    self.temp_free(Temp::Dict);
+                    for v in std::mem::take(&mut b.held) {
+                        self.decref(v);
+                    }
+                }
+                return;
+            }
             ClassTemp::BuildClassArgs => Temp::Tuple(2 + nbases),
             ClassTemp::BuiltinMethod if self.p.class_build.cfunction_freelist => {
                 Temp::BuiltinMethod
