@@ -459,6 +459,11 @@ pub enum ClassTemp {
     /// new dict: the type's descriptors are held through a collection that allocation starts
     /// ([`ClassBuild::copy_holds_values`]).
     NamesCopy,
+    /// 2.7's argument tuple of `type('C', bases, {})` (`do_call` → `load_args`), which takes
+    /// the stack's references: the bases tuple is then held through it alone (a tracked tuple
+    /// of the young generation, so a collection inside the call finds the bases tuple through
+    /// it, not from outside); the tuple free list.
+    CallArgs,
     /// 3.6's argument tuple of `__build_class__` (`METH_VARARGS`: the function, the name and
     /// the bases, `_PyStack_AsTuple`); the tuple free list.
     BuildClassArgs,
@@ -1005,12 +1010,12 @@ const TYPE_CALL_3_12: &[ClassStep] = &[
     EvalBreaker,
 ];
 
-/// 2.7 `C = type('C', (A,), {})`: `do_call`'s argument tuple releases its items in reverse
-/// (the `{}` first) before it goes to its free list.
+/// 2.7 `C = type('C', (A,), {})`: `do_call`'s argument tuple holds the bases tuple, and
+/// releases its items in reverse (the `{}` first) before it goes to its free list.
 const TYPE_CALL_2_7: &[ClassStep] = &[
     Bases,
     Temp(T::Dict),
-    Temp(T::Tuple(3)),
+    Temp(T::CallArgs),
     PackedBases,
     Type,
     Dict,
@@ -1019,7 +1024,7 @@ const TYPE_CALL_2_7: &[ClassStep] = &[
     Doc,
     Subclass,
     TempFree(T::Dict),
-    TempFree(T::Tuple(3)),
+    TempFree(T::CallArgs),
     Return,
 ];
 

@@ -31,8 +31,13 @@ struct ClassParts {
     frame: Option<usize>,
     /// The values a copy of the type's dict holds while it lives ([`ClassTemp::NamesCopy`]).
     held: Vec<Val>,
-    /// The call (2.7: the stack) holds a reference to the bases tuple of its own, besides the
-    /// type's: a tuple it made or was given, not `type_new`'s `(object,)`.
+    /// 2.7 `type()`'s argument tuple while the call runs ([`ClassTemp::CallArgs`]).
+    call_args: Id,
+    /// The bases tuple came from the call (made or given), not from `type_new`'s `(object,)`:
+    /// the type takes a reference of its own.
+    bases_from_call: bool,
+    /// The call (2.7: the stack) still holds its reference to the bases tuple, besides the
+    /// type's.
     call_holds_bases: bool,
 }
 
@@ -130,6 +135,8 @@ impl Machine<'_> {
             t: NIL,
             frame: None,
             held: Vec::new(),
+            call_args: NIL,
+            bases_from_call: false,
             call_holds_bases: false,
         };
         for &step in steps {
@@ -138,7 +145,8 @@ impl Machine<'_> {
                 ClassStep::PackedBases if !packed => {}
                 ClassStep::Bases | ClassStep::PackedBases => {
                     self.class_bases(&mut b, counted);
-                    b.call_holds_bases = counted && !packed;
+                    b.bases_from_call = counted && !packed;
+                    b.call_holds_bases = b.bases_from_call;
                 }
                 ClassStep::Body => self.class_body(&mut b),
                 ClassStep::Dict => self.class_dict(&mut b, counted),
@@ -193,6 +201,26 @@ impl Machine<'_> {
                     for v in std::mem::take(&mut b.held) {
                         self.decref(v);
                     }
+                }
+                return;
+            }
+            ClassTemp::CallArgs => {
+                if make {
+                    // `load_args` moves the stack's references into the tuple (`()`, for no
+                    // base, is no modelled object).
+                    let bases = if b.bases == NIL {
+                        Val::None
+                    } else {
+                        Val::Obj(b.bases)
+                    };
+                    let args = self.new_object(Kind::Tuple(vec![Val::None, bases, Val::None]));
+                    self.heap.hdr_mut(args).refcnt = 1;
+                    self.track(args);
+                    b.call_holds_bases = false;
+                    b.call_args = args;
+                } else {
+                    let args = std::mem::replace(&mut b.call_args, NIL);
+                    self.decref(Val::Obj(args));
                 }
                 return;
             }
@@ -360,9 +388,10 @@ impl Machine<'_> {
             // `__build_class__`'s reference, which the store takes.
             self.heap.hdr_mut(b.t).refcnt = 1;
         }
-        if b.call_holds_bases {
+        if b.bases_from_call {
             // The type's own reference to its bases tuple, whose first reference the call
-            // holds until it returns ([`ClassStep::Return`]).
+            // holds until it returns ([`ClassStep::Return`]; 2.7 `type()`: its argument
+            // tuple, [`ClassTemp::CallArgs`]).
             self.incref(Val::Obj(b.bases));
         }
     }
