@@ -408,8 +408,15 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
                 via_type: *via_type,
             },
         });
-        if let Err((_, msg)) = super::hierarchy::check(&classes, classes.len() - 1) {
-            ck.error(s.pos, format!("class `{name}`: {msg}"));
+        if let Err((base, msg)) = super::hierarchy::check(&classes, classes.len() - 1) {
+            // At the base the message is about, where the statement's text shows it.
+            let at = base
+                .and_then(|n| base_offset(&s.text, &bases[n]))
+                .map_or(s.pos, |off| Pos {
+                    line: s.pos.line,
+                    col: s.pos.col + off,
+                });
+            ck.error(at, format!("class `{name}`: {msg}"));
         }
     }
 
@@ -435,6 +442,29 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
     } else {
         Err(ck.diags)
     }
+}
+
+/// Where base `name` stands in a class statement's text (`class C(A, B): pass`,
+/// `C = type('C', (A, B), {})`): its offset in characters, after the opening parenthesis of
+/// the bases.
+fn base_offset(text: &str, name: &str) -> Option<usize> {
+    let open = if text.trim_start().starts_with("class ") {
+        text.find('(')?
+    } else {
+        text.find("((").or_else(|| text.find(", ("))? + 1
+    };
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = open;
+    while let Some(i) = text[from..].find(name) {
+        let at = from + i;
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        if !before.is_some_and(is_ident) && !after.is_some_and(is_ident) {
+            return Some(text[..at].chars().count());
+        }
+        from = at + name.len();
+    }
+    None
 }
 
 /// A serde_yaml error as a diagnostic: its position (inside the text) and its message, with
