@@ -733,14 +733,20 @@ fn gen_bases(rng: &mut Rng, classes: &mut [GClass]) {
     }
     let defs = class_defs(classes);
     for (i, c) in classes.iter_mut().enumerate() {
-        let l = hierarchy::layout(&defs, i);
-        c.has_dict = l.has_dict;
-        c.weakrefable = l.weakrefable;
-        c.attrs = if l.has_dict {
+        c.follow_layout(hierarchy::layout(&defs, i));
+    }
+}
+
+impl GClass {
+    /// The instances' dict, weakref slot and settable attributes, from the class's whole
+    /// layout (its own and its bases'): [`ATTRS`] with a `__dict__`, else its value slots.
+    fn follow_layout(&mut self, l: crate::scenario::hierarchy::Layout) {
+        self.has_dict = l.has_dict;
+        self.weakrefable = l.weakrefable;
+        self.attrs = if l.has_dict {
             ATTRS.iter().map(|s| s.to_string()).collect()
         } else {
             let mut v = l.slots;
-            v.dedup();
             v.sort();
             v.dedup();
             v
@@ -1462,17 +1468,7 @@ impl Gen<'_> {
                 break;
             }
         }
-        let l = hierarchy::layout(&defs, i);
-        c.has_dict = l.has_dict;
-        c.weakrefable = l.weakrefable;
-        c.attrs = if l.has_dict {
-            ATTRS.iter().map(|s| s.to_string()).collect()
-        } else {
-            let mut v = l.slots;
-            v.sort();
-            v.dedup();
-            v
-        };
+        c.follow_layout(hierarchy::layout(&defs, i));
         self.emit(crate::scenario::class_stmt_text(&name, &c.bases, via_type));
         self.classes.push(c);
     }

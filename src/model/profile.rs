@@ -487,10 +487,11 @@ pub enum MroLists {
 /// class statement, and with collections started at each allocation of one (cpython-gc-facts.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClassBuild {
-    /// `class C(A): pass`, from its first instruction to the store of `C`.
-    pub statement: &'static [ClassStep],
+    /// `class C(A): pass`, from its first instruction to the store of `C`, in phases (one
+    /// stretch of CPython's code each).
+    pub statement: &'static [&'static [ClassStep]],
     /// `C = type('C', (A,), {})`: the same without the body and `__prepare__`.
-    pub type_call: &'static [ClassStep],
+    pub type_call: &'static [&'static [ClassStep]],
     /// Builtin methods come from a free list (`free_list` in `Objects/methodobject.c`,
     /// removed in 3.9).
     pub cfunction_freelist: bool,
@@ -709,14 +710,16 @@ fn reference_patch(v: Version) -> u32 {
 // The class statements' rows ([`ClassBuild`]), measured on each version with threshold sweeps
 // (a collection started at each counted allocation lists generation 0) and `gc.get_count()`,
 // and on 3.9–3.11 traced in gdb (every change of the count, every object tracked); the
-// C function of each moment is on [`ClassStep`] and [`ClassTemp`].
+// C function of each moment is on [`ClassStep`] and [`ClassTemp`]. A row is a list of phases,
+// each the steps of one stretch of CPython's code, shared by the versions that run it alike.
 
 use ClassStep::*;
 use ClassTemp as T;
 
-/// 3.6 `class C(A): pass`: `__build_class__` and `type.__prepare__` take argument tuples
-/// (`METH_VARARGS`); the bases tuple is a slice of `__build_class__`'s.
-const STATEMENT_3_6: &[ClassStep] = &[
+/// 3.6 `__build_class__` up to the body: the function (`MAKE_FUNCTION`), `__build_class__`'s
+/// argument tuple (`METH_VARARGS`), the bases tuple (a slice of it), `type.__prepare__` (a
+/// bound builtin called through an argument tuple) and the namespace.
+const BUILD_CLASS_3_6: &[ClassStep] = &[
     BodyFunction,
     Temp(T::BuildClassArgs),
     Bases,
@@ -725,43 +728,36 @@ const STATEMENT_3_6: &[ClassStep] = &[
     Temp(T::Dict),
     TempFree(T::Tuple(2)),
     TempFree(T::BuiltinMethod),
-    BodyFrame,
-    Body,
-    BodyFrameEnd,
-    Temp(T::Tuple(3)),
-    Dict,
-    Type,
-    Descriptors,
-    Mro,
-    Doc,
-    Subclass,
-    Temp(T::NamesCopy),
-    TempFree(T::NamesCopy),
-    Temp(T::Tuple(2)),
-    Temp(T::Super),
-    TempFree(T::Tuple(2)),
-    Temp(T::BuiltinMethod),
-    TempFree(T::Super),
-    TempFree(T::BuiltinMethod),
-    TempFree(T::Tuple(3)),
-    TempFree(T::Dict),
-    TempFree(T::BuildClassArgs),
-    BodyFunctionFree,
-    Return,
 ];
 
-/// 3.7–3.9: `__build_class__` and `__prepare__` are `METH_FASTCALL`; `type()` and `super()`
-/// are called through an argument tuple (`_PyObject_MakeTpCall` 3.8+, `_PyStack_AsTuple` 3.7).
-const STATEMENT_3_7: &[ClassStep] = &[
+/// 3.7+ `__build_class__` up to the body: `__build_class__` and `__prepare__` are
+/// `METH_FASTCALL`.
+const BUILD_CLASS_3_7: &[ClassStep] = &[
     BodyFunction,
     Bases,
     Temp(T::BuiltinMethod),
     Temp(T::Dict),
     TempFree(T::BuiltinMethod),
-    BodyFrame,
-    Body,
-    BodyFrameEnd,
-    Temp(T::Tuple(3)),
+];
+
+/// The body, in a frame object that becomes the code's zombie frame (≤3.10; 3.11 makes none:
+/// the model's frames know it, [`Trashcan::frames_are_objects`]).
+const BODY: &[ClassStep] = &[BodyFrame, Body, BodyFrameEnd];
+
+/// 3.12+: the body's `RESUME` checks the eval breaker first.
+const BODY_3_12: &[ClassStep] = &[EvalBreaker, Body];
+
+/// `type()` called with the name, the bases and the namespace through an argument tuple
+/// (`_PyObject_MakeTpCall` 3.8+, `_PyStack_AsTuple` ≤3.7).
+const CALL_TYPE: &[ClassStep] = &[Temp(T::Tuple(3))];
+
+/// `type('C', bases, {})` up to `type_new` (3.x): `BUILD_TUPLE`, `BUILD_MAP`, the argument
+/// tuple, and `type_new`'s `(object,)` when the call names no base.
+const TYPE_CALL_START: &[ClassStep] = &[Bases, Temp(T::Dict), Temp(T::Tuple(3)), PackedBases];
+
+/// 3.6–3.9 `type_new` and `PyType_Ready` (the descriptors before the MRO), then
+/// `type_new_set_names`' dict copy.
+const TYPE_NEW_3_6: &[ClassStep] = &[
     Dict,
     Type,
     Descriptors,
@@ -770,30 +766,11 @@ const STATEMENT_3_7: &[ClassStep] = &[
     Subclass,
     Temp(T::NamesCopy),
     TempFree(T::NamesCopy),
-    Temp(T::Tuple(2)),
-    Temp(T::Super),
-    TempFree(T::Tuple(2)),
-    Temp(T::BuiltinMethod),
-    TempFree(T::Super),
-    TempFree(T::BuiltinMethod),
-    TempFree(T::Tuple(3)),
-    TempFree(T::Dict),
-    BodyFunctionFree,
-    Return,
 ];
 
-/// 3.10: `type_ready` computes the MRO before it fills the dict (`type_ready_mro`, then
+/// 3.10+: `type_ready` computes the MRO before it fills the dict (`type_ready_mro`, then
 /// `type_ready_fill_dict`).
-const STATEMENT_3_10: &[ClassStep] = &[
-    BodyFunction,
-    Bases,
-    Temp(T::BuiltinMethod),
-    Temp(T::Dict),
-    TempFree(T::BuiltinMethod),
-    BodyFrame,
-    Body,
-    BodyFrameEnd,
-    Temp(T::Tuple(3)),
+const TYPE_NEW_3_10: &[ClassStep] = &[
     Dict,
     Type,
     Mro,
@@ -802,240 +779,164 @@ const STATEMENT_3_10: &[ClassStep] = &[
     Subclass,
     Temp(T::NamesCopy),
     TempFree(T::NamesCopy),
+];
+
+/// 2.7 `type_new` and `PyType_Ready`: the type before the dict's copy; no `__set_name__`.
+const TYPE_NEW_2_7: &[ClassStep] = &[Type, Dict, Descriptors, Mro, Doc, Subclass];
+
+/// `init_subclass` ≤3.10: `super(type, type)` through an argument tuple, then the bound
+/// `__init_subclass__`.
+const INIT_SUBCLASS_3_6: &[ClassStep] = &[
     Temp(T::Tuple(2)),
     Temp(T::Super),
     TempFree(T::Tuple(2)),
     Temp(T::BuiltinMethod),
     TempFree(T::Super),
     TempFree(T::BuiltinMethod),
-    TempFree(T::Tuple(3)),
-    TempFree(T::Dict),
-    BodyFunctionFree,
-    Return,
 ];
 
-/// 3.11: `super` is called without an argument tuple (`super_vectorcall`); the body's frame
-/// is no object (the model's frames know it: [`Trashcan::frames_are_objects`]).
-const STATEMENT_3_11: &[ClassStep] = &[
-    BodyFunction,
-    Bases,
-    Temp(T::BuiltinMethod),
-    Temp(T::Dict),
-    TempFree(T::BuiltinMethod),
-    BodyFrame,
-    Body,
-    BodyFrameEnd,
-    Temp(T::Tuple(3)),
-    Dict,
-    Type,
-    Mro,
-    Descriptors,
-    Doc,
-    Subclass,
-    Temp(T::NamesCopy),
-    TempFree(T::NamesCopy),
+/// 3.11+: `super` is called without an argument tuple (`super_vectorcall`).
+const INIT_SUBCLASS_3_11: &[ClassStep] = &[
     Temp(T::Super),
     Temp(T::BuiltinMethod),
     TempFree(T::Super),
     TempFree(T::BuiltinMethod),
-    TempFree(T::Tuple(3)),
-    TempFree(T::Dict),
-    BodyFunctionFree,
-    Return,
 ];
 
-/// 3.12, 3.13: as 3.11, and a collection scheduled by an allocation runs at the body's
-/// `RESUME` and at the end of the module's `CALL` (before `STORE_NAME`), the statement's only
-/// eval-breaker checks (`_Py_HandlePending` → `_Py_RunGC`, which looks at the counts again).
-const STATEMENT_3_12: &[ClassStep] = &[
-    BodyFunction,
-    Bases,
-    Temp(T::BuiltinMethod),
-    Temp(T::Dict),
-    TempFree(T::BuiltinMethod),
-    EvalBreaker,
-    Body,
-    Temp(T::Tuple(3)),
-    Dict,
-    Type,
-    Mro,
-    Descriptors,
-    Doc,
-    Subclass,
-    Temp(T::NamesCopy),
-    TempFree(T::NamesCopy),
-    Temp(T::Super),
-    Temp(T::BuiltinMethod),
-    TempFree(T::Super),
-    TempFree(T::BuiltinMethod),
-    TempFree(T::Tuple(3)),
-    TempFree(T::Dict),
-    BodyFunctionFree,
-    Return,
-    EvalBreaker,
-];
+/// The end of `type()`'s call: its argument tuple, then the namespace (`__build_class__`'s,
+/// or the `{}` of a `type()` statement).
+const END_CALL_TYPE: &[ClassStep] = &[TempFree(T::Tuple(3)), TempFree(T::Dict)];
+
+/// `__build_class__` has returned: the body's function is released with the call's stack.
+const END_STATEMENT: &[ClassStep] = &[BodyFunctionFree, Return];
+
+/// 3.6: `__build_class__`'s argument tuple goes before the function.
+const END_STATEMENT_3_6: &[ClassStep] = &[TempFree(T::BuildClassArgs), BodyFunctionFree, Return];
+
+/// 3.12+: the module's `CALL` ends with an eval-breaker check, before `STORE_NAME`.
+const END_CALL_3_12: &[ClassStep] = &[EvalBreaker];
+
+/// A `type()` call returns.
+const RETURN: &[ClassStep] = &[Return];
 
 /// 2.7 `class C(A): pass`: `BUILD_TUPLE` (the bases), `MAKE_FUNCTION`, `CALL_FUNCTION` (the
 /// body's frame and its `f_locals`, the namespace, from `PyFrame_New`; the function is
 /// released when the call returns), then `BUILD_CLASS` (`build_class` calls the metaclass
 /// through `PyObject_CallFunctionObjArgs`: an argument tuple); `type_new` allocates the type
 /// before it copies the namespace.
-const STATEMENT_2_7: &[ClassStep] = &[
-    Bases,
-    BodyFunction,
-    BodyFrame,
-    Temp(T::Dict),
-    Body,
-    BodyFrameEnd,
-    BodyFunctionFree,
-    Temp(T::Tuple(3)),
-    Type,
-    Dict,
-    Descriptors,
-    Mro,
-    Doc,
-    Subclass,
-    TempFree(T::Tuple(3)),
-    TempFree(T::Dict),
-    Return,
+const STATEMENT_2_7: &[&[ClassStep]] = &[
+    &[
+        Bases,
+        BodyFunction,
+        BodyFrame,
+        Temp(T::Dict),
+        Body,
+        BodyFrameEnd,
+        BodyFunctionFree,
+    ],
+    CALL_TYPE,
+    TYPE_NEW_2_7,
+    END_CALL_TYPE,
+    RETURN,
 ];
 
 /// [`ClassBuild::statement`]: `class C(A): pass` at module level.
-fn class_statement(v: Version) -> &'static [ClassStep] {
+fn class_statement(v: Version) -> &'static [&'static [ClassStep]] {
+    use Version::*;
     match v {
-        Version::V2_7 => STATEMENT_2_7,
-        Version::V3_6 => STATEMENT_3_6,
-        Version::V3_7 | Version::V3_8 | Version::V3_9 => STATEMENT_3_7,
-        Version::V3_10 => STATEMENT_3_10,
-        Version::V3_11 => STATEMENT_3_11,
-        Version::V3_12 | Version::V3_13 => STATEMENT_3_12,
+        V2_7 => STATEMENT_2_7,
+        V3_6 => &[
+            BUILD_CLASS_3_6,
+            BODY,
+            CALL_TYPE,
+            TYPE_NEW_3_6,
+            INIT_SUBCLASS_3_6,
+            END_CALL_TYPE,
+            END_STATEMENT_3_6,
+        ],
+        V3_7 | V3_8 | V3_9 => &[
+            BUILD_CLASS_3_7,
+            BODY,
+            CALL_TYPE,
+            TYPE_NEW_3_6,
+            INIT_SUBCLASS_3_6,
+            END_CALL_TYPE,
+            END_STATEMENT,
+        ],
+        V3_10 => &[
+            BUILD_CLASS_3_7,
+            BODY,
+            CALL_TYPE,
+            TYPE_NEW_3_10,
+            INIT_SUBCLASS_3_6,
+            END_CALL_TYPE,
+            END_STATEMENT,
+        ],
+        V3_11 => &[
+            BUILD_CLASS_3_7,
+            BODY,
+            CALL_TYPE,
+            TYPE_NEW_3_10,
+            INIT_SUBCLASS_3_11,
+            END_CALL_TYPE,
+            END_STATEMENT,
+        ],
+        V3_12 | V3_13 => &[
+            BUILD_CLASS_3_7,
+            BODY_3_12,
+            CALL_TYPE,
+            TYPE_NEW_3_10,
+            INIT_SUBCLASS_3_11,
+            END_CALL_TYPE,
+            END_STATEMENT,
+            END_CALL_3_12,
+        ],
     }
 }
 
-/// 3.6–3.9 `C = type('C', (A,), {})`: `BUILD_TUPLE` (the bases), `BUILD_MAP`, the call's
-/// argument tuple; then as the class statement from `type_new` on.
-const TYPE_CALL_3_6: &[ClassStep] = &[
-    Bases,
-    Temp(T::Dict),
-    Temp(T::Tuple(3)),
-    PackedBases,
-    Dict,
-    Type,
-    Descriptors,
-    Mro,
-    Doc,
-    Subclass,
-    Temp(T::NamesCopy),
-    TempFree(T::NamesCopy),
-    Temp(T::Tuple(2)),
-    Temp(T::Super),
-    TempFree(T::Tuple(2)),
-    Temp(T::BuiltinMethod),
-    TempFree(T::Super),
-    TempFree(T::BuiltinMethod),
-    TempFree(T::Tuple(3)),
-    TempFree(T::Dict),
-    Return,
-];
-
-/// 3.10: the MRO before the descriptors.
-const TYPE_CALL_3_10: &[ClassStep] = &[
-    Bases,
-    Temp(T::Dict),
-    Temp(T::Tuple(3)),
-    PackedBases,
-    Dict,
-    Type,
-    Mro,
-    Descriptors,
-    Doc,
-    Subclass,
-    Temp(T::NamesCopy),
-    TempFree(T::NamesCopy),
-    Temp(T::Tuple(2)),
-    Temp(T::Super),
-    TempFree(T::Tuple(2)),
-    Temp(T::BuiltinMethod),
-    TempFree(T::Super),
-    TempFree(T::BuiltinMethod),
-    TempFree(T::Tuple(3)),
-    TempFree(T::Dict),
-    Return,
-];
-
-/// 3.11: no argument tuple for `super`.
-const TYPE_CALL_3_11: &[ClassStep] = &[
-    Bases,
-    Temp(T::Dict),
-    Temp(T::Tuple(3)),
-    PackedBases,
-    Dict,
-    Type,
-    Mro,
-    Descriptors,
-    Doc,
-    Subclass,
-    Temp(T::NamesCopy),
-    TempFree(T::NamesCopy),
-    Temp(T::Super),
-    Temp(T::BuiltinMethod),
-    TempFree(T::Super),
-    TempFree(T::BuiltinMethod),
-    TempFree(T::Tuple(3)),
-    TempFree(T::Dict),
-    Return,
-];
-
-/// 3.12, 3.13: as 3.11, the collection at the end of the `CALL`.
-const TYPE_CALL_3_12: &[ClassStep] = &[
-    Bases,
-    Temp(T::Dict),
-    Temp(T::Tuple(3)),
-    PackedBases,
-    Dict,
-    Type,
-    Mro,
-    Descriptors,
-    Doc,
-    Subclass,
-    Temp(T::NamesCopy),
-    TempFree(T::NamesCopy),
-    Temp(T::Super),
-    Temp(T::BuiltinMethod),
-    TempFree(T::Super),
-    TempFree(T::BuiltinMethod),
-    TempFree(T::Tuple(3)),
-    TempFree(T::Dict),
-    Return,
-    EvalBreaker,
-];
-
 /// 2.7 `C = type('C', (A,), {})`: `do_call`'s argument tuple holds the bases tuple, and
 /// releases its items in reverse (the `{}` first) before it goes to its free list.
-const TYPE_CALL_2_7: &[ClassStep] = &[
-    Bases,
-    Temp(T::Dict),
-    Temp(T::CallArgs),
-    PackedBases,
-    Type,
-    Dict,
-    Descriptors,
-    Mro,
-    Doc,
-    Subclass,
-    TempFree(T::Dict),
-    TempFree(T::CallArgs),
-    Return,
+const TYPE_CALL_2_7: &[&[ClassStep]] = &[
+    &[Bases, Temp(T::Dict), Temp(T::CallArgs), PackedBases],
+    TYPE_NEW_2_7,
+    &[TempFree(T::Dict), TempFree(T::CallArgs)],
+    RETURN,
 ];
 
 /// [`ClassBuild::type_call`]: `C = type('C', (A,), {})`.
-fn type_call(v: Version) -> &'static [ClassStep] {
+fn type_call(v: Version) -> &'static [&'static [ClassStep]] {
+    use Version::*;
     match v {
-        Version::V2_7 => TYPE_CALL_2_7,
-        Version::V3_6 | Version::V3_7 | Version::V3_8 | Version::V3_9 => TYPE_CALL_3_6,
-        Version::V3_10 => TYPE_CALL_3_10,
-        Version::V3_11 => TYPE_CALL_3_11,
-        Version::V3_12 | Version::V3_13 => TYPE_CALL_3_12,
+        V2_7 => TYPE_CALL_2_7,
+        V3_6 | V3_7 | V3_8 | V3_9 => &[
+            TYPE_CALL_START,
+            TYPE_NEW_3_6,
+            INIT_SUBCLASS_3_6,
+            END_CALL_TYPE,
+            RETURN,
+        ],
+        V3_10 => &[
+            TYPE_CALL_START,
+            TYPE_NEW_3_10,
+            INIT_SUBCLASS_3_6,
+            END_CALL_TYPE,
+            RETURN,
+        ],
+        V3_11 => &[
+            TYPE_CALL_START,
+            TYPE_NEW_3_10,
+            INIT_SUBCLASS_3_11,
+            END_CALL_TYPE,
+            RETURN,
+        ],
+        V3_12 | V3_13 => &[
+            TYPE_CALL_START,
+            TYPE_NEW_3_10,
+            INIT_SUBCLASS_3_11,
+            END_CALL_TYPE,
+            RETURN,
+            END_CALL_3_12,
+        ],
     }
 }
 

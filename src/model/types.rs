@@ -123,7 +123,6 @@ impl Machine<'_> {
             ClassOrigin::Step { via_type: true } => build.type_call,
             _ => build.statement,
         };
-        let nbases = self.sc.classes[i].bases.len().max(1);
         // `type('C', (), {})`: `type_new` makes the bases tuple ([`ClassStep::PackedBases`]).
         let packed = self.sc.classes[i].origin == (ClassOrigin::Step { via_type: true })
             && self.sc.classes[i].bases.is_empty();
@@ -139,7 +138,7 @@ impl Machine<'_> {
             bases_from_call: false,
             call_holds_bases: false,
         };
-        for &step in steps {
+        for &step in steps.iter().copied().flatten() {
             match step {
                 ClassStep::Bases if packed => {}
                 ClassStep::PackedBases if !packed => {}
@@ -164,8 +163,8 @@ impl Machine<'_> {
                         self.frame_object_decref(f);
                     }
                 }
-                ClassStep::Temp(t) => self.class_temp(t, &mut b, nbases, true),
-                ClassStep::TempFree(t) => self.class_temp(t, &mut b, nbases, false),
+                ClassStep::Temp(t) => self.class_temp(t, &mut b, true),
+                ClassStep::TempFree(t) => self.class_temp(t, &mut b, false),
                 ClassStep::Return if b.call_holds_bases => self.decref(Val::Obj(b.bases)),
                 ClassStep::Return => {}
                 ClassStep::EvalBreaker => self.eval_breaker(),
@@ -180,9 +179,8 @@ impl Machine<'_> {
         b.t
     }
 
-    /// A temporary of a class statement made (`make`) or released (`nbases`: the size of its
-    /// bases tuple).
-    fn class_temp(&mut self, t: ClassTemp, b: &mut ClassParts, nbases: usize, make: bool) {
+    /// A temporary of a class statement made (`make`) or released.
+    fn class_temp(&mut self, t: ClassTemp, b: &mut ClassParts, make: bool) {
         let temp = match t {
             ClassTemp::NamesCopy => {
                 if make {
@@ -224,7 +222,9 @@ impl Machine<'_> {
                 }
                 return;
             }
-            ClassTemp::BuildClassArgs => Temp::Tuple(2 + nbases),
+            // The function, the name, the bases (`object` when the statement names none: the
+            // program writes `class C(object):`).
+            ClassTemp::BuildClassArgs => Temp::Tuple(2 + self.sc.classes[b.i].bases.len().max(1)),
             ClassTemp::BuiltinMethod if self.p.class_build.cfunction_freelist => {
                 Temp::BuiltinMethod
             }

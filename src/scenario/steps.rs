@@ -64,33 +64,15 @@ pub(super) fn parse_steps(
                     steps.push(s);
                 }
             }
-            serde_yaml::Value::Mapping(m)
-                if m.len() == 1
-                    && m.keys()
-                        .next()
-                        .and_then(|k| k.as_str())
-                        .is_some_and(|k| k.trim_start().starts_with("def ")) =>
-            {
-                let (k, v) = m.into_iter().next().expect("one entry");
-                let header = yaml_scalar(&k);
-                let (p, verbatim) = loc.locate(header.trim(), *cursor);
-                *cursor = advance(p, header.trim());
+            serde_yaml::Value::Mapping(m) if headed_by(&m, "def ") => {
+                let (header, v, p, verbatim) = header_entry(loc, m, cursor);
                 if let Some(s) = parse_def(ck, loc, &header, v, p, verbatim, cursor, depth, total) {
                     steps.push(s);
                 }
             }
-            serde_yaml::Value::Mapping(m)
-                if m.len() == 1
-                    && m.keys()
-                        .next()
-                        .and_then(|k| k.as_str())
-                        .is_some_and(|k| k.trim_start().starts_with("class ")) =>
-            {
+            serde_yaml::Value::Mapping(m) if headed_by(&m, "class ") => {
                 // `- class C(A): pass`: YAML reads a mapping; the statement is key and value.
-                let (k, v) = m.into_iter().next().expect("one entry");
-                let header = yaml_scalar(&k);
-                let (p, verbatim) = loc.locate(header.trim(), *cursor);
-                *cursor = advance(p, header.trim());
+                let (header, v, p, verbatim) = header_entry(loc, m, cursor);
                 let body = match &v {
                     serde_yaml::Value::String(s) => s.clone(),
                     serde_yaml::Value::Null => String::new(),
@@ -127,6 +109,30 @@ pub(super) fn parse_steps(
         }
     }
     steps
+}
+
+/// A one-entry mapping whose key starts with `word` (`def `, `class `): a statement with a
+/// body, which YAML reads as a mapping from its header.
+fn headed_by(m: &serde_yaml::Mapping, word: &str) -> bool {
+    m.len() == 1
+        && m.keys()
+            .next()
+            .and_then(|k| k.as_str())
+            .is_some_and(|k| k.trim_start().starts_with(word))
+}
+
+/// The header and body of such a mapping, with where the header stands (and whether the
+/// text has it verbatim); the cursor moves past it.
+fn header_entry(
+    loc: &Locator,
+    m: serde_yaml::Mapping,
+    cursor: &mut Pos,
+) -> (String, serde_yaml::Value, Pos, bool) {
+    let (k, v) = m.into_iter().next().expect("one entry");
+    let header = yaml_scalar(&k);
+    let (p, verbatim) = loc.locate(header.trim(), *cursor);
+    *cursor = advance(p, header.trim());
+    (header, v, p, verbatim)
 }
 
 /// How deep `def`s may nest.
