@@ -659,6 +659,7 @@ fn class_def(c: &GClass) -> crate::scenario::ClassDef {
         } else {
             crate::scenario::ClassOrigin::Declared
         },
+        exception: false,
     }
 }
 

@@ -346,8 +346,12 @@ impl Machine<'_> {
                 }
             }
             Kind::Type { .. } => self.type_clear(id),
-            // A running frame is never unreachable (the thread state holds it).
+            // `frame_tp_clear`: a frame that outlived its call clears its locals; a running
+            // frame is never unreachable (the thread state holds it).
+            Kind::Frame(fr) if fr.escaped => self.escaped_frame_clear(id),
             Kind::Frame(_) => {}
+            // `tb_clear`: `tb_next`, `tb_frame`.
+            Kind::Traceback { .. } => self.traceback_clear(id),
             // `func_clear` of a method's function (3.x): its globals, then (3.10+, after
             // defaults, doc, dict, closure) its annotations.
             Kind::MethodFunc { .. } if self.p.function_clear => self.method_func_clear(id),

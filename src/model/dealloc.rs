@@ -26,8 +26,15 @@ impl Machine<'_> {
             Kind::MethodFunc { .. } => self.method_func_dealloc(id),
             Kind::Decorated { .. } => self.decorated_dealloc(id),
             Kind::Head => unreachable!("list heads are never released"),
+            Kind::Frame(fr) if fr.escaped => self.escaped_frame_dealloc(id),
             Kind::Frame(_) => unreachable!("a frame's stand-in is freed with its frame object"),
+            Kind::Traceback { .. } => self.traceback_dealloc(id),
         }
+    }
+
+    /// [`Machine::trash_begin`] of an object that is no instance.
+    pub(super) fn trash_begin_object(&mut self, id: Id) -> bool {
+        self.trash_begin(id, false)
     }
 
     /// `Py_TRASHCAN_BEGIN` / `Py_TRASHCAN_SAFE_BEGIN` for an object: defer its dealloc when

@@ -8,7 +8,7 @@ use super::code::{
     BUILTIN_CALLBACK_CODE, GC_CALLBACK_CODE, callback_code, callback_index, function_code,
     method_code,
 };
-use super::heap::{Id, Kind, NIL, Val};
+use super::heap::{FrameHeap, Id, Kind, NIL, Val};
 use super::journal::{Ctx, Note};
 use super::machine::{
     Deferred, Frame, FrameObj, Machine, NOT_ENTERED, PyResult, RETURN, Temp, exc,
@@ -369,6 +369,12 @@ impl<'s> Machine<'s> {
             self.decref(Val::Obj(h));
         }
         let result = match r {
+            // The exception passes through this frame: its traceback (`PyTraceBack_Here` at
+            // the `error:` label), after the call's stack was released.
+            Err(e) if super::exceptions::is_raised(&e) => {
+                self.traceback_here();
+                return Err(e);
+            }
             Err(e) if e.kind == NOT_ENTERED => {
                 return Err(exc(
                     if e.detail.starts_with("maximum recursion") {
@@ -550,6 +556,7 @@ impl<'s> Machine<'s> {
             locals,
             obj,
             finalizing: None,
+            exc_saved: None,
         });
         let sc = self.sc;
         let r = self.run_function_body(&sc.classes[class].methods[m].body);
@@ -623,6 +630,7 @@ impl<'s> Machine<'s> {
             locals,
             obj,
             finalizing: None,
+            exc_saved: None,
         });
         self.eval_breaker();
         let r = self.run_function_body(&d.body);
@@ -809,9 +817,9 @@ impl<'s> Machine<'s> {
         }
         // 2.7/3.6 `PyFrame_New` ends with `_PyObject_GC_TRACK`: into generation 0 (its
         // allocation, counted above, may have started a collection before).
+        let slot = self.frame_objs.len();
         let gc = if self.p.trashcan.frames_tracked_in_calls {
-            let id = self.heap.alloc(Kind::Frame(Vec::new()), true);
-            self.heap.hdr_mut(id).refcnt = 1;
+            let id = self.frame_stand_in(code, slot);
             self.track(id);
             id
         } else {
@@ -824,12 +832,89 @@ impl<'s> Machine<'s> {
             refcnt: 1,
             gc,
         };
-        let slot = self.frame_objs.len();
         self.frame_objs.push(Some(f));
         if gc != NIL {
             self.tracked_frames.push(slot);
         }
         Some(slot)
+    }
+
+    /// The heap object that stands for frame object `slot` of a running call (untracked;
+    /// no allocation is counted: the caller counts where CPython allocates).
+    fn frame_stand_in(&mut self, code: usize, slot: usize) -> Id {
+        let id = self.heap.alloc(
+            Kind::Frame(Box::new(FrameHeap {
+                back: NIL,
+                func: NIL,
+                locals: Vec::new(),
+                code,
+                escaped: false,
+            })),
+            true,
+        );
+        self.heap.hdr_mut(id).refcnt = 1;
+        self.frame_slot.insert(id, slot);
+        id
+    }
+
+    /// The frame object of `self.frames[i]` as a heap object, made on demand: ≤3.10 the call's
+    /// frame object exists already (its stand-in is made, nothing counted); 3.11+
+    /// `_PyFrame_GetFrameObject` → `_PyFrame_MakeAndSetFrameObject` allocates one (counted,
+    /// untracked: `_PyFrame_New_NoTrack`), which the interpreter frame holds (`frame_obj`).
+    pub(super) fn materialize_frame(&mut self, i: usize) -> Id {
+        if let Some(slot) = self.frames[i].obj {
+            let o = self.frame_objs[slot].as_ref().expect("a live frame object");
+            if o.gc != NIL {
+                return o.gc;
+            }
+            let code = o.code;
+            let id = self.frame_stand_in(code, slot);
+            self.frame_obj_mut(slot).gc = id;
+            return id;
+        }
+        // 3.11+: a new frame object, counted before it exists (a collection may start there).
+        self.gc_alloc();
+        // (3.11+ frames have no zombie frame: the code is not needed.)
+        let code = usize::MAX;
+        let slot = self.frame_objs.len();
+        self.frame_objs.push(Some(FrameObj {
+            code,
+            locals: Vec::new(),
+            back: None,
+            refcnt: 1,
+            gc: NIL,
+        }));
+        let id = self.frame_stand_in(code, slot);
+        self.frame_obj_mut(slot).gc = id;
+        self.frames[i].obj = Some(slot);
+        id
+    }
+
+    /// The module's frame object (3.11+): materialised the first time something needs it (a
+    /// traceback at the top level, a returning frame's `f_back`), counted, and kept for the
+    /// module's life; ≤3.10 it exists from the start. The model keeps no object for it.
+    pub(super) fn materialize_module_frame(&mut self) {
+        if !self.p.trashcan.frames_are_objects && !self.module_frame_made {
+            self.gc_alloc();
+            self.module_frame_made = true;
+        }
+    }
+
+    /// A new reference to the frame object `id` (a traceback's `tb_frame`, a returned
+    /// frame's `f_back`): a running call's frame object counts it itself.
+    pub(super) fn frame_incref(&mut self, id: Id) {
+        match self.frame_slot.get(&id) {
+            Some(&slot) => self.frame_obj_mut(slot).refcnt += 1,
+            None => self.incref(Val::Obj(id)),
+        }
+    }
+
+    /// `Py_DECREF` of the frame object `id` (see [`Machine::frame_incref`]).
+    pub(super) fn frame_decref(&mut self, id: Id) {
+        match self.frame_slot.get(&id) {
+            Some(&slot) => self.frame_object_decref(slot),
+            None => self.decref(Val::Obj(id)),
+        }
     }
 
     fn frame_obj_mut(&mut self, f: usize) -> &mut FrameObj {
@@ -856,11 +941,22 @@ impl<'s> Machine<'s> {
         // `frame_dealloc` untracks first, before the trashcan.
         let gc = std::mem::replace(&mut self.frame_obj_mut(f).gc, NIL);
         if gc != NIL {
-            self.untrack(gc);
+            if self.heap.is_tracked(gc) {
+                self.untrack(gc);
+            }
             self.heap.free(gc);
+            self.frame_slot.remove(&gc);
             if let Some(i) = self.tracked_frames.iter().rposition(|&s| s == f) {
                 self.tracked_frames.swap_remove(i);
             }
+        }
+        if !self.p.trashcan.frames_are_objects {
+            // 3.11+ a frame object its call no longer needs (`_PyFrame_ClearExceptCode`:
+            // `Py_DECREF(f)`): freed, no zombie frame, no free list; the call's locals are
+            // the interpreter frame's, released after.
+            self.frame_objs[f] = None;
+            self.gc_free();
+            return;
         }
         if !self.trash_enter(false) {
             self.trash_later.push(Deferred::Frame(f));
@@ -873,14 +969,123 @@ impl<'s> Machine<'s> {
         if let Some(b) = o.back {
             self.frame_object_decref(b);
         }
-        if !self.zombie_frames.contains(&o.code) {
-            self.zombie_frames.insert(o.code);
+        self.frame_memory_released(o.code);
+        self.trash_end(false);
+    }
+
+    /// The end of `frame_dealloc` (≤3.10): the frame becomes its code object's zombie frame
+    /// if that slot is empty, else goes to the free list (`PyFrame_MAXFREELIST`), else is
+    /// freed; 3.11+ `PyObject_GC_Del`.
+    pub(super) fn frame_memory_released(&mut self, code: usize) {
+        if !self.p.trashcan.frames_are_objects {
+            self.gc_free();
+        } else if !self.zombie_frames.contains(&code) {
+            self.zombie_frames.insert(code);
         } else if self.freelists.frames < PY_FRAME_MAXFREELIST {
             self.freelists.frames += 1;
         } else {
             self.gc_free();
         }
+    }
+
+    /// A call returns while something else holds its frame object (a traceback): the frame
+    /// keeps its locals (≤3.10 the eval loop's caller only drops its reference, then
+    /// `_PyObject_GC_TRACK(f)`: 3.7–3.10 `function_code_fastcall`/`_PyEval_EvalCode(WithName)`/
+    /// `_PyEval_Vector`; 3.11+ `take_ownership`, which copies the interpreter frame into the
+    /// frame object, sets `f_back` to the caller's frame object, materialising it, and tracks
+    /// the frame). From then on the frame is an ordinary heap object that owns its
+    /// references ([`FrameHeap`], [`Machine::escaped_frame_dealloc`]).
+    fn frame_escape(&mut self, slot: usize, locals: Vec<Val>, func: Id) {
+        let back = if self.p.trashcan.frames_are_objects {
+            match self.frame_objs[slot].as_ref().and_then(|o| o.back) {
+                Some(b) => {
+                    // The reference stays (counted in the caller's frame object).
+                    let i = self
+                        .frames
+                        .iter()
+                        .rposition(|f| f.obj == Some(b))
+                        .expect("f_back is a running call's frame");
+                    self.materialize_frame(i)
+                }
+                None => NIL,
+            }
+        } else {
+            match self.frames.len() {
+                0 => {
+                    self.materialize_module_frame();
+                    NIL
+                }
+                n => {
+                    let b = self.materialize_frame(n - 1);
+                    self.frame_incref(b);
+                    b
+                }
+            }
+        };
+        let o = self.frame_objs[slot].take().expect("a live frame object");
+        let id = o.gc;
+        self.frame_slot.remove(&id);
+        if let Some(i) = self.tracked_frames.iter().rposition(|&s| s == slot) {
+            self.tracked_frames.swap_remove(i);
+        }
+        self.heap.hdr_mut(id).refcnt = i64::from(o.refcnt) - 1;
+        *self.heap.kind_mut(id) = Kind::Frame(Box::new(FrameHeap {
+            back,
+            func,
+            locals,
+            code: o.code,
+            escaped: true,
+        }));
+        self.track(id);
+    }
+
+    /// `frame_dealloc` of a frame object that outlived its call: untracked, trashcan; ≤3.10
+    /// the locals, then `f_back`; 3.11+ `f_func`, the locals, then `f_back`; then its memory
+    /// ([`Machine::frame_memory_released`]).
+    pub(super) fn escaped_frame_dealloc(&mut self, id: Id) {
+        self.untrack(id);
+        if !self.trash_begin_object(id) {
+            return;
+        }
+        let (fr, code) = match self.heap.kind_mut(id) {
+            Kind::Frame(fr) => {
+                let code = fr.code;
+                (
+                    (
+                        std::mem::replace(&mut fr.back, NIL),
+                        std::mem::replace(&mut fr.func, NIL),
+                        std::mem::take(&mut fr.locals),
+                    ),
+                    code,
+                )
+            }
+            _ => unreachable!("a frame"),
+        };
+        let (back, func, locals) = fr;
+        if func != NIL {
+            self.decref(Val::Obj(func));
+        }
+        for v in locals {
+            self.decref(v);
+        }
+        if back != NIL {
+            self.frame_decref(back);
+        }
+        self.heap.free(id);
+        self.frame_memory_released(code);
         self.trash_end(false);
+    }
+
+    /// `frame_tp_clear` of a frame object that outlived its call: its locals (not `f_back`,
+    /// not `f_func`).
+    pub(super) fn escaped_frame_clear(&mut self, id: Id) {
+        let locals = match self.heap.kind_mut(id) {
+            Kind::Frame(fr) => std::mem::take(&mut fr.locals),
+            _ => Vec::new(),
+        };
+        for v in locals {
+            self.decref(v);
+        }
     }
 
     /// Enter a Python function called from C (a `__del__`, the callback): the eval entry's
@@ -1023,6 +1228,7 @@ impl<'s> Machine<'s> {
                     locals,
                     obj,
                     finalizing: Some(label),
+                    exc_saved: None,
                 });
                 self.run_body(body);
                 self.frame_dealloc();
@@ -1104,6 +1310,7 @@ impl<'s> Machine<'s> {
                     locals,
                     obj,
                     finalizing: None,
+                    exc_saved: None,
                 });
                 if let Some(i) = index {
                     self.run_body(&self.sc.callbacks[i].body);
@@ -1136,6 +1343,7 @@ impl<'s> Machine<'s> {
                     locals: Vec::new(),
                     obj,
                     finalizing: None,
+                    exc_saved: None,
                 });
                 self.eval_breaker();
                 if let Some(e) = event {
@@ -1192,8 +1400,8 @@ impl<'s> Machine<'s> {
                 }
                 self.heap.hdr_mut(gc).refcnt = o.refcnt as i64;
             }
-            if let Kind::Frame(r) = self.heap.kind_mut(gc) {
-                *r = refs;
+            if let Kind::Frame(fr) = self.heap.kind_mut(gc) {
+                fr.locals = refs.into_iter().map(Val::Obj).collect();
             }
         }
     }
@@ -1202,21 +1410,35 @@ impl<'s> Machine<'s> {
     /// `co_varnames` order, by `frame_dealloc` (≤3.10, [`Machine::frame_object_dealloc`]; not
     /// while a deposited frame's `f_back` still holds it) or `_PyFrame_ClearLocals` (3.11+).
     fn frame_dealloc(&mut self) {
+        // 2.7: the eval loop's exit puts back the exception its caller was handling
+        // (`reset_exc_info`), before the frame goes.
+        self.reset_exc_info();
         let f = self.frames.pop().expect("frame");
         // The locals are in `f_localsplus` order ([`Machine::frame_locals`]). What the frame owns besides (3.11+ `f_func`) goes after the locals.
-        let locals: Vec<Val> = f
-            .locals
-            .into_iter()
-            .filter_map(|(_, v)| v)
-            .chain(f.extra)
-            .collect();
+        let mut locals: Vec<Val> = f.locals.into_iter().filter_map(|(_, v)| v).collect();
         match f.obj {
-            Some(o) => {
+            Some(o) if self.frame_objs[o].as_ref().is_some_and(|x| x.refcnt > 1) => {
+                // A traceback holds the frame: it keeps its locals (and 3.11+ its function).
+                let func = match f.extra.first() {
+                    Some(Val::Obj(x)) => *x,
+                    _ => NIL,
+                };
+                self.frame_escape(o, locals, func);
+            }
+            Some(o) if self.p.trashcan.frames_are_objects => {
+                locals.extend(f.extra);
                 self.frame_obj_mut(o).locals = locals;
                 self.frame_object_decref(o);
             }
+            Some(o) => {
+                // 3.11+ `_PyFrame_ClearExceptCode`: the frame object first, then the locals.
+                self.frame_object_decref(o);
+                for v in locals.into_iter().chain(f.extra) {
+                    self.decref(v);
+                }
+            }
             None => {
-                for v in locals {
+                for v in locals.into_iter().chain(f.extra) {
                     self.decref(v);
                 }
             }

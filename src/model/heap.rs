@@ -104,6 +104,19 @@ impl WeakFlavor {
     }
 }
 
+/// A frame object's references, in `frame_traverse` order: `f_back` (the caller's frame
+/// object, [`NIL`] for the module's), 3.11+ `f_func` ([`NIL`] before), the fast locals, cells
+/// and free cells; and the code object it belongs to (its zombie-frame slot, ≤3.10).
+#[derive(Debug, Clone)]
+pub struct FrameHeap {
+    pub back: Id,
+    pub func: Id,
+    pub locals: Vec<Val>,
+    pub code: usize,
+    /// The frame object of a call that returned (owning its references), not of a running one.
+    pub escaped: bool,
+}
+
 /// What an object is.
 #[derive(Debug, Clone)]
 pub enum Kind {
@@ -178,11 +191,19 @@ pub enum Kind {
     },
     /// A set or frozenset (`PySetObject`): its table ([`SetObj`]), whose keys are instances.
     Set(Box<SetObj>),
-    /// A running call's frame object where it is a tracked GC object (2.7, 3.6): the model's
-    /// frames keep their locals themselves ([`super::machine::Frame`]); this stand-in holds
-    /// what `frame_traverse` visits (its `f_back` frame's stand-in, then its locals and cells)
-    /// only while a collection runs ([`super::machine::Machine::frame_refs_for_collection`]).
-    Frame(Vec<Id>),
+    /// A frame object (`PyFrameObject`). While its call runs, the model's frame keeps the
+    /// locals ([`super::machine::Frame`]) and [`FrameHeap::locals`] holds what `frame_traverse`
+    /// visits only while a collection runs
+    /// ([`super::machine::Machine::frame_refs_for_collection`]); once the call returned with
+    /// something still holding the frame (a traceback), the frame owns its references here.
+    Frame(Box<FrameHeap>),
+    /// A traceback object (`PyTracebackObject`): `tb_next` (the traceback of the frame the
+    /// exception came from, [`NIL`] for the innermost) and `tb_frame` ([`NIL`] for the
+    /// module's frame, which the model does not keep as an object).
+    Traceback {
+        next: Id,
+        frame: Id,
+    },
     /// A list head (`PyGC_Head` of a generation or a temporary list).
     Head,
 }
@@ -258,12 +279,19 @@ pub struct Heap {
     big_ints: Vec<i64>,
     /// The type object of each scenario class, by class index (instances visit theirs).
     class_types: Vec<Id>,
+    /// Per scenario class: an exception class (its instances traverse as exceptions do).
+    exception_classes: Vec<bool>,
 }
 
 impl Heap {
     /// Record the type object of each scenario class (by class index).
     pub fn set_class_types(&mut self, types: Vec<Id>) {
         self.class_types = types;
+    }
+
+    /// Record which scenario classes are exception classes (by class index).
+    pub fn set_exception_classes(&mut self, e: Vec<bool>) {
+        self.exception_classes = e;
     }
 
     /// Record the type object of scenario class `class`, once its class statement ran.
@@ -676,6 +704,7 @@ impl Heap {
             kinds: &self.kinds,
             vals: &self.vals,
             class_types: &self.class_types,
+            exception_classes: &self.exception_classes,
         };
         (&mut self.links, contents)
     }
@@ -686,6 +715,7 @@ impl Heap {
             kinds: &self.kinds,
             vals: &self.vals,
             class_types: &self.class_types,
+            exception_classes: &self.exception_classes,
         }
     }
 
@@ -868,6 +898,7 @@ pub struct Contents<'a> {
     kinds: &'a [Kind],
     vals: &'a [Packed],
     class_types: &'a [Id],
+    exception_classes: &'a [bool],
 }
 
 impl Contents<'_> {
@@ -884,6 +915,20 @@ impl Contents<'_> {
                         f((p.0 >> 2) as Id)
                     }
                 };
+                // An exception (`BaseException` subtype): `subtype_traverse` visits the heap
+                // type, then `BaseException_traverse` the hidden slots (`__traceback__`,
+                // `__context__`; dict and args hold nothing the model keeps).
+                if self.exception_classes.get(inst.cls as usize) == Some(&true) {
+                    if let Some(&t) = self.class_types.get(inst.cls as usize) {
+                        f(t);
+                    }
+                    for p in slots {
+                        if p.0 & 3 == 1 {
+                            f((p.0 >> 2) as Id)
+                        }
+                    }
+                    return;
+                }
                 slots.iter().for_each(&mut visit);
                 if let Some(d) = inst.dict {
                     f(d);
@@ -999,11 +1044,27 @@ impl Contents<'_> {
             }
             // `set_traverse`: the keys in table order.
             Kind::Set(set) => set_traverse(set, &mut f),
-            // `frame_traverse` of a running frame object (2.7, 3.6): `f_back`, then
-            // `f_localsplus`, filled only while a collection runs.
-            Kind::Frame(refs) => {
-                for r in refs {
-                    f(*r);
+            // `frame_traverse`: `f_back` (then `f_code`, globals and builtins, outside the
+            // model), 3.11+ `f_func` (`_PyFrame_Traverse`), then `f_localsplus` (a running
+            // frame's only while a collection runs).
+            Kind::Frame(fr) => {
+                for r in [fr.back, fr.func] {
+                    if r != NIL {
+                        f(r);
+                    }
+                }
+                for v in &fr.locals {
+                    if let Val::Obj(o) = v {
+                        f(*o)
+                    }
+                }
+            }
+            // `tb_traverse`: `tb_next`, `tb_frame`.
+            Kind::Traceback { next, frame } => {
+                for r in [*next, *frame] {
+                    if r != NIL {
+                        f(r);
+                    }
                 }
             }
             Kind::WeakRef { .. } | Kind::Head => {}

@@ -105,8 +105,12 @@ pub struct Frame {
     /// A callback of `callbacks:` (by index); neither: the harness's `callback`.
     pub callback: Option<usize>,
     pub locals: Vec<(String, Option<Val>)>,
-    /// ≤3.10: its frame object, an index into [`Machine::frame_objs`].
+    /// Its frame object, an index into [`Machine::frame_objs`] (≤3.10 from the call on,
+    /// 3.11+ once materialised).
     pub obj: Option<usize>,
+    /// 2.7: the exception its caller was handling, saved when this frame handled its first
+    /// (`f_exc_*`, `set_exc_info`), put back when it returns (`reset_exc_info`).
+    pub exc_saved: Option<Option<super::exceptions::Raised>>,
     /// A `__del__` frame: the label of the instance it finalizes, as the call found it (what
     /// its `raise` reports, whatever `self` holds by then).
     pub finalizing: Option<String>,
@@ -271,6 +275,15 @@ pub struct Machine<'s> {
     pub(super) frame_objs: Vec<Option<FrameObj>>,
     /// The slots of [`Machine::frame_objs`] whose frame object is tracked now (2.7, 3.6).
     pub(super) tracked_frames: Vec<usize>,
+    /// The heap stand-in of each running call's frame object that has one, to its slot in
+    /// [`Machine::frame_objs`] (references to it count there).
+    pub(super) frame_slot: HashMap<Id, usize>,
+    /// 3.11+: the module's frame object exists (see [`Machine::materialize_module_frame`]).
+    pub(super) module_frame_made: bool,
+    /// The exception being raised (`curexc_*` of the thread state), while a statement unwinds.
+    pub(super) curexc: Option<super::exceptions::Raised>,
+    /// The exceptions being handled (3.x: innermost last), or 2.7's thread state's one.
+    pub(super) handled: Vec<super::exceptions::Raised>,
     /// Exceptions raised in `__del__` bodies (or by their calls) that CPython prints and
     /// ignores (`PyErr_WriteUnraisable`), by type, in order of first occurrence.
     pub(super) ignored: Vec<(&'static str, u64)>,
@@ -374,6 +387,10 @@ impl<'s> Machine<'s> {
             trash_later: Vec::new(),
             frame_objs: Vec::new(),
             tracked_frames: Vec::new(),
+            frame_slot: HashMap::new(),
+            module_frame_made: false,
+            curexc: None,
+            handled: Vec::new(),
             ignored: Vec::new(),
             freelists: FreeLists::default(),
             gc_pending: false,
@@ -735,6 +752,7 @@ impl<'s> Machine<'s> {
             ),
             Kind::Head => "<head>".into(),
             Kind::Frame(_) => "<frame>".into(),
+            Kind::Traceback { .. } => "<traceback>".into(),
         }
     }
 
@@ -851,7 +869,9 @@ fn class_state(sc: &Scenario, i: usize, p: &Profile) -> ClassState {
     // 3.11+ a dict a class adds is managed (`Py_TPFLAGS_MANAGED_DICT`); its values are inline
     // on 3.11/3.12, and on 3.13 only while the instance is no larger than `object`
     // (`Py_TPFLAGS_INLINE_VALUES`: no value slot anywhere on the chain).
+    // An exception's dict is `BaseException`'s own (`tp_dictoffset`), never managed.
     let inline = has_dict
+        && !sc.classes[i].exception
         && p.layout == InstanceLayout::Inline
         && match p.slots_dict_inline {
             SlotsDictInline::Always => true,

@@ -34,6 +34,7 @@ mod collector;
 mod dealloc;
 mod dict;
 mod dict27;
+mod exceptions;
 mod frames;
 mod gc_module;
 mod heap;
@@ -188,7 +189,10 @@ fn run_on_this_thread(
         if let Some(f) = inspect.as_mut() {
             f(Moment::After(i), View::new(&m));
         }
-        if let Err(e) = r {
+        if let Err(mut e) = r {
+            if e.kind == exceptions::RAISED {
+                e.detail = m.uncaught();
+            }
             return Err(ModelError {
                 file: scenario.path.display().to_string(),
                 line: step.pos.line,

@@ -12,7 +12,13 @@ impl Machine<'_> {
     pub(super) fn new_instance(&mut self, class: usize) -> Id {
         let cs = &self.classes[class];
         let is_gc = cs.is_gc;
-        let nslots = cs.slots.len();
+        // An exception's `__traceback__` and `__context__` (3.x) follow its own slots.
+        let nslots = cs.slots.len()
+            + if self.sc.classes[class].exception {
+                super::exceptions::hidden_slots(self.p.exceptions.traceback_attr)
+            } else {
+                0
+            };
         if is_gc {
             self.gc_alloc();
         }
@@ -90,6 +96,7 @@ impl Machine<'_> {
                 .into(),
             Kind::Head => "head".into(),
             Kind::Frame(_) => "frame".into(),
+            Kind::Traceback { .. } => "traceback".into(),
         }
     }
 

@@ -117,8 +117,12 @@ impl Machine<'_> {
         };
         let mut alive: Vec<Id> = seen
             .into_iter()
+            // Labelled ones: an exception `raise E()` made has no name to be known by (the
+            // program lists what its statements labelled).
             .filter(|id| {
-                !self.heap.is_freed(*id) && matches!(self.heap.kind(*id), Kind::Instance(_))
+                !self.heap.is_freed(*id)
+                    && matches!(self.heap.kind(*id), Kind::Instance(_))
+                    && self.heap.label_of(*id).is_some()
             })
             .collect();
         alive.sort_unstable();

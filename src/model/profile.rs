@@ -279,6 +279,8 @@ pub struct Profile {
     /// How `type_new` builds a class statement's type (docs/cpython-gc-facts.md, "Classes as
     /// objects"): the order its GC objects are made and tracked in.
     pub class_build: ClassBuild,
+    /// How exceptions, their tracebacks and the handled exception are kept.
+    pub exceptions: Exceptions,
     /// Reading a plain method through its class (`A.m`) makes an unbound method (2.7
     /// `func_descr_get` → `PyMethod_New(func, NULL, type)`, a tracked object from the method
     /// free list), and calling one goes through `do_call` (an argument tuple) and
@@ -650,6 +652,19 @@ impl Profile {
             method_held_during_call: (V3_8..=V3_10).contains(&v),
             function_clear: v >= V3_6,
             unbound_methods: v == V2_7,
+            exceptions: Exceptions {
+                traceback_attr: v >= V3_6,
+                traceback_per_frame: v >= V3_12,
+                state: if v == V2_7 {
+                    ExcState::ThreadAndFrames
+                } else {
+                    ExcState::HandlerStack
+                },
+                info_holds_traceback: (V3_6..=V3_10).contains(&v),
+                name_cleared_before_pop: matches!(v, V3_7 | V3_8),
+                unwind_name_first: matches!(v, V3_6 | V3_7),
+                match_temporaries: v == V2_7,
+            },
             class_build: ClassBuild {
                 statement: class_statement(v),
                 type_call: type_call(v),
@@ -696,6 +711,47 @@ impl Profile {
             debug_stats_report: v == V2_7,
         }
     }
+}
+
+/// How exceptions are kept (`Objects/exceptions.c`, `Python/traceback.c`, `Python/ceval.c`'s
+/// exception handling, `Python/errors.c`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exceptions {
+    /// An exception holds its traceback and context (`__traceback__`, `__context__`: 3.x
+    /// `PyBaseExceptionObject`); 2.7's holds neither (`sys.exc_info()` keeps the traceback).
+    pub traceback_attr: bool,
+    /// `PyTraceBack_Here` stores each new traceback on the exception
+    /// (`PyException_SetTraceback`, 3.12+: the raised exception is one object); before, the
+    /// chain is `curexc_traceback`'s until a handler takes it (`exception_unwind`).
+    pub traceback_per_frame: bool,
+    /// Where the exception being handled is kept.
+    pub state: ExcState,
+    /// The handled exception's record holds its traceback too (3.6 `tstate->exc_traceback`,
+    /// 3.7–3.10 `exc_info->exc_traceback`); 3.11+ keeps the exception only (`exc_value`).
+    pub info_holds_traceback: bool,
+    /// At the end of `except E as n:`, `n = None; del n` runs before `POP_EXCEPT` (3.7, 3.8:
+    /// the name's clean-up is a `finally` inside the handler); 3.6 and 3.9+ pop first.
+    pub name_cleared_before_pop: bool,
+    /// Leaving a handler early (`return`, an exception) runs the name's clean-up before the
+    /// handled exception is popped (3.6, 3.7: the block stack unwinds the `SETUP_FINALLY` of
+    /// the clean-up first); 3.8+ compile the unwinding with `POP_EXCEPT` first.
+    pub unwind_name_first: bool,
+    /// 2.7 `PyObject_IsSubclass` makes a bound builtin method and a 1-tuple
+    /// (`_PyObject_LookupSpecial` of `__subclasscheck__`, `objargs_mktuple`) at each
+    /// `except E` match and at a handler's `PyErr_NormalizeException`; 3.x has a fast path.
+    pub match_temporaries: bool,
+}
+
+/// Where the exception being handled is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExcState {
+    /// 2.7: the thread state (`tstate->exc_*`, mirrored in `sys.exc_*`), replaced by each
+    /// handler entered (`set_exc_info`); a function that handled one saved its caller's in
+    /// `f_exc_*` and puts it back when it returns (`reset_exc_info`).
+    ThreadAndFrames,
+    /// 3.x: a stack (the value stack's saved state, 3.7+ `exc_info`): a handler pushes, its
+    /// end pops (`POP_EXCEPT`).
+    HandlerStack,
 }
 
 /// The patch number of the release `expected/` is recorded from (`13` for 3.10.13).

@@ -54,6 +54,8 @@ impl Machine<'_> {
             Stmt::Repeat { count, body } => self.exec_repeat(*count, body),
             Stmt::Pass | Stmt::Global(_) => Ok(()),
             Stmt::Raise => self.exec_raise(),
+            Stmt::Throw(t) => self.exec_throw(t),
+            Stmt::Try(t) => self.exec_try(t),
             // Creating objects.
             Stmt::New { target, class } => self.exec_new_instance(target, class),
             Stmt::ClassStmt { name, .. } => self.exec_class_stmt(name),

@@ -74,6 +74,8 @@ impl Machine<'_> {
         let first = self.heap.count();
         let n = self.sc.classes.len();
         self.heap.set_class_types(vec![NIL; n]);
+        self.heap
+            .set_exception_classes(self.sc.classes.iter().map(|c| c.exception).collect());
         let mut declared = Vec::new();
         for i in 0..n {
             if self.sc.classes[i].origin == ClassOrigin::Declared {

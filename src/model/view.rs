@@ -69,6 +69,10 @@ pub enum ObjKind {
         class: usize,
         method: usize,
     },
+    /// A traceback object (`tb_next`, `tb_frame`).
+    Traceback,
+    /// The frame object of a call that returned while something held it (a traceback).
+    Frame,
 }
 
 /// A reference an object holds, named by where it holds it.
@@ -278,6 +282,8 @@ impl<'a> View<'a> {
                 class: *class as usize,
                 method: *method as usize,
             },
+            Kind::Traceback { .. } => ObjKind::Traceback,
+            Kind::Frame(fr) if fr.escaped => ObjKind::Frame,
             Kind::Head | Kind::Frame(_) => return None,
         })
     }
@@ -416,6 +422,8 @@ impl<'a> View<'a> {
                 v
             }
             Kind::Cell(c) => c.and_then(|x| x.obj()).into_iter().collect(),
+            Kind::Traceback { .. } => heap.referents(id),
+            Kind::Frame(fr) if fr.escaped => heap.referents(id),
             Kind::WeakRef { .. } | Kind::Head | Kind::Frame(_) => Vec::new(),
         }
     }
@@ -559,6 +567,27 @@ impl<'a> View<'a> {
             }
             Kind::Cell(Some(Val::Obj(o))) => push("cell_contents".into(), *o, false),
             Kind::Cell(_) => {}
+            Kind::Traceback { next, frame } => {
+                if *next != super::heap::NIL {
+                    push("tb_next".into(), *next, false);
+                }
+                if *frame != super::heap::NIL {
+                    push("tb_frame".into(), *frame, false);
+                }
+            }
+            Kind::Frame(fr) if fr.escaped => {
+                if fr.back != super::heap::NIL {
+                    push("f_back".into(), fr.back, false);
+                }
+                if fr.func != super::heap::NIL {
+                    push("f_func".into(), fr.func, false);
+                }
+                for (k, v) in fr.locals.iter().enumerate() {
+                    if let Val::Obj(o) = v {
+                        push(format!("local{k}"), *o, false);
+                    }
+                }
+            }
             Kind::WeakRef { referent: None, .. } | Kind::Head | Kind::Frame(_) => {}
         }
         out

@@ -317,6 +317,22 @@ fn stmt_lines(out: &mut Vec<String>, s: &Stmt, scope: Scope, depth: usize) {
         Stmt::RandomEdges { list, attrs, seed } => {
             out.extend(random_edges_loop(list, attrs, *seed, &|_| Vec::new()));
         }
+        Stmt::Try(t) => {
+            let block = |out: &mut Vec<String>, header: String, steps: &[Step]| {
+                out.push(header);
+                let mut inner = Vec::new();
+                body_lines(&mut inner, steps, scope, depth);
+                inner.push("pass".to_string());
+                out.extend(inner.into_iter().map(|l| format!("    {l}")));
+            };
+            block(out, "try:".to_string(), &t.body);
+            for h in &t.handlers {
+                block(out, super::program::except_header(h), &h.body);
+            }
+            if let Some(f) = &t.finally {
+                block(out, "finally:".to_string(), f);
+            }
+        }
         Stmt::Raise if scope == Scope::Del => {
             out.push(format!(
                 "_evadd({} + _me + {})",

@@ -960,6 +960,22 @@ impl<'a> Body<'a> {
         }
     }
 
+    /// A block of a compound statement: its header, then its statements indented.
+    fn block(&mut self, header: String, steps: &[Step]) {
+        self.lines.push(header);
+        let start = self.lines.len();
+        for st in steps {
+            self.lines
+                .push(format!("# line {}: {}", st.pos.line, canonical(&st.stmt)));
+            self.stmt(&st.stmt);
+        }
+        self.bind_pending();
+        self.lines.push("pass".to_string());
+        for l in &mut self.lines[start..] {
+            *l = format!("    {l}");
+        }
+    }
+
     fn stmt(&mut self, s: &Stmt) {
         if let Some(n) = rebound_name(s) {
             // Its object may no longer be the one stored to (and reading a new instance's
@@ -985,6 +1001,25 @@ impl<'a> Body<'a> {
                 class_def(&mut text, c, layout, self.cx);
                 self.lines
                     .extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string));
+                return;
+            }
+            Stmt::Try(t) => {
+                // Reservations are bound before the block and at the end of each of its
+                // blocks: an exception may cut a block short, never the bookkeeping of a
+                // statement (no statement's bookkeeping raises).
+                self.bind_pending();
+                self.block("try:".to_string(), &t.body);
+                for h in &t.handlers {
+                    self.block(except_header(h), &h.body);
+                }
+                if let Some(f) = &t.finally {
+                    self.block("finally:".to_string(), f);
+                }
+                return;
+            }
+            Stmt::Throw(_) => {
+                self.bind_pending();
+                self.lines.push(canonical(s));
                 return;
             }
             Stmt::Repeat { count, body } => {
@@ -1529,7 +1564,9 @@ fn real_dict_on_3_13(l: &Layout) -> bool {
 
 /// The bases of a class statement: `object` or the scenario classes (`class B(A, M):`).
 pub(crate) fn bases_text(c: &ClassDef) -> String {
-    if c.bases.is_empty() {
+    if c.bases.is_empty() && c.exception {
+        "Exception".to_string()
+    } else if c.bases.is_empty() {
         "object".to_string()
     } else {
         c.bases
@@ -1882,7 +1919,27 @@ pub fn canonical(s: &Stmt) -> String {
             format!("global {}", v.join(", "))
         }
         Stmt::Raise => "raise RuntimeError()".to_string(),
+        Stmt::Throw(t) => throw_text(t, ident),
+        Stmt::Try(_) => "try:".to_string(),
         Stmt::Query(q) => q.to_string(),
+    }
+}
+
+/// `except E:`, `except E as n:`.
+pub fn except_header(h: &crate::scenario::Handler) -> String {
+    match &h.name {
+        Some(n) => format!("except {} as {}:", ident(&h.class), ident(n)),
+        None => format!("except {}:", ident(&h.class)),
+    }
+}
+
+/// `raise E()`, `raise x`, `raise`, names through `name`.
+pub fn throw_text(t: &crate::scenario::Throw, name: impl Fn(&str) -> &str) -> String {
+    use crate::scenario::Throw;
+    match t {
+        Throw::New(c) => format!("raise {}()", name(c)),
+        Throw::Name(n) => format!("raise {}", name(n)),
+        Throw::Reraise => "raise".to_string(),
     }
 }
 

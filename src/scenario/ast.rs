@@ -323,6 +323,12 @@ pub enum Stmt {
     Global(Vec<String>),
     /// `raise RuntimeError()` (only in `__del__` and callback bodies)
     Raise,
+    /// `raise E()`, `raise x`, `raise` (steps and `def`/method bodies): raise an exception of a
+    /// scenario exception class ([`ClassDef::exception`]).
+    Throw(Throw),
+    /// `- try:` with its body, `except E [as n]:` handlers and a `finally:` block (steps and
+    /// `def`/method bodies).
+    Try(Box<TryStmt>),
     /// `- repeat: N` with `steps:`: run the body N times (top level only).
     Repeat { count: u64, body: Vec<Step> },
     /// `- random_edges: {list: L, attrs: [a, b], seed: S}` (top level or in `repeat:` blocks):
@@ -334,6 +340,52 @@ pub enum Stmt {
         attrs: Vec<String>,
         seed: u64,
     },
+}
+
+/// What a `raise` raises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Throw {
+    /// `raise E()`: a new instance of scenario exception class `E`.
+    New(String),
+    /// `raise x`: the exception instance a name holds.
+    Name(String),
+    /// `raise`: the exception being handled (only in an `except` block).
+    Reraise,
+}
+
+/// `try:` … `except E as n:` … `finally:` …: at least one handler or a `finally:` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryStmt {
+    pub body: Vec<Step>,
+    pub handlers: Vec<Handler>,
+    pub finally: Option<Vec<Step>>,
+}
+
+impl TryStmt {
+    /// The blocks in the order they stand: the body, the handlers' bodies, `finally:`.
+    pub fn blocks(&self) -> impl Iterator<Item = &Vec<Step>> {
+        std::iter::once(&self.body)
+            .chain(self.handlers.iter().map(|h| &h.body))
+            .chain(self.finally.iter())
+    }
+
+    /// [`TryStmt::blocks`], to change.
+    pub fn blocks_mut(&mut self) -> impl Iterator<Item = &mut Vec<Step>> {
+        std::iter::once(&mut self.body)
+            .chain(self.handlers.iter_mut().map(|h| &mut h.body))
+            .chain(self.finally.iter_mut())
+    }
+}
+
+/// `except E as n:` with its body: `E` a scenario exception class, which matches its
+/// instances and those of its subclasses; `name`, if given, is bound to the exception (and on
+/// 3.x deleted when the block ends).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handler {
+    pub class: String,
+    pub name: Option<String>,
+    pub body: Vec<Step>,
+    pub pos: Pos,
 }
 
 /// A statement with where it stands in the file.
@@ -449,6 +501,9 @@ pub struct ClassDef {
     pub pos: Pos,
     /// Where the class statement runs.
     pub origin: ClassOrigin,
+    /// An exception class: `bases: [Exception]` (then [`ClassDef::bases`] is empty: the base
+    /// is the builtin `Exception`), or a subclass of one (set by the loader).
+    pub exception: bool,
 }
 
 /// Where a class's statement runs.
@@ -633,6 +688,7 @@ impl Scenario {
             for s in steps {
                 match &s.stmt {
                     Stmt::Repeat { body, .. } => walk(body, out),
+                    Stmt::Try(t) => t.blocks().for_each(|b| walk(b, out)),
                     Stmt::Def(d) => {
                         out.push(d);
                         walk(&d.body, out);
@@ -665,6 +721,7 @@ impl Scenario {
                 out.push(&s.stmt);
                 match &s.stmt {
                     Stmt::Repeat { body, .. } => walk(body, out),
+                    Stmt::Try(t) => t.blocks().for_each(|b| walk(b, out)),
                     Stmt::Def(d) => walk(&d.body, out),
                     _ => {}
                 }

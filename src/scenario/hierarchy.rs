@@ -458,6 +458,7 @@ mod tests {
             slots: slots.map(|s| s.iter().map(|n| n.to_string()).collect()),
             pos: Pos { line: 1, col: 1 },
             origin: Default::default(),
+            exception: false,
         }
     }
 

@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 
 /// The largest number of statements (top level plus `__del__` bodies) a scenario may have.
 pub const MAX_STATEMENTS: usize = 100_000;
+
+/// The builtin base an exception class of `classes:` names (`bases: [Exception]`).
+pub const EXCEPTION_BASE: &str = "Exception";
 /// At most this many names in one class's `__slots__` (the model keeps an instance's values in
 /// 16-bit-counted blocks; CPython itself has no limit).
 pub const MAX_SLOTS: usize = 1_000;
@@ -207,8 +210,11 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
             ("staticmethods:", rc.staticmethods, MethodKind::Static),
             ("classmethods:", rc.classmethods, MethodKind::Class),
         ] {
+            // Only a key the class has: another class's would move the cursor past the
+            // classes in between.
+            let Some(map) = map else { continue };
             let mut mcursor = loc.find(key, pos).unwrap_or(pos);
-            for (mname, body) in map.map(|m| m.0).unwrap_or_default() {
+            for (mname, body) in map.0 {
                 let mpos = loc
                     .find(&format!("{mname}:"), mcursor)
                     .or_else(|| loc.find(&mname, mcursor))
@@ -256,16 +262,66 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
         if (mcursor.line, mcursor.col) > (cursor.line, cursor.col) {
             cursor = mcursor;
         }
+        // `bases: [Exception]`: an exception class, whose base is the builtin (no scenario
+        // class); its subclasses are exception classes too (below).
+        let mut bases = rc.bases.unwrap_or_default();
+        let exception = bases.iter().any(|b| b == EXCEPTION_BASE);
+        if exception {
+            let p = loc.find(EXCEPTION_BASE, pos).unwrap_or(pos);
+            if bases.len() > 1 {
+                ck.error(
+                    p,
+                    format!("class `{name}`: `Exception` is its only base when it has it (an exception class derives from `Exception` or from other exception classes)"),
+                );
+            }
+            bases.retain(|b| b != EXCEPTION_BASE);
+        }
         classes.push(ClassDef {
             name,
-            bases: rc.bases.unwrap_or_default(),
+            bases,
             del,
             del_scope: Default::default(),
             methods,
             slots: rc.slots,
             pos,
             origin: Default::default(),
+            exception,
         });
+    }
+
+    // exception classes: those deriving from `Exception`, directly or through their bases
+    for i in 0..classes.len() {
+        let from_bases: Vec<bool> = classes[i]
+            .bases
+            .iter()
+            .filter_map(|b| classes[..i].iter().find(|k| &k.name == b))
+            .map(|k| k.exception)
+            .collect();
+        let c = &classes[i];
+        if !from_bases.is_empty() && from_bases.iter().any(|&e| e != from_bases[0]) {
+            ck.error(
+                loc.find("bases:", c.pos).unwrap_or(c.pos),
+                format!("class `{}`: its bases mix exception classes and other classes, whose instance layouts conflict", c.name),
+            );
+        }
+        let exception = c.exception || from_bases.iter().any(|&e| e);
+        let c = &mut classes[i];
+        c.exception = exception;
+        if exception {
+            let what = if c.slots.is_some() {
+                Some("`__slots__`")
+            } else if !c.methods.is_empty() {
+                Some("methods")
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                ck.error(
+                    c.pos,
+                    format!("exception class `{}` has {what}: an exception class has a `__del__` at most (the model's exceptions hold no attributes yet)", c.name),
+                );
+            }
+        }
     }
 
     // inheritance, in file order (each class's bases come before it)
@@ -407,7 +463,21 @@ fn from_text(path: &Path, text: &str) -> Result<Scenario, Vec<Diagnostic>> {
             origin: ClassOrigin::Step {
                 via_type: *via_type,
             },
+            exception: false,
         });
+        if let Some(b) = bases.iter().find(|b| {
+            b.as_str() == EXCEPTION_BASE || classes.iter().any(|k| &k.name == *b && k.exception)
+        }) {
+            let at = base_offset(&s.text, b).map_or(s.pos, |off| Pos {
+                line: s.pos.line,
+                col: s.pos.col + off,
+            });
+            ck.error(
+                at,
+                format!("class `{name}`: a class statement among the steps makes no exception class yet (`{b}`); declare it in `classes:`"),
+            );
+            continue;
+        }
         if let Err((base, msg)) = super::hierarchy::check(&classes, classes.len() - 1) {
             // At the base the message is about, where the statement's text shows it.
             let at = base

@@ -25,9 +25,9 @@ mod semantics;
 mod steps;
 
 pub use ast::{
-    BUILTIN_CALLBACK, CallbackDef, ClassDef, ClassOrigin, FuncDef, FuncScope, MethodDef,
-    MethodKind, Param, Pos, Query, Scenario, SetBuild, Step, Stmt, Target, Value, call_text,
-    class_stmt_text, def_header, set_op_text, set_text, tuple_is_new,
+    BUILTIN_CALLBACK, CallbackDef, ClassDef, ClassOrigin, FuncDef, FuncScope, Handler, MethodDef,
+    MethodKind, Param, Pos, Query, Scenario, SetBuild, Step, Stmt, Target, Throw, TryStmt, Value,
+    call_text, class_stmt_text, def_header, set_op_text, set_text, tuple_is_new,
 };
 pub use load::{discover, load, parse_scenario, scenario_id};
 pub use steps::random_edges_text;

@@ -334,6 +334,33 @@ pub fn parse_stmt(text: &str) -> Result<Stmt, ParseError> {
     Ok(stmt)
 }
 
+/// An `except` header, a key of a `- try:` block: `except E` or `except E as n` (the class and
+/// the name).
+pub fn parse_except_header(text: &str) -> Result<(String, Option<String>), ParseError> {
+    let toks = tokenize(text)?;
+    let mut p = P {
+        toks,
+        i: 0,
+        len: text.chars().count(),
+    };
+    p.expect_ident_kw("except")?;
+    if p.peek().is_none() {
+        return Err(err(
+            p.offset(),
+            "a bare `except:` is not in the language: name the exception class (`except E:`)",
+        ));
+    }
+    let class = p.ident()?;
+    let name = if p.is_ident("as") {
+        p.i += 1;
+        Some(p.ident()?)
+    } else {
+        None
+    };
+    p.end()?;
+    Ok((class, name))
+}
+
 /// A `def` header, the key of a `- def NAME(PARAMS):` step: its name and parameters
 /// (`NAME` or `NAME=VALUE`, defaults last).
 pub fn parse_def_header(text: &str) -> Result<(String, Vec<crate::scenario::Param>), ParseError> {
@@ -406,10 +433,21 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
     }
     if p.is_ident("raise") {
         p.i += 1;
-        p.expect_ident_kw("RuntimeError")?;
-        p.expect_punct('(')?;
-        p.expect_punct(')')?;
-        return Ok(Stmt::Raise);
+        if p.peek().is_none() {
+            return Ok(Stmt::Throw(crate::scenario::Throw::Reraise));
+        }
+        if p.is_ident("RuntimeError") {
+            p.i += 1;
+            p.expect_punct('(')?;
+            p.expect_punct(')')?;
+            return Ok(Stmt::Raise);
+        }
+        let name = p.ident()?;
+        if p.eat_punct('(') {
+            p.expect_punct(')')?;
+            return Ok(Stmt::Throw(crate::scenario::Throw::New(name)));
+        }
+        return Ok(Stmt::Throw(crate::scenario::Throw::Name(name)));
     }
     if p.is_ident("del") {
         p.i += 1;

@@ -12,6 +12,14 @@ use std::collections::{BTreeSet, HashSet};
 pub fn bound_names(s: &Stmt) -> Vec<&str> {
     match s {
         Stmt::DelName(n) => vec![n],
+        // A `try:` block's statements run in the scope the block is in, and so does the
+        // binding of a handler's name (and its deletion at the end, 3.x).
+        Stmt::Try(t) => t
+            .blocks()
+            .flatten()
+            .flat_map(|s| bound_names(&s.stmt))
+            .chain(t.handlers.iter().filter_map(|h| h.name.as_deref()))
+            .collect(),
         s => super::semantics::assigned(s).into_iter().collect(),
     }
 }
@@ -60,6 +68,8 @@ pub fn read_names(s: &Stmt) -> Vec<&str> {
             out.extend(args.iter().filter_map(v));
         }
         Stmt::Return(Some(x)) => out.extend(v(x)),
+        Stmt::Throw(crate::scenario::Throw::Name(n)) => out.push(n),
+        Stmt::Try(t) => out.extend(t.blocks().flatten().flat_map(|s| read_names(&s.stmt))),
         Stmt::RandomEdges { list, .. } => out.push(list),
         Stmt::Def(d) => out.extend(
             d.params

@@ -210,6 +210,11 @@ struct Semantics<'a, 'b> {
     deleted_classes: HashMap<String, Pos>,
     /// Checking the body of a `repeat:`.
     in_repeat: bool,
+    /// Checking a `__del__` or callback body (which neither raises nor handles exceptions of
+    /// scenario classes: CPython prints and ignores what escapes them), by its description.
+    in_finalizer: Option<&'static str>,
+    /// How many `except` blocks enclose the statement being checked (`raise` alone needs one).
+    in_handler: usize,
 }
 
 impl<'a, 'b> Semantics<'a, 'b> {
@@ -225,7 +230,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
         let top_bound = sc
             .steps
             .iter()
-            .filter_map(|s| assigned_name(&s.stmt))
+            .flat_map(|s| super::scope::bound_names(&s.stmt))
+            .map(str::to_string)
             .collect();
         let mut deleted_classes = HashMap::new();
         fn deletions(sc: &Scenario, steps: &[Step], out: &mut HashMap<String, Pos>) {
@@ -235,6 +241,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                         out.entry(n.clone()).or_insert(s.pos);
                     }
                     Stmt::Repeat { body, .. } => deletions(sc, body, out),
+                    Stmt::Try(t) => t.blocks().for_each(|b| deletions(sc, b, out)),
                     _ => {}
                 }
             }
@@ -248,6 +255,8 @@ impl<'a, 'b> Semantics<'a, 'b> {
             objects: 0,
             deleted_classes,
             in_repeat: false,
+            in_finalizer: None,
+            in_handler: 0,
         }
     }
 
@@ -263,6 +272,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 out.push(s);
                 match &s.stmt {
                     Stmt::Repeat { body, .. } => walk(body, out),
+                    Stmt::Try(t) => t.blocks().for_each(|b| walk(b, out)),
                     Stmt::Def(d) => walk(&d.body, out),
                     _ => {}
                 }
@@ -335,13 +345,16 @@ impl<'a, 'b> Semantics<'a, 'b> {
         // __del__ bodies.
         for c in self.sc.classes.clone() {
             if let Some(body) = &c.del {
+                self.in_finalizer = Some("a `__del__` body");
                 self.del_body(Some((&c, MethodKind::Plain)), body, &c.del_scope);
             }
         }
         // Callback bodies.
         for c in self.sc.callbacks.clone() {
+            self.in_finalizer = Some("a callback body");
             self.del_body(None, &c.body, &c.scope);
         }
+        self.in_finalizer = None;
         // Method bodies.
         for c in self.sc.classes.clone() {
             for m in &c.methods {
@@ -1206,6 +1219,140 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
     }
 
+    /// The exception class a name stands for, or the error saying why it is none.
+    fn exception_class(&self, class: &str) -> Result<(), String> {
+        match self.sc.class(class) {
+            Some(c) if c.exception => Ok(()),
+            Some(_) => Err(format!(
+                "`{class}` is no exception class: give it `bases: [Exception]` (or an exception class as its base)"
+            )),
+            None => {
+                let known: Vec<&str> = self
+                    .sc
+                    .classes
+                    .iter()
+                    .filter(|c| c.exception)
+                    .map(|c| c.name.as_str())
+                    .collect();
+                Err(format!(
+                    "unknown exception class `{class}`{}",
+                    match crate::util::did_you_mean(class, &known) {
+                        Some(n) => format!(" (did you mean `{n}`?)"),
+                        None if known.is_empty() =>
+                            " (no class of `classes:` has `bases: [Exception]`)".to_string(),
+                        None => format!(" (exception classes: {})", known.join(", ")),
+                    }
+                ))
+            }
+        }
+    }
+
+    /// `raise E()`, `raise x`, `raise`.
+    fn throw(
+        &mut self,
+        t: &crate::scenario::Throw,
+        pos: Pos,
+        env: &mut HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) {
+        use crate::scenario::Throw;
+        match t {
+            Throw::New(class) => {
+                if let Err(m) = self.exception_class(class) {
+                    self.ck.error(pos, m);
+                } else {
+                    self.class_usable(class, pos, env, del);
+                }
+            }
+            Throw::Name(n) => match self.lookup(n, pos, env, del) {
+                Some(Kind::Inst(c, _)) if self.sc.class(&c).is_some_and(|c| !c.exception) => {
+                    self.ck.error(
+                        pos,
+                        format!("`{n}` is an instance of `{c}`, which is no exception class: raising it raises TypeError"),
+                    );
+                }
+                Some(Kind::Inst(..)) | Some(Kind::Unknown) | None => {}
+                Some(k) => self.ck.error(
+                    pos,
+                    format!(
+                        "`{n}` is {} here: `raise` needs an exception instance",
+                        k.describe()
+                    ),
+                ),
+            },
+            Throw::Reraise => {
+                if self.in_handler == 0 {
+                    self.ck.error(
+                        pos,
+                        "`raise` alone re-raises the exception being handled: only inside an `except` block",
+                    );
+                }
+            }
+        }
+    }
+
+    /// A `try:` block: its body, each handler (its class an exception class, its name bound
+    /// to the exception inside the block and deleted at its end, as 3.x does), `finally:`.
+    fn try_block(
+        &mut self,
+        t: &crate::scenario::TryStmt,
+        env: &mut HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+    ) {
+        for s in &t.body {
+            self.block_stmt(s, env, del);
+        }
+        for h in &t.handlers {
+            if let Err(m) = self.exception_class(&h.class) {
+                self.ck.error(h.pos, m);
+            } else {
+                self.class_usable(&h.class, h.pos, env, del);
+            }
+            if let Some(n) = &h.name {
+                if let Some(m) = bad_name(n) {
+                    self.ck.error(h.pos, m);
+                }
+                self.bind(n, Kind::Inst(h.class.clone(), 0), h.pos, env, del);
+            }
+            self.in_handler += 1;
+            for s in &h.body {
+                self.block_stmt(s, env, del);
+            }
+            self.in_handler -= 1;
+            if let Some(n) = &h.name {
+                // 3.x ends the block with `n = None; del n` (2.7 keeps it: using it afterwards
+                // would differ between versions, so no version may).
+                env.insert(n.clone(), Binding::Deleted(h.pos));
+            }
+        }
+        if let Some(f) = &t.finally {
+            for s in f {
+                self.block_stmt(s, env, del);
+            }
+        }
+    }
+
+    /// A statement in a `try:` block: as anywhere else, but no `def`, class statement,
+    /// `repeat:` or `random_edges:` inside (the generated program's bookkeeping around those
+    /// cannot be cut short by an exception).
+    fn block_stmt(&mut self, s: &Step, env: &mut HashMap<String, Binding>, del: Option<&DelCtx>) {
+        if let Stmt::Def(_)
+        | Stmt::ClassStmt { .. }
+        | Stmt::Repeat { .. }
+        | Stmt::RandomEdges { .. } = s.stmt
+        {
+            self.ck.error(
+                s.pos,
+                format!(
+                    "`{}` inside a `try:` block is not in the language: put it before the block",
+                    s.text
+                ),
+            );
+            return;
+        }
+        self.stmt(s, env, del);
+    }
+
     fn stmt(&mut self, s: &Step, env: &mut HashMap<String, Binding>, del: Option<&DelCtx>) {
         let pos = s.pos;
         match &s.stmt {
@@ -1614,6 +1761,18 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 }
                 self.need(list, Kind::List, "`random_edges:`", pos, env, del);
             }
+            Stmt::Throw(_) | Stmt::Try(_) if self.in_finalizer.is_some() => {
+                self.ck.error(
+                    pos,
+                    format!(
+                        "`{}` in {}: a finalizer or callback raises only `raise RuntimeError()` (CPython prints and ignores it), and handles no exceptions",
+                        s.text,
+                        self.in_finalizer.unwrap_or_default()
+                    ),
+                );
+            }
+            Stmt::Throw(t) => self.throw(t, pos, env, del),
+            Stmt::Try(t) => self.try_block(t, env, del),
             Stmt::Global(_) | Stmt::Raise if del.is_none() => {
                 self.ck.error(
                     pos,

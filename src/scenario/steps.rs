@@ -64,6 +64,15 @@ pub(super) fn parse_steps(
                     steps.push(s);
                 }
             }
+            serde_yaml::Value::Mapping(m)
+                if m.contains_key(serde_yaml::Value::String("try".into())) =>
+            {
+                let p = loc.find("try", *cursor).unwrap_or(*cursor);
+                *cursor = advance(p, "try");
+                if let Some(s) = parse_try(ck, loc, m, p, cursor, depth, total) {
+                    steps.push(s);
+                }
+            }
             serde_yaml::Value::Mapping(m) if headed_by(&m, "def ") => {
                 let (header, v, p, verbatim) = header_entry(loc, m, cursor);
                 if let Some(s) = parse_def(ck, loc, &header, v, p, verbatim, cursor, depth, total) {
@@ -133,6 +142,127 @@ fn header_entry(
     let (p, verbatim) = loc.locate(header.trim(), *cursor);
     *cursor = advance(p, header.trim());
     (header, v, p, verbatim)
+}
+
+/// `- try:` with its body, then `except E:` / `except E as n:` handlers and a `finally:` block,
+/// keys of the same mapping in the order Python requires.
+#[allow(clippy::too_many_arguments)]
+fn parse_try(
+    ck: &mut Checker,
+    loc: &Locator,
+    m: serde_yaml::Mapping,
+    pos: Pos,
+    cursor: &mut Pos,
+    depth: usize,
+    total: &mut usize,
+) -> Option<Step> {
+    if depth + 1 > MAX_DEF_DEPTH {
+        ck.error(
+            pos,
+            format!("`def`s, `try:` and `repeat:` blocks nest more than {MAX_DEF_DEPTH} deep"),
+        );
+        return None;
+    }
+    let mut body = None;
+    let mut handlers: Vec<super::ast::Handler> = Vec::new();
+    let mut finally = None;
+    let mut ok = true;
+    for (i, (k, v)) in m.into_iter().enumerate() {
+        let key = yaml_scalar(&k);
+        let key = key.trim().to_string();
+        let kpos = if i == 0 {
+            pos
+        } else {
+            let p = loc.find(&key, *cursor).unwrap_or(*cursor);
+            *cursor = advance(p, &key);
+            p
+        };
+        let mut block = |ck: &mut Checker, cursor: &mut Pos, what: &str| -> Option<Vec<Step>> {
+            let items = match v.clone() {
+                serde_yaml::Value::Sequence(items) if !items.is_empty() => items,
+                serde_yaml::Value::String(s) => vec![serde_yaml::Value::String(s)],
+                other => {
+                    ck.error(
+                        kpos,
+                        format!(
+                            "`{what}:` needs a body: a statement or a non-empty list of steps, found `{}`",
+                            yaml_scalar(&other)
+                        ),
+                    );
+                    return None;
+                }
+            };
+            Some(parse_steps(ck, loc, items, cursor, depth + 1, total))
+        };
+        if i == 0 {
+            if key != "try" {
+                ck.error(
+                    kpos,
+                    format!("a `try:` block starts with `try:`, found `{key}:`"),
+                );
+                return None;
+            }
+            body = block(ck, cursor, "try");
+            ok &= body.is_some();
+            continue;
+        }
+        if key == "finally" {
+            finally = block(ck, cursor, "finally");
+            ok &= finally.is_some();
+            continue;
+        }
+        if finally.is_some() {
+            ck.error(
+                kpos,
+                format!("`{key}:` after `finally:`: `finally:` ends a `try:` block"),
+            );
+            ok = false;
+            continue;
+        }
+        match super::parse::parse_except_header(&key) {
+            Ok((class, name)) => {
+                let b = block(ck, cursor, &key);
+                match b {
+                    Some(b) => handlers.push(super::ast::Handler {
+                        class,
+                        name,
+                        body: b,
+                        pos: kpos,
+                    }),
+                    None => ok = false,
+                }
+            }
+            Err(e) => {
+                ck.error(
+                    Pos {
+                        line: kpos.line,
+                        col: kpos.col + e.offset,
+                    },
+                    format!("in `{key}:`: {}", e.message),
+                );
+                ok = false;
+            }
+        }
+    }
+    if handlers.is_empty() && finally.is_none() {
+        ck.error(
+            pos,
+            "a `try:` block needs an `except E:` handler or a `finally:` block after its body",
+        );
+        return None;
+    }
+    if !ok {
+        return None;
+    }
+    Some(Step {
+        stmt: Stmt::Try(Box::new(super::ast::TryStmt {
+            body: body?,
+            handlers,
+            finally,
+        })),
+        text: "try:".to_string(),
+        pos,
+    })
 }
 
 /// How deep `def`s may nest.
