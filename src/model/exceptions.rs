@@ -183,11 +183,10 @@ impl Machine<'_> {
     /// (`tb_create_raw`: counted, tracked) whose `tb_next` is the chain so far, stored as the
     /// new head: on the exception (3.12+) or in `curexc_traceback`.
     pub(super) fn traceback_here(&mut self) {
+        // The module's frame object exists from the start (the program makes it before the
+        // start-up collection) and is no object of the model's.
         let frame = match self.frames.len() {
-            0 => {
-                self.materialize_module_frame();
-                NIL
-            }
+            0 => NIL,
             n => self.materialize_frame(n - 1),
         };
         self.gc_alloc();

@@ -831,6 +831,7 @@ impl<'s> Machine<'s> {
             back,
             refcnt: 1,
             gc,
+            heap_refs: 0,
         };
         self.frame_objs.push(Some(f));
         if gc != NIL {
@@ -883,6 +884,7 @@ impl<'s> Machine<'s> {
             back: None,
             refcnt: 1,
             gc: NIL,
+            heap_refs: 0,
         }));
         let id = self.frame_stand_in(code, slot);
         self.frame_obj_mut(slot).gc = id;
@@ -890,21 +892,15 @@ impl<'s> Machine<'s> {
         id
     }
 
-    /// The module's frame object (3.11+): materialised the first time something needs it (a
-    /// traceback at the top level, a returning frame's `f_back`), counted, and kept for the
-    /// module's life; ≤3.10 it exists from the start. The model keeps no object for it.
-    pub(super) fn materialize_module_frame(&mut self) {
-        if !self.p.trashcan.frames_are_objects && !self.module_frame_made {
-            self.gc_alloc();
-            self.module_frame_made = true;
-        }
-    }
-
     /// A new reference to the frame object `id` (a traceback's `tb_frame`, a returned
     /// frame's `f_back`): a running call's frame object counts it itself.
     pub(super) fn frame_incref(&mut self, id: Id) {
         match self.frame_slot.get(&id) {
-            Some(&slot) => self.frame_obj_mut(slot).refcnt += 1,
+            Some(&slot) => {
+                let o = self.frame_obj_mut(slot);
+                o.refcnt += 1;
+                o.heap_refs += 1;
+            }
             None => self.incref(Val::Obj(id)),
         }
     }
@@ -912,7 +908,10 @@ impl<'s> Machine<'s> {
     /// `Py_DECREF` of the frame object `id` (see [`Machine::frame_incref`]).
     pub(super) fn frame_decref(&mut self, id: Id) {
         match self.frame_slot.get(&id) {
-            Some(&slot) => self.frame_object_decref(slot),
+            Some(&slot) => {
+                self.frame_obj_mut(slot).heap_refs -= 1;
+                self.frame_object_decref(slot);
+            }
             None => self.decref(Val::Obj(id)),
         }
     }
@@ -923,6 +922,12 @@ impl<'s> Machine<'s> {
 
     /// `Py_DECREF` of a frame object: `frame_dealloc` when nothing holds it any more.
     pub(super) fn frame_object_decref(&mut self, f: usize) {
+        if self.frame_objs[f].is_none() {
+            // It outlived its call: a heap object now.
+            let id = self.escaped_slots[&f];
+            self.decref(Val::Obj(id));
+            return;
+        }
         let o = self.frame_obj_mut(f);
         o.refcnt -= 1;
         if o.refcnt == 0 {
@@ -998,23 +1003,24 @@ impl<'s> Machine<'s> {
     fn frame_escape(&mut self, slot: usize, locals: Vec<Val>, func: Id) {
         let back = if self.p.trashcan.frames_are_objects {
             match self.frame_objs[slot].as_ref().and_then(|o| o.back) {
-                Some(b) => {
-                    // The reference stays (counted in the caller's frame object).
-                    let i = self
-                        .frames
-                        .iter()
-                        .rposition(|f| f.obj == Some(b))
-                        .expect("f_back is a running call's frame");
-                    self.materialize_frame(i)
-                }
+                Some(b) => match self.frames.iter().rposition(|f| f.obj == Some(b)) {
+                    // The reference stays (counted in the caller's frame object), held by a
+                    // heap object from now on.
+                    Some(i) => {
+                        let id = self.materialize_frame(i);
+                        self.frame_obj_mut(b).heap_refs += 1;
+                        id
+                    }
+                    // The caller outlived its call already (a deposited frame's caller).
+                    None => self.escaped_slots[&b],
+                },
                 None => NIL,
             }
         } else {
             match self.frames.len() {
-                0 => {
-                    self.materialize_module_frame();
-                    NIL
-                }
+                // The module's frame object, which the model keeps no object for: it exists
+                // (the program makes it before the start-up collection) and outlives the run.
+                0 => NIL,
                 n => {
                     let b = self.materialize_frame(n - 1);
                     self.frame_incref(b);
@@ -1025,6 +1031,7 @@ impl<'s> Machine<'s> {
         let o = self.frame_objs[slot].take().expect("a live frame object");
         let id = o.gc;
         self.frame_slot.remove(&id);
+        self.escaped_slots.insert(slot, id);
         if let Some(i) = self.tracked_frames.iter().rposition(|&s| s == slot) {
             self.tracked_frames.swap_remove(i);
         }
@@ -1417,7 +1424,7 @@ impl<'s> Machine<'s> {
         // The locals are in `f_localsplus` order ([`Machine::frame_locals`]). What the frame owns besides (3.11+ `f_func`) goes after the locals.
         let mut locals: Vec<Val> = f.locals.into_iter().filter_map(|(_, v)| v).collect();
         match f.obj {
-            Some(o) if self.frame_objs[o].as_ref().is_some_and(|x| x.refcnt > 1) => {
+            Some(o) if self.frame_objs[o].as_ref().is_some_and(|x| x.heap_refs > 0) => {
                 // A traceback holds the frame: it keeps its locals (and 3.11+ its function).
                 let func = match f.extra.first() {
                     Some(Val::Obj(x)) => *x,

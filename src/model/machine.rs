@@ -137,6 +137,10 @@ pub struct FrameObj {
     /// [`Profile::frames_tracked_in_calls`](super::profile::Profile::frames_tracked_in_calls)),
     /// or [`NIL`](super::heap::NIL).
     pub gc: Id,
+    /// How many of its references are held by heap objects (tracebacks, the `f_back` of
+    /// frames that outlived their calls): with any, the frame outlives its call as a heap
+    /// object ([`Machine::frame_dealloc`]).
+    pub heap_refs: u32,
 }
 
 /// What the trashcan deferred (`_PyTrash_thread_deposit_object`): an object, or (≤3.10) a
@@ -278,8 +282,9 @@ pub struct Machine<'s> {
     /// The heap stand-in of each running call's frame object that has one, to its slot in
     /// [`Machine::frame_objs`] (references to it count there).
     pub(super) frame_slot: HashMap<Id, usize>,
-    /// 3.11+: the module's frame object exists (see [`Machine::materialize_module_frame`]).
-    pub(super) module_frame_made: bool,
+    /// Slots of [`Machine::frame_objs`] whose frame outlived its call, to the heap object it
+    /// became (a frame object still counting it as `f_back` releases that).
+    pub(super) escaped_slots: HashMap<usize, Id>,
     /// The exception being raised (`curexc_*` of the thread state), while a statement unwinds.
     pub(super) curexc: Option<super::exceptions::Raised>,
     /// The exceptions being handled (3.x: innermost last), or 2.7's thread state's one.
@@ -388,7 +393,7 @@ impl<'s> Machine<'s> {
             frame_objs: Vec::new(),
             tracked_frames: Vec::new(),
             frame_slot: HashMap::new(),
-            module_frame_made: false,
+            escaped_slots: HashMap::new(),
             curexc: None,
             handled: Vec::new(),
             ignored: Vec::new(),

@@ -221,6 +221,36 @@ pub enum StepItem {
     RandomEdges(RandomEdgesBlock),
     Class(ClassBlock),
     Def(DefBlock),
+    Try(TryBlock),
+}
+
+/// `- try:` with its body, `except E [as n]:` handlers and `finally:`: one mapping whose first
+/// key is `try` (its schema is written in `schema.rs`; the loader checks the rest).
+#[derive(Debug)]
+pub struct TryBlock(pub Vec<(String, DefBody)>);
+
+impl<'de> Deserialize<'de> for TryBlock {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TryBlock;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a `try:` block: `try:`, then `except E:` handlers and `finally:`")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<TryBlock, A::Error> {
+                let mut v: Vec<(String, DefBody)> = Vec::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    let body: DefBody = m.next_value()?;
+                    v.push((k, body));
+                }
+                match v.first() {
+                    Some((k, _)) if k.trim() == "try" => Ok(TryBlock(v)),
+                    _ => Err(serde::de::Error::custom("a `try:` block starts with `try:`")),
+                }
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// `- class NAME(BASES): pass` written without quotes, which YAML reads as a one-entry mapping

@@ -153,7 +153,8 @@ pub fn statement_pattern() -> String {
         format!("nonlocal +{name}({s},{s}{name})*"),
         "pass".to_string(),
         format!("global +{name}({s},{s}{name})*"),
-        format!(r"raise +RuntimeError{s}\({s}\)"),
+        // raise RuntimeError(), raise E(), raise x, raise
+        format!(r"raise( +{name}({s}\({s}\))?)?"),
         // class C: pass, class C(A, B): pass
         format!(r"class +{name}({s}\({s}({name}({s},{s}{name})*{s},?{s})?\))?{s}:{s}pass"),
         // C = type('C', (A,), {})
@@ -169,7 +170,7 @@ impl JsonSchema for Statement {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "description": "One statement (docs/scenarios.md). NAME: an identifier not starting with `_`; VALUE: a NAME, `x.method` (a new bound method), None or an integer; KEY: a quoted string of letters, digits, `_`, `-`, `.`, spaces. Forms: `x = C()`, `x = [a, 1]`, `x = {'k': a}`, `x = (a, b)`, `x = {a, b}`, `x = set()`, `x = set([a, b])`, `x = frozenset([a, b])` (items: instances of scenario classes), `s.add(x)`, `s.discard(x)`, `x = VALUE`, `x.attr = VALUE`, `x.__class__ = B` (a class of `classes:` whose layout CPython accepts), `x['k'] = VALUE`, `x.append(VALUE)`, `del x`, `del x.attr`, `del x['k']`, `del x[i]`, `w = weakref.ref(x)`, `w = weakref.ref(x, callback)`, `w = weakref.ref(x, NAME)` (NAME a function of `callbacks:`), `p = weakref.proxy(x)`, `p = weakref.proxy(x, callback)`, `p = weakref.proxy(x, NAME)` (a proxy: a value, through which the language reads and writes nothing), `gc.collect()`, `gc.collect(0|1|2)`, `gc.enable()`, `gc.disable()`, `gc.set_debug(gc.DEBUG_SAVEALL)`, `gc.set_debug(0)`, `gc.set_threshold(t0[, t1[, t2]])`, `gc.freeze()`, `gc.unfreeze()` (3.7+), and, traced with their value, `gc.get_count()`, `gc.get_threshold()`, `gc.is_tracked(x)`, `gc.is_finalized(x)` (3.9+), `gc.get_freeze_count()` (3.7+), `gc.get_stats()` (3.6+), `del gc.garbage[:]`, `gc.garbage = []`, `gc.garbage[i].attr = VALUE`, `del gc.garbage[i].attr`, `gc.garbage.append(VALUE)`, `x = gc.garbage[i]`, `x.method()`, `f(a, 1)` and `y = f(a)` (a function or a bound method), `pass`, and at the top level of the steps the class statements `class C(A, B): pass` (quoted, or unquoted as a mapping) and `C = type('C', (A,), {})`; in `def` bodies also `return [VALUE]` and (3.x) `nonlocal n`; in `__del__`, callback and method bodies also `global g` and `raise RuntimeError()`.",
+            "description": "One statement (docs/scenarios.md). NAME: an identifier not starting with `_`; VALUE: a NAME, `x.method` (a new bound method), None or an integer; KEY: a quoted string of letters, digits, `_`, `-`, `.`, spaces. Forms: `x = C()`, `x = [a, 1]`, `x = {'k': a}`, `x = (a, b)`, `x = {a, b}`, `x = set()`, `x = set([a, b])`, `x = frozenset([a, b])` (items: instances of scenario classes), `s.add(x)`, `s.discard(x)`, `x = VALUE`, `x.attr = VALUE`, `x.__class__ = B` (a class of `classes:` whose layout CPython accepts), `x['k'] = VALUE`, `x.append(VALUE)`, `del x`, `del x.attr`, `del x['k']`, `del x[i]`, `w = weakref.ref(x)`, `w = weakref.ref(x, callback)`, `w = weakref.ref(x, NAME)` (NAME a function of `callbacks:`), `p = weakref.proxy(x)`, `p = weakref.proxy(x, callback)`, `p = weakref.proxy(x, NAME)` (a proxy: a value, through which the language reads and writes nothing), `gc.collect()`, `gc.collect(0|1|2)`, `gc.enable()`, `gc.disable()`, `gc.set_debug(gc.DEBUG_SAVEALL)`, `gc.set_debug(0)`, `gc.set_threshold(t0[, t1[, t2]])`, `gc.freeze()`, `gc.unfreeze()` (3.7+), and, traced with their value, `gc.get_count()`, `gc.get_threshold()`, `gc.is_tracked(x)`, `gc.is_finalized(x)` (3.9+), `gc.get_freeze_count()` (3.7+), `gc.get_stats()` (3.6+), `del gc.garbage[:]`, `gc.garbage = []`, `gc.garbage[i].attr = VALUE`, `del gc.garbage[i].attr`, `gc.garbage.append(VALUE)`, `x = gc.garbage[i]`, `x.method()`, `f(a, 1)` and `y = f(a)` (a function or a bound method), `pass`, and at the top level of the steps the class statements `class C(A, B): pass` (quoted, or unquoted as a mapping) and `C = type('C', (A,), {})`; in `def` bodies also `return [VALUE]` and (3.x) `nonlocal n`; in `__del__`, callback and method bodies also `global g` and `raise RuntimeError()`; in steps, `def` and method bodies `raise E()`, `raise x` and (in an `except` block) `raise`, with `E` an exception class (`bases: [Exception]`).",
             "pattern": statement_pattern(),
             "examples": ["b = B()", "b.cycle = with_del", "del b", "gc.collect()", "w = weakref.ref(a, callback)"]
         })
@@ -183,9 +184,10 @@ impl JsonSchema for super::raw::StrOrList {
     fn json_schema(g: &mut SchemaGenerator) -> Schema {
         let statement = g.subschema_for::<Statement>();
         let def = g.subschema_for::<super::raw::DefBlock>();
+        let try_block = g.subschema_for::<super::raw::TryBlock>();
         json_schema!({
-            "description": "A function body (`__del__`, a method, a callback): one statement, or a list of statements and `- def NAME(PARAMS):` blocks (functions defined in the body, closures over its names).",
-            "anyOf": [statement, { "type": "array", "minItems": 1, "items": { "anyOf": [statement, def] } }]
+            "description": "A function body (`__del__`, a method, a callback): one statement, or a list of statements, `- def NAME(PARAMS):` blocks (functions defined in the body, closures over its names) and (in methods) `- try:` blocks.",
+            "anyOf": [statement, { "type": "array", "minItems": 1, "items": { "anyOf": [statement, def, try_block] } }]
         })
     }
 }
@@ -206,6 +208,28 @@ impl JsonSchema for super::raw::ClassBlock {
                     "type": "string",
                     "pattern": "^ *pass *$"
                 }
+            },
+            "additionalProperties": false
+        })
+    }
+}
+
+impl JsonSchema for super::raw::TryBlock {
+    fn schema_name() -> Cow<'static, str> {
+        "TryBlock".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let statement = g.subschema_for::<Statement>();
+        let step = g.subschema_for::<super::raw::StepItem>();
+        let name = "[A-Za-z][A-Za-z0-9_]*";
+        let body = json_schema!({ "anyOf": [statement, { "type": "array", "minItems": 1, "items": step }] });
+        json_schema!({
+            "type": "object",
+            "description": "`- try:` with its body, then `except E:` or `except E as NAME:` handlers (E an exception class of `classes:`) and a `finally:` block, in that order, as keys of one mapping; at least one handler or `finally:`.",
+            "required": ["try"],
+            "properties": { "try": body.clone(), "finally": body.clone() },
+            "patternProperties": {
+                format!("^ *except +{name}( +as +{name})? *$"): body
             },
             "additionalProperties": false
         })

@@ -190,6 +190,9 @@ impl Kind {
 enum Binding {
     Bound(Kind),
     Deleted(Pos),
+    /// The name of the `except E as n:` handler at this position, which 3.x deletes at the
+    /// end of the block.
+    HandlerEnd(Pos),
     /// A class that the class statement at this position makes, not yet run.
     Later(Pos),
 }
@@ -682,6 +685,16 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     pos,
                     format!(
                         "name `{name}` is used after `del {name}` (line {})",
+                        at.line
+                    ),
+                );
+                None
+            }
+            Some(Binding::HandlerEnd(at)) => {
+                self.ck.error(
+                    pos,
+                    format!(
+                        "name `{name}` is used after the `except ... as {name}:` block of line {}, at whose end 3.x deletes it (2.7 keeps it): bind it to another name inside the block",
                         at.line
                     ),
                 );
@@ -1322,7 +1335,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
             if let Some(n) = &h.name {
                 // 3.x ends the block with `n = None; del n` (2.7 keeps it: using it afterwards
                 // would differ between versions, so no version may).
-                env.insert(n.clone(), Binding::Deleted(h.pos));
+                env.insert(n.clone(), Binding::HandlerEnd(h.pos));
             }
         }
         if let Some(f) = &t.finally {

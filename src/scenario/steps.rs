@@ -244,7 +244,7 @@ fn parse_try(
             }
         }
     }
-    if handlers.is_empty() && finally.is_none() {
+    if ok && handlers.is_empty() && finally.is_none() {
         ck.error(
             pos,
             "a `try:` block needs an `except E:` handler or a `finally:` block after its body",

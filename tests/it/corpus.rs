@@ -93,6 +93,11 @@ fn kind(s: &Stmt) -> &'static str {
         Stmt::Pass => "pass",
         Stmt::Global(_) => "global g",
         Stmt::Raise => "raise RuntimeError()",
+        Stmt::Throw(scenario::Throw::New(_)) => "raise E()",
+        Stmt::Throw(scenario::Throw::Name(_)) => "raise x",
+        Stmt::Throw(scenario::Throw::Reraise) => "raise",
+        Stmt::Try(t) if t.finally.is_some() => "try: ... finally:",
+        Stmt::Try(_) => "try: ... except E:",
         Stmt::Repeat { .. } => "repeat: N",
         Stmt::RandomEdges { .. } => "random_edges:",
         Stmt::Query(scenario::Query::Count) => "gc.get_count()",
@@ -157,6 +162,11 @@ const ALL: &[&str] = &[
     "pass",
     "global g",
     "raise RuntimeError()",
+    "raise E()",
+    "raise x",
+    "raise",
+    "try: ... except E:",
+    "try: ... finally:",
     "repeat: N",
     "random_edges:",
     "gc.get_count()",
@@ -202,6 +212,7 @@ fn corpus_uses_every_statement_form() {
                 match &s.stmt {
                     Stmt::Repeat { body, .. } => walk(sc, body, used),
                     Stmt::Def(d) => walk(sc, &d.body, used),
+                    Stmt::Try(t) => t.blocks().for_each(|b| walk(sc, b, used)),
                     _ => {}
                 }
             }

@@ -311,6 +311,14 @@ fn every_shipped_scenario_fits_the_schema() {
                             }
                         }
                     }
+                    StepItem::Try(t) => {
+                        for (_, body) in &t.0 {
+                            match body {
+                                gcconform::scenario::raw::DefBody::One(s) => out.push(s.0.clone()),
+                                gcconform::scenario::raw::DefBody::Many(v) => statements(v, out),
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -334,8 +342,11 @@ fn every_shipped_scenario_fits_the_schema() {
                     assert!(
                         items
                             .iter()
-                            .all(|i| matches!(i, StepItem::Statement(_) | StepItem::Def(_))),
-                        "{}: a body holds statements and `def` blocks only",
+                            .all(|i| matches!(
+                                i,
+                                StepItem::Statement(_) | StepItem::Def(_) | StepItem::Try(_)
+                            )),
+                        "{}: a body holds statements, `def` and `try:` blocks only",
                         f.display()
                     );
                     let mut out = Vec::new();
