@@ -62,8 +62,9 @@ pub struct Draft {
 /// A statement as a YAML sequence item: plain when YAML reads it back unchanged, double-quoted
 /// otherwise (statements never contain `"` or `\`).
 fn yaml_item(s: &str) -> String {
-    if s.starts_with("{\"def ") {
-        // A `def` step, in flow style: `{"def f()": ["x = []", {"def g()": "return x"}]}`.
+    if s.starts_with("{\"def ") || s.starts_with("{\"try\"") {
+        // A `def` step, in flow style: `{"def f()": ["x = []", {"def g()": "return x"}]}`;
+        // a `try:` block likewise: `{"try": ["raise X1()"], "except X1 as err": "pass"}`.
         return s.to_string();
     }
     if s.starts_with("random_edges: {") {
@@ -252,6 +253,8 @@ const WEAK_NAMES: &[&str] = &["w1", "w2", "w3"];
 const ATTRS: &[&str] = &["x", "y", "z"];
 const KEYS: &[&str] = &["k1", "k2", "k3"];
 const CLASS_NAMES: &[&str] = &["A", "B", "C", "D"];
+/// The exception classes: `X1(Exception)`, and `X2(X1)` in some scenarios.
+const EXC_NAMES: &[&str] = &["X1", "X2"];
 /// Method names (never attribute names: the loader forbids storing an attribute that would
 /// shadow a method).
 const METHOD_NAMES: &[&str] = &["handle", "notify", "run"];
@@ -336,6 +339,11 @@ struct Gen<'r> {
     /// The scenario makes classes in its steps: the side stream that decides where, with which
     /// bases, and whether through `type()`.
     class_stmts: Option<Rng>,
+    /// The scenario raises and handles exceptions: the side stream that decides the
+    /// functions and `try:` blocks, of the exception classes [`EXC_NAMES`] (`X2` derives
+    /// from `X1`, when there is one).
+    exc: Option<Rng>,
+    exc_classes: Vec<DraftClass>,
     /// The class whose method [`UNBOUND_NAME`] holds, read through that class.
     unbound_class: Option<usize>,
     /// Classes whose [`REGISTRY`] attribute is set.
@@ -441,6 +449,15 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
     // what they were before functions existed).
     let mut fun = rng.side(0x0def_c105);
     let fun = fun.chance(30).then_some(fun);
+    // Exceptions, from a side stream of their own (scenarios without them are what they were
+    // before exceptions existed).
+    let mut exc = rng.side(0xe8ce_9710);
+    let (exc, exc_classes) = if exc.chance(25) {
+        let classes = gen_exception_classes(&mut exc);
+        (Some(exc), classes)
+    } else {
+        (None, Vec::new())
+    };
     // `x.__class__ = K`, from a side stream of its own (only where classes allow it).
     let mut cls = rng.side(0xc1a5_5a55);
     let cls = cls.chance(25).then_some(cls);
@@ -461,6 +478,8 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         class_weakrefs,
         unbound,
         class_stmts,
+        exc,
+        exc_classes,
         unbound_class: None,
         registry_set: BTreeSet::new(),
         defs: 0,
@@ -553,6 +572,7 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
                 staticmethods: c.statics.clone(),
                 classmethods: c.classms.clone(),
             })
+            .chain(g.exc_classes.iter().cloned())
             .collect(),
         callbacks: on_clear
             .map(|b| vec![(ON_CLEAR.to_string(), b)])
@@ -560,6 +580,25 @@ pub fn generate_with(rng: &mut Rng, flavor: Flavor) -> Draft {
         record,
         steps: g.steps,
     }
+}
+
+/// The exception classes of a scenario that raises: `X1(Exception)`, half the time with a
+/// `__del__`, and sometimes `X2(X1)`.
+fn gen_exception_classes(rng: &mut Rng) -> Vec<DraftClass> {
+    let class = |name: &str, base: &str, del: bool| DraftClass {
+        name: name.to_string(),
+        bases: vec![base.to_string()],
+        del: del.then(|| vec!["pass".to_string()]),
+        slots: None,
+        methods: Vec::new(),
+        staticmethods: Vec::new(),
+        classmethods: Vec::new(),
+    };
+    let mut v = vec![class(EXC_NAMES[0], "Exception", rng.chance(50))];
+    if rng.chance(40) {
+        v.push(class(EXC_NAMES[1], EXC_NAMES[0], rng.chance(30)));
+    }
+    v
 }
 
 fn gen_classes(rng: &mut Rng, since: Version, raise_ok: bool) -> Vec<GClass> {
@@ -1599,6 +1638,139 @@ impl Gen<'_> {
         }
     }
 
+    /// A function that raises and handles an exception (or a `try:` block at the top level),
+    /// and its call: the exception kept on an instance, in a list, in a local of its frame,
+    /// returned; raised two calls down, re-raised (`raise`, `raise err`), chained (raised
+    /// in a handler), waiting through a `finally:` that makes a cycle.
+    fn exception_step(&mut self) {
+        let dicts: Vec<String> =
+            self.obj_names(|k| matches!(k, AKind::Inst(c) if self.classes[c].has_dict));
+        let lists = self.obj_names(|k| k == AKind::List);
+        let two = self.exc_classes.len() > 1;
+        let Some(x) = self.exc.as_mut() else { return };
+        let w = |ok: bool, w: u32| if ok { w } else { 0 };
+        let d = !dicts.is_empty();
+        let choice = x.weighted(&[
+            w(d, 5),                 // 0 kept on an instance
+            w(!lists.is_empty(), 3), // 1 appended to a list
+            3,                       // 2 kept in a local of its frame
+            w(d, 3),                 // 3 raised two calls down
+            w(d, 2),                 // 4 `raise` in a handler
+            w(d, 2),                 // 5 `raise err` in a handler
+            w(d, 2),                 // 6 a `finally:` that makes a cycle
+            w(d && two, 2),          // 7 raised in a handler: a context
+            2,                       // 8 returned from its handler
+            w(d, 2),                 // 9 a `try:` block at the top level
+        ]);
+        let raised = if two && x.chance(40) {
+            EXC_NAMES[1]
+        } else {
+            EXC_NAMES[0]
+        };
+        let caught = if two && raised == EXC_NAMES[1] && x.chance(50) {
+            EXC_NAMES[1]
+        } else {
+            EXC_NAMES[0]
+        };
+        let target = match choice {
+            1 => Some(x.pick(&lists).clone()),
+            2 | 8 => None,
+            _ => Some(x.pick(&dicts).clone()),
+        };
+        self.defs += 1;
+        let n = self.defs;
+        let handler = |body: &str| format!("\"except {caught} as err\": [{body}]");
+        let raise = format!("\"raise {raised}()\"");
+        let t = target.clone().unwrap_or_default();
+        let attr = format!("ex{n}");
+        match choice {
+            0 => {
+                let h = handler(&format!("\"o.{attr} = err\""));
+                self.emit(format!(
+                    "{{\"def kp{n}(o)\": [{{\"try\": [{raise}], {h}}}]}}"
+                ));
+                self.emit(format!("kp{n}({t})"));
+            }
+            1 => {
+                let h = handler("\"o.append(err)\"");
+                self.emit(format!(
+                    "{{\"def ls{n}(o)\": [{{\"try\": [{raise}], {h}}}]}}"
+                ));
+                self.emit(format!("ls{n}({t})"));
+            }
+            2 => {
+                let h = handler("\"kept = err\"");
+                self.emit(format!(
+                    "{{\"def lc{n}()\": [{{\"try\": [{raise}], {h}}}]}}"
+                ));
+                self.emit(format!("lc{n}()"));
+            }
+            3 => {
+                let h = handler(&format!("\"o.{attr} = err\""));
+                self.emit(format!("{{\"def rz{n}(o)\": {raise}}}"));
+                self.emit(format!(
+                    "{{\"def cz{n}(o)\": [{{\"try\": [\"rz{n}(o)\"], {h}}}]}}"
+                ));
+                self.emit(format!("cz{n}({t})"));
+            }
+            4 | 5 => {
+                let again = if choice == 4 { "raise" } else { "raise err" };
+                let inner = if choice == 4 {
+                    format!("\"except {caught}\": [\"{again}\"]")
+                } else {
+                    handler(&format!("\"{again}\""))
+                };
+                let h = handler(&format!("\"o.{attr} = err\""));
+                self.emit(format!(
+                    "{{\"def rr{n}(o)\": [{{\"try\": [{{\"try\": [{raise}], {inner}}}], {h}}}]}}"
+                ));
+                self.emit(format!("rr{n}({t})"));
+            }
+            6 => {
+                let h = handler(&format!("\"o.{attr} = err\""));
+                self.emit(format!(
+                    "{{\"def fy{n}(o)\": [{{\"try\": [{{\"try\": [{raise}], \"finally\": [\"o.fy{n} = o\"]}}], {h}}}]}}"
+                ));
+                self.emit(format!("fy{n}({t})"));
+                if let Some(AVal::Obj(o)) = self.names.get(&t).copied() {
+                    self.objs[o].attrs.insert(format!("fy{n}"));
+                }
+            }
+            7 => {
+                let h = format!("\"except {} as err\": [\"o.{attr} = err\"]", EXC_NAMES[1]);
+                self.emit(format!(
+                    "{{\"def cx{n}(o)\": [{{\"try\": [{{\"try\": [\"raise {}()\"], \"except {}\": [\"raise {}()\"]}}], {h}}}]}}",
+                    EXC_NAMES[0], EXC_NAMES[0], EXC_NAMES[1]
+                ));
+                self.emit(format!("cx{n}({t})"));
+            }
+            8 => {
+                let h = handler("\"return err\"");
+                self.emit(format!(
+                    "{{\"def rt{n}()\": [{{\"try\": [{raise}], {h}}}]}}"
+                ));
+                // What it returns is an exception: bound to a name of its own, never used.
+                self.emit(format!("q{n} = rt{n}()"));
+                self.bind(&format!("q{n}"), AVal::None);
+            }
+            _ => {
+                self.emit(format!(
+                    "{{\"try\": [{raise}], \"except {caught} as xe\": [\"{t}.{attr} = xe\"]}}"
+                ));
+            }
+        }
+        match (
+            choice,
+            target.as_ref().and_then(|t| self.names.get(t).copied()),
+        ) {
+            (1, Some(AVal::Obj(o))) => self.objs[o].len += 1,
+            (0 | 3 | 4 | 5 | 6 | 7 | 9, Some(AVal::Obj(o))) => {
+                self.objs[o].attrs.insert(attr);
+            }
+            _ => {}
+        }
+    }
+
     fn release(&mut self, name: &str) {
         if self.rng.chance(50) {
             self.emit(format!("{name} = None"));
@@ -1656,6 +1828,9 @@ impl Gen<'_> {
     fn step(&mut self) {
         if self.class_stmts.as_mut().is_some_and(|c| c.chance(20)) {
             self.class_statement_step();
+        }
+        if self.exc.as_mut().is_some_and(|c| c.chance(30)) {
+            self.exception_step();
         }
         if self.cls.as_mut().is_some_and(|c| c.chance(10)) {
             self.class_step();

@@ -130,6 +130,7 @@ impl Machine<'_> {
                     self.incref(Val::Obj(tb));
                 }
                 self.curexc = Some(Raised { exc: h.exc, tb });
+                self.err_set = true;
                 return Err(self.raised());
             }
         };
@@ -176,6 +177,7 @@ impl Machine<'_> {
             }
         }
         self.curexc = Some(Raised { exc: e, tb });
+        self.err_set = true;
     }
 
     /// `PyTraceBack_Here` for the running frame (the module's at the top level): 3.11+ its
@@ -189,7 +191,13 @@ impl Machine<'_> {
             0 => NIL,
             n => self.materialize_frame(n - 1),
         };
+        // 3.7+ fetch the exception around the allocation (a collection may start in it).
+        let set = self.err_set;
+        if self.p.exceptions.traceback_fetches {
+            self.err_set = false;
+        }
         self.gc_alloc();
+        self.err_set = set;
         let Some(r) = self.curexc else {
             return;
         };
@@ -281,6 +289,7 @@ impl Machine<'_> {
     /// re-raises it.
     fn handle(&mut self, handlers: &[Handler]) -> PyResult<()> {
         let r = self.curexc.take().expect("an exception being raised");
+        self.err_set = false;
         let tb = r.tb;
         if self.p.exceptions.traceback_attr && !self.p.exceptions.traceback_per_frame {
             // PyException_SetTraceback(val, tb): a new reference.
@@ -318,6 +327,7 @@ impl Machine<'_> {
                 self.pop_handled();
             }
             self.curexc = Some(r);
+            self.err_set = true;
             return Err(self.raised());
         };
         // The stack's references: the traceback is dropped (`POP_TOP`), the exception goes to
@@ -450,6 +460,7 @@ impl Machine<'_> {
             Ok(()) => self.exec_block(f),
             Err(e) if e.kind == RAISED => {
                 let pending = self.curexc.take().expect("an exception being raised");
+                self.err_set = false;
                 if self.p.exceptions.state == ExcState::HandlerStack {
                     if self.p.exceptions.traceback_attr && !self.p.exceptions.traceback_per_frame {
                         let tb = pending.tb;
@@ -470,6 +481,7 @@ impl Machine<'_> {
                 match fr {
                     Ok(()) => {
                         self.curexc = Some(pending);
+                        self.err_set = true;
                         Err(e)
                     }
                     Err(e2) => {

@@ -1171,6 +1171,14 @@ impl<'s> Machine<'s> {
     /// are printed and ignored (`PyErr_WriteUnraisable`), and so is a call that fails on a
     /// recursion limit ([`Machine::enter_call`]): its body does not run.
     pub(super) fn call_del(&mut self, id: Id) {
+        // The exception being raised, if any, is saved around the call (`PyErr_Fetch` …
+        // `PyErr_Restore`: `slot_tp_finalize`, `handle_callback`, `invoke_gc_callback`).
+        let set = std::mem::replace(&mut self.err_set, false);
+        self.call_del_unset(id);
+        self.err_set = set;
+    }
+
+    fn call_del_unset(&mut self, id: Id) {
         let class = match self.heap.kind(id) {
             Kind::Instance(i) => i.class(),
             _ => return,
@@ -1267,6 +1275,14 @@ impl<'s> Machine<'s> {
     /// and ignored (`PyErr_WriteUnraisable(callback)`), and so is a call that fails on a
     /// recursion limit ([`Machine::enter_call`]).
     pub(super) fn call_callback(&mut self, wr: Id, code: usize) {
+        // The exception being raised, if any, is saved around the call (`PyErr_Fetch` …
+        // `PyErr_Restore`: `slot_tp_finalize`, `handle_callback`, `invoke_gc_callback`).
+        let set = std::mem::replace(&mut self.err_set, false);
+        self.call_callback_unset(wr, code);
+        self.err_set = set;
+    }
+
+    fn call_callback_unset(&mut self, wr: Id, code: usize) {
         if self.runaway {
             return;
         }
@@ -1338,6 +1354,14 @@ impl<'s> Machine<'s> {
     /// phase, the body records the collection (`event`) without allocating; its locals
     /// (`phase`, `info`) are the caller's objects, released by it.
     pub(super) fn call_gc_callback(&mut self, event: Option<Event>) {
+        // The exception being raised, if any, is saved around the call (`PyErr_Fetch` …
+        // `PyErr_Restore`: `slot_tp_finalize`, `handle_callback`, `invoke_gc_callback`).
+        let set = std::mem::replace(&mut self.err_set, false);
+        self.call_gc_callback_unset(event);
+        self.err_set = set;
+    }
+
+    fn call_gc_callback_unset(&mut self, event: Option<Event>) {
         match self.enter_call(GC_CALLBACK_CODE) {
             None => self.unraisable(self.p.recursion_error),
             Some(obj) => {

@@ -125,6 +125,7 @@ pub fn check_invariants(m: View<'_>, st: &mut InvState) -> Result<(), (&'static 
     let n = m.ids().end;
     // Nothing reachable from the roots is freed.
     let mut stack = vec![m.globals(), m.collector_garbage(), m.garbage()];
+    stack.extend(m.handled_refs());
     let mut walked = HashSet::new();
     while let Some(id) = stack.pop() {
         if !walked.insert(id) {
@@ -165,6 +166,9 @@ pub fn check_invariants(m: View<'_>, st: &mut InvState) -> Result<(), (&'static 
     *external.entry(m.garbage()).or_default() += 1;
     for (w, holds) in m.subclass_holds() {
         *external.entry(w).or_default() += holds;
+    }
+    for h in m.handled_refs() {
+        *external.entry(h).or_default() += 1;
     }
     for id in 0..n {
         if live(m, id) && st.is_constant(m, id) {

@@ -289,6 +289,11 @@ pub struct Machine<'s> {
     pub(super) curexc: Option<super::exceptions::Raised>,
     /// The exceptions being handled (3.x: innermost last), or 2.7's thread state's one.
     pub(super) handled: Vec<super::exceptions::Raised>,
+    /// An exception is set in the thread state (`PyErr_Occurred()`): from the raise until a
+    /// handler fetches it, except while a finalizer or callback runs (they save and restore
+    /// it) and while 3.x `PyTraceBack_Here` holds it fetched. No automatic collection starts
+    /// (or is scheduled) in an allocation meanwhile.
+    pub(super) err_set: bool,
     /// Exceptions raised in `__del__` bodies (or by their calls) that CPython prints and
     /// ignores (`PyErr_WriteUnraisable`), by type, in order of first occurrence.
     pub(super) ignored: Vec<(&'static str, u64)>,
@@ -396,6 +401,7 @@ impl<'s> Machine<'s> {
             escaped_slots: HashMap::new(),
             curexc: None,
             handled: Vec::new(),
+            err_set: false,
             ignored: Vec::new(),
             freelists: FreeLists::default(),
             gc_pending: false,
@@ -534,13 +540,15 @@ impl<'s> Machine<'s> {
     }
 
     /// `_PyObject_GC_Alloc` / `gc_alloc`: count a new GC object in generation 0 and start an
-    /// automatic collection (or schedule one, 3.12+) when the threshold is crossed.
+    /// automatic collection (or schedule one, 3.12+) when the threshold is crossed, unless an
+    /// exception is set (`!PyErr_Occurred()`: [`Machine::err_set`]).
     pub(super) fn gc_alloc(&mut self) {
         self.count[0] += 1;
         if self.count[0] > self.threshold[0]
             && self.enabled
             && self.threshold[0] != 0
             && !self.collecting
+            && !self.err_set
         {
             match self.p.auto_gc {
                 AutoGc::InAllocation => {

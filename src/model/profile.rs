@@ -661,6 +661,7 @@ impl Profile {
                     ExcState::HandlerStack
                 },
                 info_holds_traceback: (V3_6..=V3_10).contains(&v),
+                traceback_fetches: v >= V3_6,
                 name_cleared_before_pop: matches!(v, V3_7 | V3_8),
                 unwind_name_first: matches!(v, V3_6 | V3_7),
                 match_temporaries: v == V2_7,
@@ -726,6 +727,10 @@ pub struct Exceptions {
     pub traceback_per_frame: bool,
     /// Where the exception being handled is kept.
     pub state: ExcState,
+    /// `PyTraceBack_Here` fetches the exception before it allocates the traceback
+    /// (`PyErr_Fetch` … `PyErr_Restore`, 3.x): that allocation may start a collection; 2.7
+    /// allocates it with the exception set, which prevents one.
+    pub traceback_fetches: bool,
     /// The handled exception's record holds its traceback too (3.6 `tstate->exc_traceback`,
     /// 3.7–3.10 `exc_info->exc_traceback`); 3.11+ keeps the exception only (`exc_value`).
     pub info_holds_traceback: bool,

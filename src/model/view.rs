@@ -192,6 +192,17 @@ impl<'a> View<'a> {
         refs.chain(self.subclass_containers().map(|c| (c, 1)))
     }
 
+    /// What the exceptions being handled hold (2.7's thread state keeps one after its `except`
+    /// block, between statements): each exception and traceback, once per hold.
+    pub fn handled_refs(&self) -> impl Iterator<Item = Id> + '_ {
+        self.m
+            .handled
+            .iter()
+            .chain(self.m.curexc.iter())
+            .flat_map(|h| [h.exc, h.tb])
+            .filter(|&i| i != super::heap::NIL)
+    }
+
     /// The bases' `tp_subclasses` the model has (those a class statement among the steps
     /// made), each held once by its type.
     pub fn subclass_containers(&self) -> impl Iterator<Item = Id> + '_ {

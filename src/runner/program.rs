@@ -960,20 +960,37 @@ impl<'a> Body<'a> {
         }
     }
 
-    /// A block of a compound statement: its header, then its statements indented.
-    fn block(&mut self, header: String, steps: &[Step]) {
+    /// A block of a `try:` statement: its header, then its statements indented. `carried`:
+    /// the reservations an earlier block of the statement may have left unbound when an
+    /// exception cut it short, bound first (each only if its creation ran). Returns the
+    /// reservations this block makes (bound at its end, if it gets there).
+    fn block(&mut self, header: String, steps: &[Step], carried: &[String]) -> Vec<String> {
         self.lines.push(header);
         let start = self.lines.len();
+        // Bound after the block's first call, as any reservation (a binding now, a call,
+        // would run a collection scheduled since the last check, 3.12+).
+        for n in carried {
+            if !self.pending.contains(n) {
+                self.pending.push(n.clone());
+            }
+        }
         for st in steps {
             self.lines
                 .push(format!("# line {}: {}", st.pos.line, canonical(&st.stmt)));
             self.stmt(&st.stmt);
         }
+        let made: Vec<String> = self
+            .pending
+            .iter()
+            .filter(|n| !(self.scope == Scope::Top && self.cx.del_global_built.contains(n)))
+            .cloned()
+            .collect();
         self.bind_pending();
         self.lines.push("pass".to_string());
         for l in &mut self.lines[start..] {
             *l = format!("    {l}");
         }
+        made
     }
 
     fn stmt(&mut self, s: &Stmt) {
@@ -1004,22 +1021,28 @@ impl<'a> Body<'a> {
                 return;
             }
             Stmt::Try(t) => {
-                // Reservations are bound before the block and at the end of each of its
-                // blocks: an exception may cut a block short, never the bookkeeping of a
-                // statement (no statement's bookkeeping raises).
-                self.bind_pending();
-                self.block("try:".to_string(), &t.body);
+                // An exception may cut a block short, never the bookkeeping of a statement
+                // (no statement's bookkeeping raises): what the body may have left unbound
+                // (reservations from before it and its own) is bound in the handlers and
+                // `finally:`, each binding guarded by whether its creation ran.
+                let before: Vec<String> = self.pending.clone();
+                let mut carried = self.block("try:".to_string(), &t.body, &[]);
+                for n in before {
+                    if !carried.contains(&n) {
+                        carried.push(n);
+                    }
+                }
+                let mut made = carried.clone();
                 for h in &t.handlers {
-                    self.block(except_header(h), &h.body);
+                    for n in self.block(except_header(h), &h.body, &carried) {
+                        if !made.contains(&n) {
+                            made.push(n);
+                        }
+                    }
                 }
                 if let Some(f) = &t.finally {
-                    self.block("finally:".to_string(), f);
+                    self.block("finally:".to_string(), f, &made);
                 }
-                return;
-            }
-            Stmt::Throw(_) => {
-                self.bind_pending();
-                self.lines.push(canonical(s));
                 return;
             }
             Stmt::Repeat { count, body } => {

@@ -245,7 +245,9 @@ impl<'de> Deserialize<'de> for TryBlock {
                 }
                 match v.first() {
                     Some((k, _)) if k.trim() == "try" => Ok(TryBlock(v)),
-                    _ => Err(serde::de::Error::custom("a `try:` block starts with `try:`")),
+                    _ => Err(serde::de::Error::custom(
+                        "a `try:` block starts with `try:`",
+                    )),
                 }
             }
         }

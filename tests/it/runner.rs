@@ -690,6 +690,21 @@ fn plain_lines(steps: &[Step], indent: &str, out: &mut String) {
                 plain_lines(&hoisted(&d.body), &inner, out);
                 out.push_str(&format!("{inner}pass\n"));
             }
+            Stmt::Try(t) => {
+                let inner = format!("{indent}    ");
+                let mut block = |header: String, body: &[Step]| {
+                    out.push_str(&format!("{indent}{header}\n"));
+                    plain_lines(body, &inner, out);
+                    out.push_str(&format!("{inner}pass\n"));
+                };
+                block("try:".to_string(), &t.body);
+                for h in &t.handlers {
+                    block(gcconform::runner::program::except_header(h), &h.body);
+                }
+                if let Some(f) = &t.finally {
+                    block("finally:".to_string(), f);
+                }
+            }
             s => out.push_str(&format!("{indent}{}\n", canonical(s))),
         }
     }

@@ -196,6 +196,9 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
         "pass",
         "global g, h",
         "raise RuntimeError()",
+        "raise E()",
+        "raise err",
+        "raise",
         "  x  =  C ( )  ",
         "x.foo()",
         "f(a, 1, None)",
@@ -248,7 +251,7 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
         "x = gc.get_count()",
         "x = 01",
         "x = 'text'",
-        "raise ValueError()",
+        "raise ValueError(x)",
         "x = weakref.ref(y, z, 1)",
         "x = weakref.ref(y, 1)",
         "gc.garbage.extend(x)",
@@ -340,12 +343,10 @@ fn every_shipped_scenario_fits_the_schema() {
                         serde_yaml::from_value(serde_yaml::Value::Sequence(v.clone()))
                             .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
                     assert!(
-                        items
-                            .iter()
-                            .all(|i| matches!(
-                                i,
-                                StepItem::Statement(_) | StepItem::Def(_) | StepItem::Try(_)
-                            )),
+                        items.iter().all(|i| matches!(
+                            i,
+                            StepItem::Statement(_) | StepItem::Def(_) | StepItem::Try(_)
+                        )),
                         "{}: a body holds statements, `def` and `try:` blocks only",
                         f.display()
                     );
