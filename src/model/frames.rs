@@ -850,6 +850,8 @@ impl<'s> Machine<'s> {
                 locals: Vec::new(),
                 code,
                 escaped: false,
+                name: "".into(),
+                names: Vec::new(),
             })),
             true,
         );
@@ -1000,7 +1002,14 @@ impl<'s> Machine<'s> {
     /// frame object, sets `f_back` to the caller's frame object, materialising it, and tracks
     /// the frame). From then on the frame is an ordinary heap object that owns its
     /// references ([`FrameHeap`], [`Machine::escaped_frame_dealloc`]).
-    fn frame_escape(&mut self, slot: usize, locals: Vec<Val>, func: Id) {
+    fn frame_escape(
+        &mut self,
+        slot: usize,
+        locals: Vec<Val>,
+        func: Id,
+        name: Box<str>,
+        names: Vec<Box<str>>,
+    ) {
         let back = if self.p.trashcan.frames_are_objects {
             match self.frame_objs[slot].as_ref().and_then(|o| o.back) {
                 Some(b) => match self.frames.iter().rposition(|f| f.obj == Some(b)) {
@@ -1042,8 +1051,24 @@ impl<'s> Machine<'s> {
             locals,
             code: o.code,
             escaped: true,
+            name,
+            names,
         }));
         self.track(id);
+    }
+
+    /// The name of a frame's code: `f`, `A.run`, `A.__del__`, a callback's.
+    fn frame_name(&self, f: &Frame) -> Box<str> {
+        let sc = self.sc;
+        match (f.func, f.class, f.method, f.callback) {
+            (Some(d), ..) => self.defs[d].name.as_str().into(),
+            (None, Some(c), Some(m), _) => {
+                format!("{}.{}", sc.classes[c].name, sc.classes[c].methods[m].name).into()
+            }
+            (None, Some(c), None, _) => format!("{}.__del__", sc.classes[c].name).into(),
+            (None, None, _, Some(cb)) => sc.callbacks[cb].name.as_str().into(),
+            _ => "callback".into(),
+        }
     }
 
     /// `frame_dealloc` of a frame object that outlived its call: untracked, trashcan; ≤3.10
@@ -1445,16 +1470,31 @@ impl<'s> Machine<'s> {
         // (`reset_exc_info`), before the frame goes.
         self.reset_exc_info();
         let f = self.frames.pop().expect("frame");
+        let escapes = f
+            .obj
+            .is_some_and(|o| self.frame_objs[o].as_ref().is_some_and(|x| x.heap_refs > 0));
+        let (name, names) = if escapes {
+            (
+                self.frame_name(&f),
+                f.locals
+                    .iter()
+                    .filter(|(_, v)| v.is_some())
+                    .map(|(n, _)| n.as_str().into())
+                    .collect(),
+            )
+        } else {
+            (Box::from(""), Vec::new())
+        };
         // The locals are in `f_localsplus` order ([`Machine::frame_locals`]). What the frame owns besides (3.11+ `f_func`) goes after the locals.
         let mut locals: Vec<Val> = f.locals.into_iter().filter_map(|(_, v)| v).collect();
         match f.obj {
-            Some(o) if self.frame_objs[o].as_ref().is_some_and(|x| x.heap_refs > 0) => {
+            Some(o) if escapes => {
                 // A traceback holds the frame: it keeps its locals (and 3.11+ its function).
                 let func = match f.extra.first() {
                     Some(Val::Obj(x)) => *x,
                     _ => NIL,
                 };
-                self.frame_escape(o, locals, func);
+                self.frame_escape(o, locals, func, name, names);
             }
             Some(o) if self.p.trashcan.frames_are_objects => {
                 locals.extend(f.extra);

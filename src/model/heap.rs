@@ -115,6 +115,10 @@ pub struct FrameHeap {
     pub code: usize,
     /// The frame object of a call that returned (owning its references), not of a running one.
     pub escaped: bool,
+    /// Once escaped: the code's name (`run`, `A.run`) and the locals' names, for `explain`
+    /// and `graph`.
+    pub name: Box<str>,
+    pub names: Vec<Box<str>>,
 }
 
 /// What an object is.

@@ -812,8 +812,29 @@ impl<'s> Machine<'s> {
             None => self
                 .method_text(id)
                 .or_else(|| self.function_part_text(id))
+                .or_else(|| self.frame_part_text(id))
                 .unwrap_or_else(|| self.label(id)),
         }
+    }
+
+    /// What a frame that outlived its call or a traceback is: `frame of A.run`, `traceback
+    /// in A.run` (`traceback` at the top level).
+    pub(super) fn frame_part_text(&self, id: Id) -> Option<String> {
+        match self.heap.kind(id) {
+            Kind::Frame(fr) if fr.escaped => Some(format!("frame of {}", fr.name)),
+            Kind::Traceback { frame, .. } => Some(match self.heap.kind(*frame) {
+                Kind::Frame(fr) if *frame != NIL && fr.escaped => {
+                    format!("traceback in {}", fr.name)
+                }
+                _ => "traceback".to_string(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// An instance of an exception class.
+    pub(super) fn is_exception_instance(&self, id: Id) -> bool {
+        matches!(self.heap.kind(id), Kind::Instance(i) if self.sc.classes[i.class()].exception)
     }
 
     /// What an unlabelled piece of a function is: `function f` (a function object no name

@@ -102,14 +102,16 @@ impl Machine<'_> {
         // Ids are never reused: id order is creation order.
         self.obs_mark = mark;
         let methods: Vec<Id> = if self.journal.is_some() {
+            // And (for `explain`) the frames that outlived their calls, and what holds them.
             seen.iter()
                 .copied()
                 .filter(|id| {
                     !self.heap.is_freed(*id)
-                        && matches!(
-                            self.heap.kind(*id),
-                            Kind::Method { .. } | Kind::Function { .. }
-                        )
+                        && match self.heap.kind(*id) {
+                            Kind::Method { .. } | Kind::Function { .. } => true,
+                            Kind::Frame(fr) => fr.escaped,
+                            _ => false,
+                        }
                 })
                 .collect()
         } else {
@@ -210,8 +212,13 @@ impl Machine<'_> {
                             } else if self.heap.label_of(c).is_some()
                                 || matches!(
                                     self.heap.kind(c),
-                                    Kind::Method { .. } | Kind::Function { .. } | Kind::Cell(_)
+                                    Kind::Method { .. }
+                                        | Kind::Function { .. }
+                                        | Kind::Cell(_)
+                                        | Kind::Frame(_)
+                                        | Kind::Traceback { .. }
                                 )
+                                || self.is_exception_instance(c)
                             {
                                 path.push(self.describe(c));
                             }

@@ -595,7 +595,11 @@ impl<'a> View<'a> {
                 }
                 for (k, v) in fr.locals.iter().enumerate() {
                     if let Val::Obj(o) = v {
-                        push(format!("local{k}"), *o, false);
+                        let name = fr
+                            .names
+                            .get(k)
+                            .map_or_else(|| format!("local{k}"), |n| n.to_string());
+                        push(name, *o, false);
                     }
                 }
             }

@@ -590,7 +590,9 @@ fn plain_program(s: &Scenario) -> String {
         .iter()
         .filter(|c| c.origin == ClassOrigin::Declared)
     {
-        let bases = if c.bases.is_empty() {
+        let bases = if c.bases.is_empty() && c.exception {
+            "Exception".to_string()
+        } else if c.bases.is_empty() {
             "object".to_string()
         } else {
             c.bases.join(", ")
