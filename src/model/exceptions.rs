@@ -226,6 +226,7 @@ impl Machine<'_> {
         if !self.trash_begin_object(id) {
             return;
         }
+        self.note_freed(id);
         let (next, frame) = self.take_traceback(id);
         if next != NIL {
             self.decref(Val::Obj(next));

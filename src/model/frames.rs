@@ -875,8 +875,12 @@ impl<'s> Machine<'s> {
             self.frame_obj_mut(slot).gc = id;
             return id;
         }
-        // 3.11+: a new frame object, counted before it exists (a collection may start there).
+        // 3.11+: a new frame object, counted before it exists; `_PyFrame_MakeAndSetFrameObject`
+        // holds the exception being raised fetched meanwhile, so a collection may start (or be
+        // scheduled) there.
+        let set = std::mem::replace(&mut self.err_set, false);
         self.gc_alloc();
+        self.err_set = set;
         // (3.11+ frames have no zombie frame: the code is not needed.)
         let code = usize::MAX;
         let slot = self.frame_objs.len();
@@ -1103,6 +1107,7 @@ impl<'s> Machine<'s> {
         if back != NIL {
             self.frame_decref(back);
         }
+        self.note_freed(id);
         self.heap.free(id);
         self.frame_memory_released(code);
         self.trash_end(false);

@@ -718,6 +718,8 @@ impl<'s> Machine<'s> {
                             | Kind::Method { .. }
                             | Kind::Function { .. }
                             | Kind::Cell(_)
+                            | Kind::Frame(_)
+                            | Kind::Traceback { .. }
                     )
             })
             .map(|id| self.describe(id))

@@ -962,35 +962,38 @@ impl<'a> Body<'a> {
 
     /// A block of a `try:` statement: its header, then its statements indented. `carried`:
     /// the reservations an earlier block of the statement may have left unbound when an
-    /// exception cut it short, bound first (each only if its creation ran). Returns the
-    /// reservations this block makes (bound at its end, if it gets there).
+    /// exception cut it short: pending again here. Nothing is bound at the block's end (a
+    /// binding is a call, which would run a collection scheduled since the last check, 3.12+):
+    /// what is pending stays so until the next call, inside the block or after the statement.
+    /// Returns every reservation pending at some point of the block.
     fn block(&mut self, header: String, steps: &[Step], carried: &[String]) -> Vec<String> {
         self.lines.push(header);
         let start = self.lines.len();
-        // Bound after the block's first call, as any reservation (a binding now, a call,
-        // would run a collection scheduled since the last check, 3.12+).
+        let mut seen: Vec<String> = Vec::new();
+        let note = |pending: &[String], seen: &mut Vec<String>| {
+            for n in pending {
+                if !seen.contains(n) {
+                    seen.push(n.clone());
+                }
+            }
+        };
         for n in carried {
             if !self.pending.contains(n) {
                 self.pending.push(n.clone());
             }
         }
+        note(&self.pending, &mut seen);
         for st in steps {
             self.lines
                 .push(format!("# line {}: {}", st.pos.line, canonical(&st.stmt)));
             self.stmt(&st.stmt);
+            note(&self.pending, &mut seen);
         }
-        let made: Vec<String> = self
-            .pending
-            .iter()
-            .filter(|n| !(self.scope == Scope::Top && self.cx.del_global_built.contains(n)))
-            .cloned()
-            .collect();
-        self.bind_pending();
         self.lines.push("pass".to_string());
         for l in &mut self.lines[start..] {
             *l = format!("    {l}");
         }
-        made
+        seen
     }
 
     fn stmt(&mut self, s: &Stmt) {
@@ -1025,13 +1028,7 @@ impl<'a> Body<'a> {
                 // (no statement's bookkeeping raises): what the body may have left unbound
                 // (reservations from before it and its own) is bound in the handlers and
                 // `finally:`, each binding guarded by whether its creation ran.
-                let before: Vec<String> = self.pending.clone();
-                let mut carried = self.block("try:".to_string(), &t.body, &[]);
-                for n in before {
-                    if !carried.contains(&n) {
-                        carried.push(n);
-                    }
-                }
+                let carried = self.block("try:".to_string(), &t.body, &[]);
                 let mut made = carried.clone();
                 for h in &t.handlers {
                     for n in self.block(except_header(h), &h.body, &carried) {
@@ -1041,7 +1038,17 @@ impl<'a> Body<'a> {
                     }
                 }
                 if let Some(f) = &t.finally {
-                    self.block("finally:".to_string(), f, &made);
+                    for n in self.block("finally:".to_string(), f, &made) {
+                        if !made.contains(&n) {
+                            made.push(n);
+                        }
+                    }
+                }
+                // Whatever any path may have left unbound is bound after the next call.
+                for n in made {
+                    if !self.pending.contains(&n) {
+                        self.pending.push(n);
+                    }
                 }
                 return;
             }
@@ -1501,7 +1508,7 @@ fn class_def(out: &mut String, c: &ClassDef, layout: &Layout, cx: &Cx) {
                 _ => bases.join(", "),
             }
         );
-        class_bookkeeping(out, name, layout, cx);
+        class_bookkeeping(out, name, c.exception, layout, cx);
         return;
     }
     let _ = writeln!(out, "class {name}({}):", bases_text(c));
@@ -1545,15 +1552,20 @@ fn class_def(out: &mut String, c: &ClassDef, layout: &Layout, cx: &Cx) {
     if empty {
         out.push_str("    pass\n");
     }
-    class_bookkeeping(out, name, layout, cx);
+    class_bookkeeping(out, name, c.exception, layout, cx);
 }
 
 /// After a class statement: the class's name for the trace, and whether its instances' dicts
 /// are read to label them (`_dictclasses`). Stores into harness dicts and reads of flags and
 /// of `version_info` items: no GC allocation (2.7 compares a `version_info` by making a tuple),
 /// so the lines may follow a class statement among the steps.
-fn class_bookkeeping(out: &mut String, name: &str, layout: &Layout, cx: &Cx) {
+fn class_bookkeeping(out: &mut String, name: &str, exception: bool, layout: &Layout, cx: &Cx) {
     let _ = writeln!(out, "_cls[_id({name})] = {}", py_str(name));
+    if cx.retype && !exception {
+        // A label survives a `__class__` assignment among these classes only: an exception
+        // `raise E()` made (unlabelled) may take the address of a dead instance.
+        let _ = writeln!(out, "_rcls[_id({name})] = 1");
+    }
     if cx.step_classes.iter().any(|(c, _)| c.name == name) {
         let _ = writeln!(out, "_new_class({name})");
         // The classes of `classes:` are in `_slots_<a>` from its definition on.
@@ -1608,7 +1620,7 @@ fn del_body(body: &[Step], cx: &Cx) -> Vec<String> {
     let mut lines = global_lines(body);
     // With `_RETYPE` a label of a scenario instance holds across `__class__` assignments.
     let same_type = if cx.retype {
-        "(_labtype[_id(self)] == _id(self.__class__) or _labtype[_id(self)] in _cls)"
+        "(_labtype[_id(self)] == _id(self.__class__) or (_labtype[_id(self)] in _rcls and _id(self.__class__) in _rcls))"
     } else {
         "_labtype[_id(self)] == _id(self.__class__)"
     };

@@ -196,7 +196,28 @@ fn explains_inherited_finalizer() {
     assert!(text.contains("__del__ a"), "{text}");
 }
 
+/// A kept exception: the chain that keeps a returned call's frame alive (the instance, the
+/// exception, its traceback, the frame), the same objects named in the unreachable set once
+/// the instance is dropped, and how each went.
+fn explains_kept_exceptions() {
+    let text = "classes:\n  E:\n    bases: [Exception]\n  A:\n    methods:\n      run:\n        - try:\n            - raise E()\n          except E as e:\n            - self.error = e\nsteps:\n  - a = A()\n  - a.run()\n  - gc.collect()\n  - del a\n  - gc.collect()\n";
+    let sc = scenario::parse_scenario(Path::new("scenarios/t/kept.yaml"), text).unwrap();
+    let text = explain(&sc, Version::V3_12).unwrap();
+    for line in [
+        "    frame of A.run: reachable from name a → <E> → traceback in A.run → frame of A.run",
+        "    unreachable: a, <E>, traceback in A.run, frame of A.run",
+        "    frame of A.run freed by collection #2: clearing a dropped its last reference",
+        "  collection #2 returns 4: 4 collected + 0 uncollectable",
+    ] {
+        assert!(text.contains(line), "no `{line}` in\n{text}");
+    }
+    // 2.7's exception holds no traceback: the frame died with the call.
+    let text = explain(&sc, Version::V2_7).unwrap();
+    assert!(!text.contains("frame of A.run"), "{text}");
+}
+
 crate::harness::tests! {
+    explains_kept_exceptions,
     explains_static_and_class_methods,
     explains_inherited_finalizer,
     explains_closures,

@@ -43,6 +43,7 @@ _sq = [0]                # creation sequence number of the last new object
 _heldn = {}              # name -> label number reserved for an object labelled later
 _helds = {}              # name -> its creation sequence number
 _cls = {}                # id(scenario class) -> class name
+_rcls = {}               # id(scenario class) -> 1 where __class__ assignment keeps labels
 _dictclasses = {}        # id(scenario class whose instances have a __dict__) -> 1
 _OWN_DICTS = _sys.version_info < (3, 11)
 _garbage0 = gc.garbage   # the collector's own list, even after `gc.garbage = []`
@@ -215,7 +216,7 @@ def _labels():
         o = yield r
         i = _id(o)
         t = ((_tp(o) if _PROXIES else None) or o.__class__)
-        if i in _lab and (_labtype[i] == _id(t) or (_RETYPE and _id(t) in _cls and _labtype[i] in _cls)):
+        if i in _lab and (_labtype[i] == _id(t) or (_RETYPE and _id(t) in _rcls and _labtype[i] in _rcls)):
             r = _lab[i]
         else:
             r = '<' + t.__name__ + '>'
@@ -295,7 +296,7 @@ def _observer():
                     continue
                 i = idf(o)
                 t = idf(o.__class__)
-                if t in _cls and (_labtype[i] == t or (_RETYPE and _labtype[i] in _cls)):
+                if t in _cls and (_labtype[i] == t or (_RETYPE and t in _rcls and _labtype[i] in _rcls)):
                     _byseq[_labseq[i]] = _lab[i]
         deep = _DEEP or (_FREEZE and gc.get_freeze_count() > _FROZEN0)
         if deep:
@@ -358,7 +359,7 @@ def _observer():
                     continue
                 t = o.__class__ if cattr else _type(o)
                 if _id(t) in _cls:
-                    if i in _lab and (_labtype[i] == _id(t) or (_RETYPE and _id(t) in _cls and _labtype[i] in _cls)):
+                    if i in _lab and (_labtype[i] == _id(t) or (_RETYPE and _id(t) in _rcls and _labtype[i] in _rcls)):
                         _byseq[_labseq[i]] = _lab[i]
                 elif t is _wrtype:
                     o = o()
