@@ -514,6 +514,23 @@ impl Machine<'_> {
         }
     }
 
+    /// An attribute store on an exception: `e.__traceback__ = None` (`BaseException_set_tb`:
+    /// the old traceback released after the store); the language has no other (the loader
+    /// refuses what it can see; a store through a parameter fails here).
+    pub(super) fn set_exception_attr(&mut self, e: Id, attr: &str, v: Val) -> PyResult<()> {
+        if attr != "__traceback__" || v != Val::None || !self.p.exceptions.traceback_attr {
+            return Err(exc(
+                "NotModelled",
+                format!("the model keeps no attribute `{attr}` of an exception"),
+            ));
+        }
+        let old = self.set_exc_slot(e, TRACEBACK, NIL);
+        if old != NIL {
+            self.decref(Val::Obj(old));
+        }
+        Ok(())
+    }
+
     /// The message of an exception nothing handled (the scenario stops there, as the program
     /// does).
     pub(super) fn uncaught(&self) -> String {

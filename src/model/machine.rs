@@ -824,12 +824,11 @@ impl<'s> Machine<'s> {
     pub(super) fn frame_part_text(&self, id: Id) -> Option<String> {
         match self.heap.kind(id) {
             Kind::Frame(fr) if fr.escaped => Some(format!("frame of {}", fr.name)),
-            Kind::Traceback { frame, .. } => Some(match self.heap.kind(*frame) {
-                Kind::Frame(fr) if *frame != NIL && fr.escaped => {
-                    format!("traceback in {}", fr.name)
-                }
+            Kind::Traceback { frame, .. } if *frame != NIL => Some(match self.heap.kind(*frame) {
+                Kind::Frame(fr) if fr.escaped => format!("traceback in {}", fr.name),
                 _ => "traceback".to_string(),
             }),
+            Kind::Traceback { .. } => Some("traceback".to_string()),
             _ => None,
         }
     }

@@ -583,6 +583,10 @@ impl Machine<'_> {
     fn exec_set_attr(&mut self, obj: &Target, attr: &str, value: &Value) -> PyResult<()> {
         let v = self.value(value)?;
         let o = self.target_obj(obj, attr)?;
+        if self.is_exception_instance(o) {
+            // `e.__traceback__ = None` (`BaseException_set_tb`); nothing else is modelled.
+            return self.set_exception_attr(o, attr, v);
+        }
         self.store_attr(o, attr, v)
     }
 

@@ -1113,6 +1113,10 @@ impl<'a> Body<'a> {
                     o = ident(obj)
                 ));
             }
+            Stmt::SetAttr { attr, .. } if attr == "__traceback__" => {
+                // An exception's slot: no `__dict__` to look at (reading it would make one).
+                self.lines.push(canonical(s));
+            }
             Stmt::SetAttr { obj, attr, .. } if self.cx.dict_classes => {
                 // The store may have created the instance's __dict__ (2.7-3.10), unless `attr`
                 // is a slot of the object's class (then reading __dict__ would create one).

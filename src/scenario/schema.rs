@@ -134,6 +134,8 @@ pub fn statement_pattern() -> String {
         format!(r"gc{s}\.{s}garbage{s}\.{s}append{s}\({s}{value}{s}\)"),
         // x.__class__ = B
         format!(r"{name}{s}\.{s}__class__{s}={s}{name}"),
+        // e.__traceback__ = None
+        format!(r"{name}{s}\.{s}__traceback__{s}={s}None"),
         // x.attr = VALUE, gc.garbage[i].attr = VALUE
         format!(r"({name}|{garbage_item}){s}\.{s}{name}{s}={s}{value}"),
         // x['k'] = VALUE

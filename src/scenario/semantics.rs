@@ -1458,8 +1458,42 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 let k = self.value_kind(value, pos, env, del);
                 self.bind(target, k, pos, env, del);
             }
+            Stmt::SetAttr { obj, attr, value } if attr == "__traceback__" => {
+                self.value_kind(value, pos, env, del);
+                if *value != Value::None {
+                    self.ck.error(
+                        pos,
+                        "only `x.__traceback__ = None` is in the language (it drops the exception's traceback)",
+                    );
+                }
+                if let Target::Name(n) = obj {
+                    match self.lookup(n, pos, env, del) {
+                        Some(Kind::Inst(c, _)) if self.sc.class(&c).is_some_and(|c| c.exception) => {}
+                        Some(Kind::Unknown) | None => {}
+                        Some(k) => self.ck.error(
+                            pos,
+                            format!("`{n}` is {} here: `__traceback__` is an exception's", k.describe()),
+                        ),
+                    }
+                }
+                if self.sc.applicable_versions().contains(&crate::version::Version::V2_7) {
+                    self.ck.error(
+                        pos,
+                        "`x.__traceback__` exists on 3.x only (2.7's exceptions keep no traceback): add `versions: [\"3.6+\"]`",
+                    );
+                }
+            }
             Stmt::SetAttr { obj, attr, value } => {
                 self.value_kind(value, pos, env, del);
+                if let Target::Name(n) = obj
+                    && let Some(Binding::Bound(Kind::Inst(c, _))) = env.get(n.as_str())
+                    && self.sc.class(c).is_some_and(|c| c.exception)
+                {
+                    self.ck.error(
+                        pos,
+                        format!("`{n}` is an exception (`{c}`): the language gives exceptions no attributes but `{n}.__traceback__ = None`"),
+                    );
+                }
                 self.attr_ok(obj, attr, pos, env, del);
             }
             Stmt::DelAttr { obj, attr } => self.attr_ok(obj, attr, pos, env, del),
