@@ -199,6 +199,7 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
         "raise E()",
         "raise err",
         "raise",
+        "e.__traceback__ = None",
         "  x  =  C ( )  ",
         "x.foo()",
         "f(a, 1, None)",
