@@ -13,21 +13,9 @@
 //! (`set_exc_info`, `reset_exc_info`): [`Machine::handled`].
 
 use super::heap::{Id, Kind, NIL, Val};
-use super::machine::{Exc, Machine, PyResult, RETURN, Temp, exc};
+use super::machine::{Exc, Machine, PyResult, RAISED, RETURN, Raised, Temp, exc};
 use super::profile::ExcState;
 use crate::scenario::{Handler, Step, Throw, TryStmt};
-
-/// The kind of [`Exc`] that carries an exception of a scenario class (the object is in
-/// [`Machine::curexc`]; the detail names its class).
-pub(super) const RAISED: &str = "<raised>";
-
-/// An exception with its traceback (owned references; `tb` is [`NIL`] when there is none or
-/// when the exception holds it itself).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Raised {
-    pub exc: Id,
-    pub tb: Id,
-}
 
 /// The hidden slots of a 3.x exception, after its class's own (which it has none of):
 /// `BaseException_traverse`/`_clear` order.
@@ -536,9 +524,4 @@ impl Machine<'_> {
     pub(super) fn uncaught(&self) -> String {
         format!("{} (uncaught)", self.raised_name())
     }
-}
-
-/// Whether an error is an exception of a scenario class.
-pub(super) fn is_raised(e: &Exc) -> bool {
-    e.kind == RAISED
 }

@@ -371,7 +371,7 @@ impl<'s> Machine<'s> {
         let result = match r {
             // The exception passes through this frame: its traceback (`PyTraceBack_Here` at
             // the `error:` label), after the call's stack was released.
-            Err(e) if super::exceptions::is_raised(&e) => {
+            Err(e) if super::machine::is_raised(&e) => {
                 self.traceback_here();
                 return Err(e);
             }

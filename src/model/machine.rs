@@ -34,6 +34,23 @@ pub type PyResult<T> = Result<T, Exc>;
 /// the model's way out of a body; the value is in [`Machine::ret`].
 pub(super) const RETURN: &str = "<return>";
 
+/// The kind of [`Exc`] that carries an exception of a scenario class (the object is in
+/// [`Machine::curexc`]; the detail names its class).
+pub(super) const RAISED: &str = "<raised>";
+
+/// An exception with its traceback (owned references; `tb` is [`NIL`] when there is none or
+/// when the exception holds it itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Raised {
+    pub exc: Id,
+    pub tb: Id,
+}
+
+/// Whether an error is an exception of a scenario class.
+pub(super) fn is_raised(e: &Exc) -> bool {
+    e.kind == RAISED
+}
+
 /// How a call fails before its frame exists (wrong arguments, the recursion limit): the
 /// caller still owns what it would have handed over.
 pub(super) const NOT_ENTERED: &str = "<not entered>";
@@ -110,7 +127,7 @@ pub struct Frame {
     pub obj: Option<usize>,
     /// 2.7: the exception its caller was handling, saved when this frame handled its first
     /// (`f_exc_*`, `set_exc_info`), put back when it returns (`reset_exc_info`).
-    pub exc_saved: Option<Option<super::exceptions::Raised>>,
+    pub exc_saved: Option<Option<Raised>>,
     /// A `__del__` frame: the label of the instance it finalizes, as the call found it (what
     /// its `raise` reports, whatever `self` holds by then).
     pub finalizing: Option<String>,
@@ -286,9 +303,9 @@ pub struct Machine<'s> {
     /// became (a frame object still counting it as `f_back` releases that).
     pub(super) escaped_slots: HashMap<usize, Id>,
     /// The exception being raised (`curexc_*` of the thread state), while a statement unwinds.
-    pub(super) curexc: Option<super::exceptions::Raised>,
+    pub(super) curexc: Option<Raised>,
     /// The exceptions being handled (3.x: innermost last), or 2.7's thread state's one.
-    pub(super) handled: Vec<super::exceptions::Raised>,
+    pub(super) handled: Vec<Raised>,
     /// An exception is set in the thread state (`PyErr_Occurred()`): from the raise until a
     /// handler fetches it, except while a finalizer or callback runs (they save and restore
     /// it) and while 3.x `PyTraceBack_Here` holds it fetched. No automatic collection starts

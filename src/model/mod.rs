@@ -190,7 +190,7 @@ fn run_on_this_thread(
             f(Moment::After(i), View::new(&m));
         }
         if let Err(mut e) = r {
-            if e.kind == exceptions::RAISED {
+            if e.kind == machine::RAISED {
                 e.detail = m.uncaught();
             }
             return Err(ModelError {

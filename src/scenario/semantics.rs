@@ -230,12 +230,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                 }
             }
         }
-        let top_bound = sc
-            .steps
-            .iter()
-            .flat_map(|s| super::scope::bound_names(&s.stmt))
-            .map(str::to_string)
-            .collect();
+        let top_bound = sc.steps.iter().flat_map(|s| top_bound(&s.stmt)).collect();
         let mut deleted_classes = HashMap::new();
         fn deletions(sc: &Scenario, steps: &[Step], out: &mut HashMap<String, Pos>) {
             for s in steps {
@@ -1876,6 +1871,20 @@ struct FuncCtx {
     name: String,
     locals: HashSet<String>,
     enclosing: Vec<HashSet<String>>,
+}
+
+/// The names a top-level statement binds by a store: its own, and inside a `try:` block those
+/// of its statements and its handlers' names.
+fn top_bound(s: &Stmt) -> Vec<String> {
+    match s {
+        Stmt::Try(t) => t
+            .blocks()
+            .flatten()
+            .flat_map(|s| top_bound(&s.stmt))
+            .chain(t.handlers.iter().filter_map(|h| h.name.clone()))
+            .collect(),
+        s => assigned_name(s).into_iter().collect(),
+    }
 }
 
 /// The name a statement binds by a store, if any (not `del`: see [`super::scope::bound_names`]).
