@@ -1247,8 +1247,23 @@ impl Gen<'_> {
                     &self.classes[c].name
                 };
                 let text = format!("{via}.{name}({n})");
+                // What runs is the method of the class it is read through (a base's sets
+                // other attributes: fuzz seed 103 #4544 read `h.cb` that only the
+                // subclass's method sets).
+                let (rc, rm) = self
+                    .classes
+                    .iter()
+                    .position(|k| &k.name == via)
+                    .and_then(|k| {
+                        let km = self.classes[k]
+                            .methods
+                            .iter()
+                            .position(|(x, _)| x == name)?;
+                        Some((k, km))
+                    })
+                    .unwrap_or((c, m));
                 self.emit(text);
-                self.called(o, c, m);
+                self.called(o, rc, rm);
             }
             1 => {
                 let c = *us.pick(&with_methods);
