@@ -450,13 +450,19 @@ impl<'a> View<'a> {
         match heap.kind(id) {
             Kind::Instance(inst) => {
                 let cs = &m.classes[inst.class()];
+                // An exception's hidden slots follow its class's own (it has none).
+                let exception = m.sc.classes[inst.class()].exception;
                 for k in 0..inst.nslots as usize {
                     if let Some(Val::Obj(o)) = heap.slot(id, k) {
-                        let name = cs
-                            .slots
-                            .get(k)
-                            .cloned()
-                            .unwrap_or_else(|| format!("slot{k}"));
+                        let name = match (exception, k) {
+                            (true, 0) => "__traceback__".to_string(),
+                            (true, _) => "__context__".to_string(),
+                            _ => cs
+                                .slots
+                                .get(k)
+                                .cloned()
+                                .unwrap_or_else(|| format!("slot{k}")),
+                        };
                         push(format!(".{name}"), o, false);
                     }
                 }

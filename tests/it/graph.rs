@@ -586,7 +586,37 @@ fn draws_closures() {
     }
 }
 
+/// A kept exception's cycle: the instance, the exception, its traceback and the frame of the
+/// returned call, with the references that close it, all collected (3.12).
+fn draws_a_kept_exception_with_its_traceback_and_frame() {
+    let sc = load("exceptions/kept_exception_on_self");
+    let r = render(
+        &sc,
+        Version::V3_12,
+        None,
+        Some(&recorded(&sc, Version::V3_12)),
+    )
+    .unwrap();
+    let before = cluster(&r.dot, "s1b");
+    let (a, _) = node(&before, "a");
+    let (e, _) = node(&before, "<E>");
+    let (tb, tb_line) = node(&before, "traceback in A.run");
+    let (frame, frame_line) = node(&before, "frame of A.run");
+    assert!(tb_line.contains(&fill(Fate::Collected)), "{tb_line}");
+    assert!(frame_line.contains(&fill(Fate::Collected)), "{frame_line}");
+    let text = before.join("\n");
+    for edge in [
+        format!("\"{a}\" -> \"{e}\" [label=\" .error \"]"),
+        format!("\"{e}\" -> \"{tb}\" [label=\" .__traceback__ \"]"),
+        format!("\"{tb}\" -> \"{frame}\" [label=\" tb_frame \"]"),
+        format!("\"{frame}\" -> \"{a}\" [label=\" self \"]"),
+    ] {
+        assert!(text.contains(&edge), "no `{edge}` in\n{text}");
+    }
+}
+
 crate::harness::tests! {
+    draws_a_kept_exception_with_its_traceback_and_frame,
     draws_objects_references_cycles_and_fates_in_27,
     colours_collected_and_resurrected_objects,
     marks_objects_whose_fate_differs_from_cpython,
