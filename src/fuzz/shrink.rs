@@ -476,7 +476,7 @@ pub fn render(s: &Stmt) -> String {
         Stmt::Pass => "pass".into(),
         Stmt::Global(ns) => format!("global {}", ns.join(", ")),
         Stmt::Raise => "raise RuntimeError()".into(),
-        Stmt::Throw(t) => crate::runner::program::throw_text(t, |n| n),
+        Stmt::Throw(t) => crate::runner::program::throw_text(t, &|n| n),
         Stmt::Try(_) => "try:".into(),
         Stmt::Query(q) => q.to_string(),
     }

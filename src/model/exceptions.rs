@@ -1,6 +1,6 @@
 //! Exceptions: `raise`, `try:` blocks and what keeps an exception alive. An exception is an
 //! instance of a scenario exception class (`subtype_dealloc` → `BaseException_dealloc`) whose
-//! 3.x `__traceback__` and `__context__` are two hidden slots after its own
+//! 3.x `__traceback__`, `__cause__` and `__context__` are three hidden slots after its own
 //! ([`Machine::exc_slot`]); tracebacks (`Python/traceback.c`) hold the frame objects of the
 //! calls the exception passed through, which then outlive their calls
 //! ([`Machine::materialize_frame`], `frame_escape` in frames.rs).
@@ -20,11 +20,13 @@ use crate::scenario::{Handler, Step, Throw, TryStmt};
 /// The hidden slots of a 3.x exception, after its class's own (which it has none of):
 /// `BaseException_traverse`/`_clear` order.
 const TRACEBACK: usize = 0;
-const CONTEXT: usize = 1;
+const CAUSE: usize = 1;
+const CONTEXT: usize = 2;
 
-/// How many hidden slots an exception of a scenario class has (3.x: traceback, context).
+/// How many hidden slots an exception of a scenario class has (3.x: traceback, cause,
+/// context).
 pub(super) fn hidden_slots(traceback_attr: bool) -> usize {
-    if traceback_attr { 2 } else { 0 }
+    if traceback_attr { 3 } else { 0 }
 }
 
 impl Machine<'_> {
@@ -74,7 +76,12 @@ impl Machine<'_> {
     /// `error:` label's `PyTraceBack_Here`) and `raise` (a re-raise of the exception being
     /// handled: its traceback as it is, none added).
     pub(super) fn exec_throw(&mut self, t: &Throw) -> PyResult<()> {
-        let e = match t {
+        let (what, cause) = match t {
+            Throw::From { what, cause } => (&**what, Some(cause)),
+            t => (t, None),
+        };
+        let e = match what {
+            Throw::From { .. } => unreachable!("the loader nests no `from`"),
             Throw::New(class) => {
                 let c = self
                     .sc
@@ -122,6 +129,36 @@ impl Machine<'_> {
                 return Err(self.raised());
             }
         };
+        if let Some(cause) = cause {
+            // `do_raise`: the cause is loaded (after the exception), then
+            // `PyException_SetCause` (and `__suppress_context__`), before `_PyErr_SetObject`.
+            let c = match cause {
+                Some(n) => match self.load(n) {
+                    Ok(v) => match self.is_exception(v) {
+                        Some(c) => c,
+                        None => {
+                            self.decref(Val::Obj(e));
+                            return Err(exc(
+                                "TypeError",
+                                "exception causes must derive from BaseException",
+                            ));
+                        }
+                    },
+                    Err(err) => {
+                        self.decref(Val::Obj(e));
+                        return Err(err);
+                    }
+                },
+                None => NIL,
+            };
+            if c != NIL {
+                self.incref(Val::Obj(c));
+            }
+            let old = self.set_exc_slot(e, CAUSE, c);
+            if old != NIL {
+                self.decref(Val::Obj(old));
+            }
+        }
         self.set_object(e);
         self.traceback_here();
         Err(self.raised())

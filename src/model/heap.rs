@@ -921,7 +921,7 @@ impl Contents<'_> {
                 };
                 // An exception (`BaseException` subtype): `subtype_traverse` visits the heap
                 // type, then `BaseException_traverse` the hidden slots (`__traceback__`,
-                // `__context__`; dict and args hold nothing the model keeps).
+                // `__cause__`, `__context__`; dict and args hold nothing the model keeps).
                 if self.exception_classes.get(inst.cls as usize) == Some(&true) {
                     if let Some(&t) = self.class_types.get(inst.cls as usize) {
                         f(t);

@@ -456,6 +456,7 @@ impl<'a> View<'a> {
                     if let Some(Val::Obj(o)) = heap.slot(id, k) {
                         let name = match (exception, k) {
                             (true, 0) => "__traceback__".to_string(),
+                            (true, 1) => "__cause__".to_string(),
                             (true, _) => "__context__".to_string(),
                             _ => cs
                                 .slots

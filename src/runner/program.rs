@@ -1958,7 +1958,7 @@ pub fn canonical(s: &Stmt) -> String {
             format!("global {}", v.join(", "))
         }
         Stmt::Raise => "raise RuntimeError()".to_string(),
-        Stmt::Throw(t) => throw_text(t, ident),
+        Stmt::Throw(t) => throw_text(t, &ident),
         Stmt::Try(_) => "try:".to_string(),
         Stmt::Query(q) => q.to_string(),
     }
@@ -1973,11 +1973,16 @@ pub fn except_header(h: &crate::scenario::Handler) -> String {
 }
 
 /// `raise E()`, `raise x`, `raise`, names through `name`.
-pub fn throw_text(t: &crate::scenario::Throw, name: impl Fn(&str) -> &str) -> String {
+pub fn throw_text<'a>(t: &'a crate::scenario::Throw, name: &dyn Fn(&'a str) -> &'a str) -> String {
     use crate::scenario::Throw;
     match t {
         Throw::New(c) => format!("raise {}()", name(c)),
         Throw::Name(n) => format!("raise {}", name(n)),
+        Throw::From { what, cause } => format!(
+            "{} from {}",
+            throw_text(what, name),
+            cause.as_deref().map_or("None", name)
+        ),
         Throw::Reraise => "raise".to_string(),
     }
 }

@@ -351,6 +351,12 @@ pub enum Throw {
     Name(String),
     /// `raise`: the exception being handled (only in an `except` block).
     Reraise,
+    /// `raise E() from c`, `raise x from c`, `raise … from None` (3.x): `what` (`New` or
+    /// `Name`) with its `__cause__`, the exception a name holds or none.
+    From {
+        what: Box<Throw>,
+        cause: Option<String>,
+    },
 }
 
 /// `try:` … `except E as n:` … `finally:` …: at least one handler or a `finally:` block.

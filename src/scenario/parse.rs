@@ -443,11 +443,26 @@ fn stmt(p: &mut P) -> Result<Stmt, ParseError> {
             return Ok(Stmt::Raise);
         }
         let name = p.ident()?;
-        if p.eat_punct('(') {
+        let what = if p.eat_punct('(') {
             p.expect_punct(')')?;
-            return Ok(Stmt::Throw(crate::scenario::Throw::New(name)));
+            crate::scenario::Throw::New(name)
+        } else {
+            crate::scenario::Throw::Name(name)
+        };
+        if p.is_ident("from") {
+            p.i += 1;
+            let cause = if p.is_ident("None") {
+                p.i += 1;
+                None
+            } else {
+                Some(p.ident()?)
+            };
+            return Ok(Stmt::Throw(crate::scenario::Throw::From {
+                what: Box::new(what),
+                cause,
+            }));
         }
-        return Ok(Stmt::Throw(crate::scenario::Throw::Name(name)));
+        return Ok(Stmt::Throw(what));
     }
     if p.is_ident("del") {
         p.i += 1;

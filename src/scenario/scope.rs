@@ -68,7 +68,20 @@ pub fn read_names(s: &Stmt) -> Vec<&str> {
             out.extend(args.iter().filter_map(v));
         }
         Stmt::Return(Some(x)) => out.extend(v(x)),
-        Stmt::Throw(crate::scenario::Throw::Name(n)) => out.push(n),
+        Stmt::Throw(t) => {
+            fn names<'a>(t: &'a crate::scenario::Throw, out: &mut Vec<&'a str>) {
+                use crate::scenario::Throw;
+                match t {
+                    Throw::Name(n) => out.push(n),
+                    Throw::From { what, cause } => {
+                        names(what, out);
+                        out.extend(cause.as_deref());
+                    }
+                    Throw::New(_) | Throw::Reraise => {}
+                }
+            }
+            names(t, &mut out);
+        }
         Stmt::Try(t) => out.extend(t.blocks().flatten().flat_map(|s| read_names(&s.stmt))),
         Stmt::RandomEdges { list, .. } => out.push(list),
         Stmt::Def(d) => out.extend(

@@ -1264,6 +1264,42 @@ impl<'a, 'b> Semantics<'a, 'b> {
         del: Option<&DelCtx>,
     ) {
         use crate::scenario::Throw;
+        if let Throw::From { what, cause } = t {
+            if matches!(**what, Throw::Reraise | Throw::From { .. }) {
+                self.ck
+                    .error(pos, "`raise … from …` raises `E()` or a name, with a cause");
+            }
+            self.throw(what, pos, env, del);
+            if let Some(c) = cause {
+                match self.lookup(c, pos, env, del) {
+                    Some(Kind::Inst(k, _)) if self.sc.class(&k).is_some_and(|k| !k.exception) => {
+                        self.ck.error(
+                            pos,
+                            format!("`{c}` is an instance of `{k}`, which is no exception class: a cause must be an exception (TypeError)"),
+                        );
+                    }
+                    Some(Kind::Inst(..)) | Some(Kind::Unknown) | None => {}
+                    Some(k) => self.ck.error(
+                        pos,
+                        format!(
+                            "`{c}` is {} here: a cause must be an exception or None",
+                            k.describe()
+                        ),
+                    ),
+                }
+            }
+            if self
+                .sc
+                .applicable_versions()
+                .contains(&crate::version::Version::V2_7)
+            {
+                self.ck.error(
+                    pos,
+                    "`raise … from …` is 3.x syntax (a SyntaxError on 2.7): add `versions: [\"3.6+\"]`",
+                );
+            }
+            return;
+        }
         match t {
             Throw::New(class) => {
                 if let Err(m) = self.exception_class(class) {
@@ -1288,6 +1324,7 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     ),
                 ),
             },
+            Throw::From { .. } => {}
             Throw::Reraise => {
                 if self.in_handler == 0 {
                     self.ck.error(

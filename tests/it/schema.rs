@@ -200,6 +200,8 @@ fn statement_pattern_accepts_the_language_and_rejects_the_rest() {
         "raise err",
         "raise",
         "e.__traceback__ = None",
+        "raise E() from err",
+        "raise err from None",
         "  x  =  C ( )  ",
         "x.foo()",
         "f(a, 1, None)",
