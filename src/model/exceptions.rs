@@ -216,13 +216,12 @@ impl Machine<'_> {
             0 => NIL,
             n => self.materialize_frame(n - 1),
         };
-        // 3.7+ fetch the exception around the allocation (a collection may start in it).
-        let set = self.err_set;
+        // 3.x fetch the exception around the allocation (a collection may start in it).
         if self.p.exceptions.traceback_fetches {
-            self.err_set = false;
+            self.with_exception_fetched(|m| m.gc_alloc());
+        } else {
+            self.gc_alloc();
         }
-        self.gc_alloc();
-        self.err_set = set;
         let Some(r) = self.curexc else {
             return;
         };
@@ -252,35 +251,25 @@ impl Machine<'_> {
             return;
         }
         self.note_freed(id);
-        let (next, frame) = self.take_traceback(id);
-        if next != NIL {
-            self.decref(Val::Obj(next));
-        }
-        if frame != NIL {
-            self.frame_decref(frame);
-        }
+        self.traceback_clear(id);
         self.heap.free(id);
         self.gc_free();
         self.trash_end(false);
     }
 
-    /// `tb_clear`: `tb_next`, then `tb_frame`.
+    /// `tb_clear` (and the middle of `tb_dealloc`): `tb_next`, then `tb_frame`.
     pub(super) fn traceback_clear(&mut self, id: Id) {
-        let (next, frame) = self.take_traceback(id);
+        let (next, frame) = match self.heap.kind_mut(id) {
+            Kind::Traceback { next, frame } => {
+                (std::mem::replace(next, NIL), std::mem::replace(frame, NIL))
+            }
+            _ => (NIL, NIL),
+        };
         if next != NIL {
             self.decref(Val::Obj(next));
         }
         if frame != NIL {
             self.frame_decref(frame);
-        }
-    }
-
-    fn take_traceback(&mut self, id: Id) -> (Id, Id) {
-        match self.heap.kind_mut(id) {
-            Kind::Traceback { next, frame } => {
-                (std::mem::replace(next, NIL), std::mem::replace(frame, NIL))
-            }
-            _ => (NIL, NIL),
         }
     }
 
@@ -317,22 +306,13 @@ impl Machine<'_> {
         let r = self.curexc.take().expect("an exception being raised");
         self.err_set = false;
         let tb = r.tb;
-        if self.p.exceptions.traceback_attr && !self.p.exceptions.traceback_per_frame {
-            // PyException_SetTraceback(val, tb): a new reference.
-            if tb != NIL {
-                self.incref(Val::Obj(tb));
-            }
-            let old = self.set_exc_slot(r.exc, TRACEBACK, tb);
-            if old != NIL {
-                self.decref(Val::Obj(old));
-            }
-        }
+        self.attach_traceback(r);
         if self.p.exceptions.state == ExcState::ThreadAndFrames {
             // PyErr_NormalizeException: PyObject_IsSubclass(E, E).
             self.match_temporaries();
             self.set_exc_info(r.exc, tb);
         } else {
-            self.push_handled(r.exc, tb);
+            self.push_handled(r.exc);
         }
         let class = match self.heap.kind(r.exc) {
             Kind::Instance(i) => i.class(),
@@ -405,7 +385,7 @@ impl Machine<'_> {
 
     /// 3.x: the handler's record of the exception (`exc_info`, ≤3.10 with its traceback):
     /// new references.
-    fn push_handled(&mut self, e: Id, tb: Id) {
+    fn push_handled(&mut self, e: Id) {
         self.incref(Val::Obj(e));
         let tb = if self.p.exceptions.info_holds_traceback {
             let t = self.exc_slot(e, TRACEBACK);
@@ -414,7 +394,6 @@ impl Machine<'_> {
             }
             t
         } else {
-            let _ = tb;
             NIL
         };
         self.handled.push(Raised { exc: e, tb });
@@ -424,10 +403,32 @@ impl Machine<'_> {
     /// released.
     fn pop_handled(&mut self) {
         if let Some(h) = self.handled.pop() {
-            self.decref(Val::Obj(h.exc));
-            if h.tb != NIL {
-                self.decref(Val::Obj(h.tb));
-            }
+            self.release(h);
+        }
+    }
+
+    /// Drop the references a record holds: the exception, then its traceback (`POP_EXCEPT`'s
+    /// order, and 2.7 `set_exc_info`'s and `reset_exc_info`'s).
+    fn release(&mut self, r: Raised) {
+        self.decref(Val::Obj(r.exc));
+        if r.tb != NIL {
+            self.decref(Val::Obj(r.tb));
+        }
+    }
+
+    /// ≤3.11 a handler's entry stores the chain in `curexc_traceback` on the exception
+    /// (`PyException_SetTraceback(val, tb)`: a new reference; the old one is released);
+    /// 3.12+ stored each traceback as it was made, 2.7 keeps none there.
+    fn attach_traceback(&mut self, r: Raised) {
+        if !self.p.exceptions.traceback_attr || self.p.exceptions.traceback_per_frame {
+            return;
+        }
+        if r.tb != NIL {
+            self.incref(Val::Obj(r.tb));
+        }
+        let old = self.set_exc_slot(r.exc, TRACEBACK, r.tb);
+        if old != NIL {
+            self.decref(Val::Obj(old));
         }
     }
 
@@ -449,10 +450,7 @@ impl Machine<'_> {
         };
         self.handled.push(Raised { exc: e, tb });
         if let Some(o) = old {
-            self.decref(Val::Obj(o.exc));
-            if o.tb != NIL {
-                self.decref(Val::Obj(o.tb));
-            }
+            self.release(o);
         }
     }
 
@@ -470,10 +468,7 @@ impl Machine<'_> {
             self.handled.push(s);
         }
         if let Some(o) = cur {
-            self.decref(Val::Obj(o.exc));
-            if o.tb != NIL {
-                self.decref(Val::Obj(o.tb));
-            }
+            self.release(o);
         }
     }
 
@@ -488,17 +483,8 @@ impl Machine<'_> {
                 let pending = self.curexc.take().expect("an exception being raised");
                 self.err_set = false;
                 if self.p.exceptions.state == ExcState::HandlerStack {
-                    if self.p.exceptions.traceback_attr && !self.p.exceptions.traceback_per_frame {
-                        let tb = pending.tb;
-                        if tb != NIL {
-                            self.incref(Val::Obj(tb));
-                        }
-                        let old = self.set_exc_slot(pending.exc, TRACEBACK, tb);
-                        if old != NIL {
-                            self.decref(Val::Obj(old));
-                        }
-                    }
-                    self.push_handled(pending.exc, pending.tb);
+                    self.attach_traceback(pending);
+                    self.push_handled(pending.exc);
                 }
                 let fr = self.exec_block(f);
                 if self.p.exceptions.state == ExcState::HandlerStack {
@@ -512,10 +498,7 @@ impl Machine<'_> {
                     }
                     Err(e2) => {
                         // The waiting exception is dropped.
-                        self.decref(Val::Obj(pending.exc));
-                        if pending.tb != NIL {
-                            self.decref(Val::Obj(pending.tb));
-                        }
+                        self.release(pending);
                         Err(e2)
                     }
                 }

@@ -878,9 +878,7 @@ impl<'s> Machine<'s> {
         // 3.11+: a new frame object, counted before it exists; `_PyFrame_MakeAndSetFrameObject`
         // holds the exception being raised fetched meanwhile, so a collection may start (or be
         // scheduled) there.
-        let set = std::mem::replace(&mut self.err_set, false);
-        self.gc_alloc();
-        self.err_set = set;
+        self.with_exception_fetched(|m| m.gc_alloc());
         // (3.11+ frames have no zombie frame: the code is not needed.)
         let code = usize::MAX;
         let slot = self.frame_objs.len();
@@ -1203,9 +1201,7 @@ impl<'s> Machine<'s> {
     pub(super) fn call_del(&mut self, id: Id) {
         // The exception being raised, if any, is saved around the call (`PyErr_Fetch` …
         // `PyErr_Restore`: `slot_tp_finalize`, `handle_callback`, `invoke_gc_callback`).
-        let set = std::mem::replace(&mut self.err_set, false);
-        self.call_del_unset(id);
-        self.err_set = set;
+        self.with_exception_fetched(|m| m.call_del_unset(id));
     }
 
     fn call_del_unset(&mut self, id: Id) {
@@ -1307,9 +1303,7 @@ impl<'s> Machine<'s> {
     pub(super) fn call_callback(&mut self, wr: Id, code: usize) {
         // The exception being raised, if any, is saved around the call (`PyErr_Fetch` …
         // `PyErr_Restore`: `slot_tp_finalize`, `handle_callback`, `invoke_gc_callback`).
-        let set = std::mem::replace(&mut self.err_set, false);
-        self.call_callback_unset(wr, code);
-        self.err_set = set;
+        self.with_exception_fetched(|m| m.call_callback_unset(wr, code));
     }
 
     fn call_callback_unset(&mut self, wr: Id, code: usize) {
@@ -1386,9 +1380,7 @@ impl<'s> Machine<'s> {
     pub(super) fn call_gc_callback(&mut self, event: Option<Event>) {
         // The exception being raised, if any, is saved around the call (`PyErr_Fetch` …
         // `PyErr_Restore`: `slot_tp_finalize`, `handle_callback`, `invoke_gc_callback`).
-        let set = std::mem::replace(&mut self.err_set, false);
-        self.call_gc_callback_unset(event);
-        self.err_set = set;
+        self.with_exception_fetched(|m| m.call_gc_callback_unset(event));
     }
 
     fn call_gc_callback_unset(&mut self, event: Option<Event>) {

@@ -578,6 +578,15 @@ impl<'s> Machine<'s> {
         }
     }
 
+    /// Run `f` with the exception being raised, if any, fetched (`PyErr_Fetch` …
+    /// `PyErr_Restore`): allocations in it may start or schedule a collection.
+    pub(super) fn with_exception_fetched<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let set = std::mem::replace(&mut self.err_set, false);
+        let r = f(self);
+        self.err_set = set;
+        r
+    }
+
     /// 3.12+ eval-breaker check (`_Py_HandlePending`): a scheduled collection's request is
     /// cleared, then `_Py_RunGC` runs it. It returns at once while the collector is disabled
     /// where [`RunGc::honours_disable`](super::profile::RunGc::honours_disable) (3.12.3+, 3.13). During another collection, 3.12 runs it

@@ -970,24 +970,13 @@ impl<'a> Body<'a> {
         self.lines.push(header);
         let start = self.lines.len();
         let mut seen: Vec<String> = Vec::new();
-        let note = |pending: &[String], seen: &mut Vec<String>| {
-            for n in pending {
-                if !seen.contains(n) {
-                    seen.push(n.clone());
-                }
-            }
-        };
-        for n in carried {
-            if !self.pending.contains(n) {
-                self.pending.push(n.clone());
-            }
-        }
-        note(&self.pending, &mut seen);
+        add_new(&mut self.pending, carried);
+        add_new(&mut seen, &self.pending);
         for st in steps {
             self.lines
                 .push(format!("# line {}: {}", st.pos.line, canonical(&st.stmt)));
             self.stmt(&st.stmt);
-            note(&self.pending, &mut seen);
+            add_new(&mut seen, &self.pending);
         }
         self.lines.push("pass".to_string());
         for l in &mut self.lines[start..] {
@@ -1031,25 +1020,15 @@ impl<'a> Body<'a> {
                 let carried = self.block("try:".to_string(), &t.body, &[]);
                 let mut made = carried.clone();
                 for h in &t.handlers {
-                    for n in self.block(except_header(h), &h.body, &carried) {
-                        if !made.contains(&n) {
-                            made.push(n);
-                        }
-                    }
+                    let in_handler = self.block(except_header(h), &h.body, &carried);
+                    add_new(&mut made, &in_handler);
                 }
                 if let Some(f) = &t.finally {
-                    for n in self.block("finally:".to_string(), f, &made) {
-                        if !made.contains(&n) {
-                            made.push(n);
-                        }
-                    }
+                    let in_finally = self.block("finally:".to_string(), f, &made);
+                    add_new(&mut made, &in_finally);
                 }
                 // Whatever any path may have left unbound is bound after the next call.
-                for n in made {
-                    if !self.pending.contains(&n) {
-                        self.pending.push(n);
-                    }
-                }
+                add_new(&mut self.pending, &made);
                 return;
             }
             Stmt::Repeat { count, body } => {
@@ -1961,6 +1940,15 @@ pub fn canonical(s: &Stmt) -> String {
         Stmt::Throw(t) => throw_text(t, &ident),
         Stmt::Try(_) => "try:".to_string(),
         Stmt::Query(q) => q.to_string(),
+    }
+}
+
+/// Append to `to` the names of `names` it does not hold yet, in order.
+fn add_new(to: &mut Vec<String>, names: &[String]) {
+    for n in names {
+        if !to.contains(n) {
+            to.push(n.clone());
+        }
     }
 }
 

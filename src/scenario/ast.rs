@@ -632,6 +632,9 @@ impl Stmt {
         match self {
             Stmt::Freeze | Stmt::Unfreeze => Some(Version::V3_7),
             Stmt::Nonlocal(_) => Some(Version::V3_6),
+            // A SyntaxError on 2.7; 2.7's exceptions keep no traceback.
+            Stmt::Throw(Throw::From { .. }) => Some(Version::V3_6),
+            Stmt::SetAttr { attr, .. } if attr == "__traceback__" => Some(Version::V3_6),
             Stmt::Query(q) if q.since() > Version::V2_7 => Some(q.since()),
             _ => None,
         }

@@ -1255,6 +1255,38 @@ impl<'a, 'b> Semantics<'a, 'b> {
         }
     }
 
+    /// A name that must hold an exception (where its kind is known): an instance of another
+    /// scenario class gets "`n` is an instance of `C`, which is no exception class: `plain`"
+    /// (or, without `plain`, the message of any other kind), any other kind "`n` is … here:
+    /// `other`".
+    fn expect_exception(
+        &mut self,
+        n: &str,
+        pos: Pos,
+        env: &mut HashMap<String, Binding>,
+        del: Option<&DelCtx>,
+        plain: Option<&str>,
+        other: &str,
+    ) {
+        match self.lookup(n, pos, env, del) {
+            Some(Kind::Inst(c, _)) if self.sc.class(&c).is_some_and(|k| k.exception) => {}
+            Some(Kind::Inst(c, _)) if plain.is_some() && self.sc.class(&c).is_some() => {
+                self.ck.error(
+                    pos,
+                    format!(
+                        "`{n}` is an instance of `{c}`, which is no exception class: {}",
+                        plain.unwrap_or_default()
+                    ),
+                );
+            }
+            Some(Kind::Inst(..)) if plain.is_some() => {}
+            Some(Kind::Unknown) | None => {}
+            Some(k) => self
+                .ck
+                .error(pos, format!("`{n}` is {} here: {other}", k.describe())),
+        }
+    }
+
     /// `raise E()`, `raise x`, `raise`.
     fn throw(
         &mut self,
@@ -1271,31 +1303,13 @@ impl<'a, 'b> Semantics<'a, 'b> {
             }
             self.throw(what, pos, env, del);
             if let Some(c) = cause {
-                match self.lookup(c, pos, env, del) {
-                    Some(Kind::Inst(k, _)) if self.sc.class(&k).is_some_and(|k| !k.exception) => {
-                        self.ck.error(
-                            pos,
-                            format!("`{c}` is an instance of `{k}`, which is no exception class: a cause must be an exception (TypeError)"),
-                        );
-                    }
-                    Some(Kind::Inst(..)) | Some(Kind::Unknown) | None => {}
-                    Some(k) => self.ck.error(
-                        pos,
-                        format!(
-                            "`{c}` is {} here: a cause must be an exception or None",
-                            k.describe()
-                        ),
-                    ),
-                }
-            }
-            if self
-                .sc
-                .applicable_versions()
-                .contains(&crate::version::Version::V2_7)
-            {
-                self.ck.error(
+                self.expect_exception(
+                    c,
                     pos,
-                    "`raise … from …` is 3.x syntax (a SyntaxError on 2.7): add `versions: [\"3.6+\"]`",
+                    env,
+                    del,
+                    Some("a cause must be an exception (TypeError)"),
+                    "a cause must be an exception or None",
                 );
             }
             return;
@@ -1308,22 +1322,14 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     self.class_usable(class, pos, env, del);
                 }
             }
-            Throw::Name(n) => match self.lookup(n, pos, env, del) {
-                Some(Kind::Inst(c, _)) if self.sc.class(&c).is_some_and(|c| !c.exception) => {
-                    self.ck.error(
-                        pos,
-                        format!("`{n}` is an instance of `{c}`, which is no exception class: raising it raises TypeError"),
-                    );
-                }
-                Some(Kind::Inst(..)) | Some(Kind::Unknown) | None => {}
-                Some(k) => self.ck.error(
-                    pos,
-                    format!(
-                        "`{n}` is {} here: `raise` needs an exception instance",
-                        k.describe()
-                    ),
-                ),
-            },
+            Throw::Name(n) => self.expect_exception(
+                n,
+                pos,
+                env,
+                del,
+                Some("raising it raises TypeError"),
+                "`raise` needs an exception instance",
+            ),
             Throw::From { .. } => {}
             Throw::Reraise => {
                 if self.in_handler == 0 {
@@ -1499,19 +1505,13 @@ impl<'a, 'b> Semantics<'a, 'b> {
                     );
                 }
                 if let Target::Name(n) = obj {
-                    match self.lookup(n, pos, env, del) {
-                        Some(Kind::Inst(c, _)) if self.sc.class(&c).is_some_and(|c| c.exception) => {}
-                        Some(Kind::Unknown) | None => {}
-                        Some(k) => self.ck.error(
-                            pos,
-                            format!("`{n}` is {} here: `__traceback__` is an exception's", k.describe()),
-                        ),
-                    }
-                }
-                if self.sc.applicable_versions().contains(&crate::version::Version::V2_7) {
-                    self.ck.error(
+                    self.expect_exception(
+                        n,
                         pos,
-                        "`x.__traceback__` exists on 3.x only (2.7's exceptions keep no traceback): add `versions: [\"3.6+\"]`",
+                        env,
+                        del,
+                        None,
+                        "`__traceback__` is an exception's",
                     );
                 }
             }

@@ -144,6 +144,30 @@ fn header_entry(
     (header, v, p, verbatim)
 }
 
+/// The body of a block headed `header` (a `def`, a block of a `try:` statement): one
+/// statement, or a non-empty list of steps; anything else is an error at `pos`.
+fn body_items(
+    ck: &mut Checker,
+    pos: Pos,
+    header: &str,
+    body: serde_yaml::Value,
+) -> Option<Vec<serde_yaml::Value>> {
+    match body {
+        serde_yaml::Value::Sequence(items) if !items.is_empty() => Some(items),
+        serde_yaml::Value::String(s) => Some(vec![serde_yaml::Value::String(s)]),
+        other => {
+            ck.error(
+                pos,
+                format!(
+                    "`{header}` needs a body: a statement or a non-empty list of steps, found `{}`",
+                    yaml_scalar(&other)
+                ),
+            );
+            None
+        }
+    }
+}
+
 /// `- try:` with its body, then `except E:` / `except E as n:` handlers and a `finally:` block,
 /// keys of the same mapping in the order Python requires.
 #[allow(clippy::too_many_arguments)]
@@ -178,20 +202,7 @@ fn parse_try(
             p
         };
         let mut block = |ck: &mut Checker, cursor: &mut Pos, what: &str| -> Option<Vec<Step>> {
-            let items = match v.clone() {
-                serde_yaml::Value::Sequence(items) if !items.is_empty() => items,
-                serde_yaml::Value::String(s) => vec![serde_yaml::Value::String(s)],
-                other => {
-                    ck.error(
-                        kpos,
-                        format!(
-                            "`{what}:` needs a body: a statement or a non-empty list of steps, found `{}`",
-                            yaml_scalar(&other)
-                        ),
-                    );
-                    return None;
-                }
-            };
+            let items = body_items(ck, kpos, &format!("{what}:"), v.clone())?;
             Some(parse_steps(ck, loc, items, cursor, depth + 1, total))
         };
         if i == 0 {
@@ -306,21 +317,7 @@ fn parse_def(
         );
         return None;
     }
-    let items = match body {
-        serde_yaml::Value::Sequence(items) if !items.is_empty() => items,
-        serde_yaml::Value::String(s) => vec![serde_yaml::Value::String(s)],
-        other => {
-            ck.error(
-                pos,
-                format!(
-                    "`{}` needs a body: a statement or a non-empty list of steps, found `{}`",
-                    header.trim(),
-                    yaml_scalar(&other)
-                ),
-            );
-            return None;
-        }
-    };
+    let items = body_items(ck, pos, header.trim(), body)?;
     let body = parse_steps(ck, loc, items, cursor, depth + 1, total);
     Some(Step {
         stmt: Stmt::Def(Box::new(super::ast::FuncDef {
